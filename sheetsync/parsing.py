@@ -1,0 +1,90 @@
+"""Reading what people type: dates in the common forms, and decision cycles like "1-3个月".
+
+Both are strict: a value that is not clearly one of the accepted forms raises ValueError
+with the reason, because a guessed date silently schedules the wrong follow-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from functools import lru_cache
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Serial numbers 1 .. 2958465 are 1900-01-01 .. 9999-12-31; outside that it is not a date.
+SERIAL_RANGE = (1, 2958465)
+DATE_FORMS = "2024-05-10, 2024/5/10, 2024.5.10 or 2024年5月10日"
+
+_DATE_RE = re.compile(
+    r"(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?)"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+
+
+def is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _from_serial(number: float) -> dt.date:
+    if not SERIAL_RANGE[0] <= number <= SERIAL_RANGE[1]:
+        raise ValueError("is not a date")
+    return EXCEL_EPOCH + dt.timedelta(days=int(number))
+
+
+@lru_cache(maxsize=65536)
+def parse_date(value: object) -> dt.date | None:
+    """None for a blank cell; a date for any accepted form; ValueError otherwise."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("is not a date")
+    if isinstance(value, (int, float)):
+        return _from_serial(value)
+    match = _DATE_RE.fullmatch(str(value).strip())
+    if not match:
+        raise ValueError(f"is not a date (expected {DATE_FORMS})")
+    year, *parts = match.groups()
+    month, day = [int(p) for p in parts if p is not None]
+    try:
+        return dt.date(int(year), month, day)
+    except ValueError:
+        raise ValueError(f"is not a date (no such date; expected {DATE_FORMS})") from None
+
+
+_UNIT_DAYS = {
+    "": 1, "天": 1, "日": 1, "d": 1, "day": 1, "days": 1,
+    "周": 7, "星期": 7, "w": 7, "wk": 7, "week": 7, "weeks": 7,
+    "个月": 30, "月": 30, "m": 30, "mo": 30, "month": 30, "months": 30,
+    "年": 365, "y": 365, "yr": 365, "year": 365, "years": 365,
+}  # fmt: skip
+_NUM = r"(\d+(?:\.\d+)?)"
+_CYCLE_RE = re.compile(
+    rf"(?P<op>[<>≤≥]=?|不超过|以内|超过|大于|小于)?\s*{_NUM}\s*"
+    rf"(?:(?:-|~|～|至|到|—|–)\s*{_NUM})?\s*(?P<unit>[^\d\s]*?)\s*(?P<post>以内|以上|内)?"
+)
+
+
+@lru_cache(maxsize=4096)
+def parse_cycle(value: object) -> float | None:
+    """Days, taking a range's upper bound; ">N" is just over N. None when blank."""
+    if is_blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().casefold().replace("半年", "6个月")
+    match = _CYCLE_RE.fullmatch(text)
+    unit = match and match.group("unit").rstrip(".")
+    if not match or unit not in _UNIT_DAYS:
+        raise ValueError('is not a decision cycle (expected e.g. "20天", "2周", "1-3个月", ">3个月")')
+    upper = float(match.group(3) or match.group(2)) * _UNIT_DAYS[unit]
+    more_than = match.group("op") in (">", "超过", "大于") or match.group("post") == "以上"
+    return upper + 1 if more_than else upper

@@ -1,0 +1,71 @@
+"""When each customer is next due, what state that leaves them in, and the task line.
+
+Pure: `today` and the calendar are passed in, so a run for any date is reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from sheetsync.grading import GradeRule
+from sheetsync.parsing import is_blank
+from sheetsync.schema import STATUSES, term_text
+from sheetsync.workdays import WorkCalendar
+
+
+def next_followup(rows: pd.DataFrame, rules: list[GradeRule], today: dt.date,
+                  calendar: WorkCalendar) -> pd.Series:  # fmt: skip
+    """约定跟进日期 when it is still ahead of the last contact; a new lead today; otherwise
+    last contact + the grade's interval on a working day; never inside a dated pause."""
+    interval = rows["grade"].map({r.grade: r.interval for r in rules}).astype(float)
+    last = rows["last_contact"]
+    due = calendar.roll_forward(last + pd.to_timedelta(interval, unit="D"))
+    due = due.where(last.notna(), pd.Timestamp(today))
+    agreed = rows["agreed_date"]
+    use_agreed = agreed.notna() & (last.isna() | (agreed > last))
+    due = due.where(~use_agreed, agreed)
+    pause_end = rows["paused_until"]
+    inside_pause = pause_end.notna() & (pause_end >= pd.Timestamp(today)) & (due <= pause_end)
+    resume = calendar.roll_forward(pause_end + pd.Timedelta(days=1))
+    due = due.where(~inside_pause, resume)
+    return due.where(~rows["paused_forever"] & ~rows["has_error"])
+
+
+def status(rows: pd.DataFrame, due: pd.Series, today: dt.date) -> pd.Series:
+    """Status keys, in the contract's order of precedence."""
+    now = pd.Timestamp(today)
+    paused = rows["paused_forever"] | (rows["paused_until"] >= now)
+    result = pd.Series("pending", index=rows.index, dtype=object)
+    result[due == now] = "due_today"
+    result[due < now] = "overdue"
+    result[paused] = "paused"
+    result[rows["has_error"]] = "incomplete"
+    return result
+
+
+def _one_line(value: object) -> str:
+    return "" if is_blank(value) else " ".join(str(value).split())
+
+
+def task_text(people: pd.DataFrame, grades: pd.Series, due: pd.Series,
+              rules: list[GradeRule]) -> pd.Series:  # fmt: skip
+    """`2024-05-15 电话/面谈 张经理(某某科技有限公司): 核心动作`: one line an owner can act on."""
+    by_grade = {r.grade: r for r in rules}
+    lines = []
+    for contact, customer, grade_, day in zip(people["contact"], people["customer"], grades, due):
+        if pd.isna(day):
+            lines.append("")
+            continue
+        rule = by_grade[grade_]
+        who = _one_line(customer)
+        who = f"{_one_line(contact)}({who})" if not is_blank(contact) else who
+        head = " ".join(p for p in (day.strftime("%Y-%m-%d"), rule.method, who) if p)
+        lines.append(f"{head}: {rule.action}" if rule.action else head)
+    return pd.Series(lines, index=people.index, dtype=object)
+
+
+def status_text(keys: pd.Series, locale: str) -> pd.Series:
+    words = {t.key: term_text(STATUSES, t.key, locale) for t in STATUSES}
+    return keys.map(words)

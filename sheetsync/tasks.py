@@ -1,0 +1,109 @@
+"""The task log: one row per follow-up task (customer id, due date), the ledger reminders and
+completion rates are built on.
+
+A task is done when a contact is recorded after it was created (上次跟进日期 later than it was
+then, or on/after the due date): a rep who calls a day early has done the task. A task whose
+due date moved for another reason (new agreed date, new grade, pause, customer deleted) is
+cancelled, so it never counts as overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from sheetsync.parsing import is_blank, parse_date
+from sheetsync.schema import TASK_LOG, TASK_STATES, normalise_header, term_lookup
+from sheetsync.tables import Sheet
+from sheetsync.validate import normalise_id
+
+LOG_COLUMNS = [c.key for c in TASK_LOG.columns]
+DATE_KEYS = ("due_date", "created", "basis", "done_on")
+ACTIVE_STATUSES = ("pending", "due_today", "overdue")
+
+
+def _safe_date(value: object) -> object:
+    try:
+        return parse_date(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def read_log(sheet: Sheet | None) -> pd.DataFrame:
+    """The ledger as typed values; unreadable cells become blanks rather than stopping a run."""
+    if sheet is None or sheet.frame.empty:
+        return pd.DataFrame({k: pd.Series(dtype=object) for k in LOG_COLUMNS}).pipe(_typed)
+    log = sheet.frame[LOG_COLUMNS].copy()
+    log["customer_id"] = log["customer_id"].map(normalise_id)
+    for key in DATE_KEYS:
+        log[key] = log[key].map(_safe_date)
+    states = {k: t.key for k, t in term_lookup(TASK_STATES).items()}
+    log["state"] = log["state"].map(lambda v: states.get(normalise_header(v), "open"))
+    for key in ("owner", "grade", "reminded_at", "escalated_at"):
+        log[key] = log[key].map(lambda v: None if is_blank(v) else v)
+    return _typed(log[log["customer_id"] != ""].reset_index(drop=True))
+
+
+def _typed(log: pd.DataFrame) -> pd.DataFrame:
+    for key in DATE_KEYS:
+        log[key] = pd.to_datetime(log[key].map(lambda v: v if isinstance(v, dt.date) else None))
+    return log
+
+
+def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Close finished and superseded tasks, open today's new ones.
+
+    `customers` has one row per customer: customer_id, last_contact, due, status, owner,
+    grade, has_error. Rows with errors leave their tasks untouched: their data is unreliable.
+    """
+    valid = customers[~customers["has_error"]].drop_duplicates("customer_id", keep=False)
+    valid = valid.set_index("customer_id")
+    log = log.copy()
+    is_open = log["state"] == "open"
+    known = log["customer_id"].isin(valid.index)
+    untouched = log["customer_id"].isin(customers.loc[customers["has_error"], "customer_id"])
+    last = log["customer_id"].map(valid["last_contact"])
+    done = is_open & known & last.notna()
+    done &= (last >= log["due_date"]) | log["basis"].isna() | (last > log["basis"])
+    log.loc[done, ["state", "done_on"]] = ["done", last[done]]
+    current = log["customer_id"].map(valid["due"])
+    superseded = is_open & ~done & ~untouched & (~known | (current != log["due_date"]))
+    log.loc[superseded, "state"] = "cancelled"
+    return _open_new(log, valid.reset_index(), today)
+
+
+def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    active = valid[valid["status"].isin(ACTIVE_STATUSES) & valid["due"].notna()]
+    key = ["customer_id", "due_date"]
+    wanted = active.rename(columns={"due": "due_date", "last_contact": "basis"})
+    merged = wanted.merge(log[key].assign(_in_log=True), on=key, how="left")
+    fresh = merged[merged["_in_log"].isna()]
+    reopen = log.set_index(key).index.isin(wanted.set_index(key).index)
+    log.loc[reopen & (log["state"] == "cancelled"), "state"] = "open"
+    new = pd.DataFrame({
+        "customer_id": fresh["customer_id"], "due_date": fresh["due_date"],
+        "owner": fresh["owner"], "grade": fresh["grade"], "state": "open",
+        "created": pd.Timestamp(today), "basis": fresh["basis"],
+        "done_on": pd.NaT, "reminded_at": None, "escalated_at": None,
+    })  # fmt: skip
+    if new.empty:
+        return log.reset_index(drop=True)
+    return pd.concat([log, new.astype({"owner": object, "grade": object})], ignore_index=True)
+
+
+def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
+    """The ledger as sheet rows (header first), dates as real dates."""
+    words = {t.key: t.text(locale) for t in TASK_STATES}
+    rows = [TASK_LOG.headers(locale)]
+    for record in log[LOG_COLUMNS].itertuples(index=False):
+        values = record._asdict()
+        values["state"] = words[values["state"]]
+        for key in DATE_KEYS:
+            values[key] = values[key].date() if pd.notna(values[key]) else None
+        rows.append([None if _missing(v) else v for v in values.values()])
+    return rows
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))

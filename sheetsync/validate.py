@@ -1,0 +1,227 @@
+"""Checking every follow-up row and turning what people typed into values the rules can use.
+
+Every problem of every row is collected into one table (never stopping at the first), so a
+person sees all that is wrong with a row in its 校验提示 cell at once. Errors make a row
+资料不全; warnings are shown but the row is still graded and scheduled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import pandas as pd
+
+from sheetsync.parsing import is_blank, parse_cycle, parse_date
+from sheetsync.schema import (
+    BUDGET_LEVELS,
+    INTENT_LEVELS,
+    PAUSE_FOREVER,
+    STAGES,
+    Term,
+    normalise_header,
+    term_lookup,
+)
+from sheetsync.tables import ROW, Sheet
+
+ERROR, WARNING = "error", "warning"
+PROBLEM_COLUMNS = ["row", "customer_id", "column", "severity", "message"]
+FOREVER = "forever"
+
+
+@dataclass
+class Validation:
+    """The parsed rows (one per input row, same index) and every problem found."""
+
+    rows: pd.DataFrame
+    problems: pd.DataFrame
+
+    @property
+    def invalid(self) -> pd.Series:
+        return self.rows["has_error"]
+
+
+def normalise_id(value: object) -> str:
+    """Ids compare as text: 1001, 1001.0 and "１００１ " are the same customer."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    return str(value).replace("\n", " ").strip()
+
+
+def parse_pause(value: object) -> object:
+    if isinstance(value, str) and normalise_header(value) in PAUSE_FOREVER:
+        return FOREVER
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise ValueError('is not a date or "是"/"yes"') from None
+
+
+def parse_birthday(value: object) -> dt.date | None:
+    """A birthday may be written without a year ("5月10日", "05-10"); kept on year 2000."""
+    try:
+        return parse_date(value)
+    except ValueError:
+        text = str(value).strip()
+        for form in ("%m月%d日", "%m-%d", "%m/%d"):
+            try:
+                return dt.datetime.strptime(f"2000 {text}", f"%Y {form}").date()
+            except ValueError:
+                continue
+        raise
+
+
+def _cached(parser: Callable) -> Callable[[object], tuple[object, str | None]]:
+    @lru_cache(maxsize=65536)
+    def run(value: object) -> tuple[object, str | None]:
+        try:
+            return parser(value), None
+        except ValueError as exc:
+            return None, str(exc)
+
+    def safe(value: object) -> tuple[object, str | None]:
+        try:
+            return run(value)
+        except TypeError:  # unhashable: never cached
+            return run.__wrapped__(value)
+
+    return safe
+
+
+_PARSERS = {
+    "last_contact": _cached(parse_date),
+    "agreed_date": _cached(parse_date),
+    "contract_end": _cached(parse_date),
+    "birthday": _cached(parse_birthday),
+    "paused_until": _cached(parse_pause),
+    "decision_cycle": _cached(parse_cycle),
+}
+
+
+class _Collector:
+    """Gathers problems as (row index, column key, severity, message) records."""
+
+    def __init__(self, sheet: Sheet, ids: pd.Series) -> None:
+        self.sheet, self.ids, self.records = sheet, ids, []
+
+    def add(self, mask: pd.Series, key: str, severity: str, reason: Callable[[object], str]):
+        """Flag the rows in `mask`; `reason` turns the cell's value into the message."""
+        self.add_reasons(key, severity, self.sheet.frame[key][mask].map(reason))
+
+    def add_reasons(self, key: str, severity: str, reasons: pd.Series) -> None:
+        label = self.sheet.label(key)
+        self.records += [(i, key, severity, f"{label}: {r}") for i, r in reasons.items()]
+
+    def frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.records, columns=["index", "key", "severity", "message"])
+        rows = self.sheet.frame[ROW]
+        frame["row"] = frame["index"].map(rows)
+        frame["customer_id"] = frame["index"].map(self.ids)
+        frame["column"] = frame["key"].map(self.sheet.label)
+        order = frame["severity"].map({ERROR: 0, WARNING: 1})
+        return frame.assign(_o=order).sort_values(["row", "_o"], kind="stable").drop(columns="_o")
+
+
+def _parse_column(sheet: Sheet, key: str, found: _Collector, severity: str) -> pd.Series:
+    raw = sheet.frame[key]
+    pairs = raw.map(_PARSERS[key])
+    errors = pairs.str[1]
+    bad = errors.notna()
+    found.add_reasons(key, severity, '"' + raw[bad].map(_shown) + '" ' + errors[bad])
+    return pairs.str[0]
+
+
+def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) -> pd.Series:
+    lookup = {k: terms.index(t) for k, t in term_lookup(terms).items()}
+    raw = sheet.frame[key]
+    blank = raw.map(is_blank)
+    level = raw.map(lambda v: lookup.get(normalise_header(v)))
+    lowest = terms[0].text(sheet.locale)
+    found.add(blank, key, WARNING, lambda v: f"empty, counted as {lowest}")
+    allowed = "/".join(t.text(sheet.locale) for t in reversed(terms))
+    found.add(~blank & level.isna(), key, WARNING,
+              lambda v: f'"{_shown(v)}" is not one of {allowed}, counted as {lowest}')  # fmt: skip
+    return level.fillna(0).astype(int)
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values.map(lambda v: v if isinstance(v, dt.date) else None))
+
+
+def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validation:
+    """Parse and check every row. `team` None means no team tab to check owners against."""
+    frame = sheet.frame
+    ids = frame["customer_id"].map(normalise_id)
+    found = _Collector(sheet, ids)
+    for key in sheet.tab.required:
+        found.add(frame[key].map(is_blank), key, ERROR, lambda v: "empty (required)")
+    _flag_duplicates(ids, frame[ROW], found)
+    rows = pd.DataFrame({"customer_id": ids, ROW: frame[ROW]}, index=frame.index)
+    for key in _PARSERS:
+        severity = WARNING if key == "decision_cycle" else ERROR
+        rows[key] = _parse_column(sheet, key, found, severity)
+    for key in ("last_contact", "agreed_date", "contract_end", "birthday"):
+        rows[key] = _dates(rows[key])
+    rows["paused_forever"] = rows["paused_until"].map(lambda v: v == FOREVER).astype(bool)
+    rows["paused_until"] = _dates(rows["paused_until"])
+    cycle_blank = frame["decision_cycle"].map(is_blank)
+    found.add(cycle_blank, "decision_cycle", WARNING, lambda v: "empty, counted as longest")
+    rows["cycle_days"] = rows.pop("decision_cycle").astype(float).fillna(math.inf)
+    rows["budget_level"] = _levels(sheet, "budget", BUDGET_LEVELS, found)
+    rows["intent_level"] = _levels(sheet, "intent", INTENT_LEVELS, found)
+    rows["override"] = _override(sheet, grades, found)
+    _check_allowed(sheet, "stage", STAGES, found)
+    if team is not None:
+        _check_owner(sheet, team, found)
+    problems = found.frame()
+    errors = problems.loc[problems["severity"] == ERROR, "index"]
+    rows["has_error"] = rows.index.isin(errors)
+    rows["check"] = problems.groupby("index")["message"].agg("; ".join).reindex(rows.index)
+    rows["check"] = rows["check"].fillna("").astype(object)
+    return Validation(rows, problems[PROBLEM_COLUMNS].reset_index(drop=True))
+
+
+def _flag_duplicates(ids: pd.Series, row_numbers: pd.Series, found: _Collector) -> None:
+    duplicated = ids.ne("") & ids.duplicated(keep=False)
+    rows_of = row_numbers[duplicated].groupby(ids[duplicated]).agg(list)
+    for index in duplicated[duplicated].index:
+        others = [str(r) for r in rows_of[ids[index]] if r != row_numbers[index]]
+        reason = f'"{ids[index]}" is also used in row {", ".join(others)} (must be unique)'
+        found.add_reasons("customer_id", ERROR, pd.Series({index: reason}))
+
+
+def _override(sheet: Sheet, grades: list[str], found: _Collector) -> pd.Series:
+    lookup = {normalise_header(g): g for g in grades}
+    raw = sheet.frame["grade_override"]
+    override = raw.map(lambda v: lookup.get(normalise_header(v)))
+    bad = ~raw.map(is_blank) & override.isna()
+    found.add(bad, "grade_override", WARNING,
+              lambda v: f'"{_shown(v)}" is not one of {"/".join(grades)}, ignored')  # fmt: skip
+    return override.astype(object)
+
+
+def _check_allowed(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) -> None:
+    lookup = term_lookup(terms)
+    raw = sheet.frame[key]
+    bad = ~raw.map(is_blank) & ~raw.map(lambda v: normalise_header(v) in lookup)
+    allowed = "/".join(t.text(sheet.locale) for t in terms)
+    found.add(bad, key, WARNING, lambda v: f'"{_shown(v)}" is not one of {allowed}')
+
+
+def _check_owner(sheet: Sheet, team: set[str], found: _Collector) -> None:
+    raw = sheet.frame["owner"]
+    known = {normalise_header(name) for name in team}
+    bad = ~raw.map(is_blank) & ~raw.map(lambda v: normalise_header(v) in known)
+    found.add(bad, "owner", WARNING, lambda v: f'"{_shown(v)}" is not in the team tab')
