@@ -87,7 +87,6 @@ SYNC_COLUMNS = _terms(
     ("status", "状态", "Status"),
     ("check", "校验提示", "Check"),
 )
-DATE_COLUMNS = ("last_contact", "agreed_date", "contract_end", "birthday")
 
 FOLLOWUPS = Tab(
     "followups",
@@ -200,3 +199,30 @@ def term_lookup(terms: tuple[Term, ...]) -> dict[str, Term]:
 
 def term_text(terms: tuple[Term, ...], key: str, locale: str) -> str:
     return next(t for t in terms if t.key == key).text(locale)
+
+SUMMARY_LABELS = _terms(
+    ("title", "客户跟进汇总", "Follow-up summary"),
+    ("as_of", "统计日期", "As of"),
+    ("by_grade", "按等级", "By grade"),
+    ("by_status", "按状态", "By status"),
+    ("by_owner", "按负责人", "By owner"),
+    ("funnel", "销售漏斗", "Sales funnel"),
+    ("longest_overdue", "逾期最久的客户", "Longest overdue"),
+    ("grade", "等级", "Grade"),
+    ("status", "状态", "Status"),
+    ("stage", "阶段", "Stage"),
+    ("owner", "负责人", "Owner"),
+    ("customers", "客户数", "Customers"),
+    ("share", "占比", "Share"),
+    ("due_today", "今日跟进", "Due today"),
+    ("overdue", "已逾期", "Overdue"),
+    ("done_7d", "近7天完成", "Done (7 days)"),
+    ("on_time_30d", "30天按时完成率", "On time (30 days)"),
+    ("at_stage", "当前客户数", "At this stage"),
+    ("reached", "累计到达", "Reached"),
+    ("conversion", "转化率(到下一阶段)", "Conversion to next"),
+    ("other_stage", "未填写/其他", "Blank/other"),
+    ("customer_id", "客户编号", "Customer ID"),
+    ("customer", "客户名称", "Customer"),
+    ("days_overdue", "逾期天数", "Days overdue"),
+)

@@ -1,0 +1,34 @@
+"""Storage behind one small interface, so the pipeline never knows where the workbook lives."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sheetsync.changes import Changeset
+from sheetsync.config import Settings
+from sheetsync.errors import ConfigError
+
+
+class Backend(Protocol):
+    """A workbook: read every tab as a grid, then apply one changeset in one go."""
+
+    location: str
+
+    def read(self) -> dict[str, list[list]]:
+        """Tab title -> rows of cell values, in tab order."""
+
+    def write(self, changes: Changeset) -> None:
+        """Apply all of `changes` or none of them."""
+
+    def __enter__(self) -> "Backend": ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def open_backend(settings: Settings, for_write: bool = False) -> Backend:
+    """The backend the settings name; `for_write` takes the lock that keeps syncs apart."""
+    if settings.backend == "xlsx":
+        from sheetsync.backends.xlsx import XlsxBackend
+
+        return XlsxBackend(settings.workbook, for_write=for_write)
+    raise ConfigError(f'backend: "{settings.backend}" is not supported')

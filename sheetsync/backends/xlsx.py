@@ -1,0 +1,179 @@
+"""The embedded default: a local .xlsx workbook, read and written with openpyxl.
+
+The file is never left half-written (save to a temporary file beside it, then an atomic
+rename), a file someone saved in Excel while we computed is never overwritten (its bytes
+are compared with what we read), and two syncs never run at once (a lock file beside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from filelock import FileLock, Timeout
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sheetsync.changes import Changeset
+from sheetsync.errors import BackendError, ConflictError, LockedError
+from sheetsync.template import TabContent, WorkbookContent
+
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.sheetsync.lock")
+
+
+class XlsxBackend:
+    def __init__(self, path: str | os.PathLike, for_write: bool = False) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._lock = FileLock(lock_path(self.path), timeout=0) if for_write else None
+        self._book: openpyxl.Workbook | None = None
+        self._digest = ""
+
+    def __enter__(self) -> "XlsxBackend":
+        if self._lock is not None:
+            if not self.path.parent.is_dir():
+                raise BackendError(f"folder {self.path.parent} does not exist")
+            try:
+                self._lock.acquire()
+            except Timeout:
+                raise LockedError(f"another sync is running on {self.path}; try again when it ends") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    def _bytes(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            raise BackendError(
+                f"workbook {self.path} not found; create it with `python run.py init {self.path}`"
+            ) from None
+        except OSError as exc:
+            raise BackendError(f"cannot read {self.path}: {exc.strerror}") from None
+
+    def read(self) -> dict[str, list[list]]:
+        data = self._bytes()
+        try:
+            self._book = openpyxl.load_workbook(io.BytesIO(data))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise BackendError(f"{self.path} is not a readable .xlsx workbook ({exc})") from None
+        self._digest = hashlib.sha256(data).hexdigest()
+        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in self._book.worksheets}
+
+    def _unchanged_since_read(self) -> None:
+        if hashlib.sha256(self._bytes()).hexdigest() != self._digest:
+            raise ConflictError(
+                f"{self.path} was changed by someone else while the sync ran; nothing was "
+                "written. Run the sync again."
+            )
+
+    def write(self, changes: Changeset) -> None:
+        if self._book is None:
+            raise BackendError("write() before read()")
+        self._unchanged_since_read()
+        book = self._book
+        for change in [*changes.new_headers, *changes.cells]:
+            put(book[change.tab].cell(change.row, change.column), change.new)
+        for title, rows in changes.replace.items():
+            fill(_fresh_sheet(book, title), rows)
+        for title, rows in changes.append.items():
+            sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
+            fill(sheet, rows, start=_last_used_row(sheet) + 1)
+        self._save(book)
+
+    def _save(self, book: openpyxl.Workbook, replacing: bool = True) -> None:
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                book.save(out)
+                out.flush()
+                os.fsync(out.fileno())
+            if replacing:
+                os.chmod(temp, self.path.stat().st_mode & 0o777)
+                self._unchanged_since_read()
+            os.replace(temp, self.path)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+        self._digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def create(self, content: WorkbookContent, force: bool = False) -> None:
+        """A new workbook from the template; an existing file is kept unless `force`."""
+        if self.path.exists() and not force:
+            raise BackendError(f"{self.path} already exists; use --force to replace it")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        for tab in content.tabs:
+            sheet = book.create_sheet(tab.title)
+            fill(sheet, tab.rows)
+            _style(sheet, tab, content)
+        self._save(book, replacing=False)
+
+
+def put(cell, value: object) -> None:
+    """Text always stays text: "=HYPERLINK(...)" typed as a name is never run as a formula."""
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    if hasattr(value, "year"):
+        cell.number_format = DATE_FORMAT
+
+
+def fill(sheet: Worksheet, rows: list[list], start: int = 1) -> None:
+    for r, row in enumerate(rows, start=start):
+        for c, value in enumerate(row, start=1):
+            if value is not None and value != "":
+                put(sheet.cell(r, c), value)
+
+
+def _last_used_row(sheet: Worksheet) -> int:
+    """max_row counts formatted empty rows too; appending after them would leave a gap."""
+    for row in range(sheet.max_row, 0, -1):
+        if any(c.value is not None for c in sheet[row]):
+            return row
+    return 0
+
+
+def _fresh_sheet(book: openpyxl.Workbook, title: str) -> Worksheet:
+    """An empty sheet in the old one's place, keeping its column widths and frozen panes."""
+    if title not in book.sheetnames:
+        return book.create_sheet(title)
+    old = book[title]
+    index = book.sheetnames.index(title)
+    widths = {k: d.width for k, d in old.column_dimensions.items() if d.width}
+    panes = old.freeze_panes
+    book.remove(old)
+    new = book.create_sheet(title, index)
+    for key, width in widths.items():
+        new.column_dimensions[key].width = width
+    new.freeze_panes = panes
+    return new
+
+
+def _style(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:
+    """Bold coloured header (sync-owned columns in their own colour), frozen, sized."""
+    if not tab.rows:
+        return
+    for column, cell in enumerate(sheet[1], start=1):
+        colour = content.sync_header_fill if column in tab.sync_columns else content.header_fill
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=colour)
+    for column, width in enumerate(tab.widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A2"

@@ -1,0 +1,92 @@
+"""What a run will write: only sync-owned cells whose value changed, plus the sync-only tabs.
+
+A change names its customer id and header as well as its position, so a backend whose rows
+can move while we compute (Google Sheets) can re-find the row by id at write time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sheetsync.parsing import is_blank, parse_date
+from sheetsync.schema import SYNC_COLUMNS
+from sheetsync.tables import ROW, Sheet
+
+
+@dataclass(frozen=True)
+class CellChange:
+    tab: str
+    row: int  # 1-based, as read
+    column: int  # 1-based
+    customer_id: str
+    header: str
+    old: object
+    new: object
+
+
+@dataclass
+class Changeset:
+    cells: list[CellChange] = field(default_factory=list)
+    new_headers: list[CellChange] = field(default_factory=list)
+    replace: dict[str, list[list]] = field(default_factory=dict)  # tab title -> all rows
+    append: dict[str, list[list]] = field(default_factory=dict)  # tab title -> rows to add
+
+
+def _comparable(value: object, as_date: bool) -> object:
+    if is_blank(value):
+        return None
+    if as_date:
+        try:
+            return parse_date(value)
+        except (ValueError, TypeError):
+            return value
+    return value if isinstance(value, str) else str(value)
+
+
+def _new_value(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value if value != "" else None
+
+
+def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changeset:
+    """Cell changes for the sync-owned columns; missing columns are added after the last."""
+    changes = Changeset()
+    next_free = sheet.width + 1
+    for term in SYNC_COLUMNS:
+        column = sheet.columns.get(term.key)
+        header = sheet.headers.get(term.key) or term.text(sheet.locale)
+        if column is None:
+            column, next_free = next_free, next_free + 1
+            changes.new_headers.append(
+                CellChange(sheet.title, sheet.header_row, column, "", header, None, header)
+            )
+        as_date = term.key == "next_date"
+        current = sheet.frame[term.key].tolist()
+        new = [_new_value(v) for v in computed[term.key].tolist()]
+        rows = sheet.frame[ROW].tolist()
+        for i, (old, value) in enumerate(zip(current, new)):
+            if _comparable(old, as_date) != value:
+                changes.cells.append(CellChange(
+                    sheet.title, int(rows[i]), column, ids.iat[i], header, old, value
+                ))  # fmt: skip
+    return changes
+
+
+def describe(change: CellChange) -> str:
+    """`客户跟进 C-001 状态: "" -> "已逾期"` for dry runs."""
+    return f'{change.tab} {change.customer_id or "row " + str(change.row)} {change.header}: ' \
+        f"{_shown(change.old)} -> {_shown(change.new)}"
+
+
+def _shown(value: object) -> str:
+    if is_blank(value):
+        return '""'
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return f'"{value}"'

@@ -1,0 +1,116 @@
+"""The command line: each command parses options, calls one library function, prints its
+report. Any SheetSyncError becomes one line on stderr and exit status 1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+import click
+
+from sheetsync import app
+from sheetsync.config import DEFAULT_CONFIG, load_settings
+from sheetsync.errors import SheetSyncError
+
+DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
+
+
+def settings_options(command):
+    """--config and --workbook, shared by every command that opens a workbook."""
+
+    @click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                  help=f"Settings file (YAML). Default: $SHEETSYNC_CONFIG or {DEFAULT_CONFIG.relative_to(DEFAULT_CONFIG.parent.parent)}.")  # fmt: skip
+    @click.option("--workbook", help="Workbook to use instead of the one in the settings (an .xlsx path).")
+    @functools.wraps(command)
+    def wrapper(config_file, workbook, **kwargs):
+        kwargs["settings"] = load_settings(config_file, workbook=workbook)
+        return command(**kwargs)
+
+    return wrapper
+
+
+def domain_errors(command):
+    """Turn the tool's own errors into one clear line, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except SheetSyncError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _print_report(report) -> None:
+    for line in report.changes:
+        click.echo(line)
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=None, version=__import__("sheetsync").__version__)
+def main():
+    """sheetsync: make the shared customer follow-up spreadsheet work like a CRM.
+
+    Each run reads the follow-up, grading and team tabs, checks every row, computes each
+    customer's grade, next follow-up date, task and status, and writes back only those
+    columns, the summary tab and the logs. Start with `demo`, or `init` for your own workbook.
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--locale", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of tab names and headers.")  # fmt: skip
+@click.option("--demo", is_flag=True, help="Fill in a demo team and about 40 customers.")
+@click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+@domain_errors
+def init(path, locale, demo, force):
+    """Create a new workbook at PATH with every tab, its headers and the default grade rules."""
+    created = app.init_workbook(path, locale, dt.date.today() if demo else None, force)
+    click.echo(f"created {created}")
+
+
+@main.command(name="sync")
+@domain_errors
+@settings_options
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
+              help="Run as if today were this date (YYYY-MM-DD). Default: today in the configured time zone.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Print every cell that would change; write nothing.")
+def sync_command(settings, today, dry_run):
+    """Run the sync once: validate, grade, schedule, write back, summarise.
+
+    Exits 0 when the run completed, even if some rows were flagged 资料不全; exits 1 with
+    one line saying why when the workbook or the settings could not be read or written.
+    """
+    _print_report(app.run_sync(settings, today.date() if today else None, dry_run))
+
+
+@main.command()
+@domain_errors
+@settings_options
+def validate(settings):
+    """Print every row problem and write nothing. Exits 1 if any row has an error."""
+    validation = app.run_validate(settings)
+    for problem in validation.problems.itertuples():
+        click.echo(f"row {problem.row} ({problem.customer_id or '-'}) {problem.severity}: {problem.message}")
+    errors = int(validation.invalid.sum())
+    click.echo(f"{len(validation.rows)} rows checked: {errors} with errors, "
+               f"{validation.problems['row'].nunique() - errors if len(validation.problems) else 0} with warnings only")  # fmt: skip
+    if errors:
+        raise SystemExit(1)
+
+
+@main.command()
+@domain_errors
+@click.option("--path", type=click.Path(dir_okay=False), default=str(DEMO_WORKBOOK), show_default=True,
+              help="Where to create the demo workbook (replaced if it exists).")  # fmt: skip
+def demo(path):
+    """Create a demo workbook with a team and about 40 customers, and sync it."""
+    settings = load_settings(workbook=path)
+    created = app.init_workbook(path, "zh", app.now_in(settings).date(), force=True)
+    _print_report(app.run_sync(settings))
+    click.echo(f"open {created} in Excel, WPS or LibreOffice to see the result")

@@ -1,0 +1,82 @@
+"""A realistic demo team and ~40 customers, dated relative to `today` so every grade, status
+and stage shows up whenever the demo is run, plus a few rows with the mistakes people make.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from sheetsync.schema import PEOPLE_COLUMNS, STAGES
+
+MANAGER = "陈静"
+OWNERS = ("张伟", "李娜", "王强")
+TEAM = [
+    [MANAGER, "chen.jing@example.com", "", "经理"],
+    ["张伟", "zhang.wei@example.com", MANAGER, "销售"],
+    ["李娜", "li.na@example.com", MANAGER, "销售"],
+    ["王强", "wang.qiang@example.com", MANAGER, "销售"],
+]
+_COMPANIES = (
+    "华辰科技有限公司", "远航物流集团", "青禾食品股份", "博睿教育咨询", "安泰医疗器械", "星河智能制造",
+    "嘉联电子", "润丰农业", "中科云链", "明德律师事务所", "鼎盛建设工程", "悦家家居",
+    "海纳新能源", "蓝鲸数据服务", "恒信财务咨询", "金桥汽车配件", "启明软件", "天衡检测",
+    "瑞康药业", "锦程旅游", "华美印刷", "同舟保险代理", "绿源环保", "北辰仪器", "万象零售连锁",
+    "新元文化传媒", "东方精工", "云帆跨境电商", "百川水务", "盛世会展服务", "雅居物业管理",
+    "卓越人力资源", "飞鸿通信设备", "康宁养老服务", "长风航空服务",
+)  # fmt: skip
+_INDUSTRIES = ("制造", "物流", "食品", "教育", "医疗", "软件", "零售", "能源", "金融服务")
+_CONTACTS = ("刘经理", "赵总", "孙主管", "周总监", "吴经理", "郑采购", "冯总", "陈工")
+_SOURCES = ("展会", "官网咨询", "老客户转介绍", "电话营销", "行业协会")
+# (budget, intent, decision cycle) choices that make a lead A, B or C under the default rules.
+_PROFILES = (
+    (("明确",), ("高",), ("20天", "2周", "≤1个月", "1个月")),
+    (("初步确认", "明确"), ("中", "高"), ("1-3个月", "6 weeks", "45")),
+    (("未定", "初步确认"), ("低", "中"), (">3个月", "1-3个月", "半年")),
+)
+_METHODS = ("电话", "面谈", "微信", "邮件")
+_SUMMARIES = ("介绍产品方案", "确认采购需求", "演示系统功能", "报价沟通", "合同条款确认", "季度回访")
+_FEEDBACK = ("希望看到同行案例", "预算下季度批复", "关注售后服务", "需要内部评估", "对价格敏感", "")
+
+
+def _row(rng: random.Random, number: int, company: str, today: dt.date) -> dict:
+    budgets, intents, cycles = _PROFILES[rng.choice((0, 1, 1, 2, 2))]
+    last = today - dt.timedelta(days=rng.choice((0, 1, 1, 2, 3, 3, 4, 6, 7, 9, 12, 20)))
+    return {
+        "customer_id": f"KH-{number:04d}", "customer": company, "industry": rng.choice(_INDUSTRIES),
+        "contact": rng.choice(_CONTACTS), "phone": f"13{rng.randrange(10**8, 10**9)}",
+        "lead_source": rng.choice(_SOURCES), "stage": rng.choice(STAGES).zh, "intent": rng.choice(intents),
+        "budget": rng.choice(budgets), "decision_cycle": rng.choice(cycles), "last_contact": last,
+        "method": rng.choice(_METHODS), "summary": rng.choice(_SUMMARIES),
+        "feedback": rng.choice(_FEEDBACK), "owner": OWNERS[number % 3],
+    }  # fmt: skip
+
+
+def _special_cases(rows: list[dict], today: dt.date) -> None:
+    """Mistakes and states a real sheet has, so the demo shows how each is handled."""
+    day = dt.timedelta(days=1)
+    rows[0].update(last_contact=None, summary="", feedback="", stage="线索获取")  # new lead
+    rows[1].update(agreed_date=today + 5 * day, summary="约好下周演示")
+    rows[2].update(paused_until="是", notes="客户内部重组,暂停跟进")
+    rows[3].update(paused_until=today + 14 * day, notes="客户春节后再谈")
+    rows[4].update(paused_until=today - 3 * day)  # a pause that has ended
+    rows[5].update(grade_override="A", notes="战略客户,经理指定A级")
+    rows[6].update(last_contact="2024-13-01")  # impossible date
+    rows[7].update(owner="")  # missing owner
+    rows[8].update(customer_id=rows[9]["customer_id"])  # duplicate id
+    rows[10].update(owner="赵六")  # not in the team tab
+    rows[11].update(budget="")  # missing budget: graded as 未定, with a warning
+    rows[12].update(last_contact=today - 40 * day, stage="商务谈判")  # long overdue
+    rows[13].update(contract_end=today + 20 * day, stage="成交维护")
+    rows[14].update(birthday=f"{(today + 3 * day).month}月{(today + 3 * day).day}日")
+    rows[15].update(last_contact=f"{(today - 2 * day):%Y年%-m月%-d日}")  # written by hand
+
+
+def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
+    rng = random.Random(seed)
+    rows = [_row(rng, i + 1, c, today) for i, c in enumerate(_COMPANIES + _COMPANIES[:5])]
+    for i, row in enumerate(rows[len(_COMPANIES):]):
+        row["customer"] = f"{row['customer'].removesuffix('有限公司')}({['华东', '华南', '华北', '西南', '东北'][i]}分公司)"
+    _special_cases(rows, today)
+    keys = [c.key for c in PEOPLE_COLUMNS]
+    return [[row.get(k) for k in keys] for row in rows]

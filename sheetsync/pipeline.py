@@ -1,0 +1,191 @@
+"""The sync, step by step: read -> validate -> grade -> schedule -> tasks -> summarise -> write.
+
+Everything between the read and the write is pure (`compute`), so the same workbook and the
+same `today` always give the same changes, whichever backend holds the workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sheetsync.changes import Changeset, describe, plan_cells
+from sheetsync.config import Settings
+from sheetsync.errors import WorkbookError
+from sheetsync.grading import GradeRule, grade, read_rules
+from sheetsync.parsing import is_blank
+from sheetsync.schedule import next_followup, status, status_text, task_text
+from sheetsync.schema import (
+    FOLLOWUPS, GRADING, PEOPLE_COLUMNS, SUMMARY, SYNC_LOG, TASK_LOG, TEAM, Tab, term_text,
+    STATUSES,
+)  # fmt: skip
+from sheetsync.summary import summarise
+from sheetsync.tables import Sheet, find_title, load_sheet
+from sheetsync.tasks import log_rows, read_log, update_log
+from sheetsync.validate import Validation, validate
+from sheetsync.workdays import WorkCalendar
+
+PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
+
+
+@dataclass
+class Loaded:
+    """The tabs the sync reads, located by title and header."""
+
+    followups: Sheet
+    grading: Sheet
+    team: Sheet | None
+    task_log: Sheet | None
+    titles: dict[str, str]  # tab key -> title to write to
+    existing: set[str]  # titles present in the workbook
+    locale: str
+
+
+def _title(titles: list[str], tab: Tab, settings: Settings, locale: str) -> str | None:
+    return find_title(titles, tab, settings.tabs.get(tab.key))
+
+
+def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
+    """Find the tabs and their columns; a missing follow-up or grading tab stops the run."""
+    titles = list(grids)
+
+    def sheet(tab: Tab, required: bool, **kwargs: object) -> Sheet | None:
+        title = find_title(titles, tab, settings.tabs.get(tab.key))
+        if title is None and required:
+            wanted = settings.tabs.get(tab.key) or f"{tab.zh} / {tab.en}"
+            raise WorkbookError(f'no tab "{wanted}" in the workbook (tabs: {", ".join(titles)})')
+        return None if title is None else load_sheet(grids[title], tab, title, **kwargs)
+
+    followups = sheet(FOLLOWUPS, True, content=PEOPLE_KEYS)
+    locale = settings.locale if settings.locale != "auto" else followups.locale
+    loaded = Loaded(
+        followups, sheet(GRADING, True), sheet(TEAM, False), sheet(TASK_LOG, False), {},
+        set(titles), locale,
+    )  # fmt: skip
+    for tab in (SUMMARY, TASK_LOG, SYNC_LOG):
+        found = find_title(titles, tab, settings.tabs.get(tab.key))
+        loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
+    return loaded
+
+
+@dataclass
+class Result:
+    """What one run computed; nothing written yet."""
+
+    validation: Validation
+    rules: list[GradeRule]
+    computed: pd.DataFrame  # grade, next_date, task, status, check; one row per follow-up row
+    board: pd.DataFrame  # one row per customer, status as keys, for counting
+    log: pd.DataFrame
+    summary: list[list]
+    notes: list[str] = field(default_factory=list)
+
+
+def team_owners(team: Sheet | None) -> list[str]:
+    if team is None:
+        return []
+    return [str(v).strip() for v in team.frame["owner"] if not is_blank(v)]
+
+
+def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar) -> Result:
+    """All of the sync's decisions, as pure functions of the tabs, `today` and the calendar."""
+    rules = read_rules(loaded.grading)
+    owners = team_owners(loaded.team)
+    notes = [] if owners else ["no owners in the team tab: owners were not checked"]
+    validation = validate(loaded.followups, set(owners) if owners else None, [r.grade for r in rules])
+    rows = validation.rows
+    rows["grade"] = grade(rows, rules)
+    due = next_followup(rows, rules, today, calendar)
+    keys = status(rows, due, today)
+    people = loaded.followups.frame
+    computed = pd.DataFrame({
+        "grade": rows["grade"], "next_date": due, "task": task_text(people, rows["grade"], due, rules),
+        "status": status_text(keys, loaded.locale), "check": rows["check"],
+    })  # fmt: skip
+    board = pd.DataFrame({
+        "customer_id": rows["customer_id"], "customer": people["customer"], "owner": people["owner"],
+        "stage": people["stage"], "grade": rows["grade"], "status": keys, "due": due,
+        "last_contact": rows["last_contact"], "has_error": rows["has_error"],
+    })  # fmt: skip
+    log = update_log(read_log(loaded.task_log), board, today)
+    summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale)
+    return Result(validation, rules, computed, board, log, summary, notes)
+
+
+@dataclass
+class SyncReport:
+    location: str
+    today: dt.date
+    rows: int = 0
+    invalid: int = 0
+    warned: int = 0
+    due_today: int = 0
+    overdue: int = 0
+    cells: int = 0
+    dry_run: bool = False
+    changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        verb = "would write" if self.dry_run else "wrote"
+        return [
+            f"{self.location} ({self.today:%Y-%m-%d}): {self.rows} rows read, "
+            f"{self.invalid} invalid, {self.warned} with warnings; "
+            f"{self.due_today} due today, {self.overdue} overdue; {verb} {self.cells} cells",
+            *(f"note: {n}" for n in self.notes),
+        ]
+
+
+def report_for(location: str, today: dt.date, result: Result) -> SyncReport:
+    status_keys = result.board["status"]
+    problems = result.validation.problems
+    return SyncReport(
+        location, today, rows=len(result.board),
+        invalid=int(result.validation.invalid.sum()),
+        warned=int(problems.loc[problems["severity"] == "warning", "row"].nunique()),
+        due_today=int((status_keys == "due_today").sum()),
+        overdue=int((status_keys == "overdue").sum()), notes=list(result.notes),
+    )  # fmt: skip
+
+
+def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime) -> Changeset:
+    """The changeset: changed sync-owned cells, the summary and task log, one sync-log row."""
+    changes = plan_cells(loaded.followups, result.computed, result.validation.rows["customer_id"])
+    titles = loaded.titles
+    changes.replace[titles["summary"]] = result.summary
+    changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
+    report.cells = len(changes.cells)
+    row = [
+        run_at.strftime("%Y-%m-%d %H:%M:%S"), report.today, report.rows, report.invalid,
+        report.due_today, report.overdue, report.cells, "ok", "; ".join(report.notes),
+    ]  # fmt: skip
+    header = [] if titles["sync_log"] in loaded.existing else [SYNC_LOG.headers(loaded.locale)]
+    changes.append[titles["sync_log"]] = [*header, row]
+    return changes
+
+
+def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime,
+         dry_run: bool = False) -> SyncReport:  # fmt: skip
+    """One run on an open backend. A dry run lists the cell changes and writes nothing."""
+    loaded = load(backend.read(), settings)
+    result = compute(loaded, today, WorkCalendar(settings.holidays))
+    report = report_for(backend.location, today, result)
+    changes = plan(loaded, result, report, run_at)
+    report.dry_run = dry_run
+    if dry_run:
+        report.changes = [describe(c) for c in changes.cells]
+        report.changes += [f"{t}: rewritten ({len(r)} rows)" for t, r in changes.replace.items()]
+        report.changes += [f"{t}: {len(r)} row(s) appended" for t, r in changes.append.items()]
+    else:
+        backend.write(changes)
+    return report
+
+
+def check(backend, settings: Settings) -> tuple[Loaded, Validation]:
+    """Validation only, for `validate`: no grading decisions are needed to list problems."""
+    loaded = load(backend.read(), settings)
+    rules = read_rules(loaded.grading)
+    owners = team_owners(loaded.team)
+    return loaded, validate(loaded.followups, set(owners) if owners else None, [r.grade for r in rules])
