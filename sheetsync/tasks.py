@@ -63,14 +63,20 @@ def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd
     is_open = log["state"] == "open"
     known = log["customer_id"].isin(valid.index)
     untouched = log["customer_id"].isin(customers.loc[customers["has_error"], "customer_id"])
-    last = log["customer_id"].map(valid["last_contact"])
+    last = _lookup(valid["last_contact"], log["customer_id"])
     done = is_open & known & last.notna()
     done &= (last >= log["due_date"]) | log["basis"].isna() | (last > log["basis"])
-    log.loc[done, ["state", "done_on"]] = ["done", last[done]]
-    current = log["customer_id"].map(valid["due"])
+    log.loc[done, "state"] = "done"
+    log.loc[done, "done_on"] = last[done]
+    current = _lookup(valid["due"], log["customer_id"])
     superseded = is_open & ~done & ~untouched & (~known | (current != log["due_date"]))
     log.loc[superseded, "state"] = "cancelled"
     return _open_new(log, valid.reset_index(), today)
+
+
+def _lookup(by_id: pd.Series, ids: pd.Series) -> pd.Series:
+    """`by_id[ids]` keeping the dates' dtype (Series.map turns empty lookups into floats)."""
+    return pd.Series(by_id.reindex(ids.to_numpy()).to_numpy(), index=ids.index)
 
 
 def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.DataFrame:
