@@ -23,7 +23,7 @@ from sheetsync.schema import (
 )  # fmt: skip
 from sheetsync.summary import summarise
 from sheetsync.tables import Sheet, find_title, load_sheet
-from sheetsync.tasks import log_rows, read_log, update_log
+from sheetsync.tasks import first_due_of_new_leads, log_rows, read_log, update_log
 from sheetsync.validate import Validation, validate
 from sheetsync.workdays import WorkCalendar
 
@@ -97,7 +97,9 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar) -> Result:
     validation = validate(loaded.followups, set(owners) if owners else None, [r.grade for r in rules])
     rows = validation.rows
     rows["grade"] = grade(rows, rules)
-    due = next_followup(rows, rules, today, calendar)
+    log = read_log(loaded.task_log)
+    first_due = first_due_of_new_leads(log, rows["customer_id"])
+    due = next_followup(rows, rules, today, calendar, first_due)
     keys = status(rows, due, today)
     people = loaded.followups.frame
     computed = pd.DataFrame({
@@ -109,7 +111,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar) -> Result:
         "stage": people["stage"], "grade": rows["grade"], "status": keys, "due": due,
         "last_contact": rows["last_contact"], "has_error": rows["has_error"],
     })  # fmt: skip
-    log = update_log(read_log(loaded.task_log), board, today)
+    log = update_log(log, board, today)
     summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale)
     return Result(validation, rules, computed, board, log, summary, notes)
 

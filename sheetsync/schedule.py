@@ -16,13 +16,17 @@ from sheetsync.workdays import WorkCalendar
 
 
 def next_followup(rows: pd.DataFrame, rules: list[GradeRule], today: dt.date,
-                  calendar: WorkCalendar) -> pd.Series:  # fmt: skip
-    """约定跟进日期 when it is still ahead of the last contact; a new lead today; otherwise
-    last contact + the grade's interval on a working day; never inside a dated pause."""
+                  calendar: WorkCalendar, first_due: pd.Series | None = None) -> pd.Series:  # fmt: skip
+    """约定跟进日期 when it is still ahead of the last contact; a new lead today (or the day it
+    was first due, `first_due`); otherwise last contact + the grade's interval on a working
+    day; never inside a dated pause."""
     interval = rows["grade"].map({r.grade: r.interval for r in rules}).astype(float)
     last = rows["last_contact"]
     due = calendar.roll_forward(last + pd.to_timedelta(interval, unit="D"))
-    due = due.where(last.notna(), pd.Timestamp(today))
+    new_lead_due = pd.Series(pd.Timestamp(today), index=rows.index)
+    if first_due is not None:
+        new_lead_due = pd.to_datetime(first_due).fillna(pd.Timestamp(today)).clip(upper=pd.Timestamp(today))
+    due = due.where(last.notna(), new_lead_due)
     agreed = rows["agreed_date"]
     use_agreed = agreed.notna() & (last.isna() | (agreed > last))
     due = due.where(~use_agreed, agreed)

@@ -51,6 +51,13 @@ def _typed(log: pd.DataFrame) -> pd.DataFrame:
     return log
 
 
+def first_due_of_new_leads(log: pd.DataFrame, ids: pd.Series) -> pd.Series:
+    """For each id, the due date of its open never-contacted task, if any: a new lead stays
+    due on the day the sync first scheduled it, so it turns overdue if nobody calls."""
+    waiting = log[(log["state"] == "open") & log["basis"].isna()]
+    return _lookup(waiting.groupby("customer_id")["due_date"].min(), ids)
+
+
 def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """Close finished and superseded tasks, open today's new ones.
 
