@@ -70,7 +70,7 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
         current = sheet.frame[term.key].tolist()
         new = [_new_value(v) for v in computed[term.key].tolist()]
         rows = sheet.frame[ROW].tolist()
-        for i, (old, value) in enumerate(zip(current, new)):
+        for i, (old, value) in enumerate(zip(current, new, strict=True)):
             if _comparable(old, as_date) != value:
                 changes.cells.append(CellChange(
                     sheet.title, int(rows[i]), column, ids.iat[i], header, old, value
@@ -80,8 +80,10 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
 
 def describe(change: CellChange) -> str:
     """`客户跟进 C-001 状态: "" -> "已逾期"` for dry runs."""
-    return f'{change.tab} {change.customer_id or "row " + str(change.row)} {change.header}: ' \
+    return (
+        f"{change.tab} {change.customer_id or 'row ' + str(change.row)} {change.header}: "
         f"{_shown(change.old)} -> {_shown(change.new)}"
+    )
 
 
 def _shown(value: object) -> str:

@@ -21,7 +21,9 @@ def settings_options(command):
 
     @click.option("--config", "config_file", type=click.Path(dir_okay=False),
                   help=f"Settings file (YAML). Default: $SHEETSYNC_CONFIG or {DEFAULT_CONFIG.relative_to(DEFAULT_CONFIG.parent.parent)}.")  # fmt: skip
-    @click.option("--workbook", help="Workbook to use instead of the one in the settings (an .xlsx path).")
+    @click.option(
+        "--workbook", help="Workbook to use instead of the one in the settings (an .xlsx path)."
+    )
     @functools.wraps(command)
     def wrapper(config_file, workbook, **kwargs):
         kwargs["settings"] = load_settings(config_file, workbook=workbook)
@@ -96,7 +98,9 @@ def validate(settings):
     """Print every row problem and write nothing. Exits 1 if any row has an error."""
     validation = app.run_validate(settings)
     for problem in validation.problems.itertuples():
-        click.echo(f"row {problem.row} ({problem.customer_id or '-'}) {problem.severity}: {problem.message}")
+        click.echo(
+            f"row {problem.row} ({problem.customer_id or '-'}) {problem.severity}: {problem.message}"
+        )
     errors = int(validation.invalid.sum())
     click.echo(f"{len(validation.rows)} rows checked: {errors} with errors, "
                f"{validation.problems['row'].nunique() - errors if len(validation.problems) else 0} with warnings only")  # fmt: skip

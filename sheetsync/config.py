@@ -73,7 +73,9 @@ def _check(data: dict, source: str) -> Settings:
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(f"{source}: unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise ConfigError(
+            f"{source}: unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
     settings = Settings(**data)
     settings.holidays = _as_bool("holidays", settings.holidays)
     settings.workbook = str(settings.workbook or "")
@@ -82,12 +84,16 @@ def _check(data: dict, source: str) -> Settings:
     if settings.locale not in (*LOCALES, "auto"):
         raise ConfigError(f'locale: "{settings.locale}" is not one of auto, zh, en')
     try:
-        settings.zone
+        ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f'timezone: "{settings.timezone}" is not a time zone such as Asia/Shanghai') from None
+        raise ConfigError(
+            f'timezone: "{settings.timezone}" is not a time zone such as Asia/Shanghai'
+        ) from None
     bad_tabs = sorted(set(settings.tabs or {}) - set(TABS_BY_KEY))
     if bad_tabs:
-        raise ConfigError(f"tabs: unknown tab {', '.join(bad_tabs)} (known: {', '.join(TABS_BY_KEY)})")
+        raise ConfigError(
+            f"tabs: unknown tab {', '.join(bad_tabs)} (known: {', '.join(TABS_BY_KEY)})"
+        )
     settings.tabs = {k: v for k, v in (settings.tabs or {}).items() if v}
     return settings
 

@@ -35,7 +35,14 @@ _PROFILES = (
     (("未定", "初步确认"), ("低", "中"), (">3个月", "1-3个月", "半年")),
 )
 _METHODS = ("电话", "面谈", "微信", "邮件")
-_SUMMARIES = ("介绍产品方案", "确认采购需求", "演示系统功能", "报价沟通", "合同条款确认", "季度回访")
+_SUMMARIES = (
+    "介绍产品方案",
+    "确认采购需求",
+    "演示系统功能",
+    "报价沟通",
+    "合同条款确认",
+    "季度回访",
+)
 _FEEDBACK = ("希望看到同行案例", "预算下季度批复", "关注售后服务", "需要内部评估", "对价格敏感", "")
 
 
@@ -75,8 +82,10 @@ def _special_cases(rows: list[dict], today: dt.date) -> None:
 def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
     rng = random.Random(seed)
     rows = [_row(rng, i + 1, c, today) for i, c in enumerate(_COMPANIES + _COMPANIES[:5])]
-    for i, row in enumerate(rows[len(_COMPANIES):]):
-        row["customer"] = f"{row['customer'].removesuffix('有限公司')}({['华东', '华南', '华北', '西南', '东北'][i]}分公司)"
+    for i, row in enumerate(rows[len(_COMPANIES) :]):
+        row["customer"] = (
+            f"{row['customer'].removesuffix('有限公司')}({['华东', '华南', '华北', '西南', '东北'][i]}分公司)"
+        )
     _special_cases(rows, today)
     keys = [c.key for c in PEOPLE_COLUMNS]
     return [[row.get(k) for k in keys] for row in rows]

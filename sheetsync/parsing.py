@@ -84,7 +84,9 @@ def parse_cycle(value: object) -> float | None:
     match = _CYCLE_RE.fullmatch(text)
     unit = match and match.group("unit").rstrip(".")
     if not match or unit not in _UNIT_DAYS:
-        raise ValueError('is not a decision cycle (expected e.g. "20天", "2周", "1-3个月", ">3个月")')
+        raise ValueError(
+            'is not a decision cycle (expected e.g. "20天", "2周", "1-3个月", ">3个月")'
+        )
     upper = float(match.group(3) or match.group(2)) * _UNIT_DAYS[unit]
     more_than = match.group("op") in (">", "超过", "大于") or match.group("post") == "以上"
     return upper + 1 if more_than else upper

@@ -18,8 +18,14 @@ from sheetsync.grading import GradeRule, grade, read_rules
 from sheetsync.parsing import is_blank
 from sheetsync.schedule import next_followup, status, status_text, task_text
 from sheetsync.schema import (
-    FOLLOWUPS, GRADING, PEOPLE_COLUMNS, SUMMARY, SYNC_LOG, TASK_LOG, TEAM, Tab, term_text,
-    STATUSES,
+    FOLLOWUPS,
+    GRADING,
+    PEOPLE_COLUMNS,
+    SUMMARY,
+    SYNC_LOG,
+    TASK_LOG,
+    TEAM,
+    Tab,
 )  # fmt: skip
 from sheetsync.summary import summarise
 from sheetsync.tables import Sheet, find_title, load_sheet
@@ -94,7 +100,9 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar) -> Result:
     rules = read_rules(loaded.grading)
     owners = team_owners(loaded.team)
     notes = [] if owners else ["no owners in the team tab: owners were not checked"]
-    validation = validate(loaded.followups, set(owners) if owners else None, [r.grade for r in rules])
+    validation = validate(
+        loaded.followups, set(owners) if owners else None, [r.grade for r in rules]
+    )
     rows = validation.rows
     rows["grade"] = grade(rows, rules)
     log = read_log(loaded.task_log)
@@ -190,4 +198,6 @@ def check(backend, settings: Settings) -> tuple[Loaded, Validation]:
     loaded = load(backend.read(), settings)
     rules = read_rules(loaded.grading)
     owners = team_owners(loaded.team)
-    return loaded, validate(loaded.followups, set(owners) if owners else None, [r.grade for r in rules])
+    return loaded, validate(
+        loaded.followups, set(owners) if owners else None, [r.grade for r in rules]
+    )

@@ -25,7 +25,9 @@ def next_followup(rows: pd.DataFrame, rules: list[GradeRule], today: dt.date,
     due = calendar.roll_forward(last + pd.to_timedelta(interval, unit="D"))
     new_lead_due = pd.Series(pd.Timestamp(today), index=rows.index)
     if first_due is not None:
-        new_lead_due = pd.to_datetime(first_due).fillna(pd.Timestamp(today)).clip(upper=pd.Timestamp(today))
+        new_lead_due = (
+            pd.to_datetime(first_due).fillna(pd.Timestamp(today)).clip(upper=pd.Timestamp(today))
+        )
     due = due.where(last.notna(), new_lead_due)
     agreed = rows["agreed_date"]
     use_agreed = agreed.notna() & (last.isna() | (agreed > last))
@@ -58,7 +60,9 @@ def task_text(people: pd.DataFrame, grades: pd.Series, due: pd.Series,
     """`2024-05-15 电话/面谈 张经理(某某科技有限公司): 核心动作`: one line an owner can act on."""
     by_grade = {r.grade: r for r in rules}
     lines = []
-    for contact, customer, grade_, day in zip(people["contact"], people["customer"], grades, due):
+    for contact, customer, grade_, day in zip(
+        people["contact"], people["customer"], grades, due, strict=True
+    ):
         if pd.isna(day):
             lines.append("")
             continue

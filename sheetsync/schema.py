@@ -200,6 +200,7 @@ def term_lookup(terms: tuple[Term, ...]) -> dict[str, Term]:
 def term_text(terms: tuple[Term, ...], key: str, locale: str) -> str:
     return next(t for t in terms if t.key == key).text(locale)
 
+
 SUMMARY_LABELS = _terms(
     ("title", "客户跟进汇总", "Follow-up summary"),
     ("as_of", "统计日期", "As of"),

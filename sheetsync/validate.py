@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import pandas as pd
 

@@ -32,6 +32,7 @@ class WorkCalendar:
 
     def roll_forward(self, dates: pd.Series) -> pd.Series:
         """Each date, or the first working day after it; NaT stays NaT."""
+
         def roll(ts: pd.Timestamp) -> pd.Timestamp:
             return pd.Timestamp(self.next_workday(ts.date())) if pd.notna(ts) else pd.NaT
 

@@ -1,11 +1,11 @@
 import openpyxl
 import pytest
-
 from conftest import customer, make_workbook, results, sync
 
 
 @pytest.mark.parametrize(
-    "cycle, expected", [("30天", "A"), ("1个月", "A"), ("31", "B"), (">1个月", "B"), ("90", "B"), ("91天", "C")]
+    "cycle, expected",
+    [("30天", "A"), ("1个月", "A"), ("31", "B"), (">1个月", "B"), ("90", "B"), ("91天", "C")],
 )
 def test_decision_cycle_boundaries(book, cycle, expected):
     got = book([customer("K1", budget="明确", intent="高", decision_cycle=cycle)])
@@ -41,11 +41,16 @@ def test_override_wins_over_the_computed_grade(book):
 
 
 def test_last_row_catches_everyone_else(book):
-    assert book([customer("K1", budget="未定", intent="低", decision_cycle="1年")])["K1"]["grade"] == "C"
+    assert (
+        book([customer("K1", budget="未定", intent="低", decision_cycle="1年")])["K1"]["grade"]
+        == "C"
+    )
 
 
 def test_a_manager_editing_the_grading_tab_changes_the_next_run(tmp_path):
-    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", budget="明确", intent="高", decision_cycle="45")])
+    path = make_workbook(
+        tmp_path / "b.xlsx", [customer("K1", budget="明确", intent="高", decision_cycle="45")]
+    )
     sync(path)
     assert results(path)["K1"]["grade"] == "B"
     wb = openpyxl.load_workbook(path)

@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-
 from conftest import TODAY, customer
 
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # interval 1 day
@@ -79,4 +78,7 @@ def test_indefinite_pause_has_no_date_or_task(book):
 
 def test_task_text_names_date_method_contact_customer_and_action(book):
     got = book([customer("K1", contact="刘经理", customer="华辰科技有限公司", **A)])
-    assert got["K1"]["task"] == "2026-11-18 电话/面谈 刘经理(华辰科技有限公司): 电话沟通需求、同步方案进展、邀请演示"
+    assert (
+        got["K1"]["task"]
+        == "2026-11-18 电话/面谈 刘经理(华辰科技有限公司): 电话沟通需求、同步方案进展、邀请演示"
+    )

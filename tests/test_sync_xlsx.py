@@ -2,8 +2,8 @@ import datetime as dt
 
 import openpyxl
 import pytest
-
 from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
+
 from sheetsync.backends.xlsx import XlsxBackend, lock_path
 from sheetsync.config import load_settings
 from sheetsync.errors import ConflictError, LockedError, WorkbookError
@@ -15,7 +15,7 @@ MIXED = [
     customer("K2", last_contact="2026年11月17日", notes="备注 with =SUM(A1)"),
     customer("K3", last_contact="not a date"),
     customer("K4", paused_until="是", budget=None),
-    customer("K5", last_contact=None, customer="=HYPERLINK(\"http://x\",\"点我\")"),
+    customer("K5", last_contact=None, customer='=HYPERLINK("http://x","点我")'),
 ]
 
 
@@ -25,7 +25,7 @@ def people_cells(path):
     headers = [c.value for c in ws[1]]
     people = {c.zh for c in PEOPLE_COLUMNS}
     return [
-        [(c.value, c.number_format) for c, h in zip(row, headers) if h in people]
+        [(c.value, c.number_format) for c, h in zip(row, headers, strict=True) if h in people]
         for row in ws.iter_rows(min_row=1)
     ]
 
@@ -67,7 +67,9 @@ def test_rows_sorted_and_inserted_by_a_person_still_get_their_own_values(tmp_pat
     ws.delete_rows(2, ws.max_row)
     new = customer("K0", last_contact=TODAY)
     headers = [c.value for c in ws[1]]
-    for row in [[new.get(c.key) for c in PEOPLE_COLUMNS]] + sorted(rows, key=lambda r: r[0], reverse=True):
+    for row in [[new.get(c.key) for c in PEOPLE_COLUMNS]] + sorted(
+        rows, key=lambda r: r[0], reverse=True
+    ):
         ws.append(row + [None] * (len(headers) - len(row)))  # the new row has no computed values
     wb.save(path)
     sync(path)
@@ -88,9 +90,9 @@ def test_file_saved_by_someone_else_during_the_sync_is_not_overwritten(tmp_path)
             return grids
 
     saved = path.read_bytes()
-    with SomeoneSavesMeanwhile(path, for_write=True) as backend:
-        with pytest.raises(ConflictError, match="changed by someone else.*nothing was written"):
-            pipeline_sync(backend, load_settings(environ={}), TODAY, dt.datetime(2026, 11, 18, 9))
+    conflict = pytest.raises(ConflictError, match="changed by someone else.*nothing was written")
+    with SomeoneSavesMeanwhile(path, for_write=True) as backend, conflict:
+        pipeline_sync(backend, load_settings(environ={}), TODAY, dt.datetime(2026, 11, 18, 9))
     assert path.read_bytes() != saved  # their save stands ...
     assert results(path)["K1"]["status"] is None  # ... and none of ours landed
     assert not list(tmp_path.glob(".*.tmp"))
@@ -109,9 +111,8 @@ def test_a_second_sync_waits_for_no_one_it_refuses(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", MIXED)
     from filelock import FileLock
 
-    with FileLock(lock_path(path)):
-        with pytest.raises(LockedError, match="another sync is running"):
-            sync(path)
+    with FileLock(lock_path(path)), pytest.raises(LockedError, match="another sync is running"):
+        sync(path)
 
 
 def test_english_workbook_gives_the_same_results(tmp_path):

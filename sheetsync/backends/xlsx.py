@@ -40,14 +40,16 @@ class XlsxBackend:
         self._book: openpyxl.Workbook | None = None
         self._digest = ""
 
-    def __enter__(self) -> "XlsxBackend":
+    def __enter__(self) -> XlsxBackend:
         if self._lock is not None:
             if not self.path.parent.is_dir():
                 raise BackendError(f"folder {self.path.parent} does not exist")
             try:
                 self._lock.acquire()
             except Timeout:
-                raise LockedError(f"another sync is running on {self.path}; try again when it ends") from None
+                raise LockedError(
+                    f"another sync is running on {self.path}; try again when it ends"
+                ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -71,7 +73,10 @@ class XlsxBackend:
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise BackendError(f"{self.path} is not a readable .xlsx workbook ({exc})") from None
         self._digest = hashlib.sha256(data).hexdigest()
-        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in self._book.worksheets}
+        return {
+            ws.title: [list(r) for r in ws.iter_rows(values_only=True)]
+            for ws in self._book.worksheets
+        }
 
     def _unchanged_since_read(self) -> None:
         if hashlib.sha256(self._bytes()).hexdigest() != self._digest:
@@ -95,7 +100,9 @@ class XlsxBackend:
         self._save(book)
 
     def _save(self, book: openpyxl.Workbook, replacing: bool = True) -> None:
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        handle, temp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
         try:
             with os.fdopen(handle, "wb") as out:
                 book.save(out)

@@ -1,0 +1,117 @@
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import customer, make_workbook, results
+
+from sheetsync.cli import main
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+def test_init_creates_every_tab_and_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "new.xlsx"
+    assert run("init", path).exit_code == 0
+    assert openpyxl.load_workbook(path).sheetnames == [
+        "客户跟进",
+        "分级标准",
+        "团队",
+        "汇总",
+        "任务记录",
+        "同步日志",
+    ]
+    path.write_bytes(path.read_bytes())
+    again = run("init", path, "--locale", "en")
+    assert again.exit_code == 1 and "already exists; use --force" in again.output
+    assert run("init", path, "--locale", "en", "--force").exit_code == 0
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Follow-ups"
+
+
+def test_init_demo_fills_team_and_customers(tmp_path):
+    path = tmp_path / "demo.xlsx"
+    run("init", path, "--demo")
+    wb = openpyxl.load_workbook(path)
+    assert wb["客户跟进"].max_row > 40 and wb["团队"].max_row == 5
+
+
+def test_sync_reports_and_exits_zero_even_with_invalid_rows(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2", owner=None)])
+    result = run("sync", "--workbook", path, "--today", "2026-11-18")
+    assert result.exit_code == 0
+    assert (
+        "2 rows read, 1 invalid" in result.output and "wrote 7 cells" in result.output
+    )  # 4 for K1; grade, status, check for K2
+    assert results(path)["K2"]["status"] == "资料不全"
+
+
+def test_sync_dry_run_prints_cells_and_writes_nothing(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
+    result = run("sync", "--workbook", path, "--today", "2026-11-18", "--dry-run")
+    assert '客户跟进 K1 客户等级: "" -> "B"' in result.output
+    assert "would write 4 cells" in result.output  # 校验提示 stays empty
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--workbook", "missing.xlsx"], "workbook missing.xlsx not found; create it with"),
+        (["--config", "nope.yaml"], "cannot read config file nope.yaml"),
+        (["--today", "2026-13-01"], "'2026-13-01' does not match the format"),
+    ],
+)
+def test_sync_fails_with_one_line_and_no_traceback(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run("sync", *args)
+    assert result.exit_code != 0 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_setting_from_environment_is_reported(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    result = run("sync", "--workbook", path, env={"SHEETSYNC_TIMEZONE": "Mars/Base"})
+    assert result.exit_code == 1 and 'timezone: "Mars/Base" is not a time zone' in result.output
+
+
+def test_not_an_xlsx_file_is_reported(tmp_path):
+    path = tmp_path / "b.xlsx"
+    path.write_text("hello")
+    result = run("sync", "--workbook", path)
+    assert result.exit_code == 1 and "is not a readable .xlsx workbook" in result.output
+
+
+def test_validate_lists_every_problem_and_fails_on_errors(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [
+        customer("K1", last_contact="2024-13-01", customer=None), customer("K2", owner="赵六"),
+    ])  # fmt: skip
+    before = path.read_bytes()
+    result = run("validate", "--workbook", path)
+    assert result.exit_code == 1
+    assert "row 2 (K1) error: 客户名称: empty (required)" in result.output
+    assert 'row 2 (K1) error: 上次跟进日期: "2024-13-01" is not a date' in result.output
+    assert 'row 3 (K2) warning: 负责人: "赵六" is not in the team tab' in result.output
+    assert path.read_bytes() == before
+
+
+def test_validate_passes_a_clean_workbook(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    result = run("validate", "--workbook", path)
+    assert result.exit_code == 0 and "1 rows checked: 0 with errors" in result.output
+
+
+def test_demo_creates_and_syncs_the_demo_workbook(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    got = results(tmp_path / "demo" / "sheetsync-demo.xlsx")
+    statuses = {v["status"] for v in got.values()}
+    assert statuses == {"资料不全", "暂缓", "已逾期", "今日跟进", "待跟进"}
+    assert {v["grade"] for v in got.values()} == {"A", "B", "C"}
+
+
+@pytest.mark.parametrize("command", ["init", "sync", "validate", "demo"])
+def test_every_command_has_help(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output

@@ -1,0 +1,27 @@
+"""The README is the user's manual: it must name every command and hold the two set-up lines."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sheetsync.cli import main
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_is_documented(command):
+    assert f"`{command}" in README
+
+
+def test_ci_runs_the_readme_test_command():
+    test_line = next(line.strip() for line in README.splitlines() if "pytest" in line)
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    assert test_line in ci
+
+
+def test_run_py_help_works_as_a_script():
+    root = Path(__file__).parent.parent
+    out = subprocess.run(["python3", "run.py", "--help"], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0 and "sync" in out.stdout
