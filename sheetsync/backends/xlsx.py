@@ -1,4 +1,5 @@
-"""The embedded default: a local .xlsx workbook, read and written with openpyxl.
+"""The embedded default: a local .xlsx workbook, read with calamine and written by patching
+only the sheets that change (openpyxl when that can't be done).
 
 The file is never left half-written (save to a temporary file beside it, then an atomic
 rename), a file someone saved in Excel while we computed is never overwritten (its bytes
@@ -20,7 +21,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from python_calamine import CalamineError, CalamineWorkbook
 
+from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
 from sheetsync.changes import Changeset
 from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.template import TabContent, WorkbookContent
@@ -37,7 +40,7 @@ class XlsxBackend:
         self.path = Path(path)
         self.location = str(self.path)
         self._lock = FileLock(lock_path(self.path), timeout=0) if for_write else None
-        self._book: openpyxl.Workbook | None = None
+        self._data: bytes | None = None
         self._digest = ""
 
     def __enter__(self) -> XlsxBackend:
@@ -69,14 +72,12 @@ class XlsxBackend:
     def read(self) -> dict[str, list[list]]:
         data = self._bytes()
         try:
-            self._book = openpyxl.load_workbook(io.BytesIO(data))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            grids = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in book.sheet_names}
+        except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.path} is not a readable .xlsx workbook ({exc})") from None
-        self._digest = hashlib.sha256(data).hexdigest()
-        return {
-            ws.title: [list(r) for r in ws.iter_rows(values_only=True)]
-            for ws in self._book.worksheets
-        }
+        self._data, self._digest = data, hashlib.sha256(data).hexdigest()
+        return grids
 
     def _unchanged_since_read(self) -> None:
         if hashlib.sha256(self._bytes()).hexdigest() != self._digest:
@@ -86,26 +87,21 @@ class XlsxBackend:
             )
 
     def write(self, changes: Changeset) -> None:
-        if self._book is None:
+        """Patch only the sheets that change; the full openpyxl round trip when that can't."""
+        if self._data is None:
             raise BackendError("write() before read()")
         self._unchanged_since_read()
-        book = self._book
-        for change in [*changes.new_headers, *changes.cells]:
-            put(book[change.tab].cell(change.row, change.column), change.new)
-        for title, rows in changes.replace.items():
-            fill(_fresh_sheet(book, title), rows)
-        for title, rows in changes.append.items():
-            sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
-            fill(sheet, rows, start=_last_used_row(sheet) + 1)
-        self._save(book)
+        try:
+            data = patch_workbook(self._data, changes)
+        except PatchUnsupported:
+            data = _rewrite_with_openpyxl(self._data, changes)
+        self._replace_file(data)
 
-    def _save(self, book: openpyxl.Workbook, replacing: bool = True) -> None:
-        handle, temp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
+    def _replace_file(self, data: bytes, replacing: bool = True) -> None:
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
-                book.save(out)
+                out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             if replacing:
@@ -115,7 +111,7 @@ class XlsxBackend:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-        self._digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        self._data, self._digest = data, hashlib.sha256(data).hexdigest()
 
     def create(self, content: WorkbookContent, force: bool = False) -> None:
         """A new workbook from the template; an existing file is kept unless `force`."""
@@ -128,7 +124,26 @@ class XlsxBackend:
             sheet = book.create_sheet(tab.title)
             fill(sheet, tab.rows)
             _style(sheet, tab, content)
-        self._save(book, replacing=False)
+        self._replace_file(_to_bytes(book), replacing=False)
+
+
+def _to_bytes(book: openpyxl.Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
+    """The general path: new columns or tabs, and packages the patcher does not handle."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    for change in [*changes.new_headers, *changes.cells]:
+        put(book[change.tab].cell(change.row, change.column), change.new)
+    for title, rows in changes.replace.items():
+        fill(_fresh_sheet(book, title), rows)
+    for title, rows in changes.append.items():
+        sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
+        fill(sheet, rows, start=_last_used_row(sheet) + 1)
+    return _to_bytes(book)
 
 
 def put(cell, value: object) -> None:

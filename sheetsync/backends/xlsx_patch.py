@@ -1,0 +1,272 @@
+"""Applying a changeset to an .xlsx package by editing only the worksheet parts it touches.
+
+Loading a whole workbook into openpyxl's object model and saving it again costs ~10 µs a cell
+and re-encodes everything people made (a 10 k-customer sheet: ~6 s). Here the changed sheets'
+XML is edited with lxml and every other part of the zip is copied byte for byte, so a daily
+sync costs what it changes. Anything this does not handle raises PatchUnsupported and the
+caller falls back to openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import posixpath
+import zipfile
+from bisect import bisect_left
+
+from lxml import etree
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
+
+from sheetsync.changes import Changeset
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+DATE_FORMAT = "yyyy-mm-dd"
+BUILTIN_DATE_FORMATS = set(range(14, 23))
+
+
+def _q(tag: str) -> str:
+    return f"{{{MAIN}}}{tag}"
+
+
+class PatchUnsupported(Exception):
+    """This package or changeset needs the full openpyxl round trip."""
+
+
+def _split_ref(ref: str) -> tuple[int, int]:
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters) :]), column_index_from_string(letters)
+
+
+class _Package:
+    def __init__(self, data: bytes) -> None:
+        self.zip = zipfile.ZipFile(io.BytesIO(data))
+        self.changed: dict[str, bytes] = {}
+        self.dropped: set[str] = set()
+
+    def xml(self, name: str) -> etree._Element:
+        return etree.fromstring(self.zip.read(name))
+
+    def put(self, name: str, root: etree._Element) -> None:
+        self.changed[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    def workbook_part(self) -> str:
+        rels = self.xml("_rels/.rels")
+        target = next(r.get("Target") for r in rels if r.get("Type", "").endswith("/officeDocument"))
+        return target.lstrip("/")
+
+    def sheet_parts(self) -> dict[str, str]:
+        book_part = self.workbook_part()
+        book = self.xml(book_part)
+        pr = book.find(_q("workbookPr"))
+        if pr is not None and pr.get("date1904") in ("1", "true"):
+            raise PatchUnsupported("1904 date system")
+        rels_name = posixpath.join(posixpath.dirname(book_part), "_rels", posixpath.basename(book_part) + ".rels")
+        targets = {r.get("Id"): r.get("Target") for r in self.xml(rels_name)}
+        base = posixpath.dirname(book_part)
+        parts = {}
+        for sheet in book.iter(_q("sheet")):
+            target = targets[sheet.get(f"{{{REL}}}id")]
+            parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+        return parts
+
+    def drop_calc_chain(self) -> None:
+        """openpyxl never keeps calcChain either: Excel rebuilds it when it is missing."""
+        name = next((n for n in self.zip.namelist() if n.endswith("calcChain.xml")), None)
+        if name is None:
+            return
+        self.dropped.add(name)
+        types = self.xml("[Content_Types].xml")
+        for override in list(types):
+            if override.get("PartName", "").endswith("calcChain.xml"):
+                types.remove(override)
+        self.put("[Content_Types].xml", types)
+        for rels_name in self.zip.namelist():
+            if rels_name.endswith(".rels"):
+                rels = self.xml(rels_name)
+                hits = [r for r in rels if r.get("Target", "").endswith("calcChain.xml")]
+                for r in hits:
+                    rels.remove(r)
+                if hits:
+                    self.put(rels_name, rels)
+
+    def save(self) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as new:
+            for info in self.zip.infolist():
+                if info.filename in self.dropped:
+                    continue
+                data = self.changed.get(info.filename)
+                if data is None:
+                    data = self.zip.read(info.filename)
+                new.writestr(info, data, compress_type=info.compress_type)
+        return out.getvalue()
+
+
+class _Styles:
+    """Finds (or adds) a yyyy-mm-dd cell format, so dates show as dates."""
+
+    def __init__(self, package: _Package) -> None:
+        self.package, self.name = package, "xl/styles.xml"
+        if self.name not in package.zip.namelist():
+            raise PatchUnsupported("no styles part")
+        self.root = package.xml(self.name)
+        self.xfs = self.root.find(_q("cellXfs"))
+        formats = self.root.find(_q("numFmts"))
+        custom = {} if formats is None else {int(f.get("numFmtId")): f.get("formatCode", "") for f in formats}
+        self.date_formats = BUILTIN_DATE_FORMATS | {i for i, code in custom.items() if _looks_like_date(code)}
+        self._index: str | None = None
+        self._formats, self._custom = formats, custom
+
+    def is_date_style(self, s: str | None) -> bool:
+        if s is None or self.xfs is None or int(s) >= len(self.xfs):
+            return False
+        return int(self.xfs[int(s)].get("numFmtId", "0")) in self.date_formats
+
+    def date_style(self) -> str:
+        if self._index is None:
+            self._index = self._add_date_style()
+        return self._index
+
+    def _add_date_style(self) -> str:
+        fmt_id = next((i for i, code in self._custom.items() if code == DATE_FORMAT), None)
+        if fmt_id is None:
+            fmt_id = max([163, *self._custom]) + 1
+            if self._formats is None:
+                self._formats = etree.Element(_q("numFmts"))
+                self.root.insert(0, self._formats)
+            etree.SubElement(self._formats, _q("numFmt"), numFmtId=str(fmt_id), formatCode=DATE_FORMAT)
+            self._formats.set("count", str(len(self._formats)))
+        if self.xfs is None:
+            raise PatchUnsupported("no cell formats")
+        xf = etree.SubElement(self.xfs, _q("xf"), numFmtId=str(fmt_id), fontId="0", fillId="0", borderId="0", xfId="0", applyNumberFormat="1")  # fmt: skip
+        self.xfs.set("count", str(len(self.xfs)))
+        self.package.put(self.name, self.root)
+        return str(self.xfs.index(xf))
+
+
+def _looks_like_date(code: str) -> bool:
+    plain = code.split(";")[0].lower()
+    return "y" in plain and "d" in plain
+
+
+class _Sheet:
+    """One worksheet's XML, with rows and cells found by number."""
+
+    def __init__(self, root: etree._Element, styles: _Styles) -> None:
+        self.root, self.styles = root, styles
+        self.data = root.find(_q("sheetData"))
+        self.rows: dict[int, etree._Element] = {}
+        for row in self.data:
+            if row.get("r") is None:
+                raise PatchUnsupported("rows without numbers")
+            self.rows[int(row.get("r"))] = row
+        self.order = sorted(self.rows)
+        self._cells: dict[int, dict[int, etree._Element]] = {}
+        dimension = root.find(_q("dimension"))
+        if dimension is not None:
+            root.remove(dimension)  # optional; readers recompute it
+
+    def _row(self, number: int) -> etree._Element:
+        if number not in self.rows:
+            row = etree.Element(_q("row"), r=str(number))
+            position = bisect_left(self.order, number)
+            self.data.insert(position, row)
+            self.order.insert(position, number)
+            self.rows[number] = row
+        return self.rows[number]
+
+    def cell(self, number: int, column: int) -> etree._Element:
+        row = self._row(number)
+        cells = self._cells.get(number)
+        if cells is None:
+            cells = {}
+            for c in row:
+                if c.get("r") is None:
+                    raise PatchUnsupported("cells without references")
+                cells[_split_ref(c.get("r"))[1]] = c
+            self._cells[number] = cells
+        if column not in cells:
+            c = etree.Element(_q("c"), r=f"{get_column_letter(column)}{number}")
+            later = [i for i in cells if i > column]
+            if later:
+                cells[min(later)].addprevious(c)
+            else:
+                row.append(c)
+            row.attrib.pop("spans", None)
+            cells[column] = c
+        return cells[column]
+
+    def set(self, number: int, column: int, value: object) -> None:
+        c = self.cell(number, column)
+        for child in list(c):
+            c.remove(child)
+        c.attrib.pop("t", None)
+        if value is None or value == "":
+            return
+        if isinstance(value, bool):
+            c.set("t", "b")
+            etree.SubElement(c, _q("v")).text = "1" if value else "0"
+        elif isinstance(value, (dt.date, dt.datetime)):
+            if not self.styles.is_date_style(c.get("s")):
+                c.set("s", self.styles.date_style())
+            etree.SubElement(c, _q("v")).text = repr(to_excel(value))
+        elif isinstance(value, (int, float)):
+            etree.SubElement(c, _q("v")).text = repr(value)
+        else:  # text, always as text: never a formula, whatever it starts with
+            c.set("t", "inlineStr")
+            text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+            t = etree.SubElement(etree.SubElement(c, _q("is")), _q("t"))
+            t.text = text
+            if text != text.strip():
+                t.set(XML_SPACE, "preserve")
+
+    def last_used_row(self) -> int:
+        for number in reversed(self.order):
+            if any(len(c) for c in self.rows[number]):
+                return number
+        return 0
+
+    def clear(self) -> None:
+        for row in list(self.data):
+            self.data.remove(row)
+        self.rows, self.order, self._cells = {}, [], {}
+
+    def write_rows(self, rows: list[list], start: int) -> None:
+        for offset, values in enumerate(rows):
+            for column, value in enumerate(values, start=1):
+                if value is not None and value != "":
+                    self.set(start + offset, column, value)
+
+
+def patch_workbook(data: bytes, changes: Changeset) -> bytes:
+    """The package with `changes` applied, or PatchUnsupported."""
+    if changes.new_headers:
+        raise PatchUnsupported("new columns")
+    package = _Package(data)
+    parts = package.sheet_parts()
+    by_tab: dict[str, list] = {}
+    for change in changes.cells:
+        by_tab.setdefault(change.tab, []).append(change)
+    touched = set(by_tab) | set(changes.replace) | set(changes.append)
+    if touched - set(parts):
+        raise PatchUnsupported(f"tabs to create: {', '.join(sorted(touched - set(parts)))}")
+    styles = _Styles(package)
+    sheets = {title: _Sheet(package.xml(parts[title]), styles) for title in touched}
+    for title, cells in by_tab.items():
+        for change in cells:
+            sheets[title].set(change.row, change.column, change.new)
+    for title, rows in changes.replace.items():
+        sheets[title].clear()
+        sheets[title].write_rows(rows, 1)
+    for title, rows in changes.append.items():
+        sheets[title].write_rows(rows, sheets[title].last_used_row() + 1)
+    for title, sheet in sheets.items():
+        package.put(parts[title], sheet.root)
+    package.drop_calc_chain()
+    return package.save()

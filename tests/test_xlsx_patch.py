@@ -1,0 +1,76 @@
+"""The fast write path edits only the sheets that change; it must give exactly the workbook the
+openpyxl round trip gives, and keep everything else people put in the file."""
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from conftest import TODAY, customer, make_workbook, results, sync
+from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
+from sheetsync.backends.xlsx_patch import patch_workbook
+from sheetsync.config import load_settings
+from sheetsync.demo import demo_customers
+from sheetsync.pipeline import compute, load, plan, report_for
+from sheetsync.schema import PEOPLE_COLUMNS
+from sheetsync.workdays import WorkCalendar
+
+
+def _changeset(path):
+    settings = load_settings(environ={}, workbook=str(path))
+    backend = XlsxBackend(path)
+    loaded = load(backend.read(), settings)
+    result = compute(loaded, TODAY, WorkCalendar())
+    return plan(loaded, result, report_for("x", TODAY, result), dt.datetime(2026, 11, 18, 9))
+
+
+def _values(data: bytes) -> dict:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
+            for ws in book.worksheets}  # fmt: skip
+
+
+def test_patched_workbook_equals_the_openpyxl_round_trip(tmp_path):
+    keys = [c.key for c in PEOPLE_COLUMNS]
+    rows = [dict(zip(keys, r, strict=True)) for r in demo_customers(TODAY)]
+    path = make_workbook(tmp_path / "b.xlsx", rows)
+    data, changes = path.read_bytes(), _changeset(path)  # the first run: every kind of value
+    written = {type(c.new) for c in changes.cells}
+    assert {str, dt.date} <= written and len(changes.cells) > 100
+    assert _values(patch_workbook(data, changes)) == _values(_rewrite_with_openpyxl(data, changes))
+
+
+def test_what_people_added_to_the_file_survives(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["客户跟进"]
+    rule = DataValidation(type="list", formula1='"高,中,低"')
+    rule.add("H2:H500")
+    ws.add_data_validation(rule)
+    ws.conditional_formatting.add("Y2:Y500", CellIsRule(operator="equal", formula=['"已逾期"']))
+    ws["U2"] = "=LEN(B2)"  # a formula in a people's column (备注)
+    wb.create_sheet("我的图表数据")["A1"] = "自己的表"
+    wb.save(path)
+    before = zipfile.ZipFile(path)
+    untouched = {n: before.read(n) for n in before.namelist() if "sheet1.xml" not in n and "sheet4" not in n
+                 and "sheet5" not in n and "sheet6" not in n and "styles" not in n}  # fmt: skip
+    sync(path)
+    after = zipfile.ZipFile(path)
+    assert {n: after.read(n) for n in untouched} == untouched  # other tabs: byte for byte
+    ws = openpyxl.load_workbook(path)["客户跟进"]
+    assert ws.data_validations.dataValidation[0].formula1 == '"高,中,低"'
+    assert len(ws.conditional_formatting) == 1
+    assert ws["U2"].value == "=LEN(B2)"
+    assert results(path)["K1"]["status"] == "待跟进"
+
+
+def test_dates_are_written_as_real_date_cells(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    sync(path)
+    sync(path, TODAY + dt.timedelta(days=5))  # the patch path (columns exist now)
+    ws = openpyxl.load_workbook(path)["客户跟进"]
+    cell = ws["W2"]
+    assert isinstance(cell.value, dt.datetime) and cell.number_format == "yyyy-mm-dd"
