@@ -6,12 +6,14 @@ import io
 import zipfile
 
 import openpyxl
+from conftest import TODAY, customer, make_workbook, results, sync
+from lxml import etree
 from openpyxl.formatting.rule import CellIsRule
+from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from conftest import TODAY, customer, make_workbook, results, sync
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
-from sheetsync.backends.xlsx_patch import patch_workbook
+from sheetsync.backends.xlsx_patch import MAIN, patch_workbook
 from sheetsync.config import load_settings
 from sheetsync.demo import demo_customers
 from sheetsync.pipeline import compute, load, plan, report_for
@@ -74,3 +76,17 @@ def test_dates_are_written_as_real_date_cells(tmp_path):
     ws = openpyxl.load_workbook(path)["客户跟进"]
     cell = ws["W2"]
     assert isinstance(cell.value, dt.datetime) and cell.number_format == "yyyy-mm-dd"
+
+
+def test_cells_stay_in_column_order_when_a_person_has_columns_after_ours(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    wb = openpyxl.load_workbook(path)
+    wb["客户跟进"]["AB1"], wb["客户跟进"]["AB2"] = "自己的列", "mine"
+    wb.save(path)
+    sync(path)
+    sheet = etree.fromstring(zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml"))
+    row2 = next(r for r in sheet.iter(f"{{{MAIN}}}row") if r.get("r") == "2")
+    columns = [column_index_from_string(c.get("r")[:-1]) for c in row2]
+    assert columns == sorted(columns)
+    row = openpyxl.load_workbook(path)["客户跟进"][2]
+    assert (row[21].value, row[24].value, row[27].value) == ("B", "待跟进", "mine")

@@ -73,7 +73,10 @@ class XlsxBackend:
         data = self._bytes()
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            grids = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in book.sheet_names}
+            grids = {
+                name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for name in book.sheet_names
+            }
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.path} is not a readable .xlsx workbook ({exc})") from None
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
@@ -98,7 +101,9 @@ class XlsxBackend:
         self._replace_file(data)
 
     def _replace_file(self, data: bytes, replacing: bool = True) -> None:
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        handle, temp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)

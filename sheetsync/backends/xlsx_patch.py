@@ -53,11 +53,15 @@ class _Package:
         return etree.fromstring(self.zip.read(name))
 
     def put(self, name: str, root: etree._Element) -> None:
-        self.changed[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        self.changed[name] = etree.tostring(
+            root, xml_declaration=True, encoding="UTF-8", standalone=True
+        )
 
     def workbook_part(self) -> str:
         rels = self.xml("_rels/.rels")
-        target = next(r.get("Target") for r in rels if r.get("Type", "").endswith("/officeDocument"))
+        target = next(
+            r.get("Target") for r in rels if r.get("Type", "").endswith("/officeDocument")
+        )
         return target.lstrip("/")
 
     def sheet_parts(self) -> dict[str, str]:
@@ -66,13 +70,19 @@ class _Package:
         pr = book.find(_q("workbookPr"))
         if pr is not None and pr.get("date1904") in ("1", "true"):
             raise PatchUnsupported("1904 date system")
-        rels_name = posixpath.join(posixpath.dirname(book_part), "_rels", posixpath.basename(book_part) + ".rels")
+        rels_name = posixpath.join(
+            posixpath.dirname(book_part), "_rels", posixpath.basename(book_part) + ".rels"
+        )
         targets = {r.get("Id"): r.get("Target") for r in self.xml(rels_name)}
         base = posixpath.dirname(book_part)
         parts = {}
         for sheet in book.iter(_q("sheet")):
             target = targets[sheet.get(f"{{{REL}}}id")]
-            parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+            parts[sheet.get("name")] = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(base, target))
+            )
         return parts
 
     def drop_calc_chain(self) -> None:
@@ -118,8 +128,14 @@ class _Styles:
         self.root = package.xml(self.name)
         self.xfs = self.root.find(_q("cellXfs"))
         formats = self.root.find(_q("numFmts"))
-        custom = {} if formats is None else {int(f.get("numFmtId")): f.get("formatCode", "") for f in formats}
-        self.date_formats = BUILTIN_DATE_FORMATS | {i for i, code in custom.items() if _looks_like_date(code)}
+        custom = (
+            {}
+            if formats is None
+            else {int(f.get("numFmtId")): f.get("formatCode", "") for f in formats}
+        )
+        self.date_formats = BUILTIN_DATE_FORMATS | {
+            i for i, code in custom.items() if _looks_like_date(code)
+        }
         self._index: str | None = None
         self._formats, self._custom = formats, custom
 
@@ -140,7 +156,9 @@ class _Styles:
             if self._formats is None:
                 self._formats = etree.Element(_q("numFmts"))
                 self.root.insert(0, self._formats)
-            etree.SubElement(self._formats, _q("numFmt"), numFmtId=str(fmt_id), formatCode=DATE_FORMAT)
+            etree.SubElement(
+                self._formats, _q("numFmt"), numFmtId=str(fmt_id), formatCode=DATE_FORMAT
+            )
             self._formats.set("count", str(len(self._formats)))
         if self.xfs is None:
             raise PatchUnsupported("no cell formats")
@@ -175,9 +193,13 @@ class _Sheet:
     def _row(self, number: int) -> etree._Element:
         if number not in self.rows:
             row = etree.Element(_q("row"), r=str(number))
-            position = bisect_left(self.order, number)
-            self.data.insert(position, row)
-            self.order.insert(position, number)
+            if not self.order or number > self.order[-1]:  # the usual case: rows written in order
+                self.data.append(row)
+                self.order.append(number)
+            else:
+                position = bisect_left(self.order, number)
+                self.data.insert(position, row)
+                self.order.insert(position, number)
             self.rows[number] = row
         return self.rows[number]
 
@@ -190,17 +212,19 @@ class _Sheet:
                 if c.get("r") is None:
                     raise PatchUnsupported("cells without references")
                 cells[_split_ref(c.get("r"))[1]] = c
-            self._cells[number] = cells
+            cells = self._cells[number] = dict(sorted(cells.items()))
         if column not in cells:
             c = etree.Element(_q("c"), r=f"{get_column_letter(column)}{number}")
-            later = [i for i in cells if i > column]
-            if later:
-                cells[min(later)].addprevious(c)
-            else:
+            if not cells or column > next(reversed(cells)):  # keys kept in column order
                 row.append(c)
+                cells[column] = c
+            else:
+                later = min(i for i in cells if i > column)
+                cells[later].addprevious(c)
+                cells[column] = c
+                self._cells[number] = dict(sorted(cells.items()))
             row.attrib.pop("spans", None)
-            cells[column] = c
-        return cells[column]
+        return self._cells[number][column]
 
     def set(self, number: int, column: int, value: object) -> None:
         c = self.cell(number, column)
