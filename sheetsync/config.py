@@ -2,7 +2,7 @@
 variables on top, so a deployment can change the workbook or time zone without a file.
 
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
-SHEETSYNC_LOCALE, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
+SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     holidays: bool = True
     locale: str = "auto"
+    task_log_keep_days: int = 90
     tabs: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -79,6 +80,16 @@ def _check(data: dict, source: str) -> Settings:
     settings = Settings(**data)
     settings.holidays = _as_bool("holidays", settings.holidays)
     settings.workbook = str(settings.workbook or "")
+    try:
+        settings.task_log_keep_days = int(settings.task_log_keep_days)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f'task_log_keep_days: "{settings.task_log_keep_days}" is not a number of days'
+        ) from None
+    if settings.task_log_keep_days < 30:
+        raise ConfigError(
+            "task_log_keep_days: at least 30, the summary's completion rate looks back 30 days"
+        )
     if settings.backend not in BACKENDS:
         raise ConfigError(f'backend: "{settings.backend}" is not one of {", ".join(BACKENDS)}')
     if settings.locale not in (*LOCALES, "auto"):

@@ -95,7 +95,7 @@ def team_owners(team: Sheet | None) -> list[str]:
     return [str(v).strip() for v in team.frame["owner"] if not is_blank(v)]
 
 
-def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar) -> Result:
+def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: int = 90) -> Result:
     """All of the sync's decisions, as pure functions of the tabs, `today` and the calendar."""
     rules = read_rules(loaded.grading)
     owners = team_owners(loaded.team)
@@ -119,7 +119,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar) -> Result:
         "stage": people["stage"], "grade": rows["grade"], "status": keys, "due": due,
         "last_contact": rows["last_contact"], "has_error": rows["has_error"],
     })  # fmt: skip
-    log = update_log(log, board, today)
+    log = update_log(log, board, today, keep_days)
     summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale)
     return Result(validation, rules, computed, board, log, summary, notes)
 
@@ -180,7 +180,7 @@ def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime,
          dry_run: bool = False) -> SyncReport:  # fmt: skip
     """One run on an open backend. A dry run lists the cell changes and writes nothing."""
     loaded = load(backend.read(), settings)
-    result = compute(loaded, today, WorkCalendar(settings.holidays))
+    result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result)
     changes = plan(loaded, result, report, run_at)
     report.dry_run = dry_run

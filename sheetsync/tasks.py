@@ -58,8 +58,10 @@ def first_due_of_new_leads(log: pd.DataFrame, ids: pd.Series) -> pd.Series:
     return _lookup(waiting.groupby("customer_id")["due_date"].min(), ids)
 
 
-def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """Close finished and superseded tasks, open today's new ones.
+def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date,
+               keep_days: int = 90) -> pd.DataFrame:  # fmt: skip
+    """Close finished and superseded tasks, open today's new ones, and forget closed tasks
+    older than `keep_days` (open ones are kept however old: they are still owed).
 
     `customers` has one row per customer: customer_id, last_contact, due, status, owner,
     grade, has_error. Rows with errors leave their tasks untouched: their data is unreliable.
@@ -78,7 +80,11 @@ def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd
     current = _lookup(valid["due"], log["customer_id"])
     superseded = is_open & ~done & ~untouched & (~known | (current != log["due_date"]))
     log.loc[superseded, "state"] = "cancelled"
-    return _open_new(log, valid.reset_index(), today)
+    closed_on = log["done_on"].fillna(log["due_date"])
+    stale = (log["state"] != "open") & (
+        closed_on < pd.Timestamp(today) - pd.Timedelta(days=keep_days)
+    )
+    return _open_new(log[~stale], valid.reset_index(), today)
 
 
 def _lookup(by_id: pd.Series, ids: pd.Series) -> pd.Series:

@@ -211,3 +211,16 @@ def test_a_new_lead_nobody_calls_becomes_overdue(tmp_path):
     assert results(path)["NEW"]["status"] == "今日跟进"
     sync(path, today=TODAY + dt.timedelta(days=2))
     assert (results(path)["NEW"]["next_date"], results(path)["NEW"]["status"]) == (TODAY, "已逾期")
+
+
+def test_old_closed_tasks_are_pruned_but_open_ones_kept(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2", last_contact=None)])
+    sync(path)  # K1 due 11-20; K2, a new lead, due today
+    wb = openpyxl.load_workbook(path)
+    wb["客户跟进"]["K2"] = dt.date(2026, 11, 19)  # K1's task is done on time
+    wb.save(path)
+    sync(path, TODAY + dt.timedelta(days=2))
+    assert len(sheet_rows(path, "任务记录")) == 4  # header, K1 done, K1 next, K2 open
+    sync(path, TODAY + dt.timedelta(days=120))
+    kept = sorted((r[0], r[4]) for r in sheet_rows(path, "任务记录")[1:])
+    assert kept == [("K1", "待办"), ("K2", "待办")]  # the done task is gone; open ones stay
