@@ -36,4 +36,4 @@ def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = F
 
 def run_validate(settings: Settings) -> Validation:
     with open_backend(settings) as backend:
-        return check(backend, settings)[1]
+        return check(backend, settings)

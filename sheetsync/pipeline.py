@@ -49,10 +49,6 @@ class Loaded:
     locale: str
 
 
-def _title(titles: list[str], tab: Tab, settings: Settings, locale: str) -> str | None:
-    return find_title(titles, tab, settings.tabs.get(tab.key))
-
-
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     """Find the tabs and their columns; a missing follow-up or grading tab stops the run."""
     titles = list(grids)
@@ -95,14 +91,18 @@ def team_owners(team: Sheet | None) -> list[str]:
     return [str(v).strip() for v in team.frame["owner"] if not is_blank(v)]
 
 
-def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: int = 90) -> Result:
-    """All of the sync's decisions, as pure functions of the tabs, `today` and the calendar."""
+def _validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
+    """Rules, team and row checks: the part `validate` and `sync` share."""
     rules = read_rules(loaded.grading)
     owners = team_owners(loaded.team)
+    grades = [r.grade for r in rules]
+    return rules, owners, validate(loaded.followups, set(owners) if owners else None, grades)
+
+
+def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: int = 90) -> Result:
+    """All of the sync's decisions, as pure functions of the tabs, `today` and the calendar."""
+    rules, owners, validation = _validated(loaded)
     notes = [] if owners else ["no owners in the team tab: owners were not checked"]
-    validation = validate(
-        loaded.followups, set(owners) if owners else None, [r.grade for r in rules]
-    )
     rows = validation.rows
     rows["grade"] = grade(rows, rules)
     log = read_log(loaded.task_log)
@@ -193,11 +193,6 @@ def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime,
     return report
 
 
-def check(backend, settings: Settings) -> tuple[Loaded, Validation]:
-    """Validation only, for `validate`: no grading decisions are needed to list problems."""
-    loaded = load(backend.read(), settings)
-    rules = read_rules(loaded.grading)
-    owners = team_owners(loaded.team)
-    return loaded, validate(
-        loaded.followups, set(owners) if owners else None, [r.grade for r in rules]
-    )
+def check(backend, settings: Settings) -> Validation:
+    """Validation only, for `validate`: the row checks without scheduling anything."""
+    return _validated(load(backend.read(), settings))[2]
