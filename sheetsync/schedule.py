@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 
 from sheetsync.grading import GradeRule
-from sheetsync.parsing import is_blank
+from sheetsync.parsing import is_blank, map_unique
 from sheetsync.schema import STATUSES, term_text
 from sheetsync.workdays import WorkCalendar
 
@@ -58,20 +58,13 @@ def _one_line(value: object) -> str:
 def task_text(people: pd.DataFrame, grades: pd.Series, due: pd.Series,
               rules: list[GradeRule]) -> pd.Series:  # fmt: skip
     """`2024-05-15 电话/面谈 张经理(某某科技有限公司): 核心动作`: one line an owner can act on."""
-    by_grade = {r.grade: r for r in rules}
-    lines = []
-    for contact, customer, grade_, day in zip(
-        people["contact"], people["customer"], grades, due, strict=True
-    ):
-        if pd.isna(day):
-            lines.append("")
-            continue
-        rule = by_grade[grade_]
-        who = _one_line(customer)
-        who = f"{_one_line(contact)}({who})" if not is_blank(contact) else who
-        head = " ".join(p for p in (day.strftime("%Y-%m-%d"), rule.method, who) if p)
-        lines.append(f"{head}: {rule.action}" if rule.action else head)
-    return pd.Series(lines, index=people.index, dtype=object)
+    customer = map_unique(people["customer"], _one_line)
+    contact = map_unique(people["contact"], _one_line)
+    who = customer.where(contact == "", contact + "(" + customer + ")")
+    method = grades.map({r.grade: f"{r.method} " if r.method else "" for r in rules})
+    action = grades.map({r.grade: f": {r.action}" if r.action else "" for r in rules})
+    lines = due.dt.strftime("%Y-%m-%d") + " " + method + who + action
+    return lines.where(due.notna(), "").astype(object)
 
 
 def status_text(keys: pd.Series, locale: str) -> pd.Series:

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.parsing import is_blank
+from sheetsync.parsing import is_blank, map_unique
 from sheetsync.schema import STAGES, STATUSES, SUMMARY_LABELS, normalise_header, term_lookup
 
 LONGEST_OVERDUE = 10
@@ -63,7 +63,7 @@ def _by_status(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
 def _by_owner(board: pd.DataFrame, log: pd.DataFrame, owners: list[str], today: dt.date,
               label: _Labels) -> list[list]:  # fmt: skip
     now = pd.Timestamp(today)
-    owner = board["owner"].map(lambda v: "" if is_blank(v) else str(v).strip())
+    owner = map_unique(board["owner"], lambda v: "" if is_blank(v) else str(v).strip())
     names = list(dict.fromkeys([*owners, *sorted(set(owner) - {""})]))
     done = log[log["state"] == "done"]
     recent = done[done["done_on"] > now - pd.Timedelta(days=7)]
@@ -83,15 +83,16 @@ def _by_owner(board: pd.DataFrame, log: pd.DataFrame, owners: list[str], today: 
 
 
 def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
-    lookup = term_lookup(STAGES)
-    position = board["stage"].map(lambda v: lookup.get(normalise_header(v)))
-    at_stage = [int((position == t).sum()) for t in STAGES]
+    lookup = {k: STAGES.index(t) for k, t in term_lookup(STAGES).items()}
+    position = map_unique(board["stage"], lambda v: lookup.get(normalise_header(v), -1))
+    counts = position.value_counts()
+    at_stage = [int(counts.get(i, 0)) for i in range(len(STAGES))]
     reached = [sum(at_stage[i:]) for i in range(len(STAGES))]
     rows = []
     for i, term in enumerate(STAGES):
         conversion = _percent(reached[i + 1], reached[i]) if i + 1 < len(STAGES) else ""
         rows.append([term.text(locale), at_stage[i], reached[i], conversion])
-    rows.append([*label("other_stage"), int(position.isna().sum()), "", ""])
+    rows.append([*label("other_stage"), int(counts.get(-1, 0)), "", ""])
     return [label("funnel"), label("stage", "at_stage", "reached", "conversion"), *rows]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sheetsync.errors import WorkbookError
-from sheetsync.parsing import is_blank
+from sheetsync.parsing import is_blank, map_unique
 from sheetsync.schema import Tab, normalise_header
 
 HEADER_SEARCH_ROWS = 10
@@ -90,13 +90,16 @@ def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] 
     if missing:
         names = ", ".join(f'"{c.zh}" / "{c.en}"' for c in missing)
         raise WorkbookError(f'tab "{title}": required column {names} not found in row {index + 1}')
-    records = []
-    for number, row in enumerate(grid[index + 1 :], start=index + 2):
-        values = {k: (row[c - 1] if c - 1 < len(row) else None) for k, c in columns.items()}
-        if not all(is_blank(values.get(k)) for k in content or values):
-            values[ROW] = number
-            records.append(values)
-    frame = pd.DataFrame(records, columns=[*columns, ROW], dtype=object)
+    body = pd.DataFrame(grid[index + 1 :], dtype=object)
+    frame = pd.DataFrame(
+        {k: body[c - 1] if c - 1 in body.columns else None for k, c in columns.items()},
+        index=body.index, dtype=object,
+    )  # fmt: skip
+    frame[ROW] = body.index + index + 2
+    blank = pd.Series(True, index=frame.index)
+    for key in [k for k in content or columns if k in columns]:
+        blank &= map_unique(frame[key], is_blank).astype(bool)
+    frame = frame[~blank].reset_index(drop=True)
     for col in tab.columns:
         if col.key not in frame:
             frame[col.key] = None

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from sheetsync.parsing import is_blank, parse_cycle, parse_date
+from sheetsync.parsing import is_blank, map_unique, parse_cycle, parse_date
 from sheetsync.schema import (
     BUDGET_LEVELS,
     INTENT_LEVELS,
@@ -136,18 +136,18 @@ class _Collector:
 
 def _parse_column(sheet: Sheet, key: str, found: _Collector, severity: str) -> pd.Series:
     raw = sheet.frame[key]
-    pairs = raw.map(_PARSERS[key])
-    errors = pairs.str[1]
+    parsed = map_unique(raw, _PARSERS[key])
+    errors = pd.Series([p[1] for p in parsed], index=raw.index, dtype=object)
     bad = errors.notna()
     found.add_reasons(key, severity, '"' + raw[bad].map(_shown) + '" ' + errors[bad])
-    return pairs.str[0]
+    return pd.Series([p[0] for p in parsed], index=raw.index, dtype=object)
 
 
 def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) -> pd.Series:
     lookup = {k: terms.index(t) for k, t in term_lookup(terms).items()}
     raw = sheet.frame[key]
-    blank = raw.map(is_blank)
-    level = raw.map(lambda v: lookup.get(normalise_header(v)))
+    blank = map_unique(raw, is_blank).astype(bool)
+    level = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
     lowest = terms[0].text(sheet.locale)
     found.add(blank, key, WARNING, lambda v: f"empty, counted as {lowest}")
     allowed = "/".join(t.text(sheet.locale) for t in reversed(terms))
@@ -157,16 +157,16 @@ def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) 
 
 
 def _dates(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.map(lambda v: v if isinstance(v, dt.date) else None))
+    return pd.to_datetime(map_unique(values, lambda v: v if isinstance(v, dt.date) else None))
 
 
 def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validation:
     """Parse and check every row. `team` None means no team tab to check owners against."""
     frame = sheet.frame
-    ids = frame["customer_id"].map(normalise_id)
+    ids = map_unique(frame["customer_id"], normalise_id)
     found = _Collector(sheet, ids)
     for key in sheet.tab.required:
-        found.add(frame[key].map(is_blank), key, ERROR, lambda v: "empty (required)")
+        found.add(_blank(frame[key]), key, ERROR, lambda v: "empty (required)")
     _flag_duplicates(ids, frame[ROW], found)
     rows = pd.DataFrame({"customer_id": ids, ROW: frame[ROW]}, index=frame.index)
     for key in _PARSERS:
@@ -174,9 +174,9 @@ def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validati
         rows[key] = _parse_column(sheet, key, found, severity)
     for key in ("last_contact", "agreed_date", "contract_end", "birthday"):
         rows[key] = _dates(rows[key])
-    rows["paused_forever"] = rows["paused_until"].map(lambda v: v == FOREVER).astype(bool)
+    rows["paused_forever"] = (rows["paused_until"] == FOREVER).astype(bool)
     rows["paused_until"] = _dates(rows["paused_until"])
-    cycle_blank = frame["decision_cycle"].map(is_blank)
+    cycle_blank = _blank(frame["decision_cycle"])
     found.add(cycle_blank, "decision_cycle", WARNING, lambda v: "empty, counted as longest")
     rows["cycle_days"] = rows.pop("decision_cycle").astype(float).fillna(math.inf)
     rows["budget_level"] = _levels(sheet, "budget", BUDGET_LEVELS, found)
@@ -193,6 +193,14 @@ def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validati
     return Validation(rows, problems[PROBLEM_COLUMNS].reset_index(drop=True))
 
 
+def _blank(values: pd.Series) -> pd.Series:
+    return map_unique(values, is_blank).astype(bool)
+
+
+def _known(values: pd.Series, words: set | dict) -> pd.Series:
+    return map_unique(values, lambda v: normalise_header(v) in words).astype(bool)
+
+
 def _flag_duplicates(ids: pd.Series, row_numbers: pd.Series, found: _Collector) -> None:
     duplicated = ids.ne("") & ids.duplicated(keep=False)
     rows_of = row_numbers[duplicated].groupby(ids[duplicated]).agg(list)
@@ -205,8 +213,8 @@ def _flag_duplicates(ids: pd.Series, row_numbers: pd.Series, found: _Collector) 
 def _override(sheet: Sheet, grades: list[str], found: _Collector) -> pd.Series:
     lookup = {normalise_header(g): g for g in grades}
     raw = sheet.frame["grade_override"]
-    override = raw.map(lambda v: lookup.get(normalise_header(v)))
-    bad = ~raw.map(is_blank) & override.isna()
+    override = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
+    bad = ~_blank(raw) & override.isna()
     found.add(bad, "grade_override", WARNING,
               lambda v: f'"{_shown(v)}" is not one of {"/".join(grades)}, ignored')  # fmt: skip
     return override.astype(object)
@@ -215,7 +223,7 @@ def _override(sheet: Sheet, grades: list[str], found: _Collector) -> pd.Series:
 def _check_allowed(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) -> None:
     lookup = term_lookup(terms)
     raw = sheet.frame[key]
-    bad = ~raw.map(is_blank) & ~raw.map(lambda v: normalise_header(v) in lookup)
+    bad = ~_blank(raw) & ~_known(raw, lookup)
     allowed = "/".join(t.text(sheet.locale) for t in terms)
     found.add(bad, key, WARNING, lambda v: f'"{_shown(v)}" is not one of {allowed}')
 
@@ -223,5 +231,5 @@ def _check_allowed(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Coll
 def _check_owner(sheet: Sheet, team: set[str], found: _Collector) -> None:
     raw = sheet.frame["owner"]
     known = {normalise_header(name) for name in team}
-    bad = ~raw.map(is_blank) & ~raw.map(lambda v: normalise_header(v) in known)
+    bad = ~_blank(raw) & ~_known(raw, known)
     found.add(bad, "owner", WARNING, lambda v: f'"{_shown(v)}" is not in the team tab')

@@ -12,6 +12,8 @@ from functools import lru_cache
 import holidays
 import pandas as pd
 
+from sheetsync.parsing import map_unique
+
 
 class WorkCalendar:
     """Weekends off; with `chinese_holidays`, also China's holidays, with 调休 Saturdays on."""
@@ -36,4 +38,4 @@ class WorkCalendar:
         def roll(ts: pd.Timestamp) -> pd.Timestamp:
             return pd.Timestamp(self.next_workday(ts.date())) if pd.notna(ts) else pd.NaT
 
-        return dates.map(roll).astype(dates.dtype)
+        return map_unique(dates, roll).astype(dates.dtype)
