@@ -115,3 +115,12 @@ def test_demo_creates_and_syncs_the_demo_workbook(tmp_path, monkeypatch):
 def test_every_command_has_help(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_a_fresh_workbook_with_no_customers_syncs_cleanly(tmp_path):
+    path = tmp_path / "new.xlsx"
+    run("init", path)
+    first = run("sync", "--workbook", path)
+    assert first.exit_code == 0 and "0 rows read" in first.output
+    assert "no owners in the team tab" in first.output
+    assert run("validate", "--workbook", path).exit_code == 0
