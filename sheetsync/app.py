@@ -9,6 +9,7 @@ from sheetsync.backends import open_backend
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.demo import TEAM, demo_customers
+from sheetsync.mailer import Mailer
 from sheetsync.pipeline import SyncReport, check, sync
 from sheetsync.template import new_workbook
 from sheetsync.validate import Validation
@@ -28,10 +29,21 @@ def init_workbook(path: str | Path, locale: str = "zh", demo_for: dt.date | None
     return Path(path)
 
 
-def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = False) -> SyncReport:
+def journal_path(settings: Settings) -> Path:
+    """The mail journal lives beside the workbook it belongs to."""
+    book = Path(settings.workbook)
+    return book.with_name(f".{book.name}.sent.jsonl")
+
+
+def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = False,
+             email: bool = True, transport=None) -> SyncReport:  # fmt: skip
+    """One sync; with `email` (and email enabled in the settings) reminders go out after it."""
     run_at = now_in(settings)
+    mailer = None
+    if email and settings.email.enabled:
+        mailer = Mailer(settings.email, journal_path(settings), transport, settings.zone)
     with open_backend(settings, for_write=not dry_run) as backend:
-        return sync(backend, settings, today or run_at.date(), run_at, dry_run=dry_run)
+        return sync(backend, settings, today or run_at.date(), run_at, dry_run, mailer)
 
 
 def run_validate(settings: Settings) -> Validation:

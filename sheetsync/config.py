@@ -1,6 +1,11 @@
 """Settings: a YAML file (config/sheetsync.yaml has every key, commented), then environment
 variables on top, so a deployment can change the workbook or time zone without a file.
 
+Email: SHEETSYNC_EMAIL_<KEY> (enabled, transport, outbox, sender, fallback) and
+SHEETSYNC_SMTP_<KEY> (host, port, security, username, password_file); the SMTP password
+itself only from $SHEETSYNC_SMTP_PASSWORD (or the variable email.smtp.password_env names) or
+a file.
+
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
 SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
 """
@@ -25,6 +30,62 @@ TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"
 
 
 @dataclass
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    username: str = ""
+    password_env: str = "SHEETSYNC_SMTP_PASSWORD"
+    password_file: str = ""
+    timeout: float = 30
+
+
+@dataclass
+class EmailSettings:
+    enabled: bool = True
+    transport: str = "outbox"  # outbox | smtp
+    outbox: str = "demo/outbox"
+    sender: str = "sheetsync@localhost"
+    fallback: str = ""
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+    def password(self) -> str:
+        """From a file or an environment variable only; never logged, never in an error."""
+        if self.smtp.password_file:
+            try:
+                return Path(self.smtp.password_file).read_text(encoding="utf-8").strip()
+            except OSError:
+                raise ConfigError(
+                    f"email.smtp.password_file: cannot read {self.smtp.password_file}"
+                ) from None
+        value = os.environ.get(self.smtp.password_env, "")
+        if not value:
+            raise ConfigError(
+                f"email.smtp: set the password in ${self.smtp.password_env} or email.smtp.password_file"
+            )
+        return value
+
+
+def _email_settings(data: object) -> EmailSettings:
+    data = dict(data or {})
+    smtp = dict(data.pop("smtp", None) or {})
+    try:
+        settings = EmailSettings(**data, smtp=SmtpSettings(**smtp))
+        settings.smtp.port = int(settings.smtp.port)
+        settings.smtp.timeout = float(settings.smtp.timeout)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"email: {exc}") from None
+    settings.enabled = _as_bool("email.enabled", settings.enabled)
+    if settings.transport not in ("outbox", "smtp"):
+        raise ConfigError(f'email.transport: "{settings.transport}" is not outbox or smtp')
+    if settings.smtp.security not in ("starttls", "ssl", "none"):
+        raise ConfigError(
+            f'email.smtp.security: "{settings.smtp.security}" is not starttls, ssl or none'
+        )
+    return settings
+
+
+@dataclass
 class Settings:
     backend: str = "xlsx"
     workbook: str = "demo/sheetsync-demo.xlsx"
@@ -33,6 +94,7 @@ class Settings:
     locale: str = "auto"
     task_log_keep_days: int = 90
     tabs: dict[str, str | None] = field(default_factory=dict)
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -60,10 +122,28 @@ def _read_file(path: Path) -> dict:
     return data
 
 
+EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback")
+SMTP_ENV = ("host", "port", "security", "username", "password_file")
+
+
+def _email_from_env(environ: dict) -> dict:
+    email = {
+        k: environ[f"{ENV_PREFIX}EMAIL_{k.upper()}"]
+        for k in EMAIL_ENV
+        if f"{ENV_PREFIX}EMAIL_{k.upper()}" in environ
+    }
+    smtp = {
+        k: environ[f"{ENV_PREFIX}SMTP_{k.upper()}"]
+        for k in SMTP_ENV
+        if f"{ENV_PREFIX}SMTP_{k.upper()}" in environ
+    }
+    return {**email, "smtp": smtp} if smtp else email
+
+
 def _from_env(environ: dict) -> dict:
     data: dict = {}
     for f in fields(Settings):
-        if f.name != "tabs" and ENV_PREFIX + f.name.upper() in environ:
+        if f.name not in ("tabs", "email") and ENV_PREFIX + f.name.upper() in environ:
             data[f.name] = environ[ENV_PREFIX + f.name.upper()]
     tabs = {k: environ[f"{ENV_PREFIX}TAB_{k.upper()}"] for k in TABS_BY_KEY
             if f"{ENV_PREFIX}TAB_{k.upper()}" in environ}  # fmt: skip
@@ -77,7 +157,7 @@ def _check(data: dict, source: str) -> Settings:
         raise ConfigError(
             f"{source}: unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
-    settings = Settings(**data)
+    settings = Settings(**{**data, "email": _email_settings(data.get("email"))})
     settings.holidays = _as_bool("holidays", settings.holidays)
     settings.workbook = str(settings.workbook or "")
     try:
@@ -116,6 +196,11 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None,
     path = Path(path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG)
     data = _read_file(path)
     env = _from_env(environ)
+    email_env = _email_from_env(environ)
+    if email_env:
+        email = dict(data.get("email") or {})
+        smtp = {**(email.get("smtp") or {}), **email_env.pop("smtp", {})}
+        data["email"] = {**email, **email_env, "smtp": smtp}
     tabs = {**(data.get("tabs") or {}), **env.pop("tabs", {})}
     merged = {**data, **env, **{k: v for k, v in overrides.items() if v is not None}}
     if tabs:

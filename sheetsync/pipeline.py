@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -32,6 +33,9 @@ from sheetsync.tables import Sheet, find_title, load_sheet
 from sheetsync.tasks import first_due_of_new_leads, log_rows, read_log, update_log
 from sheetsync.validate import Validation, validate
 from sheetsync.workdays import WorkCalendar
+
+if TYPE_CHECKING:
+    from sheetsync.mailer import Mailer
 
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
 
@@ -118,6 +122,9 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
         "customer_id": rows["customer_id"], "customer": people["customer"], "owner": people["owner"],
         "stage": people["stage"], "grade": rows["grade"], "status": keys, "due": due,
         "last_contact": rows["last_contact"], "has_error": rows["has_error"],
+        "contact": people["contact"], "phone": people["phone"], "summary": people["summary"],
+        "feedback": people["feedback"], "contract_end": rows["contract_end"],
+        "birthday": rows["birthday"],
     })  # fmt: skip
     log = update_log(log, board, today, keep_days)
     summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale)
@@ -161,35 +168,53 @@ def report_for(location: str, today: dt.date, result: Result) -> SyncReport:
 
 
 def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime) -> Changeset:
-    """The changeset: changed sync-owned cells, the summary and task log, one sync-log row."""
+    """The changeset: changed sync-owned cells, the summary and the task log."""
     changes = plan_cells(loaded.followups, result.computed, result.validation.rows["customer_id"])
     titles = loaded.titles
     changes.replace[titles["summary"]] = result.summary
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
     report.cells = len(changes.cells)
+    return changes
+
+
+def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.datetime) -> None:
+    """One sync-log row, with every note (mail redirects and failures included)."""
     row = [
         run_at.strftime("%Y-%m-%d %H:%M:%S"), report.today, report.rows, report.invalid,
         report.due_today, report.overdue, report.cells, "ok", "; ".join(report.notes),
     ]  # fmt: skip
-    header = [] if titles["sync_log"] in loaded.existing else [SYNC_LOG.headers(loaded.locale)]
-    changes.append[titles["sync_log"]] = [*header, row]
-    return changes
+    title = loaded.titles["sync_log"]
+    header = [] if title in loaded.existing else [SYNC_LOG.headers(loaded.locale)]
+    changes.append[title] = [*header, row]
 
 
-def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime,
-         dry_run: bool = False) -> SyncReport:  # fmt: skip
-    """One run on an open backend. A dry run lists the cell changes and writes nothing."""
+def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime, dry_run: bool = False,
+         mailer: Mailer | None = None) -> SyncReport:  # fmt: skip
+    """One run on an open backend: the sheet is written first, so a mail failure never holds
+    it back; then reminders go out and are recorded. A dry run writes and sends nothing."""
     loaded = load(backend.read(), settings)
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result)
+    mails = mailer.plan(loaded, result, today) if mailer else []
     changes = plan(loaded, result, report, run_at)
     report.dry_run = dry_run
     if dry_run:
+        log_run(changes, loaded, report, run_at)
         report.changes = [describe(c) for c in changes.cells]
         report.changes += [f"{t}: rewritten ({len(r)} rows)" for t, r in changes.replace.items()]
         report.changes += [f"{t}: {len(r)} row(s) appended" for t, r in changes.append.items()]
-    else:
+        report.changes += [
+            f"mail to {m.recipient} <{m.to}>: {m.kind}, {len(m.context['tasks'])} task(s)"
+            for m in mails
+        ]
+        return report
+    if mails:
         backend.write(changes)
+        log, notes = mailer.send(mails, result.log, run_at)
+        report.notes += notes
+        changes = Changeset(replace={loaded.titles["task_log"]: log_rows(log, loaded.locale)})
+    log_run(changes, loaded, report, run_at)
+    backend.write(changes)
     return report
 
 

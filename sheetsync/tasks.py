@@ -126,3 +126,19 @@ def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
 
 def _missing(value: object) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
+    """Stamp reminded_at / escalated_at from the mail journal (the latest send wins)."""
+    log = log.copy()
+    index = {(cid, due.date().isoformat()): i for i, (cid, due) in enumerate(zip(log["customer_id"], log["due_date"], strict=True)) if pd.notna(due)}  # fmt: skip
+    for entry in sorted(entries, key=lambda e: e["at"]):
+        for column, keys in (
+            ("reminded_at", entry["reminds"]),
+            ("escalated_at", entry["escalates"]),
+        ):
+            for cid, due in keys:
+                row = index.get((cid, due))
+                if row is not None:
+                    log.iat[row, log.columns.get_loc(column)] = entry["at"]
+    return log

@@ -36,8 +36,12 @@ def make_workbook(path: Path, customers: list[dict], locale: str = "zh",
     return path
 
 
-def sync(path: Path, today: dt.date = TODAY, dry_run: bool = False, **settings: object):
-    return app.run_sync(load_settings(environ={}, workbook=str(path), **settings), today, dry_run)
+def sync(path: Path, today: dt.date = TODAY, dry_run: bool = False, email: bool = False,
+         transport=None, environ: dict | None = None, **settings: object):  # fmt: skip
+    """A sync as the CLI runs it; mail, when asked for, goes to an outbox beside the file."""
+    environ = {"SHEETSYNC_EMAIL_OUTBOX": str(path.parent / "outbox"), **(environ or {})}
+    config = load_settings(environ=environ, workbook=str(path), **settings)
+    return app.run_sync(config, today, dry_run, email=email, transport=transport)
 
 
 def sheet_rows(path: Path, title: str) -> list[tuple]:

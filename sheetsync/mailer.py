@@ -1,0 +1,240 @@
+"""Turning planned reminders into mail and delivering each at most once.
+
+Rendering: Jinja2 templates in templates/email/<locale>/ (HTML autoescaped, plus a plain-text
+part), so wording changes without code. Transports: `outbox` writes .eml files (the default;
+what the demo uses), `smtp` talks to a real server. The journal is the crash record: a mail
+is appended to it (and fsync'd) the moment the server accepted it, before anything else, so
+a run that dies afterwards never sends it again; a run that dies between the server's
+acceptance and the journal write sends that one mail once more on the next run (same
+Message-ID, so most mail clients show it once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from sheetsync.config import PROJECT_ROOT, EmailSettings
+from sheetsync.errors import ConfigError
+from sheetsync.remind import Addresses, Mail, plan_digests, plan_escalations, read_team
+from sheetsync.tasks import record_mail
+
+TEMPLATES = PROJECT_ROOT / "templates" / "email"
+JOURNAL_DAYS = 14
+
+
+def one_line(text: str) -> str:
+    """Header values never carry a line break: a name cannot inject a header."""
+    return " ".join(str(text).split())
+
+
+class Renderer:
+    def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
+        self.folder = folder / locale
+        self.env = Environment(
+            loader=FileSystemLoader(self.folder), autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        )  # fmt: skip
+        self.subjects = yaml.safe_load((self.folder / "subjects.yaml").read_text(encoding="utf-8"))
+        self.sender = sender
+
+    def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = mail.to
+        subject = self.env.from_string(self.subjects[mail.kind]).render(**mail.context)
+        message["Subject"] = one_line(subject)
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = f"<{hashlib.sha256(mail.key.encode()).hexdigest()[:32]}@sheetsync>"
+        message.set_content(self.env.get_template(f"{mail.kind}.txt").render(**mail.context))
+        message.add_alternative(
+            self.env.get_template(f"{mail.kind}.html").render(**mail.context), subtype="html"
+        )
+        return message
+
+
+class OutboxTransport:
+    """Each message as an .eml file in a folder: open it with any mail program."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def __enter__(self) -> OutboxTransport:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def send(self, message: EmailMessage, name: str) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        path = self.folder / f"{safe}.eml"
+        temp = path.with_suffix(".eml.tmp")
+        temp.write_bytes(bytes(message))
+        os.replace(temp, path)
+
+
+class SmtpTransport:
+    """A real SMTP server: STARTTLS or SSL, optional login; the password never leaves here."""
+
+    def __init__(self, settings: EmailSettings) -> None:
+        self.settings = settings
+        self.conn: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpTransport:
+        s = self.settings.smtp
+        context = ssl.create_default_context()
+        if s.security == "ssl":
+            self.conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+        else:
+            self.conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.security == "starttls":
+                self.conn.starttls(context=context)
+        if s.username:
+            self.conn.login(s.username, self.settings.password())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+
+    def send(self, message: EmailMessage, name: str) -> None:
+        self.conn.send_message(message)
+
+
+def transport_for(settings: EmailSettings):
+    if settings.transport == "smtp":
+        return SmtpTransport(settings)
+    return OutboxTransport(settings.outbox)
+
+
+class Journal:
+    """Mail the servers accepted, one JSON line each, kept for two weeks."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def entries(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def record(self, mail: Mail, at: dt.datetime) -> None:
+        entry = {
+            "key": mail.key, "at": at.strftime("%Y-%m-%d %H:%M:%S"),
+            "reminds": [[i, d.date().isoformat()] for i, d in mail.reminds],
+            "escalates": [[i, d.date().isoformat()] for i, d in mail.escalates],
+        }  # fmt: skip
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def prune(self, today: dt.date) -> None:
+        cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
+        kept = [e for e in self.entries() if e["at"] >= cutoff]
+        if len(kept) != len(self.entries()):
+            self.path.write_text(
+                "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept), encoding="utf-8"
+            )
+
+
+@dataclass
+class Delivery:
+    sent: list[Mail] = field(default_factory=list)
+    already: list[Mail] = field(default_factory=list)
+    failed: list[tuple[Mail, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"mail: {len(self.sent)} sent, {len(self.failed)} failed"
+        if self.already:
+            text += f", {len(self.already)} already sent"
+        return text + "".join(
+            f"; failed to {m.recipient} <{m.to}>: {why}" for m, why in self.failed
+        )
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "the SMTP server refused the login"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "the SMTP server refused the address"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"SMTP error {exc.smtp_code}"
+    return one_line(str(exc) or type(exc).__name__)
+
+
+def deliver(mails: list[Mail], renderer: Renderer, transport, journal: Journal,
+            now: dt.datetime) -> Delivery:  # fmt: skip
+    """Send what is not yet in the journal; one failure never stops the others."""
+    done = {e["key"] for e in journal.entries()}
+    result = Delivery()
+    pending = []
+    for mail in mails:
+        (result.already if mail.key in done else pending).append(mail)
+    for mail in [m for m in pending if not m.to]:
+        result.failed.append((mail, "no address"))
+    pending = [m for m in pending if m.to]
+    if not pending:
+        return result
+    try:
+        with transport as open_transport:
+            for mail in pending:
+                try:
+                    open_transport.send(renderer.render(mail, now), mail.key.replace("/", "-"))
+                except (smtplib.SMTPException, OSError, ValueError) as exc:
+                    result.failed.append((mail, _failure(exc)))
+                    continue
+                journal.record(mail, now)
+                result.sent.append(mail)
+    except (smtplib.SMTPException, OSError, ConfigError) as exc:
+        reason = _failure(exc)
+        sent = {id(m) for m in result.sent} | {id(m) for m, _ in result.failed}
+        result.failed += [(m, reason) for m in pending if id(m) not in sent]
+    return result
+
+
+class Mailer:
+    """The reminder step of a sync: plan from the computed board and log, deliver, record."""
+
+    def __init__(self, settings: EmailSettings, journal: Path, transport=None, zone=None) -> None:
+        self.settings, self.journal, self.zone = settings, Journal(journal), zone
+        self.transport = transport if transport is not None else transport_for(settings)
+        self.addresses: Addresses | None = None
+        self.locale = "zh"
+
+    def plan(self, loaded, result, today: dt.date) -> list[Mail]:
+        """Also folds the journal into the task log first, so a mail a crashed run sent is
+        recorded and not planned again."""
+        result.log = record_mail(result.log, self.journal.entries())
+        team = read_team(loaded.team)
+        self.addresses, self.locale = Addresses(team, self.settings.fallback), loaded.locale
+        board, log, rules = result.board, result.log, result.rules
+        return [
+            *plan_digests(board, log, rules, today, self.addresses),
+            *plan_escalations(board, log, rules, today, team, self.addresses),
+        ]
+
+    def send(self, mails: list[Mail], log, now: dt.datetime):
+        """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
+        renderer = Renderer(self.locale, self.settings.sender)
+        delivery = deliver(
+            mails, renderer, self.transport, self.journal, now.replace(tzinfo=self.zone)
+        )
+        self.journal.prune(now.date())
+        return record_mail(log, self.journal.entries()), [*self.addresses.notes, delivery.summary()]

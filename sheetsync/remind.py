@@ -1,0 +1,204 @@
+"""Who gets which reminder today: owner digests and manager escalations, as plain data.
+
+Pure: the board (one row per customer), the task log, the team and `today` in; a list of
+`Mail` out, each carrying exactly the recipient's own customers. Rendering and delivery are
+`mailer.py`'s job. A digest is one per owner per day (overdue tasks appear again the next
+day: it is the owner's to-do list); an escalation is once per task, ever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sheetsync.grading import GradeRule
+from sheetsync.parsing import is_blank
+from sheetsync.tables import Sheet
+
+EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+CONTRACT_DAYS, BIRTHDAY_DAYS = 30, 7
+
+
+def valid_email(value: object) -> bool:
+    return not is_blank(value) and bool(EMAIL_RE.match(str(value).strip()))
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    email: str
+    manager: str
+
+
+def read_team(team: Sheet | None) -> dict[str, Member]:
+    if team is None:
+        return {}
+    members = {}
+    for record in team.frame.itertuples():
+        if not is_blank(record.owner):
+            name = str(record.owner).strip()
+            email = "" if is_blank(record.email) else str(record.email).strip()
+            manager = "" if is_blank(record.manager) else str(record.manager).strip()
+            members[name] = Member(name, email, manager)
+    return members
+
+
+@dataclass
+class Mail:
+    kind: str  # digest | escalation
+    recipient: str  # the person it is meant for
+    to: str  # where it goes (may be a fallback)
+    key: str  # once per key: kind/recipient/day
+    context: dict
+    reminds: list[tuple[str, pd.Timestamp]] = field(default_factory=list)  # task keys
+    escalates: list[tuple[str, pd.Timestamp]] = field(default_factory=list)
+    note: str = ""
+
+
+class Addresses:
+    """Where a person's mail goes: their own valid address, else the fallback, else their
+    manager's. Every redirect is noted, so the sync log says whose mail went where."""
+
+    def __init__(self, team: dict[str, Member], fallback: str) -> None:
+        self.team, self.fallback = team, fallback.strip()
+        self.notes: list[str] = []
+
+    def own(self, name: str) -> str:
+        member = self.team.get(name)
+        return member.email if member and valid_email(member.email) else ""
+
+    def resolve(self, name: str) -> str:
+        address = self.own(name)
+        if address:
+            return address
+        manager = self.team.get(name, Member(name, "", "")).manager
+        target = self.fallback if valid_email(self.fallback) else self.own(manager)
+        self.notes.append(
+            f"{name} has no valid email: mail sent to {target}" if target else f"{name} has no valid email and no fallback: mail not sent"
+        )  # fmt: skip
+        return target
+
+
+def _days_to_birthday(birthday: pd.Timestamp, today: dt.date) -> int | None:
+    if pd.isna(birthday):
+        return None
+    for year in (today.year, today.year + 1):
+        try:
+            day = dt.date(year, birthday.month, birthday.day)
+        except ValueError:  # 29 February in a common year
+            day = dt.date(year, 2, 28)
+        if day >= today:
+            return (day - today).days
+    return None
+
+
+def _task_rows(
+    board: pd.DataFrame, log: pd.DataFrame, today: dt.date, rules: list[GradeRule]
+) -> pd.DataFrame:
+    """Open tasks due today or earlier for customers still due or overdue, with their details."""
+    now = pd.Timestamp(today)
+    current = board[board["status"].isin(["due_today", "overdue"]) & ~board["has_error"]]
+    current = current.drop_duplicates("customer_id", keep=False)
+    open_due = log[(log["state"] == "open") & (log["due_date"] <= now)]
+    tasks = open_due.drop(columns=["owner", "grade"]).merge(
+        current, left_on=["customer_id", "due_date"], right_on=["customer_id", "due"]
+    )
+    order = {r.grade: i for i, r in enumerate(rules)}
+    tasks["days_overdue"] = (now - tasks["due_date"]).dt.days
+    tasks["grade_order"] = tasks["grade"].map(order)
+    return tasks.sort_values(
+        ["grade_order", "days_overdue"], ascending=[True, False], kind="stable"
+    )
+
+
+def _reminded_today(value: object, today: dt.date) -> bool:
+    return not is_blank(value) and str(value).startswith(today.isoformat())
+
+
+def plan_digests(board: pd.DataFrame, log: pd.DataFrame, rules: list[GradeRule], today: dt.date,
+                 addresses: Addresses) -> list[Mail]:  # fmt: skip
+    actions = {r.grade: r.action for r in rules}
+    tasks = _task_rows(board, log, today, rules)
+    mails = []
+    owners = sorted(
+        set(tasks["owner"].dropna().astype(str)) | set(board["owner"].dropna().astype(str))
+    )
+    for owner in owners:
+        mine = tasks[tasks["owner"].astype(str) == owner]
+        fresh = mine[~mine["reminded_at"].map(lambda v: _reminded_today(v, today))]
+        extras = _extras(board[board["owner"].astype(str) == owner], today)
+        if fresh.empty and not any(extras.values()):
+            continue
+        items = [_task_item(t, actions) for t in mine.itertuples()]
+        context = {"owner": owner, "today": today, "tasks": items, **extras}
+        mails.append(Mail(
+            "digest", owner, addresses.resolve(owner), f"digest/{owner}/{today}", context,
+            reminds=list(zip(mine["customer_id"], mine["due_date"], strict=True)),
+        ))  # fmt: skip
+    return mails
+
+
+def _task_item(task, actions: dict[str, str]) -> dict:
+    return {
+        "customer_id": task.customer_id, "customer": _text(task.customer), "grade": task.grade,
+        "contact": _text(task.contact), "phone": _text(task.phone),
+        "last_contact": task.last_contact.date() if pd.notna(task.last_contact) else None,
+        "summary": _text(task.summary), "feedback": _text(task.feedback),
+        "action": actions.get(task.grade, ""), "due": task.due_date.date(),
+        "days_overdue": int(task.days_overdue),
+    }  # fmt: skip
+
+
+def _extras(mine: pd.DataFrame, today: dt.date) -> dict[str, list[dict]]:
+    now = pd.Timestamp(today)
+    ending = mine[
+        (mine["contract_end"] >= now)
+        & (mine["contract_end"] <= now + pd.Timedelta(days=CONTRACT_DAYS))
+    ]
+    contracts = [
+        {"customer_id": r.customer_id, "customer": _text(r.customer), "date": r.contract_end.date(),
+         "days": (r.contract_end - now).days}
+        for r in ending.sort_values("contract_end").itertuples()
+    ]  # fmt: skip
+    birthdays = []
+    for r in mine.itertuples():
+        days = _days_to_birthday(r.birthday, today)
+        if days is not None and days <= BIRTHDAY_DAYS:
+            birthdays.append({"customer_id": r.customer_id, "customer": _text(r.customer),
+                              "contact": _text(r.contact), "days": days})  # fmt: skip
+    return {"contracts": contracts, "birthdays": sorted(birthdays, key=lambda b: b["days"])}
+
+
+def plan_escalations(board: pd.DataFrame, log: pd.DataFrame, rules: list[GradeRule], today: dt.date,
+                     team: dict[str, Member], addresses: Addresses) -> list[Mail]:  # fmt: skip
+    """Tasks overdue by at least their grade's 逾期升级 days, once each, to the owner's manager."""
+    after = {r.grade: r.escalate_after for r in rules}
+    tasks = _task_rows(board, log, today, rules)
+    due = tasks[
+        (tasks["days_overdue"] >= tasks["grade"].map(after)) & tasks["escalated_at"].map(is_blank)
+    ]
+    by_manager: dict[str, list] = {}
+    for task in due.itertuples():
+        manager = team.get(str(task.owner), Member("", "", "")).manager
+        by_manager.setdefault(manager, []).append(task)
+    mails = []
+    for manager, items in sorted(by_manager.items()):
+        if not manager:
+            addresses.notes.append(f"no manager for {', '.join(sorted({str(t.owner) for t in items}))}: escalation not sent")  # fmt: skip
+            continue
+        rows = [{"customer_id": t.customer_id, "customer": _text(t.customer), "owner": t.owner,
+                 "grade": t.grade, "due": t.due_date.date(), "days_overdue": int(t.days_overdue)}
+                for t in items]  # fmt: skip
+        mails.append(Mail(
+            "escalation", manager, addresses.resolve(manager), f"escalation/{manager}/{today}",
+            {"manager": manager, "today": today, "tasks": rows},
+            escalates=[(t.customer_id, t.due_date) for t in items],
+        ))  # fmt: skip
+    return mails
+
+
+def _text(value: object) -> str:
+    return "" if is_blank(value) else str(value).strip()
