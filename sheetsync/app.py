@@ -36,14 +36,15 @@ def journal_path(settings: Settings) -> Path:
 
 
 def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = False,
-             email: bool = True, transport=None) -> SyncReport:  # fmt: skip
-    """One sync; with `email` (and email enabled in the settings) reminders go out after it."""
+             email: bool = True, transport=None, sheet: bool = True) -> SyncReport:  # fmt: skip
+    """One sync; with `email` (and email enabled in the settings) reminders go out after it.
+    `sheet=False` sends and records reminders only (the `remind` command)."""
     run_at = now_in(settings)
     mailer = None
-    if email and settings.email.enabled:
+    if email and (settings.email.enabled or not sheet):
         mailer = Mailer(settings.email, journal_path(settings), transport, settings.zone)
     with open_backend(settings, for_write=not dry_run) as backend:
-        return sync(backend, settings, today or run_at.date(), run_at, dry_run, mailer)
+        return sync(backend, settings, today or run_at.date(), run_at, dry_run, mailer, sheet)
 
 
 def run_validate(settings: Settings) -> Validation:

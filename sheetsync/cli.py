@@ -76,19 +76,50 @@ def init(path, locale, demo, force):
     click.echo(f"created {created}")
 
 
+def today_option(command):
+    return click.option(
+        "--today", type=click.DateTime(["%Y-%m-%d"]),
+        help="Run as if today were this date (YYYY-MM-DD). Default: today in the configured time zone.",
+    )(command)  # fmt: skip
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
 @main.command(name="sync")
 @domain_errors
 @settings_options
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
-              help="Run as if today were this date (YYYY-MM-DD). Default: today in the configured time zone.")  # fmt: skip
+@today_option
 @click.option("--dry-run", is_flag=True, help="Print every cell that would change; write nothing.")
-def sync_command(settings, today, dry_run):
-    """Run the sync once: validate, grade, schedule, write back, summarise.
+@click.option("--no-email", is_flag=True, help="Do not send reminder mail after the sync.")
+def sync_command(settings, today, dry_run, no_email):
+    """Run the sync once: validate, grade, schedule, write back, summarise, then send each
+    owner's digest and any escalations (unless --no-email or email is disabled).
 
-    Exits 0 when the run completed, even if some rows were flagged 资料不全; exits 1 with
-    one line saying why when the workbook or the settings could not be read or written.
+    Exits 0 when the run completed, even if some rows were flagged 资料不全 or a mail could
+    not be sent (the sync log says which); exits 1 with one line saying why when the workbook
+    or the settings could not be read or written.
     """
-    _print_report(app.run_sync(settings, today.date() if today else None, dry_run))
+    _print_report(app.run_sync(settings, _date(today), dry_run, email=not no_email))
+
+
+@main.command()
+@domain_errors
+@settings_options
+@today_option
+@click.option(
+    "--dry-run", is_flag=True, help="Print the mails (recipient, subject, text); send nothing."
+)
+def remind(settings, today, dry_run):
+    """Send today's reminder mail without touching the follow-up tab: each owner's digest of
+    due and overdue follow-ups, and escalations to managers. Mail already sent today is not
+    sent again."""
+    report = app.run_sync(settings, _date(today), dry_run, sheet=False)
+    for text in report.mail_previews:
+        click.echo(text)
+    if not dry_run:
+        click.echo("; ".join(report.notes) or "no reminders due")
 
 
 @main.command()

@@ -2,7 +2,7 @@
 variables on top, so a deployment can change the workbook or time zone without a file.
 
 Email: SHEETSYNC_EMAIL_<KEY> (enabled, transport, outbox, sender, fallback) and
-SHEETSYNC_SMTP_<KEY> (host, port, security, username, password_file); the SMTP password
+SHEETSYNC_SMTP_<KEY> (host, port, security, username, password_file, timeout); the SMTP password
 itself only from $SHEETSYNC_SMTP_PASSWORD (or the variable email.smtp.password_env names) or
 a file.
 
@@ -123,7 +123,7 @@ def _read_file(path: Path) -> dict:
 
 
 EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback")
-SMTP_ENV = ("host", "port", "security", "username", "password_file")
+SMTP_ENV = ("host", "port", "security", "username", "password_file", "timeout")
 
 
 def _email_from_env(environ: dict) -> dict:

@@ -238,3 +238,15 @@ class Mailer:
         )
         self.journal.prune(now.date())
         return record_mail(log, self.journal.entries()), [*self.addresses.notes, delivery.summary()]
+
+    def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
+        """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
+        renderer = Renderer(self.locale, self.settings.sender)
+        done = {e["key"] for e in self.journal.entries()}
+        shown = []
+        for mail in mails:
+            message = renderer.render(mail, now.replace(tzinfo=self.zone))
+            state = " (already sent)" if mail.key in done else ""
+            body = message.get_body(("plain",)).get_content()
+            shown.append(f"To: {message['To']}{state}\nSubject: {message['Subject']}\n\n{body}")
+        return [*shown, *(f"note: {n}" for n in self.addresses.notes)]

@@ -144,6 +144,7 @@ class SyncReport:
     dry_run: bool = False
     changes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    mail_previews: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         verb = "would write" if self.dry_run else "wrote"
@@ -189,15 +190,18 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
 
 
 def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime, dry_run: bool = False,
-         mailer: Mailer | None = None) -> SyncReport:  # fmt: skip
+         mailer: Mailer | None = None, sheet: bool = True) -> SyncReport:  # fmt: skip
     """One run on an open backend: the sheet is written first, so a mail failure never holds
-    it back; then reminders go out and are recorded. A dry run writes and sends nothing."""
+    it back; then reminders go out and are recorded. A dry run writes and sends nothing.
+    `sheet=False` (the `remind` command) only sends and records reminders."""
     loaded = load(backend.read(), settings)
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result)
     mails = mailer.plan(loaded, result, today) if mailer else []
-    changes = plan(loaded, result, report, run_at)
+    changes = plan(loaded, result, report, run_at) if sheet else Changeset()
     report.dry_run = dry_run
+    if dry_run and mailer:
+        report.mail_previews = mailer.preview(mails, run_at)
     if dry_run:
         log_run(changes, loaded, report, run_at)
         report.changes = [describe(c) for c in changes.cells]
@@ -209,12 +213,15 @@ def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime, dry_r
         ]
         return report
     if mails:
-        backend.write(changes)
+        if sheet:
+            backend.write(changes)
         log, notes = mailer.send(mails, result.log, run_at)
         report.notes += notes
         changes = Changeset(replace={loaded.titles["task_log"]: log_rows(log, loaded.locale)})
-    log_run(changes, loaded, report, run_at)
-    backend.write(changes)
+    if sheet:
+        log_run(changes, loaded, report, run_at)
+    if sheet or mails:
+        backend.write(changes)
     return report
 
 

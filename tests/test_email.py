@@ -1,0 +1,302 @@
+"""Reminder mail received by a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+import datetime as dt
+import email
+import email.policy
+import socket
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from click.testing import CliRunner
+from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
+
+from sheetsync.cli import main
+from sheetsync.mailer import Journal
+
+TEAM = [
+    ["陈静", "chen.jing@example.com", "", "经理"],
+    ["张伟", "zhang.wei@example.com", "陈静", "销售"],
+    ["李娜", "li.na@example.com", "陈静", "销售"],
+]
+A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # A: daily, escalated after 1 day
+CUSTOMERS = [
+    customer(
+        "Z1", customer="张伟的老客户", phone="13911112222", last_contact=dt.date(2026, 11, 10), **A
+    ),
+    customer(
+        "Z2", customer="张伟的新客户", phone="13933334444", last_contact=dt.date(2026, 11, 15)
+    ),
+    customer("Z3", customer="张伟不急的客户", last_contact=TODAY),
+    customer(
+        "L1",
+        customer="李娜的客户",
+        phone="13955556666",
+        owner="李娜",
+        last_contact=dt.date(2026, 11, 15),
+    ),
+]
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 OK"
+
+    def to(self, address):
+        return [m for rcpt, m in self.messages if address in rcpt]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Smtp:
+    """A local SMTP server; `password` set means AUTH is required."""
+
+    def __init__(self, password=None):
+        self.inbox, self.port, self.password = Inbox(), _free_port(), password
+        kwargs = {"auth_require_tls": False}
+        if password:
+            kwargs.update(auth_required=True, authenticator=self._check)
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **kwargs)
+
+    def _check(self, server, session, envelope, mechanism, data):
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == b"sheetsync"
+            and data.password == self.password.encode()
+        )
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
+
+    def env(self, **extra):
+        return {"SHEETSYNC_EMAIL_TRANSPORT": "smtp", "SHEETSYNC_SMTP_HOST": "127.0.0.1",
+                "SHEETSYNC_SMTP_PORT": str(self.port), "SHEETSYNC_SMTP_SECURITY": "none",
+                "SHEETSYNC_SMTP_TIMEOUT": "5", **extra}  # fmt: skip
+
+
+@pytest.fixture
+def smtp():
+    server = Smtp()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+def parts(message):
+    return {p.get_content_type(): p.get_content() for p in message.iter_parts()}
+
+
+def test_each_owner_gets_one_digest_of_their_own_customers(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    report = sync(path, email=True, environ=smtp.env())
+    assert "mail: 3 sent, 0 failed" in report.notes[-1]
+    (zhang,) = smtp.inbox.to("zhang.wei@example.com")
+    body = parts(zhang)
+    assert set(body) == {"text/plain", "text/html"}
+    text = body["text/plain"]
+    assert "张伟的老客户" in text and "张伟的新客户" in text and "13911112222" in text
+    assert "张伟不急的客户" not in text  # due later: not in today's digest
+    assert "李娜的客户" not in text and "13955556666" not in body["text/html"]
+    assert text.index("张伟的老客户") < text.index("张伟的新客户")  # A before B, most overdue first
+    assert "已逾期 7 天" in text and "电话沟通需求、同步方案进展、邀请演示" in text
+    (li,) = smtp.inbox.to("li.na@example.com")
+    assert "李娜的客户" in parts(li)["text/plain"] and "张伟" not in parts(li)["text/plain"]
+
+
+def test_manager_escalation_once_and_without_contact_details(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    (escalation,) = smtp.inbox.to("chen.jing@example.com")
+    text = parts(escalation)["text/plain"]
+    assert "张伟的老客户" in text and "13911112222" not in text
+    assert "张伟的新客户" not in text  # B escalates after 3 days; it is due today
+    sync(path, TODAY + dt.timedelta(days=3), email=True, environ=smtp.env())
+    later = smtp.inbox.to("chen.jing@example.com")[1:]
+    assert len(later) == 1 and "张伟的老客户" not in parts(later[0])["text/plain"]  # not twice
+    assert "张伟的新客户" in parts(later[0])["text/plain"]  # now 3 days late
+    log = {(r[0], r[1].date()): r for r in sheet_rows(path, "任务记录")[1:]}
+    assert log[("Z1", dt.date(2026, 11, 11))][9]  # escalated_at recorded
+
+
+def test_a_second_run_the_same_day_sends_nothing_new(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    count = len(smtp.inbox.messages)
+    report = sync(path, email=True, environ=smtp.env())
+    assert len(smtp.inbox.messages) == count and "mail: 0 sent" in report.notes[-1]
+    sync(path, TODAY + dt.timedelta(days=1), email=True, environ=smtp.env())
+    assert len(smtp.inbox.to("zhang.wei@example.com")) == 2  # tomorrow's digest
+
+
+def test_login_with_password_from_the_environment(tmp_path):
+    server = Smtp(password="s3cret")
+    server.controller.start()
+    try:
+        path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+        env = server.env(SHEETSYNC_SMTP_USERNAME="sheetsync")
+        wrong = sync(path, email=True, environ=env)  # no password set at all
+        assert "failed" in wrong.notes[-1] and not server.inbox.messages
+        (tmp_path / "pw").write_text("wrong\n")
+        refused = sync(
+            path, email=True, environ={**env, "SHEETSYNC_SMTP_PASSWORD_FILE": str(tmp_path / "pw")}
+        )
+        assert "the SMTP server refused the login" in refused.notes[-1]
+        assert "wrong" not in " ".join(refused.notes)
+        (tmp_path / "pw").write_text("s3cret\n")
+        sync(
+            path, email=True, environ={**env, "SHEETSYNC_SMTP_PASSWORD_FILE": str(tmp_path / "pw")}
+        )
+        assert len(server.inbox.messages) == 3
+    finally:
+        server.controller.stop()
+
+
+def test_server_down_sheet_still_synced_and_mail_retried_next_run(tmp_path):
+    server = Smtp()
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    report = sync(path, email=True, environ=server.env())  # nothing listens yet
+    assert "mail: 0 sent, 3 failed" in report.notes[-1]
+    assert results(path)["Z1"]["status"] == "已逾期"  # the sheet work was done
+    assert all(r[8] is None for r in sheet_rows(path, "任务记录")[1:])  # nothing marked reminded
+    assert "failed" in sheet_rows(path, "同步日志")[-1][8]
+    server.controller.start()
+    try:
+        sync(path, email=True, environ=server.env())
+        assert len(server.inbox.messages) == 3
+    finally:
+        server.controller.stop()
+
+
+def test_a_bad_address_goes_to_the_fallback_and_never_stops_the_others(tmp_path, smtp):
+    team = [*TEAM[:2], ["李娜", "li.na at example", "陈静", "销售"]]
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=team)
+    report = sync(path, email=True, environ=smtp.env(SHEETSYNC_EMAIL_FALLBACK="ops@example.com"))
+    assert "李娜 has no valid email: mail sent to ops@example.com" in report.notes
+    assert "李娜的客户" in parts(smtp.inbox.to("ops@example.com")[0])["text/plain"]
+    assert smtp.inbox.to("zhang.wei@example.com")
+    assert "李娜 has no valid email" in sheet_rows(path, "同步日志")[-1][8]
+
+
+def test_without_a_fallback_the_manager_gets_the_owners_mail(tmp_path, smtp):
+    team = [*TEAM[:2], ["李娜", "", "陈静", "销售"]]
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=team)
+    sync(path, email=True, environ=smtp.env())
+    subjects = [m["Subject"] for m in smtp.inbox.to("chen.jing@example.com")]
+    assert any("李娜" in s for s in subjects)
+
+
+def test_names_cannot_inject_headers_or_markup(tmp_path, smtp):
+    evil_owner = "王五\r\nBcc: spy@evil.example"
+    team = [*TEAM, [evil_owner, "wang.wu@example.com", "陈静", "销售"]]
+    rows = [customer("X1", customer="<script>alert(1)</script>\n有限公司", owner=evil_owner,
+                     last_contact=dt.date(2026, 11, 15))]  # fmt: skip
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=team)
+    sync(path, email=True, environ=smtp.env())
+    ((rcpt, message),) = [(r, m) for r, m in smtp.inbox.messages if "wang.wu@example.com" in r]
+    assert rcpt == ["wang.wu@example.com"] and message["Bcc"] is None
+    assert "\n" not in message["Subject"]
+    html = parts(message)["text/html"]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_contract_endings_and_birthdays_appear_in_the_owners_digest(tmp_path, smtp):
+    rows = [customer("Z9", customer="续约客户", last_contact=TODAY, contract_end=TODAY + dt.timedelta(days=20),
+                     birthday=f"{TODAY.month}月{TODAY.day + 3}日")]  # fmt: skip
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    text = parts(smtp.inbox.to("zhang.wei@example.com")[0])["text/plain"]
+    assert "30 天内合同到期" in text and "2026-12-08,还有 20 天" in text
+    assert "3 天后" in text
+
+
+class Killed(BaseException):
+    """The process dying: nothing after it runs."""
+
+
+def test_death_after_the_server_accepted_repeats_that_mail_at_most_once(
+    tmp_path, smtp, monkeypatch
+):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS[:1], team=TEAM[:2])
+    from sheetsync import mailer
+
+    def die(self, mail, at):
+        raise Killed  # the server has the mail; the journal never hears of it
+
+    with monkeypatch.context() as patch:
+        patch.setattr(mailer.Journal, "record", die)
+        with pytest.raises(Killed):
+            sync(path, email=True, environ=smtp.env())
+    assert len(smtp.inbox.to("zhang.wei@example.com")) == 1
+    sync(path, email=True, environ=smtp.env())
+    sync(path, email=True, environ=smtp.env())
+    again = smtp.inbox.to("zhang.wei@example.com")
+    assert len(again) == 2 and again[0]["Message-ID"] == again[1]["Message-ID"]
+
+
+def test_death_after_the_journal_write_sends_nothing_again_and_records_it(
+    tmp_path, smtp, monkeypatch
+):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS[:1], team=TEAM[:2])
+    from sheetsync import mailer
+
+    record = mailer.Journal.record
+
+    def record_then_die(self, mail, at):
+        record(self, mail, at)
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(mailer.Journal, "record", record_then_die)
+        with pytest.raises(Killed):
+            sync(path, email=True, environ=smtp.env())
+    assert all(r[8] is None for r in sheet_rows(path, "任务记录")[1:])  # the log missed it
+    sync(path, email=True, environ=smtp.env())
+    assert len(smtp.inbox.to("zhang.wei@example.com")) == 1
+    assert any(r[8] for r in sheet_rows(path, "任务记录")[1:])  # recorded from the journal
+    assert Journal(Path(path.parent / ".b.xlsx.sent.jsonl")).entries()
+
+
+def test_outbox_is_the_default_and_no_email_sends_nothing(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    env = {"SHEETSYNC_EMAIL_OUTBOX": str(tmp_path / "outbox")}
+    runner = CliRunner()
+    runner.invoke(
+        main, ["sync", "--workbook", str(path), "--today", "2026-11-18", "--no-email"], env=env
+    )
+    assert not (tmp_path / "outbox").exists()
+    runner.invoke(main, ["sync", "--workbook", str(path), "--today", "2026-11-18"], env=env)
+    files = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
+    assert files == [
+        "digest-张伟-2026-11-18.eml",
+        "digest-李娜-2026-11-18.eml",
+        "escalation-陈静-2026-11-18.eml",
+    ]
+
+
+def test_remind_dry_run_prints_the_mails_and_sends_nothing(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    result = CliRunner().invoke(
+        main,
+        ["remind", "--workbook", str(path), "--today", "2026-11-18", "--dry-run"],
+        env=smtp.env(),
+    )
+    assert result.exit_code == 0, result.output
+    assert "To: zhang.wei@example.com" in result.output and "张伟的老客户" in result.output
+    assert not smtp.inbox.messages
+    before = openpyxl.load_workbook(path)["客户跟进"]["Y2"].value
+    CliRunner().invoke(
+        main, ["remind", "--workbook", str(path), "--today", "2026-11-18"], env=smtp.env()
+    )
+    assert len(smtp.inbox.messages) == 3
+    assert (
+        openpyxl.load_workbook(path)["客户跟进"]["Y2"].value == before
+    )  # remind leaves the sheet alone
