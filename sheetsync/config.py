@@ -1,7 +1,8 @@
 """Settings: a YAML file (config/sheetsync.yaml has every key, commented), then environment
 variables on top, so a deployment can change the workbook or time zone without a file.
 
-Email: SHEETSYNC_EMAIL_<KEY> (enabled, transport, outbox, sender, fallback) and
+Email: SHEETSYNC_EMAIL_<KEY> (enabled, transport, outbox, sender, fallback,
+manager_summary) and
 SHEETSYNC_SMTP_<KEY> (host, port, security, username, password_file, timeout); the SMTP password
 itself only from $SHEETSYNC_SMTP_PASSWORD (or the variable email.smtp.password_env names) or
 a file.
@@ -47,6 +48,7 @@ class EmailSettings:
     outbox: str = "demo/outbox"
     sender: str = "sheetsync@localhost"
     fallback: str = ""
+    manager_summary: bool = False
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     def password(self) -> str:
@@ -76,6 +78,7 @@ def _email_settings(data: object) -> EmailSettings:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"email: {exc}") from None
     settings.enabled = _as_bool("email.enabled", settings.enabled)
+    settings.manager_summary = _as_bool("email.manager_summary", settings.manager_summary)
     if settings.transport not in ("outbox", "smtp"):
         raise ConfigError(f'email.transport: "{settings.transport}" is not outbox or smtp')
     if settings.smtp.security not in ("starttls", "ssl", "none"):
@@ -122,7 +125,7 @@ def _read_file(path: Path) -> dict:
     return data
 
 
-EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback")
+EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback", "manager_summary")
 SMTP_ENV = ("host", "port", "security", "username", "password_file", "timeout")
 
 

@@ -27,7 +27,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
 from sheetsync.errors import ConfigError
-from sheetsync.remind import Addresses, Mail, plan_digests, plan_escalations, read_team
+from sheetsync.remind import (
+    Addresses,
+    Mail,
+    plan_digests,
+    plan_escalations,
+    plan_summaries,
+    read_team,
+)  # fmt: skip
 from sheetsync.tasks import record_mail
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -225,9 +232,15 @@ class Mailer:
         team = read_team(loaded.team)
         self.addresses, self.locale = Addresses(team, self.settings.fallback), loaded.locale
         board, log, rules = result.board, result.log, result.rules
+        summaries = (
+            plan_summaries(result.summary, team, today, self.addresses)
+            if self.settings.manager_summary
+            else []
+        )
         return [
             *plan_digests(board, log, rules, today, self.addresses),
             *plan_escalations(board, log, rules, today, team, self.addresses),
+            *summaries,
         ]
 
     def send(self, mails: list[Mail], log, now: dt.datetime):

@@ -43,6 +43,13 @@ CUSTOMERS = [
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.refuse = set()  # addresses the server answers 550
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
@@ -300,3 +307,67 @@ def test_remind_dry_run_prints_the_mails_and_sends_nothing(tmp_path, smtp):
     assert (
         openpyxl.load_workbook(path)["客户跟进"]["Y2"].value == before
     )  # remind leaves the sheet alone
+
+
+def test_escalations_go_only_to_the_owners_own_manager(tmp_path, smtp):
+    team = [
+        *TEAM,
+        ["周敏", "zhou.min@example.com", "", "经理"],
+        ["王强", "wang.qiang@example.com", "周敏", "销售"],
+    ]
+    rows = [
+        *CUSTOMERS,
+        customer(
+            "W1", customer="王强的客户", owner="王强", last_contact=dt.date(2026, 11, 10), **A
+        ),
+    ]
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=team)
+    sync(path, email=True, environ=smtp.env())
+    (chen,) = smtp.inbox.to("chen.jing@example.com")
+    (zhou,) = smtp.inbox.to("zhou.min@example.com")
+    assert (
+        "王强的客户" not in parts(chen)["text/plain"]
+        and "张伟的老客户" in parts(chen)["text/plain"]
+    )
+    assert "王强的客户" in parts(zhou)["text/plain"] and "张伟" not in parts(zhou)["text/plain"]
+
+
+def test_a_refused_recipient_fails_alone_and_is_retried(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    smtp.inbox.refuse.add("li.na@example.com")
+    report = sync(path, email=True, environ=smtp.env())
+    assert (
+        "mail: 2 sent, 1 failed; failed to 李娜 <li.na@example.com>: the SMTP server refused the address"
+        in report.notes[-1]
+    )
+    smtp.inbox.refuse.clear()
+    sync(path, email=True, environ=smtp.env())
+    assert (
+        len(smtp.inbox.to("li.na@example.com")) == 1
+        and len(smtp.inbox.to("zhang.wei@example.com")) == 1
+    )
+
+
+def test_optional_summary_mail_to_managers(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    assert all("汇总" not in m["Subject"] for m in smtp.inbox.to("chen.jing@example.com"))
+    sync(
+        path,
+        TODAY + dt.timedelta(days=1),
+        email=True,
+        environ=smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes"),
+    )
+    (summary,) = [
+        m for m in smtp.inbox.to("chen.jing@example.com") if "客户跟进汇总" in m["Subject"]
+    ]
+    text = parts(summary)["text/plain"]
+    assert "按负责人" in text and "张伟的老客户" in text  # the longest-overdue list
+    assert "13911112222" not in text  # no contact details
+    sync(
+        path,
+        TODAY + dt.timedelta(days=1),
+        email=True,
+        environ=smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes"),
+    )
+    assert len([m for m in smtp.inbox.to("chen.jing@example.com") if "汇总" in m["Subject"]]) == 1
