@@ -2,7 +2,8 @@
 
 For each size it generates a workbook of that many customers, then reports
 - compute: finding tabs/columns + validate + grade + schedule + task log + summary (pure, no I/O);
-- end-to-end: one `sync` run on the file, in a fresh process each time, with its peak RSS.
+- end-to-end: one `sync` run on the file (sheet and reminder mail to an outbox), in a fresh
+  process each time, with its peak RSS.
 Medians over --repeat runs. Targets on a 2-core machine: compute 100 k < 2 s; sync 10 k < 3 s.
 """
 
@@ -73,9 +74,10 @@ def _sync_in_child(path: Path) -> dict:
 def _child(path: Path) -> None:
     from sheetsync import app
 
-    settings = load_settings(environ={}, workbook=str(path))
+    outbox = path.parent / f"outbox-{path.stem}"
+    settings = load_settings(environ={"SHEETSYNC_EMAIL_OUTBOX": str(outbox)}, workbook=str(path))
     start = time.perf_counter()
-    report = app.run_sync(settings, TODAY)
+    report = app.run_sync(settings, TODAY)  # the real daily job: sheet, then reminder mail
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "cells": report.cells}))

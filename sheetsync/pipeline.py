@@ -191,9 +191,10 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
 
 def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime, dry_run: bool = False,
          mailer: Mailer | None = None, sheet: bool = True) -> SyncReport:  # fmt: skip
-    """One run on an open backend: the sheet is written first, so a mail failure never holds
-    it back; then reminders go out and are recorded. A dry run writes and sends nothing.
-    `sheet=False` (the `remind` command) only sends and records reminders."""
+    """One run on an open backend: compute, send reminders, then one atomic write of the
+    changed cells, summary, task log (with what was sent) and sync log. A mail failure never
+    holds the sheet back; a crash before the write loses no mail record (the journal keeps
+    it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records."""
     loaded = load(backend.read(), settings)
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result)
@@ -212,12 +213,10 @@ def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime, dry_r
             for m in mails
         ]
         return report
-    if mails:
-        if sheet:
-            backend.write(changes)
+    if mails:  # mail failures are caught inside; the sheet is written whatever happens
         log, notes = mailer.send(mails, result.log, run_at)
         report.notes += notes
-        changes = Changeset(replace={loaded.titles["task_log"]: log_rows(log, loaded.locale)})
+        changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
     if sheet:
         log_run(changes, loaded, report, run_at)
     if sheet or mails:

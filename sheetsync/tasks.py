@@ -131,14 +131,14 @@ def _missing(value: object) -> bool:
 def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
     """Stamp reminded_at / escalated_at from the mail journal (the latest send wins)."""
     log = log.copy()
-    index = {(cid, due.date().isoformat()): i for i, (cid, due) in enumerate(zip(log["customer_id"], log["due_date"], strict=True)) if pd.notna(due)}  # fmt: skip
-    for entry in sorted(entries, key=lambda e: e["at"]):
-        for column, keys in (
-            ("reminded_at", entry["reminds"]),
-            ("escalated_at", entry["escalates"]),
-        ):
-            for cid, due in keys:
-                row = index.get((cid, due))
-                if row is not None:
-                    log.iat[row, log.columns.get_loc(column)] = entry["at"]
+    keys = log["customer_id"] + "|" + log["due_date"].dt.strftime("%Y-%m-%d").fillna("")
+    for column, field in (("reminded_at", "reminds"), ("escalated_at", "escalates")):
+        stamps = {
+            f"{cid}|{due}": entry["at"]
+            for entry in sorted(entries, key=lambda e: e["at"])
+            for cid, due in entry[field]
+        }  # fmt: skip
+        if stamps:
+            new = keys.map(stamps)
+            log[column] = new.where(new.notna(), log[column]).astype(object)
     return log
