@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sheetsync.backends import open_backend
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.demo import TEAM, demo_customers
+from sheetsync.errors import SheetSyncError
 from sheetsync.mailer import Mailer
+from sheetsync.parsing import parse_date
 from sheetsync.pipeline import SyncReport, check, sync
+from sheetsync.schema import SYNC_LOG
+from sheetsync.tables import find_title, load_sheet
 from sheetsync.template import new_workbook
 from sheetsync.validate import Validation
 
@@ -26,6 +32,9 @@ def init_workbook(path: str | Path, locale: str = "zh", demo_for: dt.date | None
     content = new_workbook(locale, TEAM if demo_for else None,
                            demo_customers(demo_for) if demo_for else None)  # fmt: skip
     XlsxBackend(path).create(content, force=force)
+    Path(path).with_name(f".{Path(path).name}.sent.jsonl").unlink(
+        missing_ok=True
+    )  # a new file's mail
     return Path(path)
 
 
@@ -50,3 +59,67 @@ def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = F
 def run_validate(settings: Settings) -> Validation:
     with open_backend(settings) as backend:
         return check(backend, settings)
+
+
+log = logging.getLogger("sheetsync")
+
+
+@dataclass
+class Outcome:
+    """One workbook's run: its report, or why it failed."""
+
+    settings: Settings
+    report: SyncReport | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None
+
+
+def run_logged(settings: Settings, today: dt.date | None = None, email: bool = True) -> Outcome:
+    """One run that never raises: it ends with one summary line in the log, ok or not."""
+    try:
+        report = run_sync(settings, today, email=email)
+    except SheetSyncError as exc:
+        log.error(
+            "sync failed for %s: %s",
+            settings.label,
+            exc,
+            extra={"workbook": settings.label, "ok": False},
+        )
+        return Outcome(settings, error=str(exc))
+    except Exception as exc:  # a bug must not stop the other workbooks or tomorrow's run
+        log.exception(
+            "sync crashed for %s", settings.label, extra={"workbook": settings.label, "ok": False}
+        )
+        return Outcome(settings, error=f"unexpected {type(exc).__name__}: {exc}")
+    fields = {k: getattr(report, k) for k in ("rows", "invalid", "due_today", "overdue", "cells")}
+    log.info("sync ok for %s: %s", settings.label, report.lines()[0].split(": ", 1)[1],
+             extra={"workbook": settings.label, "ok": True, **fields, "notes": report.notes})  # fmt: skip
+    return Outcome(settings, report)
+
+
+def run_each(
+    all_settings: list[Settings], today: dt.date | None = None, email: bool = True
+) -> list[Outcome]:
+    """Every workbook on its own: one that fails does not stop the rest."""
+    return [run_logged(s, today, email) for s in all_settings]
+
+
+def last_run_date(settings: Settings) -> dt.date | None:
+    """The latest date in the workbook's sync log: has today's run happened?"""
+    with open_backend(settings) as backend:
+        grids = backend.read()
+    title = find_title(list(grids), SYNC_LOG, settings.tabs.get(SYNC_LOG.key))
+    if title is None:
+        return None
+    dates = [_date_or_none(v) for v in load_sheet(grids[title], SYNC_LOG, title).frame["run_date"]]
+    return max((d for d in dates if d), default=None)
+
+
+def _date_or_none(value: object) -> dt.date | None:
+    try:
+        return parse_date(value)
+    except (ValueError, TypeError):
+        return None

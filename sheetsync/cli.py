@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import signal
+import threading
 from pathlib import Path
 
 import click
 
 from sheetsync import app
-from sheetsync.config import DEFAULT_CONFIG, load_settings
+from sheetsync.config import DEFAULT_CONFIG, load_all, load_settings
 from sheetsync.errors import SheetSyncError
+from sheetsync.logs import setup_logging
 
 DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
 
@@ -26,6 +29,7 @@ def settings_options(command):
     )
     @functools.wraps(command)
     def wrapper(config_file, workbook, **kwargs):
+        click.get_current_context().meta["sheetsync.config"] = (config_file, workbook)
         kwargs["settings"] = load_settings(config_file, workbook=workbook)
         return command(**kwargs)
 
@@ -54,13 +58,17 @@ def _print_report(report) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name=None, version=__import__("sheetsync").__version__)
-def main():
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail (to stderr).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per log line, for log collectors.")  # fmt: skip
+def main(verbose, log_format):
     """sheetsync: make the shared customer follow-up spreadsheet work like a CRM.
 
     Each run reads the follow-up, grading and team tabs, checks every row, computes each
     customer's grade, next follow-up date, task and status, and writes back only those
     columns, the summary tab and the logs. Start with `demo`, or `init` for your own workbook.
     """
+    setup_logging(verbose, log_format)
 
 
 @main.command()
@@ -93,15 +101,40 @@ def _date(value: dt.datetime | None) -> dt.date | None:
 @today_option
 @click.option("--dry-run", is_flag=True, help="Print every cell that would change; write nothing.")
 @click.option("--no-email", is_flag=True, help="Do not send reminder mail after the sync.")
-def sync_command(settings, today, dry_run, no_email):
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Sync every workbook listed under `workbooks:` in the settings.",
+)
+def sync_command(settings, today, dry_run, no_email, every):
     """Run the sync once: validate, grade, schedule, write back, summarise, then send each
     owner's digest and any escalations (unless --no-email or email is disabled).
 
     Exits 0 when the run completed, even if some rows were flagged 资料不全 or a mail could
     not be sent (the sync log says which); exits 1 with one line saying why when the workbook
-    or the settings could not be read or written.
+    or the settings could not be read or written. With --all, exits 1 if any workbook failed.
     """
+    if every:
+        config_file, workbook = click.get_current_context().meta["sheetsync.config"]
+        if workbook or dry_run:
+            raise click.UsageError("--all cannot be combined with --workbook or --dry-run")
+        _run_all(load_all(config_file), _date(today), not no_email)
+        return
     _print_report(app.run_sync(settings, _date(today), dry_run, email=not no_email))
+
+
+def _run_all(workbooks, today=None, email=True) -> None:
+    outcomes = app.run_each(workbooks, today, email)
+    for outcome in outcomes:
+        if outcome.ok:
+            _print_report(outcome.report)
+        else:
+            click.echo(f"FAILED {outcome.settings.label}: {outcome.error}", err=True)
+    good = sum(o.ok for o in outcomes)
+    click.echo(f"{good} of {len(outcomes)} workbook(s) synced")
+    if good < len(outcomes):
+        raise SystemExit(1)
 
 
 @main.command()
@@ -149,3 +182,48 @@ def demo(path):
     created = app.init_workbook(path, "zh", app.now_in(settings).date(), force=True)
     _print_report(app.run_sync(settings))
     click.echo(f"open {created} in Excel, WPS or LibreOffice to see the result")
+
+
+@main.command()
+@domain_errors
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run every workbook's sync once and exit (for cron and hosted schedulers).",
+)
+def serve(config_file, once):
+    """Keep running and sync every workbook each day at its `run_at` time in its time zone.
+
+    Started after today's time with no run today in the sync log, it runs at once. A failed
+    run is logged and the next day's run happens as usual. Ctrl-C or SIGTERM stops it between
+    runs. Exit status with --once: 1 if any workbook failed.
+    """
+    from sheetsync.serve import DailyRunner
+
+    workbooks = load_all(config_file)
+    if once:
+        _run_all(workbooks)
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    DailyRunner(workbooks).serve(stop)
+
+
+@main.command()
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
+)
+def doctor(config_file):
+    """Check the setup: settings, credentials, each workbook, its tabs and headers, the team's
+    emails and the mail server; print each check with how to fix it. Exits 1 if any fails."""
+    from sheetsync.doctor import diagnose
+
+    checks = diagnose(config_file)
+    for check in checks:
+        click.echo(check.line())
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)

@@ -13,6 +13,7 @@ SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETS
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -98,6 +99,13 @@ class Settings:
     task_log_keep_days: int = 90
     tabs: dict[str, str | None] = field(default_factory=dict)
     email: EmailSettings = field(default_factory=EmailSettings)
+    name: str = ""  # how logs and reports call this workbook
+    run_at: str = "08:30"  # `serve`: the daily time, in `timezone`
+    workbooks: list = field(default_factory=list)  # several workbooks: one entry each
+
+    @property
+    def label(self) -> str:
+        return self.name or self.workbook
 
     @property
     def zone(self) -> ZoneInfo:
@@ -189,23 +197,57 @@ def _check(data: dict, source: str) -> Settings:
             f"tabs: unknown tab {', '.join(bad_tabs)} (known: {', '.join(TABS_BY_KEY)})"
         )
     settings.tabs = {k: v for k, v in (settings.tabs or {}).items() if v}
+    try:
+        dt.datetime.strptime(str(settings.run_at), "%H:%M")
+    except ValueError:
+        raise ConfigError(f'run_at: "{settings.run_at}" is not a time of day like 08:30') from None
+    if not isinstance(settings.workbooks, list) or not all(
+        isinstance(w, dict) for w in settings.workbooks
+    ):
+        raise ConfigError(
+            "workbooks: expected a list of settings, one per workbook (workbook: ..., name: ...)"
+        )
     return settings
 
 
-def load_settings(path: str | Path | None = None, environ: dict | None = None,
-                  **overrides: object) -> Settings:  # fmt: skip
-    """File, then environment, then explicit overrides (command-line options) win."""
+def _merged(path: str | Path | None, environ: dict | None, overrides: dict) -> tuple[dict, str]:
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG)
     data = _read_file(path)
     env = _from_env(environ)
     email_env = _email_from_env(environ)
     if email_env:
-        email = dict(data.get("email") or {})
-        smtp = {**(email.get("smtp") or {}), **email_env.pop("smtp", {})}
-        data["email"] = {**email, **email_env, "smtp": smtp}
+        data["email"] = _deep_merge(data.get("email") or {}, email_env)
     tabs = {**(data.get("tabs") or {}), **env.pop("tabs", {})}
     merged = {**data, **env, **{k: v for k, v in overrides.items() if v is not None}}
     if tabs:
         merged["tabs"] = tabs
-    return _check(merged, str(path))
+    return merged, str(path)
+
+
+def _deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _deep_merge(out.get(key) or {}, value) if isinstance(value, dict) else value
+    return out
+
+
+def load_settings(path: str | Path | None = None, environ: dict | None = None,
+                  **overrides: object) -> Settings:  # fmt: skip
+    """File, then environment, then explicit overrides (command-line options) win."""
+    return _check(*_merged(path, environ, overrides))
+
+
+def load_all(path: str | Path | None = None, environ: dict | None = None) -> list[Settings]:
+    """One Settings per workbook: each `workbooks:` entry on top of the shared settings
+    (so each team can have its own workbook, backend, tabs and mail), or just the one."""
+    data, source = _merged(path, environ, {})
+    entries = data.pop("workbooks", None) or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"{source}: workbooks: expected a list of settings, one per workbook")
+    if not entries:
+        return [_check(data, source)]
+    return [
+        _check(_deep_merge(data, entry), f"{source} workbooks[{i}]")
+        for i, entry in enumerate(entries)
+    ]

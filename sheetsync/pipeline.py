@@ -95,7 +95,7 @@ def team_owners(team: Sheet | None) -> list[str]:
     return [str(v).strip() for v in team.frame["owner"] if not is_blank(v)]
 
 
-def _validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
+def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
     """Rules, team and row checks: the part `validate` and `sync` share."""
     rules = read_rules(loaded.grading)
     owners = team_owners(loaded.team)
@@ -105,7 +105,7 @@ def _validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
 
 def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: int = 90) -> Result:
     """All of the sync's decisions, as pure functions of the tabs, `today` and the calendar."""
-    rules, owners, validation = _validated(loaded)
+    rules, owners, validation = validated(loaded)
     notes = [] if owners else ["no owners in the team tab: owners were not checked"]
     rows = validation.rows
     rows["grade"] = grade(rows, rules)
@@ -226,4 +226,4 @@ def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime, dry_r
 
 def check(backend, settings: Settings) -> Validation:
     """Validation only, for `validate`: the row checks without scheduling anything."""
-    return _validated(load(backend.read(), settings))[2]
+    return validated(load(backend.read(), settings))[2]

@@ -1,0 +1,118 @@
+"""`doctor`: check a setup end to end before trusting it to run unattended, and say how to
+fix each thing that is wrong."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sheetsync.backends import open_backend
+from sheetsync.config import Settings, load_all
+from sheetsync.errors import SheetSyncError
+from sheetsync.mailer import SmtpTransport
+from sheetsync.pipeline import load, validated
+from sheetsync.remind import read_team, valid_email
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        return f"[{mark}] {self.name}: {self.detail}" + (
+            "" if self.ok or not self.fix else f"\n       fix: {self.fix}"
+        )
+
+
+def diagnose(config: str | None = None, environ: dict | None = None) -> list[Check]:
+    try:
+        workbooks = load_all(config, environ)
+    except SheetSyncError as exc:
+        return [
+            Check(
+                "config",
+                False,
+                str(exc),
+                "edit the settings file or the SHEETSYNC_* variable it names",
+            )
+        ]
+    checks = [Check("config", True, f"{len(workbooks)} workbook(s) configured")]
+    for settings in workbooks:
+        checks += _workbook_checks(settings)
+    return checks
+
+
+def _workbook_checks(settings: Settings) -> list[Check]:
+    name = settings.label
+    checks = [
+        Check(f"{name}: credentials", True, f"none needed for the {settings.backend} backend")
+    ]
+    try:
+        with open_backend(settings) as backend:
+            grids = backend.read()
+    except SheetSyncError as exc:
+        return [*checks, Check(f"{name}: workbook", False, str(exc), f"create it with `python3 run.py init {settings.workbook}` or fix `workbook:`")]  # fmt: skip
+    checks.append(Check(f"{name}: workbook", True, f"{settings.workbook} is readable"))
+    try:
+        loaded = load(grids, settings)
+        validated(loaded)
+    except SheetSyncError as exc:
+        return [*checks, Check(f"{name}: tabs and headers", False, str(exc), "restore the tab or header named (see `init` for the layout)")]  # fmt: skip
+    checks.append(
+        Check(
+            f"{name}: tabs and headers",
+            True,
+            f"{len(loaded.followups.frame)} customers, grading rules readable",
+        )
+    )
+    checks.append(_team_check(name, loaded))
+    if settings.email.enabled:
+        checks.append(_mail_check(name, settings))
+    return checks
+
+
+def _team_check(name: str, loaded) -> Check:
+    team = read_team(loaded.team)
+    if not team:
+        return Check(
+            f"{name}: team emails",
+            False,
+            "the team tab lists nobody",
+            "add each owner with 邮箱 and 上级 to the 团队 tab",
+        )
+    bad = sorted(m.name for m in team.values() if not valid_email(m.email))
+    if bad:
+        return Check(f"{name}: team emails", False, f"no valid email for {', '.join(bad)}",
+                     "fill in 邮箱 in the 团队 tab, or set email.fallback")  # fmt: skip
+    return Check(f"{name}: team emails", True, f"{len(team)} members, all with a valid email")
+
+
+def _mail_check(name: str, settings: Settings) -> Check:
+    email = settings.email
+    if email.transport == "outbox":
+        folder = Path(email.outbox)
+        parent = next((p for p in [folder, *folder.parents] if p.exists()), Path("."))
+        if os.access(parent, os.W_OK):
+            return Check(f"{name}: mail", True, f"outbox {folder} is writable")
+        return Check(
+            f"{name}: mail", False, f"cannot write to {folder}", "choose a writable email.outbox"
+        )
+    smtp = email.smtp
+    try:
+        with SmtpTransport(email) as transport:
+            transport.conn.noop()
+    except (smtplib.SMTPException, OSError, SheetSyncError) as exc:
+        reason = (
+            "the server refused the login"
+            if isinstance(exc, smtplib.SMTPAuthenticationError)
+            else str(exc) or type(exc).__name__
+        )
+        return Check(f"{name}: mail", False, f"SMTP {smtp.host}:{smtp.port}: {reason}",
+                     "check email.smtp host, port, security and username, and the password variable")  # fmt: skip
+    return Check(f"{name}: mail", True, f"SMTP {smtp.host}:{smtp.port} reachable")

@@ -1,0 +1,201 @@
+"""`serve`, `sync --all` and `doctor`. serve runs on a fake clock: a week passes in
+milliseconds and nothing sleeps."""
+
+import datetime as dt
+import json
+import threading
+import types
+from zoneinfo import ZoneInfo
+
+import pytest
+import schedule
+import yaml
+from click.testing import CliRunner
+from conftest import customer, make_workbook, sheet_rows
+
+from sheetsync.app import last_run_date
+from sheetsync.cli import main
+from sheetsync.config import load_settings
+from sheetsync.serve import DailyRunner
+
+UTC = dt.UTC
+
+
+class FakeClock:
+    """Aware UTC time, seen by our code directly and by `schedule` through its datetime."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock(dt.datetime(2026, 11, 18, tzinfo=UTC))
+
+    class FakeDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return fake.now.astimezone(tz) if tz else fake.now.astimezone().replace(tzinfo=None)
+
+    module = types.ModuleType("datetime")
+    module.__dict__.update(vars(dt))
+    module.datetime = FakeDatetime
+    monkeypatch.setattr(schedule, "datetime", module)  # schedule reads the clock itself
+    return fake
+
+
+def settings(zone="Asia/Shanghai", at="08:30", name="A"):
+    return load_settings(environ={}, timezone=zone, run_at=at, name=name)
+
+
+def serve_until(runner, clock, end: dt.datetime):
+    """Run the loop, advancing the fake clock by each wait, until `end`."""
+    stop = threading.Event()
+
+    def wait(seconds):
+        clock.advance(max(seconds, 1))
+        if clock.now >= end:
+            stop.set()
+
+    runner.serve(stop, wait)
+
+
+@pytest.mark.parametrize(
+    "zone, start, expected",
+    [
+        ("Asia/Shanghai", dt.datetime(2026, 11, 18, 0, 0), ["2026-11-18 08:30", "2026-11-19 08:30", "2026-11-20 08:30"]),
+        # New York leaves daylight saving time on 2026-11-01: 08:30 stays 08:30 local
+        ("America/New_York", dt.datetime(2026, 10, 31, 0, 0), ["2026-10-31 08:30", "2026-11-01 08:30", "2026-11-02 08:30"]),
+    ],
+)  # fmt: skip
+def test_runs_every_day_at_the_local_time(clock, zone, start, expected):
+    clock.now = start.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    runs = []
+    runner = DailyRunner([settings(zone)], run=lambda s: runs.append(clock.now.astimezone(ZoneInfo(zone))),
+                         clock=clock, last_run=lambda s: None)  # fmt: skip
+    serve_until(runner, clock, clock.now + dt.timedelta(days=3))
+    assert [r.strftime("%Y-%m-%d %H:%M") for r in runs] == expected
+
+
+@pytest.mark.parametrize(
+    "last_run, immediate", [(dt.date(2026, 11, 17), True), (dt.date(2026, 11, 18), False)]
+)
+def test_started_late_it_catches_up_unless_today_already_ran(clock, last_run, immediate):
+    zone = ZoneInfo("Asia/Shanghai")
+    clock.now = dt.datetime(2026, 11, 18, 10, 0, tzinfo=zone).astimezone(UTC)
+    runs = []
+    runner = DailyRunner([settings()], run=lambda s: runs.append(clock.now.astimezone(zone)),
+                         clock=clock, last_run=lambda s: last_run)  # fmt: skip
+    serve_until(runner, clock, clock.now + dt.timedelta(days=1))
+    times = [r.strftime("%m-%d %H:%M") for r in runs]
+    assert times == (["11-18 10:00", "11-19 08:30"] if immediate else ["11-19 08:30"])
+
+
+def test_a_failing_run_does_not_stop_the_next(clock):
+    clock.now = dt.datetime(2026, 11, 18, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    calls = []
+
+    def flaky(s):
+        calls.append(clock.now)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+
+    runner = DailyRunner([settings()], run=flaky, clock=clock, last_run=lambda s: None)
+    serve_until(runner, clock, clock.now + dt.timedelta(days=2))
+    assert len(calls) == 2
+
+
+def test_stop_request_ends_the_loop_between_runs(clock):
+    stop = threading.Event()
+    runs = []
+    runner = DailyRunner(
+        [settings()], run=lambda s: runs.append(1), clock=clock, last_run=lambda s: None
+    )
+    waits = []
+
+    def wait(seconds):
+        waits.append(seconds)
+        stop.set()  # SIGTERM arrives while idle
+
+    runner.serve(stop, wait)
+    assert len(waits) == 1 and runs == []
+
+
+def test_sync_log_tells_whether_today_ran(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    config = load_settings(environ={}, workbook=str(path))
+    assert last_run_date(config) is None
+    CliRunner().invoke(
+        main, ["sync", "--workbook", str(path), "--today", "2026-11-17", "--no-email"]
+    )
+    assert last_run_date(config) == dt.date(2026, 11, 17)
+
+
+def _config(tmp_path, *workbooks, **extra):
+    path = tmp_path / "sheetsync.yaml"
+    data = {"email": {"outbox": str(tmp_path / "outbox")}, "workbooks": list(workbooks), **extra}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def test_sync_all_runs_each_workbook_and_fails_if_one_did(tmp_path):
+    good = make_workbook(tmp_path / "good.xlsx", [customer("K1")])
+    config = _config(tmp_path, {"name": "东区", "workbook": str(good)},
+                     {"name": "西区", "workbook": str(tmp_path / "missing.xlsx")})  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["--log-format", "json", "sync", "--all", "--config", config, "--today", "2026-11-18"]
+    )
+    assert result.exit_code == 1
+    assert "FAILED 西区: workbook" in result.output and "1 of 2 workbook(s) synced" in result.output
+    assert sheet_rows(good, "客户跟进")[1][24] == "待跟进"  # the good one was synced
+    logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {(entry["workbook"], entry["ok"]) for entry in logs} == {("东区", True), ("西区", False)}
+
+
+def test_serve_once_runs_every_workbook_and_exits(tmp_path):
+    a = make_workbook(tmp_path / "a.xlsx", [customer("K1")])
+    b = make_workbook(tmp_path / "b.xlsx", [customer("K2")])
+    config = _config(tmp_path, {"workbook": str(a)}, {"workbook": str(b)})
+    result = CliRunner().invoke(main, ["serve", "--once", "--config", config])
+    assert result.exit_code == 0 and "2 of 2 workbook(s) synced" in result.output
+    assert len(sheet_rows(b, "同步日志")) == 2
+
+
+def test_doctor_on_a_good_and_a_broken_setup(tmp_path):
+    good = make_workbook(tmp_path / "good.xlsx", [customer("K1")])
+    ok = CliRunner().invoke(
+        main, ["doctor", "--config", _config(tmp_path, {"workbook": str(good)})]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "FAIL" not in ok.output and ok.output.count("[ok  ]") == 6
+    assert "team emails: 4 members, all with a valid email" in ok.output
+
+    bad_team = make_workbook(
+        tmp_path / "team.xlsx", [customer("K1")], team=[["张伟", "not-an-email", "", "销售"]]
+    )
+    config = _config(
+        tmp_path, {"workbook": str(bad_team)}, {"workbook": str(tmp_path / "gone.xlsx")},
+        email={"transport": "smtp", "smtp": {"host": "127.0.0.1", "port": 9, "security": "none", "timeout": 2}},
+    )  # fmt: skip
+    broken = CliRunner().invoke(main, ["doctor", "--config", config])
+    assert broken.exit_code == 1
+    assert "[FAIL] " in broken.output and "no valid email for 张伟" in broken.output
+    assert "fix: fill in 邮箱 in the 团队 tab" in broken.output
+    assert (
+        "gone.xlsx not found" in broken.output
+        and "fix: create it with `python3 run.py init" in broken.output
+    )
+    assert "SMTP 127.0.0.1:9" in broken.output
+
+
+def test_doctor_reports_a_broken_config(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("timezone: Nowhere/City\n")
+    result = CliRunner().invoke(main, ["doctor", "--config", str(path)])
+    assert result.exit_code == 1 and 'timezone: "Nowhere/City"' in result.output
