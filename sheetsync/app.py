@@ -94,10 +94,15 @@ def run_logged(settings: Settings, today: dt.date | None = None, email: bool = T
             "sync crashed for %s", settings.label, extra={"workbook": settings.label, "ok": False}
         )
         return Outcome(settings, error=f"unexpected {type(exc).__name__}: {exc}")
+    log_summary(settings, report)
+    return Outcome(settings, report)
+
+
+def log_summary(settings: Settings, report: SyncReport) -> None:
+    """The one line every successful run ends with (structured fields for JSON logs)."""
     fields = {k: getattr(report, k) for k in ("rows", "invalid", "due_today", "overdue", "cells")}
     log.info("sync ok for %s: %s", settings.label, report.lines()[0].split(": ", 1)[1],
              extra={"workbook": settings.label, "ok": True, **fields, "notes": report.notes})  # fmt: skip
-    return Outcome(settings, report)
 
 
 def run_each(

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from sheetsync import app
-from sheetsync.config import DEFAULT_CONFIG, load_all, load_settings
+from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
 from sheetsync.logs import setup_logging
 
@@ -80,7 +80,9 @@ def main(verbose, log_format):
 @domain_errors
 def init(path, locale, demo, force):
     """Create a new workbook at PATH with every tab, its headers and the default grade rules."""
-    created = app.init_workbook(path, locale, dt.date.today() if demo else None, force)
+    created = app.init_workbook(
+        path, locale, app.now_in(Settings()).date() if demo else None, force
+    )
     click.echo(f"created {created}")
 
 
@@ -121,7 +123,10 @@ def sync_command(settings, today, dry_run, no_email, every):
             raise click.UsageError("--all cannot be combined with --workbook or --dry-run")
         _run_all(load_all(config_file), _date(today), not no_email)
         return
-    _print_report(app.run_sync(settings, _date(today), dry_run, email=not no_email))
+    report = app.run_sync(settings, _date(today), dry_run, email=not no_email)
+    _print_report(report)
+    if not dry_run:
+        app.log_summary(settings, report)
 
 
 def _run_all(workbooks, today=None, email=True) -> None:
