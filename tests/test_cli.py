@@ -124,3 +124,19 @@ def test_a_fresh_workbook_with_no_customers_syncs_cleanly(tmp_path):
     assert first.exit_code == 0 and "0 rows read" in first.output
     assert "no owners in the team tab" in first.output
     assert run("validate", "--workbook", path).exit_code == 0
+
+
+def test_new_workbook_gets_normal_permissions_and_a_sync_keeps_them(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "new.xlsx"
+        run("init", path, "--demo")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        path.chmod(0o664)  # a shared team folder
+        run("sync", "--workbook", path, "--no-email")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o664
+    finally:
+        os.umask(old)

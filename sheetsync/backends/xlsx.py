@@ -112,6 +112,8 @@ class XlsxBackend:
             if replacing:
                 os.chmod(temp, self.path.stat().st_mode & 0o777)
                 self._unchanged_since_read()
+            else:  # a new file: the permissions any other new file would get, not mkstemp's 0600
+                os.chmod(temp, 0o666 & ~_umask())
             os.replace(temp, self.path)
         finally:
             if os.path.exists(temp):
@@ -130,6 +132,12 @@ class XlsxBackend:
             fill(sheet, tab.rows)
             _style(sheet, tab, content)
         self._replace_file(_to_bytes(book), replacing=False)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _to_bytes(book: openpyxl.Workbook) -> bytes:
