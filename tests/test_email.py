@@ -107,6 +107,7 @@ def test_each_owner_gets_one_digest_of_their_own_customers(tmp_path, smtp):
     report = sync(path, email=True, environ=smtp.env())
     assert "mail: 3 sent, 0 failed" in report.notes[-1]
     (zhang,) = smtp.inbox.to("zhang.wei@example.com")
+    assert zhang["Subject"] == "2026-11-18 跟进提醒:2 项待办(张伟)"
     body = parts(zhang)
     assert set(body) == {"text/plain", "text/html"}
     text = body["text/plain"]
@@ -371,3 +372,12 @@ def test_optional_summary_mail_to_managers(tmp_path, smtp):
         environ=smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes"),
     )
     assert len([m for m in smtp.inbox.to("chen.jing@example.com") if "汇总" in m["Subject"]]) == 1
+
+
+def test_english_workbook_gets_english_mail(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM, locale="en")
+    sync(path, email=True, environ=smtp.env())
+    (zhang,) = smtp.inbox.to("zhang.wei@example.com")
+    assert zhang["Subject"] == "2026-11-18 follow-ups: 2 to do (张伟)"
+    text = parts(zhang)["text/plain"]
+    assert "7 days overdue" in text and "Next step: Call about needs" in text

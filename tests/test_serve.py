@@ -199,3 +199,30 @@ def test_doctor_reports_a_broken_config(tmp_path):
     path.write_text("timezone: Nowhere/City\n")
     result = CliRunner().invoke(main, ["doctor", "--config", str(path)])
     assert result.exit_code == 1 and 'timezone: "Nowhere/City"' in result.output
+
+
+def test_sigterm_stops_a_real_serve_process_cleanly(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    book = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    later = (now + dt.timedelta(hours=2)).strftime("%H:%M")  # nothing due while we watch
+    config = _config(tmp_path, {"workbook": str(book)}, run_at=later, email={"enabled": False})
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, str(root / "run.py"), "serve", "--config", config],
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        line = ""
+        while "serving" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+        assert "serving 1 workbook(s)" in line
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert "stopped" in proc.stderr.read()
+    finally:
+        proc.kill()
