@@ -12,7 +12,19 @@ from pathlib import Path
 import yaml
 
 from sheetsync.config import PROJECT_ROOT
-from sheetsync.schema import FOLLOWUPS, GRADING, SYNC_COLUMNS, TABS_BY_KEY, TEAM
+from sheetsync.schema import (
+    BUDGET_LEVELS,
+    FOLLOWUPS,
+    GRADING,
+    INTENT_LEVELS,
+    STAGES,
+    STATUSES,
+    SYNC_COLUMNS,
+    TABS_BY_KEY,
+    TEAM,
+    Tab,
+    term_text,
+)  # fmt: skip
 
 LAYOUT_FILE = PROJECT_ROOT / "templates" / "workbook.yaml"
 RULES_FILE = PROJECT_ROOT / "config" / "grading.yaml"
@@ -24,6 +36,9 @@ class TabContent:
     rows: list[list]
     widths: list[float] = field(default_factory=list)
     sync_columns: list[int] = field(default_factory=list)  # 1-based, header coloured apart
+    choices: dict[int, list[str]] = field(default_factory=dict)  # column -> dropdown values
+    row_colours: dict[str, str] = field(default_factory=dict)  # status word -> row fill
+    status_column: int = 0
 
 
 @dataclass
@@ -58,4 +73,23 @@ def new_workbook(locale: str, team: list[list] | None = None,
             [widths.get(c.key, layout["default_width"]) for c in tab.columns],
             [i for i, c in enumerate(tab.columns, 1) if tab is FOLLOWUPS and c.key in sync_keys],
         ))  # fmt: skip
+        if tab is FOLLOWUPS:
+            _add_followup_aids(tabs[-1], tab, locale, layout, [r[0] for r in body[GRADING.key]])
     return WorkbookContent(tabs, layout["header_fill"], layout["sync_header_fill"])
+
+
+def _add_followup_aids(
+    content: TabContent, tab: Tab, locale: str, layout: dict, grades: list
+) -> None:
+    """Dropdowns for the fields with allowed values, and overdue / due-today rows coloured."""
+    position = {c.key: i for i, c in enumerate(tab.columns, 1)}
+    levels = {"intent": INTENT_LEVELS, "budget": BUDGET_LEVELS, "stage": STAGES}
+    for key, terms in levels.items():
+        ordered = terms if key == "stage" else tuple(reversed(terms))  # highest level first
+        content.choices[position[key]] = [t.text(locale) for t in ordered]
+    content.choices[position["grade_override"]] = [str(g) for g in grades]
+    content.status_column = position["status"]
+    content.row_colours = {
+        term_text(STATUSES, "overdue", locale): layout["overdue_fill"],
+        term_text(STATUSES, "due_today", locale): layout["due_today_fill"],
+    }

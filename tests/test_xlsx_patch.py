@@ -64,7 +64,7 @@ def test_what_people_added_to_the_file_survives(tmp_path):
     assert {n: after.read(n) for n in untouched} == untouched  # other tabs: byte for byte
     ws = openpyxl.load_workbook(path)["客户跟进"]
     assert ws.data_validations.dataValidation[0].formula1 == '"高,中,低"'
-    assert len(ws.conditional_formatting) == 1
+    assert "Y2:Y500" in {str(cf.sqref) for cf in ws.conditional_formatting}  # the person's own rule
     assert ws["U2"].value == "=LEN(B2)"
     assert results(path)["K1"]["status"] == "待跟进"
 
@@ -90,3 +90,16 @@ def test_cells_stay_in_column_order_when_a_person_has_columns_after_ours(tmp_pat
     assert columns == sorted(columns)
     row = openpyxl.load_workbook(path)["客户跟进"][2]
     assert (row[21].value, row[24].value, row[27].value) == ("B", "待跟进", "mine")
+
+
+def test_new_workbook_has_dropdowns_and_status_colours_that_survive_syncs(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    sync(path)
+    sync(path, TODAY + dt.timedelta(days=5))
+    ws = openpyxl.load_workbook(path)["客户跟进"]
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in ws.data_validations.dataValidation}
+    assert lists["H2"] == '"高,中,低"' and lists["I2"] == '"明确,初步确认,未定"'
+    assert lists["R2"] == '"A,B,C"' and "线索获取" in lists["G2"]
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+    assert {r.formula[0] for r in rules} == {'$Y2="已逾期"', '$Y2="今日跟进"'}
+    assert ws.freeze_panes == "A2"

@@ -18,8 +18,10 @@ from pathlib import Path
 import openpyxl
 from filelock import FileLock, Timeout
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -212,3 +214,25 @@ def _style(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:
     for column, width in enumerate(tab.widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
+    _add_aids(sheet, tab)
+
+
+AIDS_ROWS = 5000  # how far down the dropdowns and colours reach in a new workbook
+
+
+def _add_aids(sheet: Worksheet, tab: TabContent) -> None:
+    """Dropdowns (a warning, not a block: the sync validates anyway) and row colours."""
+    for column, values in tab.choices.items():
+        letter = get_column_letter(column)
+        rule = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
+                              errorStyle="warning", showErrorMessage=True)  # fmt: skip
+        rule.add(f"{letter}2:{letter}{AIDS_ROWS}")
+        sheet.add_data_validation(rule)
+    if tab.status_column:
+        status = get_column_letter(tab.status_column)
+        rows = f"A2:{get_column_letter(len(tab.widths))}{AIDS_ROWS}"
+        for word, colour in tab.row_colours.items():
+            fill = PatternFill("solid", fgColor=colour, bgColor=colour)
+            sheet.conditional_formatting.add(
+                rows, FormulaRule(formula=[f'${status}2="{word}"'], fill=fill)
+            )
