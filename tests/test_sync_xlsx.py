@@ -6,7 +6,7 @@ from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 
 from sheetsync.backends.xlsx import XlsxBackend, lock_path
 from sheetsync.config import load_settings
-from sheetsync.errors import ConflictError, LockedError, WorkbookError
+from sheetsync.errors import BackendError, ConflictError, LockedError, WorkbookError
 from sheetsync.pipeline import sync as pipeline_sync
 from sheetsync.schema import PEOPLE_COLUMNS, STATUSES
 
@@ -224,3 +224,19 @@ def test_old_closed_tasks_are_pruned_but_open_ones_kept(tmp_path):
     sync(path, TODAY + dt.timedelta(days=120))
     kept = sorted((r[0], r[4]) for r in sheet_rows(path, "任务记录")[1:])
     assert kept == [("K1", "待办"), ("K2", "待办")]  # the done task is gone; open ones stay
+
+
+def test_a_failed_save_is_a_clear_error_and_changes_nothing(tmp_path, monkeypatch):
+    path = make_workbook(tmp_path / "b.xlsx", MIXED)
+    before = path.read_bytes()
+
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied")  # as on Windows while Excel has it open
+
+    monkeypatch.setattr("sheetsync.backends.xlsx.os.replace", locked)
+    with pytest.raises(
+        BackendError,
+        match=r"cannot save .*b.xlsx: Permission denied \(is it open in Excel\?\); nothing was changed",
+    ):
+        sync(path)
+    assert path.read_bytes() == before and not list(tmp_path.glob(".*.tmp"))

@@ -120,7 +120,6 @@ class XlsxBackend:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-        self._data, self._digest = data, hashlib.sha256(data).hexdigest()
 
     def create(self, content: WorkbookContent, force: bool = False) -> None:
         """A new workbook from the template; an existing file is kept unless `force`."""
