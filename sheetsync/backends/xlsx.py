@@ -103,9 +103,21 @@ class XlsxBackend:
         self._replace_file(data)
 
     def _replace_file(self, data: bytes, replacing: bool = True) -> None:
-        handle, temp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
+        """Write beside the file, then rename over it: all or nothing. A failure (disk full,
+        the file locked by Excel on Windows) leaves the old file as it was."""
+        try:
+            self._write_and_rename(data, replacing)
+        except OSError as exc:
+            hint = " (is it open in Excel?)" if isinstance(exc, PermissionError) else ""
+            reason = exc.strerror or str(exc)
+            raise BackendError(
+                f"cannot save {self.path}: {reason}{hint}; nothing was changed"
+            ) from None
+        self._data, self._digest = data, hashlib.sha256(data).hexdigest()
+
+    def _write_and_rename(self, data: bytes, replacing: bool) -> None:
+        folder, prefix = self.path.parent, f".{self.path.name}."
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
