@@ -39,7 +39,12 @@ def init_workbook(path: str | Path, locale: str = "zh", demo_for: dt.date | None
 
 
 def journal_path(settings: Settings) -> Path:
-    """The mail journal lives beside the workbook it belongs to."""
+    """The mail journal lives beside the workbook it belongs to (for a Google sheet: in the
+    directory the command runs in, named after its key)."""
+    from sheetsync.backends.gsheets import looks_like_sheet, spreadsheet_key
+
+    if settings.backend == "gsheets" or looks_like_sheet(settings.workbook):
+        return Path(f".sheetsync-{spreadsheet_key(settings.workbook)}.sent.jsonl")
     book = Path(settings.workbook)
     return book.with_name(f".{book.name}.sent.jsonl")
 
@@ -48,12 +53,11 @@ def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = F
              email: bool = True, transport=None, sheet: bool = True) -> SyncReport:  # fmt: skip
     """One sync; with `email` (and email enabled in the settings) reminders go out after it.
     `sheet=False` sends and records reminders only (the `remind` command)."""
-    run_at = now_in(settings)
     mailer = None
     if email and (settings.email.enabled or not sheet):
         mailer = Mailer(settings.email, journal_path(settings), transport, settings.zone)
     with open_backend(settings, for_write=not dry_run) as backend:
-        return sync(backend, settings, today or run_at.date(), run_at, dry_run, mailer, sheet)
+        return sync(backend, settings, today, None, dry_run, mailer, sheet)
 
 
 def run_validate(settings: Settings) -> Validation:

@@ -26,9 +26,18 @@ from sheetsync.schema import LOCALES, TABS_BY_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "sheetsync.yaml"
-BACKENDS = ("xlsx",)
+BACKENDS = ("xlsx", "gsheets")
+DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+@dataclass
+class GSheetsSettings:
+    credentials: str = ""  # service-account key file; else $GOOGLE_APPLICATION_CREDENTIALS
+    endpoint: str = "https://sheets.googleapis.com"
+    retries: int = 6  # tries per request on 429/5xx, with backoff
+    max_wait: float = 60  # seconds of backoff at most per request
 
 
 @dataclass
@@ -69,6 +78,18 @@ class EmailSettings:
         return value
 
 
+def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
+    try:
+        settings = GSheetsSettings(**dict(data or {}))
+        settings.retries, settings.max_wait = int(settings.retries), float(settings.max_wait)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"gsheets: {exc}") from None
+    settings.credentials = str(
+        settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    )
+    return settings
+
+
 def _email_settings(data: object) -> EmailSettings:
     data = dict(data or {})
     smtp = dict(data.pop("smtp", None) or {})
@@ -99,6 +120,7 @@ class Settings:
     task_log_keep_days: int = 90
     tabs: dict[str, str | None] = field(default_factory=dict)
     email: EmailSettings = field(default_factory=EmailSettings)
+    gsheets: GSheetsSettings = field(default_factory=GSheetsSettings)
     name: str = ""  # how logs and reports call this workbook
     run_at: str = "08:30"  # `serve`: the daily time, in `timezone`
     workbooks: list = field(default_factory=list)  # several workbooks: one entry each
@@ -109,7 +131,16 @@ class Settings:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return self.zone_for(None)
+
+    def zone_for(self, workbook_zone: str | None) -> ZoneInfo:
+        """`timezone: auto` follows the workbook (a Google spreadsheet has its own zone)."""
+        if self.timezone != "auto":
+            return ZoneInfo(self.timezone)
+        try:
+            return ZoneInfo(workbook_zone or DEFAULT_ZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(DEFAULT_ZONE)
 
 
 def _as_bool(name: str, value: object) -> bool:
@@ -161,14 +192,16 @@ def _from_env(environ: dict) -> dict:
     return {**data, "tabs": tabs} if tabs else data
 
 
-def _check(data: dict, source: str) -> Settings:
+def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
             f"{source}: unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
-    settings = Settings(**{**data, "email": _email_settings(data.get("email"))})
+    settings = Settings(**{**data, "email": _email_settings(data.get("email")),
+                           "gsheets": _gsheets_settings(data.get("gsheets"), environ)})  # fmt: skip
     settings.holidays = _as_bool("holidays", settings.holidays)
     settings.workbook = str(settings.workbook or "")
     try:
@@ -186,7 +219,7 @@ def _check(data: dict, source: str) -> Settings:
     if settings.locale not in (*LOCALES, "auto"):
         raise ConfigError(f'locale: "{settings.locale}" is not one of auto, zh, en')
     try:
-        ZoneInfo(settings.timezone)
+        settings.zone_for(None)  # an unknown zone fails here, at load time
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             f'timezone: "{settings.timezone}" is not a time zone such as Asia/Shanghai'
@@ -235,7 +268,7 @@ def _deep_merge(base: dict, extra: dict) -> dict:
 def load_settings(path: str | Path | None = None, environ: dict | None = None,
                   **overrides: object) -> Settings:  # fmt: skip
     """File, then environment, then explicit overrides (command-line options) win."""
-    return _check(*_merged(path, environ, overrides))
+    return _check(*_merged(path, environ, overrides), environ)
 
 
 def load_all(path: str | Path | None = None, environ: dict | None = None) -> list[Settings]:

@@ -189,13 +189,18 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
     changes.append[title] = [*header, row]
 
 
-def sync(backend, settings: Settings, today: dt.date, run_at: dt.datetime, dry_run: bool = False,
-         mailer: Mailer | None = None, sheet: bool = True) -> SyncReport:  # fmt: skip
+def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.datetime | None = None,
+         dry_run: bool = False, mailer: Mailer | None = None, sheet: bool = True) -> SyncReport:  # fmt: skip
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
     it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records."""
     loaded = load(backend.read(), settings)
+    zone = settings.zone_for(getattr(backend, "timezone", None))  # a Google sheet's own zone
+    run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
+    today = today or run_at.date()
+    if mailer:
+        mailer.zone = zone
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result)
     mails = mailer.plan(loaded, result, today) if mailer else []

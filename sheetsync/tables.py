@@ -90,7 +90,11 @@ def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] 
     if missing:
         names = ", ".join(f'"{c.zh}" / "{c.en}"' for c in missing)
         raise WorkbookError(f'tab "{title}": required column {names} not found in row {index + 1}')
-    body = pd.DataFrame(grid[index + 1 :], dtype=object)
+    rows = grid[index + 1 :]
+    width = max((len(r) for r in rows), default=0)
+    if any(len(r) != width for r in rows):  # the Sheets API trims trailing empty cells
+        rows = [list(r) + [None] * (width - len(r)) for r in rows]
+    body = pd.DataFrame(rows, dtype=object)
     frame = pd.DataFrame(
         {k: body[c - 1] if c - 1 in body.columns else None for k, c in columns.items()},
         index=body.index, dtype=object,

@@ -16,6 +16,24 @@ from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS
 from sheetsync.template import new_workbook
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
+LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
+
+
+@pytest.fixture(autouse=True)
+def only_loopback(monkeypatch):
+    """Tests talk to 127.0.0.1 only: resolving any other host fails the test loudly."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def guarded(host, *args, **kwargs):
+        if host not in LOOPBACK:
+            raise AssertionError(f"a test tried to reach {host}: only 127.0.0.1 is allowed")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
 PEOPLE_KEYS = [c.key for c in PEOPLE_COLUMNS]
 
 
@@ -40,7 +58,7 @@ def sync(path: Path, today: dt.date = TODAY, dry_run: bool = False, email: bool 
          transport=None, environ: dict | None = None, **settings: object):  # fmt: skip
     """A sync as the CLI runs it; mail, when asked for, goes to an outbox beside the file."""
     environ = {"SHEETSYNC_EMAIL_OUTBOX": str(path.parent / "outbox"), **(environ or {})}
-    config = load_settings(environ=environ, workbook=str(path), **settings)
+    config = load_settings(environ=environ, **{"workbook": str(path), **settings})
     return app.run_sync(config, today, dry_run, email=email, transport=transport)
 
 
@@ -72,3 +90,81 @@ def book(tmp_path: Path):
         return results(path, kwargs.get("locale", "zh"))
 
     return build_and_sync
+
+
+# --- Google Sheets: the real gspread + google-auth client against a local API fake ---------
+import json  # noqa: E402
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from sheets_fake import FakeSheets  # noqa: E402
+
+from sheetsync.backends.gsheets import GSheetsBackend  # noqa: E402
+from sheetsync.changes import Changeset  # noqa: E402
+
+KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-sheet"
+
+
+@pytest.fixture
+def sheets_api():
+    fake = FakeSheets().start()
+    fake.require_token = True  # every API call must carry the token google-auth obtained
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def service_account(tmp_path, sheets_api):
+    """A freshly generated service-account key whose token URI is the fake's."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()  # fmt: skip
+    info = {"type": "service_account", "project_id": "sheetsync-test", "private_key_id": "k1",
+            "private_key": pem, "client_email": "sync@sheetsync-test.iam.gserviceaccount.com",
+            "client_id": "1", "token_uri": f"{sheets_api.url}/token"}  # fmt: skip
+    path = tmp_path / "service-account.json"
+    path.write_text(json.dumps(info))
+    return path
+
+
+def gsheets_settings(sheets_api, service_account) -> dict:
+    return {
+        "backend": "gsheets",
+        "gsheets": {"credentials": str(service_account), "endpoint": sheets_api.url},
+    }
+
+
+def make_spreadsheet(sheets_api, service_account, customers: list[dict], locale: str = "zh",
+                     team: list[list] | None = TEAM, key: str = KEY) -> str:  # fmt: skip
+    """A spreadsheet holding what `init` would put in an .xlsx, written through the backend."""
+    sheets_api.create(key)
+    rows = [[c.get(k) for k in PEOPLE_KEYS] for c in customers]
+    backend = GSheetsBackend(key, str(service_account), sheets_api.url)
+    backend.read()
+    content = new_workbook(locale, team, rows)
+    backend.write(Changeset(replace={t.title: t.rows for t in content.tabs}))
+    return key
+
+
+def sheet_values(sheets_api, title: str, key: str = KEY) -> list[list]:
+    book = sheets_api.books[key]
+    return book.by_title(title).grid()
+
+
+def sheet_results(sheets_api, locale: str = "zh", key: str = KEY) -> dict[str, dict]:
+    """Like `results`, read from the fake spreadsheet (serial dates back to dates)."""
+    from sheetsync.parsing import EXCEL_EPOCH
+
+    rows = sheet_values(sheets_api, FOLLOWUPS.title(locale), key)
+    header = {str(h): i for i, h in enumerate(rows[0]) if h != ""}
+    out = {}
+    for row in rows[1:]:
+        row = row + [""] * (len(rows[0]) - len(row))
+        values = {}
+        for term in SYNC_COLUMNS:
+            value = row[header[term.text(locale)]]
+            if term.key == "next_date" and isinstance(value, (int, float)) and value != "":
+                value = EXCEL_EPOCH + dt.timedelta(days=int(value))
+            values[term.key] = None if value == "" else value
+        out[row[header[FOLLOWUPS.column("customer_id").text(locale)]]] = values
+    return out

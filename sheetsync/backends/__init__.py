@@ -27,6 +27,12 @@ class Backend(Protocol):
 
 def open_backend(settings: Settings, for_write: bool = False) -> Backend:
     """The backend the settings name; `for_write` takes the lock that keeps syncs apart."""
+    from sheetsync.backends.gsheets import GSheetsBackend, RetryPolicy, looks_like_sheet
+
+    if settings.backend == "gsheets" or looks_like_sheet(settings.workbook):
+        g = settings.gsheets
+        policy = RetryPolicy(attempts=g.retries, total=g.max_wait)
+        return GSheetsBackend(settings.workbook, g.credentials, g.endpoint, policy)
     if settings.backend == "xlsx":
         from sheetsync.backends.xlsx import XlsxBackend
 

@@ -1,0 +1,357 @@
+"""The shared-team backend: a Google Sheets spreadsheet, through gspread's HTTP client and
+google-auth service-account credentials.
+
+Requests per sync do not grow with the rows: one metadata GET and one values:batchGet to
+read; at write time one values:batchGet of the follow-up tab (rows are matched by customer id
+*then*, so a sort or an insert while we computed lands nothing on the wrong row) and one
+spreadsheets:batchUpdate carrying every change. The API applies a batchUpdate all or nothing;
+it is split only past ~2 MB. Text is sent as stringValue, so it never becomes a formula;
+dates as numbers with a date format, so they sort and filter as dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from google.auth.exceptions import GoogleAuthError, TransportError
+from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import Request as GoogleRequest
+from google.oauth2 import service_account
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+from openpyxl.utils.datetime import to_excel
+from requests.adapters import HTTPAdapter
+
+from sheetsync.changes import CellChange, Changeset
+from sheetsync.errors import BackendError, ConfigError, WorkbookError
+from sheetsync.parsing import is_blank
+from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, normalise_header
+from sheetsync.tables import load_sheet
+from sheetsync.validate import normalise_id
+
+GOOGLE_API = "https://sheets.googleapis.com"
+# every Google host google-auth and gspread may call; all routed when `endpoint` is not Google
+GOOGLE_HOSTS = (
+    GOOGLE_API,
+    "https://iamcredentials.googleapis.com",
+    "https://oauth2.googleapis.com",
+)
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_PAYLOAD = 2_000_000
+DATE_FORMAT = {"type": "DATE", "pattern": "yyyy-mm-dd"}
+FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
+PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
+
+
+def spreadsheet_key(text: str) -> str:
+    """A key from a key or any Google Sheets URL."""
+    match = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", text)
+    return match.group(1) if match else text.strip()
+
+
+def looks_like_sheet(text: str) -> bool:
+    return "docs.google.com/spreadsheets/" in text
+
+
+def quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def pause_for(seconds: float) -> None:
+    """The backoff wait (tests replace it, so a 429 storm takes no time)."""
+    time.sleep(seconds)
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retries: gspread's own BackOffHTTPClient retries without end."""
+
+    attempts: int = 6
+    base: float = 1.0
+    cap: float = 32.0
+    total: float = 60.0
+
+    def delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after and retry_after.strip().isdigit():
+            return float(retry_after)
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))  # "full jitter"
+
+
+class RetryingHTTPClient(HTTPClient):
+    policy = RetryPolicy()
+
+    def request(self, *args, **kwargs):
+        waited = 0.0
+        for attempt in range(self.policy.attempts):
+            try:
+                return super().request(*args, **kwargs)
+            except APIError as exc:
+                status, retry_after = (
+                    exc.response.status_code,
+                    exc.response.headers.get("Retry-After"),
+                )
+                if status not in RETRY_STATUSES:
+                    raise
+                last = f"HTTP {status}"
+            except requests.ConnectionError:
+                retry_after, last = None, "no connection"
+            pause = self.policy.delay(attempt, retry_after)
+            if attempt + 1 == self.policy.attempts or waited + pause > self.policy.total:
+                break
+            pause_for(pause)
+            waited += pause
+        raise BackendError(
+            f"Google Sheets kept failing ({last}) after {attempt + 1} tries over {waited:.0f} s; "
+            "nothing was written this run. Try again later."
+        )
+
+
+class _Redirect(HTTPAdapter):
+    """Sends requests meant for one of Google's hosts to another endpoint (a local server)."""
+
+    def __init__(self, endpoint: str, host: str) -> None:
+        super().__init__()
+        self.endpoint, self.host = endpoint.rstrip("/"), host
+
+    def send(self, request, **kwargs):
+        request.url = self.endpoint + request.url[len(self.host) :]
+        return super().send(request, **kwargs)
+
+
+def _routed(session: requests.Session, endpoint: str) -> requests.Session:
+    for host in GOOGLE_HOSTS:
+        session.mount(host, _Redirect(endpoint, host))
+    return session
+
+
+def load_credentials(path: str) -> service_account.Credentials:
+    if not path:
+        raise ConfigError(
+            "Google Sheets needs a service-account key file: set gsheets.credentials in the "
+            "settings or GOOGLE_APPLICATION_CREDENTIALS to its path (see README, Google Sheets)"
+        )
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the service-account key file {path}: {exc.strerror}"
+        ) from None
+    except (ValueError, KeyError, GoogleAuthError):
+        raise ConfigError(
+            f'{path} is not a service-account key file (JSON with type "service_account", '
+            "from Google Cloud console > IAM > Service accounts > Keys)"
+        ) from None
+
+
+class GSheetsBackend:
+    def __init__(self, workbook: str, credentials: str, endpoint: str = GOOGLE_API,
+                 policy: RetryPolicy | None = None) -> None:  # fmt: skip
+        self.key = spreadsheet_key(workbook)
+        self.location = f"Google Sheets {self.key}"
+        self.credentials = load_credentials(credentials)
+        if endpoint.rstrip("/") == GOOGLE_API:
+            session = AuthorizedSession(self.credentials)
+        else:  # another endpoint: nothing may reach Google, token and IAM lookups included
+            auth_request = GoogleRequest(_routed(requests.Session(), endpoint))
+            session = _routed(
+                AuthorizedSession(self.credentials, auth_request=auth_request), endpoint
+            )
+        self.http = RetryingHTTPClient(self.credentials, session)
+        self.http.policy = policy or RetryPolicy()
+        self.timezone: str | None = None
+        self._sheets: dict[str, dict] = {}
+
+    def __enter__(self) -> GSheetsBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def _call(self, method: str, *args):
+        try:
+            return getattr(self.http, method)(self.key, *args)
+        except APIError as exc:
+            raise self._explain(exc) from None
+        except (TransportError, GoogleAuthError) as exc:
+            raise BackendError(f"could not get a Google access token: {exc}") from None
+
+    def _explain(self, exc: APIError) -> BackendError:
+        status = exc.response.status_code
+        if status == 403:
+            return BackendError(
+                f"the spreadsheet {self.key} is not shared with the service account "
+                f"{self.credentials.service_account_email}: in Google Sheets, Share it with that "
+                "address as Editor, then run again"
+            )
+        if status == 404:
+            return BackendError(
+                f"no spreadsheet with key {self.key}: check `workbook` (the key or the sheet's URL)"
+            )
+        if status == 401:
+            return BackendError(
+                "Google rejected the service-account credentials; create a new key file"
+            )
+        return BackendError(f"Google Sheets answered HTTP {status}: {exc.error.get('message', '')}")
+
+    def read(self) -> dict[str, list[list]]:
+        meta = self._call("fetch_sheet_metadata")
+        self.timezone = meta.get("properties", {}).get("timeZone")
+        self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
+        return self._values(list(self._sheets))
+
+    def _values(self, titles: list[str]) -> dict[str, list[list]]:
+        params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                  "majorDimension": "ROWS"}  # fmt: skip
+        answer = self._call("values_batch_get", [quote(t) for t in titles], params)
+        return {
+            t: r.get("values", [])
+            for t, r in zip(titles, answer.get("valueRanges", []), strict=True)
+        }
+
+    # --- writing -------------------------------------------------------------------------
+    def write(self, changes: Changeset) -> None:
+        requests_ = _Requests(self._sheets)
+        tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
+        now = self._values(tabs) if tabs else {}
+        for title in tabs:
+            headers = [c for c in changes.new_headers if c.tab == title]
+            cells = [c for c in changes.cells if c.tab == title]
+            for row, column, value in list(_rematch(title, now[title], headers, cells)):
+                requests_.cell(title, row, column, value)
+        for title, rows in changes.replace.items():
+            requests_.replace(title, rows)
+        for title, rows in changes.append.items():
+            requests_.append(title, rows)
+        for chunk in requests_.chunks():
+            self._call("batch_update", {"requests": chunk})
+
+
+def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: list[CellChange]):
+    """Where each change goes now: its customer's current row, found by id (a customer
+    deleted meanwhile is skipped); a sync column whose header is gone stops the write."""
+    sheet = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
+    header = grid[sheet.header_row - 1] if sheet.header_row else []
+    columns = {normalise_header(h): i for i, h in enumerate(header, start=1) if not is_blank(h)}
+    width = max(columns.values(), default=0)
+    for change in headers:  # new sync-owned columns go after whatever is there now
+        if normalise_header(change.header) not in columns:
+            width += 1
+            columns[normalise_header(change.header)] = width
+            yield sheet.header_row or 1, width, change.new
+    rows_by_id: dict[str, list[int]] = {}
+    for cid, number in zip(sheet.frame["customer_id"], sheet.frame["_row"], strict=True):
+        rows_by_id.setdefault(normalise_id(cid), []).append(int(number))
+    for change in cells:
+        column = columns.get(normalise_header(change.header))
+        if column is None:
+            raise WorkbookError(
+                f'tab "{title}": the column "{change.header}" was renamed or removed while the '
+                "sync ran; nothing was written"
+            )
+        rows = rows_by_id.get(change.customer_id, [])
+        if change.customer_id and len(rows) == 1:
+            yield rows[0], column, change.new
+        elif change.row in rows:  # a blank or duplicated id: only where that row still is
+            yield change.row, column, change.new
+
+
+def _cell(value: object) -> dict:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, (dt.date, dt.datetime)):
+        return {
+            "userEnteredValue": {"numberValue": to_excel(value)},
+            "userEnteredFormat": {"numberFormat": DATE_FORMAT},
+        }
+    if isinstance(value, (int, float)):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+class _Requests:
+    """Builds the batchUpdate requests, growing grids and adding tabs as needed."""
+
+    def __init__(self, sheets: dict[str, dict]) -> None:
+        self.sheets = {
+            t: dict(p, gridProperties=dict(p.get("gridProperties", {}))) for t, p in sheets.items()
+        }
+        self.structure: list[dict] = []
+        self.content: list[dict] = []
+        self.next_id = max([p["sheetId"] for p in self.sheets.values()] + [0]) + 1
+
+    def _sheet(self, title: str) -> dict:
+        if title not in self.sheets:
+            props = {
+                "sheetId": self.next_id,
+                "title": title,
+                "gridProperties": {"rowCount": 1000, "columnCount": 26},
+            }
+            self.next_id += 1
+            self.structure.append({"addSheet": {"properties": props}})
+            self.sheets[title] = props
+        return self.sheets[title]
+
+    def _fit(self, title: str, rows: int, columns: int) -> int:
+        props = self._sheet(title)
+        grid = props["gridProperties"]
+        for dimension, need, key in (
+            ("ROWS", rows, "rowCount"),
+            ("COLUMNS", columns, "columnCount"),
+        ):
+            have = grid.get(key, 1000 if key == "rowCount" else 26)
+            if need > have:
+                self.structure.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": props["sheetId"],
+                            "dimension": dimension,
+                            "length": need - have,
+                        }
+                    }
+                )
+                grid[key] = need
+        return props["sheetId"]
+
+    def cell(self, title: str, row: int, column: int, value: object) -> None:
+        sheet_id = self._fit(title, row, column)
+        self.content.append({"updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": column - 1},
+            "rows": [{"values": [_cell(value)]}], "fields": FIELDS,
+        }})  # fmt: skip
+
+    def replace(self, title: str, rows: list[list]) -> None:
+        width = max((len(r) for r in rows), default=1)
+        sheet_id = self._fit(title, len(rows), width)
+        grid = self.sheets[title]["gridProperties"]
+        self.content.append({"updateCells": {
+            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": grid["rowCount"],
+                      "startColumnIndex": 0, "endColumnIndex": grid["columnCount"]},
+            "rows": [{"values": [_cell(v) for v in row]} for row in rows], "fields": FIELDS,
+        }})  # fmt: skip
+
+    def append(self, title: str, rows: list[list]) -> None:
+        sheet_id = self._sheet(title)["sheetId"]
+        self.content.append({"appendCells": {"sheetId": sheet_id, "rows": [{"values": [_cell(v) for v in row]} for row in rows], "fields": FIELDS}})  # fmt: skip
+
+    def chunks(self) -> list[list[dict]]:
+        """All requests in one batch, split only when the payload passes ~2 MB."""
+        out, current, size = [], [], 0
+        for request in [*self.structure, *self.content]:
+            length = len(json.dumps(request, ensure_ascii=False).encode())
+            if current and size + length > MAX_PAYLOAD:
+                out.append(current)
+                current, size = [], 0
+            current.append(request)
+            size += length
+        return [*out, current] if current else out

@@ -1,0 +1,403 @@
+"""A small Google Sheets API v4 on 127.0.0.1, holding spreadsheets in memory, for the real
+gspread + google-auth client to talk to over HTTP.
+
+It answers with the real API's shapes where the backend relies on them: a fresh sheet is
+1000 x 26; a whole-sheet range reads back as `'title'!A1:Z1000`; trailing empty cells and
+rows are trimmed and an empty range has no `values` key; titles that need it are quoted;
+UNFORMATTED_VALUE gives dates as serial numbers; a batchUpdate is all or nothing; writing
+past the grid is a 400; errors are {"error": {"code", "message", "status"}}. It also counts
+requests and bytes, can fail the next requests (429/5xx, Retry-After) or delay them, and can
+run a hook between the sync's read and its write, as a person editing the sheet would.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlparse
+
+STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
+          500: "INTERNAL", 503: "UNAVAILABLE"}  # fmt: skip
+TOKEN = "fake-access-token"
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def col_letter(n: int) -> str:  # 1-based
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def quote(title: str) -> str:
+    return (
+        title
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title)
+        else "'" + title.replace("'", "''") + "'"
+    )
+
+
+@dataclass
+class Sheet:
+    sheet_id: int
+    title: str
+    rows: int = 1000
+    cols: int = 26
+    cells: dict = field(default_factory=dict)  # (row0, col0) -> {"v": value, "date": bool}
+    frozen_rows: int = 0
+    protected: list = field(default_factory=list)
+    validations: list = field(default_factory=list)
+    conditional: list = field(default_factory=list)
+    formats: list = field(default_factory=list)
+
+    def grid(self) -> list[list]:
+        if not self.cells:
+            return []
+        height = max(r for r, _ in self.cells) + 1
+        out = []
+        for r in range(height):
+            row = [self.cells.get((r, c), {}).get("v", "") for c in range(self.cols)]
+            while row and row[-1] == "":
+                row.pop()
+            out.append(row)
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    def set(self, r: int, c: int, cell: dict | None) -> None:
+        if r >= self.rows or c >= self.cols:
+            raise ApiError(400, f"Range ('{self.title}'!{col_letter(c + 1)}{r + 1}) exceeds grid limits. "
+                                f"Max rows: {self.rows}, max columns: {self.cols}")  # fmt: skip
+        if cell is None or cell.get("v", "") == "":
+            self.cells.pop((r, c), None)
+        else:
+            self.cells[(r, c)] = cell
+
+
+@dataclass
+class Book:
+    key: str
+    title: str = "sheetsync"
+    time_zone: str = "Asia/Shanghai"
+    sheets: list[Sheet] = field(default_factory=list)
+    shared: bool = True
+    next_id: int = 1000
+
+    def by_title(self, title: str) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.title == title:
+                return sheet
+        raise ApiError(400, f"Unable to parse range: {title}")
+
+    def by_id(self, sheet_id: int) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.sheet_id == sheet_id:
+                return sheet
+        raise ApiError(400, f"No grid with id: {sheet_id}")
+
+
+def _cell_value(data: dict) -> dict | None:
+    value = data.get("userEnteredValue")
+    if not value:
+        return None
+    if "formulaValue" in value:
+        return {"v": "", "formula": value["formulaValue"]}  # evaluated by nobody: shows empty
+    ((kind, v),) = value.items()
+    number_format = (data.get("userEnteredFormat") or {}).get("numberFormat") or {}
+    return {"v": v, "date": number_format.get("type") in ("DATE", "DATE_TIME"), "kind": kind}
+
+
+class FakeSheets:
+    def __init__(self) -> None:
+        self.books: dict[str, Book] = {}
+        self.requests: list[tuple[str, str, int]] = []  # (method, path, request bytes)
+        self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) for next requests
+        self.delay = 0.0
+        self.hooks: list[list] = []  # [path suffix, requests to let pass first, callable(book)]
+        self.require_token = False
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> FakeSheets:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def create(self, key: str, titles: tuple[str, ...] = ("Sheet1",), **kwargs) -> Book:
+        book = Book(key, **kwargs)
+        for i, title in enumerate(titles):
+            book.sheets.append(Sheet(i if i else 0, title))
+        self.books[key] = book
+        return book
+
+    def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
+        self.failures += [(status, retry_after)] * times
+
+    def count(self, pattern: str = "") -> int:
+        return sum(1 for _, path, _ in self.requests if pattern in path)
+
+    # --- endpoints -------------------------------------------------------------------
+    def metadata(self, book: Book) -> dict:
+        return {
+            "spreadsheetId": book.key,
+            "properties": {"title": book.title, "timeZone": book.time_zone, "locale": "zh_CN"},
+            "sheets": [
+                {"properties": {"sheetId": s.sheet_id, "title": s.title, "index": i, "sheetType": "GRID",
+                                "gridProperties": {"rowCount": s.rows, "columnCount": s.cols,
+                                                   **({"frozenRowCount": s.frozen_rows} if s.frozen_rows else {})}},
+                 **({"protectedRanges": s.protected} if s.protected else {}),
+                 **({"conditionalFormats": s.conditional} if s.conditional else {})}
+                for i, s in enumerate(book.sheets)
+            ],
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
+        }  # fmt: skip
+
+    def batch_get(self, book: Book, query: dict) -> dict:
+        ranges = []
+        for text in query.get("ranges", []):
+            title, _, a1 = text.rpartition("!") if "!" in text else (text, "", "")
+            title = title[1:-1].replace("''", "'") if title.startswith("'") else title
+            sheet = book.by_title(title)
+            grid = sheet.grid()
+            if a1:
+                raise ApiError(400, "only whole-sheet ranges are served by this fake")
+            entry = {
+                "range": f"{quote(sheet.title)}!A1:{col_letter(sheet.cols)}{sheet.rows}",
+                "majorDimension": "ROWS",
+            }
+            if grid:
+                unformatted = (
+                    query.get("valueRenderOption", ["FORMATTED_VALUE"])[0] == "UNFORMATTED_VALUE"
+                )
+                entry["values"] = [[self._render(sheet, r, c, v, unformatted) for c, v in enumerate(row)]
+                                   for r, row in enumerate(grid)]  # fmt: skip
+            ranges.append(entry)
+        return {"spreadsheetId": book.key, "valueRanges": ranges}
+
+    @staticmethod
+    def _render(sheet: Sheet, r: int, c: int, value, unformatted: bool):
+        if unformatted or value == "":
+            return value
+        return str(value)
+
+    def before(self, suffix: str, hook, skip: int = 0) -> None:
+        """Run `hook(book)` once, before the (skip+1)-th request whose path ends in `suffix`."""
+        self.hooks.append([suffix, skip, hook])
+
+    def _run_hooks(self, path: str) -> None:
+        for entry in list(self.hooks):
+            suffix, skip, hook = entry
+            if path.endswith(suffix):
+                if skip:
+                    entry[1] -= 1
+                else:
+                    self.hooks.remove(entry)
+                    book = next(iter(self.books.values()))
+                    hook(book)
+
+    def batch_update(self, book: Book, body: dict) -> dict:
+        work = copy.deepcopy(book)  # all or nothing, as the real API
+        replies = [self._apply(work, request) for request in body.get("requests", [])]
+        self.books[book.key] = work
+        return {"spreadsheetId": book.key, "replies": replies}
+
+    def _apply(self, book: Book, request: dict) -> dict:
+        ((kind, args),) = request.items()
+        if kind == "addSheet":
+            props = args.get("properties", {})
+            sheet_id = props.get("sheetId", book.next_id)
+            book.next_id = max(book.next_id, sheet_id) + 1
+            if any(s.title == props.get("title") for s in book.sheets):
+                raise ApiError(400, f'A sheet with the name "{props.get("title")}" already exists.')
+            grid = props.get("gridProperties", {})
+            book.sheets.append(
+                Sheet(
+                    sheet_id,
+                    props["title"],
+                    grid.get("rowCount", 1000),
+                    grid.get("columnCount", 26),
+                )
+            )
+            return {"addSheet": {"properties": {"sheetId": sheet_id, "title": props["title"]}}}
+        if kind == "appendDimension":
+            sheet = book.by_id(args["sheetId"])
+            if args["dimension"] == "ROWS":
+                sheet.rows += args["length"]
+            else:
+                sheet.cols += args["length"]
+            return {}
+        if kind == "updateSheetProperties":
+            props = args["properties"]
+            sheet = book.by_id(props["sheetId"])
+            grid = props.get("gridProperties", {})
+            sheet.frozen_rows = grid.get("frozenRowCount", sheet.frozen_rows)
+            sheet.rows = grid.get("rowCount", sheet.rows)
+            sheet.cols = grid.get("columnCount", sheet.cols)
+            return {}
+        if kind == "updateCells":
+            return self._update_cells(book, args)
+        if kind == "appendCells":
+            sheet = book.by_id(args["sheetId"])
+            start = len(sheet.grid())
+            for i, row in enumerate(args.get("rows", [])):
+                for j, data in enumerate(row.get("values", [])):
+                    sheet.set(start + i, j, _cell_value(data))
+            return {}
+        if kind in ("setDataValidation", "repeatCell"):
+            target = book.by_id(args["range"]["sheetId"])
+            (target.validations if kind == "setDataValidation" else target.formats).append(args)
+            return {}
+        if kind == "addConditionalFormatRule":
+            book.by_id(args["rule"]["ranges"][0]["sheetId"]).conditional.append(args["rule"])
+            return {}
+        if kind == "addProtectedRange":
+            book.by_id(args["protectedRange"]["range"]["sheetId"]).protected.append(
+                args["protectedRange"]
+            )
+            return {"addProtectedRange": {"protectedRange": args["protectedRange"]}}
+        raise ApiError(
+            400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[0]'"
+        )
+
+    def _update_cells(self, book: Book, args: dict) -> dict:
+        if "start" in args:
+            sheet, r0, c0 = (
+                book.by_id(args["start"]["sheetId"]),
+                args["start"].get("rowIndex", 0),
+                args["start"].get("columnIndex", 0),
+            )
+            area = None
+        else:
+            rng = args["range"]
+            sheet = book.by_id(rng["sheetId"])
+            r0, c0 = rng.get("startRowIndex", 0), rng.get("startColumnIndex", 0)
+            area = (
+                r0,
+                rng.get("endRowIndex", sheet.rows),
+                c0,
+                rng.get("endColumnIndex", sheet.cols),
+            )
+        written = set()
+        for i, row in enumerate(args.get("rows", [])):
+            for j, data in enumerate(row.get("values", [])):
+                sheet.set(r0 + i, c0 + j, _cell_value(data))
+                written.add((r0 + i, c0 + j))
+        if area:  # cells of the range not given are cleared
+            for key in [
+                k for k in sheet.cells if area[0] <= k[0] < area[1] and area[2] <= k[1] < area[3]
+            ]:
+                if key not in written:
+                    del sheet.cells[key]
+        return {}
+
+    # --- HTTP --------------------------------------------------------------------------
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, code: int, body: dict, headers: dict | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, code: int, message: str, headers: dict | None = None) -> None:
+                self._reply(
+                    code,
+                    {
+                        "error": {
+                            "code": code,
+                            "message": message,
+                            "status": STATUS.get(code, "UNKNOWN"),
+                        }
+                    },
+                    headers,
+                )
+
+            def _handle(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                url = urlparse(self.path)
+                with fake.lock:
+                    fake.requests.append((method, url.path, len(raw) + len(self.path)))
+                    api = url.path.startswith("/v4/")
+                    failure = fake.failures.pop(0) if fake.failures and api else None
+                if fake.delay:
+                    time.sleep(fake.delay)
+                if url.path == "/token":
+                    return self._reply(
+                        200, {"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"}
+                    )
+                if url.path.endswith("/allowedLocations"):  # google-auth's regional-boundary lookup
+                    return self._reply(200, {"locations": [], "encodedLocations": "0x0"})
+                if failure:
+                    status, retry_after = failure
+                    return self._error(status, "Quota exceeded" if status == 429 else "Internal error",
+                                       {"Retry-After": retry_after} if retry_after else None)  # fmt: skip
+                if fake.require_token and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    return self._error(
+                        401, "Request is missing required authentication credential."
+                    )
+                match = re.fullmatch(
+                    r"/v4/spreadsheets/([^/:]+)(/values:batchGet|:batchUpdate)?", unquote(url.path)
+                )
+                if not match:
+                    return self._error(404, "Method not found.")
+                with fake.lock:
+                    fake._run_hooks(url.path)
+                book = fake.books.get(match.group(1))
+                if book is None:
+                    return self._error(404, "Requested entity was not found.")
+                if not book.shared:
+                    return self._error(403, "The caller does not have permission")
+                try:
+                    with fake.lock:
+                        if match.group(2) is None and method == "GET":
+                            return self._reply(200, fake.metadata(book))
+                        if match.group(2) == "/values:batchGet" and method == "GET":
+                            return self._reply(200, fake.batch_get(book, parse_qs(url.query)))
+                        if match.group(2) == ":batchUpdate" and method == "POST":
+                            return self._reply(
+                                200, fake.batch_update(book, json.loads(raw or b"{}"))
+                            )
+                except ApiError as exc:
+                    return self._error(exc.code, exc.message)
+                return self._error(404, "Method not found.")
+
+            def do_GET(self):
+                self._handle("GET")
+
+            def do_POST(self):
+                self._handle("POST")
+
+        return Handler
