@@ -2,7 +2,9 @@
 local fake (tests/sheets_fake.py). Nothing here reaches Google."""
 
 import datetime as dt
+from pathlib import Path
 
+import pytest
 from conftest import (
     KEY,
     TODAY,
@@ -12,6 +14,7 @@ from conftest import (
     make_workbook,
     results,
     sheet_results,
+    sheet_values,
     sync,
 )  # fmt: skip
 
@@ -56,3 +59,194 @@ def test_second_run_writes_no_cells(sheets_api, service_account):
     make_spreadsheet(sheets_api, service_account, MIXED)
     gsync(sheets_api, service_account)
     assert gsync(sheets_api, service_account).cells == 0
+
+
+def test_requests_per_daily_sync_do_not_grow_with_rows(sheets_api, service_account):
+    counts = []
+    for size, key in ((10, "small-sheet"), (10_000, "large-sheet")):
+        rows = [
+            customer(f"K{i:05d}", last_contact=dt.date(2026, 11, 1 + i % 5)) for i in range(size)
+        ]
+        rows.append(customer("DUE", last_contact=TODAY - dt.timedelta(days=2)))  # due tomorrow
+        make_spreadsheet(sheets_api, service_account, rows, key=key)
+        settings = {"workbook": key, **gsheets_settings(sheets_api, service_account)}
+        sync(Path("unused.xlsx"), TODAY, **settings)  # the first sync writes every cell
+        before = sheets_api.count("/v4/")
+        sync(Path("unused.xlsx"), TODAY + dt.timedelta(days=1), **settings)  # the daily case
+        counts.append(sheets_api.count("/v4/") - before)
+    assert counts[0] == counts[1] == 4  # metadata, batchGet; write-time batchGet, one batchUpdate
+
+
+def test_a_429_storm_is_ridden_out_honouring_retry_after(sheets_api, service_account, monkeypatch):
+    pauses = []
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", pauses.append)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.fail_next(429, times=3, retry_after="7")
+    sheets_api.fail_next(503, times=1)
+    gsync(sheets_api, service_account)
+    assert pauses[:3] == [7.0, 7.0, 7.0] and len(pauses) == 4
+    assert sheet_results(sheets_api)["K1"]["status"] == "已逾期"
+
+
+def test_giving_up_after_the_bound_writes_nothing(sheets_api, service_account, monkeypatch):
+    from sheetsync.errors import BackendError
+
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    before = sheet_values(sheets_api, "客户跟进")
+    sheets_api.before("values:batchGet", lambda book: sheets_api.fail_next(503, times=50), skip=1)
+    with pytest.raises(
+        BackendError, match=r"kept failing \(HTTP 503\) after 6 tries.*nothing was written"
+    ):
+        gsync(sheets_api, service_account)
+    assert sheet_values(sheets_api, "客户跟进") == before  # the batchUpdate is all or nothing
+    assert sheets_api.count(":batchUpdate") == 1 + 6  # the setup's, then six refused tries
+
+
+def test_a_person_sorting_and_inserting_during_the_sync_loses_nothing(sheets_api, service_account):
+    make_spreadsheet(sheets_api, service_account, MIXED)
+
+    def sort_and_insert(book):  # between the sync's read and its write
+        sheet = book.by_title("客户跟进")
+        grid = sheet.grid()
+        body = sorted(grid[1:], key=lambda r: str(r[0]), reverse=True)
+        new = [
+            "K0",
+            "刚插入的客户",
+            "",
+            "",
+            "",
+            "",
+            "需求确认",
+            "中",
+            "初步确认",
+            "2个月",
+            "",
+            "",
+            "",
+            "",
+            "张伟",
+        ]
+        sheet.cells = {}
+        for r, row in enumerate([grid[0], new, *body]):
+            for c, v in enumerate(row):
+                if v != "":
+                    sheet.cells[(r, c)] = {"v": v}
+
+    sheets_api.before("values:batchGet", sort_and_insert, skip=1)
+    gsync(sheets_api, service_account)
+    got = sheet_results(sheets_api)
+    assert got["K0"] == {
+        "grade": None,
+        "next_date": None,
+        "task": None,
+        "status": None,
+        "check": None,
+    }
+    expected = _xlsx_results_for(MIXED)
+    assert {k: v for k, v in got.items() if k != "K0"} == expected
+    names = {row[0]: row[1] for row in sheet_values(sheets_api, "客户跟进")[1:]}
+    assert names["K2"] == "K2科技有限公司" and names["K0"] == "刚插入的客户"
+
+
+def _xlsx_results_for(customers):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = make_workbook(Path(folder) / "b.xlsx", customers)
+        sync(path)
+        return results(path)
+
+
+def test_text_never_becomes_a_formula_and_dates_are_date_cells(sheets_api, service_account):
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    gsync(sheets_api, service_account)
+    gsync(sheets_api, service_account, today=TODAY + dt.timedelta(days=3))
+    book = sheets_api.books[KEY]
+    cells = [c for s in book.sheets for c in s.cells.values()]
+    assert not any("formula" in c for c in cells)
+    assert any(
+        c["v"] == '=HYPERLINK("http://x","点我")' and c["kind"] == "stringValue" for c in cells
+    )
+    followups = book.by_title("客户跟进")
+    next_date = followups.cells[(1, 22)]  # K1's 下次跟进日期
+    assert next_date["date"] and next_date["kind"] == "numberValue"
+
+
+def test_a_renamed_header_is_refused_and_nothing_written(sheets_api, service_account):
+    from sheetsync.errors import WorkbookError
+
+    make_spreadsheet(sheets_api, service_account, MIXED)
+
+    def rename(book):
+        book.by_title("客户跟进").cells[(0, 24)] = {"v": "状态(旧)"}
+
+    sheets_api.before("values:batchGet", rename, skip=1)
+    with pytest.raises(
+        WorkbookError, match='the column "状态" was renamed or removed.*nothing was written'
+    ):
+        gsync(sheets_api, service_account)
+    assert sheets_api.count(":batchUpdate") == 1
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (
+            "unshared",
+            "is not shared with the service account sync@sheetsync-test.iam.gserviceaccount.com",
+        ),
+        ("missing", "no spreadsheet with key"),
+        ("no-credentials", "needs a service-account key file"),
+        ("bad-credentials", "is not a service-account key file"),
+    ],
+)
+def test_access_problems_are_one_clear_line(tmp_path, sheets_api, service_account, setup, message):
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.books[KEY].shared = setup != "unshared"
+    key = "no-such-key" if setup == "missing" else KEY
+    credentials = {"no-credentials": "", "bad-credentials": str(tmp_path / "x.json")}.get(
+        setup, str(service_account)
+    )
+    (tmp_path / "x.json").write_text('{"type": "authorized_user"}')
+    config = tmp_path / "c.yaml"
+    config.write_text(f"backend: gsheets\nworkbook: {key}\nemail: {{enabled: false}}\n"
+                      f"gsheets: {{credentials: '{credentials}', endpoint: '{sheets_api.url}'}}\n")  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["sync", "--config", str(config)], env={"GOOGLE_APPLICATION_CREDENTIALS": ""}
+    )
+    assert result.exit_code == 1 and message in result.output
+    assert "Traceback" not in result.output and "PRIVATE KEY" not in result.output
+
+
+def test_a_sheet_url_as_workbook_picks_the_google_backend(sheets_api, service_account):
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    url = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
+    sync(
+        Path("unused.xlsx"),
+        TODAY,
+        workbook=url,
+        gsheets={"credentials": str(service_account), "endpoint": sheets_api.url},
+    )
+    assert sheet_results(sheets_api)["K1"]["status"] == "已逾期"
+
+
+def test_today_follows_the_spreadsheets_time_zone(sheets_api, service_account):
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.books[
+        KEY
+    ].time_zone = "Pacific/Kiritimati"  # UTC+14: already tomorrow in most places
+    report = sync(
+        Path("unused.xlsx"),
+        None,
+        workbook=KEY,
+        timezone="auto",
+        **gsheets_settings(sheets_api, service_account),
+    )
+    from zoneinfo import ZoneInfo
+
+    assert report.today == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()

@@ -169,6 +169,7 @@ class GSheetsBackend:
         self.http.policy = policy or RetryPolicy()
         self.timezone: str | None = None
         self._sheets: dict[str, dict] = {}
+        self._grids: dict[str, list[list]] = {}
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -206,7 +207,8 @@ class GSheetsBackend:
         meta = self._call("fetch_sheet_metadata")
         self.timezone = meta.get("properties", {}).get("timeZone")
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
-        return self._values(list(self._sheets))
+        self._grids = self._values(list(self._sheets))
+        return self._grids
 
     def _values(self, titles: list[str]) -> dict[str, list[list]]:
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
@@ -228,7 +230,7 @@ class GSheetsBackend:
             for row, column, value in list(_rematch(title, now[title], headers, cells)):
                 requests_.cell(title, row, column, value)
         for title, rows in changes.replace.items():
-            requests_.replace(title, rows)
+            requests_.replace(title, rows, self._grids.get(title))
         for title, rows in changes.append.items():
             requests_.append(title, rows)
         for chunk in requests_.chunks():
@@ -262,6 +264,38 @@ def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: lis
             yield rows[0], column, change.new
         elif change.row in rows:  # a blank or duplicated id: only where that row still is
             yield change.row, column, change.new
+
+
+def _same(new: object, old: object) -> bool:
+    """Would writing `new` change a cell that reads back (unformatted) as `old`?"""
+    if is_blank(new) or new == "":
+        return is_blank(old) or old == ""
+    if isinstance(new, (dt.date, dt.datetime)):
+        return (
+            isinstance(old, (int, float))
+            and not isinstance(old, bool)
+            and abs(to_excel(new) - old) < 1e-9
+        )
+    if isinstance(new, bool) or isinstance(old, bool):
+        return new is old
+    if isinstance(new, (int, float)) and isinstance(old, (int, float)):
+        return float(new) == float(old)
+    return isinstance(old, str) and old == str(new)
+
+
+def _runs(columns: list[int]):
+    """[1, 2, 3, 7] -> (1, 3), (7, 7)."""
+    start = prev = None
+    for c in columns:
+        if start is None:
+            start = prev = c
+        elif c == prev + 1:
+            prev = c
+        else:
+            yield start, prev
+            start = prev = c
+    if start is not None:
+        yield start, prev
 
 
 def _cell(value: object) -> dict:
@@ -330,7 +364,33 @@ class _Requests:
             "rows": [{"values": [_cell(value)]}], "fields": FIELDS,
         }})  # fmt: skip
 
-    def replace(self, title: str, rows: list[list]) -> None:
+    def replace(self, title: str, rows: list[list], old: list[list] | None) -> None:
+        """A whole tab's new content. For a tab that exists, only the cells that differ from
+        what was read are sent (a daily sync changes a few rows of a long task log)."""
+        if old is None or title not in self.sheets:
+            return self._rewrite(title, rows)
+        sheet_id = self._fit(title, len(rows), max((len(r) for r in rows), default=1))
+        for r in range(len(rows)):
+            new_row, old_row = rows[r], old[r] if r < len(old) else []
+            width = max(len(new_row), len(old_row))
+            padded = list(new_row) + [None] * (width - len(new_row))
+            changed = [
+                c
+                for c in range(width)
+                if not _same(padded[c], old_row[c] if c < len(old_row) else None)
+            ]
+            for start, end in _runs(changed):
+                self.content.append({"updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": start},
+                    "rows": [{"values": [_cell(v) for v in padded[start:end + 1]]}], "fields": FIELDS,
+                }})  # fmt: skip
+        if len(old) > len(rows):  # rows the new content no longer has
+            self.content.append({"updateCells": {
+                "range": {"sheetId": sheet_id, "startRowIndex": len(rows), "endRowIndex": len(old)},
+                "fields": FIELDS,
+            }})  # fmt: skip
+
+    def _rewrite(self, title: str, rows: list[list]) -> None:
         width = max((len(r) for r in rows), default=1)
         sheet_id = self._fit(title, len(rows), width)
         grid = self.sheets[title]["gridProperties"]
