@@ -49,6 +49,21 @@ def journal_path(settings: Settings) -> Path:
     return book.with_name(f".{book.name}.sent.jsonl")
 
 
+def init_spreadsheet(settings: Settings, key: str, locale: str = "zh",
+                     demo_for: dt.date | None = None) -> int:  # fmt: skip
+    """Set up an existing (empty or partly filled) Google spreadsheet; existing data stays."""
+    from sheetsync.backends.gsheets import GSheetsBackend, RetryPolicy
+
+    g = settings.gsheets
+    backend = GSheetsBackend(
+        key, g.credentials, g.endpoint, RetryPolicy(attempts=g.retries, total=g.max_wait)
+    )
+    content = new_workbook(
+        locale, TEAM if demo_for else None, demo_customers(demo_for) if demo_for else None
+    )
+    return backend.set_up(content)
+
+
 def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = False,
              email: bool = True, transport=None, sheet: bool = True) -> SyncReport:  # fmt: skip
     """One sync; with `email` (and email enabled in the settings) reminders go out after it.

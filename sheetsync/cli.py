@@ -72,17 +72,32 @@ def main(verbose, log_format):
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False), required=False)
+@click.option("--spreadsheet", metavar="KEY_OR_URL",
+              help="Set up this existing Google spreadsheet instead of creating a file.")  # fmt: skip
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Settings file (for --spreadsheet: the service-account credentials).")  # fmt: skip
 @click.option("--locale", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of tab names and headers.")  # fmt: skip
 @click.option("--demo", is_flag=True, help="Fill in a demo team and about 40 customers.")
 @click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
 @domain_errors
-def init(path, locale, demo, force):
-    """Create a new workbook at PATH with every tab, its headers and the default grade rules."""
-    created = app.init_workbook(
-        path, locale, app.now_in(Settings()).date() if demo else None, force
-    )
+def init(path, spreadsheet, config_file, locale, demo, force):
+    """Create a new workbook at PATH with every tab, its headers and the default grade rules,
+    dropdowns, a frozen header and overdue / due-today rows coloured.
+
+    With --spreadsheet, set up an existing Google spreadsheet (empty or partly filled):
+    missing tabs and headers are added, existing data is never touched, and the sync-owned
+    columns get a warning-only protection.
+    """
+    today = app.now_in(Settings()).date() if demo else None
+    if spreadsheet:
+        count = app.init_spreadsheet(load_settings(config_file), spreadsheet, locale, today)
+        click.echo(f"set up {spreadsheet} ({count} changes in one update)")
+        return
+    if not path:
+        raise click.UsageError("give a PATH for the new workbook, or --spreadsheet KEY")
+    created = app.init_workbook(path, locale, today, force)
     click.echo(f"created {created}")
 
 

@@ -250,3 +250,65 @@ def test_today_follows_the_spreadsheets_time_zone(sheets_api, service_account):
     from zoneinfo import ZoneInfo
 
     assert report.today == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+
+
+def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
+    tmp_path, sheets_api, service_account
+):
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+
+    book = sheets_api.create("team-sheet", titles=("客户跟进",))
+    followups = book.by_title("客户跟进")
+    for c, v in enumerate(["客户编号", "客户名称", "负责人", "自己的列"]):
+        followups.cells[(0, c)] = {"v": v}
+    for c, v in enumerate(["K1", "甲公司", "张伟", "keep me"]):
+        followups.cells[(1, c)] = {"v": v}
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n"
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["init", "--spreadsheet", "team-sheet", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    book = sheets_api.books["team-sheet"]
+    assert [s.title for s in book.sheets] == [
+        "客户跟进",
+        "分级标准",
+        "团队",
+        "汇总",
+        "任务记录",
+        "同步日志",
+    ]
+    grid = book.by_title("客户跟进").grid()
+    assert grid[1] == ["K1", "甲公司", "张伟", "keep me"]  # people's data untouched
+    assert grid[0][:4] == ["客户编号", "客户名称", "负责人", "自己的列"] and "状态" in grid[0]
+    assert book.by_title("分级标准").grid()[1][0] == "A"
+    sheet = book.by_title("客户跟进")
+    assert sheet.frozen_rows == 1
+    lists = {v["range"]["startColumnIndex"]: [x["userEnteredValue"] for x in v["rule"]["condition"]["values"]]
+             for v in sheet.validations}  # fmt: skip
+    assert ["高", "中", "低"] in lists.values() and ["A", "B", "C"] in lists.values()
+    formulas = [
+        r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in sheet.conditional
+    ]
+    status_letter = chr(ord("A") + grid[0].index("状态"))
+    assert sorted(formulas) == sorted(
+        [f'=${status_letter}2="已逾期"', f'=${status_letter}2="今日跟进"']
+    )
+    (protection,) = sheet.protected
+    assert protection["warningOnly"] is True
+    assert sheets_api.count(":batchUpdate") == 1
+    runner.invoke(main, ["init", "--spreadsheet", "team-sheet", "--config", str(config)])
+    sheet = sheets_api.books["team-sheet"].by_title("客户跟进")
+    assert (
+        len(sheet.conditional) == 2 and len(sheet.protected) == 1
+    )  # running it again adds nothing twice
+    report = sync(
+        Path("unused.xlsx"),
+        TODAY,
+        workbook="team-sheet",
+        **gsheets_settings(sheets_api, service_account),
+    )
+    assert report.rows == 1

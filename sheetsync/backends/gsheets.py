@@ -219,6 +219,15 @@ class GSheetsBackend:
             for t, r in zip(titles, answer.get("valueRanges", []), strict=True)
         }
 
+    def set_up(self, content) -> int:
+        """`init --spreadsheet`: the template's tabs, headers and aids, in one batchUpdate."""
+        meta = self._call("fetch_sheet_metadata")
+        grids = self._values([s["properties"]["title"] for s in meta.get("sheets", [])])
+        requests_ = setup_requests(meta, grids, content)
+        for chunk in _chunks(requests_):
+            self._call("batch_update", {"requests": chunk})
+        return len(requests_)
+
     # --- writing -------------------------------------------------------------------------
     def write(self, changes: Changeset) -> None:
         requests_ = _Requests(self._sheets)
@@ -405,13 +414,122 @@ class _Requests:
         self.content.append({"appendCells": {"sheetId": sheet_id, "rows": [{"values": [_cell(v) for v in row]} for row in rows], "fields": FIELDS}})  # fmt: skip
 
     def chunks(self) -> list[list[dict]]:
-        """All requests in one batch, split only when the payload passes ~2 MB."""
-        out, current, size = [], [], 0
-        for request in [*self.structure, *self.content]:
-            length = len(json.dumps(request, ensure_ascii=False).encode())
-            if current and size + length > MAX_PAYLOAD:
-                out.append(current)
-                current, size = [], 0
-            current.append(request)
-            size += length
-        return [*out, current] if current else out
+        return _chunks([*self.structure, *self.content])
+
+
+def _chunks(requests_: list[dict]) -> list[list[dict]]:
+    """All requests in one batch, split only when the payload passes ~2 MB."""
+    out, current, size = [], [], 0
+    for request in requests_:
+        length = len(json.dumps(request, ensure_ascii=False).encode())
+        if current and size + length > MAX_PAYLOAD:
+            out.append(current)
+            current, size = [], 0
+        current.append(request)
+        size += length
+    return [*out, current] if current else out
+
+
+def _rgb(hex_colour: str) -> dict:
+    value = int(hex_colour, 16)
+    return {
+        "red": (value >> 16 & 255) / 255,
+        "green": (value >> 8 & 255) / 255,
+        "blue": (value & 255) / 255,
+    }
+
+
+PROTECTION_NOTE = "sheetsync: computed by the daily sync; edits here are overwritten"
+
+
+def setup_requests(meta: dict, grids: dict[str, list[list]], content) -> list[dict]:
+    """Requests that make a spreadsheet match the template without touching existing data:
+    missing tabs and headers, frozen header rows, colours, dropdowns, row colours for overdue
+    and due today, and a warning-only protection of the columns the sync writes."""
+    from sheetsync.schema import TABS
+
+    props = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
+    build = _Requests({t: s["properties"] for t, s in props.items()})
+    extra: list[dict] = []
+    by_title = {tab.title(lc): tab for tab in TABS for lc in ("zh", "en")}
+    for tab_content in content.tabs:
+        title = tab_content.title
+        existing = grids.get(title)
+        if not existing:  # a new or empty tab gets the template's rows
+            build._sheet(title)  # added even when the template leaves it empty (汇总)
+            if tab_content.rows:
+                build.replace(title, tab_content.rows, None if title not in props else [])
+            header = tab_content.rows[0] if tab_content.rows else []
+        else:
+            header = list(existing[0])
+            known = {normalise_header(h) for h in header}
+            for h in tab_content.rows[0] if tab_content.rows else []:
+                if normalise_header(h) not in known:
+                    header.append(h)
+                    build.cell(title, 1, len(header), h)
+        if not header:
+            continue
+        sheet_id = build._sheet(title)["sheetId"]
+        extra += _header_format(sheet_id, header, tab_content, content)
+        if by_title.get(title) is FOLLOWUPS:
+            extra += _followup_aids(sheet_id, header, tab_content, props.get(title, {}))
+    return [*build.structure, *build.content, *extra]
+
+
+def _header_format(sheet_id: int, header: list, tab_content, content) -> list[dict]:
+    sync_headers = {normalise_header(tab_content.rows[0][c - 1]) for c in tab_content.sync_columns}
+    requests_ = [{"updateSheetProperties": {
+        "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+        "fields": "gridProperties.frozenRowCount"}}]  # fmt: skip
+    for c, h in enumerate(header):
+        colour = (
+            content.sync_header_fill if normalise_header(h) in sync_headers else content.header_fill
+        )
+        requests_.append({"repeatCell": {
+            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": c, "endColumnIndex": c + 1},
+            "cell": {"userEnteredFormat": {"backgroundColor": _rgb(colour), "textFormat": {"bold": True}}},
+            "fields": "userEnteredFormat(backgroundColor,textFormat)"}})  # fmt: skip
+    return requests_
+
+
+def _followup_aids(sheet_id: int, header: list, tab_content, existing: dict) -> list[dict]:
+    columns = load_sheet([header], FOLLOWUPS, "").columns
+    template = {
+        normalise_header(tab_content.rows[0][c - 1]): values
+        for c, values in tab_content.choices.items()
+    }
+    requests_ = []
+    for c, h in enumerate(header, start=1):
+        values = template.get(normalise_header(h))
+        if values:
+            requests_.append({"setDataValidation": {
+                "range": {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": c - 1, "endColumnIndex": c},
+                "rule": {"condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in values]},
+                         "strict": False, "showCustomUi": True}}})  # fmt: skip
+    status = columns.get("status")
+    formulas = {str(r.get("booleanRule", {}).get("condition", {}).get("values", [{}])[0].get("userEnteredValue"))
+                for r in existing.get("conditionalFormats", [])}  # fmt: skip
+    if status:
+        letter = _letter(status)
+        for word, colour in tab_content.row_colours.items():
+            formula = f'=${letter}2="{word}"'
+            if formula not in formulas:
+                requests_.append({"addConditionalFormatRule": {"index": 0, "rule": {
+                    "ranges": [{"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": len(header)}],
+                    "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
+                                    "format": {"backgroundColor": _rgb(colour)}}}}})  # fmt: skip
+    sync_cols = [
+        columns[k] for k in ("grade", "next_date", "task", "status", "check") if k in columns
+    ]
+    protected = {p.get("description") for p in existing.get("protectedRanges", [])}
+    if sync_cols and PROTECTION_NOTE not in protected:
+        requests_.append({"addProtectedRange": {"protectedRange": {
+            "range": {"sheetId": sheet_id, "startRowIndex": 0, "startColumnIndex": min(sync_cols) - 1, "endColumnIndex": max(sync_cols)},
+            "description": PROTECTION_NOTE, "warningOnly": True}}})  # fmt: skip
+    return requests_
+
+
+def _letter(column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(column)
