@@ -50,9 +50,9 @@ def diagnose(config: str | None = None, environ: dict | None = None) -> list[Che
 
 def _workbook_checks(settings: Settings) -> list[Check]:
     name = settings.label
-    checks = [
-        Check(f"{name}: credentials", True, f"none needed for the {settings.backend} backend")
-    ]
+    checks = [_credentials_check(name, settings)]
+    if not checks[0].ok:
+        return checks
     try:
         with open_backend(settings) as backend:
             grids = backend.read()
@@ -75,6 +75,29 @@ def _workbook_checks(settings: Settings) -> list[Check]:
     if settings.email.enabled:
         checks.append(_mail_check(name, settings))
     return checks
+
+
+def _credentials_check(name: str, settings: Settings) -> Check:
+    from sheetsync.backends.gsheets import load_credentials, looks_like_sheet
+
+    if settings.backend != "gsheets" and not looks_like_sheet(settings.workbook):
+        return Check(
+            f"{name}: credentials", True, f"none needed for the {settings.backend} backend"
+        )
+    try:
+        account = load_credentials(settings.gsheets.credentials).service_account_email
+    except SheetSyncError as exc:
+        return Check(
+            f"{name}: credentials",
+            False,
+            str(exc),
+            "download a JSON key for the service account (README, Google Sheets)",
+        )
+    return Check(
+        f"{name}: credentials",
+        True,
+        f"service account {account}; share the sheet with it as Editor",
+    )
 
 
 def _team_check(name: str, loaded) -> Check:

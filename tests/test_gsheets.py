@@ -312,3 +312,23 @@ def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
         **gsheets_settings(sheets_api, service_account),
     )
     assert report.rows == 1
+
+
+def test_doctor_checks_the_google_setup(tmp_path, sheets_api, service_account):
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    config = tmp_path / "c.yaml"
+    good = (
+        f"backend: gsheets\nworkbook: {KEY}\nemail: {{enabled: false}}\n"
+        f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n"
+    )
+    config.write_text(good)
+    ok = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert ok.exit_code == 0, ok.output
+    assert "service account sync@sheetsync-test.iam.gserviceaccount.com" in ok.output
+    config.write_text(good.replace(str(service_account), str(tmp_path / "missing.json")))
+    bad = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert bad.exit_code == 1 and "cannot read the service-account key file" in bad.output
