@@ -203,6 +203,27 @@ class FakeSheets:
             return value
         return str(value)
 
+    def values_update(self, book: Book, a1: str, body: dict, query: dict) -> dict:
+        """PUT values/{range}: what gspread's update_cell and update_cells send."""
+        title, _, ref = a1.rpartition("!")
+        title = title[1:-1].replace("''", "'") if title.startswith("'") else title
+        sheet = book.by_title(title)
+        start = re.match(r"([A-Z]+)(\d+)", ref)
+        r0, c0 = int(start.group(2)) - 1, col_number(start.group(1)) - 1
+        user_entered = query.get("valueInputOption", ["RAW"])[0] == "USER_ENTERED"
+        for i, row in enumerate(body.get("values", [])):
+            for j, v in enumerate(row):
+                if user_entered and isinstance(v, str) and v.startswith("="):
+                    cell = {
+                        "v": "",
+                        "formula": v,
+                    }  # USER_ENTERED: text that looks like a formula is one
+                else:
+                    cell = {"v": v}
+                sheet.set(r0 + i, c0 + j, cell if v != "" else None)
+        cells = sum(len(r) for r in body.get("values", []))
+        return {"spreadsheetId": book.key, "updatedRange": a1, "updatedCells": cells}
+
     def before(self, suffix: str, hook, skip: int = 0) -> None:
         """Run `hook(book)` once, before the (skip+1)-th request whose path ends in `suffix`."""
         self.hooks.append([suffix, skip, hook])
@@ -369,7 +390,8 @@ class FakeSheets:
                         401, "Request is missing required authentication credential."
                     )
                 match = re.fullmatch(
-                    r"/v4/spreadsheets/([^/:]+)(/values:batchGet|:batchUpdate)?", unquote(url.path)
+                    r"/v4/spreadsheets/([^/:]+)(/values:batchGet|:batchUpdate|/values/.+)?",
+                    unquote(url.path),
                 )
                 if not match:
                     return self._error(404, "Method not found.")
@@ -390,6 +412,11 @@ class FakeSheets:
                             return self._reply(
                                 200, fake.batch_update(book, json.loads(raw or b"{}"))
                             )
+                        if (match.group(2) or "").startswith("/values/") and method == "PUT":
+                            body, query = json.loads(raw), parse_qs(url.query)
+                            return self._reply(
+                                200, fake.values_update(book, match.group(2)[8:], body, query)
+                            )
                 except ApiError as exc:
                     return self._error(exc.code, exc.message)
                 return self._error(404, "Method not found.")
@@ -399,5 +426,8 @@ class FakeSheets:
 
             def do_POST(self):
                 self._handle("POST")
+
+            def do_PUT(self):
+                self._handle("PUT")
 
         return Handler
