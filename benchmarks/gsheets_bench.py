@@ -103,8 +103,9 @@ def naive_clients(fake: FakeSheets, key: str, account: Path):
     return client.open_by_key(key).worksheet("客户跟进")
 
 
-def run(size: int, naive_cells: int) -> dict:
+def run(size: int, naive_cells: int, latency: float = 0.0) -> dict:
     fake = FakeSheets().start()
+    fake.delay = latency
     with tempfile.TemporaryDirectory() as folder:
         account = key_file(Path(folder), f"{fake.url}/token")
         key = f"bench-{size}"
@@ -153,10 +154,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--naive-cells", type=int, default=5000)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds the fake waits per request, like a real round trip (~0.1-0.3)")  # fmt: skip
     args = parser.parse_args(argv)
     print(f"{'rows':>7} {'what':<32} {'requests':>9} {'MB sent':>8} {'seconds':>8}")
     for size in (int(s) for s in args.sizes.split(",")):
-        r = run(size, args.naive_cells)
+        r = run(size, args.naive_cells, args.latency)
         lines = [
             ("sheetsync, first sync", *r["first"]),
             (f"sheetsync, daily ({r['changed']} cells changed)", *r["daily"]),

@@ -236,8 +236,7 @@ class GSheetsBackend:
         for title in tabs:
             headers = [c for c in changes.new_headers if c.tab == title]
             cells = [c for c in changes.cells if c.tab == title]
-            for row, column, value in list(_rematch(title, now[title], headers, cells)):
-                requests_.cell(title, row, column, value)
+            requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
         for title, rows in changes.append.items():
@@ -367,11 +366,22 @@ class _Requests:
         return props["sheetId"]
 
     def cell(self, title: str, row: int, column: int, value: object) -> None:
-        sheet_id = self._fit(title, row, column)
-        self.content.append({"updateCells": {
-            "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": column - 1},
-            "rows": [{"values": [_cell(value)]}], "fields": FIELDS,
-        }})  # fmt: skip
+        self.cells(title, [(row, column, value)])
+
+    def cells(self, title: str, placed: list[tuple[int, int, object]]) -> None:
+        """One updateCells per run of adjacent changed cells in a row (the five sync-owned
+        columns sit side by side, so usually one per changed customer)."""
+        if not placed:
+            return
+        sheet_id = self._fit(title, max(r for r, _, _ in placed), max(c for _, c, _ in placed))
+        by_cell = {(r, c): v for r, c, v in placed}
+        for row in sorted({r for r, _ in by_cell}):
+            for start, end in _runs(sorted(c for r, c in by_cell if r == row)):
+                self.content.append({"updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": start - 1},
+                    "rows": [{"values": [_cell(by_cell[(row, c)]) for c in range(start, end + 1)]}],
+                    "fields": FIELDS,
+                }})  # fmt: skip
 
     def replace(self, title: str, rows: list[list], old: list[list] | None) -> None:
         """A whole tab's new content. For a tab that exists, only the cells that differ from
