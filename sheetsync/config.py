@@ -114,7 +114,7 @@ def _email_settings(data: object) -> EmailSettings:
 class Settings:
     backend: str = "xlsx"
     workbook: str = "demo/sheetsync-demo.xlsx"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "auto"
     holidays: bool = True
     locale: str = "auto"
     task_log_keep_days: int = 90

@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import schedule
 
@@ -35,7 +34,7 @@ class DailyRunner:
         self.workbooks, self.run, self.clock, self.last_run = workbooks, run, clock, last_run
         self.scheduler = schedule.Scheduler()
         for settings in workbooks:
-            self.scheduler.every().day.at(settings.run_at, settings.timezone).do(
+            self.scheduler.every().day.at(settings.run_at, settings.zone.key).do(
                 self._run, settings
             )
 
@@ -47,7 +46,7 @@ class DailyRunner:
             log.exception("the run of %s failed", settings.label)
 
     def _missed_today(self, settings: Settings) -> bool:
-        local = self.clock().astimezone(ZoneInfo(settings.timezone))
+        local = self.clock().astimezone(settings.zone)
         if local.strftime("%H:%M") < settings.run_at:
             return False
         try:
@@ -71,7 +70,7 @@ class DailyRunner:
         """Until `stop` is set: run what is due, then wait for the next job (at most a minute)."""
         wait = wait or stop.wait
         log.info("serving %d workbook(s): %s", len(self.workbooks),
-                 ", ".join(f"{s.label} at {s.run_at} {s.timezone}" for s in self.workbooks))  # fmt: skip
+                 ", ".join(f"{s.label} at {s.run_at} {s.zone.key}" for s in self.workbooks))  # fmt: skip
         self.catch_up()
         while not stop.is_set():
             self.scheduler.run_pending()

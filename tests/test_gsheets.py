@@ -332,3 +332,56 @@ def test_doctor_checks_the_google_setup(tmp_path, sheets_api, service_account):
     config.write_text(good.replace(str(service_account), str(tmp_path / "missing.json")))
     bad = CliRunner().invoke(main, ["doctor", "--config", str(config)])
     assert bad.exit_code == 1 and "cannot read the service-account key file" in bad.output
+
+
+def test_a_customer_deleted_during_the_sync_is_skipped(sheets_api, service_account):
+    make_spreadsheet(sheets_api, service_account, MIXED)
+
+    def delete_k2(book):
+        sheet = book.by_title("客户跟进")
+        grid = sheet.grid()
+        kept = [row for row in grid if row[0] != "K2"]
+        sheet.cells = {
+            (r, c): {"v": v} for r, row in enumerate(kept) for c, v in enumerate(row) if v != ""
+        }
+
+    sheets_api.before("values:batchGet", delete_k2, skip=1)
+    gsync(sheets_api, service_account)
+    got = sheet_results(sheets_api)
+    assert "K2" not in got and got["K3"]["status"] == "资料不全" and got["K1"]["status"] == "已逾期"
+
+
+def test_the_fake_answers_with_the_real_apis_shapes(sheets_api, service_account):
+    """Checked through the real gspread client: what the backend relies on."""
+    from sheetsync.backends.gsheets import GSheetsBackend
+
+    book = sheets_api.create("shapes", titles=("Sheet1", "客户 跟进"))
+    book.by_title("Sheet1").cells[(0, 0)] = {"v": "a"}
+    book.by_title("Sheet1").cells[(0, 3)] = {"v": 45422, "date": True}
+    http = GSheetsBackend("shapes", str(service_account), sheets_api.url).http
+    answer = http.values_batch_get(
+        "shapes", ["Sheet1", "'客户 跟进'"], {"valueRenderOption": "UNFORMATTED_VALUE"}
+    )
+    first, second = answer["valueRanges"]
+    assert first == {
+        "range": "Sheet1!A1:Z1000",
+        "majorDimension": "ROWS",
+        "values": [["a", "", "", 45422]],
+    }
+    assert second == {
+        "range": "'客户 跟进'!A1:Z1000",
+        "majorDimension": "ROWS",
+    }  # empty: no values key
+    meta = http.fetch_sheet_metadata("shapes")
+    assert meta["sheets"][0]["properties"]["gridProperties"] == {
+        "rowCount": 1000,
+        "columnCount": 26,
+    }
+    from gspread.exceptions import APIError
+
+    with pytest.raises(APIError) as error:
+        http.batch_update("shapes", {"requests": [{"updateCells": {
+            "start": {"sheetId": 0, "rowIndex": 1000, "columnIndex": 0},
+            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}], "fields": "userEnteredValue"}}]})  # fmt: skip
+    assert error.value.response.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert "exceeds grid limits" in error.value.response.json()["error"]["message"]
