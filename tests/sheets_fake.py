@@ -125,6 +125,19 @@ def _cell_value(data: dict) -> dict | None:
     return {"v": v, "date": number_format.get("type") in ("DATE", "DATE_TIME"), "kind": kind}
 
 
+def _copy_book(book: Book) -> Book:
+    """Copy enough to roll back: cells are replaced, never changed in place."""
+    work = copy.copy(book)
+    work.sheets = []
+    for sheet in book.sheets:
+        clone = copy.copy(sheet)
+        clone.cells = dict(sheet.cells)
+        for name in ("protected", "validations", "conditional", "formats"):
+            setattr(clone, name, list(getattr(sheet, name)))
+        work.sheets.append(clone)
+    return work
+
+
 class FakeSheets:
     def __init__(self) -> None:
         self.books: dict[str, Book] = {}
@@ -240,7 +253,7 @@ class FakeSheets:
                     hook(book)
 
     def batch_update(self, book: Book, body: dict) -> dict:
-        work = copy.deepcopy(book)  # all or nothing, as the real API
+        work = _copy_book(book)  # all or nothing, as the real API
         replies = [self._apply(work, request) for request in body.get("requests", [])]
         self.books[book.key] = work
         return {"spreadsheetId": book.key, "replies": replies}
