@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import random
 import sys
 import tempfile
 import time
@@ -30,11 +29,10 @@ from sheets_fake import FakeSheets  # noqa: E402
 
 from sheetsync import app  # noqa: E402
 from sheetsync.backends.gsheets import GSheetsBackend  # noqa: E402
+from sheetsync.bench import TODAY, bench_customers  # noqa: E402
 from sheetsync.config import load_settings  # noqa: E402
-from sheetsync.demo import OWNERS, TEAM, demo_customers  # noqa: E402
+from sheetsync.demo import TEAM  # noqa: E402
 from sheetsync.template import new_workbook  # noqa: E402
-
-TODAY = dt.date(2026, 11, 18)
 
 
 def key_file(folder: Path, token_uri: str) -> Path:
@@ -49,15 +47,7 @@ def key_file(folder: Path, token_uri: str) -> Path:
 
 def populate(fake: FakeSheets, key: str, size: int) -> None:
     """The template's tabs and `size` demo-like customers, put straight into the fake."""
-    rng = random.Random(1)
-    base = demo_customers(TODAY)
-    rows = []
-    for i in range(size):
-        row = list(rng.choice(base))
-        row[0], row[14] = f"KH-{i + 1:06d}", rng.choice(OWNERS)
-        if isinstance(row[10], dt.date):
-            row[10] = TODAY - dt.timedelta(days=rng.randrange(0, 30))
-        rows.append(row)
+    rows = bench_customers(size)
     book = fake.create(key, titles=())
     for i, tab in enumerate(new_workbook("zh", TEAM, rows).tabs):
         from sheets_fake import Sheet

@@ -30,10 +30,22 @@ from sheetsync.template import new_workbook
 TODAY = dt.date(2026, 11, 18)
 
 
-def generate(path: Path, size: int, seed: int = 1) -> None:
-    """A workbook of `size` customers: the demo's rows, varied and renumbered."""
+def bench_customers(size: int, seed: int = 1) -> list[list]:
+    """`size` customers: the demo's rows, varied and renumbered (the same for every backend)."""
     rng = random.Random(seed)
     base = demo_customers(TODAY)
+    rows = []
+    for i in range(size):
+        row = list(rng.choice(base))
+        row[0], row[14] = f"KH-{i + 1:06d}", rng.choice(OWNERS)
+        if isinstance(row[10], dt.date):
+            row[10] = TODAY - dt.timedelta(days=rng.randrange(0, 30))
+        rows.append(row)
+    return rows
+
+
+def generate(path: Path, size: int, seed: int = 1) -> None:
+    """A workbook of `size` customers, written in openpyxl's fast write-only mode."""
     content = new_workbook("zh", TEAM, [])
     book = openpyxl.Workbook(write_only=True)
     for tab in content.tabs:
@@ -41,11 +53,7 @@ def generate(path: Path, size: int, seed: int = 1) -> None:
         for row in tab.rows:
             sheet.append(row)
         if tab.title == "客户跟进":
-            for i in range(size):
-                row = list(rng.choice(base))
-                row[0], row[14] = f"KH-{i + 1:06d}", rng.choice(OWNERS)
-                if isinstance(row[10], dt.date):
-                    row[10] = TODAY - dt.timedelta(days=rng.randrange(0, 30))
+            for row in bench_customers(size, seed):
                 sheet.append(row)
     book.save(path)
 
