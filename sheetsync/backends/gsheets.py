@@ -374,12 +374,15 @@ class _Requests:
         if not placed:
             return
         sheet_id = self._fit(title, max(r for r, _, _ in placed), max(c for _, c, _ in placed))
-        by_cell = {(r, c): v for r, c, v in placed}
-        for row in sorted({r for r, _ in by_cell}):
-            for start, end in _runs(sorted(c for r, c in by_cell if r == row)):
+        by_row: dict[int, dict[int, object]] = {}
+        for r, c, v in placed:
+            by_row.setdefault(r, {})[c] = v
+        for row in sorted(by_row):
+            values = by_row[row]
+            for start, end in _runs(sorted(values)):
                 self.content.append({"updateCells": {
                     "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": start - 1},
-                    "rows": [{"values": [_cell(by_cell[(row, c)]) for c in range(start, end + 1)]}],
+                    "rows": [{"values": [_cell(values[c]) for c in range(start, end + 1)]}],
                     "fields": FIELDS,
                 }})  # fmt: skip
 
