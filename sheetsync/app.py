@@ -13,7 +13,7 @@ from sheetsync.config import Settings
 from sheetsync.demo import TEAM, demo_customers
 from sheetsync.errors import SheetSyncError
 from sheetsync.mailer import Mailer
-from sheetsync.parsing import parse_date
+from sheetsync.parsing import date_or_none
 from sheetsync.pipeline import SyncReport, check, sync
 from sheetsync.schema import SYNC_LOG
 from sheetsync.tables import find_title, load_sheet
@@ -138,12 +138,5 @@ def last_run_date(settings: Settings) -> dt.date | None:
     title = find_title(list(grids), SYNC_LOG, settings.tabs.get(SYNC_LOG.key))
     if title is None:
         return None
-    dates = [_date_or_none(v) for v in load_sheet(grids[title], SYNC_LOG, title).frame["run_date"]]
+    dates = [date_or_none(v) for v in load_sheet(grids[title], SYNC_LOG, title).frame["run_date"]]
     return max((d for d in dates if d), default=None)
-
-
-def _date_or_none(value: object) -> dt.date | None:
-    try:
-        return parse_date(value)
-    except (ValueError, TypeError):
-        return None

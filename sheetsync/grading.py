@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sheetsync.errors import ConfigError
-from sheetsync.parsing import is_blank, parse_cycle
+from sheetsync.parsing import cell_text, is_blank, parse_cycle
 from sheetsync.schema import BUDGET_LEVELS, INTENT_LEVELS, Term, normalise_header, term_lookup
 from sheetsync.tables import ROW, Sheet
 
@@ -28,10 +28,6 @@ class GradeRule:
     escalate_after: int
 
 
-def _text(value: object) -> str:
-    return "" if is_blank(value) else str(value).strip()
-
-
 class _RuleReader:
     """Reads one grading row, naming the cell in any error."""
 
@@ -41,7 +37,7 @@ class _RuleReader:
     def fail(self, key: str, expected: str) -> ConfigError:
         value = self.record[key]
         where = f'tab "{self.sheet.title}" row {self.record[ROW]}, {self.sheet.label(key)}'
-        return ConfigError(f'{where}: "{_text(value)}" is not {expected}')
+        return ConfigError(f'{where}: "{cell_text(value)}" is not {expected}')
 
     def level(self, key: str, terms: tuple[Term, ...]) -> int | None:
         value = self.record[key]
@@ -70,13 +66,13 @@ class _RuleReader:
         if not interval:
             raise self.fail("interval", "a number of days of at least 1")
         return GradeRule(
-            grade=_text(self.record["grade"]),
+            grade=cell_text(self.record["grade"]),
             min_budget=self.level("min_budget", BUDGET_LEVELS),
             min_intent=self.level("min_intent", INTENT_LEVELS),
             max_cycle=self.days("max_cycle"),
             interval=int(interval),
-            method=_text(self.record["method"]),
-            action=_text(self.record["action"]),
+            method=cell_text(self.record["method"]),
+            action=cell_text(self.record["action"]),
             escalate_after=int(self.days("escalate_after", int(interval))),
         )
 

@@ -34,6 +34,19 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def date_or_none(value: object) -> dt.date | None:
+    """For sync-owned tabs: an unreadable cell there is a blank, not a reason to stop."""
+    try:
+        return parse_date(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def cell_text(value: object) -> str:
+    """A cell as trimmed text; blank (None, NaN, spaces) as ""."""
+    return "" if is_blank(value) else str(value).strip()
+
+
 def map_unique(values: pd.Series, fn: Callable[[object], object]) -> pd.Series:
     """`fn` once per distinct value: a column of 100 k rows holds a few hundred distinct
     words or dates, so this is the difference between seconds and milliseconds."""

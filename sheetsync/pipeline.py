@@ -196,7 +196,7 @@ def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.d
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
     it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records."""
     loaded = load(backend.read(), settings)
-    zone = settings.zone_for(getattr(backend, "timezone", None))  # a Google sheet's own zone
+    zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
     if mailer:

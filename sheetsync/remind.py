@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sheetsync.grading import GradeRule
-from sheetsync.parsing import is_blank
+from sheetsync.parsing import cell_text, is_blank
 from sheetsync.tables import Sheet
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -143,10 +143,10 @@ def plan_digests(board: pd.DataFrame, log: pd.DataFrame, rules: list[GradeRule],
 
 def _task_item(task, actions: dict[str, str]) -> dict:
     return {
-        "customer_id": task.customer_id, "customer": _text(task.customer), "grade": task.grade,
-        "contact": _text(task.contact), "phone": _text(task.phone),
+        "customer_id": task.customer_id, "customer": cell_text(task.customer), "grade": task.grade,
+        "contact": cell_text(task.contact), "phone": cell_text(task.phone),
         "last_contact": task.last_contact.date() if pd.notna(task.last_contact) else None,
-        "summary": _text(task.summary), "feedback": _text(task.feedback),
+        "summary": cell_text(task.summary), "feedback": cell_text(task.feedback),
         "action": actions.get(task.grade, ""), "due": task.due_date.date(),
         "days_overdue": int(task.days_overdue),
     }  # fmt: skip
@@ -159,7 +159,7 @@ def _extras(mine: pd.DataFrame, today: dt.date) -> dict[str, list[dict]]:
         & (mine["contract_end"] <= now + pd.Timedelta(days=CONTRACT_DAYS))
     ]
     contracts = [
-        {"customer_id": r.customer_id, "customer": _text(r.customer), "date": r.contract_end.date(),
+        {"customer_id": r.customer_id, "customer": cell_text(r.customer), "date": r.contract_end.date(),
          "days": (r.contract_end - now).days}
         for r in ending.sort_values("contract_end").itertuples()
     ]  # fmt: skip
@@ -167,8 +167,8 @@ def _extras(mine: pd.DataFrame, today: dt.date) -> dict[str, list[dict]]:
     for r in mine.itertuples():
         days = _days_to_birthday(r.birthday, today)
         if days is not None and days <= BIRTHDAY_DAYS:
-            birthdays.append({"customer_id": r.customer_id, "customer": _text(r.customer),
-                              "contact": _text(r.contact), "days": days})  # fmt: skip
+            birthdays.append({"customer_id": r.customer_id, "customer": cell_text(r.customer),
+                              "contact": cell_text(r.contact), "days": days})  # fmt: skip
     return {"contracts": contracts, "birthdays": sorted(birthdays, key=lambda b: b["days"])}
 
 
@@ -189,7 +189,7 @@ def plan_escalations(board: pd.DataFrame, log: pd.DataFrame, rules: list[GradeRu
         if not manager:
             addresses.notes.append(f"no manager for {', '.join(sorted({str(t.owner) for t in items}))}: escalation not sent")  # fmt: skip
             continue
-        rows = [{"customer_id": t.customer_id, "customer": _text(t.customer), "owner": t.owner,
+        rows = [{"customer_id": t.customer_id, "customer": cell_text(t.customer), "owner": t.owner,
                  "grade": t.grade, "due": t.due_date.date(), "days_overdue": int(t.days_overdue)}
                 for t in items]  # fmt: skip
         mails.append(Mail(
@@ -198,10 +198,6 @@ def plan_escalations(board: pd.DataFrame, log: pd.DataFrame, rules: list[GradeRu
             escalates=[(t.customer_id, t.due_date) for t in items],
         ))  # fmt: skip
     return mails
-
-
-def _text(value: object) -> str:
-    return "" if is_blank(value) else str(value).strip()
 
 
 def plan_summaries(summary: list[list], team: dict[str, Member], today: dt.date,

@@ -13,7 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.parsing import is_blank, parse_date
+from sheetsync.parsing import date_or_none, is_blank
 from sheetsync.schema import TASK_LOG, TASK_STATES, normalise_header, term_lookup
 from sheetsync.tables import Sheet
 from sheetsync.validate import normalise_id
@@ -23,13 +23,6 @@ DATE_KEYS = ("due_date", "created", "basis", "done_on")
 ACTIVE_STATUSES = ("pending", "due_today", "overdue")
 
 
-def _safe_date(value: object) -> object:
-    try:
-        return parse_date(value)
-    except (ValueError, TypeError):
-        return None
-
-
 def read_log(sheet: Sheet | None) -> pd.DataFrame:
     """The ledger as typed values; unreadable cells become blanks rather than stopping a run."""
     if sheet is None or sheet.frame.empty:
@@ -37,7 +30,7 @@ def read_log(sheet: Sheet | None) -> pd.DataFrame:
     log = sheet.frame[LOG_COLUMNS].copy()
     log["customer_id"] = log["customer_id"].map(normalise_id)
     for key in DATE_KEYS:
-        log[key] = log[key].map(_safe_date)
+        log[key] = log[key].map(date_or_none)
     states = {k: t.key for k, t in term_lookup(TASK_STATES).items()}
     log["state"] = log["state"].map(lambda v: states.get(normalise_header(v), "open"))
     for key in ("owner", "grade", "reminded_at", "escalated_at"):

@@ -13,6 +13,7 @@ class Backend(Protocol):
     """A workbook: read every tab as a grid, then apply one changeset in one go."""
 
     location: str
+    timezone: str | None  # the workbook's own time zone (a Google sheet has one), after read()
 
     def read(self) -> dict[str, list[list]]:
         """Tab title -> rows of cell values, in tab order."""

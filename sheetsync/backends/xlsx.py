@@ -43,6 +43,7 @@ class XlsxBackend:
         self.location = str(self.path)
         self._lock = FileLock(lock_path(self.path), timeout=0) if for_write else None
         self._data: bytes | None = None
+        self.timezone: str | None = None  # a file has no time zone of its own
         self._digest = ""
 
     def __enter__(self) -> XlsxBackend:
