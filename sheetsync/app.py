@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.backends import open_backend
+from sheetsync.backends import open_backend, spreadsheet_key, uses_google
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.demo import TEAM, demo_customers
@@ -41,9 +41,7 @@ def init_workbook(path: str | Path, locale: str = "zh", demo_for: dt.date | None
 def journal_path(settings: Settings) -> Path:
     """The mail journal lives beside the workbook it belongs to (for a Google sheet: in the
     directory the command runs in, named after its key)."""
-    from sheetsync.backends.gsheets import looks_like_sheet, spreadsheet_key
-
-    if settings.backend == "gsheets" or looks_like_sheet(settings.workbook):
+    if uses_google(settings):
         return Path(f".sheetsync-{spreadsheet_key(settings.workbook)}.sent.jsonl")
     book = Path(settings.workbook)
     return book.with_name(f".{book.name}.sent.jsonl")

@@ -8,7 +8,7 @@ import smtplib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.backends import open_backend
+from sheetsync.backends import open_backend, uses_google
 from sheetsync.config import Settings, load_all
 from sheetsync.errors import SheetSyncError
 from sheetsync.mailer import SmtpTransport
@@ -78,12 +78,12 @@ def _workbook_checks(settings: Settings) -> list[Check]:
 
 
 def _credentials_check(name: str, settings: Settings) -> Check:
-    from sheetsync.backends.gsheets import load_credentials, looks_like_sheet
-
-    if settings.backend != "gsheets" and not looks_like_sheet(settings.workbook):
+    if not uses_google(settings):
         return Check(
             f"{name}: credentials", True, f"none needed for the {settings.backend} backend"
         )
+    from sheetsync.backends.gsheets import load_credentials
+
     try:
         account = load_credentials(settings.gsheets.credentials).service_account_email
     except SheetSyncError as exc:

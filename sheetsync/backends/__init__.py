@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from sheetsync.changes import Changeset
@@ -26,11 +27,25 @@ class Backend(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
+def looks_like_sheet(text: str) -> bool:
+    return "docs.google.com/spreadsheets/" in text
+
+
+def spreadsheet_key(text: str) -> str:
+    """A key from a key or any Google Sheets URL."""
+    match = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", text)
+    return match.group(1) if match else text.strip()
+
+
+def uses_google(settings: Settings) -> bool:
+    return settings.backend == "gsheets" or looks_like_sheet(settings.workbook)
+
+
 def open_backend(settings: Settings, for_write: bool = False) -> Backend:
     """The backend the settings name; `for_write` takes the lock that keeps syncs apart."""
-    from sheetsync.backends.gsheets import GSheetsBackend, RetryPolicy, looks_like_sheet
+    if uses_google(settings):  # imported only when used: google-auth and gspread load slowly
+        from sheetsync.backends.gsheets import GSheetsBackend, RetryPolicy
 
-    if settings.backend == "gsheets" or looks_like_sheet(settings.workbook):
         g = settings.gsheets
         policy = RetryPolicy(attempts=g.retries, total=g.max_wait)
         return GSheetsBackend(settings.workbook, g.credentials, g.endpoint, policy)

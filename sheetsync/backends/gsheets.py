@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from gspread.http_client import HTTPClient
 from openpyxl.utils.datetime import to_excel
 from requests.adapters import HTTPAdapter
 
+from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
 from sheetsync.changes import CellChange, Changeset
 from sheetsync.errors import BackendError, ConfigError, WorkbookError
 from sheetsync.parsing import is_blank
@@ -49,16 +49,6 @@ MAX_PAYLOAD = 2_000_000
 DATE_FORMAT = {"type": "DATE", "pattern": "yyyy-mm-dd"}
 FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
-
-
-def spreadsheet_key(text: str) -> str:
-    """A key from a key or any Google Sheets URL."""
-    match = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", text)
-    return match.group(1) if match else text.strip()
-
-
-def looks_like_sheet(text: str) -> bool:
-    return "docs.google.com/spreadsheets/" in text
 
 
 def quote(title: str) -> str:
