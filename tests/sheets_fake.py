@@ -142,6 +142,7 @@ class FakeSheets:
     def __init__(self) -> None:
         self.books: dict[str, Book] = {}
         self.requests: list[tuple[str, str, int]] = []  # (method, path, request bytes)
+        self.exchanges: list[tuple[str, dict | None, dict]] = []  # (path, JSON sent, JSON answered)
         self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) for next requests
         self.delay = 0.0
         self.hooks: list[list] = []  # [path suffix, requests to let pass first, callable(book)]
@@ -356,6 +357,10 @@ class FakeSheets:
                 pass
 
             def _reply(self, code: int, body: dict, headers: dict | None = None) -> None:
+                if self.path.startswith("/v4/"):
+                    fake.exchanges.append(
+                        (urlparse(self.path).path, getattr(self, "sent", None), body)
+                    )
                 data = json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -381,6 +386,7 @@ class FakeSheets:
             def _handle(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                self.sent = json.loads(raw) if raw and self.path.startswith("/v4/") else None
                 url = urlparse(self.path)
                 with fake.lock:
                     fake.requests.append((method, url.path, len(raw) + len(self.path)))
