@@ -30,6 +30,7 @@ from sheetsync.errors import ConfigError
 from sheetsync.remind import (
     Addresses,
     Mail,
+    due_tasks,
     plan_digests,
     plan_escalations,
     plan_summaries,
@@ -225,21 +226,25 @@ class Mailer:
         self.addresses: Addresses | None = None
         self.locale = "zh"
 
+    def recorded(self, log):
+        """The task log with every journalled mail stamped: a mail a crashed run sent is
+        recorded, and not planned again."""
+        return record_mail(log, self.journal.entries())
+
     def plan(self, loaded, result, today: dt.date) -> list[Mail]:
-        """Also folds the journal into the task log first, so a mail a crashed run sent is
-        recorded and not planned again."""
-        result.log = record_mail(result.log, self.journal.entries())
+        """`result.log` must already be `recorded()`."""
         team = read_team(loaded.team)
         self.addresses, self.locale = Addresses(team, self.settings.fallback), loaded.locale
-        board, log, rules = result.board, result.log, result.rules
+        board, rules = result.board, result.rules
+        tasks = due_tasks(board, result.log, today, rules)
         summaries = (
             plan_summaries(result.summary, team, today, self.addresses)
             if self.settings.manager_summary
             else []
         )
         return [
-            *plan_digests(board, log, rules, today, self.addresses),
-            *plan_escalations(board, log, rules, today, team, self.addresses),
+            *plan_digests(board, tasks, rules, today, self.addresses),
+            *plan_escalations(tasks, rules, today, team, self.addresses),
             *summaries,
         ]
 

@@ -203,13 +203,16 @@ def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.d
         mailer.zone = zone
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result)
+    if mailer:  # before planning the task log's write: what a crashed run sent counts as sent
+        result.log = mailer.recorded(result.log)
     mails = mailer.plan(loaded, result, today) if mailer else []
     changes = plan(loaded, result, report, run_at) if sheet else Changeset()
     report.dry_run = dry_run
     if dry_run and mailer:
         report.mail_previews = mailer.preview(mails, run_at)
     if dry_run:
-        log_run(changes, loaded, report, run_at)
+        if sheet:
+            log_run(changes, loaded, report, run_at)
         report.changes = [describe(c) for c in changes.cells]
         report.changes += [f"{t}: rewritten ({len(r)} rows)" for t, r in changes.replace.items()]
         report.changes += [f"{t}: {len(r)} row(s) appended" for t, r in changes.append.items()]

@@ -95,7 +95,7 @@ def _days_to_birthday(birthday: pd.Timestamp, today: dt.date) -> int | None:
     return None
 
 
-def _task_rows(
+def due_tasks(
     board: pd.DataFrame, log: pd.DataFrame, today: dt.date, rules: list[GradeRule]
 ) -> pd.DataFrame:
     """Open tasks due today or earlier for customers still due or overdue, with their details."""
@@ -118,10 +118,10 @@ def _reminded_today(value: object, today: dt.date) -> bool:
     return not is_blank(value) and str(value).startswith(today.isoformat())
 
 
-def plan_digests(board: pd.DataFrame, log: pd.DataFrame, rules: list[GradeRule], today: dt.date,
+def plan_digests(board: pd.DataFrame, tasks: pd.DataFrame, rules: list[GradeRule], today: dt.date,
                  addresses: Addresses) -> list[Mail]:  # fmt: skip
+    """`tasks` from `due_tasks`; `board` for each owner's contracts and birthdays."""
     actions = {r.grade: r.action for r in rules}
-    tasks = _task_rows(board, log, today, rules)
     mails = []
     owners = sorted(
         set(tasks["owner"].dropna().astype(str)) | set(board["owner"].dropna().astype(str))
@@ -172,11 +172,10 @@ def _extras(mine: pd.DataFrame, today: dt.date) -> dict[str, list[dict]]:
     return {"contracts": contracts, "birthdays": sorted(birthdays, key=lambda b: b["days"])}
 
 
-def plan_escalations(board: pd.DataFrame, log: pd.DataFrame, rules: list[GradeRule], today: dt.date,
+def plan_escalations(tasks: pd.DataFrame, rules: list[GradeRule], today: dt.date,
                      team: dict[str, Member], addresses: Addresses) -> list[Mail]:  # fmt: skip
     """Tasks overdue by at least their grade's 逾期升级 days, once each, to the owner's manager."""
     after = {r.grade: r.escalate_after for r in rules}
-    tasks = _task_rows(board, log, today, rules)
     due = tasks[
         (tasks["days_overdue"] >= tasks["grade"].map(after)) & tasks["escalated_at"].map(is_blank)
     ]
