@@ -27,12 +27,29 @@ class CellChange:
     new: object
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A chart drawn from cells of its own tab; ranges are (column, first row, last row),
+    1-based. Backends draw it natively and redraw only when the set of charts differs."""
+
+    kind: str  # pie | bar (horizontal) | column
+    title: str
+    categories: tuple[int, int, int]
+    values: tuple[int, int, int]
+    anchor: tuple[int, int]  # row, column of the top-left corner
+
+    def key(self) -> tuple:
+        """What identifies it, whoever moved or resized it."""
+        return (self.kind, self.title, self.categories, self.values)
+
+
 @dataclass
 class Changeset:
     cells: list[CellChange] = field(default_factory=list)
     new_headers: list[CellChange] = field(default_factory=list)
     replace: dict[str, list[list]] = field(default_factory=dict)  # tab title -> all rows
     append: dict[str, list[list]] = field(default_factory=dict)  # tab title -> rows to add
+    charts: dict[str, list[Chart]] = field(default_factory=dict)  # tab title -> its charts
 
 
 def _comparable(value: object, as_date: bool) -> object:
@@ -43,6 +60,8 @@ def _comparable(value: object, as_date: bool) -> object:
             return parse_date(value)
         except (ValueError, TypeError):
             return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
     return value if isinstance(value, str) else str(value)
 
 
@@ -71,7 +90,7 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
         new = [_new_value(v) for v in computed[term.key].tolist()]
         rows = sheet.frame[ROW].tolist()
         for i, (old, value) in enumerate(zip(current, new, strict=True)):
-            if _comparable(old, as_date) != value:
+            if _comparable(old, as_date) != _comparable(value, as_date):
                 changes.cells.append(CellChange(
                     sheet.title, int(rows[i]), column, ids.iat[i], header, old, value
                 ))  # fmt: skip

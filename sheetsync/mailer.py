@@ -238,7 +238,7 @@ class Mailer:
         board, rules = result.board, result.rules
         tasks = due_tasks(board, result.log, today, rules)
         summaries = (
-            plan_summaries(result.summary, team, today, self.addresses)
+            plan_summaries(result.summary.rows, team, today, self.addresses)
             if self.settings.manager_summary
             else []
         )

@@ -116,3 +116,53 @@ def parse_cycle(value: object) -> float | None:
     upper = float(match.group(3) or match.group(2)) * _UNIT_DAYS[unit]
     more_than = match.group("op") in (">", "超过", "大于") or match.group("post") == "以上"
     return upper + 1 if more_than else upper
+
+
+_AMOUNT_UNITS = {"": 1, "元": 1, "k": 1e3, "千": 1e3, "w": 1e4, "万": 1e4, "万元": 1e4,
+                 "m": 1e6, "百万": 1e6, "亿": 1e8, "亿元": 1e8}  # fmt: skip
+_AMOUNT_RE = re.compile(r"[¥￥$€]?\s*(-?[\d,]*\.?\d+)\s*([^\d\s]*)")
+
+
+@lru_cache(maxsize=65536)
+def parse_amount(value: object) -> float | None:
+    """Money as people write it: 1200000, "1,200,000", "¥120万", "120w", "1.2M"."""
+    if is_blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = _AMOUNT_RE.fullmatch(str(value).strip().casefold())
+    if not match or match.group(2) not in _AMOUNT_UNITS:
+        raise ValueError('is not an amount (expected e.g. 1200000, "120万" or "1.2M")')
+    return float(match.group(1).replace(",", "")) * _AMOUNT_UNITS[match.group(2)]
+
+
+@lru_cache(maxsize=65536)
+def parse_percent(value: object) -> float | None:
+    """A rate as a fraction: "30%", 0.3 (a cell formatted as %) and 30 are all 0.3."""
+    if is_blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = str(value).strip().replace("％", "%")
+        try:
+            number = float(text.removesuffix("%").strip()) / (100 if text.endswith("%") else 1)
+        except ValueError:
+            raise ValueError('is not a percentage (expected e.g. "30%" or 0.3)') from None
+        if text.endswith("%"):
+            return number
+    return number / 100 if abs(number) > 1 else number
+
+
+@lru_cache(maxsize=4096)
+def parse_count(value: object) -> int | None:
+    """A whole number of things (product lines): 2, 2.0 or "2"."""
+    if is_blank(value):
+        return None
+    try:
+        number = float(str(value).strip()) if not isinstance(value, (int, float)) else value
+    except ValueError:
+        number = None
+    if isinstance(value, bool) or number is None or number < 0 or number != int(number):
+        raise ValueError("is not a whole number")
+    return int(number)

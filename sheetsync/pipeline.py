@@ -17,21 +17,28 @@ from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
 from sheetsync.grading import GradeRule, grade, read_rules
 from sheetsync.parsing import is_blank
-from sheetsync.schedule import next_followup, status, status_text, task_text
+from sheetsync.health import health, response, wake_up
+from sheetsync.schedule import follow_up_plan, next_followup, status, status_text, task_text
 from sheetsync.schema import (
     FOLLOWUPS,
     GRADING,
+    HEALTH,
     PEOPLE_COLUMNS,
+    STAGE_LOG,
+    STAGES,
     SUMMARY,
     SYNC_LOG,
     TASK_LOG,
     TEAM,
+    VALUE_RULES,
     Tab,
 )  # fmt: skip
-from sheetsync.summary import summarise
+from sheetsync.stages import days_in_stage, read_stage_log, stage_log_rows, stalled, update_stage_log
+from sheetsync.summary import Summary, summarise
 from sheetsync.tables import Sheet, find_title, load_sheet
 from sheetsync.tasks import first_due_of_new_leads, log_rows, read_log, update_log
 from sheetsync.validate import Validation, validate
+from sheetsync.value import ValueRules, classify, default_rows, read_value_rules, upkeep_for
 from sheetsync.workdays import WorkCalendar
 
 if TYPE_CHECKING:
@@ -51,6 +58,8 @@ class Loaded:
     titles: dict[str, str]  # tab key -> title to write to
     existing: set[str]  # titles present in the workbook
     locale: str
+    stage_log: Sheet | None = None
+    value_rules: list[list] | None = None  # the 价值分级 tab's grid, if there is one
 
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
@@ -70,9 +79,12 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
         followups, sheet(GRADING, True), sheet(TEAM, False), sheet(TASK_LOG, False), {},
         set(titles), locale,
     )  # fmt: skip
-    for tab in (SUMMARY, TASK_LOG, SYNC_LOG):
+    loaded.stage_log = sheet(STAGE_LOG, False)
+    for tab in (SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, VALUE_RULES):
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
+    if loaded.titles["value_rules"] in grids:
+        loaded.value_rules = grids[loaded.titles["value_rules"]]
     return loaded
 
 
@@ -82,11 +94,13 @@ class Result:
 
     validation: Validation
     rules: list[GradeRule]
-    computed: pd.DataFrame  # grade, next_date, task, status, check; one row per follow-up row
+    computed: pd.DataFrame  # the sync-owned columns, by key; one row per follow-up row
     board: pd.DataFrame  # one row per customer, status as keys, for counting
     log: pd.DataFrame
-    summary: list[list]
+    summary: Summary
     notes: list[str] = field(default_factory=list)
+    stage_log: pd.DataFrame | None = None
+    value_rules: ValueRules | None = None
 
 
 def team_owners(team: Sheet | None) -> list[str]:
@@ -103,32 +117,67 @@ def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
     return rules, owners, validate(loaded.followups, set(owners) if owners else None, grades)
 
 
+MARKERS = {
+    "zh": {"wake_up": "【流失唤醒】", "stalled": " 【停滞:{stage}已{days}天,超过{limit}天】"},
+    "en": {"wake_up": "[Wake-up] ", "stalled": " [Stalled: {stage} for {days} days, over {limit}]"},
+}
+
+
 def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: int = 90) -> Result:
     """All of the sync's decisions, as pure functions of the tabs, `today` and the calendar."""
     rules, owners, validation = validated(loaded)
+    value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
     notes = [] if owners else ["no owners in the team tab: owners were not checked"]
     rows = validation.rows
-    rows["grade"] = grade(rows, rules)
-    log = read_log(loaded.task_log)
-    first_due = first_due_of_new_leads(log, rows["customer_id"])
-    due = next_followup(rows, rules, today, calendar, first_due)
-    keys = status(rows, due, today)
     people = loaded.followups.frame
+    rows["grade"] = grade(rows, rules)
+    value = classify(rows, value_rules, today, loaded.locale)
+    plan = follow_up_plan(rows["grade"], rules, upkeep_for(value["value_class"], rows["stage_key"], value_rules))
+    log = read_log(loaded.task_log)
+    stage_log = update_stage_log(read_stage_log(loaded.stage_log), rows, today)
+    stage_days = days_in_stage(stage_log, rows, today)
+    due = next_followup(rows, plan["interval"], today, calendar,
+                        first_due_of_new_leads(log, rows["customer_id"]))  # fmt: skip
+    rows["response"] = response(people["summary"], people["feedback"])
+    health_keys = health(rows, plan["interval"], log, value_rules.health, today)
+    rows["churned"] = (health_keys == "churned").astype(bool)
+    first_seen = stage_log.groupby("customer_id")["since"].min()
+    first_seen = pd.Series(first_seen.reindex(rows["customer_id"].to_numpy()).to_numpy(), index=rows.index)
+    wake = calendar.roll_forward(wake_up(rows["last_contact"], first_seen, value_rules.health["wake_up_days"], today))
+    due = due.where(~rows["churned"] | due.isna(), wake)
+    keys = status(rows, due, today)
+    stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
+    markers = MARKERS[loaded.locale]
+    words = {t.key: t.text(loaded.locale) for t in STAGES}
+    after = pd.Series("", index=rows.index, dtype=object)
+    after[stuck] = [
+        markers["stalled"].format(stage=words[k], days=int(d), limit=value_rules.stage_limits[k])
+        for k, d in zip(rows.loc[stuck, "stage_key"], stage_days[stuck], strict=True)
+    ]
+    before = rows["churned"].map({True: markers["wake_up"], False: ""})
+    health_words = {t.key: t.text(loaded.locale) for t in HEALTH}
     computed = pd.DataFrame({
-        "grade": rows["grade"], "next_date": due, "task": task_text(people, rows["grade"], due, rules),
+        "grade": rows["grade"], "classification": value["classification"],
+        "health": health_keys.map(health_words, na_action="ignore").astype(object),
+        "stage_days": [None if pd.isna(d) else int(d) for d in stage_days],
+        "next_date": due, "task": task_text(people, due, plan, before, after),
         "status": status_text(keys, loaded.locale), "check": rows["check"],
-    })  # fmt: skip
+    }, index=rows.index)  # fmt: skip
     board = pd.DataFrame({
         "customer_id": rows["customer_id"], "customer": people["customer"], "owner": people["owner"],
         "stage": people["stage"], "grade": rows["grade"], "status": keys, "due": due,
         "last_contact": rows["last_contact"], "has_error": rows["has_error"],
         "contact": people["contact"], "phone": people["phone"], "summary": people["summary"],
         "feedback": people["feedback"], "contract_end": rows["contract_end"],
-        "birthday": rows["birthday"],
+        "birthday": rows["birthday"], "action": plan["action"], "response": rows["response"],
+        "value_class": value["value_class"], "classification": value["classification"],
+        "amount": rows["annual_amount"], "health": health_keys, "stage_key": rows["stage_key"],
+        "stage_days": stage_days, "stalled": stuck,
     })  # fmt: skip
     log = update_log(log, board, today, keep_days)
-    summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale)
-    return Result(validation, rules, computed, board, log, summary, notes)
+    summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale,
+                        value_rules)  # fmt: skip
+    return Result(validation, rules, computed, board, log, summary, notes, stage_log, value_rules)
 
 
 @dataclass
@@ -172,8 +221,12 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
     """The changeset: changed sync-owned cells, the summary and the task log."""
     changes = plan_cells(loaded.followups, result.computed, result.validation.rows["customer_id"])
     titles = loaded.titles
-    changes.replace[titles["summary"]] = result.summary
+    changes.replace[titles["summary"]] = result.summary.rows
+    changes.charts[titles["summary"]] = result.summary.charts
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
+    changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
+    if loaded.value_rules is None:  # a workbook from before the value rules: show the defaults
+        changes.replace[titles["value_rules"]] = default_rows(loaded.locale)
     report.cells = len(changes.cells)
     return changes
 

@@ -147,9 +147,16 @@ def _task_item(task, actions: dict[str, str]) -> dict:
         "contact": cell_text(task.contact), "phone": cell_text(task.phone),
         "last_contact": task.last_contact.date() if pd.notna(task.last_contact) else None,
         "summary": cell_text(task.summary), "feedback": cell_text(task.feedback),
-        "action": actions.get(task.grade, ""), "due": task.due_date.date(),
+        "action": cell_text(getattr(task, "action", None)) or actions.get(task.grade, ""),
+        "due": task.due_date.date(), "classification": cell_text(getattr(task, "classification", None)),
+        "health": getattr(task, "health", None), "stalled": bool(getattr(task, "stalled", False)),
+        "stage": cell_text(task.stage), "stage_days": _days(getattr(task, "stage_days", None)),
         "days_overdue": int(task.days_overdue),
     }  # fmt: skip
+
+
+def _days(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def _extras(mine: pd.DataFrame, today: dt.date) -> dict[str, list[dict]]:

@@ -15,12 +15,26 @@ from sheetsync.schema import STATUSES, term_text
 from sheetsync.workdays import WorkCalendar
 
 
-def next_followup(rows: pd.DataFrame, rules: list[GradeRule], today: dt.date,
+def follow_up_plan(grades: pd.Series, rules: list[GradeRule], upkeep: pd.Series) -> pd.DataFrame:
+    """Interval, method and core action per customer: the grade's, or for a won customer
+    with a value class, its maintenance strategy's (价值分级 tab)."""
+    by_grade = {r.grade: r for r in rules}
+    plan = pd.DataFrame({
+        "interval": grades.map({g: r.interval for g, r in by_grade.items()}).astype(float),
+        "method": grades.map({g: r.method for g, r in by_grade.items()}).astype(object),
+        "action": grades.map({g: r.action for g, r in by_grade.items()}).astype(object),
+    })  # fmt: skip
+    won = upkeep.notna()
+    for key in ("interval", "method", "action"):
+        plan.loc[won, key] = [getattr(u, key) for u in upkeep[won]]
+    return plan
+
+
+def next_followup(rows: pd.DataFrame, interval: pd.Series, today: dt.date,
                   calendar: WorkCalendar, first_due: pd.Series | None = None) -> pd.Series:  # fmt: skip
     """约定跟进日期 when it is still ahead of the last contact; a new lead today (or the day it
-    was first due, `first_due`); otherwise last contact + the grade's interval on a working
-    day; never inside a dated pause."""
-    interval = rows["grade"].map({r.grade: r.interval for r in rules}).astype(float)
+    was first due, `first_due`); otherwise last contact + the interval (`follow_up_plan`) on
+    a working day; never inside a dated pause."""
     last = rows["last_contact"]
     due = calendar.roll_forward(last + pd.to_timedelta(interval, unit="D"))
     new_lead_due = pd.Series(pd.Timestamp(today), index=rows.index)
@@ -55,15 +69,20 @@ def _one_line(value: object) -> str:
     return "" if is_blank(value) else " ".join(str(value).split())
 
 
-def task_text(people: pd.DataFrame, grades: pd.Series, due: pd.Series,
-              rules: list[GradeRule]) -> pd.Series:  # fmt: skip
-    """`2024-05-15 电话/面谈 张经理(某某科技有限公司): 核心动作`: one line an owner can act on."""
+def task_text(people: pd.DataFrame, due: pd.Series, plan: pd.DataFrame,
+              before: pd.Series | None = None, after: pd.Series | None = None) -> pd.Series:  # fmt: skip
+    """`2024-05-15 电话/面谈 张经理(某某科技有限公司): 核心动作`: one line an owner can act on;
+    `before`/`after`: markers such as a wake-up touch or a stalled deal."""
     customer = map_unique(people["customer"], _one_line)
     contact = map_unique(people["contact"], _one_line)
     who = customer.where(contact == "", contact + "(" + customer + ")")
-    method = grades.map({r.grade: f"{r.method} " if r.method else "" for r in rules})
-    action = grades.map({r.grade: f": {r.action}" if r.action else "" for r in rules})
+    method = map_unique(plan["method"], lambda m: "" if is_blank(m) else f"{m} ")
+    action = map_unique(plan["action"], lambda a: "" if is_blank(a) else f": {a}")
     lines = due.dt.strftime("%Y-%m-%d") + " " + method + who + action
+    if before is not None:
+        lines = before + lines
+    if after is not None:
+        lines = lines + after
     return lines.where(due.notna(), "").astype(object)
 
 

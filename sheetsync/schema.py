@@ -78,10 +78,23 @@ PEOPLE_COLUMNS = _terms(
     ("grade_override", "指定等级", "Grade override"),
     ("contract_end", "合同到期日", "Contract end"),
     ("birthday", "生日/纪念日", "Birthday", "生日"),
+    # Optional: what the value classification and health need (客户关系分类及维护清单).
+    ("annual_amount", "年合作金额", "Annual amount", "合作金额"),
+    ("margin", "利润率", "Margin", "毛利率"),
+    ("renewal_rate", "续约率", "Renewal rate"),
+    ("since", "合作开始日期", "Customer since", "合作开始时间"),
+    ("product_lines", "产品线数", "Product lines", "合作产品线数"),
+    ("potential", "潜力", "Potential", "发展潜力"),
+    ("purchase_current", "本期采购额", "Purchases this period"),
+    ("purchase_previous", "上期采购额", "Purchases last period"),
+    ("churned", "已流失", "Churned", "流失"),
     ("notes", "备注", "Notes"),
 )
 SYNC_COLUMNS = _terms(
     ("grade", "客户等级", "Grade"),
+    ("classification", "客户分类", "Classification"),
+    ("health", "健康度", "Health"),
+    ("stage_days", "阶段天数", "Days in stage"),
     ("next_date", "下次跟进日期", "Next follow-up"),
     ("task", "跟进任务", "Task"),
     ("status", "状态", "Status"),
@@ -139,9 +152,78 @@ TASK_LOG = Tab(
         ("done_on", "完成日期", "Done on"),
         ("reminded_at", "提醒时间", "Reminded at"),
         ("escalated_at", "升级时间", "Escalated at"),
+        ("response", "客户回应", "Response"),
     ),
     required=("customer_id", "due_date"),
 )
+STAGE_LOG = Tab(
+    "stage_log",
+    "阶段记录",
+    "Stage history",
+    _terms(
+        ("customer_id", "客户编号", "Customer ID"),
+        ("stage", "销售阶段", "Stage"),
+        ("since", "进入日期", "Since"),
+    ),
+    required=("customer_id", "stage"),
+)
+# The 价值分级 tab holds small tables one under another, each under its title (like the
+# summary), so a manager reads and edits it like a form. Each block is read like a tab.
+VALUE_RULES = Tab("value_rules", "价值分级", "Value rules", ())
+VALUE_BLOCKS = (
+    Tab("scoring", "评分指标", "Scoring", _terms(
+        ("metric", "指标", "Metric"),
+        ("points", "满分", "Points"),
+        ("full_at", "满分线(A)", "Full points at (A)"),
+        ("half_at", "半分线(B)", "Half points at (B)"),
+    ), required=("metric", "points")),
+    Tab("bands", "分数段", "Score bands", _terms(
+        ("value_class", "分类", "Class"),
+        ("min_score", "最低分", "Score at least"),
+    ), required=("value_class",)),
+    Tab("relationship", "客户关系", "Relationship levels", _terms(
+        ("relationship", "关系", "Relationship"),
+        ("min_months", "合作月数至少", "Months at least"),
+        ("min_lines", "产品线数至少", "Product lines at least"),
+    ), required=("relationship",)),
+    Tab("maintenance", "成交维护策略", "Maintenance (won customers)", _terms(
+        ("value_class", "分类", "Class"),
+        ("interval", "跟进间隔(天)", "Interval (days)"),
+        ("method", "跟进方式", "Method"),
+        ("action", "核心动作", "Core action"),
+    ), required=("value_class", "interval")),
+    Tab("health", "健康度", "Health", _terms(
+        ("setting", "参数", "Setting"),
+        ("value", "值", "Value"),
+    ), required=("setting",)),
+    Tab("stage_limits", "阶段时限", "Stage limits", _terms(
+        ("stage", "阶段", "Stage"),
+        ("days", "预期天数", "Expected days"),
+    ), required=("stage",)),
+)  # fmt: skip
+VALUE_METRICS = ("annual_amount", "margin", "renewal_rate")
+HEALTH_SETTINGS = _terms(
+    ("churn_days", "流失:未联系天数", "Churned: days without contact"),
+    ("warn_factor", "预警:未联系超过跟进间隔的倍数", "Warning: days without contact, times the interval"),
+    ("purchase_drop", "预警:采购额下降至少", "Warning: purchases down by at least"),
+    ("no_response", "预警:连续无回应次数", "Warning: follow-ups in a row without response"),
+    ("wake_up_days", "流失客户唤醒间隔(天)", "Churned: wake-up touch every (days)"),
+)
+HEALTH = _terms(
+    ("churned", "流失", "Churned"),
+    ("warning", "预警", "Warning"),
+    ("healthy", "健康", "Healthy"),
+)
+RELATIONSHIPS = _terms(
+    ("strategic", "战略伙伴", "Strategic partner"),
+    ("long_term", "长期合作", "Long-term"),
+    ("growing", "成长合作", "Growing"),
+    ("new", "新接触", "New contact"),
+)
+RESPONSES = _terms(("responded", "有回应", "Responded"), ("none", "无回应", "No response"))
+# Words in 跟进内容摘要 / 客户反馈 that record a contact attempt nobody answered.
+NO_RESPONSE_WORDS = ("无回应", "未回应", "没回应", "未接通", "没接", "未接", "未回复", "没回复",
+                     "不回复", "联系不上", "no response", "no answer", "unanswered", "no reply")  # fmt: skip
 SYNC_LOG = Tab(
     "sync_log",
     "同步日志",
@@ -158,7 +240,7 @@ SYNC_LOG = Tab(
         ("message", "说明", "Message"),
     ),
 )
-TABS = (FOLLOWUPS, GRADING, TEAM, SUMMARY, TASK_LOG, SYNC_LOG)
+TABS = (FOLLOWUPS, GRADING, VALUE_RULES, TEAM, SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG)
 TABS_BY_KEY = {t.key: t for t in TABS}
 
 STATUSES = _terms(
@@ -190,6 +272,7 @@ STAGES = _terms(
     ("won", "成交维护", "Won"),
 )
 PAUSE_FOREVER = ("是", "yes", "y", "true")
+YES_WORDS = PAUSE_FOREVER
 
 
 def term_lookup(terms: tuple[Term, ...]) -> dict[str, Term]:
@@ -226,4 +309,17 @@ SUMMARY_LABELS = _terms(
     ("customer_id", "客户编号", "Customer ID"),
     ("customer", "客户名称", "Customer"),
     ("days_overdue", "逾期天数", "Days overdue"),
+    ("by_value", "按价值分类", "By value class"),
+    ("value_class", "分类", "Class"),
+    ("amount", "年合作金额", "Annual amount"),
+    ("amount_share", "金额占比", "Amount share"),
+    ("unclassified", "未分类(无价值数据)", "Unclassified (no value data)"),
+    ("by_health", "按健康度", "By health"),
+    ("health", "健康度", "Health"),
+    ("not_rated", "未评估(资料不全)", "Not rated (incomplete)"),
+    ("stalled", "停滞商机(按负责人和阶段)", "Stalled deals (by owner and stage)"),
+    ("total", "合计", "Total"),
+    ("chart_grades", "客户等级分布", "Customers by grade"),
+    ("chart_funnel", "销售漏斗(累计到达)", "Sales funnel (reached)"),
+    ("chart_overdue", "各负责人逾期数", "Overdue by owner"),
 )

@@ -1,19 +1,31 @@
 """The summary tab managers read: rebuilt from scratch every run, so it is never stale.
 
 It holds counts and the longest-overdue list by id, name and owner: no contact details, so
-it can be shared more widely than the follow-up tab.
+it can be shared more widely than the follow-up tab. Three charts sit beside the tables
+(grade mix, funnel, overdue by owner), drawn from the tables' own cells.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sheetsync.changes import Chart
 from sheetsync.parsing import is_blank, map_unique
-from sheetsync.schema import STAGES, STATUSES, SUMMARY_LABELS, normalise_header, term_lookup
+from sheetsync.schema import HEALTH, STAGES, STATUSES, SUMMARY_LABELS, normalise_header, term_lookup
+from sheetsync.value import ValueRules
 
 LONGEST_OVERDUE = 10
+CHART_COLUMN = 10  # J: right of the widest table (the stalled deals' 8 columns)
+CHART_ROWS = 18  # rows between the charts' top edges
+
+
+@dataclass
+class Summary:
+    rows: list[list]
+    charts: list[Chart] = field(default_factory=list)
 
 
 def _percent(part: float, whole: float) -> str:
@@ -29,22 +41,58 @@ class _Labels:
 
 
 def summarise(board: pd.DataFrame, log: pd.DataFrame, grades: list[str], owners: list[str],
-              today: dt.date, locale: str) -> list[list]:  # fmt: skip
-    """`board`: one row per customer with customer_id, customer, owner, stage, grade,
-    status (key) and due. Returns the tab's rows, sections separated by a blank row."""
+              today: dt.date, locale: str, value_rules: ValueRules | None = None) -> Summary:  # fmt: skip
+    """`board`: one row per customer (see pipeline.compute). The tab's rows, sections
+    separated by a blank row, and its charts."""
     label = _Labels(locale)
-    sections = [
-        [[*label("title"), *label("as_of"), today]],
-        _by_grade(board, grades, label),
-        _by_status(board, locale, label),
-        _by_owner(board, log, owners, today, label),
-        _funnel(board, locale, label),
-        _longest_overdue(board, today, label),
-    ]
+    names = _owner_names(board, owners)
+    sections = {
+        "title": [[*label("title"), *label("as_of"), today]],
+        "grades": _by_grade(board, grades, label),
+        "status": _by_status(board, locale, label),
+        "owners": _by_owner(board, log, names, today, label),
+        "funnel": _funnel(board, locale, label),
+        "value": _by_value(board, value_rules, label) if value_rules else [],
+        "health": _by_health(board, locale, label),
+        "stalled": _stalled(board, names, value_rules, locale, label) if value_rules else [],
+        "overdue": _longest_overdue(board, today, label),
+    }
     rows: list[list] = []
-    for section in sections:
-        rows += [*section, []]
-    return rows[:-1]
+    starts = {}
+    for key, section in sections.items():
+        if section:
+            starts[key] = len(rows) + 1
+            rows += [*section, []]
+    return Summary(rows[:-1], _charts(sections, starts, label))
+
+
+def _charts(sections: dict[str, list[list]], starts: dict[str, int], label: _Labels) -> list[Chart]:
+    """Each chart reads a table's first column (names) and one column of numbers; a table
+    has a title row and a header row above its data."""
+    wanted = [
+        ("pie", "chart_grades", "grades", 2, 0),
+        ("bar", "chart_funnel", "funnel", 3, 1),  # "reached"; the last row is "blank/other"
+        ("column", "chart_overdue", "owners", 4, 0),
+    ]
+    charts = []
+    for kind, title, key, column, skip_last in wanted:
+        first, count = starts[key] + 2, len(sections[key]) - 2 - skip_last
+        if count < 1:
+            continue
+        last = first + count - 1
+        anchor = (1 + len(charts) * CHART_ROWS, CHART_COLUMN)
+        charts.append(Chart(kind, label(title)[0], (1, first, last), (column, first, last), anchor))
+    return charts
+
+
+def _owner_names(board: pd.DataFrame, owners: list[str]) -> tuple[pd.Series, list[str]]:
+    """Each customer's owner as trimmed text, and every owner: the team's first."""
+    owner = map_unique(board["owner"], lambda v: "" if is_blank(v) else str(v).strip())
+    return owner, list(dict.fromkeys([*owners, *sorted(set(owner) - {""})]))
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(float(value), 2)
 
 
 def _by_grade(board: pd.DataFrame, grades: list[str], label: _Labels) -> list[list]:
@@ -60,11 +108,10 @@ def _by_status(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
     return [label("by_status"), label("status", "customers"), *rows]
 
 
-def _by_owner(board: pd.DataFrame, log: pd.DataFrame, owners: list[str], today: dt.date,
+def _by_owner(board: pd.DataFrame, log: pd.DataFrame, owner_names: tuple, today: dt.date,
               label: _Labels) -> list[list]:  # fmt: skip
     now = pd.Timestamp(today)
-    owner = map_unique(board["owner"], lambda v: "" if is_blank(v) else str(v).strip())
-    names = list(dict.fromkeys([*owners, *sorted(set(owner) - {""})]))
+    owner, names = owner_names
     done = log[log["state"] == "done"]
     recent = done[done["done_on"] > now - pd.Timedelta(days=7)]
     window = log[(log["due_date"] > now - pd.Timedelta(days=30)) & (log["due_date"] < now)]
@@ -106,3 +153,47 @@ def _longest_overdue(board: pd.DataFrame, today: dt.date, label: _Labels) -> lis
     ]
     header = label("customer_id", "customer", "owner", "days_overdue")
     return [label("longest_overdue"), header, *rows]
+
+
+def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[list]:
+    """Customers and annual amount per value class: where the revenue sits."""
+    total_count = len(board)
+    amount = board["amount"].fillna(0.0)
+    total_amount = float(amount[board["value_class"].notna()].sum())
+    rows = []
+    for name, _ in rules.bands:
+        mine = board["value_class"] == name
+        part = float(amount[mine].sum())
+        rows.append([name, int(mine.sum()), _percent(mine.sum(), total_count), _number(part),
+                     _percent(part, total_amount)])  # fmt: skip
+    unclassified = int(board["value_class"].isna().sum())
+    rows.append([*label("unclassified"), unclassified, _percent(unclassified, total_count), "", ""])
+    header = label("value_class", "customers", "share", "amount", "amount_share")
+    return [label("by_value"), header, *rows]
+
+
+def _by_health(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
+    counts = board["health"].value_counts()
+    total = len(board)
+    rows = [[t.text(locale), int(counts.get(t.key, 0)), _percent(counts.get(t.key, 0), total)]
+            for t in HEALTH]  # fmt: skip
+    unrated = int(board["health"].isna().sum())
+    rows.append([*label("not_rated"), unrated, _percent(unrated, total)])
+    return [label("by_health"), label("health", "customers", "share"), *rows]
+
+
+def _stalled(board: pd.DataFrame, owner_names: tuple, rules: ValueRules, locale: str,
+             label: _Labels) -> list[list]:  # fmt: skip
+    """Stalled deals per owner (rows) and stage (columns), for stages that have a limit."""
+    owner, names = owner_names
+    stages = [t for t in STAGES if t.key in rules.stage_limits]
+    stuck = board["stalled"].astype(bool)
+    rows = []
+    for name in names:
+        mine = stuck & (owner == name)
+        counts = [int((mine & (board["stage_key"] == t.key)).sum()) for t in stages]
+        rows.append([name, *counts, sum(counts)])
+    totals = [int((stuck & (board["stage_key"] == t.key)).sum()) for t in stages]
+    rows.append([*label("total"), *totals, sum(totals)])
+    header = [*label("owner"), *(t.text(locale) for t in stages), *label("total")]
+    return [label("stalled"), header, *rows]

@@ -116,3 +116,23 @@ def find_title(titles: list[str], tab: Tab, configured: str | None) -> str | Non
     wanted = [configured] if configured else [tab.zh, tab.en]
     normalised = {normalise_header(w) for w in wanted}
     return next((t for t in titles if normalise_header(t) in normalised), None)
+
+
+def load_blocks(grid: list[list], blocks: tuple[Tab, ...], title: str) -> dict[str, Sheet]:
+    """A tab of small tables, each under a title row naming it (中文 or English): every block
+    found, read like a tab of its own, with row numbers as they are in the whole tab."""
+    names = {normalise_header(s): b for b in blocks for s in (b.zh, b.en)}
+    starts = []
+    for number, row in enumerate(grid):
+        filled = [v for v in row if not is_blank(v)]
+        if len(filled) == 1 and normalise_header(filled[0]) in names:  # a title stands alone
+            starts.append((number, names[normalise_header(filled[0])]))
+    found: dict[str, Sheet] = {}
+    for (start, block), (end, _) in zip(starts, [*starts[1:], (len(grid), None)], strict=True):
+        rows = grid[start + 1 : end]
+        blank = next((i for i, r in enumerate(rows[1:], 1) if all(is_blank(v) for v in r)), None)
+        sheet = load_sheet(rows[:blank], block, title)
+        sheet.frame[ROW] += start + 1
+        sheet.header_row += start + 1
+        found.setdefault(block.key, sheet)
+    return found

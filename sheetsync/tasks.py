@@ -14,7 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from sheetsync.parsing import date_or_none, is_blank
-from sheetsync.schema import TASK_LOG, TASK_STATES, normalise_header, term_lookup
+from sheetsync.schema import RESPONSES, TASK_LOG, TASK_STATES, normalise_header, term_lookup
 from sheetsync.tables import Sheet
 from sheetsync.validate import normalise_id
 
@@ -35,6 +35,8 @@ def read_log(sheet: Sheet | None) -> pd.DataFrame:
     log["state"] = log["state"].map(lambda v: states.get(normalise_header(v), "open"))
     for key in ("owner", "grade", "reminded_at", "escalated_at"):
         log[key] = log[key].map(lambda v: None if is_blank(v) else v)
+    responses = {k: t.key for k, t in term_lookup(RESPONSES).items()}
+    log["response"] = log["response"].map(lambda v: responses.get(normalise_header(v)))
     return _typed(log[log["customer_id"] != ""].reset_index(drop=True))
 
 
@@ -70,6 +72,8 @@ def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date,
     done &= (last >= log["due_date"]) | log["basis"].isna() | (last > log["basis"])
     log.loc[done, "state"] = "done"
     log.loc[done, "done_on"] = last[done]
+    if "response" in valid:  # what the contact that closed the task recorded
+        log.loc[done, "response"] = _lookup(valid["response"], log["customer_id"])[done]
     current = _lookup(valid["due"], log["customer_id"])
     superseded = is_open & ~done & ~untouched & (~known | (current != log["due_date"]))
     log.loc[superseded, "state"] = "cancelled"
@@ -97,20 +101,23 @@ def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.Data
         "customer_id": fresh["customer_id"], "due_date": fresh["due_date"],
         "owner": fresh["owner"], "grade": fresh["grade"], "state": "open",
         "created": pd.Timestamp(today), "basis": fresh["basis"],
-        "done_on": pd.NaT, "reminded_at": None, "escalated_at": None,
+        "done_on": pd.NaT, "reminded_at": None, "escalated_at": None, "response": None,
     })  # fmt: skip
     if new.empty:
         return log.reset_index(drop=True)
-    return pd.concat([log, new.astype({"owner": object, "grade": object})], ignore_index=True)
+    new = new.astype({"owner": object, "grade": object, "response": object})
+    return pd.concat([log, new], ignore_index=True)
 
 
 def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
     """The ledger as sheet rows (header first), dates as real dates."""
     words = {t.key: t.text(locale) for t in TASK_STATES}
+    said = {t.key: t.text(locale) for t in RESPONSES}
     rows = [TASK_LOG.headers(locale)]
     for record in log[LOG_COLUMNS].itertuples(index=False):
         values = record._asdict()
         values["state"] = words[values["state"]]
+        values["response"] = said.get(values["response"])
         for key in DATE_KEYS:
             values[key] = values[key].date() if pd.notna(values[key]) else None
         rows.append([None if _missing(v) else v for v in values.values()])

@@ -22,9 +22,11 @@ from sheetsync.schema import (
     SYNC_COLUMNS,
     TABS_BY_KEY,
     TEAM,
+    VALUE_RULES,
     Tab,
     term_text,
 )  # fmt: skip
+from sheetsync.value import default_rows
 
 LAYOUT_FILE = PROJECT_ROOT / "templates" / "workbook.yaml"
 RULES_FILE = PROJECT_ROOT / "config" / "grading.yaml"
@@ -39,6 +41,7 @@ class TabContent:
     choices: dict[int, list[str]] = field(default_factory=dict)  # column -> dropdown values
     row_colours: dict[str, str] = field(default_factory=dict)  # status word -> row fill
     status_column: int = 0
+    form: bool = False  # small tables under titles (价值分级), not one table with a header row
 
 
 @dataclass
@@ -70,9 +73,11 @@ def new_workbook(locale: str, team: list[list] | None = None,
         tabs.append(TabContent(
             tab.title(locale),
             [header, *body.get(key, [])] if header else [],
-            [widths.get(c.key, layout["default_width"]) for c in tab.columns],
+            [widths.get(c.key, layout["default_width"]) for c in tab.columns] or layout["tab_widths"].get(key, []),
             [i for i, c in enumerate(tab.columns, 1) if tab is FOLLOWUPS and c.key in sync_keys],
         ))  # fmt: skip
+        if tab is VALUE_RULES:
+            tabs[-1].rows, tabs[-1].form = default_rows(locale), True
         if tab is FOLLOWUPS:
             _add_followup_aids(tabs[-1], tab, locale, layout, [r[0] for r in body[GRADING.key]])
     return WorkbookContent(tabs, layout["header_fill"], layout["sync_header_fill"])

@@ -16,7 +16,15 @@ from functools import lru_cache
 
 import pandas as pd
 
-from sheetsync.parsing import is_blank, map_unique, parse_cycle, parse_date
+from sheetsync.parsing import (
+    is_blank,
+    map_unique,
+    parse_amount,
+    parse_count,
+    parse_cycle,
+    parse_date,
+    parse_percent,
+)  # fmt: skip
 from sheetsync.schema import (
     BUDGET_LEVELS,
     INTENT_LEVELS,
@@ -108,6 +116,17 @@ _PARSERS = {
     "paused_until": _cached(parse_pause),
     "decision_cycle": _cached(parse_cycle),
 }
+# Optional value data: a bad cell is a warning and counts as empty (it grades nothing).
+_VALUE_PARSERS = {
+    "annual_amount": _cached(parse_amount),
+    "margin": _cached(parse_percent),
+    "renewal_rate": _cached(parse_percent),
+    "since": _cached(parse_date),
+    "product_lines": _cached(parse_count),
+    "purchase_current": _cached(parse_amount),
+    "purchase_previous": _cached(parse_amount),
+}
+NO_WORDS = ("否", "no", "n", "false")
 
 
 class _Collector:
@@ -134,13 +153,32 @@ class _Collector:
         return frame.assign(_o=order).sort_values(["row", "_o"], kind="stable").drop(columns="_o")
 
 
-def _parse_column(sheet: Sheet, key: str, found: _Collector, severity: str) -> pd.Series:
+def _parse_column(sheet: Sheet, key: str, found: _Collector, severity: str,
+                  parser: Callable | None = None, then: str = "") -> pd.Series:  # fmt: skip
     raw = sheet.frame[key]
-    parsed = map_unique(raw, _PARSERS[key])
+    parsed = map_unique(raw, parser or _PARSERS[key])
     errors = pd.Series([p[1] for p in parsed], index=raw.index, dtype=object)
     bad = errors.notna()
-    found.add_reasons(key, severity, '"' + raw[bad].map(_shown) + '" ' + errors[bad])
+    found.add_reasons(key, severity, '"' + raw[bad].map(_shown) + '" ' + errors[bad] + then)
     return pd.Series([p[0] for p in parsed], index=raw.index, dtype=object)
+
+
+def _value_data(sheet: Sheet, rows: pd.DataFrame, found: _Collector) -> None:
+    """The optional value columns: numbers as floats (NaN when empty or unreadable)."""
+    for key, parser in _VALUE_PARSERS.items():
+        values = _parse_column(sheet, key, found, WARNING, parser, ", ignored")
+        rows[key] = _dates(values) if key == "since" else pd.to_numeric(values).astype(float)
+    lookup = {k: t.key for k, t in term_lookup(INTENT_LEVELS).items()}
+    raw = sheet.frame["potential"]
+    rows["potential"] = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
+    allowed = "/".join(t.text(sheet.locale) for t in reversed(INTENT_LEVELS))
+    found.add(~_blank(raw) & rows["potential"].isna(), "potential", WARNING,
+              lambda v: f'"{_shown(v)}" is not one of {allowed}, ignored')  # fmt: skip
+    raw = sheet.frame["churned"]
+    words = map_unique(raw, normalise_header)
+    rows["churned"] = words.isin(PAUSE_FOREVER).astype(bool)
+    found.add(~_blank(raw) & ~words.isin(PAUSE_FOREVER + NO_WORDS), "churned", WARNING,
+              lambda v: f'"{_shown(v)}" is not 是/否 (yes/no), counted as no')  # fmt: skip
 
 
 def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) -> pd.Series:
@@ -183,6 +221,9 @@ def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validati
     rows["intent_level"] = _levels(sheet, "intent", INTENT_LEVELS, found)
     rows["override"] = _override(sheet, grades, found)
     _check_allowed(sheet, "stage", STAGES, found)
+    stage_keys = {k: t.key for k, t in term_lookup(STAGES).items()}
+    rows["stage_key"] = map_unique(frame["stage"], lambda v: stage_keys.get(normalise_header(v)))
+    _value_data(sheet, rows, found)
     if team is not None:
         _check_owner(sheet, team, found)
     problems = found.frame()

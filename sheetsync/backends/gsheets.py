@@ -32,7 +32,7 @@ from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  
 from sheetsync.changes import CellChange, Changeset
 from sheetsync.errors import BackendError, ConfigError, WorkbookError
 from sheetsync.parsing import is_blank
-from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, normalise_header
+from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS, normalise_header
 from sheetsync.tables import load_sheet
 from sheetsync.validate import normalise_id
 
@@ -458,6 +458,10 @@ def setup_requests(meta: dict, grids: dict[str, list[list]], content) -> list[di
     for tab_content in content.tabs:
         title = tab_content.title
         existing = grids.get(title)
+        if tab_content.form:  # 价值分级: filled when empty, never reshaped
+            if not existing:
+                build.replace(title, tab_content.rows, None if title not in props else [])
+            continue
         if not existing:  # a new or empty tab gets the template's rows
             build._sheet(title)  # added even when the template leaves it empty (汇总)
             if tab_content.rows:
@@ -521,9 +525,7 @@ def _followup_aids(sheet_id: int, header: list, tab_content, existing: dict) -> 
                     "ranges": [{"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": len(header)}],
                     "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
                                     "format": {"backgroundColor": _rgb(colour)}}}}})  # fmt: skip
-    sync_cols = [
-        columns[k] for k in ("grade", "next_date", "task", "status", "check") if k in columns
-    ]
+    sync_cols = [columns[t.key] for t in SYNC_COLUMNS if t.key in columns]
     protected = {p.get("description") for p in existing.get("protectedRanges", [])}
     if sync_cols and PROTECTION_NOTE not in protected:
         requests_.append({"addProtectedRange": {"protectedRange": {

@@ -217,8 +217,8 @@ def _fresh_sheet(book: openpyxl.Workbook, title: str) -> Worksheet:
 
 def _style(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:
     """Bold coloured header (sync-owned columns in their own colour), frozen, sized."""
-    if not tab.rows:
-        return
+    if tab.form or not tab.rows:
+        return _style_form(sheet, tab, content)
     for column, cell in enumerate(sheet[1], start=1):
         colour = content.sync_header_fill if column in tab.sync_columns else content.header_fill
         cell.font = Font(bold=True)
@@ -227,6 +227,22 @@ def _style(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
     _add_aids(sheet, tab)
+
+
+def _style_form(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:
+    """Titles bold, each small table's header row coloured; a form has no frozen row."""
+    for column, width in enumerate(tab.widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    previous: list = []
+    for number, row in enumerate(tab.rows, start=1):
+        filled = [v for v in row if v not in (None, "")]
+        if len(filled) == 1 and not previous:
+            sheet.cell(number, 1).font = Font(bold=True, size=12)
+        elif previous and len([v for v in previous if v not in (None, "")]) == 1:
+            for column in range(1, len(row) + 1):
+                sheet.cell(number, column).font = Font(bold=True)
+                sheet.cell(number, column).fill = PatternFill("solid", fgColor=content.header_fill)
+        previous = row
 
 
 AIDS_ROWS = 5000  # how far down the dropdowns and colours reach in a new workbook

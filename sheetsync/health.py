@@ -1,0 +1,79 @@
+"""健康度 (客户维护策略): which customers are fine, which need attention, which are lost.
+
+流失 (churned): no contact for `churn_days`, or marked 已流失 by a person. 预警 (warning): no
+contact for more than `warn_factor` times the customer's follow-up interval, purchases down by
+`purchase_drop` or more against the last period, or the last `no_response` completed
+follow-ups all recorded no response. Otherwise 健康. Rows with errors get nothing: their dates
+can't be trusted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from sheetsync.parsing import map_unique
+from sheetsync.schema import NO_RESPONSE_WORDS, normalise_header
+
+_NO_RESPONSE = tuple(normalise_header(w) for w in NO_RESPONSE_WORDS)
+
+
+def response(summary: pd.Series, feedback: pd.Series) -> pd.Series:
+    """What the latest contact recorded: "none" when 跟进内容摘要 or 客户反馈 says nobody
+    answered, "responded" when they say anything else, None when both are empty."""
+    text = map_unique(summary, _text) + " " + map_unique(feedback, _text)
+
+    def said(value: str) -> str | None:
+        words = normalise_header(value)
+        if not words:
+            return None
+        return "none" if any(w in words for w in _NO_RESPONSE) else "responded"
+
+    return map_unique(text, said)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def silent_streak(log: pd.DataFrame, ids: pd.Series, count: int) -> pd.Series:
+    """True where the last `count` completed tasks of the customer all recorded no response."""
+    if count < 1:
+        return pd.Series(False, index=ids.index)
+    done = log[log["state"] == "done"].sort_values(["done_on", "due_date"], kind="stable")
+    last = done.groupby("customer_id").tail(int(count))
+    silent = last.groupby("customer_id")["response"].agg(
+        lambda r: len(r) >= count and (r == "none").all()
+    )
+    return pd.Series(silent.reindex(ids.to_numpy()).fillna(False).to_numpy(dtype=bool),
+                     index=ids.index)  # fmt: skip
+
+
+def health(customers: pd.DataFrame, interval: pd.Series, log: pd.DataFrame,
+           settings: dict[str, float], today: dt.date) -> pd.Series:  # fmt: skip
+    """Health keys (churned / warning / healthy), None for rows with errors.
+
+    `customers`: customer_id, last_contact, churned, purchase_current, purchase_previous,
+    has_error; `interval`: each customer's follow-up interval in days."""
+    days = (pd.Timestamp(today) - customers["last_contact"]).dt.days
+    churned = customers["churned"] | (days >= settings["churn_days"])
+    current, previous = customers["purchase_current"], customers["purchase_previous"]
+    dropped = (previous > 0) & (current <= previous * (1 - settings["purchase_drop"]))
+    warning = (days > settings["warn_factor"] * interval) | dropped
+    warning |= silent_streak(log, customers["customer_id"], int(settings["no_response"]))
+    result = pd.Series("healthy", index=customers.index, dtype=object)
+    result[warning] = "warning"
+    result[churned] = "churned"
+    return result.where(~customers["has_error"], None)
+
+
+def wake_up(last_contact: pd.Series, first_seen: pd.Series, every: float,
+            today: dt.date) -> pd.Series:  # fmt: skip
+    """A churned customer's next touch: every `every` days from the last contact (or the day
+    the sync first saw them), the first such day from today on. Never overdue: a missed
+    wake-up simply waits for the next one."""
+    anchor = last_contact.fillna(first_seen).fillna(pd.Timestamp(today))
+    now = pd.Timestamp(today)
+    periods = ((now - anchor).dt.days / every).apply(lambda p: max(1, -(-p // 1)))
+    return anchor + pd.to_timedelta(periods * every, unit="D")

@@ -1,0 +1,87 @@
+"""How long each deal has been in its 销售阶段, and which deals have stalled there.
+
+The sheet only says where a deal is now, so the sync remembers when it first saw each customer
+in each stage, in the 阶段记录 tab: a re-run keeps the date, a stage change starts a new one.
+A customer first seen by the sync counts from that day (nothing older is known).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from sheetsync.parsing import date_or_none
+from sheetsync.schema import STAGE_LOG, STAGES, normalise_header, term_lookup
+from sheetsync.tables import Sheet
+from sheetsync.validate import normalise_id
+
+COLUMNS = ["customer_id", "stage", "since"]
+
+
+def read_stage_log(sheet: Sheet | None) -> pd.DataFrame:
+    """(customer_id, stage key, since); unreadable rows are dropped rather than stop a run."""
+    if sheet is None or sheet.frame.empty:
+        return pd.DataFrame({"customer_id": [], "stage": [], "since": pd.to_datetime([])})
+    keys = {k: t.key for k, t in term_lookup(STAGES).items()}
+    log = pd.DataFrame({
+        "customer_id": sheet.frame["customer_id"].map(normalise_id),
+        "stage": sheet.frame["stage"].map(lambda v: keys.get(normalise_header(v))),
+        "since": pd.to_datetime(sheet.frame["since"].map(date_or_none)),
+    })  # fmt: skip
+    keep = (log["customer_id"] != "") & log["stage"].notna() & log["since"].notna()
+    return log[keep].reset_index(drop=True)
+
+
+def update_stage_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """A new record for every customer whose stage differs from its latest record.
+
+    `customers`: customer_id and stage_key, one row per customer (ids used twice or blank,
+    and unknown stages, are left out: which row is "the" customer is not known)."""
+    known = customers[(customers["customer_id"] != "") & customers["stage_key"].notna()]
+    known = known.drop_duplicates("customer_id", keep=False)
+    latest = _latest(log)
+    current = latest.reindex(known["customer_id"].to_numpy())["stage"].to_numpy()
+    moved = known[current != known["stage_key"].to_numpy()]
+    new = pd.DataFrame({
+        "customer_id": moved["customer_id"], "stage": moved["stage_key"],
+        "since": pd.Timestamp(today),
+    })  # fmt: skip
+    if new.empty:
+        return log
+    return pd.concat([log, new], ignore_index=True)
+
+
+def _latest(log: pd.DataFrame) -> pd.DataFrame:
+    ordered = log.sort_values("since", kind="stable")
+    return ordered.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+
+
+def days_in_stage(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.Series:
+    """Days since the customer entered its current stage; NaN where not tracked."""
+    latest = _latest(log)
+    found = latest.reindex(customers["customer_id"].to_numpy())
+    same = found["stage"].to_numpy() == customers["stage_key"].to_numpy()
+    since = pd.Series(found["since"].to_numpy(), index=customers.index).where(same)
+    return (pd.Timestamp(today) - since).dt.days.astype(float)
+
+
+def stalled(customers: pd.DataFrame, days: pd.Series, limits: dict[str, int],
+            today: dt.date) -> pd.Series:  # fmt: skip
+    """Past the stage's expected days and nothing planned: a future agreed date or a pause
+    is a plan, so an old deal with a meeting booked is not stalled. Churned ones are lost,
+    not stalled."""
+    limit = customers["stage_key"].map(limits).astype(float)
+    now = pd.Timestamp(today)
+    planned = (customers["agreed_date"] >= now) | customers["paused_forever"] | (
+        customers["paused_until"] >= now
+    )
+    return (days > limit) & ~planned & ~customers["churned"] & ~customers["has_error"]
+
+
+def stage_log_rows(log: pd.DataFrame, locale: str) -> list[list]:
+    words = {t.key: t.text(locale) for t in STAGES}
+    rows = [STAGE_LOG.headers(locale)]
+    for record in log.itertuples(index=False):
+        rows.append([record.customer_id, words[record.stage], record.since.date()])
+    return rows

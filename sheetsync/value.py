@@ -1,0 +1,268 @@
+"""Existing customers by value (客户关系分类及维护清单): a score from amount, margin and renewal
+rate, a value class from the score, potential, and a relationship from how long and how widely
+they have bought; plus the follow-up plan for won customers and the health and stage limits.
+
+The rules come from the 价值分级 tab every run (defaults from config/value_rules.yaml when the
+tab is missing), so a manager's edit changes the next sync. A mistake in that tab stops the
+run with the cell named, as one in the grading tab does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sheetsync.config import PROJECT_ROOT
+from sheetsync.errors import ConfigError
+from sheetsync.parsing import cell_text, is_blank, map_unique, parse_amount, parse_percent
+from sheetsync.schema import (
+    FOLLOWUPS,
+    HEALTH_SETTINGS,
+    INTENT_LEVELS,
+    STAGES,
+    VALUE_BLOCKS,
+    VALUE_METRICS,
+    normalise_header,
+    term_lookup,
+)  # fmt: skip
+from sheetsync.tables import ROW, Sheet, load_blocks
+
+DEFAULTS_FILE = PROJECT_ROOT / "config" / "value_rules.yaml"
+PERCENT_METRICS = ("margin", "renewal_rate")
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # a follow-up column: annual_amount, margin or renewal_rate
+    points: float
+    full_at: float | None
+    half_at: float | None
+
+
+@dataclass(frozen=True)
+class Relationship:
+    name: str
+    min_months: float | None
+    min_lines: float | None
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """How a won customer of one value class is looked after."""
+
+    value_class: str
+    interval: int
+    method: str
+    action: str
+
+
+@dataclass(frozen=True)
+class ValueRules:
+    metrics: tuple[Metric, ...]
+    bands: tuple[tuple[str, float], ...]  # (class, score at least), top down
+    relationships: tuple[Relationship, ...]
+    upkeep: dict[str, Upkeep]
+    health: dict[str, float]
+    stage_limits: dict[str, int]  # stage key -> days
+
+
+def default_rows(locale: str) -> list[list]:
+    """The 价值分级 tab as `init` writes it: each block's title, header and rows."""
+    defaults = yaml.safe_load(Path(DEFAULTS_FILE).read_text(encoding="utf-8"))[locale]
+    rows: list[list] = []
+    for block in VALUE_BLOCKS:
+        rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
+    return rows[:-1]
+
+
+class _Reader:
+    """Reads one block's cells, naming the cell in any error."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+
+    def records(self):
+        frame = self.sheet.frame
+        first = self.sheet.tab.required[0]
+        return [r for _, r in frame.iterrows() if not is_blank(r[first])]
+
+    def fail(self, record: pd.Series, key: str, expected: str) -> ConfigError:
+        where = f'tab "{self.sheet.title}" row {record[ROW]}, {self.sheet.label(key)}'
+        return ConfigError(f'{where}: "{cell_text(record[key])}" is not {expected}')
+
+    def number(self, record: pd.Series, key: str, percent: bool = False) -> float | None:
+        try:
+            value = (parse_percent if percent else parse_amount)(record[key])
+        except ValueError:
+            value = -1
+        if value is not None and value < 0:
+            raise self.fail(record, key, "a percentage" if percent else "a number of at least 0")
+        return value
+
+    def term(self, record: pd.Series, key: str, terms, kind: str):
+        term = term_lookup(terms).get(normalise_header(record[key]))
+        if term is None:
+            allowed = "/".join(t.text(self.sheet.locale) for t in terms)
+            raise self.fail(record, key, f"a {kind} ({allowed})")
+        return term
+
+
+def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueRules:
+    """The rules from the tab's grid; a block missing from the tab takes its defaults."""
+    found = load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
+    default = load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")
+    blocks = {b.key: _Reader(found.get(b.key) or default[b.key]) for b in VALUE_BLOCKS}
+    return ValueRules(
+        _metrics(blocks["scoring"]), _bands(blocks["bands"]),
+        _relationships(blocks["relationship"]), _upkeep(blocks["maintenance"]),
+        _health(blocks["health"]), _stage_limits(blocks["stage_limits"]),
+    )  # fmt: skip
+
+
+def _metrics(reader: _Reader) -> tuple[Metric, ...]:
+    columns = tuple(c for c in FOLLOWUPS.columns if c.key in VALUE_METRICS)
+    metrics = []
+    for record in reader.records():
+        key = reader.term(record, "metric", columns, "value column").key
+        percent = key in PERCENT_METRICS
+        metrics.append(Metric(
+            key, reader.number(record, "points") or 0.0,
+            reader.number(record, "full_at", percent), reader.number(record, "half_at", percent),
+        ))  # fmt: skip
+    return tuple(metrics)
+
+
+def _bands(reader: _Reader) -> tuple[tuple[str, float], ...]:
+    bands = [(cell_text(r["value_class"]), reader.number(r, "min_score") or 0.0)
+             for r in reader.records()]  # fmt: skip
+    if not bands:
+        raise ConfigError(f'tab "{reader.sheet.title}": no score bands')
+    return tuple(bands)
+
+
+def _relationships(reader: _Reader) -> tuple[Relationship, ...]:
+    return tuple(
+        Relationship(cell_text(r["relationship"]), reader.number(r, "min_months"),
+                     reader.number(r, "min_lines"))
+        for r in reader.records()
+    )  # fmt: skip
+
+
+def _upkeep(reader: _Reader) -> dict[str, Upkeep]:
+    plans = {}
+    for record in reader.records():
+        interval = reader.number(record, "interval")
+        if not interval or interval < 1:
+            raise reader.fail(record, "interval", "a number of days of at least 1")
+        name = cell_text(record["value_class"])
+        plans[normalise_header(name)] = Upkeep(
+            name, int(interval), cell_text(record["method"]), cell_text(record["action"])
+        )
+    return plans
+
+
+def _health(reader: _Reader) -> dict[str, float]:
+    settings = {}
+    for record in reader.records():
+        key = reader.term(record, "setting", HEALTH_SETTINGS, "health setting").key
+        value = reader.number(record, "value", percent=key == "purchase_drop")
+        if value is None:
+            raise reader.fail(record, "value", "a number")
+        settings[key] = value
+    missing = [t.text(reader.sheet.locale) for t in HEALTH_SETTINGS if t.key not in settings]
+    if missing:
+        raise ConfigError(f'tab "{reader.sheet.title}": health settings missing: {", ".join(missing)}')
+    return settings
+
+
+def _stage_limits(reader: _Reader) -> dict[str, int]:
+    limits = {}
+    for record in reader.records():
+        stage = reader.term(record, "stage", STAGES, "stage").key
+        days = reader.number(record, "days")
+        if days is not None:
+            limits[stage] = int(days)
+    return limits
+
+
+# --- classification --------------------------------------------------------------------
+def score(rows: pd.DataFrame, rules: ValueRules) -> pd.Series:
+    """Points per metric summed; NaN where the row has no value data at all."""
+    total = pd.Series(0.0, index=rows.index)
+    any_data = pd.Series(False, index=rows.index)
+    for metric in rules.metrics:
+        value = rows[metric.key].astype(float)
+        any_data |= value.notna()
+        full = value >= metric.full_at if metric.full_at is not None else False
+        half = value >= metric.half_at if metric.half_at is not None else False
+        total += metric.points * full + (metric.points / 2) * (half & ~full)
+    return total.where(any_data)
+
+
+def value_class(scores: pd.Series, rules: ValueRules) -> pd.Series:
+    result = pd.Series(None, index=scores.index, dtype=object)
+    undecided = scores.notna()
+    for i, (name, at_least) in enumerate(rules.bands):
+        meets = undecided & ((scores >= at_least) | (i == len(rules.bands) - 1))
+        result[meets] = name
+        undecided &= ~meets
+    return result
+
+
+def months_between(start: pd.Series, today: dt.date) -> pd.Series:
+    """Whole calendar months from each date to `today` (NaN where there is no date)."""
+    months = (today.year - start.dt.year) * 12 + (today.month - start.dt.month)
+    return months - (start.dt.day > today.day).astype(float)
+
+
+def relationship(rows: pd.DataFrame, rules: ValueRules, today: dt.date) -> pd.Series:
+    """The first relationship whose minimums are met; the last one catches the rest."""
+    months = months_between(rows["since"], today)
+    lines = rows["product_lines"].astype(float)
+    result = pd.Series(rules.relationships[-1].name, index=rows.index, dtype=object)
+    undecided = pd.Series(True, index=rows.index)
+    for rule in rules.relationships[:-1]:
+        meets = undecided.copy()
+        if rule.min_months is not None:
+            meets &= months >= rule.min_months
+        if rule.min_lines is not None:
+            meets &= lines >= rule.min_lines
+        result[meets] = rule.name
+        undecided &= ~meets
+    return result
+
+
+_POTENTIAL = {"zh": "{}潜力", "en": "{} potential"}
+_CLASS = {"zh": "{}类", "en": "{}"}
+_SCORE = {"zh": "({:g}分)", "en": " ({:g} pts)"}
+
+
+def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str) -> pd.DataFrame:
+    """value_class, score and the 客户分类 text (`A类+高潜力+战略伙伴(85分)`); rows without
+    amount, margin or renewal data get none of them."""
+    points = score(rows, rules)
+    classes = value_class(points, rules)
+    words = {t.key: t.text(locale) for t in INTENT_LEVELS}
+    potential = rows["potential"].map(lambda k: _POTENTIAL[locale].format(words[k]) if k else "")
+    parts = pd.DataFrame({
+        "class": classes.map(lambda c: _CLASS[locale].format(c) if c else ""),
+        "potential": potential, "relationship": relationship(rows, rules, today),
+    })  # fmt: skip
+    text = parts.apply(lambda r: "+".join(p for p in r if p), axis=1) if len(parts) else classes
+    text = text + points.map(lambda p: "" if pd.isna(p) else _SCORE[locale].format(p))
+    return pd.DataFrame({
+        "value_class": classes, "score": points,
+        "classification": text.where(classes.notna(), None).astype(object),
+    })  # fmt: skip
+
+
+def upkeep_for(classes: pd.Series, stage_keys: pd.Series, rules: ValueRules) -> pd.Series:
+    """The maintenance plan of each won customer with a value class, else None."""
+    won = stage_keys == "won"
+    plans = map_unique(classes, lambda c: rules.upkeep.get(normalise_header(c)) if c else None)
+    return plans.where(won, None)
+
