@@ -16,8 +16,8 @@ from sheetsync.changes import Changeset, describe, plan_cells
 from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
 from sheetsync.grading import GradeRule, grade, read_rules
-from sheetsync.parsing import is_blank
 from sheetsync.health import health, response, wake_up
+from sheetsync.parsing import is_blank
 from sheetsync.schedule import follow_up_plan, next_followup, status, status_text, task_text
 from sheetsync.schema import (
     FOLLOWUPS,
@@ -33,7 +33,13 @@ from sheetsync.schema import (
     VALUE_RULES,
     Tab,
 )  # fmt: skip
-from sheetsync.stages import days_in_stage, read_stage_log, stage_log_rows, stalled, update_stage_log
+from sheetsync.stages import (
+    days_in_stage,
+    read_stage_log,
+    stage_log_rows,
+    stalled,
+    update_stage_log,
+)
 from sheetsync.summary import Summary, summarise
 from sheetsync.tables import Sheet, find_title, load_sheet
 from sheetsync.tasks import first_due_of_new_leads, log_rows, read_log, update_log
@@ -132,7 +138,9 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     people = loaded.followups.frame
     rows["grade"] = grade(rows, rules)
     value = classify(rows, value_rules, today, loaded.locale)
-    plan = follow_up_plan(rows["grade"], rules, upkeep_for(value["value_class"], rows["stage_key"], value_rules))
+    plan = follow_up_plan(
+        rows["grade"], rules, upkeep_for(value["value_class"], rows["stage_key"], value_rules)
+    )
     log = read_log(loaded.task_log)
     stage_log = update_stage_log(read_stage_log(loaded.stage_log), rows, today)
     stage_days = days_in_stage(stage_log, rows, today)
@@ -142,8 +150,12 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     health_keys = health(rows, plan["interval"], log, value_rules.health, today)
     rows["churned"] = (health_keys == "churned").astype(bool)
     first_seen = stage_log.groupby("customer_id")["since"].min()
-    first_seen = pd.Series(first_seen.reindex(rows["customer_id"].to_numpy()).to_numpy(), index=rows.index)
-    wake = calendar.roll_forward(wake_up(rows["last_contact"], first_seen, value_rules.health["wake_up_days"], today))
+    first_seen = pd.Series(
+        first_seen.reindex(rows["customer_id"].to_numpy()).to_numpy(), index=rows.index
+    )
+    wake = calendar.roll_forward(
+        wake_up(rows["last_contact"], first_seen, value_rules.health["wake_up_days"], today)
+    )
     due = due.where(~rows["churned"] | due.isna(), wake)
     keys = status(rows, due, today)
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)

@@ -204,7 +204,11 @@ VALUE_BLOCKS = (
 VALUE_METRICS = ("annual_amount", "margin", "renewal_rate")
 HEALTH_SETTINGS = _terms(
     ("churn_days", "流失:未联系天数", "Churned: days without contact"),
-    ("warn_factor", "预警:未联系超过跟进间隔的倍数", "Warning: days without contact, times the interval"),
+    (
+        "warn_factor",
+        "预警:未联系超过跟进间隔的倍数",
+        "Warning: days without contact, times the interval",
+    ),
     ("purchase_drop", "预警:采购额下降至少", "Warning: purchases down by at least"),
     ("no_response", "预警:连续无回应次数", "Warning: follow-ups in a row without response"),
     ("wake_up_days", "流失客户唤醒间隔(天)", "Churned: wake-up touch every (days)"),

@@ -73,8 +73,10 @@ def stalled(customers: pd.DataFrame, days: pd.Series, limits: dict[str, int],
     not stalled."""
     limit = customers["stage_key"].map(limits).astype(float)
     now = pd.Timestamp(today)
-    planned = (customers["agreed_date"] >= now) | customers["paused_forever"] | (
-        customers["paused_until"] >= now
+    planned = (
+        (customers["agreed_date"] >= now)
+        | customers["paused_forever"]
+        | (customers["paused_until"] >= now)
     )
     return (days > limit) & ~planned & ~customers["churned"] & ~customers["has_error"]
 

@@ -175,7 +175,9 @@ def _health(reader: _Reader) -> dict[str, float]:
         settings[key] = value
     missing = [t.text(reader.sheet.locale) for t in HEALTH_SETTINGS if t.key not in settings]
     if missing:
-        raise ConfigError(f'tab "{reader.sheet.title}": health settings missing: {", ".join(missing)}')
+        raise ConfigError(
+            f'tab "{reader.sheet.title}": health settings missing: {", ".join(missing)}'
+        )
     return settings
 
 
@@ -265,4 +267,3 @@ def upkeep_for(classes: pd.Series, stage_keys: pd.Series, rules: ValueRules) -> 
     won = stage_keys == "won"
     plans = map_unique(classes, lambda c: rules.upkeep.get(normalise_header(c)) if c else None)
     return plans.where(won, None)
-

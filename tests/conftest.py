@@ -66,6 +66,18 @@ def sheet_rows(path: Path, title: str) -> list[tuple]:
     return list(openpyxl.load_workbook(path)[title].iter_rows(values_only=True))
 
 
+def summary_section(path: Path, title: str, sheet: str = "汇总") -> list[tuple]:
+    """The data rows of one table of the summary tab (under its title and header row)."""
+    rows = sheet_rows(path, sheet)
+    start = next(i for i, r in enumerate(rows) if r and r[0] == title)
+    section = []
+    for row in rows[start + 2 :]:
+        if all(v is None for v in row):
+            break
+        section.append(row)
+    return section
+
+
 def results(path: Path, locale: str = "zh") -> dict[str, dict]:
     """Sync-owned values by customer id, keyed by column key (dates as dates)."""
     rows = sheet_rows(path, FOLLOWUPS.title(locale))

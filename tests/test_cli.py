@@ -16,9 +16,11 @@ def test_init_creates_every_tab_and_refuses_to_overwrite(tmp_path):
     assert openpyxl.load_workbook(path).sheetnames == [
         "客户跟进",
         "分级标准",
+        "价值分级",
         "团队",
         "汇总",
         "任务记录",
+        "阶段记录",
         "同步日志",
     ]
     path.write_bytes(path.read_bytes())
@@ -40,8 +42,8 @@ def test_sync_reports_and_exits_zero_even_with_invalid_rows(tmp_path):
     result = run("sync", "--workbook", path, "--today", "2026-11-18")
     assert result.exit_code == 0
     assert (
-        "2 rows read, 1 invalid" in result.output and "wrote 7 cells" in result.output
-    )  # 4 for K1; grade, status, check for K2
+        "2 rows read, 1 invalid" in result.output and "wrote 10 cells" in result.output
+    )  # K1: grade, health, days in stage, date, task, status; K2: grade, days, status, check
     assert results(path)["K2"]["status"] == "资料不全"
 
 
@@ -50,7 +52,9 @@ def test_sync_dry_run_prints_cells_and_writes_nothing(tmp_path):
     before = path.read_bytes()
     result = run("sync", "--workbook", path, "--today", "2026-11-18", "--dry-run")
     assert '客户跟进 K1 客户等级: "" -> "B"' in result.output
-    assert "would write 4 cells" in result.output  # 校验提示 stays empty
+    assert (
+        "would write 6 cells" in result.output
+    )  # 客户分类 (no value data) and 校验提示 stay empty
     assert path.read_bytes() == before
 
 

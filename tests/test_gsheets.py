@@ -17,6 +17,7 @@ from conftest import (
     sheet_values,
     sync,
 )  # fmt: skip
+from openpyxl.utils import get_column_letter
 
 MIXED = [
     customer("K1", last_contact=dt.date(2026, 11, 1)),
@@ -138,6 +139,9 @@ def test_a_person_sorting_and_inserting_during_the_sync_loses_nothing(sheets_api
     got = sheet_results(sheets_api)
     assert got["K0"] == {
         "grade": None,
+        "classification": None,
+        "health": None,
+        "stage_days": None,
         "next_date": None,
         "task": None,
         "status": None,
@@ -169,7 +173,7 @@ def test_text_never_becomes_a_formula_and_dates_are_date_cells(sheets_api, servi
         c["v"] == '=HYPERLINK("http://x","点我")' and c["kind"] == "stringValue" for c in cells
     )
     followups = book.by_title("客户跟进")
-    next_date = followups.cells[(1, 22)]  # K1's 下次跟进日期
+    next_date = followups.cells[(1, 34)]  # K1's 下次跟进日期
     assert next_date["date"] and next_date["kind"] == "numberValue"
 
 
@@ -179,7 +183,7 @@ def test_a_renamed_header_is_refused_and_nothing_written(sheets_api, service_acc
     make_spreadsheet(sheets_api, service_account, MIXED)
 
     def rename(book):
-        book.by_title("客户跟进").cells[(0, 24)] = {"v": "状态(旧)"}
+        book.by_title("客户跟进").cells[(0, 36)] = {"v": "状态(旧)"}
 
     sheets_api.before("values:batchGet", rename, skip=1)
     with pytest.raises(
@@ -276,9 +280,11 @@ def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
     assert [s.title for s in book.sheets] == [
         "客户跟进",
         "分级标准",
+        "价值分级",
         "团队",
         "汇总",
         "任务记录",
+        "阶段记录",
         "同步日志",
     ]
     grid = book.by_title("客户跟进").grid()
@@ -293,7 +299,7 @@ def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
     formulas = [
         r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in sheet.conditional
     ]
-    status_letter = chr(ord("A") + grid[0].index("状态"))
+    status_letter = get_column_letter(grid[0].index("状态") + 1)
     assert sorted(formulas) == sorted(
         [f'=${status_letter}2="已逾期"', f'=${status_letter}2="今日跟进"']
     )

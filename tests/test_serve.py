@@ -153,7 +153,7 @@ def test_sync_all_runs_each_workbook_and_fails_if_one_did(tmp_path):
     )
     assert result.exit_code == 1
     assert "FAILED 西区: workbook" in result.output and "1 of 2 workbook(s) synced" in result.output
-    assert sheet_rows(good, "客户跟进")[1][24] == "待跟进"  # the good one was synced
+    assert sheet_rows(good, "客户跟进")[1][36] == "待跟进"  # the good one was synced
     logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert {(entry["workbook"], entry["ok"]) for entry in logs} == {("东区", True), ("西区", False)}
 

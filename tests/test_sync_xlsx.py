@@ -2,7 +2,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
+from conftest import TODAY, customer, make_workbook, results, sheet_rows, summary_section, sync
 
 from sheetsync.backends.xlsx import XlsxBackend, lock_path
 from sheetsync.config import load_settings
@@ -155,8 +155,11 @@ def test_missing_sync_columns_are_created_and_headers_found_anywhere(tmp_path):
     wb.save(path)
     report = sync(path)
     rows = sheet_rows(path, "客户跟进")
-    assert rows[1][5:] == ("客户等级", "下次跟进日期", "跟进任务", "状态", "校验提示")
-    assert rows[2][4:8] == ("keep me", "A", dt.datetime(2026, 11, 19), "2026-11-19 甲公司")
+    assert rows[1][5:] == (
+        "客户等级", "客户分类", "健康度", "阶段天数", "下次跟进日期", "跟进任务", "状态", "校验提示"
+    )  # fmt: skip
+    assert rows[2][4:6] == ("keep me", "A")
+    assert rows[2][9:11] == (dt.datetime(2026, 11, 19), "2026-11-19 甲公司")
     assert "no owners in the team tab" in report.notes[0]
 
 
@@ -189,7 +192,7 @@ def test_task_is_done_when_a_contact_is_recorded_and_counted_in_the_summary(tmp_
     assert [(r[0], r[1].date(), r[4]) for r in log[1:]] == [
         ("K1", dt.date(2026, 11, 16), "已完成"), ("K1", dt.date(2026, 11, 23), "待办")
     ]  # fmt: skip
-    owner_rows = {r[0]: r for r in sheet_rows(path, "汇总") if r[0] == "张伟"}
+    owner_rows = {r[0]: r for r in summary_section(path, "按负责人")}
     assert owner_rows["张伟"][4] == 1  # done in the last 7 days
     assert owner_rows["张伟"][5] == "0.0%"  # done two days late
 

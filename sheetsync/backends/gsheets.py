@@ -359,22 +359,37 @@ class _Requests:
         self.cells(title, [(row, column, value)])
 
     def cells(self, title: str, placed: list[tuple[int, int, object]]) -> None:
-        """One updateCells per run of adjacent changed cells in a row (the five sync-owned
-        columns sit side by side, so usually one per changed customer)."""
+        """One updateCells per block of changed cells: a run of adjacent columns in a row,
+        stacked with the same run in the rows below (a daily sync changes 阶段天数 in every
+        row: one request, not one per customer)."""
         if not placed:
             return
         sheet_id = self._fit(title, max(r for r, _, _ in placed), max(c for _, c, _ in placed))
         by_row: dict[int, dict[int, object]] = {}
         for r, c, v in placed:
             by_row.setdefault(r, {})[c] = v
+        blocks: dict[tuple[int, int], list] = {}  # (start, end) -> [first row, rows]
+        open_runs: dict[tuple[int, int], int] = {}  # run -> the row it last grew at
         for row in sorted(by_row):
             values = by_row[row]
             for start, end in _runs(sorted(values)):
-                self.content.append({"updateCells": {
-                    "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": start - 1},
-                    "rows": [{"values": [_cell(values[c]) for c in range(start, end + 1)]}],
-                    "fields": FIELDS,
-                }})  # fmt: skip
+                cells = {"values": [_cell(values[c]) for c in range(start, end + 1)]}
+                run = (start, end)
+                if open_runs.get(run) == row - 1:
+                    blocks[run][1].append(cells)
+                else:
+                    if run in blocks:
+                        self._update(sheet_id, run, *blocks.pop(run))
+                    blocks[run] = [row, [cells]]
+                open_runs[run] = row
+        for run, (first, rows) in blocks.items():
+            self._update(sheet_id, run, first, rows)
+
+    def _update(self, sheet_id: int, run: tuple[int, int], first: int, rows: list) -> None:
+        self.content.append({"updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": first - 1, "columnIndex": run[0] - 1},
+            "rows": rows, "fields": FIELDS,
+        }})  # fmt: skip
 
     def replace(self, title: str, rows: list[list], old: list[list] | None) -> None:
         """A whole tab's new content. For a tab that exists, only the cells that differ from
