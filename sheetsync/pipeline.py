@@ -42,7 +42,13 @@ from sheetsync.stages import (
 )
 from sheetsync.summary import Summary, summarise
 from sheetsync.tables import Sheet, find_title, load_sheet
-from sheetsync.tasks import first_due_of_new_leads, log_rows, read_log, update_log
+from sheetsync.tasks import (
+    close_contacted,
+    first_due_of_new_leads,
+    log_rows,
+    read_log,
+    update_log,
+)  # fmt: skip
 from sheetsync.validate import Validation, validate
 from sheetsync.value import ValueRules, classify, default_rows, read_value_rules, upkeep_for
 from sheetsync.workdays import WorkCalendar
@@ -147,6 +153,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     due = next_followup(rows, plan["interval"], today, calendar,
                         first_due_of_new_leads(log, rows["customer_id"]))  # fmt: skip
     rows["response"] = response(people["summary"], people["feedback"])
+    log = close_contacted(log, rows)  # before health: the contact just recorded counts
     health_keys = health(rows, plan["interval"], log, value_rules.health, today)
     rows["churned"] = (health_keys == "churned").astype(bool)
     first_seen = stage_log.groupby("customer_id")["since"].min()

@@ -61,27 +61,39 @@ def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date,
     `customers` has one row per customer: customer_id, last_contact, due, status, owner,
     grade, has_error. Rows with errors leave their tasks untouched: their data is unreliable.
     """
-    valid = customers[~customers["has_error"]].drop_duplicates("customer_id", keep=False)
-    valid = valid.set_index("customer_id")
-    log = log.copy()
+    valid = _valid(customers)
+    log = close_contacted(log, customers)
     is_open = log["state"] == "open"
     known = log["customer_id"].isin(valid.index)
     untouched = log["customer_id"].isin(customers.loc[customers["has_error"], "customer_id"])
-    last = _lookup(valid["last_contact"], log["customer_id"])
-    done = is_open & known & last.notna()
-    done &= (last >= log["due_date"]) | log["basis"].isna() | (last > log["basis"])
-    log.loc[done, "state"] = "done"
-    log.loc[done, "done_on"] = last[done]
-    if "response" in valid:  # what the contact that closed the task recorded
-        log.loc[done, "response"] = _lookup(valid["response"], log["customer_id"])[done]
     current = _lookup(valid["due"], log["customer_id"])
-    superseded = is_open & ~done & ~untouched & (~known | (current != log["due_date"]))
+    superseded = is_open & ~untouched & (~known | (current != log["due_date"]))
     log.loc[superseded, "state"] = "cancelled"
     closed_on = log["done_on"].fillna(log["due_date"])
     stale = (log["state"] != "open") & (
         closed_on < pd.Timestamp(today) - pd.Timedelta(days=keep_days)
     )
     return _open_new(log[~stale], valid.reset_index(), today)
+
+
+def _valid(customers: pd.DataFrame) -> pd.DataFrame:
+    valid = customers[~customers["has_error"]].drop_duplicates("customer_id", keep=False)
+    return valid.set_index("customer_id")
+
+
+def close_contacted(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Mark done the open tasks a recorded contact has completed, with what that contact
+    recorded (`response`, when given): health reads it in the same run."""
+    valid = _valid(customers)
+    log = log.copy()
+    last = _lookup(valid["last_contact"], log["customer_id"])
+    done = (log["state"] == "open") & log["customer_id"].isin(valid.index) & last.notna()
+    done &= (last >= log["due_date"]) | log["basis"].isna() | (last > log["basis"])
+    log.loc[done, "state"] = "done"
+    log.loc[done, "done_on"] = last[done]
+    if "response" in valid:
+        log.loc[done, "response"] = _lookup(valid["response"], log["customer_id"])[done]
+    return log
 
 
 def _lookup(by_id: pd.Series, ids: pd.Series) -> pd.Series:
