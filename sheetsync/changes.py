@@ -27,6 +27,17 @@ class CellChange:
     new: object
 
 
+class Heading(str):
+    """Text shown bold: a title in a tab the sync writes (汇总). Compares as plain text."""
+
+
+class Share(float):
+    """A fraction shown as a percentage (0.225 -> 22.5%): still a number people can sort."""
+
+    def __str__(self) -> str:
+        return f"{self:.1%}"
+
+
 @dataclass(frozen=True)
 class Chart:
     """A chart drawn from cells of its own tab; ranges are (column, first row, last row),

@@ -210,7 +210,9 @@ def plan_summaries(summary: list[list], team: dict[str, Member], today: dt.date,
                    addresses: Addresses) -> list[Mail]:  # fmt: skip
     """The summary tab's figures (no contact details in it) to everyone who manages someone."""
     managers = sorted({m.manager for m in team.values() if m.manager})
-    rows = [["" if v is None else v for v in row] for row in summary]
+    rows = [
+        ["" if v is None else str(v) if isinstance(v, float) else v for v in row] for row in summary
+    ]
     return [
         Mail("summary", name, addresses.resolve(name), f"summary/{name}/{today}",
              {"manager": name, "today": today, "rows": rows, "tasks": []})

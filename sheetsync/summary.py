@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sheetsync.changes import Chart
+from sheetsync.changes import Chart, Heading, Share
 from sheetsync.parsing import is_blank, map_unique
 from sheetsync.schema import HEALTH, STAGES, STATUSES, SUMMARY_LABELS, normalise_header, term_lookup
 from sheetsync.value import ValueRules
@@ -28,8 +28,8 @@ class Summary:
     charts: list[Chart] = field(default_factory=list)
 
 
-def _percent(part: float, whole: float) -> str:
-    return f"{part / whole:.1%}" if whole else "—"
+def _percent(part: float, whole: float) -> Share | str:
+    return Share(round(part / whole, 6)) if whole else "—"
 
 
 class _Labels:
@@ -62,7 +62,8 @@ def summarise(board: pd.DataFrame, log: pd.DataFrame, grades: list[str], owners:
     for key, section in sections.items():
         if section:
             starts[key] = len(rows) + 1
-            rows += [*section, []]
+            titles = [[Heading(v) if isinstance(v, str) else v for v in r] for r in section[:2]]
+            rows += [*titles, *section[2:], []]
     return Summary(rows[:-1], _charts(sections, starts, label))
 
 

@@ -194,7 +194,10 @@ def test_task_is_done_when_a_contact_is_recorded_and_counted_in_the_summary(tmp_
     ]  # fmt: skip
     owner_rows = {r[0]: r for r in summary_section(path, "按负责人")}
     assert owner_rows["张伟"][4] == 1  # done in the last 7 days
-    assert owner_rows["张伟"][5] == "0.0%"  # done two days late
+    assert owner_rows["张伟"][5] == 0.0  # done two days late: a 0 % on-time rate
+    book = openpyxl.load_workbook(path)["汇总"]
+    cell = next(c for row in book.iter_rows() for c in row if c.value == 0.0 and c.column == 6)
+    assert cell.number_format == "0.0%"  # shown as a percentage, kept a number
 
 
 def test_a_moved_due_date_cancels_the_old_task(tmp_path):

@@ -29,7 +29,7 @@ from openpyxl.utils.datetime import to_excel
 from requests.adapters import HTTPAdapter
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
-from sheetsync.changes import CellChange, Changeset
+from sheetsync.changes import CellChange, Changeset, Heading, Share
 from sheetsync.errors import BackendError, ConfigError, WorkbookError
 from sheetsync.parsing import is_blank
 from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS, normalise_header
@@ -47,7 +47,9 @@ SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_PAYLOAD = 2_000_000
 DATE_FORMAT = {"type": "DATE", "pattern": "yyyy-mm-dd"}
+PERCENT_FORMAT = {"type": "PERCENT", "pattern": "0.0%"}
 FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
+TAB_FIELDS = f"{FIELDS},userEnteredFormat.textFormat.bold"  # tabs the sync owns: titles bold
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
 
 
@@ -306,8 +308,14 @@ def _cell(value: object) -> dict:
             "userEnteredValue": {"numberValue": to_excel(value)},
             "userEnteredFormat": {"numberFormat": DATE_FORMAT},
         }
+    if isinstance(value, Share):
+        return {"userEnteredValue": {"numberValue": float(value)},
+                "userEnteredFormat": {"numberFormat": PERCENT_FORMAT}}  # fmt: skip
     if isinstance(value, (int, float)):
         return {"userEnteredValue": {"numberValue": value}}
+    if isinstance(value, Heading):
+        return {"userEnteredValue": {"stringValue": str(value)},
+                "userEnteredFormat": {"textFormat": {"bold": True}}}  # fmt: skip
     return {"userEnteredValue": {"stringValue": str(value)}}
 
 
@@ -409,7 +417,7 @@ class _Requests:
             for start, end in _runs(changed):
                 self.content.append({"updateCells": {
                     "start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": start},
-                    "rows": [{"values": [_cell(v) for v in padded[start:end + 1]]}], "fields": FIELDS,
+                    "rows": [{"values": [_cell(v) for v in padded[start:end + 1]]}], "fields": TAB_FIELDS,
                 }})  # fmt: skip
         if len(old) > len(rows):  # rows the new content no longer has
             self.content.append({"updateCells": {
@@ -424,7 +432,7 @@ class _Requests:
         self.content.append({"updateCells": {
             "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": grid["rowCount"],
                       "startColumnIndex": 0, "endColumnIndex": grid["columnCount"]},
-            "rows": [{"values": [_cell(v) for v in row]} for row in rows], "fields": FIELDS,
+            "rows": [{"values": [_cell(v) for v in row]} for row in rows], "fields": TAB_FIELDS,
         }})  # fmt: skip
 
     def append(self, title: str, rows: list[list]) -> None:

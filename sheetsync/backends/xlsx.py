@@ -18,6 +18,9 @@ from pathlib import Path
 import openpyxl
 from filelock import FileLock, Timeout
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, PieChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.label import DataLabelList
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -26,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook
 
 from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
-from sheetsync.changes import Changeset
+from sheetsync.changes import Changeset, Chart, Heading, Share
 from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.template import TabContent, WorkbookContent
 
@@ -170,7 +173,37 @@ def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
     for title, rows in changes.append.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
         fill(sheet, rows, start=_last_used_row(sheet) + 1)
+    for title, charts in changes.charts.items():
+        sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
+        sheet._charts = [_chart(sheet, chart) for chart in charts]  # redrawn, never added twice
     return _to_bytes(book)
+
+
+def _chart(sheet: Worksheet, spec: Chart):
+    """A native Excel chart from the spec; categories as text (strRef), axes shown."""
+    chart = PieChart() if spec.kind == "pie" else BarChart()
+    column, first, last = spec.values
+    chart.add_data(Reference(sheet, min_col=column, min_row=first, max_row=last))
+    column, first, last = spec.categories
+    ref = Reference(sheet, min_col=column, min_row=first, max_row=last)
+    chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(ref)))
+    chart.title = spec.title
+    chart.width, chart.height = 16, 8.5  # cm
+    labels = {"showVal": False, "showCatName": False, "showSerName": False,
+              "showLegendKey": False, "showPercent": False}  # fmt: skip
+    chart.legend = None
+    if spec.kind == "pie":
+        chart.dataLabels = DataLabelList(**{**labels, "showCatName": True, "showPercent": True})
+    else:
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 leaves them hidden
+        chart.y_axis.majorGridlines = None
+        chart.dataLabels = DataLabelList(**{**labels, "showVal": True})
+        if spec.kind == "bar":  # a funnel reads top down: the first stage on top
+            chart.x_axis.scaling.orientation = "maxMin"
+    row, column = spec.anchor
+    chart.anchor = f"{get_column_letter(column)}{row}"
+    return chart
 
 
 def put(cell, value: object) -> None:
@@ -178,10 +211,14 @@ def put(cell, value: object) -> None:
     if isinstance(value, str):
         cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell.data_type = "s"
+        if isinstance(value, Heading):
+            cell.font = Font(bold=True)
     else:
-        cell.value = value
+        cell.value = float(value) if isinstance(value, Share) else value
     if hasattr(value, "year"):
         cell.number_format = DATE_FORMAT
+    if isinstance(value, Share):
+        cell.number_format = "0.0%"
 
 
 def fill(sheet: Worksheet, rows: list[list], start: int = 1) -> None:
@@ -212,6 +249,10 @@ def _fresh_sheet(book: openpyxl.Workbook, title: str) -> Worksheet:
     for key, width in widths.items():
         new.column_dimensions[key].width = width
     new.freeze_panes = panes
+    new.page_setup, new.sheet_properties.pageSetUpPr = (
+        old.page_setup,
+        old.sheet_properties.pageSetUpPr,
+    )
     return new
 
 
@@ -230,9 +271,13 @@ def _style(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:
 
 
 def _style_form(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:
-    """Titles bold, each small table's header row coloured; a form has no frozen row."""
+    """Titles bold, each small table's header row coloured; a form has no frozen row and
+    prints landscape, as wide as the page."""
     for column, width in enumerate(tab.widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     previous: list = []
     for number, row in enumerate(tab.rows, start=1):
         filled = [v for v in row if v not in (None, "")]

@@ -9,6 +9,7 @@ caller falls back to openpyxl.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import posixpath
@@ -20,13 +21,14 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from sheetsync.changes import Changeset
+from sheetsync.changes import Changeset, Heading, Share
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DATE_FORMAT = "yyyy-mm-dd"
+PERCENT_FORMAT = "0.0%"
 BUILTIN_DATE_FORMATS = set(range(14, 23))
 
 
@@ -136,7 +138,8 @@ class _Styles:
         self.date_formats = BUILTIN_DATE_FORMATS | {
             i for i, code in custom.items() if _looks_like_date(code)
         }
-        self._index: str | None = None
+        self._number_styles: dict[str, str] = {}
+        self._bold: str | None = None
         self._formats, self._custom = formats, custom
 
     def is_date_style(self, s: str | None) -> bool:
@@ -145,21 +148,42 @@ class _Styles:
         return int(self.xfs[int(s)].get("numFmtId", "0")) in self.date_formats
 
     def date_style(self) -> str:
-        if self._index is None:
-            self._index = self._add_date_style()
-        return self._index
+        return self.number_style(DATE_FORMAT)
 
-    def _add_date_style(self) -> str:
-        fmt_id = next((i for i, code in self._custom.items() if code == DATE_FORMAT), None)
+    def number_style(self, code: str) -> str:
+        """A cell format showing numbers as `code` (added once)."""
+        if code not in self._number_styles:
+            self._number_styles[code] = self._add_number_style(code)
+        return self._number_styles[code]
+
+    def bold_style(self) -> str:
+        """A cell format with the default font made bold (added once)."""
+        if self._bold is None:
+            fonts = self.root.find(_q("fonts"))
+            if fonts is None or self.xfs is None or not len(fonts):
+                raise PatchUnsupported("no fonts")
+            font = copy.deepcopy(fonts[0])
+            for old in font.findall(_q("b")):
+                font.remove(old)
+            font.insert(0, etree.Element(_q("b")))
+            fonts.append(font)
+            fonts.set("count", str(len(fonts)))
+            xf = etree.SubElement(self.xfs, _q("xf"), numFmtId="0", fontId=str(len(fonts) - 1), fillId="0", borderId="0", xfId="0", applyFont="1")  # fmt: skip
+            self.xfs.set("count", str(len(self.xfs)))
+            self.package.put(self.name, self.root)
+            self._bold = str(self.xfs.index(xf))
+        return self._bold
+
+    def _add_number_style(self, code: str) -> str:
+        fmt_id = next((i for i, have in self._custom.items() if have == code), None)
         if fmt_id is None:
             fmt_id = max([163, *self._custom]) + 1
             if self._formats is None:
                 self._formats = etree.Element(_q("numFmts"))
                 self.root.insert(0, self._formats)
-            etree.SubElement(
-                self._formats, _q("numFmt"), numFmtId=str(fmt_id), formatCode=DATE_FORMAT
-            )
+            etree.SubElement(self._formats, _q("numFmt"), numFmtId=str(fmt_id), formatCode=code)
             self._formats.set("count", str(len(self._formats)))
+            self._custom[fmt_id] = code
         if self.xfs is None:
             raise PatchUnsupported("no cell formats")
         xf = etree.SubElement(self.xfs, _q("xf"), numFmtId=str(fmt_id), fontId="0", fillId="0", borderId="0", xfId="0", applyNumberFormat="1")  # fmt: skip
@@ -240,9 +264,14 @@ class _Sheet:
             if not self.styles.is_date_style(c.get("s")):
                 c.set("s", self.styles.date_style())
             etree.SubElement(c, _q("v")).text = repr(to_excel(value))
+        elif isinstance(value, Share):
+            c.set("s", self.styles.number_style(PERCENT_FORMAT))
+            etree.SubElement(c, _q("v")).text = repr(float(value))
         elif isinstance(value, (int, float)):
             etree.SubElement(c, _q("v")).text = repr(value)
         else:  # text, always as text: never a formula, whatever it starts with
+            if isinstance(value, Heading):
+                c.set("s", self.styles.bold_style())
             c.set("t", "inlineStr")
             text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
             t = etree.SubElement(etree.SubElement(c, _q("is")), _q("t"))
@@ -268,12 +297,75 @@ class _Sheet:
                     self.set(start + offset, column, value)
 
 
+CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+DRAWING_MAIN = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+
+def _rels_of(part: str) -> str:
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def _related(package: _Package, part: str, kind: str) -> list[str]:
+    """The parts `part` links to with a relationship of type .../`kind`."""
+    rels = _rels_of(part)
+    if rels not in package.zip.namelist():
+        return []
+    base = posixpath.dirname(part)
+    return [
+        posixpath.normpath(posixpath.join(base, r.get("Target")))
+        if not r.get("Target", "").startswith("/") else r.get("Target").lstrip("/")
+        for r in package.xml(rels) if r.get("Type", "").endswith(f"/{kind}")
+    ]  # fmt: skip
+
+
+def _range(formula: str) -> tuple[int, int, int]:
+    """ "'汇总'!$A$5:$A$7" -> (1, 5, 7)."""
+    cells = formula.rsplit("!", 1)[-1].replace("$", "").split(":")
+    (first, column), (last, _) = _split_ref(cells[0]), _split_ref(cells[-1])
+    return column, first, last
+
+
+def chart_keys(package: _Package, sheet_part: str) -> list[tuple]:
+    """What each chart on the sheet shows (Chart.key()), read from its chart part."""
+    keys = []
+    for drawing in _related(package, sheet_part, "drawing"):
+        for part in _related(package, drawing, "chart"):
+            root = package.xml(part)
+            title = "".join(
+                t.text or "" for t in root.iterfind(f".//{{{CHART}}}title//{{{DRAWING_MAIN}}}t")
+            )
+            for plot in root.iterfind(f".//{{{CHART}}}plotArea/*"):
+                tag = etree.QName(plot).localname
+                if tag not in ("pieChart", "barChart"):
+                    continue
+                direction = plot.find(f"{{{CHART}}}barDir")
+                kind = (
+                    "pie"
+                    if tag == "pieChart"
+                    else (
+                        "bar"
+                        if direction is not None and direction.get("val") == "bar"
+                        else "column"
+                    )
+                )
+                for series in plot.iterfind(f"{{{CHART}}}ser"):
+                    cat = series.find(f"{{{CHART}}}cat//{{{CHART}}}f")
+                    val = series.find(f"{{{CHART}}}val//{{{CHART}}}f")
+                    if cat is not None and val is not None:
+                        keys.append((kind, title, _range(cat.text), _range(val.text)))
+    return keys
+
+
 def patch_workbook(data: bytes, changes: Changeset) -> bytes:
     """The package with `changes` applied, or PatchUnsupported."""
     if changes.new_headers:
         raise PatchUnsupported("new columns")
     package = _Package(data)
     parts = package.sheet_parts()
+    for title, charts in changes.charts.items():
+        have = chart_keys(package, parts[title]) if title in parts else None
+        if have is None or sorted(have) != sorted(c.key() for c in charts):
+            raise PatchUnsupported(f"charts to draw on {title}")
     by_tab: dict[str, list] = {}
     for change in changes.cells:
         by_tab.setdefault(change.tab, []).append(change)
