@@ -67,6 +67,7 @@ class Sheet:
     validations: list = field(default_factory=list)
     conditional: list = field(default_factory=list)
     formats: list = field(default_factory=list)
+    charts: list = field(default_factory=list)  # EmbeddedChart resources, chartId assigned
 
     def grid(self) -> list[list]:
         if not self.cells:
@@ -132,7 +133,7 @@ def _copy_book(book: Book) -> Book:
     for sheet in book.sheets:
         clone = copy.copy(sheet)
         clone.cells = dict(sheet.cells)
-        for name in ("protected", "validations", "conditional", "formats"):
+        for name in ("protected", "validations", "conditional", "formats", "charts"):
             setattr(clone, name, list(getattr(sheet, name)))
         work.sheets.append(clone)
     return work
@@ -183,7 +184,8 @@ class FakeSheets:
                                 "gridProperties": {"rowCount": s.rows, "columnCount": s.cols,
                                                    **({"frozenRowCount": s.frozen_rows} if s.frozen_rows else {})}},
                  **({"protectedRanges": s.protected} if s.protected else {}),
-                 **({"conditionalFormats": s.conditional} if s.conditional else {})}
+                 **({"conditionalFormats": s.conditional} if s.conditional else {}),
+                 **({"charts": s.charts} if s.charts else {})}
                 for i, s in enumerate(book.sheets)
             ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
@@ -308,6 +310,21 @@ class FakeSheets:
         if kind == "addConditionalFormatRule":
             book.by_id(args["rule"]["ranges"][0]["sheetId"]).conditional.append(args["rule"])
             return {}
+        if kind == "addChart":
+            chart = dict(args["chart"], chartId=self._next_chart_id(book))
+            anchor = chart["position"]["overlayPosition"]["anchorCell"]
+            book.by_id(anchor["sheetId"]).charts.append(chart)
+            return {"addChart": {"chart": chart}}
+        if kind == "deleteEmbeddedObject":
+            for sheet in book.sheets:
+                kept = [c for c in sheet.charts if c["chartId"] != args["objectId"]]
+                if len(kept) < len(sheet.charts):
+                    sheet.charts = kept
+                    return {}
+            raise ApiError(
+                400,
+                f"Invalid requests[0].deleteEmbeddedObject: No object with id {args['objectId']}",
+            )
         if kind == "addProtectedRange":
             book.by_id(args["protectedRange"]["range"]["sheetId"]).protected.append(
                 args["protectedRange"]
@@ -316,6 +333,11 @@ class FakeSheets:
         raise ApiError(
             400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[0]'"
         )
+
+    @staticmethod
+    def _next_chart_id(book: Book) -> int:
+        used = [c["chartId"] for s in book.sheets for c in s.charts]
+        return max([1_000_000, *used]) + 1
 
     def _update_cells(self, book: Book, args: dict) -> dict:
         if "start" in args:

@@ -75,16 +75,19 @@ def test_every_request_and_answer_matches_the_discovery_document(
         main, ["init", "--spreadsheet", "schema-sheet", "--config", str(config)]
     )
     assert result.exit_code == 0, result.output
-    make_spreadsheet(
-        sheets_api, service_account, [customer("K1"), customer("K2", last_contact=None)]
-    )
-    for day in (TODAY, TODAY + dt.timedelta(days=2)):
-        sync(Path("unused.xlsx"), day, workbook="1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-sheet",
-             **gsheets_settings(sheets_api, service_account))  # fmt: skip
+    key = make_spreadsheet(sheets_api, service_account, [
+        customer("K1"), customer("K2", last_contact=None), customer("K3", owner="赵六")])  # fmt: skip
+    for day in (TODAY, TODAY + dt.timedelta(days=2), TODAY + dt.timedelta(days=3)):
+        sync(
+            Path("unused.xlsx"), day, workbook=key, **gsheets_settings(sheets_api, service_account)
+        )
+        # an owner leaves the sheet: the overdue-by-owner chart is redrawn (delete + add)
+        sheets_api.books[key].by_title("客户跟进").cells[(3, 14)] = {"v": "张伟"}
     batches = [sent for path, sent, _ in sheets_api.exchanges if path.endswith(":batchUpdate")]
     kinds = {next(iter(r)) for body in batches for r in body["requests"]}
     assert {"addSheet", "updateCells", "appendCells", "setDataValidation", "addConditionalFormatRule",
-            "addProtectedRange", "repeatCell", "updateSheetProperties"} <= kinds  # fmt: skip
+            "addProtectedRange", "repeatCell", "updateSheetProperties", "addChart",
+            "deleteEmbeddedObject"} <= kinds  # fmt: skip
     for i, body in enumerate(batches):
         check(body, {"$ref": "BatchUpdateSpreadsheetRequest"}, f"batchUpdate[{i}]")
     for path, _, answer in sheets_api.exchanges:

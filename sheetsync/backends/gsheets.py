@@ -29,7 +29,7 @@ from openpyxl.utils.datetime import to_excel
 from requests.adapters import HTTPAdapter
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
-from sheetsync.changes import CellChange, Changeset, Heading, Share
+from sheetsync.changes import CellChange, Changeset, Chart, Heading, Share
 from sheetsync.errors import BackendError, ConfigError, WorkbookError
 from sheetsync.parsing import is_blank
 from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS, normalise_header
@@ -161,6 +161,7 @@ class GSheetsBackend:
         self.http.policy = policy or RetryPolicy()
         self.timezone: str | None = None
         self._sheets: dict[str, dict] = {}
+        self._charts: dict[str, list[dict]] = {}
         self._grids: dict[str, list[list]] = {}
 
     def __enter__(self) -> GSheetsBackend:
@@ -199,6 +200,9 @@ class GSheetsBackend:
         meta = self._call("fetch_sheet_metadata")
         self.timezone = meta.get("properties", {}).get("timeZone")
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
+        self._charts = {
+            s["properties"]["title"]: s.get("charts", []) for s in meta.get("sheets", [])
+        }
         self._grids = self._values(list(self._sheets))
         return self._grids
 
@@ -233,6 +237,8 @@ class GSheetsBackend:
             requests_.replace(title, rows, self._grids.get(title))
         for title, rows in changes.append.items():
             requests_.append(title, rows)
+        for title, charts in changes.charts.items():
+            requests_.charts(title, charts, self._charts.get(title, []))
         for chunk in requests_.chunks():
             self._call("batch_update", {"requests": chunk})
 
@@ -439,8 +445,76 @@ class _Requests:
         sheet_id = self._sheet(title)["sheetId"]
         self.content.append({"appendCells": {"sheetId": sheet_id, "rows": [{"values": [_cell(v) for v in row]} for row in rows], "fields": FIELDS}})  # fmt: skip
 
+    def charts(self, title: str, charts: list[Chart], existing: list[dict]) -> None:
+        """Charts are redrawn only when what they show differs from what is there (a person
+        may move or resize them); never added twice."""
+        sheet_id = self._sheet(title)["sheetId"]
+        if sorted(_chart_key(c, sheet_id) for c in existing) == sorted(c.key() for c in charts):
+            return
+        for chart in existing:
+            self.content.append({"deleteEmbeddedObject": {"objectId": chart["chartId"]}})
+        for chart in charts:
+            self.content.append({"addChart": {"chart": _chart_spec(sheet_id, chart)}})
+
     def chunks(self) -> list[list[dict]]:
         return _chunks([*self.structure, *self.content])
+
+
+def _grid_range(sheet_id: int, cells: tuple[int, int, int]) -> dict:
+    column, first, last = cells
+    return {"sheetId": sheet_id, "startRowIndex": first - 1, "endRowIndex": last,
+            "startColumnIndex": column - 1, "endColumnIndex": column}  # fmt: skip
+
+
+def _chart_spec(sheet_id: int, chart: Chart) -> dict:
+    def source(cells):
+        return {"sourceRange": {"sources": [_grid_range(sheet_id, cells)]}}
+
+    if chart.kind == "pie":
+        spec = {"pieChart": {"legendPosition": "LABELED_LEGEND", "domain": source(chart.categories),
+                             "series": source(chart.values)}}  # fmt: skip
+    else:
+        bar = chart.kind == "bar"
+        spec = {"basicChart": {
+            "chartType": "BAR" if bar else "COLUMN", "legendPosition": "NO_LEGEND", "headerCount": 0,
+            "domains": [{"domain": source(chart.categories)}],
+            "series": [{"series": source(chart.values), "targetAxis": "BOTTOM_AXIS" if bar else "LEFT_AXIS",
+                        "dataLabel": {"type": "DATA"}}],
+        }}  # fmt: skip
+    row, column = chart.anchor
+    anchor = {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": column - 1}
+    return {"spec": {"title": chart.title, **spec},
+            "position": {"overlayPosition": {"anchorCell": anchor, "widthPixels": 600, "heightPixels": 320}}}  # fmt: skip
+
+
+def _chart_key(chart: dict, sheet_id: int) -> tuple:
+    """Chart.key() of a chart read from the spreadsheet's metadata."""
+    spec = chart.get("spec", {})
+
+    def cells(source: dict) -> tuple | None:
+        ranges = source.get("sourceRange", {}).get("sources", [])
+        if len(ranges) != 1 or ranges[0].get("sheetId", 0) != sheet_id:
+            return None
+        r = ranges[0]
+        return (
+            r.get("startColumnIndex", 0) + 1,
+            r.get("startRowIndex", 0) + 1,
+            r.get("endRowIndex", 0),
+        )
+
+    if "pieChart" in spec:
+        pie = spec["pieChart"]
+        return (
+            "pie",
+            spec.get("title", ""),
+            cells(pie.get("domain", {})),
+            cells(pie.get("series", {})),
+        )
+    basic = spec.get("basicChart", {})
+    kind = {"BAR": "bar", "COLUMN": "column"}.get(basic.get("chartType"), "other")
+    domains, series = basic.get("domains", [{}]), basic.get("series", [{}])
+    return (kind, spec.get("title", ""), cells(domains[0].get("domain", {})),
+            cells(series[0].get("series", {})) if len(series) == 1 else None)  # fmt: skip
 
 
 def _chunks(requests_: list[dict]) -> list[list[dict]]:
