@@ -10,7 +10,7 @@ from pathlib import Path
 from sheetsync.backends import open_backend, spreadsheet_key, uses_google
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
-from sheetsync.demo import TEAM, demo_customers
+from sheetsync.demo import demo_content
 from sheetsync.errors import SheetSyncError
 from sheetsync.mailer import Mailer
 from sheetsync.parsing import date_or_none
@@ -29,8 +29,7 @@ def now_in(settings: Settings) -> dt.datetime:
 def init_workbook(path: str | Path, locale: str = "zh", demo_for: dt.date | None = None,
                   force: bool = False) -> Path:  # fmt: skip
     """A new workbook with every tab; with `demo_for`, the demo team and customers."""
-    content = new_workbook(locale, TEAM if demo_for else None,
-                           demo_customers(demo_for) if demo_for else None)  # fmt: skip
+    content = new_workbook(locale, *demo_content(demo_for)) if demo_for else new_workbook(locale)
     XlsxBackend(path).create(content, force=force)
     Path(path).with_name(f".{Path(path).name}.sent.jsonl").unlink(
         missing_ok=True
@@ -56,9 +55,7 @@ def init_spreadsheet(settings: Settings, key: str, locale: str = "zh",
     backend = GSheetsBackend(
         key, g.credentials, g.endpoint, RetryPolicy(attempts=g.retries, total=g.max_wait)
     )
-    content = new_workbook(
-        locale, TEAM if demo_for else None, demo_customers(demo_for) if demo_for else None
-    )
+    content = new_workbook(locale, *demo_content(demo_for)) if demo_for else new_workbook(locale)
     return backend.set_up(content)
 
 

@@ -79,6 +79,25 @@ def _special_cases(rows: list[dict], today: dt.date) -> None:
     rows[15].update(last_contact=f"{(today - 2 * day):%Y年%-m月%-d日}")  # written by hand
 
 
+def _value_data(rng: random.Random, rows: list[dict], today: dt.date) -> None:
+    """Amounts, margins, renewal, history and potential for the customers who buy already
+    (won, contract stage) and some in late stages, so every value class shows up."""
+    day = dt.timedelta(days=1)
+    for row in rows:
+        if row["stage"] not in ("成交维护", "合同签署", "商务谈判") and rng.random() > 0.25:
+            continue
+        amount = rng.choice((80, 150, 300, 450, 800, 1200, 2500)) * 10_000
+        row.update(
+            annual_amount=amount, margin=f"{rng.choice((8, 12, 18, 25, 32, 40))}%",
+            renewal_rate=f"{rng.choice((50, 65, 75, 85, 92, 98))}%",
+            since=today - rng.choice((60, 200, 400, 800, 1200, 1500)) * day,
+            product_lines=rng.choice((1, 1, 2, 3)), potential=rng.choice(("高", "中", "低")),
+            purchase_previous=amount // 4, purchase_current=amount // 4 * rng.choice((6, 9, 10, 12)) // 10,
+        )  # fmt: skip
+    rows[16].update(last_contact=today - 200 * day, stage="成交维护", notes="半年多没联系上")
+    rows[17].update(feedback="连续三次电话未接通", stage="成交维护")
+
+
 def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
     rng = random.Random(seed)
     rows = [_row(rng, i + 1, c, today) for i, c in enumerate(_COMPANIES + _COMPANIES[:5])]
@@ -87,5 +106,26 @@ def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
             f"{row['customer'].removesuffix('有限公司')}({['华东', '华南', '华北', '西南', '东北'][i]}分公司)"
         )
     _special_cases(rows, today)
+    _value_data(rng, rows, today)
     keys = [c.key for c in PEOPLE_COLUMNS]
     return [[row.get(k) for k in keys] for row in rows]
+
+
+def demo_history(customers: list[list], today: dt.date, seed: int = 7) -> list[list]:
+    """When each demo deal entered its stage, as if the sync had been running for weeks:
+    some deals are past their stage's expected days."""
+    rng = random.Random(seed)
+    keys = [c.key for c in PEOPLE_COLUMNS]
+    rows = []
+    for values in customers:
+        row = dict(zip(keys, values, strict=True))
+        if row["stage"]:
+            days = rng.choice((1, 2, 4, 6, 9, 12, 16, 25, 35, 50))
+            rows.append([row["customer_id"], row["stage"], today - dt.timedelta(days=days)])
+    return rows
+
+
+def demo_content(today: dt.date) -> tuple[list[list], list[list], list[list]]:
+    """Team, customers and stage history for `new_workbook`."""
+    customers = demo_customers(today)
+    return TEAM, customers, demo_history(customers, today)

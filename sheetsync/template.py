@@ -17,6 +17,7 @@ from sheetsync.schema import (
     FOLLOWUPS,
     GRADING,
     INTENT_LEVELS,
+    STAGE_LOG,
     STAGES,
     STATUSES,
     SYNC_COLUMNS,
@@ -55,15 +56,17 @@ def _yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def new_workbook(locale: str, team: list[list] | None = None,
-                 customers: list[list] | None = None) -> WorkbookContent:  # fmt: skip
-    """Headers in `locale`; optional team and customer rows (in FOLLOWUPS column order)."""
+def new_workbook(locale: str, team: list[list] | None = None, customers: list[list] | None = None,
+                 history: list[list] | None = None) -> WorkbookContent:  # fmt: skip
+    """Headers in `locale`; optional team and customer rows (in FOLLOWUPS column order) and
+    stage history rows (the demo's: deals that have been in their stage a while)."""
     layout = _yaml(LAYOUT_FILE)
     widths = layout.get("widths", {})
     body = {
         GRADING.key: _yaml(RULES_FILE)[locale],
         TEAM.key: team or [],
         FOLLOWUPS.key: customers or [],
+        STAGE_LOG.key: history or [],
     }
     sync_keys = {c.key for c in SYNC_COLUMNS}
     tabs = []
