@@ -226,6 +226,22 @@ def test_contract_endings_and_birthdays_appear_in_the_owners_digest(tmp_path, sm
     assert "3 天后" in text
 
 
+def test_the_digest_shows_value_class_health_and_a_stalled_deal(tmp_path, smtp):
+    start = TODAY - dt.timedelta(days=22)
+    rows = [customer("Z8", customer="老客户", stage="方案展示", last_contact=start,
+                     annual_amount="120万", margin="35%", renewal_rate="95%", potential="高")]  # fmt: skip
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    sync(path, start)  # the sync first sees the deal in 方案展示 22 days ago
+    sync(path, email=True, environ=smtp.env())
+    body = parts(smtp.inbox.to("zhang.wei@example.com")[-1])
+    text, html = body["text/plain"], body["text/html"]
+    assert "客户分类:A类+高潜力+新接触(100分)" in text
+    assert (
+        "健康度:预警" in text and "停滞:方案展示已22天" in text
+    )  # 22 days silent, B: 3-day interval
+    assert "停滞:方案展示已22天" in html and "A类+高潜力+新接触(100分)" in html
+
+
 class Killed(BaseException):
     """The process dying: nothing after it runs."""
 
