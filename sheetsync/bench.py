@@ -70,22 +70,22 @@ def _compute_once(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def _sync_in_child(path: Path) -> dict:
+def _sync_in_child(path: Path, day: dt.date = TODAY) -> dict:
     """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches."""
     out = subprocess.run(
-        [sys.executable, "-m", "sheetsync.bench", "--child", str(path)],
+        [sys.executable, "-m", "sheetsync.bench", "--child", str(path), "--day", day.isoformat()],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(out.stdout)
 
 
-def _child(path: Path) -> None:
+def _child(path: Path, day: dt.date) -> None:
     from sheetsync import app
 
     outbox = path.parent / f"outbox-{path.stem}"
     settings = load_settings(environ={"SHEETSYNC_EMAIL_OUTBOX": str(outbox)}, workbook=str(path))
     start = time.perf_counter()
-    report = app.run_sync(settings, TODAY)  # the real daily job: sheet, then reminder mail
+    report = app.run_sync(settings, day)  # the real daily job: sheet, then reminder mail
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "cells": report.cells}))
@@ -96,21 +96,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--day", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return _child(Path(args.child))
-    print(f"{'rows':>7} {'compute s':>10} {'sync 1st s':>11} {'sync again s':>13} {'peak MB':>8}")
+        return _child(Path(args.child), dt.date.fromisoformat(args.day))
+    print(f"{'rows':>7} {'compute s':>10} {'sync 1st s':>11} {'sync again s':>13} "
+          f"{'next day s':>11} {'peak MB':>8}")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             path = Path(folder) / f"bench-{size}.xlsx"
             generate(path, size)
             compute = statistics.median(_compute_once(path) for _ in range(args.repeat))
             first = _sync_in_child(path)  # writes every computed cell
-            again = [_sync_in_child(path) for _ in range(args.repeat)]  # the daily case
+            again = [_sync_in_child(path) for _ in range(args.repeat)]  # a re-run, same day
+            synced = path.read_bytes()
+            tomorrow = []  # the daily case: a day on, every 阶段天数 cell changes
+            for _ in range(args.repeat):
+                path.write_bytes(synced)
+                tomorrow.append(_sync_in_child(path, TODAY + dt.timedelta(days=1)))
             print(
                 f"{size:>7} {compute:>10.2f} {first['seconds']:>11.2f} "
                 f"{statistics.median(r['seconds'] for r in again):>13.2f} "
-                f"{max(r['peak_mb'] for r in [first, *again]):>8.0f}",
+                f"{statistics.median(r['seconds'] for r in tomorrow):>11.2f} "
+                f"{max(r['peak_mb'] for r in [first, *again, *tomorrow]):>8.0f}",
                 flush=True,
             )
 

@@ -243,7 +243,12 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
     changes.replace[titles["summary"]] = result.summary.rows
     changes.charts[titles["summary"]] = result.summary.charts
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
-    changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
+    if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
+        new = result.stage_log.iloc[len(read_stage_log(loaded.stage_log)) :]
+        if len(new):
+            changes.append[titles["stage_log"]] = stage_log_rows(new, loaded.locale)[1:]
+    else:
+        changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
     if loaded.value_rules is None:  # a workbook from before the value rules: show the defaults
         changes.replace[titles["value_rules"]] = default_rows(loaded.locale)
     report.cells = len(changes.cells)
