@@ -299,6 +299,8 @@ class FakeSheets:
         if kind == "appendCells":
             sheet = book.by_id(args["sheetId"])
             start = len(sheet.grid())
+            # "inserting new rows into the sheet if necessary" (the API reference)
+            sheet.rows = max(sheet.rows, start + len(args.get("rows", [])))
             for i, row in enumerate(args.get("rows", [])):
                 for j, data in enumerate(row.get("values", [])):
                     sheet.set(start + i, j, _cell_value(data))
