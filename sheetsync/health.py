@@ -13,7 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.parsing import map_unique
+from sheetsync.parsing import cell_text, map_unique
 from sheetsync.schema import NO_RESPONSE_WORDS, normalise_header
 
 _NO_RESPONSE = tuple(normalise_header(w) for w in NO_RESPONSE_WORDS)
@@ -22,7 +22,7 @@ _NO_RESPONSE = tuple(normalise_header(w) for w in NO_RESPONSE_WORDS)
 def response(summary: pd.Series, feedback: pd.Series) -> pd.Series:
     """What the latest contact recorded: "none" when 跟进内容摘要 or 客户反馈 says nobody
     answered, "responded" when they say anything else, None when both are empty."""
-    text = map_unique(summary, _text) + " " + map_unique(feedback, _text)
+    text = map_unique(summary, cell_text) + " " + map_unique(feedback, cell_text)
 
     def said(value: str) -> str | None:
         words = normalise_header(value)
@@ -31,10 +31,6 @@ def response(summary: pd.Series, feedback: pd.Series) -> pd.Series:
         return "none" if any(w in words for w in _NO_RESPONSE) else "responded"
 
     return map_unique(text, said)
-
-
-def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 def silent_streak(log: pd.DataFrame, ids: pd.Series, count: int) -> pd.Series:

@@ -35,6 +35,7 @@ from sheetsync.schema import (
 )  # fmt: skip
 from sheetsync.stages import (
     days_in_stage,
+    first_seen,
     read_stage_log,
     stage_log_rows,
     stalled,
@@ -156,24 +157,14 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     log = close_contacted(log, rows)  # before health: the contact just recorded counts
     health_keys = health(rows, plan["interval"], log, value_rules.health, today)
     rows["churned"] = (health_keys == "churned").astype(bool)
-    first_seen = stage_log.groupby("customer_id")["since"].min()
-    first_seen = pd.Series(
-        first_seen.reindex(rows["customer_id"].to_numpy()).to_numpy(), index=rows.index
-    )
+    seen = first_seen(stage_log, rows["customer_id"])
     wake = calendar.roll_forward(
-        wake_up(rows["last_contact"], first_seen, value_rules.health["wake_up_days"], today)
+        wake_up(rows["last_contact"], seen, value_rules.health["wake_up_days"], today)
     )
     due = due.where(~rows["churned"] | due.isna(), wake)
     keys = status(rows, due, today)
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
-    markers = MARKERS[loaded.locale]
-    words = {t.key: t.text(loaded.locale) for t in STAGES}
-    after = pd.Series("", index=rows.index, dtype=object)
-    after[stuck] = [
-        markers["stalled"].format(stage=words[k], days=int(d), limit=value_rules.stage_limits[k])
-        for k, d in zip(rows.loc[stuck, "stage_key"], stage_days[stuck], strict=True)
-    ]
-    before = rows["churned"].map({True: markers["wake_up"], False: ""})
+    before, after = _markers(rows, stuck, stage_days, value_rules.stage_limits, loaded.locale)
     health_words = {t.key: t.text(loaded.locale) for t in HEALTH}
     computed = pd.DataFrame({
         "grade": rows["grade"], "classification": value["classification"],
@@ -197,6 +188,19 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale,
                         value_rules)  # fmt: skip
     return Result(validation, rules, computed, board, log, summary, notes, stage_log, value_rules)
+
+
+def _markers(rows: pd.DataFrame, stuck: pd.Series, days: pd.Series, limits: dict[str, int],
+             locale: str) -> tuple[pd.Series, pd.Series]:  # fmt: skip
+    """Text before a churned customer's task and after a stalled deal's."""
+    markers = MARKERS[locale]
+    words = {t.key: t.text(locale) for t in STAGES}
+    after = pd.Series("", index=rows.index, dtype=object)
+    after[stuck] = [
+        markers["stalled"].format(stage=words[k], days=int(d), limit=limits[k])
+        for k, d in zip(rows.loc[stuck, "stage_key"], days[stuck], strict=True)
+    ]
+    return rows["churned"].map({True: markers["wake_up"], False: ""}), after
 
 
 @dataclass

@@ -147,10 +147,10 @@ def _task_item(task, actions: dict[str, str]) -> dict:
         "contact": cell_text(task.contact), "phone": cell_text(task.phone),
         "last_contact": task.last_contact.date() if pd.notna(task.last_contact) else None,
         "summary": cell_text(task.summary), "feedback": cell_text(task.feedback),
-        "action": cell_text(getattr(task, "action", None)) or actions.get(task.grade, ""),
-        "due": task.due_date.date(), "classification": cell_text(getattr(task, "classification", None)),
-        "health": getattr(task, "health", None), "stalled": bool(getattr(task, "stalled", False)),
-        "stage": cell_text(task.stage), "stage_days": _days(getattr(task, "stage_days", None)),
+        "action": cell_text(task.action) or actions.get(task.grade, ""),
+        "due": task.due_date.date(), "classification": cell_text(task.classification),
+        "health": task.health, "stalled": bool(task.stalled), "stage": cell_text(task.stage),
+        "stage_days": _days(task.stage_days),
         "days_overdue": int(task.days_overdue),
     }  # fmt: skip
 

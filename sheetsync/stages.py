@@ -14,6 +14,7 @@ import pandas as pd
 from sheetsync.parsing import date_or_none
 from sheetsync.schema import STAGE_LOG, STAGES, normalise_header, term_lookup
 from sheetsync.tables import Sheet
+from sheetsync.tasks import by_id
 from sheetsync.validate import normalise_id
 
 COLUMNS = ["customer_id", "stage", "since"]
@@ -64,6 +65,11 @@ def days_in_stage(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) ->
     same = found["stage"].to_numpy() == customers["stage_key"].to_numpy()
     since = pd.Series(found["since"].to_numpy(), index=customers.index).where(same)
     return (pd.Timestamp(today) - since).dt.days.astype(float)
+
+
+def first_seen(log: pd.DataFrame, ids: pd.Series) -> pd.Series:
+    """The day the sync first saw each customer, in any stage (NaT if never)."""
+    return by_id(log.groupby("customer_id")["since"].min(), ids)
 
 
 def stalled(customers: pd.DataFrame, days: pd.Series, limits: dict[str, int],

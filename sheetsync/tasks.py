@@ -50,7 +50,7 @@ def first_due_of_new_leads(log: pd.DataFrame, ids: pd.Series) -> pd.Series:
     """For each id, the due date of its open never-contacted task, if any: a new lead stays
     due on the day the sync first scheduled it, so it turns overdue if nobody calls."""
     waiting = log[(log["state"] == "open") & log["basis"].isna()]
-    return _lookup(waiting.groupby("customer_id")["due_date"].min(), ids)
+    return by_id(waiting.groupby("customer_id")["due_date"].min(), ids)
 
 
 def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date,
@@ -66,7 +66,7 @@ def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date,
     is_open = log["state"] == "open"
     known = log["customer_id"].isin(valid.index)
     untouched = log["customer_id"].isin(customers.loc[customers["has_error"], "customer_id"])
-    current = _lookup(valid["due"], log["customer_id"])
+    current = by_id(valid["due"], log["customer_id"])
     superseded = is_open & ~untouched & (~known | (current != log["due_date"]))
     log.loc[superseded, "state"] = "cancelled"
     closed_on = log["done_on"].fillna(log["due_date"])
@@ -86,19 +86,20 @@ def close_contacted(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     recorded (`response`, when given): health reads it in the same run."""
     valid = _valid(customers)
     log = log.copy()
-    last = _lookup(valid["last_contact"], log["customer_id"])
+    last = by_id(valid["last_contact"], log["customer_id"])
     done = (log["state"] == "open") & log["customer_id"].isin(valid.index) & last.notna()
     done &= (last >= log["due_date"]) | log["basis"].isna() | (last > log["basis"])
     log.loc[done, "state"] = "done"
     log.loc[done, "done_on"] = last[done]
     if "response" in valid:
-        log.loc[done, "response"] = _lookup(valid["response"], log["customer_id"])[done]
+        log.loc[done, "response"] = by_id(valid["response"], log["customer_id"])[done]
     return log
 
 
-def _lookup(by_id: pd.Series, ids: pd.Series) -> pd.Series:
-    """`by_id[ids]` keeping the dates' dtype (Series.map turns empty lookups into floats)."""
-    return pd.Series(by_id.reindex(ids.to_numpy()).to_numpy(), index=ids.index)
+def by_id(values: pd.Series, ids: pd.Series) -> pd.Series:
+    """`values[ids]` for values indexed by customer id, keeping the dates' dtype (Series.map
+    turns empty lookups into floats)."""
+    return pd.Series(values.reindex(ids.to_numpy()).to_numpy(), index=ids.index)
 
 
 def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.DataFrame:

@@ -16,6 +16,8 @@ from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS
 from sheetsync.template import new_workbook
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
+# What `init` makes, spelled out (not derived from the code under test).
+ZH_TABS = ["客户跟进", "分级标准", "价值分级", "团队", "汇总", "任务记录", "阶段记录", "同步日志"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
 
 

@@ -1,7 +1,7 @@
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import customer, make_workbook, results
+from conftest import ZH_TABS, customer, make_workbook, results
 
 from sheetsync.cli import main
 
@@ -13,16 +13,7 @@ def run(*args, **kwargs):
 def test_init_creates_every_tab_and_refuses_to_overwrite(tmp_path):
     path = tmp_path / "new.xlsx"
     assert run("init", path).exit_code == 0
-    assert openpyxl.load_workbook(path).sheetnames == [
-        "客户跟进",
-        "分级标准",
-        "价值分级",
-        "团队",
-        "汇总",
-        "任务记录",
-        "阶段记录",
-        "同步日志",
-    ]
+    assert openpyxl.load_workbook(path).sheetnames == ZH_TABS
     path.write_bytes(path.read_bytes())
     again = run("init", path, "--locale", "en")
     assert again.exit_code == 1 and "already exists; use --force" in again.output

@@ -8,6 +8,7 @@ import pytest
 from conftest import (
     KEY,
     TODAY,
+    ZH_TABS,
     customer,
     gsheets_settings,
     make_spreadsheet,
@@ -277,16 +278,7 @@ def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
     result = runner.invoke(main, ["init", "--spreadsheet", "team-sheet", "--config", str(config)])
     assert result.exit_code == 0, result.output
     book = sheets_api.books["team-sheet"]
-    assert [s.title for s in book.sheets] == [
-        "客户跟进",
-        "分级标准",
-        "价值分级",
-        "团队",
-        "汇总",
-        "任务记录",
-        "阶段记录",
-        "同步日志",
-    ]
+    assert [s.title for s in book.sheets] == ZH_TABS
     grid = book.by_title("客户跟进").grid()
     assert grid[1] == ["K1", "甲公司", "张伟", "keep me"]  # people's data untouched
     assert grid[0][:4] == ["客户编号", "客户名称", "负责人", "自己的列"] and "状态" in grid[0]
