@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from sheetsync.errors import ConfigError
-from sheetsync.schema import LOCALES, TABS_BY_KEY
+from sheetsync.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "sheetsync.yaml"
@@ -119,6 +119,7 @@ class Settings:
     locale: str = "auto"
     task_log_keep_days: int = 90
     tabs: dict[str, str | None] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)  # contract column -> the team's header
     email: EmailSettings = field(default_factory=EmailSettings)
     gsheets: GSheetsSettings = field(default_factory=GSheetsSettings)
     name: str = ""  # how logs and reports call this workbook
@@ -230,6 +231,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             f"tabs: unknown tab {', '.join(bad_tabs)} (known: {', '.join(TABS_BY_KEY)})"
         )
     settings.tabs = {k: v for k, v in (settings.tabs or {}).items() if v}
+    settings.columns = _column_map(settings.columns)
     try:
         dt.datetime.strptime(str(settings.run_at), "%H:%M")
     except ValueError:
@@ -241,6 +243,24 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             "workbooks: expected a list of settings, one per workbook (workbook: ..., name: ...)"
         )
     return settings
+
+
+def _column_map(data: object) -> dict[str, str]:
+    """`columns:` maps a follow-up column of the contract (its key, or its header in any
+    language) to the header a team uses instead: {上次跟进日期: 最近跟进日期}."""
+    if not data:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("columns: expected contract header: your header pairs")
+    keys = {normalise_header(s): c.key for c in FOLLOWUPS.columns for s in (c.key, *c.spellings())}
+    mapped = {}
+    for contract, theirs in data.items():
+        key = keys.get(normalise_header(contract))
+        if key is None:
+            raise ConfigError(f'columns: "{contract}" is not a column of the follow-up tab')
+        if theirs:
+            mapped[key] = str(theirs)
+    return mapped
 
 
 def _merged(path: str | Path | None, environ: dict | None, overrides: dict) -> tuple[dict, str]:

@@ -46,9 +46,24 @@ def in_script(text: str, locale: str) -> str:
     return traditional(text) if locale == ZH_HANT else text
 
 
+def rows_in_script(rows: list[list], locale: str) -> list[list]:
+    """Default rows (grade rules, value rules) written in the workbook's script."""
+    if locale != ZH_HANT:
+        return rows
+    return [[traditional(v) if isinstance(v, str) else v for v in row] for row in rows]
+
+
 # key -> (中文, English). Fields in {braces} are filled by `say`; people's values go into
 # fields and are never converted, only the catalogue's own words are.
 CATALOGUE: dict[str, tuple[str, str]] = {
+    # the workbook's shape
+    "no_tab": ('工作簿里没有"{wanted}"工作表(现有:{titles})', 'no tab "{wanted}" in the workbook (tabs: {titles})'),
+    "no_header_row": ('工作表"{tab}":前10行里找不到含"{header}"的表头行', 'tab "{tab}": no header row with "{header}" in its first 10 rows'),
+    "duplicate_header": ('工作表"{tab}":表头"{first}"({first_cell})和"{second}"({second_cell})是同一列;请改名或删除其一', 'tab "{tab}": headers "{first}" ({first_cell}) and "{second}" ({second_cell}) are the same column; rename or delete one'),
+    "missing_column": ('工作表"{tab}"第{row}行缺少表头"{header}";同步已停止,什么也没写。请加上这一列,或在设置的 columns: 下映射', 'tab "{tab}": no "{header}" header in row {row}; the sync stopped and wrote nothing. Add the column, or map yours under `columns:` in the settings'),
+    "missing_column_like": ('工作表"{tab}"第{row}行缺少表头"{header}";"{near}"看起来就是它:请把它改名为"{header}",或在设置里写 columns: {{{key}: "{near}"}}。同步已停止,什么也没写', 'tab "{tab}": no "{header}" header in row {row}; "{near}" looks like {header}: rename it, or map it under `columns:` in the settings ({key}: "{near}"). The sync stopped and wrote nothing'),
+    "not_read_like": ('"{near}"看起来像"{header}",但没有被读取:请改名,或在设置的 columns: 下映射', '"{near}" looks like "{header}" but is not read: rename it, or map it under `columns:` in the settings'),
+    "no_owners": ("团队表里没有负责人:未核对负责人", "no owners in the team tab: owners were not checked"),
     # 校验提示: row problems (the field's header is put in front by the validator)
     "required": ("为空(必填)", "empty (required)"),
     "duplicate_id": ('"{value}"与第{rows}行重复(客户编号必须唯一)', '"{value}" is also used in row {rows} (must be unique)'),

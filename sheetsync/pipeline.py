@@ -17,6 +17,7 @@ from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
 from sheetsync.grading import GradeRule, grade, read_rules
 from sheetsync.health import health, response, wake_up
+from sheetsync.messages import in_script, lang, say
 from sheetsync.parsing import is_blank
 from sheetsync.schedule import follow_up_plan, next_followup, status, status_text, task_text
 from sheetsync.schema import (
@@ -42,7 +43,15 @@ from sheetsync.stages import (
     update_stage_log,
 )
 from sheetsync.summary import Summary, summarise
-from sheetsync.tables import Sheet, find_title, load_sheet
+from sheetsync.tables import (
+    Sheet,
+    closest,
+    find_title,
+    guess_locale,
+    load_sheet,
+    missing_columns,
+    unmapped,
+)
 from sheetsync.tasks import (
     close_contacted,
     first_due_of_new_leads,
@@ -73,20 +82,23 @@ class Loaded:
     locale: str
     stage_log: Sheet | None = None
     value_rules: list[list] | None = None  # the 价值分级 tab's grid, if there is one
+    notes: list[str] = field(default_factory=list)  # what people should know about the tabs
 
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     """Find the tabs and their columns; a missing follow-up or grading tab stops the run."""
     titles = list(grids)
+    locale = settings.locale if settings.locale != "auto" else guess_locale(titles)
 
     def sheet(tab: Tab, required: bool, **kwargs: object) -> Sheet | None:
         title = find_title(titles, tab, settings.tabs.get(tab.key))
         if title is None and required:
-            wanted = settings.tabs.get(tab.key) or f"{tab.zh} / {tab.en}"
-            raise WorkbookError(f'no tab "{wanted}" in the workbook (tabs: {", ".join(titles)})')
+            wanted = settings.tabs.get(tab.key) or f"{in_script(tab.zh, locale)} / {tab.en}"
+            raise WorkbookError(say("no_tab", locale, wanted=wanted, titles=", ".join(titles)))
         return None if title is None else load_sheet(grids[title], tab, title, **kwargs)
 
-    followups = sheet(FOLLOWUPS, True, content=PEOPLE_KEYS)
+    renames = {theirs: key for key, theirs in settings.columns.items()}
+    followups = sheet(FOLLOWUPS, True, content=PEOPLE_KEYS, renames=renames)
     locale = settings.locale if settings.locale != "auto" else followups.locale
     loaded = Loaded(
         followups, sheet(GRADING, True), sheet(TEAM, False), sheet(TASK_LOG, False), {},
@@ -122,9 +134,41 @@ def team_owners(team: Sheet | None) -> list[str]:
     return [str(v).strip() for v in team.frame["owner"] if not is_blank(v)]
 
 
+ALWAYS_READ = ("customer_id", "customer", "owner", "last_contact")
+CRITERIA_COLUMNS = {"min_budget": "budget", "min_intent": "intent", "max_cycle": "decision_cycle"}
+
+
+def read_columns(rules: list[GradeRule]) -> list[str]:
+    """The follow-up columns this run's decisions read: without one of them every customer
+    would be rescheduled or regraded, so its absence stops the run."""
+    used = [c for k, c in CRITERIA_COLUMNS.items() if any(getattr(r, k) is not None for r in rules)]
+    return [*ALWAYS_READ, *used]
+
+
+def check_columns(sheet: Sheet, needed: list[str]) -> list[str]:
+    """Stop on a missing header the rules read; notes for headers that look like an optional
+    one that is not read (约定日期 ~ 约定跟进日期)."""
+    missing = [k for k in needed if k not in sheet.columns]
+    if missing:
+        raise WorkbookError(missing_columns(
+            sheet.tab, sheet.title, missing, sheet.header, sheet.header_row, sheet.locale,
+            sheet.columns,
+        ))  # fmt: skip
+    free = unmapped(sheet.header, sheet.columns)
+    notes = []
+    for term in PEOPLE_COLUMNS:
+        if term.key not in sheet.columns and free:
+            near = next((c for s in term.spellings() if (c := closest(s, free, 0.6))), None)
+            if near:
+                notes.append(say("not_read_like", sheet.locale, near=near,
+                                 header=term.text(sheet.locale)))  # fmt: skip
+    return notes
+
+
 def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
     """Rules, team and row checks: the part `validate` and `sync` share."""
     rules = read_rules(loaded.grading)
+    loaded.notes = check_columns(loaded.followups, read_columns(rules))
     owners = team_owners(loaded.team)
     grades = [r.grade for r in rules]
     return rules, owners, validate(loaded.followups, set(owners) if owners else None, grades)
@@ -140,7 +184,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     """All of the sync's decisions, as pure functions of the tabs, `today` and the calendar."""
     rules, owners, validation = validated(loaded)
     value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
-    notes = [] if owners else ["no owners in the team tab: owners were not checked"]
+    notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     rows = validation.rows
     people = loaded.followups.frame
     rows["grade"] = grade(rows, rules)
@@ -193,7 +237,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
 def _markers(rows: pd.DataFrame, stuck: pd.Series, days: pd.Series, limits: dict[str, int],
              locale: str) -> tuple[pd.Series, pd.Series]:  # fmt: skip
     """Text before a churned customer's task and after a stalled deal's."""
-    markers = MARKERS[locale]
+    markers = {k: in_script(v, locale) for k, v in MARKERS[lang(locale)].items()}
     words = {t.key: t.text(locale) for t in STAGES}
     after = pd.Series("", index=rows.index, dtype=object)
     after[stuck] = [

@@ -9,13 +9,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-LOCALES = ("zh", "en")
+from sheetsync.messages import EN, ZH, ZH_HANT, in_script, lang, simplified
+
+LOCALES = (ZH, ZH_HANT, EN)
 
 
+@lru_cache(maxsize=65536)
 def normalise_header(text: object) -> str:
-    """Headers match whatever their case, spacing or full-/half-width punctuation."""
-    folded = unicodedata.normalize("NFKC", str(text or "")).casefold()
+    """Headers and words match whatever their case, spacing, full-/half-width punctuation or
+    script: 客戶編號 is 客户编号."""
+    folded = simplified(unicodedata.normalize("NFKC", str(text or ""))).casefold()
     return re.sub(r"[\s\W_]+", "", folded)
 
 
@@ -29,7 +34,8 @@ class Term:
     aliases: tuple[str, ...] = ()
 
     def text(self, locale: str) -> str:
-        return self.zh if locale == "zh" else self.en
+        """As the workbook writes it: English, 简体, or 繁體 for a traditional workbook."""
+        return self.en if lang(locale) == EN else in_script(self.zh, locale)
 
     def spellings(self) -> tuple[str, ...]:
         return (self.zh, self.en, *self.aliases)
@@ -42,15 +48,20 @@ class Tab:
     en: str
     columns: tuple[Term, ...]
     required: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other titles the playbooks give this tab
+    read_only: tuple[str, ...] = ()  # columns read when present, never written by `init`
 
     def title(self, locale: str) -> str:
-        return self.zh if locale == "zh" else self.en
+        return self.en if lang(locale) == EN else in_script(self.zh, locale)
+
+    def titles(self) -> tuple[str, ...]:
+        return (self.zh, self.en, *self.aliases)
 
     def column(self, key: str) -> Term:
         return next(c for c in self.columns if c.key == key)
 
     def headers(self, locale: str) -> list[str]:
-        return [c.text(locale) for c in self.columns]
+        return [c.text(locale) for c in self.columns if c.key not in self.read_only]
 
 
 def _terms(*rows: tuple[str, ...]) -> tuple[Term, ...]:
@@ -61,18 +72,18 @@ PEOPLE_COLUMNS = _terms(
     ("customer_id", "客户编号", "Customer ID", "客户ID", "ID"),
     ("customer", "客户名称", "Customer", "Customer name", "客户"),
     ("industry", "行业", "Industry"),
-    ("contact", "联系人及职务", "Contact", "联系人"),
+    ("contact", "联系人及职务", "Contact", "联系人", "联系人/职务"),
     ("phone", "联系方式", "Phone/Email", "Phone", "电话"),
     ("lead_source", "线索来源", "Lead source"),
     ("stage", "销售阶段", "Stage"),
     ("intent", "意向度", "Intent"),
     ("budget", "预算情况", "Budget"),
     ("decision_cycle", "决策周期", "Decision cycle"),
-    ("last_contact", "上次跟进日期", "Last contact"),
+    ("last_contact", "上次跟进日期", "Last contact", "上次跟进时间", "Last follow-up"),
     ("method", "跟进方式", "Method"),
     ("summary", "跟进内容摘要", "Summary"),
-    ("feedback", "客户反馈/需求变化", "Feedback", "客户反馈"),
-    ("owner", "负责人", "Owner"),
+    ("feedback", "客户反馈/需求变化", "Feedback", "客户反馈", "需求变化"),
+    ("owner", "负责人", "Owner", "维护责任人", "责任人", "跟进人", "销售负责人"),
     ("agreed_date", "约定跟进日期", "Agreed date"),
     ("paused_until", "暂缓至", "Paused until"),
     ("grade_override", "指定等级", "Grade override"),
@@ -95,9 +106,9 @@ SYNC_COLUMNS = _terms(
     ("classification", "客户分类", "Classification"),
     ("health", "健康度", "Health"),
     ("stage_days", "阶段天数", "Days in stage"),
-    ("next_date", "下次跟进日期", "Next follow-up"),
+    ("next_date", "下次跟进日期", "Next follow-up", "下次跟进时间"),
     ("task", "跟进任务", "Task"),
-    ("status", "状态", "Status"),
+    ("status", "状态", "Status", "当前状态", "跟进状态"),
     ("check", "校验提示", "Check"),
 )
 
@@ -107,22 +118,30 @@ FOLLOWUPS = Tab(
     "Follow-ups",
     PEOPLE_COLUMNS + SYNC_COLUMNS,
     required=("customer_id", "customer", "owner"),
+    aliases=("客户跟进记录表", "客户跟进记录", "跟进记录", "客户跟进表", "客户关系分类及维护清单",
+             "客户维护清单", "客户清单"),
 )
 GRADING = Tab(
     "grading",
     "分级标准",
     "Grading",
     _terms(
-        ("grade", "等级", "Grade"),
+        ("grade", "等级", "Grade", "分级", "客户等级", "客户分级"),
         ("min_budget", "预算情况至少", "Budget at least"),
         ("min_intent", "意向度至少", "Intent at least"),
         ("max_cycle", "决策周期上限(天)", "Max decision cycle (days)"),
-        ("interval", "跟进间隔(天)", "Interval (days)"),
+        ("interval", "跟进间隔(天)", "Interval (days)", "跟进频率", "跟进间隔", "Frequency"),
         ("method", "跟进方式", "Method"),
         ("action", "核心动作", "Core action"),
         ("escalate_after", "逾期升级(天)", "Escalate after (days)"),
+        # The playbook prints its table with one 核心标准 phrase per grade instead of the
+        # three criteria columns ("预算明确,决策周期≤1个月"); either form is read.
+        ("criteria", "核心标准", "Criteria", "分级标准"),
+        ("owner_requirement", "负责人要求", "Owner requirement"),
     ),
     required=("grade", "interval"),
+    read_only=("criteria", "owner_requirement"),
+    aliases=("客户分级标准与跟进策略表", "客户分级标准", "分级标准表", "跟进策略"),
 )
 TEAM = Tab(
     "team",
@@ -144,7 +163,7 @@ TASK_LOG = Tab(
     _terms(
         ("customer_id", "客户编号", "Customer ID"),
         ("due_date", "到期日期", "Due date"),
-        ("owner", "负责人", "Owner"),
+        ("owner", "负责人", "Owner", "维护责任人", "责任人", "跟进人", "销售负责人"),
         ("grade", "等级", "Grade"),
         ("state", "任务状态", "State"),
         ("created", "创建日期", "Created"),
@@ -297,9 +316,9 @@ SUMMARY_LABELS = _terms(
     ("funnel", "销售漏斗", "Sales funnel"),
     ("longest_overdue", "逾期最久的客户", "Longest overdue"),
     ("grade", "等级", "Grade"),
-    ("status", "状态", "Status"),
+    ("status", "状态", "Status", "当前状态", "跟进状态"),
     ("stage", "阶段", "Stage"),
-    ("owner", "负责人", "Owner"),
+    ("owner", "负责人", "Owner", "维护责任人", "责任人", "跟进人", "销售负责人"),
     ("customers", "客户数", "Customers"),
     ("share", "占比", "Share"),
     ("due_today", "今日跟进", "Due today"),

@@ -1,17 +1,20 @@
 """From a tab's raw grid to a DataFrame whose columns are the schema's keys.
 
-Columns are found by header, in Chinese or English, wherever they are; the header row is the
-first of the top rows that names the tab's first required column, so a title row above the
-table does no harm. Everything here is pure: the grid comes from a backend.
+Columns are found by header, in Chinese (简体 or 繁體) or English, or the playbooks' synonyms,
+or a team's own names mapped under `columns:` in the settings, wherever they are; the header
+row is the first of the top rows that names the tab's first required column, so a title row
+above the table does no harm. Everything here is pure: the grid comes from a backend.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import pandas as pd
 
 from sheetsync.errors import WorkbookError
+from sheetsync.messages import EN, ZH, ZH_HANT, is_traditional, say
 from sheetsync.parsing import is_blank, map_unique
 from sheetsync.schema import Tab, normalise_header
 
@@ -31,65 +34,98 @@ class Sheet:
     headers: dict[str, str] = field(default_factory=dict)  # key -> header as people wrote it
     width: int = 0  # last used header column
     locale: str = "zh"
+    used_width: int = 0  # last column holding anything, header or not (people's data too)
+    header: list = field(default_factory=list)  # the header row as it is
 
     def label(self, key: str) -> str:
         """The header people see for `key`, for messages."""
         return self.headers.get(key) or self.tab.column(key).text(self.locale)
 
 
-def _spellings(tab: Tab) -> dict[str, tuple[str, str]]:
-    """normalised spelling -> (key, locale it belongs to)."""
+def column_letter(number: int) -> str:
+    """1 -> A, 27 -> AA: how people name a cell."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def spellings(tab: Tab, renames: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """normalised spelling -> (key, language it belongs to); `renames` maps a team's own
+    header (as in the settings' `columns:`) to a key and wins over everything else."""
     found: dict[str, tuple[str, str]] = {}
+    for header, key in (renames or {}).items():
+        found[normalise_header(header)] = (key, "")
     for col in tab.columns:
         for spelling in col.spellings():
-            locale = "en" if spelling == col.en else "zh"
-            found.setdefault(normalise_header(spelling), (col.key, locale))
+            found.setdefault(normalise_header(spelling), (col.key, EN if spelling == col.en else ZH))
     return found
 
 
-def _find_header_row(grid: list[list], tab: Tab, spellings: dict) -> int:
+def _find_header_row(grid: list[list], tab: Tab, spelled: dict, title: str) -> int:
     anchor = tab.required[0] if tab.required else tab.columns[0].key
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        if any(spellings.get(normalise_header(v), ("",))[0] == anchor for v in row):
+        if any(spelled.get(normalise_header(v), ("",))[0] == anchor for v in row):
             return index
     if not any(any(not is_blank(v) for v in row) for row in grid):
         return -1
     wanted = tab.column(anchor)
-    raise WorkbookError(f'tab "{tab.zh}": no header row with "{wanted.zh}" / "{wanted.en}"')
+    locale = guess_locale(v for row in grid[:HEADER_SEARCH_ROWS] for v in row)
+    raise WorkbookError(say("no_header_row", locale, tab=title, header=wanted.text(locale),
+                            other=wanted.text(EN if locale != EN else ZH)))  # fmt: skip
 
 
-def _map_columns(header: list, tab: Tab, spellings: dict) -> tuple[dict, dict, str]:
+def guess_locale(texts) -> str:
+    """The language and script of a tab's words: Chinese if any is, 繁體 if any is."""
+    words = [str(t) for t in texts if isinstance(t, str) and t.strip()]
+    chinese = [w for w in words if any("\u4e00" <= ch <= "\u9fff" for ch in w)]
+    if not chinese:
+        return EN if words else ZH
+    return ZH_HANT if any(is_traditional(w) for w in chinese) else ZH
+
+
+def _map_columns(header: list, tab: Tab, spelled: dict, title: str,
+                 row: int) -> tuple[dict, dict, str]:  # fmt: skip
     columns: dict[str, int] = {}
     headers: dict[str, str] = {}
-    votes = {"zh": 0, "en": 0}
+    votes = {ZH: 0, EN: 0, "": 0}
     for position, value in enumerate(header, start=1):
-        key, locale = spellings.get(normalise_header(value), (None, None))
+        key, language = spelled.get(normalise_header(value), (None, None))
         if key is None:
             continue
         if key in columns:
-            raise WorkbookError(
-                f'tab "{tab.zh}": headers "{headers[key]}" and "{value}" are the same column; '
-                "rename or delete one"
-            )
+            raise WorkbookError(say(
+                "duplicate_header", guess_locale(header), tab=title, first=headers[key],
+                second=str(value).strip(), first_cell=f"{column_letter(columns[key])}{row}",
+                second_cell=f"{column_letter(position)}{row}",
+            ))  # fmt: skip
         columns[key], headers[key] = position, str(value).strip()
-        votes[locale] += 1
-    return columns, headers, "en" if votes["en"] > votes["zh"] else "zh"
+        votes[language] += 1
+    if votes[EN] > votes[ZH]:
+        return columns, headers, EN
+    return columns, headers, guess_locale(headers.values()) if headers else ZH
 
 
-def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] = ()) -> Sheet:
+def _used_width(rows: list[list]) -> int:
+    return max((max((i for i, v in enumerate(r, 1) if not is_blank(v)), default=0)
+                for r in rows), default=0)  # fmt: skip
+
+
+def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] = (),
+               renames: dict[str, str] | None = None) -> Sheet:  # fmt: skip
     """Records keyed by column key; rows blank in every `content` column (default: every
-    known column) are not records."""
-    spellings = _spellings(tab)
-    index = _find_header_row(grid, tab, spellings)
+    known column) are not records. `renames`: a team's own header -> key."""
+    spelled = spellings(tab, renames)
+    index = _find_header_row(grid, tab, spelled, title)
     if index < 0:
         empty = pd.DataFrame(columns=[c.key for c in tab.columns] + [ROW], dtype=object)
         return Sheet(tab, title, empty, header_row=0)
     header = grid[index]
-    columns, headers, locale = _map_columns(header, tab, spellings)
-    missing = [tab.column(k) for k in tab.required if k not in columns]
+    columns, headers, locale = _map_columns(header, tab, spelled, title, index + 1)
+    missing = [k for k in tab.required if k not in columns]
     if missing:
-        names = ", ".join(f'"{c.zh}" / "{c.en}"' for c in missing)
-        raise WorkbookError(f'tab "{title}": required column {names} not found in row {index + 1}')
+        raise WorkbookError(missing_columns(tab, title, missing, header, index + 1, locale))
     rows = grid[index + 1 :]
     width = max((len(r) for r in rows), default=0)
     if any(len(r) != width for r in rows):  # the Sheets API trims trailing empty cells
@@ -108,14 +144,49 @@ def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] 
         if col.key not in frame:
             frame[col.key] = None
     width = max((i for i, v in enumerate(header, start=1) if not is_blank(v)), default=0)
-    return Sheet(tab, title, frame, index + 1, columns, headers, width, locale)
+    used = max(width, _used_width(grid[index:]))
+    return Sheet(tab, title, frame, index + 1, columns, headers, width, locale, used, header)
 
 
 def find_title(titles: list[str], tab: Tab, configured: str | None) -> str | None:
-    """The tab's actual title: the configured one, else its Chinese or English name."""
-    wanted = [configured] if configured else [tab.zh, tab.en]
-    normalised = {normalise_header(w) for w in wanted}
-    return next((t for t in titles if normalise_header(t) in normalised), None)
+    """The tab's actual title: the configured one, else its name in any language or script,
+    or a title the playbooks give it (客户跟进记录表)."""
+    wanted = [configured] if configured else tab.titles()
+    for name in wanted:  # in order: the contract's own name wins over a playbook's
+        found = next((t for t in titles if normalise_header(t) == normalise_header(name)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def closest(name: str, candidates: list[str], cutoff: float = 0.5) -> str | None:
+    """The candidate that looks most like `name` (最近跟进日期 ~ 上次跟进日期), if any does."""
+    scored = [(SequenceMatcher(None, normalise_header(name), normalise_header(c)).ratio(), c)
+              for c in candidates if not is_blank(c)]  # fmt: skip
+    best = max(scored, default=(0.0, None), key=lambda pair: pair[0])
+    return best[1] if best[0] >= cutoff else None
+
+
+def unmapped(header: list, columns: dict[str, int]) -> list[str]:
+    used = set(columns.values())
+    return [str(v).strip() for i, v in enumerate(header, 1) if i not in used and not is_blank(v)]
+
+
+def missing_columns(tab: Tab, title: str, keys: list[str], header: list, row: int,
+                    locale: str, columns: dict[str, int] | None = None) -> str:  # fmt: skip
+    """What stops the run when a header it reads is gone, with the header present that looks
+    like it: "最近跟进日期" looks like "上次跟进日期": rename it, or map it under `columns:`."""
+    free = unmapped(header, columns or {})
+    lines = []
+    for key in keys:
+        term = tab.column(key)
+        near = closest(term.text(locale), free) or next(
+            (c for s in term.spellings() if (c := closest(s, free))), None
+        )
+        lines.append(say("missing_column_like" if near else "missing_column", locale,
+                         tab=title, header=term.text(locale), row=row, near=near,
+                         key=key))  # fmt: skip
+    return "; ".join(lines)
 
 
 def load_blocks(grid: list[list], blocks: tuple[Tab, ...], title: str) -> dict[str, Sheet]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from sheetsync.config import PROJECT_ROOT
+from sheetsync.messages import lang, rows_in_script
 from sheetsync.schema import (
     BUDGET_LEVELS,
     FOLLOWUPS,
@@ -63,7 +64,7 @@ def new_workbook(locale: str, team: list[list] | None = None, customers: list[li
     layout = _yaml(LAYOUT_FILE)
     widths = layout.get("widths", {})
     body = {
-        GRADING.key: _yaml(RULES_FILE)[locale],
+        GRADING.key: rows_in_script(_yaml(RULES_FILE)[lang(locale)], locale),
         TEAM.key: team or [],
         FOLLOWUPS.key: customers or [],
         STAGE_LOG.key: history or [],

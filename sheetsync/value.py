@@ -18,6 +18,7 @@ import yaml
 
 from sheetsync.config import PROJECT_ROOT
 from sheetsync.errors import ConfigError
+from sheetsync.messages import in_script, lang, rows_in_script
 from sheetsync.parsing import cell_text, is_blank, map_unique, parse_amount, parse_percent
 from sheetsync.schema import (
     FOLLOWUPS,
@@ -72,11 +73,11 @@ class ValueRules:
 
 def default_rows(locale: str) -> list[list]:
     """The 价值分级 tab as `init` writes it: each block's title, header and rows."""
-    defaults = yaml.safe_load(Path(DEFAULTS_FILE).read_text(encoding="utf-8"))[locale]
+    defaults = yaml.safe_load(Path(DEFAULTS_FILE).read_text(encoding="utf-8"))[lang(locale)]
     rows: list[list] = []
     for block in VALUE_BLOCKS:
         rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
-    return rows[:-1]
+    return rows_in_script(rows[:-1], locale)
 
 
 class _Reader:
@@ -238,9 +239,11 @@ def relationship(rows: pd.DataFrame, rules: ValueRules, today: dt.date) -> pd.Se
     return result
 
 
-_POTENTIAL = {"zh": "{}潜力", "en": "{} potential"}
-_CLASS = {"zh": "{}类", "en": "{}"}
-_SCORE = {"zh": "({:g}分)", "en": " ({:g} pts)"}
+_FORMS = {
+    "potential": {"zh": "{}潜力", "en": "{} potential"},
+    "class": {"zh": "{}类", "en": "{}"},
+    "score": {"zh": "({:g}分)", "en": " ({:g} pts)"},
+}
 
 
 def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str) -> pd.DataFrame:
@@ -249,13 +252,14 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
     points = score(rows, rules)
     classes = value_class(points, rules)
     words = {t.key: t.text(locale) for t in INTENT_LEVELS}
-    potential = rows["potential"].map(lambda k: _POTENTIAL[locale].format(words[k]) if k else "")
+    forms = {k: in_script(v[lang(locale)], locale) for k, v in _FORMS.items()}
+    potential = rows["potential"].map(lambda k: forms["potential"].format(words[k]) if k else "")
     parts = pd.DataFrame({
-        "class": classes.map(lambda c: _CLASS[locale].format(c) if c else ""),
+        "class": classes.map(lambda c: forms["class"].format(c) if c else ""),
         "potential": potential, "relationship": relationship(rows, rules, today),
     })  # fmt: skip
     text = parts.apply(lambda r: "+".join(p for p in r if p), axis=1) if len(parts) else classes
-    text = text + points.map(lambda p: "" if pd.isna(p) else _SCORE[locale].format(p))
+    text = text + points.map(lambda p: "" if pd.isna(p) else forms["score"].format(p))
     return pd.DataFrame({
         "value_class": classes, "score": points,
         "classification": text.where(classes.notna(), None).astype(object),
