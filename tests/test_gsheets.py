@@ -472,3 +472,27 @@ def test_the_fake_answers_with_the_real_apis_shapes(sheets_api, service_account)
             "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}], "fields": "userEnteredValue"}}]})  # fmt: skip
     assert error.value.response.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert "exceeds grid limits" in error.value.response.json()["error"]["message"]
+
+
+def test_the_fakes_quota_refusal_is_googles_and_applies_nothing(sheets_api, service_account):
+    """Shaped as in gspread's recorded sessions; a refused batchUpdate is not applied, which
+    is what makes retrying it safe."""
+    from gspread.exceptions import APIError
+    from gspread.http_client import HTTPClient
+
+    from sheetsync.backends.gsheets import GSheetsBackend
+
+    sheets_api.create("quota")
+    backend = GSheetsBackend("quota", str(service_account), sheets_api.url)
+    plain = HTTPClient(backend.credentials, backend.http.session)  # no retries
+    sheets_api.quota_streak(60, FakeClock())
+    with pytest.raises(APIError) as error:
+        plain.batch_update("quota", {"requests": [{"updateCells": {
+            "start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
+            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}], "fields": "userEnteredValue"}}]})  # fmt: skip
+    answer = error.value.response
+    assert answer.status_code == 429 and "Retry-After" not in answer.headers
+    body = answer.json()["error"]
+    assert body["status"] == "RESOURCE_EXHAUSTED" and "per minute per user" in body["message"]
+    assert body["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+    assert sheet_values(sheets_api, "Sheet1", key="quota") == []
