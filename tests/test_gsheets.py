@@ -150,8 +150,8 @@ def test_a_45_second_quota_streak_is_ridden_out_and_each_wait_logged(
     messages = [r.getMessage() for r in waits_logged]
     assert len(messages) == len(paths)  # one warning per wait
     for number, message in enumerate(messages, start=1):
-        assert re.fullmatch(rf"Google Sheets answered HTTP 429, over the quota: Write requests per "
-                            rf"minute per user on try {number}; waiting [\d.]+ s \([\d.]+ s waited so far\)",
+        assert re.fullmatch(rf"Google Sheets try {number} failed \(HTTP 429, over the quota: Write "
+                            rf"requests per minute per user\); waiting [\d.]+ s \([\d.]+ s waited so far\)",
                             message)  # fmt: skip
 
 

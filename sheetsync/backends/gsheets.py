@@ -137,8 +137,8 @@ class RetryingHTTPClient(HTTPClient):
 
 def _log_wait(failure: str, tries: int, pause: float, waited: float) -> None:
     log.warning(
-        "Google Sheets answered %s on try %d; waiting %.1f s (%.1f s waited so far)",
-        failure, tries, pause, waited,
+        "Google Sheets try %d failed (%s); waiting %.1f s (%.1f s waited so far)",
+        tries, failure, pause, waited,
         extra={"failure": failure, "try": tries, "wait_s": round(pause, 1), "waited_s": round(waited, 1)},
     )  # fmt: skip
 
