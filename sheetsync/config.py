@@ -36,8 +36,10 @@ TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"
 class GSheetsSettings:
     credentials: str = ""  # service-account key file; else $GOOGLE_APPLICATION_CREDENTIALS
     endpoint: str = "https://sheets.googleapis.com"
-    retries: int = 6  # tries per request on 429/5xx, with backoff
-    max_wait: float = 60  # seconds of backoff at most per request
+    # On 429/5xx a request is retried with waits of 1-2 s growing to 15-30 s, until `max_wait`
+    # seconds have been waited (90: outlasts a per-minute quota) or `retries` tries were made.
+    retries: int = 10  # tries per request at most
+    max_wait: float = 90  # seconds of waiting per request, then the run stops cleanly
 
 
 @dataclass

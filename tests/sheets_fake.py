@@ -5,9 +5,11 @@ It answers with the real API's shapes where the backend relies on them: a fresh 
 1000 x 26; a whole-sheet range reads back as `'title'!A1:Z1000`; trailing empty cells and
 rows are trimmed and an empty range has no `values` key; titles that need it are quoted;
 UNFORMATTED_VALUE gives dates as serial numbers; a batchUpdate is all or nothing; writing
-past the grid is a 400; errors are {"error": {"code", "message", "status"}}. It also counts
-requests and bytes, can fail the next requests (429/5xx, Retry-After) or delay them, and can
-run a hook between the sync's read and its write, as a person editing the sheet would.
+past the grid is a 400; errors are {"error": {"code", "message", "status"}}, and a 429 is
+Google's quota error with its `details`, as recorded in gspread's test cassettes. It also
+counts requests and bytes, can fail the next requests (429/5xx, Retry-After), refuse every
+request for a stretch of time as a per-minute quota does, or delay them, and can run a hook
+between the sync's read and its write, as a person editing the sheet would.
 """
 
 from __future__ import annotations
@@ -24,6 +26,41 @@ from urllib.parse import parse_qs, unquote, urlparse
 STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
           500: "INTERNAL", 503: "UNAVAILABLE"}  # fmt: skip
 TOKEN = "fake-access-token"
+PROJECT = "1071851248496"
+
+
+class FakeClock:
+    """Time that passes only when the client waits: the fake reads it for "now", the client's
+    pause function advances it, so a minute of quota refusals takes no real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def quota_error(method: str) -> dict:
+    """Google's answer when a per-minute quota is used up: reads and writes are metered
+    apart; no Retry-After header comes with it."""
+    kind = "Read" if method == "GET" else "Write"
+    return {"error": {
+        "code": 429,
+        "message": f"Quota exceeded for quota metric '{kind} requests' and limit '{kind} requests "
+                   f"per minute per user' of service 'sheets.googleapis.com' for consumer "
+                   f"'project_number:{PROJECT}'.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED",
+            "domain": "googleapis.com",
+            "metadata": {"service": "sheets.googleapis.com", "consumer": f"projects/{PROJECT}",
+                         "quota_metric": f"sheets.googleapis.com/{kind.lower()}_requests",
+                         "quota_limit": f"{kind}RequestsPerMinutePerUser"},
+        }],
+    }}  # fmt: skip
 
 
 class ApiError(Exception):
@@ -145,6 +182,7 @@ class FakeSheets:
         self.requests: list[tuple[str, str, int]] = []  # (method, path, request bytes)
         self.exchanges: list[tuple[str, dict | None, dict]] = []  # (path, JSON sent, JSON answered)
         self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) for next requests
+        self.streak: tuple[float, object] | None = None  # (429 until, clock)
         self.delay = 0.0
         self.hooks: list[list] = []  # [path suffix, requests to let pass first, callable(book)]
         self.require_token = False
@@ -170,6 +208,21 @@ class FakeSheets:
 
     def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
         self.failures += [(status, retry_after)] * times
+
+    def quota_streak(self, seconds: float, clock=time.monotonic) -> None:
+        """Answer every API request with Google's 429 for the next `seconds` on `clock`, as
+        when a per-minute quota is used up. A refused request changes nothing."""
+        self.streak = (clock() + seconds, clock)
+
+    def _refusal(self, api: bool) -> tuple[int, str | None] | None:
+        """The failure the next API request gets, if any (under the lock)."""
+        if not api:
+            return None
+        if self.failures:
+            return self.failures.pop(0)
+        if self.streak and self.streak[1]() < self.streak[0]:
+            return 429, None
+        return None
 
     def count(self, pattern: str = "") -> int:
         return sum(1 for _, path, _ in self.requests if pattern in path)
@@ -414,8 +467,7 @@ class FakeSheets:
                 url = urlparse(self.path)
                 with fake.lock:
                     fake.requests.append((method, url.path, len(raw) + len(self.path)))
-                    api = url.path.startswith("/v4/")
-                    failure = fake.failures.pop(0) if fake.failures and api else None
+                    failure = fake._refusal(url.path.startswith("/v4/"))
                 if fake.delay:
                     time.sleep(fake.delay)
                 if url.path == "/token":
@@ -426,8 +478,10 @@ class FakeSheets:
                     return self._reply(200, {"locations": [], "encodedLocations": "0x0"})
                 if failure:
                     status, retry_after = failure
-                    return self._error(status, "Quota exceeded" if status == 429 else "Internal error",
-                                       {"Retry-After": retry_after} if retry_after else None)  # fmt: skip
+                    headers = {"Retry-After": retry_after} if retry_after else None
+                    if status == 429:
+                        return self._reply(429, quota_error(method), headers)
+                    return self._error(status, "Internal error", headers)
                 if fake.require_token and self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     return self._error(
                         401, "Request is missing required authentication credential."

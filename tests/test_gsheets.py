@@ -2,7 +2,10 @@
 local fake (tests/sheets_fake.py). Nothing here reaches Google."""
 
 import datetime as dt
+import logging
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import (
@@ -19,6 +22,7 @@ from conftest import (
     sync,
 )  # fmt: skip
 from openpyxl.utils import get_column_letter
+from sheets_fake import FakeClock
 
 MIXED = [
     customer("K1", last_contact=dt.date(2026, 11, 1)),
@@ -97,12 +101,97 @@ def test_giving_up_after_the_bound_writes_nothing(sheets_api, service_account, m
     make_spreadsheet(sheets_api, service_account, MIXED)
     before = sheet_values(sheets_api, "客户跟进")
     sheets_api.before("values:batchGet", lambda book: sheets_api.fail_next(503, times=50), skip=1)
-    with pytest.raises(
-        BackendError, match=r"kept failing \(HTTP 503\) after 6 tries.*nothing was written"
-    ):
+    with pytest.raises(BackendError, match=r"kept failing \(HTTP 503\) after \d+ tries over 90 s; "
+                       "nothing was written") as error:  # fmt: skip
         gsync(sheets_api, service_account)
     assert sheet_values(sheets_api, "客户跟进") == before  # the batchUpdate is all or nothing
-    assert sheets_api.count(":batchUpdate") == 1 + 6  # the setup's, then six refused tries
+    tries = int(re.search(r"after (\d+) tries", str(error.value))[1])
+    assert sheets_api.count(":batchUpdate") == 1 + tries  # the setup's, then each refused try
+
+
+@pytest.fixture
+def waits_logged():
+    """The warnings the sync logs (attached to its logger: the CLI turns propagation off)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = logging.getLogger("sheetsync")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def refused(sheets_api) -> list[str]:
+    """The API paths the fake answered with Google's quota error."""
+    return [path for path, _, body in sheets_api.exchanges if body.get("error", {}).get("code") == 429]  # fmt: skip
+
+
+def quota_streak_at_write(sheets_api, service_account, seconds: float, monkeypatch) -> FakeClock:
+    """A spreadsheet whose write Google refuses for `seconds` on a fake clock that only the
+    sync's waits move (real gspread sessions recorded 429 streaks of 35 and 41 s)."""
+    clock = FakeClock()
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", clock.sleep)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.before("values:batchGet", lambda book: sheets_api.quota_streak(seconds, clock), skip=1)  # fmt: skip
+    return clock
+
+
+def test_a_45_second_quota_streak_is_ridden_out_and_each_wait_logged(
+    sheets_api, service_account, monkeypatch, waits_logged
+):
+    quota_streak_at_write(sheets_api, service_account, 45, monkeypatch)
+    gsync(sheets_api, service_account)
+    assert sheet_results(sheets_api) == _xlsx_results_for(MIXED)
+    history = [row[0] for row in sheet_values(sheets_api, "阶段记录")[1:]]
+    assert sorted(history) == sorted(c["customer_id"] for c in MIXED)  # appended once, not per try
+    assert len(sheet_values(sheets_api, "同步日志")) == 1 + 1  # header, this run
+    paths = refused(sheets_api)
+    assert paths and all(path.endswith(":batchUpdate") for path in paths)
+    messages = [r.getMessage() for r in waits_logged]
+    assert len(messages) == len(paths)  # one warning per wait
+    for number, message in enumerate(messages, start=1):
+        assert re.fullmatch(rf"Google Sheets try {number} failed \(HTTP 429, over the quota: Write "
+                            rf"requests per minute per user\); waiting [\d.]+ s \([\d.]+ s waited so far\)",
+                            message)  # fmt: skip
+
+
+@pytest.mark.parametrize("luck", ["shortest", "longest"])
+def test_a_full_minute_of_refused_reads_is_outlasted_whatever_the_jitter(
+    sheets_api, service_account, monkeypatch, luck
+):
+    from sheetsync.backends import gsheets
+
+    pick = {"shortest": lambda low, high: low, "longest": lambda low, high: high}[luck]
+    monkeypatch.setattr(gsheets, "random", SimpleNamespace(uniform=pick))
+    clock = FakeClock()
+    monkeypatch.setattr(gsheets, "pause_for", clock.sleep)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.quota_streak(60, clock)
+    gsync(sheets_api, service_account)
+    assert sheet_results(sheets_api) == _xlsx_results_for(MIXED)
+    assert refused(sheets_api)[0].endswith(KEY)  # the metadata read was refused first
+
+
+def test_a_quota_streak_longer_than_the_budget_stops_cleanly_writing_nothing(
+    tmp_path, sheets_api, service_account, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+
+    quota_streak_at_write(sheets_api, service_account, 10 * 60, monkeypatch)
+    before = {s.title: s.grid() for s in sheets_api.books[KEY].sheets}
+    config = tmp_path / "c.yaml"
+    config.write_text(f"backend: gsheets\nworkbook: {KEY}\nemail: {{enabled: false}}\n"
+                      f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n")  # fmt: skip
+    result = CliRunner().invoke(main, ["sync", "--config", str(config)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    tries = len(refused(sheets_api))
+    assert (
+        f"Google Sheets kept failing (HTTP 429, over the quota: Write requests per minute per "
+        f"user) after {tries} tries over 90 s; nothing was written this run." in result.output
+    )
+    assert {s.title: s.grid() for s in sheets_api.books[KEY].sheets} == before
 
 
 def test_a_person_sorting_and_inserting_during_the_sync_loses_nothing(sheets_api, service_account):
@@ -383,3 +472,27 @@ def test_the_fake_answers_with_the_real_apis_shapes(sheets_api, service_account)
             "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}], "fields": "userEnteredValue"}}]})  # fmt: skip
     assert error.value.response.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert "exceeds grid limits" in error.value.response.json()["error"]["message"]
+
+
+def test_the_fakes_quota_refusal_is_googles_and_applies_nothing(sheets_api, service_account):
+    """Shaped as in gspread's recorded sessions; a refused batchUpdate is not applied, which
+    is what makes retrying it safe."""
+    from gspread.exceptions import APIError
+    from gspread.http_client import HTTPClient
+
+    from sheetsync.backends.gsheets import GSheetsBackend
+
+    sheets_api.create("quota")
+    backend = GSheetsBackend("quota", str(service_account), sheets_api.url)
+    plain = HTTPClient(backend.credentials, backend.http.session)  # no retries
+    sheets_api.quota_streak(60, FakeClock())
+    with pytest.raises(APIError) as error:
+        plain.batch_update("quota", {"requests": [{"updateCells": {
+            "start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
+            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}], "fields": "userEnteredValue"}}]})  # fmt: skip
+    answer = error.value.response
+    assert answer.status_code == 429 and "Retry-After" not in answer.headers
+    body = answer.json()["error"]
+    assert body["status"] == "RESOURCE_EXHAUSTED" and "per minute per user" in body["message"]
+    assert body["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+    assert sheet_values(sheets_api, "Sheet1", key="quota") == []

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,7 @@ PERCENT_FORMAT = {"type": "PERCENT", "pattern": "0.0%"}
 FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
 TAB_FIELDS = f"{FIELDS},userEnteredFormat.textFormat.bold"  # tabs the sync owns: titles bold
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
+log = logging.getLogger("sheetsync")
 
 
 def quote(title: str) -> str:
@@ -58,52 +61,86 @@ def quote(title: str) -> str:
 
 
 def pause_for(seconds: float) -> None:
-    """The backoff wait (tests replace it, so a 429 storm takes no time)."""
+    """The backoff wait (tests replace it with a fake clock, so a minute of 429s takes no time)."""
     time.sleep(seconds)
 
 
 @dataclass
 class RetryPolicy:
-    """Bounded retries: gspread's own BackOffHTTPClient retries without end."""
+    """Bounded retries: gspread's own BackOffHTTPClient retries without end.
 
-    attempts: int = 6
-    base: float = 1.0
-    cap: float = 32.0
-    total: float = 60.0
+    The budget is time, not tries: Google's quotas are per minute, and a 429 answers for the
+    rest of that minute (35-41 s in recorded sessions, with no Retry-After), so a request is
+    retried until `total` seconds have been waited, the last wait cut to fit. "Equal jitter"
+    keeps every wait at least half its ceiling (1-2 s, 2-4, 4-8, 8-16, then 15-30 s), so even
+    unlucky draws add up to `total` within `attempts` tries: the defaults outlast a full
+    minute's refusals.
+    """
 
-    def delay(self, attempt: int, retry_after: str | None) -> float:
+    attempts: int = 10
+    base: float = 2.0
+    cap: float = 30.0
+    total: float = 90.0
+
+    def delay(self, attempt: int) -> float:
+        ceiling = min(self.cap, self.base * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)  # "equal jitter"
+
+    def wait(self, tries: int, waited: float, retry_after: str | None) -> float | None:
+        """Seconds to wait after try number `tries` failed, or None: the budget is spent (or
+        Google asks for a longer wait than what is left of it)."""
+        left = self.total - waited
+        if tries >= self.attempts or left < 1e-6:
+            return None
         if retry_after and retry_after.strip().isdigit():
-            return float(retry_after)
-        return random.uniform(0, min(self.cap, self.base * 2**attempt))  # "full jitter"
+            return float(retry_after) if float(retry_after) <= left else None
+        return min(self.delay(tries - 1), left)
+
+
+def _failure(exc: APIError) -> str:
+    """What went wrong, in words: a 429 names the quota Google says was used up."""
+    status = exc.response.status_code
+    if status != 429:
+        return f"HTTP {status}"
+    limit = re.search(r"limit '([^']+)'", str(exc.error.get("message", "")))
+    return f"HTTP 429, over the quota: {limit[1] if limit else 'requests per minute'}"
 
 
 class RetryingHTTPClient(HTTPClient):
+    """Retries 429, 5xx and dropped connections under `policy`, logging each wait. Retrying
+    a batchUpdate refused with 429 is safe: Google rejects the whole request unapplied."""
+
     policy = RetryPolicy()
 
     def request(self, *args, **kwargs):
-        waited = 0.0
-        for attempt in range(self.policy.attempts):
+        waited, tries = 0.0, 0
+        while True:
+            tries += 1
             try:
                 return super().request(*args, **kwargs)
             except APIError as exc:
-                status, retry_after = (
-                    exc.response.status_code,
-                    exc.response.headers.get("Retry-After"),
-                )
-                if status not in RETRY_STATUSES:
+                if exc.response.status_code not in RETRY_STATUSES:
                     raise
-                last = f"HTTP {status}"
+                failure, retry_after = _failure(exc), exc.response.headers.get("Retry-After")
             except requests.ConnectionError:
-                retry_after, last = None, "no connection"
-            pause = self.policy.delay(attempt, retry_after)
-            if attempt + 1 == self.policy.attempts or waited + pause > self.policy.total:
-                break
+                failure, retry_after = "no connection", None
+            pause = self.policy.wait(tries, waited, retry_after)
+            if pause is None:
+                raise BackendError(
+                    f"Google Sheets kept failing ({failure}) after {tries} tries over "
+                    f"{waited:.0f} s; nothing was written this run. Try again later."
+                )
+            _log_wait(failure, tries, pause, waited)
             pause_for(pause)
             waited += pause
-        raise BackendError(
-            f"Google Sheets kept failing ({last}) after {attempt + 1} tries over {waited:.0f} s; "
-            "nothing was written this run. Try again later."
-        )
+
+
+def _log_wait(failure: str, tries: int, pause: float, waited: float) -> None:
+    log.warning(
+        "Google Sheets try %d failed (%s); waiting %.1f s (%.1f s waited so far)",
+        tries, failure, pause, waited,
+        extra={"failure": failure, "try": tries, "wait_s": round(pause, 1), "waited_s": round(waited, 1)},
+    )  # fmt: skip
 
 
 class _Redirect(HTTPAdapter):
