@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -115,7 +116,8 @@ def run_logged(settings: Settings, today: dt.date | None = None, email: bool = T
 def log_summary(settings: Settings, report: SyncReport) -> None:
     """The one line every successful run ends with (structured fields for JSON logs)."""
     fields = {k: getattr(report, k) for k in ("rows", "invalid", "due_today", "overdue", "cells")}
-    log.info("sync ok for %s: %s", settings.label, report.lines()[0].split(": ", 1)[1],
+    english = dataclasses.replace(report, locale="en").lines()[0]  # logs are for operators' tools
+    log.info("sync ok for %s: %s", settings.label, english.split(": ", 1)[1],
              extra={"workbook": settings.label, "ok": True, **fields, "notes": report.notes})  # fmt: skip
 
 

@@ -182,14 +182,9 @@ def remind(settings, today, dry_run):
 def validate(settings):
     """Print every row problem and write nothing. Exits 1 if any row has an error."""
     validation = app.run_validate(settings)
-    for problem in validation.problems.itertuples():
-        click.echo(
-            f"row {problem.row} ({problem.customer_id or '-'}) {problem.severity}: {problem.message}"
-        )
-    errors = int(validation.invalid.sum())
-    click.echo(f"{len(validation.rows)} rows checked: {errors} with errors, "
-               f"{validation.problems['row'].nunique() - errors if len(validation.problems) else 0} with warnings only")  # fmt: skip
-    if errors:
+    for line in validation.lines():
+        click.echo(line)
+    if validation.invalid.any():
         raise SystemExit(1)
 
 

@@ -37,7 +37,7 @@ def is_traditional(text: str) -> bool:
 
 
 def lang(locale: str) -> str:
-    """"zh" or "en": the language, whatever the script."""
+    """ "zh" or "en": the language, whatever the script."""
     return EN if locale == EN else ZH
 
 
@@ -57,20 +57,114 @@ def rows_in_script(rows: list[list], locale: str) -> list[list]:
 # fields and are never converted, only the catalogue's own words are.
 CATALOGUE: dict[str, tuple[str, str]] = {
     # the workbook's shape
-    "no_tab": ('工作簿里没有"{wanted}"工作表(现有:{titles})', 'no tab "{wanted}" in the workbook (tabs: {titles})'),
-    "no_header_row": ('工作表"{tab}":前10行里找不到含"{header}"的表头行', 'tab "{tab}": no header row with "{header}" in its first 10 rows'),
-    "duplicate_header": ('工作表"{tab}":表头"{first}"({first_cell})和"{second}"({second_cell})是同一列;请改名或删除其一', 'tab "{tab}": headers "{first}" ({first_cell}) and "{second}" ({second_cell}) are the same column; rename or delete one'),
-    "missing_column": ('工作表"{tab}"第{row}行缺少表头"{header}";同步已停止,什么也没写。请加上这一列,或在设置的 columns: 下映射', 'tab "{tab}": no "{header}" header in row {row}; the sync stopped and wrote nothing. Add the column, or map yours under `columns:` in the settings'),
-    "missing_column_like": ('工作表"{tab}"第{row}行缺少表头"{header}";"{near}"看起来就是它:请把它改名为"{header}",或在设置里写 columns: {{{key}: "{near}"}}。同步已停止,什么也没写', 'tab "{tab}": no "{header}" header in row {row}; "{near}" looks like {header}: rename it, or map it under `columns:` in the settings ({key}: "{near}"). The sync stopped and wrote nothing'),
-    "not_read_like": ('"{near}"看起来像"{header}",但没有被读取:请改名,或在设置的 columns: 下映射', '"{near}" looks like "{header}" but is not read: rename it, or map it under `columns:` in the settings'),
-    "no_owners": ("团队表里没有负责人:未核对负责人", "no owners in the team tab: owners were not checked"),
+    "no_tab": (
+        '工作簿里没有"{wanted}"工作表(现有:{titles})',
+        'no tab "{wanted}" in the workbook (tabs: {titles})',
+    ),
+    "no_header_row": (
+        '工作表"{tab}":前10行里找不到含"{header}"的表头行',
+        'tab "{tab}": no header row with "{header}" in its first 10 rows',
+    ),
+    "duplicate_header": (
+        '工作表"{tab}":表头"{first}"({first_cell})和"{second}"({second_cell})是同一列;请改名或删除其一',
+        'tab "{tab}": headers "{first}" ({first_cell}) and "{second}" ({second_cell}) are the same column; rename or delete one',
+    ),
+    "missing_column": (
+        '工作表"{tab}"第{row}行缺少表头"{header}";同步已停止,什么也没写。请加上这一列,或在设置的 columns: 下映射',
+        'tab "{tab}": no "{header}" header in row {row}; the sync stopped and wrote nothing. Add the column, or map yours under `columns:` in the settings',
+    ),
+    "missing_column_like": (
+        '工作表"{tab}"第{row}行缺少表头"{header}";"{near}"看起来就是它:请把它改名为"{header}",或在设置里写 columns: {{{key}: "{near}"}}。同步已停止,什么也没写',
+        'tab "{tab}": no "{header}" header in row {row}; "{near}" looks like {header}: rename it, or map it under `columns:` in the settings ({key}: "{near}"). The sync stopped and wrote nothing',
+    ),
+    "not_read_like": (
+        '"{near}"看起来像"{header}",但没有被读取:请改名,或在设置的 columns: 下映射',
+        '"{near}" looks like "{header}" but is not read: rename it, or map it under `columns:` in the settings',
+    ),
+    "no_owners": (
+        "团队表里没有负责人:未核对负责人",
+        "no owners in the team tab: owners were not checked",
+    ),
+    # what a run reports (CLI, log)
+    "report": (
+        "{location}({today}):读取{rows}行,{invalid}行无效,{warned}行有提醒;今日跟进{due_today},已逾期{overdue};{verb}{cells}个单元格",
+        "{location} ({today}): {rows} rows read, {invalid} invalid, {warned} with warnings; {due_today} due today, {overdue} overdue; {verb} {cells} cells",
+    ),
+    "wrote": ("写入", "wrote"),
+    "would_write": ("将写入", "would write"),
+    "note": ("提示:{text}", "note: {text}"),
+    "rewritten": ("{tab}:整表重写({rows}行)", "{tab}: rewritten ({rows} rows)"),
+    "appended": ("{tab}:追加{rows}行", "{tab}: {rows} row(s) appended"),
+    "mail_preview": (
+        "发给{recipient} <{to}>的邮件:{kind},{tasks}个任务",
+        "mail to {recipient} <{to}>: {kind}, {tasks} task(s)",
+    ),
+    "problem": (
+        "第{row}行({customer_id}){severity}:{message}",
+        "row {row} ({customer_id}) {severity}: {message}",
+    ),
+    "error": ("错误", "error"),
+    "warning": ("提醒", "warning"),
+    "checked": (
+        "检查了{rows}行:{errors}行有错误,{warned}行只有提醒",
+        "{rows} rows checked: {errors} with errors, {warned} with warnings only",
+    ),
     # 校验提示: row problems (the field's header is put in front by the validator)
     "required": ("为空(必填)", "empty (required)"),
-    "duplicate_id": ('"{value}"与第{rows}行重复(客户编号必须唯一)', '"{value}" is also used in row {rows} (must be unique)'),
+    "duplicate_id": (
+        '"{value}"与第{rows}行重复(客户编号必须唯一)',
+        '"{value}" is also used in row {rows} (must be unique)',
+    ),
     "not_a_date": ("不是日期", "is not a date"),
-    "no_such_date": ("不是有效日期(没有这一天)", "is not a real date (no such day)"),
-    "date_out_of_range": ("日期超出范围(1900–2200年)", "is out of range (years 1900–2200)"),
-    "excel_error": ("是Excel错误值,按空白处理", "is an Excel error value, counted as blank"),
+    "not_a_date_form": (
+        "不是日期(应写成 2024-05-10、2024/5/10、2024.5.10 或 2024年5月10日)",
+        "is not a date (expected {forms})",
+    ),
+    "no_such_date": (
+        "不是日期(没有这一天;应写成 2024-05-10、2024/5/10、2024.5.10 或 2024年5月10日)",
+        "is not a date (no such date; expected {forms})",
+    ),
+    "date_out_of_range": (
+        "不是可用的日期(年份应在{first}–{last}之间)",
+        "is not a usable date (the year must be {first}–{last})",
+    ),
+    "excel_error": (
+        "是表格的错误值(公式出错),请修正",
+        "is a spreadsheet error value (a broken formula): fix it",
+    ),
+    "not_finite": ("不是有限的数字", "is not a finite number"),
+    "not_a_cycle": (
+        '不是决策周期(应写成如"20天"、"2周"、"1-3个月"、">3个月")',
+        'is not a decision cycle (expected e.g. "20天", "2周", "1-3个月", ">3个月")',
+    ),
+    "not_an_amount": (
+        '不是金额(应写成如 1200000、"120万"或"1.2M")',
+        'is not an amount (expected e.g. 1200000, "120万" or "1.2M")',
+    ),
+    "not_a_percent": (
+        '不是百分比(应写成如"30%"或 0.3)',
+        'is not a percentage (expected e.g. "30%" or 0.3)',
+    ),
+    "not_a_count": ("不是整数", "is not a whole number"),
+    "not_a_pause": ('不是日期,也不是"是"', 'is not a date or "是"/"yes"'),
+    "empty_counted_as": ("为空,按{lowest}计", "empty, counted as {lowest}"),
+    "empty_cycle": ("为空,按最长计", "empty, counted as longest"),
+    "not_one_of": ('"{value}"不是{allowed}之一', '"{value}" is not one of {allowed}'),
+    "not_one_of_counted": (
+        '"{value}"不是{allowed}之一,按{lowest}计',
+        '"{value}" is not one of {allowed}, counted as {lowest}',
+    ),
+    "not_one_of_ignored": (
+        '"{value}"不是{allowed}之一,已忽略',
+        '"{value}" is not one of {allowed}, ignored',
+    ),
+    "not_yes_no": (
+        '"{value}"不是 是/否,按"否"计',
+        '"{value}" is not 是/否 (yes/no), counted as no',
+    ),
+    "not_in_team": ('"{value}"不在团队表里', '"{value}" is not in the team tab'),
+    "bad_value": ('"{value}"{reason}', '"{value}" {reason}'),
+    "bad_value_ignored": ('"{value}"{reason},已忽略', '"{value}" {reason}, ignored'),
 }
 
 

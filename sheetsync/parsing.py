@@ -15,6 +15,25 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from sheetsync.messages import EN, say
+
+
+class Unreadable(ValueError):
+    """A cell that is not what its column expects. `key` names the catalogue's sentence, so
+    the validator can say it in the workbook's language; str() is the English one."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        super().__init__(say(key, EN, **fields))
+        self.key, self.fields = key, fields
+
+    def text(self, locale: str) -> str:
+        return say(self.key, locale, **self.fields)
+
+
+# Spreadsheet error values: a broken formula, never a blank to skip quietly.
+_ERROR_VALUE_RE = re.compile(r"#(?:N/A|REF!|VALUE!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|ERROR!)")
+# A date people can mean: later ones (9999-12-31 as "never") would overflow the schedule.
+YEARS = (1900, 2200)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Serial numbers 1 .. 2958465 are 1900-01-01 .. 9999-12-31; outside that it is not a date.
 SERIAL_RANGE = (1, 2958465)
@@ -57,33 +76,54 @@ def map_unique(values: pd.Series, fn: Callable[[object], object]) -> pd.Series:
 
 
 def _from_serial(number: float) -> dt.date:
-    if not SERIAL_RANGE[0] <= number <= SERIAL_RANGE[1]:
-        raise ValueError("is not a date")
+    if not math.isfinite(number) or not SERIAL_RANGE[0] <= number <= SERIAL_RANGE[1]:
+        raise Unreadable("not_a_date")
     return EXCEL_EPOCH + dt.timedelta(days=int(number))
+
+
+def error_value(value: object) -> bool:
+    return isinstance(value, str) and bool(_ERROR_VALUE_RE.fullmatch(value.strip()))
+
+
+def _in_range(day: dt.date) -> dt.date:
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise Unreadable("date_out_of_range", first=YEARS[0], last=YEARS[1])
+    return day
 
 
 @lru_cache(maxsize=65536)
 def parse_date(value: object) -> dt.date | None:
-    """None for a blank cell; a date for any accepted form; ValueError otherwise."""
+    """None for a blank cell; a date for any accepted form; Unreadable otherwise."""
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_range(value.date())
     if isinstance(value, dt.date):
-        return value
+        return _in_range(value)
     if isinstance(value, bool):
-        raise ValueError("is not a date")
+        raise Unreadable("not_a_date")
     if isinstance(value, (int, float)):
-        return _from_serial(value)
+        return _in_range(_from_serial(value))
+    if error_value(value):
+        raise Unreadable("excel_error")
     match = _DATE_RE.fullmatch(str(value).strip())
     if not match:
-        raise ValueError(f"is not a date (expected {DATE_FORMS})")
+        raise Unreadable("not_a_date_form", forms=DATE_FORMS)
     year, *parts = match.groups()
     month, day = [int(p) for p in parts if p is not None]
     try:
-        return dt.date(int(year), month, day)
+        return _in_range(dt.date(int(year), month, day))
+    except Unreadable:
+        raise
     except ValueError:
-        raise ValueError(f"is not a date (no such date; expected {DATE_FORMS})") from None
+        raise Unreadable("no_such_date", forms=DATE_FORMS) from None
+
+
+def _finite(number: float) -> float:
+    """inf, 1e400 and NaN typed into a number cell are not numbers anyone meant."""
+    if not math.isfinite(number):
+        raise Unreadable("not_finite")
+    return number
 
 
 _UNIT_DAYS = {
@@ -105,15 +145,13 @@ def parse_cycle(value: object) -> float | None:
     if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value))
     text = str(value).strip().casefold().replace("半年", "6个月")
     match = _CYCLE_RE.fullmatch(text)
     unit = match and match.group("unit").rstrip(".")
     if not match or unit not in _UNIT_DAYS:
-        raise ValueError(
-            'is not a decision cycle (expected e.g. "20天", "2周", "1-3个月", ">3个月")'
-        )
-    upper = float(match.group(3) or match.group(2)) * _UNIT_DAYS[unit]
+        raise Unreadable("not_a_cycle")
+    upper = _finite(float(match.group(3) or match.group(2)) * _UNIT_DAYS[unit])
     more_than = match.group("op") in (">", "超过", "大于") or match.group("post") == "以上"
     return upper + 1 if more_than else upper
 
@@ -129,11 +167,11 @@ def parse_amount(value: object) -> float | None:
     if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value))
     match = _AMOUNT_RE.fullmatch(str(value).strip().casefold())
     if not match or match.group(2) not in _AMOUNT_UNITS:
-        raise ValueError('is not an amount (expected e.g. 1200000, "120万" or "1.2M")')
-    return float(match.group(1).replace(",", "")) * _AMOUNT_UNITS[match.group(2)]
+        raise Unreadable("not_an_amount")
+    return _finite(float(match.group(1).replace(",", "")) * _AMOUNT_UNITS[match.group(2)])
 
 
 @lru_cache(maxsize=65536)
@@ -142,15 +180,16 @@ def parse_percent(value: object) -> float | None:
     if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
+        number = _finite(float(value))
     else:
         text = str(value).strip().replace("％", "%")
         try:
             number = float(text.removesuffix("%").strip()) / (100 if text.endswith("%") else 1)
         except ValueError:
-            raise ValueError('is not a percentage (expected e.g. "30%" or 0.3)') from None
+            raise Unreadable("not_a_percent") from None
         if text.endswith("%"):
-            return number
+            return _finite(number)
+        number = _finite(number)
     return number / 100 if abs(number) > 1 else number
 
 
@@ -163,6 +202,12 @@ def parse_count(value: object) -> int | None:
         number = float(str(value).strip()) if not isinstance(value, (int, float)) else value
     except ValueError:
         number = None
-    if isinstance(value, bool) or number is None or number < 0 or number != int(number):
-        raise ValueError("is not a whole number")
+    if (
+        isinstance(value, bool)
+        or number is None
+        or not math.isfinite(number)
+        or number < 0
+        or number != int(number)
+    ):
+        raise Unreadable("not_a_count")
     return int(number)

@@ -261,18 +261,21 @@ class SyncReport:
     changes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     mail_previews: list[str] = field(default_factory=list)
+    locale: str = "zh"
 
     def lines(self) -> list[str]:
-        verb = "would write" if self.dry_run else "wrote"
+        """The run in one line, then its notes: in the workbook's language."""
+        verb = say("would_write" if self.dry_run else "wrote", self.locale)
+        counts = {k: getattr(self, k) for k in ("rows", "invalid", "warned", "due_today",
+                                                 "overdue", "cells")}  # fmt: skip
         return [
-            f"{self.location} ({self.today:%Y-%m-%d}): {self.rows} rows read, "
-            f"{self.invalid} invalid, {self.warned} with warnings; "
-            f"{self.due_today} due today, {self.overdue} overdue; {verb} {self.cells} cells",
-            *(f"note: {n}" for n in self.notes),
-        ]
+            say("report", self.locale, location=self.location, today=f"{self.today:%Y-%m-%d}",
+                verb=verb, **counts),
+            *(say("note", self.locale, text=n) for n in self.notes),
+        ]  # fmt: skip
 
 
-def report_for(location: str, today: dt.date, result: Result) -> SyncReport:
+def report_for(location: str, today: dt.date, result: Result, locale: str) -> SyncReport:
     status_keys = result.board["status"]
     problems = result.validation.problems
     return SyncReport(
@@ -280,7 +283,7 @@ def report_for(location: str, today: dt.date, result: Result) -> SyncReport:
         invalid=int(result.validation.invalid.sum()),
         warned=int(problems.loc[problems["severity"] == "warning", "row"].nunique()),
         due_today=int((status_keys == "due_today").sum()),
-        overdue=int((status_keys == "overdue").sum()), notes=list(result.notes),
+        overdue=int((status_keys == "overdue").sum()), notes=list(result.notes), locale=locale,
     )  # fmt: skip
 
 
@@ -327,7 +330,7 @@ def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.d
     if mailer:
         mailer.zone = zone
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
-    report = report_for(backend.location, today, result)
+    report = report_for(backend.location, today, result, loaded.locale)
     if mailer:  # before planning the task log's write: what a crashed run sent counts as sent
         result.log = mailer.recorded(result.log)
     mails = mailer.plan(loaded, result, today) if mailer else []
@@ -339,12 +342,16 @@ def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.d
         if sheet:
             log_run(changes, loaded, report, run_at)
         report.changes = [describe(c) for c in changes.cells]
-        report.changes += [f"{t}: rewritten ({len(r)} rows)" for t, r in changes.replace.items()]
-        report.changes += [f"{t}: {len(r)} row(s) appended" for t, r in changes.append.items()]
+        locale = loaded.locale
+        report.changes += [say("rewritten", locale, tab=t, rows=len(r))
+                           for t, r in changes.replace.items()]  # fmt: skip
+        report.changes += [say("appended", locale, tab=t, rows=len(r))
+                           for t, r in changes.append.items()]  # fmt: skip
         report.changes += [
-            f"mail to {m.recipient} <{m.to}>: {m.kind}, {len(m.context['tasks'])} task(s)"
+            say("mail_preview", locale, recipient=m.recipient, to=m.to, kind=m.kind,
+                tasks=len(m.context["tasks"]))
             for m in mails
-        ]
+        ]  # fmt: skip
         return report
     if mails:  # mail failures are caught inside; the sheet is written whatever happens
         log, notes = mailer.send(mails, result.log, run_at)

@@ -59,7 +59,9 @@ def spellings(tab: Tab, renames: dict[str, str] | None = None) -> dict[str, tupl
         found[normalise_header(header)] = (key, "")
     for col in tab.columns:
         for spelling in col.spellings():
-            found.setdefault(normalise_header(spelling), (col.key, EN if spelling == col.en else ZH))
+            found.setdefault(
+                normalise_header(spelling), (col.key, EN if spelling == col.en else ZH)
+            )
     return found
 
 

@@ -16,7 +16,9 @@ from functools import lru_cache
 
 import pandas as pd
 
+from sheetsync.messages import say
 from sheetsync.parsing import (
+    Unreadable,
     is_blank,
     map_unique,
     parse_amount,
@@ -47,10 +49,23 @@ class Validation:
 
     rows: pd.DataFrame
     problems: pd.DataFrame
+    locale: str = "zh"
 
     @property
     def invalid(self) -> pd.Series:
         return self.rows["has_error"]
+
+    def lines(self) -> list[str]:
+        """What `validate` prints: every problem, then the count, in the workbook's language."""
+        lines = [
+            say("problem", self.locale, row=p.row, customer_id=p.customer_id or "-",
+                severity=say(p.severity, self.locale), message=p.message)
+            for p in self.problems.itertuples()
+        ]  # fmt: skip
+        errors = int(self.invalid.sum())
+        warned = self.problems["row"].nunique() - errors if len(self.problems) else 0
+        return [*lines, say("checked", self.locale, rows=len(self.rows), errors=errors,
+                            warned=warned)]  # fmt: skip
 
 
 def normalise_id(value: object) -> str:
@@ -62,10 +77,14 @@ def normalise_id(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+QUOTE_LIMIT = 60  # a cell quoted in 校验提示 is shortened: a 40,000-character name fits no cell
+
+
 def _shown(value: object) -> str:
     if isinstance(value, dt.datetime):
         value = value.date() if value.time() == dt.time() else value
-    return str(value).replace("\n", " ").strip()
+    text = str(value).replace("\n", " ").strip()
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
 
 
 def parse_pause(value: object) -> object:
@@ -73,8 +92,8 @@ def parse_pause(value: object) -> object:
         return FOREVER
     try:
         return parse_date(value)
-    except ValueError:
-        raise ValueError('is not a date or "是"/"yes"') from None
+    except Unreadable as exc:
+        raise exc if exc.key in KEEP_REASON else Unreadable("not_a_pause") from None
 
 
 def parse_birthday(value: object) -> dt.date | None:
@@ -91,15 +110,19 @@ def parse_birthday(value: object) -> dt.date | None:
         raise
 
 
-def _cached(parser: Callable) -> Callable[[object], tuple[object, str | None]]:
+# Reasons worth more than "not a date or 是": the cell is a date, just not a usable one.
+KEEP_REASON = ("excel_error", "date_out_of_range", "no_such_date")
+
+
+def _cached(parser: Callable) -> Callable[[object], tuple[object, Unreadable | None]]:
     @lru_cache(maxsize=65536)
-    def run(value: object) -> tuple[object, str | None]:
+    def run(value: object) -> tuple[object, Unreadable | None]:
         try:
             return parser(value), None
-        except ValueError as exc:
-            return None, str(exc)
+        except Unreadable as exc:
+            return None, exc
 
-    def safe(value: object) -> tuple[object, str | None]:
+    def safe(value: object) -> tuple[object, Unreadable | None]:
         try:
             return run(value)
         except TypeError:  # unhashable: never cached
@@ -130,14 +153,22 @@ NO_WORDS = ("否", "no", "n", "false")
 
 
 class _Collector:
-    """Gathers problems as (row index, column key, severity, message) records."""
+    """Gathers problems as (row index, column key, severity, message) records, each message
+    in the workbook's language."""
 
     def __init__(self, sheet: Sheet, ids: pd.Series) -> None:
         self.sheet, self.ids, self.records = sheet, ids, []
+        self.locale = sheet.locale
 
-    def add(self, mask: pd.Series, key: str, severity: str, reason: Callable[[object], str]):
-        """Flag the rows in `mask`; `reason` turns the cell's value into the message."""
-        self.add_reasons(key, severity, self.sheet.frame[key][mask].map(reason))
+    def say(self, key: str, **fields: object) -> str:
+        return say(key, self.locale, **fields)
+
+    def add(self, mask: pd.Series, key: str, severity: str, message: str, **fields: object):
+        """Flag the rows in `mask` with the catalogue's `message`; {value} is the cell."""
+        values = self.sheet.frame[key][mask]
+        self.add_reasons(
+            key, severity, values.map(lambda v: self.say(message, value=_shown(v), **fields))
+        )
 
     def add_reasons(self, key: str, severity: str, reasons: pd.Series) -> None:
         label = self.sheet.label(key)
@@ -154,31 +185,33 @@ class _Collector:
 
 
 def _parse_column(sheet: Sheet, key: str, found: _Collector, severity: str,
-                  parser: Callable | None = None, then: str = "") -> pd.Series:  # fmt: skip
+                  parser: Callable | None = None, then: str = "bad_value") -> pd.Series:  # fmt: skip
     raw = sheet.frame[key]
     parsed = map_unique(raw, parser or _PARSERS[key])
     errors = pd.Series([p[1] for p in parsed], index=raw.index, dtype=object)
     bad = errors.notna()
-    found.add_reasons(key, severity, '"' + raw[bad].map(_shown) + '" ' + errors[bad] + then)
+    reasons = [found.say(then, value=_shown(v), reason=e.text(found.locale))
+               for v, e in zip(raw[bad], errors[bad], strict=True)]  # fmt: skip
+    found.add_reasons(key, severity, pd.Series(reasons, index=raw[bad].index, dtype=object))
     return pd.Series([p[0] for p in parsed], index=raw.index, dtype=object)
 
 
 def _value_data(sheet: Sheet, rows: pd.DataFrame, found: _Collector) -> None:
     """The optional value columns: numbers as floats (NaN when empty or unreadable)."""
     for key, parser in _VALUE_PARSERS.items():
-        values = _parse_column(sheet, key, found, WARNING, parser, ", ignored")
+        values = _parse_column(sheet, key, found, WARNING, parser, "bad_value_ignored")
         rows[key] = _dates(values) if key == "since" else pd.to_numeric(values).astype(float)
     lookup = {k: t.key for k, t in term_lookup(INTENT_LEVELS).items()}
     raw = sheet.frame["potential"]
     rows["potential"] = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
     allowed = "/".join(t.text(sheet.locale) for t in reversed(INTENT_LEVELS))
     found.add(~_blank(raw) & rows["potential"].isna(), "potential", WARNING,
-              lambda v: f'"{_shown(v)}" is not one of {allowed}, ignored')  # fmt: skip
+              "not_one_of_ignored", allowed=allowed)  # fmt: skip
     raw = sheet.frame["churned"]
     words = map_unique(raw, normalise_header)
     rows["churned"] = words.isin(PAUSE_FOREVER).astype(bool)
     found.add(~_blank(raw) & ~words.isin(PAUSE_FOREVER + NO_WORDS), "churned", WARNING,
-              lambda v: f'"{_shown(v)}" is not 是/否 (yes/no), counted as no')  # fmt: skip
+              "not_yes_no")  # fmt: skip
 
 
 def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) -> pd.Series:
@@ -187,10 +220,10 @@ def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) 
     blank = map_unique(raw, is_blank).astype(bool)
     level = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
     lowest = terms[0].text(sheet.locale)
-    found.add(blank, key, WARNING, lambda v: f"empty, counted as {lowest}")
+    found.add(blank, key, WARNING, "empty_counted_as", lowest=lowest)
     allowed = "/".join(t.text(sheet.locale) for t in reversed(terms))
-    found.add(~blank & level.isna(), key, WARNING,
-              lambda v: f'"{_shown(v)}" is not one of {allowed}, counted as {lowest}')  # fmt: skip
+    found.add(~blank & level.isna(), key, WARNING, "not_one_of_counted", allowed=allowed,
+              lowest=lowest)  # fmt: skip
     return level.fillna(0).astype(int)
 
 
@@ -204,7 +237,7 @@ def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validati
     ids = map_unique(frame["customer_id"], normalise_id)
     found = _Collector(sheet, ids)
     for key in sheet.tab.required:
-        found.add(_blank(frame[key]), key, ERROR, lambda v: "empty (required)")
+        found.add(_blank(frame[key]), key, ERROR, "required")
     _flag_duplicates(ids, frame[ROW], found)
     rows = pd.DataFrame({"customer_id": ids, ROW: frame[ROW]}, index=frame.index)
     for key in _PARSERS:
@@ -215,7 +248,7 @@ def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validati
     rows["paused_forever"] = (rows["paused_until"] == FOREVER).astype(bool)
     rows["paused_until"] = _dates(rows["paused_until"])
     cycle_blank = _blank(frame["decision_cycle"])
-    found.add(cycle_blank, "decision_cycle", WARNING, lambda v: "empty, counted as longest")
+    found.add(cycle_blank, "decision_cycle", WARNING, "empty_cycle")
     rows["cycle_days"] = rows.pop("decision_cycle").astype(float).fillna(math.inf)
     rows["budget_level"] = _levels(sheet, "budget", BUDGET_LEVELS, found)
     rows["intent_level"] = _levels(sheet, "intent", INTENT_LEVELS, found)
@@ -231,7 +264,7 @@ def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validati
     rows["has_error"] = rows.index.isin(errors)
     rows["check"] = problems.groupby("index")["message"].agg("; ".join).reindex(rows.index)
     rows["check"] = rows["check"].fillna("").astype(object)
-    return Validation(rows, problems[PROBLEM_COLUMNS].reset_index(drop=True))
+    return Validation(rows, problems[PROBLEM_COLUMNS].reset_index(drop=True), sheet.locale)
 
 
 def _blank(values: pd.Series) -> pd.Series:
@@ -247,7 +280,7 @@ def _flag_duplicates(ids: pd.Series, row_numbers: pd.Series, found: _Collector) 
     rows_of = row_numbers[duplicated].groupby(ids[duplicated]).agg(list)
     for index in duplicated[duplicated].index:
         others = [str(r) for r in rows_of[ids[index]] if r != row_numbers[index]]
-        reason = f'"{ids[index]}" is also used in row {", ".join(others)} (must be unique)'
+        reason = found.say("duplicate_id", value=ids[index], rows=", ".join(others))
         found.add_reasons("customer_id", ERROR, pd.Series({index: reason}))
 
 
@@ -256,8 +289,7 @@ def _override(sheet: Sheet, grades: list[str], found: _Collector) -> pd.Series:
     raw = sheet.frame["grade_override"]
     override = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
     bad = ~_blank(raw) & override.isna()
-    found.add(bad, "grade_override", WARNING,
-              lambda v: f'"{_shown(v)}" is not one of {"/".join(grades)}, ignored')  # fmt: skip
+    found.add(bad, "grade_override", WARNING, "not_one_of_ignored", allowed="/".join(grades))
     return override.astype(object)
 
 
@@ -266,11 +298,11 @@ def _check_allowed(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Coll
     raw = sheet.frame[key]
     bad = ~_blank(raw) & ~_known(raw, lookup)
     allowed = "/".join(t.text(sheet.locale) for t in terms)
-    found.add(bad, key, WARNING, lambda v: f'"{_shown(v)}" is not one of {allowed}')
+    found.add(bad, key, WARNING, "not_one_of", allowed=allowed)
 
 
 def _check_owner(sheet: Sheet, team: set[str], found: _Collector) -> None:
     raw = sheet.frame["owner"]
     known = {normalise_header(name) for name in team}
     bad = ~_blank(raw) & ~_known(raw, known)
-    found.add(bad, "owner", WARNING, lambda v: f'"{_shown(v)}" is not in the team tab')
+    found.add(bad, "owner", WARNING, "not_in_team")

@@ -119,7 +119,7 @@ def test_status_for_each_case(book):
     got = {k: v["status"] for k, v in book.results().items()}
     assert got == {"OVERDUE": "已逾期", "TODAY": "今日跟进", "LATER": "待跟进", "FOREVER": "暂缓",
                    "PAUSED": "暂缓", "ENDED": "已逾期", "BAD": "资料不全", "NOOWNER": "资料不全"}  # fmt: skip
-    assert book.results()["BAD"]["check"].startswith('上次跟进日期: "2026-11-31" is not a date')
+    assert book.results()["BAD"]["check"].startswith('上次跟进日期: "2026-11-31"不是日期(没有这一天')
 
 
 def test_next_date_over_weekends_and_holidays(book):

@@ -33,7 +33,7 @@ def test_sync_reports_and_exits_zero_even_with_invalid_rows(tmp_path):
     result = run("sync", "--workbook", path, "--today", "2026-11-18")
     assert result.exit_code == 0
     assert (
-        "2 rows read, 1 invalid" in result.output and "wrote 10 cells" in result.output
+        "读取2行,1行无效" in result.output and "写入10个单元格" in result.output
     )  # K1: grade, health, days in stage, date, task, status; K2: grade, days, status, check
     assert results(path)["K2"]["status"] == "资料不全"
 
@@ -44,7 +44,7 @@ def test_sync_dry_run_prints_cells_and_writes_nothing(tmp_path):
     result = run("sync", "--workbook", path, "--today", "2026-11-18", "--dry-run")
     assert '客户跟进 K1 客户等级: "" -> "B"' in result.output
     assert (
-        "would write 6 cells" in result.output
+        "将写入6个单元格" in result.output
     )  # 客户分类 (no value data) and 校验提示 stay empty
     assert path.read_bytes() == before
 
@@ -84,16 +84,16 @@ def test_validate_lists_every_problem_and_fails_on_errors(tmp_path):
     before = path.read_bytes()
     result = run("validate", "--workbook", path)
     assert result.exit_code == 1
-    assert "row 2 (K1) error: 客户名称: empty (required)" in result.output
-    assert 'row 2 (K1) error: 上次跟进日期: "2024-13-01" is not a date' in result.output
-    assert 'row 3 (K2) warning: 负责人: "赵六" is not in the team tab' in result.output
+    assert "第2行(K1)错误:客户名称: 为空(必填)" in result.output
+    assert '第2行(K1)错误:上次跟进日期: "2024-13-01"不是日期' in result.output
+    assert '第3行(K2)提醒:负责人: "赵六"不在团队表里' in result.output
     assert path.read_bytes() == before
 
 
 def test_validate_passes_a_clean_workbook(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
     result = run("validate", "--workbook", path)
-    assert result.exit_code == 0 and "1 rows checked: 0 with errors" in result.output
+    assert result.exit_code == 0 and "检查了1行:0行有错误" in result.output
 
 
 def test_demo_creates_and_syncs_the_demo_workbook(tmp_path, monkeypatch):
@@ -116,7 +116,7 @@ def test_a_fresh_workbook_with_no_customers_syncs_cleanly(tmp_path):
     path = tmp_path / "new.xlsx"
     run("init", path)
     first = run("sync", "--workbook", path)
-    assert first.exit_code == 0 and "0 rows read" in first.output
+    assert first.exit_code == 0 and "读取0行" in first.output
     assert "团队表里没有负责人" in first.output  # the workbook is Chinese
     assert run("validate", "--workbook", path).exit_code == 0
 

@@ -25,8 +25,8 @@ def test_budget_and_intent_must_both_reach_the_level(book, budget, intent, expec
 def test_missing_criteria_count_as_lowest_and_warn(book):
     got = book([customer("K1", budget=None, intent="高", decision_cycle=None)])
     assert got["K1"]["grade"] == "C"
-    assert "预算情况: empty, counted as 未定" in got["K1"]["check"]
-    assert "决策周期: empty" in got["K1"]["check"]
+    assert "预算情况: 为空,按未定计" in got["K1"]["check"]
+    assert "决策周期: 为空" in got["K1"]["check"]
     assert got["K1"]["status"] != "资料不全"
 
 
@@ -37,7 +37,7 @@ def test_override_wins_over_the_computed_grade(book):
         customer("K3", grade_override="Z"),
     ])  # fmt: skip
     assert (got["K1"]["grade"], got["K2"]["grade"], got["K3"]["grade"]) == ("A", "C", "B")
-    assert '指定等级: "Z" is not one of A/B/C' in got["K3"]["check"]
+    assert '指定等级: "Z"不是A/B/C之一' in got["K3"]["check"]
 
 
 def test_last_row_catches_everyone_else(book):

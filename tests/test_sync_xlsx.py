@@ -42,9 +42,9 @@ def test_bad_rows_are_flagged_and_keep_what_people_typed(tmp_path):
     sync(path)
     got = results(path)
     assert got["K3"]["status"] == "资料不全"
-    assert got["K3"]["check"].startswith('上次跟进日期: "not a date" is not a date')
+    assert got["K3"]["check"].startswith('上次跟进日期: "not a date"不是日期')
     assert sheet_rows(path, "客户跟进")[3][10] == "not a date"
-    assert got["K4"]["status"] == "暂缓" and "预算情况: empty" in got["K4"]["check"]
+    assert got["K4"]["status"] == "暂缓" and "预算情况: 为空" in got["K4"]["check"]
     assert got["K1"]["check"] is None and got["K1"]["status"] == "已逾期"
 
 

@@ -79,8 +79,8 @@ def test_no_value_data_gives_no_class_and_bad_value_cells_are_warnings(tmp_path)
     got = results(path)
     assert got["PLAIN"]["classification"] is None and got["PLAIN"]["check"] is None
     assert got["BAD"]["classification"] == "B类+新接触(70分)"  # the amount counts as missing
-    assert '年合作金额: "很多" is not an amount' in got["BAD"]["check"]
-    assert '潜力: "极高" is not one of 高/中/低, ignored' in got["BAD"]["check"]
+    assert '年合作金额: "很多"不是金额' in got["BAD"]["check"]
+    assert '潜力: "极高"不是高/中/低之一,已忽略' in got["BAD"]["check"]
     assert got["BAD"]["status"] == "待跟进"  # a warning: still scheduled
 
 
