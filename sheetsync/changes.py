@@ -61,9 +61,11 @@ class Changeset:
     replace: dict[str, list[list]] = field(default_factory=dict)  # tab title -> all rows
     append: dict[str, list[list]] = field(default_factory=dict)  # tab title -> rows to add
     charts: dict[str, list[Chart]] = field(default_factory=dict)  # tab title -> its charts
+    hidden: set[str] = field(default_factory=set)  # tabs created hidden (the sync's memory)
 
 
-def _comparable(value: object, as_date: bool) -> object:
+def comparable(value: object, as_date: bool) -> object:
+    """A cell as the sync compares it: blanks alike, numbers as floats, dates as dates."""
     if is_blank(value):
         return None
     if as_date:
@@ -101,7 +103,7 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
         new = [_new_value(v) for v in computed[term.key].tolist()]
         rows = sheet.frame[ROW].tolist()
         for i, (old, value) in enumerate(zip(current, new, strict=True)):
-            if _comparable(old, as_date) != _comparable(value, as_date):
+            if comparable(old, as_date) != comparable(value, as_date):
                 changes.cells.append(CellChange(
                     sheet.title, int(rows[i]), column, ids.iat[i], header, old, value
                 ))  # fmt: skip

@@ -109,6 +109,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "检查了{rows}行:{errors}行有错误,{warned}行只有提醒",
         "{rows} rows checked: {errors} with errors, {warned} with warnings only",
     ),
+    # hand edits of sync-owned cells
+    "hand_edit_kept": ('{header}是同步写的列,手填的"{value}"本次保留,下次同步会改回;请改填{where}', '{header} is written by the sync: "{value}" typed here is kept this run and replaced next run; type it in {where} instead'),
+    "hand_edit_check": ('校验提示由同步填写,手填的"{value}"已移到这里', '{header} is written by the sync; what was typed there ("{value}") is quoted here'),
     # 校验提示: row problems (the field's header is put in front by the validator)
     "required": ("为空(必填)", "empty (required)"),
     "duplicate_id": (

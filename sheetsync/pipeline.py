@@ -14,6 +14,7 @@ import pandas as pd
 
 from sheetsync.changes import Changeset, describe, plan_cells
 from sheetsync.config import Settings
+from sheetsync.edits import Edits, find_edits, keep_edits, memory_rows, read_memory
 from sheetsync.errors import WorkbookError
 from sheetsync.grading import GradeRule, grade, read_rules
 from sheetsync.health import health, response, wake_up
@@ -24,6 +25,7 @@ from sheetsync.schema import (
     FOLLOWUPS,
     GRADING,
     HEALTH,
+    MEMORY,
     PEOPLE_COLUMNS,
     STAGE_LOG,
     STAGES,
@@ -83,6 +85,7 @@ class Loaded:
     stage_log: Sheet | None = None
     value_rules: list[list] | None = None  # the 价值分级 tab's grid, if there is one
     notes: list[str] = field(default_factory=list)  # what people should know about the tabs
+    memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
 
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
@@ -105,7 +108,8 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
         set(titles), locale,
     )  # fmt: skip
     loaded.stage_log = sheet(STAGE_LOG, False)
-    for tab in (SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, VALUE_RULES):
+    loaded.memory = sheet(MEMORY, False)
+    for tab in (SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, VALUE_RULES, MEMORY):
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
     if loaded.titles["value_rules"] in grids:
@@ -126,6 +130,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     stage_log: pd.DataFrame | None = None
     value_rules: ValueRules | None = None
+    edits: Edits | None = None
 
 
 def team_owners(team: Sheet | None) -> list[str]:
@@ -187,6 +192,10 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     rows = validation.rows
     people = loaded.followups.frame
+    edits = find_edits(people, rows["customer_id"], read_memory(loaded.memory),
+                       [r.grade for r in rules], rows["last_contact"])  # fmt: skip
+    rows["agreed_date"] = edits.pinned_next.where(edits.pinned_next.notna(), rows["agreed_date"])
+    rows["override"] = rows["override"].where(rows["override"].notna(), edits.pinned_grade)
     rows["grade"] = grade(rows, rules)
     value = classify(rows, value_rules, today, loaded.locale)
     plan = follow_up_plan(
@@ -217,6 +226,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
         "next_date": due, "task": task_text(people, due, plan, before, after),
         "status": status_text(keys, loaded.locale), "check": rows["check"],
     }, index=rows.index)  # fmt: skip
+    labels = {t.key: loaded.followups.label(t.key) for t in FOLLOWUPS.columns}
+    computed = keep_edits(computed, people, edits, labels, loaded.locale)
     board = pd.DataFrame({
         "customer_id": rows["customer_id"], "customer": people["customer"], "owner": people["owner"],
         "stage": people["stage"], "grade": rows["grade"], "status": keys, "due": due,
@@ -231,7 +242,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     log = update_log(log, board, today, keep_days)
     summary = summarise(board, log, [r.grade for r in rules], owners, today, loaded.locale,
                         value_rules)  # fmt: skip
-    return Result(validation, rules, computed, board, log, summary, notes, stage_log, value_rules)
+    return Result(validation, rules, computed, board, log, summary, notes, stage_log, value_rules,
+                  edits)  # fmt: skip
 
 
 def _markers(rows: pd.DataFrame, stuck: pd.Series, days: pd.Series, limits: dict[str, int],
@@ -300,6 +312,11 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
             changes.append[titles["stage_log"]] = stage_log_rows(new, loaded.locale)[1:]
     else:
         changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
+    ids = result.validation.rows["customer_id"]
+    changes.replace[titles["memory"]] = memory_rows(
+        ids, result.computed, result.edits, loaded.locale
+    )
+    changes.hidden.add(titles["memory"])
     if loaded.value_rules is None:  # a workbook from before the value rules: show the defaults
         changes.replace[titles["value_rules"]] = default_rows(loaded.locale)
     report.cells = len(changes.cells)

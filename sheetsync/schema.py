@@ -263,7 +263,22 @@ SYNC_LOG = Tab(
         ("message", "说明", "Message"),
     ),
 )
-TABS = (FOLLOWUPS, GRADING, VALUE_RULES, TEAM, SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG)
+# Hidden: what the sync last wrote in each customer's sync-owned cells, so a hand edit of one
+# is noticed (and honoured) instead of silently reverted; plus the dates and grades people
+# set by typing into 下次跟进日期 / 客户等级, which stay in force like 约定跟进日期 / 指定等级.
+MEMORY = Tab(
+    "memory",
+    "同步快照",
+    "Sync memory",
+    _terms(
+        ("customer_id", "客户编号", "Customer ID"),
+        *((t.key, t.zh, t.en) for t in SYNC_COLUMNS),
+        ("pinned_next", "手填下次跟进日期", "Next follow-up typed in"),
+        ("pinned_grade", "手填客户等级", "Grade typed in"),
+    ),
+    required=("customer_id",),
+)
+TABS = (FOLLOWUPS, GRADING, VALUE_RULES, TEAM, SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, MEMORY)
 TABS_BY_KEY = {t.key: t for t in TABS}
 
 STATUSES = _terms(

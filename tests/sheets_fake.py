@@ -98,6 +98,7 @@ class Sheet:
     title: str
     rows: int = 1000
     cols: int = 26
+    hidden: bool = False  # SheetProperties.hidden: kept from addSheet, shown in metadata
     cells: dict = field(default_factory=dict)  # (row0, col0) -> {"v": value, "date": bool}
     frozen_rows: int = 0
     protected: list = field(default_factory=list)
@@ -233,7 +234,7 @@ class FakeSheets:
             "spreadsheetId": book.key,
             "properties": {"title": book.title, "timeZone": book.time_zone, "locale": "zh_CN"},
             "sheets": [
-                {"properties": {"sheetId": s.sheet_id, "title": s.title, "index": i, "sheetType": "GRID",
+                {"properties": {"sheetId": s.sheet_id, "title": s.title, "index": i, "sheetType": "GRID", **({"hidden": True} if s.hidden else {}),
                                 "gridProperties": {"rowCount": s.rows, "columnCount": s.cols,
                                                    **({"frozenRowCount": s.frozen_rows} if s.frozen_rows else {})}},
                  **({"protectedRanges": s.protected} if s.protected else {}),
@@ -329,6 +330,7 @@ class FakeSheets:
                     props["title"],
                     grid.get("rowCount", 1000),
                     grid.get("columnCount", 26),
+                    hidden=bool(props.get("hidden", False)),
                 )
             )
             return {"addSheet": {"properties": {"sheetId": sheet_id, "title": props["title"]}}}

@@ -264,6 +264,7 @@ class GSheetsBackend:
     # --- writing -------------------------------------------------------------------------
     def write(self, changes: Changeset) -> None:
         requests_ = _Requests(self._sheets)
+        requests_.hidden = changes.hidden
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
         now = self._values(tabs) if tabs else {}
         for title in tabs:
@@ -370,6 +371,7 @@ class _Requests:
             t: dict(p, gridProperties=dict(p.get("gridProperties", {}))) for t, p in sheets.items()
         }
         self.structure: list[dict] = []
+        self.hidden: set[str] = set()
         self.content: list[dict] = []
         self.next_id = max([p["sheetId"] for p in self.sheets.values()] + [0]) + 1
 
@@ -381,6 +383,8 @@ class _Requests:
                 "gridProperties": {"rowCount": 1000, "columnCount": 26},
             }
             self.next_id += 1
+            if title in self.hidden:  # the sync's memory: not a tab people work in
+                props["hidden"] = True
             self.structure.append({"addSheet": {"properties": props}})
             self.sheets[title] = props
         return self.sheets[title]

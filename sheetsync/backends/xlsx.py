@@ -169,7 +169,10 @@ def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
     for change in [*changes.new_headers, *changes.cells]:
         put(book[change.tab].cell(change.row, change.column), change.new)
     for title, rows in changes.replace.items():
-        fill(_fresh_sheet(book, title), rows)
+        sheet = _fresh_sheet(book, title)
+        fill(sheet, rows)
+        if title in changes.hidden:  # the sync's memory: not a tab people work in
+            sheet.sheet_state = "hidden"
     for title, rows in changes.append.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
         fill(sheet, rows, start=_last_used_row(sheet) + 1)

@@ -1,0 +1,145 @@
+"""Hand edits of sync-owned cells: noticed, honoured, never silently reverted.
+
+People type into the sync's columns: a date into 下次跟进日期 after a call, an A into
+客户等级 because they know better, "已完成" into 状态. The sync remembers what it last wrote
+(a hidden 同步快照 tab, on every backend) and compares: a cell that differs was edited.
+- A date typed into 下次跟进日期 is the agreed date (kept while it is after 上次跟进日期).
+- A grade typed into 客户等级 is a grade override (kept until the cell is cleared).
+- Any other edit is kept for this run, and 校验提示 says where to type instead; the next run
+  writes the sync's value again.
+Pure: the follow-up tab, the memory and the grade names in; decisions out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sheetsync.changes import comparable
+from sheetsync.messages import say
+from sheetsync.parsing import date_or_none, is_blank, map_unique
+from sheetsync.schema import MEMORY, SYNC_COLUMNS, normalise_header
+from sheetsync.tables import Sheet
+
+SYNC_KEYS = tuple(t.key for t in SYNC_COLUMNS)
+# Where a person should type instead of a sync-owned column.
+INSTEAD = {
+    "classification": ("annual_amount", "potential"),
+    "health": ("churned",),
+    "stage_days": ("stage",),
+    "task": ("agreed_date", "method"),
+    "status": ("last_contact", "paused_until"),
+    "next_date": ("agreed_date",),
+    "grade": ("grade_override",),
+    "check": (),
+}
+
+
+@dataclass
+class Edits:
+    """What people changed since the last run, and what the sync will do about it."""
+
+    edited: pd.DataFrame  # bool, one column per sync key, the follow-up rows' index
+    pinned_next: pd.Series  # date typed into 下次跟进日期 (NaT: none), in force this run
+    pinned_grade: pd.Series  # grade typed into 客户等级 (None: none)
+    kept: pd.DataFrame  # bool: cells kept as people typed them this run
+
+
+def read_memory(sheet: Sheet | None) -> pd.DataFrame:
+    """Last written values by customer id (the first row of an id wins)."""
+    if sheet is None or not sheet.header_row:
+        return pd.DataFrame(columns=[c.key for c in MEMORY.columns]).set_index("customer_id")
+    frame = sheet.frame.copy()
+    frame["customer_id"] = map_unique(
+        frame["customer_id"], lambda v: "" if is_blank(v) else str(v).strip()
+    )
+    frame = frame[frame["customer_id"] != ""]
+    return frame.drop_duplicates("customer_id").set_index("customer_id")
+
+
+def find_edits(current: pd.DataFrame, ids: pd.Series, memory: pd.DataFrame,
+               grades: list[str], last_contact: pd.Series) -> Edits:  # fmt: skip
+    """Compare each sync-owned cell with what the sync last wrote there."""
+    known = ids.isin(memory.index) & ids.ne("") & ~ids.duplicated(keep=False)
+    remembered = memory.reindex(ids.where(known))
+    remembered.index = ids.index
+    edited = pd.DataFrame(False, index=ids.index, columns=list(SYNC_KEYS))
+    for key in SYNC_KEYS:
+        as_date = key == "next_date"
+        now = map_unique(current[key], lambda v, d=as_date: comparable(v, d))
+        then = map_unique(remembered[key], lambda v, d=as_date: comparable(v, d))
+        edited[key] = known & (now != then) & ~(now.isna() & then.isna())
+    typed_date = map_unique(current["next_date"], date_or_none)
+    lookup = {normalise_header(g): g for g in grades}
+    typed_grade = map_unique(current["grade"], lambda v: lookup.get(normalise_header(v)))
+    pinned_next = _pins(edited["next_date"], typed_date, current["next_date"],
+                        remembered["pinned_next"].map(date_or_none))  # fmt: skip
+    pinned_next = pd.to_datetime(pinned_next)
+    pinned_next = pinned_next.where(last_contact.isna() | (pinned_next > last_contact))
+    pinned_grade = _pins(edited["grade"], typed_grade, current["grade"],
+                         remembered["pinned_grade"].map(lambda v: lookup.get(normalise_header(v))))  # fmt: skip
+    kept = edited.copy()
+    kept["next_date"] &= typed_date.isna() & ~map_unique(current["next_date"], is_blank).astype(
+        bool
+    )
+    kept["grade"] &= typed_grade.isna() & ~map_unique(current["grade"], is_blank).astype(bool)
+    kept["check"] = False  # the sync's own message column: the typed text is quoted instead
+    return Edits(edited, pinned_next, pinned_grade.astype(object), kept)
+
+
+def _pins(edited: pd.Series, typed: pd.Series, raw: pd.Series, before: pd.Series) -> pd.Series:
+    """A fresh edit sets (a readable value) or clears (a blank cell) the pin; else it stays."""
+    cleared = edited & map_unique(raw, is_blank).astype(bool)
+    pins = before.where(~cleared, None)
+    return pins.where(~(edited & typed.notna()), typed).astype(object)
+
+
+def keep_edits(computed: pd.DataFrame, current: pd.DataFrame, edits: Edits, labels: dict[str, str],
+               locale: str) -> pd.DataFrame:  # fmt: skip
+    """The sync's values, except the cells people edited that are kept this run; 校验提示
+    says so and where to type instead."""
+    out = computed.copy()
+    notes = pd.Series("", index=computed.index, dtype=object)
+    for key in SYNC_KEYS:
+        kept, quoted = edits.kept[key], edits.edited[key] & (key == "check")
+        if kept.any():
+            out.loc[kept, key] = current.loc[kept, key]
+        where = (
+            "、".join(labels[k] for k in INSTEAD[key])
+            if locale != "en"
+            else " / ".join(labels[k] for k in INSTEAD[key])
+        )
+        for index in kept[kept | quoted].index:
+            message = "hand_edit_check" if key == "check" else "hand_edit_kept"
+            note = say(
+                message,
+                locale,
+                header=labels[key],
+                value=str(current.at[index, key]).strip()[:60],
+                where=where,
+            )
+            notes[index] = f"{notes[index]}; {note}" if notes[index] else note
+    has_note = notes != ""
+    out.loc[has_note, "check"] = [
+        f"{c}; {n}" if c else n
+        for c, n in zip(out.loc[has_note, "check"], notes[has_note], strict=True)
+    ]
+    return out
+
+
+def memory_rows(ids: pd.Series, written: pd.DataFrame, edits: Edits, locale: str) -> list[list]:
+    """The hidden tab's new content: what this run leaves in each cell, and the pins."""
+    rows = [MEMORY.headers(locale)]
+    frame = written.reindex(columns=list(SYNC_KEYS))
+    pinned = edits.pinned_next.map(lambda d: None if pd.isna(d) else d.date())
+    for cid, values, pin, grade in zip(ids, frame.itertuples(index=False), pinned,
+                                       edits.pinned_grade, strict=True):  # fmt: skip
+        if cid:
+            cells = [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
+            rows.append([None if _blank(v) else v for v in (cid, *cells, pin, grade)])
+    return rows
+
+
+def _blank(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value)) or value == ""
