@@ -89,7 +89,7 @@ def _new_value(value: object) -> object:
 def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changeset:
     """Cell changes for the sync-owned columns; missing columns are added after the last."""
     changes = Changeset()
-    next_free = sheet.width + 1
+    next_free = max(sheet.width, sheet.used_width) + 1  # never over people's headerless data
     for term in SYNC_COLUMNS:
         column = sheet.columns.get(term.key)
         header = sheet.headers.get(term.key) or term.text(sheet.locale)

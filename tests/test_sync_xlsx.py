@@ -246,3 +246,20 @@ def test_a_failed_save_is_a_clear_error_and_changes_nothing(tmp_path, monkeypatc
     ):
         sync(path)
     assert path.read_bytes() == before and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_new_sync_columns_go_after_data_people_keep_without_a_header(tmp_path):
+    path = tmp_path / "own.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户跟进"
+    ws.append(["客户编号", "客户名称", "负责人", "上次跟进日期"])
+    ws.append(["K1", "甲公司", "张伟", "2026/11/17", None, "no header, still mine"])
+    grading = wb.create_sheet("分级标准")
+    grading.append(["等级", "跟进间隔(天)"])
+    grading.append(["A", 2])
+    wb.save(path)
+    sync(path)
+    rows = sheet_rows(path, "客户跟进")
+    assert rows[1][5] == "no header, still mine"
+    assert rows[0][6] == "客户等级" and rows[1][6] == "A"
