@@ -22,12 +22,13 @@ from sheetsync.parsing import date_or_none, is_blank, map_unique
 from sheetsync.schema import MEMORY, SYNC_COLUMNS, normalise_header
 from sheetsync.tables import Sheet
 
-SYNC_KEYS = tuple(t.key for t in SYNC_COLUMNS)
+# 阶段天数 grows by one every day: remembering it would rewrite every memory row daily, and a
+# hand edit of a day count is harmless (the next run counts again).
+SYNC_KEYS = tuple(t.key for t in SYNC_COLUMNS if t.key != "stage_days")
 # Where a person should type instead of a sync-owned column.
 INSTEAD = {
     "classification": ("annual_amount", "potential"),
     "health": ("churned",),
-    "stage_days": ("stage",),
     "task": ("agreed_date", "method"),
     "status": ("last_contact", "paused_until"),
     "next_date": ("agreed_date",),

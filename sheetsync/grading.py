@@ -6,14 +6,29 @@ with half-read rules would quietly reschedule the whole team.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from sheetsync.errors import ConfigError
-from sheetsync.parsing import cell_text, is_blank, parse_cycle
+from sheetsync.messages import say
+from sheetsync.parsing import Unreadable, cell_text, is_blank, parse_cycle, parse_frequency
 from sheetsync.schema import BUDGET_LEVELS, INTENT_LEVELS, Term, normalise_header, term_lookup
 from sheetsync.tables import ROW, Sheet
+
+MAX_DAYS = 3650  # an interval of 1e9 days is a typo, not a schedule
+CRITERIA_SPLIT = re.compile(r"[,，;；、/]|且|并且|和|及")
+# The playbook's intent words: 意向强烈 is high, 意向模糊 the lowest (no minimum).
+INTENT_WORDS = {"高意向": 2, "意向强烈": 2, "意向明确": 2, "意向高": 2, "中意向": 1, "意向一般": 1,
+                "意向中等": 1, "低意向": 0, "意向模糊": 0, "意向低": 0, "意向不明": 0}  # fmt: skip
+_GRADE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+]?)\s*[类級级]")
+
+
+def short_grade(text: str) -> str:
+    """ "A类(高意向)" is grade A, as 客户等级 and 指定等级 write it; other names stay whole."""
+    match = _GRADE_RE.match(text)
+    return match.group(1).upper() if match else text
 
 
 @dataclass(frozen=True)
@@ -31,13 +46,14 @@ class GradeRule:
 class _RuleReader:
     """Reads one grading row, naming the cell in any error."""
 
-    def __init__(self, sheet: Sheet, record: pd.Series) -> None:
-        self.sheet, self.record = sheet, record
+    def __init__(self, sheet: Sheet, record: pd.Series, last: bool = False) -> None:
+        self.sheet, self.record, self.last = sheet, record, last
 
-    def fail(self, key: str, expected: str) -> ConfigError:
-        value = self.record[key]
-        where = f'tab "{self.sheet.title}" row {self.record[ROW]}, {self.sheet.label(key)}'
-        return ConfigError(f'{where}: "{cell_text(value)}" is not {expected}')
+    def fail(self, key: str, expected: str, value: object = None) -> ConfigError:
+        value = self.record[key] if value is None else value
+        return ConfigError(say("rule_cell", self.sheet.locale, tab=self.sheet.title,
+                               row=self.record[ROW], header=self.sheet.label(key),
+                               value=cell_text(value), expected=expected))  # fmt: skip
 
     def level(self, key: str, terms: tuple[Term, ...]) -> int | None:
         value = self.record[key]
@@ -46,30 +62,68 @@ class _RuleReader:
         term = term_lookup(terms).get(normalise_header(value))
         if term is None:
             allowed = "/".join(t.text(self.sheet.locale) for t in reversed(terms))
-            raise self.fail(key, f"one of {allowed} (or empty)")
+            raise self.fail(key, say("one_of_or_empty", self.sheet.locale, allowed=allowed))
         return terms.index(term)
 
-    def days(self, key: str, default: int | None = None) -> float | None:
+    def days(self, key: str, default: int | None = None, parser=parse_cycle,
+             least: int = 0) -> float | None:  # fmt: skip
         value = self.record[key]
         if is_blank(value):
             return default
         try:
-            days = parse_cycle(value)
+            days = parser(value)
         except ValueError:
             days = None
-        if days is None or days < 0:
-            raise self.fail(key, "a number of days")
+        if days is None or not least <= days <= MAX_DAYS:
+            raise self.fail(
+                key, say("days_expected", self.sheet.locale, least=least, most=MAX_DAYS)
+            )
         return days
 
+    def criteria(self) -> dict[str, object]:
+        """The three criteria from their columns, or from the playbook's one 核心标准 phrase
+        ("预算明确,决策周期≤1个月"); a phrase it cannot read is named, never guessed."""
+        found: dict[str, object] = {
+            "min_budget": self.level("min_budget", BUDGET_LEVELS),
+            "min_intent": self.level("min_intent", INTENT_LEVELS),
+            "max_cycle": self.days("max_cycle"),
+        }
+        text = cell_text(self.record["criteria"])
+        for part in (p for p in CRITERIA_SPLIT.split(text) if p.strip()):
+            key, value = self._criterion(part.strip())
+            found[key] = found[key] if found[key] is not None else value
+        return found
+
+    def _criterion(self, part: str) -> tuple[str, object]:
+        words = normalise_header(part)
+        for key, terms, prefix in (("min_budget", BUDGET_LEVELS, "预算"),
+                                   ("min_intent", INTENT_LEVELS, "意向")):  # fmt: skip
+            level = INTENT_WORDS.get(words) if key == "min_intent" else None
+            if level is None and words.startswith(prefix):
+                term = term_lookup(terms).get(words.removeprefix(prefix).removeprefix("情况")
+                                              .removeprefix("度"))  # fmt: skip
+                level = terms.index(term) if term else INTENT_WORDS.get(words)
+            if level is not None:
+                return key, level or None  # "意向模糊": the lowest level, no minimum
+        if words.startswith("决策周期"):
+            cycle = part.split("期", 1)[1].strip()
+            if not cycle.startswith((">", "＞", "超过", "大于")):
+                try:
+                    return "max_cycle", parse_cycle(cycle)
+                except Unreadable:
+                    pass
+            elif self.last:
+                return "max_cycle", None  # the catch-all row: "more than" is everyone else
+        raise self.fail("criteria", say("criteria_expected", self.sheet.locale), part)
+
     def rule(self) -> GradeRule:
-        interval = self.days("interval")
-        if not interval:
-            raise self.fail("interval", "a number of days of at least 1")
+        interval = self.days("interval", parser=parse_frequency, least=1)
+        criteria = self.criteria()
         return GradeRule(
-            grade=cell_text(self.record["grade"]),
-            min_budget=self.level("min_budget", BUDGET_LEVELS),
-            min_intent=self.level("min_intent", INTENT_LEVELS),
-            max_cycle=self.days("max_cycle"),
+            grade=short_grade(cell_text(self.record["grade"])),
+            min_budget=criteria["min_budget"],
+            min_intent=criteria["min_intent"],
+            max_cycle=criteria["max_cycle"],
             interval=int(interval),
             method=cell_text(self.record["method"]),
             action=cell_text(self.record["action"]),
@@ -80,7 +134,11 @@ class _RuleReader:
 def read_rules(sheet: Sheet) -> list[GradeRule]:
     """The grade rules, top down; the last row is the catch-all whatever its criteria."""
     rows = sheet.frame[~sheet.frame["grade"].map(is_blank)]
-    rules = [_RuleReader(sheet, record).rule() for _, record in rows.iterrows()]
+    last = len(rows) - 1
+    rules = [
+        _RuleReader(sheet, record, i == last).rule()
+        for i, (_, record) in enumerate(rows.iterrows())
+    ]
     if not rules:
         raise ConfigError(f'tab "{sheet.title}" has no grade rows; run `init` for the defaults')
     seen: set[str] = set()

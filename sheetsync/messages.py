@@ -109,6 +109,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "检查了{rows}行:{errors}行有错误,{warned}行只有提醒",
         "{rows} rows checked: {errors} with errors, {warned} with warnings only",
     ),
+    # the grading tab
+    "rule_cell": ('工作表"{tab}"第{row}行,{header}:"{value}"不是{expected}', 'tab "{tab}" row {row}, {header}: "{value}" is not {expected}'),
+    "days_expected": ("{least}到{most}之间的天数", "a number of days from {least} to {most}"),
+    "one_of_or_empty": ("{allowed}之一(或留空)", "one of {allowed} (or empty)"),
+    "criteria_expected": ('能读懂的核心标准(如"预算明确"、"预算初步确认"、"意向模糊"、"决策周期≤1个月"、"决策周期1-3个月")', 'a criterion it can read (e.g. "预算明确", "预算初步确认", "意向模糊", "决策周期≤1个月", "决策周期1-3个月")'),
     # hand edits of sync-owned cells
     "hand_edit_kept": ('{header}是同步写的列,手填的"{value}"本次保留,下次同步会改回;请改填{where}', '{header} is written by the sync: "{value}" typed here is kept this run and replaced next run; type it in {where} instead'),
     "hand_edit_check": ('校验提示由同步填写,手填的"{value}"已移到这里', '{header} is written by the sync; what was typed there ("{value}") is quoted here'),

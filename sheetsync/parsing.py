@@ -156,6 +156,27 @@ def parse_cycle(value: object) -> float | None:
     return upper + 1 if more_than else upper
 
 
+_PERIOD_DAYS = {"日": 1, "天": 1, "周": 7, "星期": 7, "月": 30, "个月": 30, "季度": 90, "季": 90,
+                "年": 365}  # fmt: skip
+_FREQUENCY_RE = re.compile(
+    rf"每\s*(?:{_NUM}\s*(?:(?:-|~|～|至|到)\s*{_NUM})?)?\s*(?P<unit>个月|季度|星期|日|天|周|月|季|年)"
+    r"\s*(?:(?P<times>\d+)\s*次)?"
+)
+
+
+@lru_cache(maxsize=1024)
+def parse_frequency(value: object) -> float | None:
+    """A follow-up interval in days, as the playbook writes it: 每日1次 -> 1, 每2-3天1次 -> 3
+    (the range's upper bound), 每周1次 -> 7, 每月1次 -> 30, 每季度1次 -> 90, 每周2次 -> 3;
+    or a plain number of days / a cycle ("3", "2周")."""
+    if isinstance(value, str):
+        match = _FREQUENCY_RE.fullmatch(value.strip())
+        if match:
+            span = float(match.group(2) or match.group(1) or 1) * _PERIOD_DAYS[match.group("unit")]
+            return max(1.0, math.floor(span / int(match.group("times") or 1)))
+    return parse_cycle(value)
+
+
 _AMOUNT_UNITS = {"": 1, "元": 1, "k": 1e3, "千": 1e3, "w": 1e4, "万": 1e4, "万元": 1e4,
                  "m": 1e6, "百万": 1e6, "亿": 1e8, "亿元": 1e8}  # fmt: skip
 _AMOUNT_RE = re.compile(r"[¥￥$€]?\s*(-?[\d,]*\.?\d+)\s*([^\d\s]*)")

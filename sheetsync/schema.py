@@ -272,7 +272,7 @@ MEMORY = Tab(
     "Sync memory",
     _terms(
         ("customer_id", "客户编号", "Customer ID"),
-        *((t.key, t.zh, t.en) for t in SYNC_COLUMNS),
+        *((t.key, t.zh, t.en) for t in SYNC_COLUMNS if t.key != "stage_days"),
         ("pinned_next", "手填下次跟进日期", "Next follow-up typed in"),
         ("pinned_grade", "手填客户等级", "Grade typed in"),
     ),

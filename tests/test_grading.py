@@ -1,3 +1,5 @@
+import datetime as dt
+
 import openpyxl
 import pytest
 from conftest import customer, make_workbook, results, sync
@@ -69,6 +71,61 @@ def test_a_broken_grading_tab_stops_the_run_naming_the_cell(tmp_path):
     wb["分级标准"]["E3"] = "often"
     wb.save(path)
     before = path.read_bytes()
-    with pytest.raises(Exception, match=r'row 3, 跟进间隔\(天\): "often" is not a number of days'):
+    with pytest.raises(Exception, match=r'第3行,跟进间隔\(天\):"often"不是1到3650之间的天数'):
         sync(path)
     assert path.read_bytes() == before
+
+
+PLAYBOOK_GRADING = [
+    ["分级", "核心标准", "跟进频率", "核心动作", "负责人要求"],
+    ["A类(高意向)", "预算明确,决策周期≤1个月", "每日1次", "电话沟通需求、同步方案进展、邀请演示", "资深销售"],
+    ["B类(中意向)", "预算初步确认,决策周期1-3个月", "每2-3天1次", "发送资料/案例,电话沟通需求变化", "销售"],
+    ["C类(低意向)", "意向模糊,决策周期>3个月", "每周1次", "推送行业动态/促销信息", "销售助理"],
+]  # fmt: skip
+
+
+def _with_playbook_grading(path, rows=PLAYBOOK_GRADING):
+    wb = openpyxl.load_workbook(path)
+    del wb["分级标准"]
+    sheet = wb.create_sheet("客户分级标准与跟进策略表", 1)
+    for row in rows:
+        sheet.append(row)
+    wb.save(path)
+
+
+def test_the_playbooks_grading_table_as_printed_drives_the_rules(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [
+        customer("A1", budget="明确", intent="高", decision_cycle="20天",
+                 last_contact=dt.date(2026, 11, 17)),
+        customer("B1", budget="初步确认", decision_cycle="2个月", last_contact=dt.date(2026, 11, 17)),
+        customer("C1", budget="未定", decision_cycle="半年", last_contact=dt.date(2026, 11, 17)),
+    ])  # fmt: skip
+    _with_playbook_grading(path)
+    sync(path)
+    got = results(path)
+    assert {k: v["grade"] for k, v in got.items()} == {"A1": "A", "B1": "B", "C1": "C"}
+    assert got["A1"]["next_date"] == dt.date(2026, 11, 18)  # 每日1次
+    assert got["B1"]["next_date"] == dt.date(2026, 11, 20)  # 每2-3天1次: every 3 days
+    assert got["C1"]["next_date"] == dt.date(2026, 11, 24)  # 每周1次, off the weekend
+    assert "电话沟通需求" in got["A1"]["task"]
+
+
+def test_a_criterion_it_cannot_read_is_named_never_guessed(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    rows = [list(r) for r in PLAYBOOK_GRADING]
+    rows[2][1] = "预算初步确认,客户很重视"
+    _with_playbook_grading(path, rows)
+    before = path.read_bytes()
+    with pytest.raises(Exception, match='第3行,核心标准:"客户很重视"不是能读懂的核心标准'):
+        sync(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("interval", ["1e9", 1e9, "inf"])
+def test_an_absurd_interval_is_a_message_naming_the_cell_not_a_crash(tmp_path, interval):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    wb = openpyxl.load_workbook(path)
+    wb["分级标准"]["E3"] = interval
+    wb.save(path)
+    with pytest.raises(Exception, match=r"第3行,跟进间隔\(天\)"):
+        sync(path)
