@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
 from sheetsync.errors import ConfigError
+from sheetsync.messages import in_script, lang
 from sheetsync.remind import (
     Addresses,
     Mail,
@@ -47,14 +48,28 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+class ScriptLoader(FileSystemLoader):
+    """Templates written once in simplified Chinese, read in the workbook's script: only the
+    template's own words are converted, never the names and notes filled into it."""
+
+    def __init__(self, folder: Path, locale: str) -> None:
+        super().__init__(folder)
+        self.locale = locale
+
+    def get_source(self, environment: Environment, template: str):
+        source, filename, uptodate = super().get_source(environment, template)
+        return in_script(source, self.locale), filename, uptodate
+
+
 class Renderer:
     def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
-        self.folder = folder / locale
+        self.folder, self.locale = folder / lang(locale), locale
         self.env = Environment(
-            loader=FileSystemLoader(self.folder), autoescape=select_autoescape(["html"]),
+            loader=ScriptLoader(self.folder, locale), autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         )  # fmt: skip
-        self.subjects = yaml.safe_load((self.folder / "subjects.yaml").read_text(encoding="utf-8"))
+        subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
+        self.subjects = yaml.safe_load(in_script(subjects, locale))
         self.sender = sender
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 
 from sheetsync.cli import main
-from sheetsync.mailer import Journal
+from sheetsync.mailer import Journal, Renderer
+from sheetsync.remind import Mail
 
 TEAM = [
     ["陈静", "chen.jing@example.com", "", "经理"],
@@ -397,3 +398,12 @@ def test_english_workbook_gets_english_mail(tmp_path, smtp):
     assert zhang["Subject"] == "2026-11-18 follow-ups: 2 to do (张伟)"
     text = parts(zhang)["text/plain"]
     assert "7 days overdue" in text and "Next step: Call about needs" in text
+
+
+def test_a_traditional_workbook_gets_traditional_mail_with_names_as_written():
+    mail = Mail("digest", "张伟", "zhang.wei@example.com", "digest/张伟/2026-11-18",
+                {"owner": "张伟", "today": TODAY, "tasks": [], "contracts": [], "birthdays": [],
+                 "fixes": []})  # fmt: skip
+    message = Renderer("zh-Hant", "sheetsync@localhost").render(mail, dt.datetime(2026, 11, 18, 8))
+    assert message["Subject"] == "2026-11-18 跟進提醒:0 項待辦(张伟)"  # the name stays as typed
+    assert "今天沒有到期的跟進任務" in parts(message)["text/plain"]
