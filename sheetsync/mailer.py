@@ -27,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
 from sheetsync.errors import ConfigError
-from sheetsync.messages import in_script, lang
+from sheetsync.messages import in_script, lang, say
 from sheetsync.remind import (
     Addresses,
     Mail,
@@ -146,16 +146,28 @@ def transport_for(settings: EmailSettings):
 
 
 class Journal:
-    """Mail the servers accepted, one JSON line each, kept for two weeks."""
+    """Mail the servers accepted, one JSON line each, kept for two weeks. A run killed while
+    appending leaves a cut-off last line: it is skipped (and dropped by `repair`), so one
+    crash never stops every later run."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def entries(self) -> list[dict]:
+    def read(self) -> tuple[list[dict], int]:
+        """The entries, and how many lines could not be read."""
         if not self.path.exists():
-            return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+            return [], 0
+        entries, torn = [], 0
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            entry = _entry(line) if line.strip() else {}
+            if entry:
+                entries.append(entry)
+            elif line.strip():
+                torn += 1
+        return entries, torn
+
+    def entries(self) -> list[dict]:
+        return self.read()[0]
 
     def record(self, mail: Mail, at: dt.datetime) -> None:
         entry = {
@@ -168,13 +180,39 @@ class Journal:
             out.flush()
             os.fsync(out.fileno())
 
+    def repair(self) -> int:
+        """Drop unreadable lines before appending (a new line must not be glued to a cut-off
+        one); returns how many there were."""
+        entries, torn = self.read()
+        if torn:
+            self._rewrite(entries)
+        return torn
+
     def prune(self, today: dt.date) -> None:
         cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
-        kept = [e for e in self.entries() if e["at"] >= cutoff]
-        if len(kept) != len(self.entries()):
-            self.path.write_text(
-                "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept), encoding="utf-8"
-            )
+        entries = self.entries()
+        kept = [e for e in entries if e["at"] >= cutoff]
+        if len(kept) != len(entries):
+            self._rewrite(kept)
+
+    def _rewrite(self, entries: list[dict]) -> None:
+        """All or nothing: a crash while rewriting leaves the old journal, never half of it."""
+        temp = self.path.with_name(self.path.name + ".tmp")
+        with open(temp, "w", encoding="utf-8") as out:
+            out.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, self.path)
+
+
+def _entry(line: str) -> dict:
+    """One journal line, or {} when it is not a whole entry."""
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    whole = isinstance(entry, dict) and {"key", "at", "reminds", "escalates"} <= set(entry)
+    return entry if whole else {}
 
 
 @dataclass
@@ -266,11 +304,14 @@ class Mailer:
     def send(self, mails: list[Mail], log, now: dt.datetime):
         """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
         renderer = Renderer(self.locale, self.settings.sender)
+        torn = self.journal.repair()
         delivery = deliver(
             mails, renderer, self.transport, self.journal, now.replace(tzinfo=self.zone)
         )
         self.journal.prune(now.date())
-        return record_mail(log, self.journal.entries()), [*self.addresses.notes, delivery.summary()]
+        notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
+        notes = [*(notes if torn else []), *self.addresses.notes, delivery.summary()]
+        return record_mail(log, self.journal.entries()), notes
 
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""

@@ -56,6 +56,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "no_such_date": ("不是有效日期(没有这一天)", "is not a real date (no such day)"),
     "date_out_of_range": ("日期超出范围(1900–2200年)", "is out of range (years 1900–2200)"),
     "excel_error": ("是Excel错误值,按空白处理", "is an Excel error value, counted as blank"),
+    # mail
+    "journal_torn": (
+        "邮件日志 {file} 有 {count} 行不完整(上次运行写到一半中断),已跳过;那封邮件可能会再发一次",
+        "the mail journal {file} had {count} unreadable line(s) (a run stopped mid-write); skipped them: that mail may be sent once more",
+    ),
 }
 
 

@@ -407,3 +407,21 @@ def test_a_traditional_workbook_gets_traditional_mail_with_names_as_written():
     message = Renderer("zh-Hant", "sheetsync@localhost").render(mail, dt.datetime(2026, 11, 18, 8))
     assert message["Subject"] == "2026-11-18 跟進提醒:0 項待辦(张伟)"  # the name stays as typed
     assert "今天沒有到期的跟進任務" in parts(message)["text/plain"]
+
+
+def test_a_journal_line_cut_off_by_a_crash_is_skipped_and_said(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    journal = path.parent / ".b.xlsx.sent.jsonl"
+    with open(journal, "ab") as out:
+        out.write('{"key": "digest/张伟'.encode()[:-1])  # cut inside a character, too
+    tomorrow = TODAY + dt.timedelta(days=1)
+    report = sync(path, tomorrow, email=True, environ=smtp.env())
+    assert "mail: 2 sent, 0 failed" in report.notes[-1]  # tomorrow's digests went out
+    torn = "邮件日志 .b.xlsx.sent.jsonl 有 1 行不完整"
+    assert any(n.startswith(torn) for n in report.notes)
+    assert torn in sheet_rows(path, "同步日志")[-1][8]
+    count = len(smtp.inbox.messages)
+    again = sync(path, tomorrow, email=True, environ=smtp.env())
+    assert len(smtp.inbox.messages) == count  # what was sent after the cut is known as sent
+    assert not any(n.startswith(torn) for n in again.notes)
