@@ -11,12 +11,15 @@ Message-ID, so most mail clients show it once).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import smtplib
+import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -108,25 +111,95 @@ class OutboxTransport:
         os.replace(temp, path)
 
 
+class Watchdog:
+    """Cuts the SMTP connection when the mail step's deadline passes. A socket timeout only
+    bounds one read, so a server that trickles a greeting that never ends would otherwise
+    hold the run (and the sheet's write) for as long as it likes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.lock = threading.Lock()
+        self.expired = self.stopped = False
+        self.guard: socket.socket | None = None  # a duplicate of the connection's socket
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Called with each new TCP socket, before any TLS handshake on it."""
+        with self.lock:
+            if self.expired:
+                sock.close()
+                raise TimeoutError("the mail deadline has passed")
+            self.guard = sock.dup()  # stays usable when smtplib wraps or closes its own
+        return sock
+
+    def _expire(self) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.expired = True
+            if self.guard is not None:
+                with contextlib.suppress(OSError):
+                    self.guard.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
+
+    def stop(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.stopped = True
+            if self.guard is not None:
+                self.guard.close()
+
+
+class _Watched(smtplib.SMTP):
+    """smtplib telling the watchdog about the socket it opens."""
+
+    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+        self.watchdog = watchdog
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        return self.watchdog.watch(super()._get_socket(host, port, timeout))
+
+
+class _WatchedSsl(smtplib.SMTP_SSL, _Watched):
+    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+        self.watchdog = watchdog
+        smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
+
+
 class SmtpTransport:
-    """A real SMTP server: STARTTLS or SSL, optional login; the password never leaves here."""
+    """A real SMTP server: STARTTLS or SSL, optional login; the password never leaves here.
+    `timeout` bounds each network step, `deadline` the whole session."""
 
     def __init__(self, settings: EmailSettings) -> None:
         self.settings = settings
         self.conn: smtplib.SMTP | None = None
+        self.watchdog: Watchdog | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.watchdog is not None and self.watchdog.expired
 
     def __enter__(self) -> SmtpTransport:
-        s = self.settings.smtp
-        context = ssl.create_default_context()
+        self.watchdog = Watchdog(self.settings.smtp.deadline)
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _open(self) -> None:
+        s, context = self.settings.smtp, ssl.create_default_context()
         if s.security == "ssl":
-            self.conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            self.conn = _WatchedSsl(s.host, s.port, timeout=s.timeout, context=context,
+                                    watchdog=self.watchdog)  # fmt: skip
         else:
-            self.conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            self.conn = _Watched(s.host, s.port, timeout=s.timeout, watchdog=self.watchdog)
             if s.security == "starttls":
                 self.conn.starttls(context=context)
         if s.username:
             self.conn.login(s.username, self.settings.password())
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.conn is not None:
@@ -134,6 +207,8 @@ class SmtpTransport:
                 self.conn.quit()
             except (smtplib.SMTPException, OSError):
                 self.conn.close()
+        self.conn = None
+        self.watchdog.stop()
 
     def send(self, message: EmailMessage, name: str) -> None:
         self.conn.send_message(message)
@@ -230,7 +305,9 @@ class Delivery:
         )
 
 
-def _failure(exc: BaseException) -> str:
+def _failure(exc: BaseException, transport, locale: str) -> str:
+    if getattr(transport, "expired", False):  # whatever broke, the deadline cut it off
+        return say("smtp_deadline", locale)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return "the SMTP server refused the login"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -242,32 +319,40 @@ def _failure(exc: BaseException) -> str:
 
 def deliver(mails: list[Mail], renderer: Renderer, transport, journal: Journal,
             now: dt.datetime) -> Delivery:  # fmt: skip
-    """Send what is not yet in the journal; one failure never stops the others."""
+    """Send what is not yet in the journal; one failure never stops the others, and past
+    the deadline the rest fail at once (nothing is recorded, so the next run sends them)."""
     done = {e["key"] for e in journal.entries()}
     result = Delivery()
     pending = []
     for mail in mails:
         (result.already if mail.key in done else pending).append(mail)
-    for mail in [m for m in pending if not m.to]:
-        result.failed.append((mail, "no address"))
+    result.failed += [(m, "no address") for m in pending if not m.to]
     pending = [m for m in pending if m.to]
     if not pending:
         return result
     try:
         with transport as open_transport:
-            for mail in pending:
-                try:
-                    open_transport.send(renderer.render(mail, now), mail.key.replace("/", "-"))
-                except (smtplib.SMTPException, OSError, ValueError) as exc:
-                    result.failed.append((mail, _failure(exc)))
-                    continue
-                journal.record(mail, now)
-                result.sent.append(mail)
+            _send_each(pending, renderer, open_transport, journal, now, result)
     except (smtplib.SMTPException, OSError, ConfigError) as exc:
-        reason = _failure(exc)
-        sent = {id(m) for m in result.sent} | {id(m) for m, _ in result.failed}
-        result.failed += [(m, reason) for m in pending if id(m) not in sent]
+        handled = {id(m) for m in result.sent} | {id(m) for m, _ in result.failed}
+        reason = _failure(exc, transport, renderer.locale)
+        result.failed += [(m, reason) for m in pending if id(m) not in handled]
     return result
+
+
+def _send_each(pending: list[Mail], renderer: Renderer, transport, journal: Journal,
+               now: dt.datetime, result: Delivery) -> None:  # fmt: skip
+    for mail in pending:
+        if getattr(transport, "expired", False):
+            result.failed.append((mail, say("smtp_deadline", renderer.locale)))
+            continue
+        try:
+            transport.send(renderer.render(mail, now), mail.key.replace("/", "-"))
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            result.failed.append((mail, _failure(exc, transport, renderer.locale)))
+            continue
+        journal.record(mail, now)
+        result.sent.append(mail)
 
 
 class Mailer:

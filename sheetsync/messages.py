@@ -61,6 +61,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "邮件日志 {file} 有 {count} 行不完整(上次运行写到一半中断),已跳过;那封邮件可能会再发一次",
         "the mail journal {file} had {count} unreadable line(s) (a run stopped mid-write); skipped them: that mail may be sent once more",
     ),
+    "smtp_deadline": (
+        "发送超过总时限(email.smtp.deadline),下次运行重发",
+        "past the time allowed for sending (email.smtp.deadline); sent on the next run",
+    ),
 }
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 import email
 import email.policy
 import socket
+import threading
 from pathlib import Path
 
 import openpyxl
@@ -425,3 +426,58 @@ def test_a_journal_line_cut_off_by_a_crash_is_skipped_and_said(tmp_path, smtp):
     again = sync(path, tomorrow, email=True, environ=smtp.env())
     assert len(smtp.inbox.messages) == count  # what was sent after the cut is known as sent
     assert not any(n.startswith(torn) for n in again.notes)
+
+
+class Mute:
+    """A server on 127.0.0.1 that accepts and never finishes greeting: silent, or sending a
+    "220-" continuation line every 50 ms, so that no single read ever times out. It gives up
+    after a minute, so a sync with no deadline fails the test rather than hanging it."""
+
+    def __init__(self, trickle):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port, self.trickle = self.listener.getsockname()[1], trickle
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._greet_forever, args=(conn,), daemon=True).start()
+
+    def _greet_forever(self, conn):
+        with conn:
+            for _ in range(1200):
+                if self.stop.wait(0.05):
+                    return
+                if self.trickle:
+                    try:
+                        conn.sendall(b"220-still saying hello\r\n")
+                    except OSError:
+                        return
+
+    def close(self):
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["silent", "endless-greeting"])
+def test_a_server_that_never_greets_is_cut_off_and_the_sheet_is_still_written(
+    tmp_path, smtp, trickle
+):
+    mute = Mute(trickle)
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    env = smtp.env(SHEETSYNC_SMTP_PORT=str(mute.port), SHEETSYNC_SMTP_DEADLINE="0.5")
+    try:
+        report = sync(path, email=True, environ=env)
+    finally:
+        mute.close()
+    assert "mail: 0 sent, 3 failed" in report.notes[-1]
+    assert report.notes[-1].count("发送超过总时限(email.smtp.deadline),下次运行重发") == 3
+    assert results(path)["Z1"]["status"] == "已逾期"  # the sheet was written
+    assert "发送超过总时限" in sheet_rows(path, "同步日志")[-1][8]
+    assert all(r[8] is None for r in sheet_rows(path, "任务记录")[1:])  # nothing marked sent
+    sync(path, email=True, environ=smtp.env())
+    assert len(smtp.inbox.messages) == 3  # the next run sends them
