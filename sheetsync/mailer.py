@@ -38,8 +38,11 @@ from sheetsync.remind import (
     plan_digests,
     plan_escalations,
     plan_summaries,
+    plan_unowned,
     read_team,
+    rows_to_fix,
 )  # fmt: skip
+from sheetsync.tables import ROW
 from sheetsync.tasks import record_mail
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -380,8 +383,11 @@ class Mailer:
             if self.settings.manager_summary
             else []
         )
+        rows = result.validation.rows[ROW]
+        fixes = rows_to_fix(board, rows, result.computed["check"], team)
         return [
-            *plan_digests(board, tasks, rules, today, self.addresses),
+            *plan_digests(board, tasks, rules, today, self.addresses, fixes),
+            *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
             *plan_escalations(tasks, rules, today, team, self.addresses),
             *summaries,
         ]

@@ -65,6 +65,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "发送超过总时限(email.smtp.deadline),下次运行重发",
         "past the time allowed for sending (email.smtp.deadline); sent on the next run",
     ),
+    "fixes_nobody": (
+        "{count} 行资料需修正,但没有负责人、上级或 email.fallback 可以通知",
+        "{count} row(s) need fixing but there is no owner, manager or email.fallback to tell",
+    ),
 }
 
 

@@ -481,3 +481,73 @@ def test_a_server_that_never_greets_is_cut_off_and_the_sheet_is_still_written(
     assert all(r[8] is None for r in sheet_rows(path, "任务记录")[1:])  # nothing marked sent
     sync(path, email=True, environ=smtp.env())
     assert len(smtp.inbox.messages) == 3  # the next run sends them
+
+
+def sheet_row(path, customer_id):
+    """The row number people see in the follow-up tab for `customer_id`."""
+    rows = sheet_rows(path, "客户跟进")
+    return next(i for i, r in enumerate(rows, start=1) if r[0] == customer_id)
+
+
+def test_owners_are_told_which_of_their_rows_to_fix_even_with_nothing_else_to_do(tmp_path, smtp):
+    rows = [
+        *CUSTOMERS,
+        customer("ZBAD", customer="张伟的坏日期客户", last_contact="上周三"),
+        customer("LBAD", customer=None, owner="李娜", last_contact=dt.date(2026, 11, 17)),
+    ]
+    team = [*TEAM, ["王强", "wang.qiang@example.com", "陈静", "销售"]]
+    rows += [customer("WBAD", owner="王强", agreed_date="下周")]  # 王强 has nothing else
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=team)
+    sync(path, email=True, environ=smtp.env())
+    checks = {k: v["check"] for k, v in results(path).items()}
+    (zhang,) = smtp.inbox.to("zhang.wei@example.com")
+    assert zhang["Subject"] == "2026-11-18 跟进提醒:2 项待办,1 行资料待修正(张伟)"
+    text, html = parts(zhang)["text/plain"], parts(zhang)["text/html"]
+    line = f"- 第 {sheet_row(path, 'ZBAD')} 行 张伟的坏日期客户(ZBAD):{checks['ZBAD']}"
+    assert line in text and "资料不全、需要你修正的行" in text
+    assert f"<td>{sheet_row(path, 'ZBAD')}</td><td>张伟的坏日期客户" in html
+    assert "LBAD" not in text and "WBAD" not in text  # only the owner's own rows
+    (wang,) = smtp.inbox.to("wang.qiang@example.com")  # only a row to fix: still a digest
+    assert f"第 {sheet_row(path, 'WBAD')} 行" in parts(wang)["text/plain"]
+    assert checks["WBAD"] in parts(wang)["text/plain"] and "ZBAD" not in parts(wang)["text/plain"]
+    (li,) = smtp.inbox.to("li.na@example.com")
+    assert f"第 {sheet_row(path, 'LBAD')} 行 (无客户名称)(LBAD)" in parts(li)["text/plain"]
+
+
+UNOWNED = [
+    *CUSTOMERS,
+    customer("NOBODY", owner=None),
+    customer("GHOST", customer="没人认识的负责人", owner="赵六"),
+]
+TWO_MANAGERS = [
+    *TEAM,
+    ["周敏", "zhou.min@example.com", "", "经理"],
+    ["王强", "wang.qiang@example.com", "周敏", "销售"],
+]
+
+
+def test_rows_nobody_in_the_team_owns_go_to_every_manager(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", UNOWNED, team=TWO_MANAGERS)
+    sync(path, email=True, environ=smtp.env())
+    for manager in ("chen.jing@example.com", "zhou.min@example.com"):
+        (notice,) = [m for m in smtp.inbox.to(manager) if "资料待修正" in m["Subject"]]
+        assert notice["Subject"] == "2026-11-18 资料待修正:2 行没有负责人"
+        text = parts(notice)["text/plain"]
+        assert (
+            f"- 第 {sheet_row(path, 'NOBODY')} 行 NOBODY科技有限公司(NOBODY),负责人:未填写" in text
+        )
+        assert f"第 {sheet_row(path, 'GHOST')} 行 没人认识的负责人(GHOST),负责人:赵六" in text
+        assert "张伟的老客户" not in text and "13800000000" not in text  # names, rows, reasons
+        assert "<td>赵六</td>" in parts(notice)["text/html"]
+    (zhang,) = smtp.inbox.to("zhang.wei@example.com")
+    assert "NOBODY" not in parts(zhang)["text/plain"]
+
+
+def test_with_a_fallback_unowned_rows_go_there_and_not_to_the_managers(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", UNOWNED, team=TWO_MANAGERS)
+    sync(path, email=True, environ=smtp.env(SHEETSYNC_EMAIL_FALLBACK="ops@example.com"))
+    (notice,) = smtp.inbox.to("ops@example.com")
+    assert "NOBODY" in parts(notice)["text/plain"] and "GHOST" in parts(notice)["text/plain"]
+    assert parts(notice)["text/plain"].startswith("你好:")
+    for manager in ("chen.jing@example.com", "zhou.min@example.com"):
+        assert all("资料待修正" not in m["Subject"] for m in smtp.inbox.to(manager))
