@@ -29,8 +29,9 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
-from sheetsync.errors import ConfigError
-from sheetsync.messages import in_script, lang, say
+from sheetsync.errors import ConfigError, WorkbookError
+from sheetsync.messages import ZH, in_script, lang, say, traditional
+from sheetsync.parsing import cell_text
 from sheetsync.remind import (
     Addresses,
     Mail,
@@ -42,7 +43,8 @@ from sheetsync.remind import (
     read_team,
     rows_to_fix,
 )  # fmt: skip
-from sheetsync.tables import ROW
+from sheetsync.schema import Tab, Term, normalise_header
+from sheetsync.tables import ROW, load_sheet
 from sheetsync.tasks import record_mail
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -250,6 +252,7 @@ class Journal:
     def record(self, mail: Mail, at: dt.datetime) -> None:
         entry = {
             "key": mail.key, "at": at.strftime("%Y-%m-%d %H:%M:%S"),
+            "recipient": one_line(mail.recipient), "to": mail.to,
             "reminds": [[i, d.date().isoformat()] for i, d in mail.reminds],
             "escalates": [[i, d.date().isoformat()] for i, d in mail.escalates],
         }  # fmt: skip
@@ -321,10 +324,11 @@ def _failure(exc: BaseException, transport, locale: str) -> str:
 
 
 def deliver(mails: list[Mail], renderer: Renderer, transport, journal: Journal,
-            now: dt.datetime) -> Delivery:  # fmt: skip
-    """Send what is not yet in the journal; one failure never stops the others, and past
-    the deadline the rest fail at once (nothing is recorded, so the next run sends them)."""
-    done = {e["key"] for e in journal.entries()}
+            now: dt.datetime, recorded: frozenset[str] = frozenset()) -> Delivery:  # fmt: skip
+    """Send what is neither in the journal nor `recorded` in the workbook; one failure never
+    stops the others, and past the deadline the rest fail at once (nothing is recorded, so
+    the next run sends them)."""
+    done = {e["key"] for e in journal.entries()} | recorded
     result = Delivery()
     pending = []
     for mail in mails:
@@ -366,11 +370,17 @@ class Mailer:
         self.transport = transport if transport is not None else transport_for(settings)
         self.addresses: Addresses | None = None
         self.locale = "zh"
+        self.record, self.tab = SentRecord({}), {}
 
-    def recorded(self, log):
+    def recorded(self, log, grids: dict[str, list[list]] | None = None):
         """The task log with every journalled mail stamped: a mail a crashed run sent is
-        recorded, and not planned again."""
+        recorded, and not planned again. `grids` (the workbook as read) hold the mail
+        record, which counts as sent too."""
+        self.record = SentRecord(grids or {})
         return record_mail(log, self.journal.entries())
+
+    def _done(self) -> frozenset[str]:
+        return frozenset(e["key"] for e in [*self.journal.entries(), *self.record.entries])
 
     def plan(self, loaded, result, today: dt.date) -> list[Mail]:
         """`result.log` must already be `recorded()`."""
@@ -396,10 +406,10 @@ class Mailer:
         """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
         renderer = Renderer(self.locale, self.settings.sender)
         torn = self.journal.repair()
-        delivery = deliver(
-            mails, renderer, self.transport, self.journal, now.replace(tzinfo=self.zone)
-        )
+        delivery = deliver(mails, renderer, self.transport, self.journal,
+                           now.replace(tzinfo=self.zone), self._done())  # fmt: skip
         self.journal.prune(now.date())
+        self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
         notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
         notes = [*(notes if torn else []), *self.addresses.notes, delivery.summary()]
         return record_mail(log, self.journal.entries()), notes
@@ -407,7 +417,7 @@ class Mailer:
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
         renderer = Renderer(self.locale, self.settings.sender)
-        done = {e["key"] for e in self.journal.entries()}
+        done = self._done()
         shown = []
         for mail in mails:
             message = renderer.render(mail, now.replace(tzinfo=self.zone))
@@ -415,3 +425,62 @@ class Mailer:
             body = message.get_body(("plain",)).get_content()
             shown.append(f"To: {message['To']}{state}\nSubject: {message['Subject']}\n\n{body}")
         return [*shown, *(f"note: {n}" for n in self.addresses.notes)]
+
+    def sent_tab(self) -> dict[str, list[list]]:
+        """After `send`: the mail record tab to write with the rest of the workbook."""
+        return self.tab
+
+
+def _term(key: str, zh: str, en: str) -> Term:
+    return Term(key, zh, en, (traditional(zh),))
+
+
+MAIL_LOG = Tab("mail_log", "邮件记录", "Mail log", (
+    _term("sent_at", "发送时间", "Sent at"), _term("key", "邮件标识", "Mail key"),
+    _term("recipient", "收件人", "Recipient"), _term("to", "发往", "Sent to"),
+), required=("key",))  # fmt: skip
+
+
+def _words(item: Tab | Term, locale: str) -> str:
+    return in_script(item.zh, locale) if lang(locale) == ZH else item.en
+
+
+class SentRecord:
+    """What was mailed, kept in the workbook itself (the 邮件记录 tab, two weeks of it): a
+    copy of the workbook has no journal beside it, and must not mail the day again. The
+    journal stays the crash record; this is written with the rest of the sheet."""
+
+    def __init__(self, grids: dict[str, list[list]]) -> None:
+        names = {normalise_header(t) for t in (MAIL_LOG.zh, MAIL_LOG.en, traditional(MAIL_LOG.zh))}
+        self.title = next((t for t in grids if normalise_header(t) in names), None)
+        self.entries = _read_record(grids[self.title], self.title) if self.title else []
+
+    def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
+        """The tab to write: what it held plus what the journal knows, the last two weeks."""
+        by_key = {e["key"]: e for e in self.entries}
+        by_key.update({e["key"]: e for e in journal if e["key"] not in by_key})
+        cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
+        kept = sorted((e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"]))  # fmt: skip
+        rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
+        title = self.title or _words(MAIL_LOG, locale)
+        return {title: [[_words(c, locale) for c in MAIL_LOG.columns], *rows]}
+
+
+def _read_record(grid: list[list], title: str) -> list[dict]:
+    """The tab's entries; a tab mangled by hand counts as empty (the journal still knows)."""
+    try:
+        frame = load_sheet(grid, MAIL_LOG, title).frame
+    except WorkbookError:
+        return []
+    return [
+        {"at": _stamp(r.sent_at), "key": cell_text(r.key), "recipient": cell_text(r.recipient),
+         "to": cell_text(r.to)}
+        for r in frame.itertuples() if cell_text(r.key)
+    ]  # fmt: skip
+
+
+def _stamp(value: object) -> str:
+    """Sent-at as the journal writes it, also when a spreadsheet turned it into a date."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return cell_text(value)

@@ -12,7 +12,19 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
-from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
+from conftest import (
+    KEY,
+    TODAY,
+    customer,
+    gsheets_settings,
+    make_spreadsheet,
+    make_workbook,
+    results,
+    sheet_rows,
+    sheet_values,
+    sync,
+)
+from sheets_fake import _copy_book
 
 from sheetsync.cli import main
 from sheetsync.mailer import Journal, Renderer
@@ -551,3 +563,44 @@ def test_with_a_fallback_unowned_rows_go_there_and_not_to_the_managers(tmp_path,
     assert parts(notice)["text/plain"].startswith("你好:")
     for manager in ("chen.jing@example.com", "zhou.min@example.com"):
         assert all("资料待修正" not in m["Subject"] for m in smtp.inbox.to(manager))
+
+
+def test_a_copy_of_the_workbook_does_not_mail_the_day_again(tmp_path, smtp):
+    rows = [
+        *CUSTOMERS,
+        customer("Z9", customer="续约客户", last_contact=TODAY, contract_end=TODAY + dt.timedelta(days=20)),
+        customer("ZBAD", last_contact="上周三"),
+        customer("NOBODY", owner=None),
+    ]  # fmt: skip
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    env = smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes")
+    sync(path, email=True, environ=env)
+    sent = len(smtp.inbox.messages)
+    assert sent == 5  # two digests, an escalation, a summary, the unowned rows
+    copy = tmp_path / "b (副本).xlsx"
+    copy.write_bytes(path.read_bytes())
+    report = sync(copy, email=True, environ=env)
+    assert len(smtp.inbox.messages) == sent
+    assert "mail: 0 sent, 0 failed" in report.notes[-1]
+    record = sheet_rows(copy, "邮件记录")
+    assert record[0] == ("发送时间", "邮件标识", "收件人", "发往")
+    assert ("fixes/陈静/2026-11-18", "陈静", "chen.jing@example.com") in [r[1:] for r in record]
+    sync(copy, TODAY + dt.timedelta(days=1), email=True, environ=env)
+    assert len(smtp.inbox.to("zhang.wei@example.com")) == 2  # the next day is a new day
+
+
+def test_the_mail_record_is_kept_in_a_google_sheet_too(tmp_path, smtp, monkeypatch, sheets_api,
+                                                       service_account):  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # a Google sheet's journal is kept in the working directory
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS, team=TEAM)
+    google = gsheets_settings(sheets_api, service_account)
+    env = smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes")
+    sync(tmp_path / "unused.xlsx", email=True, environ=env, workbook=KEY, **google)
+    sent = len(smtp.inbox.messages)
+    sheets_api.books["copy"] = copied = _copy_book(sheets_api.books[KEY])
+    copied.key = "copy"
+    sync(tmp_path / "unused.xlsx", email=True, environ=env, workbook="copy", **google)
+    assert sent == 4 and len(smtp.inbox.messages) == sent
+    keys = [r[1] for r in sheet_values(sheets_api, "邮件记录", key="copy")[1:]]
+    assert sorted(keys) == [f"{k}/2026-11-18" for k in ("digest/张伟", "digest/李娜",
+                                                        "escalation/陈静", "summary/陈静")]  # fmt: skip
