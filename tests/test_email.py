@@ -604,3 +604,12 @@ def test_the_mail_record_is_kept_in_a_google_sheet_too(tmp_path, smtp, monkeypat
     keys = [r[1] for r in sheet_values(sheets_api, "邮件记录", key="copy")[1:]]
     assert sorted(keys) == [f"{k}/2026-11-18" for k in ("digest/张伟", "digest/李娜",
                                                         "escalation/陈静", "summary/陈静")]  # fmt: skip
+
+
+def test_with_no_manager_and_no_fallback_the_sync_log_says_who_was_not_told(tmp_path, smtp):
+    team = [["张伟", "zhang.wei@example.com", "", "销售"]]  # nobody in the 上级 column
+    path = make_workbook(tmp_path / "b.xlsx", [*CUSTOMERS[:1], customer("NOBODY", owner=None)], team=team)  # fmt: skip
+    report = sync(path, email=True, environ=smtp.env())
+    note = "1 行资料需修正,但没有负责人、上级或 email.fallback 可以通知"
+    assert note in report.notes and note in sheet_rows(path, "同步日志")[-1][8]
+    assert all("NOBODY" not in parts(m)["text/plain"] for _, m in smtp.inbox.messages)
