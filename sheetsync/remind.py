@@ -1,4 +1,5 @@
-"""Who gets which reminder today: owner digests and manager escalations, as plain data.
+"""Who gets which reminder today: owner digests (with the rows each owner must fix), manager
+escalations and summaries, and notices of rows nobody owns, as plain data.
 
 Pure: the board (one row per customer), the task log, the team and `today` in; a list of
 `Mail` out, each carrying exactly the recipient's own customers. Rendering and delivery are
@@ -50,7 +51,7 @@ def read_team(team: Sheet | None) -> dict[str, Member]:
 
 @dataclass
 class Mail:
-    kind: str  # digest | escalation
+    kind: str  # digest | escalation | summary | fixes
     recipient: str  # the person it is meant for
     to: str  # where it goes (may be a fallback)
     key: str  # once per key: kind/recipient/day
