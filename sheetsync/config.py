@@ -3,7 +3,7 @@ variables on top, so a deployment can change the workbook or time zone without a
 
 Email: SHEETSYNC_EMAIL_<KEY> (enabled, transport, outbox, sender, fallback,
 manager_summary) and
-SHEETSYNC_SMTP_<KEY> (host, port, security, username, password_file, timeout); the SMTP password
+SHEETSYNC_SMTP_<KEY> (host, port, security, username, password_file, timeout, deadline); the SMTP password
 itself only from $SHEETSYNC_SMTP_PASSWORD (or the variable email.smtp.password_env names) or
 a file.
 
@@ -50,7 +50,13 @@ class SmtpSettings:
     username: str = ""
     password_env: str = "SHEETSYNC_SMTP_PASSWORD"
     password_file: str = ""
-    timeout: float = 30
+    timeout: float = 30  # seconds per network operation
+    deadline: float = 120  # seconds for the whole mail step, however the server behaves
+
+    def __post_init__(self) -> None:
+        self.deadline = float(self.deadline)
+        if not self.deadline > 0:
+            raise ValueError("smtp.deadline must be more than 0 seconds")
 
 
 @dataclass
@@ -168,7 +174,7 @@ def _read_file(path: Path) -> dict:
 
 
 EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback", "manager_summary")
-SMTP_ENV = ("host", "port", "security", "username", "password_file", "timeout")
+SMTP_ENV = ("host", "port", "security", "username", "password_file", "timeout", "deadline")
 
 
 def _email_from_env(environ: dict) -> dict:

@@ -11,12 +11,15 @@ Message-ID, so most mail clients show it once).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import smtplib
+import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -26,7 +29,9 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
-from sheetsync.errors import ConfigError
+from sheetsync.errors import ConfigError, WorkbookError
+from sheetsync.messages import ZH, in_script, lang, say, traditional
+from sheetsync.parsing import cell_text
 from sheetsync.remind import (
     Addresses,
     Mail,
@@ -34,8 +39,12 @@ from sheetsync.remind import (
     plan_digests,
     plan_escalations,
     plan_summaries,
+    plan_unowned,
     read_team,
+    rows_to_fix,
 )  # fmt: skip
+from sheetsync.schema import Tab, Term, normalise_header
+from sheetsync.tables import ROW, load_sheet
 from sheetsync.tasks import record_mail
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -47,14 +56,28 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+class ScriptLoader(FileSystemLoader):
+    """Templates written once in simplified Chinese, read in the workbook's script: only the
+    template's own words are converted, never the names and notes filled into it."""
+
+    def __init__(self, folder: Path, locale: str) -> None:
+        super().__init__(folder)
+        self.locale = locale
+
+    def get_source(self, environment: Environment, template: str):
+        source, filename, uptodate = super().get_source(environment, template)
+        return in_script(source, self.locale), filename, uptodate
+
+
 class Renderer:
     def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
-        self.folder = folder / locale
+        self.folder, self.locale = folder / lang(locale), locale
         self.env = Environment(
-            loader=FileSystemLoader(self.folder), autoescape=select_autoescape(["html"]),
+            loader=ScriptLoader(self.folder, locale), autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         )  # fmt: skip
-        self.subjects = yaml.safe_load((self.folder / "subjects.yaml").read_text(encoding="utf-8"))
+        subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
+        self.subjects = yaml.safe_load(in_script(subjects, locale))
         self.sender = sender
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:
@@ -93,25 +116,95 @@ class OutboxTransport:
         os.replace(temp, path)
 
 
+class Watchdog:
+    """Cuts the SMTP connection when the mail step's deadline passes. A socket timeout only
+    bounds one read, so a server that trickles a greeting that never ends would otherwise
+    hold the run (and the sheet's write) for as long as it likes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.lock = threading.Lock()
+        self.expired = self.stopped = False
+        self.guard: socket.socket | None = None  # a duplicate of the connection's socket
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Called with each new TCP socket, before any TLS handshake on it."""
+        with self.lock:
+            if self.expired:
+                sock.close()
+                raise TimeoutError("the mail deadline has passed")
+            self.guard = sock.dup()  # stays usable when smtplib wraps or closes its own
+        return sock
+
+    def _expire(self) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.expired = True
+            if self.guard is not None:
+                with contextlib.suppress(OSError):
+                    self.guard.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
+
+    def stop(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.stopped = True
+            if self.guard is not None:
+                self.guard.close()
+
+
+class _Watched(smtplib.SMTP):
+    """smtplib telling the watchdog about the socket it opens."""
+
+    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+        self.watchdog = watchdog
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        return self.watchdog.watch(super()._get_socket(host, port, timeout))
+
+
+class _WatchedSsl(smtplib.SMTP_SSL, _Watched):
+    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+        self.watchdog = watchdog
+        smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
+
+
 class SmtpTransport:
-    """A real SMTP server: STARTTLS or SSL, optional login; the password never leaves here."""
+    """A real SMTP server: STARTTLS or SSL, optional login; the password never leaves here.
+    `timeout` bounds each network step, `deadline` the whole session."""
 
     def __init__(self, settings: EmailSettings) -> None:
         self.settings = settings
         self.conn: smtplib.SMTP | None = None
+        self.watchdog: Watchdog | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.watchdog is not None and self.watchdog.expired
 
     def __enter__(self) -> SmtpTransport:
-        s = self.settings.smtp
-        context = ssl.create_default_context()
+        self.watchdog = Watchdog(self.settings.smtp.deadline)
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _open(self) -> None:
+        s, context = self.settings.smtp, ssl.create_default_context()
         if s.security == "ssl":
-            self.conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            self.conn = _WatchedSsl(s.host, s.port, timeout=s.timeout, context=context,
+                                    watchdog=self.watchdog)  # fmt: skip
         else:
-            self.conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            self.conn = _Watched(s.host, s.port, timeout=s.timeout, watchdog=self.watchdog)
             if s.security == "starttls":
                 self.conn.starttls(context=context)
         if s.username:
             self.conn.login(s.username, self.settings.password())
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.conn is not None:
@@ -119,6 +212,8 @@ class SmtpTransport:
                 self.conn.quit()
             except (smtplib.SMTPException, OSError):
                 self.conn.close()
+        self.conn = None
+        self.watchdog.stop()
 
     def send(self, message: EmailMessage, name: str) -> None:
         self.conn.send_message(message)
@@ -131,20 +226,33 @@ def transport_for(settings: EmailSettings):
 
 
 class Journal:
-    """Mail the servers accepted, one JSON line each, kept for two weeks."""
+    """Mail the servers accepted, one JSON line each, kept for two weeks. A run killed while
+    appending leaves a cut-off last line: it is skipped (and dropped by `repair`), so one
+    crash never stops every later run."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def entries(self) -> list[dict]:
+    def read(self) -> tuple[list[dict], int]:
+        """The entries, and how many lines could not be read."""
         if not self.path.exists():
-            return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+            return [], 0
+        entries, torn = [], 0
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            entry = _entry(line) if line.strip() else {}
+            if entry:
+                entries.append(entry)
+            elif line.strip():
+                torn += 1
+        return entries, torn
+
+    def entries(self) -> list[dict]:
+        return self.read()[0]
 
     def record(self, mail: Mail, at: dt.datetime) -> None:
         entry = {
             "key": mail.key, "at": at.strftime("%Y-%m-%d %H:%M:%S"),
+            "recipient": one_line(mail.recipient), "to": mail.to,
             "reminds": [[i, d.date().isoformat()] for i, d in mail.reminds],
             "escalates": [[i, d.date().isoformat()] for i, d in mail.escalates],
         }  # fmt: skip
@@ -153,13 +261,39 @@ class Journal:
             out.flush()
             os.fsync(out.fileno())
 
+    def repair(self) -> int:
+        """Drop unreadable lines before appending (a new line must not be glued to a cut-off
+        one); returns how many there were."""
+        entries, torn = self.read()
+        if torn:
+            self._rewrite(entries)
+        return torn
+
     def prune(self, today: dt.date) -> None:
         cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
-        kept = [e for e in self.entries() if e["at"] >= cutoff]
-        if len(kept) != len(self.entries()):
-            self.path.write_text(
-                "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept), encoding="utf-8"
-            )
+        entries = self.entries()
+        kept = [e for e in entries if e["at"] >= cutoff]
+        if len(kept) != len(entries):
+            self._rewrite(kept)
+
+    def _rewrite(self, entries: list[dict]) -> None:
+        """All or nothing: a crash while rewriting leaves the old journal, never half of it."""
+        temp = self.path.with_name(self.path.name + ".tmp")
+        with open(temp, "w", encoding="utf-8") as out:
+            out.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, self.path)
+
+
+def _entry(line: str) -> dict:
+    """One journal line, or {} when it is not a whole entry."""
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    whole = isinstance(entry, dict) and {"key", "at", "reminds", "escalates"} <= set(entry)
+    return entry if whole else {}
 
 
 @dataclass
@@ -177,7 +311,9 @@ class Delivery:
         )
 
 
-def _failure(exc: BaseException) -> str:
+def _failure(exc: BaseException, transport, locale: str) -> str:
+    if getattr(transport, "expired", False):  # whatever broke, the deadline cut it off
+        return say("smtp_deadline", locale)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return "the SMTP server refused the login"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -188,33 +324,42 @@ def _failure(exc: BaseException) -> str:
 
 
 def deliver(mails: list[Mail], renderer: Renderer, transport, journal: Journal,
-            now: dt.datetime) -> Delivery:  # fmt: skip
-    """Send what is not yet in the journal; one failure never stops the others."""
-    done = {e["key"] for e in journal.entries()}
+            now: dt.datetime, recorded: frozenset[str] = frozenset()) -> Delivery:  # fmt: skip
+    """Send what is neither in the journal nor `recorded` in the workbook; one failure never
+    stops the others, and past the deadline the rest fail at once (nothing is recorded, so
+    the next run sends them)."""
+    done = {e["key"] for e in journal.entries()} | recorded
     result = Delivery()
     pending = []
     for mail in mails:
         (result.already if mail.key in done else pending).append(mail)
-    for mail in [m for m in pending if not m.to]:
-        result.failed.append((mail, "no address"))
+    result.failed += [(m, "no address") for m in pending if not m.to]
     pending = [m for m in pending if m.to]
     if not pending:
         return result
     try:
         with transport as open_transport:
-            for mail in pending:
-                try:
-                    open_transport.send(renderer.render(mail, now), mail.key.replace("/", "-"))
-                except (smtplib.SMTPException, OSError, ValueError) as exc:
-                    result.failed.append((mail, _failure(exc)))
-                    continue
-                journal.record(mail, now)
-                result.sent.append(mail)
+            _send_each(pending, renderer, open_transport, journal, now, result)
     except (smtplib.SMTPException, OSError, ConfigError) as exc:
-        reason = _failure(exc)
-        sent = {id(m) for m in result.sent} | {id(m) for m, _ in result.failed}
-        result.failed += [(m, reason) for m in pending if id(m) not in sent]
+        handled = {id(m) for m in result.sent} | {id(m) for m, _ in result.failed}
+        reason = _failure(exc, transport, renderer.locale)
+        result.failed += [(m, reason) for m in pending if id(m) not in handled]
     return result
+
+
+def _send_each(pending: list[Mail], renderer: Renderer, transport, journal: Journal,
+               now: dt.datetime, result: Delivery) -> None:  # fmt: skip
+    for mail in pending:
+        if getattr(transport, "expired", False):
+            result.failed.append((mail, say("smtp_deadline", renderer.locale)))
+            continue
+        try:
+            transport.send(renderer.render(mail, now), mail.key.replace("/", "-"))
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            result.failed.append((mail, _failure(exc, transport, renderer.locale)))
+            continue
+        journal.record(mail, now)
+        result.sent.append(mail)
 
 
 class Mailer:
@@ -225,11 +370,17 @@ class Mailer:
         self.transport = transport if transport is not None else transport_for(settings)
         self.addresses: Addresses | None = None
         self.locale = "zh"
+        self.record, self.tab = SentRecord({}), {}
 
-    def recorded(self, log):
+    def recorded(self, log, grids: dict[str, list[list]] | None = None):
         """The task log with every journalled mail stamped: a mail a crashed run sent is
-        recorded, and not planned again."""
+        recorded, and not planned again. `grids` (the workbook as read) hold the mail
+        record, which counts as sent too."""
+        self.record = SentRecord(grids or {})
         return record_mail(log, self.journal.entries())
+
+    def _done(self) -> frozenset[str]:
+        return frozenset(e["key"] for e in [*self.journal.entries(), *self.record.entries])
 
     def plan(self, loaded, result, today: dt.date) -> list[Mail]:
         """`result.log` must already be `recorded()`."""
@@ -242,8 +393,11 @@ class Mailer:
             if self.settings.manager_summary
             else []
         )
+        rows = result.validation.rows[ROW]
+        fixes = rows_to_fix(board, rows, result.computed["check"], team)
         return [
-            *plan_digests(board, tasks, rules, today, self.addresses),
+            *plan_digests(board, tasks, rules, today, self.addresses, fixes),
+            *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
             *plan_escalations(tasks, rules, today, team, self.addresses),
             *summaries,
         ]
@@ -251,16 +405,19 @@ class Mailer:
     def send(self, mails: list[Mail], log, now: dt.datetime):
         """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
         renderer = Renderer(self.locale, self.settings.sender)
-        delivery = deliver(
-            mails, renderer, self.transport, self.journal, now.replace(tzinfo=self.zone)
-        )
+        torn = self.journal.repair()
+        delivery = deliver(mails, renderer, self.transport, self.journal,
+                           now.replace(tzinfo=self.zone), self._done())  # fmt: skip
         self.journal.prune(now.date())
-        return record_mail(log, self.journal.entries()), [*self.addresses.notes, delivery.summary()]
+        self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
+        notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
+        notes = [*(notes if torn else []), *self.addresses.notes, delivery.summary()]
+        return record_mail(log, self.journal.entries()), notes
 
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
         renderer = Renderer(self.locale, self.settings.sender)
-        done = {e["key"] for e in self.journal.entries()}
+        done = self._done()
         shown = []
         for mail in mails:
             message = renderer.render(mail, now.replace(tzinfo=self.zone))
@@ -268,3 +425,62 @@ class Mailer:
             body = message.get_body(("plain",)).get_content()
             shown.append(f"To: {message['To']}{state}\nSubject: {message['Subject']}\n\n{body}")
         return [*shown, *(f"note: {n}" for n in self.addresses.notes)]
+
+    def sent_tab(self) -> dict[str, list[list]]:
+        """After `send`: the mail record tab to write with the rest of the workbook."""
+        return self.tab
+
+
+def _term(key: str, zh: str, en: str) -> Term:
+    return Term(key, zh, en, (traditional(zh),))
+
+
+MAIL_LOG = Tab("mail_log", "邮件记录", "Mail log", (
+    _term("sent_at", "发送时间", "Sent at"), _term("key", "邮件标识", "Mail key"),
+    _term("recipient", "收件人", "Recipient"), _term("to", "发往", "Sent to"),
+), required=("key",))  # fmt: skip
+
+
+def _words(item: Tab | Term, locale: str) -> str:
+    return in_script(item.zh, locale) if lang(locale) == ZH else item.en
+
+
+class SentRecord:
+    """What was mailed, kept in the workbook itself (the 邮件记录 tab, two weeks of it): a
+    copy of the workbook has no journal beside it, and must not mail the day again. The
+    journal stays the crash record; this is written with the rest of the sheet."""
+
+    def __init__(self, grids: dict[str, list[list]]) -> None:
+        names = {normalise_header(t) for t in (MAIL_LOG.zh, MAIL_LOG.en, traditional(MAIL_LOG.zh))}
+        self.title = next((t for t in grids if normalise_header(t) in names), None)
+        self.entries = _read_record(grids[self.title], self.title) if self.title else []
+
+    def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
+        """The tab to write: what it held plus what the journal knows, the last two weeks."""
+        by_key = {e["key"]: e for e in self.entries}
+        by_key.update({e["key"]: e for e in journal if e["key"] not in by_key})
+        cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
+        kept = sorted((e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"]))  # fmt: skip
+        rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
+        title = self.title or _words(MAIL_LOG, locale)
+        return {title: [[_words(c, locale) for c in MAIL_LOG.columns], *rows]}
+
+
+def _read_record(grid: list[list], title: str) -> list[dict]:
+    """The tab's entries; a tab mangled by hand counts as empty (the journal still knows)."""
+    try:
+        frame = load_sheet(grid, MAIL_LOG, title).frame
+    except WorkbookError:
+        return []
+    return [
+        {"at": _stamp(r.sent_at), "key": cell_text(r.key), "recipient": cell_text(r.recipient),
+         "to": cell_text(r.to)}
+        for r in frame.itertuples() if cell_text(r.key)
+    ]  # fmt: skip
+
+
+def _stamp(value: object) -> str:
+    """Sent-at as the journal writes it, also when a spreadsheet turned it into a date."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return cell_text(value)

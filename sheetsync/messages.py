@@ -173,6 +173,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "not_in_team": ('"{value}"不在团队表里', '"{value}" is not in the team tab'),
     "bad_value": ('"{value}"{reason}', '"{value}" {reason}'),
     "bad_value_ignored": ('"{value}"{reason},已忽略', '"{value}" {reason}, ignored'),
+    # mail
+    "journal_torn": (
+        "邮件日志 {file} 有 {count} 行不完整(上次运行写到一半中断),已跳过;那封邮件可能会再发一次",
+        "the mail journal {file} had {count} unreadable line(s) (a run stopped mid-write); skipped them: that mail may be sent once more",
+    ),
+    "smtp_deadline": (
+        "发送超过总时限(email.smtp.deadline),下次运行重发",
+        "past the time allowed for sending (email.smtp.deadline); sent on the next run",
+    ),
+    "fixes_nobody": (
+        "{count} 行资料需修正,但没有负责人、上级或 email.fallback 可以通知",
+        "{count} row(s) need fixing but there is no owner, manager or email.fallback to tell",
+    ),
 }
 
 

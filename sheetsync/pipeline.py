@@ -340,7 +340,8 @@ def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.d
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
     it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records."""
-    loaded = load(backend.read(), settings)
+    grids = backend.read()
+    loaded = load(grids, settings)
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
@@ -349,7 +350,7 @@ def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.d
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result, loaded.locale)
     if mailer:  # before planning the task log's write: what a crashed run sent counts as sent
-        result.log = mailer.recorded(result.log)
+        result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
     mails = mailer.plan(loaded, result, today) if mailer else []
     changes = plan(loaded, result, report, run_at) if sheet else Changeset()
     report.dry_run = dry_run
@@ -374,6 +375,7 @@ def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.d
         log, notes = mailer.send(mails, result.log, run_at)
         report.notes += notes
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
+        changes.replace.update(mailer.sent_tab())
     if sheet:
         log_run(changes, loaded, report, run_at)
     if sheet or mails:

@@ -1,4 +1,5 @@
-"""Who gets which reminder today: owner digests and manager escalations, as plain data.
+"""Who gets which reminder today: owner digests (with the rows each owner must fix), manager
+escalations and summaries, and notices of rows nobody owns, as plain data.
 
 Pure: the board (one row per customer), the task log, the team and `today` in; a list of
 `Mail` out, each carrying exactly the recipient's own customers. Rendering and delivery are
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sheetsync.grading import GradeRule
+from sheetsync.messages import say
 from sheetsync.parsing import cell_text, is_blank
+from sheetsync.schema import normalise_header
 from sheetsync.tables import Sheet
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -48,7 +51,7 @@ def read_team(team: Sheet | None) -> dict[str, Member]:
 
 @dataclass
 class Mail:
-    kind: str  # digest | escalation
+    kind: str  # digest | escalation | summary | fixes
     recipient: str  # the person it is meant for
     to: str  # where it goes (may be a fallback)
     key: str  # once per key: kind/recipient/day
@@ -119,21 +122,24 @@ def _reminded_today(value: object, today: dt.date) -> bool:
 
 
 def plan_digests(board: pd.DataFrame, tasks: pd.DataFrame, rules: list[GradeRule], today: dt.date,
-                 addresses: Addresses) -> list[Mail]:  # fmt: skip
-    """`tasks` from `due_tasks`; `board` for each owner's contracts and birthdays."""
-    actions = {r.grade: r.action for r in rules}
+                 addresses: Addresses, fixes: dict[str, list[dict]] | None = None) -> list[Mail]:  # fmt: skip
+    """`tasks` from `due_tasks`; `board` for each owner's contracts and birthdays; `fixes`
+    (from `rows_to_fix`) for the rows each owner must correct: those alone earn a digest."""
+    actions, fixes = {r.grade: r.action for r in rules}, fixes or {}
     mails = []
     owners = sorted(
         set(tasks["owner"].dropna().astype(str)) | set(board["owner"].dropna().astype(str))
-    )
-    for owner in owners:
+        | set(fixes)
+    )  # fmt: skip
+    for owner in filter(cell_text, owners):  # rows with no owner: `plan_unowned`'s
         mine = tasks[tasks["owner"].astype(str) == owner]
         fresh = mine[~mine["reminded_at"].map(lambda v: _reminded_today(v, today))]
         extras = _extras(board[board["owner"].astype(str) == owner], today)
-        if fresh.empty and not any(extras.values()):
+        to_fix = fixes.get(owner, [])
+        if fresh.empty and not any(extras.values()) and not to_fix:
             continue
         items = [_task_item(t, actions) for t in mine.itertuples()]
-        context = {"owner": owner, "today": today, "tasks": items, **extras}
+        context = {"owner": owner, "today": today, "tasks": items, **extras, "fixes": to_fix}
         mails.append(Mail(
             "digest", owner, addresses.resolve(owner), f"digest/{owner}/{today}", context,
             reminds=list(zip(mine["customer_id"], mine["due_date"], strict=True)),
@@ -206,15 +212,58 @@ def plan_escalations(tasks: pd.DataFrame, rules: list[GradeRule], today: dt.date
     return mails
 
 
+def managers(team: dict[str, Member]) -> list[str]:
+    """Everyone named in the 上级 column."""
+    return sorted({m.manager for m in team.values() if m.manager})
+
+
 def plan_summaries(summary: list[list], team: dict[str, Member], today: dt.date,
                    addresses: Addresses) -> list[Mail]:  # fmt: skip
     """The summary tab's figures (no contact details in it) to everyone who manages someone."""
-    managers = sorted({m.manager for m in team.values() if m.manager})
     rows = [
         ["" if v is None else str(v) if isinstance(v, float) else v for v in row] for row in summary
     ]
     return [
         Mail("summary", name, addresses.resolve(name), f"summary/{name}/{today}",
              {"manager": name, "today": today, "rows": rows, "tasks": []})
-        for name in managers
+        for name in managers(team)
+    ]  # fmt: skip
+
+
+def rows_to_fix(board: pd.DataFrame, row_numbers: pd.Series, checks: pd.Series,
+                team: dict[str, Member]) -> dict[str, list[dict]]:  # fmt: skip
+    """The rows a person must correct, by the team member to tell ("" for nobody): rows with
+    errors (资料不全, never scheduled) and rows whose owner is not in the team tab (their
+    mail reaches nobody). Each with its sheet row and its 校验提示, the reason."""
+    names = {normalise_header(n): n for n in team}
+    tell = board["owner"].map(lambda v: names.get(normalise_header(v), "") if names else cell_text(v))  # fmt: skip
+    unknown = (tell == "") & ~board["owner"].map(is_blank)
+    wanted = board.assign(sheet_row=row_numbers, check=checks, tell=tell)
+    wanted = wanted[wanted["has_error"].astype(bool) | unknown].sort_values("sheet_row")
+    found: dict[str, list[dict]] = {}
+    for r in wanted.itertuples():
+        found.setdefault(r.tell, []).append({
+            "customer_id": r.customer_id, "customer": cell_text(r.customer),
+            "owner": cell_text(r.owner), "row": int(r.sheet_row), "reason": cell_text(r.check),
+        })  # fmt: skip
+    return found
+
+
+def plan_unowned(rows: list[dict], team: dict[str, Member], today: dt.date,
+                 addresses: Addresses, locale: str) -> list[Mail]:  # fmt: skip
+    """Rows to fix that no team member owns: to `email.fallback` when set, else to every
+    manager, so someone who can put them right hears of them."""
+    if not rows:
+        return []
+    fallback = addresses.fallback if valid_email(addresses.fallback) else ""
+    if fallback:
+        targets = [(fallback, fallback)]
+    else:
+        targets = [(m, addresses.resolve(m)) for m in managers(team)]
+    if not targets:
+        addresses.notes.append(say("fixes_nobody", locale, count=len(rows)))
+    return [
+        Mail("fixes", name, to, f"fixes/{name}/{today}",
+             {"manager": "" if name == fallback else name, "today": today, "rows": rows, "tasks": []})
+        for name, to in targets
     ]  # fmt: skip

@@ -4,6 +4,7 @@ import datetime as dt
 import email
 import email.policy
 import socket
+import threading
 from pathlib import Path
 
 import openpyxl
@@ -11,10 +12,23 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
-from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
+from conftest import (
+    KEY,
+    TODAY,
+    customer,
+    gsheets_settings,
+    make_spreadsheet,
+    make_workbook,
+    results,
+    sheet_rows,
+    sheet_values,
+    sync,
+)
+from sheets_fake import _copy_book
 
 from sheetsync.cli import main
-from sheetsync.mailer import Journal
+from sheetsync.mailer import Journal, Renderer
+from sheetsync.remind import Mail
 
 TEAM = [
     ["陈静", "chen.jing@example.com", "", "经理"],
@@ -397,3 +411,205 @@ def test_english_workbook_gets_english_mail(tmp_path, smtp):
     assert zhang["Subject"] == "2026-11-18 follow-ups: 2 to do (张伟)"
     text = parts(zhang)["text/plain"]
     assert "7 days overdue" in text and "Next step: Call about needs" in text
+
+
+def test_a_traditional_workbook_gets_traditional_mail_with_names_as_written():
+    mail = Mail("digest", "张伟", "zhang.wei@example.com", "digest/张伟/2026-11-18",
+                {"owner": "张伟", "today": TODAY, "tasks": [], "contracts": [], "birthdays": [],
+                 "fixes": []})  # fmt: skip
+    message = Renderer("zh-Hant", "sheetsync@localhost").render(mail, dt.datetime(2026, 11, 18, 8))
+    assert message["Subject"] == "2026-11-18 跟進提醒:0 項待辦(张伟)"  # the name stays as typed
+    assert "今天沒有到期的跟進任務" in parts(message)["text/plain"]
+
+
+def test_a_journal_line_cut_off_by_a_crash_is_skipped_and_said(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    journal = path.parent / ".b.xlsx.sent.jsonl"
+    with open(journal, "ab") as out:
+        out.write('{"key": "digest/张伟'.encode()[:-1])  # cut inside a character, too
+    tomorrow = TODAY + dt.timedelta(days=1)
+    report = sync(path, tomorrow, email=True, environ=smtp.env())
+    assert "mail: 2 sent, 0 failed" in report.notes[-1]  # tomorrow's digests went out
+    torn = "邮件日志 .b.xlsx.sent.jsonl 有 1 行不完整"
+    assert any(n.startswith(torn) for n in report.notes)
+    assert torn in sheet_rows(path, "同步日志")[-1][8]
+    count = len(smtp.inbox.messages)
+    again = sync(path, tomorrow, email=True, environ=smtp.env())
+    assert len(smtp.inbox.messages) == count  # what was sent after the cut is known as sent
+    assert not any(n.startswith(torn) for n in again.notes)
+
+
+class Mute:
+    """A server on 127.0.0.1 that accepts and never finishes greeting: silent, or sending a
+    "220-" continuation line every 50 ms, so that no single read ever times out. It gives up
+    after a minute, so a sync with no deadline fails the test rather than hanging it."""
+
+    def __init__(self, trickle):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port, self.trickle = self.listener.getsockname()[1], trickle
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._greet_forever, args=(conn,), daemon=True).start()
+
+    def _greet_forever(self, conn):
+        with conn:
+            for _ in range(1200):
+                if self.stop.wait(0.05):
+                    return
+                if self.trickle:
+                    try:
+                        conn.sendall(b"220-still saying hello\r\n")
+                    except OSError:
+                        return
+
+    def close(self):
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["silent", "endless-greeting"])
+def test_a_server_that_never_greets_is_cut_off_and_the_sheet_is_still_written(
+    tmp_path, smtp, trickle
+):
+    mute = Mute(trickle)
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    env = smtp.env(SHEETSYNC_SMTP_PORT=str(mute.port), SHEETSYNC_SMTP_DEADLINE="0.5")
+    try:
+        report = sync(path, email=True, environ=env)
+    finally:
+        mute.close()
+    assert "mail: 0 sent, 3 failed" in report.notes[-1]
+    assert report.notes[-1].count("发送超过总时限(email.smtp.deadline),下次运行重发") == 3
+    assert results(path)["Z1"]["status"] == "已逾期"  # the sheet was written
+    assert "发送超过总时限" in sheet_rows(path, "同步日志")[-1][8]
+    assert all(r[8] is None for r in sheet_rows(path, "任务记录")[1:])  # nothing marked sent
+    sync(path, email=True, environ=smtp.env())
+    assert len(smtp.inbox.messages) == 3  # the next run sends them
+
+
+def sheet_row(path, customer_id):
+    """The row number people see in the follow-up tab for `customer_id`."""
+    rows = sheet_rows(path, "客户跟进")
+    return next(i for i, r in enumerate(rows, start=1) if r[0] == customer_id)
+
+
+def test_owners_are_told_which_of_their_rows_to_fix_even_with_nothing_else_to_do(tmp_path, smtp):
+    rows = [
+        *CUSTOMERS,
+        customer("ZBAD", customer="张伟的坏日期客户", last_contact="上周三"),
+        customer("LBAD", customer=None, owner="李娜", last_contact=dt.date(2026, 11, 17)),
+    ]
+    team = [*TEAM, ["王强", "wang.qiang@example.com", "陈静", "销售"]]
+    rows += [customer("WBAD", owner="王强", agreed_date="下周")]  # 王强 has nothing else
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=team)
+    sync(path, email=True, environ=smtp.env())
+    checks = {k: v["check"] for k, v in results(path).items()}
+    (zhang,) = smtp.inbox.to("zhang.wei@example.com")
+    assert zhang["Subject"] == "2026-11-18 跟进提醒:2 项待办,1 行资料待修正(张伟)"
+    text, html = parts(zhang)["text/plain"], parts(zhang)["text/html"]
+    line = f"- 第 {sheet_row(path, 'ZBAD')} 行 张伟的坏日期客户(ZBAD):{checks['ZBAD']}"
+    assert line in text and "资料不全、需要你修正的行" in text
+    assert f"<td>{sheet_row(path, 'ZBAD')}</td><td>张伟的坏日期客户" in html
+    assert "LBAD" not in text and "WBAD" not in text  # only the owner's own rows
+    (wang,) = smtp.inbox.to("wang.qiang@example.com")  # only a row to fix: still a digest
+    assert f"第 {sheet_row(path, 'WBAD')} 行" in parts(wang)["text/plain"]
+    assert checks["WBAD"] in parts(wang)["text/plain"] and "ZBAD" not in parts(wang)["text/plain"]
+    (li,) = smtp.inbox.to("li.na@example.com")
+    assert f"第 {sheet_row(path, 'LBAD')} 行 (无客户名称)(LBAD)" in parts(li)["text/plain"]
+
+
+UNOWNED = [
+    *CUSTOMERS,
+    customer("NOBODY", owner=None),
+    customer("GHOST", customer="没人认识的负责人", owner="赵六"),
+]
+TWO_MANAGERS = [
+    *TEAM,
+    ["周敏", "zhou.min@example.com", "", "经理"],
+    ["王强", "wang.qiang@example.com", "周敏", "销售"],
+]
+
+
+def test_rows_nobody_in_the_team_owns_go_to_every_manager(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", UNOWNED, team=TWO_MANAGERS)
+    sync(path, email=True, environ=smtp.env())
+    for manager in ("chen.jing@example.com", "zhou.min@example.com"):
+        (notice,) = [m for m in smtp.inbox.to(manager) if "资料待修正" in m["Subject"]]
+        assert notice["Subject"] == "2026-11-18 资料待修正:2 行没有负责人"
+        text = parts(notice)["text/plain"]
+        assert (
+            f"- 第 {sheet_row(path, 'NOBODY')} 行 NOBODY科技有限公司(NOBODY),负责人:未填写" in text
+        )
+        assert f"第 {sheet_row(path, 'GHOST')} 行 没人认识的负责人(GHOST),负责人:赵六" in text
+        assert "张伟的老客户" not in text and "13800000000" not in text  # names, rows, reasons
+        assert "<td>赵六</td>" in parts(notice)["text/html"]
+    (zhang,) = smtp.inbox.to("zhang.wei@example.com")
+    assert "NOBODY" not in parts(zhang)["text/plain"]
+
+
+def test_with_a_fallback_unowned_rows_go_there_and_not_to_the_managers(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", UNOWNED, team=TWO_MANAGERS)
+    sync(path, email=True, environ=smtp.env(SHEETSYNC_EMAIL_FALLBACK="ops@example.com"))
+    (notice,) = smtp.inbox.to("ops@example.com")
+    assert "NOBODY" in parts(notice)["text/plain"] and "GHOST" in parts(notice)["text/plain"]
+    assert parts(notice)["text/plain"].startswith("你好:")
+    for manager in ("chen.jing@example.com", "zhou.min@example.com"):
+        assert all("资料待修正" not in m["Subject"] for m in smtp.inbox.to(manager))
+
+
+def test_a_copy_of_the_workbook_does_not_mail_the_day_again(tmp_path, smtp):
+    rows = [
+        *CUSTOMERS,
+        customer("Z9", customer="续约客户", last_contact=TODAY, contract_end=TODAY + dt.timedelta(days=20)),
+        customer("ZBAD", last_contact="上周三"),
+        customer("NOBODY", owner=None),
+    ]  # fmt: skip
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    env = smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes")
+    sync(path, email=True, environ=env)
+    sent = len(smtp.inbox.messages)
+    assert sent == 5  # two digests, an escalation, a summary, the unowned rows
+    copy = tmp_path / "b (副本).xlsx"
+    copy.write_bytes(path.read_bytes())
+    report = sync(copy, email=True, environ=env)
+    assert len(smtp.inbox.messages) == sent
+    assert "mail: 0 sent, 0 failed" in report.notes[-1]
+    record = sheet_rows(copy, "邮件记录")
+    assert record[0] == ("发送时间", "邮件标识", "收件人", "发往")
+    assert ("fixes/陈静/2026-11-18", "陈静", "chen.jing@example.com") in [r[1:] for r in record]
+    sync(copy, TODAY + dt.timedelta(days=1), email=True, environ=env)
+    assert len(smtp.inbox.to("zhang.wei@example.com")) == 2  # the next day is a new day
+
+
+def test_the_mail_record_is_kept_in_a_google_sheet_too(tmp_path, smtp, monkeypatch, sheets_api,
+                                                       service_account):  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # a Google sheet's journal is kept in the working directory
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS, team=TEAM)
+    google = gsheets_settings(sheets_api, service_account)
+    env = smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes")
+    sync(tmp_path / "unused.xlsx", email=True, environ=env, workbook=KEY, **google)
+    sent = len(smtp.inbox.messages)
+    sheets_api.books["copy"] = copied = _copy_book(sheets_api.books[KEY])
+    copied.key = "copy"
+    sync(tmp_path / "unused.xlsx", email=True, environ=env, workbook="copy", **google)
+    assert sent == 4 and len(smtp.inbox.messages) == sent
+    keys = [r[1] for r in sheet_values(sheets_api, "邮件记录", key="copy")[1:]]
+    assert sorted(keys) == [f"{k}/2026-11-18" for k in ("digest/张伟", "digest/李娜",
+                                                        "escalation/陈静", "summary/陈静")]  # fmt: skip
+
+
+def test_with_no_manager_and_no_fallback_the_sync_log_says_who_was_not_told(tmp_path, smtp):
+    team = [["张伟", "zhang.wei@example.com", "", "销售"]]  # nobody in the 上级 column
+    path = make_workbook(tmp_path / "b.xlsx", [*CUSTOMERS[:1], customer("NOBODY", owner=None)], team=team)  # fmt: skip
+    report = sync(path, email=True, environ=smtp.env())
+    note = "1 行资料需修正,但没有负责人、上级或 email.fallback 可以通知"
+    assert note in report.notes and note in sheet_rows(path, "同步日志")[-1][8]
+    assert all("NOBODY" not in parts(m)["text/plain"] for _, m in smtp.inbox.messages)
