@@ -287,7 +287,7 @@ class SyncReport:
         ]  # fmt: skip
 
 
-def report_for(location: str, today: dt.date, result: Result, locale: str) -> SyncReport:
+def report_for(location: str, today: dt.date, result: Result, locale: str = "zh") -> SyncReport:
     status_keys = result.board["status"]
     problems = result.validation.problems
     return SyncReport(

@@ -18,6 +18,7 @@ from sheetsync.schema import (
     FOLLOWUPS,
     GRADING,
     INTENT_LEVELS,
+    MEMORY,
     STAGE_LOG,
     STAGES,
     STATUSES,
@@ -44,6 +45,7 @@ class TabContent:
     row_colours: dict[str, str] = field(default_factory=dict)  # status word -> row fill
     status_column: int = 0
     form: bool = False  # small tables under titles (价值分级), not one table with a header row
+    hidden: bool = False  # the sync's memory (同步快照): not a tab people work in
 
 
 @dataclass
@@ -82,6 +84,7 @@ def new_workbook(locale: str, team: list[list] | None = None, customers: list[li
         ))  # fmt: skip
         if tab is VALUE_RULES:
             tabs[-1].rows, tabs[-1].form = default_rows(locale), True
+        tabs[-1].hidden = tab is MEMORY
         if tab is FOLLOWUPS:
             _add_followup_aids(tabs[-1], tab, locale, layout, [r[0] for r in body[GRADING.key]])
     return WorkbookContent(tabs, layout["header_fill"], layout["sync_header_fill"])

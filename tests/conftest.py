@@ -17,7 +17,7 @@ from sheetsync.template import new_workbook
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
 # What `init` makes, spelled out (not derived from the code under test).
-ZH_TABS = ["客户跟进", "分级标准", "价值分级", "团队", "汇总", "任务记录", "阶段记录", "同步日志"]
+ZH_TABS = ["客户跟进", "分级标准", "价值分级", "团队", "汇总", "任务记录", "阶段记录", "同步日志", "同步快照"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
 
 
@@ -156,7 +156,8 @@ def make_spreadsheet(sheets_api, service_account, customers: list[dict], locale:
     backend = GSheetsBackend(key, str(service_account), sheets_api.url)
     backend.read()
     content = new_workbook(locale, team, rows)
-    backend.write(Changeset(replace={t.title: t.rows for t in content.tabs}))
+    hidden = {t.title for t in content.tabs if t.hidden}
+    backend.write(Changeset(replace={t.title: t.rows for t in content.tabs}, hidden=hidden))
     return key
 
 

@@ -591,6 +591,7 @@ def setup_requests(meta: dict, grids: dict[str, list[list]], content) -> list[di
 
     props = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
     build = _Requests({t: s["properties"] for t, s in props.items()})
+    build.hidden = {t.title for t in content.tabs if t.hidden}
     extra: list[dict] = []
     by_title = {tab.title(lc): tab for tab in TABS for lc in ("zh", "en")}
     for tab_content in content.tabs:

@@ -148,6 +148,8 @@ class XlsxBackend:
             sheet = book.create_sheet(tab.title)
             fill(sheet, tab.rows)
             _style(sheet, tab, content)
+            if tab.hidden:
+                sheet.sheet_state = "hidden"
         self._replace_file(_to_bytes(book), replacing=False)
 
 
