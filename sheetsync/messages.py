@@ -56,6 +56,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "no_such_date": ("不是有效日期(没有这一天)", "is not a real date (no such day)"),
     "date_out_of_range": ("日期超出范围(1900–2200年)", "is out of range (years 1900–2200)"),
     "excel_error": ("是Excel错误值,按空白处理", "is an Excel error value, counted as blank"),
+    # the workbook file
+    "workbook_open": (
+        "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",
+        "workbook {path} is open in {holder}: close it, then sync again (or use --force to write anyway)",
+    ),
 }
 
 
