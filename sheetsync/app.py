@@ -61,14 +61,16 @@ def init_spreadsheet(settings: Settings, key: str, locale: str = "zh",
 
 
 def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = False,
-             email: bool = True, transport=None, sheet: bool = True) -> SyncReport:  # fmt: skip
+             email: bool = True, transport=None, sheet: bool = True,
+             force: bool = False) -> SyncReport:  # fmt: skip
     """One sync; with `email` (and email enabled in the settings) reminders go out after it.
-    `sheet=False` sends and records reminders only (the `remind` command)."""
+    `sheet=False` sends and records reminders only (the `remind` command). `force` writes a
+    workbook someone has open in Excel, WPS or LibreOffice."""
     mailer = None
     if email and (settings.email.enabled or not sheet):
         mailer = Mailer(settings.email, journal_path(settings), transport, settings.zone)
     with open_backend(settings, for_write=not dry_run) as backend:
-        return sync(backend, settings, today, None, dry_run, mailer, sheet)
+        return sync(backend, settings, today, None, dry_run, mailer, sheet, force)
 
 
 def run_validate(settings: Settings) -> Validation:

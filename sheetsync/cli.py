@@ -125,7 +125,9 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     is_flag=True,
     help="Sync every workbook listed under `workbooks:` in the settings.",
 )
-def sync_command(settings, today, dry_run, no_email, every):
+@click.option("--force", is_flag=True,
+              help="Write even if the workbook is open in Excel, WPS or LibreOffice (their next save may overwrite the sync's).")  # fmt: skip
+def sync_command(settings, today, dry_run, no_email, every, force):
     """Run the sync once: validate, grade, schedule, write back, summarise, then send each
     owner's digest and any escalations (unless --no-email or email is disabled).
 
@@ -135,11 +137,11 @@ def sync_command(settings, today, dry_run, no_email, every):
     """
     if every:
         config_file, workbook = click.get_current_context().meta["sheetsync.config"]
-        if workbook or dry_run:
-            raise click.UsageError("--all cannot be combined with --workbook or --dry-run")
+        if workbook or dry_run or force:
+            raise click.UsageError("--all cannot be combined with --workbook, --dry-run or --force")
         _run_all(load_all(config_file), _date(today), not no_email)
         return
-    report = app.run_sync(settings, _date(today), dry_run, email=not no_email)
+    report = app.run_sync(settings, _date(today), dry_run, email=not no_email, force=force)
     _print_report(report)
     if not dry_run:
         app.log_summary(settings, report)

@@ -132,6 +132,7 @@ class Settings:
     gsheets: GSheetsSettings = field(default_factory=GSheetsSettings)
     name: str = ""  # how logs and reports call this workbook
     run_at: str = "08:30"  # `serve`: the daily time, in `timezone`
+    retry_locked_minutes: int = 30  # `serve`: retry an open workbook this often (0: don't)
     workbooks: list = field(default_factory=list)  # several workbooks: one entry each
 
     @property
@@ -244,6 +245,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
         dt.datetime.strptime(str(settings.run_at), "%H:%M")
     except ValueError:
         raise ConfigError(f'run_at: "{settings.run_at}" is not a time of day like 08:30') from None
+    settings.retry_locked_minutes = _minutes("retry_locked_minutes", settings.retry_locked_minutes)
     if not isinstance(settings.workbooks, list) or not all(
         isinstance(w, dict) for w in settings.workbooks
     ):
@@ -269,6 +271,16 @@ def _column_map(data: object) -> dict[str, str]:
         if theirs:
             mapped[key] = str(theirs)
     return mapped
+
+
+def _minutes(name: str, value: object) -> int:
+    try:
+        minutes = int(str(value))
+    except ValueError:
+        minutes = -1
+    if minutes < 0:
+        raise ConfigError(f'{name}: "{value}" is not a number of minutes (0 for none)')
+    return minutes
 
 
 def _merged(path: str | Path | None, environ: dict | None, overrides: dict) -> tuple[dict, str]:

@@ -186,6 +186,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{count} 行资料需修正,但没有负责人、上级或 email.fallback 可以通知",
         "{count} row(s) need fixing but there is no owner, manager or email.fallback to tell",
     ),
+    # the workbook file
+    "workbook_open": (
+        "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",
+        "workbook {path} is open in {holder}: close it, then sync again (or use --force to write anyway)",
+    ),
 }
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from sheetsync.changes import Changeset, describe, plan_cells
 from sheetsync.config import Settings
 from sheetsync.edits import Edits, find_edits, keep_edits, memory_rows, read_memory
-from sheetsync.errors import WorkbookError
+from sheetsync.errors import LockedError, WorkbookError
 from sheetsync.grading import GradeRule, grade, read_rules
 from sheetsync.health import health, response, wake_up
 from sheetsync.messages import in_script, lang, say
@@ -335,13 +335,18 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
 
 
 def sync(backend, settings: Settings, today: dt.date | None = None, run_at: dt.datetime | None = None,
-         dry_run: bool = False, mailer: Mailer | None = None, sheet: bool = True) -> SyncReport:  # fmt: skip
+         dry_run: bool = False, mailer: Mailer | None = None, sheet: bool = True,
+         force: bool = False) -> SyncReport:  # fmt: skip
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
-    it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records."""
+    it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records.
+    A workbook someone has open stops the run before anything is sent, unless `force`."""
     grids = backend.read()
     loaded = load(grids, settings)
+    holder = None if dry_run or force else backend.held_by()
+    if holder:  # their next save would overwrite ours: nothing mailed, nothing written
+        raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()

@@ -1,10 +1,12 @@
 """`serve`: run every workbook's sync once a day at its configured local time.
 
-Built on the `schedule` package. Two things it adds: a process started after today's time
+Built on the `schedule` package. Three things it adds: a process started after today's time
 whose workbook has no run for today in its sync log runs at once (a restart or a late boot
-does not skip a day), and a stop request (Ctrl-C, SIGTERM) is honoured between runs, never
-in the middle of one. The clock and the wait are passed in, so tests drive a day in
-microseconds instead of sleeping.
+does not skip a day); a workbook someone has open in Excel, WPS or LibreOffice is tried
+again every `retry_locked_minutes` until it runs or the day ends (lunch does not cost the
+day); and a stop request (Ctrl-C, SIGTERM) is honoured between runs, never in the middle of
+one. The clock and the wait are passed in, so tests drive a day in microseconds instead of
+sleeping.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 import schedule
 
 from sheetsync import app
+from sheetsync.backends import open_backend, uses_google
 from sheetsync.config import Settings
 
 log = logging.getLogger("sheetsync")
@@ -27,11 +30,18 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def workbook_holder(settings: Settings) -> str | None:
+    """Who has the .xlsx open, if anyone; a Google sheet is never held."""
+    return None if uses_google(settings) else open_backend(settings).held_by()
+
+
 class DailyRunner:
     def __init__(self, workbooks: list[Settings], run: Callable[[Settings], object] = app.run_logged,
                  clock: Callable[[], dt.datetime] = utc_now,
-                 last_run: Callable[[Settings], dt.date | None] = app.last_run_date) -> None:  # fmt: skip
+                 last_run: Callable[[Settings], dt.date | None] = app.last_run_date,
+                 held: Callable[[Settings], str | None] = workbook_holder) -> None:  # fmt: skip
         self.workbooks, self.run, self.clock, self.last_run = workbooks, run, clock, last_run
+        self.held = held
         self.scheduler = schedule.Scheduler()
         for settings in workbooks:
             self.scheduler.every().day.at(settings.run_at, settings.zone.key).do(
@@ -39,14 +49,56 @@ class DailyRunner:
             )
 
     def _run(self, settings: Settings) -> None:
+        """The day's run; a workbook someone has open is tried again later the same day."""
+        if not self._attempt(settings):
+            self._retry_later(settings, self._local(settings).date())
+
+    def _attempt(self, settings: Settings) -> bool:
+        """One run. False when it failed and the workbook is open: worth trying again today.
+        Any other failure waits for tomorrow, as before."""
         log.debug("starting the sync of %s", settings.label)
         try:
-            self.run(settings)
+            ok = getattr(self.run(settings), "ok", True)
         except Exception:  # logged; tomorrow's run and the other workbooks go on
             log.exception("the run of %s failed", settings.label)
+            ok = False
+        return ok or not self._holder(settings)
+
+    def _holder(self, settings: Settings) -> str | None:
+        try:
+            return self.held(settings)
+        except Exception as exc:  # cannot tell: no retry, the failed run said why
+            log.debug("could not tell who has %s open: %s", settings.label, exc)
+            return None
+
+    def _local(self, settings: Settings) -> dt.datetime:
+        return self.clock().astimezone(settings.zone)
+
+    def _retry_later(self, settings: Settings, day: dt.date) -> None:
+        minutes = settings.retry_locked_minutes
+        if not self._before_day_ends(settings, day):
+            return
+        log.warning("%s is open: trying again every %d minutes today", settings.label, minutes)
+        self.scheduler.every(minutes).minutes.do(self._retry, settings, day)
+
+    def _retry(self, settings: Settings, day: dt.date) -> schedule.CancelJob | None:
+        """A retry job: ends when the run happens or when the next try would be tomorrow."""
+        if self._attempt(settings) or not self._before_day_ends(settings, day):
+            return schedule.CancelJob
+        return None
+
+    def _before_day_ends(self, settings: Settings, day: dt.date) -> bool:
+        """Whether another try fits into `day`; says so when it does not."""
+        minutes = settings.retry_locked_minutes
+        later = self._local(settings) + dt.timedelta(minutes=minutes)
+        if minutes and later.date() == day:
+            return True
+        log.warning("%s is still open: no sync today; the next is tomorrow at %s",
+                    settings.label, settings.run_at)  # fmt: skip
+        return False
 
     def _missed_today(self, settings: Settings) -> bool:
-        local = self.clock().astimezone(settings.zone)
+        local = self._local(settings)
         if local.strftime("%H:%M") < settings.run_at:
             return False
         try:

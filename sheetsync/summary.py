@@ -8,8 +8,10 @@ it can be shared more widely than the follow-up tab. Three charts sit beside the
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.changes import Chart, Heading, Share
@@ -29,7 +31,17 @@ class Summary:
 
 
 def _percent(part: float, whole: float) -> Share | str:
-    return Share(round(part / whole, 6)) if whole else "—"
+    """part / whole as a percentage; "—" when there is no whole or the figures are no numbers."""
+    share = part / whole if whole else math.nan
+    return Share(round(share, 6)) if math.isfinite(share) else "—"
+
+
+def _total(values: pd.Series) -> float:
+    """A sum, or nan when it is no number: two amounts of 1e308 overflow to inf, and 120万 of
+    a 1e306 typo is inf already. Shown as "—", never as a number Excel cannot open."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(values.sum())
+    return total if math.isfinite(total) else math.nan
 
 
 class _Labels:
@@ -92,7 +104,9 @@ def _owner_names(board: pd.DataFrame, owners: list[str]) -> tuple[pd.Series, lis
     return owner, list(dict.fromkeys([*owners, *sorted(set(owner) - {""})]))
 
 
-def _number(value: float) -> float | int:
+def _number(value: float) -> float | int | str:
+    if not math.isfinite(value):
+        return "—"
     return int(value) if float(value).is_integer() else round(float(value), 2)
 
 
@@ -160,11 +174,11 @@ def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[li
     """Customers and annual amount per value class: where the revenue sits."""
     total_count = len(board)
     amount = board["amount"].fillna(0.0)
-    total_amount = float(amount[board["value_class"].notna()].sum())
+    total_amount = _total(amount[board["value_class"].notna()])
     rows = []
     for name, _ in rules.bands:
         mine = board["value_class"] == name
-        part = float(amount[mine].sum())
+        part = _total(amount[mine])
         rows.append([name, int(mine.sum()), _percent(mine.sum(), total_count), _number(part),
                      _percent(part, total_amount)])  # fmt: skip
     unclassified = int(board["value_class"].isna().sum())

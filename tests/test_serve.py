@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import customer, make_workbook, sheet_rows
 
-from sheetsync.app import last_run_date
+from sheetsync.app import last_run_date, run_logged
 from sheetsync.cli import main
 from sheetsync.config import load_settings
 from sheetsync.serve import DailyRunner
@@ -109,6 +109,76 @@ def test_a_failing_run_does_not_stop_the_next(clock):
     runner = DailyRunner([settings()], run=flaky, clock=clock, last_run=lambda s: None)
     serve_until(runner, clock, clock.now + dt.timedelta(days=2))
     assert len(calls) == 2
+
+
+def _open_until(clock, zone, closes_at: str | None):
+    """Who holds the workbook: 张伟 in Excel until `closes_at` local time (None: all day)."""
+
+    def held(settings):
+        local = clock.now.astimezone(zone).strftime("%H:%M")
+        return "Excel/WPS (张伟)" if closes_at is None or local < closes_at else None
+
+    return held
+
+
+def _locked_runner(clock, held, **config):
+    """A runner whose run fails while `held` says the workbook is open, as run_logged does."""
+    zone = ZoneInfo("Asia/Shanghai")
+    tries = []
+
+    def run(s):
+        tries.append(clock.now.astimezone(zone).strftime("%m-%d %H:%M"))
+        return types.SimpleNamespace(ok=not held(s))
+
+    runner = DailyRunner([load_settings(environ={}, run_at="08:30", **config)], run=run,
+                         clock=clock, last_run=lambda s: None, held=held)  # fmt: skip
+    return runner, tries
+
+
+def test_a_workbook_open_at_run_time_is_tried_again_until_it_is_closed(clock):
+    zone = ZoneInfo("Asia/Shanghai")
+    clock.now = dt.datetime(2026, 11, 18, 8, 0, tzinfo=zone).astimezone(UTC)
+    runner, tries = _locked_runner(clock, _open_until(clock, zone, "10:10"))
+    serve_until(runner, clock, clock.now + dt.timedelta(days=1, hours=1))
+    assert tries == ["11-18 08:30", "11-18 09:00", "11-18 09:30", "11-18 10:00", "11-18 10:30",
+                     "11-19 08:30"]  # fmt: skip
+
+
+@pytest.mark.parametrize("minutes, day_one", [
+    (30, [f"11-18 {h:02d}:{m:02d}" for h in range(8, 24) for m in (0, 30)][1:]),  # 08:30 .. 23:30
+    (0, ["11-18 08:30"]),  # no retry: tomorrow's run only
+])  # fmt: skip
+def test_a_workbook_open_all_day_is_given_up_at_the_end_of_the_day(clock, minutes, day_one):
+    zone = ZoneInfo("Asia/Shanghai")
+    clock.now = dt.datetime(2026, 11, 18, 8, 0, tzinfo=zone).astimezone(UTC)
+    runner, tries = _locked_runner(clock, _open_until(clock, zone, None),
+                                   retry_locked_minutes=minutes)  # fmt: skip
+    serve_until(runner, clock, dt.datetime(2026, 11, 19, 8, 45, tzinfo=zone).astimezone(UTC))
+    assert tries == [*day_one, "11-19 08:30"]
+
+
+def test_serve_syncs_a_real_workbook_once_excel_closes_it(clock, tmp_path):
+    book = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    owner = tmp_path / "~$b.xlsx"
+    owner.write_bytes(b"\x06" + "张伟".encode("gbk") + b"\x00" * 160)  # Excel: 张伟 has it open
+    zone = ZoneInfo("Asia/Shanghai")
+    clock.now = dt.datetime(2026, 11, 18, 8, 0, tzinfo=zone).astimezone(UTC)
+    config = load_settings(environ={}, workbook=str(book), email={"enabled": False})
+    tries = []
+    runner = DailyRunner([config], run=lambda s: tries.append(clock.now) or run_logged(s),
+                         clock=clock, last_run=lambda s: None)  # fmt: skip
+    stop, closes = threading.Event(), dt.datetime(2026, 11, 18, 9, 15, tzinfo=zone)
+
+    def wait(seconds):
+        clock.advance(max(seconds, 1))
+        if clock.now >= closes:
+            owner.unlink(missing_ok=True)  # 张伟 closes Excel
+        if clock.now >= closes + dt.timedelta(hours=1):
+            stop.set()
+
+    runner.serve(stop, wait)
+    assert [t.astimezone(zone).strftime("%H:%M") for t in tries] == ["08:30", "09:00", "09:30"]
+    assert len(sheet_rows(book, "同步日志")) == 2  # the header and the one run that wrote
 
 
 def test_stop_request_ends_the_loop_between_runs(clock):

@@ -6,14 +6,22 @@ import io
 import zipfile
 
 import openpyxl
+import pytest
 from conftest import TODAY, customer, make_workbook, results, sync
 from lxml import etree
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils import column_index_from_string
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.datavalidation import DataValidation
+from python_calamine import CalamineWorkbook
 
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
-from sheetsync.backends.xlsx_patch import MAIN, patch_workbook
+from sheetsync.backends.xlsx_patch import (
+    MAIN,
+    PatchUnsupported,
+    patch_workbook,
+    restore_cached_values,
+)
 from sheetsync.config import load_settings
 from sheetsync.demo import demo_customers
 from sheetsync.pipeline import compute, load, plan, report_for
@@ -105,3 +113,31 @@ def test_new_workbook_has_dropdowns_and_status_colours_that_survive_syncs(tmp_pa
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
     assert {r.formula[0] for r in rules} == {'$AK2="已逾期"', '$AK2="今日跟进"'}
     assert ws.freeze_panes == "A2"
+
+
+def test_a_1904_workbook_takes_the_openpyxl_path_and_keeps_its_formula_results(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    wb = openpyxl.load_workbook(path)
+    wb.epoch = CALENDAR_MAC_1904  # a workbook from Excel for Mac
+    wb["客户跟进"]["AD2"] = "=1+1"  # a formula in a people's column (备注)
+    wb.save(path)
+    with zipfile.ZipFile(path) as old:  # its result, as Excel would have saved it
+        parts = {info: old.read(info) for info in old.infolist()}
+    sheet = next(i for i in parts if i.filename == "xl/worksheets/sheet1.xml")
+    assert parts[sheet].count(b"<f>1+1</f><v></v>") == 1
+    parts[sheet] = parts[sheet].replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>2</v>")
+    with zipfile.ZipFile(path, "w") as new:
+        for info, part in parts.items():
+            new.writestr(info, part)
+    data, changes = path.read_bytes(), _changeset(path)
+    changes.charts = {}
+    with pytest.raises(PatchUnsupported, match="1904"):
+        patch_workbook(data, changes)
+    written = restore_cached_values(data, _rewrite_with_openpyxl(data, changes))
+    assert (
+        CalamineWorkbook.from_filelike(io.BytesIO(written))
+        .get_sheet_by_name("客户跟进")
+        .to_python()[1][29]
+        == 2
+    )
+    assert openpyxl.load_workbook(io.BytesIO(written))["客户跟进"]["AD2"].value == "=1+1"

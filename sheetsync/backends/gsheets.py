@@ -207,6 +207,10 @@ class GSheetsBackend:
     def __exit__(self, *exc: object) -> None:
         pass
 
+    def held_by(self) -> str | None:
+        """Never: people edit a Google sheet together, and every write merges with theirs."""
+        return None
+
     def _call(self, method: str, *args):
         try:
             return getattr(self.http, method)(self.key, *args)

@@ -4,20 +4,23 @@ only the sheets that change (openpyxl when that can't be done).
 The file is never left half-written (save to a temporary file beside it, then an atomic
 rename), a file someone saved in Excel while we computed is never overwritten (its bytes
 are compared with what we read), and two syncs never run at once (a lock file beside it).
+A workbook reached through a symbolic link is written where the link points; the link stays.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import io
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
 
 import openpyxl
 from filelock import FileLock, Timeout
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
@@ -28,22 +31,36 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook
 
-from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
+from sheetsync.backends.xlsx_patch import (
+    PatchUnsupported,
+    fit_text,
+    is_non_finite,
+    patch_workbook,
+    restore_cached_values,
+)
 from sheetsync.changes import Changeset, Chart, Heading, Share
 from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.template import TabContent, WorkbookContent
 
 DATE_FORMAT = "yyyy-mm-dd"
+EXCEL, LIBREOFFICE = "Excel/WPS", "LibreOffice"
 
 
-def lock_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.sheetsync.lock")
+def real_path(path: str | os.PathLike) -> Path:
+    """The file itself, through any symbolic links: renaming over a link would replace it."""
+    return Path(os.path.realpath(path))
+
+
+def lock_path(path: str | os.PathLike) -> Path:
+    real = real_path(path)  # one lock per file, however it is reached
+    return real.with_name(f".{real.name}.sheetsync.lock")
 
 
 class XlsxBackend:
     def __init__(self, path: str | os.PathLike, for_write: bool = False) -> None:
-        self.path = Path(path)
-        self.location = str(self.path)
+        self.link = Path(path)  # as given: what the user calls the workbook
+        self.path = real_path(path)
+        self.location = str(self.link)
         self._lock = FileLock(lock_path(self.path), timeout=0) if for_write else None
         self._data: bytes | None = None
         self.timezone: str | None = None  # a file has no time zone of its own
@@ -57,9 +74,30 @@ class XlsxBackend:
                 self._lock.acquire()
             except Timeout:
                 raise LockedError(
-                    f"another sync is running on {self.path}; try again when it ends"
+                    f"another sync is running on {self.link}; try again when it ends"
                 ) from None
+            self._remove_stale_copies()
         return self
+
+    def _remove_stale_copies(self) -> None:
+        """A save killed between writing its temporary copy and the rename leaves the copy
+        beside the workbook. We hold the lock, so no save is under way: every copy is stale."""
+        name = self.path.name
+        ours = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}\.tmp")  # mkstemp's names
+        for copy in self.path.parent.glob(f".{glob.escape(name)}.*.tmp"):
+            if ours.fullmatch(copy.name) and copy.is_file():
+                with contextlib.suppress(OSError):  # not ours to fail a sync over
+                    copy.unlink()
+
+    def held_by(self) -> str | None:
+        """Who has the workbook open in Excel, WPS or LibreOffice, from the owner file each
+        leaves beside it; None when no one has. Writing under an open workbook loses work:
+        its next save overwrites ours, and people lose what they typed if they reload."""
+        for path in dict.fromkeys([self.path, self.link]):
+            holder = excel_holder(path) or libreoffice_holder(path)
+            if holder:
+                return holder
+        return None
 
     def __exit__(self, *exc: object) -> None:
         if self._lock is not None:
@@ -70,10 +108,10 @@ class XlsxBackend:
             return self.path.read_bytes()
         except FileNotFoundError:
             raise BackendError(
-                f"workbook {self.path} not found; create it with `python run.py init {self.path}`"
+                f"workbook {self.link} not found; create it with `python run.py init {self.link}`"
             ) from None
         except OSError as exc:
-            raise BackendError(f"cannot read {self.path}: {exc.strerror}") from None
+            raise BackendError(f"cannot read {self.link}: {exc.strerror}") from None
 
     def read(self) -> dict[str, list[list]]:
         data = self._bytes()
@@ -84,14 +122,14 @@ class XlsxBackend:
                 for name in book.sheet_names
             }
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
-            raise BackendError(f"{self.path} is not a readable .xlsx workbook ({exc})") from None
+            raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
         return grids
 
     def _unchanged_since_read(self) -> None:
         if hashlib.sha256(self._bytes()).hexdigest() != self._digest:
             raise ConflictError(
-                f"{self.path} was changed by someone else while the sync ran; nothing was "
+                f"{self.link} was changed by someone else while the sync ran; nothing was "
                 "written. Run the sync again."
             )
 
@@ -103,7 +141,7 @@ class XlsxBackend:
         try:
             data = patch_workbook(self._data, changes)
         except PatchUnsupported:
-            data = _rewrite_with_openpyxl(self._data, changes)
+            data = restore_cached_values(self._data, _rewrite_with_openpyxl(self._data, changes))
         self._replace_file(data)
 
     def _replace_file(self, data: bytes, replacing: bool = True) -> None:
@@ -115,7 +153,7 @@ class XlsxBackend:
             hint = " (is it open in Excel?)" if isinstance(exc, PermissionError) else ""
             reason = exc.strerror or str(exc)
             raise BackendError(
-                f"cannot save {self.path}: {reason}{hint}; nothing was changed"
+                f"cannot save {self.link}: {reason}{hint}; nothing was changed"
             ) from None
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
 
@@ -140,7 +178,7 @@ class XlsxBackend:
     def create(self, content: WorkbookContent, force: bool = False) -> None:
         """A new workbook from the template; an existing file is kept unless `force`."""
         if self.path.exists() and not force:
-            raise BackendError(f"{self.path} already exists; use --force to replace it")
+            raise BackendError(f"{self.link} already exists; use --force to replace it")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         book = openpyxl.Workbook()
         book.remove(book.active)
@@ -212,12 +250,15 @@ def _chart(sheet: Worksheet, spec: Chart):
 
 
 def put(cell, value: object) -> None:
-    """Text always stays text: "=HYPERLINK(...)" typed as a name is never run as a formula."""
+    """Text always stays text: "=HYPERLINK(...)" typed as a name is never run as a formula.
+    Nothing Excel cannot open is written: text is cut at its limit, inf and nan are blank."""
     if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = fit_text(value)
         cell.data_type = "s"
         if isinstance(value, Heading):
             cell.font = Font(bold=True)
+    elif is_non_finite(value):
+        cell.value = None
     else:
         cell.value = float(value) if isinstance(value, Share) else value
     if hasattr(value, "year"):
@@ -314,3 +355,51 @@ def _add_aids(sheet: Worksheet, tab: TabContent) -> None:
             sheet.conditional_formatting.add(
                 rows, FormulaRule(formula=[f'${status}2="{word}"'], fill=fill)
             )
+
+
+def excel_holder(path: Path) -> str | None:
+    """Excel and WPS keep an owner file `~$NAME` beside an open workbook."""
+    owner = path.with_name(f"~${path.name}")
+    if not owner.is_file():
+        return None
+    try:
+        name = owner_name(owner.read_bytes()[:1024])
+    except OSError:  # Excel on Windows may hold it exclusively: open, by someone unnamed
+        name = None
+    return f"{EXCEL} ({name})" if name else EXCEL
+
+
+def owner_name(data: bytes) -> str | None:
+    """The user name in an owner file. Byte 0 is its length in the ANSI code page and the
+    name follows; at offset 54 a 16-bit count and the name again in UTF-16LE, read first
+    since it needs no guess of the code page. Anything that does not fit gives None."""
+    count = int.from_bytes(data[54:56], "little")
+    wide = data[56 : 56 + 2 * count]
+    if 0 < count <= 54 and len(wide) == 2 * count:
+        name = _plausible(wide.decode("utf-16-le", errors="replace"))
+        if name:
+            return name
+    narrow = data[1 : 1 + data[0]] if data else b""
+    if not 0 < len(narrow) <= 53 or len(narrow) != data[0]:
+        return None
+    return _plausible(narrow.decode("gb18030", errors="replace"))  # 简体 Windows: GBK
+
+
+def _plausible(name: str) -> str | None:
+    name = name.strip(" \x00")
+    return name if name and name.isprintable() and "\ufffd" not in name else None
+
+
+def libreoffice_holder(path: Path) -> str | None:
+    """LibreOffice keeps `.~lock.NAME#` beside an open file: one line, `Full name,user,host,
+    date,profile;`, with a backslash before any comma, semicolon or backslash in a field."""
+    lock = path.with_name(f".~lock.{path.name}#")
+    if not lock.is_file():
+        return None
+    try:
+        line = lock.read_bytes()[:4096].decode("utf-8", errors="replace").split("\n")[0]
+    except OSError:
+        line = ""
+    fields = [re.sub(r"\\(.)", r"\1", f) for f in re.findall(r"((?:\\.|[^\\,;])*)[,;]", line)]
+    name = next((n for n in map(_plausible, fields[:2]) if n), None)
+    return f"{LIBREOFFICE} ({name})" if name else LIBREOFFICE

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+import math
 import posixpath
 import zipfile
 from bisect import bisect_left
@@ -30,6 +31,8 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
 BUILTIN_DATE_FORMATS = set(range(14, 23))
+MAX_CELL_TEXT = 32_767  # Excel's limit, in UTF-16 code units: longer text makes it repair the file
+ELLIPSIS = "…"
 
 
 def _q(tag: str) -> str:
@@ -38,6 +41,22 @@ def _q(tag: str) -> str:
 
 class PatchUnsupported(Exception):
     """This package or changeset needs the full openpyxl round trip."""
+
+
+def fit_text(value: object) -> str:
+    """Text a cell can hold: control characters XML forbids removed, and anything past Excel's
+    32,767 characters cut, ending in "…" so a reader sees it was cut."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    units = text.encode("utf-16-le")  # Excel counts UTF-16 units: an emoji is two
+    if len(units) <= 2 * MAX_CELL_TEXT:
+        return text
+    kept = units[: 2 * (MAX_CELL_TEXT - len(ELLIPSIS))]
+    return kept.decode("utf-16-le", errors="ignore") + ELLIPSIS  # never half an emoji
+
+
+def is_non_finite(value: object) -> bool:
+    """inf and nan: no spreadsheet number; a cell holding one makes openpyxl refuse the file."""
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def _split_ref(ref: str) -> tuple[int, int]:
@@ -69,9 +88,6 @@ class _Package:
     def sheet_parts(self) -> dict[str, str]:
         book_part = self.workbook_part()
         book = self.xml(book_part)
-        pr = book.find(_q("workbookPr"))
-        if pr is not None and pr.get("date1904") in ("1", "true"):
-            raise PatchUnsupported("1904 date system")
         rels_name = posixpath.join(
             posixpath.dirname(book_part), "_rels", posixpath.basename(book_part) + ".rels"
         )
@@ -86,6 +102,12 @@ class _Package:
                 else posixpath.normpath(posixpath.join(base, target))
             )
         return parts
+
+    def check_date_system(self) -> None:
+        """Dates are written as 1900-system serials: a 1904 workbook takes the openpyxl path."""
+        pr = self.xml(self.workbook_part()).find(_q("workbookPr"))
+        if pr is not None and pr.get("date1904") in ("1", "true"):
+            raise PatchUnsupported("1904 date system")
 
     def drop_calc_chain(self) -> None:
         """openpyxl never keeps calcChain either: Excel rebuilds it when it is missing."""
@@ -255,7 +277,7 @@ class _Sheet:
         for child in list(c):
             c.remove(child)
         c.attrib.pop("t", None)
-        if value is None or value == "":
+        if value is None or value == "" or is_non_finite(value):
             return
         if isinstance(value, bool):
             c.set("t", "b")
@@ -273,7 +295,7 @@ class _Sheet:
             if isinstance(value, Heading):
                 c.set("s", self.styles.bold_style())
             c.set("t", "inlineStr")
-            text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+            text = fit_text(value)
             t = etree.SubElement(etree.SubElement(c, _q("is")), _q("t"))
             t.text = text
             if text != text.strip():
@@ -361,6 +383,7 @@ def patch_workbook(data: bytes, changes: Changeset) -> bytes:
     if changes.new_headers:
         raise PatchUnsupported("new columns")
     package = _Package(data)
+    package.check_date_system()
     parts = package.sheet_parts()
     for title, charts in changes.charts.items():
         have = chart_keys(package, parts[title]) if title in parts else None
@@ -386,3 +409,58 @@ def patch_workbook(data: bytes, changes: Changeset) -> bytes:
         package.put(parts[title], sheet.root)
     package.drop_calc_chain()
     return package.save()
+
+
+def restore_cached_values(original: bytes, rewritten: bytes) -> bytes:
+    """`rewritten` with each formula's last result (<v>) put back from `original`.
+
+    openpyxl keeps people's formulas but drops their results, and calamine reads a formula
+    without a result as an empty cell: until someone recalculates in Excel, every row whose
+    name or owner is a formula would read as incomplete. The results are the ones Excel last
+    computed, as the patch path keeps them; openpyxl marks the workbook to recalculate on open.
+    """
+    try:
+        before, after = _Package(original), _Package(rewritten)
+        old_parts, new_parts = before.sheet_parts(), after.sheet_parts()
+        for title, part in new_parts.items():
+            results = (
+                _formula_results(before.zip.read(old_parts[title])) if title in old_parts else {}
+            )
+            root = after.xml(part) if results else None
+            if root is not None and _put_results(root, results):
+                after.put(part, root)
+    except (KeyError, StopIteration, etree.LxmlError):  # a package we cannot map: as written
+        return rewritten
+    return after.save() if after.changed else rewritten
+
+
+def _formula_results(sheet_xml: bytes) -> dict[str, tuple[str | None, str]]:
+    """Cell reference -> (result type, result text) of every formula cell with a result."""
+    if b"<f" not in sheet_xml and b":f" not in sheet_xml:  # most sheets: no formula, no parse
+        return {}
+    results = {}
+    for c in etree.fromstring(sheet_xml).iter(_q("c")):
+        formula, value = c.find(_q("f")), c.find(_q("v"))
+        if formula is not None and value is not None and value.text is not None and c.get("r"):
+            results[c.get("r")] = (c.get("t"), value.text)
+    return results
+
+
+def _put_results(root: etree._Element, results: dict[str, tuple[str | None, str]]) -> bool:
+    """Fill in the empty result of each formula cell found in `results`; True if any was."""
+    filled = False
+    for c in root.iter(_q("c")):
+        hit = results.get(c.get("r"))
+        if hit is None or c.find(_q("f")) is None:
+            continue  # the sync wrote a value here, or the cell was never a formula
+        value = c.find(_q("v"))
+        if value is None:
+            value = etree.SubElement(c, _q("v"))
+        if value.text:
+            continue
+        kind, value.text = hit
+        c.attrib.pop("t", None)
+        if kind:
+            c.set("t", kind)
+        filled = True
+    return filled

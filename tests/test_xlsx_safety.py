@@ -1,0 +1,227 @@
+"""The workbook file itself: never written while someone has it open, never replaced through a
+link or littered with stale copies, never given a cell Excel cannot open, and people's
+formulas keep their last results whichever way it is saved. Real .xlsx files in tmp_path."""
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import TODAY, customer, make_workbook, results, sheet_rows, summary_section, sync
+from lxml import etree
+from python_calamine import CalamineWorkbook
+
+from sheetsync.backends import xlsx
+from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
+from sheetsync.backends.xlsx_patch import MAIN, patch_workbook
+from sheetsync.changes import CellChange, Changeset
+from sheetsync.cli import main
+from sheetsync.errors import LockedError
+
+OVERDUE = customer("K1", last_contact=TODAY - dt.timedelta(days=60))  # mails its owner a digest
+
+
+def excel_owner_file(path, name: str) -> None:
+    """What Excel and WPS leave beside an open workbook (162 bytes): the name's length and the
+    name in the ANSI code page (GBK here), padded to offset 54; then its length in characters
+    (16-bit) and the name in UTF-16LE."""
+    narrow, wide = name.encode("gbk"), name.encode("utf-16-le")
+    data = (bytes([len(narrow)]) + narrow).ljust(54, b" ")
+    data += len(name).to_bytes(2, "little") + wide
+    path.with_name(f"~${path.name}").write_bytes(data.ljust(162, b"\0"))
+
+
+def libreoffice_lock_file(path, line: str) -> None:
+    path.with_name(f".~lock.{path.name}#").write_text(line, encoding="utf-8")
+
+
+def cells(path, title: str) -> list[list]:
+    """A tab as calamine (the sync's reader) sees it."""
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(title).to_python()
+
+
+# --- someone has the workbook open -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "leave, holder",
+    [
+        (lambda p: excel_owner_file(p, "张伟"), "Excel/WPS (张伟)"),
+        (lambda p: excel_owner_file(p, "Li Lei"), "Excel/WPS (Li Lei)"),
+        (lambda p: p.with_name(f"~${p.name}").write_bytes(b"\x09\xff\xfe\x00garbage"), "Excel/WPS"),
+        (lambda p: p.with_name(f"~${p.name}").write_bytes(b""), "Excel/WPS"),
+        (lambda p: libreoffice_lock_file(p, ",Li Lei,lilei-pc,18.11.2026 09:12,file:///home/lilei;"), "LibreOffice (Li Lei)"),
+        (lambda p: libreoffice_lock_file(p, "王芳,wangf,pc-7,18.11.2026 09:12,file:///C:/x;"), "LibreOffice (王芳)"),
+        (lambda p: libreoffice_lock_file(p, "Wang\\, Fang,wangf,pc,date,url;"), "LibreOffice (Wang, Fang)"),
+        (lambda p: libreoffice_lock_file(p, "\x00\x01"), "LibreOffice"),
+        (lambda p: excel_owner_file(p.with_name("其他.xlsx"), "张伟"), None),  # another workbook's
+        (lambda p: None, None),
+    ],
+)  # fmt: skip
+def test_held_by_names_who_has_the_workbook_open(tmp_path, leave, holder):
+    path = make_workbook(tmp_path / "客户.xlsx", [customer("K1")])
+    leave(path)
+    assert XlsxBackend(path).held_by() == holder
+
+
+def test_an_open_workbook_is_neither_mailed_about_nor_written(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [OVERDUE])
+    excel_owner_file(path, "张伟")
+    before = path.read_bytes()
+    with pytest.raises(LockedError, match=r"b\.xlsx 正被 Excel/WPS \(张伟\) 打开:请关闭后再同步"):
+        sync(path, email=True)
+    assert path.read_bytes() == before
+    assert not list((tmp_path / "outbox").glob("*.eml"))
+    path.with_name("~$b.xlsx").unlink()  # 张伟 closes it
+    sync(path, email=True)
+    assert results(path)["K1"]["status"] == "已逾期" and list((tmp_path / "outbox").glob("*.eml"))
+
+
+def test_sync_says_who_has_it_open_and_force_writes_anyway(tmp_path):
+    path = make_workbook(tmp_path / "book.xlsx", [customer("K1")], locale="en")
+    libreoffice_lock_file(path, ",Li Lei,lilei-pc,18.11.2026 09:12,file:///home/lilei;")
+    args = ["sync", "--workbook", str(path), "--today", "2026-11-18", "--no-email"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1
+    assert "is open in LibreOffice (Li Lei): close it, then sync again" in refused.output
+    assert CliRunner().invoke(main, [*args, "--dry-run"]).exit_code == 0  # a look writes nothing
+    assert results(path, "en")["K1"]["status"] is None
+    forced = CliRunner().invoke(main, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert results(path, "en")["K1"]["status"] == "Pending"
+
+
+# --- the file on disk ------------------------------------------------------------------------
+
+
+def test_a_sync_through_a_symlink_updates_the_real_file_and_keeps_the_link(tmp_path):
+    (tmp_path / "share").mkdir()
+    real = make_workbook(tmp_path / "share" / "客户.xlsx", [customer("K1")])
+    link = tmp_path / "today.xlsx"
+    link.symlink_to(real)
+    sync(link)
+    assert link.is_symlink() and link.resolve() == real
+    assert results(real)["K1"]["status"] == "待跟进"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["share", "today.xlsx"]
+
+
+def test_copies_left_by_a_killed_save_are_removed_by_the_next_sync(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    stale = [tmp_path / ".b.xlsx.k3j_9x0q.tmp", tmp_path / ".b.xlsx.a1b2c3d4.tmp"]
+    for copy in stale:
+        copy.write_bytes(path.read_bytes()[:1000])  # a save cut off mid-write
+    kept = [tmp_path / ".b.xlsx.notes.tmp", tmp_path / ".other.xlsx.a1b2c3d4.tmp"]
+    for other in kept:
+        other.write_text("not ours")
+    sync(path)
+    assert [p.exists() for p in stale + kept] == [False, False, True, True]
+    assert results(path)["K1"]["status"] == "待跟进"
+
+
+# --- values Excel cannot hold ----------------------------------------------------------------
+
+LONG = "长" * 40_000
+EMOJI = "😀" * 20_000  # 40,000 UTF-16 units in 20,000 characters
+
+
+def _both_ways(path, changes: Changeset) -> dict[str, bytes]:
+    data = path.read_bytes()
+    return {
+        "patch": patch_workbook(data, changes),
+        "openpyxl": _rewrite_with_openpyxl(data, changes),
+    }
+
+
+@pytest.mark.parametrize("text", [LONG, EMOJI])
+def test_text_over_excels_limit_is_cut_with_an_ellipsis_on_both_write_paths(tmp_path, text):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    changes = Changeset(cells=[CellChange("客户跟进", 2, 38, "K1", "备用", None, text)])
+    for way, data in _both_ways(path, changes).items():
+        (tmp_path / f"{way}.xlsx").write_bytes(data)
+        written = cells(tmp_path / f"{way}.xlsx", "客户跟进")[1][37]
+        assert written.endswith("…") and written[:100] == text[:100], way
+        assert len(written.encode("utf-16-le")) // 2 <= 32_767, way
+        assert openpyxl.load_workbook(io.BytesIO(data))["客户跟进"]["AL2"].value == written
+
+
+def test_a_long_duplicate_id_gives_a_check_note_excel_can_open(tmp_path):
+    huge = "K" * 40_000
+    path = make_workbook(tmp_path / "b.xlsx", [customer(huge), customer(huge)])
+    sync(path)
+    header, *rows = sheet_rows(path, "客户跟进")
+    note = rows[1][header.index("校验提示")]
+    assert note.startswith('客户编号: "KKK') and note.endswith("…") and len(note) == 32_767
+    assert all(len(v) <= 32_767 for row in rows for v in row if isinstance(v, str))
+
+
+def test_amounts_that_overflow_give_a_summary_excel_can_open(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", annual_amount=1e308),
+                                               customer("K2", annual_amount=1e308)])  # fmt: skip
+    for day in (TODAY, TODAY + dt.timedelta(days=1)):  # the openpyxl path, then the patcher
+        sync(path, day)
+        openpyxl.load_workbook(path)  # raised "could not read worksheets" on "inf"
+        by_value = {row[0]: row[1:5] for row in summary_section(path, "按价值分类")}
+        assert by_value["C"] == (2, 1, "—", "—")  # the total is no number: shown as "—"
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_a_non_finite_number_is_written_as_a_blank_on_both_write_paths(tmp_path, number):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    changes = Changeset(cells=[CellChange("客户跟进", 2, 38, "K1", "备用", None, number)])
+    for way, data in _both_ways(path, changes).items():
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        assert book["客户跟进"]["AL2"].value is None, way
+
+
+# --- people's formulas -----------------------------------------------------------------------
+
+
+def with_cached_results(path, formulas: dict[str, tuple[dict, str, str]]) -> None:
+    """Put formula cells with their last results into the follow-up tab, as Excel saves them:
+    `{ref: ({f attributes}, formula text, result)}`; openpyxl alone would write no result."""
+    with zipfile.ZipFile(path) as old:
+        parts = {info: old.read(info) for info in old.infolist()}
+    sheet = next(i for i in parts if i.filename == "xl/worksheets/sheet1.xml")  # 客户跟进
+    root = etree.fromstring(parts[sheet])
+    for c in root.iter(f"{{{MAIN}}}c"):
+        if c.get("r") in formulas:
+            attributes, text, result = formulas[c.get("r")]
+            for child in list(c):
+                c.remove(child)
+            c.attrib.pop("t", None)
+            c.set("t", "str")
+            etree.SubElement(c, f"{{{MAIN}}}f", attributes).text = text
+            etree.SubElement(c, f"{{{MAIN}}}v").text = result
+    parts[sheet] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info, data in parts.items():
+            new.writestr(info, data)
+
+
+def test_peoples_formulas_keep_their_results_through_the_openpyxl_path(tmp_path, monkeypatch):
+    owners = [customer("K1", owner="(公式)"), customer("K2", owner="(公式)")]  # cells to replace
+    path = make_workbook(tmp_path / "b.xlsx", owners)
+    assert sheet_rows(path, "客户跟进")[0][14] == "负责人"
+    with_cached_results(path, {
+        "O2": ({"t": "shared", "ref": "O2:O3", "si": "0"}, "团队!A3", "张伟"),
+        "O3": ({"t": "shared", "si": "0"}, None, "李娜"),  # Excel's copy of O2's formula
+    })  # fmt: skip
+    assert [r[14] for r in cells(path, "客户跟进")[1:3]] == ["张伟", "李娜"]
+    rewrites = []
+    real = xlsx._rewrite_with_openpyxl
+    monkeypatch.setattr(xlsx, "_rewrite_with_openpyxl", lambda *a: rewrites.append(1) or real(*a))
+    sync(path)  # the first run draws the summary's charts: the openpyxl path
+    assert rewrites == [1]
+    assert_formulas_and_results(path)
+    sync(path, TODAY + dt.timedelta(days=1))  # then the patcher
+    assert rewrites == [1]
+    assert_formulas_and_results(path)
+
+
+def assert_formulas_and_results(path) -> None:
+    assert [r[14] for r in cells(path, "客户跟进")[1:3]] == ["张伟", "李娜"]
+    ws = openpyxl.load_workbook(path)["客户跟进"]
+    assert (ws["O2"].value, ws["O3"].value) == ("=团队!A3", "=团队!A4")
+    assert {r["status"] for r in results(path).values()} == {"待跟进"}  # not 资料不全
