@@ -12,8 +12,9 @@ from sheetsync.backends import open_backend, spreadsheet_key, uses_google
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.demo import demo_content
-from sheetsync.errors import SheetSyncError
+from sheetsync.errors import LockedError, SheetSyncError, WorkbookError
 from sheetsync.mailer import Mailer
+from sheetsync.messages import say
 from sheetsync.parsing import date_or_none
 from sheetsync.pipeline import SyncReport, check, sync
 from sheetsync.schema import SYNC_LOG
@@ -71,6 +72,28 @@ def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = F
         mailer = Mailer(settings.email, journal_path(settings), transport, settings.zone)
     with open_backend(settings, for_write=not dry_run) as backend:
         return sync(backend, settings, today, None, dry_run, mailer, sheet, force)
+
+
+def run_adopt(settings: Settings, apply: bool = False, today: dt.date | None = None):
+    """Plan taking over a sheet a team already uses; with `apply`, rename the colliding
+    headers, add the missing tabs, then run the first sync (no mail). Returns the plan and
+    the first sync's report (None without `apply`)."""
+    from sheetsync.adopt import adopted_settings, plan_adoption
+
+    today = today or now_in(settings).date()
+    with open_backend(settings, for_write=apply) as backend:
+        plan = plan_adoption(backend.read(), settings, today)
+        if not apply:
+            return plan, None
+        if not plan.ok:
+            raise WorkbookError("; ".join(plan.problems))
+        holder = backend.held_by()
+        if holder:
+            raise LockedError(
+                say("workbook_open", plan.locale, path=backend.location, holder=holder)
+            )
+        backend.write(plan.changes())
+        return plan, sync(backend, adopted_settings(settings, plan), today)
 
 
 def run_validate(settings: Settings) -> Validation:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sheetsync.parsing import is_blank, parse_date
 from sheetsync.schema import SYNC_COLUMNS
-from sheetsync.tables import ROW, Sheet
+from sheetsync.tables import ROW, Sheet, column_letter
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class Changeset:
     append: dict[str, list[list]] = field(default_factory=dict)  # tab title -> rows to add
     charts: dict[str, list[Chart]] = field(default_factory=dict)  # tab title -> its charts
     hidden: set[str] = field(default_factory=set)  # tabs created hidden (the sync's memory)
+    # Header cells renamed (`adopt`): written only where the header still reads `old`.
+    renames: list[CellChange] = field(default_factory=list)
 
 
 def comparable(value: object, as_date: bool) -> object:
@@ -112,8 +114,9 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
 
 def describe(change: CellChange) -> str:
     """`客户跟进 C-001 状态: "" -> "已逾期"` for dry runs."""
+    where = change.customer_id or f"{column_letter(change.column)}{change.row}"
     return (
-        f"{change.tab} {change.customer_id or 'row ' + str(change.row)} {change.header}: "
+        f"{change.tab} {where} {change.header}: "
         f"{_shown(change.old)} -> {_shown(change.new)}"
     )
 

@@ -3,6 +3,7 @@ report. Any SheetSyncError becomes one line on stderr and exit status 1."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import signal
@@ -12,9 +13,11 @@ from pathlib import Path
 import click
 
 from sheetsync import app
+from sheetsync.adopt import plan_lines
 from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
 from sheetsync.logs import setup_logging
+from sheetsync.messages import say
 
 DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
 
@@ -188,6 +191,34 @@ def validate(settings):
         click.echo(line)
     if validation.invalid.any():
         raise SystemExit(1)
+
+
+@main.command()
+@domain_errors
+@settings_options
+@click.option("--spreadsheet", metavar="KEY_OR_URL", help="Adopt this Google spreadsheet.")
+@click.option("--apply", is_flag=True, help="Do it: rename, add tabs, run the first sync.")
+@today_option
+def adopt(settings, spreadsheet, apply, today):
+    """Take over a sheet your team already uses (the playbooks' tables, traditional
+    characters, your own header names). Prints how its tabs and headers map, what happens to
+    each column named like one the sync writes (a typed 下次跟进日期 becomes 约定跟进日期; other
+    typed columns are renamed "…(手填)" and kept), the tabs it adds and every cell the first
+    sync writes. Writes nothing without --apply."""
+    if spreadsheet:
+        settings = dataclasses.replace(settings, backend="gsheets", workbook=spreadsheet)
+    plan, report = app.run_adopt(settings, apply, _date(today))
+    for line in plan_lines(plan):
+        click.echo(line)
+    if report is None:
+        click.echo(say("adopt_dry", plan.locale))
+        if not plan.ok:
+            raise SystemExit(1)
+        return
+    click.echo(
+        say("adopt_applied", plan.locale, renames=len(plan.renames), tabs=len(plan.new_tabs))
+    )
+    _print_report(report)
 
 
 @main.command()

@@ -186,6 +186,30 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{count} 行资料需修正,但没有负责人、上级或 email.fallback 可以通知",
         "{count} row(s) need fixing but there is no owner, manager or email.fallback to tell",
     ),
+    # adopt
+    "adopt_no_followups": ("找不到客户跟进表:没有哪个工作表的表头同时有客户编号、客户名称和负责人(现有:{titles})", "no follow-up tab: no tab has a header row with customer id, customer and owner (tabs: {titles})"),
+    "typed_header": ("{header}(手填)", "{header} (typed)"),
+    "tab_followups": ("客户跟进", "Follow-ups"),
+    "tab_grading": ("分级标准", "Grading"),
+    "tab_team": ("团队", "Team"),
+    "adopt_tab": ('{which}:工作表"{title}"', '{which}: tab "{title}"'),
+    "adopt_read": ('{cell} "{header}" → {target}', '{cell} "{header}" -> {target}'),
+    "adopt_ignored": ('{cell} "{header}":同步不读这一列,原样保留', '{cell} "{header}": not read by the sync, left as it is'),
+    "adopt_take_over": ('{cell} "{header}" → {target}(同步写的列,目前为空,由同步填写)', '{cell} "{header}" -> {target} (a column the sync writes; empty now, the sync fills it)'),
+    "adopt_rename": ('{cell} "{header}":与同步写的列同名,但已有{filled}个手填值 → 表头改为"{new}",原值不动;同步在右侧新增自己的"{header}"列', '{cell} "{header}": named like a column the sync writes but holds {filled} typed value(s) -> header renamed "{new}", values untouched; the sync adds its own "{header}" column on the right'),
+    "adopt_add": ('{cell} 新增"{header}"列(分级规则要读它;空着的客户按最低一档计,校验提示会提醒)', '{cell} adds the "{header}" column (the grade rules read it; until filled, customers count as the lowest level and 校验提示 says so)'),
+    "adopt_new_tab": ('新增工作表"{title}"({rows}行)', 'adds the tab "{title}" ({rows} rows)'),
+    "adopt_rules": ("分级规则(同步将这样读):", "Grade rules, as the sync reads them:"),
+    "rule_line": ("{grade}:{criteria};每{days}天跟进", "{grade}: {criteria}; follow up every {days} days"),
+    "rule_budget": ("预算至少{level}", "budget at least {level}"),
+    "rule_intent": ("意向度至少{level}", "intent at least {level}"),
+    "rule_cycle": ("决策周期不超过{days}天", "decision cycle at most {days} days"),
+    "rule_rest": ("其余客户", "everyone else"),
+    "adopt_settings": ("这些工作表不是标准名称:把下面几行加进设置文件(adopt --apply 已按此处理):", "These tabs have names of their own: add these lines to the settings file (adopt --apply uses them already):"),
+    "adopt_problem": ("无法采用:{text}", "cannot adopt: {text}"),
+    "adopt_cells": ("第一次同步将写入(共{count}项):", "The first sync will write ({count} items):"),
+    "adopt_dry": ("什么也没写。确认无误后运行 adopt --apply。", "Nothing was written. When this looks right, run adopt --apply."),
+    "adopt_applied": ("已采用:改了{renames}个表头,新增{tabs}个工作表,完成第一次同步(未发邮件)。", "Adopted: {renames} header(s) renamed, {tabs} tab(s) added, first sync done (no mail sent)."),
     # the workbook file
     "workbook_open": (
         "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",
@@ -194,7 +218,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 
-def say(key: str, locale: str, **fields: object) -> str:
+def say(key: str, locale: str, /, **fields: object) -> str:
     """The catalogue's sentence for `key` in `locale`, with `fields` filled in."""
     zh, en = CATALOGUE[key]
     template = en if lang(locale) == EN else in_script(zh, locale)

@@ -173,10 +173,12 @@ def check_columns(sheet: Sheet, needed: list[str]) -> list[str]:
 def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
     """Rules, team and row checks: the part `validate` and `sync` share."""
     rules = read_rules(loaded.grading)
-    loaded.notes = check_columns(loaded.followups, read_columns(rules))
+    needed = read_columns(rules)
+    loaded.notes = check_columns(loaded.followups, needed)
     owners = team_owners(loaded.team)
     grades = [r.grade for r in rules]
-    return rules, owners, validate(loaded.followups, set(owners) if owners else None, grades)
+    team = set(owners) if owners else None
+    return rules, owners, validate(loaded.followups, team, grades, set(needed))
 
 
 MARKERS = {

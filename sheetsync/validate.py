@@ -214,13 +214,15 @@ def _value_data(sheet: Sheet, rows: pd.DataFrame, found: _Collector) -> None:
               "not_yes_no")  # fmt: skip
 
 
-def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector) -> pd.Series:
+def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector,
+            graded: bool = True) -> pd.Series:  # fmt: skip
     lookup = {k: terms.index(t) for k, t in term_lookup(terms).items()}
     raw = sheet.frame[key]
     blank = map_unique(raw, is_blank).astype(bool)
     level = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
     lowest = terms[0].text(sheet.locale)
-    found.add(blank, key, WARNING, "empty_counted_as", lowest=lowest)
+    if graded:  # an empty cell the rules read makes a lower grade: worth saying
+        found.add(blank, key, WARNING, "empty_counted_as", lowest=lowest)
     allowed = "/".join(t.text(sheet.locale) for t in reversed(terms))
     found.add(~blank & level.isna(), key, WARNING, "not_one_of_counted", allowed=allowed,
               lowest=lowest)  # fmt: skip
@@ -231,8 +233,11 @@ def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(map_unique(values, lambda v: v if isinstance(v, dt.date) else None))
 
 
-def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validation:
-    """Parse and check every row. `team` None means no team tab to check owners against."""
+def validate(sheet: Sheet, team: set[str] | None, grades: list[str],
+             criteria: set[str] | None = None) -> Validation:  # fmt: skip
+    """Parse and check every row. `team` None means no team tab to check owners against;
+    `criteria`: the columns the grade rules read (an empty one is worth a warning), all by
+    default."""
     frame = sheet.frame
     ids = map_unique(frame["customer_id"], normalise_id)
     found = _Collector(sheet, ids)
@@ -248,10 +253,12 @@ def validate(sheet: Sheet, team: set[str] | None, grades: list[str]) -> Validati
     rows["paused_forever"] = (rows["paused_until"] == FOREVER).astype(bool)
     rows["paused_until"] = _dates(rows["paused_until"])
     cycle_blank = _blank(frame["decision_cycle"])
-    found.add(cycle_blank, "decision_cycle", WARNING, "empty_cycle")
+    criteria = {"budget", "intent", "decision_cycle"} if criteria is None else criteria
+    if "decision_cycle" in criteria:
+        found.add(cycle_blank, "decision_cycle", WARNING, "empty_cycle")
     rows["cycle_days"] = rows.pop("decision_cycle").astype(float).fillna(math.inf)
-    rows["budget_level"] = _levels(sheet, "budget", BUDGET_LEVELS, found)
-    rows["intent_level"] = _levels(sheet, "intent", INTENT_LEVELS, found)
+    rows["budget_level"] = _levels(sheet, "budget", BUDGET_LEVELS, found, "budget" in criteria)
+    rows["intent_level"] = _levels(sheet, "intent", INTENT_LEVELS, found, "intent" in criteria)
     rows["override"] = _override(sheet, grades, found)
     _check_allowed(sheet, "stage", STAGES, found)
     stage_keys = {k: t.key for k, t in term_lookup(STAGES).items()}

@@ -275,6 +275,9 @@ class GSheetsBackend:
             headers = [c for c in changes.new_headers if c.tab == title]
             cells = [c for c in changes.cells if c.tab == title]
             requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
+        for title in sorted({r.tab for r in changes.renames}):
+            renames = [r for r in changes.renames if r.tab == title]
+            requests_.cells(title, list(_renamed(title, self._values([title])[title], renames)))
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
         for title, rows in changes.append.items():
@@ -312,6 +315,19 @@ def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: lis
             yield rows[0], column, change.new
         elif change.row in rows:  # a blank or duplicated id: only where that row still is
             yield change.row, column, change.new
+
+
+def _renamed(title: str, grid: list[list], renames: list[CellChange]):
+    """Header renames, only where the header still reads as planned: a header someone
+    changed meanwhile stops the write instead of being overwritten."""
+    for change in renames:
+        row = grid[change.row - 1] if change.row <= len(grid) else []
+        now = row[change.column - 1] if change.column <= len(row) else None
+        if normalise_header(now) != normalise_header(change.old):
+            raise WorkbookError(
+                f'tab "{title}": the header "{change.old}" changed while adopting; nothing was written'
+            )
+        yield change.row, change.column, change.new
 
 
 def _same(new: object, old: object) -> bool:

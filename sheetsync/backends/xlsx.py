@@ -10,6 +10,7 @@ A workbook reached through a symbolic link is written where the link points; the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import hashlib
 import io
@@ -138,6 +139,9 @@ class XlsxBackend:
         if self._data is None:
             raise BackendError("write() before read()")
         self._unchanged_since_read()
+        if changes.renames:  # unchanged since read: each header still reads as planned
+            changes = dataclasses.replace(changes, cells=[*changes.renames, *changes.cells],
+                                          renames=[])  # fmt: skip
         try:
             data = patch_workbook(self._data, changes)
         except PatchUnsupported:

@@ -1,0 +1,276 @@
+"""`adopt`: the way in for a team that already has a sheet.
+
+A team's sheet was not made by `init`: its tabs and headers are the playbooks' (客户跟进记录表,
+维护责任人, 上次跟进时间), maybe in traditional characters, and some of its columns carry the
+names of columns the sync owns (下次跟进日期, 状态, 客户分类) but hold what people typed.
+Taking those over would silently replace people's work, so adopt plans first:
+- which tab is which, and what each header maps to (or that it is left alone);
+- what happens to every column that collides with a sync-owned one: a typed 下次跟进日期
+  becomes 约定跟进日期 (the agreed date), any other is renamed "…(手填)" and kept as a people's
+  column, the sync adding its own column after the last one used;
+- the tabs it adds (the grading defaults when there is none, a 团队 tab listing the owners);
+- whatever stops it (a header the rules read is missing, a grading phrase it cannot read);
+- every cell the first sync will write.
+Nothing is written until `--apply`. Pure: grids and settings in, a plan out.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sheetsync.changes import CellChange, Changeset, describe
+from sheetsync.config import Settings
+from sheetsync.errors import SheetSyncError
+from sheetsync.grading import read_rules
+from sheetsync.messages import say
+from sheetsync.parsing import cell_text, is_blank
+from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
+from sheetsync.schema import FOLLOWUPS, GRADING, MEMORY, SYNC_COLUMNS, SYNC_LOG, TEAM, Tab
+from sheetsync.tables import (
+    Sheet,
+    closest,
+    column_letter,
+    find_title,
+    guess_locale,
+    load_sheet,
+    missing_columns,
+    unmapped,
+)
+from sheetsync.template import new_workbook
+from sheetsync.workdays import WorkCalendar
+
+SYNC_KEYS = {t.key for t in SYNC_COLUMNS}
+
+
+@dataclass
+class Column:
+    """One header of the follow-up tab and what adopt does with it."""
+
+    cell: str
+    header: str
+    key: str | None
+    filled: int  # cells people filled below the header
+    action: str  # read | ignored | take_over | rename
+    new_header: str = ""
+
+
+@dataclass
+class AdoptPlan:
+    locale: str
+    tabs: dict[str, str] = field(default_factory=dict)  # tab key -> title found
+    columns: list[Column] = field(default_factory=list)
+    renames: list[CellChange] = field(default_factory=list)
+    new_tabs: dict[str, list[list]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    settings_lines: list[str] = field(default_factory=list)
+    cells: list[str] = field(default_factory=list)  # every cell the first sync writes
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def changes(self) -> Changeset:
+        """What --apply writes before the first sync: header renames and new tabs."""
+        return Changeset(renames=list(self.renames), replace=dict(self.new_tabs))
+
+
+def find_tab(grids: dict[str, list[list]], tab: Tab, configured: str | None) -> str | None:
+    """By title (any language, script or playbook name), else the tab whose header row maps
+    the most of this tab's columns, the required ones included (a sheet named Sheet1)."""
+    title = find_title(list(grids), tab, configured)
+    if title is not None or configured:
+        return title
+    best, best_count = None, 0
+    for name, grid in grids.items():
+        try:
+            sheet = load_sheet(grid, tab, name)
+        except SheetSyncError:
+            continue
+        count = len(sheet.columns)
+        if (
+            sheet.header_row
+            and all(k in sheet.columns for k in tab.required)
+            and count > best_count
+        ):
+            best, best_count = name, count
+    return best
+
+
+def plan_adoption(grids: dict[str, list[list]], settings: Settings, today: dt.date) -> AdoptPlan:
+    locale = settings.locale if settings.locale != "auto" else guess_locale(
+        [*grids, *(v for g in grids.values() for row in g[:3] for v in row)]
+    )  # fmt: skip
+    result = AdoptPlan(locale)
+    for tab in (FOLLOWUPS, GRADING, TEAM):
+        others = {t: g for t, g in grids.items() if t not in result.tabs.values()}
+        title = find_tab(others, tab, settings.tabs.get(tab.key))
+        if title:
+            result.tabs[tab.key] = title
+    if "followups" not in result.tabs:
+        result.problems.append(say("adopt_no_followups", locale, titles=", ".join(grids)))
+        return result
+    renames = {theirs: key for key, theirs in settings.columns.items()}
+    sheet = load_sheet(grids[result.tabs["followups"]], FOLLOWUPS, result.tabs["followups"],
+                       PEOPLE_KEYS, renames)  # fmt: skip
+    result.locale = locale = settings.locale if settings.locale != "auto" else sheet.locale
+    synced_before = find_title(list(grids), MEMORY, None) or find_title(list(grids), SYNC_LOG, None)
+    _map_columns(result, sheet, grids[result.tabs["followups"]], bool(synced_before))
+    _add_tabs(result, grids, sheet, locale)
+    _add_read_columns(result, {**grids, **result.new_tabs}, sheet)
+    for tab_key, title in result.tabs.items():
+        default = find_title(
+            [title], {"followups": FOLLOWUPS, "grading": GRADING, "team": TEAM}[tab_key], None
+        )
+        if default is None and not settings.tabs.get(tab_key):
+            result.settings_lines.append(f"  {tab_key}: {title}")
+    if result.settings_lines:
+        result.settings_lines.insert(0, "tabs:")
+    _simulate(result, grids, settings, sheet, today)
+    return result
+
+
+def _map_columns(result: AdoptPlan, sheet: Sheet, grid: list[list], synced_before: bool) -> None:
+    """Every header: read, ignored, taken over (an empty sync column) or renamed (a sync
+    column holding what people typed)."""
+    keys = {position: key for key, position in sheet.columns.items()}
+    body = grid[sheet.header_row :]
+    renaming_next_to_agreed = "agreed_date" not in sheet.columns
+    for position, value in enumerate(sheet.header, start=1):
+        if is_blank(value):
+            continue
+        key = keys.get(position)
+        filled = sum(1 for row in body if position <= len(row) and not is_blank(row[position - 1]))
+        cell = f"{column_letter(position)}{sheet.header_row}"
+        column = Column(cell, cell_text(value), key, filled, "read" if key else "ignored")
+        if key in SYNC_KEYS:
+            column.action = "take_over"
+            if filled and not synced_before:
+                column.action = "rename"
+                if key == "next_date" and renaming_next_to_agreed:
+                    column.new_header = FOLLOWUPS.column("agreed_date").text(result.locale)
+                    renaming_next_to_agreed = False
+                else:
+                    column.new_header = say("typed_header", result.locale, header=column.header)
+                result.renames.append(CellChange(sheet.title, sheet.header_row, position, "",
+                                                 column.header, column.header, column.new_header))  # fmt: skip
+        result.columns.append(column)
+
+
+def _add_read_columns(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sheet) -> None:
+    """Columns the grade rules read that the sheet lacks altogether (the relationship
+    checklist has no 意向度) are added empty: everyone counts as the lowest level, and
+    校验提示 says so, until people fill them. A look-alike header stops it instead."""
+    title = result.tabs["grading"]
+    try:
+        rules = read_rules(load_sheet(grids[title], GRADING, title))
+    except SheetSyncError as exc:
+        result.problems.append(str(exc))
+        return
+    free = unmapped(sheet.header, sheet.columns)
+    position = sheet.used_width
+    for key in read_columns(rules):
+        if key in sheet.columns:
+            continue
+        term = FOLLOWUPS.column(key)
+        if key in FOLLOWUPS.required or any(closest(s, free) for s in term.spellings()):
+            result.problems.append(missing_columns(FOLLOWUPS, sheet.title, [key], sheet.header,
+                                                   sheet.header_row, result.locale, sheet.columns))  # fmt: skip
+            continue
+        position += 1
+        header = term.text(result.locale)
+        cell = f"{column_letter(position)}{sheet.header_row}"
+        result.columns.append(Column(cell, header, key, 0, "add"))
+        result.renames.append(CellChange(sheet.title, sheet.header_row, position, "", header,
+                                         None, header))  # fmt: skip
+
+
+def _add_tabs(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sheet, locale: str) -> None:
+    """The grading defaults when the sheet has no grading table, and a 团队 tab listing the
+    owners (their email and manager left for a person to fill in)."""
+    template = {t.title: t.rows for t in new_workbook(locale).tabs}
+    if "grading" not in result.tabs:
+        title = GRADING.title(locale)
+        result.new_tabs[title], result.tabs["grading"] = template[title], title
+    if "team" not in result.tabs:
+        title = TEAM.title(locale)
+        owners = sorted({cell_text(v) for v in sheet.frame["owner"] if not is_blank(v)})
+        result.new_tabs[title] = [TEAM.headers(locale), *([o] for o in owners)]
+        result.tabs["team"] = title
+
+
+def _simulate(result: AdoptPlan, grids: dict[str, list[list]], settings: Settings, sheet: Sheet,
+              today: dt.date) -> None:  # fmt: skip
+    """Run the first sync on the adopted grids in memory: its rules, its stops, its cells."""
+    adopted = copy.deepcopy(grids)
+    for rename in result.renames:
+        header = adopted[rename.tab][rename.row - 1]
+        header.extend([None] * (rename.column - len(header)))
+        header[rename.column - 1] = rename.new
+    adopted.update(copy.deepcopy(result.new_tabs))
+    settings = adopted_settings(settings, result)
+    if result.problems:
+        return
+    try:
+        loaded = load(adopted, settings)
+        computed = compute(
+            loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days
+        )
+    except SheetSyncError as exc:
+        result.problems.append(str(exc))
+        return
+    result.rules = [_rule_line(r, result.locale) for r in computed.rules]
+    report = report_for(sheet.title, today, computed, result.locale)
+    changes = plan(loaded, computed, report, dt.datetime.combine(today, dt.time()))
+    result.cells = [describe(c) for c in [*result.renames, *changes.new_headers, *changes.cells]]
+    result.cells += [say("rewritten", result.locale, tab=t, rows=len(r))
+                     for t, r in {**result.new_tabs, **changes.replace}.items()]  # fmt: skip
+
+
+def adopted_settings(settings: Settings, result: AdoptPlan) -> Settings:
+    """The settings with the tabs found by their headers (a tab titled Sheet1)."""
+    tabs = {**settings.tabs, **{k: v for k, v in result.tabs.items()}}
+    return dataclasses.replace(settings, tabs=tabs)
+
+
+def _rule_line(rule, locale: str) -> str:
+    from sheetsync.schema import BUDGET_LEVELS, INTENT_LEVELS
+
+    parts = []
+    if rule.min_budget is not None:
+        parts.append(say("rule_budget", locale, level=BUDGET_LEVELS[rule.min_budget].text(locale)))
+    if rule.min_intent is not None:
+        parts.append(say("rule_intent", locale, level=INTENT_LEVELS[rule.min_intent].text(locale)))
+    if rule.max_cycle is not None:
+        parts.append(say("rule_cycle", locale, days=f"{rule.max_cycle:g}"))
+    criteria = ", ".join(parts) or say("rule_rest", locale)
+    return say("rule_line", locale, grade=rule.grade, criteria=criteria, days=rule.interval)
+
+
+def plan_lines(result: AdoptPlan) -> list[str]:
+    """The plan as printed, in the sheet's language."""
+    lc = result.locale
+    lines = [
+        say("adopt_tab", lc, which=say(f"tab_{k}", lc), title=t) for k, t in result.tabs.items()
+    ]
+    for column in result.columns:
+        target = FOLLOWUPS.column(column.key).text(lc) if column.key else ""
+        lines.append("  " + say(f"adopt_{column.action}", lc, cell=column.cell, header=column.header,
+                                target=target, filled=column.filled, new=column.new_header))  # fmt: skip
+    lines += [
+        say("adopt_new_tab", lc, title=t, rows=len(r) - 1) for t, r in result.new_tabs.items()
+    ]
+    if result.rules:
+        lines.append(say("adopt_rules", lc))
+        lines += ["  " + r for r in result.rules]
+    if result.settings_lines:
+        lines.append(say("adopt_settings", lc))
+        lines += ["  " + s for s in result.settings_lines]
+    lines += [say("adopt_problem", lc, text=p) for p in result.problems]
+    if result.ok:
+        lines.append(say("adopt_cells", lc, count=len(result.cells)))
+        lines += ["  " + c for c in result.cells]
+    return lines

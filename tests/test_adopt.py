@@ -1,0 +1,216 @@
+"""`adopt` on sheets built as the playbooks print them: first the plan with nothing written,
+then --apply, then two syncs on consecutive days. Nothing people typed is lost or changed."""
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import KEY, gsheets_settings
+
+from sheetsync import app
+from sheetsync.backends.gsheets import GSheetsBackend
+from sheetsync.changes import Changeset
+from sheetsync.cli import main
+from sheetsync.config import load_settings
+from sheetsync.parsing import EXCEL_EPOCH
+
+D = dt.datetime
+DAY0 = dt.date(2026, 11, 18)
+
+FOLLOWUP_PLAYBOOK = {
+    "客户跟进记录表": [
+        ["客户编号", "客户名称", "行业", "联系人及职务", "上次跟进日期", "下次跟进日期", "跟进方式",
+         "跟进内容摘要", "客户反馈/需求变化", "负责人", "状态", "备注"],
+        ["KH001", "华辰科技", "制造业", "王总/采购总监", D(2026, 11, 16), D(2026, 11, 25), "电话",
+         "介绍方案", "预算明确,下月决策", "张伟", "待跟进", "重点客户"],
+        ["KH002", "远航物流", "物流", "李经理/运营", D(2026, 11, 10), None, "微信", "发送案例",
+         "需求在评估", "李娜", "已完成", None],
+        ["KH003", "青禾教育", "教育", "赵老师/校长", D(2026, 11, 2), D(2026, 11, 30), "面谈",
+         "演示产品", "意向模糊", "张伟", "跟进中", None],
+    ],
+    "客户分级标准与跟进策略表": [
+        ["分级", "核心标准", "跟进频率", "核心动作", "负责人要求"],
+        ["A类(高意向)", "预算明确,决策周期≤1个月", "每日1次", "电话沟通需求、同步方案进展、邀请演示", "资深销售"],
+        ["B类(中意向)", "预算初步确认,决策周期1-3个月", "每2-3天1次", "发送资料/案例,电话沟通需求变化", "销售"],
+        ["C类(低意向)", "意向模糊,决策周期>3个月", "每周1次", "推送行业动态/促销信息", "销售助理"],
+    ],
+}  # fmt: skip
+CHECKLIST = {
+    "客户关系分类及维护清单": [
+        ["客户编号", "客户名称", "客户分类", "维护责任人", "上次跟进时间", "下次跟进时间", "当前状态", "备注"],
+        ["R01", "东方制药", "战略客户", "王芳", D(2026, 11, 12), D(2026, 11, 26), "维护中", "年框合同"],
+        ["R02", "北辰能源", "一般客户", "刘强", D(2026, 10, 20), None, "待回访", None],
+    ],
+}  # fmt: skip
+
+
+class Xlsx:
+    def __init__(self, tmp_path, request):
+        self.path = tmp_path / "team.xlsx"
+        self.settings = load_settings(environ={}, workbook=str(self.path))
+
+    def build(self, tables):
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for title, rows in tables.items():
+            sheet = wb.create_sheet(title)
+            for row in rows:
+                sheet.append(row)
+        wb.save(self.path)
+
+    def grid(self, title):
+        ws = openpyxl.load_workbook(self.path)[title]
+        return [list(r) for r in ws.iter_rows(values_only=True)]
+
+    def fingerprint(self):
+        return self.path.read_bytes()
+
+
+class Sheets:
+    def __init__(self, tmp_path, request):
+        self.api = request.getfixturevalue("sheets_api")
+        account = request.getfixturevalue("service_account")
+        self.settings = load_settings(
+            environ={}, workbook=KEY, **gsheets_settings(self.api, account)
+        )
+        self.account = account
+
+    def build(self, tables):
+        self.api.create(KEY)
+        backend = GSheetsBackend(KEY, str(self.account), self.api.url)
+        backend.read()
+        backend.write(Changeset(replace={t: [list(r) for r in rows] for t, rows in tables.items()}))
+
+    def grid(self, title):
+        """Dates as datetimes again (the fake keeps serial numbers), blanks as None."""
+
+        def cell(value, header):
+            if value == "":
+                return None
+            if isinstance(value, float) and ("日期" in str(header) or "时间" in str(header)):
+                return D.combine(EXCEL_EPOCH + dt.timedelta(days=int(value)), dt.time())
+            return value
+
+        rows = self.api.books[KEY].by_title(title).grid()
+        return [[cell(v, rows[0][i]) for i, v in enumerate(r)] for r in rows]
+
+    def fingerprint(self):
+        return self.api.count("batchUpdate")
+
+
+@pytest.fixture(params=["xlsx", "gsheets"])
+def book(request, tmp_path):
+    return {"xlsx": Xlsx, "gsheets": Sheets}[request.param](tmp_path, request)
+
+
+def _people_cells(rows):
+    """Every cell people typed, by (customer id, original header): value and type."""
+    header = rows[0]
+    return {
+        (r[0], header[i]): (v, type(v)) for r in rows[1:] for i, v in enumerate(r) if v is not None
+    }
+
+
+def _by_header(grid, renamed):
+    header = grid[0]
+    out = {}
+    for row in grid[1:]:
+        for original, now in renamed.items():
+            value = row[header.index(now)] if header.index(now) < len(row) else None
+            if value is not None:
+                out[(row[0], original)] = (value, type(value))
+    return out
+
+
+def test_the_plan_maps_the_playbook_table_and_writes_nothing(book):
+    book.build(FOLLOWUP_PLAYBOOK)
+    before = book.fingerprint()
+    plan, report = app.run_adopt(book.settings, apply=False, today=DAY0)
+    assert report is None and book.fingerprint() == before
+    by_header = {c.header: c for c in plan.columns}
+    assert by_header["下次跟进日期"].action == "rename"
+    assert by_header["下次跟进日期"].new_header == "约定跟进日期"
+    assert by_header["状态"].new_header == "状态(手填)" and by_header["状态"].filled == 3
+    assert by_header["负责人"].key == "owner" and by_header["备注"].action == "read"
+    assert plan.tabs["grading"] == "客户分级标准与跟进策略表"
+    assert plan.rules[0].startswith("A:") and "每1天" in plan.rules[0] and "每3天" in plan.rules[1]
+    assert any('KH002 状态: "" -> "已逾期"' in c for c in plan.cells)  # every cell, listed
+
+
+def test_apply_then_two_syncs_keep_every_typed_value_and_the_typed_next_date(book):
+    book.build(FOLLOWUP_PLAYBOOK)
+    typed = _people_cells(FOLLOWUP_PLAYBOOK["客户跟进记录表"])
+    app.run_adopt(book.settings, apply=True, today=DAY0)
+    for day in (DAY0 + dt.timedelta(days=1), DAY0 + dt.timedelta(days=2)):
+        app.run_sync(book.settings, day, email=False)
+    grid = book.grid("客户跟进记录表")
+    header = grid[0]
+    renamed = {h: h for h in FOLLOWUP_PLAYBOOK["客户跟进记录表"][0]}
+    renamed.update({"下次跟进日期": "约定跟进日期", "状态": "状态(手填)"})
+    assert _by_header(grid, renamed) == typed  # value and type, every cell people typed
+    row = {r[0]: r for r in grid[1:]}
+    next_date = header.index("下次跟进日期")
+    assert row["KH001"][next_date].date() == dt.date(2026, 11, 25)  # the typed date stands
+    assert row["KH003"][next_date].date() == dt.date(2026, 11, 30)
+    assert row["KH002"][header.index("状态")] == "已逾期"  # the sync's own 状态 column
+    assert row["KH002"][header.index("状态(手填)")] == "已完成"  # people's, untouched
+
+
+def test_the_relationship_checklist_is_adopted_with_its_own_headers(book):
+    book.build(CHECKLIST)
+    typed = _people_cells(CHECKLIST["客户关系分类及维护清单"])
+    plan, _ = app.run_adopt(book.settings, apply=True, today=DAY0)
+    assert {c.header: c.key for c in plan.columns}["维护责任人"] == "owner"
+    app.run_sync(book.settings, DAY0 + dt.timedelta(days=1), email=False)
+    grid = book.grid("客户关系分类及维护清单")
+    renamed = {h: h for h in CHECKLIST["客户关系分类及维护清单"][0]}
+    renamed.update({"客户分类": "客户分类(手填)", "下次跟进时间": "约定跟进日期",
+                    "当前状态": "当前状态(手填)"})  # fmt: skip
+    assert _by_header(grid, renamed) == typed
+    row = {r[0]: r for r in grid[1:]}
+    assert row["R01"][grid[0].index("下次跟进日期")].date() == dt.date(2026, 11, 26)
+    assert row["R01"][grid[0].index("客户分类(手填)")] == "战略客户"
+
+
+def test_a_traditional_character_sheet_is_adopted_and_answered_in_traditional(tmp_path):
+    path = tmp_path / "tw.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客戶跟進記錄表"
+    ws.append(["客戶編號", "客戶名稱", "負責人", "上次跟進日期", "意向度", "預算情況", "決策週期"])
+    ws.append(["T1", "台北精機", "陳怡君", D(2026, 11, 17), "高", "明確", "20天"])
+    ws.append(["T2", "高雄海運", None, D(2026, 11, 17), "中", "初步確認", "2個月"])
+    wb.save(path)
+    result = CliRunner().invoke(main, ["adopt", "--workbook", str(path), "--today", "2026-11-18",
+                                       "--apply"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "已採用" in result.output and "客戶等級" in result.output
+    grid = [
+        list(r) for r in openpyxl.load_workbook(path)["客戶跟進記錄表"].iter_rows(values_only=True)
+    ]
+    header = grid[0]
+    assert "客戶等級" in header and "校驗提示" in header and "狀態" in header
+    rows = {r[0]: r for r in grid[1:]}
+    assert (
+        rows["T1"][header.index("客戶等級")] == "A"
+        and rows["T2"][header.index("狀態")] == "資料不全"
+    )
+    assert "負責人: 為空(必填)" in rows["T2"][header.index("校驗提示")]
+
+
+def test_a_look_alike_header_stops_adopt_naming_it_and_nothing_is_written(tmp_path):
+    path = tmp_path / "x.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户跟进"
+    ws.append(["客户编号", "客户名称", "负责人", "最近跟进日期"])
+    ws.append(["K1", "甲公司", "张伟", D(2026, 11, 17)])
+    wb.save(path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(main, ["adopt", "--workbook", str(path), "--apply"])
+    assert result.exit_code == 1
+    assert "上次跟进日期" in result.output and "最近跟进日期" in result.output
+    assert path.read_bytes() == before
+    dry = CliRunner().invoke(main, ["adopt", "--workbook", str(path)])
+    assert dry.exit_code == 1 and "无法采用" in dry.output and path.read_bytes() == before
