@@ -81,7 +81,7 @@ def main(verbose, log_format):
               help="Set up this existing Google spreadsheet instead of creating a file.")  # fmt: skip
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Settings file (for --spreadsheet: the service-account credentials).")  # fmt: skip
-@click.option("--locale", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+@click.option("--locale", type=click.Choice(["zh", "zh-Hant", "en"]), default="zh", show_default=True,
               help="Language of tab names and headers.")  # fmt: skip
 @click.option("--demo", is_flag=True, help="Fill in a demo team and about 40 customers.")
 @click.option("--force", is_flag=True, help="Replace PATH if it already exists.")

@@ -302,12 +302,13 @@ class Delivery:
     already: list[Mail] = field(default_factory=list)
     failed: list[tuple[Mail, str]] = field(default_factory=list)
 
-    def summary(self) -> str:
-        text = f"mail: {len(self.sent)} sent, {len(self.failed)} failed"
+    def summary(self, locale: str = "zh") -> str:
+        text = say("mail_summary", locale, sent=len(self.sent), failed=len(self.failed))
         if self.already:
-            text += f", {len(self.already)} already sent"
+            text += say("mail_already", locale, count=len(self.already))
         return text + "".join(
-            f"; failed to {m.recipient} <{m.to}>: {why}" for m, why in self.failed
+            say("mail_failed", locale, recipient=m.recipient, to=m.to, why=why)
+            for m, why in self.failed
         )
 
 
@@ -315,11 +316,11 @@ def _failure(exc: BaseException, transport, locale: str) -> str:
     if getattr(transport, "expired", False):  # whatever broke, the deadline cut it off
         return say("smtp_deadline", locale)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return "the SMTP server refused the login"
+        return say("smtp_login_refused", locale)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "the SMTP server refused the address"
+        return say("smtp_address_refused", locale)
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"SMTP error {exc.smtp_code}"
+        return say("smtp_error", locale, code=exc.smtp_code)
     return one_line(str(exc) or type(exc).__name__)
 
 
@@ -385,7 +386,7 @@ class Mailer:
     def plan(self, loaded, result, today: dt.date) -> list[Mail]:
         """`result.log` must already be `recorded()`."""
         team = read_team(loaded.team)
-        self.addresses, self.locale = Addresses(team, self.settings.fallback), loaded.locale
+        self.addresses, self.locale = Addresses(team, self.settings.fallback, loaded.locale), loaded.locale
         board, rules = result.board, result.rules
         tasks = due_tasks(board, result.log, today, rules)
         summaries = (
@@ -411,7 +412,7 @@ class Mailer:
         self.journal.prune(now.date())
         self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
         notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
-        notes = [*(notes if torn else []), *self.addresses.notes, delivery.summary()]
+        notes = [*(notes if torn else []), *self.addresses.notes, delivery.summary(self.locale)]
         return record_mail(log, self.journal.entries()), notes
 
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
@@ -424,7 +425,7 @@ class Mailer:
             state = " (already sent)" if mail.key in done else ""
             body = message.get_body(("plain",)).get_content()
             shown.append(f"To: {message['To']}{state}\nSubject: {message['Subject']}\n\n{body}")
-        return [*shown, *(f"note: {n}" for n in self.addresses.notes)]
+        return [*shown, *(say("note", self.locale, text=n) for n in self.addresses.notes)]
 
     def sent_tab(self) -> dict[str, list[list]]:
         """After `send`: the mail record tab to write with the rest of the workbook."""

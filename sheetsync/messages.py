@@ -210,6 +210,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "adopt_cells": ("第一次同步将写入(共{count}项):", "The first sync will write ({count} items):"),
     "adopt_dry": ("什么也没写。确认无误后运行 adopt --apply。", "Nothing was written. When this looks right, run adopt --apply."),
     "adopt_applied": ("已采用:改了{renames}个表头,新增{tabs}个工作表,完成第一次同步(未发邮件)。", "Adopted: {renames} header(s) renamed, {tabs} tab(s) added, first sync done (no mail sent)."),
+    "no_email_redirected": ("{name}没有有效邮箱:邮件改发给{target}", "{name} has no valid email: mail sent to {target}"),
+    "no_email_not_sent": ("{name}没有有效邮箱,也没有备用地址:邮件未发", "{name} has no valid email and no fallback: mail not sent"),
+    "mail_summary": ("邮件:发出{sent}封,失败{failed}封", "mail: {sent} sent, {failed} failed"),
+    "mail_already": (",{count}封之前已发", ", {count} already sent"),
+    "mail_failed": ("; 发给{recipient} <{to}>失败:{why}", "; failed to {recipient} <{to}>: {why}"),
+    "smtp_login_refused": ("邮件服务器拒绝登录", "the SMTP server refused the login"),
+    "smtp_address_refused": ("邮件服务器拒收这个地址", "the SMTP server refused the address"),
+    "smtp_error": ("邮件服务器错误 {code}", "SMTP error {code}"),
     # the workbook file
     "workbook_open": (
         "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",

@@ -65,8 +65,8 @@ class Addresses:
     """Where a person's mail goes: their own valid address, else the fallback, else their
     manager's. Every redirect is noted, so the sync log says whose mail went where."""
 
-    def __init__(self, team: dict[str, Member], fallback: str) -> None:
-        self.team, self.fallback = team, fallback.strip()
+    def __init__(self, team: dict[str, Member], fallback: str, locale: str = "zh") -> None:
+        self.team, self.fallback, self.locale = team, fallback.strip(), locale
         self.notes: list[str] = []
 
     def own(self, name: str) -> str:
@@ -79,9 +79,8 @@ class Addresses:
             return address
         manager = self.team.get(name, Member(name, "", "")).manager
         target = self.fallback if valid_email(self.fallback) else self.own(manager)
-        self.notes.append(
-            f"{name} has no valid email: mail sent to {target}" if target else f"{name} has no valid email and no fallback: mail not sent"
-        )  # fmt: skip
+        key = "no_email_redirected" if target else "no_email_not_sent"
+        self.notes.append(say(key, self.locale, name=name, target=target))
         return target
 
 

@@ -119,7 +119,7 @@ def parts(message):
 def test_each_owner_gets_one_digest_of_their_own_customers(tmp_path, smtp):
     path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
     report = sync(path, email=True, environ=smtp.env())
-    assert "mail: 3 sent, 0 failed" in report.notes[-1]
+    assert "邮件:发出3封,失败0封" in report.notes[-1]
     (zhang,) = smtp.inbox.to("zhang.wei@example.com")
     assert zhang["Subject"] == "2026-11-18 跟进提醒:2 项待办(张伟)"
     body = parts(zhang)
@@ -154,7 +154,7 @@ def test_a_second_run_the_same_day_sends_nothing_new(tmp_path, smtp):
     sync(path, email=True, environ=smtp.env())
     count = len(smtp.inbox.messages)
     report = sync(path, email=True, environ=smtp.env())
-    assert len(smtp.inbox.messages) == count and "mail: 0 sent" in report.notes[-1]
+    assert len(smtp.inbox.messages) == count and "邮件:发出0封" in report.notes[-1]
     sync(path, TODAY + dt.timedelta(days=1), email=True, environ=smtp.env())
     assert len(smtp.inbox.to("zhang.wei@example.com")) == 2  # tomorrow's digest
 
@@ -166,12 +166,12 @@ def test_login_with_password_from_the_environment(tmp_path):
         path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
         env = server.env(SHEETSYNC_SMTP_USERNAME="sheetsync")
         wrong = sync(path, email=True, environ=env)  # no password set at all
-        assert "failed" in wrong.notes[-1] and not server.inbox.messages
+        assert "失败3封" in wrong.notes[-1] and not server.inbox.messages
         (tmp_path / "pw").write_text("wrong\n")
         refused = sync(
             path, email=True, environ={**env, "SHEETSYNC_SMTP_PASSWORD_FILE": str(tmp_path / "pw")}
         )
-        assert "the SMTP server refused the login" in refused.notes[-1]
+        assert "邮件服务器拒绝登录" in refused.notes[-1]
         assert "wrong" not in " ".join(refused.notes)
         (tmp_path / "pw").write_text("s3cret\n")
         sync(
@@ -186,10 +186,10 @@ def test_server_down_sheet_still_synced_and_mail_retried_next_run(tmp_path):
     server = Smtp()
     path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
     report = sync(path, email=True, environ=server.env())  # nothing listens yet
-    assert "mail: 0 sent, 3 failed" in report.notes[-1]
+    assert "邮件:发出0封,失败3封" in report.notes[-1]
     assert results(path)["Z1"]["status"] == "已逾期"  # the sheet work was done
     assert all(r[8] is None for r in sheet_rows(path, "任务记录")[1:])  # nothing marked reminded
-    assert "failed" in sheet_rows(path, "同步日志")[-1][8]
+    assert "失败3封" in sheet_rows(path, "同步日志")[-1][8]
     server.controller.start()
     try:
         sync(path, email=True, environ=server.env())
@@ -202,10 +202,10 @@ def test_a_bad_address_goes_to_the_fallback_and_never_stops_the_others(tmp_path,
     team = [*TEAM[:2], ["李娜", "li.na at example", "陈静", "销售"]]
     path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=team)
     report = sync(path, email=True, environ=smtp.env(SHEETSYNC_EMAIL_FALLBACK="ops@example.com"))
-    assert "李娜 has no valid email: mail sent to ops@example.com" in report.notes
+    assert "李娜没有有效邮箱:邮件改发给ops@example.com" in report.notes
     assert "李娜的客户" in parts(smtp.inbox.to("ops@example.com")[0])["text/plain"]
     assert smtp.inbox.to("zhang.wei@example.com")
-    assert "李娜 has no valid email" in sheet_rows(path, "同步日志")[-1][8]
+    assert "李娜没有有效邮箱" in sheet_rows(path, "同步日志")[-1][8]
 
 
 def test_without_a_fallback_the_manager_gets_the_owners_mail(tmp_path, smtp):
@@ -368,7 +368,7 @@ def test_a_refused_recipient_fails_alone_and_is_retried(tmp_path, smtp):
     smtp.inbox.refuse.add("li.na@example.com")
     report = sync(path, email=True, environ=smtp.env())
     assert (
-        "mail: 2 sent, 1 failed; failed to 李娜 <li.na@example.com>: the SMTP server refused the address"
+        "邮件:发出2封,失败1封; 发给李娜 <li.na@example.com>失败:邮件服务器拒收这个地址"
         in report.notes[-1]
     )
     smtp.inbox.refuse.clear()
@@ -430,7 +430,7 @@ def test_a_journal_line_cut_off_by_a_crash_is_skipped_and_said(tmp_path, smtp):
         out.write('{"key": "digest/张伟'.encode()[:-1])  # cut inside a character, too
     tomorrow = TODAY + dt.timedelta(days=1)
     report = sync(path, tomorrow, email=True, environ=smtp.env())
-    assert "mail: 2 sent, 0 failed" in report.notes[-1]  # tomorrow's digests went out
+    assert "邮件:发出2封,失败0封" in report.notes[-1]  # tomorrow's digests went out
     torn = "邮件日志 .b.xlsx.sent.jsonl 有 1 行不完整"
     assert any(n.startswith(torn) for n in report.notes)
     assert torn in sheet_rows(path, "同步日志")[-1][8]
@@ -486,7 +486,7 @@ def test_a_server_that_never_greets_is_cut_off_and_the_sheet_is_still_written(
         report = sync(path, email=True, environ=env)
     finally:
         mute.close()
-    assert "mail: 0 sent, 3 failed" in report.notes[-1]
+    assert "邮件:发出0封,失败3封" in report.notes[-1]
     assert report.notes[-1].count("发送超过总时限(email.smtp.deadline),下次运行重发") == 3
     assert results(path)["Z1"]["status"] == "已逾期"  # the sheet was written
     assert "发送超过总时限" in sheet_rows(path, "同步日志")[-1][8]
@@ -581,7 +581,7 @@ def test_a_copy_of_the_workbook_does_not_mail_the_day_again(tmp_path, smtp):
     copy.write_bytes(path.read_bytes())
     report = sync(copy, email=True, environ=env)
     assert len(smtp.inbox.messages) == sent
-    assert "mail: 0 sent, 0 failed" in report.notes[-1]
+    assert "邮件:发出0封,失败0封" in report.notes[-1]
     record = sheet_rows(copy, "邮件记录")
     assert record[0] == ("发送时间", "邮件标识", "收件人", "发往")
     assert ("fixes/陈静/2026-11-18", "陈静", "chen.jing@example.com") in [r[1:] for r in record]
