@@ -30,7 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
 from sheetsync.errors import ConfigError, WorkbookError
-from sheetsync.messages import ZH, in_script, lang, say, traditional
+from sheetsync.messages import in_script, lang, say
 from sheetsync.parsing import cell_text
 from sheetsync.remind import (
     Addresses,
@@ -43,8 +43,8 @@ from sheetsync.remind import (
     read_team,
     rows_to_fix,
 )  # fmt: skip
-from sheetsync.schema import Tab, Term, normalise_header
-from sheetsync.tables import ROW, load_sheet
+from sheetsync.schema import MAIL_LOG
+from sheetsync.tables import ROW, find_title, load_sheet
 from sheetsync.tasks import record_mail
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -432,28 +432,13 @@ class Mailer:
         return self.tab
 
 
-def _term(key: str, zh: str, en: str) -> Term:
-    return Term(key, zh, en, (traditional(zh),))
-
-
-MAIL_LOG = Tab("mail_log", "邮件记录", "Mail log", (
-    _term("sent_at", "发送时间", "Sent at"), _term("key", "邮件标识", "Mail key"),
-    _term("recipient", "收件人", "Recipient"), _term("to", "发往", "Sent to"),
-), required=("key",))  # fmt: skip
-
-
-def _words(item: Tab | Term, locale: str) -> str:
-    return in_script(item.zh, locale) if lang(locale) == ZH else item.en
-
-
 class SentRecord:
     """What was mailed, kept in the workbook itself (the 邮件记录 tab, two weeks of it): a
     copy of the workbook has no journal beside it, and must not mail the day again. The
     journal stays the crash record; this is written with the rest of the sheet."""
 
     def __init__(self, grids: dict[str, list[list]]) -> None:
-        names = {normalise_header(t) for t in (MAIL_LOG.zh, MAIL_LOG.en, traditional(MAIL_LOG.zh))}
-        self.title = next((t for t in grids if normalise_header(t) in names), None)
+        self.title = find_title(list(grids), MAIL_LOG, None)
         self.entries = _read_record(grids[self.title], self.title) if self.title else []
 
     def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
@@ -463,8 +448,7 @@ class SentRecord:
         cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
         kept = sorted((e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"]))  # fmt: skip
         rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
-        title = self.title or _words(MAIL_LOG, locale)
-        return {title: [[_words(c, locale) for c in MAIL_LOG.columns], *rows]}
+        return {self.title or MAIL_LOG.title(locale): [MAIL_LOG.headers(locale), *rows]}
 
 
 def _read_record(grid: list[list], title: str) -> list[dict]:

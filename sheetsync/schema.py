@@ -278,7 +278,22 @@ MEMORY = Tab(
     ),
     required=("customer_id",),
 )
-TABS = (FOLLOWUPS, GRADING, VALUE_RULES, TEAM, SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, MEMORY)
+# What was mailed, kept in the workbook itself: a copy of the workbook has no mail journal
+# beside it and must not mail the day again.
+MAIL_LOG = Tab(
+    "mail_log",
+    "邮件记录",
+    "Mail log",
+    _terms(
+        ("sent_at", "发送时间", "Sent at"),
+        ("key", "邮件标识", "Mail key"),
+        ("recipient", "收件人", "Recipient"),
+        ("to", "发往", "Sent to"),
+    ),
+    required=("key",),
+)
+TABS = (FOLLOWUPS, GRADING, VALUE_RULES, TEAM, SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, MEMORY,
+        MAIL_LOG)  # fmt: skip
 TABS_BY_KEY = {t.key: t for t in TABS}
 
 STATUSES = _terms(
