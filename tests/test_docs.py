@@ -25,3 +25,15 @@ def test_run_py_help_works_as_a_script():
     root = Path(__file__).parent.parent
     out = subprocess.run(["python3", "run.py", "--help"], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0 and "sync" in out.stdout
+
+
+def test_the_workbook_contract_doc_is_generated_from_the_schema():
+    from sheetsync.docs import DOC, updated
+
+    text = DOC.read_text(encoding="utf-8")
+    assert updated(text) == text, "run `python3 -m sheetsync.docs`"
+    assert "`维护责任人`" in text and "`負責人`" in text  # synonyms and traditional forms
+
+
+def test_the_readme_links_only_inside_the_repository():
+    assert "../shared" not in README and "docs/workbook.md" in README

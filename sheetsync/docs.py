@@ -1,0 +1,85 @@
+"""The workbook contract's tables in docs/workbook.md, generated from the schema, so the docs
+and the code cannot drift (tests/test_docs.py fails when they do).
+
+    python3 -m sheetsync.docs      # rewrite the generated part of docs/workbook.md
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sheetsync.config import PROJECT_ROOT
+from sheetsync.messages import traditional
+from sheetsync.schema import (
+    FOLLOWUPS,
+    GRADING,
+    MAIL_LOG,
+    MEMORY,
+    PEOPLE_COLUMNS,
+    STAGE_LOG,
+    SYNC_COLUMNS,
+    SYNC_LOG,
+    TASK_LOG,
+    TEAM,
+    Tab,
+)
+
+DOC = PROJECT_ROOT / "docs" / "workbook.md"
+START, END = (
+    "<!-- generated from sheetsync/schema.py: python3 -m sheetsync.docs -->",
+    "<!-- end of generated -->",
+)
+
+
+def _spellings(term) -> str:
+    forms = [term.zh, term.en, *term.aliases]
+    hant = traditional(term.zh)
+    if hant != term.zh:
+        forms.append(hant)
+    return " · ".join(f"`{f}`" for f in forms)
+
+
+def _tab(tab: Tab, keys: tuple[str, ...] | None = None) -> list[str]:
+    titles = " · ".join(f"`{t}`" for t in tab.titles())
+    lines = [f"### {tab.zh} / {tab.en}", "", f"Tab titles accepted: {titles}.", ""]
+    if tab.required:
+        required = ", ".join(tab.column(k).zh for k in tab.required)
+        lines += [f"Required columns: {required}.", ""]
+    lines += ["| key | headers accepted (any case, spacing, full-width punctuation) |", "|---|---|"]
+    lines += [
+        f"| `{c.key}` | {_spellings(c)} |" for c in tab.columns if keys is None or c.key in keys
+    ]
+    return [*lines, ""]
+
+
+def render() -> str:
+    """The generated part: every tab the sync reads or writes, every header it accepts."""
+    people = tuple(c.key for c in PEOPLE_COLUMNS)
+    sync = tuple(c.key for c in SYNC_COLUMNS)
+    lines = ["## Tabs and headers (generated)", ""]
+    lines += ["#### The follow-up tab: people's columns (the sync never writes them)", ""]
+    lines += _tab(FOLLOWUPS, people)
+    lines += [
+        "#### The follow-up tab: sync-owned columns (the only cells of it the sync writes)",
+        "",
+    ]
+    lines += ["| key | headers accepted |", "|---|---|"]
+    lines += [f"| `{c.key}` | {_spellings(c)} |" for c in FOLLOWUPS.columns if c.key in sync]
+    lines.append("")
+    for tab in (GRADING, TEAM, TASK_LOG, STAGE_LOG, SYNC_LOG, MAIL_LOG, MEMORY):
+        lines += _tab(tab)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def updated(text: str) -> str:
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    return pattern.sub(lambda _: f"{START}\n\n{render()}\n{END}", text)
+
+
+def main() -> None:
+    DOC.write_text(updated(DOC.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
