@@ -7,7 +7,6 @@ and the code cannot drift (tests/test_docs.py fails when they do).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from sheetsync.config import PROJECT_ROOT
 from sheetsync.messages import traditional
