@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sheetsync.messages import EN, say
+from sheetsync.messages import EN, say, simplified
 
 
 class Unreadable(ValueError):
@@ -146,7 +146,7 @@ def parse_cycle(value: object) -> float | None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _finite(float(value))
-    text = str(value).strip().casefold().replace("半年", "6个月")
+    text = simplified(str(value).strip()).casefold().replace("半年", "6个月")  # 2個月 too
     match = _CYCLE_RE.fullmatch(text)
     unit = match and match.group("unit").rstrip(".")
     if not match or unit not in _UNIT_DAYS:
@@ -170,7 +170,7 @@ def parse_frequency(value: object) -> float | None:
     (the range's upper bound), 每周1次 -> 7, 每月1次 -> 30, 每季度1次 -> 90, 每周2次 -> 3;
     or a plain number of days / a cycle ("3", "2周")."""
     if isinstance(value, str):
-        match = _FREQUENCY_RE.fullmatch(value.strip())
+        match = _FREQUENCY_RE.fullmatch(simplified(value.strip()))  # 每週1次 too
         if match:
             span = float(match.group(2) or match.group(1) or 1) * _PERIOD_DAYS[match.group("unit")]
             return max(1.0, math.floor(span / int(match.group("times") or 1)))
@@ -189,7 +189,7 @@ def parse_amount(value: object) -> float | None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _finite(float(value))
-    match = _AMOUNT_RE.fullmatch(str(value).strip().casefold())
+    match = _AMOUNT_RE.fullmatch(simplified(str(value).strip()).casefold())  # 120萬 too
     if not match or match.group(2) not in _AMOUNT_UNITS:
         raise Unreadable("not_an_amount")
     return _finite(float(match.group(1).replace(",", "")) * _AMOUNT_UNITS[match.group(2)])
