@@ -31,10 +31,9 @@ from sheetsync.cli import main
 from sheetsync.errors import WorkbookError
 
 D = dt.date
-LAST_CONTACT, OWNER, AGREED_DATE, NOTES = 11, 15, 16, 30  # 1-based columns of 客户跟进
+INTENT, LAST_CONTACT, OWNER, AGREED_DATE, NOTES = 8, 11, 15, 16, 30  # 1-based, 客户跟进
 NEXT_DATE, STATUS = 35, 37
 MIN_INTENT = 3  # 分级标准
-INTENT = 8
 TO_TW = opencc.OpenCC("s2tw.json").convert  # the oracle for 繁體: OpenCC itself
 
 CUSTOMERS = [
@@ -56,8 +55,9 @@ def table(grid: list[list]) -> dict[str, dict]:
     header = [str(h) if h not in (None, "") else "" for h in grid[0]]
     out = {}
     for row in grid[1:]:
-        values = {h: v for h, v in zip(header, row, strict=False) if h}
-        out[row[0]] = {h: v.date() if isinstance(v, dt.datetime) else v for h, v in values.items()}
+        row = [v.date() if isinstance(v, dt.datetime) else v for v in row]
+        row += [None] * (len(header) - len(row))  # the Sheets API trims trailing empty cells
+        out[row[0]] = {h: v for h, v in zip(header, row, strict=False) if h}
     return out
 
 
@@ -113,10 +113,17 @@ class SheetsBook(XlsxBook):
         return sync(Path("unused.xlsx"), TODAY, **{**self.settings(), **settings})
 
     def grid(self, title):
-        return self.api.books[KEY].by_title(title).grid()
+        """As the .xlsx gives it: a cell shown as a date is a date, not its serial number."""
+        sheet = self.api.books[KEY].by_title(title)
+        grid = [[None if v == "" else v for v in row] for row in sheet.grid()]
+        for (r, c), cell in sheet.cells.items():
+            if cell.get("date"):
+                grid[r][c] = D(1899, 12, 30) + dt.timedelta(days=int(cell["v"]))
+        return grid
 
     def set(self, title, row, column, value):
-        self.api.books[KEY].by_title(title).set(row - 1, column - 1, {"v": value})
+        cell = None if value is None else {"v": value}
+        self.api.books[KEY].by_title(title).set(row - 1, column - 1, cell)
 
     def delete_column(self, title, column):
         sheet = self.api.books[KEY].by_title(title)
@@ -332,3 +339,140 @@ def test_a_decision_cycle_in_traditional_characters_grades_like_the_simplified_o
     assert {k: (v["客戶等級"], v["校驗提示"]) for k, v in got.items()} == {
         k: (v["客户等级"], v["校验提示"] and TO_TW(v["校验提示"])) for k, v in want.items()
     }
+
+
+# --- 3. a header the rules read, renamed or deleted, stops the run before any write --------
+
+# On this branch every "missing header" message crashes: missing_columns() passes the field
+# `key` to say(key, locale, **fields), whose own first parameter is `key` -> TypeError, not
+# WorkbookError (the CLI shows a traceback, doctor crashes). main already has the fix
+# (say(key, locale, /, **fields), sheetsync/messages.py, outside this branch's files); these
+# pass with it. Drop the marker once main is merged: strict, so an XPASS will say so.
+SAY_KEY_CLASH = pytest.mark.xfail(
+    raises=TypeError, strict=True,
+    reason="say(key, locale, **fields) clashes with the field `key` (fixed on main)",
+)  # fmt: skip
+
+
+@SAY_KEY_CLASH
+def test_a_renamed_last_contact_header_stops_the_run_and_names_its_look_alike(book):
+    book.make(CUSTOMERS)
+    book.set("客户跟进", 1, LAST_CONTACT, "最近跟进日期")
+    message = stopped(book)
+    assert "上次跟进日期" in message and '"最近跟进日期"' in message
+
+
+@SAY_KEY_CLASH
+def test_a_renamed_intent_header_stops_the_run_when_the_grading_tab_uses_intent(book):
+    book.make(CUSTOMERS)
+    book.set("客户跟进", 1, INTENT, "意向")
+    message = stopped(book)
+    assert "意向度" in message and '"意向"' in message
+
+
+@SAY_KEY_CLASH
+def test_a_deleted_owner_column_stops_the_run(book):
+    book.make(CUSTOMERS)
+    book.delete_column("客户跟进", OWNER)
+    assert "负责人" not in book.grid("客户跟进")[0]
+    assert "负责人" in stopped(book)
+
+
+def test_a_renamed_column_the_rules_do_not_read_does_not_stop_the_run(book):
+    book.make(CUSTOMERS)
+    book.set("客户跟进", 1, NOTES, "说明")
+    assert book.sync().rows == len(CUSTOMERS)
+    got = table(book.grid("客户跟进"))
+    assert got["A1"]["客户等级"] == "A" and got["NOOWNER"]["状态"] == "资料不全"
+
+
+def test_without_an_intent_criterion_a_missing_intent_header_does_not_stop_the_run(book):
+    book.make(CUSTOMERS)
+    for row in (2, 3):  # A and B: no 意向度至少
+        book.set("分级标准", row, MIN_INTENT, None)
+    book.set("客户跟进", 1, INTENT, "意向")
+    assert book.sync().rows == len(CUSTOMERS)
+    grades = {k: v["客户等级"] for k, v in table(book.grid("客户跟进")).items()}
+    assert grades["A1"] == "A" and grades["B1"] == "B" and grades["C1"] == "C"
+
+
+@SAY_KEY_CLASH
+def test_sync_validate_and_doctor_all_refuse_a_renamed_header_with_the_same_message(book):
+    book.make(CUSTOMERS)
+    book.set("客户跟进", 1, LAST_CONTACT, "最近跟进日期")
+    message = stopped(book)
+    config = config_file(book)
+    before = book.state()
+    synced = run("sync", "--config", config, "--today", TODAY, "--no-email")
+    assert synced.exit_code == 1 and message in synced.output
+    validated = run("validate", "--config", config)
+    assert validated.exit_code == 1 and message in validated.output
+    doctor = run("doctor", "--config", config)
+    assert doctor.exit_code == 1
+    assert f"[FAIL] {book.settings()['workbook']}: tabs and headers: {message}" in doctor.output
+    assert book.state() == before
+
+
+# --- 4. the `columns:` map -------------------------------------------------------------
+
+
+def reference_next_dates(tmp_path, request) -> dict:
+    """下次跟进日期 of the same customers in an unrenamed workbook."""
+    plain = XlsxBook(tmp_path / "plain", request)
+    plain.path.parent.mkdir()
+    plain.make(CUSTOMERS)
+    plain.sync()
+    return {k: v["下次跟进日期"] for k, v in table(plain.grid("客户跟进")).items()}
+
+
+def test_the_columns_map_reads_a_renamed_last_contact_column(book, tmp_path, request):
+    book.make(CUSTOMERS)
+    book.set("客户跟进", 1, LAST_CONTACT, "最近跟进日期")
+    column = [row[LAST_CONTACT - 1] for row in book.grid("客户跟进")]
+    book.sync(columns={"上次跟进日期": "最近跟进日期"})
+    got = {k: v["下次跟进日期"] for k, v in table(book.grid("客户跟进")).items()}
+    assert got == reference_next_dates(tmp_path, request)
+    assert len(set(got.values()) - {None}) > 2  # the dates differ by customer: they were read
+    assert [row[LAST_CONTACT - 1] for row in book.grid("客户跟进")] == column
+    assert "上次跟进日期" not in book.grid("客户跟进")[0]
+
+
+def test_the_columns_map_from_a_settings_file(xlsx, tmp_path, request):
+    xlsx.make(CUSTOMERS)
+    xlsx.set("客户跟进", 1, LAST_CONTACT, "最近跟进日期")
+    column = [row[LAST_CONTACT - 1] for row in xlsx.grid("客户跟进")]
+    config = config_file(xlsx, columns={"上次跟进日期": "最近跟进日期"})
+    assert "columns:\n  上次跟进日期: 最近跟进日期" in config.read_text(encoding="utf-8")
+    result = run("sync", "--config", config, "--today", TODAY, "--no-email")
+    assert result.exit_code == 0, result.output
+    got = {k: v["下次跟进日期"] for k, v in table(xlsx.grid("客户跟进")).items()}
+    assert got == reference_next_dates(tmp_path, request)
+    assert [row[LAST_CONTACT - 1] for row in xlsx.grid("客户跟进")] == column
+
+
+# --- 5. one column under two headers ----------------------------------------------------
+
+
+@pytest.mark.parametrize("first, second", [("负责人", "维护责任人"), ("負責人", "负责人")])
+def test_a_column_given_twice_stops_the_run_naming_both_cells(book, first, second):
+    book.make(CUSTOMERS)
+    book.set("客户跟进", 1, OWNER, first)  # O1
+    book.set("客户跟进", 1, NOTES, second)  # AD1
+    message = stopped(book)
+    assert f'"{first}"' in message and f'"{second}"' in message
+    assert "O1" in message and "AD1" in message
+
+
+# --- 6. a look-alike of an optional header ----------------------------------------------
+
+
+def test_a_look_alike_optional_header_leaves_a_note_naming_both(book):
+    book.make(CUSTOMERS)
+    book.set("客户跟进", 1, AGREED_DATE, "约定日期")
+    report = book.sync()
+    assert report.rows == len(CUSTOMERS) and report.cells > 0
+    notes = [n for n in report.notes if "约定日期" in n]
+    assert len(notes) == 1 and "约定跟进日期" in notes[0]
+    assert any("约定跟进日期" in line for line in report.lines())
+    logged = book.grid("同步日志")[-1]
+    assert notes[0] in logged[-1]
