@@ -325,9 +325,6 @@ def sheet_rows_of(path: Path, title: str) -> list[list]:
     return [list(r) for r in openpyxl.load_workbook(path)[title].iter_rows(values_only=True)]
 
 
-@pytest.mark.xfail(strict=True, reason="parsing.parse_cycle does not fold traditional text: "
-                   '"2個月" is "not a decision cycle" (and parse_amount refuses "120萬"); the fix '
-                   "belongs in sheetsync/parsing.py, outside this branch's files")  # fmt: skip
 def test_a_decision_cycle_in_traditional_characters_grades_like_the_simplified_one(tmp_path):
     simple = handmade(tmp_path / "simple.xlsx", CUSTOMERS)
     tw = handmade(tmp_path / "tw.xlsx", CUSTOMERS, TO_TW)
@@ -343,18 +340,6 @@ def test_a_decision_cycle_in_traditional_characters_grades_like_the_simplified_o
 
 # --- 3. a header the rules read, renamed or deleted, stops the run before any write --------
 
-# On this branch every "missing header" message crashes: missing_columns() passes the field
-# `key` to say(key, locale, **fields), whose own first parameter is `key` -> TypeError, not
-# WorkbookError (the CLI shows a traceback, doctor crashes). main already has the fix
-# (say(key, locale, /, **fields), sheetsync/messages.py, outside this branch's files); these
-# pass with it. Drop the marker once main is merged: strict, so an XPASS will say so.
-SAY_KEY_CLASH = pytest.mark.xfail(
-    raises=TypeError, strict=True,
-    reason="say(key, locale, **fields) clashes with the field `key` (fixed on main)",
-)  # fmt: skip
-
-
-@SAY_KEY_CLASH
 def test_a_renamed_last_contact_header_stops_the_run_and_names_its_look_alike(book):
     book.make(CUSTOMERS)
     book.set("客户跟进", 1, LAST_CONTACT, "最近跟进日期")
@@ -362,7 +347,6 @@ def test_a_renamed_last_contact_header_stops_the_run_and_names_its_look_alike(bo
     assert "上次跟进日期" in message and '"最近跟进日期"' in message
 
 
-@SAY_KEY_CLASH
 def test_a_renamed_intent_header_stops_the_run_when_the_grading_tab_uses_intent(book):
     book.make(CUSTOMERS)
     book.set("客户跟进", 1, INTENT, "意向")
@@ -370,7 +354,6 @@ def test_a_renamed_intent_header_stops_the_run_when_the_grading_tab_uses_intent(
     assert "意向度" in message and '"意向"' in message
 
 
-@SAY_KEY_CLASH
 def test_a_deleted_owner_column_stops_the_run(book):
     book.make(CUSTOMERS)
     book.delete_column("客户跟进", OWNER)
@@ -396,7 +379,6 @@ def test_without_an_intent_criterion_a_missing_intent_header_does_not_stop_the_r
     assert grades["A1"] == "A" and grades["B1"] == "B" and grades["C1"] == "C"
 
 
-@SAY_KEY_CLASH
 def test_sync_validate_and_doctor_all_refuse_a_renamed_header_with_the_same_message(book):
     book.make(CUSTOMERS)
     book.set("客户跟进", 1, LAST_CONTACT, "最近跟进日期")
