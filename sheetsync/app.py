@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.backends import open_backend, spreadsheet_key, uses_google
+from sheetsync.backends import google_backend, open_backend, spreadsheet_key, uses_google
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.demo import demo_content
@@ -51,12 +51,7 @@ def journal_path(settings: Settings) -> Path:
 def init_spreadsheet(settings: Settings, key: str, locale: str = "zh",
                      demo_for: dt.date | None = None) -> int:  # fmt: skip
     """Set up an existing (empty or partly filled) Google spreadsheet; existing data stays."""
-    from sheetsync.backends.gsheets import GSheetsBackend, RetryPolicy
-
-    g = settings.gsheets
-    backend = GSheetsBackend(
-        key, g.credentials, g.endpoint, RetryPolicy(attempts=g.retries, total=g.max_wait)
-    )
+    backend = google_backend(settings, key)
     content = new_workbook(locale, *demo_content(demo_for)) if demo_for else new_workbook(locale)
     return backend.set_up(content)
 

@@ -18,7 +18,8 @@ class ConflictError(BackendError):
 
 
 class LockedError(BackendError):
-    """Another sync is already running on the same workbook."""
+    """Another sync is already running on the workbook, or a person has it open in Excel,
+    WPS or LibreOffice (whose next save would overwrite the sync's)."""
 
 
 class WorkbookError(SheetSyncError):

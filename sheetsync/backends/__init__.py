@@ -22,6 +22,9 @@ class Backend(Protocol):
     def write(self, changes: Changeset) -> None:
         """Apply all of `changes` or none of them."""
 
+    def held_by(self) -> str | None:
+        """Who has the workbook open in a program whose next save would overwrite ours."""
+
     def __enter__(self) -> Backend: ...
 
     def __exit__(self, *exc: object) -> None: ...
@@ -41,14 +44,20 @@ def uses_google(settings: Settings) -> bool:
     return settings.backend == "gsheets" or looks_like_sheet(settings.workbook)
 
 
+def google_backend(settings: Settings, key: str):
+    """The spreadsheet `key` with the settings' credentials and retry budget. Imported only
+    when used: google-auth and gspread load slowly."""
+    from sheetsync.backends.gsheets import GSheetsBackend, RetryPolicy
+
+    g = settings.gsheets
+    policy = RetryPolicy(attempts=g.retries, total=g.max_wait)
+    return GSheetsBackend(key, g.credentials, g.endpoint, policy)
+
+
 def open_backend(settings: Settings, for_write: bool = False) -> Backend:
     """The backend the settings name; `for_write` takes the lock that keeps syncs apart."""
-    if uses_google(settings):  # imported only when used: google-auth and gspread load slowly
-        from sheetsync.backends.gsheets import GSheetsBackend, RetryPolicy
-
-        g = settings.gsheets
-        policy = RetryPolicy(attempts=g.retries, total=g.max_wait)
-        return GSheetsBackend(settings.workbook, g.credentials, g.endpoint, policy)
+    if uses_google(settings):
+        return google_backend(settings, settings.workbook)
     if settings.backend == "xlsx":
         from sheetsync.backends.xlsx import XlsxBackend
 
