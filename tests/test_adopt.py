@@ -162,7 +162,8 @@ def test_the_relationship_checklist_is_adopted_with_its_own_headers(book):
     typed = _people_cells(CHECKLIST["客户关系分类及维护清单"])
     plan, _ = app.run_adopt(book.settings, apply=True, today=DAY0)
     assert {c.header: c.key for c in plan.columns}["维护责任人"] == "owner"
-    app.run_sync(book.settings, DAY0 + dt.timedelta(days=1), email=False)
+    for day in (DAY0 + dt.timedelta(days=1), DAY0 + dt.timedelta(days=2)):
+        app.run_sync(book.settings, day, email=False)
     grid = book.grid("客户关系分类及维护清单")
     renamed = {h: h for h in CHECKLIST["客户关系分类及维护清单"][0]}
     renamed.update({"客户分类": "客户分类(手填)", "下次跟进时间": "约定跟进日期",
