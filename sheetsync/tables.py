@@ -110,8 +110,14 @@ def _map_columns(header: list, tab: Tab, spelled: dict, title: str,
 
 
 def _used_width(rows: list[list]) -> int:
-    return max((max((i for i, v in enumerate(r, 1) if not is_blank(v)), default=0)
-                for r in rows), default=0)  # fmt: skip
+    """The last column holding anything: each row is walked back only past the widest so far."""
+    width = 0
+    for row in rows:
+        end = len(row)
+        while end > width and is_blank(row[end - 1]):
+            end -= 1
+        width = max(width, end)
+    return width
 
 
 def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] = (),

@@ -7,7 +7,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from conftest import TODAY, customer, make_workbook, results, sync
+from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 from lxml import etree
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils import column_index_from_string
@@ -141,3 +141,16 @@ def test_a_1904_workbook_takes_the_openpyxl_path_and_keeps_its_formula_results(t
         == 2
     )
     assert openpyxl.load_workbook(io.BytesIO(written))["客户跟进"]["AD2"].value == "=1+1"
+
+
+def test_rows_of_a_sync_tab_that_did_not_change_are_left_as_they_are(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer(f"K{i}") for i in range(1, 6)])
+    sync(path)
+    sync(path)  # the patch path from here on
+    wb = openpyxl.load_workbook(path)
+    wb["任务记录"]["A2"].font = openpyxl.styles.Font(bold=True)  # a manager marks a row
+    wb.save(path)
+    before = sheet_rows(path, "任务记录")
+    sync(path)
+    assert sheet_rows(path, "任务记录") == before
+    assert openpyxl.load_workbook(path)["任务记录"]["A2"].font.bold  # not rewritten

@@ -66,6 +66,7 @@ class XlsxBackend:
         self._data: bytes | None = None
         self.timezone: str | None = None  # a file has no time zone of its own
         self._digest = ""
+        self._grids: dict[str, list[list]] | None = None
 
     def __enter__(self) -> XlsxBackend:
         if self._lock is not None:
@@ -125,6 +126,7 @@ class XlsxBackend:
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
+        self._grids = grids
         return grids
 
     def _unchanged_since_read(self) -> None:
@@ -143,7 +145,7 @@ class XlsxBackend:
             changes = dataclasses.replace(changes, cells=[*changes.renames, *changes.cells],
                                           renames=[])  # fmt: skip
         try:
-            data = patch_workbook(self._data, changes)
+            data = patch_workbook(self._data, changes, self._grids)
         except PatchUnsupported:
             data = restore_cached_values(self._data, _rewrite_with_openpyxl(self._data, changes))
         self._replace_file(data)

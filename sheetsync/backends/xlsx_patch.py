@@ -312,6 +312,26 @@ class _Sheet:
             self.data.remove(row)
         self.rows, self.order, self._cells = {}, [], {}
 
+    def replace_rows(self, rows: list[list], old: list[list] | None) -> None:
+        """The tab's new content, rewriting only the rows that differ from what was read: a
+        daily run changes a few rows of a long task log or memory, not all of them."""
+        if old is None:
+            self.clear()
+            return self.write_rows(rows, 1)
+        for number in range(1, max(len(rows), len(old)) + 1):
+            new = rows[number - 1] if number <= len(rows) else []
+            was = old[number - 1] if number <= len(old) else []
+            if _row_key(new) != _row_key(was) or (new and isinstance(new[0], Heading)):
+                self.clear_row(number)
+                self.write_rows([new], number)
+
+    def clear_row(self, number: int) -> None:
+        row = self.rows.pop(number, None)
+        if row is not None:
+            self.data.remove(row)
+            self.order.remove(number)
+            self._cells.pop(number, None)
+
     def write_rows(self, rows: list[list], start: int) -> None:
         for offset, values in enumerate(rows):
             for column, value in enumerate(values, start=1):
@@ -378,8 +398,30 @@ def chart_keys(package: _Package, sheet_part: str) -> list[tuple]:
     return keys
 
 
-def patch_workbook(data: bytes, changes: Changeset) -> bytes:
-    """The package with `changes` applied, or PatchUnsupported."""
+def _cell_key(value: object) -> object:
+    """A cell as it reads back: blanks alike, numbers as floats, midnight datetimes as dates,
+    text as it is stored (cut to Excel's limit)."""
+    if value is None or value == "" or is_non_finite(value):
+        return None
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return fit_text(value) if isinstance(value, str) else value
+
+
+def _row_key(row: list) -> tuple:
+    key = [_cell_key(v) for v in row]
+    while key and key[-1] is None:
+        key.pop()
+    return tuple(key)
+
+
+def patch_workbook(
+    data: bytes, changes: Changeset, old: dict[str, list[list]] | None = None
+) -> bytes:
+    """The package with `changes` applied, or PatchUnsupported. `old`: the grids as read,
+    so a replaced tab's unchanged rows are left as they are."""
     if changes.new_headers:
         raise PatchUnsupported("new columns")
     package = _Package(data)
@@ -401,8 +443,7 @@ def patch_workbook(data: bytes, changes: Changeset) -> bytes:
         for change in cells:
             sheets[title].set(change.row, change.column, change.new)
     for title, rows in changes.replace.items():
-        sheets[title].clear()
-        sheets[title].write_rows(rows, 1)
+        sheets[title].replace_rows(rows, (old or {}).get(title))
     for title, rows in changes.append.items():
         sheets[title].write_rows(rows, sheets[title].last_used_row() + 1)
     for title, sheet in sheets.items():
