@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import signal
 import threading
 from pathlib import Path
@@ -102,15 +103,28 @@ def init(path, spreadsheet, config_file, locale, demo, force):
     click.echo(f"created {created}")
 
 
+class IsoDate(click.ParamType):
+    """A calendar date as YYYY-MM-DD. click.DateTime calls 2026-11-31 a format error; a
+    user who typed the right format needs to hear that the day does not exist."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-18", param, ctx)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"no such date: {value}", param, ctx)
+
+
 def today_option(command):
     return click.option(
-        "--today", type=click.DateTime(["%Y-%m-%d"]),
+        "--today", type=IsoDate(),
         help="Run as if today were this date (YYYY-MM-DD). Default: today in the configured time zone.",
     )(command)  # fmt: skip
-
-
-def _date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None
 
 
 @main.command(name="sync")
@@ -137,9 +151,9 @@ def sync_command(settings, today, dry_run, no_email, every):
         config_file, workbook = click.get_current_context().meta["sheetsync.config"]
         if workbook or dry_run:
             raise click.UsageError("--all cannot be combined with --workbook or --dry-run")
-        _run_all(load_all(config_file), _date(today), not no_email)
+        _run_all(load_all(config_file), today, not no_email)
         return
-    report = app.run_sync(settings, _date(today), dry_run, email=not no_email)
+    report = app.run_sync(settings, today, dry_run, email=not no_email)
     _print_report(report)
     if not dry_run:
         app.log_summary(settings, report)
@@ -169,7 +183,7 @@ def remind(settings, today, dry_run):
     """Send today's reminder mail without touching the follow-up tab: each owner's digest of
     due and overdue follow-ups, and escalations to managers. Mail already sent today is not
     sent again."""
-    report = app.run_sync(settings, _date(today), dry_run, sheet=False)
+    report = app.run_sync(settings, today, dry_run, sheet=False)
     for text in report.mail_previews:
         click.echo(text)
     if not dry_run:

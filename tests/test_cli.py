@@ -54,7 +54,6 @@ def test_sync_dry_run_prints_cells_and_writes_nothing(tmp_path):
     [
         (["--workbook", "missing.xlsx"], "workbook missing.xlsx not found; create it with"),
         (["--config", "nope.yaml"], "cannot read config file nope.yaml"),
-        (["--today", "2026-13-01"], "'2026-13-01' does not match the format"),
     ],
 )
 def test_sync_fails_with_one_line_and_no_traceback(tmp_path, monkeypatch, args, message):
@@ -62,6 +61,31 @@ def test_sync_fails_with_one_line_and_no_traceback(tmp_path, monkeypatch, args, 
     result = run("sync", *args)
     assert result.exit_code != 0 and message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["sync", "remind"])
+@pytest.mark.parametrize(
+    "today, message",
+    [
+        ("2026-11-31", "no such date: 2026-11-31"),
+        ("2026-13-01", "no such date: 2026-13-01"),
+        ("2026-02-29", "no such date: 2026-02-29"),
+        ("tomorrow", "'tomorrow' is not a date; expected YYYY-MM-DD"),
+        ("2026/11/18", "'2026/11/18' is not a date; expected YYYY-MM-DD"),
+    ],
+)
+def test_a_bad_today_says_what_is_wrong_with_it(tmp_path, command, today, message):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
+    result = run(command, "--workbook", path, "--today", today)
+    assert result.exit_code == 2 and message in result.output
+    assert "does not match the format" not in result.output
+    assert path.read_bytes() == before
+
+
+def test_a_leap_day_is_a_real_today(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    assert run("sync", "--workbook", path, "--today", "2028-02-29").exit_code == 0
 
 
 def test_bad_setting_from_environment_is_reported(tmp_path):
