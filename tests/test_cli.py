@@ -21,6 +21,24 @@ def test_init_creates_every_tab_and_refuses_to_overwrite(tmp_path):
     assert openpyxl.load_workbook(path).sheetnames[0] == "Follow-ups"
 
 
+@pytest.mark.parametrize("name, suggestion", [
+    ("demo.xls", "demo.xlsx"), ("team", "team.xlsx"), ("a.csv", "a.xlsx"), ("sub/b.xlsm", "b.xlsx"),
+])  # fmt: skip
+def test_init_refuses_a_name_that_is_not_xlsx_and_writes_nothing(tmp_path, monkeypatch, name,
+                                                                   suggestion):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    result = run("init", name, "--demo")
+    assert result.exit_code == 1
+    assert f"cannot create {name}: a workbook must end in .xlsx" in result.output
+    assert suggestion in result.output and len(result.output.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_takes_xlsx_in_capitals(tmp_path):
+    assert run("init", tmp_path / "TEAM.XLSX").exit_code == 0
+    assert openpyxl.load_workbook(tmp_path / "TEAM.XLSX").sheetnames == ZH_TABS
+
+
 def test_init_demo_fills_team_and_customers(tmp_path):
     path = tmp_path / "demo.xlsx"
     run("init", path, "--demo")
