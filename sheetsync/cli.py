@@ -212,8 +212,10 @@ def validate(settings):
 @click.option("--path", type=click.Path(dir_okay=False), default=str(DEMO_WORKBOOK), show_default=True,
               help="Where to create the demo workbook (replaced if it exists).")  # fmt: skip
 def demo(path):
-    """Create a demo workbook with a team and about 40 customers, and sync it."""
+    """Create a demo workbook with a team and about 40 customers, and sync it; its mail goes
+    to an outbox folder beside it."""
     settings = load_settings(workbook=path)
+    settings.email.outbox = str(Path(path).parent / "outbox")  # not the settings file's folder
     created = app.init_workbook(path, "zh", app.now_in(settings).date(), force=True)
     _print_report(app.run_sync(settings))
     click.echo(f"open {created} in Excel, WPS or LibreOffice to see the result")

@@ -9,6 +9,10 @@ a file.
 
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
 SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
+
+Relative paths: one written in a settings file is taken from that file's folder, so a
+scheduled `cd / && sheetsync sync` finds what the file names; one given on the command line
+or in an environment variable is taken from the current directory, as a shell user expects.
 """
 
 from __future__ import annotations
@@ -30,6 +34,29 @@ BACKENDS = ("xlsx", "gsheets")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+# Settings that name a file or folder: relative ones in a settings file are rebased.
+PATH_SETTINGS = (("workbook",), ("email", "outbox"), ("email", "smtp", "password_file"),
+                 ("gsheets", "credentials"))  # fmt: skip
+
+
+class Written(str):
+    """A path setting that remembers where it was written (`origin`), so "workbook ... not
+    found" can name the file, variable or option to fix; `base` is the folder a relative
+    value is taken from (None: the current directory). Everywhere else it is a plain str."""
+
+    origin: str
+    base: Path | None
+
+    def __new__(cls, value: str, origin: str, base: Path | None = None) -> Written:
+        text = super().__new__(cls, value)
+        text.origin, text.base = origin, base
+        return text
+
+    def located(self) -> str:
+        """The path to open: rebased on `base` when relative (absolute stays as it is)."""
+        if self.base is None:
+            return self
+        return Written(os.path.normpath(self.base / self), self.origin)
 
 
 @dataclass
@@ -86,9 +113,7 @@ def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
         settings.retries, settings.max_wait = int(settings.retries), float(settings.max_wait)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"gsheets: {exc}") from None
-    settings.credentials = str(
-        settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
-    )
+    settings.credentials = settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
     return settings
 
 
@@ -164,7 +189,23 @@ def _read_file(path: Path) -> dict:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected key: value settings at the top level")
+    where = path.absolute()
+    _tag_paths(data, where.parent, f"in {where}")
+    for i, entry in enumerate(data.get("workbooks") or []):
+        if isinstance(entry, dict):
+            _tag_paths(entry, where.parent, f"in {where}, workbooks[{i}]")
     return data
+
+
+def _tag_paths(data: dict, base: Path, where: str) -> None:
+    """Mark each path setting of a file's part with its folder and its line's origin."""
+    for keys in PATH_SETTINGS:
+        part = data
+        for key in keys[:-1]:
+            part = part.get(key) if isinstance(part, dict) else None
+        value = part.get(keys[-1]) if isinstance(part, dict) else None
+        if isinstance(value, str) and value:
+            part[keys[-1]] = Written(value, f"{'.'.join(keys)}: {value} {where}", base)
 
 
 EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback", "manager_summary")
@@ -190,6 +231,8 @@ def _from_env(environ: dict) -> dict:
     for f in fields(Settings):
         if f.name not in ("tabs", "email") and ENV_PREFIX + f.name.upper() in environ:
             data[f.name] = environ[ENV_PREFIX + f.name.upper()]
+    if "workbook" in data:
+        data["workbook"] = Written(data["workbook"], f"{ENV_PREFIX}WORKBOOK={data['workbook']}")
     tabs = {k: environ[f"{ENV_PREFIX}TAB_{k.upper()}"] for k in TABS_BY_KEY
             if f"{ENV_PREFIX}TAB_{k.upper()}" in environ}  # fmt: skip
     return {**data, "tabs": tabs} if tabs else data
@@ -206,7 +249,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
     settings = Settings(**{**data, "email": _email_settings(data.get("email")),
                            "gsheets": _gsheets_settings(data.get("gsheets"), environ)})  # fmt: skip
     settings.holidays = _as_bool("holidays", settings.holidays)
-    settings.workbook = str(settings.workbook or "")
+    _locate_paths(settings)
     try:
         settings.task_log_keep_days = int(settings.task_log_keep_days)
     except (TypeError, ValueError):
@@ -247,6 +290,25 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
     return settings
 
 
+def _locate_paths(settings: Settings) -> None:
+    """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
+    URL is not a path and stays as written)."""
+    from sheetsync.backends import uses_google  # backends imports this module
+
+    if not isinstance(settings.workbook, str):
+        settings.workbook = str(settings.workbook or "")
+    settings.workbook = _located(settings.workbook, not uses_google(settings))
+    settings.email.outbox = _located(settings.email.outbox)
+    settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
+    settings.gsheets.credentials = _located(settings.gsheets.credentials)
+
+
+def _located(value: object, is_path: bool = True) -> str:
+    if isinstance(value, Written):
+        return value.located() if is_path else value
+    return str(value or "")
+
+
 def _column_map(data: object) -> dict[str, str]:
     """`columns:` maps a follow-up column of the contract (its key, or its header in any
     language) to the header a team uses instead: {上次跟进日期: 最近跟进日期}."""
@@ -274,7 +336,10 @@ def _merged(path: str | Path | None, environ: dict | None, overrides: dict) -> t
     if email_env:
         data["email"] = _deep_merge(data.get("email") or {}, email_env)
     tabs = {**(data.get("tabs") or {}), **env.pop("tabs", {})}
-    merged = {**data, **env, **{k: v for k, v in overrides.items() if v is not None}}
+    options = {k: v for k, v in overrides.items() if v is not None}
+    if isinstance(options.get("workbook"), str):
+        options["workbook"] = Written(options["workbook"], f"--workbook {options['workbook']}")
+    merged = {**data, **env, **options}
     if tabs:
         merged["tabs"] = tabs
     return merged, str(path)

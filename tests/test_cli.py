@@ -70,7 +70,6 @@ def test_sync_dry_run_prints_cells_and_writes_nothing(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--workbook", "missing.xlsx"], "workbook missing.xlsx not found; create it with"),
         (["--config", "nope.yaml"], "cannot read config file nope.yaml"),
     ],
 )
@@ -146,6 +145,7 @@ def test_demo_creates_and_syncs_the_demo_workbook(tmp_path, monkeypatch):
     statuses = {v["status"] for v in got.values()}
     assert statuses == {"资料不全", "暂缓", "已逾期", "今日跟进", "待跟进"}
     assert {v["grade"] for v in got.values()} == {"A", "B", "C"}
+    assert list((tmp_path / "demo" / "outbox").glob("*.eml"))  # its mail beside it
 
 
 @pytest.mark.parametrize("command", ["init", "sync", "validate", "demo"])

@@ -44,6 +44,7 @@ class XlsxBackend:
     def __init__(self, path: str | os.PathLike, for_write: bool = False) -> None:
         self.path = Path(path)
         self.location = str(self.path)
+        self.origin = getattr(path, "origin", "")  # config.Written: where the path was set
         self._lock = FileLock(lock_path(self.path), timeout=0) if for_write else None
         self._data: bytes | None = None
         self.timezone: str | None = None  # a file has no time zone of its own
@@ -69,8 +70,10 @@ class XlsxBackend:
         try:
             return self.path.read_bytes()
         except FileNotFoundError:
+            where = f" ({self.origin})" if self.origin else ""
             raise BackendError(
-                f"workbook {self.path} not found; create it with `python run.py init {self.path}`"
+                f"workbook {self.path.absolute()} not found{where}; "
+                f"create it with `python run.py init {self.path}`"
             ) from None
         except OSError as exc:
             raise BackendError(f"cannot read {self.path}: {exc.strerror}") from None
