@@ -151,7 +151,7 @@ def sync_command(settings, today, dry_run, no_email, every):
         config_file, workbook = click.get_current_context().meta["sheetsync.config"]
         if workbook or dry_run:
             raise click.UsageError("--all cannot be combined with --workbook or --dry-run")
-        _run_all(load_all(config_file), today, not no_email)
+        _run_all(load_all(config_file, warn=False), today, not no_email)  # warned above
         return
     report = app.run_sync(settings, today, dry_run, email=not no_email)
     _print_report(report)

@@ -9,6 +9,7 @@ a file.
 
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
 SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
+Any other SHEETSYNC_* variable is warned about, with the closest known name.
 
 Relative paths: one written in a settings file is taken from that file's folder, so a
 scheduled `cd / && sheetsync sync` finds what the file names; one given on the command line
@@ -18,6 +19,8 @@ or in an environment variable is taken from the current directory, as a shell us
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import logging
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -26,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from sheetsync.errors import ConfigError
+from sheetsync.logs import LOGGER
 from sheetsync.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +38,7 @@ BACKENDS = ("xlsx", "gsheets")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+log = logging.getLogger(LOGGER)
 # Settings that name a file or folder: relative ones in a settings file are rebased.
 PATH_SETTINGS = (("workbook",), ("email", "outbox"), ("email", "smtp", "password_file"),
                  ("gsheets", "credentials"))  # fmt: skip
@@ -171,6 +176,10 @@ class Settings:
             return ZoneInfo(DEFAULT_ZONE)
 
 
+# Settings read from SHEETSYNC_<NAME>; tabs and email have variables of their own.
+ENV_SETTINGS = tuple(f.name for f in fields(Settings) if f.name not in ("tabs", "email"))
+
+
 def _as_bool(name: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -200,12 +209,17 @@ def _read_file(path: Path) -> dict:
 def _tag_paths(data: dict, base: Path, where: str) -> None:
     """Mark each path setting of a file's part with its folder and its line's origin."""
     for keys in PATH_SETTINGS:
-        part = data
-        for key in keys[:-1]:
-            part = part.get(key) if isinstance(part, dict) else None
+        part = _dig(data, keys[:-1])
         value = part.get(keys[-1]) if isinstance(part, dict) else None
         if isinstance(value, str) and value:
             part[keys[-1]] = Written(value, f"{'.'.join(keys)}: {value} {where}", base)
+
+
+def _dig(data: object, keys: tuple[str, ...]) -> object:
+    """data[k1][k2]... of a settings part, or None where a level is missing or not a map."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback", "manager_summary")
@@ -228,14 +242,53 @@ def _email_from_env(environ: dict) -> dict:
 
 def _from_env(environ: dict) -> dict:
     data: dict = {}
-    for f in fields(Settings):
-        if f.name not in ("tabs", "email") and ENV_PREFIX + f.name.upper() in environ:
-            data[f.name] = environ[ENV_PREFIX + f.name.upper()]
+    for name in ENV_SETTINGS:
+        if ENV_PREFIX + name.upper() in environ:
+            data[name] = environ[ENV_PREFIX + name.upper()]
     if "workbook" in data:
         data["workbook"] = Written(data["workbook"], f"{ENV_PREFIX}WORKBOOK={data['workbook']}")
     tabs = {k: environ[f"{ENV_PREFIX}TAB_{k.upper()}"] for k in TABS_BY_KEY
             if f"{ENV_PREFIX}TAB_{k.upper()}" in environ}  # fmt: skip
     return {**data, "tabs": tabs} if tabs else data
+
+
+def known_variables(password_envs: tuple[str, ...] = ()) -> set[str]:
+    """Every variable a setting is read from, with the password variable(s) the settings
+    name (`email.smtp.password_env`, shared or per workbook)."""
+    names = {ENV_PREFIX + "CONFIG", SmtpSettings.password_env, *password_envs}
+    names |= {ENV_PREFIX + name.upper() for name in ENV_SETTINGS}
+    names |= {f"{ENV_PREFIX}TAB_{k.upper()}" for k in TABS_BY_KEY}
+    names |= {f"{ENV_PREFIX}EMAIL_{k.upper()}" for k in EMAIL_ENV}
+    return names | {f"{ENV_PREFIX}SMTP_{k.upper()}" for k in SMTP_ENV}
+
+
+def unknown_variables(environ: dict, password_envs: tuple[str, ...] = ()) -> dict[str, str | None]:
+    """SHEETSYNC_* variables no setting reads, each with the closest known name: a misspelt
+    variable is otherwise ignored without a word and the run uses the file's value."""
+    known = known_variables(password_envs)
+    return {
+        name: _closest(name, known)
+        for name in sorted(environ)
+        if name.startswith(ENV_PREFIX) and name not in known
+    }
+
+
+def _closest(name: str, known: set[str]) -> str | None:
+    """Compared without the shared SHEETSYNC_ prefix, which would make every name look close."""
+    ours = [k.removeprefix(ENV_PREFIX) for k in sorted(known) if k.startswith(ENV_PREFIX)]
+    match = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), ours, n=1)
+    return ENV_PREFIX + match[0] if match else None
+
+
+def unknown_message(name: str, closest: str | None) -> str:
+    hint = f"did you mean {closest}?" if closest else "no setting reads it"
+    return f"{name}: unknown setting, {hint}"
+
+
+def _password_envs(data: dict) -> tuple[str, ...]:
+    entries = data.get("workbooks") if isinstance(data.get("workbooks"), list) else []
+    names = (_dig(part, ("email", "smtp", "password_env")) for part in [data, *entries])
+    return tuple(n for n in names if isinstance(n, str))
 
 
 def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
@@ -327,10 +380,14 @@ def _column_map(data: object) -> dict[str, str]:
     return mapped
 
 
-def _merged(path: str | Path | None, environ: dict | None, overrides: dict) -> tuple[dict, str]:
+def _merged(path: str | Path | None, environ: dict | None, overrides: dict,
+            warn: bool = True) -> tuple[dict, str]:  # fmt: skip
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG)
     data = _read_file(path)
+    if warn:
+        for name, closest in unknown_variables(environ, _password_envs(data)).items():
+            log.warning(unknown_message(name, closest))
     env = _from_env(environ)
     email_env = _email_from_env(environ)
     if email_env:
@@ -358,10 +415,12 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None,
     return _check(*_merged(path, environ, overrides), environ)
 
 
-def load_all(path: str | Path | None = None, environ: dict | None = None) -> list[Settings]:
+def load_all(path: str | Path | None = None, environ: dict | None = None,
+             warn: bool = True) -> list[Settings]:  # fmt: skip
     """One Settings per workbook: each `workbooks:` entry on top of the shared settings
-    (so each team can have its own workbook, backend, tabs and mail), or just the one."""
-    data, source = _merged(path, environ, {})
+    (so each team can have its own workbook, backend, tabs and mail), or just the one.
+    `warn=False` when the caller reports unknown variables itself, or already has."""
+    data, source = _merged(path, environ, {}, warn)
     entries = data.pop("workbooks", None) or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ConfigError(f"{source}: workbooks: expected a list of settings, one per workbook")

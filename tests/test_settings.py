@@ -116,3 +116,64 @@ def test_the_shipped_settings_mean_the_projects_demo_folder_from_any_directory(s
     settings = load_settings(environ={})
     assert settings.workbook == str(PROJECT / "demo" / "sheetsync-demo.xlsx")
     assert settings.email.outbox == str(PROJECT / "demo" / "outbox")
+
+
+@pytest.mark.parametrize(
+    "variable, said",
+    [
+        ("SHEETSYNC_WORKBOK", "did you mean SHEETSYNC_WORKBOOK?"),
+        ("SHEETSYNC_TIMEZOME", "did you mean SHEETSYNC_TIMEZONE?"),
+        ("SHEETSYNC_SMTP_PASWORD", "did you mean SHEETSYNC_SMTP_PASSWORD?"),
+        ("SHEETSYNC_EMAIL_OUTBOKS", "did you mean SHEETSYNC_EMAIL_OUTBOX?"),
+        ("SHEETSYNC_TAB_FOLLOWUP", "did you mean SHEETSYNC_TAB_FOLLOWUPS?"),
+        ("SHEETSYNC_QQQ", "no setting reads it"),
+    ],
+)
+def test_an_unknown_variable_is_warned_about_with_the_closest_name(tmp_path, variable, said):
+    book = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    result = run("validate", "--workbook", book, env={variable: "x"})
+    assert result.exit_code == 0
+    assert f"WARNING {variable}: unknown setting, {said}" in result.output
+
+
+def test_known_variables_are_not_warned_about(site):
+    config = settings_file(site, "email: {smtp: {password_env: TEAM_MAIL_PASSWORD}}\n"
+                                 "workbooks:\n  - workbook: ../books/b.xlsx\n"
+                                 "    email: {smtp: {password_env: SHEETSYNC_EAST_PASSWORD}}\n")  # fmt: skip
+    make_workbook(site / "books" / "b.xlsx", [customer("K1")])
+    env = {"SHEETSYNC_CONFIG": str(config), "SHEETSYNC_SMTP_PASSWORD": "x",
+           "SHEETSYNC_EAST_PASSWORD": "x", "SHEETSYNC_TIMEZONE": "Asia/Shanghai"}  # fmt: skip
+    result = run("sync", "--all", "--no-email", env=env)
+    assert result.exit_code == 0, result.output
+    assert "unknown setting" not in result.output
+
+
+def test_sync_all_warns_once(tmp_path):
+    config = tmp_path / "team.yaml"
+    config.write_text("workbooks:\n  - {workbook: b.xlsx}\n")
+    make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    result = run("sync", "--all", "--config", config, "--no-email", env={"SHEETSYNC_WORKBOK": "x"})
+    assert result.output.count("SHEETSYNC_WORKBOK: unknown setting") == 1
+
+
+def test_doctor_fails_an_unknown_variable_and_says_the_fix(tmp_path):
+    config = tmp_path / "team.yaml"
+    config.write_text("workbook: b.xlsx\nemail: {enabled: false}\n")
+    make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    assert run("doctor", "--config", config).exit_code == 0
+    result = run("doctor", "--config", config, env={"SHEETSYNC_WORKBOK": "x"})
+    assert result.exit_code == 1
+    assert (
+        "[FAIL] environment: SHEETSYNC_WORKBOK: unknown setting, did you mean SHEETSYNC_WORKBOOK?\n"
+        "       fix: rename it to SHEETSYNC_WORKBOOK"
+    ) in result.output
+    assert result.output.count("SHEETSYNC_WORKBOK: unknown") == 1  # a check, not also a warning
+
+
+def test_doctor_reports_an_unknown_variable_even_when_the_settings_fail(tmp_path):
+    result = run("doctor", "--config", tmp_path / "none.yaml", env={"SHEETSYNC_LOCAL": "en"})
+    assert "[FAIL] config: cannot read config file" in result.output
+    assert (
+        "[FAIL] environment: SHEETSYNC_LOCAL: unknown setting, did you mean SHEETSYNC_LOCALE?"
+        in (result.output)
+    )
