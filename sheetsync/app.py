@@ -12,7 +12,7 @@ from sheetsync.backends import google_backend, open_backend, spreadsheet_key, us
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.demo import demo_content
-from sheetsync.errors import LockedError, SheetSyncError, WorkbookError
+from sheetsync.errors import BackendError, LockedError, SheetSyncError, WorkbookError
 from sheetsync.mailer import Mailer
 from sheetsync.messages import say
 from sheetsync.parsing import date_or_none
@@ -30,7 +30,13 @@ def now_in(settings: Settings) -> dt.datetime:
 
 def init_workbook(path: str | Path, locale: str = "zh", demo_for: dt.date | None = None,
                   force: bool = False) -> Path:  # fmt: skip
-    """A new workbook with every tab; with `demo_for`, the demo team and customers."""
+    """A new workbook with every tab; with `demo_for`, the demo team and customers.
+    Only an .xlsx name: Excel and WPS refuse an .xlsx body under another extension."""
+    if Path(path).suffix.casefold() != ".xlsx":
+        suggestion = Path(path).with_suffix(".xlsx") if Path(path).name else "team.xlsx"
+        raise BackendError(
+            f"cannot create {path}: a workbook must end in .xlsx (e.g. {suggestion})"
+        )
     content = new_workbook(locale, *demo_content(demo_for)) if demo_for else new_workbook(locale)
     XlsxBackend(path).create(content, force=force)
     Path(path).with_name(f".{Path(path).name}.sent.jsonl").unlink(

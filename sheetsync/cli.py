@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 import signal
 import threading
 from pathlib import Path
@@ -105,15 +106,28 @@ def init(path, spreadsheet, config_file, locale, demo, force):
     click.echo(f"created {created}")
 
 
+class IsoDate(click.ParamType):
+    """A calendar date as YYYY-MM-DD. click.DateTime calls 2026-11-31 a format error; a
+    user who typed the right format needs to hear that the day does not exist."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-18", param, ctx)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"no such date: {value}", param, ctx)
+
+
 def today_option(command):
     return click.option(
-        "--today", type=click.DateTime(["%Y-%m-%d"]),
+        "--today", type=IsoDate(),
         help="Run as if today were this date (YYYY-MM-DD). Default: today in the configured time zone.",
     )(command)  # fmt: skip
-
-
-def _date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None
 
 
 @main.command(name="sync")
@@ -142,9 +156,9 @@ def sync_command(settings, today, dry_run, no_email, every, force):
         config_file, workbook = click.get_current_context().meta["sheetsync.config"]
         if workbook or dry_run or force:
             raise click.UsageError("--all cannot be combined with --workbook, --dry-run or --force")
-        _run_all(load_all(config_file), _date(today), not no_email)
+        _run_all(load_all(config_file, warn=False), today, not no_email)  # warned above
         return
-    report = app.run_sync(settings, _date(today), dry_run, email=not no_email, force=force)
+    report = app.run_sync(settings, today, dry_run, email=not no_email, force=force)
     _print_report(report)
     if not dry_run:
         app.log_summary(settings, report)
@@ -174,7 +188,7 @@ def remind(settings, today, dry_run):
     """Send today's reminder mail without touching the follow-up tab: each owner's digest of
     due and overdue follow-ups, and escalations to managers. Mail already sent today is not
     sent again."""
-    report = app.run_sync(settings, _date(today), dry_run, sheet=False)
+    report = app.run_sync(settings, today, dry_run, sheet=False)
     for text in report.mail_previews:
         click.echo(text)
     if not dry_run:
@@ -207,7 +221,7 @@ def adopt(settings, spreadsheet, apply, today):
     sync writes. Writes nothing without --apply."""
     if spreadsheet:
         settings = dataclasses.replace(settings, backend="gsheets", workbook=spreadsheet)
-    plan, report = app.run_adopt(settings, apply, _date(today))
+    plan, report = app.run_adopt(settings, apply, today)
     for line in plan_lines(plan):
         click.echo(line)
     if report is None:
@@ -226,8 +240,10 @@ def adopt(settings, spreadsheet, apply, today):
 @click.option("--path", type=click.Path(dir_okay=False), default=str(DEMO_WORKBOOK), show_default=True,
               help="Where to create the demo workbook (replaced if it exists).")  # fmt: skip
 def demo(path):
-    """Create a demo workbook with a team and about 40 customers, and sync it."""
+    """Create a demo workbook with a team and about 40 customers, and sync it; its mail goes
+    to an outbox folder beside it."""
     settings = load_settings(workbook=path)
+    settings.email.outbox = str(Path(path).parent / "outbox")  # not the settings file's folder
     created = app.init_workbook(path, "zh", app.now_in(settings).date(), force=True)
     _print_report(app.run_sync(settings))
     click.echo(f"open {created} in Excel, WPS or LibreOffice to see the result")

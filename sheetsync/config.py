@@ -9,11 +9,18 @@ a file.
 
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
 SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
+Any other SHEETSYNC_* variable is warned about, with the closest known name.
+
+Relative paths: one written in a settings file is taken from that file's folder, so a
+scheduled `cd / && sheetsync sync` finds what the file names; one given on the command line
+or in an environment variable is taken from the current directory, as a shell user expects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import logging
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from sheetsync.errors import ConfigError
+from sheetsync.logs import LOGGER
 from sheetsync.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +38,30 @@ BACKENDS = ("xlsx", "gsheets")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+log = logging.getLogger(LOGGER)
+# Settings that name a file or folder: relative ones in a settings file are rebased.
+PATH_SETTINGS = (("workbook",), ("email", "outbox"), ("email", "smtp", "password_file"),
+                 ("gsheets", "credentials"))  # fmt: skip
+
+
+class Written(str):
+    """A path setting that remembers where it was written (`origin`), so "workbook ... not
+    found" can name the file, variable or option to fix; `base` is the folder a relative
+    value is taken from (None: the current directory). Everywhere else it is a plain str."""
+
+    origin: str
+    base: Path | None
+
+    def __new__(cls, value: str, origin: str, base: Path | None = None) -> Written:
+        text = super().__new__(cls, value)
+        text.origin, text.base = origin, base
+        return text
+
+    def located(self) -> str:
+        """The path to open: rebased on `base` when relative (absolute stays as it is)."""
+        if self.base is None:
+            return self
+        return Written(os.path.normpath(self.base / self), self.origin)
 
 
 @dataclass
@@ -92,9 +124,7 @@ def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
         settings.retries, settings.max_wait = int(settings.retries), float(settings.max_wait)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"gsheets: {exc}") from None
-    settings.credentials = str(
-        settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
-    )
+    settings.credentials = settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
     return settings
 
 
@@ -153,6 +183,10 @@ class Settings:
             return ZoneInfo(DEFAULT_ZONE)
 
 
+# Settings read from SHEETSYNC_<NAME>; tabs and email have variables of their own.
+ENV_SETTINGS = tuple(f.name for f in fields(Settings) if f.name not in ("tabs", "email"))
+
+
 def _as_bool(name: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -171,6 +205,27 @@ def _read_file(path: Path) -> dict:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected key: value settings at the top level")
+    where = path.absolute()
+    _tag_paths(data, where.parent, f"in {where}")
+    for i, entry in enumerate(data.get("workbooks") or []):
+        if isinstance(entry, dict):
+            _tag_paths(entry, where.parent, f"in {where}, workbooks[{i}]")
+    return data
+
+
+def _tag_paths(data: dict, base: Path, where: str) -> None:
+    """Mark each path setting of a file's part with its folder and its line's origin."""
+    for keys in PATH_SETTINGS:
+        part = _dig(data, keys[:-1])
+        value = part.get(keys[-1]) if isinstance(part, dict) else None
+        if isinstance(value, str) and value:
+            part[keys[-1]] = Written(value, f"{'.'.join(keys)}: {value} {where}", base)
+
+
+def _dig(data: object, keys: tuple[str, ...]) -> object:
+    """data[k1][k2]... of a settings part, or None where a level is missing or not a map."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
     return data
 
 
@@ -194,12 +249,53 @@ def _email_from_env(environ: dict) -> dict:
 
 def _from_env(environ: dict) -> dict:
     data: dict = {}
-    for f in fields(Settings):
-        if f.name not in ("tabs", "email") and ENV_PREFIX + f.name.upper() in environ:
-            data[f.name] = environ[ENV_PREFIX + f.name.upper()]
+    for name in ENV_SETTINGS:
+        if ENV_PREFIX + name.upper() in environ:
+            data[name] = environ[ENV_PREFIX + name.upper()]
+    if "workbook" in data:
+        data["workbook"] = Written(data["workbook"], f"{ENV_PREFIX}WORKBOOK={data['workbook']}")
     tabs = {k: environ[f"{ENV_PREFIX}TAB_{k.upper()}"] for k in TABS_BY_KEY
             if f"{ENV_PREFIX}TAB_{k.upper()}" in environ}  # fmt: skip
     return {**data, "tabs": tabs} if tabs else data
+
+
+def known_variables(password_envs: tuple[str, ...] = ()) -> set[str]:
+    """Every variable a setting is read from, with the password variable(s) the settings
+    name (`email.smtp.password_env`, shared or per workbook)."""
+    names = {ENV_PREFIX + "CONFIG", SmtpSettings.password_env, *password_envs}
+    names |= {ENV_PREFIX + name.upper() for name in ENV_SETTINGS}
+    names |= {f"{ENV_PREFIX}TAB_{k.upper()}" for k in TABS_BY_KEY}
+    names |= {f"{ENV_PREFIX}EMAIL_{k.upper()}" for k in EMAIL_ENV}
+    return names | {f"{ENV_PREFIX}SMTP_{k.upper()}" for k in SMTP_ENV}
+
+
+def unknown_variables(environ: dict, password_envs: tuple[str, ...] = ()) -> dict[str, str | None]:
+    """SHEETSYNC_* variables no setting reads, each with the closest known name: a misspelt
+    variable is otherwise ignored without a word and the run uses the file's value."""
+    known = known_variables(password_envs)
+    return {
+        name: _closest(name, known)
+        for name in sorted(environ)
+        if name.startswith(ENV_PREFIX) and name not in known
+    }
+
+
+def _closest(name: str, known: set[str]) -> str | None:
+    """Compared without the shared SHEETSYNC_ prefix, which would make every name look close."""
+    ours = [k.removeprefix(ENV_PREFIX) for k in sorted(known) if k.startswith(ENV_PREFIX)]
+    match = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), ours, n=1)
+    return ENV_PREFIX + match[0] if match else None
+
+
+def unknown_message(name: str, closest: str | None) -> str:
+    hint = f"did you mean {closest}?" if closest else "no setting reads it"
+    return f"{name}: unknown setting, {hint}"
+
+
+def _password_envs(data: dict) -> tuple[str, ...]:
+    entries = data.get("workbooks") if isinstance(data.get("workbooks"), list) else []
+    names = (_dig(part, ("email", "smtp", "password_env")) for part in [data, *entries])
+    return tuple(n for n in names if isinstance(n, str))
 
 
 def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
@@ -213,7 +309,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
     settings = Settings(**{**data, "email": _email_settings(data.get("email")),
                            "gsheets": _gsheets_settings(data.get("gsheets"), environ)})  # fmt: skip
     settings.holidays = _as_bool("holidays", settings.holidays)
-    settings.workbook = str(settings.workbook or "")
+    _locate_paths(settings)
     try:
         settings.task_log_keep_days = int(settings.task_log_keep_days)
     except (TypeError, ValueError):
@@ -255,6 +351,25 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
     return settings
 
 
+def _locate_paths(settings: Settings) -> None:
+    """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
+    URL is not a path and stays as written)."""
+    from sheetsync.backends import uses_google  # backends imports this module
+
+    if not isinstance(settings.workbook, str):
+        settings.workbook = str(settings.workbook or "")
+    settings.workbook = _located(settings.workbook, not uses_google(settings))
+    settings.email.outbox = _located(settings.email.outbox)
+    settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
+    settings.gsheets.credentials = _located(settings.gsheets.credentials)
+
+
+def _located(value: object, is_path: bool = True) -> str:
+    if isinstance(value, Written):
+        return value.located() if is_path else value
+    return str(value or "")
+
+
 def _column_map(data: object) -> dict[str, str]:
     """`columns:` maps a follow-up column of the contract (its key, or its header in any
     language) to the header a team uses instead: {上次跟进日期: 最近跟进日期}."""
@@ -283,16 +398,23 @@ def _minutes(name: str, value: object) -> int:
     return minutes
 
 
-def _merged(path: str | Path | None, environ: dict | None, overrides: dict) -> tuple[dict, str]:
+def _merged(path: str | Path | None, environ: dict | None, overrides: dict,
+            warn: bool = True) -> tuple[dict, str]:  # fmt: skip
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG)
     data = _read_file(path)
+    if warn:
+        for name, closest in unknown_variables(environ, _password_envs(data)).items():
+            log.warning(unknown_message(name, closest))
     env = _from_env(environ)
     email_env = _email_from_env(environ)
     if email_env:
         data["email"] = _deep_merge(data.get("email") or {}, email_env)
     tabs = {**(data.get("tabs") or {}), **env.pop("tabs", {})}
-    merged = {**data, **env, **{k: v for k, v in overrides.items() if v is not None}}
+    options = {k: v for k, v in overrides.items() if v is not None}
+    if isinstance(options.get("workbook"), str):
+        options["workbook"] = Written(options["workbook"], f"--workbook {options['workbook']}")
+    merged = {**data, **env, **options}
     if tabs:
         merged["tabs"] = tabs
     return merged, str(path)
@@ -311,10 +433,12 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None,
     return _check(*_merged(path, environ, overrides), environ)
 
 
-def load_all(path: str | Path | None = None, environ: dict | None = None) -> list[Settings]:
+def load_all(path: str | Path | None = None, environ: dict | None = None,
+             warn: bool = True) -> list[Settings]:  # fmt: skip
     """One Settings per workbook: each `workbooks:` entry on top of the shared settings
-    (so each team can have its own workbook, backend, tabs and mail), or just the one."""
-    data, source = _merged(path, environ, {})
+    (so each team can have its own workbook, backend, tabs and mail), or just the one.
+    `warn=False` when the caller reports unknown variables itself, or already has."""
+    data, source = _merged(path, environ, {}, warn)
     entries = data.pop("workbooks", None) or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ConfigError(f"{source}: workbooks: expected a list of settings, one per workbook")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sheetsync.backends import open_backend, uses_google
-from sheetsync.config import Settings, load_all
+from sheetsync.config import Settings, load_all, unknown_message, unknown_variables
 from sheetsync.errors import SheetSyncError
 from sheetsync.mailer import SmtpTransport
 from sheetsync.pipeline import load, validated
@@ -31,8 +31,9 @@ class Check:
 
 
 def diagnose(config: str | None = None, environ: dict | None = None) -> list[Check]:
+    environ = os.environ if environ is None else environ
     try:
-        workbooks = load_all(config, environ)
+        workbooks = load_all(config, environ, warn=False)  # reported below, as checks
     except SheetSyncError as exc:
         return [
             Check(
@@ -40,12 +41,23 @@ def diagnose(config: str | None = None, environ: dict | None = None) -> list[Che
                 False,
                 str(exc),
                 "edit the settings file or the SHEETSYNC_* variable it names",
-            )
+            ),
+            *_variable_checks(environ, ()),
         ]
     checks = [Check("config", True, f"{len(workbooks)} workbook(s) configured")]
+    checks += _variable_checks(environ, tuple(w.email.smtp.password_env for w in workbooks))
     for settings in workbooks:
         checks += _workbook_checks(settings)
     return checks
+
+
+def _variable_checks(environ: dict, password_envs: tuple[str, ...]) -> list[Check]:
+    """A misspelt SHEETSYNC_* variable is ignored by the run, so it is a failed check here."""
+    return [
+        Check("environment", False, unknown_message(name, closest),
+              f"rename it to {closest}" if closest else "unset it (README, Configuration, lists the variables)")
+        for name, closest in unknown_variables(environ, password_envs).items()
+    ]  # fmt: skip
 
 
 def _workbook_checks(settings: Settings) -> list[Check]:

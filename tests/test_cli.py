@@ -21,6 +21,24 @@ def test_init_creates_every_tab_and_refuses_to_overwrite(tmp_path):
     assert openpyxl.load_workbook(path).sheetnames[0] == "Follow-ups"
 
 
+@pytest.mark.parametrize("name, suggestion", [
+    ("demo.xls", "demo.xlsx"), ("team", "team.xlsx"), ("a.csv", "a.xlsx"), ("sub/b.xlsm", "b.xlsx"),
+])  # fmt: skip
+def test_init_refuses_a_name_that_is_not_xlsx_and_writes_nothing(tmp_path, monkeypatch, name,
+                                                                   suggestion):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    result = run("init", name, "--demo")
+    assert result.exit_code == 1
+    assert f"cannot create {name}: a workbook must end in .xlsx" in result.output
+    assert suggestion in result.output and len(result.output.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_takes_xlsx_in_capitals(tmp_path):
+    assert run("init", tmp_path / "TEAM.XLSX").exit_code == 0
+    assert openpyxl.load_workbook(tmp_path / "TEAM.XLSX").sheetnames == ZH_TABS
+
+
 def test_init_demo_fills_team_and_customers(tmp_path):
     path = tmp_path / "demo.xlsx"
     run("init", path, "--demo")
@@ -52,9 +70,7 @@ def test_sync_dry_run_prints_cells_and_writes_nothing(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--workbook", "missing.xlsx"], "workbook missing.xlsx not found; create it with"),
         (["--config", "nope.yaml"], "cannot read config file nope.yaml"),
-        (["--today", "2026-13-01"], "'2026-13-01' does not match the format"),
     ],
 )
 def test_sync_fails_with_one_line_and_no_traceback(tmp_path, monkeypatch, args, message):
@@ -62,6 +78,31 @@ def test_sync_fails_with_one_line_and_no_traceback(tmp_path, monkeypatch, args, 
     result = run("sync", *args)
     assert result.exit_code != 0 and message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["sync", "remind"])
+@pytest.mark.parametrize(
+    "today, message",
+    [
+        ("2026-11-31", "no such date: 2026-11-31"),
+        ("2026-13-01", "no such date: 2026-13-01"),
+        ("2026-02-29", "no such date: 2026-02-29"),
+        ("tomorrow", "'tomorrow' is not a date; expected YYYY-MM-DD"),
+        ("2026/11/18", "'2026/11/18' is not a date; expected YYYY-MM-DD"),
+    ],
+)
+def test_a_bad_today_says_what_is_wrong_with_it(tmp_path, command, today, message):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
+    result = run(command, "--workbook", path, "--today", today)
+    assert result.exit_code == 2 and message in result.output
+    assert "does not match the format" not in result.output
+    assert path.read_bytes() == before
+
+
+def test_a_leap_day_is_a_real_today(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    assert run("sync", "--workbook", path, "--today", "2028-02-29").exit_code == 0
 
 
 def test_bad_setting_from_environment_is_reported(tmp_path):
@@ -104,6 +145,7 @@ def test_demo_creates_and_syncs_the_demo_workbook(tmp_path, monkeypatch):
     statuses = {v["status"] for v in got.values()}
     assert statuses == {"资料不全", "暂缓", "已逾期", "今日跟进", "待跟进"}
     assert {v["grade"] for v in got.values()} == {"A", "B", "C"}
+    assert list((tmp_path / "demo" / "outbox").glob("*.eml"))  # its mail beside it
 
 
 @pytest.mark.parametrize("command", ["init", "sync", "validate", "demo"])

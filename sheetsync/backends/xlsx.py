@@ -62,6 +62,7 @@ class XlsxBackend:
         self.link = Path(path)  # as given: what the user calls the workbook
         self.path = real_path(path)
         self.location = str(self.link)
+        self.origin = getattr(path, "origin", "")  # config.Written: where the path was set
         self._lock = FileLock(lock_path(self.path), timeout=0) if for_write else None
         self._data: bytes | None = None
         self.timezone: str | None = None  # a file has no time zone of its own
@@ -109,8 +110,10 @@ class XlsxBackend:
         try:
             return self.path.read_bytes()
         except FileNotFoundError:
+            where = f" ({self.origin})" if self.origin else ""
             raise BackendError(
-                f"workbook {self.link} not found; create it with `python run.py init {self.link}`"
+                f"workbook {self.link.absolute()} not found{where}; "
+                f"create it with `python run.py init {self.link}`"
             ) from None
         except OSError as exc:
             raise BackendError(f"cannot read {self.link}: {exc.strerror}") from None
