@@ -51,7 +51,7 @@ def test_a_relative_path_on_the_command_line_or_in_the_environment_is_from_here(
     by_option = run("validate", "--config", config, "--workbook", "here.xlsx")
     by_variable = run("validate", "--config", config, env={"SHEETSYNC_WORKBOOK": "here.xlsx"})
     assert by_option.exit_code == 0 and by_variable.exit_code == 0, by_variable.output
-    assert "1 rows checked" in by_option.output and "1 rows checked" in by_variable.output
+    assert "检查了1行" in by_option.output and "检查了1行" in by_variable.output
 
 
 @pytest.mark.parametrize(
