@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Entry point: `python run.py --help`."""
 
-from sheetsync.cli import main
+from sheetsync.ops.cli import main
 
 if __name__ == "__main__":
     main()

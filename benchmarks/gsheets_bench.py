@@ -27,12 +27,12 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from sheets_fake import FakeSheets  # noqa: E402
 
-from sheetsync import app  # noqa: E402
 from sheetsync.backends.gsheets import GSheetsBackend  # noqa: E402
-from sheetsync.bench import TODAY, bench_customers  # noqa: E402
 from sheetsync.config import load_settings  # noqa: E402
-from sheetsync.demo import TEAM  # noqa: E402
-from sheetsync.template import new_workbook  # noqa: E402
+from sheetsync.ops import app  # noqa: E402
+from sheetsync.ops.bench import TODAY, bench_customers  # noqa: E402
+from sheetsync.ops.demo import TEAM  # noqa: E402
+from sheetsync.workbook.template import new_workbook  # noqa: E402
 
 
 def key_file(folder: Path, token_uri: str) -> Path:

@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from sheetsync.errors import ConfigError
-from sheetsync.logs import LOGGER
-from sheetsync.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
+from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOGGER = "sheetsync"  # the logger the command line sets up (ops.logs)
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "sheetsync.yaml"
 BACKENDS = ("xlsx", "gsheets")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own

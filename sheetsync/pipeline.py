@@ -12,16 +12,34 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sheetsync.changes import Changeset, describe, plan_cells
 from sheetsync.config import Settings
-from sheetsync.edits import Edits, find_edits, keep_edits, memory_rows, read_memory
 from sheetsync.errors import LockedError, WorkbookError
-from sheetsync.grading import GradeRule, grade, read_rules
-from sheetsync.health import health, response, wake_up
-from sheetsync.messages import in_script, lang, say
-from sheetsync.parsing import is_blank
-from sheetsync.schedule import follow_up_plan, next_followup, status, status_text, task_text
-from sheetsync.schema import (
+from sheetsync.rules.grading import GradeRule, grade, read_rules
+from sheetsync.rules.health import health, response, wake_up
+from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
+from sheetsync.rules.stages import (
+    days_in_stage,
+    first_seen,
+    read_stage_log,
+    stage_log_rows,
+    stalled,
+    update_stage_log,
+)
+from sheetsync.rules.summary import Summary, summarise
+from sheetsync.rules.tasks import (
+    close_contacted,
+    first_due_of_new_leads,
+    log_rows,
+    read_log,
+    update_log,
+)  # fmt: skip
+from sheetsync.rules.value import ValueRules, classify, read_value_rules, upkeep_for
+from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.workbook.changes import Changeset, describe, plan_cells
+from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows, read_memory
+from sheetsync.workbook.messages import in_script, lang, say
+from sheetsync.workbook.parsing import is_blank
+from sheetsync.workbook.schema import (
     FOLLOWUPS,
     GRADING,
     HEALTH,
@@ -36,16 +54,7 @@ from sheetsync.schema import (
     VALUE_RULES,
     Tab,
 )  # fmt: skip
-from sheetsync.stages import (
-    days_in_stage,
-    first_seen,
-    read_stage_log,
-    stage_log_rows,
-    stalled,
-    update_stage_log,
-)
-from sheetsync.summary import Summary, summarise
-from sheetsync.tables import (
+from sheetsync.workbook.tables import (
     Sheet,
     closest,
     find_title,
@@ -54,19 +63,11 @@ from sheetsync.tables import (
     missing_columns,
     unmapped,
 )
-from sheetsync.tasks import (
-    close_contacted,
-    first_due_of_new_leads,
-    log_rows,
-    read_log,
-    update_log,
-)  # fmt: skip
-from sheetsync.validate import Validation, validate
-from sheetsync.value import ValueRules, classify, default_rows, read_value_rules, upkeep_for
-from sheetsync.workdays import WorkCalendar
+from sheetsync.workbook.template import default_rows
+from sheetsync.workbook.validate import Validation, validate
 
 if TYPE_CHECKING:
-    from sheetsync.mailer import Mailer
+    from sheetsync.delivery.mailer import Mailer
 
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsync import app
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import load_settings
-from sheetsync.demo import TEAM
-from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS
-from sheetsync.template import new_workbook
+from sheetsync.ops import app
+from sheetsync.ops.demo import TEAM
+from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS
+from sheetsync.workbook.template import new_workbook
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
 # What `init` makes, spelled out (not derived from the code under test).
@@ -114,7 +114,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from sheets_fake import FakeSheets  # noqa: E402
 
 from sheetsync.backends.gsheets import GSheetsBackend  # noqa: E402
-from sheetsync.changes import Changeset  # noqa: E402
+from sheetsync.workbook.changes import Changeset  # noqa: E402
 
 KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-sheet"
 
@@ -168,7 +168,7 @@ def sheet_values(sheets_api, title: str, key: str = KEY) -> list[list]:
 
 def sheet_results(sheets_api, locale: str = "zh", key: str = KEY) -> dict[str, dict]:
     """Like `results`, read from the fake spreadsheet (serial dates back to dates)."""
-    from sheetsync.parsing import EXCEL_EPOCH
+    from sheetsync.workbook.parsing import EXCEL_EPOCH
 
     rows = sheet_values(sheets_api, FOLLOWUPS.title(locale), key)
     header = {str(h): i for i, h in enumerate(rows[0]) if h != ""}

@@ -8,12 +8,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import KEY, gsheets_settings
 
-from sheetsync import app
 from sheetsync.backends.gsheets import GSheetsBackend
-from sheetsync.changes import Changeset
-from sheetsync.cli import main
 from sheetsync.config import load_settings
-from sheetsync.parsing import EXCEL_EPOCH
+from sheetsync.ops import app
+from sheetsync.ops.cli import main
+from sheetsync.workbook.changes import Changeset
+from sheetsync.workbook.parsing import EXCEL_EPOCH
 
 D = dt.datetime
 DAY0 = dt.date(2026, 11, 18)

@@ -3,7 +3,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ZH_TABS, customer, make_workbook, results
 
-from sheetsync.cli import main
+from sheetsync.ops.cli import main
 
 
 def run(*args, **kwargs):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.cli import main
+from sheetsync.ops.cli import main
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -28,10 +28,10 @@ def test_run_py_help_works_as_a_script():
 
 
 def test_the_workbook_contract_doc_is_generated_from_the_schema():
-    from sheetsync.docs import DOC, updated
+    from sheetsync.workbook.docs import DOC, updated
 
     text = DOC.read_text(encoding="utf-8")
-    assert updated(text) == text, "run `python3 -m sheetsync.docs`"
+    assert updated(text) == text, "run `python3 -m sheetsync.workbook.docs`"
     assert "`维护责任人`" in text and "`負責人`" in text  # synonyms and traditional forms
 
 

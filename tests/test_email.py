@@ -26,9 +26,9 @@ from conftest import (
 )
 from sheets_fake import _copy_book
 
-from sheetsync.cli import main
-from sheetsync.mailer import Journal, Renderer
-from sheetsync.remind import Mail
+from sheetsync.delivery.mailer import Journal, Renderer
+from sheetsync.delivery.remind import Mail
+from sheetsync.ops.cli import main
 
 TEAM = [
     ["陈静", "chen.jing@example.com", "", "经理"],
@@ -264,7 +264,7 @@ def test_death_after_the_server_accepted_repeats_that_mail_at_most_once(
     tmp_path, smtp, monkeypatch
 ):
     path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS[:1], team=TEAM[:2])
-    from sheetsync import mailer
+    from sheetsync.delivery import mailer
 
     def die(self, mail, at):
         raise Killed  # the server has the mail; the journal never hears of it
@@ -284,7 +284,7 @@ def test_death_after_the_journal_write_sends_nothing_again_and_records_it(
     tmp_path, smtp, monkeypatch
 ):
     path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS[:1], team=TEAM[:2])
-    from sheetsync import mailer
+    from sheetsync.delivery import mailer
 
     record = mailer.Journal.record
 

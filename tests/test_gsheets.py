@@ -177,7 +177,7 @@ def test_a_quota_streak_longer_than_the_budget_stops_cleanly_writing_nothing(
 ):
     from click.testing import CliRunner
 
-    from sheetsync.cli import main
+    from sheetsync.ops.cli import main
 
     quota_streak_at_write(sheets_api, service_account, 10 * 60, monkeypatch)
     before = {s.title: s.grid() for s in sheets_api.books[KEY].sheets}
@@ -298,7 +298,7 @@ def test_a_renamed_header_is_refused_and_nothing_written(sheets_api, service_acc
 def test_access_problems_are_one_clear_line(tmp_path, sheets_api, service_account, setup, message):
     from click.testing import CliRunner
 
-    from sheetsync.cli import main
+    from sheetsync.ops.cli import main
 
     make_spreadsheet(sheets_api, service_account, MIXED)
     sheets_api.books[KEY].shared = setup != "unshared"
@@ -351,7 +351,7 @@ def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
 ):
     from click.testing import CliRunner
 
-    from sheetsync.cli import main
+    from sheetsync.ops.cli import main
 
     book = sheets_api.create("team-sheet", titles=("客户跟进",))
     followups = book.by_title("客户跟进")
@@ -404,7 +404,7 @@ def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
 def test_doctor_checks_the_google_setup(tmp_path, sheets_api, service_account):
     from click.testing import CliRunner
 
-    from sheetsync.cli import main
+    from sheetsync.ops.cli import main
 
     make_spreadsheet(sheets_api, service_account, MIXED)
     config = tmp_path / "c.yaml"

@@ -27,8 +27,8 @@ from conftest import (
     sync,
 )  # fmt: skip
 
-from sheetsync.cli import main
 from sheetsync.errors import WorkbookError
+from sheetsync.ops.cli import main
 
 D = dt.date
 INTENT, LAST_CONTACT, OWNER, AGREED_DATE, NOTES = 8, 11, 15, 16, 30  # 1-based, 客户跟进

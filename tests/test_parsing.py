@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from sheetsync.parsing import parse_cycle, parse_date
+from sheetsync.workbook.parsing import parse_cycle, parse_date
 
 MAY_10 = dt.date(2024, 5, 10)
 

@@ -13,10 +13,10 @@ import yaml
 from click.testing import CliRunner
 from conftest import customer, make_workbook, sheet_rows
 
-from sheetsync.app import last_run_date, run_logged
-from sheetsync.cli import main
 from sheetsync.config import load_settings
-from sheetsync.serve import DailyRunner
+from sheetsync.ops.app import last_run_date, run_logged
+from sheetsync.ops.cli import main
+from sheetsync.ops.serve import DailyRunner
 
 UTC = dt.UTC
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import TODAY, customer, make_workbook, results
 
-from sheetsync.cli import main
 from sheetsync.config import load_settings
+from sheetsync.ops.cli import main
 
 PROJECT = Path(__file__).parent.parent
 

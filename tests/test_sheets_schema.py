@@ -62,7 +62,7 @@ def test_every_request_and_answer_matches_the_discovery_document(
 ):
     from click.testing import CliRunner
 
-    from sheetsync.cli import main
+    from sheetsync.ops.cli import main
 
     sheets_api.create("schema-sheet", titles=("客户跟进",)).by_title("客户跟进").cells[(0, 0)] = {
         "v": "客户编号"

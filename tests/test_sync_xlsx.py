@@ -8,7 +8,7 @@ from sheetsync.backends.xlsx import XlsxBackend, lock_path
 from sheetsync.config import load_settings
 from sheetsync.errors import BackendError, ConflictError, LockedError, WorkbookError
 from sheetsync.pipeline import sync as pipeline_sync
-from sheetsync.schema import PEOPLE_COLUMNS, STATUSES
+from sheetsync.workbook.schema import PEOPLE_COLUMNS, STATUSES
 
 MIXED = [
     customer("K1", last_contact=dt.date(2026, 11, 1)),

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from conftest import customer, make_workbook, results, sync
 
-from sheetsync.parsing import Unreadable, parse_amount, parse_date, parse_frequency
+from sheetsync.workbook.parsing import Unreadable, parse_amount, parse_date, parse_frequency
 
 
 @pytest.mark.parametrize(

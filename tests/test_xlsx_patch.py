@@ -23,10 +23,10 @@ from sheetsync.backends.xlsx_patch import (
     restore_cached_values,
 )
 from sheetsync.config import load_settings
-from sheetsync.demo import demo_customers
+from sheetsync.ops.demo import demo_customers
 from sheetsync.pipeline import compute, load, plan, report_for
-from sheetsync.schema import PEOPLE_COLUMNS
-from sheetsync.workdays import WorkCalendar
+from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.workbook.schema import PEOPLE_COLUMNS
 
 
 def _changeset(path):

@@ -16,9 +16,9 @@ from python_calamine import CalamineWorkbook
 from sheetsync.backends import xlsx
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_patch import MAIN, patch_workbook
-from sheetsync.changes import CellChange, Changeset
-from sheetsync.cli import main
 from sheetsync.errors import LockedError
+from sheetsync.ops.cli import main
+from sheetsync.workbook.changes import CellChange, Changeset
 
 OVERDUE = customer("K1", last_contact=TODAY - dt.timedelta(days=60))  # mails its owner a digest
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from sheetsync.changes import Changeset
 from sheetsync.config import Settings
 from sheetsync.errors import ConfigError
+from sheetsync.workbook.changes import Changeset
 
 
 class Backend(Protocol):

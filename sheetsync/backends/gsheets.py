@@ -31,12 +31,12 @@ from openpyxl.utils.datetime import to_excel
 from requests.adapters import HTTPAdapter
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
-from sheetsync.changes import CellChange, Changeset, Chart, Heading, Share
 from sheetsync.errors import BackendError, ConfigError, WorkbookError
-from sheetsync.parsing import is_blank
-from sheetsync.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS, normalise_header
-from sheetsync.tables import load_sheet
-from sheetsync.validate import normalise_id
+from sheetsync.workbook.changes import CellChange, Changeset, Chart, Heading, Share
+from sheetsync.workbook.parsing import is_blank
+from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS, SYNC_COLUMNS, normalise_header
+from sheetsync.workbook.tables import load_sheet
+from sheetsync.workbook.validate import normalise_id
 
 GOOGLE_API = "https://sheets.googleapis.com"
 # every Google host google-auth and gspread may call; all routed when `endpoint` is not Google
@@ -607,7 +607,7 @@ def setup_requests(meta: dict, grids: dict[str, list[list]], content) -> list[di
     """Requests that make a spreadsheet match the template without touching existing data:
     missing tabs and headers, frozen header rows, colours, dropdowns, row colours for overdue
     and due today, and a warning-only protection of the columns the sync writes."""
-    from sheetsync.schema import TABS
+    from sheetsync.workbook.schema import TABS
 
     props = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
     build = _Requests({t: s["properties"] for t, s in props.items()})

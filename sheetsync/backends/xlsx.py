@@ -39,9 +39,9 @@ from sheetsync.backends.xlsx_patch import (
     patch_workbook,
     restore_cached_values,
 )
-from sheetsync.changes import Changeset, Chart, Heading, Share
 from sheetsync.errors import BackendError, ConflictError, LockedError
-from sheetsync.template import TabContent, WorkbookContent
+from sheetsync.workbook.changes import Changeset, Chart, Heading, Share
+from sheetsync.workbook.template import TabContent, WorkbookContent
 
 DATE_FORMAT = "yyyy-mm-dd"
 EXCEL, LIBREOFFICE = "Excel/WPS", "LibreOffice"

@@ -13,10 +13,16 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.parsing import date_or_none, is_blank
-from sheetsync.schema import RESPONSES, TASK_LOG, TASK_STATES, normalise_header, term_lookup
-from sheetsync.tables import Sheet
-from sheetsync.validate import normalise_id
+from sheetsync.workbook.parsing import date_or_none, is_blank
+from sheetsync.workbook.schema import (
+    RESPONSES,
+    TASK_LOG,
+    TASK_STATES,
+    normalise_header,
+    term_lookup,
+)
+from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.validate import normalise_id
 
 LOG_COLUMNS = [c.key for c in TASK_LOG.columns]
 DATE_KEYS = ("due_date", "created", "basis", "done_on")

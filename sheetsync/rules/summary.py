@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sheetsync.changes import Chart, Heading, Share
-from sheetsync.parsing import is_blank, map_unique
-from sheetsync.schema import HEALTH, STAGES, STATUSES, SUMMARY_LABELS, normalise_header, term_lookup
-from sheetsync.value import ValueRules
+from sheetsync.rules.value import ValueRules
+from sheetsync.workbook.changes import Chart, Heading, Share
+from sheetsync.workbook.parsing import is_blank, map_unique
+from sheetsync.workbook.schema import (
+    HEALTH,
+    STAGES,
+    STATUSES,
+    SUMMARY_LABELS,
+    normalise_header,
+    term_lookup,
+)
 
 LONGEST_OVERDUE = 10
 CHART_COLUMN = 10  # J: right of the widest table (the stalled deals' 8 columns)

@@ -14,9 +14,9 @@ from difflib import SequenceMatcher
 import pandas as pd
 
 from sheetsync.errors import WorkbookError
-from sheetsync.messages import EN, ZH, ZH_HANT, is_traditional, say
-from sheetsync.parsing import is_blank, map_unique
-from sheetsync.schema import Tab, normalise_header
+from sheetsync.workbook.messages import EN, ZH, ZH_HANT, is_traditional, say
+from sheetsync.workbook.parsing import is_blank, map_unique
+from sheetsync.workbook.schema import Tab, normalise_header
 
 HEADER_SEARCH_ROWS = 10
 ROW = "_row"  # the sheet row number (1-based) each record was read from

@@ -11,11 +11,11 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.parsing import date_or_none
-from sheetsync.schema import STAGE_LOG, STAGES, normalise_header, term_lookup
-from sheetsync.tables import Sheet
-from sheetsync.tasks import by_id
-from sheetsync.validate import normalise_id
+from sheetsync.rules.tasks import by_id
+from sheetsync.workbook.parsing import date_or_none
+from sheetsync.workbook.schema import STAGE_LOG, STAGES, normalise_header, term_lookup
+from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.validate import normalise_id
 
 COLUMNS = ["customer_id", "stage", "since"]
 

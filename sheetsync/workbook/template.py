@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from sheetsync.config import PROJECT_ROOT
-from sheetsync.messages import lang, rows_in_script
-from sheetsync.schema import (
+from sheetsync.workbook.messages import lang, rows_in_script
+from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
     FOLLOWUPS,
     GRADING,
@@ -25,14 +25,15 @@ from sheetsync.schema import (
     SYNC_COLUMNS,
     TABS_BY_KEY,
     TEAM,
+    VALUE_BLOCKS,
     VALUE_RULES,
     Tab,
     term_text,
 )  # fmt: skip
-from sheetsync.value import default_rows
 
 LAYOUT_FILE = PROJECT_ROOT / "templates" / "workbook.yaml"
 RULES_FILE = PROJECT_ROOT / "config" / "grading.yaml"
+VALUE_RULES_FILE = PROJECT_ROOT / "config" / "value_rules.yaml"
 
 
 @dataclass
@@ -105,3 +106,12 @@ def _add_followup_aids(
         term_text(STATUSES, "overdue", locale): layout["overdue_fill"],
         term_text(STATUSES, "due_today", locale): layout["due_today_fill"],
     }
+
+
+def default_rows(locale: str) -> list[list]:
+    """The 价值分级 tab as `init` writes it: each block's title, header and rows."""
+    defaults = yaml.safe_load(VALUE_RULES_FILE.read_text(encoding="utf-8"))[lang(locale)]
+    rows: list[list] = []
+    for block in VALUE_BLOCKS:
+        rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
+    return rows_in_script(rows[:-1], locale)

@@ -29,10 +29,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
-from sheetsync.errors import ConfigError, WorkbookError
-from sheetsync.messages import in_script, lang, say
-from sheetsync.parsing import cell_text
-from sheetsync.remind import (
+from sheetsync.delivery.remind import (
     Addresses,
     Mail,
     due_tasks,
@@ -43,9 +40,12 @@ from sheetsync.remind import (
     read_team,
     rows_to_fix,
 )  # fmt: skip
-from sheetsync.schema import MAIL_LOG
-from sheetsync.tables import ROW, find_title, load_sheet
-from sheetsync.tasks import record_mail
+from sheetsync.errors import ConfigError, WorkbookError
+from sheetsync.rules.tasks import record_mail
+from sheetsync.workbook.messages import in_script, lang, say
+from sheetsync.workbook.parsing import cell_text
+from sheetsync.workbook.schema import MAIL_LOG
+from sheetsync.workbook.tables import ROW, find_title, load_sheet
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
 JOURNAL_DAYS = 14

@@ -13,8 +13,8 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.parsing import cell_text, map_unique
-from sheetsync.schema import NO_RESPONSE_WORDS, normalise_header
+from sheetsync.workbook.parsing import cell_text, map_unique
+from sheetsync.workbook.schema import NO_RESPONSE_WORDS, normalise_header
 
 _NO_RESPONSE = tuple(normalise_header(w) for w in NO_RESPONSE_WORDS)
 

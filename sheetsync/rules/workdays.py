@@ -12,7 +12,7 @@ from functools import lru_cache
 import holidays
 import pandas as pd
 
-from sheetsync.parsing import map_unique
+from sheetsync.workbook.parsing import map_unique
 
 
 class WorkCalendar:

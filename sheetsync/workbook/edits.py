@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sheetsync.changes import comparable
-from sheetsync.messages import say
-from sheetsync.parsing import date_or_none, is_blank, map_unique
-from sheetsync.schema import MEMORY, SYNC_COLUMNS, normalise_header
-from sheetsync.tables import Sheet
+from sheetsync.workbook.changes import comparable
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
+from sheetsync.workbook.schema import MEMORY, SYNC_COLUMNS, normalise_header
+from sheetsync.workbook.tables import Sheet
 
 # 阶段天数 grows by one every day: remembering it would rewrite every memory row daily, and a
 # hand edit of a day count is harmless (the next run counts again).

@@ -18,9 +18,9 @@ from collections.abc import Callable
 
 import schedule
 
-from sheetsync import app
 from sheetsync.backends import open_backend, uses_google
 from sheetsync.config import Settings
+from sheetsync.ops import app
 
 log = logging.getLogger("sheetsync")
 MAX_WAIT = 60.0  # seconds between checks: also how soon a stop is noticed while idle

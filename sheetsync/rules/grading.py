@@ -12,10 +12,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sheetsync.errors import ConfigError
-from sheetsync.messages import say
-from sheetsync.parsing import Unreadable, cell_text, is_blank, parse_cycle, parse_frequency
-from sheetsync.schema import BUDGET_LEVELS, INTENT_LEVELS, Term, normalise_header, term_lookup
-from sheetsync.tables import ROW, Sheet
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import Unreadable, cell_text, is_blank, parse_cycle, parse_frequency
+from sheetsync.workbook.schema import (
+    BUDGET_LEVELS,
+    INTENT_LEVELS,
+    Term,
+    normalise_header,
+    term_lookup,
+)
+from sheetsync.workbook.tables import ROW, Sheet
 
 MAX_DAYS = 3650  # an interval of 1e9 days is a typo, not a schedule
 CRITERIA_SPLIT = re.compile(r"[,，;；、/]|且|并且|和|及")

@@ -1,7 +1,7 @@
 """The workbook contract's tables in docs/workbook.md, generated from the schema, so the docs
 and the code cannot drift (tests/test_docs.py fails when they do).
 
-    python3 -m sheetsync.docs      # rewrite the generated part of docs/workbook.md
+    python3 -m sheetsync.workbook.docs      # rewrite the generated part of docs/workbook.md
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from sheetsync.config import PROJECT_ROOT
-from sheetsync.messages import traditional
-from sheetsync.schema import (
+from sheetsync.workbook.messages import traditional
+from sheetsync.workbook.schema import (
     FOLLOWUPS,
     GRADING,
     MAIL_LOG,
@@ -26,7 +26,7 @@ from sheetsync.schema import (
 
 DOC = PROJECT_ROOT / "docs" / "workbook.md"
 START, END = (
-    "<!-- generated from sheetsync/schema.py: python3 -m sheetsync.docs -->",
+    "<!-- generated from sheetsync/workbook/schema.py: python3 -m sheetsync.workbook.docs -->",
     "<!-- end of generated -->",
 )
 

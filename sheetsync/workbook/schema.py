@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sheetsync.messages import EN, ZH, ZH_HANT, in_script, lang, simplified
+from sheetsync.workbook.messages import EN, ZH, ZH_HANT, in_script, lang, simplified
 
 LOCALES = (ZH, ZH_HANT, EN)
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sheetsync.messages import EN, say, simplified
+from sheetsync.workbook.messages import EN, say, simplified
 
 
 class Unreadable(ValueError):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sheetsync.backends import open_backend, uses_google
 from sheetsync.config import Settings, load_all, unknown_message, unknown_variables
+from sheetsync.delivery.mailer import SmtpTransport
+from sheetsync.delivery.remind import read_team, valid_email
 from sheetsync.errors import SheetSyncError
-from sheetsync.mailer import SmtpTransport
 from sheetsync.pipeline import load, validated
-from sheetsync.remind import read_team, valid_email
 
 
 @dataclass

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sheetsync.grading import GradeRule
-from sheetsync.messages import say
-from sheetsync.parsing import cell_text, is_blank
-from sheetsync.schema import normalise_header
-from sheetsync.tables import Sheet
+from sheetsync.rules.grading import GradeRule
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import cell_text, is_blank
+from sheetsync.workbook.schema import normalise_header
+from sheetsync.workbook.tables import Sheet
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 CONTRACT_DAYS, BIRTHDAY_DAYS = 30, 7

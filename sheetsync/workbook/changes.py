@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sheetsync.parsing import is_blank, parse_date
-from sheetsync.schema import SYNC_COLUMNS
-from sheetsync.tables import ROW, Sheet, column_letter
+from sheetsync.workbook.parsing import is_blank, parse_date
+from sheetsync.workbook.schema import SYNC_COLUMNS
+from sheetsync.workbook.tables import ROW, Sheet, column_letter
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from sheetsync.messages import say
-from sheetsync.parsing import (
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import (
     Unreadable,
     is_blank,
     map_unique,
@@ -27,7 +27,7 @@ from sheetsync.parsing import (
     parse_date,
     parse_percent,
 )  # fmt: skip
-from sheetsync.schema import (
+from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
     INTENT_LEVELS,
     PAUSE_FOREVER,
@@ -36,7 +36,7 @@ from sheetsync.schema import (
     normalise_header,
     term_lookup,
 )
-from sheetsync.tables import ROW, Sheet
+from sheetsync.workbook.tables import ROW, Sheet
 
 ERROR, WARNING = "error", "warning"
 PROBLEM_COLUMNS = ["row", "customer_id", "column", "severity", "message"]

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from sheetsync import app
-from sheetsync.adopt import plan_lines
 from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
-from sheetsync.logs import setup_logging
-from sheetsync.messages import say
+from sheetsync.ops import app
+from sheetsync.ops.adopt import plan_lines
+from sheetsync.ops.logs import setup_logging
+from sheetsync.workbook.messages import say
 
 DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
 
@@ -266,7 +266,7 @@ def serve(config_file, once):
     run is logged and the next day's run happens as usual. Ctrl-C or SIGTERM stops it between
     runs. Exit status with --once: 1 if any workbook failed.
     """
-    from sheetsync.serve import DailyRunner
+    from sheetsync.ops.serve import DailyRunner
 
     workbooks = load_all(config_file)
     if once:
@@ -285,7 +285,7 @@ def serve(config_file, once):
 def doctor(config_file):
     """Check the setup: settings, credentials, each workbook, its tabs and headers, the team's
     emails and the mail server; print each check with how to fix it. Exits 1 if any fails."""
-    from sheetsync.doctor import diagnose
+    from sheetsync.ops.doctor import diagnose
 
     checks = diagnose(config_file)
     for check in checks:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sheetsync.schema import PEOPLE_COLUMNS, STAGES
+from sheetsync.workbook.schema import PEOPLE_COLUMNS, STAGES
 
 MANAGER = "陈静"
 OWNERS = ("张伟", "李娜", "王强")

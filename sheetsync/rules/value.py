@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from sheetsync.config import PROJECT_ROOT
 from sheetsync.errors import ConfigError
-from sheetsync.messages import in_script, lang, rows_in_script
-from sheetsync.parsing import cell_text, is_blank, map_unique, parse_amount, parse_percent
-from sheetsync.schema import (
+from sheetsync.workbook.messages import in_script, lang
+from sheetsync.workbook.parsing import cell_text, is_blank, map_unique, parse_amount, parse_percent
+from sheetsync.workbook.schema import (
     FOLLOWUPS,
     HEALTH_SETTINGS,
     INTENT_LEVELS,
@@ -30,9 +27,9 @@ from sheetsync.schema import (
     normalise_header,
     term_lookup,
 )  # fmt: skip
-from sheetsync.tables import ROW, Sheet, load_blocks
+from sheetsync.workbook.tables import ROW, Sheet, load_blocks
+from sheetsync.workbook.template import default_rows
 
-DEFAULTS_FILE = PROJECT_ROOT / "config" / "value_rules.yaml"
 PERCENT_METRICS = ("margin", "renewal_rate")
 
 
@@ -69,15 +66,6 @@ class ValueRules:
     upkeep: dict[str, Upkeep]
     health: dict[str, float]
     stage_limits: dict[str, int]  # stage key -> days
-
-
-def default_rows(locale: str) -> list[list]:
-    """The 价值分级 tab as `init` writes it: each block's title, header and rows."""
-    defaults = yaml.safe_load(Path(DEFAULTS_FILE).read_text(encoding="utf-8"))[lang(locale)]
-    rows: list[list] = []
-    for block in VALUE_BLOCKS:
-        rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
-    return rows_in_script(rows[:-1], locale)
 
 
 class _Reader:

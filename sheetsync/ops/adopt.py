@@ -21,15 +21,16 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sheetsync.changes import CellChange, Changeset, describe
 from sheetsync.config import Settings
 from sheetsync.errors import SheetSyncError
-from sheetsync.grading import read_rules
-from sheetsync.messages import say
-from sheetsync.parsing import cell_text, is_blank
 from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
-from sheetsync.schema import FOLLOWUPS, GRADING, MEMORY, SYNC_COLUMNS, SYNC_LOG, TEAM, Tab
-from sheetsync.tables import (
+from sheetsync.rules.grading import read_rules
+from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.workbook.changes import CellChange, Changeset, describe
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import cell_text, is_blank
+from sheetsync.workbook.schema import FOLLOWUPS, GRADING, MEMORY, SYNC_COLUMNS, SYNC_LOG, TEAM, Tab
+from sheetsync.workbook.tables import (
     Sheet,
     closest,
     column_letter,
@@ -39,8 +40,7 @@ from sheetsync.tables import (
     missing_columns,
     unmapped,
 )
-from sheetsync.template import new_workbook
-from sheetsync.workdays import WorkCalendar
+from sheetsync.workbook.template import new_workbook
 
 SYNC_KEYS = {t.key for t in SYNC_COLUMNS}
 
@@ -237,7 +237,7 @@ def adopted_settings(settings: Settings, result: AdoptPlan) -> Settings:
 
 
 def _rule_line(rule, locale: str) -> str:
-    from sheetsync.schema import BUDGET_LEVELS, INTENT_LEVELS
+    from sheetsync.workbook.schema import BUDGET_LEVELS, INTENT_LEVELS
 
     parts = []
     if rule.min_budget is not None:

@@ -9,10 +9,10 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.grading import GradeRule
-from sheetsync.parsing import is_blank, map_unique
-from sheetsync.schema import STATUSES, term_text
-from sheetsync.workdays import WorkCalendar
+from sheetsync.rules.grading import GradeRule
+from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.workbook.parsing import is_blank, map_unique
+from sheetsync.workbook.schema import STATUSES, term_text
 
 
 def follow_up_plan(grades: pd.Series, rules: list[GradeRule], upkeep: pd.Series) -> pd.DataFrame:

@@ -11,16 +11,16 @@ from pathlib import Path
 from sheetsync.backends import google_backend, open_backend, spreadsheet_key, uses_google
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
-from sheetsync.demo import demo_content
+from sheetsync.delivery.mailer import Mailer
 from sheetsync.errors import BackendError, LockedError, SheetSyncError, WorkbookError
-from sheetsync.mailer import Mailer
-from sheetsync.messages import say
-from sheetsync.parsing import date_or_none
+from sheetsync.ops.demo import demo_content
 from sheetsync.pipeline import SyncReport, check, sync
-from sheetsync.schema import SYNC_LOG
-from sheetsync.tables import find_title, load_sheet
-from sheetsync.template import new_workbook
-from sheetsync.validate import Validation
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import date_or_none
+from sheetsync.workbook.schema import SYNC_LOG
+from sheetsync.workbook.tables import find_title, load_sheet
+from sheetsync.workbook.template import new_workbook
+from sheetsync.workbook.validate import Validation
 
 
 def now_in(settings: Settings) -> dt.datetime:
@@ -79,7 +79,7 @@ def run_adopt(settings: Settings, apply: bool = False, today: dt.date | None = N
     """Plan taking over a sheet a team already uses; with `apply`, rename the colliding
     headers, add the missing tabs, then run the first sync (no mail). Returns the plan and
     the first sync's report (None without `apply`)."""
-    from sheetsync.adopt import adopted_settings, plan_adoption
+    from sheetsync.ops.adopt import adopted_settings, plan_adoption
 
     today = today or now_in(settings).date()
     with open_backend(settings, for_write=apply) as backend:

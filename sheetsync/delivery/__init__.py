@@ -1,0 +1,6 @@
+"""Reminders: who gets which message (remind, pure) and turning them into mail and
+delivering each at most once (mailer: renderer, transports, journal).
+
+May import sheetsync.workbook, sheetsync.rules, sheetsync.errors and sheetsync.config; never
+a backend or the pipeline.
+"""

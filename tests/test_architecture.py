@@ -1,0 +1,44 @@
+"""The layout shows the pipeline, and dependencies point one way: the contract and the rules
+are pure (no backend, no mail, no network, no command line), delivery never reaches for a
+backend, and nothing imports the operations layer."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / "sheetsync"
+IO_LIBRARIES = {"smtplib", "socket", "requests", "gspread", "google", "openpyxl", "python_calamine",
+                "lxml", "subprocess", "aiosmtpd", "filelock"}  # fmt: skip
+MAY_IMPORT = {
+    "workbook": {"workbook", "errors", "config"},
+    "rules": {"workbook", "rules", "errors", "config"},
+    "delivery": {"workbook", "rules", "delivery", "errors", "config"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("layer", sorted(MAY_IMPORT))
+def test_each_layer_imports_only_what_it_may(layer):
+    for module in sorted((PACKAGE / layer).glob("*.py")):
+        imported = _imports(module)
+        ours = {n.split(".")[1] for n in imported if n.startswith("sheetsync.")}
+        assert ours <= MAY_IMPORT[layer], f"{module.name} imports sheetsync.{ours - MAY_IMPORT[layer]}"
+        if layer != "delivery":  # mail transports are delivery's job
+            assert not {n.split(".")[0] for n in imported} & IO_LIBRARIES, module.name
+
+
+def test_nothing_outside_the_operations_layer_imports_it():
+    for module in PACKAGE.rglob("*.py"):
+        if "ops" in module.parts or module.name in ("__main__.py", "bench.py"):
+            continue
+        assert not any(n.startswith("sheetsync.ops") for n in _imports(module)), module
