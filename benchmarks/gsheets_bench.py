@@ -37,11 +37,21 @@ from sheetsync.workbook.template import new_workbook  # noqa: E402
 
 def key_file(folder: Path, token_uri: str) -> Path:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()  # fmt: skip
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     path = folder / "sa.json"
-    path.write_text(json.dumps({"type": "service_account", "private_key": pem, "private_key_id": "b",
-                                "client_email": "bench@x.iam.gserviceaccount.com", "token_uri": token_uri}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "private_key": pem,
+                "private_key_id": "b",
+                "client_email": "bench@x.iam.gserviceaccount.com",
+                "token_uri": token_uri,
+            }
+        )
+    )
     return path
 
 
@@ -80,9 +90,14 @@ def measure(fake: FakeSheets, action) -> tuple[int, int, float]:
 
 
 def settings_for(fake: FakeSheets, key: str, account: Path):
-    return load_settings(environ={}, backend="gsheets", workbook=key, timezone="Asia/Shanghai",
-                         email={"enabled": False},
-                         gsheets={"credentials": str(account), "endpoint": fake.url})  # fmt: skip
+    return load_settings(
+        environ={},
+        backend="gsheets",
+        workbook=key,
+        timezone="Asia/Shanghai",
+        email={"enabled": False},
+        gsheets={"credentials": str(account), "endpoint": fake.url},
+    )
 
 
 def naive_clients(fake: FakeSheets, key: str, account: Path):
@@ -144,8 +159,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--naive-cells", type=int, default=5000)
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="seconds the fake waits per request, like a real round trip (~0.1-0.3)")  # fmt: skip
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the fake waits per request, like a real round trip (~0.1-0.3)",
+    )
     args = parser.parse_args(argv)
     print(f"{'rows':>7} {'what':<32} {'requests':>9} {'MB sent':>8} {'seconds':>8}")
     for size in (int(s) for s in args.sizes.split(",")):

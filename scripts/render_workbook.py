@@ -36,10 +36,20 @@ def main() -> int:
         tempfile.TemporaryDirectory() as profile
     ):  # a private profile: no clash with a running LibreOffice
         subprocess.run(
-            ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", "pdf", "--outdir", str(out), args.workbook],
-            check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out),
+                args.workbook,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     pdf = out / (Path(args.workbook).stem + ".pdf")
     for old in out.glob("page-*.png"):
         old.unlink()
@@ -49,8 +59,11 @@ def main() -> int:
     pages = sorted(out.glob("page-*.png"))
     print(f"{pdf}: {len(pages)} page(s) in {out}")
     for number, page in enumerate(pages, start=1):
-        text = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
-                              capture_output=True, text=True).stdout  # fmt: skip
+        text = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+        ).stdout
         if text.strip().splitlines()[:1] and text.strip().splitlines()[0] in SUMMARY_TITLES:
             print(f"summary tab: {page}")
     return 0

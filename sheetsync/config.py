@@ -40,8 +40,12 @@ ENV_PREFIX = "SHEETSYNC_"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 log = logging.getLogger(LOGGER)
 # Settings that name a file or folder: relative ones in a settings file are rebased.
-PATH_SETTINGS = (("workbook",), ("email", "outbox"), ("email", "smtp", "password_file"),
-                 ("gsheets", "credentials"))  # fmt: skip
+PATH_SETTINGS = (
+    ("workbook",),
+    ("email", "outbox"),
+    ("email", "smtp", "password_file"),
+    ("gsheets", "credentials"),
+)
 
 
 class Written(str):
@@ -254,8 +258,11 @@ def _from_env(environ: dict) -> dict:
             data[name] = environ[ENV_PREFIX + name.upper()]
     if "workbook" in data:
         data["workbook"] = Written(data["workbook"], f"{ENV_PREFIX}WORKBOOK={data['workbook']}")
-    tabs = {k: environ[f"{ENV_PREFIX}TAB_{k.upper()}"] for k in TABS_BY_KEY
-            if f"{ENV_PREFIX}TAB_{k.upper()}" in environ}  # fmt: skip
+    tabs = {
+        k: environ[f"{ENV_PREFIX}TAB_{k.upper()}"]
+        for k in TABS_BY_KEY
+        if f"{ENV_PREFIX}TAB_{k.upper()}" in environ
+    }
     return {**data, "tabs": tabs} if tabs else data
 
 
@@ -306,8 +313,13 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
         raise ConfigError(
             f"{source}: unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
-    settings = Settings(**{**data, "email": _email_settings(data.get("email")),
-                           "gsheets": _gsheets_settings(data.get("gsheets"), environ)})  # fmt: skip
+    settings = Settings(
+        **{
+            **data,
+            "email": _email_settings(data.get("email")),
+            "gsheets": _gsheets_settings(data.get("gsheets"), environ),
+        }
+    )
     settings.holidays = _as_bool("holidays", settings.holidays)
     _locate_paths(settings)
     try:
@@ -398,8 +410,9 @@ def _minutes(name: str, value: object) -> int:
     return minutes
 
 
-def _merged(path: str | Path | None, environ: dict | None, overrides: dict,
-            warn: bool = True) -> tuple[dict, str]:  # fmt: skip
+def _merged(
+    path: str | Path | None, environ: dict | None, overrides: dict, warn: bool = True
+) -> tuple[dict, str]:
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG)
     data = _read_file(path)
@@ -427,14 +440,16 @@ def _deep_merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def load_settings(path: str | Path | None = None, environ: dict | None = None,
-                  **overrides: object) -> Settings:  # fmt: skip
+def load_settings(
+    path: str | Path | None = None, environ: dict | None = None, **overrides: object
+) -> Settings:
     """File, then environment, then explicit overrides (command-line options) win."""
     return _check(*_merged(path, environ, overrides), environ)
 
 
-def load_all(path: str | Path | None = None, environ: dict | None = None,
-             warn: bool = True) -> list[Settings]:  # fmt: skip
+def load_all(
+    path: str | Path | None = None, environ: dict | None = None, warn: bool = True
+) -> list[Settings]:
     """One Settings per workbook: each `workbooks:` entry on top of the shared settings
     (so each team can have its own workbook, backend, tabs and mail), or just the one.
     `warn=False` when the caller reports unknown variables itself, or already has."""

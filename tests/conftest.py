@@ -17,7 +17,17 @@ from sheetsync.workbook.template import new_workbook
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
 # What `init` makes, spelled out (not derived from the code under test).
-ZH_TABS = ["客户跟进", "分级标准", "价值分级", "团队", "汇总", "任务记录", "阶段记录", "同步日志", "同步快照"]
+ZH_TABS = [
+    "客户跟进",
+    "分级标准",
+    "价值分级",
+    "团队",
+    "汇总",
+    "任务记录",
+    "阶段记录",
+    "同步日志",
+    "同步快照",
+]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
 
 
@@ -42,22 +52,37 @@ PEOPLE_KEYS = [c.key for c in PEOPLE_COLUMNS]
 def customer(customer_id: str, **values: object) -> dict:
     """A valid, fully described B-grade lead unless overridden."""
     base = {
-        "customer_id": customer_id, "customer": f"{customer_id}科技有限公司", "contact": "张经理",
-        "phone": "13800000000", "stage": "需求确认", "intent": "中", "budget": "初步确认",
-        "decision_cycle": "2个月", "last_contact": TODAY - dt.timedelta(days=1), "owner": "张伟",
-    }  # fmt: skip
+        "customer_id": customer_id,
+        "customer": f"{customer_id}科技有限公司",
+        "contact": "张经理",
+        "phone": "13800000000",
+        "stage": "需求确认",
+        "intent": "中",
+        "budget": "初步确认",
+        "decision_cycle": "2个月",
+        "last_contact": TODAY - dt.timedelta(days=1),
+        "owner": "张伟",
+    }
     return {**base, **values}
 
 
-def make_workbook(path: Path, customers: list[dict], locale: str = "zh",
-                  team: list[list] | None = TEAM) -> Path:  # fmt: skip
+def make_workbook(
+    path: Path, customers: list[dict], locale: str = "zh", team: list[list] | None = TEAM
+) -> Path:
     rows = [[c.get(k) for k in PEOPLE_KEYS] for c in customers]
     XlsxBackend(path).create(new_workbook(locale, team, rows))
     return path
 
 
-def sync(path: Path, today: dt.date = TODAY, dry_run: bool = False, email: bool = False,
-         transport=None, environ: dict | None = None, **settings: object):  # fmt: skip
+def sync(
+    path: Path,
+    today: dt.date = TODAY,
+    dry_run: bool = False,
+    email: bool = False,
+    transport=None,
+    environ: dict | None = None,
+    **settings: object,
+):
     """A sync as the CLI runs it; mail, when asked for, goes to an outbox beside the file."""
     environ = {"SHEETSYNC_EMAIL_OUTBOX": str(path.parent / "outbox"), **(environ or {})}
     config = load_settings(environ=environ, **{"workbook": str(path), **settings})
@@ -131,11 +156,18 @@ def sheets_api():
 def service_account(tmp_path, sheets_api):
     """A freshly generated service-account key whose token URI is the fake's."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()  # fmt: skip
-    info = {"type": "service_account", "project_id": "sheetsync-test", "private_key_id": "k1",
-            "private_key": pem, "client_email": "sync@sheetsync-test.iam.gserviceaccount.com",
-            "client_id": "1", "token_uri": f"{sheets_api.url}/token"}  # fmt: skip
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "sheetsync-test",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": "sync@sheetsync-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": f"{sheets_api.url}/token",
+    }
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(info))
     return path
@@ -148,8 +180,14 @@ def gsheets_settings(sheets_api, service_account) -> dict:
     }
 
 
-def make_spreadsheet(sheets_api, service_account, customers: list[dict], locale: str = "zh",
-                     team: list[list] | None = TEAM, key: str = KEY) -> str:  # fmt: skip
+def make_spreadsheet(
+    sheets_api,
+    service_account,
+    customers: list[dict],
+    locale: str = "zh",
+    team: list[list] | None = TEAM,
+    key: str = KEY,
+) -> str:
     """A spreadsheet holding what `init` would put in an .xlsx, written through the backend."""
     sheets_api.create(key)
     rows = [[c.get(k) for k in PEOPLE_KEYS] for c in customers]

@@ -23,8 +23,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
-STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
-          500: "INTERNAL", 503: "UNAVAILABLE"}  # fmt: skip
+STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 TOKEN = "fake-access-token"
 PROJECT = "1071851248496"
 
@@ -47,20 +53,28 @@ def quota_error(method: str) -> dict:
     """Google's answer when a per-minute quota is used up: reads and writes are metered
     apart; no Retry-After header comes with it."""
     kind = "Read" if method == "GET" else "Write"
-    return {"error": {
-        "code": 429,
-        "message": f"Quota exceeded for quota metric '{kind} requests' and limit '{kind} requests "
-                   f"per minute per user' of service 'sheets.googleapis.com' for consumer "
-                   f"'project_number:{PROJECT}'.",
-        "status": "RESOURCE_EXHAUSTED",
-        "details": [{
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED",
-            "domain": "googleapis.com",
-            "metadata": {"service": "sheets.googleapis.com", "consumer": f"projects/{PROJECT}",
-                         "quota_metric": f"sheets.googleapis.com/{kind.lower()}_requests",
-                         "quota_limit": f"{kind}RequestsPerMinutePerUser"},
-        }],
-    }}  # fmt: skip
+    return {
+        "error": {
+            "code": 429,
+            "message": f"Quota exceeded for quota metric '{kind} requests' and limit '{kind} requests "
+            f"per minute per user' of service 'sheets.googleapis.com' for consumer "
+            f"'project_number:{PROJECT}'.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "RATE_LIMIT_EXCEEDED",
+                    "domain": "googleapis.com",
+                    "metadata": {
+                        "service": "sheets.googleapis.com",
+                        "consumer": f"projects/{PROJECT}",
+                        "quota_metric": f"sheets.googleapis.com/{kind.lower()}_requests",
+                        "quota_limit": f"{kind}RequestsPerMinutePerUser",
+                    },
+                }
+            ],
+        }
+    }
 
 
 class ApiError(Exception):
@@ -123,8 +137,11 @@ class Sheet:
 
     def set(self, r: int, c: int, cell: dict | None) -> None:
         if r >= self.rows or c >= self.cols:
-            raise ApiError(400, f"Range ('{self.title}'!{col_letter(c + 1)}{r + 1}) exceeds grid limits. "
-                                f"Max rows: {self.rows}, max columns: {self.cols}")  # fmt: skip
+            raise ApiError(
+                400,
+                f"Range ('{self.title}'!{col_letter(c + 1)}{r + 1}) exceeds grid limits. "
+                f"Max rows: {self.rows}, max columns: {self.cols}",
+            )
         if cell is None or cell.get("v", "") == "":
             self.cells.pop((r, c), None)
         else:
@@ -234,16 +251,27 @@ class FakeSheets:
             "spreadsheetId": book.key,
             "properties": {"title": book.title, "timeZone": book.time_zone, "locale": "zh_CN"},
             "sheets": [
-                {"properties": {"sheetId": s.sheet_id, "title": s.title, "index": i, "sheetType": "GRID", **({"hidden": True} if s.hidden else {}),
-                                "gridProperties": {"rowCount": s.rows, "columnCount": s.cols,
-                                                   **({"frozenRowCount": s.frozen_rows} if s.frozen_rows else {})}},
-                 **({"protectedRanges": s.protected} if s.protected else {}),
-                 **({"conditionalFormats": s.conditional} if s.conditional else {}),
-                 **({"charts": s.charts} if s.charts else {})}
+                {
+                    "properties": {
+                        "sheetId": s.sheet_id,
+                        "title": s.title,
+                        "index": i,
+                        "sheetType": "GRID",
+                        **({"hidden": True} if s.hidden else {}),
+                        "gridProperties": {
+                            "rowCount": s.rows,
+                            "columnCount": s.cols,
+                            **({"frozenRowCount": s.frozen_rows} if s.frozen_rows else {}),
+                        },
+                    },
+                    **({"protectedRanges": s.protected} if s.protected else {}),
+                    **({"conditionalFormats": s.conditional} if s.conditional else {}),
+                    **({"charts": s.charts} if s.charts else {}),
+                }
                 for i, s in enumerate(book.sheets)
             ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
-        }  # fmt: skip
+        }
 
     def batch_get(self, book: Book, query: dict) -> dict:
         ranges = []
@@ -262,8 +290,10 @@ class FakeSheets:
                 unformatted = (
                     query.get("valueRenderOption", ["FORMATTED_VALUE"])[0] == "UNFORMATTED_VALUE"
                 )
-                entry["values"] = [[self._render(sheet, r, c, v, unformatted) for c, v in enumerate(row)]
-                                   for r, row in enumerate(grid)]  # fmt: skip
+                entry["values"] = [
+                    [self._render(sheet, r, c, v, unformatted) for c, v in enumerate(row)]
+                    for r, row in enumerate(grid)
+                ]
             ranges.append(entry)
         return {"spreadsheetId": book.key, "valueRanges": ranges}
 

@@ -8,8 +8,19 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "sheetsync"
-IO_LIBRARIES = {"smtplib", "socket", "requests", "gspread", "google", "openpyxl", "python_calamine",
-                "lxml", "subprocess", "aiosmtpd", "filelock"}  # fmt: skip
+IO_LIBRARIES = {
+    "smtplib",
+    "socket",
+    "requests",
+    "gspread",
+    "google",
+    "openpyxl",
+    "python_calamine",
+    "lxml",
+    "subprocess",
+    "aiosmtpd",
+    "filelock",
+}
 MAY_IMPORT = {
     "workbook": {"workbook", "errors", "config"},
     "rules": {"workbook", "rules", "errors", "config"},
@@ -32,7 +43,9 @@ def test_each_layer_imports_only_what_it_may(layer):
     for module in sorted((PACKAGE / layer).glob("*.py")):
         imported = _imports(module)
         ours = {n.split(".")[1] for n in imported if n.startswith("sheetsync.")}
-        assert ours <= MAY_IMPORT[layer], f"{module.name} imports sheetsync.{ours - MAY_IMPORT[layer]}"
+        assert ours <= MAY_IMPORT[layer], (
+            f"{module.name} imports sheetsync.{ours - MAY_IMPORT[layer]}"
+        )
         if layer != "delivery":  # mail transports are delivery's job
             assert not {n.split(".")[0] for n in imported} & IO_LIBRARIES, module.name
 

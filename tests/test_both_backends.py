@@ -17,7 +17,7 @@ from conftest import (
     results,
     sheet_results,
     sync,
-)  # fmt: skip
+)
 
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}
 D = dt.date
@@ -117,14 +117,29 @@ def test_status_for_each_case(book):
     book.make(STATUSES)
     book.sync()
     got = {k: v["status"] for k, v in book.results().items()}
-    assert got == {"OVERDUE": "已逾期", "TODAY": "今日跟进", "LATER": "待跟进", "FOREVER": "暂缓",
-                   "PAUSED": "暂缓", "ENDED": "已逾期", "BAD": "资料不全", "NOOWNER": "资料不全"}  # fmt: skip
-    assert book.results()["BAD"]["check"].startswith('上次跟进日期: "2026-11-31"不是日期(没有这一天')
+    assert got == {
+        "OVERDUE": "已逾期",
+        "TODAY": "今日跟进",
+        "LATER": "待跟进",
+        "FOREVER": "暂缓",
+        "PAUSED": "暂缓",
+        "ENDED": "已逾期",
+        "BAD": "资料不全",
+        "NOOWNER": "资料不全",
+    }
+    assert book.results()["BAD"]["check"].startswith(
+        '上次跟进日期: "2026-11-31"不是日期(没有这一天'
+    )
 
 
 def test_next_date_over_weekends_and_holidays(book):
-    book.make([customer("WKND", last_contact=D(2026, 11, 20), **A), customer("HOLI", last_contact=D(2026, 9, 29)),
-               customer("MAKEUP", last_contact=D(2026, 10, 9), **A)])  # fmt: skip
+    book.make(
+        [
+            customer("WKND", last_contact=D(2026, 11, 20), **A),
+            customer("HOLI", last_contact=D(2026, 9, 29)),
+            customer("MAKEUP", last_contact=D(2026, 10, 9), **A),
+        ]
+    )
     book.sync(D(2026, 9, 1))
     got = {k: v["next_date"] for k, v in book.results().items()}
     assert got == {"WKND": D(2026, 11, 23), "HOLI": D(2026, 10, 8), "MAKEUP": D(2026, 10, 10)}

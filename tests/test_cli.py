@@ -21,11 +21,18 @@ def test_init_creates_every_tab_and_refuses_to_overwrite(tmp_path):
     assert openpyxl.load_workbook(path).sheetnames[0] == "Follow-ups"
 
 
-@pytest.mark.parametrize("name, suggestion", [
-    ("demo.xls", "demo.xlsx"), ("team", "team.xlsx"), ("a.csv", "a.xlsx"), ("sub/b.xlsm", "b.xlsx"),
-])  # fmt: skip
-def test_init_refuses_a_name_that_is_not_xlsx_and_writes_nothing(tmp_path, monkeypatch, name,
-                                                                   suggestion):  # fmt: skip
+@pytest.mark.parametrize(
+    "name, suggestion",
+    [
+        ("demo.xls", "demo.xlsx"),
+        ("team", "team.xlsx"),
+        ("a.csv", "a.xlsx"),
+        ("sub/b.xlsm", "b.xlsx"),
+    ],
+)
+def test_init_refuses_a_name_that_is_not_xlsx_and_writes_nothing(
+    tmp_path, monkeypatch, name, suggestion
+):
     monkeypatch.chdir(tmp_path)
     result = run("init", name, "--demo")
     assert result.exit_code == 1
@@ -61,9 +68,7 @@ def test_sync_dry_run_prints_cells_and_writes_nothing(tmp_path):
     before = path.read_bytes()
     result = run("sync", "--workbook", path, "--today", "2026-11-18", "--dry-run")
     assert '客户跟进 K1 客户等级: "" -> "B"' in result.output
-    assert (
-        "将写入6个单元格" in result.output
-    )  # 客户分类 (no value data) and 校验提示 stay empty
+    assert "将写入6个单元格" in result.output  # 客户分类 (no value data) and 校验提示 stay empty
     assert path.read_bytes() == before
 
 
@@ -119,9 +124,13 @@ def test_not_an_xlsx_file_is_reported(tmp_path):
 
 
 def test_validate_lists_every_problem_and_fails_on_errors(tmp_path):
-    path = make_workbook(tmp_path / "b.xlsx", [
-        customer("K1", last_contact="2024-13-01", customer=None), customer("K2", owner="赵六"),
-    ])  # fmt: skip
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [
+            customer("K1", last_contact="2024-13-01", customer=None),
+            customer("K2", owner="赵六"),
+        ],
+    )
     before = path.read_bytes()
     result = run("validate", "--workbook", path)
     assert result.exit_code == 1

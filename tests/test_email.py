@@ -99,9 +99,14 @@ class Smtp:
         return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
 
     def env(self, **extra):
-        return {"SHEETSYNC_EMAIL_TRANSPORT": "smtp", "SHEETSYNC_SMTP_HOST": "127.0.0.1",
-                "SHEETSYNC_SMTP_PORT": str(self.port), "SHEETSYNC_SMTP_SECURITY": "none",
-                "SHEETSYNC_SMTP_TIMEOUT": "5", **extra}  # fmt: skip
+        return {
+            "SHEETSYNC_EMAIL_TRANSPORT": "smtp",
+            "SHEETSYNC_SMTP_HOST": "127.0.0.1",
+            "SHEETSYNC_SMTP_PORT": str(self.port),
+            "SHEETSYNC_SMTP_SECURITY": "none",
+            "SHEETSYNC_SMTP_TIMEOUT": "5",
+            **extra,
+        }
 
 
 @pytest.fixture
@@ -219,8 +224,14 @@ def test_without_a_fallback_the_manager_gets_the_owners_mail(tmp_path, smtp):
 def test_names_cannot_inject_headers_or_markup(tmp_path, smtp):
     evil_owner = "王五\r\nBcc: spy@evil.example"
     team = [*TEAM, [evil_owner, "wang.wu@example.com", "陈静", "销售"]]
-    rows = [customer("X1", customer="<script>alert(1)</script>\n有限公司", owner=evil_owner,
-                     last_contact=dt.date(2026, 11, 15))]  # fmt: skip
+    rows = [
+        customer(
+            "X1",
+            customer="<script>alert(1)</script>\n有限公司",
+            owner=evil_owner,
+            last_contact=dt.date(2026, 11, 15),
+        )
+    ]
     path = make_workbook(tmp_path / "b.xlsx", rows, team=team)
     sync(path, email=True, environ=smtp.env())
     ((rcpt, message),) = [(r, m) for r, m in smtp.inbox.messages if "wang.wu@example.com" in r]
@@ -231,8 +242,15 @@ def test_names_cannot_inject_headers_or_markup(tmp_path, smtp):
 
 
 def test_contract_endings_and_birthdays_appear_in_the_owners_digest(tmp_path, smtp):
-    rows = [customer("Z9", customer="续约客户", last_contact=TODAY, contract_end=TODAY + dt.timedelta(days=20),
-                     birthday=f"{TODAY.month}月{TODAY.day + 3}日")]  # fmt: skip
+    rows = [
+        customer(
+            "Z9",
+            customer="续约客户",
+            last_contact=TODAY,
+            contract_end=TODAY + dt.timedelta(days=20),
+            birthday=f"{TODAY.month}月{TODAY.day + 3}日",
+        )
+    ]
     path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
     sync(path, email=True, environ=smtp.env())
     text = parts(smtp.inbox.to("zhang.wei@example.com")[0])["text/plain"]
@@ -242,8 +260,18 @@ def test_contract_endings_and_birthdays_appear_in_the_owners_digest(tmp_path, sm
 
 def test_the_digest_shows_value_class_health_and_a_stalled_deal(tmp_path, smtp):
     start = TODAY - dt.timedelta(days=22)
-    rows = [customer("Z8", customer="老客户", stage="方案展示", last_contact=start,
-                     annual_amount="120万", margin="35%", renewal_rate="95%", potential="高")]  # fmt: skip
+    rows = [
+        customer(
+            "Z8",
+            customer="老客户",
+            stage="方案展示",
+            last_contact=start,
+            annual_amount="120万",
+            margin="35%",
+            renewal_rate="95%",
+            potential="高",
+        )
+    ]
     path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
     sync(path, start)  # the sync first sees the deal in 方案展示 22 days ago
     sync(path, email=True, environ=smtp.env())
@@ -414,9 +442,20 @@ def test_english_workbook_gets_english_mail(tmp_path, smtp):
 
 
 def test_a_traditional_workbook_gets_traditional_mail_with_names_as_written():
-    mail = Mail("digest", "张伟", "zhang.wei@example.com", "digest/张伟/2026-11-18",
-                {"owner": "张伟", "today": TODAY, "tasks": [], "contracts": [], "birthdays": [],
-                 "fixes": []})  # fmt: skip
+    mail = Mail(
+        "digest",
+        "张伟",
+        "zhang.wei@example.com",
+        "digest/张伟/2026-11-18",
+        {
+            "owner": "张伟",
+            "today": TODAY,
+            "tasks": [],
+            "contracts": [],
+            "birthdays": [],
+            "fixes": [],
+        },
+    )
     message = Renderer("zh-Hant", "sheetsync@localhost").render(mail, dt.datetime(2026, 11, 18, 8))
     assert message["Subject"] == "2026-11-18 跟進提醒:0 項待辦(张伟)"  # the name stays as typed
     assert "今天沒有到期的跟進任務" in parts(message)["text/plain"]
@@ -568,10 +607,15 @@ def test_with_a_fallback_unowned_rows_go_there_and_not_to_the_managers(tmp_path,
 def test_a_copy_of_the_workbook_does_not_mail_the_day_again(tmp_path, smtp):
     rows = [
         *CUSTOMERS,
-        customer("Z9", customer="续约客户", last_contact=TODAY, contract_end=TODAY + dt.timedelta(days=20)),
+        customer(
+            "Z9",
+            customer="续约客户",
+            last_contact=TODAY,
+            contract_end=TODAY + dt.timedelta(days=20),
+        ),
         customer("ZBAD", last_contact="上周三"),
         customer("NOBODY", owner=None),
-    ]  # fmt: skip
+    ]
     path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
     env = smtp.env(SHEETSYNC_EMAIL_MANAGER_SUMMARY="yes")
     sync(path, email=True, environ=env)
@@ -589,8 +633,9 @@ def test_a_copy_of_the_workbook_does_not_mail_the_day_again(tmp_path, smtp):
     assert len(smtp.inbox.to("zhang.wei@example.com")) == 2  # the next day is a new day
 
 
-def test_the_mail_record_is_kept_in_a_google_sheet_too(tmp_path, smtp, monkeypatch, sheets_api,
-                                                       service_account):  # fmt: skip
+def test_the_mail_record_is_kept_in_a_google_sheet_too(
+    tmp_path, smtp, monkeypatch, sheets_api, service_account
+):
     monkeypatch.chdir(tmp_path)  # a Google sheet's journal is kept in the working directory
     make_spreadsheet(sheets_api, service_account, CUSTOMERS, team=TEAM)
     google = gsheets_settings(sheets_api, service_account)
@@ -602,13 +647,16 @@ def test_the_mail_record_is_kept_in_a_google_sheet_too(tmp_path, smtp, monkeypat
     sync(tmp_path / "unused.xlsx", email=True, environ=env, workbook="copy", **google)
     assert sent == 4 and len(smtp.inbox.messages) == sent
     keys = [r[1] for r in sheet_values(sheets_api, "邮件记录", key="copy")[1:]]
-    assert sorted(keys) == [f"{k}/2026-11-18" for k in ("digest/张伟", "digest/李娜",
-                                                        "escalation/陈静", "summary/陈静")]  # fmt: skip
+    assert sorted(keys) == [
+        f"{k}/2026-11-18" for k in ("digest/张伟", "digest/李娜", "escalation/陈静", "summary/陈静")
+    ]
 
 
 def test_with_no_manager_and_no_fallback_the_sync_log_says_who_was_not_told(tmp_path, smtp):
     team = [["张伟", "zhang.wei@example.com", "", "销售"]]  # nobody in the 上级 column
-    path = make_workbook(tmp_path / "b.xlsx", [*CUSTOMERS[:1], customer("NOBODY", owner=None)], team=team)  # fmt: skip
+    path = make_workbook(
+        tmp_path / "b.xlsx", [*CUSTOMERS[:1], customer("NOBODY", owner=None)], team=team
+    )
     report = sync(path, email=True, environ=smtp.env())
     note = "1 行资料需修正,但没有负责人、上级或 email.fallback 可以通知"
     assert note in report.notes and note in sheet_rows(path, "同步日志")[-1][8]

@@ -16,9 +16,16 @@ def test_decision_cycle_boundaries(book, cycle, expected):
 
 @pytest.mark.parametrize(
     "budget, intent, expected",
-    [("明确", "高", "A"), ("初步确认", "高", "B"), ("明确", "中", "B"), ("初步确认", "中", "B"),
-     ("未定", "高", "C"), ("明确", "低", "C"), ("clear", "high", "A")],
-)  # fmt: skip
+    [
+        ("明确", "高", "A"),
+        ("初步确认", "高", "B"),
+        ("明确", "中", "B"),
+        ("初步确认", "中", "B"),
+        ("未定", "高", "C"),
+        ("明确", "低", "C"),
+        ("clear", "high", "A"),
+    ],
+)
 def test_budget_and_intent_must_both_reach_the_level(book, budget, intent, expected):
     got = book([customer("K1", budget=budget, intent=intent, decision_cycle="20天")])
     assert got["K1"]["grade"] == expected
@@ -33,11 +40,13 @@ def test_missing_criteria_count_as_lowest_and_warn(book):
 
 
 def test_override_wins_over_the_computed_grade(book):
-    got = book([
-        customer("K1", budget="未定", intent="低", grade_override="A"),
-        customer("K2", budget="明确", intent="高", decision_cycle="10", grade_override="c"),
-        customer("K3", grade_override="Z"),
-    ])  # fmt: skip
+    got = book(
+        [
+            customer("K1", budget="未定", intent="低", grade_override="A"),
+            customer("K2", budget="明确", intent="高", decision_cycle="10", grade_override="c"),
+            customer("K3", grade_override="Z"),
+        ]
+    )
     assert (got["K1"]["grade"], got["K2"]["grade"], got["K3"]["grade"]) == ("A", "C", "B")
     assert '指定等级: "Z"不是A/B/C之一' in got["K3"]["check"]
 
@@ -78,10 +87,22 @@ def test_a_broken_grading_tab_stops_the_run_naming_the_cell(tmp_path):
 
 PLAYBOOK_GRADING = [
     ["分级", "核心标准", "跟进频率", "核心动作", "负责人要求"],
-    ["A类(高意向)", "预算明确,决策周期≤1个月", "每日1次", "电话沟通需求、同步方案进展、邀请演示", "资深销售"],
-    ["B类(中意向)", "预算初步确认,决策周期1-3个月", "每2-3天1次", "发送资料/案例,电话沟通需求变化", "销售"],
+    [
+        "A类(高意向)",
+        "预算明确,决策周期≤1个月",
+        "每日1次",
+        "电话沟通需求、同步方案进展、邀请演示",
+        "资深销售",
+    ],
+    [
+        "B类(中意向)",
+        "预算初步确认,决策周期1-3个月",
+        "每2-3天1次",
+        "发送资料/案例,电话沟通需求变化",
+        "销售",
+    ],
     ["C类(低意向)", "意向模糊,决策周期>3个月", "每周1次", "推送行业动态/促销信息", "销售助理"],
-]  # fmt: skip
+]
 
 
 def _with_playbook_grading(path, rows=PLAYBOOK_GRADING):
@@ -94,12 +115,24 @@ def _with_playbook_grading(path, rows=PLAYBOOK_GRADING):
 
 
 def test_the_playbooks_grading_table_as_printed_drives_the_rules(tmp_path):
-    path = make_workbook(tmp_path / "b.xlsx", [
-        customer("A1", budget="明确", intent="高", decision_cycle="20天",
-                 last_contact=dt.date(2026, 11, 17)),
-        customer("B1", budget="初步确认", decision_cycle="2个月", last_contact=dt.date(2026, 11, 17)),
-        customer("C1", budget="未定", decision_cycle="半年", last_contact=dt.date(2026, 11, 17)),
-    ])  # fmt: skip
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [
+            customer(
+                "A1",
+                budget="明确",
+                intent="高",
+                decision_cycle="20天",
+                last_contact=dt.date(2026, 11, 17),
+            ),
+            customer(
+                "B1", budget="初步确认", decision_cycle="2个月", last_contact=dt.date(2026, 11, 17)
+            ),
+            customer(
+                "C1", budget="未定", decision_cycle="半年", last_contact=dt.date(2026, 11, 17)
+            ),
+        ],
+    )
     _with_playbook_grading(path)
     sync(path)
     got = results(path)

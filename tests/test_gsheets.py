@@ -20,7 +20,7 @@ from conftest import (
     sheet_results,
     sheet_values,
     sync,
-)  # fmt: skip
+)
 from openpyxl.utils import get_column_letter
 from sheets_fake import FakeClock
 
@@ -101,8 +101,11 @@ def test_giving_up_after_the_bound_writes_nothing(sheets_api, service_account, m
     make_spreadsheet(sheets_api, service_account, MIXED)
     before = sheet_values(sheets_api, "客户跟进")
     sheets_api.before("values:batchGet", lambda book: sheets_api.fail_next(503, times=50), skip=1)
-    with pytest.raises(BackendError, match=r"kept failing \(HTTP 503\) after \d+ tries over 90 s; "
-                       "nothing was written") as error:  # fmt: skip
+    with pytest.raises(
+        BackendError,
+        match=r"kept failing \(HTTP 503\) after \d+ tries over 90 s; "
+        "nothing was written",
+    ) as error:
         gsync(sheets_api, service_account)
     assert sheet_values(sheets_api, "客户跟进") == before  # the batchUpdate is all or nothing
     tries = int(re.search(r"after (\d+) tries", str(error.value))[1])
@@ -123,7 +126,9 @@ def waits_logged():
 
 def refused(sheets_api) -> list[str]:
     """The API paths the fake answered with Google's quota error."""
-    return [path for path, _, body in sheets_api.exchanges if body.get("error", {}).get("code") == 429]  # fmt: skip
+    return [
+        path for path, _, body in sheets_api.exchanges if body.get("error", {}).get("code") == 429
+    ]
 
 
 def quota_streak_at_write(sheets_api, service_account, seconds: float, monkeypatch) -> FakeClock:
@@ -132,7 +137,9 @@ def quota_streak_at_write(sheets_api, service_account, seconds: float, monkeypat
     clock = FakeClock()
     monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", clock.sleep)
     make_spreadsheet(sheets_api, service_account, MIXED)
-    sheets_api.before("values:batchGet", lambda book: sheets_api.quota_streak(seconds, clock), skip=1)  # fmt: skip
+    sheets_api.before(
+        "values:batchGet", lambda book: sheets_api.quota_streak(seconds, clock), skip=1
+    )
     return clock
 
 
@@ -150,9 +157,11 @@ def test_a_45_second_quota_streak_is_ridden_out_and_each_wait_logged(
     messages = [r.getMessage() for r in waits_logged]
     assert len(messages) == len(paths)  # one warning per wait
     for number, message in enumerate(messages, start=1):
-        assert re.fullmatch(rf"Google Sheets try {number} failed \(HTTP 429, over the quota: Write "
-                            rf"requests per minute per user\); waiting [\d.]+ s \([\d.]+ s waited so far\)",
-                            message)  # fmt: skip
+        assert re.fullmatch(
+            rf"Google Sheets try {number} failed \(HTTP 429, over the quota: Write "
+            rf"requests per minute per user\); waiting [\d.]+ s \([\d.]+ s waited so far\)",
+            message,
+        )
 
 
 @pytest.mark.parametrize("luck", ["shortest", "longest"])
@@ -182,8 +191,10 @@ def test_a_quota_streak_longer_than_the_budget_stops_cleanly_writing_nothing(
     quota_streak_at_write(sheets_api, service_account, 10 * 60, monkeypatch)
     before = {s.title: s.grid() for s in sheets_api.books[KEY].sheets}
     config = tmp_path / "c.yaml"
-    config.write_text(f"backend: gsheets\nworkbook: {KEY}\nemail: {{enabled: false}}\n"
-                      f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n")  # fmt: skip
+    config.write_text(
+        f"backend: gsheets\nworkbook: {KEY}\nemail: {{enabled: false}}\n"
+        f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n"
+    )
     result = CliRunner().invoke(main, ["sync", "--config", str(config)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     tries = len(refused(sheets_api))
@@ -308,8 +319,10 @@ def test_access_problems_are_one_clear_line(tmp_path, sheets_api, service_accoun
     )
     (tmp_path / "x.json").write_text('{"type": "authorized_user"}')
     config = tmp_path / "c.yaml"
-    config.write_text(f"backend: gsheets\nworkbook: {key}\nemail: {{enabled: false}}\n"
-                      f"gsheets: {{credentials: '{credentials}', endpoint: '{sheets_api.url}'}}\n")  # fmt: skip
+    config.write_text(
+        f"backend: gsheets\nworkbook: {key}\nemail: {{enabled: false}}\n"
+        f"gsheets: {{credentials: '{credentials}', endpoint: '{sheets_api.url}'}}\n"
+    )
     result = CliRunner().invoke(
         main, ["sync", "--config", str(config)], env={"GOOGLE_APPLICATION_CREDENTIALS": ""}
     )
@@ -374,8 +387,12 @@ def test_init_sets_up_a_partly_filled_spreadsheet_without_touching_its_data(
     assert book.by_title("分级标准").grid()[1][0] == "A"
     sheet = book.by_title("客户跟进")
     assert sheet.frozen_rows == 1
-    lists = {v["range"]["startColumnIndex"]: [x["userEnteredValue"] for x in v["rule"]["condition"]["values"]]
-             for v in sheet.validations}  # fmt: skip
+    lists = {
+        v["range"]["startColumnIndex"]: [
+            x["userEnteredValue"] for x in v["rule"]["condition"]["values"]
+        ]
+        for v in sheet.validations
+    }
     assert ["高", "中", "低"] in lists.values() and ["A", "B", "C"] in lists.values()
     formulas = [
         r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in sheet.conditional
@@ -467,9 +484,20 @@ def test_the_fake_answers_with_the_real_apis_shapes(sheets_api, service_account)
     from gspread.exceptions import APIError
 
     with pytest.raises(APIError) as error:
-        http.batch_update("shapes", {"requests": [{"updateCells": {
-            "start": {"sheetId": 0, "rowIndex": 1000, "columnIndex": 0},
-            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}], "fields": "userEnteredValue"}}]})  # fmt: skip
+        http.batch_update(
+            "shapes",
+            {
+                "requests": [
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": 0, "rowIndex": 1000, "columnIndex": 0},
+                            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}],
+                            "fields": "userEnteredValue",
+                        }
+                    }
+                ]
+            },
+        )
     assert error.value.response.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert "exceeds grid limits" in error.value.response.json()["error"]["message"]
 
@@ -487,9 +515,20 @@ def test_the_fakes_quota_refusal_is_googles_and_applies_nothing(sheets_api, serv
     plain = HTTPClient(backend.credentials, backend.http.session)  # no retries
     sheets_api.quota_streak(60, FakeClock())
     with pytest.raises(APIError) as error:
-        plain.batch_update("quota", {"requests": [{"updateCells": {
-            "start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
-            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}], "fields": "userEnteredValue"}}]})  # fmt: skip
+        plain.batch_update(
+            "quota",
+            {
+                "requests": [
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
+                            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}}]}],
+                            "fields": "userEnteredValue",
+                        }
+                    }
+                ]
+            },
+        )
     answer = error.value.response
     assert answer.status_code == 429 and "Retry-After" not in answer.headers
     body = answer.json()["error"]

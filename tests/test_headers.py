@@ -25,7 +25,7 @@ from conftest import (
     make_spreadsheet,
     make_workbook,
     sync,
-)  # fmt: skip
+)
 
 from sheetsync.errors import WorkbookError
 from sheetsync.ops.cli import main
@@ -43,7 +43,7 @@ CUSTOMERS = [
     customer("C1", budget="未定", intent="低", decision_cycle="120", last_contact=D(2026, 11, 2)),
     customer("NOOWNER", owner=None),
     customer("BADDATE", last_contact="2026-11-31"),
-]  # fmt: skip
+]
 
 
 def run(*args, **kwargs):
@@ -127,8 +127,9 @@ class SheetsBook(XlsxBook):
 
     def delete_column(self, title, column):
         sheet = self.api.books[KEY].by_title(title)
-        sheet.cells = {(r, c - (c >= column)): v for (r, c), v in sheet.cells.items()
-                       if c != column - 1}  # fmt: skip
+        sheet.cells = {
+            (r, c - (c >= column)): v for (r, c), v in sheet.cells.items() if c != column - 1
+        }
 
     def state(self):
         """Every write request that reached the fake (token requests aside), and the cells."""
@@ -183,8 +184,12 @@ def test_playbook_headers_sync_like_the_contract_ones(tmp_path, request):
     playbook = XlsxBook(tmp_path / "p", request)
     playbook.path.parent.mkdir()
     playbook.make(CUSTOMERS)
-    synonyms = {LAST_CONTACT: "上次跟进时间", OWNER: "维护责任人", NEXT_DATE: "下次跟进时间",
-                STATUS: "当前状态"}  # fmt: skip
+    synonyms = {
+        LAST_CONTACT: "上次跟进时间",
+        OWNER: "维护责任人",
+        NEXT_DATE: "下次跟进时间",
+        STATUS: "当前状态",
+    }
     with_headers(playbook, synonyms)
     playbook.sync()
     got, want = table(playbook.grid("客户跟进")), table(plain.grid("客户跟进"))
@@ -220,7 +225,9 @@ MANGLED_EN = {
 }
 
 
-def test_english_headers_match_whatever_their_case_spaces_or_full_width_punctuation(tmp_path, request):  # fmt: skip
+def test_english_headers_match_whatever_their_case_spaces_or_full_width_punctuation(
+    tmp_path, request
+):
     plain = XlsxBook(tmp_path, request)
     plain.make(CUSTOMERS, locale="en")
     mangled = XlsxBook(tmp_path / "m", request)
@@ -245,24 +252,75 @@ def test_english_headers_match_whatever_their_case_spaces_or_full_width_punctuat
 
 # --- 2. a workbook in traditional characters --------------------------------------------
 
-HANDMADE_KEYS = ["customer_id", "customer", "contact", "phone", "stage", "intent", "budget",
-                 "decision_cycle", "last_contact", "owner", "notes"]  # fmt: skip
+HANDMADE_KEYS = [
+    "customer_id",
+    "customer",
+    "contact",
+    "phone",
+    "stage",
+    "intent",
+    "budget",
+    "decision_cycle",
+    "last_contact",
+    "owner",
+    "notes",
+]
 HANDMADE = {
-    "客户跟进": [["客户编号", "客户名称", "联系人及职务", "联系方式", "销售阶段", "意向度",
-                  "预算情况", "决策周期", "上次跟进日期", "负责人", "备注"]],
+    "客户跟进": [
+        [
+            "客户编号",
+            "客户名称",
+            "联系人及职务",
+            "联系方式",
+            "销售阶段",
+            "意向度",
+            "预算情况",
+            "决策周期",
+            "上次跟进日期",
+            "负责人",
+            "备注",
+        ]
+    ],
     "分级标准": [
-        ["等级", "预算情况至少", "意向度至少", "决策周期上限(天)", "跟进间隔(天)", "跟进方式", "核心动作"],
+        [
+            "等级",
+            "预算情况至少",
+            "意向度至少",
+            "决策周期上限(天)",
+            "跟进间隔(天)",
+            "跟进方式",
+            "核心动作",
+        ],
         ["A", "明确", "高", 30, 1, "电话/面谈", "电话沟通需求、同步方案进展、邀请演示"],
         ["B", "初步确认", "中", 90, 3, "资料/电话", "发送资料/案例,电话沟通需求变化"],
         ["C", None, None, None, 7, "推送", "推送行业动态/促销信息,月度轻量触达"],
     ],
     "团队": [["负责人", "邮箱", "上级", "角色"], *TEAM],
-}  # fmt: skip
-TW_FOLLOWUP_HEADERS = ["客戶編號", "客戶名稱", "聯繫人及職務", "聯繫方式", "銷售階段", "意向度",
-                       "預算情況", "決策週期", "上次跟進日期", "負責人", "備註"]  # fmt: skip
+}
+TW_FOLLOWUP_HEADERS = [
+    "客戶編號",
+    "客戶名稱",
+    "聯繫人及職務",
+    "聯繫方式",
+    "銷售階段",
+    "意向度",
+    "預算情況",
+    "決策週期",
+    "上次跟進日期",
+    "負責人",
+    "備註",
+]
 TW_GRADING_HEADERS = ["等級", "預算情況至少", "意向度至少", "決策週期上限(天)", "跟進間隔(天)"]
-TW_SYNC_HEADERS = ["客戶等級", "客戶分類", "健康度", "階段天數", "下次跟進日期", "跟進任務",
-                   "狀態", "校驗提示"]  # fmt: skip
+TW_SYNC_HEADERS = [
+    "客戶等級",
+    "客戶分類",
+    "健康度",
+    "階段天數",
+    "下次跟進日期",
+    "跟進任務",
+    "狀態",
+    "校驗提示",
+]
 
 
 def handmade(path: Path, customers: list[dict], convert=lambda text: text) -> Path:
@@ -270,8 +328,13 @@ def handmade(path: Path, customers: list[dict], convert=lambda text: text) -> Pa
     `convert`: as is for 简体, OpenCC for 繁體."""
     book = openpyxl.Workbook()
     book.remove(book.active)
-    rows = {**HANDMADE, "客户跟进": [*HANDMADE["客户跟进"],
-                                     *([c.get(k) for k in HANDMADE_KEYS] for c in customers)]}  # fmt: skip
+    rows = {
+        **HANDMADE,
+        "客户跟进": [
+            *HANDMADE["客户跟进"],
+            *([c.get(k) for k in HANDMADE_KEYS] for c in customers),
+        ],
+    }
     for title, grid in rows.items():
         sheet = book.create_sheet(convert(title))
         for row in grid:
@@ -285,11 +348,14 @@ def converted(rows: list[list]) -> list[list]:
 
 
 # Decision cycles in days: "2个月" in traditional is the known bug below.
-IN_DAYS = [{**c, "decision_cycle": "60天"} if c["decision_cycle"] == "2个月" else c
-           for c in CUSTOMERS]  # fmt: skip
+IN_DAYS = [
+    {**c, "decision_cycle": "60天"} if c["decision_cycle"] == "2个月" else c for c in CUSTOMERS
+]
 
 
-def test_a_traditional_workbook_is_graded_like_the_simplified_one_and_answered_in_traditional(tmp_path):  # fmt: skip
+def test_a_traditional_workbook_is_graded_like_the_simplified_one_and_answered_in_traditional(
+    tmp_path,
+):
     simple = handmade(tmp_path / "simple.xlsx", IN_DAYS)
     tw = handmade(tmp_path / "tw.xlsx", IN_DAYS, TO_TW)
     book = openpyxl.load_workbook(tw)
@@ -339,6 +405,7 @@ def test_a_decision_cycle_in_traditional_characters_grades_like_the_simplified_o
 
 
 # --- 3. a header the rules read, renamed or deleted, stops the run before any write --------
+
 
 def test_a_renamed_last_contact_header_stops_the_run_and_names_its_look_alike(book):
     book.make(CUSTOMERS)

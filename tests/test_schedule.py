@@ -27,19 +27,28 @@ def test_next_date_moves_to_a_working_day(book, grade, last, expected):
 def test_without_holidays_only_weekends_are_skipped(tmp_path):
     from conftest import make_workbook, results, sync
 
-    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", last_contact=D(2026, 9, 29)),
-                                               customer("K2", last_contact=D(2026, 10, 9), **A)])  # fmt: skip
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [
+            customer("K1", last_contact=D(2026, 9, 29)),
+            customer("K2", last_contact=D(2026, 10, 9), **A),
+        ],
+    )
     sync(path, D(2026, 9, 1), holidays=False)
     got = results(path)
     assert (got["K1"]["next_date"], got["K2"]["next_date"]) == (D(2026, 10, 2), D(2026, 10, 12))
 
 
 def test_new_lead_is_due_today_and_agreed_date_wins(book):
-    got = book([
-        customer("NEW", last_contact=None),
-        customer("AGREED", agreed_date="2026/12/1"),
-        customer("STALE", agreed_date=TODAY - dt.timedelta(days=5)),  # agreed before the last contact
-    ])  # fmt: skip
+    got = book(
+        [
+            customer("NEW", last_contact=None),
+            customer("AGREED", agreed_date="2026/12/1"),
+            customer(
+                "STALE", agreed_date=TODAY - dt.timedelta(days=5)
+            ),  # agreed before the last contact
+        ]
+    )
     assert (got["NEW"]["next_date"], got["NEW"]["status"]) == (TODAY, "今日跟进")
     assert got["AGREED"]["next_date"] == D(2026, 12, 1)
     assert got["STALE"]["next_date"] == D(2026, 11, 20)  # 11-17 + 3 days: the interval rule

@@ -69,16 +69,28 @@ def serve_until(runner, clock, end: dt.datetime):
 @pytest.mark.parametrize(
     "zone, start, expected",
     [
-        ("Asia/Shanghai", dt.datetime(2026, 11, 18, 0, 0), ["2026-11-18 08:30", "2026-11-19 08:30", "2026-11-20 08:30"]),
+        (
+            "Asia/Shanghai",
+            dt.datetime(2026, 11, 18, 0, 0),
+            ["2026-11-18 08:30", "2026-11-19 08:30", "2026-11-20 08:30"],
+        ),
         # New York leaves daylight saving time on 2026-11-01: 08:30 stays 08:30 local
-        ("America/New_York", dt.datetime(2026, 10, 31, 0, 0), ["2026-10-31 08:30", "2026-11-01 08:30", "2026-11-02 08:30"]),
+        (
+            "America/New_York",
+            dt.datetime(2026, 10, 31, 0, 0),
+            ["2026-10-31 08:30", "2026-11-01 08:30", "2026-11-02 08:30"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_runs_every_day_at_the_local_time(clock, zone, start, expected):
     clock.now = start.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     runs = []
-    runner = DailyRunner([settings(zone)], run=lambda s: runs.append(clock.now.astimezone(ZoneInfo(zone))),
-                         clock=clock, last_run=lambda s: None)  # fmt: skip
+    runner = DailyRunner(
+        [settings(zone)],
+        run=lambda s: runs.append(clock.now.astimezone(ZoneInfo(zone))),
+        clock=clock,
+        last_run=lambda s: None,
+    )
     serve_until(runner, clock, clock.now + dt.timedelta(days=3))
     assert [r.strftime("%Y-%m-%d %H:%M") for r in runs] == expected
 
@@ -90,8 +102,12 @@ def test_started_late_it_catches_up_unless_today_already_ran(clock, last_run, im
     zone = ZoneInfo("Asia/Shanghai")
     clock.now = dt.datetime(2026, 11, 18, 10, 0, tzinfo=zone).astimezone(UTC)
     runs = []
-    runner = DailyRunner([settings()], run=lambda s: runs.append(clock.now.astimezone(zone)),
-                         clock=clock, last_run=lambda s: last_run)  # fmt: skip
+    runner = DailyRunner(
+        [settings()],
+        run=lambda s: runs.append(clock.now.astimezone(zone)),
+        clock=clock,
+        last_run=lambda s: last_run,
+    )
     serve_until(runner, clock, clock.now + dt.timedelta(days=1))
     times = [r.strftime("%m-%d %H:%M") for r in runs]
     assert times == (["11-18 10:00", "11-19 08:30"] if immediate else ["11-19 08:30"])
@@ -130,8 +146,13 @@ def _locked_runner(clock, held, **config):
         tries.append(clock.now.astimezone(zone).strftime("%m-%d %H:%M"))
         return types.SimpleNamespace(ok=not held(s))
 
-    runner = DailyRunner([load_settings(environ={}, run_at="08:30", **config)], run=run,
-                         clock=clock, last_run=lambda s: None, held=held)  # fmt: skip
+    runner = DailyRunner(
+        [load_settings(environ={}, run_at="08:30", **config)],
+        run=run,
+        clock=clock,
+        last_run=lambda s: None,
+        held=held,
+    )
     return runner, tries
 
 
@@ -140,19 +161,32 @@ def test_a_workbook_open_at_run_time_is_tried_again_until_it_is_closed(clock):
     clock.now = dt.datetime(2026, 11, 18, 8, 0, tzinfo=zone).astimezone(UTC)
     runner, tries = _locked_runner(clock, _open_until(clock, zone, "10:10"))
     serve_until(runner, clock, clock.now + dt.timedelta(days=1, hours=1))
-    assert tries == ["11-18 08:30", "11-18 09:00", "11-18 09:30", "11-18 10:00", "11-18 10:30",
-                     "11-19 08:30"]  # fmt: skip
+    assert tries == [
+        "11-18 08:30",
+        "11-18 09:00",
+        "11-18 09:30",
+        "11-18 10:00",
+        "11-18 10:30",
+        "11-19 08:30",
+    ]
 
 
-@pytest.mark.parametrize("minutes, day_one", [
-    (30, [f"11-18 {h:02d}:{m:02d}" for h in range(8, 24) for m in (0, 30)][1:]),  # 08:30 .. 23:30
-    (0, ["11-18 08:30"]),  # no retry: tomorrow's run only
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "minutes, day_one",
+    [
+        (
+            30,
+            [f"11-18 {h:02d}:{m:02d}" for h in range(8, 24) for m in (0, 30)][1:],
+        ),  # 08:30 .. 23:30
+        (0, ["11-18 08:30"]),  # no retry: tomorrow's run only
+    ],
+)
 def test_a_workbook_open_all_day_is_given_up_at_the_end_of_the_day(clock, minutes, day_one):
     zone = ZoneInfo("Asia/Shanghai")
     clock.now = dt.datetime(2026, 11, 18, 8, 0, tzinfo=zone).astimezone(UTC)
-    runner, tries = _locked_runner(clock, _open_until(clock, zone, None),
-                                   retry_locked_minutes=minutes)  # fmt: skip
+    runner, tries = _locked_runner(
+        clock, _open_until(clock, zone, None), retry_locked_minutes=minutes
+    )
     serve_until(runner, clock, dt.datetime(2026, 11, 19, 8, 45, tzinfo=zone).astimezone(UTC))
     assert tries == [*day_one, "11-19 08:30"]
 
@@ -165,8 +199,12 @@ def test_serve_syncs_a_real_workbook_once_excel_closes_it(clock, tmp_path):
     clock.now = dt.datetime(2026, 11, 18, 8, 0, tzinfo=zone).astimezone(UTC)
     config = load_settings(environ={}, workbook=str(book), email={"enabled": False})
     tries = []
-    runner = DailyRunner([config], run=lambda s: tries.append(clock.now) or run_logged(s),
-                         clock=clock, last_run=lambda s: None)  # fmt: skip
+    runner = DailyRunner(
+        [config],
+        run=lambda s: tries.append(clock.now) or run_logged(s),
+        clock=clock,
+        last_run=lambda s: None,
+    )
     stop, closes = threading.Event(), dt.datetime(2026, 11, 18, 9, 15, tzinfo=zone)
 
     def wait(seconds):
@@ -216,8 +254,11 @@ def _config(tmp_path, *workbooks, **extra):
 
 def test_sync_all_runs_each_workbook_and_fails_if_one_did(tmp_path):
     good = make_workbook(tmp_path / "good.xlsx", [customer("K1")])
-    config = _config(tmp_path, {"name": "东区", "workbook": str(good)},
-                     {"name": "西区", "workbook": str(tmp_path / "missing.xlsx")})  # fmt: skip
+    config = _config(
+        tmp_path,
+        {"name": "东区", "workbook": str(good)},
+        {"name": "西区", "workbook": str(tmp_path / "missing.xlsx")},
+    )
     result = CliRunner().invoke(
         main, ["--log-format", "json", "sync", "--all", "--config", config, "--today", "2026-11-18"]
     )
@@ -250,9 +291,14 @@ def test_doctor_on_a_good_and_a_broken_setup(tmp_path):
         tmp_path / "team.xlsx", [customer("K1")], team=[["张伟", "not-an-email", "", "销售"]]
     )
     config = _config(
-        tmp_path, {"workbook": str(bad_team)}, {"workbook": str(tmp_path / "gone.xlsx")},
-        email={"transport": "smtp", "smtp": {"host": "127.0.0.1", "port": 9, "security": "none", "timeout": 2}},
-    )  # fmt: skip
+        tmp_path,
+        {"workbook": str(bad_team)},
+        {"workbook": str(tmp_path / "gone.xlsx")},
+        email={
+            "transport": "smtp",
+            "smtp": {"host": "127.0.0.1", "port": 9, "security": "none", "timeout": 2},
+        },
+    )
     broken = CliRunner().invoke(main, ["doctor", "--config", config])
     assert broken.exit_code == 1
     assert "[FAIL] " in broken.output and "no valid email for 张伟" in broken.output
@@ -283,8 +329,12 @@ def test_sigterm_stops_a_real_serve_process_cleanly(tmp_path):
     later = (now + dt.timedelta(hours=2)).strftime("%H:%M")  # nothing due while we watch
     config = _config(tmp_path, {"workbook": str(book)}, run_at=later, email={"enabled": False})
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.Popen([sys.executable, str(root / "run.py"), "serve", "--config", config],
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "run.py"), "serve", "--config", config],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 20
         line = ""

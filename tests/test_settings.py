@@ -57,14 +57,29 @@ def test_a_relative_path_on_the_command_line_or_in_the_environment_is_from_here(
 @pytest.mark.parametrize(
     "written, args, env, tried, origin",
     [
-        ("workbook: ../books/none.xlsx", [], {}, "books/none.xlsx",
-         "workbook: ../books/none.xlsx in {config}"),
-        ("workbook: ../books/a.xlsx", ["--workbook", "none.xlsx"], {}, "../elsewhere/none.xlsx",
-         "--workbook none.xlsx"),
-        ("workbook: ../books/a.xlsx", [], {"SHEETSYNC_WORKBOOK": "none.xlsx"},
-         "../elsewhere/none.xlsx", "SHEETSYNC_WORKBOOK=none.xlsx"),
+        (
+            "workbook: ../books/none.xlsx",
+            [],
+            {},
+            "books/none.xlsx",
+            "workbook: ../books/none.xlsx in {config}",
+        ),
+        (
+            "workbook: ../books/a.xlsx",
+            ["--workbook", "none.xlsx"],
+            {},
+            "../elsewhere/none.xlsx",
+            "--workbook none.xlsx",
+        ),
+        (
+            "workbook: ../books/a.xlsx",
+            [],
+            {"SHEETSYNC_WORKBOOK": "none.xlsx"},
+            "../elsewhere/none.xlsx",
+            "SHEETSYNC_WORKBOOK=none.xlsx",
+        ),
     ],
-)  # fmt: skip
+)
 def test_workbook_not_found_names_the_path_tried_and_where_it_was_set(
     site, written, args, env, tried, origin
 ):
@@ -76,8 +91,11 @@ def test_workbook_not_found_names_the_path_tried_and_where_it_was_set(
 
 
 def test_a_workbook_listed_under_workbooks_is_found_from_the_files_folder(site):
-    config = settings_file(site, "workbooks:\n  - {name: east, workbook: ../books/east.xlsx}\n"
-                                 "  - {name: south, workbook: south.xlsx}\n")  # fmt: skip
+    config = settings_file(
+        site,
+        "workbooks:\n  - {name: east, workbook: ../books/east.xlsx}\n"
+        "  - {name: south, workbook: south.xlsx}\n",
+    )
     make_workbook(site / "books" / "east.xlsx", [customer("K1")])
     result = run("sync", "--all", "--config", config, "--no-email")
     assert "1 of 2 workbook(s) synced" in result.output
@@ -88,8 +106,9 @@ def test_a_workbook_listed_under_workbooks_is_found_from_the_files_folder(site):
 
 
 def test_password_file_and_credentials_in_a_file_are_taken_from_its_folder(site):
-    config = settings_file(site, "email: {smtp: {password_file: secret.txt}}\n"
-                                 "gsheets: {credentials: keys/sa.json}\n")  # fmt: skip
+    config = settings_file(
+        site, "email: {smtp: {password_file: secret.txt}}\ngsheets: {credentials: keys/sa.json}\n"
+    )
     (site / "config" / "secret.txt").write_text("s3cret\n")
     settings = load_settings(config, environ={})
     assert settings.email.password() == "s3cret"
@@ -103,10 +122,13 @@ def test_a_password_file_in_the_environment_is_taken_from_here(site):
     assert settings.email.password() == "here"
 
 
-@pytest.mark.parametrize("written", [
-    "workbook: https://docs.google.com/spreadsheets/d/1AbC-key_9/edit#gid=0",
-    "backend: gsheets\nworkbook: 1AbC-key_9",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "written",
+    [
+        "workbook: https://docs.google.com/spreadsheets/d/1AbC-key_9/edit#gid=0",
+        "backend: gsheets\nworkbook: 1AbC-key_9",
+    ],
+)
 def test_a_google_sheet_in_a_file_is_not_taken_as_a_path(site, written):
     settings = load_settings(settings_file(site, written + "\n"), environ={})
     assert settings.workbook == written.split("workbook: ")[1]
@@ -137,12 +159,19 @@ def test_an_unknown_variable_is_warned_about_with_the_closest_name(tmp_path, var
 
 
 def test_known_variables_are_not_warned_about(site):
-    config = settings_file(site, "email: {smtp: {password_env: TEAM_MAIL_PASSWORD}}\n"
-                                 "workbooks:\n  - workbook: ../books/b.xlsx\n"
-                                 "    email: {smtp: {password_env: SHEETSYNC_EAST_PASSWORD}}\n")  # fmt: skip
+    config = settings_file(
+        site,
+        "email: {smtp: {password_env: TEAM_MAIL_PASSWORD}}\n"
+        "workbooks:\n  - workbook: ../books/b.xlsx\n"
+        "    email: {smtp: {password_env: SHEETSYNC_EAST_PASSWORD}}\n",
+    )
     make_workbook(site / "books" / "b.xlsx", [customer("K1")])
-    env = {"SHEETSYNC_CONFIG": str(config), "SHEETSYNC_SMTP_PASSWORD": "x",
-           "SHEETSYNC_EAST_PASSWORD": "x", "SHEETSYNC_TIMEZONE": "Asia/Shanghai"}  # fmt: skip
+    env = {
+        "SHEETSYNC_CONFIG": str(config),
+        "SHEETSYNC_SMTP_PASSWORD": "x",
+        "SHEETSYNC_EAST_PASSWORD": "x",
+        "SHEETSYNC_TIMEZONE": "Asia/Shanghai",
+    }
     result = run("sync", "--all", "--no-email", env=env)
     assert result.exit_code == 0, result.output
     assert "unknown setting" not in result.output

@@ -75,8 +75,11 @@ def test_every_request_and_answer_matches_the_discovery_document(
         main, ["init", "--spreadsheet", "schema-sheet", "--config", str(config)]
     )
     assert result.exit_code == 0, result.output
-    key = make_spreadsheet(sheets_api, service_account, [
-        customer("K1"), customer("K2", last_contact=None), customer("K3", owner="赵六")])  # fmt: skip
+    key = make_spreadsheet(
+        sheets_api,
+        service_account,
+        [customer("K1"), customer("K2", last_contact=None), customer("K3", owner="赵六")],
+    )
     for day in (TODAY, TODAY + dt.timedelta(days=2), TODAY + dt.timedelta(days=3)):
         sync(
             Path("unused.xlsx"), day, workbook=key, **gsheets_settings(sheets_api, service_account)
@@ -85,9 +88,18 @@ def test_every_request_and_answer_matches_the_discovery_document(
         sheets_api.books[key].by_title("客户跟进").cells[(3, 14)] = {"v": "张伟"}
     batches = [sent for path, sent, _ in sheets_api.exchanges if path.endswith(":batchUpdate")]
     kinds = {next(iter(r)) for body in batches for r in body["requests"]}
-    assert {"addSheet", "updateCells", "appendCells", "setDataValidation", "addConditionalFormatRule",
-            "addProtectedRange", "repeatCell", "updateSheetProperties", "addChart",
-            "deleteEmbeddedObject"} <= kinds  # fmt: skip
+    assert {
+        "addSheet",
+        "updateCells",
+        "appendCells",
+        "setDataValidation",
+        "addConditionalFormatRule",
+        "addProtectedRange",
+        "repeatCell",
+        "updateSheetProperties",
+        "addChart",
+        "deleteEmbeddedObject",
+    } <= kinds
     for i, body in enumerate(batches):
         check(body, {"$ref": "BatchUpdateSpreadsheetRequest"}, f"batchUpdate[{i}]")
     for path, _, answer in sheets_api.exchanges:
@@ -99,7 +111,17 @@ def test_every_request_and_answer_matches_the_discovery_document(
 
 def test_the_validator_catches_a_wrong_request():
     with pytest.raises(AssertionError, match="unknown field 'stringValu'"):
-        check({"requests": [{"updateCells": {"rows": [{"values": [{"userEnteredValue": {"stringValu": "x"}}]}]}}]},
-              {"$ref": "BatchUpdateSpreadsheetRequest"})  # fmt: skip
+        check(
+            {
+                "requests": [
+                    {
+                        "updateCells": {
+                            "rows": [{"values": [{"userEnteredValue": {"stringValu": "x"}}]}]
+                        }
+                    }
+                ]
+            },
+            {"$ref": "BatchUpdateSpreadsheetRequest"},
+        )
     with pytest.raises(AssertionError, match="not in"):
         check({"dimension": "ROW"}, {"$ref": "AppendDimensionRequest"})

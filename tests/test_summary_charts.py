@@ -13,7 +13,7 @@ from conftest import (
     make_workbook,
     sheet_rows,
     sync,
-)  # fmt: skip
+)
 
 from sheetsync.backends.xlsx_patch import _Package, chart_keys
 
@@ -83,8 +83,12 @@ def test_google_charts_are_added_once_and_redrawn_only_when_the_tables_move(
         sync(Path("unused.xlsx"), TODAY + dt.timedelta(days=day), workbook=key, **settings)
     summary = sheets_api.books[key].by_title("汇总")
     assert sorted(c["spec"]["title"] for c in summary.charts) == sorted(TITLES)
-    sent = [r for _, body, _ in sheets_api.exchanges if isinstance(body, dict)
-            for r in body.get("requests", [])]  # fmt: skip
+    sent = [
+        r
+        for _, body, _ in sheets_api.exchanges
+        if isinstance(body, dict)
+        for r in body.get("requests", [])
+    ]
     assert sum("addChart" in r for r in sent) == 3 and not any(
         "deleteEmbeddedObject" in r for r in sent
     )

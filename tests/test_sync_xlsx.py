@@ -156,8 +156,15 @@ def test_missing_sync_columns_are_created_and_headers_found_anywhere(tmp_path):
     report = sync(path)
     rows = sheet_rows(path, "客户跟进")
     assert rows[1][5:] == (
-        "客户等级", "客户分类", "健康度", "阶段天数", "下次跟进日期", "跟进任务", "状态", "校验提示"
-    )  # fmt: skip
+        "客户等级",
+        "客户分类",
+        "健康度",
+        "阶段天数",
+        "下次跟进日期",
+        "跟进任务",
+        "状态",
+        "校验提示",
+    )
     assert rows[2][4:6] == ("keep me", "A")
     assert rows[2][9:11] == (dt.datetime(2026, 11, 19), "2026-11-19 甲公司")
     assert any("团队表里没有负责人" in n for n in report.notes)  # said in the sheet's language
@@ -190,8 +197,9 @@ def test_task_is_done_when_a_contact_is_recorded_and_counted_in_the_summary(tmp_
     sync(path)
     log = sheet_rows(path, "任务记录")
     assert [(r[0], r[1].date(), r[4]) for r in log[1:]] == [
-        ("K1", dt.date(2026, 11, 16), "已完成"), ("K1", dt.date(2026, 11, 23), "待办")
-    ]  # fmt: skip
+        ("K1", dt.date(2026, 11, 16), "已完成"),
+        ("K1", dt.date(2026, 11, 23), "待办"),
+    ]
     owner_rows = {r[0]: r for r in summary_section(path, "按负责人")}
     assert owner_rows["张伟"][4] == 1  # done in the last 7 days
     assert owner_rows["张伟"][5] == 0.0  # done two days late: a 0 % on-time rate

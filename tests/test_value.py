@@ -85,8 +85,10 @@ def test_no_value_data_gives_no_class_and_bad_value_cells_are_warnings(tmp_path)
 
 
 def test_a_manager_edit_of_the_value_rules_changes_the_next_sync(tmp_path):
-    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", annual_amount=300_000, **{
-        "margin": "30%", "renewal_rate": "70%"})])  # fmt: skip
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [customer("K1", annual_amount=300_000, **{"margin": "30%", "renewal_rate": "70%"})],
+    )
     sync(path)
     assert results(path)["K1"]["classification"] == "B类+新接触(65分)"
     rules = sheet_rows(path, "价值分级")
@@ -150,9 +152,15 @@ def test_health_from_silence_purchases_and_an_explicit_mark(tmp_path):
     sync(path)
     got = {k: v["health"] for k, v in results(path).items()}
     assert got == {
-        "FINE": "健康", "QUIET": "预警", "GONE": "流失", "NEARLY": "预警", "MARKED": "流失",
-        "DROP": "预警", "DIP": "健康", "BADDATE": None,
-    }  # fmt: skip
+        "FINE": "健康",
+        "QUIET": "预警",
+        "GONE": "流失",
+        "NEARLY": "预警",
+        "MARKED": "流失",
+        "DROP": "预警",
+        "DIP": "健康",
+        "BADDATE": None,
+    }
 
 
 def test_health_moves_as_days_pass_and_a_contact_makes_it_healthy_again(tmp_path):

@@ -39,8 +39,10 @@ def _changeset(path):
 
 def _values(data: bytes) -> dict:
     book = openpyxl.load_workbook(io.BytesIO(data))
-    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
-            for ws in book.worksheets}  # fmt: skip
+    return {
+        ws.title: [list(r) for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
+        for ws in book.worksheets
+    }
 
 
 def test_patched_workbook_equals_the_openpyxl_round_trip(tmp_path):
@@ -67,8 +69,13 @@ def test_what_people_added_to_the_file_survives(tmp_path):
     wb.create_sheet("我的图表数据")["A1"] = "自己的表"
     wb.save(path)
     before = zipfile.ZipFile(path)
-    untouched = {n: before.read(n) for n in before.namelist() if "sheet1.xml" not in n and "styles" not in n
-                 and not any(f"sheet{i}" in n for i in (5, 6, 7, 8, 9))}  # fmt: skip  # sync tabs
+    untouched = {
+        n: before.read(n)
+        for n in before.namelist()
+        if "sheet1.xml" not in n
+        and "styles" not in n
+        and not any(f"sheet{i}" in n for i in (5, 6, 7, 8, 9))
+    }  # sync tabs
     sync(path)
     after = zipfile.ZipFile(path)
     assert {n: after.read(n) for n in untouched} == untouched  # other tabs: byte for byte

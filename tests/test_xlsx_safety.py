@@ -52,14 +52,25 @@ def cells(path, title: str) -> list[list]:
         (lambda p: excel_owner_file(p, "Li Lei"), "Excel/WPS (Li Lei)"),
         (lambda p: p.with_name(f"~${p.name}").write_bytes(b"\x09\xff\xfe\x00garbage"), "Excel/WPS"),
         (lambda p: p.with_name(f"~${p.name}").write_bytes(b""), "Excel/WPS"),
-        (lambda p: libreoffice_lock_file(p, ",Li Lei,lilei-pc,18.11.2026 09:12,file:///home/lilei;"), "LibreOffice (Li Lei)"),
-        (lambda p: libreoffice_lock_file(p, "王芳,wangf,pc-7,18.11.2026 09:12,file:///C:/x;"), "LibreOffice (王芳)"),
-        (lambda p: libreoffice_lock_file(p, "Wang\\, Fang,wangf,pc,date,url;"), "LibreOffice (Wang, Fang)"),
+        (
+            lambda p: libreoffice_lock_file(
+                p, ",Li Lei,lilei-pc,18.11.2026 09:12,file:///home/lilei;"
+            ),
+            "LibreOffice (Li Lei)",
+        ),
+        (
+            lambda p: libreoffice_lock_file(p, "王芳,wangf,pc-7,18.11.2026 09:12,file:///C:/x;"),
+            "LibreOffice (王芳)",
+        ),
+        (
+            lambda p: libreoffice_lock_file(p, "Wang\\, Fang,wangf,pc,date,url;"),
+            "LibreOffice (Wang, Fang)",
+        ),
         (lambda p: libreoffice_lock_file(p, "\x00\x01"), "LibreOffice"),
         (lambda p: excel_owner_file(p.with_name("其他.xlsx"), "张伟"), None),  # another workbook's
         (lambda p: None, None),
     ],
-)  # fmt: skip
+)
 def test_held_by_names_who_has_the_workbook_open(tmp_path, leave, holder):
     path = make_workbook(tmp_path / "客户.xlsx", [customer("K1")])
     leave(path)
@@ -157,8 +168,10 @@ def test_a_long_duplicate_id_gives_a_check_note_excel_can_open(tmp_path):
 
 
 def test_amounts_that_overflow_give_a_summary_excel_can_open(tmp_path):
-    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", annual_amount=1e308),
-                                               customer("K2", annual_amount=1e308)])  # fmt: skip
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [customer("K1", annual_amount=1e308), customer("K2", annual_amount=1e308)],
+    )
     for day in (TODAY, TODAY + dt.timedelta(days=1)):  # the openpyxl path, then the patcher
         sync(path, day)
         openpyxl.load_workbook(path)  # raised "could not read worksheets" on "inf"
@@ -204,10 +217,13 @@ def test_peoples_formulas_keep_their_results_through_the_openpyxl_path(tmp_path,
     owners = [customer("K1", owner="(公式)"), customer("K2", owner="(公式)")]  # cells to replace
     path = make_workbook(tmp_path / "b.xlsx", owners)
     assert sheet_rows(path, "客户跟进")[0][14] == "负责人"
-    with_cached_results(path, {
-        "O2": ({"t": "shared", "ref": "O2:O3", "si": "0"}, "团队!A3", "张伟"),
-        "O3": ({"t": "shared", "si": "0"}, None, "李娜"),  # Excel's copy of O2's formula
-    })  # fmt: skip
+    with_cached_results(
+        path,
+        {
+            "O2": ({"t": "shared", "ref": "O2:O3", "si": "0"}, "团队!A3", "张伟"),
+            "O3": ({"t": "shared", "si": "0"}, None, "李娜"),  # Excel's copy of O2's formula
+        },
+    )
     assert [r[14] for r in cells(path, "客户跟进")[1:3]] == ["张伟", "李娜"]
     rewrites = []
     real = xlsx._rewrite_with_openpyxl

@@ -145,8 +145,9 @@ class XlsxBackend:
             raise BackendError("write() before read()")
         self._unchanged_since_read()
         if changes.renames:  # unchanged since read: each header still reads as planned
-            changes = dataclasses.replace(changes, cells=[*changes.renames, *changes.cells],
-                                          renames=[])  # fmt: skip
+            changes = dataclasses.replace(
+                changes, cells=[*changes.renames, *changes.cells], renames=[]
+            )
         try:
             data = patch_workbook(self._data, changes, self._grids)
         except PatchUnsupported:
@@ -241,8 +242,13 @@ def _chart(sheet: Worksheet, spec: Chart):
     chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(ref)))
     chart.title = spec.title
     chart.width, chart.height = 16, 8.5  # cm
-    labels = {"showVal": False, "showCatName": False, "showSerName": False,
-              "showLegendKey": False, "showPercent": False}  # fmt: skip
+    labels = {
+        "showVal": False,
+        "showCatName": False,
+        "showSerName": False,
+        "showLegendKey": False,
+        "showPercent": False,
+    }
     chart.legend = None
     if spec.kind == "pie":
         chart.dataLabels = DataLabelList(**{**labels, "showCatName": True, "showPercent": True})
@@ -352,8 +358,13 @@ def _add_aids(sheet: Worksheet, tab: TabContent) -> None:
     """Dropdowns (a warning, not a block: the sync validates anyway) and row colours."""
     for column, values in tab.choices.items():
         letter = get_column_letter(column)
-        rule = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
-                              errorStyle="warning", showErrorMessage=True)  # fmt: skip
+        rule = DataValidation(
+            type="list",
+            formula1='"' + ",".join(values) + '"',
+            allow_blank=True,
+            errorStyle="warning",
+            showErrorMessage=True,
+        )
         rule.add(f"{letter}2:{letter}{AIDS_ROWS}")
         sheet.add_data_validation(rule)
     if tab.status_column:

@@ -190,7 +190,16 @@ class _Styles:
             font.insert(0, etree.Element(_q("b")))
             fonts.append(font)
             fonts.set("count", str(len(fonts)))
-            xf = etree.SubElement(self.xfs, _q("xf"), numFmtId="0", fontId=str(len(fonts) - 1), fillId="0", borderId="0", xfId="0", applyFont="1")  # fmt: skip
+            xf = etree.SubElement(
+                self.xfs,
+                _q("xf"),
+                numFmtId="0",
+                fontId=str(len(fonts) - 1),
+                fillId="0",
+                borderId="0",
+                xfId="0",
+                applyFont="1",
+            )
             self.xfs.set("count", str(len(self.xfs)))
             self.package.put(self.name, self.root)
             self._bold = str(self.xfs.index(xf))
@@ -208,7 +217,16 @@ class _Styles:
             self._custom[fmt_id] = code
         if self.xfs is None:
             raise PatchUnsupported("no cell formats")
-        xf = etree.SubElement(self.xfs, _q("xf"), numFmtId=str(fmt_id), fontId="0", fillId="0", borderId="0", xfId="0", applyNumberFormat="1")  # fmt: skip
+        xf = etree.SubElement(
+            self.xfs,
+            _q("xf"),
+            numFmtId=str(fmt_id),
+            fontId="0",
+            fillId="0",
+            borderId="0",
+            xfId="0",
+            applyNumberFormat="1",
+        )
         self.xfs.set("count", str(len(self.xfs)))
         self.package.put(self.name, self.root)
         return str(self.xfs.index(xf))
@@ -355,9 +373,11 @@ def _related(package: _Package, part: str, kind: str) -> list[str]:
     base = posixpath.dirname(part)
     return [
         posixpath.normpath(posixpath.join(base, r.get("Target")))
-        if not r.get("Target", "").startswith("/") else r.get("Target").lstrip("/")
-        for r in package.xml(rels) if r.get("Type", "").endswith(f"/{kind}")
-    ]  # fmt: skip
+        if not r.get("Target", "").startswith("/")
+        else r.get("Target").lstrip("/")
+        for r in package.xml(rels)
+        if r.get("Type", "").endswith(f"/{kind}")
+    ]
 
 
 def _range(formula: str) -> tuple[int, int, int]:

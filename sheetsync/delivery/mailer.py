@@ -11,15 +11,9 @@ Message-ID, so most mail clients show it once).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-import json
-import os
 import smtplib
-import socket
-import ssl
-import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -29,31 +23,26 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings
+from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord  # noqa: F401  (re-exported)
 from sheetsync.delivery.remind import (
     Addresses,
     Mail,
     due_tasks,
+    one_line,
     plan_digests,
     plan_escalations,
     plan_summaries,
     plan_unowned,
     read_team,
     rows_to_fix,
-)  # fmt: skip
-from sheetsync.errors import ConfigError, WorkbookError
+)
+from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transport_for  # noqa: F401
+from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
 from sheetsync.workbook.messages import in_script, lang, say
-from sheetsync.workbook.parsing import cell_text
-from sheetsync.workbook.schema import MAIL_LOG
-from sheetsync.workbook.tables import ROW, find_title, load_sheet
+from sheetsync.workbook.tables import ROW
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
-JOURNAL_DAYS = 14
-
-
-def one_line(text: str) -> str:
-    """Header values never carry a line break: a name cannot inject a header."""
-    return " ".join(str(text).split())
 
 
 class ScriptLoader(FileSystemLoader):
@@ -73,9 +62,12 @@ class Renderer:
     def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
         self.folder, self.locale = folder / lang(locale), locale
         self.env = Environment(
-            loader=ScriptLoader(self.folder, locale), autoescape=select_autoescape(["html"]),
-            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        )  # fmt: skip
+            loader=ScriptLoader(self.folder, locale),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
         self.subjects = yaml.safe_load(in_script(subjects, locale))
         self.sender = sender
@@ -93,207 +85,6 @@ class Renderer:
             self.env.get_template(f"{mail.kind}.html").render(**mail.context), subtype="html"
         )
         return message
-
-
-class OutboxTransport:
-    """Each message as an .eml file in a folder: open it with any mail program."""
-
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-
-    def __enter__(self) -> OutboxTransport:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def send(self, message: EmailMessage, name: str) -> None:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        path = self.folder / f"{safe}.eml"
-        temp = path.with_suffix(".eml.tmp")
-        temp.write_bytes(bytes(message))
-        os.replace(temp, path)
-
-
-class Watchdog:
-    """Cuts the SMTP connection when the mail step's deadline passes. A socket timeout only
-    bounds one read, so a server that trickles a greeting that never ends would otherwise
-    hold the run (and the sheet's write) for as long as it likes."""
-
-    def __init__(self, seconds: float) -> None:
-        self.lock = threading.Lock()
-        self.expired = self.stopped = False
-        self.guard: socket.socket | None = None  # a duplicate of the connection's socket
-        self.timer = threading.Timer(seconds, self._expire)
-        self.timer.daemon = True
-        self.timer.start()
-
-    def watch(self, sock: socket.socket) -> socket.socket:
-        """Called with each new TCP socket, before any TLS handshake on it."""
-        with self.lock:
-            if self.expired:
-                sock.close()
-                raise TimeoutError("the mail deadline has passed")
-            self.guard = sock.dup()  # stays usable when smtplib wraps or closes its own
-        return sock
-
-    def _expire(self) -> None:
-        with self.lock:
-            if self.stopped:
-                return
-            self.expired = True
-            if self.guard is not None:
-                with contextlib.suppress(OSError):
-                    self.guard.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
-
-    def stop(self) -> None:
-        self.timer.cancel()
-        with self.lock:
-            self.stopped = True
-            if self.guard is not None:
-                self.guard.close()
-
-
-class _Watched(smtplib.SMTP):
-    """smtplib telling the watchdog about the socket it opens."""
-
-    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
-        self.watchdog = watchdog
-        super().__init__(*args, **kwargs)
-
-    def _get_socket(self, host, port, timeout):
-        return self.watchdog.watch(super()._get_socket(host, port, timeout))
-
-
-class _WatchedSsl(smtplib.SMTP_SSL, _Watched):
-    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
-        self.watchdog = watchdog
-        smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
-
-
-class SmtpTransport:
-    """A real SMTP server: STARTTLS or SSL, optional login; the password never leaves here.
-    `timeout` bounds each network step, `deadline` the whole session."""
-
-    def __init__(self, settings: EmailSettings) -> None:
-        self.settings = settings
-        self.conn: smtplib.SMTP | None = None
-        self.watchdog: Watchdog | None = None
-
-    @property
-    def expired(self) -> bool:
-        return self.watchdog is not None and self.watchdog.expired
-
-    def __enter__(self) -> SmtpTransport:
-        self.watchdog = Watchdog(self.settings.smtp.deadline)
-        try:
-            self._open()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def _open(self) -> None:
-        s, context = self.settings.smtp, ssl.create_default_context()
-        if s.security == "ssl":
-            self.conn = _WatchedSsl(s.host, s.port, timeout=s.timeout, context=context,
-                                    watchdog=self.watchdog)  # fmt: skip
-        else:
-            self.conn = _Watched(s.host, s.port, timeout=s.timeout, watchdog=self.watchdog)
-            if s.security == "starttls":
-                self.conn.starttls(context=context)
-        if s.username:
-            self.conn.login(s.username, self.settings.password())
-
-    def __exit__(self, *exc: object) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.quit()
-            except (smtplib.SMTPException, OSError):
-                self.conn.close()
-        self.conn = None
-        self.watchdog.stop()
-
-    def send(self, message: EmailMessage, name: str) -> None:
-        self.conn.send_message(message)
-
-
-def transport_for(settings: EmailSettings):
-    if settings.transport == "smtp":
-        return SmtpTransport(settings)
-    return OutboxTransport(settings.outbox)
-
-
-class Journal:
-    """Mail the servers accepted, one JSON line each, kept for two weeks. A run killed while
-    appending leaves a cut-off last line: it is skipped (and dropped by `repair`), so one
-    crash never stops every later run."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def read(self) -> tuple[list[dict], int]:
-        """The entries, and how many lines could not be read."""
-        if not self.path.exists():
-            return [], 0
-        entries, torn = [], 0
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-            entry = _entry(line) if line.strip() else {}
-            if entry:
-                entries.append(entry)
-            elif line.strip():
-                torn += 1
-        return entries, torn
-
-    def entries(self) -> list[dict]:
-        return self.read()[0]
-
-    def record(self, mail: Mail, at: dt.datetime) -> None:
-        entry = {
-            "key": mail.key, "at": at.strftime("%Y-%m-%d %H:%M:%S"),
-            "recipient": one_line(mail.recipient), "to": mail.to,
-            "reminds": [[i, d.date().isoformat()] for i, d in mail.reminds],
-            "escalates": [[i, d.date().isoformat()] for i, d in mail.escalates],
-        }  # fmt: skip
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-
-    def repair(self) -> int:
-        """Drop unreadable lines before appending (a new line must not be glued to a cut-off
-        one); returns how many there were."""
-        entries, torn = self.read()
-        if torn:
-            self._rewrite(entries)
-        return torn
-
-    def prune(self, today: dt.date) -> None:
-        cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
-        entries = self.entries()
-        kept = [e for e in entries if e["at"] >= cutoff]
-        if len(kept) != len(entries):
-            self._rewrite(kept)
-
-    def _rewrite(self, entries: list[dict]) -> None:
-        """All or nothing: a crash while rewriting leaves the old journal, never half of it."""
-        temp = self.path.with_name(self.path.name + ".tmp")
-        with open(temp, "w", encoding="utf-8") as out:
-            out.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, self.path)
-
-
-def _entry(line: str) -> dict:
-    """One journal line, or {} when it is not a whole entry."""
-    try:
-        entry = json.loads(line)
-    except json.JSONDecodeError:
-        return {}
-    whole = isinstance(entry, dict) and {"key", "at", "reminds", "escalates"} <= set(entry)
-    return entry if whole else {}
 
 
 @dataclass
@@ -324,8 +115,14 @@ def _failure(exc: BaseException, transport, locale: str) -> str:
     return one_line(str(exc) or type(exc).__name__)
 
 
-def deliver(mails: list[Mail], renderer: Renderer, transport, journal: Journal,
-            now: dt.datetime, recorded: frozenset[str] = frozenset()) -> Delivery:  # fmt: skip
+def deliver(
+    mails: list[Mail],
+    renderer: Renderer,
+    transport,
+    journal: Journal,
+    now: dt.datetime,
+    recorded: frozenset[str] = frozenset(),
+) -> Delivery:
     """Send what is neither in the journal nor `recorded` in the workbook; one failure never
     stops the others, and past the deadline the rest fail at once (nothing is recorded, so
     the next run sends them)."""
@@ -348,8 +145,14 @@ def deliver(mails: list[Mail], renderer: Renderer, transport, journal: Journal,
     return result
 
 
-def _send_each(pending: list[Mail], renderer: Renderer, transport, journal: Journal,
-               now: dt.datetime, result: Delivery) -> None:  # fmt: skip
+def _send_each(
+    pending: list[Mail],
+    renderer: Renderer,
+    transport,
+    journal: Journal,
+    now: dt.datetime,
+    result: Delivery,
+) -> None:
     for mail in pending:
         if getattr(transport, "expired", False):
             result.failed.append((mail, say("smtp_deadline", renderer.locale)))
@@ -386,7 +189,10 @@ class Mailer:
     def plan(self, loaded, result, today: dt.date) -> list[Mail]:
         """`result.log` must already be `recorded()`."""
         team = read_team(loaded.team)
-        self.addresses, self.locale = Addresses(team, self.settings.fallback, loaded.locale), loaded.locale
+        self.addresses, self.locale = (
+            Addresses(team, self.settings.fallback, loaded.locale),
+            loaded.locale,
+        )
         board, rules = result.board, result.rules
         tasks = due_tasks(board, result.log, today, rules)
         summaries = (
@@ -407,8 +213,14 @@ class Mailer:
         """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
         renderer = Renderer(self.locale, self.settings.sender)
         torn = self.journal.repair()
-        delivery = deliver(mails, renderer, self.transport, self.journal,
-                           now.replace(tzinfo=self.zone), self._done())  # fmt: skip
+        delivery = deliver(
+            mails,
+            renderer,
+            self.transport,
+            self.journal,
+            now.replace(tzinfo=self.zone),
+            self._done(),
+        )
         self.journal.prune(now.date())
         self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
         notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
@@ -430,42 +242,3 @@ class Mailer:
     def sent_tab(self) -> dict[str, list[list]]:
         """After `send`: the mail record tab to write with the rest of the workbook."""
         return self.tab
-
-
-class SentRecord:
-    """What was mailed, kept in the workbook itself (the 邮件记录 tab, two weeks of it): a
-    copy of the workbook has no journal beside it, and must not mail the day again. The
-    journal stays the crash record; this is written with the rest of the sheet."""
-
-    def __init__(self, grids: dict[str, list[list]]) -> None:
-        self.title = find_title(list(grids), MAIL_LOG, None)
-        self.entries = _read_record(grids[self.title], self.title) if self.title else []
-
-    def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
-        """The tab to write: what it held plus what the journal knows, the last two weeks."""
-        by_key = {e["key"]: e for e in self.entries}
-        by_key.update({e["key"]: e for e in journal if e["key"] not in by_key})
-        cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
-        kept = sorted((e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"]))  # fmt: skip
-        rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
-        return {self.title or MAIL_LOG.title(locale): [MAIL_LOG.headers(locale), *rows]}
-
-
-def _read_record(grid: list[list], title: str) -> list[dict]:
-    """The tab's entries; a tab mangled by hand counts as empty (the journal still knows)."""
-    try:
-        frame = load_sheet(grid, MAIL_LOG, title).frame
-    except WorkbookError:
-        return []
-    return [
-        {"at": _stamp(r.sent_at), "key": cell_text(r.key), "recipient": cell_text(r.recipient),
-         "to": cell_text(r.to)}
-        for r in frame.itertuples() if cell_text(r.key)
-    ]  # fmt: skip
-
-
-def _stamp(value: object) -> str:
-    """Sent-at as the journal writes it, also when a spreadsheet turned it into a date."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return cell_text(value)

@@ -25,6 +25,11 @@ EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 CONTRACT_DAYS, BIRTHDAY_DAYS = 30, 7
 
 
+def one_line(text: str) -> str:
+    """Header values never carry a line break: a name cannot inject a header."""
+    return " ".join(str(text).split())
+
+
 def valid_email(value: object) -> bool:
     return not is_blank(value) and bool(EMAIL_RE.match(str(value).strip()))
 
@@ -120,16 +125,23 @@ def _reminded_today(value: object, today: dt.date) -> bool:
     return not is_blank(value) and str(value).startswith(today.isoformat())
 
 
-def plan_digests(board: pd.DataFrame, tasks: pd.DataFrame, rules: list[GradeRule], today: dt.date,
-                 addresses: Addresses, fixes: dict[str, list[dict]] | None = None) -> list[Mail]:  # fmt: skip
+def plan_digests(
+    board: pd.DataFrame,
+    tasks: pd.DataFrame,
+    rules: list[GradeRule],
+    today: dt.date,
+    addresses: Addresses,
+    fixes: dict[str, list[dict]] | None = None,
+) -> list[Mail]:
     """`tasks` from `due_tasks`; `board` for each owner's contracts and birthdays; `fixes`
     (from `rows_to_fix`) for the rows each owner must correct: those alone earn a digest."""
     actions, fixes = {r.grade: r.action for r in rules}, fixes or {}
     mails = []
     owners = sorted(
-        set(tasks["owner"].dropna().astype(str)) | set(board["owner"].dropna().astype(str))
+        set(tasks["owner"].dropna().astype(str))
+        | set(board["owner"].dropna().astype(str))
         | set(fixes)
-    )  # fmt: skip
+    )
     for owner in filter(cell_text, owners):  # rows with no owner: `plan_unowned`'s
         mine = tasks[tasks["owner"].astype(str) == owner]
         fresh = mine[~mine["reminded_at"].map(lambda v: _reminded_today(v, today))]
@@ -139,25 +151,38 @@ def plan_digests(board: pd.DataFrame, tasks: pd.DataFrame, rules: list[GradeRule
             continue
         items = [_task_item(t, actions) for t in mine.itertuples()]
         context = {"owner": owner, "today": today, "tasks": items, **extras, "fixes": to_fix}
-        mails.append(Mail(
-            "digest", owner, addresses.resolve(owner), f"digest/{owner}/{today}", context,
-            reminds=list(zip(mine["customer_id"], mine["due_date"], strict=True)),
-        ))  # fmt: skip
+        mails.append(
+            Mail(
+                "digest",
+                owner,
+                addresses.resolve(owner),
+                f"digest/{owner}/{today}",
+                context,
+                reminds=list(zip(mine["customer_id"], mine["due_date"], strict=True)),
+            )
+        )
     return mails
 
 
 def _task_item(task, actions: dict[str, str]) -> dict:
     return {
-        "customer_id": task.customer_id, "customer": cell_text(task.customer), "grade": task.grade,
-        "contact": cell_text(task.contact), "phone": cell_text(task.phone),
+        "customer_id": task.customer_id,
+        "customer": cell_text(task.customer),
+        "grade": task.grade,
+        "contact": cell_text(task.contact),
+        "phone": cell_text(task.phone),
         "last_contact": task.last_contact.date() if pd.notna(task.last_contact) else None,
-        "summary": cell_text(task.summary), "feedback": cell_text(task.feedback),
+        "summary": cell_text(task.summary),
+        "feedback": cell_text(task.feedback),
         "action": cell_text(task.action) or actions.get(task.grade, ""),
-        "due": task.due_date.date(), "classification": cell_text(task.classification),
-        "health": task.health, "stalled": bool(task.stalled), "stage": cell_text(task.stage),
+        "due": task.due_date.date(),
+        "classification": cell_text(task.classification),
+        "health": task.health,
+        "stalled": bool(task.stalled),
+        "stage": cell_text(task.stage),
         "stage_days": _days(task.stage_days),
         "days_overdue": int(task.days_overdue),
-    }  # fmt: skip
+    }
 
 
 def _days(value: object) -> int | None:
@@ -171,21 +196,36 @@ def _extras(mine: pd.DataFrame, today: dt.date) -> dict[str, list[dict]]:
         & (mine["contract_end"] <= now + pd.Timedelta(days=CONTRACT_DAYS))
     ]
     contracts = [
-        {"customer_id": r.customer_id, "customer": cell_text(r.customer), "date": r.contract_end.date(),
-         "days": (r.contract_end - now).days}
+        {
+            "customer_id": r.customer_id,
+            "customer": cell_text(r.customer),
+            "date": r.contract_end.date(),
+            "days": (r.contract_end - now).days,
+        }
         for r in ending.sort_values("contract_end").itertuples()
-    ]  # fmt: skip
+    ]
     birthdays = []
     for r in mine.itertuples():
         days = _days_to_birthday(r.birthday, today)
         if days is not None and days <= BIRTHDAY_DAYS:
-            birthdays.append({"customer_id": r.customer_id, "customer": cell_text(r.customer),
-                              "contact": cell_text(r.contact), "days": days})  # fmt: skip
+            birthdays.append(
+                {
+                    "customer_id": r.customer_id,
+                    "customer": cell_text(r.customer),
+                    "contact": cell_text(r.contact),
+                    "days": days,
+                }
+            )
     return {"contracts": contracts, "birthdays": sorted(birthdays, key=lambda b: b["days"])}
 
 
-def plan_escalations(tasks: pd.DataFrame, rules: list[GradeRule], today: dt.date,
-                     team: dict[str, Member], addresses: Addresses) -> list[Mail]:  # fmt: skip
+def plan_escalations(
+    tasks: pd.DataFrame,
+    rules: list[GradeRule],
+    today: dt.date,
+    team: dict[str, Member],
+    addresses: Addresses,
+) -> list[Mail]:
     """Tasks overdue by at least their grade's 逾期升级 days, once each, to the owner's manager."""
     after = {r.grade: r.escalate_after for r in rules}
     due = tasks[
@@ -198,16 +238,31 @@ def plan_escalations(tasks: pd.DataFrame, rules: list[GradeRule], today: dt.date
     mails = []
     for manager, items in sorted(by_manager.items()):
         if not manager:
-            addresses.notes.append(f"no manager for {', '.join(sorted({str(t.owner) for t in items}))}: escalation not sent")  # fmt: skip
+            addresses.notes.append(
+                f"no manager for {', '.join(sorted({str(t.owner) for t in items}))}: escalation not sent"
+            )
             continue
-        rows = [{"customer_id": t.customer_id, "customer": cell_text(t.customer), "owner": t.owner,
-                 "grade": t.grade, "due": t.due_date.date(), "days_overdue": int(t.days_overdue)}
-                for t in items]  # fmt: skip
-        mails.append(Mail(
-            "escalation", manager, addresses.resolve(manager), f"escalation/{manager}/{today}",
-            {"manager": manager, "today": today, "tasks": rows},
-            escalates=[(t.customer_id, t.due_date) for t in items],
-        ))  # fmt: skip
+        rows = [
+            {
+                "customer_id": t.customer_id,
+                "customer": cell_text(t.customer),
+                "owner": t.owner,
+                "grade": t.grade,
+                "due": t.due_date.date(),
+                "days_overdue": int(t.days_overdue),
+            }
+            for t in items
+        ]
+        mails.append(
+            Mail(
+                "escalation",
+                manager,
+                addresses.resolve(manager),
+                f"escalation/{manager}/{today}",
+                {"manager": manager, "today": today, "tasks": rows},
+                escalates=[(t.customer_id, t.due_date) for t in items],
+            )
+        )
     return mails
 
 
@@ -216,40 +271,55 @@ def managers(team: dict[str, Member]) -> list[str]:
     return sorted({m.manager for m in team.values() if m.manager})
 
 
-def plan_summaries(summary: list[list], team: dict[str, Member], today: dt.date,
-                   addresses: Addresses) -> list[Mail]:  # fmt: skip
+def plan_summaries(
+    summary: list[list], team: dict[str, Member], today: dt.date, addresses: Addresses
+) -> list[Mail]:
     """The summary tab's figures (no contact details in it) to everyone who manages someone."""
     rows = [
         ["" if v is None else str(v) if isinstance(v, float) else v for v in row] for row in summary
     ]
     return [
-        Mail("summary", name, addresses.resolve(name), f"summary/{name}/{today}",
-             {"manager": name, "today": today, "rows": rows, "tasks": []})
+        Mail(
+            "summary",
+            name,
+            addresses.resolve(name),
+            f"summary/{name}/{today}",
+            {"manager": name, "today": today, "rows": rows, "tasks": []},
+        )
         for name in managers(team)
-    ]  # fmt: skip
+    ]
 
 
-def rows_to_fix(board: pd.DataFrame, row_numbers: pd.Series, checks: pd.Series,
-                team: dict[str, Member]) -> dict[str, list[dict]]:  # fmt: skip
+def rows_to_fix(
+    board: pd.DataFrame, row_numbers: pd.Series, checks: pd.Series, team: dict[str, Member]
+) -> dict[str, list[dict]]:
     """The rows a person must correct, by the team member to tell ("" for nobody): rows with
     errors (资料不全, never scheduled) and rows whose owner is not in the team tab (their
     mail reaches nobody). Each with its sheet row and its 校验提示, the reason."""
     names = {normalise_header(n): n for n in team}
-    tell = board["owner"].map(lambda v: names.get(normalise_header(v), "") if names else cell_text(v))  # fmt: skip
+    tell = board["owner"].map(
+        lambda v: names.get(normalise_header(v), "") if names else cell_text(v)
+    )
     unknown = (tell == "") & ~board["owner"].map(is_blank)
     wanted = board.assign(sheet_row=row_numbers, check=checks, tell=tell)
     wanted = wanted[wanted["has_error"].astype(bool) | unknown].sort_values("sheet_row")
     found: dict[str, list[dict]] = {}
     for r in wanted.itertuples():
-        found.setdefault(r.tell, []).append({
-            "customer_id": r.customer_id, "customer": cell_text(r.customer),
-            "owner": cell_text(r.owner), "row": int(r.sheet_row), "reason": cell_text(r.check),
-        })  # fmt: skip
+        found.setdefault(r.tell, []).append(
+            {
+                "customer_id": r.customer_id,
+                "customer": cell_text(r.customer),
+                "owner": cell_text(r.owner),
+                "row": int(r.sheet_row),
+                "reason": cell_text(r.check),
+            }
+        )
     return found
 
 
-def plan_unowned(rows: list[dict], team: dict[str, Member], today: dt.date,
-                 addresses: Addresses, locale: str) -> list[Mail]:  # fmt: skip
+def plan_unowned(
+    rows: list[dict], team: dict[str, Member], today: dt.date, addresses: Addresses, locale: str
+) -> list[Mail]:
     """Rows to fix that no team member owns: to `email.fallback` when set, else to every
     manager, so someone who can put them right hears of them."""
     if not rows:
@@ -262,7 +332,17 @@ def plan_unowned(rows: list[dict], team: dict[str, Member], today: dt.date,
     if not targets:
         addresses.notes.append(say("fixes_nobody", locale, count=len(rows)))
     return [
-        Mail("fixes", name, to, f"fixes/{name}/{today}",
-             {"manager": "" if name == fallback else name, "today": today, "rows": rows, "tasks": []})
+        Mail(
+            "fixes",
+            name,
+            to,
+            f"fixes/{name}/{today}",
+            {
+                "manager": "" if name == fallback else name,
+                "today": today,
+                "rows": rows,
+                "tasks": [],
+            },
+        )
         for name, to in targets
-    ]  # fmt: skip
+    ]

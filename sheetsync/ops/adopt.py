@@ -101,9 +101,11 @@ def find_tab(grids: dict[str, list[list]], tab: Tab, configured: str | None) -> 
 
 
 def plan_adoption(grids: dict[str, list[list]], settings: Settings, today: dt.date) -> AdoptPlan:
-    locale = settings.locale if settings.locale != "auto" else guess_locale(
-        [*grids, *(v for g in grids.values() for row in g[:3] for v in row)]
-    )  # fmt: skip
+    locale = (
+        settings.locale
+        if settings.locale != "auto"
+        else guess_locale([*grids, *(v for g in grids.values() for row in g[:3] for v in row)])
+    )
     result = AdoptPlan(locale)
     for tab in (FOLLOWUPS, GRADING, TEAM):
         others = {t: g for t, g in grids.items() if t not in result.tabs.values()}
@@ -114,8 +116,9 @@ def plan_adoption(grids: dict[str, list[list]], settings: Settings, today: dt.da
         result.problems.append(say("adopt_no_followups", locale, titles=", ".join(grids)))
         return result
     renames = {theirs: key for key, theirs in settings.columns.items()}
-    sheet = load_sheet(grids[result.tabs["followups"]], FOLLOWUPS, result.tabs["followups"],
-                       PEOPLE_KEYS, renames)  # fmt: skip
+    sheet = load_sheet(
+        grids[result.tabs["followups"]], FOLLOWUPS, result.tabs["followups"], PEOPLE_KEYS, renames
+    )
     result.locale = locale = settings.locale if settings.locale != "auto" else sheet.locale
     synced_before = find_title(list(grids), MEMORY, None) or find_title(list(grids), SYNC_LOG, None)
     _map_columns(result, sheet, grids[result.tabs["followups"]], bool(synced_before))
@@ -155,8 +158,17 @@ def _map_columns(result: AdoptPlan, sheet: Sheet, grid: list[list], synced_befor
                     renaming_next_to_agreed = False
                 else:
                     column.new_header = say("typed_header", result.locale, header=column.header)
-                result.renames.append(CellChange(sheet.title, sheet.header_row, position, "",
-                                                 column.header, column.header, column.new_header))  # fmt: skip
+                result.renames.append(
+                    CellChange(
+                        sheet.title,
+                        sheet.header_row,
+                        position,
+                        "",
+                        column.header,
+                        column.header,
+                        column.new_header,
+                    )
+                )
         result.columns.append(column)
 
 
@@ -177,15 +189,25 @@ def _add_read_columns(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sh
             continue
         term = FOLLOWUPS.column(key)
         if key in FOLLOWUPS.required or any(closest(s, free) for s in term.spellings()):
-            result.problems.append(missing_columns(FOLLOWUPS, sheet.title, [key], sheet.header,
-                                                   sheet.header_row, result.locale, sheet.columns))  # fmt: skip
+            result.problems.append(
+                missing_columns(
+                    FOLLOWUPS,
+                    sheet.title,
+                    [key],
+                    sheet.header,
+                    sheet.header_row,
+                    result.locale,
+                    sheet.columns,
+                )
+            )
             continue
         position += 1
         header = term.text(result.locale)
         cell = f"{column_letter(position)}{sheet.header_row}"
         result.columns.append(Column(cell, header, key, 0, "add"))
-        result.renames.append(CellChange(sheet.title, sheet.header_row, position, "", header,
-                                         None, header))  # fmt: skip
+        result.renames.append(
+            CellChange(sheet.title, sheet.header_row, position, "", header, None, header)
+        )
 
 
 def _add_tabs(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sheet, locale: str) -> None:
@@ -202,8 +224,13 @@ def _add_tabs(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sheet, loc
         result.tabs["team"] = title
 
 
-def _simulate(result: AdoptPlan, grids: dict[str, list[list]], settings: Settings, sheet: Sheet,
-              today: dt.date) -> None:  # fmt: skip
+def _simulate(
+    result: AdoptPlan,
+    grids: dict[str, list[list]],
+    settings: Settings,
+    sheet: Sheet,
+    today: dt.date,
+) -> None:
     """Run the first sync on the adopted grids in memory: its rules, its stops, its cells."""
     adopted = copy.deepcopy(grids)
     for rename in result.renames:
@@ -226,8 +253,10 @@ def _simulate(result: AdoptPlan, grids: dict[str, list[list]], settings: Setting
     report = report_for(sheet.title, today, computed, result.locale)
     changes = plan(loaded, computed, report, dt.datetime.combine(today, dt.time()))
     result.cells = [describe(c) for c in [*result.renames, *changes.new_headers, *changes.cells]]
-    result.cells += [say("rewritten", result.locale, tab=t, rows=len(r))
-                     for t, r in {**result.new_tabs, **changes.replace}.items()]  # fmt: skip
+    result.cells += [
+        say("rewritten", result.locale, tab=t, rows=len(r))
+        for t, r in {**result.new_tabs, **changes.replace}.items()
+    ]
 
 
 def adopted_settings(settings: Settings, result: AdoptPlan) -> Settings:
@@ -258,8 +287,18 @@ def plan_lines(result: AdoptPlan) -> list[str]:
     ]
     for column in result.columns:
         target = FOLLOWUPS.column(column.key).text(lc) if column.key else ""
-        lines.append("  " + say(f"adopt_{column.action}", lc, cell=column.cell, header=column.header,
-                                target=target, filled=column.filled, new=column.new_header))  # fmt: skip
+        lines.append(
+            "  "
+            + say(
+                f"adopt_{column.action}",
+                lc,
+                cell=column.cell,
+                header=column.header,
+                target=target,
+                filled=column.filled,
+                new=column.new_header,
+            )
+        )
     lines += [
         say("adopt_new_tab", lc, title=t, rows=len(r) - 1) for t, r in result.new_tabs.items()
     ]

@@ -28,8 +28,9 @@ def now_in(settings: Settings) -> dt.datetime:
     return dt.datetime.now(settings.zone).replace(tzinfo=None)
 
 
-def init_workbook(path: str | Path, locale: str = "zh", demo_for: dt.date | None = None,
-                  force: bool = False) -> Path:  # fmt: skip
+def init_workbook(
+    path: str | Path, locale: str = "zh", demo_for: dt.date | None = None, force: bool = False
+) -> Path:
     """A new workbook with every tab; with `demo_for`, the demo team and customers.
     Only an .xlsx name: Excel and WPS refuse an .xlsx body under another extension."""
     if Path(path).suffix.casefold() != ".xlsx":
@@ -54,17 +55,24 @@ def journal_path(settings: Settings) -> Path:
     return book.with_name(f".{book.name}.sent.jsonl")
 
 
-def init_spreadsheet(settings: Settings, key: str, locale: str = "zh",
-                     demo_for: dt.date | None = None) -> int:  # fmt: skip
+def init_spreadsheet(
+    settings: Settings, key: str, locale: str = "zh", demo_for: dt.date | None = None
+) -> int:
     """Set up an existing (empty or partly filled) Google spreadsheet; existing data stays."""
     backend = google_backend(settings, key)
     content = new_workbook(locale, *demo_content(demo_for)) if demo_for else new_workbook(locale)
     return backend.set_up(content)
 
 
-def run_sync(settings: Settings, today: dt.date | None = None, dry_run: bool = False,
-             email: bool = True, transport=None, sheet: bool = True,
-             force: bool = False) -> SyncReport:  # fmt: skip
+def run_sync(
+    settings: Settings,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+    email: bool = True,
+    transport=None,
+    sheet: bool = True,
+    force: bool = False,
+) -> SyncReport:
     """One sync; with `email` (and email enabled in the settings) reminders go out after it.
     `sheet=False` sends and records reminders only (the `remind` command). `force` writes a
     workbook someone has open in Excel, WPS or LibreOffice."""
@@ -143,8 +151,12 @@ def log_summary(settings: Settings, report: SyncReport) -> None:
     """The one line every successful run ends with (structured fields for JSON logs)."""
     fields = {k: getattr(report, k) for k in ("rows", "invalid", "due_today", "overdue", "cells")}
     english = dataclasses.replace(report, locale="en").lines()[0]  # logs are for operators' tools
-    log.info("sync ok for %s: %s", settings.label, english.split(": ", 1)[1],
-             extra={"workbook": settings.label, "ok": True, **fields, "notes": report.notes})  # fmt: skip
+    log.info(
+        "sync ok for %s: %s",
+        settings.label,
+        english.split(": ", 1)[1],
+        extra={"workbook": settings.label, "ok": True, **fields, "notes": report.notes},
+    )
 
 
 def run_each(

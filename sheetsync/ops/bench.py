@@ -97,9 +97,19 @@ def _floor(path: Path) -> float:
 def _sync_in_child(path: Path, day: dt.date = TODAY) -> dict:
     """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches."""
     out = subprocess.run(
-        [sys.executable, "-m", "sheetsync.ops.bench", "--child", str(path), "--day", day.isoformat()],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "sheetsync.ops.bench",
+            "--child",
+            str(path),
+            "--day",
+            day.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -124,8 +134,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.child:
         return _child(Path(args.child), dt.date.fromisoformat(args.day))
-    print(f"{'rows':>7} {'compute s':>10} {'sync 1st s':>11} {'sync again s':>13} "
-          f"{'next day s':>11} {'peak MB':>8} {'floor s':>8} {'1st/floor':>10} {'next/floor':>11}")  # fmt: skip
+    print(
+        f"{'rows':>7} {'compute s':>10} {'sync 1st s':>11} {'sync again s':>13} "
+        f"{'next day s':>11} {'peak MB':>8} {'floor s':>8} {'1st/floor':>10} {'next/floor':>11}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             path = Path(folder) / f"bench-{size}.xlsx"

@@ -26,8 +26,12 @@ DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
 def settings_options(command):
     """--config and --workbook, shared by every command that opens a workbook."""
 
-    @click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                  help=f"Settings file (YAML). Default: $SHEETSYNC_CONFIG or {DEFAULT_CONFIG.relative_to(DEFAULT_CONFIG.parent.parent)}.")  # fmt: skip
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        help=f"Settings file (YAML). Default: $SHEETSYNC_CONFIG or {DEFAULT_CONFIG.relative_to(DEFAULT_CONFIG.parent.parent)}.",
+    )
     @click.option(
         "--workbook", help="Workbook to use instead of the one in the settings (an .xlsx path)."
     )
@@ -63,8 +67,13 @@ def _print_report(report) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name=None, version=__import__("sheetsync").__version__)
 @click.option("-v", "--verbose", is_flag=True, help="Log more detail (to stderr).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: one JSON object per log line, for log collectors.")  # fmt: skip
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per log line, for log collectors.",
+)
 def main(verbose, log_format):
     """sheetsync: make the shared customer follow-up spreadsheet work like a CRM.
 
@@ -78,12 +87,24 @@ def main(verbose, log_format):
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False), required=False)
-@click.option("--spreadsheet", metavar="KEY_OR_URL",
-              help="Set up this existing Google spreadsheet instead of creating a file.")  # fmt: skip
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Settings file (for --spreadsheet: the service-account credentials).")  # fmt: skip
-@click.option("--locale", type=click.Choice(["zh", "zh-Hant", "en"]), default="zh", show_default=True,
-              help="Language of tab names and headers.")  # fmt: skip
+@click.option(
+    "--spreadsheet",
+    metavar="KEY_OR_URL",
+    help="Set up this existing Google spreadsheet instead of creating a file.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Settings file (for --spreadsheet: the service-account credentials).",
+)
+@click.option(
+    "--locale",
+    type=click.Choice(["zh", "zh-Hant", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of tab names and headers.",
+)
 @click.option("--demo", is_flag=True, help="Fill in a demo team and about 40 customers.")
 @click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
 @domain_errors
@@ -125,9 +146,10 @@ class IsoDate(click.ParamType):
 
 def today_option(command):
     return click.option(
-        "--today", type=IsoDate(),
+        "--today",
+        type=IsoDate(),
         help="Run as if today were this date (YYYY-MM-DD). Default: today in the configured time zone.",
-    )(command)  # fmt: skip
+    )(command)
 
 
 @main.command(name="sync")
@@ -142,8 +164,11 @@ def today_option(command):
     is_flag=True,
     help="Sync every workbook listed under `workbooks:` in the settings.",
 )
-@click.option("--force", is_flag=True,
-              help="Write even if the workbook is open in Excel, WPS or LibreOffice (their next save may overwrite the sync's).")  # fmt: skip
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write even if the workbook is open in Excel, WPS or LibreOffice (their next save may overwrite the sync's).",
+)
 def sync_command(settings, today, dry_run, no_email, every, force):
     """Run the sync once: validate, grade, schedule, write back, summarise, then send each
     owner's digest and any escalations (unless --no-email or email is disabled).
@@ -237,8 +262,13 @@ def adopt(settings, spreadsheet, apply, today):
 
 @main.command()
 @domain_errors
-@click.option("--path", type=click.Path(dir_okay=False), default=str(DEMO_WORKBOOK), show_default=True,
-              help="Where to create the demo workbook (replaced if it exists).")  # fmt: skip
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False),
+    default=str(DEMO_WORKBOOK),
+    show_default=True,
+    help="Where to create the demo workbook (replaced if it exists).",
+)
 def demo(path):
     """Create a demo workbook with a team and about 40 customers, and sync it; its mail goes
     to an outbox folder beside it."""

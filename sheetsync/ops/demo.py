@@ -18,13 +18,42 @@ TEAM = [
     ["王强", "wang.qiang@example.com", MANAGER, "销售"],
 ]
 _COMPANIES = (
-    "华辰科技有限公司", "远航物流集团", "青禾食品股份", "博睿教育咨询", "安泰医疗器械", "星河智能制造",
-    "嘉联电子", "润丰农业", "中科云链", "明德律师事务所", "鼎盛建设工程", "悦家家居",
-    "海纳新能源", "蓝鲸数据服务", "恒信财务咨询", "金桥汽车配件", "启明软件", "天衡检测",
-    "瑞康药业", "锦程旅游", "华美印刷", "同舟保险代理", "绿源环保", "北辰仪器", "万象零售连锁",
-    "新元文化传媒", "东方精工", "云帆跨境电商", "百川水务", "盛世会展服务", "雅居物业管理",
-    "卓越人力资源", "飞鸿通信设备", "康宁养老服务", "长风航空服务",
-)  # fmt: skip
+    "华辰科技有限公司",
+    "远航物流集团",
+    "青禾食品股份",
+    "博睿教育咨询",
+    "安泰医疗器械",
+    "星河智能制造",
+    "嘉联电子",
+    "润丰农业",
+    "中科云链",
+    "明德律师事务所",
+    "鼎盛建设工程",
+    "悦家家居",
+    "海纳新能源",
+    "蓝鲸数据服务",
+    "恒信财务咨询",
+    "金桥汽车配件",
+    "启明软件",
+    "天衡检测",
+    "瑞康药业",
+    "锦程旅游",
+    "华美印刷",
+    "同舟保险代理",
+    "绿源环保",
+    "北辰仪器",
+    "万象零售连锁",
+    "新元文化传媒",
+    "东方精工",
+    "云帆跨境电商",
+    "百川水务",
+    "盛世会展服务",
+    "雅居物业管理",
+    "卓越人力资源",
+    "飞鸿通信设备",
+    "康宁养老服务",
+    "长风航空服务",
+)
 _INDUSTRIES = ("制造", "物流", "食品", "教育", "医疗", "软件", "零售", "能源", "金融服务")
 _CONTACTS = ("刘经理", "赵总", "孙主管", "周总监", "吴经理", "郑采购", "冯总", "陈工")
 _SOURCES = ("展会", "官网咨询", "老客户转介绍", "电话营销", "行业协会")
@@ -50,13 +79,22 @@ def _row(rng: random.Random, number: int, company: str, today: dt.date) -> dict:
     budgets, intents, cycles = _PROFILES[rng.choice((0, 1, 1, 2, 2))]
     last = today - dt.timedelta(days=rng.choice((0, 1, 1, 2, 3, 3, 4, 6, 7, 9, 12, 20)))
     return {
-        "customer_id": f"KH-{number:04d}", "customer": company, "industry": rng.choice(_INDUSTRIES),
-        "contact": rng.choice(_CONTACTS), "phone": f"13{rng.randrange(10**8, 10**9)}",
-        "lead_source": rng.choice(_SOURCES), "stage": rng.choice(STAGES).zh, "intent": rng.choice(intents),
-        "budget": rng.choice(budgets), "decision_cycle": rng.choice(cycles), "last_contact": last,
-        "method": rng.choice(_METHODS), "summary": rng.choice(_SUMMARIES),
-        "feedback": rng.choice(_FEEDBACK), "owner": OWNERS[number % 3],
-    }  # fmt: skip
+        "customer_id": f"KH-{number:04d}",
+        "customer": company,
+        "industry": rng.choice(_INDUSTRIES),
+        "contact": rng.choice(_CONTACTS),
+        "phone": f"13{rng.randrange(10**8, 10**9)}",
+        "lead_source": rng.choice(_SOURCES),
+        "stage": rng.choice(STAGES).zh,
+        "intent": rng.choice(intents),
+        "budget": rng.choice(budgets),
+        "decision_cycle": rng.choice(cycles),
+        "last_contact": last,
+        "method": rng.choice(_METHODS),
+        "summary": rng.choice(_SUMMARIES),
+        "feedback": rng.choice(_FEEDBACK),
+        "owner": OWNERS[number % 3],
+    }
 
 
 def _special_cases(rows: list[dict], today: dt.date) -> None:
@@ -88,12 +126,15 @@ def _value_data(rng: random.Random, rows: list[dict], today: dt.date) -> None:
             continue
         amount = rng.choice((80, 150, 300, 450, 800, 1200, 2500)) * 10_000
         row.update(
-            annual_amount=amount, margin=f"{rng.choice((8, 12, 18, 25, 32, 40))}%",
+            annual_amount=amount,
+            margin=f"{rng.choice((8, 12, 18, 25, 32, 40))}%",
             renewal_rate=f"{rng.choice((50, 65, 75, 85, 92, 98))}%",
             since=today - rng.choice((60, 200, 400, 800, 1200, 1500)) * day,
-            product_lines=rng.choice((1, 1, 2, 3)), potential=rng.choice(("高", "中", "低")),
-            purchase_previous=amount // 4, purchase_current=amount // 4 * rng.choice((6, 9, 10, 12)) // 10,
-        )  # fmt: skip
+            product_lines=rng.choice((1, 1, 2, 3)),
+            potential=rng.choice(("高", "中", "低")),
+            purchase_previous=amount // 4,
+            purchase_current=amount // 4 * rng.choice((6, 9, 10, 12)) // 10,
+        )
     rows[16].update(last_contact=today - 200 * day, stage="成交维护", notes="半年多没联系上")
     rows[17].update(feedback="连续三次电话未接通", stage="成交维护")
 

@@ -54,10 +54,16 @@ def diagnose(config: str | None = None, environ: dict | None = None) -> list[Che
 def _variable_checks(environ: dict, password_envs: tuple[str, ...]) -> list[Check]:
     """A misspelt SHEETSYNC_* variable is ignored by the run, so it is a failed check here."""
     return [
-        Check("environment", False, unknown_message(name, closest),
-              f"rename it to {closest}" if closest else "unset it (README, Configuration, lists the variables)")
+        Check(
+            "environment",
+            False,
+            unknown_message(name, closest),
+            f"rename it to {closest}"
+            if closest
+            else "unset it (README, Configuration, lists the variables)",
+        )
         for name, closest in unknown_variables(environ, password_envs).items()
-    ]  # fmt: skip
+    ]
 
 
 def _workbook_checks(settings: Settings) -> list[Check]:
@@ -69,13 +75,29 @@ def _workbook_checks(settings: Settings) -> list[Check]:
         with open_backend(settings) as backend:
             grids = backend.read()
     except SheetSyncError as exc:
-        return [*checks, Check(f"{name}: workbook", False, str(exc), f"create it with `python3 run.py init {settings.workbook}` or fix `workbook:`")]  # fmt: skip
+        return [
+            *checks,
+            Check(
+                f"{name}: workbook",
+                False,
+                str(exc),
+                f"create it with `python3 run.py init {settings.workbook}` or fix `workbook:`",
+            ),
+        ]
     checks.append(Check(f"{name}: workbook", True, f"{settings.workbook} is readable"))
     try:
         loaded = load(grids, settings)
         validated(loaded)
     except SheetSyncError as exc:
-        return [*checks, Check(f"{name}: tabs and headers", False, str(exc), "restore the tab or header named (see `init` for the layout)")]  # fmt: skip
+        return [
+            *checks,
+            Check(
+                f"{name}: tabs and headers",
+                False,
+                str(exc),
+                "restore the tab or header named (see `init` for the layout)",
+            ),
+        ]
     checks.append(
         Check(
             f"{name}: tabs and headers",
@@ -123,8 +145,12 @@ def _team_check(name: str, loaded) -> Check:
         )
     bad = sorted(m.name for m in team.values() if not valid_email(m.email))
     if bad:
-        return Check(f"{name}: team emails", False, f"no valid email for {', '.join(bad)}",
-                     "fill in 邮箱 in the 团队 tab, or set email.fallback")  # fmt: skip
+        return Check(
+            f"{name}: team emails",
+            False,
+            f"no valid email for {', '.join(bad)}",
+            "fill in 邮箱 in the 团队 tab, or set email.fallback",
+        )
     return Check(f"{name}: team emails", True, f"{len(team)} members, all with a valid email")
 
 
@@ -148,6 +174,10 @@ def _mail_check(name: str, settings: Settings) -> Check:
             if isinstance(exc, smtplib.SMTPAuthenticationError)
             else str(exc) or type(exc).__name__
         )
-        return Check(f"{name}: mail", False, f"SMTP {smtp.host}:{smtp.port}: {reason}",
-                     "check email.smtp host, port, security and username, and the password variable")  # fmt: skip
+        return Check(
+            f"{name}: mail",
+            False,
+            f"SMTP {smtp.host}:{smtp.port}: {reason}",
+            "check email.smtp host, port, security and username, and the password variable",
+        )
     return Check(f"{name}: mail", True, f"SMTP {smtp.host}:{smtp.port} reachable")

@@ -36,10 +36,14 @@ def workbook_holder(settings: Settings) -> str | None:
 
 
 class DailyRunner:
-    def __init__(self, workbooks: list[Settings], run: Callable[[Settings], object] = app.run_logged,
-                 clock: Callable[[], dt.datetime] = utc_now,
-                 last_run: Callable[[Settings], dt.date | None] = app.last_run_date,
-                 held: Callable[[Settings], str | None] = workbook_holder) -> None:  # fmt: skip
+    def __init__(
+        self,
+        workbooks: list[Settings],
+        run: Callable[[Settings], object] = app.run_logged,
+        clock: Callable[[], dt.datetime] = utc_now,
+        last_run: Callable[[Settings], dt.date | None] = app.last_run_date,
+        held: Callable[[Settings], str | None] = workbook_holder,
+    ) -> None:
         self.workbooks, self.run, self.clock, self.last_run = workbooks, run, clock, last_run
         self.held = held
         self.scheduler = schedule.Scheduler()
@@ -93,8 +97,11 @@ class DailyRunner:
         later = self._local(settings) + dt.timedelta(minutes=minutes)
         if minutes and later.date() == day:
             return True
-        log.warning("%s is still open: no sync today; the next is tomorrow at %s",
-                    settings.label, settings.run_at)  # fmt: skip
+        log.warning(
+            "%s is still open: no sync today; the next is tomorrow at %s",
+            settings.label,
+            settings.run_at,
+        )
         return False
 
     def _missed_today(self, settings: Settings) -> bool:
@@ -121,8 +128,11 @@ class DailyRunner:
     def serve(self, stop: threading.Event, wait: Callable[[float], object] | None = None) -> None:
         """Until `stop` is set: run what is due, then wait for the next job (at most a minute)."""
         wait = wait or stop.wait
-        log.info("serving %d workbook(s): %s", len(self.workbooks),
-                 ", ".join(f"{s.label} at {s.run_at} {s.zone.key}" for s in self.workbooks))  # fmt: skip
+        log.info(
+            "serving %d workbook(s): %s",
+            len(self.workbooks),
+            ", ".join(f"{s.label} at {s.run_at} {s.zone.key}" for s in self.workbooks),
+        )
         self.catch_up()
         while not stop.is_set():
             self.scheduler.run_pending()

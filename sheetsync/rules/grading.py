@@ -26,8 +26,19 @@ from sheetsync.workbook.tables import ROW, Sheet
 MAX_DAYS = 3650  # an interval of 1e9 days is a typo, not a schedule
 CRITERIA_SPLIT = re.compile(r"[,，;；、/]|且|并且|和|及")
 # The playbook's intent words: 意向强烈 is high, 意向模糊 the lowest (no minimum).
-INTENT_WORDS = {"高意向": 2, "意向强烈": 2, "意向明确": 2, "意向高": 2, "中意向": 1, "意向一般": 1,
-                "意向中等": 1, "低意向": 0, "意向模糊": 0, "意向低": 0, "意向不明": 0}  # fmt: skip
+INTENT_WORDS = {
+    "高意向": 2,
+    "意向强烈": 2,
+    "意向明确": 2,
+    "意向高": 2,
+    "中意向": 1,
+    "意向一般": 1,
+    "意向中等": 1,
+    "低意向": 0,
+    "意向模糊": 0,
+    "意向低": 0,
+    "意向不明": 0,
+}
 _GRADE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+]?)\s*[类級级]")
 
 
@@ -57,9 +68,17 @@ class _RuleReader:
 
     def fail(self, key: str, expected: str, value: object = None) -> ConfigError:
         value = self.record[key] if value is None else value
-        return ConfigError(say("rule_cell", self.sheet.locale, tab=self.sheet.title,
-                               row=self.record[ROW], header=self.sheet.label(key),
-                               value=cell_text(value), expected=expected))  # fmt: skip
+        return ConfigError(
+            say(
+                "rule_cell",
+                self.sheet.locale,
+                tab=self.sheet.title,
+                row=self.record[ROW],
+                header=self.sheet.label(key),
+                value=cell_text(value),
+                expected=expected,
+            )
+        )
 
     def level(self, key: str, terms: tuple[Term, ...]) -> int | None:
         value = self.record[key]
@@ -71,8 +90,9 @@ class _RuleReader:
             raise self.fail(key, say("one_of_or_empty", self.sheet.locale, allowed=allowed))
         return terms.index(term)
 
-    def days(self, key: str, default: int | None = None, parser=parse_cycle,
-             least: int = 0) -> float | None:  # fmt: skip
+    def days(
+        self, key: str, default: int | None = None, parser=parse_cycle, least: int = 0
+    ) -> float | None:
         value = self.record[key]
         if is_blank(value):
             return default
@@ -102,12 +122,15 @@ class _RuleReader:
 
     def _criterion(self, part: str) -> tuple[str, object]:
         words = normalise_header(part)
-        for key, terms, prefix in (("min_budget", BUDGET_LEVELS, "预算"),
-                                   ("min_intent", INTENT_LEVELS, "意向")):  # fmt: skip
+        for key, terms, prefix in (
+            ("min_budget", BUDGET_LEVELS, "预算"),
+            ("min_intent", INTENT_LEVELS, "意向"),
+        ):
             level = INTENT_WORDS.get(words) if key == "min_intent" else None
             if level is None and words.startswith(prefix):
-                term = term_lookup(terms).get(words.removeprefix(prefix).removeprefix("情况")
-                                              .removeprefix("度"))  # fmt: skip
+                term = term_lookup(terms).get(
+                    words.removeprefix(prefix).removeprefix("情况").removeprefix("度")
+                )
                 level = terms.index(term) if term else INTENT_WORDS.get(words)
             if level is not None:
                 return key, level or None  # "意向模糊": the lowest level, no minimum

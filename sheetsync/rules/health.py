@@ -42,12 +42,18 @@ def silent_streak(log: pd.DataFrame, ids: pd.Series, count: int) -> pd.Series:
     silent = last.groupby("customer_id")["response"].agg(
         lambda r: len(r) >= count and (r == "none").all()
     )
-    return pd.Series(silent.reindex(ids.to_numpy()).fillna(False).to_numpy(dtype=bool),
-                     index=ids.index)  # fmt: skip
+    return pd.Series(
+        silent.reindex(ids.to_numpy()).fillna(False).to_numpy(dtype=bool), index=ids.index
+    )
 
 
-def health(customers: pd.DataFrame, interval: pd.Series, log: pd.DataFrame,
-           settings: dict[str, float], today: dt.date) -> pd.Series:  # fmt: skip
+def health(
+    customers: pd.DataFrame,
+    interval: pd.Series,
+    log: pd.DataFrame,
+    settings: dict[str, float],
+    today: dt.date,
+) -> pd.Series:
     """Health keys (churned / warning / healthy), None for rows with errors.
 
     `customers`: customer_id, last_contact, churned, purchase_current, purchase_previous,
@@ -64,8 +70,9 @@ def health(customers: pd.DataFrame, interval: pd.Series, log: pd.DataFrame,
     return result.where(~customers["has_error"], None)
 
 
-def wake_up(last_contact: pd.Series, first_seen: pd.Series, every: float,
-            today: dt.date) -> pd.Series:  # fmt: skip
+def wake_up(
+    last_contact: pd.Series, first_seen: pd.Series, every: float, today: dt.date
+) -> pd.Series:
     """A churned customer's next touch: every `every` days from the last contact (or the day
     the sync first saw them), the first such day from today on. Never overdue: a missed
     wake-up simply waits for the next one."""

@@ -19,19 +19,26 @@ def follow_up_plan(grades: pd.Series, rules: list[GradeRule], upkeep: pd.Series)
     """Interval, method and core action per customer: the grade's, or for a won customer
     with a value class, its maintenance strategy's (价值分级 tab)."""
     by_grade = {r.grade: r for r in rules}
-    plan = pd.DataFrame({
-        "interval": grades.map({g: r.interval for g, r in by_grade.items()}).astype(float),
-        "method": grades.map({g: r.method for g, r in by_grade.items()}).astype(object),
-        "action": grades.map({g: r.action for g, r in by_grade.items()}).astype(object),
-    })  # fmt: skip
+    plan = pd.DataFrame(
+        {
+            "interval": grades.map({g: r.interval for g, r in by_grade.items()}).astype(float),
+            "method": grades.map({g: r.method for g, r in by_grade.items()}).astype(object),
+            "action": grades.map({g: r.action for g, r in by_grade.items()}).astype(object),
+        }
+    )
     won = upkeep.notna()
     for key in ("interval", "method", "action"):
         plan.loc[won, key] = [getattr(u, key) for u in upkeep[won]]
     return plan
 
 
-def next_followup(rows: pd.DataFrame, interval: pd.Series, today: dt.date,
-                  calendar: WorkCalendar, first_due: pd.Series | None = None) -> pd.Series:  # fmt: skip
+def next_followup(
+    rows: pd.DataFrame,
+    interval: pd.Series,
+    today: dt.date,
+    calendar: WorkCalendar,
+    first_due: pd.Series | None = None,
+) -> pd.Series:
     """约定跟进日期 when it is still ahead of the last contact; a new lead today (or the day it
     was first due, `first_due`); otherwise last contact + the interval (`follow_up_plan`) on
     a working day; never inside a dated pause."""
@@ -69,8 +76,13 @@ def _one_line(value: object) -> str:
     return "" if is_blank(value) else " ".join(str(value).split())
 
 
-def task_text(people: pd.DataFrame, due: pd.Series, plan: pd.DataFrame,
-              before: pd.Series | None = None, after: pd.Series | None = None) -> pd.Series:  # fmt: skip
+def task_text(
+    people: pd.DataFrame,
+    due: pd.Series,
+    plan: pd.DataFrame,
+    before: pd.Series | None = None,
+    after: pd.Series | None = None,
+) -> pd.Series:
     """`2024-05-15 电话/面谈 张经理(某某科技有限公司): 核心动作`: one line an owner can act on;
     `before`/`after`: markers such as a wake-up touch or a stalled deal."""
     customer = map_unique(people["customer"], _one_line)

@@ -25,11 +25,13 @@ def read_stage_log(sheet: Sheet | None) -> pd.DataFrame:
     if sheet is None or sheet.frame.empty:
         return pd.DataFrame({"customer_id": [], "stage": [], "since": pd.to_datetime([])})
     keys = {k: t.key for k, t in term_lookup(STAGES).items()}
-    log = pd.DataFrame({
-        "customer_id": sheet.frame["customer_id"].map(normalise_id),
-        "stage": sheet.frame["stage"].map(lambda v: keys.get(normalise_header(v))),
-        "since": pd.to_datetime(sheet.frame["since"].map(date_or_none)),
-    })  # fmt: skip
+    log = pd.DataFrame(
+        {
+            "customer_id": sheet.frame["customer_id"].map(normalise_id),
+            "stage": sheet.frame["stage"].map(lambda v: keys.get(normalise_header(v))),
+            "since": pd.to_datetime(sheet.frame["since"].map(date_or_none)),
+        }
+    )
     keep = (log["customer_id"] != "") & log["stage"].notna() & log["since"].notna()
     return log[keep].reset_index(drop=True)
 
@@ -44,10 +46,13 @@ def update_stage_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date)
     latest = _latest(log)
     current = latest.reindex(known["customer_id"].to_numpy())["stage"].to_numpy()
     moved = known[current != known["stage_key"].to_numpy()]
-    new = pd.DataFrame({
-        "customer_id": moved["customer_id"], "stage": moved["stage_key"],
-        "since": pd.Timestamp(today),
-    })  # fmt: skip
+    new = pd.DataFrame(
+        {
+            "customer_id": moved["customer_id"],
+            "stage": moved["stage_key"],
+            "since": pd.Timestamp(today),
+        }
+    )
     if new.empty:
         return log
     return pd.concat([log, new], ignore_index=True)
@@ -72,8 +77,9 @@ def first_seen(log: pd.DataFrame, ids: pd.Series) -> pd.Series:
     return by_id(log.groupby("customer_id")["since"].min(), ids)
 
 
-def stalled(customers: pd.DataFrame, days: pd.Series, limits: dict[str, int],
-            today: dt.date) -> pd.Series:  # fmt: skip
+def stalled(
+    customers: pd.DataFrame, days: pd.Series, limits: dict[str, int], today: dt.date
+) -> pd.Series:
     """Past the stage's expected days and nothing planned: a future agreed date or a pause
     is a plan, so an old deal with a meeting booked is not stalled. Churned ones are lost,
     not stalled."""

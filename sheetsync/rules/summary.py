@@ -59,8 +59,15 @@ class _Labels:
         return [self.words[k] for k in keys]
 
 
-def summarise(board: pd.DataFrame, log: pd.DataFrame, grades: list[str], owners: list[str],
-              today: dt.date, locale: str, value_rules: ValueRules | None = None) -> Summary:  # fmt: skip
+def summarise(
+    board: pd.DataFrame,
+    log: pd.DataFrame,
+    grades: list[str],
+    owners: list[str],
+    today: dt.date,
+    locale: str,
+    value_rules: ValueRules | None = None,
+) -> Summary:
     """`board`: one row per customer (see pipeline.compute). The tab's rows, sections
     separated by a blank row, and its charts."""
     label = _Labels(locale)
@@ -130,8 +137,9 @@ def _by_status(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
     return [label("by_status"), label("status", "customers"), *rows]
 
 
-def _by_owner(board: pd.DataFrame, log: pd.DataFrame, owner_names: tuple, today: dt.date,
-              label: _Labels) -> list[list]:  # fmt: skip
+def _by_owner(
+    board: pd.DataFrame, log: pd.DataFrame, owner_names: tuple, today: dt.date, label: _Labels
+) -> list[list]:
     now = pd.Timestamp(today)
     owner, names = owner_names
     done = log[log["state"] == "done"]
@@ -142,11 +150,16 @@ def _by_owner(board: pd.DataFrame, log: pd.DataFrame, owner_names: tuple, today:
     rows = []
     for name in names:
         mine = board["status"][owner == name]
-        rows.append([
-            name, len(mine), int((mine == "due_today").sum()), int((mine == "overdue").sum()),
-            int((recent["owner"] == name).sum()),
-            _percent((on_time["owner"] == name).sum(), (judged["owner"] == name).sum()),
-        ])  # fmt: skip
+        rows.append(
+            [
+                name,
+                len(mine),
+                int((mine == "due_today").sum()),
+                int((mine == "overdue").sum()),
+                int((recent["owner"] == name).sum()),
+                _percent((on_time["owner"] == name).sum(), (judged["owner"] == name).sum()),
+            ]
+        )
     header = label("owner", "customers", "due_today", "overdue", "done_7d", "on_time_30d")
     return [label("by_owner"), header, *rows]
 
@@ -186,8 +199,15 @@ def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[li
     for name, _ in rules.bands:
         mine = board["value_class"] == name
         part = _total(amount[mine])
-        rows.append([name, int(mine.sum()), _percent(mine.sum(), total_count), _number(part),
-                     _percent(part, total_amount)])  # fmt: skip
+        rows.append(
+            [
+                name,
+                int(mine.sum()),
+                _percent(mine.sum(), total_count),
+                _number(part),
+                _percent(part, total_amount),
+            ]
+        )
     unclassified = int(board["value_class"].isna().sum())
     rows.append([*label("unclassified"), unclassified, _percent(unclassified, total_count), "", ""])
     header = label("value_class", "customers", "share", "amount", "amount_share")
@@ -197,15 +217,18 @@ def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[li
 def _by_health(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
     counts = board["health"].value_counts()
     total = len(board)
-    rows = [[t.text(locale), int(counts.get(t.key, 0)), _percent(counts.get(t.key, 0), total)]
-            for t in HEALTH]  # fmt: skip
+    rows = [
+        [t.text(locale), int(counts.get(t.key, 0)), _percent(counts.get(t.key, 0), total)]
+        for t in HEALTH
+    ]
     unrated = int(board["health"].isna().sum())
     rows.append([*label("not_rated"), unrated, _percent(unrated, total)])
     return [label("by_health"), label("health", "customers", "share"), *rows]
 
 
-def _stalled(board: pd.DataFrame, owner_names: tuple, rules: ValueRules, locale: str,
-             label: _Labels) -> list[list]:  # fmt: skip
+def _stalled(
+    board: pd.DataFrame, owner_names: tuple, rules: ValueRules, locale: str, label: _Labels
+) -> list[list]:
     """Stalled deals per owner (rows) and stage (columns), for stages that have a limit."""
     owner, names = owner_names
     stages = [t for t in STAGES if t.key in rules.stage_limits]

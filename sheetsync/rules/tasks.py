@@ -59,8 +59,9 @@ def first_due_of_new_leads(log: pd.DataFrame, ids: pd.Series) -> pd.Series:
     return by_id(waiting.groupby("customer_id")["due_date"].min(), ids)
 
 
-def update_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date,
-               keep_days: int = 90) -> pd.DataFrame:  # fmt: skip
+def update_log(
+    log: pd.DataFrame, customers: pd.DataFrame, today: dt.date, keep_days: int = 90
+) -> pd.DataFrame:
     """Close finished and superseded tasks, open today's new ones, and forget closed tasks
     older than `keep_days` (open ones are kept however old: they are still owed).
 
@@ -116,12 +117,21 @@ def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.Data
     fresh = merged[merged["_in_log"].isna()]
     reopen = log.set_index(key).index.isin(wanted.set_index(key).index)
     log.loc[reopen & (log["state"] == "cancelled"), "state"] = "open"
-    new = pd.DataFrame({
-        "customer_id": fresh["customer_id"], "due_date": fresh["due_date"],
-        "owner": fresh["owner"], "grade": fresh["grade"], "state": "open",
-        "created": pd.Timestamp(today), "basis": fresh["basis"],
-        "done_on": pd.NaT, "reminded_at": None, "escalated_at": None, "response": None,
-    })  # fmt: skip
+    new = pd.DataFrame(
+        {
+            "customer_id": fresh["customer_id"],
+            "due_date": fresh["due_date"],
+            "owner": fresh["owner"],
+            "grade": fresh["grade"],
+            "state": "open",
+            "created": pd.Timestamp(today),
+            "basis": fresh["basis"],
+            "done_on": pd.NaT,
+            "reminded_at": None,
+            "escalated_at": None,
+            "response": None,
+        }
+    )
     if new.empty:
         return log.reset_index(drop=True)
     new = new.astype({"owner": object, "grade": object, "response": object})
@@ -156,7 +166,7 @@ def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
             f"{cid}|{due}": entry["at"]
             for entry in sorted(entries, key=lambda e: e["at"])
             for cid, due in entry[field]
-        }  # fmt: skip
+        }
         if stamps:
             new = keys.map(stamps)
             log[column] = new.where(new.notna(), log[column]).astype(object)

@@ -26,7 +26,7 @@ from sheetsync.workbook.schema import (
     VALUE_METRICS,
     normalise_header,
     term_lookup,
-)  # fmt: skip
+)
 from sheetsync.workbook.tables import ROW, Sheet, load_blocks
 from sheetsync.workbook.template import default_rows
 
@@ -106,10 +106,13 @@ def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueR
     default = load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")
     blocks = {b.key: _Reader(found.get(b.key) or default[b.key]) for b in VALUE_BLOCKS}
     return ValueRules(
-        _metrics(blocks["scoring"]), _bands(blocks["bands"]),
-        _relationships(blocks["relationship"]), _upkeep(blocks["maintenance"]),
-        _health(blocks["health"]), _stage_limits(blocks["stage_limits"]),
-    )  # fmt: skip
+        _metrics(blocks["scoring"]),
+        _bands(blocks["bands"]),
+        _relationships(blocks["relationship"]),
+        _upkeep(blocks["maintenance"]),
+        _health(blocks["health"]),
+        _stage_limits(blocks["stage_limits"]),
+    )
 
 
 def _metrics(reader: _Reader) -> tuple[Metric, ...]:
@@ -118,16 +121,22 @@ def _metrics(reader: _Reader) -> tuple[Metric, ...]:
     for record in reader.records():
         key = reader.term(record, "metric", columns, "value column").key
         percent = key in PERCENT_METRICS
-        metrics.append(Metric(
-            key, reader.number(record, "points") or 0.0,
-            reader.number(record, "full_at", percent), reader.number(record, "half_at", percent),
-        ))  # fmt: skip
+        metrics.append(
+            Metric(
+                key,
+                reader.number(record, "points") or 0.0,
+                reader.number(record, "full_at", percent),
+                reader.number(record, "half_at", percent),
+            )
+        )
     return tuple(metrics)
 
 
 def _bands(reader: _Reader) -> tuple[tuple[str, float], ...]:
-    bands = [(cell_text(r["value_class"]), reader.number(r, "min_score") or 0.0)
-             for r in reader.records()]  # fmt: skip
+    bands = [
+        (cell_text(r["value_class"]), reader.number(r, "min_score") or 0.0)
+        for r in reader.records()
+    ]
     if not bands:
         raise ConfigError(f'tab "{reader.sheet.title}": no score bands')
     return tuple(bands)
@@ -135,10 +144,13 @@ def _bands(reader: _Reader) -> tuple[tuple[str, float], ...]:
 
 def _relationships(reader: _Reader) -> tuple[Relationship, ...]:
     return tuple(
-        Relationship(cell_text(r["relationship"]), reader.number(r, "min_months"),
-                     reader.number(r, "min_lines"))
+        Relationship(
+            cell_text(r["relationship"]),
+            reader.number(r, "min_months"),
+            reader.number(r, "min_lines"),
+        )
         for r in reader.records()
-    )  # fmt: skip
+    )
 
 
 def _upkeep(reader: _Reader) -> dict[str, Upkeep]:
@@ -242,16 +254,22 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
     words = {t.key: t.text(locale) for t in INTENT_LEVELS}
     forms = {k: in_script(v[lang(locale)], locale) for k, v in _FORMS.items()}
     potential = rows["potential"].map(lambda k: forms["potential"].format(words[k]) if k else "")
-    parts = pd.DataFrame({
-        "class": classes.map(lambda c: forms["class"].format(c) if c else ""),
-        "potential": potential, "relationship": relationship(rows, rules, today),
-    })  # fmt: skip
+    parts = pd.DataFrame(
+        {
+            "class": classes.map(lambda c: forms["class"].format(c) if c else ""),
+            "potential": potential,
+            "relationship": relationship(rows, rules, today),
+        }
+    )
     text = parts.apply(lambda r: "+".join(p for p in r if p), axis=1) if len(parts) else classes
     text = text + points.map(lambda p: "" if pd.isna(p) else forms["score"].format(p))
-    return pd.DataFrame({
-        "value_class": classes, "score": points,
-        "classification": text.where(classes.notna(), None).astype(object),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "value_class": classes,
+            "score": points,
+            "classification": text.where(classes.notna(), None).astype(object),
+        }
+    )
 
 
 def upkeep_for(classes: pd.Series, stage_keys: pd.Series, rules: ValueRules) -> pd.Series:

@@ -106,19 +106,16 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
         rows = sheet.frame[ROW].tolist()
         for i, (old, value) in enumerate(zip(current, new, strict=True)):
             if comparable(old, as_date) != comparable(value, as_date):
-                changes.cells.append(CellChange(
-                    sheet.title, int(rows[i]), column, ids.iat[i], header, old, value
-                ))  # fmt: skip
+                changes.cells.append(
+                    CellChange(sheet.title, int(rows[i]), column, ids.iat[i], header, old, value)
+                )
     return changes
 
 
 def describe(change: CellChange) -> str:
     """`客户跟进 C-001 状态: "" -> "已逾期"` for dry runs."""
     where = change.customer_id or f"{column_letter(change.column)}{change.row}"
-    return (
-        f"{change.tab} {where} {change.header}: "
-        f"{_shown(change.old)} -> {_shown(change.new)}"
-    )
+    return f"{change.tab} {where} {change.header}: {_shown(change.old)} -> {_shown(change.new)}"
 
 
 def _shown(value: object) -> str:

@@ -59,8 +59,13 @@ def read_memory(sheet: Sheet | None) -> pd.DataFrame:
     return frame.drop_duplicates("customer_id").set_index("customer_id")
 
 
-def find_edits(current: pd.DataFrame, ids: pd.Series, memory: pd.DataFrame,
-               grades: list[str], last_contact: pd.Series) -> Edits:  # fmt: skip
+def find_edits(
+    current: pd.DataFrame,
+    ids: pd.Series,
+    memory: pd.DataFrame,
+    grades: list[str],
+    last_contact: pd.Series,
+) -> Edits:
     """Compare each sync-owned cell with what the sync last wrote there."""
     known = ids.isin(memory.index) & ids.ne("") & ~ids.duplicated(keep=False)
     remembered = memory.reindex(ids.where(known))
@@ -74,12 +79,20 @@ def find_edits(current: pd.DataFrame, ids: pd.Series, memory: pd.DataFrame,
     typed_date = map_unique(current["next_date"], date_or_none)
     lookup = {normalise_header(g): g for g in grades}
     typed_grade = map_unique(current["grade"], lambda v: lookup.get(normalise_header(v)))
-    pinned_next = _pins(edited["next_date"], typed_date, current["next_date"],
-                        remembered["pinned_next"].map(date_or_none))  # fmt: skip
+    pinned_next = _pins(
+        edited["next_date"],
+        typed_date,
+        current["next_date"],
+        remembered["pinned_next"].map(date_or_none),
+    )
     pinned_next = pd.to_datetime(pinned_next)
     pinned_next = pinned_next.where(last_contact.isna() | (pinned_next > last_contact))
-    pinned_grade = _pins(edited["grade"], typed_grade, current["grade"],
-                         remembered["pinned_grade"].map(lambda v: lookup.get(normalise_header(v))))  # fmt: skip
+    pinned_grade = _pins(
+        edited["grade"],
+        typed_grade,
+        current["grade"],
+        remembered["pinned_grade"].map(lambda v: lookup.get(normalise_header(v))),
+    )
     kept = edited.copy()
     kept["next_date"] &= typed_date.isna() & ~map_unique(current["next_date"], is_blank).astype(
         bool
@@ -96,8 +109,9 @@ def _pins(edited: pd.Series, typed: pd.Series, raw: pd.Series, before: pd.Series
     return pins.where(~(edited & typed.notna()), typed).astype(object)
 
 
-def keep_edits(computed: pd.DataFrame, current: pd.DataFrame, edits: Edits, labels: dict[str, str],
-               locale: str) -> pd.DataFrame:  # fmt: skip
+def keep_edits(
+    computed: pd.DataFrame, current: pd.DataFrame, edits: Edits, labels: dict[str, str], locale: str
+) -> pd.DataFrame:
     """The sync's values, except the cells people edited that are kept this run; 校验提示
     says so and where to type instead."""
     out = computed.copy()
@@ -134,8 +148,9 @@ def memory_rows(ids: pd.Series, written: pd.DataFrame, edits: Edits, locale: str
     rows = [MEMORY.headers(locale)]
     frame = written.reindex(columns=list(SYNC_KEYS))
     pinned = edits.pinned_next.map(lambda d: None if pd.isna(d) else d.date())
-    for cid, values, pin, grade in zip(ids, frame.itertuples(index=False), pinned,
-                                       edits.pinned_grade, strict=True):  # fmt: skip
+    for cid, values, pin, grade in zip(
+        ids, frame.itertuples(index=False), pinned, edits.pinned_grade, strict=True
+    ):
         if cid:
             cells = [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
             rows.append([None if _blank(v) else v for v in (cid, *cells, pin, grade)])

@@ -110,13 +110,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{rows} rows checked: {errors} with errors, {warned} with warnings only",
     ),
     # the grading tab
-    "rule_cell": ('工作表"{tab}"第{row}行,{header}:"{value}"不是{expected}', 'tab "{tab}" row {row}, {header}: "{value}" is not {expected}'),
+    "rule_cell": (
+        '工作表"{tab}"第{row}行,{header}:"{value}"不是{expected}',
+        'tab "{tab}" row {row}, {header}: "{value}" is not {expected}',
+    ),
     "days_expected": ("{least}到{most}之间的天数", "a number of days from {least} to {most}"),
     "one_of_or_empty": ("{allowed}之一(或留空)", "one of {allowed} (or empty)"),
-    "criteria_expected": ('能读懂的核心标准(如"预算明确"、"预算初步确认"、"意向模糊"、"决策周期≤1个月"、"决策周期1-3个月")', 'a criterion it can read (e.g. "预算明确", "预算初步确认", "意向模糊", "决策周期≤1个月", "决策周期1-3个月")'),
+    "criteria_expected": (
+        '能读懂的核心标准(如"预算明确"、"预算初步确认"、"意向模糊"、"决策周期≤1个月"、"决策周期1-3个月")',
+        'a criterion it can read (e.g. "预算明确", "预算初步确认", "意向模糊", "决策周期≤1个月", "决策周期1-3个月")',
+    ),
     # hand edits of sync-owned cells
-    "hand_edit_kept": ('{header}是同步写的列,手填的"{value}"本次保留,下次同步会改回;请改填{where}', '{header} is written by the sync: "{value}" typed here is kept this run and replaced next run; type it in {where} instead'),
-    "hand_edit_check": ('校验提示由同步填写,手填的"{value}"已移到这里', '{header} is written by the sync; what was typed there ("{value}") is quoted here'),
+    "hand_edit_kept": (
+        '{header}是同步写的列,手填的"{value}"本次保留,下次同步会改回;请改填{where}',
+        '{header} is written by the sync: "{value}" typed here is kept this run and replaced next run; type it in {where} instead',
+    ),
+    "hand_edit_check": (
+        '校验提示由同步填写,手填的"{value}"已移到这里',
+        '{header} is written by the sync; what was typed there ("{value}") is quoted here',
+    ),
     # 校验提示: row problems (the field's header is put in front by the validator)
     "required": ("为空(必填)", "empty (required)"),
     "duplicate_id": (
@@ -187,31 +199,64 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{count} row(s) need fixing but there is no owner, manager or email.fallback to tell",
     ),
     # adopt
-    "adopt_no_followups": ("找不到客户跟进表:没有哪个工作表的表头同时有客户编号、客户名称和负责人(现有:{titles})", "no follow-up tab: no tab has a header row with customer id, customer and owner (tabs: {titles})"),
+    "adopt_no_followups": (
+        "找不到客户跟进表:没有哪个工作表的表头同时有客户编号、客户名称和负责人(现有:{titles})",
+        "no follow-up tab: no tab has a header row with customer id, customer and owner (tabs: {titles})",
+    ),
     "typed_header": ("{header}(手填)", "{header} (typed)"),
     "tab_followups": ("客户跟进", "Follow-ups"),
     "tab_grading": ("分级标准", "Grading"),
     "tab_team": ("团队", "Team"),
     "adopt_tab": ('{which}:工作表"{title}"', '{which}: tab "{title}"'),
     "adopt_read": ('{cell} "{header}" → {target}', '{cell} "{header}" -> {target}'),
-    "adopt_ignored": ('{cell} "{header}":同步不读这一列,原样保留', '{cell} "{header}": not read by the sync, left as it is'),
-    "adopt_take_over": ('{cell} "{header}" → {target}(同步写的列,目前为空,由同步填写)', '{cell} "{header}" -> {target} (a column the sync writes; empty now, the sync fills it)'),
-    "adopt_rename": ('{cell} "{header}":与同步写的列同名,但已有{filled}个手填值 → 表头改为"{new}",原值不动;同步在右侧新增自己的"{header}"列', '{cell} "{header}": named like a column the sync writes but holds {filled} typed value(s) -> header renamed "{new}", values untouched; the sync adds its own "{header}" column on the right'),
-    "adopt_add": ('{cell} 新增"{header}"列(分级规则要读它;空着的客户按最低一档计,校验提示会提醒)', '{cell} adds the "{header}" column (the grade rules read it; until filled, customers count as the lowest level and 校验提示 says so)'),
+    "adopt_ignored": (
+        '{cell} "{header}":同步不读这一列,原样保留',
+        '{cell} "{header}": not read by the sync, left as it is',
+    ),
+    "adopt_take_over": (
+        '{cell} "{header}" → {target}(同步写的列,目前为空,由同步填写)',
+        '{cell} "{header}" -> {target} (a column the sync writes; empty now, the sync fills it)',
+    ),
+    "adopt_rename": (
+        '{cell} "{header}":与同步写的列同名,但已有{filled}个手填值 → 表头改为"{new}",原值不动;同步在右侧新增自己的"{header}"列',
+        '{cell} "{header}": named like a column the sync writes but holds {filled} typed value(s) -> header renamed "{new}", values untouched; the sync adds its own "{header}" column on the right',
+    ),
+    "adopt_add": (
+        '{cell} 新增"{header}"列(分级规则要读它;空着的客户按最低一档计,校验提示会提醒)',
+        '{cell} adds the "{header}" column (the grade rules read it; until filled, customers count as the lowest level and 校验提示 says so)',
+    ),
     "adopt_new_tab": ('新增工作表"{title}"({rows}行)', 'adds the tab "{title}" ({rows} rows)'),
     "adopt_rules": ("分级规则(同步将这样读):", "Grade rules, as the sync reads them:"),
-    "rule_line": ("{grade}:{criteria};每{days}天跟进", "{grade}: {criteria}; follow up every {days} days"),
+    "rule_line": (
+        "{grade}:{criteria};每{days}天跟进",
+        "{grade}: {criteria}; follow up every {days} days",
+    ),
     "rule_budget": ("预算至少{level}", "budget at least {level}"),
     "rule_intent": ("意向度至少{level}", "intent at least {level}"),
     "rule_cycle": ("决策周期不超过{days}天", "decision cycle at most {days} days"),
     "rule_rest": ("其余客户", "everyone else"),
-    "adopt_settings": ("这些工作表不是标准名称:把下面几行加进设置文件(adopt --apply 已按此处理):", "These tabs have names of their own: add these lines to the settings file (adopt --apply uses them already):"),
+    "adopt_settings": (
+        "这些工作表不是标准名称:把下面几行加进设置文件(adopt --apply 已按此处理):",
+        "These tabs have names of their own: add these lines to the settings file (adopt --apply uses them already):",
+    ),
     "adopt_problem": ("无法采用:{text}", "cannot adopt: {text}"),
     "adopt_cells": ("第一次同步将写入(共{count}项):", "The first sync will write ({count} items):"),
-    "adopt_dry": ("什么也没写。确认无误后运行 adopt --apply。", "Nothing was written. When this looks right, run adopt --apply."),
-    "adopt_applied": ("已采用:改了{renames}个表头,新增{tabs}个工作表,完成第一次同步(未发邮件)。", "Adopted: {renames} header(s) renamed, {tabs} tab(s) added, first sync done (no mail sent)."),
-    "no_email_redirected": ("{name}没有有效邮箱:邮件改发给{target}", "{name} has no valid email: mail sent to {target}"),
-    "no_email_not_sent": ("{name}没有有效邮箱,也没有备用地址:邮件未发", "{name} has no valid email and no fallback: mail not sent"),
+    "adopt_dry": (
+        "什么也没写。确认无误后运行 adopt --apply。",
+        "Nothing was written. When this looks right, run adopt --apply.",
+    ),
+    "adopt_applied": (
+        "已采用:改了{renames}个表头,新增{tabs}个工作表,完成第一次同步(未发邮件)。",
+        "Adopted: {renames} header(s) renamed, {tabs} tab(s) added, first sync done (no mail sent).",
+    ),
+    "no_email_redirected": (
+        "{name}没有有效邮箱:邮件改发给{target}",
+        "{name} has no valid email: mail sent to {target}",
+    ),
+    "no_email_not_sent": (
+        "{name}没有有效邮箱,也没有备用地址:邮件未发",
+        "{name} has no valid email and no fallback: mail not sent",
+    ),
     "mail_summary": ("邮件:发出{sent}封,失败{failed}封", "mail: {sent} sent, {failed} failed"),
     "mail_already": (",{count}封之前已发", ", {count} already sent"),
     "mail_failed": ("; 发给{recipient} <{to}>失败:{why}", "; failed to {recipient} <{to}>: {why}"),

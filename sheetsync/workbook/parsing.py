@@ -127,11 +127,30 @@ def _finite(number: float) -> float:
 
 
 _UNIT_DAYS = {
-    "": 1, "天": 1, "日": 1, "d": 1, "day": 1, "days": 1,
-    "周": 7, "星期": 7, "w": 7, "wk": 7, "week": 7, "weeks": 7,
-    "个月": 30, "月": 30, "m": 30, "mo": 30, "month": 30, "months": 30,
-    "年": 365, "y": 365, "yr": 365, "year": 365, "years": 365,
-}  # fmt: skip
+    "": 1,
+    "天": 1,
+    "日": 1,
+    "d": 1,
+    "day": 1,
+    "days": 1,
+    "周": 7,
+    "星期": 7,
+    "w": 7,
+    "wk": 7,
+    "week": 7,
+    "weeks": 7,
+    "个月": 30,
+    "月": 30,
+    "m": 30,
+    "mo": 30,
+    "month": 30,
+    "months": 30,
+    "年": 365,
+    "y": 365,
+    "yr": 365,
+    "year": 365,
+    "years": 365,
+}
 _NUM = r"(\d+(?:\.\d+)?)"
 _CYCLE_RE = re.compile(
     rf"(?P<op>[<>≤≥]=?|不超过|以内|超过|大于|小于)?\s*{_NUM}\s*"
@@ -156,8 +175,17 @@ def parse_cycle(value: object) -> float | None:
     return upper + 1 if more_than else upper
 
 
-_PERIOD_DAYS = {"日": 1, "天": 1, "周": 7, "星期": 7, "月": 30, "个月": 30, "季度": 90, "季": 90,
-                "年": 365}  # fmt: skip
+_PERIOD_DAYS = {
+    "日": 1,
+    "天": 1,
+    "周": 7,
+    "星期": 7,
+    "月": 30,
+    "个月": 30,
+    "季度": 90,
+    "季": 90,
+    "年": 365,
+}
 _FREQUENCY_RE = re.compile(
     rf"每\s*(?:{_NUM}\s*(?:(?:-|~|～|至|到)\s*{_NUM})?)?\s*(?P<unit>个月|季度|星期|日|天|周|月|季|年)"
     r"\s*(?:(?P<times>\d+)\s*次)?"
@@ -177,8 +205,19 @@ def parse_frequency(value: object) -> float | None:
     return parse_cycle(value)
 
 
-_AMOUNT_UNITS = {"": 1, "元": 1, "k": 1e3, "千": 1e3, "w": 1e4, "万": 1e4, "万元": 1e4,
-                 "m": 1e6, "百万": 1e6, "亿": 1e8, "亿元": 1e8}  # fmt: skip
+_AMOUNT_UNITS = {
+    "": 1,
+    "元": 1,
+    "k": 1e3,
+    "千": 1e3,
+    "w": 1e4,
+    "万": 1e4,
+    "万元": 1e4,
+    "m": 1e6,
+    "百万": 1e6,
+    "亿": 1e8,
+    "亿元": 1e8,
+}
 _AMOUNT_RE = re.compile(r"[¥￥$€]?\s*(-?[\d,]*\.?\d+)\s*([^\d\s]*)")
 
 

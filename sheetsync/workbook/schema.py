@@ -118,8 +118,15 @@ FOLLOWUPS = Tab(
     "Follow-ups",
     PEOPLE_COLUMNS + SYNC_COLUMNS,
     required=("customer_id", "customer", "owner"),
-    aliases=("客户跟进记录表", "客户跟进记录", "跟进记录", "客户跟进表", "客户关系分类及维护清单",
-             "客户维护清单", "客户清单"),
+    aliases=(
+        "客户跟进记录表",
+        "客户跟进记录",
+        "跟进记录",
+        "客户跟进表",
+        "客户关系分类及维护清单",
+        "客户维护清单",
+        "客户清单",
+    ),
 )
 GRADING = Tab(
     "grading",
@@ -190,36 +197,72 @@ STAGE_LOG = Tab(
 # summary), so a manager reads and edits it like a form. Each block is read like a tab.
 VALUE_RULES = Tab("value_rules", "价值分级", "Value rules", ())
 VALUE_BLOCKS = (
-    Tab("scoring", "评分指标", "Scoring", _terms(
-        ("metric", "指标", "Metric"),
-        ("points", "满分", "Points"),
-        ("full_at", "满分线(A)", "Full points at (A)"),
-        ("half_at", "半分线(B)", "Half points at (B)"),
-    ), required=("metric", "points")),
-    Tab("bands", "分数段", "Score bands", _terms(
-        ("value_class", "分类", "Class"),
-        ("min_score", "最低分", "Score at least"),
-    ), required=("value_class",)),
-    Tab("relationship", "客户关系", "Relationship levels", _terms(
-        ("relationship", "关系", "Relationship"),
-        ("min_months", "合作月数至少", "Months at least"),
-        ("min_lines", "产品线数至少", "Product lines at least"),
-    ), required=("relationship",)),
-    Tab("maintenance", "成交维护策略", "Maintenance (won customers)", _terms(
-        ("value_class", "分类", "Class"),
-        ("interval", "跟进间隔(天)", "Interval (days)"),
-        ("method", "跟进方式", "Method"),
-        ("action", "核心动作", "Core action"),
-    ), required=("value_class", "interval")),
-    Tab("health", "健康度", "Health", _terms(
-        ("setting", "参数", "Setting"),
-        ("value", "值", "Value"),
-    ), required=("setting",)),
-    Tab("stage_limits", "阶段时限", "Stage limits", _terms(
-        ("stage", "阶段", "Stage"),
-        ("days", "预期天数", "Expected days"),
-    ), required=("stage",)),
-)  # fmt: skip
+    Tab(
+        "scoring",
+        "评分指标",
+        "Scoring",
+        _terms(
+            ("metric", "指标", "Metric"),
+            ("points", "满分", "Points"),
+            ("full_at", "满分线(A)", "Full points at (A)"),
+            ("half_at", "半分线(B)", "Half points at (B)"),
+        ),
+        required=("metric", "points"),
+    ),
+    Tab(
+        "bands",
+        "分数段",
+        "Score bands",
+        _terms(
+            ("value_class", "分类", "Class"),
+            ("min_score", "最低分", "Score at least"),
+        ),
+        required=("value_class",),
+    ),
+    Tab(
+        "relationship",
+        "客户关系",
+        "Relationship levels",
+        _terms(
+            ("relationship", "关系", "Relationship"),
+            ("min_months", "合作月数至少", "Months at least"),
+            ("min_lines", "产品线数至少", "Product lines at least"),
+        ),
+        required=("relationship",),
+    ),
+    Tab(
+        "maintenance",
+        "成交维护策略",
+        "Maintenance (won customers)",
+        _terms(
+            ("value_class", "分类", "Class"),
+            ("interval", "跟进间隔(天)", "Interval (days)"),
+            ("method", "跟进方式", "Method"),
+            ("action", "核心动作", "Core action"),
+        ),
+        required=("value_class", "interval"),
+    ),
+    Tab(
+        "health",
+        "健康度",
+        "Health",
+        _terms(
+            ("setting", "参数", "Setting"),
+            ("value", "值", "Value"),
+        ),
+        required=("setting",),
+    ),
+    Tab(
+        "stage_limits",
+        "阶段时限",
+        "Stage limits",
+        _terms(
+            ("stage", "阶段", "Stage"),
+            ("days", "预期天数", "Expected days"),
+        ),
+        required=("stage",),
+    ),
+)
 VALUE_METRICS = ("annual_amount", "margin", "renewal_rate")
 HEALTH_SETTINGS = _terms(
     ("churn_days", "流失:未联系天数", "Churned: days without contact"),
@@ -245,8 +288,22 @@ RELATIONSHIPS = _terms(
 )
 RESPONSES = _terms(("responded", "有回应", "Responded"), ("none", "无回应", "No response"))
 # Words in 跟进内容摘要 / 客户反馈 that record a contact attempt nobody answered.
-NO_RESPONSE_WORDS = ("无回应", "未回应", "没回应", "未接通", "没接", "未接", "未回复", "没回复",
-                     "不回复", "联系不上", "no response", "no answer", "unanswered", "no reply")  # fmt: skip
+NO_RESPONSE_WORDS = (
+    "无回应",
+    "未回应",
+    "没回应",
+    "未接通",
+    "没接",
+    "未接",
+    "未回复",
+    "没回复",
+    "不回复",
+    "联系不上",
+    "no response",
+    "no answer",
+    "unanswered",
+    "no reply",
+)
 SYNC_LOG = Tab(
     "sync_log",
     "同步日志",
@@ -292,8 +349,18 @@ MAIL_LOG = Tab(
     ),
     required=("key",),
 )
-TABS = (FOLLOWUPS, GRADING, VALUE_RULES, TEAM, SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, MEMORY,
-        MAIL_LOG)  # fmt: skip
+TABS = (
+    FOLLOWUPS,
+    GRADING,
+    VALUE_RULES,
+    TEAM,
+    SUMMARY,
+    TASK_LOG,
+    STAGE_LOG,
+    SYNC_LOG,
+    MEMORY,
+    MAIL_LOG,
+)
 TABS_BY_KEY = {t.key: t for t in TABS}
 
 STATUSES = _terms(

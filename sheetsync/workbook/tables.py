@@ -74,8 +74,15 @@ def _find_header_row(grid: list[list], tab: Tab, spelled: dict, title: str) -> i
         return -1
     wanted = tab.column(anchor)
     locale = guess_locale(v for row in grid[:HEADER_SEARCH_ROWS] for v in row)
-    raise WorkbookError(say("no_header_row", locale, tab=title, header=wanted.text(locale),
-                            other=wanted.text(EN if locale != EN else ZH)))  # fmt: skip
+    raise WorkbookError(
+        say(
+            "no_header_row",
+            locale,
+            tab=title,
+            header=wanted.text(locale),
+            other=wanted.text(EN if locale != EN else ZH),
+        )
+    )
 
 
 def guess_locale(texts) -> str:
@@ -87,8 +94,9 @@ def guess_locale(texts) -> str:
     return ZH_HANT if any(is_traditional(w) for w in chinese) else ZH
 
 
-def _map_columns(header: list, tab: Tab, spelled: dict, title: str,
-                 row: int) -> tuple[dict, dict, str]:  # fmt: skip
+def _map_columns(
+    header: list, tab: Tab, spelled: dict, title: str, row: int
+) -> tuple[dict, dict, str]:
     columns: dict[str, int] = {}
     headers: dict[str, str] = {}
     votes = {ZH: 0, EN: 0, "": 0}
@@ -97,11 +105,17 @@ def _map_columns(header: list, tab: Tab, spelled: dict, title: str,
         if key is None:
             continue
         if key in columns:
-            raise WorkbookError(say(
-                "duplicate_header", guess_locale(header), tab=title, first=headers[key],
-                second=str(value).strip(), first_cell=f"{column_letter(columns[key])}{row}",
-                second_cell=f"{column_letter(position)}{row}",
-            ))  # fmt: skip
+            raise WorkbookError(
+                say(
+                    "duplicate_header",
+                    guess_locale(header),
+                    tab=title,
+                    first=headers[key],
+                    second=str(value).strip(),
+                    first_cell=f"{column_letter(columns[key])}{row}",
+                    second_cell=f"{column_letter(position)}{row}",
+                )
+            )
         columns[key], headers[key] = position, str(value).strip()
         votes[language] += 1
     if votes[EN] > votes[ZH]:
@@ -120,8 +134,13 @@ def _used_width(rows: list[list]) -> int:
     return width
 
 
-def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] = (),
-               renames: dict[str, str] | None = None) -> Sheet:  # fmt: skip
+def load_sheet(
+    grid: list[list],
+    tab: Tab,
+    title: str,
+    content: tuple[str, ...] = (),
+    renames: dict[str, str] | None = None,
+) -> Sheet:
     """Records keyed by column key; rows blank in every `content` column (default: every
     known column) are not records. `renames`: a team's own header -> key."""
     spelled = spellings(tab, renames)
@@ -141,8 +160,9 @@ def load_sheet(grid: list[list], tab: Tab, title: str, content: tuple[str, ...] 
     body = pd.DataFrame(rows, dtype=object)
     frame = pd.DataFrame(
         {k: body[c - 1] if c - 1 in body.columns else None for k, c in columns.items()},
-        index=body.index, dtype=object,
-    )  # fmt: skip
+        index=body.index,
+        dtype=object,
+    )
     frame[ROW] = body.index + index + 2
     blank = pd.Series(True, index=frame.index)
     for key in [k for k in content or columns if k in columns]:
@@ -169,8 +189,11 @@ def find_title(titles: list[str], tab: Tab, configured: str | None) -> str | Non
 
 def closest(name: str, candidates: list[str], cutoff: float = 0.5) -> str | None:
     """The candidate that looks most like `name` (最近跟进日期 ~ 上次跟进日期), if any does."""
-    scored = [(SequenceMatcher(None, normalise_header(name), normalise_header(c)).ratio(), c)
-              for c in candidates if not is_blank(c)]  # fmt: skip
+    scored = [
+        (SequenceMatcher(None, normalise_header(name), normalise_header(c)).ratio(), c)
+        for c in candidates
+        if not is_blank(c)
+    ]
     best = max(scored, default=(0.0, None), key=lambda pair: pair[0])
     return best[1] if best[0] >= cutoff else None
 
@@ -180,8 +203,15 @@ def unmapped(header: list, columns: dict[str, int]) -> list[str]:
     return [str(v).strip() for i, v in enumerate(header, 1) if i not in used and not is_blank(v)]
 
 
-def missing_columns(tab: Tab, title: str, keys: list[str], header: list, row: int,
-                    locale: str, columns: dict[str, int] | None = None) -> str:  # fmt: skip
+def missing_columns(
+    tab: Tab,
+    title: str,
+    keys: list[str],
+    header: list,
+    row: int,
+    locale: str,
+    columns: dict[str, int] | None = None,
+) -> str:
     """What stops the run when a header it reads is gone, with the header present that looks
     like it: "最近跟进日期" looks like "上次跟进日期": rename it, or map it under `columns:`."""
     free = unmapped(header, columns or {})
@@ -191,9 +221,17 @@ def missing_columns(tab: Tab, title: str, keys: list[str], header: list, row: in
         near = closest(term.text(locale), free) or next(
             (c for s in term.spellings() if (c := closest(s, free))), None
         )
-        lines.append(say("missing_column_like" if near else "missing_column", locale,
-                         tab=title, header=term.text(locale), row=row, near=near,
-                         key=key))  # fmt: skip
+        lines.append(
+            say(
+                "missing_column_like" if near else "missing_column",
+                locale,
+                tab=title,
+                header=term.text(locale),
+                row=row,
+                near=near,
+                key=key,
+            )
+        )
     return "; ".join(lines)
 
 

@@ -29,7 +29,7 @@ from sheetsync.workbook.schema import (
     VALUE_RULES,
     Tab,
     term_text,
-)  # fmt: skip
+)
 
 LAYOUT_FILE = PROJECT_ROOT / "templates" / "workbook.yaml"
 RULES_FILE = PROJECT_ROOT / "config" / "grading.yaml"
@@ -60,8 +60,12 @@ def _yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def new_workbook(locale: str, team: list[list] | None = None, customers: list[list] | None = None,
-                 history: list[list] | None = None) -> WorkbookContent:  # fmt: skip
+def new_workbook(
+    locale: str,
+    team: list[list] | None = None,
+    customers: list[list] | None = None,
+    history: list[list] | None = None,
+) -> WorkbookContent:
     """Headers in `locale`; optional team and customer rows (in FOLLOWUPS column order) and
     stage history rows (the demo's: deals that have been in their stage a while)."""
     layout = _yaml(LAYOUT_FILE)
@@ -77,12 +81,19 @@ def new_workbook(locale: str, team: list[list] | None = None, customers: list[li
     for key in layout["tabs"]:
         tab = TABS_BY_KEY[key]
         header = tab.headers(locale)
-        tabs.append(TabContent(
-            tab.title(locale),
-            [header, *body.get(key, [])] if header else [],
-            [widths.get(c.key, layout["default_width"]) for c in tab.columns] or layout["tab_widths"].get(key, []),
-            [i for i, c in enumerate(tab.columns, 1) if tab is FOLLOWUPS and c.key in sync_keys],
-        ))  # fmt: skip
+        tabs.append(
+            TabContent(
+                tab.title(locale),
+                [header, *body.get(key, [])] if header else [],
+                [widths.get(c.key, layout["default_width"]) for c in tab.columns]
+                or layout["tab_widths"].get(key, []),
+                [
+                    i
+                    for i, c in enumerate(tab.columns, 1)
+                    if tab is FOLLOWUPS and c.key in sync_keys
+                ],
+            )
+        )
         if tab is VALUE_RULES:
             tabs[-1].rows, tabs[-1].form = default_rows(locale), True
         tabs[-1].hidden = tab is MEMORY

@@ -26,7 +26,7 @@ from sheetsync.workbook.parsing import (
     parse_cycle,
     parse_date,
     parse_percent,
-)  # fmt: skip
+)
 from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
     INTENT_LEVELS,
@@ -58,14 +58,22 @@ class Validation:
     def lines(self) -> list[str]:
         """What `validate` prints: every problem, then the count, in the workbook's language."""
         lines = [
-            say("problem", self.locale, row=p.row, customer_id=p.customer_id or "-",
-                severity=say(p.severity, self.locale), message=p.message)
+            say(
+                "problem",
+                self.locale,
+                row=p.row,
+                customer_id=p.customer_id or "-",
+                severity=say(p.severity, self.locale),
+                message=p.message,
+            )
             for p in self.problems.itertuples()
-        ]  # fmt: skip
+        ]
         errors = int(self.invalid.sum())
         warned = self.problems["row"].nunique() - errors if len(self.problems) else 0
-        return [*lines, say("checked", self.locale, rows=len(self.rows), errors=errors,
-                            warned=warned)]  # fmt: skip
+        return [
+            *lines,
+            say("checked", self.locale, rows=len(self.rows), errors=errors, warned=warned),
+        ]
 
 
 def normalise_id(value: object) -> str:
@@ -184,14 +192,22 @@ class _Collector:
         return frame.assign(_o=order).sort_values(["row", "_o"], kind="stable").drop(columns="_o")
 
 
-def _parse_column(sheet: Sheet, key: str, found: _Collector, severity: str,
-                  parser: Callable | None = None, then: str = "bad_value") -> pd.Series:  # fmt: skip
+def _parse_column(
+    sheet: Sheet,
+    key: str,
+    found: _Collector,
+    severity: str,
+    parser: Callable | None = None,
+    then: str = "bad_value",
+) -> pd.Series:
     raw = sheet.frame[key]
     parsed = map_unique(raw, parser or _PARSERS[key])
     errors = pd.Series([p[1] for p in parsed], index=raw.index, dtype=object)
     bad = errors.notna()
-    reasons = [found.say(then, value=_shown(v), reason=e.text(found.locale))
-               for v, e in zip(raw[bad], errors[bad], strict=True)]  # fmt: skip
+    reasons = [
+        found.say(then, value=_shown(v), reason=e.text(found.locale))
+        for v, e in zip(raw[bad], errors[bad], strict=True)
+    ]
     found.add_reasons(key, severity, pd.Series(reasons, index=raw[bad].index, dtype=object))
     return pd.Series([p[0] for p in parsed], index=raw.index, dtype=object)
 
@@ -205,17 +221,24 @@ def _value_data(sheet: Sheet, rows: pd.DataFrame, found: _Collector) -> None:
     raw = sheet.frame["potential"]
     rows["potential"] = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
     allowed = "/".join(t.text(sheet.locale) for t in reversed(INTENT_LEVELS))
-    found.add(~_blank(raw) & rows["potential"].isna(), "potential", WARNING,
-              "not_one_of_ignored", allowed=allowed)  # fmt: skip
+    found.add(
+        ~_blank(raw) & rows["potential"].isna(),
+        "potential",
+        WARNING,
+        "not_one_of_ignored",
+        allowed=allowed,
+    )
     raw = sheet.frame["churned"]
     words = map_unique(raw, normalise_header)
     rows["churned"] = words.isin(PAUSE_FOREVER).astype(bool)
-    found.add(~_blank(raw) & ~words.isin(PAUSE_FOREVER + NO_WORDS), "churned", WARNING,
-              "not_yes_no")  # fmt: skip
+    found.add(
+        ~_blank(raw) & ~words.isin(PAUSE_FOREVER + NO_WORDS), "churned", WARNING, "not_yes_no"
+    )
 
 
-def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector,
-            graded: bool = True) -> pd.Series:  # fmt: skip
+def _levels(
+    sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector, graded: bool = True
+) -> pd.Series:
     lookup = {k: terms.index(t) for k, t in term_lookup(terms).items()}
     raw = sheet.frame[key]
     blank = map_unique(raw, is_blank).astype(bool)
@@ -224,8 +247,9 @@ def _levels(sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector,
     if graded:  # an empty cell the rules read makes a lower grade: worth saying
         found.add(blank, key, WARNING, "empty_counted_as", lowest=lowest)
     allowed = "/".join(t.text(sheet.locale) for t in reversed(terms))
-    found.add(~blank & level.isna(), key, WARNING, "not_one_of_counted", allowed=allowed,
-              lowest=lowest)  # fmt: skip
+    found.add(
+        ~blank & level.isna(), key, WARNING, "not_one_of_counted", allowed=allowed, lowest=lowest
+    )
     return level.fillna(0).astype(int)
 
 
@@ -233,8 +257,9 @@ def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(map_unique(values, lambda v: v if isinstance(v, dt.date) else None))
 
 
-def validate(sheet: Sheet, team: set[str] | None, grades: list[str],
-             criteria: set[str] | None = None) -> Validation:  # fmt: skip
+def validate(
+    sheet: Sheet, team: set[str] | None, grades: list[str], criteria: set[str] | None = None
+) -> Validation:
     """Parse and check every row. `team` None means no team tab to check owners against;
     `criteria`: the columns the grade rules read (an empty one is worth a warning), all by
     default."""

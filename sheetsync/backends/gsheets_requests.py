@@ -1,0 +1,403 @@
+"""Building the Sheets API requests of one write: cells placed by customer id at write time,
+runs of changed cells stacked into few updateCells, whole-tab rewrites diffed against what was
+read, appended rows, charts, and chunks under the API's payload limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from openpyxl.utils.datetime import to_excel
+
+from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
+from sheetsync.errors import WorkbookError
+from sheetsync.workbook.changes import CellChange, Chart, Heading, Share
+from sheetsync.workbook.parsing import is_blank
+from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS, normalise_header
+from sheetsync.workbook.tables import load_sheet
+from sheetsync.workbook.validate import normalise_id
+
+MAX_PAYLOAD = 2_000_000
+DATE_FORMAT = {"type": "DATE", "pattern": "yyyy-mm-dd"}
+PERCENT_FORMAT = {"type": "PERCENT", "pattern": "0.0%"}
+FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
+TAB_FIELDS = f"{FIELDS},userEnteredFormat.textFormat.bold"  # tabs the sync owns: titles bold
+PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
+
+
+def quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: list[CellChange]):
+    """Where each change goes now: its customer's current row, found by id (a customer
+    deleted meanwhile is skipped); a sync column whose header is gone stops the write."""
+    sheet = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
+    header = grid[sheet.header_row - 1] if sheet.header_row else []
+    columns = {normalise_header(h): i for i, h in enumerate(header, start=1) if not is_blank(h)}
+    width = max(columns.values(), default=0)
+    for change in headers:  # new sync-owned columns go after whatever is there now
+        if normalise_header(change.header) not in columns:
+            width += 1
+            columns[normalise_header(change.header)] = width
+            yield sheet.header_row or 1, width, change.new
+    rows_by_id: dict[str, list[int]] = {}
+    for cid, number in zip(sheet.frame["customer_id"], sheet.frame["_row"], strict=True):
+        rows_by_id.setdefault(normalise_id(cid), []).append(int(number))
+    for change in cells:
+        column = columns.get(normalise_header(change.header))
+        if column is None:
+            raise WorkbookError(
+                f'tab "{title}": the column "{change.header}" was renamed or removed while the '
+                "sync ran; nothing was written"
+            )
+        rows = rows_by_id.get(change.customer_id, [])
+        if change.customer_id and len(rows) == 1:
+            yield rows[0], column, change.new
+        elif change.row in rows:  # a blank or duplicated id: only where that row still is
+            yield change.row, column, change.new
+
+
+def _renamed(title: str, grid: list[list], renames: list[CellChange]):
+    """Header renames, only where the header still reads as planned: a header someone
+    changed meanwhile stops the write instead of being overwritten."""
+    for change in renames:
+        row = grid[change.row - 1] if change.row <= len(grid) else []
+        now = row[change.column - 1] if change.column <= len(row) else None
+        if normalise_header(now) != normalise_header(change.old):
+            raise WorkbookError(
+                f'tab "{title}": the header "{change.old}" changed while adopting; nothing was written'
+            )
+        yield change.row, change.column, change.new
+
+
+def _same(new: object, old: object) -> bool:
+    """Would writing `new` change a cell that reads back (unformatted) as `old`?"""
+    if is_blank(new) or new == "":
+        return is_blank(old) or old == ""
+    if isinstance(new, (dt.date, dt.datetime)):
+        return (
+            isinstance(old, (int, float))
+            and not isinstance(old, bool)
+            and abs(to_excel(new) - old) < 1e-9
+        )
+    if isinstance(new, bool) or isinstance(old, bool):
+        return new is old
+    if isinstance(new, (int, float)) and isinstance(old, (int, float)):
+        return float(new) == float(old)
+    return isinstance(old, str) and old == str(new)
+
+
+def _runs(columns: list[int]):
+    """[1, 2, 3, 7] -> (1, 3), (7, 7)."""
+    start = prev = None
+    for c in columns:
+        if start is None:
+            start = prev = c
+        elif c == prev + 1:
+            prev = c
+        else:
+            yield start, prev
+            start = prev = c
+    if start is not None:
+        yield start, prev
+
+
+def _cell(value: object) -> dict:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, (dt.date, dt.datetime)):
+        return {
+            "userEnteredValue": {"numberValue": to_excel(value)},
+            "userEnteredFormat": {"numberFormat": DATE_FORMAT},
+        }
+    if isinstance(value, Share):
+        return {
+            "userEnteredValue": {"numberValue": float(value)},
+            "userEnteredFormat": {"numberFormat": PERCENT_FORMAT},
+        }
+    if isinstance(value, (int, float)):
+        return {"userEnteredValue": {"numberValue": value}}
+    if isinstance(value, Heading):
+        return {
+            "userEnteredValue": {"stringValue": str(value)},
+            "userEnteredFormat": {"textFormat": {"bold": True}},
+        }
+    return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+class _Requests:
+    """Builds the batchUpdate requests, growing grids and adding tabs as needed."""
+
+    def __init__(self, sheets: dict[str, dict]) -> None:
+        self.sheets = {
+            t: dict(p, gridProperties=dict(p.get("gridProperties", {}))) for t, p in sheets.items()
+        }
+        self.structure: list[dict] = []
+        self.hidden: set[str] = set()
+        self.content: list[dict] = []
+        self.next_id = max([p["sheetId"] for p in self.sheets.values()] + [0]) + 1
+
+    def _sheet(self, title: str) -> dict:
+        if title not in self.sheets:
+            props = {
+                "sheetId": self.next_id,
+                "title": title,
+                "gridProperties": {"rowCount": 1000, "columnCount": 26},
+            }
+            self.next_id += 1
+            if title in self.hidden:  # the sync's memory: not a tab people work in
+                props["hidden"] = True
+            self.structure.append({"addSheet": {"properties": props}})
+            self.sheets[title] = props
+        return self.sheets[title]
+
+    def _fit(self, title: str, rows: int, columns: int) -> int:
+        props = self._sheet(title)
+        grid = props["gridProperties"]
+        for dimension, need, key in (
+            ("ROWS", rows, "rowCount"),
+            ("COLUMNS", columns, "columnCount"),
+        ):
+            have = grid.get(key, 1000 if key == "rowCount" else 26)
+            if need > have:
+                self.structure.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": props["sheetId"],
+                            "dimension": dimension,
+                            "length": need - have,
+                        }
+                    }
+                )
+                grid[key] = need
+        return props["sheetId"]
+
+    def cell(self, title: str, row: int, column: int, value: object) -> None:
+        self.cells(title, [(row, column, value)])
+
+    def cells(self, title: str, placed: list[tuple[int, int, object]]) -> None:
+        """One updateCells per block of changed cells: a run of adjacent columns in a row,
+        stacked with the same run in the rows below (a daily sync changes 阶段天数 in every
+        row: one request, not one per customer)."""
+        if not placed:
+            return
+        sheet_id = self._fit(title, max(r for r, _, _ in placed), max(c for _, c, _ in placed))
+        by_row: dict[int, dict[int, object]] = {}
+        for r, c, v in placed:
+            by_row.setdefault(r, {})[c] = v
+        blocks: dict[tuple[int, int], list] = {}  # (start, end) -> [first row, rows]
+        open_runs: dict[tuple[int, int], int] = {}  # run -> the row it last grew at
+        for row in sorted(by_row):
+            values = by_row[row]
+            for start, end in _runs(sorted(values)):
+                cells = {"values": [_cell(values[c]) for c in range(start, end + 1)]}
+                run = (start, end)
+                if open_runs.get(run) == row - 1:
+                    blocks[run][1].append(cells)
+                else:
+                    if run in blocks:
+                        self._update(sheet_id, run, *blocks.pop(run))
+                    blocks[run] = [row, [cells]]
+                open_runs[run] = row
+        for run, (first, rows) in blocks.items():
+            self._update(sheet_id, run, first, rows)
+
+    def _update(self, sheet_id: int, run: tuple[int, int], first: int, rows: list) -> None:
+        self.content.append(
+            {
+                "updateCells": {
+                    "start": {
+                        "sheetId": sheet_id,
+                        "rowIndex": first - 1,
+                        "columnIndex": run[0] - 1,
+                    },
+                    "rows": rows,
+                    "fields": FIELDS,
+                }
+            }
+        )
+
+    def replace(self, title: str, rows: list[list], old: list[list] | None) -> None:
+        """A whole tab's new content. For a tab that exists, only the cells that differ from
+        what was read are sent (a daily sync changes a few rows of a long task log)."""
+        if old is None or title not in self.sheets:
+            return self._rewrite(title, rows)
+        sheet_id = self._fit(title, len(rows), max((len(r) for r in rows), default=1))
+        for r in range(len(rows)):
+            new_row, old_row = rows[r], old[r] if r < len(old) else []
+            width = max(len(new_row), len(old_row))
+            padded = list(new_row) + [None] * (width - len(new_row))
+            changed = [
+                c
+                for c in range(width)
+                if not _same(padded[c], old_row[c] if c < len(old_row) else None)
+            ]
+            for start, end in _runs(changed):
+                self.content.append(
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": start},
+                            "rows": [{"values": [_cell(v) for v in padded[start : end + 1]]}],
+                            "fields": TAB_FIELDS,
+                        }
+                    }
+                )
+        if len(old) > len(rows):  # rows the new content no longer has
+            self.content.append(
+                {
+                    "updateCells": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "startRowIndex": len(rows),
+                            "endRowIndex": len(old),
+                        },
+                        "fields": FIELDS,
+                    }
+                }
+            )
+
+    def _rewrite(self, title: str, rows: list[list]) -> None:
+        width = max((len(r) for r in rows), default=1)
+        sheet_id = self._fit(title, len(rows), width)
+        grid = self.sheets[title]["gridProperties"]
+        self.content.append(
+            {
+                "updateCells": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "startRowIndex": 0,
+                        "endRowIndex": grid["rowCount"],
+                        "startColumnIndex": 0,
+                        "endColumnIndex": grid["columnCount"],
+                    },
+                    "rows": [{"values": [_cell(v) for v in row]} for row in rows],
+                    "fields": TAB_FIELDS,
+                }
+            }
+        )
+
+    def append(self, title: str, rows: list[list]) -> None:
+        sheet_id = self._sheet(title)["sheetId"]
+        self.content.append(
+            {
+                "appendCells": {
+                    "sheetId": sheet_id,
+                    "rows": [{"values": [_cell(v) for v in row]} for row in rows],
+                    "fields": FIELDS,
+                }
+            }
+        )
+
+    def charts(self, title: str, charts: list[Chart], existing: list[dict]) -> None:
+        """Charts are redrawn only when what they show differs from what is there (a person
+        may move or resize them); never added twice."""
+        sheet_id = self._sheet(title)["sheetId"]
+        if sorted(_chart_key(c, sheet_id) for c in existing) == sorted(c.key() for c in charts):
+            return
+        for chart in existing:
+            self.content.append({"deleteEmbeddedObject": {"objectId": chart["chartId"]}})
+        for chart in charts:
+            self.content.append({"addChart": {"chart": _chart_spec(sheet_id, chart)}})
+
+    def chunks(self) -> list[list[dict]]:
+        return _chunks([*self.structure, *self.content])
+
+
+def _grid_range(sheet_id: int, cells: tuple[int, int, int]) -> dict:
+    column, first, last = cells
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": first - 1,
+        "endRowIndex": last,
+        "startColumnIndex": column - 1,
+        "endColumnIndex": column,
+    }
+
+
+def _chart_spec(sheet_id: int, chart: Chart) -> dict:
+    def source(cells):
+        return {"sourceRange": {"sources": [_grid_range(sheet_id, cells)]}}
+
+    if chart.kind == "pie":
+        spec = {
+            "pieChart": {
+                "legendPosition": "LABELED_LEGEND",
+                "domain": source(chart.categories),
+                "series": source(chart.values),
+            }
+        }
+    else:
+        bar = chart.kind == "bar"
+        spec = {
+            "basicChart": {
+                "chartType": "BAR" if bar else "COLUMN",
+                "legendPosition": "NO_LEGEND",
+                "headerCount": 0,
+                "domains": [{"domain": source(chart.categories)}],
+                "series": [
+                    {
+                        "series": source(chart.values),
+                        "targetAxis": "BOTTOM_AXIS" if bar else "LEFT_AXIS",
+                        "dataLabel": {"type": "DATA"},
+                    }
+                ],
+            }
+        }
+    row, column = chart.anchor
+    anchor = {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": column - 1}
+    return {
+        "spec": {"title": chart.title, **spec},
+        "position": {
+            "overlayPosition": {"anchorCell": anchor, "widthPixels": 600, "heightPixels": 320}
+        },
+    }
+
+
+def _chart_key(chart: dict, sheet_id: int) -> tuple:
+    """Chart.key() of a chart read from the spreadsheet's metadata."""
+    spec = chart.get("spec", {})
+
+    def cells(source: dict) -> tuple | None:
+        ranges = source.get("sourceRange", {}).get("sources", [])
+        if len(ranges) != 1 or ranges[0].get("sheetId", 0) != sheet_id:
+            return None
+        r = ranges[0]
+        return (
+            r.get("startColumnIndex", 0) + 1,
+            r.get("startRowIndex", 0) + 1,
+            r.get("endRowIndex", 0),
+        )
+
+    if "pieChart" in spec:
+        pie = spec["pieChart"]
+        return (
+            "pie",
+            spec.get("title", ""),
+            cells(pie.get("domain", {})),
+            cells(pie.get("series", {})),
+        )
+    basic = spec.get("basicChart", {})
+    kind = {"BAR": "bar", "COLUMN": "column"}.get(basic.get("chartType"), "other")
+    domains, series = basic.get("domains", [{}]), basic.get("series", [{}])
+    return (
+        kind,
+        spec.get("title", ""),
+        cells(domains[0].get("domain", {})),
+        cells(series[0].get("series", {})) if len(series) == 1 else None,
+    )
+
+
+def _chunks(requests_: list[dict]) -> list[list[dict]]:
+    """All requests in one batch, split only when the payload passes ~2 MB."""
+    out, current, size = [], [], 0
+    for request in requests_:
+        length = len(json.dumps(request, ensure_ascii=False).encode())
+        if current and size + length > MAX_PAYLOAD:
+            out.append(current)
+            current, size = [], 0
+        current.append(request)
+        size += length
+    return [*out, current] if current else out

@@ -1,0 +1,140 @@
+"""What was sent, kept twice: the journal beside the workbook (appended and fsync'd the moment a
+server accepts a mail: the crash record) and the 邮件记录 tab in the workbook itself (so a copy
+of the workbook mails nothing twice)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from sheetsync.delivery.remind import (
+    Mail,
+    one_line,
+)
+from sheetsync.errors import WorkbookError
+from sheetsync.workbook.parsing import cell_text
+from sheetsync.workbook.schema import MAIL_LOG
+from sheetsync.workbook.tables import find_title, load_sheet
+
+JOURNAL_DAYS = 14
+
+
+class Journal:
+    """Mail the servers accepted, one JSON line each, kept for two weeks. A run killed while
+    appending leaves a cut-off last line: it is skipped (and dropped by `repair`), so one
+    crash never stops every later run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> tuple[list[dict], int]:
+        """The entries, and how many lines could not be read."""
+        if not self.path.exists():
+            return [], 0
+        entries, torn = [], 0
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            entry = _entry(line) if line.strip() else {}
+            if entry:
+                entries.append(entry)
+            elif line.strip():
+                torn += 1
+        return entries, torn
+
+    def entries(self) -> list[dict]:
+        return self.read()[0]
+
+    def record(self, mail: Mail, at: dt.datetime) -> None:
+        entry = {
+            "key": mail.key,
+            "at": at.strftime("%Y-%m-%d %H:%M:%S"),
+            "recipient": one_line(mail.recipient),
+            "to": mail.to,
+            "reminds": [[i, d.date().isoformat()] for i, d in mail.reminds],
+            "escalates": [[i, d.date().isoformat()] for i, d in mail.escalates],
+        }
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def repair(self) -> int:
+        """Drop unreadable lines before appending (a new line must not be glued to a cut-off
+        one); returns how many there were."""
+        entries, torn = self.read()
+        if torn:
+            self._rewrite(entries)
+        return torn
+
+    def prune(self, today: dt.date) -> None:
+        cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
+        entries = self.entries()
+        kept = [e for e in entries if e["at"] >= cutoff]
+        if len(kept) != len(entries):
+            self._rewrite(kept)
+
+    def _rewrite(self, entries: list[dict]) -> None:
+        """All or nothing: a crash while rewriting leaves the old journal, never half of it."""
+        temp = self.path.with_name(self.path.name + ".tmp")
+        with open(temp, "w", encoding="utf-8") as out:
+            out.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, self.path)
+
+
+def _entry(line: str) -> dict:
+    """One journal line, or {} when it is not a whole entry."""
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    whole = isinstance(entry, dict) and {"key", "at", "reminds", "escalates"} <= set(entry)
+    return entry if whole else {}
+
+
+class SentRecord:
+    """What was mailed, kept in the workbook itself (the 邮件记录 tab, two weeks of it): a
+    copy of the workbook has no journal beside it, and must not mail the day again. The
+    journal stays the crash record; this is written with the rest of the sheet."""
+
+    def __init__(self, grids: dict[str, list[list]]) -> None:
+        self.title = find_title(list(grids), MAIL_LOG, None)
+        self.entries = _read_record(grids[self.title], self.title) if self.title else []
+
+    def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
+        """The tab to write: what it held plus what the journal knows, the last two weeks."""
+        by_key = {e["key"]: e for e in self.entries}
+        by_key.update({e["key"]: e for e in journal if e["key"] not in by_key})
+        cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
+        kept = sorted(
+            (e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"])
+        )
+        rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
+        return {self.title or MAIL_LOG.title(locale): [MAIL_LOG.headers(locale), *rows]}
+
+
+def _read_record(grid: list[list], title: str) -> list[dict]:
+    """The tab's entries; a tab mangled by hand counts as empty (the journal still knows)."""
+    try:
+        frame = load_sheet(grid, MAIL_LOG, title).frame
+    except WorkbookError:
+        return []
+    return [
+        {
+            "at": _stamp(r.sent_at),
+            "key": cell_text(r.key),
+            "recipient": cell_text(r.recipient),
+            "to": cell_text(r.to),
+        }
+        for r in frame.itertuples()
+        if cell_text(r.key)
+    ]
+
+
+def _stamp(value: object) -> str:
+    """Sent-at as the journal writes it, also when a spreadsheet turned it into a date."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return cell_text(value)

@@ -1,0 +1,146 @@
+"""Where a rendered mail goes: `outbox` writes .eml files (the default, the demo's), `smtp`
+talks to a real server, with a watchdog bounding the whole mail step."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import socket
+import ssl
+import threading
+from email.message import EmailMessage
+from pathlib import Path
+
+from sheetsync.config import EmailSettings
+
+
+class OutboxTransport:
+    """Each message as an .eml file in a folder: open it with any mail program."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def __enter__(self) -> OutboxTransport:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def send(self, message: EmailMessage, name: str) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        path = self.folder / f"{safe}.eml"
+        temp = path.with_suffix(".eml.tmp")
+        temp.write_bytes(bytes(message))
+        os.replace(temp, path)
+
+
+class Watchdog:
+    """Cuts the SMTP connection when the mail step's deadline passes. A socket timeout only
+    bounds one read, so a server that trickles a greeting that never ends would otherwise
+    hold the run (and the sheet's write) for as long as it likes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.lock = threading.Lock()
+        self.expired = self.stopped = False
+        self.guard: socket.socket | None = None  # a duplicate of the connection's socket
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Called with each new TCP socket, before any TLS handshake on it."""
+        with self.lock:
+            if self.expired:
+                sock.close()
+                raise TimeoutError("the mail deadline has passed")
+            self.guard = sock.dup()  # stays usable when smtplib wraps or closes its own
+        return sock
+
+    def _expire(self) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.expired = True
+            if self.guard is not None:
+                with contextlib.suppress(OSError):
+                    self.guard.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
+
+    def stop(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.stopped = True
+            if self.guard is not None:
+                self.guard.close()
+
+
+class _Watched(smtplib.SMTP):
+    """smtplib telling the watchdog about the socket it opens."""
+
+    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+        self.watchdog = watchdog
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        return self.watchdog.watch(super()._get_socket(host, port, timeout))
+
+
+class _WatchedSsl(smtplib.SMTP_SSL, _Watched):
+    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+        self.watchdog = watchdog
+        smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
+
+
+class SmtpTransport:
+    """A real SMTP server: STARTTLS or SSL, optional login; the password never leaves here.
+    `timeout` bounds each network step, `deadline` the whole session."""
+
+    def __init__(self, settings: EmailSettings) -> None:
+        self.settings = settings
+        self.conn: smtplib.SMTP | None = None
+        self.watchdog: Watchdog | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.watchdog is not None and self.watchdog.expired
+
+    def __enter__(self) -> SmtpTransport:
+        self.watchdog = Watchdog(self.settings.smtp.deadline)
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _open(self) -> None:
+        s, context = self.settings.smtp, ssl.create_default_context()
+        if s.security == "ssl":
+            self.conn = _WatchedSsl(
+                s.host, s.port, timeout=s.timeout, context=context, watchdog=self.watchdog
+            )
+        else:
+            self.conn = _Watched(s.host, s.port, timeout=s.timeout, watchdog=self.watchdog)
+            if s.security == "starttls":
+                self.conn.starttls(context=context)
+        if s.username:
+            self.conn.login(s.username, self.settings.password())
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+        self.conn = None
+        self.watchdog.stop()
+
+    def send(self, message: EmailMessage, name: str) -> None:
+        self.conn.send_message(message)
+
+
+def transport_for(settings: EmailSettings):
+    if settings.transport == "smtp":
+        return SmtpTransport(settings)
+    return OutboxTransport(settings.outbox)

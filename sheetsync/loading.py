@@ -1,0 +1,144 @@
+"""Finding the tabs and their columns in what a backend read, and checking that the
+columns the rules read are there: the first step of every run, and all of `validate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sheetsync.config import Settings
+from sheetsync.errors import WorkbookError
+from sheetsync.rules.grading import GradeRule, read_rules
+from sheetsync.workbook.messages import in_script, say
+from sheetsync.workbook.parsing import is_blank
+from sheetsync.workbook.schema import (
+    FOLLOWUPS,
+    GRADING,
+    MEMORY,
+    PEOPLE_COLUMNS,
+    STAGE_LOG,
+    SUMMARY,
+    SYNC_LOG,
+    TASK_LOG,
+    TEAM,
+    VALUE_RULES,
+    Tab,
+)
+from sheetsync.workbook.tables import (
+    Sheet,
+    closest,
+    find_title,
+    guess_locale,
+    load_sheet,
+    missing_columns,
+    unmapped,
+)
+from sheetsync.workbook.validate import Validation, validate
+
+PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
+
+
+@dataclass
+class Loaded:
+    """The tabs the sync reads, located by title and header."""
+
+    followups: Sheet
+    grading: Sheet
+    team: Sheet | None
+    task_log: Sheet | None
+    titles: dict[str, str]  # tab key -> title to write to
+    existing: set[str]  # titles present in the workbook
+    locale: str
+    stage_log: Sheet | None = None
+    value_rules: list[list] | None = None  # the 价值分级 tab's grid, if there is one
+    notes: list[str] = field(default_factory=list)  # what people should know about the tabs
+    memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
+
+
+def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
+    """Find the tabs and their columns; a missing follow-up or grading tab stops the run."""
+    titles = list(grids)
+    locale = settings.locale if settings.locale != "auto" else guess_locale(titles)
+
+    def sheet(tab: Tab, required: bool, **kwargs: object) -> Sheet | None:
+        title = find_title(titles, tab, settings.tabs.get(tab.key))
+        if title is None and required:
+            wanted = settings.tabs.get(tab.key) or f"{in_script(tab.zh, locale)} / {tab.en}"
+            raise WorkbookError(say("no_tab", locale, wanted=wanted, titles=", ".join(titles)))
+        return None if title is None else load_sheet(grids[title], tab, title, **kwargs)
+
+    renames = {theirs: key for key, theirs in settings.columns.items()}
+    followups = sheet(FOLLOWUPS, True, content=PEOPLE_KEYS, renames=renames)
+    locale = settings.locale if settings.locale != "auto" else followups.locale
+    loaded = Loaded(
+        followups,
+        sheet(GRADING, True),
+        sheet(TEAM, False),
+        sheet(TASK_LOG, False),
+        {},
+        set(titles),
+        locale,
+    )
+    loaded.stage_log = sheet(STAGE_LOG, False)
+    loaded.memory = sheet(MEMORY, False)
+    for tab in (SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, VALUE_RULES, MEMORY):
+        found = find_title(titles, tab, settings.tabs.get(tab.key))
+        loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
+    if loaded.titles["value_rules"] in grids:
+        loaded.value_rules = grids[loaded.titles["value_rules"]]
+    return loaded
+
+
+def team_owners(team: Sheet | None) -> list[str]:
+    if team is None:
+        return []
+    return [str(v).strip() for v in team.frame["owner"] if not is_blank(v)]
+
+
+ALWAYS_READ = ("customer_id", "customer", "owner", "last_contact")
+CRITERIA_COLUMNS = {"min_budget": "budget", "min_intent": "intent", "max_cycle": "decision_cycle"}
+
+
+def read_columns(rules: list[GradeRule]) -> list[str]:
+    """The follow-up columns this run's decisions read: without one of them every customer
+    would be rescheduled or regraded, so its absence stops the run."""
+    used = [c for k, c in CRITERIA_COLUMNS.items() if any(getattr(r, k) is not None for r in rules)]
+    return [*ALWAYS_READ, *used]
+
+
+def check_columns(sheet: Sheet, needed: list[str]) -> list[str]:
+    """Stop on a missing header the rules read; notes for headers that look like an optional
+    one that is not read (约定日期 ~ 约定跟进日期)."""
+    missing = [k for k in needed if k not in sheet.columns]
+    if missing:
+        raise WorkbookError(
+            missing_columns(
+                sheet.tab,
+                sheet.title,
+                missing,
+                sheet.header,
+                sheet.header_row,
+                sheet.locale,
+                sheet.columns,
+            )
+        )
+    free = unmapped(sheet.header, sheet.columns)
+    notes = []
+    for term in PEOPLE_COLUMNS:
+        if term.key not in sheet.columns and free:
+            near = next((c for s in term.spellings() if (c := closest(s, free, 0.6))), None)
+            if near:
+                notes.append(
+                    say("not_read_like", sheet.locale, near=near, header=term.text(sheet.locale))
+                )
+    return notes
+
+
+def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
+    """Rules, team and row checks: the part `validate` and `sync` share."""
+    rules = read_rules(loaded.grading)
+    needed = read_columns(rules)
+    loaded.notes = check_columns(loaded.followups, needed)
+    owners = team_owners(loaded.team)
+    grades = [r.grade for r in rules]
+    team = set(owners) if owners else None
+    return rules, owners, validate(loaded.followups, team, grades, set(needed))

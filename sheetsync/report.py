@@ -1,0 +1,107 @@
+"""What a run tells people: its one-line report (CLI, log), its sync-log row, and for a dry
+run the list of what it would write and send. In the workbook's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sheetsync.loading import Loaded
+from sheetsync.workbook.changes import Changeset, describe
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.schema import (
+    SYNC_LOG,
+)
+
+if TYPE_CHECKING:
+    from sheetsync.pipeline import Result
+
+
+@dataclass
+class SyncReport:
+    location: str
+    today: dt.date
+    rows: int = 0
+    invalid: int = 0
+    warned: int = 0
+    due_today: int = 0
+    overdue: int = 0
+    cells: int = 0
+    dry_run: bool = False
+    changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    mail_previews: list[str] = field(default_factory=list)
+    locale: str = "zh"
+
+    def lines(self) -> list[str]:
+        """The run in one line, then its notes: in the workbook's language."""
+        verb = say("would_write" if self.dry_run else "wrote", self.locale)
+        counts = {
+            k: getattr(self, k)
+            for k in ("rows", "invalid", "warned", "due_today", "overdue", "cells")
+        }
+        return [
+            say(
+                "report",
+                self.locale,
+                location=self.location,
+                today=f"{self.today:%Y-%m-%d}",
+                verb=verb,
+                **counts,
+            ),
+            *(say("note", self.locale, text=n) for n in self.notes),
+        ]
+
+
+def report_for(location: str, today: dt.date, result: Result, locale: str = "zh") -> SyncReport:
+    status_keys = result.board["status"]
+    problems = result.validation.problems
+    return SyncReport(
+        location,
+        today,
+        rows=len(result.board),
+        invalid=int(result.validation.invalid.sum()),
+        warned=int(problems.loc[problems["severity"] == "warning", "row"].nunique()),
+        due_today=int((status_keys == "due_today").sum()),
+        overdue=int((status_keys == "overdue").sum()),
+        notes=list(result.notes),
+        locale=locale,
+    )
+
+
+def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.datetime) -> None:
+    """One sync-log row, with every note (mail redirects and failures included)."""
+    row = [
+        run_at.strftime("%Y-%m-%d %H:%M:%S"),
+        report.today,
+        report.rows,
+        report.invalid,
+        report.due_today,
+        report.overdue,
+        report.cells,
+        "ok",
+        "; ".join(report.notes),
+    ]
+    title = loaded.titles["sync_log"]
+    header = [] if title in loaded.existing else [SYNC_LOG.headers(loaded.locale)]
+    changes.append[title] = [*header, row]
+
+
+def dry_run_lines(changes: Changeset, mails: list, locale: str) -> list[str]:
+    """Every cell that would change, every tab rewritten or appended to, every mail."""
+    lines = [describe(c) for c in changes.cells]
+    lines += [say("rewritten", locale, tab=t, rows=len(r)) for t, r in changes.replace.items()]
+    lines += [say("appended", locale, tab=t, rows=len(r)) for t, r in changes.append.items()]
+    lines += [
+        say(
+            "mail_preview",
+            locale,
+            recipient=m.recipient,
+            to=m.to,
+            kind=m.kind,
+            tasks=len(m.context["tasks"]),
+        )
+        for m in mails
+    ]
+    return lines
