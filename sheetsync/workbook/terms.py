@@ -1,0 +1,190 @@
+"""The words the workbook shows people (statuses, levels, stages, health, summary labels) and
+the machinery to spell each in every language and match it whatever its case, spacing,
+punctuation or script. Every word is spelled here once; code refers to it by its key."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sheetsync.workbook.messages import EN, ZH, ZH_HANT, in_script, lang, simplified
+
+LOCALES = (ZH, ZH_HANT, EN)
+
+
+@lru_cache(maxsize=65536)
+def normalise_header(text: object) -> str:
+    """Headers and words match whatever their case, spacing, full-/half-width punctuation or
+    script: 客戶編號 is 客户编号."""
+    folded = simplified(unicodedata.normalize("NFKC", str(text or ""))).casefold()
+    return re.sub(r"[\s\W_]+", "", folded)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word shown to people, with the spellings accepted when reading it back."""
+
+    key: str
+    zh: str
+    en: str
+    aliases: tuple[str, ...] = ()
+
+    def text(self, locale: str) -> str:
+        """As the workbook writes it: English, 简体, or 繁體 for a traditional workbook."""
+        return self.en if lang(locale) == EN else in_script(self.zh, locale)
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.zh, self.en, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    zh: str
+    en: str
+    columns: tuple[Term, ...]
+    required: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other titles the playbooks give this tab
+    read_only: tuple[str, ...] = ()  # columns read when present, never written by `init`
+
+    def title(self, locale: str) -> str:
+        return self.en if lang(locale) == EN else in_script(self.zh, locale)
+
+    def titles(self) -> tuple[str, ...]:
+        return (self.zh, self.en, *self.aliases)
+
+    def column(self, key: str) -> Term:
+        return next(c for c in self.columns if c.key == key)
+
+    def headers(self, locale: str) -> list[str]:
+        return [c.text(locale) for c in self.columns if c.key not in self.read_only]
+
+
+def _terms(*rows: tuple[str, ...]) -> tuple[Term, ...]:
+    return tuple(Term(key, zh, en, tuple(aliases)) for key, zh, en, *aliases in rows)
+
+
+HEALTH_SETTINGS = _terms(
+    ("churn_days", "流失:未联系天数", "Churned: days without contact"),
+    (
+        "warn_factor",
+        "预警:未联系超过跟进间隔的倍数",
+        "Warning: days without contact, times the interval",
+    ),
+    ("purchase_drop", "预警:采购额下降至少", "Warning: purchases down by at least"),
+    ("no_response", "预警:连续无回应次数", "Warning: follow-ups in a row without response"),
+    ("wake_up_days", "流失客户唤醒间隔(天)", "Churned: wake-up touch every (days)"),
+)
+HEALTH = _terms(
+    ("churned", "流失", "Churned"),
+    ("warning", "预警", "Warning"),
+    ("healthy", "健康", "Healthy"),
+)
+RELATIONSHIPS = _terms(
+    ("strategic", "战略伙伴", "Strategic partner"),
+    ("long_term", "长期合作", "Long-term"),
+    ("growing", "成长合作", "Growing"),
+    ("new", "新接触", "New contact"),
+)
+RESPONSES = _terms(("responded", "有回应", "Responded"), ("none", "无回应", "No response"))
+# Words in 跟进内容摘要 / 客户反馈 that record a contact attempt nobody answered.
+NO_RESPONSE_WORDS = (
+    "无回应",
+    "未回应",
+    "没回应",
+    "未接通",
+    "没接",
+    "未接",
+    "未回复",
+    "没回复",
+    "不回复",
+    "联系不上",
+    "no response",
+    "no answer",
+    "unanswered",
+    "no reply",
+)
+
+
+STATUSES = _terms(
+    ("incomplete", "资料不全", "Incomplete"),
+    ("paused", "暂缓", "Paused"),
+    ("overdue", "已逾期", "Overdue"),
+    ("due_today", "今日跟进", "Due today"),
+    ("pending", "待跟进", "Pending"),
+)
+TASK_STATES = _terms(
+    ("open", "待办", "Open"),
+    ("done", "已完成", "Done"),
+    ("cancelled", "已取消", "Cancelled"),
+)
+# Ordered lowest first: the index is the level used when comparing against the grading tab.
+INTENT_LEVELS = _terms(("low", "低", "low"), ("medium", "中", "medium"), ("high", "高", "high"))
+BUDGET_LEVELS = _terms(
+    ("unknown", "未定", "unknown"),
+    ("preliminary", "初步确认", "preliminary"),
+    ("clear", "明确", "clear"),
+)
+STAGES = _terms(
+    ("lead", "线索获取", "Lead"),
+    ("contacted", "初步接触", "First contact"),
+    ("needs", "需求确认", "Needs confirmed"),
+    ("proposal", "方案展示", "Proposal"),
+    ("negotiation", "商务谈判", "Negotiation"),
+    ("contract", "合同签署", "Contract"),
+    ("won", "成交维护", "Won"),
+)
+PAUSE_FOREVER = ("是", "yes", "y", "true")
+YES_WORDS = PAUSE_FOREVER
+
+
+def term_lookup(terms: tuple[Term, ...]) -> dict[str, Term]:
+    """Map every accepted spelling (normalised) to its term."""
+    return {normalise_header(s): t for t in terms for s in t.spellings()}
+
+
+def term_text(terms: tuple[Term, ...], key: str, locale: str) -> str:
+    return next(t for t in terms if t.key == key).text(locale)
+
+
+SUMMARY_LABELS = _terms(
+    ("title", "客户跟进汇总", "Follow-up summary"),
+    ("as_of", "统计日期", "As of"),
+    ("by_grade", "按等级", "By grade"),
+    ("by_status", "按状态", "By status"),
+    ("by_owner", "按负责人", "By owner"),
+    ("funnel", "销售漏斗", "Sales funnel"),
+    ("longest_overdue", "逾期最久的客户", "Longest overdue"),
+    ("grade", "等级", "Grade"),
+    ("status", "状态", "Status", "当前状态", "跟进状态"),
+    ("stage", "阶段", "Stage"),
+    ("owner", "负责人", "Owner", "维护责任人", "责任人", "跟进人", "销售负责人"),
+    ("customers", "客户数", "Customers"),
+    ("share", "占比", "Share"),
+    ("due_today", "今日跟进", "Due today"),
+    ("overdue", "已逾期", "Overdue"),
+    ("done_7d", "近7天完成", "Done (7 days)"),
+    ("on_time_30d", "30天按时完成率", "On time (30 days)"),
+    ("at_stage", "当前客户数", "At this stage"),
+    ("reached", "累计到达", "Reached"),
+    ("conversion", "转化率(到下一阶段)", "Conversion to next"),
+    ("other_stage", "未填写/其他", "Blank/other"),
+    ("customer_id", "客户编号", "Customer ID"),
+    ("customer", "客户名称", "Customer"),
+    ("days_overdue", "逾期天数", "Days overdue"),
+    ("by_value", "按价值分类", "By value class"),
+    ("value_class", "分类", "Class"),
+    ("amount", "年合作金额", "Annual amount"),
+    ("amount_share", "金额占比", "Amount share"),
+    ("unclassified", "未分类(无价值数据)", "Unclassified (no value data)"),
+    ("by_health", "按健康度", "By health"),
+    ("health", "健康度", "Health"),
+    ("not_rated", "未评估(资料不全)", "Not rated (incomplete)"),
+    ("stalled", "停滞商机(按负责人和阶段)", "Stalled deals (by owner and stage)"),
+    ("total", "合计", "Total"),
+    ("chart_grades", "客户等级分布", "Customers by grade"),
+    ("chart_funnel", "销售漏斗(累计到达)", "Sales funnel (reached)"),
+    ("chart_overdue", "各负责人逾期数", "Overdue by owner"),
+)
