@@ -21,8 +21,10 @@ from sheetsync.workbook.schema import (
     SYNC_LOG,
     TASK_LOG,
     TEAM,
+    VALUE_RULES,
     Tab,
 )
+from sheetsync.workbook.template import default_rows, new_workbook
 
 DOC = PROJECT_ROOT / "docs" / "workbook.md"
 START, END = (
@@ -68,7 +70,30 @@ def render() -> str:
     lines.append("")
     for tab in (GRADING, TEAM, TASK_LOG, STAGE_LOG, SYNC_LOG, MAIL_LOG, MEMORY):
         lines += _tab(tab)
+    lines += _defaults()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _table(rows: list[list]) -> list[str]:
+    def cell(value: object) -> str:
+        return "" if value is None else str(value).replace("|", "\\|")
+
+    header, *body = rows
+    lines = ["| " + " | ".join(cell(v) for v in header) + " |", "|" + "---|" * len(header)]
+    return [*lines, *("| " + " | ".join(cell(v) for v in r) + " |" for r in body), ""]
+
+
+def _defaults() -> list[str]:
+    """The rules tabs as `init` writes them (from config/grading.yaml, config/value_rules.yaml)."""
+    content = {t.title: t.rows for t in new_workbook("zh").tabs}
+    lines = ["## The rules tabs' defaults (generated)", "", f"### {GRADING.zh}", ""]
+    lines += _table(content[GRADING.zh])
+    lines += [f"### {VALUE_RULES.zh}", "", "Each small table under its title, as in the tab.", ""]
+    rows = default_rows("zh")
+    starts = [i for i, r in enumerate(rows) if len(r) == 1]
+    for start, end in zip(starts, [*starts[1:], len(rows) + 1], strict=True):
+        lines += [f"#### {rows[start][0]}", "", *_table([r for r in rows[start + 1 : end] if r])]
+    return lines
 
 
 def updated(text: str) -> str:
