@@ -661,3 +661,16 @@ def test_with_no_manager_and_no_fallback_the_sync_log_says_who_was_not_told(tmp_
     note = "1 行资料需修正,但没有负责人、上级或 email.fallback 可以通知"
     assert note in report.notes and note in sheet_rows(path, "同步日志")[-1][8]
     assert all("NOBODY" not in parts(m)["text/plain"] for _, m in smtp.inbox.messages)
+
+
+def test_the_mail_record_tab_may_have_a_title_of_its_own(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    env = smtp.env(SHEETSYNC_TAB_MAIL_LOG="发信记录")
+    sync(path, email=True, environ=env)
+    sent = len(smtp.inbox.messages)
+    assert sent and "发信记录" in openpyxl.load_workbook(path).sheetnames
+    assert "邮件记录" not in openpyxl.load_workbook(path).sheetnames
+    copy = tmp_path / "copy.xlsx"
+    copy.write_bytes(path.read_bytes())
+    sync(copy, email=True, environ=env)
+    assert len(smtp.inbox.messages) == sent  # the copy read its record from 发信记录

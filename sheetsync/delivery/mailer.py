@@ -169,18 +169,25 @@ def _send_each(
 class Mailer:
     """The reminder step of a sync: plan from the computed board and log, deliver, record."""
 
-    def __init__(self, settings: EmailSettings, journal: Path, transport=None, zone=None) -> None:
+    def __init__(
+        self,
+        settings: EmailSettings,
+        journal: Path,
+        transport=None,
+        zone=None,
+        tab: str | None = None,
+    ) -> None:
         self.settings, self.journal, self.zone = settings, Journal(journal), zone
         self.transport = transport if transport is not None else transport_for(settings)
         self.addresses: Addresses | None = None
         self.locale = "zh"
-        self.record, self.tab = SentRecord({}), {}
+        self.record, self.tab, self.tab_title = SentRecord({}), {}, tab
 
     def recorded(self, log, grids: dict[str, list[list]] | None = None):
         """The task log with every journalled mail stamped: a mail a crashed run sent is
         recorded, and not planned again. `grids` (the workbook as read) hold the mail
         record, which counts as sent too."""
-        self.record = SentRecord(grids or {})
+        self.record = SentRecord(grids or {}, self.tab_title)
         return record_mail(log, self.journal.entries())
 
     def _done(self) -> frozenset[str]:

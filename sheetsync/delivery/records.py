@@ -99,8 +99,9 @@ class SentRecord:
     copy of the workbook has no journal beside it, and must not mail the day again. The
     journal stays the crash record; this is written with the rest of the sheet."""
 
-    def __init__(self, grids: dict[str, list[list]]) -> None:
-        self.title = find_title(list(grids), MAIL_LOG, None)
+    def __init__(self, grids: dict[str, list[list]], configured: str | None = None) -> None:
+        self.title = find_title(list(grids), MAIL_LOG, configured)
+        self.configured = configured
         self.entries = _read_record(grids[self.title], self.title) if self.title else []
 
     def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
@@ -112,7 +113,8 @@ class SentRecord:
             (e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"])
         )
         rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
-        return {self.title or MAIL_LOG.title(locale): [MAIL_LOG.headers(locale), *rows]}
+        title = self.title or self.configured or MAIL_LOG.title(locale)
+        return {title: [MAIL_LOG.headers(locale), *rows]}
 
 
 def _read_record(grid: list[list], title: str) -> list[dict]:

@@ -78,7 +78,13 @@ def run_sync(
     workbook someone has open in Excel, WPS or LibreOffice."""
     mailer = None
     if email and (settings.email.enabled or not sheet):
-        mailer = Mailer(settings.email, journal_path(settings), transport, settings.zone)
+        mailer = Mailer(
+            settings.email,
+            journal_path(settings),
+            transport,
+            settings.zone,
+            settings.tabs.get("mail_log"),
+        )
     with open_backend(settings, for_write=not dry_run) as backend:
         return sync(backend, settings, today, None, dry_run, mailer, sheet, force)
 
