@@ -113,7 +113,7 @@ class XlsxBackend:
             where = f" ({self.origin})" if self.origin else ""
             raise BackendError(
                 f"workbook {self.link.absolute()} not found{where}; "
-                f"create it with `python run.py init {self.link}`"
+                f"create it with `python3 run.py init {self.link}`"
             ) from None
         except OSError as exc:
             raise BackendError(f"cannot read {self.link}: {exc.strerror}") from None
