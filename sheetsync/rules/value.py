@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -100,10 +101,16 @@ class _Reader:
         return term
 
 
+@lru_cache(maxsize=8)
+def _default_blocks(locale: str, title: str) -> dict[str, Sheet]:
+    """The defaults, parsed once per process: every run falls back on them block by block."""
+    return load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")
+
+
 def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueRules:
     """The rules from the tab's grid; a block missing from the tab takes its defaults."""
     found = load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
-    default = load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")
+    default = _default_blocks(locale, title)
     blocks = {b.key: _Reader(found.get(b.key) or default[b.key]) for b in VALUE_BLOCKS}
     return ValueRules(
         _metrics(blocks["scoring"]),

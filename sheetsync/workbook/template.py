@@ -6,7 +6,9 @@ Backend-neutral: a backend turns this into a file or a spreadsheet.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -57,6 +59,13 @@ class WorkbookContent:
 
 
 def _yaml(path: Path) -> dict:
+    """A defaults file, read once per process (every run builds the value rules' defaults):
+    a deep copy each time, so no caller can change what the next one gets."""
+    return copy.deepcopy(_read_yaml(path))
+
+
+@lru_cache(maxsize=8)
+def _read_yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -121,7 +130,7 @@ def _add_followup_aids(
 
 def default_rows(locale: str) -> list[list]:
     """The 价值分级 tab as `init` writes it: each block's title, header and rows."""
-    defaults = yaml.safe_load(VALUE_RULES_FILE.read_text(encoding="utf-8"))[lang(locale)]
+    defaults = _yaml(VALUE_RULES_FILE)[lang(locale)]
     rows: list[list] = []
     for block in VALUE_BLOCKS:
         rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
