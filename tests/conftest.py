@@ -152,13 +152,19 @@ def sheets_api():
     fake.stop()
 
 
-@pytest.fixture
-def service_account(tmp_path, sheets_api):
-    """A freshly generated service-account key whose token URI is the fake's."""
+@pytest.fixture(scope="session")
+def private_key_pem() -> str:
+    """One generated RSA key for the whole run: generating one per test cost ~0.1-0.5 s each."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(
+    return private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+
+
+@pytest.fixture
+def service_account(tmp_path, sheets_api, private_key_pem):
+    """A service-account key file whose token URI is this test's fake."""
+    pem = private_key_pem
     info = {
         "type": "service_account",
         "project_id": "sheetsync-test",
