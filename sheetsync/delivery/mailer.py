@@ -19,10 +19,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from sheetsync.config import PROJECT_ROOT, EmailSettings
+from sheetsync.config import PROJECT_ROOT, EmailSettings, load_yaml
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord  # noqa: F401  (re-exported)
 from sheetsync.delivery.remind import (
     Addresses,
@@ -69,7 +68,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
-        self.subjects = yaml.safe_load(in_script(subjects, locale))
+        self.subjects = load_yaml(in_script(subjects, locale))
         self.sender = sender
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from sheetsync.config import PROJECT_ROOT
+from sheetsync.config import PROJECT_ROOT, load_yaml
 from sheetsync.workbook.messages import lang, rows_in_script
 from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
@@ -66,7 +64,7 @@ def _yaml(path: Path) -> dict:
 
 @lru_cache(maxsize=8)
 def _read_yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 def new_workbook(
