@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import KEY, gsheets_settings
+from test_grading import PLAYBOOK_GRADING
 
 from sheetsync.backends.gsheets import GSheetsBackend
 from sheetsync.config import load_settings
@@ -77,24 +78,7 @@ FOLLOWUP_PLAYBOOK = {
             None,
         ],
     ],
-    "客户分级标准与跟进策略表": [
-        ["分级", "核心标准", "跟进频率", "核心动作", "负责人要求"],
-        [
-            "A类(高意向)",
-            "预算明确,决策周期≤1个月",
-            "每日1次",
-            "电话沟通需求、同步方案进展、邀请演示",
-            "资深销售",
-        ],
-        [
-            "B类(中意向)",
-            "预算初步确认,决策周期1-3个月",
-            "每2-3天1次",
-            "发送资料/案例,电话沟通需求变化",
-            "销售",
-        ],
-        ["C类(低意向)", "意向模糊,决策周期>3个月", "每周1次", "推送行业动态/促销信息", "销售助理"],
-    ],
+    "客户分级标准与跟进策略表": PLAYBOOK_GRADING,  # the grading table as the playbook prints it
 }
 CHECKLIST = {
     "客户关系分类及维护清单": [
