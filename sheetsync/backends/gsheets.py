@@ -17,9 +17,11 @@ import random
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import requests
+from google.auth import crypt
 from google.auth.exceptions import GoogleAuthError, TransportError
 from google.auth.transport.requests import AuthorizedSession
 from google.auth.transport.requests import Request as GoogleRequest
@@ -168,8 +170,7 @@ def load_credentials(path: str) -> service_account.Credentials:
             "settings or GOOGLE_APPLICATION_CREDENTIALS to its path (see README, Google Sheets)"
         )
     try:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        return _credentials(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(
             f"cannot read the service-account key file {path}: {exc.strerror}"
@@ -179,6 +180,24 @@ def load_credentials(path: str) -> service_account.Credentials:
             f'{path} is not a service-account key file (JSON with type "service_account", '
             "from Google Cloud console > IAM > Service accounts > Keys)"
         ) from None
+
+
+def _credentials(key_file_text: str) -> service_account.Credentials:
+    """Fresh credentials (tokens are never shared between runs) over a cached signer."""
+    info = json.loads(key_file_text)
+    return service_account.Credentials(
+        _signer(info["private_key"], info.get("private_key_id")),
+        service_account_email=info["client_email"],
+        token_uri=info["token_uri"],
+        project_id=info.get("project_id"),
+        scopes=SCOPES,
+    )
+
+
+@lru_cache(maxsize=8)
+def _signer(private_key: str, key_id: str | None) -> crypt.RSASigner:
+    """Parsing the private key costs ~50 ms: once per key per process (`serve` runs daily)."""
+    return crypt.RSASigner.from_string(private_key, key_id)
 
 
 class GSheetsBackend:
