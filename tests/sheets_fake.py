@@ -124,10 +124,15 @@ class Sheet:
     def grid(self) -> list[list]:
         if not self.cells:
             return []
+        by_row: dict[int, dict[int, object]] = {}  # one pass over the cells, not rows x cols
+        for (r, c), cell in self.cells.items():
+            if c < self.cols:
+                by_row.setdefault(r, {})[c] = cell.get("v", "")
         height = max(r for r, _ in self.cells) + 1
         out = []
         for r in range(height):
-            row = [self.cells.get((r, c), {}).get("v", "") for c in range(self.cols)]
+            found = by_row.get(r)
+            row = [found.get(c, "") for c in range(max(found) + 1)] if found else []
             while row and row[-1] == "":
                 row.pop()
             out.append(row)
@@ -207,11 +212,15 @@ class FakeSheets:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
 
     def start(self) -> FakeSheets:
         self.thread.start()
         return self
+
+    def _serve(self) -> None:
+        # shutdown() waits for the loop to look again: every 20 ms, not socketserver's 0.5 s
+        self.server.serve_forever(poll_interval=0.02)
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -538,11 +547,11 @@ class FakeSheets:
                         if match.group(2) == "/values:batchGet" and method == "GET":
                             return self._reply(200, fake.batch_get(book, parse_qs(url.query)))
                         if match.group(2) == ":batchUpdate" and method == "POST":
-                            return self._reply(
-                                200, fake.batch_update(book, json.loads(raw or b"{}"))
+                            return self._reply(  # the body was parsed once, into self.sent
+                                200, fake.batch_update(book, self.sent or {})
                             )
                         if (match.group(2) or "").startswith("/values/") and method == "PUT":
-                            body, query = json.loads(raw), parse_qs(url.query)
+                            body, query = self.sent, parse_qs(url.query)
                             return self._reply(
                                 200, fake.values_update(book, match.group(2)[8:], body, query)
                             )
