@@ -67,19 +67,26 @@ def test_second_run_writes_no_cells(sheets_api, service_account):
     assert gsync(sheets_api, service_account).cells == 0
 
 
-def test_requests_per_daily_sync_do_not_grow_with_rows(sheets_api, service_account):
-    counts = []
-    for size, key in ((10, "small-sheet"), (1_000, "large-sheet")):  # 100 times the rows
+def test_requests_per_daily_sync_do_not_grow_with_rows(sheets_api, service_account, monkeypatch):
+    """A write is split past MAX_PAYLOAD; lowered to 100 kB here, so a run that rewrote every
+    row of 1,000 (as a first sync does) would need several requests, as 10,000 rows would at
+    the real 2 MB: the daily run must still be one batchUpdate."""
+    monkeypatch.setattr("sheetsync.backends.gsheets_requests.MAX_PAYLOAD", 100_000)
+    counts, first = [], []
+    for size, key in ((10, "small-sheet"), (1_000, "large-sheet")):
         rows = [
             customer(f"K{i:05d}", last_contact=dt.date(2026, 11, 1 + i % 5)) for i in range(size)
         ]
         rows.append(customer("DUE", last_contact=TODAY - dt.timedelta(days=2)))  # due tomorrow
         make_spreadsheet(sheets_api, service_account, rows, key=key)
         settings = {"workbook": key, **gsheets_settings(sheets_api, service_account)}
+        before = sheets_api.count("/v4/")
         sync(Path("unused.xlsx"), TODAY, **settings)  # the first sync writes every cell
+        first.append(sheets_api.count("/v4/") - before)
         before = sheets_api.count("/v4/")
         sync(Path("unused.xlsx"), TODAY + dt.timedelta(days=1), **settings)  # the daily case
         counts.append(sheets_api.count("/v4/") - before)
+    assert first[1] > first[0]  # writing every row of 1,000 is split: the limit bites
     assert counts[0] == counts[1] == 4  # metadata, batchGet; write-time batchGet, one batchUpdate
 
 
