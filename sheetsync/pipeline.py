@@ -20,10 +20,11 @@ from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.health import health, response, wake_up
 from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
 from sheetsync.rules.stages import (
-    days_in_stage,
+    days_since,
     first_seen,
     read_stage_log,
     stage_log_rows,
+    stage_start,
     stalled,
     update_stage_log,
 )
@@ -37,7 +38,7 @@ from sheetsync.rules.tasks import (
 )
 from sheetsync.rules.value import ValueRules, classify, read_value_rules, upkeep_for
 from sheetsync.rules.workdays import WorkCalendar
-from sheetsync.workbook.changes import Changeset, plan_cells
+from sheetsync.workbook.changes import Changeset, plan_cells, retired
 from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows, read_memory
 from sheetsync.workbook.messages import in_script, lang, say
 from sheetsync.workbook.schema import (
@@ -69,8 +70,12 @@ class Result:
 
 
 MARKERS = {
-    "zh": {"wake_up": "【流失唤醒】", "stalled": " 【停滞:{stage}已{days}天,超过{limit}天】"},
-    "en": {"wake_up": "[Wake-up] ", "stalled": " [Stalled: {stage} for {days} days, over {limit}]"},
+    # A date, not a day count: the task text stays the same from day to day while stalled.
+    "zh": {"wake_up": "【流失唤醒】", "stalled": " 【停滞:{since}起在{stage},超过{limit}天】"},
+    "en": {
+        "wake_up": "[Wake-up] ",
+        "stalled": " [Stalled: in {stage} since {since}, over {limit} days]",
+    },
 }
 
 
@@ -87,7 +92,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # how often, how, what to do
     log = read_log(loaded.task_log)
     stage_log = update_stage_log(read_stage_log(loaded.stage_log), rows, today)
-    stage_days = days_in_stage(stage_log, rows, today)
+    stage_since = stage_start(stage_log, rows)  # 阶段开始日期
+    stage_days = days_since(stage_since, today)  # counted each run, never written
     new_leads = first_due_of_new_leads(log, rows["customer_id"])
     due = next_followup(rows, plan["interval"], today, calendar, new_leads)  # 下次跟进日期
     rows["response"] = response(people["summary"], people["feedback"])
@@ -97,8 +103,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
-    tasks = _task_lines(rows, people, due, plan, stuck, stage_days, value_rules, loaded.locale)
-    computed = _sync_columns(loaded, rows, value, health_keys, stage_days, due, tasks, keys)
+    tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
+    computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
     log = update_log(log, board, today, keep_days)  # 任务记录
@@ -119,6 +125,7 @@ def _honour_hand_edits(loaded: Loaded, rows: pd.DataFrame, rules: list) -> Edits
         read_memory(loaded.memory),
         [r.grade for r in rules],
         rows["last_contact"],
+        tuple(t.key for t in FOLLOWUPS.columns if retired(loaded.followups, t.key)),
     )
     rows["agreed_date"] = edits.pinned_next.where(edits.pinned_next.notna(), rows["agreed_date"])
     rows["override"] = rows["override"].where(rows["override"].notna(), edits.pinned_grade)
@@ -133,8 +140,8 @@ def _wake_up_churned(rows, due, stage_log, value_rules, today, calendar) -> pd.S
     return due.where(~rows["churned"] | due.isna(), wake)
 
 
-def _task_lines(rows, people, due, plan, stuck, stage_days, value_rules, locale) -> pd.Series:
-    before, after = _markers(rows, stuck, stage_days, value_rules.stage_limits, locale)
+def _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, locale) -> pd.Series:
+    before, after = _markers(rows, stuck, stage_since, value_rules.stage_limits, locale)
     return task_text(people, due, plan, before, after)
 
 
@@ -142,7 +149,7 @@ def _labels(loaded: Loaded) -> dict[str, str]:
     return {t.key: loaded.followups.label(t.key) for t in FOLLOWUPS.columns}
 
 
-def _sync_columns(loaded, rows, value, health_keys, stage_days, due, tasks, keys) -> pd.DataFrame:
+def _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys) -> pd.DataFrame:
     """The eight sync-owned columns, by key, one row per follow-up row."""
     health_words = {t.key: t.text(loaded.locale) for t in HEALTH}
     return pd.DataFrame(
@@ -150,7 +157,7 @@ def _sync_columns(loaded, rows, value, health_keys, stage_days, due, tasks, keys
             "grade": rows["grade"],
             "classification": value["classification"],
             "health": health_keys.map(health_words, na_action="ignore").astype(object),
-            "stage_days": [None if pd.isna(d) else int(d) for d in stage_days],
+            "stage_since": stage_since,
             "next_date": due,
             "task": tasks,
             "status": status_text(keys, loaded.locale),
@@ -195,15 +202,15 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
 
 
 def _markers(
-    rows: pd.DataFrame, stuck: pd.Series, days: pd.Series, limits: dict[str, int], locale: str
+    rows: pd.DataFrame, stuck: pd.Series, since: pd.Series, limits: dict[str, int], locale: str
 ) -> tuple[pd.Series, pd.Series]:
     """Text before a churned customer's task and after a stalled deal's."""
     markers = {k: in_script(v, locale) for k, v in MARKERS[lang(locale)].items()}
     words = {t.key: t.text(locale) for t in STAGES}
     after = pd.Series("", index=rows.index, dtype=object)
     after[stuck] = [
-        markers["stalled"].format(stage=words[k], days=int(d), limit=limits[k])
-        for k, d in zip(rows.loc[stuck, "stage_key"], days[stuck], strict=True)
+        markers["stalled"].format(stage=words[k], since=d.date().isoformat(), limit=limits[k])
+        for k, d in zip(rows.loc[stuck, "stage_key"], since[stuck], strict=True)
     ]
     return rows["churned"].map({True: markers["wake_up"], False: ""}), after
 

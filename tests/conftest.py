@@ -212,6 +212,7 @@ def sheet_values(sheets_api, title: str, key: str = KEY) -> list[list]:
 
 def sheet_results(sheets_api, locale: str = "zh", key: str = KEY) -> dict[str, dict]:
     """Like `results`, read from the fake spreadsheet (serial dates back to dates)."""
+    from sheetsync.workbook.changes import DATE_KEYS
     from sheetsync.workbook.parsing import EXCEL_EPOCH
 
     rows = sheet_values(sheets_api, FOLLOWUPS.title(locale), key)
@@ -222,7 +223,7 @@ def sheet_results(sheets_api, locale: str = "zh", key: str = KEY) -> dict[str, d
         values = {}
         for term in SYNC_COLUMNS:
             value = row[header[term.text(locale)]]
-            if term.key == "next_date" and isinstance(value, (int, float)) and value != "":
+            if term.key in DATE_KEYS and isinstance(value, (int, float)) and value != "":
                 value = EXCEL_EPOCH + dt.timedelta(days=int(value))
             values[term.key] = None if value == "" else value
         out[row[header[FOLLOWUPS.column("customer_id").text(locale)]]] = values

@@ -249,7 +249,7 @@ def test_a_person_sorting_and_inserting_during_the_sync_loses_nothing(sheets_api
         "grade": None,
         "classification": None,
         "health": None,
-        "stage_days": None,
+        "stage_since": None,
         "next_date": None,
         "task": None,
         "status": None,

@@ -159,7 +159,7 @@ def test_missing_sync_columns_are_created_and_headers_found_anywhere(tmp_path):
         "客户等级",
         "客户分类",
         "健康度",
-        "阶段天数",
+        "阶段开始日期",
         "下次跟进日期",
         "跟进任务",
         "状态",

@@ -208,19 +208,55 @@ def test_churned_customers_leave_the_daily_list_for_a_monthly_wake_up(tmp_path):
     assert got["status"] == "待跟进" and got["next_date"] == D(2026, 12, 28)
 
 
-def test_days_in_stage_survive_a_rerun_and_restart_on_a_stage_change(tmp_path):
+def test_stage_start_survives_a_rerun_and_restarts_on_a_stage_change(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1", stage="方案展示")])
     sync(path)
     sync(path, TODAY + 5 * DAY)
-    sync(path, TODAY + 5 * DAY)  # a re-run the same day
-    assert results(path)["K1"]["stage_days"] == 5
+    report = sync(path, TODAY + 5 * DAY)  # a re-run the same day
+    assert results(path)["K1"]["stage_since"] == TODAY
+    assert report.cells == 0  # the day count is not in the sheet: nothing grows daily
     set_cell(path, "客户跟进", "G2", "商务谈判")
     sync(path, TODAY + 6 * DAY)
-    assert results(path)["K1"]["stage_days"] == 0
+    assert results(path)["K1"]["stage_since"] == TODAY + 6 * DAY
     sync(path, TODAY + 9 * DAY)
-    assert results(path)["K1"]["stage_days"] == 3
+    assert results(path)["K1"]["stage_since"] == TODAY + 6 * DAY
     history = [(r[1], r[2].date()) for r in sheet_rows(path, "阶段记录")[1:]]
     assert history == [("方案展示", TODAY), ("商务谈判", TODAY + 6 * DAY)]
+    funnel = {row[0]: row[4] for row in summary_section(path, "销售漏斗")}
+    assert funnel["商务谈判"] == 3 and funnel["方案展示"] == "—"  # the day count lives here
+
+
+def test_a_day_on_rewrites_only_what_changed(tmp_path):
+    """The daily run writes the rows whose status or task moved, not every row: a day count
+    in every row would make each morning's sync rewrite (and upload) the whole column."""
+    rows = [customer(f"K{i}", stage="方案展示", last_contact=TODAY - i * DAY) for i in range(8)]
+    path = make_workbook(tmp_path / "b.xlsx", rows)
+    sync(path)
+    before = results(path)
+    report = sync(path, TODAY + DAY)
+    after = results(path)
+    changed = {k for k in after if after[k] != before[k]}
+    assert 0 < len(changed) < len(rows)
+    assert report.cells == sum(
+        1 for k in changed for key in after[k] if after[k][key] != before[k][key]
+    )
+
+
+def test_a_sheet_from_before_gets_its_day_count_column_renamed_and_dated(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", stage="方案展示")])
+    sync(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["客户跟进"]
+    column = next(c for c in sheet[1] if c.value == "阶段开始日期").column
+    sheet.cell(1, column).value = "阶段天数"  # as an older version wrote it
+    sheet.cell(2, column).value = 12
+    book.save(path)
+    report = sync(path, TODAY + DAY)
+    header = sheet_rows(path, "客户跟进")[0]
+    assert header[column - 1] == "阶段开始日期" and "阶段天数" not in header
+    assert results(path)["K1"]["stage_since"] == TODAY
+    assert not any("手填" in str(n) or "hand" in str(n) for n in report.notes)
+    assert "阶段天数" not in str(results(path)["K1"]["check"])  # not taken for a hand edit
 
 
 def test_stalled_deals_are_flagged_unless_something_is_planned(tmp_path):
@@ -235,7 +271,7 @@ def test_stalled_deals_are_flagged_unless_something_is_planned(tmp_path):
     sync(path, start)
     sync(path, TODAY)  # 22 days later: 方案展示 allows 21, 商务谈判 30
     got = results(path)
-    assert got["STUCK"]["task"].endswith("【停滞:方案展示已22天,超过21天】")
+    assert got["STUCK"]["task"].endswith("【停滞:2026-10-27起在方案展示,超过21天】")
     assert "停滞" not in got["BOOKED"]["task"]  # old, but a meeting is booked
     assert "停滞" not in got["FRESH"]["task"] and "停滞" not in got["WON"]["task"]
     stalled = {r[0]: r for r in summary_section(path, "停滞商机(按负责人和阶段)")}

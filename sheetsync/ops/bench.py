@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
             again = [_sync_in_child(path) for _ in range(args.repeat)]  # a re-run, same day
             synced = path.read_bytes()
             floor = statistics.median(_floor(path) for _ in range(args.repeat))
-            tomorrow = []  # the daily case: a day on, every 阶段天数 cell changes
+            tomorrow = []  # the daily case: a day on, statuses and tasks move
             for _ in range(args.repeat):
                 path.write_bytes(synced)
                 tomorrow.append(_sync_in_child(path, TODAY + dt.timedelta(days=1)))

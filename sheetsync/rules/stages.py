@@ -63,13 +63,18 @@ def _latest(log: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates("customer_id", keep="last").set_index("customer_id")
 
 
-def days_in_stage(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.Series:
-    """Days since the customer entered its current stage; NaN where not tracked."""
+def stage_start(log: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
+    """The day the customer entered its current stage (阶段开始日期); NaT where not tracked.
+    This, not a day count, is what the sheet shows: it stays the same from day to day."""
     latest = _latest(log)
     found = latest.reindex(customers["customer_id"].to_numpy())
     same = found["stage"].to_numpy() == customers["stage_key"].to_numpy()
-    since = pd.Series(found["since"].to_numpy(), index=customers.index).where(same)
-    return (pd.Timestamp(today) - since).dt.days.astype(float)
+    return pd.Series(found["since"].to_numpy(), index=customers.index).where(same)
+
+
+def days_since(start: pd.Series, today: dt.date) -> pd.Series:
+    """Whole days from `start` to today; NaN where there is no start."""
+    return (pd.Timestamp(today) - pd.to_datetime(start)).dt.days.astype(float)
 
 
 def first_seen(log: pd.DataFrame, ids: pd.Series) -> pd.Series:

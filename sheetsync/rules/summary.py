@@ -170,12 +170,18 @@ def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
     counts = position.value_counts()
     at_stage = [int(counts.get(i, 0)) for i in range(len(STAGES))]
     reached = [sum(at_stage[i:]) for i in range(len(STAGES))]
+    # How long deals have sat in each stage: the day count the follow-up tab no longer
+    # carries (it shows 阶段开始日期, which does not change from day to day).
+    days = board["stage_days"].groupby(board["stage_key"]).median()
     rows = []
     for i, term in enumerate(STAGES):
         conversion = _percent(reached[i + 1], reached[i]) if i + 1 < len(STAGES) else ""
-        rows.append([term.text(locale), at_stage[i], reached[i], conversion])
-    rows.append([*label("other_stage"), int(counts.get(-1, 0)), "", ""])
-    return [label("funnel"), label("stage", "at_stage", "reached", "conversion"), *rows]
+        median = days.get(term.key, math.nan)
+        shown = int(round(median)) if math.isfinite(median) else "—"
+        rows.append([term.text(locale), at_stage[i], reached[i], conversion, shown])
+    rows.append([*label("other_stage"), int(counts.get(-1, 0)), "", "", ""])
+    header = label("stage", "at_stage", "reached", "conversion", "median_days")
+    return [label("funnel"), header, *rows]
 
 
 def _longest_overdue(board: pd.DataFrame, today: dt.date, label: _Labels) -> list[list]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sheetsync.workbook.parsing import is_blank, parse_date
-from sheetsync.workbook.schema import SYNC_COLUMNS
+from sheetsync.workbook.schema import RETIRED_HEADERS, SYNC_COLUMNS, normalise_header
 from sheetsync.workbook.tables import ROW, Sheet, column_letter
 
 
@@ -88,8 +88,19 @@ def _new_value(value: object) -> object:
     return value if value != "" else None
 
 
+DATE_KEYS = ("next_date", "stage_since")
+
+
+def retired(sheet: Sheet, key: str) -> bool:
+    """The column is there under a header an older version wrote (阶段天数): its cells hold
+    something else than today's values, and its header is renamed on the next sync."""
+    old = {normalise_header(h) for h in RETIRED_HEADERS.get(key, ())}
+    return key in sheet.headers and normalise_header(sheet.headers[key]) in old
+
+
 def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changeset:
-    """Cell changes for the sync-owned columns; missing columns are added after the last."""
+    """Cell changes for the sync-owned columns; missing columns are added after the last, and
+    a retired header is renamed (only if it still reads as it was read)."""
     changes = Changeset()
     next_free = max(sheet.width, sheet.used_width) + 1  # never over people's headerless data
     for term in SYNC_COLUMNS:
@@ -100,7 +111,12 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
             changes.new_headers.append(
                 CellChange(sheet.title, sheet.header_row, column, "", header, None, header)
             )
-        as_date = term.key == "next_date"
+        elif retired(sheet, term.key):
+            old, header = header, term.text(sheet.locale)
+            changes.renames.append(
+                CellChange(sheet.title, sheet.header_row, column, "", old, old, header)
+            )
+        as_date = term.key in DATE_KEYS
         current = sheet.frame[term.key].tolist()
         new = [_new_value(v) for v in computed[term.key].tolist()]
         rows = sheet.frame[ROW].tolist()

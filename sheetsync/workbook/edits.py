@@ -16,15 +16,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sheetsync.workbook.changes import comparable
+from sheetsync.workbook.changes import DATE_KEYS, comparable
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import MEMORY, SYNC_COLUMNS, normalise_header
 from sheetsync.workbook.tables import Sheet
 
-# 阶段天数 grows by one every day: remembering it would rewrite every memory row daily, and a
-# hand edit of a day count is harmless (the next run counts again).
-SYNC_KEYS = tuple(t.key for t in SYNC_COLUMNS if t.key != "stage_days")
+SYNC_KEYS = tuple(t.key for t in SYNC_COLUMNS)
 # Where a person should type instead of a sync-owned column.
 INSTEAD = {
     "classification": ("annual_amount", "potential"),
@@ -33,6 +31,7 @@ INSTEAD = {
     "status": ("last_contact", "paused_until"),
     "next_date": ("agreed_date",),
     "grade": ("grade_override",),
+    "stage_since": ("stage",),
     "check": (),
 }
 
@@ -51,7 +50,9 @@ def read_memory(sheet: Sheet | None) -> pd.DataFrame:
     """Last written values by customer id (the first row of an id wins)."""
     if sheet is None or not sheet.header_row:
         return pd.DataFrame(columns=[c.key for c in MEMORY.columns]).set_index("customer_id")
-    frame = sheet.frame.copy()
+    # Only the columns the tab has: a memory from an older version lacks a newer column, and
+    # its cells cannot be compared with anything.
+    frame = sheet.frame[[c.key for c in MEMORY.columns if c.key in sheet.columns]].copy()
     frame["customer_id"] = map_unique(
         frame["customer_id"], lambda v: "" if is_blank(v) else str(v).strip()
     )
@@ -65,14 +66,18 @@ def find_edits(
     memory: pd.DataFrame,
     grades: list[str],
     last_contact: pd.Series,
+    fresh: tuple[str, ...] = (),
 ) -> Edits:
-    """Compare each sync-owned cell with what the sync last wrote there."""
+    """Compare each sync-owned cell with what the sync last wrote there. `fresh`: columns
+    whose cells hold an older version's values (a retired header), so no edit is seen."""
     known = ids.isin(memory.index) & ids.ne("") & ~ids.duplicated(keep=False)
     remembered = memory.reindex(ids.where(known))
     remembered.index = ids.index
     edited = pd.DataFrame(False, index=ids.index, columns=list(SYNC_KEYS))
     for key in SYNC_KEYS:
-        as_date = key == "next_date"
+        if key in fresh or key not in memory.columns:  # not remembered: nothing to compare
+            continue
+        as_date = key in DATE_KEYS
         now = map_unique(current[key], lambda v, d=as_date: comparable(v, d))
         then = map_unique(remembered[key], lambda v, d=as_date: comparable(v, d))
         edited[key] = known & (now != then) & ~(now.isna() & then.isna())
@@ -83,7 +88,7 @@ def find_edits(
         edited["next_date"],
         typed_date,
         current["next_date"],
-        remembered["pinned_next"].map(date_or_none),
+        remembered.get("pinned_next", pd.Series(None, index=ids.index)).map(date_or_none),
     )
     pinned_next = pd.to_datetime(pinned_next)
     pinned_next = pinned_next.where(last_contact.isna() | (pinned_next > last_contact))
@@ -91,7 +96,9 @@ def find_edits(
         edited["grade"],
         typed_grade,
         current["grade"],
-        remembered["pinned_grade"].map(lambda v: lookup.get(normalise_header(v))),
+        remembered.get("pinned_grade", pd.Series(None, index=ids.index)).map(
+            lambda v: lookup.get(normalise_header(v))
+        ),
     )
     kept = edited.copy()
     kept["next_date"] &= typed_date.isna() & ~map_unique(current["next_date"], is_blank).astype(
@@ -119,6 +126,7 @@ def keep_edits(
     for key in SYNC_KEYS:
         kept, quoted = edits.kept[key], edits.edited[key] & (key == "check")
         if kept.any():
+            out[key] = out[key].astype(object)  # people's cells as typed, whatever the type
             out.loc[kept, key] = current.loc[kept, key]
         where = (
             "、".join(labels[k] for k in INSTEAD[key])

@@ -63,11 +63,17 @@ PEOPLE_COLUMNS = _terms(
     ("churned", "已流失", "Churned", "流失"),
     ("notes", "备注", "Notes"),
 )
+RETIRED_STAGE_DAYS = ("阶段天数", "Days in stage")
+# Sync-owned headers of an older version: still found, renamed to today's on the next sync.
+RETIRED_HEADERS = {"stage_since": RETIRED_STAGE_DAYS}
 SYNC_COLUMNS = _terms(
     ("grade", "客户等级", "Grade"),
     ("classification", "客户分类", "Classification"),
     ("health", "健康度", "Health"),
-    ("stage_days", "阶段天数", "Days in stage"),
+    # The day the deal entered its stage, not a day count: a count grows in every row every
+    # day, so each daily sync would rewrite the whole column (and upload it to Google).
+    # A sheet from before keeps its 阶段天数 column, renamed on the next sync (RETIRED).
+    ("stage_since", "阶段开始日期", "Stage since", "进入阶段日期", *RETIRED_STAGE_DAYS),
     ("next_date", "下次跟进日期", "Next follow-up", "下次跟进时间"),
     ("task", "跟进任务", "Task"),
     ("status", "状态", "Status", "当前状态", "跟进状态"),
@@ -251,7 +257,7 @@ MEMORY = Tab(
     "Sync memory",
     _terms(
         ("customer_id", "客户编号", "Customer ID"),
-        *((t.key, t.zh, t.en) for t in SYNC_COLUMNS if t.key != "stage_days"),
+        *((t.key, t.zh, t.en) for t in SYNC_COLUMNS),
         ("pinned_next", "手填下次跟进日期", "Next follow-up typed in"),
         ("pinned_grade", "手填客户等级", "Grade typed in"),
     ),

@@ -170,6 +170,7 @@ SUMMARY_LABELS = _terms(
     ("at_stage", "当前客户数", "At this stage"),
     ("reached", "累计到达", "Reached"),
     ("conversion", "转化率(到下一阶段)", "Conversion to next"),
+    ("median_days", "在本阶段天数(中位)", "Days in stage (median)"),
     ("other_stage", "未填写/其他", "Blank/other"),
     ("customer_id", "客户编号", "Customer ID"),
     ("customer", "客户名称", "Customer"),
