@@ -202,12 +202,12 @@ class Bot:
 
     def __init__(self, settings, locale: str, sleep=time.sleep) -> None:
         self.name, self.locale, self.sleep = settings.name, locale, sleep
-        self.failure, self.last = "", None
+        self.failure, self.last, self.pace = "", None, 0.0
         self.base, self.vendor = self._open(settings), settings.name
         if self.base:
             plugin = chat_plugins.SCHEMAS.get(self.base["schema"])
             self.vendor = plugin.service_name if plugin else str(self.base["schema"])
-            self.pace = getattr(plugin, "pace", 0.0)
+            self.pace = getattr(plugin, "request_rate_per_sec", 0.0)
 
     def _open(self, settings) -> dict | None:
         try:

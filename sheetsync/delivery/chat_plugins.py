@@ -50,9 +50,10 @@ class Answered:
 
     code_field, message_field = "errcode", "errmsg"
     failure, code = "", None
-    # Seconds between two messages to one bot (the caller waits): DingTalk and WeCom take 20
-    # a minute, Feishu and Lark 100 a minute and 5 a second.
-    pace = 3.1
+    # apprise's throttle: seconds between two requests to one bot (pieces of a split message
+    # here; between messages the caller waits as long). DingTalk and WeCom take 20 a minute,
+    # Feishu and Lark 100 a minute and 5 a second.
+    request_rate_per_sec = 3.1
 
     def _post(self, url: str, payload: dict) -> bool:
         self.failure, self.code = "", None
@@ -207,7 +208,7 @@ class FeishuBot(Signed, Answered, NotifyFeishu):
 
     notify_url = "https://open.feishu.cn/open-apis/bot/v2/hook/{token}"
     body_maxlen = 6000  # the 20 KB request limit, in Chinese characters
-    pace = 0.7
+    request_rate_per_sec = 0.7
 
     def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
         super().__init__(token, **kwargs)
@@ -232,7 +233,7 @@ class LarkBot(Signed, Answered, NotifyLark):
 
     notify_url = "https://open.larksuite.com/open-apis/bot/v2/hook/{token}"
     body_maxlen = 6000
-    pace = 0.7
+    request_rate_per_sec = 0.7
 
     def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
         super().__init__(token, **kwargs)
