@@ -115,10 +115,6 @@ class ChannelSettings:
     team: list[str] = field(default_factory=list)
     bots: dict[str, BotSettings] = field(default_factory=dict)
 
-    def variables(self) -> tuple[str, ...]:
-        """The variables the bots are read from (so they are not warned about as typos)."""
-        return tuple(v for b in self.bots.values() for v in (b.url_env, b.secret_env) if v)
-
 
 def _channel_settings(data: object) -> ChannelSettings:
     data = dict(data or {})

@@ -248,8 +248,9 @@ class Bot:
         self.last = time.monotonic()
         if ok:
             return ""
-        if getattr(plugin, "code", None) in chat_plugins.RATE_LIMITED:
-            return self._fail(say("chat_rate_limited", self.locale, vendor=self.vendor))
+        code = getattr(plugin, "code", None)
+        if code in chat_plugins.RATE_LIMITED:
+            return self._fail(say("chat_rate_limited", self.locale, vendor=self.vendor, code=code))
         why = getattr(plugin, "failure", "") or "refused"
         return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=MASK(why)))
 

@@ -40,8 +40,10 @@ from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.lark import NotifyLark
 from apprise.plugins.wecombot import NotifyWeComBot
 
-# Error codes meaning "too many messages, try later" (the caller stops sending to that bot).
-RATE_LIMITED = {130101, 45009, 9499, 11232}
+# Error codes meaning "too many messages, try later": DingTalk, WeCom, Feishu/Lark. (Feishu
+# also answers some floods with 9499, which is its plain "Bad Request" too: that one is
+# reported with Feishu's own words.) Any failure stops the run's sending to that bot.
+RATE_LIMITED = {130101, 45009, 11232}
 DIGITS = re.compile(r"\d")
 
 

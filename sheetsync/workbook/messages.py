@@ -269,8 +269,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "chat_failed": ("; 发给{recipient}({bot})失败:{why}", "; failed to {recipient} ({bot}): {why}"),
     "chat_refused": ("{vendor}拒收:{why}", "{vendor} refused it: {why}"),
     "chat_rate_limited": (
-        "{vendor}提示发送太频繁,下次运行再发",
-        "{vendor} says too many messages: sent on the next run",
+        "{vendor}提示发送太频繁({code}),下次运行再发",
+        "{vendor} says too many messages ({code}): sent on the next run",
     ),
     "chat_not_tried": (
         "这个机器人本次已失败,下次运行再发",
