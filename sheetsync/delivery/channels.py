@@ -335,11 +335,10 @@ class Chats:
             bot = bots.get(message.bot) or bots.setdefault(
                 message.bot, Bot(self.settings.bots[message.bot], self.locale, self.sleep)
             )
-            why = self._deliver(message, bot, writer, at)
+            why = self._deliver(message, bot, writer, at) or self._record(message, bot, at)
             if why:
                 result.failed.append((message, why))
             else:
-                self.journal.record(self._entry(message, bot), at)
                 result.sent.append(message)
         self.journal.prune(now.date())
         self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
@@ -358,6 +357,15 @@ class Chats:
             why = MASK(f"{type(exc).__name__}: {exc}")
             log.warning("chat message %s to %s failed: %s", message.mail.key, message.bot, why)
             return why
+
+    def _record(self, message: Message, bot: Bot, at: dt.datetime) -> str:
+        """Into the journal; a journal that cannot be written (disk full) makes the message
+        count as failed, so the next run sends it again (as the mail does)."""
+        try:
+            self.journal.record(self._entry(message, bot), at)
+        except OSError as exc:
+            return f"{self.journal.path.name}: {exc.strerror or type(exc).__name__}"
+        return ""
 
     def _entry(self, message: Message, bot: Bot) -> Mail:
         """The journal line: the mail's, keyed for this bot, `to` the bot (never its URL)."""
