@@ -413,3 +413,46 @@ def test_dry_run_shows_the_messages_and_sends_nothing(tmp_path, vendors):
     report = run(path, channels(销售群=DING), dry_run=True)
     assert any(p.startswith("Chat: 销售群") for p in report.mail_previews)
     assert vendors["ding"].requests == 0 and not Journal(tmp_path / ".b.xlsx.sent.jsonl").entries()
+
+
+def test_a_traditional_workbook_gets_traditional_group_words_with_names_as_written():
+    from sheetsync.config import EmailSettings
+    from sheetsync.delivery.channels import Message, Writer
+    from sheetsync.delivery.remind import Mail
+
+    task = {"customer": "张伟的老客户", "grade": "A", "days_overdue": 2, "action": "电话"}
+    context = {"owner": "张伟", "today": TODAY, "tasks": [task], "contracts": []}
+    mail = Mail("digest", "张伟", "", "digest/张伟/2026-11-18", {**context, "birthdays": []})
+    _, text = Writer("zh-Hant", EmailSettings()).write(Message(mail, "群", True), TODAY)
+    assert text.startswith("【跟進提醒】2026-11-18 张伟")  # the template's words converted
+    assert "张伟的老客户" in text and "已逾期 2 天" in text
+
+
+def test_a_google_sheet_keeps_the_chat_record_too(
+    tmp_path, vendors, monkeypatch, sheets_api, service_account
+):
+    from conftest import KEY, gsheets_settings, make_spreadsheet, sheet_values
+    from sheets_fake import _copy_book
+
+    monkeypatch.chdir(tmp_path)  # a Google sheet's journal is kept in the working directory
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS, team=TEAM)
+    google = gsheets_settings(sheets_api, service_account)
+    chat = channels(销售群=FEISHU)
+    run(tmp_path / "unused.xlsx", chat, workbook=KEY, **google)
+    sheets_api.books["copy"] = copied = _copy_book(sheets_api.books[KEY])
+    copied.key = "copy"
+    run(tmp_path / "unused.xlsx", chat, workbook="copy", **google)  # no journal for the copy
+    assert len(vendors["feishu"].received) == 2
+    keys = [r[1] for r in sheet_values(sheets_api, "邮件记录", key="copy")[1:]]
+    assert "digest/李娜/2026-11-18@销售群" in keys and "digest/李娜/2026-11-18" in keys
+
+
+def test_messages_to_one_bot_are_spaced_as_the_vendor_allows(vendors, monkeypatch):
+    from sheetsync.config import BotSettings
+    from sheetsync.delivery.channels import Bot
+
+    monkeypatch.setattr(chat_plugins.WeComBot, "request_rate_per_sec", 3.1)  # 20 a minute
+    waits = []
+    bot = Bot(BotSettings("群", url_env="BOT_WECOM"), "zh", sleep=waits.append)
+    assert bot.send("", "一", []) == "" and bot.send("", "二", []) == ""
+    assert waits == [pytest.approx(3.1, abs=0.5)] and vendors["wecom"].texts() == ["一", "二"]
