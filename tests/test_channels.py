@@ -28,7 +28,7 @@ FEISHU_TOKEN, FEISHU_SECRET = "f0e1d2c3-b4a5-4968-8778-feishu000001", "feishuSec
 TEAM = [
     ["陈静", "chen.jing@example.com", "", "经理", "陈静私聊", "13700000000", "ou_chen"],
     ["张伟", "zhang.wei@example.com", "陈静", "销售", "", "13800001111", "ou_zhang"],
-    ["李娜", "li.na@example.com", "陈静", "销售", "", "138 0000 2222", "ou_li"],
+    ["李娜", "li.na@example.com", "陈静", "销售", "", "+86 138-0000-2222", "ou_li"],
 ]
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # A: daily, escalated after 1 day
 CUSTOMERS = [
@@ -127,7 +127,7 @@ def test_dingtalk_group_digest_is_signed_mentions_the_owner_and_holds_no_contact
     assert not any(word in text for word in PRIVATE_WORDS)
     assert "李娜的客户" not in text
     (li,) = [r for r in ding.received if "李娜" in ding.text(r["body"])]
-    assert li["body"]["at"]["atMobiles"] == ["13800002222"]  # typed with spaces
+    assert li["body"]["at"]["atMobiles"] == ["13800002222"]  # typed as +86 138-0000-2222
     assert not any(word in ding.text(li["body"]) for word in PRIVATE_WORDS)
 
 

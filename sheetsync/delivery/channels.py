@@ -108,9 +108,15 @@ def read_people(team: Sheet | None) -> dict[str, Person]:
             continue
         name = str(r.owner).strip()
         bots = tuple(b for b in re.split(r"[,,、;;\s]+", cell_text(r.channel)) if b)
-        mobile = "".join(re.findall(r"\d", cell_text(r.mobile)))
-        people[name] = Person(name, bots, mobile, cell_text(r.chat_id).strip())
+        people[name] = Person(name, bots, _mobile(r.mobile), cell_text(r.chat_id).strip())
     return people
+
+
+def _mobile(value: object) -> str:
+    """A mobile number as typed ("138 0013 8000", "+86 138-0013-8000"), as the vendors want
+    it: the digits, without China's country code."""
+    digits = "".join(re.findall(r"\d", cell_text(value)))
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
 
 
 @dataclass
