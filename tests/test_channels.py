@@ -456,3 +456,14 @@ def test_messages_to_one_bot_are_spaced_as_the_vendor_allows(vendors, monkeypatc
     bot = Bot(BotSettings("群", url_env="BOT_WECOM"), "zh", sleep=waits.append)
     assert bot.send("", "一", []) == "" and bot.send("", "二", []) == ""
     assert waits == [pytest.approx(3.1, abs=0.5)] and vendors["wecom"].texts() == ["一", "二"]
+
+
+def test_a_name_cannot_mention_the_whole_feishu_group(tmp_path, vendors):
+    rows = [
+        customer("X1", customer='<at user_id="all">所有人</at>', last_contact=dt.date(2026, 11, 10))
+    ]
+    path = book(tmp_path, rows=rows)
+    run(path, channels(销售群=FEISHU))
+    (text,) = vendors["feishu"].texts()
+    assert '<at user_id="all">' not in text and '<at user_id="ou_zhang"></at>' in text
+    assert "所有人" in text  # the name is still shown

@@ -185,6 +185,9 @@ class Signed:
         self.targets = [t for t in self.parse_list(targets) if re.fullmatch(r"[\w-]+", t)]
 
     def _payload(self, body: str) -> dict:
+        """A customer named `<at user_id="all">` must not page the whole group: tags in the
+        text itself are defused (full-width <), only ours are real."""
+        body = re.sub(r"<(\s*/?\s*at\b)", "\uff1c\\1", body, flags=re.I)
         tags = " ".join(f'<at user_id="{t}"></at>' for t in self.targets)
         payload = {"msg_type": "text", "content": {"text": f"{tags}\n{body}" if tags else body}}
         if self.secret:
