@@ -7,6 +7,9 @@ SHEETSYNC_SMTP_<KEY> (host, port, security, username, password_file, timeout, de
 itself only from $SHEETSYNC_SMTP_PASSWORD (or the variable email.smtp.password_env names) or
 a file.
 
+Chat bots: SHEETSYNC_CHANNELS_ENABLED and SHEETSYNC_CHANNELS_TEAM; each bot's webhook address
+and signing secret only from the variable (`url_env`, `secret_env`) or file it names.
+
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
 SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
 Any other SHEETSYNC_* variable is warned about, with the closest known name.
@@ -30,10 +33,13 @@ import yaml
 
 from sheetsync.errors import ConfigError
 from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
+    BotSettings,
+    ChannelSettings,
     EmailSettings,
     GSheetsSettings,
     SmtpSettings,
     _as_bool,
+    _channel_settings,
     _email_settings,
     _gsheets_settings,
 )
@@ -86,6 +92,7 @@ class Settings:
     tabs: dict[str, str | None] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)  # contract column -> the team's header
     email: EmailSettings = field(default_factory=EmailSettings)
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
     gsheets: GSheetsSettings = field(default_factory=GSheetsSettings)
     name: str = ""  # how logs and reports call this workbook
     run_at: str = "08:30"  # `serve`: the daily time, in `timezone`
@@ -111,7 +118,10 @@ class Settings:
 
 
 # Settings read from SHEETSYNC_<NAME>; tabs and email have variables of their own.
-ENV_SETTINGS = tuple(f.name for f in fields(Settings) if f.name not in ("tabs", "email"))
+ENV_SETTINGS = tuple(
+    f.name for f in fields(Settings) if f.name not in ("tabs", "email", "channels")
+)
+CHANNELS_ENV = ("enabled", "team")
 
 
 def load_yaml(text: str) -> object:
@@ -133,6 +143,8 @@ def _read_file(path: Path) -> dict:
     for i, entry in enumerate(data.get("workbooks") or []):
         if isinstance(entry, dict):
             _tag_paths(entry, where.parent, f"in {where}, workbooks[{i}]")
+    for part in [data, *(e for e in data.get("workbooks") or [] if isinstance(e, dict))]:
+        _tag_bot_files(part, where.parent)
     return data
 
 
@@ -143,6 +155,15 @@ def _tag_paths(data: dict, base: Path, where: str) -> None:
         value = part.get(keys[-1]) if isinstance(part, dict) else None
         if isinstance(value, str) and value:
             part[keys[-1]] = Written(value, f"{'.'.join(keys)}: {value} {where}", base)
+
+
+def _tag_bot_files(data: dict, base: Path) -> None:
+    """A bot's url_file / secret_file written in a file is taken from that file's folder."""
+    bots = _dig(data, ("channels", "bots"))
+    for bot in bots.values() if isinstance(bots, dict) else []:
+        for key in ("url_file", "secret_file"):
+            if isinstance(bot, dict) and isinstance(bot.get(key), str) and bot[key]:
+                bot[key] = Written(bot[key], f"{key}: {bot[key]}", base)
 
 
 def _dig(data: object, keys: tuple[str, ...]) -> object:
@@ -170,6 +191,14 @@ def _email_from_env(environ: dict) -> dict:
     return {**email, "smtp": smtp} if smtp else email
 
 
+def _channels_from_env(environ: dict) -> dict:
+    return {
+        k: environ[f"{ENV_PREFIX}CHANNELS_{k.upper()}"]
+        for k in CHANNELS_ENV
+        if f"{ENV_PREFIX}CHANNELS_{k.upper()}" in environ
+    }
+
+
 def _from_env(environ: dict) -> dict:
     data: dict = {}
     for name in ENV_SETTINGS:
@@ -192,6 +221,7 @@ def known_variables(password_envs: tuple[str, ...] = ()) -> set[str]:
     names |= {ENV_PREFIX + name.upper() for name in ENV_SETTINGS}
     names |= {f"{ENV_PREFIX}TAB_{k.upper()}" for k in TABS_BY_KEY}
     names |= {f"{ENV_PREFIX}EMAIL_{k.upper()}" for k in EMAIL_ENV}
+    names |= {f"{ENV_PREFIX}CHANNELS_{k.upper()}" for k in CHANNELS_ENV}
     return names | {f"{ENV_PREFIX}SMTP_{k.upper()}" for k in SMTP_ENV}
 
 
@@ -220,7 +250,11 @@ def unknown_message(name: str, closest: str | None) -> str:
 
 def _password_envs(data: dict) -> tuple[str, ...]:
     entries = data.get("workbooks") if isinstance(data.get("workbooks"), list) else []
-    names = (_dig(part, ("email", "smtp", "password_env")) for part in [data, *entries])
+    names = [_dig(part, ("email", "smtp", "password_env")) for part in [data, *entries]]
+    for part in [data, *entries]:  # the chat bots' variables
+        bots = _dig(part, ("channels", "bots"))
+        for bot in bots.values() if isinstance(bots, dict) else []:
+            names += [bot.get(k) for k in ("url_env", "secret_env") if isinstance(bot, dict)]
     return tuple(n for n in names if isinstance(n, str))
 
 
@@ -236,6 +270,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
         **{
             **data,
             "email": _email_settings(data.get("email")),
+            "channels": _channel_settings(data.get("channels")),
             "gsheets": _gsheets_settings(data.get("gsheets"), environ),
         }
     )
@@ -293,6 +328,8 @@ def _locate_paths(settings: Settings) -> None:
     settings.email.outbox = _located(settings.email.outbox)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
+    for bot in settings.channels.bots.values():
+        bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
 
 
 def _located(value: object, is_path: bool = True) -> str:
@@ -342,6 +379,9 @@ def _merged(
     email_env = _email_from_env(environ)
     if email_env:
         data["email"] = _deep_merge(data.get("email") or {}, email_env)
+    channels_env = _channels_from_env(environ)
+    if channels_env:
+        data["channels"] = _deep_merge(data.get("channels") or {}, channels_env)
     tabs = {**(data.get("tabs") or {}), **env.pop("tabs", {})}
     options = {k: v for k, v in overrides.items() if v is not None}
     if isinstance(options.get("workbook"), str):

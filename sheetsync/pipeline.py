@@ -50,6 +50,7 @@ from sheetsync.workbook.template import default_rows
 from sheetsync.workbook.validate import Validation
 
 if TYPE_CHECKING:
+    from sheetsync.delivery.channels import Chats
     from sheetsync.delivery.mailer import Mailer
 
 
@@ -248,12 +249,14 @@ def sync(
     mailer: Mailer | None = None,
     sheet: bool = True,
     force: bool = False,
+    chats: Chats | None = None,
 ) -> SyncReport:
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
     it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records.
-    A workbook someone has open stops the run before anything is sent, unless `force`."""
+    A workbook someone has open stops the run before anything is sent, unless `force`.
+    `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels)."""
     grids = backend.read()
     loaded = load(grids, settings)
     holder = None if dry_run or force else backend.held_by()
@@ -262,30 +265,42 @@ def sync(
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
-    if mailer:
-        mailer.zone = zone
+    for step in (mailer, chats):
+        if step:
+            step.zone = zone
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result, loaded.locale)
     if mailer:  # before planning the task log's write: what a crashed run sent counts as sent
         result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
+    if chats:
+        result.log = chats.recorded(result.log, grids)
     mails = mailer.plan(loaded, result, today) if mailer else []
+    messages = chats.plan(loaded, result, today) if chats else []
     changes = plan(loaded, result, report, run_at) if sheet else Changeset()
     report.dry_run = dry_run
     if dry_run and mailer:
         report.mail_previews = mailer.preview(mails, run_at)
+    if dry_run and chats:
+        report.mail_previews += chats.preview(messages, run_at)
     if dry_run:
         if sheet:
             log_run(changes, loaded, report, run_at)
         report.changes = dry_run_lines(changes, mails, loaded.locale)
         return report
+    log = result.log
     if mails:  # mail failures are caught inside; the sheet is written whatever happens
-        log, notes = mailer.send(mails, result.log, run_at)
+        log, notes = mailer.send(mails, log, run_at)
         report.notes += notes
-        changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
         changes.replace.update(mailer.sent_tab())
+    if messages:  # after the mail, so its record tab holds both; failures caught inside too
+        log, notes = chats.send(messages, log, run_at)
+        report.notes += notes
+        changes.replace.update(chats.sent_tab())
+    if mails or messages:
+        changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
     if sheet:
         log_run(changes, loaded, report, run_at)
-    if sheet or mails:
+    if sheet or mails or messages:
         backend.write(changes)
     return report
 

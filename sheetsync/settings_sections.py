@@ -1,5 +1,6 @@
-"""The settings' sections for mail (email, email.smtp) and Google Sheets (gsheets), each
-checked when read; the SMTP password only from a file or the environment."""
+"""The settings' sections for mail (email, email.smtp), chat bots (channels) and Google Sheets
+(gsheets), each checked when read; the SMTP password and the bots' webhook addresses and
+signing secrets only from a file or the environment."""
 
 from __future__ import annotations
 
@@ -64,6 +65,80 @@ class EmailSettings:
                 f"email.smtp: set the password in ${self.smtp.password_env} or email.smtp.password_file"
             )
         return value
+
+
+def _secret(name: str, env: str, file: str, required: bool) -> str:
+    """A secret from a file (wins) or a variable; errors name where, never what."""
+    if file:
+        try:
+            return Path(file).read_text(encoding="utf-8").strip()
+        except OSError:
+            raise ConfigError(f"{name}_file: cannot read {file}") from None
+    value = os.environ.get(env, "").strip() if env else ""
+    if not value and required:
+        raise ConfigError(
+            f"{name}: set ${env}" if env else f"{name}: set {name}_env or {name}_file"
+        )
+    return value
+
+
+@dataclass
+class BotSettings:
+    """One chat bot: its webhook address (an apprise URL such as `dingtalk://TOKEN`, or the
+    address the vendor shows) and its 加签 signing secret, both from a variable or a file so
+    that neither sits in the settings file or the workbook. `private`: a chat only the person
+    who names it reads, which gets what their mail gets (contacts, amounts); otherwise it is a
+    group and gets the digest without them."""
+
+    name: str
+    url_env: str = ""
+    url_file: str = ""
+    secret_env: str = ""
+    secret_file: str = ""
+    private: bool = False
+
+    def url(self) -> str:
+        return _secret(f"channels.bots.{self.name}.url", self.url_env, self.url_file, True)
+
+    def secret(self) -> str:
+        return _secret(
+            f"channels.bots.{self.name}.secret", self.secret_env, self.secret_file, False
+        )
+
+
+@dataclass
+class ChannelSettings:
+    """Chat bots next to (or, with email.enabled: false, instead of) mail. `team`: the bots
+    that get every owner's digest; each person's own bots are named in the team tab."""
+
+    enabled: bool = True
+    team: list[str] = field(default_factory=list)
+    bots: dict[str, BotSettings] = field(default_factory=dict)
+
+
+def _channel_settings(data: object) -> ChannelSettings:
+    data = dict(data or {})
+    bots = data.pop("bots", None) or {}
+    if not isinstance(bots, dict) or not all(isinstance(b, dict) for b in bots.values()):
+        raise ConfigError("channels.bots: expected a name: {url_env: ...} entry per bot")
+    try:
+        settings = ChannelSettings(
+            **data, bots={str(n): BotSettings(str(n), **b) for n, b in bots.items()}
+        )
+    except TypeError as exc:
+        raise ConfigError(f"channels: {exc}") from None
+    settings.enabled = _as_bool("channels.enabled", settings.enabled)
+    team = settings.team
+    settings.team = [team] if isinstance(team, str) else [str(t) for t in team or []]
+    settings.team = [t.strip() for name in settings.team for t in name.split(",") if t.strip()]
+    for bot in settings.bots.values():
+        bot.private = _as_bool(f"channels.bots.{bot.name}.private", bot.private)
+        if not (bot.url_env or bot.url_file):
+            raise ConfigError(f"channels.bots.{bot.name}: set url_env or url_file")
+    unknown = [t for t in settings.team if t not in settings.bots]
+    if unknown:
+        raise ConfigError(f"channels.team: no bot named {', '.join(unknown)} in channels.bots")
+    return settings
 
 
 def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:

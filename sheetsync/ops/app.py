@@ -11,6 +11,7 @@ from pathlib import Path
 from sheetsync.backends import google_backend, open_backend, spreadsheet_key, uses_google
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
+from sheetsync.delivery.channels import Chats
 from sheetsync.delivery.mailer import Mailer
 from sheetsync.errors import BackendError, LockedError, SheetSyncError, WorkbookError
 from sheetsync.ops.demo import demo_content
@@ -85,8 +86,18 @@ def run_sync(
             settings.zone,
             settings.tabs.get("mail_log"),
         )
+    chats = None
+    if email and settings.channels.enabled and settings.channels.bots:
+        chats = Chats(
+            settings.channels,
+            settings.email,
+            journal_path(settings),
+            settings.zone,
+            settings.tabs.get("mail_log"),
+            stamps=mailer is None,  # next to mail, the task log's stamps are the mail's
+        )
     with open_backend(settings, for_write=not dry_run) as backend:
-        return sync(backend, settings, today, None, dry_run, mailer, sheet, force)
+        return sync(backend, settings, today, None, dry_run, mailer, sheet, force, chats)
 
 
 def run_adopt(settings: Settings, apply: bool = False, today: dt.date | None = None):

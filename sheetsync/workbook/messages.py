@@ -263,6 +263,29 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "smtp_login_refused": ("邮件服务器拒绝登录", "the SMTP server refused the login"),
     "smtp_address_refused": ("邮件服务器拒收这个地址", "the SMTP server refused the address"),
     "smtp_error": ("邮件服务器错误 {code}", "SMTP error {code}"),
+    # chat bots (WeCom, DingTalk, Feishu ...)
+    "chat_summary": ("群消息:发出{sent}条,失败{failed}条", "chat: {sent} sent, {failed} failed"),
+    "chat_already": (",{count}条之前已发", ", {count} already sent"),
+    "chat_failed": ("; 发给{recipient}({bot})失败:{why}", "; failed to {recipient} ({bot}): {why}"),
+    "chat_refused": ("{vendor}拒收:{why}", "{vendor} refused it: {why}"),
+    "chat_rate_limited": (
+        "{vendor}提示发送太频繁({code}),下次运行再发",
+        "{vendor} says too many messages ({code}): sent on the next run",
+    ),
+    "chat_not_tried": (
+        "这个机器人本次已失败,下次运行再发",
+        "this bot already failed in this run: sent on the next run",
+    ),
+    "chat_no_bot": (
+        "团队表的通知渠道写了“{bot}”,但设置里没有这个机器人",
+        'the team tab names the channel "{bot}", which the settings do not define',
+    ),
+    "chat_unusable": ("机器人“{bot}”不可用:{why}", 'bot "{bot}" cannot be used: {why}'),
+    "chat_shared_private": (
+        "机器人“{bot}”标为私人,却有多人({names})使用:改发不含联系方式和金额的群消息",
+        'bot "{bot}" is marked private but named by {names}: sent as group messages'
+        " (no contact details, no amounts)",
+    ),
     # the workbook file
     "workbook_open": (
         "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",

@@ -127,6 +127,12 @@ TEAM = Tab(
         ("email", "邮箱", "Email", "电子邮件"),
         ("manager", "上级", "Manager", "经理"),
         ("role", "角色", "Role"),
+        # Chat reminders: the bots (named in the settings' channels.bots) that get this
+        # person's own messages, and how a group message @-mentions them (DingTalk and WeCom
+        # by mobile, Feishu/Lark by user id: open_id or user_id).
+        ("channel", "通知渠道", "Channel", "消息渠道", "通知方式"),
+        ("mobile", "手机", "Mobile", "手机号", "手机号码"),
+        ("chat_id", "飞书ID", "Feishu ID", "飞书用户ID", "Lark ID", "open_id"),
     ),
     required=("owner",),
 )

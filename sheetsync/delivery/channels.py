@@ -1,0 +1,407 @@
+"""Reminders in chat: WeCom, DingTalk and Feishu/Lark group bots (and any other service
+apprise knows), next to or instead of mail.
+
+The plan is the mail's (`Mailer.plan`, from remind.py): the same reminders, with the same
+keys, so the once-only rule is the mail's too. Each reminder goes to
+
+- every bot in `channels.team` (the team's group): each owner's digest, @-mentioning them,
+  without contact details, phone numbers, amounts or notes (everyone in the group reads it);
+- the bots named in the person's 通知渠道 cell of the team tab: a `private` bot gets what
+  their mail carries (the mail's own text), any other bot gets the group form of the digest.
+
+A message's key is the mail's plus `@bot` (`digest/张伟/2026-11-18@销售群`): one per person,
+day and bot. It goes into the mail journal the moment the vendor accepted it and into the
+邮件记录 tab with the rest of the sheet, so a re-run, a crash before the sheet write, or a
+copy of the workbook never sends it twice. A bot that fails is not tried again in this run
+(a throttled or mis-signed bot is not hammered) and its messages go out on the next run;
+the other bots, the mail and the sheet write go on.
+
+Secrets (webhook tokens, signing secrets) are read from the environment or a file only when
+a message is sent, and masked in every note, report and apprise log line.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+from apprise import Apprise, NotifyFormat, OverflowMode
+from apprise.plugins import url_to_dict
+from jinja2 import Environment, StrictUndefined
+
+from sheetsync.config import PROJECT_ROOT, ChannelSettings, EmailSettings
+from sheetsync.delivery import chat_plugins
+from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader
+from sheetsync.delivery.records import Journal, SentRecord
+from sheetsync.delivery.remind import Mail
+from sheetsync.errors import ConfigError
+from sheetsync.rules.tasks import record_mail
+from sheetsync.workbook.messages import lang, say
+from sheetsync.workbook.parsing import cell_text, is_blank
+from sheetsync.workbook.tables import Sheet
+
+TEMPLATES = PROJECT_ROOT / "templates" / "chat"
+GROUP_KINDS = ("digest",)  # what a group reads; escalations and summaries only go private
+MENTION_BY = {"dingtalk": "mobile", "wecombot": "mobile", "feishu": "chat_id", "lark": "chat_id"}
+log = logging.getLogger("sheetsync")
+
+
+class Masker(logging.Filter):
+    """Replaces every secret it was told of, and anything shaped like a webhook token, with
+    ***: apprise and requests put URLs (token and all) into their messages."""
+
+    SHAPES = re.compile(
+        r"((?:access_token|key|sign|secret|token)=|/hook/|(?:dingtalk|wecombot|feishu|lark)://)"
+        r"([^&\s/\"'?]+)",
+        re.I,
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, *values: str) -> None:
+        for value in (v for v in values if v and len(v) >= 6):  # a short one is no secret
+            self.secrets |= {value, quote(value, safe="")}
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return self.SHAPES.sub(r"\1***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self(record.getMessage()), ()
+        return True
+
+
+MASK = Masker()
+for _name in ("apprise", "urllib3.connectionpool"):  # the latter logs request paths (debug)
+    logging.getLogger(_name).addFilter(MASK)
+chat_plugins.register()
+
+
+@dataclass(frozen=True)
+class Person:
+    """A team member as the chat sees them: their own bots and how to @-mention them."""
+
+    name: str
+    bots: tuple[str, ...] = ()
+    mobile: str = ""
+    chat_id: str = ""
+
+
+def read_people(team: Sheet | None) -> dict[str, Person]:
+    """The team tab's 通知渠道 (bot names, split on commas, 、 or spaces), 手机 and 飞书ID."""
+    if team is None:
+        return {}
+    people = {}
+    for r in team.frame.itertuples():
+        if is_blank(r.owner):
+            continue
+        name = str(r.owner).strip()
+        bots = tuple(b for b in re.split(r"[,,、;;\s]+", cell_text(r.channel)) if b)
+        people[name] = Person(name, bots, _mobile(r.mobile), cell_text(r.chat_id).strip())
+    return people
+
+
+def _mobile(value: object) -> str:
+    """A mobile number as typed ("138 0013 8000", "+86 138-0013-8000"), as the vendors want
+    it: the digits, without China's country code."""
+    digits = "".join(re.findall(r"\d", cell_text(value)))
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+@dataclass
+class Message:
+    """One reminder to one bot; `group`: in the form everyone in a group may read."""
+
+    mail: Mail
+    bot: str
+    group: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.mail.key}@{self.bot}"
+
+
+def plan_messages(
+    mails: list[Mail], people: dict[str, Person], settings: ChannelSettings, locale: str
+) -> tuple[list[Message], list[str]]:
+    """Who gets which message on which bot, and notes on what the team tab asks for that
+    cannot be done (a bot the settings lack, a private bot several people name)."""
+    notes: list[str] = []
+    named: dict[str, list[str]] = {}
+    for person in people.values():
+        for bot in person.bots:
+            named.setdefault(bot, []).append(person.name)
+    for bot in sorted(set(named) - set(settings.bots)):
+        notes.append(say("chat_no_bot", locale, bot=bot))
+    shared = {b for b, names in named.items() if len(names) > 1}
+    for bot in sorted(shared & {b for b, s in settings.bots.items() if s.private}):
+        notes.append(say("chat_shared_private", locale, bot=bot, names="、".join(named[bot])))
+    messages: dict[str, Message] = {}
+    for mail in mails:
+        if mail.kind in GROUP_KINDS:
+            for bot in settings.team:
+                messages.setdefault(f"{mail.key}@{bot}", Message(mail, bot, True))
+        person = people.get(mail.recipient.strip(), Person(mail.recipient))
+        for bot in (b for b in person.bots if b in settings.bots):
+            private = settings.bots[bot].private and bot not in shared
+            if private or mail.kind in GROUP_KINDS:
+                messages.setdefault(f"{mail.key}@{bot}", Message(mail, bot, not private))
+    return list(messages.values()), notes
+
+
+def group_context(mail: Mail) -> dict:
+    """The digest's data a whole group may read, picked field by field (never filtered out),
+    so a field added to the mail later stays out of the group until someone adds it here."""
+    c = mail.context
+    keep = {
+        "tasks": ("customer", "grade", "days_overdue", "action"),
+        "contracts": ("customer", "date"),
+        "birthdays": ("customer", "days"),
+    }
+    picked = {k: [{f: item.get(f) for f in keep[k]} for item in c.get(k, [])] for k in keep}
+    return {
+        "owner": c.get("owner", mail.recipient),
+        "today": c.get("today"),
+        **picked,
+        "fixes": [f["row"] for f in c.get("fixes", [])],
+    }
+
+
+class Writer:
+    """A message's title and text: the group form from templates/chat/<lang>/, a private
+    one the mail's own subject and plain-text part (what the mail carries, word for word)."""
+
+    def __init__(self, locale: str, email: EmailSettings, folder: Path = TEMPLATES) -> None:
+        self.env = Environment(
+            loader=ScriptLoader(folder / lang(locale), locale),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.mail = Renderer(locale, email.sender)
+
+    def write(self, message: Message, now: dt.datetime) -> tuple[str, str]:
+        if message.group:
+            text = self.env.get_template(f"{message.mail.kind}.txt").render(
+                **group_context(message.mail)
+            )
+            return "", text.strip()
+        rendered = self.mail.render(message.mail, now)
+        return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()
+
+
+class Bot:
+    """One configured bot, opened when its first message goes: the address and secret are
+    read then (a bot nobody is sent to needs neither), and a bot that failed once in a run
+    is not tried again in it."""
+
+    def __init__(self, settings, locale: str, sleep=time.sleep) -> None:
+        self.name, self.locale, self.sleep = settings.name, locale, sleep
+        self.failure, self.last, self.pace = "", None, 0.0
+        self.base, self.vendor = self._open(settings), settings.name
+        if self.base:
+            plugin = chat_plugins.SCHEMAS.get(self.base["schema"])
+            self.vendor = plugin.service_name if plugin else str(self.base["schema"])
+            self.pace = getattr(plugin, "request_rate_per_sec", 0.0)
+
+    def _open(self, settings) -> dict | None:
+        try:
+            url, secret = settings.url(), settings.secret()
+        except ConfigError as exc:
+            self.failure = say("chat_unusable", self.locale, bot=self.name, why=exc)
+            return None
+        MASK.add(url, secret)
+        base = url_to_dict(url)
+        if not base:
+            why = "not a webhook address or apprise URL"
+            self.failure = say("chat_unusable", self.locale, bot=self.name, why=why)
+            return None
+        MASK.add(*(str(base.get(k) or "") for k in ("token", "key", "secret", "user", "password")))
+        if secret and base["schema"] in chat_plugins.SCHEMAS:
+            base["secret"] = secret
+        return base
+
+    def mention_ids(self, person: Person | None) -> list[str]:
+        by = MENTION_BY.get(self.base["schema"]) if self.base else None
+        value = getattr(person, by, "") if person and by else ""
+        return [value] if value else []
+
+    def send(self, title: str, text: str, mentions: list[str]) -> str:
+        """Empty when the vendor accepted it, else why not (masked)."""
+        if self.failure:
+            return say("chat_not_tried", self.locale) if self.last else self.failure
+        results = copy.deepcopy(self.base)
+        if results["schema"] in MENTION_BY:
+            results["targets"] = mentions
+        plugin = Apprise.instantiate(results)
+        if plugin is None:
+            return self._fail(say("chat_unusable", self.locale, bot=self.name, why="apprise"))
+        self._wait()
+        ok = plugin.notify(
+            body=text, title=title, body_format=NotifyFormat.TEXT, overflow=OverflowMode.SPLIT
+        )
+        self.last = time.monotonic()
+        if ok:
+            return ""
+        code = getattr(plugin, "code", None)
+        if code in chat_plugins.RATE_LIMITED:
+            return self._fail(say("chat_rate_limited", self.locale, vendor=self.vendor, code=code))
+        why = getattr(plugin, "failure", "") or "refused"
+        return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=MASK(why)))
+
+    def _wait(self) -> None:
+        if self.last is not None:
+            self.sleep(max(0.0, self.pace - (time.monotonic() - self.last)))
+
+    def _fail(self, why: str) -> str:
+        self.failure, self.last = why, self.last or time.monotonic()
+        return why
+
+
+@dataclass
+class ChatDelivery:
+    sent: list[Message] = field(default_factory=list)
+    already: list[Message] = field(default_factory=list)
+    failed: list[tuple[Message, str]] = field(default_factory=list)
+
+    def summary(self, locale: str) -> str:
+        text = say("chat_summary", locale, sent=len(self.sent), failed=len(self.failed))
+        if self.already:
+            text += say("chat_already", locale, count=len(self.already))
+        return text + "".join(
+            say("chat_failed", locale, recipient=m.mail.recipient, bot=m.bot, why=why)
+            for m, why in self.failed
+        )
+
+
+class Chats:
+    """The chat step of a sync: plan from the computed board (as the mail does), deliver
+    each message at most once, record it in the mail journal and the 邮件记录 tab.
+
+    `stamps`: whether what the bots delivered stamps 提醒时间 / 升级时间 in the task log. On
+    when no mail goes out (the bots are then the reminders); off next to mail, so that a
+    digest a bot delivered does not stop a failed mail from going out on the next run."""
+
+    def __init__(
+        self,
+        settings: ChannelSettings,
+        email: EmailSettings,
+        journal: Path,
+        zone=None,
+        tab: str | None = None,
+        stamps: bool = True,
+        sleep=time.sleep,
+    ) -> None:
+        self.settings, self.email, self.journal = settings, email, Journal(journal)
+        self.zone, self.tab_title, self.stamps, self.sleep = zone, tab, stamps, sleep
+        self.record, self.tab, self.locale = SentRecord({}), {}, "zh"
+        self.people: dict[str, Person] = {}
+        self.notes: list[str] = []
+
+    def recorded(self, log: pd.DataFrame, grids: dict[str, list[list]] | None = None):
+        """The task log stamped from the journal (as `Mailer.recorded`); `grids` hold the
+        邮件记录 tab, whose keys count as sent too."""
+        self.record = SentRecord(grids or {}, self.tab_title)
+        return record_mail(log, self.journal.entries())
+
+    def plan(self, loaded, result, today: dt.date) -> list[Message]:
+        """The mail's plan, made as if nothing had been reminded today: a bot that failed
+        earlier today is still owed its message (the keys stop the others repeating)."""
+        self.locale, self.people = loaded.locale, read_people(loaded.team)
+        fresh = dataclasses.replace(result, log=_unstamped(result.log, today))
+        mails = Mailer(self.email, self.journal.path).plan(loaded, fresh, today)
+        messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
+        return messages
+
+    def _done(self) -> set[str]:
+        return {e["key"] for e in [*self.journal.entries(), *self.record.entries]}
+
+    def send(self, messages: list[Message], log: pd.DataFrame, now: dt.datetime):
+        """Deliver; returns the task log stamped with what was sent, and notes for the sync
+        log. Nothing here stops the run: a failure is a note, retried next run."""
+        torn = self.journal.repair()
+        at = now.replace(tzinfo=self.zone)
+        writer, done, bots = Writer(self.locale, self.email), self._done(), {}
+        result = ChatDelivery()
+        for message in messages:
+            if message.key in done:
+                result.already.append(message)
+                continue
+            bot = bots.get(message.bot) or bots.setdefault(
+                message.bot, Bot(self.settings.bots[message.bot], self.locale, self.sleep)
+            )
+            why = self._deliver(message, bot, writer, at) or self._record(message, bot, at)
+            if why:
+                result.failed.append((message, why))
+            else:
+                result.sent.append(message)
+        self.journal.prune(now.date())
+        self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
+        notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
+        notes = [*(notes if torn else []), *self.notes, MASK(result.summary(self.locale))]
+        return record_mail(log, self.journal.entries()), notes
+
+    def _deliver(self, message: Message, bot: Bot, writer: Writer, at: dt.datetime) -> str:
+        """Why it was not delivered, or "". Any error in one message (a template, a plugin)
+        is that message's failure: the other bots and the sheet write go on."""
+        try:
+            title, text = writer.write(message, at)
+            person = self.people.get(message.mail.recipient.strip())
+            return bot.send(title, text, bot.mention_ids(person) if message.group else [])
+        except Exception as exc:  # noqa: BLE001  (never the sheet write's problem)
+            why = MASK(f"{type(exc).__name__}: {exc}")
+            log.warning("chat message %s to %s failed: %s", message.mail.key, message.bot, why)
+            return why
+
+    def _record(self, message: Message, bot: Bot, at: dt.datetime) -> str:
+        """Into the journal; a journal that cannot be written (disk full) makes the message
+        count as failed, so the next run sends it again (as the mail does)."""
+        try:
+            self.journal.record(self._entry(message, bot), at)
+        except OSError as exc:
+            return f"{self.journal.path.name}: {exc.strerror or type(exc).__name__}"
+        return ""
+
+    def _entry(self, message: Message, bot: Bot) -> Mail:
+        """The journal line: the mail's, keyed for this bot, `to` the bot (never its URL)."""
+        return dataclasses.replace(
+            message.mail,
+            key=message.key,
+            to=f"{bot.vendor} {message.bot}",
+            reminds=message.mail.reminds if self.stamps else [],
+            escalates=message.mail.escalates if self.stamps else [],
+        )
+
+    def preview(self, messages: list[Message], now: dt.datetime) -> list[str]:
+        """What `--dry-run` shows: each message's bot and text."""
+        writer, done = Writer(self.locale, self.email), self._done()
+        shown = []
+        for message in messages:
+            title, text = writer.write(message, now.replace(tzinfo=self.zone))
+            state = " (already sent)" if message.key in done else ""
+            shown.append(f"Chat: {message.bot}{state}\n{title}\n\n{text}".replace("\n\n\n", "\n\n"))
+        return [*shown, *(say("note", self.locale, text=n) for n in self.notes)]
+
+    def sent_tab(self) -> dict[str, list[list]]:
+        """After `send`: the 邮件记录 tab (mail and chat) to write with the workbook."""
+        return self.tab
+
+
+def _unstamped(log: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """The task log without today's reminder and escalation stamps."""
+    log = log.copy()
+    for column in ("reminded_at", "escalated_at"):
+        today_stamp = log[column].map(lambda v: str(v).startswith(today.isoformat()))
+        log[column] = log[column].where(~today_stamp, None).astype(object)
+    return log

@@ -1,0 +1,269 @@
+"""Apprise plugins for the three Chinese group bots, fixed where apprise's own fall short.
+
+apprise (2.2) knows `dingtalk://`, `wecombot://`, `feishu://` and `lark://`, but for a sales
+team's reminders each of them misses something:
+
+- all four count HTTP 200 as delivered, while these vendors answer a refused message (bad
+  signature, keyword, IP, rate limit, unknown key) with HTTP 200 and an error code in the
+  body: a refused reminder would be journalled as sent and never retried;
+- DingTalk: signs, but URL-quotes the signature and then passes it to `requests` as a query
+  parameter, which quotes it again (`%2B` -> `%252B`): a server that decodes the query once
+  sees a signature that cannot match. It @-mentions by mobile (`atMobiles`) but does not put
+  the `@138...` text into the message, which DingTalk needs to show the mention;
+- WeCom: no @-mentions at all (`mentioned_mobile_list`), and its 2,048 limit counts
+  characters where WeCom counts bytes (a Chinese character is three);
+- Feishu / Lark: no signing (`timestamp` + `sign`, required by a bot with 签名校验 on) and
+  no @-mentions.
+
+So each class below subclasses apprise's plugin, keeps its URL syntax (plus `secret` and
+`to=` targets where it had none) and replaces `send()`; `register()` puts them in apprise's
+registry under the same schemas, so `dingtalk://...` or the webhook address the vendor shows
+(`https://oapi.dingtalk.com/robot/send?access_token=...`) gives the fixed plugin. A failed
+send leaves `failure` (a sentence without the token) and `code` (the vendor's error code)
+on the instance.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import time
+from urllib.parse import quote
+
+import requests
+from apprise.plugins import N_MGR
+from apprise.plugins.dingtalk import NotifyDingTalk
+from apprise.plugins.feishu import NotifyFeishu
+from apprise.plugins.lark import NotifyLark
+from apprise.plugins.wecombot import NotifyWeComBot
+
+# Error codes meaning "too many messages, try later": DingTalk, WeCom, Feishu/Lark. (Feishu
+# also answers some floods with 9499, which is its plain "Bad Request" too: that one is
+# reported with Feishu's own words.) Any failure stops the run's sending to that bot.
+RATE_LIMITED = {130101, 45009, 11232}
+DIGITS = re.compile(r"\d")
+
+
+class Answered:
+    """POST a JSON body and read the vendor's answer: delivered only when it says code 0."""
+
+    code_field, message_field = "errcode", "errmsg"
+    failure, code = "", None
+    # apprise's throttle: seconds between two requests to one bot (pieces of a split message
+    # here; between messages the caller waits as long). DingTalk and WeCom take 20 a minute,
+    # Feishu and Lark 100 a minute and 5 a second.
+    request_rate_per_sec = 3.1
+
+    def _post(self, url: str, payload: dict) -> bool:
+        self.failure, self.code = "", None
+        self.throttle()
+        try:
+            answer = requests.post(
+                url,
+                data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+                headers={"User-Agent": self.app_id, "Content-Type": "application/json"},
+                verify=self.verify_certificate,
+                timeout=self.request_timeout,
+                allow_redirects=self.redirects,
+            )
+        except requests.RequestException as exc:  # its text names the URL, token and all
+            return self._failed(f"no connection ({type(exc).__name__})")
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        self.code = body.get(self.code_field, body.get("StatusCode"))
+        if answer.status_code == 200 and self.code == 0:
+            self.logger.info("Sent %s notification.", self.service_name)
+            return True
+        message = body.get(self.message_field) or body.get("StatusMessage") or ""
+        return self._failed(f"HTTP {answer.status_code}, {self.code_field} {self.code}: {message}")
+
+    def _failed(self, why: str) -> bool:
+        self.failure = why
+        self.logger.warning("%s refused the message: %s", self.service_name, why)
+        return False
+
+
+def _mobiles(targets) -> list[str]:
+    """Mobile numbers as the vendors want them: digits only (a typed "138 0013 8000" too)."""
+    found = ["".join(DIGITS.findall(t)) for t in NotifyDingTalk.parse_list(targets)]
+    return [m for m in found if 11 <= len(m) <= 14]
+
+
+def _mentioned(body: str, names: list[str]) -> str:
+    """The "@..." text a mention needs, unless the body already holds it."""
+    missing = [f"@{n}" for n in names if f"@{n}" not in body]
+    return f"{body}\n{' '.join(missing)}" if missing else body
+
+
+class DingTalkBot(Answered, NotifyDingTalk):
+    """DingTalk custom robot: signed once-quoted, answer checked, mentions shown."""
+
+    # Chinese text: DingTalk's 20,000 is bytes, apprise's count is characters.
+    body_maxlen = 6000
+
+    def get_signature(self) -> tuple[str, str]:
+        timestamp = str(round(time.time() * 1000))
+        digest = hmac.new(
+            self.secret.encode("utf-8"), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256
+        ).digest()
+        return timestamp, base64.b64encode(digest).decode()
+
+    def send(self, body, title="", notify_type=None, body_format=None, **kwargs) -> bool:
+        text = _mentioned(f"{title}\n{body}" if title else body, self.targets)
+        payload = {
+            "msgtype": "text",
+            "text": {"content": text},
+            "at": {"atMobiles": self.targets, "isAtAll": False},
+        }
+        url = self.notify_url.format(token=self.token)
+        if self.secret:
+            timestamp, sign = self.get_signature()
+            url += f"&timestamp={timestamp}&sign={quote(sign, safe='')}"
+        return self._post(url, payload)
+
+    @staticmethod
+    def parse_native_url(url):
+        """The address DingTalk shows: https://oapi.dingtalk.com/robot/send?access_token=..."""
+        found = re.match(
+            r"^https?://oapi\.dingtalk\.com/robot/send/?\?access_token=(?P<token>[a-z0-9]+)"
+            r"&?(?P<params>.+)?$",
+            url,
+            re.I,
+        )
+        if not found:
+            return None
+        params = f"?{found['params']}" if found["params"] else ""
+        return DingTalkBot.parse_url(f"dingtalk://{found['token']}/{params}")
+
+
+class WeComBot(Answered, NotifyWeComBot):
+    """WeCom group bot, with @-mentions by mobile (`to=` targets) and its answer checked."""
+
+    # WeCom's 2,048 is bytes; a Chinese character is three of them.
+    body_maxlen = 680
+
+    def __init__(self, key, targets=None, **kwargs) -> None:
+        super().__init__(key, **kwargs)
+        self.targets = _mobiles(targets)
+
+    def send(self, body, title="", notify_type=None, **kwargs) -> bool:
+        payload = {"msgtype": "text", "text": {"content": body}}
+        if self.targets:
+            payload["text"]["mentioned_mobile_list"] = self.targets
+        return self._post(self.notify_url.format(key=self.key), payload)
+
+    @staticmethod
+    def parse_url(url):
+        results = NotifyWeComBot.parse_url(url)
+        if results:
+            results["targets"] = WeComBot.split_path(results["fullpath"])
+            results["targets"] += WeComBot.parse_list(results["qsd"].get("to", ""))
+        return results
+
+    @staticmethod
+    def parse_native_url(url):
+        results = NotifyWeComBot.parse_native_url(url)
+        if results:
+            results["targets"] = WeComBot.parse_list(results["qsd"].get("to", ""))
+        return results
+
+
+class Signed:
+    """Feishu and Lark: `timestamp` (seconds) and `sign` in the body, @-mentions as <at> tags
+    (by open_id or user_id: a custom bot cannot mention by mobile)."""
+
+    code_field, message_field = "code", "msg"
+
+    def _setup(self, secret, targets) -> None:
+        self.secret = secret or None
+        self.targets = [t for t in self.parse_list(targets) if re.fullmatch(r"[\w-]+", t)]
+
+    def _payload(self, body: str) -> dict:
+        """A customer named `<at user_id="all">` must not page the whole group: tags in the
+        text itself are defused (full-width <), only ours are real."""
+        body = re.sub(r"<(\s*/?\s*at\b)", "\uff1c\\1", body, flags=re.I)
+        tags = " ".join(f'<at user_id="{t}"></at>' for t in self.targets)
+        payload = {"msg_type": "text", "content": {"text": f"{tags}\n{body}" if tags else body}}
+        if self.secret:
+            timestamp = str(int(time.time()))
+            key = f"{timestamp}\n{self.secret}".encode()
+            sign = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+            payload.update(timestamp=timestamp, sign=sign)
+        return payload
+
+    @classmethod
+    def _with_extras(cls, results):
+        """`secret@token` or `?secret=`, and the people to mention as path or `to=`."""
+        if results:
+            qsd = results["qsd"]
+            results["secret"] = qsd.get("secret") or results.get("user")
+            results["targets"] = cls.split_path(results["fullpath"])
+            results["targets"] += cls.parse_list(qsd.get("to", ""))
+        return results
+
+
+class FeishuBot(Signed, Answered, NotifyFeishu):
+    """Feishu custom bot, signed, with mentions and its answer checked."""
+
+    notify_url = "https://open.feishu.cn/open-apis/bot/v2/hook/{token}"
+    body_maxlen = 6000  # the 20 KB request limit, in Chinese characters
+    request_rate_per_sec = 0.7
+
+    def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
+        super().__init__(token, **kwargs)
+        self._setup(secret, targets)
+
+    def send(self, body, title="", notify_type=None, **kwargs) -> bool:
+        return self._post(self.notify_url.format(token=self.token), self._payload(body))
+
+    @staticmethod
+    def parse_url(url):
+        return FeishuBot._with_extras(NotifyFeishu.parse_url(url))
+
+    @staticmethod
+    def parse_native_url(url):
+        """The address Feishu shows: https://open.feishu.cn/open-apis/bot/v2/hook/..."""
+        found = re.match(r"^https://open\.feishu\.cn/open-apis/bot/v2/hook/([\w-]+)/?$", url)
+        return FeishuBot.parse_url(f"feishu://{found[1]}") if found else None
+
+
+class LarkBot(Signed, Answered, NotifyLark):
+    """Lark (Feishu's international edition): the same bot API on another host."""
+
+    notify_url = "https://open.larksuite.com/open-apis/bot/v2/hook/{token}"
+    body_maxlen = 6000
+    request_rate_per_sec = 0.7
+
+    def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
+        super().__init__(token, **kwargs)
+        self._setup(secret, targets)
+
+    def send(self, body, title="", notify_type=None, **kwargs) -> bool:
+        text = f"{title}\n{body}" if title else body
+        return self._post(self.notify_url.format(token=self.token), self._payload(text))
+
+    @staticmethod
+    def parse_url(url):
+        return LarkBot._with_extras(NotifyLark.parse_url(url))
+
+    @staticmethod
+    def parse_native_url(url):
+        found = re.match(r"^https://open\.larksuite\.com/open-apis/bot/v2/hook/([\w-]+)/?$", url)
+        return LarkBot.parse_url(f"lark://{found[1]}") if found else None
+
+
+PLUGINS = (DingTalkBot, WeComBot, FeishuBot, LarkBot)
+SCHEMAS = {p.secure_protocol: p for p in PLUGINS}
+
+
+def register() -> None:
+    """Our plugins in place of apprise's for their schemas (idempotent)."""
+    for plugin in PLUGINS:
+        if plugin.secure_protocol not in N_MGR or N_MGR[plugin.secure_protocol] is not plugin:
+            N_MGR.add(plugin, force=True)
