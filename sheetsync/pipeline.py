@@ -15,7 +15,13 @@ import pandas as pd
 from sheetsync.config import Settings
 from sheetsync.errors import LockedError
 from sheetsync.loading import PEOPLE_KEYS, Loaded, load, read_columns, validated  # noqa: F401
-from sheetsync.report import SyncReport, dry_run_lines, log_run, report_for  # noqa: F401
+from sheetsync.report import (  # noqa: F401
+    Phases,
+    SyncReport,
+    dry_run_lines,
+    log_run,
+    report_for,
+)
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.health import health, response, wake_up
 from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
@@ -257,8 +263,10 @@ def sync(
     it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records.
     A workbook someone has open stops the run before anything is sent, unless `force`.
     `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels)."""
-    grids = backend.read()
-    loaded = load(grids, settings)
+    phases = Phases()
+    with phases.timing("read"):
+        grids = backend.read()
+        loaded = load(grids, settings)
     holder = None if dry_run or force else backend.held_by()
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))
@@ -268,15 +276,20 @@ def sync(
     for step in (mailer, chats):
         if step:
             step.zone = zone
-    result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
+    with phases.timing("compute"):
+        calendar = WorkCalendar(settings.holidays)
+        result = compute(loaded, today, calendar, settings.task_log_keep_days)
     report = report_for(backend.location, today, result, loaded.locale)
+    report.phases = phases
     if mailer:  # before planning the task log's write: what a crashed run sent counts as sent
         result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
     if chats:
         result.log = chats.recorded(result.log, grids)
-    mails = mailer.plan(loaded, result, today) if mailer else []
-    messages = chats.plan(loaded, result, today) if chats else []
-    changes = plan(loaded, result, report, run_at) if sheet else Changeset()
+    with phases.timing("mail"):
+        mails = mailer.plan(loaded, result, today) if mailer else []
+        messages = chats.plan(loaded, result, today) if chats else []
+    with phases.timing("plan"):
+        changes = plan(loaded, result, report, run_at) if sheet else Changeset()
     report.dry_run = dry_run
     if dry_run and mailer:
         report.mail_previews = mailer.preview(mails, run_at)
@@ -288,20 +301,22 @@ def sync(
         report.changes = dry_run_lines(changes, mails, loaded.locale)
         return report
     log = result.log
-    if mails:  # mail failures are caught inside; the sheet is written whatever happens
-        log, notes = mailer.send(mails, log, run_at)
-        report.notes += notes
-        changes.replace.update(mailer.sent_tab())
-    if messages:  # after the mail, so its record tab holds both; failures caught inside too
-        log, notes = chats.send(messages, log, run_at)
-        report.notes += notes
-        changes.replace.update(chats.sent_tab())
+    with phases.timing("mail"):
+        if mails:  # mail failures are caught inside; the sheet is written whatever happens
+            log, notes = mailer.send(mails, log, run_at)
+            report.notes += notes
+            changes.replace.update(mailer.sent_tab())
+        if messages:  # after the mail, so its record tab holds both; failures caught inside
+            log, notes = chats.send(messages, log, run_at)
+            report.notes += notes
+            changes.replace.update(chats.sent_tab())
     if mails or messages:
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
     if sheet:
         log_run(changes, loaded, report, run_at)
     if sheet or mails or messages:
-        backend.write(changes)
+        with phases.timing("write"):
+            backend.write(changes)
     return report
 
 

@@ -3,7 +3,10 @@ run the list of what it would write and send. In the workbook's language."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +19,19 @@ from sheetsync.workbook.schema import (
 
 if TYPE_CHECKING:
     from sheetsync.pipeline import Result
+
+
+class Phases(dict):
+    """Seconds each step of a run took (read, compute, plan, mail, write): the benchmark
+    reports them, so a slow run says where its time went."""
+
+    @contextlib.contextmanager
+    def timing(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.perf_counter() - start
 
 
 @dataclass
@@ -33,6 +49,7 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)
     mail_previews: list[str] = field(default_factory=list)
     locale: str = "zh"
+    phases: Phases = field(default_factory=Phases)
 
     def lines(self) -> list[str]:
         """The run in one line, then its notes: in the workbook's language."""
