@@ -467,3 +467,24 @@ def test_a_name_cannot_mention_the_whole_feishu_group(tmp_path, vendors):
     (text,) = vendors["feishu"].texts()
     assert '<at user_id="all">' not in text and '<at user_id="ou_zhang"></at>' in text
     assert "所有人" in text  # the name is still shown
+
+
+def test_doctor_checks_each_bot_and_every_name_without_posting_or_showing_secrets(
+    tmp_path, vendors, monkeypatch
+):
+    import yaml
+
+    team = [*TEAM[:2], ["李娜", "li.na@example.com", "陈静", "销售", "", "", ""]]
+    path = book(tmp_path, team=team)  # 陈静 names 陈静私聊, which no settings define
+    config = tmp_path / "sheetsync.yaml"
+    chat = channels(team=("钉钉群", "缺"), 钉钉群=DING, 缺={"url_env": "NOT_SET_ANYWHERE"})
+    config.write_text(yaml.safe_dump({"workbook": str(path), "channels": chat}, allow_unicode=True))
+    result = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "chat bot 钉钉群: DingTalk address and secret readable" in result.output
+    assert "[FAIL]" in result.output and "chat bot 缺:" in result.output
+    assert "$NOT_SET_ANYWHERE" in result.output
+    assert "no bot defined for 陈静私聊 (通知渠道 of 陈静)" in result.output
+    assert "not @-mentioned in the group (no 手机 / 飞书ID): 李娜" in result.output
+    assert DING_TOKEN not in result.output and DING_SECRET not in result.output
+    assert not vendors["ding"].received  # nothing posted to the team's group

@@ -108,6 +108,53 @@ def _workbook_checks(settings: Settings) -> list[Check]:
     checks.append(_team_check(name, loaded))
     if settings.email.enabled:
         checks.append(_mail_check(name, settings))
+    if settings.channels.enabled and (settings.channels.bots or settings.channels.team):
+        checks += _chat_checks(name, settings, loaded)
+    return checks
+
+
+def _chat_checks(name: str, settings: Settings, loaded) -> list[Check]:
+    """Each bot's address readable and recognised, and every bot the settings or the team tab
+    name defined. Nothing is posted: a test message would land in a team's group chat. The
+    address and secret are never shown, only the vendor."""
+    from sheetsync.delivery.channels import MENTION_BY, Bot, read_people
+
+    config, checks = settings.channels, []
+    bots = {n: Bot(b, "en") for n, b in config.bots.items()}
+    for bot_name, bot in bots.items():
+        where = f"{name}: chat bot {bot_name}"
+        if bot.failure:
+            fix = "set the variable or file named in channels.bots (README, Chat channels)"
+            checks.append(Check(where, False, bot.failure, fix))
+        else:
+            checks.append(Check(where, True, f"{bot.vendor} address and secret readable"))
+    people = read_people(loaded.team)
+    named = [(b, "channels.team") for b in config.team] + [
+        (b, f"通知渠道 of {p.name}") for p in people.values() for b in p.bots
+    ]
+    unknown = [f"{bot} ({where})" for bot, where in named if bot not in config.bots]
+    if unknown:
+        checks.append(
+            Check(
+                f"{name}: chat names",
+                False,
+                f"no bot defined for {', '.join(unknown)}",
+                "add it under channels.bots, or correct the name",
+            )
+        )
+    by = {
+        MENTION_BY.get(bots[b].base["schema"]) for b in config.team if bots.get(b) and bots[b].base
+    }
+    by.discard(None)  # how the group bots @-mention: by mobile, by Feishu user id
+    unmentioned = sorted(p.name for p in people.values() if any(not getattr(p, k) for k in by))
+    if unmentioned:
+        checks.append(
+            Check(
+                f"{name}: chat mentions",
+                True,
+                f"not @-mentioned in the group (no 手机 / 飞书ID): {', '.join(unmentioned)}",
+            )
+        )
     return checks
 
 
