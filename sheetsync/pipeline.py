@@ -255,8 +255,9 @@ def sync(
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
-    if mailer:
+    if mailer:  # the zone, and where a mail can point at a customer's row
         mailer.zone = zone
+        mailer.where(backend.location, backend.tab_url(loaded.followups.title))
     result = compute(loaded, today, WorkCalendar(settings.holidays), settings.task_log_keep_days)
     report = report_for(backend.location, today, result, loaded.locale)
     if mailer:  # before planning the task log's write: what a crashed run sent counts as sent
