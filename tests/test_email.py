@@ -134,7 +134,9 @@ def test_each_owner_gets_one_digest_of_their_own_customers(tmp_path, smtp):
     text = body["text/plain"]
     assert "张伟的老客户" in text and "张伟的新客户" in text and "13911112222" in text
     # due later this week: a heads-up in its own section after today's, not a task
-    assert text.index("【今日跟进】") < text.index("【本周即将到期】") < text.index("张伟不急的客户")
+    assert (
+        text.index("【今日跟进】") < text.index("【本周即将到期】") < text.index("张伟不急的客户")
+    )
     assert "李娜的客户" not in text and "13955556666" not in body["text/html"]
     assert text.index("张伟的老客户") < text.index("张伟的新客户")  # A before B, most overdue first
     assert "已逾期 7 天" in text and "电话沟通需求、同步方案进展、邀请演示" in text

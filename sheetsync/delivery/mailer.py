@@ -117,7 +117,9 @@ class Renderer:
         if pictures:  # multipart/related: the HTML and the pictures it shows by cid:
             body = message.get_body(("html",))
             for cid, data in pictures.items():
-                body.add_related(data, "image", "png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png")
+                body.add_related(
+                    data, "image", "png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png"
+                )
         return message
 
 

@@ -286,7 +286,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "mail_row": ("第 {row} 行", "row {row}"),
     "mail_open_row": ("打开第 {row} 行", "Open row {row}"),
     "mail_file_row": ("{file} 第 {row} 行", "{file}, row {row}"),
-    "mail_more": ("还有 {count} 项未列出,请在工作表中查看", "{count} more not listed: see the sheet"),
+    "mail_more": (
+        "还有 {count} 项未列出,请在工作表中查看",
+        "{count} more not listed: see the sheet",
+    ),
     "mail_open_sheet": ("打开工作表", "Open the sheet"),
     "mail_no_tasks": ("今天没有到期的跟进任务。", "No follow-ups are due today."),
     "mail_fix_title": ("资料不全、需要你修正的行", "Rows to fix"),
@@ -302,7 +305,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "mail_stalled": ("停滞:{stage}已{days}天", "Stalled: {stage} for {days} days"),
     "mail_footer": ("—— sheetsync 每日同步", "-- sheetsync daily sync"),
     "mail_summary_intro": ("今日客户跟进汇总", "Today's follow-up summary"),
-    "mail_escalation_intro": ("以下跟进已超过升级期限,请关注:", "These follow-ups are past their escalation limit:"),
+    "mail_escalation_intro": (
+        "以下跟进已超过升级期限,请关注:",
+        "These follow-ups are past their escalation limit:",
+    ),
     # the workbook file
     "workbook_open": (
         "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",
