@@ -7,7 +7,8 @@ than the screen. Needs Chromium (`/usr/bin/chromium`) and a Chinese font
 
     python3 scripts/render_mail.py --out docs
 
-writes digest-390.png, digest-900.png, summary-390.png, summary-900.png. Headless Chromium
+writes digest-390.png, digest-900.png, summary-mail.png (390 px) and summary-900.png
+(docs/operations.md shows them). Headless Chromium
 has no window narrower than 500 px, so the 390 px pictures show the phone-wide mail on grey.
 """
 
@@ -162,6 +163,7 @@ def main() -> int:
                 size = screenshot(browser, page, width, png)
                 state = "ok" if size["scroll"] <= size["width"] else f"TOO WIDE {size['wide']}"
                 print(f"{png}: {size['height']} px tall, {state}")
+        (out / "summary-390.png").replace(out / "summary-mail.png")
     return 0
 
 
