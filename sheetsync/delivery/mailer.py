@@ -36,6 +36,7 @@ from sheetsync.delivery.remind import (
     plan_unowned,
     read_team,
     rows_to_fix,
+    sections,
 )
 from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transport_for  # noqa: F401
 from sheetsync.errors import ConfigError
@@ -104,6 +105,8 @@ class Renderer:
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:
         context = {**DEFAULTS.get(mail.kind, {}), **mail.context}
+        if mail.kind == "digest" and "overdue" not in context:  # planned without sections
+            context.update(sections(context["tasks"]))
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = mail.to
@@ -278,10 +281,11 @@ class Mailer:
             self._done(),
         )
         self.journal.prune(now.date())
-        self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
+        entries = self.journal.entries()  # read once: a big team's journal is megabytes
+        self.tab = self.record.rows(entries, self.locale, now.date())
         notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
         notes = [*(notes if torn else []), *self.addresses.notes, delivery.summary(self.locale)]
-        return record_mail(log, self.journal.entries()), notes
+        return record_mail(log, entries), notes
 
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
