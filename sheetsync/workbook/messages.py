@@ -265,7 +265,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "smtp_error": ("邮件服务器错误 {code}", "SMTP error {code}"),
     # the reminder mail's words (templates/email: both languages read these)
     "mail_hello": ("{name},你好:", "Hello {name},"),
-    "mail_hello_all": ("你好:", "Hello,"),
     "mail_overdue": ("已逾期", "Overdue"),
     "mail_due_today": ("今日跟进", "Due today"),
     "mail_upcoming": ("本周即将到期", "Due this week"),
