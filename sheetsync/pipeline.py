@@ -276,6 +276,8 @@ def sync(
     for step in (mailer, chats):
         if step:
             step.zone = zone
+    if mailer:  # where a mail can point at a customer's row
+        mailer.where(backend.location, backend.tab_url(loaded.followups.title))
     with phases.timing("compute"):
         calendar = WorkCalendar(settings.holidays)
         result = compute(loaded, today, calendar, settings.task_log_keep_days)

@@ -22,6 +22,9 @@ class Backend(Protocol):
     def write(self, changes: Changeset) -> None:
         """Apply all of `changes` or none of them."""
 
+    def tab_url(self, title: str) -> str:
+        """The address that opens tab `title` in a browser ("" for a file): mail links rows."""
+
     def held_by(self) -> str | None:
         """Who has the workbook open in a program whose next save would overwrite ours."""
 

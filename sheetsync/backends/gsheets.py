@@ -231,6 +231,11 @@ class GSheetsBackend:
     def __exit__(self, *exc: object) -> None:
         pass
 
+    def tab_url(self, title: str) -> str:
+        """After `read()`: the tab's address; a mail adds `&range=A12` to open a row."""
+        gid = self._sheets.get(title, {}).get("sheetId", 0)
+        return f"https://docs.google.com/spreadsheets/d/{self.key}/edit#gid={gid}"
+
     def held_by(self) -> str | None:
         """Never: people edit a Google sheet together, and every write merges with theirs."""
         return None

@@ -92,6 +92,10 @@ class XlsxBackend:
                 with contextlib.suppress(OSError):  # not ours to fail a sync over
                     copy.unlink()
 
+    def tab_url(self, title: str) -> str:
+        """Nothing: a file has no address to link a row to (a mail names the file and row)."""
+        return ""
+
     def held_by(self) -> str | None:
         """Who has the workbook open in Excel, WPS or LibreOffice, from the owner file each
         leaves beside it; None when no one has. Writing under an open workbook loses work:

@@ -22,10 +22,12 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings, load_yaml
+from sheetsync.delivery import charts
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord  # noqa: F401  (re-exported)
 from sheetsync.delivery.remind import (
     Addresses,
     Mail,
+    RowLinks,
     due_tasks,
     one_line,
     plan_digests,
@@ -34,6 +36,7 @@ from sheetsync.delivery.remind import (
     plan_unowned,
     read_team,
     rows_to_fix,
+    sections,
 )
 from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transport_for  # noqa: F401
 from sheetsync.errors import ConfigError
@@ -57,7 +60,30 @@ class ScriptLoader(FileSystemLoader):
         return in_script(source, self.locale), filename, uptodate
 
 
+SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counted and linked
+DEFAULTS = {  # fields newer than some callers' contexts (a mail planned by an older caller)
+    "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}},
+    "summary": {"tables": [], "charts": []},
+}
+
+
+def money(value: float | None, locale: str) -> str:
+    """An amount as people say it: 120万 / 3.5亿 in Chinese, 1,200,000 in English."""
+    if value is None:
+        return ""
+    if lang(locale) == "en":
+        return f"{value:,.0f}"
+    for unit, size in (("亿", 1e8), ("万", 1e4)):
+        if abs(value) >= size:
+            return f"{value / size:,.2f}".rstrip("0").rstrip(".") + in_script(unit, locale)
+    return f"{value:,.0f}"
+
+
 class Renderer:
+    """Mail from templates: each template compiled once per renderer and rendered once per
+    recipient (a section shows its first `SHOWN` cards and counts the rest), so the cost
+    follows the number of mails, not the number of customers."""
+
     def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
         self.folder, self.locale = folder / lang(locale), locale
         self.env = Environment(
@@ -67,23 +93,43 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.env.globals.update(say=lambda key, **f: say(key, locale, **f), shown=SHOWN)
+        self.env.globals["colour"] = charts.colour
+        self.env.filters["money"] = lambda v: money(v, locale)
+        self.env.filters["number"] = lambda v: int(v) if float(v).is_integer() else round(v, 2)
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
-        self.subjects = load_yaml(in_script(subjects, locale))
+        self.subjects = {
+            k: self.env.from_string(v) for k, v in load_yaml(in_script(subjects, locale)).items()
+        }
         self.sender = sender
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:
+        context = {**DEFAULTS.get(mail.kind, {}), **mail.context}
+        if mail.kind == "digest" and "overdue" not in context:  # planned without sections
+            context.update(sections(context["tasks"]))
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = mail.to
-        subject = self.env.from_string(self.subjects[mail.kind]).render(**mail.context)
-        message["Subject"] = one_line(subject)
+        message["Subject"] = one_line(self.subjects[mail.kind].render(**context))
         message["Date"] = format_datetime(now)
         message["Message-ID"] = f"<{hashlib.sha256(mail.key.encode()).hexdigest()[:32]}@sheetsync>"
-        message.set_content(self.env.get_template(f"{mail.kind}.txt").render(**mail.context))
-        message.add_alternative(
-            self.env.get_template(f"{mail.kind}.html").render(**mail.context), subtype="html"
-        )
+        message.set_content(self.env.get_template(f"{mail.kind}.txt").render(**context))
+        pictures = _pictures(mail.key, context.get("charts", []) if mail.kind == "summary" else [])
+        html = self.env.get_template(f"{mail.kind}.html").render(**context, cids=list(pictures))
+        message.add_alternative(html, subtype="html")
+        if pictures:  # multipart/related: the HTML and the pictures it shows by cid:
+            body = message.get_body(("html",))
+            for cid, data in pictures.items():
+                body.add_related(
+                    data, "image", "png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png"
+                )
         return message
+
+
+def _pictures(key: str, chart_list: list[dict]) -> dict[str, bytes]:
+    """Each chart as a PNG under a Content-ID unique to this mail."""
+    stem = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return {f"chart{i}-{stem}@sheetsync": charts.picture(c) for i, c in enumerate(chart_list)}
 
 
 @dataclass
@@ -181,6 +227,12 @@ class Mailer:
         self.addresses: Addresses | None = None
         self.locale = "zh"
         self.record, self.tab, self.tab_title = SentRecord({}), {}, tab
+        self.links = RowLinks()
+
+    def where(self, location: str, url: str = "") -> None:
+        """Where the follow-up rows live, so a mail can point at a customer's row: a Google
+        sheet's tab URL (`backend.tab_url`), else the file, named by its file name."""
+        self.links = RowLinks(file="" if url else Path(location).name, url=url)
 
     def recorded(self, log, grids: dict[str, list[list]] | None = None):
         """The task log with every journalled mail stamped: a mail a crashed run sent is
@@ -199,17 +251,18 @@ class Mailer:
             Addresses(team, self.settings.fallback, loaded.locale),
             loaded.locale,
         )
-        board, rules = result.board, result.rules
+        rows, rules = result.validation.rows[ROW], result.rules
+        board = result.board.assign(sheet_row=rows)  # the row people see, for the row links
         tasks = due_tasks(board, result.log, today, rules)
+        summary = result.summary
         summaries = (
-            plan_summaries(result.summary.rows, team, today, self.addresses)
+            plan_summaries(summary.rows, team, today, self.addresses, summary.charts)
             if self.settings.manager_summary
             else []
         )
-        rows = result.validation.rows[ROW]
-        fixes = rows_to_fix(board, rows, result.computed["check"], team)
+        fixes = rows_to_fix(board, rows, result.computed["check"], team, self.links)
         return [
-            *plan_digests(board, tasks, rules, today, self.addresses, fixes),
+            *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links),
             *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
             *plan_escalations(tasks, rules, today, team, self.addresses),
             *summaries,
@@ -228,10 +281,11 @@ class Mailer:
             self._done(),
         )
         self.journal.prune(now.date())
-        self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
+        entries = self.journal.entries()  # read once: a big team's journal is megabytes
+        self.tab = self.record.rows(entries, self.locale, now.date())
         notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
         notes = [*(notes if torn else []), *self.addresses.notes, delivery.summary(self.locale)]
-        return record_mail(log, self.journal.entries()), notes
+        return record_mail(log, entries), notes
 
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
