@@ -274,10 +274,9 @@ def sync(
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
     for step in (mailer, chats):
-        if step:
+        if step:  # the zone, and where a message can point at a customer's row
             step.zone = zone
-    if mailer:  # where a mail can point at a customer's row
-        mailer.where(backend.location, backend.tab_url(loaded.followups.title))
+            step.where(backend.location, backend.tab_url(loaded.followups.title))
     with phases.timing("compute"):
         calendar = WorkCalendar(settings.holidays)
         result = compute(loaded, today, calendar, settings.task_log_keep_days)

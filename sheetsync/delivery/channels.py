@@ -308,6 +308,11 @@ class Chats:
         self.record, self.tab, self.locale = SentRecord({}), {}, "zh"
         self.people: dict[str, Person] = {}
         self.notes: list[str] = []
+        self.location, self.url = "", ""
+
+    def where(self, location: str, url: str = "") -> None:
+        """Where the rows live, so a private message points at a row as the mail does."""
+        self.location, self.url = location, url
 
     def recorded(self, log: pd.DataFrame, grids: dict[str, list[list]] | None = None):
         """The task log stamped from the journal (as `Mailer.recorded`); `grids` hold the
@@ -320,7 +325,9 @@ class Chats:
         earlier today is still owed its message (the keys stop the others repeating)."""
         self.locale, self.people = loaded.locale, read_people(loaded.team)
         fresh = dataclasses.replace(result, log=_unstamped(result.log, today))
-        mails = Mailer(self.email, self.journal.path).plan(loaded, fresh, today)
+        mailer = Mailer(self.email, self.journal.path)
+        mailer.where(self.location, self.url)
+        mails = mailer.plan(loaded, fresh, today)
         messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
         return messages
 
