@@ -343,7 +343,9 @@ def _with_widths(part: SheetPart, head: bytes, widths: dict[int, float]) -> byte
     """A `<col>` for each new column no existing `<col>` covers; `<cols>` added if missing
     (it comes right before sheetData)."""
     prefix = re.escape(part.prefix)
-    m = re.search(rb"<" + prefix + rb"cols\b.*?(?:/>|</" + prefix + rb"cols>)", head, re.S)
+    m = re.search(
+        rb"<" + prefix + rb"cols\b(?:[^>]*/>|[^>]*>.*?</" + prefix + rb"cols>)", head, re.S
+    )
     body = m.group() if m else b"<" + part.prefix + b"cols/>"
     root = part.fragment(body)
     cols = root[0]
