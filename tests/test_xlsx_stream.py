@@ -4,6 +4,7 @@ chunks and reads back as the openpyxl path writes it. Real files, some saved by 
 
 import datetime as dt
 import io
+import re
 import subprocess
 import zipfile
 
@@ -195,3 +196,26 @@ def test_a_long_sheet_streamed_in_small_chunks_reads_as_the_openpyxl_path(tmp_pa
     changes.charts = {}
     assert len(changes.cells) > 3000
     assert _values(patch_workbook(data, changes)) == _values(_rewrite_with_openpyxl(data, changes))
+
+
+def _with_prefix(path) -> None:
+    """The follow-up tab's XML with every element as `x:name` (as some writers do)."""
+    with zipfile.ZipFile(path) as old:
+        parts = {info: old.read(info) for info in old.infolist()}
+    sheet = next(i for i in parts if i.filename == "xl/worksheets/sheet1.xml")
+    text = parts[sheet].decode()
+    text = re.sub(r"<(/?)(?![?!])", r"<\1x:", text).replace("xmlns=", "xmlns:x=")
+    parts[sheet] = text.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info, data in parts.items():
+            new.writestr(info, data)
+
+
+def test_a_sheet_with_prefixed_element_names_is_patched(tmp_path, no_openpyxl):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    _with_prefix(path)
+    assert b"<x:row" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    sync(path)
+    assert {r["status"] for r in results(path).values()} == {"待跟进"}
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert b"<row" not in sheet and b"<c " not in sheet  # new cells took the sheet's prefix

@@ -30,6 +30,7 @@ NAME = rb"[A-Za-z_][\w.-]*"
 ROOT = re.compile(rb"<(" + NAME + rb"(?::" + NAME + rb")?)[\s>]")
 SHEET_DATA = re.compile(rb"<((?:" + NAME + rb":)?)sheetData(?:\s[^>]*)?(/?)>")
 ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
+CELL = _q("c")
 USED = re.compile(rb"<(?:" + NAME + rb":)?(?:v|f|is)[\s/>]")  # a cell with a value or formula
 
 
@@ -303,6 +304,11 @@ def _set_cells(row: etree._Element, number: int, values: dict, styles: _Styles) 
     """Set each column's value, adding cells where the row has none, in column order."""
     if not values:
         return
+    if not len(row):  # a new or rewritten row: cells in order, nothing to look up
+        for column, value in sorted(values.items()):
+            cell = etree.SubElement(row, CELL, r=f"{get_column_letter(column)}{number}")
+            set_cell(cell, value, styles)
+        return
     cells: dict[int, etree._Element] = {}
     for c in row:
         if c.get("r") is None:
@@ -312,7 +318,7 @@ def _set_cells(row: etree._Element, number: int, values: dict, styles: _Styles) 
     for column, value in sorted(values.items()):
         c = cells.get(column)
         if c is None:
-            c = etree.Element(_q("c"), r=f"{get_column_letter(column)}{number}")
+            c = etree.Element(CELL, r=f"{get_column_letter(column)}{number}")
             position = bisect_left(order, column)
             if position == len(order):
                 row.append(c)
