@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from sheetsync.backends import xlsx
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
-from sheetsync.backends.xlsx_patch import MAIN, patch_workbook
+from sheetsync.backends.xlsx_patch import MAIN, PatchUnsupported, patch_workbook
 from sheetsync.errors import LockedError
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import CellChange, Changeset
@@ -228,12 +228,18 @@ def test_peoples_formulas_keep_their_results_through_the_openpyxl_path(tmp_path,
     rewrites = []
     real = xlsx._rewrite_with_openpyxl
     monkeypatch.setattr(xlsx, "_rewrite_with_openpyxl", lambda *a: rewrites.append(1) or real(*a))
-    sync(path)  # the first run draws the summary's charts: the openpyxl path
+    with monkeypatch.context() as unsupported:  # a package the patcher cannot handle
+        unsupported.setattr(xlsx, "patch_into", _unsupported)
+        sync(path)
     assert rewrites == [1]
     assert_formulas_and_results(path)
     sync(path, TODAY + dt.timedelta(days=1))  # then the patcher
     assert rewrites == [1]
     assert_formulas_and_results(path)
+
+
+def _unsupported(*args):
+    raise PatchUnsupported("as a package the patcher cannot handle")
 
 
 def assert_formulas_and_results(path) -> None:

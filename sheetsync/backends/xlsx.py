@@ -22,9 +22,6 @@ from pathlib import Path
 
 import openpyxl
 from filelock import FileLock, Timeout
-from openpyxl.chart import BarChart, PieChart, Reference
-from openpyxl.chart.data_source import AxDataSource, StrRef
-from openpyxl.chart.label import DataLabelList
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -32,11 +29,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook
 
+from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
     fit_text,
     is_non_finite,
-    patch_workbook,
+    patch_into,
     restore_cached_values,
 )
 from sheetsync.errors import BackendError, ConflictError, LockedError
@@ -144,7 +142,8 @@ class XlsxBackend:
             )
 
     def write(self, changes: Changeset) -> None:
-        """Patch only the sheets that change; the full openpyxl round trip when that can't."""
+        """Stream only the sheets that change; the openpyxl round trip for a package the
+        patcher cannot handle (1904 dates, no styles part, ...), never for a first sync."""
         if self._data is None:
             raise BackendError("write() before read()")
         self._unchanged_since_read()
@@ -153,7 +152,9 @@ class XlsxBackend:
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
             )
         try:
-            data = patch_workbook(self._data, changes, self._grids)
+            out = io.BytesIO()  # compressed: a few MB at 100 k rows
+            patch_into(self._data, changes, out, self._grids)
+            data = out.getvalue()
         except PatchUnsupported:
             data = restore_cached_values(self._data, _rewrite_with_openpyxl(self._data, changes))
         self._replace_file(data)
@@ -218,7 +219,7 @@ def _to_bytes(book: openpyxl.Workbook) -> bytes:
 
 
 def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
-    """The general path: new columns or tabs, and packages the patcher does not handle."""
+    """The general path, for packages the patcher does not handle."""
     book = openpyxl.load_workbook(io.BytesIO(data))
     for change in [*changes.new_headers, *changes.cells]:
         put(book[change.tab].cell(change.row, change.column), change.new)
@@ -237,35 +238,8 @@ def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
 
 
 def _chart(sheet: Worksheet, spec: Chart):
-    """A native Excel chart from the spec; categories as text (strRef), axes shown."""
-    chart = PieChart() if spec.kind == "pie" else BarChart()
-    column, first, last = spec.values
-    chart.add_data(Reference(sheet, min_col=column, min_row=first, max_row=last))
-    column, first, last = spec.categories
-    ref = Reference(sheet, min_col=column, min_row=first, max_row=last)
-    chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(ref)))
-    chart.title = spec.title
-    chart.width, chart.height = 16, 8.5  # cm
-    labels = {
-        "showVal": False,
-        "showCatName": False,
-        "showSerName": False,
-        "showLegendKey": False,
-        "showPercent": False,
-    }
-    chart.legend = None
-    if spec.kind == "pie":
-        chart.dataLabels = DataLabelList(**{**labels, "showCatName": True, "showPercent": True})
-    else:
-        chart.type = "bar" if spec.kind == "bar" else "col"
-        chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 leaves them hidden
-        chart.y_axis.majorGridlines = None
-        chart.dataLabels = DataLabelList(**{**labels, "showVal": True})
-        if spec.kind == "bar":  # a funnel reads top down: the first stage on top
-            chart.x_axis.scaling.orientation = "maxMin"
-    row, column = spec.anchor
-    chart.anchor = f"{get_column_letter(column)}{row}"
-    return chart
+    """A native Excel chart from the spec (the same one the patcher grafts)."""
+    return build_chart(sheet.title, spec)
 
 
 def put(cell, value: object) -> None:

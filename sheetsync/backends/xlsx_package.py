@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import posixpath
+import struct
 import zipfile
+from collections.abc import Callable
+from typing import BinaryIO
 
 from lxml import etree
 from openpyxl.utils import column_index_from_string
@@ -29,18 +32,50 @@ def _split_ref(ref: str) -> tuple[int, int]:
 
 
 class _Package:
+    """The parts of a package: read on demand, replaced, added or dropped, then written out
+    with every part nobody changed copied as its compressed bytes."""
+
     def __init__(self, data: bytes) -> None:
         self.zip = zipfile.ZipFile(io.BytesIO(data))
-        self.changed: dict[str, bytes] = {}
+        self.changed: dict[str, bytes] = {}  # replaced or added parts
         self.dropped: set[str] = set()
+        self._xml: dict[str, etree._Element] = {}
+
+    def names(self) -> list[str]:
+        kept = [n for n in self.zip.namelist() if n not in self.dropped]
+        return kept + [n for n in self.changed if n not in kept]
 
     def xml(self, name: str) -> etree._Element:
+        if name in self.changed:
+            return etree.fromstring(self.changed[name])
         return etree.fromstring(self.zip.read(name))
 
+    def tree(self, name: str) -> etree._Element:
+        """One shared, editable tree per part; `put_trees()` stores the edited ones."""
+        if name not in self._xml:
+            self._xml[name] = self.xml(name)
+        return self._xml[name]
+
     def put(self, name: str, root: etree._Element) -> None:
-        self.changed[name] = etree.tostring(
-            root, xml_declaration=True, encoding="UTF-8", standalone=True
+        self.add(
+            name, etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         )
+
+    def add(self, name: str, data: bytes) -> None:
+        """A part's new bytes (a new part, or one dropped and made again)."""
+        self.changed[name] = data
+        self.dropped.discard(name)
+        self._xml.pop(name, None)
+
+    def put_trees(self) -> None:
+        trees, self._xml = self._xml, {}
+        for name, root in trees.items():
+            self.put(name, root)
+
+    def drop(self, name: str) -> None:
+        self.dropped.add(name)
+        self.changed.pop(name, None)
+        self._xml.pop(name, None)
 
     def workbook_part(self) -> str:
         rels = self.xml("_rels/.rels")
@@ -52,20 +87,11 @@ class _Package:
     def sheet_parts(self) -> dict[str, str]:
         book_part = self.workbook_part()
         book = self.xml(book_part)
-        rels_name = posixpath.join(
-            posixpath.dirname(book_part), "_rels", posixpath.basename(book_part) + ".rels"
-        )
-        targets = {r.get("Id"): r.get("Target") for r in self.xml(rels_name)}
-        base = posixpath.dirname(book_part)
-        parts = {}
-        for sheet in book.iter(_q("sheet")):
-            target = targets[sheet.get(f"{{{REL}}}id")]
-            parts[sheet.get("name")] = (
-                target.lstrip("/")
-                if target.startswith("/")
-                else posixpath.normpath(posixpath.join(base, target))
-            )
-        return parts
+        targets = {r.get("Id"): r.get("Target") for r in self.xml(_rels_of(book_part))}
+        return {
+            sheet.get("name"): _resolve(book_part, targets[sheet.get(f"{{{REL}}}id")])
+            for sheet in book.iter(_q("sheet"))
+        }
 
     def check_date_system(self) -> None:
         """Dates are written as 1900-system serials: a 1904 workbook takes the openpyxl path."""
@@ -75,55 +101,252 @@ class _Package:
 
     def drop_calc_chain(self) -> None:
         """openpyxl never keeps calcChain either: Excel rebuilds it when it is missing."""
-        name = next((n for n in self.zip.namelist() if n.endswith("calcChain.xml")), None)
-        if name is None:
-            return
-        self.dropped.add(name)
+        name = next((n for n in self.names() if n.endswith("calcChain.xml")), None)
+        if name is not None:
+            self.drop_parts([name])
+
+    def drop_parts(self, names: list[str]) -> None:
+        """Remove parts with their content-type overrides and every relationship to them."""
+        gone = set(names)
+        for name in gone:
+            self.drop(name)
+            self.drop(_rels_of(name))
         types = self.xml("[Content_Types].xml")
-        for override in list(types):
-            if override.get("PartName", "").endswith("calcChain.xml"):
+        if any(o.get("PartName", "").lstrip("/") in gone for o in types):
+            types = self.tree("[Content_Types].xml")
+            for override in [o for o in types if o.get("PartName", "").lstrip("/") in gone]:
                 types.remove(override)
-        self.put("[Content_Types].xml", types)
-        for rels_name in self.zip.namelist():
-            if rels_name.endswith(".rels"):
-                rels = self.xml(rels_name)
-                hits = [r for r in rels if r.get("Target", "").endswith("calcChain.xml")]
-                for r in hits:
+        for rels_name in [n for n in self.names() if n.endswith(".rels")]:
+            source = _source_of(rels_name)
+            hits = [
+                r.get("Id")
+                for r in self.xml(rels_name)
+                if r.get("TargetMode") != "External"
+                and _resolve(source, r.get("Target", "")) in gone
+            ]
+            if hits:  # only parts that change are rewritten
+                rels = self.tree(rels_name)
+                for r in [r for r in rels if r.get("Id") in hits]:
                     rels.remove(r)
-                if hits:
-                    self.put(rels_name, rels)
 
     def save(self) -> bytes:
         out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as new:
-            for info in self.zip.infolist():
-                if info.filename in self.dropped:
-                    continue
-                data = self.changed.get(info.filename)
-                if data is None:
-                    data = self.zip.read(info.filename)
-                new.writestr(info, data, compress_type=info.compress_type)
+        self.write_to(out)
         return out.getvalue()
 
+    def open(self, name: str) -> BinaryIO:
+        """A part's bytes as a stream (inflated as it is read)."""
+        if name in self.changed:
+            return io.BytesIO(self.changed[name])
+        return self.zip.open(name)
 
-CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
-DRAWING_MAIN = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    def write_to(self, out: BinaryIO, streams: dict[str, Stream] | None = None) -> None:
+        """The package into `out`: each part in `streams` made by its function as it is read
+        (`function(source, write)`), changed parts deflated, every other part copied as it
+        is compressed. The styles, which the streams may change, are written after them."""
+        streams = streams or {}
+        self.put_trees()
+        late = {"xl/styles.xml"} if streams else set()
+        with zipfile.ZipFile(out, "w") as new:
+            infos = [i for i in self.zip.infolist() if i.filename not in self.dropped]
+            added = [n for n in self.changed if n not in self.zip.NameToInfo]
+            for info in [i for i in infos if i.filename not in late]:
+                self._copy(info.filename, new, streams, info)
+            for name in added:
+                self._copy(name, new, streams)
+            for info in [i for i in infos if i.filename in late]:
+                self._copy(info.filename, new, streams, info)
+
+    def _copy(
+        self,
+        name: str,
+        new: zipfile.ZipFile,
+        streams: dict[str, Stream],
+        info: zipfile.ZipInfo | None = None,
+    ) -> None:
+        if name in streams:
+            big = info is not None and info.file_size > zipfile.ZIP64_LIMIT // 2  # may grow
+            with (
+                self.open(name) as source,
+                new.open(_fresh_info(name, info), "w", force_zip64=big) as dest,
+            ):
+                streams[name](source, dest.write)
+        elif name in self.changed:
+            new.writestr(_fresh_info(name, info), self.changed[name])
+        else:
+            copy_raw(self.zip, info, new)
+
+
+Stream = Callable[[BinaryIO, Callable[[bytes], object]], None]
+
+
+def _fresh_info(name: str, like: zipfile.ZipInfo | None = None) -> zipfile.ZipInfo:
+    """A member to (re)write: the old one's name, time and attributes, always deflated."""
+    info = zipfile.ZipInfo(name, like.date_time if like else (1980, 1, 1, 0, 0, 0))
+    if like is not None:
+        info.external_attr, info.create_system = like.external_attr, like.create_system
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+    """Copy one member's compressed bytes into `out` unchanged: no inflate, no deflate.
+
+    zipfile has no public way to do this. The member's data starts after its local header
+    (30 bytes, then the name and an extra field whose lengths that header gives); its size,
+    CRC and method are the central directory's, which `info` holds. We write a new local
+    header from a copy of `info` (sizes and CRC in the header itself, so the data descriptor
+    flag is cleared and none is written; a zip64 extra only when the sizes need one), the
+    bytes, and register the entry so `out.close()` lists it in the central directory.
+    """
+    if info.flag_bits & 0x1:
+        raise PatchUnsupported(f"{info.filename} is encrypted")
+    fp = source.fp
+    fp.seek(info.header_offset)
+    header = struct.unpack(zipfile.structFileHeader, fp.read(zipfile.sizeFileHeader))
+    if header[zipfile._FH_SIGNATURE] != zipfile.stringFileHeader:
+        raise PatchUnsupported(f"{info.filename}: no local header where the directory says")
+    fp.seek(header[zipfile._FH_FILENAME_LENGTH] + header[zipfile._FH_EXTRA_FIELD_LENGTH], 1)
+    entry = zipfile.ZipInfo(info.filename, info.date_time)
+    for name in ("compress_type", "comment", "create_system", "create_version", "CRC"):
+        setattr(entry, name, getattr(info, name))
+    for name in ("extract_version", "volume", "internal_attr", "external_attr"):
+        setattr(entry, name, getattr(info, name))
+    entry.file_size, entry.compress_size = info.file_size, info.compress_size
+    entry.flag_bits = info.flag_bits & ~DATA_DESCRIPTOR
+    entry.extra = zipfile._strip_extra(info.extra, (ZIP64_EXTRA,))
+    zip64 = max(entry.file_size, entry.compress_size) > zipfile.ZIP64_LIMIT
+    if out._writing:
+        raise RuntimeError("copy_raw while another member is being written")
+    out.fp.seek(out.start_dir)
+    entry.header_offset = out.fp.tell()
+    out.fp.write(entry.FileHeader(zip64))
+    left = info.compress_size
+    while left:
+        chunk = fp.read(min(left, CHUNK))
+        if not chunk:
+            raise PatchUnsupported(f"{info.filename} is cut off")
+        out.fp.write(chunk)
+        left -= len(chunk)
+    out.filelist.append(entry)
+    out.NameToInfo[entry.filename] = entry
+    out.start_dir = out.fp.tell()
+    out._didModify = True
+
+
+DATA_DESCRIPTOR = 0x08
+ZIP64_EXTRA = 1
+CHUNK = 1 << 20
 
 
 def _rels_of(part: str) -> str:
     return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
 
 
+def _source_of(rels_name: str) -> str:
+    """The part a .rels part describes ("" for the package's own _rels/.rels)."""
+    folder = posixpath.dirname(posixpath.dirname(rels_name))
+    return posixpath.join(folder, posixpath.basename(rels_name)[: -len(".rels")])
+
+
+def _resolve(source: str, target: str) -> str:
+    """A relationship's target as a part name, from the part `source` that holds it."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+EXTENDED = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+VTYPES = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+EMPTY_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="' + MAIN.encode() + b'" xmlns:r="' + REL.encode() + b'"><sheetData/>'
+    b"</worksheet>"
+)
+
+
+def add_sheet(package: _Package, title: str, hidden: bool) -> str:
+    """A new, empty worksheet part at the end of the tab list; returns its part name. Listed
+    in the workbook, its relationships, the content types and (when it lists them) app.xml."""
+    book_part = package.workbook_part()
+    number = free_number(package, posixpath.join(posixpath.dirname(book_part), "worksheets/sheet"))
+    part = posixpath.join(posixpath.dirname(book_part), f"worksheets/sheet{number}.xml")
+    package.add(part, EMPTY_SHEET)
+    rel_id = add_relationship(package, book_part, "worksheet", part)
+    sheets = package.tree(book_part).find(_q("sheets"))
+    if sheets is None:
+        raise PatchUnsupported("a workbook without its list of sheets")
+    ids = [int(s.get("sheetId", 0)) for s in sheets]
+    sheet = etree.SubElement(sheets, _q("sheet"), name=title, sheetId=str(max([0, *ids]) + 1))
+    if hidden:
+        sheet.set("state", "hidden")
+    sheet.set(f"{{{REL}}}id", rel_id)
+    add_override(package, part, WORKSHEET_TYPE)
+    _list_title(package, title, len(ids))
+    return part
+
+
+def free_number(package: _Package, stem: str) -> int:
+    """The first N for which no part `{stem}N.xml` exists."""
+    names = set(package.names())
+    return next(n for n in range(1, len(names) + 2) if f"{stem}{n}.xml" not in names)
+
+
+def add_relationship(package: _Package, source: str, kind: str, target: str) -> str:
+    """A relationship from `source` to the part `target` (type .../`kind`); returns its id."""
+    name = _rels_of(source)
+    if name not in package.names():
+        package.add(name, b'<Relationships xmlns="%s"/>' % PKG_REL.encode())
+    rels = package.tree(name)
+    ids = {r.get("Id") for r in rels}
+    rel_id = next(f"rId{n}" for n in range(1, len(ids) + 2) if f"rId{n}" not in ids)
+    relative = posixpath.relpath(target, posixpath.dirname(source) or ".")
+    etree.SubElement(
+        rels,
+        f"{{{PKG_REL}}}Relationship",
+        Id=rel_id,
+        Type=f"{REL}/{kind}",
+        Target=relative,
+    )
+    return rel_id
+
+
+def add_override(package: _Package, part: str, content_type: str) -> None:
+    types = package.tree("[Content_Types].xml")
+    etree.SubElement(types, f"{{{TYPES}}}Override", PartName=f"/{part}", ContentType=content_type)
+
+
+def _list_title(package: _Package, title: str, sheets_before: int) -> None:
+    """app.xml names the worksheets (Excel's file properties): add the new one, but only
+    where its first heading counts exactly the worksheets we know; else leave it be."""
+    if "docProps/app.xml" not in package.names():
+        return
+    root = package.tree("docProps/app.xml")
+    pairs = root.find(f"{{{EXTENDED}}}HeadingPairs/{{{VTYPES}}}vector")
+    titles = root.find(f"{{{EXTENDED}}}TitlesOfParts/{{{VTYPES}}}vector")
+    count = None if pairs is None else pairs.find(f"{{{VTYPES}}}variant[2]/{{{VTYPES}}}i4")
+    if titles is None or count is None or count.text != str(sheets_before):
+        return
+    count.text = str(sheets_before + 1)
+    entry = etree.Element(f"{{{VTYPES}}}lpstr")
+    entry.text = title
+    titles.insert(sheets_before, entry)
+    titles.set("size", str(len(titles)))
+
+
+CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+DRAWING_MAIN = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+
 def _related(package: _Package, part: str, kind: str) -> list[str]:
     """The parts `part` links to with a relationship of type .../`kind`."""
     rels = _rels_of(part)
-    if rels not in package.zip.namelist():
+    if rels not in package.names():
         return []
-    base = posixpath.dirname(part)
     return [
-        posixpath.normpath(posixpath.join(base, r.get("Target")))
-        if not r.get("Target", "").startswith("/")
-        else r.get("Target").lstrip("/")
+        _resolve(part, r.get("Target"))
         for r in package.xml(rels)
         if r.get("Type", "").endswith(f"/{kind}")
     ]

@@ -1,0 +1,175 @@
+"""One cell as the writer puts it into worksheet XML, and the cell formats it needs.
+
+Shared by every row the patcher rewrites, so a value is written the same way whether its
+row is edited, replaced or new: dates get a date format unless the cell already shows one,
+`Share` a percentage, `Heading` bold, text is always inline text (never a formula).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+
+from lxml import etree
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils.datetime import to_excel
+
+from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
+from sheetsync.workbook.changes import Heading, Share
+
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+DATE_FORMAT = "yyyy-mm-dd"
+PERCENT_FORMAT = "0.0%"
+BUILTIN_DATE_FORMATS = set(range(14, 23))
+MAX_CELL_TEXT = 32_767  # Excel's limit, in UTF-16 code units: longer text makes it repair the file
+ELLIPSIS = "…"
+
+
+def fit_text(value: object) -> str:
+    """Text a cell can hold: control characters XML forbids removed, and anything past Excel's
+    32,767 characters cut, ending in "…" so a reader sees it was cut."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    units = text.encode("utf-16-le")  # Excel counts UTF-16 units: an emoji is two
+    if len(units) <= 2 * MAX_CELL_TEXT:
+        return text
+    kept = units[: 2 * (MAX_CELL_TEXT - len(ELLIPSIS))]
+    return kept.decode("utf-16-le", errors="ignore") + ELLIPSIS  # never half an emoji
+
+
+def is_non_finite(value: object) -> bool:
+    """inf and nan: no spreadsheet number; a cell holding one makes openpyxl refuse the file."""
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def is_blank(value: object) -> bool:
+    return value is None or value == "" or is_non_finite(value)
+
+
+class _Styles:
+    """Finds (or adds) the cell formats values need: yyyy-mm-dd dates, percentages, bold.
+    Each is added once, and only when a cell needs it; the part is put back on each change."""
+
+    def __init__(self, package: _Package) -> None:
+        self.package, self.name = package, "xl/styles.xml"
+        if self.name not in package.names():
+            raise PatchUnsupported("no styles part")
+        self.root = package.xml(self.name)
+        self.xfs = self.root.find(_q("cellXfs"))
+        formats = self.root.find(_q("numFmts"))
+        custom = (
+            {}
+            if formats is None
+            else {int(f.get("numFmtId")): f.get("formatCode", "") for f in formats}
+        )
+        self.date_formats = BUILTIN_DATE_FORMATS | {
+            i for i, code in custom.items() if _looks_like_date(code)
+        }
+        self._number_styles: dict[str, str] = {}
+        self._bold: str | None = None
+        self._formats, self._custom = formats, custom
+
+    def is_date_style(self, s: str | None) -> bool:
+        if s is None or self.xfs is None or int(s) >= len(self.xfs):
+            return False
+        return int(self.xfs[int(s)].get("numFmtId", "0")) in self.date_formats
+
+    def date_style(self) -> str:
+        return self.number_style(DATE_FORMAT)
+
+    def number_style(self, code: str) -> str:
+        """A cell format showing numbers as `code` (added once)."""
+        if code not in self._number_styles:
+            self._number_styles[code] = self._add_number_style(code)
+        return self._number_styles[code]
+
+    def bold_style(self) -> str:
+        """A cell format with the default font made bold (added once)."""
+        if self._bold is None:
+            fonts = self.root.find(_q("fonts"))
+            if fonts is None or self.xfs is None or not len(fonts):
+                raise PatchUnsupported("no fonts")
+            font = copy.deepcopy(fonts[0])
+            for old in font.findall(_q("b")):
+                font.remove(old)
+            font.insert(0, etree.Element(_q("b")))
+            fonts.append(font)
+            fonts.set("count", str(len(fonts)))
+            self._bold = self._add_xf(fontId=str(len(fonts) - 1), applyFont="1")
+        return self._bold
+
+    def _add_number_style(self, code: str) -> str:
+        fmt_id = next((i for i, have in self._custom.items() if have == code), None)
+        if fmt_id is None:
+            fmt_id = max([163, *self._custom]) + 1
+            if self._formats is None:
+                self._formats = etree.Element(_q("numFmts"))
+                self.root.insert(0, self._formats)
+            etree.SubElement(self._formats, _q("numFmt"), numFmtId=str(fmt_id), formatCode=code)
+            self._formats.set("count", str(len(self._formats)))
+            self._custom[fmt_id] = code
+        return self._add_xf(numFmtId=str(fmt_id), applyNumberFormat="1")
+
+    def _add_xf(self, **attributes: str) -> str:
+        if self.xfs is None:
+            raise PatchUnsupported("no cell formats")
+        base = {"numFmtId": "0", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0"}
+        etree.SubElement(self.xfs, _q("xf"), {**base, **attributes})
+        self.xfs.set("count", str(len(self.xfs)))
+        self.package.put(self.name, self.root)
+        return str(len(self.xfs) - 1)
+
+
+def _looks_like_date(code: str) -> bool:
+    plain = code.split(";")[0].lower()
+    return "y" in plain and "d" in plain
+
+
+def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
+    """Put `value` into the cell element `c`; a blank leaves the cell (and its format) empty."""
+    for child in list(c):
+        c.remove(child)
+    c.attrib.pop("t", None)
+    if is_blank(value):
+        return
+    if isinstance(value, bool):
+        c.set("t", "b")
+        etree.SubElement(c, _q("v")).text = "1" if value else "0"
+    elif isinstance(value, (dt.date, dt.datetime)):
+        if not styles.is_date_style(c.get("s")):
+            c.set("s", styles.date_style())
+        etree.SubElement(c, _q("v")).text = repr(to_excel(value))
+    elif isinstance(value, Share):
+        c.set("s", styles.number_style(PERCENT_FORMAT))
+        etree.SubElement(c, _q("v")).text = repr(float(value))
+    elif isinstance(value, (int, float)):
+        etree.SubElement(c, _q("v")).text = repr(value)
+    else:  # text, always as text: never a formula, whatever it starts with
+        if isinstance(value, Heading):
+            c.set("s", styles.bold_style())
+        c.set("t", "inlineStr")
+        text = fit_text(value)
+        t = etree.SubElement(etree.SubElement(c, _q("is")), _q("t"))
+        t.text = text
+        if text != text.strip():
+            t.set(XML_SPACE, "preserve")
+
+
+def _cell_key(value: object) -> object:
+    """A cell as it reads back: blanks alike, numbers as floats, midnight datetimes as dates,
+    text as it is stored (cut to Excel's limit)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return fit_text(value) if isinstance(value, str) else value
+
+
+def row_key(row: list) -> tuple:
+    """A row as it reads back, trailing blanks dropped: equal keys need no rewrite."""
+    key = [_cell_key(v) for v in row]
+    while key and key[-1] is None:
+        key.pop()
+    return tuple(key)

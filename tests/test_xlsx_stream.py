@@ -1,0 +1,221 @@
+"""The streaming writer: a first sync, new columns, new tabs and charts never take the openpyxl
+round trip; untouched parts are copied as their compressed bytes; a long sheet streams in
+chunks and reads back as the openpyxl path writes it. Real files, some saved by LibreOffice."""
+
+import datetime as dt
+import io
+import re
+import subprocess
+import zipfile
+
+import openpyxl
+import pytest
+from conftest import TODAY, customer, make_workbook, results, sync
+from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
+from test_xlsx_patch import _changeset, _values
+
+from sheetsync.backends import xlsx, xlsx_rows
+from sheetsync.backends.xlsx import _rewrite_with_openpyxl
+from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
+from sheetsync.backends.xlsx_patch import patch_workbook
+from sheetsync.ops.bench import generate
+from sheetsync.workbook.changes import Changeset, Chart
+from sheetsync.workbook.schema import SYNC_COLUMNS
+
+CHARTS = ["客户等级分布", "销售漏斗(累计到达)", "各负责人逾期数"]
+
+
+@pytest.fixture
+def no_openpyxl(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("the whole-workbook openpyxl round trip was taken")
+
+    monkeypatch.setattr(xlsx, "_rewrite_with_openpyxl", refuse)
+
+
+def soffice(path, folder, to="xlsx"):
+    """`path` opened and saved again by LibreOffice (its own profile: tests run in parallel)."""
+    profile = folder / "lo-profile"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", to]
+        + ["--outdir", str(folder), str(path)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return folder / f"{path.stem}.{to}"
+
+
+def _raw(path_or_zip, name: str) -> tuple[int, int, bytes]:
+    """A member's CRC, size and compressed bytes, as stored."""
+    package = zipfile.ZipFile(path_or_zip)
+    info = package.getinfo(name)
+    package.fp.seek(info.header_offset + 26)
+    lengths = package.fp.read(4)
+    skip = int.from_bytes(lengths[:2], "little") + int.from_bytes(lengths[2:], "little")
+    package.fp.seek(skip, 1)
+    return info.CRC, info.file_size, package.fp.read(info.compress_size)
+
+
+def test_a_workbook_without_the_sync_columns_gets_them_without_openpyxl(tmp_path, no_openpyxl):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    book = openpyxl.load_workbook(path)
+    sheet = book["客户跟进"]
+    ours = {t.text("zh") for t in SYNC_COLUMNS}
+    for cell in sheet[1]:
+        if cell.value in ours:  # as a workbook people made themselves: no sync columns
+            for row in sheet.iter_rows(min_col=cell.column, max_col=cell.column):
+                row[0].value = None
+    book.save(path)
+    sync(path)
+    assert {r["status"] for r in results(path).values()} == {"待跟进"}
+    sheet = openpyxl.load_workbook(path)["客户跟进"]
+    header = {c.value: c.column for c in sheet[1] if c.value}
+    assert ours <= set(header)
+    status = get_column_letter(header["状态"])
+    assert sheet.column_dimensions[status].width >= 10  # sized, not Excel's default
+    sync(path, TODAY + dt.timedelta(days=1))  # the next day: the patcher again
+    assert {r["status"] for r in results(path).values()} == {"待跟进"}
+
+
+def test_a_new_hidden_tab_is_added_as_a_part_of_its_own(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    rows = [["编号", "日期", "份额"], ["K1", dt.date(2026, 11, 18), 3.5], ["=1+1", None, True]]
+    changes = Changeset(replace={"备忘": rows}, hidden={"备忘"})
+    data = path.read_bytes()
+    patched = patch_workbook(data, changes)
+    book = openpyxl.load_workbook(io.BytesIO(patched))
+    assert book.sheetnames[-1] == "备忘" and book["备忘"].sheet_state == "hidden"
+    assert _values(patched) == _values(_rewrite_with_openpyxl(data, changes))
+    grid = CalamineWorkbook.from_filelike(io.BytesIO(patched)).get_sheet_by_name("备忘")
+    assert grid.to_python()[2][0] == "=1+1"  # text, never a formula
+
+
+def test_first_sync_grafts_charts_that_libreoffice_and_openpyxl_open(tmp_path, no_openpyxl):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2", owner="李娜")])
+    sync(path)
+    assert len(openpyxl.load_workbook(path)["汇总"]._charts) == 3
+    saved = soffice(path, tmp_path / "lo")
+    package = _Package(saved.read_bytes())
+    assert sorted(k[1] for k in chart_keys(package, package.sheet_parts()["汇总"])) == sorted(
+        CHARTS
+    )
+
+
+def test_charts_replaced_leave_no_orphan_parts(tmp_path, no_openpyxl):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    sync(path)
+    one = Chart("pie", "只有一个", (1, 5, 7), (2, 5, 7), (2, 6))
+    patched = patch_workbook(path.read_bytes(), Changeset(charts={"汇总": [one]}))
+    package = _Package(patched)
+    assert chart_keys(package, package.sheet_parts()["汇总"]) == [one.key()]
+    names = package.zip.namelist()
+    drawn = [n for n in names if n.startswith(("xl/charts/", "xl/drawings/")) and "_rels" not in n]
+    assert sorted(drawn) == ["xl/charts/chart1.xml", "xl/drawings/drawing1.xml"]
+    types = package.zip.read("[Content_Types].xml").decode()
+    assert "chart2.xml" not in types and "chart3.xml" not in types
+    assert len(openpyxl.load_workbook(io.BytesIO(patched))["汇总"]._charts) == 1
+
+
+def test_a_libreoffice_workbook_with_shared_strings_is_patched(tmp_path, no_openpyxl):
+    made = make_workbook(tmp_path / "made.xlsx", [customer("K1"), customer("K2")])
+    path = soffice(made, tmp_path / "lo")  # shared strings, data descriptors, its own styles
+    assert "xl/sharedStrings.xml" in zipfile.ZipFile(path).namelist()
+    sync(path)
+    sync(path, TODAY + dt.timedelta(days=1))
+    synced = {k: r for k, r in results(path).items() if k}  # LibreOffice keeps empty rows
+    assert set(synced) == {"K1", "K2"} and {r["status"] for r in synced.values()} == {"待跟进"}
+    before = zipfile.ZipFile(path)
+    assert _raw(path, "xl/sharedStrings.xml")[2]  # copied, and still readable
+    again = soffice(path, tmp_path / "lo2")  # LibreOffice opens what we wrote
+    assert len(openpyxl.load_workbook(again)["汇总"]._charts) == 3
+    assert before.testzip() is None
+
+
+def test_untouched_parts_are_copied_as_their_compressed_bytes(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    sync(path)
+    before = path.read_bytes()
+    sync(path, TODAY + dt.timedelta(days=3))
+    touched = {"xl/worksheets/sheet1.xml", "xl/styles.xml"}
+    for name in zipfile.ZipFile(io.BytesIO(before)).namelist():
+        if name not in touched and "sheet" not in name:
+            assert _raw(io.BytesIO(before), name) == _raw(path, name), name
+
+
+def _odd_zip() -> bytes:
+    """Members as other writers leave them: a data descriptor after the data (written to a
+    stream zipfile cannot seek), a zip64 extra, a stored member, a non-ASCII name."""
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.data += b
+            return len(b)
+
+    stream = Unseekable()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("described.xml", b"<a>" + b"x" * 5000 + b"</a>")
+        with z.open("zip64.xml", "w", force_zip64=True) as member:
+            member.write(b"<b/>" * 1000)
+        z.writestr("stored.bin", b"\x00\x01" * 50, compress_type=zipfile.ZIP_STORED)
+        z.writestr("xl/媒体.xml", "<c>汉字</c>".encode())
+    return bytes(stream.data)
+
+
+def test_raw_copy_keeps_every_member_byte_for_byte(tmp_path):
+    original = _odd_zip()
+    source = zipfile.ZipFile(io.BytesIO(original))
+    assert any(i.flag_bits & 0x08 for i in source.infolist())  # data descriptors present
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            copy_raw(source, info, copy)
+    copied = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    assert copied.testzip() is None
+    for info in source.infolist():
+        assert copied.read(info.filename) == source.read(info.filename)
+        assert _raw(io.BytesIO(out.getvalue()), info.filename) == _raw(
+            io.BytesIO(original), info.filename
+        )
+
+
+def test_a_long_sheet_streamed_in_small_chunks_reads_as_the_openpyxl_path(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_rows, "CHUNK", 997)  # rows cut across every chunk boundary
+    monkeypatch.setattr(xlsx_rows, "BATCH", 7)
+    monkeypatch.setattr(xlsx_rows, "FLUSH", 1000)
+    path = tmp_path / "long.xlsx"
+    generate(path, 3000)
+    data, changes = path.read_bytes(), _changeset(path)
+    changes.charts = {}
+    assert len(changes.cells) > 3000
+    assert _values(patch_workbook(data, changes)) == _values(_rewrite_with_openpyxl(data, changes))
+
+
+def _with_prefix(path) -> None:
+    """The follow-up tab's XML with every element as `x:name` (as some writers do)."""
+    with zipfile.ZipFile(path) as old:
+        parts = {info: old.read(info) for info in old.infolist()}
+    sheet = next(i for i in parts if i.filename == "xl/worksheets/sheet1.xml")
+    text = parts[sheet].decode()
+    text = re.sub(r"<(/?)(?![?!])", r"<\1x:", text).replace("xmlns=", "xmlns:x=")
+    parts[sheet] = text.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info, data in parts.items():
+            new.writestr(info, data)
+
+
+def test_a_sheet_with_prefixed_element_names_is_patched(tmp_path, no_openpyxl):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    _with_prefix(path)
+    assert b"<x:row" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    sync(path)
+    assert {r["status"] for r in results(path).values()} == {"待跟进"}
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert b"<row" not in sheet and b"<c " not in sheet  # new cells took the sheet's prefix
