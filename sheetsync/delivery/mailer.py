@@ -52,7 +52,9 @@ class ScriptLoader(FileSystemLoader):
     template's own words are converted, never the names and notes filled into it."""
 
     def __init__(self, folder: Path, locale: str) -> None:
-        super().__init__(folder)
+        # The language's own templates first, then those both languages share (their words
+        # come from the message catalogue): one copy of a layout, not one per language.
+        super().__init__([folder, folder.parent])
         self.locale = locale
 
     def get_source(self, environment: Environment, template: str):
