@@ -5,6 +5,7 @@ import email
 import email.policy
 import socket
 import threading
+import time
 from pathlib import Path
 
 import openpyxl
@@ -167,6 +168,21 @@ def test_a_second_run_the_same_day_sends_nothing_new(tmp_path, smtp):
     assert len(smtp.inbox.messages) == count and "邮件:发出0封" in report.notes[-1]
     sync(path, TODAY + dt.timedelta(days=1), email=True, environ=smtp.env())
     assert len(smtp.inbox.to("zhang.wei@example.com")) == 2  # tomorrow's digest
+
+
+def test_a_task_reminded_again_keeps_its_first_reminder_and_its_log_row(tmp_path, smtp):
+    """Each morning's digest repeats an overdue task; its row of 任务记录 keeps the first
+    reminder, so the log is not rewritten (nor uploaded) row by row every day."""
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    first = {(r[0], r[1]): r for r in sheet_rows(path, "任务记录")[1:]}
+    time.sleep(1.1)  # stamps are to the second: the second send must stamp differently
+    sync(path, TODAY + dt.timedelta(days=1), email=True, environ=smtp.env())
+    (_, tomorrow) = smtp.inbox.to("zhang.wei@example.com")
+    assert "张伟的老客户" in parts(tomorrow)["text/plain"]  # reminded again the next day
+    then = {(r[0], r[1]): r for r in sheet_rows(path, "任务记录")[1:]}
+    z1 = ("Z1", dt.datetime(2026, 11, 11))
+    assert then[z1][8] and then[z1][8] == first[z1][8]
 
 
 def test_login_with_password_from_the_environment(tmp_path):

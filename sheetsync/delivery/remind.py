@@ -121,10 +121,6 @@ def due_tasks(
     )
 
 
-def _reminded_today(value: object, today: dt.date) -> bool:
-    return not is_blank(value) and str(value).startswith(today.isoformat())
-
-
 @dataclass(frozen=True)
 class RowLinks:
     """Where a customer's row can be opened from a mail: a Google sheet's tab URL
@@ -230,9 +226,7 @@ def plan_digests(
     actions, fixes, links = {r.grade: r.action for r in rules}, fixes or {}, links or RowLinks()
     board = board.assign(_owner=map_unique(board["owner"], cell_text))
     tasks = tasks.assign(_owner=map_unique(tasks["owner"], cell_text))
-    fresh_mask = ~map_unique(tasks["reminded_at"], lambda v: _reminded_today(v, today)).astype(bool)
     tasks_by = dict(tuple(tasks.groupby("_owner", sort=False)))
-    fresh_by = set(tasks.loc[fresh_mask, "_owner"])
     extras_by = _extras_by_owner(board, today)
     ahead_by = dict(tuple(_upcoming(board, today).groupby("_owner", sort=False)))
     mails = []
@@ -241,8 +235,8 @@ def plan_digests(
         mine = tasks_by.get(owner, tasks.iloc[:0])
         extras = extras_by.get(owner, {"contracts": [], "birthdays": []})
         to_fix = fixes.get(owner, [])
-        if owner not in fresh_by and not any(extras.values()) and not to_fix:
-            continue
+        if not len(mine) and not any(extras.values()) and not to_fix:
+            continue  # (a digest already sent today is known by its key, not planned again)
         ahead = ahead_by.get(owner)
         items = _items(mine, actions, today, links)
         context = {

@@ -158,16 +158,19 @@ def _missing(value: object) -> bool:
 
 
 def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
-    """Stamp reminded_at / escalated_at from the mail journal (the latest send wins)."""
+    """Stamp reminded_at / escalated_at from the mail journal: the first send of a task
+    stays. A stamp that moved with every day's digest would rewrite every overdue task's row
+    of the log each morning; which day's digest went out is in the journal and 邮件记录."""
     log = log.copy()
     keys = log["customer_id"] + "|" + log["due_date"].dt.strftime("%Y-%m-%d").fillna("")
     for column, field in (("reminded_at", "reminds"), ("escalated_at", "escalates")):
         stamps = {
             f"{cid}|{due}": entry["at"]
-            for entry in sorted(entries, key=lambda e: e["at"])
+            for entry in sorted(entries, key=lambda e: e["at"], reverse=True)  # earliest last
             for cid, due in entry[field]
         }
         if stamps:
             new = keys.map(stamps)
-            log[column] = new.where(new.notna(), log[column]).astype(object)
+            unset = log[column].map(_missing) | log[column].eq("")
+            log[column] = new.where(new.notna() & unset, log[column]).astype(object)
     return log
