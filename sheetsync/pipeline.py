@@ -22,6 +22,7 @@ from sheetsync.report import (  # noqa: F401
     log_run,
     report_for,
 )
+from sheetsync.rules.events import fold, markers, occasions
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.health import health, response, wake_up
 from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
@@ -108,9 +109,12 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     health_keys = health(rows, plan["interval"], log, value_rules.health, today)
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
+    occasion = occasions(rows, log, today, calendar)  # 续约跟进, 客户关怀
+    due, rows["task_kind"] = fold(due, occasion)
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
     tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
+    tasks = tasks.where(tasks == "", markers(occasion, rows["task_kind"], loaded.locale) + tasks)
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
@@ -193,6 +197,7 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
                     "birthday",
                     "response",
                     "stage_key",
+                    "task_kind",
                 )
             },
             "status": keys,

@@ -137,6 +137,12 @@ TEAM = Tab(
     required=("owner",),
 )
 SUMMARY = Tab("summary", "汇总", "Summary", ())
+# What a task in 任务记录 is for: the regular follow-up, or an occasion that pulled it earlier.
+TASK_KINDS = _terms(
+    ("followup", "常规跟进", "Follow-up"),
+    ("renewal", "续约跟进", "Renewal"),
+    ("care", "客户关怀", "Care"),
+)
 TASK_LOG = Tab(
     "task_log",
     "任务记录",
@@ -153,6 +159,7 @@ TASK_LOG = Tab(
         ("reminded_at", "提醒时间", "Reminded at"),
         ("escalated_at", "升级时间", "Escalated at"),
         ("response", "客户回应", "Response"),
+        ("kind", "任务类型", "Kind"),
     ),
     required=("customer_id", "due_date"),
 )
