@@ -22,7 +22,7 @@ from sheetsync.report import (  # noqa: F401
     log_run,
     report_for,
 )
-from sheetsync.rules.events import fold, markers, occasions
+from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.health import health, response, wake_up
 from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
@@ -109,7 +109,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     health_keys = health(rows, plan["interval"], log, value_rules.health, today)
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
-    occasion = occasions(rows, log, today, calendar)  # 续约跟进, 客户关怀
+    occasion = _occasions(rows, people, log, value_rules, today, calendar, loaded)
     due, rows["task_kind"] = fold(due, occasion)
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
@@ -125,6 +125,20 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     return Result(
         validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
     )
+
+
+def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.DataFrame:
+    """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
+    暂缓 suggestions in 校验提示)."""
+    alert, hold = (
+        said(people["summary"], people["feedback"], value_rules.event_words.get(k, ()))
+        for k in ("alert", "hold")
+    )
+    column = loaded.followups.label("paused_until")
+    rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
+    rows["alert_word"] = alert
+    occasion = occasions(rows, log, today, calendar)
+    return complaints(rows, alert, log, today).combine_first(occasion)
 
 
 def _honour_hand_edits(loaded: Loaded, rows: pd.DataFrame, rules: list) -> Edits:
@@ -198,6 +212,7 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
                     "response",
                     "stage_key",
                     "task_kind",
+                    "alert_word",
                 )
             },
             "status": keys,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
+from sheetsync.workbook.schema import PEOPLE_COLUMNS
 from tests.conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 
 DAY = dt.timedelta(days=1)
@@ -94,3 +95,49 @@ def test_birthday_further_than_a_week_opens_no_care_task(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("A1", birthday="12月20日")])
     sync(path, TODAY)
     assert {t["任务类型"] for t in tasks(path)} == {"常规跟进"}
+
+
+# --- complaints and pauses -------------------------------------------------------------------
+def test_complaint_marks_the_customer_and_opens_a_task_due_today(tmp_path):
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [
+            customer("A1", feedback="客户对交付不满,要求退款"),
+            customer("A2", feedback="客戶投訴售後回覆太慢"),  # traditional characters
+            customer("A3", feedback="本月无投诉,合作顺利"),
+        ],
+    )
+    sync(path, TODAY)
+    sync(path, TODAY)
+    rows = results(path)
+    for cid in ("A1", "A2"):
+        assert "需重点关注" in rows[cid]["check"] and "需重点关注" in rows[cid]["task"]
+        assert on(rows[cid]["next_date"]) == TODAY and rows[cid]["status"] == "今日跟进"
+    assert not rows["A3"]["check"]
+    complaint = [t for t in tasks(path) if t["任务类型"] == "投诉处理"]
+    assert sorted(t["客户编号"] for t in complaint) == ["A1", "A2"]
+    assert all(on(t["到期日期"]) == TODAY for t in complaint)
+
+
+def test_edited_word_list_in_the_rules_tab_is_honoured(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("A1", feedback="客户说价格太贵要走人")])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["价值分级"]
+    for row in ws.iter_rows():
+        if row[0].value == "需重点关注":
+            row[1].value = "要走人、太贵"
+    wb.save(path)
+    sync(path, TODAY)
+    assert "需重点关注" in results(path)["A1"]["check"]
+
+
+def test_no_need_to_talk_suggests_a_pause_and_changes_no_people_column(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("A1", feedback="近期无需沟通,明年再说")])
+    before = sheet_rows(path, "客户跟进")
+    sync(path, TODAY)
+    check = results(path)["A1"]["check"]
+    assert "近期无需沟通" in check and "暂缓至" in check
+    after = sheet_rows(path, "客户跟进")
+    people = [h for h in after[0] if h in {c.zh for c in PEOPLE_COLUMNS}]
+    index = [after[0].index(h) for h in people]
+    assert [[r[i] for i in index] for r in after] == [[r[i] for i in index] for r in before]

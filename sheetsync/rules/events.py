@@ -1,5 +1,5 @@
-"""Occasions that earn their own task: a contract about to end (续约跟进) and a birthday or
-anniversary (客户关怀).
+"""Occasions that earn their own task: a contract about to end (续约跟进), a birthday or
+anniversary (客户关怀), and a complaint recorded in the follow-up (投诉处理, due today).
 
 An occasion does not add a second task beside the regular one: it pulls the customer's next
 follow-up earlier, so the one task in 任务记录 (kind 续约跟进/客户关怀) is what the digest,
@@ -16,7 +16,9 @@ import pandas as pd
 
 from sheetsync.rules.tasks import by_id
 from sheetsync.rules.workdays import WorkCalendar
-from sheetsync.workbook.messages import in_script, lang
+from sheetsync.workbook.messages import in_script, lang, say
+from sheetsync.workbook.parsing import cell_text, map_unique
+from sheetsync.workbook.schema import normalise_header
 
 RENEWAL_DAYS = 30  # a renewal is prepared a month before the contract ends
 CARE_DAYS = 7  # a greeting is planned a week ahead
@@ -24,9 +26,11 @@ CARE_DAYS = 7  # a greeting is planned a week ahead
 MARKERS = {
     "zh": {
         "renewal": "【续约跟进:合同{date}到期】",
+        "complaint": "【需重点关注:客户投诉,今日处理】",
         "care": "【客户关怀:{date}生日/纪念日,建议问候“祝您生日/纪念日快乐,感谢一直以来的信任与支持!”】",
     },
     "en": {
+        "complaint": "[Needs attention: complaint, handle today] ",
         "renewal": "[Renewal: contract ends {date}] ",
         "care": '[Care: birthday/anniversary on {date}; suggested greeting "Happy birthday/'
         'anniversary, and thank you for your trust and support!"] ',
@@ -126,4 +130,63 @@ def markers(occasion: pd.DataFrame, kind: pd.Series, locale: str) -> pd.Series:
         ],
         index=kind.index,
         dtype=object,
+    )
+
+
+# --- events that cannot wait: words in 跟进内容摘要 / 客户反馈 --------------------------------
+# A word right after one of these, or right before one of the others, is not said: 无投诉,
+# 投诉已处理. The rep who records the next contact after a complaint often repeats its word.
+NOT_BEFORE = ("无", "没有", "没", "未", "已处理", "已解决")
+NOT_AFTER = ("已处理", "已解决", "已撤销", "已撤回")
+
+
+def said(summary: pd.Series, feedback: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    """The first of `words` the follow-up record says (as typed in the rules tab), or ""."""
+    text = map_unique(summary, cell_text) + " " + map_unique(feedback, cell_text)
+    return map_unique(text, lambda t: _first_said(normalise_header(t), words))
+
+
+def _first_said(text: str, words: tuple[str, ...]) -> str:
+    for word in words:
+        start = text.find(word)
+        while start >= 0:
+            before, after = text[:start], text[start + len(word) :]
+            if not before.endswith(NOT_BEFORE) and not after.startswith(NOT_AFTER):
+                return word
+            start = text.find(word, start + 1)
+    return ""
+
+
+def complaints(
+    rows: pd.DataFrame, alert: pd.Series, log: pd.DataFrame, today: dt.date
+) -> pd.DataFrame:
+    """Occasions for the rows whose record says a complaint word: a task due today (never
+    moved to a workday: a complaint does not wait for Monday), kept while it is open, done
+    by the next recorded contact. `date`: the contact that recorded it (today if none)."""
+    now = pd.Timestamp(today)
+    date = rows["last_contact"].where(rows["last_contact"].notna(), now)
+    done = _done_since(log, "complaint", rows["customer_id"], date)
+    held = by_id(_open_due(log, "complaint"), rows["customer_id"])
+    take = (alert != "") & ~done & ~rows["has_error"]
+    out = pd.DataFrame({"kind": None, "date": pd.NaT, "due": pd.NaT}, index=rows.index)
+    out.loc[take, "kind"] = "complaint"
+    out.loc[take, "date"] = date[take]
+    out.loc[take, "due"] = held.where(held.notna(), now)[take]
+    return out
+
+
+def checks(
+    rows: pd.DataFrame, alert: pd.Series, hold: pd.Series, today: dt.date, locale: str, column: str
+) -> pd.Series:
+    """校验提示 with 需重点关注 for a complaint, and for 近期无需沟通 and the like a
+    suggestion to fill 暂缓至 (a suggestion only: people's columns are theirs to change)."""
+    paused = rows["paused_forever"] | (rows["paused_until"] >= pd.Timestamp(today))
+    notes = pd.Series("", index=rows.index, dtype=object)
+    for i in rows.index[alert != ""]:
+        notes[i] = say("event_alert", locale, word=alert[i])
+    for i in rows.index[(alert == "") & (hold != "") & ~paused]:
+        notes[i] = say("event_hold", locale, word=hold[i], column=column)
+    both = (rows["check"] != "") & (notes != "")
+    return (rows["check"] + pd.Series("; ", index=rows.index).where(both, "") + notes).astype(
+        object
     )

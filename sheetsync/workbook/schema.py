@@ -142,6 +142,7 @@ TASK_KINDS = _terms(
     ("followup", "常规跟进", "Follow-up"),
     ("renewal", "续约跟进", "Renewal"),
     ("care", "客户关怀", "Care"),
+    ("complaint", "投诉处理", "Complaint"),
 )
 TASK_LOG = Tab(
     "task_log",
@@ -243,6 +244,21 @@ VALUE_BLOCKS = (
         ),
         required=("stage",),
     ),
+    Tab(
+        "event_words",
+        "事件关键词",
+        "Event words",
+        _terms(
+            ("meaning", "类别", "Kind"),
+            ("words", "关键词", "Words"),
+        ),
+        required=("meaning",),
+    ),
+)
+# What a word in 跟进内容摘要 / 客户反馈 means (the 事件关键词 block of 价值分级).
+EVENT_WORD_KINDS = _terms(
+    ("alert", "需重点关注", "Needs attention"),
+    ("hold", "建议暂缓", "Suggest pause"),
 )
 VALUE_METRICS = ("annual_amount", "margin", "renewal_rate")
 SYNC_LOG = Tab(
