@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sheetsync.config import Settings
+from sheetsync.delivery.alerts import send_alerts
 from sheetsync.errors import LockedError
 from sheetsync.loading import PEOPLE_KEYS, Loaded, load, read_columns, validated  # noqa: F401
 from sheetsync.report import (  # noqa: F401
@@ -276,13 +277,16 @@ def sync(
     sheet: bool = True,
     force: bool = False,
     chats: Chats | None = None,
+    events_only: bool = False,
 ) -> SyncReport:
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
     it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records.
     A workbook someone has open stops the run before anything is sent, unless `force`.
-    `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels)."""
+    `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
+    `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
+    only complaint alerts and the sheet's write (so the complaint's task holds its key)."""
     phases = Phases()
     with phases.timing("read"):
         grids = backend.read()
@@ -306,8 +310,8 @@ def sync(
     if chats:
         result.log = chats.recorded(result.log, grids)
     with phases.timing("mail"):
-        mails = mailer.plan(loaded, result, today) if mailer else []
-        messages = chats.plan(loaded, result, today) if chats else []
+        mails = mailer.plan(loaded, result, today) if mailer and not events_only else []
+        messages = chats.plan(loaded, result, today) if chats and not events_only else []
     with phases.timing("plan"):
         changes = plan(loaded, result, report, run_at) if sheet else Changeset()
     report.dry_run = dry_run
@@ -330,11 +334,17 @@ def sync(
             log, notes = chats.send(messages, log, run_at)
             report.notes += notes
             changes.replace.update(chats.sent_tab())
+    alerted = {}
+    if mailer or chats:  # complaints: to the manager now, once each (delivery/alerts.py)
+        with phases.timing("mail"):
+            notes, alerted = send_alerts(loaded, result.board, mailer, chats, run_at)
+        report.notes += notes
+        changes.replace.update(alerted)
     if mails or messages:
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
-    if sheet:
+    if sheet and not events_only:
         log_run(changes, loaded, report, run_at)
-    if sheet or mails or messages:
+    if sheet or mails or messages or alerted:
         with phases.timing("write"):
             backend.write(changes)
     return report

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
+from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
+from test_channels import DING, TEAM, channels, vendors  # noqa: F401  (vendors: chat fakes)
+from test_serve import clock, serve_until  # noqa: F401  (the fake clock)
+from test_serve import settings as serve_settings
 
+from sheetsync.config import load_settings
+from sheetsync.ops.app import run_logged
+from sheetsync.ops.serve import DailyRunner
 from sheetsync.workbook.schema import PEOPLE_COLUMNS
-from tests.conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 
 DAY = dt.timedelta(days=1)
 
@@ -141,3 +150,64 @@ def test_no_need_to_talk_suggests_a_pause_and_changes_no_people_column(tmp_path)
     people = [h for h in after[0] if h in {c.zh for c in PEOPLE_COLUMNS}]
     index = [after[0].index(h) for h in people]
     assert [[r[i] for i in index] for r in after] == [[r[i] for i in index] for r in before]
+
+
+# --- the manager hears of a complaint in the same run ----------------------------------------
+def test_complaint_alerts_the_manager_by_mail_and_chat_once(tmp_path, vendors):  # noqa: F811
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [customer("A1", customer="老客户", feedback="客户要求解约并退款")],
+        team=TEAM,
+    )
+    chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    environ = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
+    sync(path, TODAY, email=True, environ=environ, channels=chat)
+    (eml,) = (tmp_path / "outbox").glob("alert-A1-*.eml")
+    mail = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert mail["To"] == "chen.jing@example.com" and "需重点关注" in mail["Subject"]
+    assert "老客户" in mail.get_body(("plain",)).get_content()
+    alerts = [t for t in vendors["ding"].texts() if "需重点关注" in t]
+    assert len(alerts) == 1 and "张伟" in alerts[0]
+    assert any(str(r[1]).startswith("alert/A1/") for r in sheet_rows(path, "邮件记录")[1:])
+    sync(path, TODAY, email=True, environ=environ, channels=chat)  # a re-run
+    assert len(list((tmp_path / "outbox").glob("alert-*.eml"))) == 1
+    assert len([t for t in vendors["ding"].texts() if "需重点关注" in t]) == 1
+
+
+# --- serve: an events-only check every hour in working hours ----------------------------------
+def test_serve_checks_events_hourly_in_working_hours_without_a_second_digest(clock):  # noqa: F811
+    zone = ZoneInfo("Asia/Shanghai")
+    clock.now = dt.datetime(2026, 11, 18, 0, 0, tzinfo=zone).astimezone(dt.UTC)
+    runs, checks = [], []
+    runner = DailyRunner(
+        [serve_settings()],
+        run=lambda s: runs.append(clock.now.astimezone(zone)),
+        clock=clock,
+        last_run=lambda s: None,
+        events=lambda s: checks.append(clock.now.astimezone(zone)),
+        events_every=60,
+    )
+    serve_until(runner, clock, clock.now + dt.timedelta(days=1))
+    assert [r.strftime("%H:%M") for r in runs] == ["08:30"]
+    assert [c.strftime("%H:%M") for c in checks] == [f"{h:02d}:00" for h in range(9, 19)]
+
+
+def test_events_check_alerts_a_new_complaint_and_sends_no_digest(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("A1"), customer("A2")], team=TEAM)
+    environ = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
+    sync(path, TODAY, email=True, environ=environ)  # the morning's run: digests
+    digests = sorted(p.name for p in (tmp_path / "outbox").glob("digest-*.eml"))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["客户跟进"]
+    headers = [c.value for c in ws[1]]
+    ws.cell(row=3, column=headers.index("客户反馈/需求变化") + 1, value="客户投诉交付延期")
+    wb.save(path)
+    config = load_settings(
+        environ={"SHEETSYNC_EMAIL_OUTBOX": str(tmp_path / "outbox"), **environ},
+        workbook=str(path),
+    )
+    for _ in range(2):  # 10:00 and 11:00: alerted once
+        run_logged(config, TODAY, events_only=True)
+    assert len(list((tmp_path / "outbox").glob("alert-A2-*.eml"))) == 1
+    assert sorted(p.name for p in (tmp_path / "outbox").glob("digest-*.eml")) == digests
+    assert "需重点关注" in results(path)["A2"]["check"]  # written through the normal write
