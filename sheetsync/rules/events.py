@@ -162,12 +162,14 @@ def complaints(
 ) -> pd.DataFrame:
     """Occasions for the rows whose record says a complaint word: a task due today (never
     moved to a workday: a complaint does not wait for Monday), kept while it is open, done
-    by the next recorded contact. `date`: the contact that recorded it (today if none)."""
+    by the next recorded contact. `date`: the contact that recorded it (today if none). A
+    paused customer (暂缓至) gets no task, so no alert: 校验提示 still says 需重点关注."""
     now = pd.Timestamp(today)
     date = rows["last_contact"].where(rows["last_contact"].notna(), now)
     done = _done_since(log, "complaint", rows["customer_id"], date)
     held = by_id(_open_due(log, "complaint"), rows["customer_id"])
-    take = (alert != "") & ~done & ~rows["has_error"]
+    paused = rows["paused_forever"] | (rows["paused_until"] >= now)  # 校验提示 still says it
+    take = (alert != "") & ~done & ~rows["has_error"] & ~paused
     out = pd.DataFrame({"kind": None, "date": pd.NaT, "due": pd.NaT}, index=rows.index)
     out.loc[take, "kind"] = "complaint"
     out.loc[take, "date"] = date[take]
