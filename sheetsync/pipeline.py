@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sheetsync.config import Settings
+from sheetsync.delivery.alerts import send_alerts
 from sheetsync.errors import LockedError
 from sheetsync.loading import PEOPLE_KEYS, Loaded, load, read_columns, validated  # noqa: F401
 from sheetsync.report import (  # noqa: F401
@@ -22,6 +23,7 @@ from sheetsync.report import (  # noqa: F401
     log_run,
     report_for,
 )
+from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.health import health, response, wake_up
 from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
@@ -108,9 +110,12 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     health_keys = health(rows, plan["interval"], log, value_rules.health, today)
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
+    occasion = _occasions(rows, people, log, value_rules, today, calendar, loaded)
+    due, rows["task_kind"] = fold(due, occasion)
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
     tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
+    tasks = tasks.where(tasks == "", markers(occasion, rows["task_kind"], loaded.locale) + tasks)
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
@@ -121,6 +126,20 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     return Result(
         validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
     )
+
+
+def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.DataFrame:
+    """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
+    暂缓 suggestions in 校验提示)."""
+    alert, hold = (
+        said(people["summary"], people["feedback"], value_rules.event_words.get(k, ()))
+        for k in ("alert", "hold")
+    )
+    column = loaded.followups.label("paused_until")
+    rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
+    rows["alert_word"] = alert
+    occasion = occasions(rows, log, today, calendar)
+    return complaints(rows, alert, log, today).combine_first(occasion)
 
 
 def _honour_hand_edits(loaded: Loaded, rows: pd.DataFrame, rules: list) -> Edits:
@@ -193,6 +212,8 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
                     "birthday",
                     "response",
                     "stage_key",
+                    "task_kind",
+                    "alert_word",
                 )
             },
             "status": keys,
@@ -256,13 +277,16 @@ def sync(
     sheet: bool = True,
     force: bool = False,
     chats: Chats | None = None,
+    events_only: bool = False,
 ) -> SyncReport:
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
     it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records.
     A workbook someone has open stops the run before anything is sent, unless `force`.
-    `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels)."""
+    `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
+    `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
+    only complaint alerts and the sheet's write (so the complaint's task holds its key)."""
     phases = Phases()
     with phases.timing("read"):
         grids = backend.read()
@@ -287,8 +311,8 @@ def sync(
     if chats:
         result.log = chats.recorded(result.log, grids)
     with phases.timing("mail"):
-        mails = mailer.plan(loaded, result, today) if mailer else []
-        messages = chats.plan(loaded, result, today) if chats else []
+        mails = mailer.plan(loaded, result, today) if mailer and not events_only else []
+        messages = chats.plan(loaded, result, today) if chats and not events_only else []
     with phases.timing("plan"):
         changes = plan(loaded, result, report, run_at) if sheet else Changeset()
     report.dry_run = dry_run
@@ -311,11 +335,17 @@ def sync(
             log, notes = chats.send(messages, log, run_at)
             report.notes += notes
             changes.replace.update(chats.sent_tab())
+    alerted = {}
+    if mailer or chats:  # complaints: to the manager now, once each (delivery/alerts.py)
+        with phases.timing("mail"):
+            notes, alerted = send_alerts(loaded, result.board, mailer, chats, run_at)
+        report.notes += notes
+        changes.replace.update(alerted)
     if mails or messages:
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
-    if sheet:
+    if sheet and not events_only:
         log_run(changes, loaded, report, run_at)
-    if sheet or mails or messages:
+    if sheet or mails or messages or alerted:
         with phases.timing("write"):
             backend.write(changes)
     return report

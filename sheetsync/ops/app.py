@@ -73,10 +73,12 @@ def run_sync(
     transport=None,
     sheet: bool = True,
     force: bool = False,
+    events_only: bool = False,
 ) -> SyncReport:
     """One sync; with `email` (and email enabled in the settings) reminders go out after it.
     `sheet=False` sends and records reminders only (the `remind` command). `force` writes a
-    workbook someone has open in Excel, WPS or LibreOffice."""
+    workbook someone has open in Excel, WPS or LibreOffice. `events_only`: complaint alerts
+    and the sheet, no digests (`serve`'s hourly check)."""
     mailer = None
     if email and (settings.email.enabled or not sheet):
         mailer = Mailer(
@@ -97,7 +99,9 @@ def run_sync(
             stamps=mailer is None,  # next to mail, the task log's stamps are the mail's
         )
     with open_backend(settings, for_write=not dry_run) as backend:
-        return sync(backend, settings, today, None, dry_run, mailer, sheet, force, chats)
+        return sync(
+            backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
+        )
 
 
 def run_adopt(settings: Settings, apply: bool = False, today: dt.date | None = None):
@@ -143,10 +147,12 @@ class Outcome:
         return self.report is not None
 
 
-def run_logged(settings: Settings, today: dt.date | None = None, email: bool = True) -> Outcome:
+def run_logged(
+    settings: Settings, today: dt.date | None = None, email: bool = True, events_only: bool = False
+) -> Outcome:
     """One run that never raises: it ends with one summary line in the log, ok or not."""
     try:
-        report = run_sync(settings, today, email=email)
+        report = run_sync(settings, today, email=email, events_only=events_only)
     except SheetSyncError as exc:
         log.error(
             "sync failed for %s: %s",

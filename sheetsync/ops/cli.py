@@ -289,7 +289,14 @@ def demo(path):
     is_flag=True,
     help="Run every workbook's sync once and exit (for cron and hosted schedulers).",
 )
-def serve(config_file, once):
+@click.option(
+    "--events-every",
+    type=click.IntRange(min=0),
+    default=60,  # serve.EVENTS_EVERY (imported lazily, as the runner is)
+    show_default=True,
+    help="Minutes between events-only checks (complaints) from 09:00 to 18:00; 0: none.",
+)
+def serve(config_file, once, events_every):
     """Keep running and sync every workbook each day at its `run_at` time in its time zone.
 
     Started after today's time with no run today in the sync log, it runs at once. A failed
@@ -305,7 +312,7 @@ def serve(config_file, once):
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    DailyRunner(workbooks).serve(stop)
+    DailyRunner(workbooks, events_every=events_every).serve(stop)
 
 
 @main.command()

@@ -5,8 +5,9 @@ whose workbook has no run for today in its sync log runs at once (a restart or a
 does not skip a day); a workbook someone has open in Excel, WPS or LibreOffice is tried
 again every `retry_locked_minutes` until it runs or the day ends (lunch does not cost the
 day); and a stop request (Ctrl-C, SIGTERM) is honoured between runs, never in the middle of
-one. The clock and the wait are passed in, so tests drive a day in microseconds instead of
-sleeping.
+one. Every `events_every` minutes in working hours it also runs an events-only check: a
+complaint typed in at 10:00 reaches the manager by 11:00, and no digest goes out twice. The
+clock and the wait are passed in, so tests drive a day in microseconds instead of sleeping.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from sheetsync.ops import app
 
 log = logging.getLogger("sheetsync")
 MAX_WAIT = 60.0  # seconds between checks: also how soon a stop is noticed while idle
+EVENTS_EVERY = 60  # minutes between events-only checks (complaints); 0: none
+EVENTS_HOURS = ("09:00", "18:00")  # local working hours for those checks
 
 
 def utc_now() -> dt.datetime:
@@ -35,6 +38,11 @@ def workbook_holder(settings: Settings) -> str | None:
     return None if uses_google(settings) else open_backend(settings).held_by()
 
 
+def run_events(settings: Settings) -> object:
+    """The events-only check: complaints alerted, the sheet written, no digests."""
+    return app.run_logged(settings, events_only=True)
+
+
 class DailyRunner:
     def __init__(
         self,
@@ -43,14 +51,30 @@ class DailyRunner:
         clock: Callable[[], dt.datetime] = utc_now,
         last_run: Callable[[Settings], dt.date | None] = app.last_run_date,
         held: Callable[[Settings], str | None] = workbook_holder,
+        events: Callable[[Settings], object] = run_events,
+        events_every: int = 0,  # the command asks for EVENTS_EVERY
+        events_hours: tuple[str, str] = EVENTS_HOURS,
     ) -> None:
         self.workbooks, self.run, self.clock, self.last_run = workbooks, run, clock, last_run
-        self.held = held
+        self.held, self.events, self.events_hours = held, events, events_hours
         self.scheduler = schedule.Scheduler()
         for settings in workbooks:
             self.scheduler.every().day.at(settings.run_at, settings.zone.key).do(
                 self._run, settings
             )
+            if events_every:
+                self.scheduler.every(events_every).minutes.do(self._check_events, settings)
+
+    def _check_events(self, settings: Settings) -> None:
+        """The events-only check (complaints alerted now, not tomorrow), in working hours:
+        no digest is sent again; a failure is logged and the next check goes on."""
+        start, end = self.events_hours
+        if not start <= self._local(settings).strftime("%H:%M") <= end:
+            return
+        try:
+            self.events(settings)
+        except Exception:  # logged; the daily run and the next check go on
+            log.exception("the events check of %s failed", settings.label)
 
     def _run(self, settings: Settings) -> None:
         """The day's run; a workbook someone has open is tried again later the same day."""

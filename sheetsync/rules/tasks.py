@@ -16,6 +16,7 @@ import pandas as pd
 from sheetsync.workbook.parsing import date_or_none, is_blank
 from sheetsync.workbook.schema import (
     RESPONSES,
+    TASK_KINDS,
     TASK_LOG,
     TASK_STATES,
     normalise_header,
@@ -43,6 +44,8 @@ def read_log(sheet: Sheet | None) -> pd.DataFrame:
         log[key] = log[key].map(lambda v: None if is_blank(v) else v)
     responses = {k: t.key for k, t in term_lookup(RESPONSES).items()}
     log["response"] = log["response"].map(lambda v: responses.get(normalise_header(v)))
+    kinds = {k: t.key for k, t in term_lookup(TASK_KINDS).items()}  # older logs: follow-ups
+    log["kind"] = log["kind"].map(lambda v: kinds.get(normalise_header(v), "followup"))
     return _typed(log[log["customer_id"] != ""].reset_index(drop=True))
 
 
@@ -130,11 +133,12 @@ def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.Data
             "reminded_at": None,
             "escalated_at": None,
             "response": None,
+            "kind": fresh.get("task_kind", "followup"),
         }
     )
     if new.empty:
         return log.reset_index(drop=True)
-    new = new.astype({"owner": object, "grade": object, "response": object})
+    new = new.astype({"owner": object, "grade": object, "response": object, "kind": object})
     return pd.concat([log, new], ignore_index=True)
 
 
@@ -142,11 +146,13 @@ def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
     """The ledger as sheet rows (header first), dates as real dates."""
     words = {t.key: t.text(locale) for t in TASK_STATES}
     said = {t.key: t.text(locale) for t in RESPONSES}
+    kinds = {t.key: t.text(locale) for t in TASK_KINDS}
     rows = [TASK_LOG.headers(locale)]
     for record in log[LOG_COLUMNS].itertuples(index=False):
         values = record._asdict()
         values["state"] = words[values["state"]]
         values["response"] = said.get(values["response"])
+        values["kind"] = kinds.get(values["kind"], kinds["followup"])
         for key in DATE_KEYS:
             values[key] = values[key].date() if pd.notna(values[key]) else None
         rows.append([None if _missing(v) else v for v in values.values()])

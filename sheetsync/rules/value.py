@@ -10,7 +10,8 @@ run with the cell named, as one in the grading tab does.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pandas as pd
@@ -19,6 +20,7 @@ from sheetsync.errors import ConfigError
 from sheetsync.workbook.messages import in_script, lang
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique, parse_amount, parse_percent
 from sheetsync.workbook.schema import (
+    EVENT_WORD_KINDS,
     FOLLOWUPS,
     HEALTH_SETTINGS,
     INTENT_LEVELS,
@@ -67,6 +69,7 @@ class ValueRules:
     upkeep: dict[str, Upkeep]
     health: dict[str, float]
     stage_limits: dict[str, int]  # stage key -> days
+    event_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # alert/hold -> words
 
 
 class _Reader:
@@ -119,6 +122,7 @@ def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueR
         _upkeep(blocks["maintenance"]),
         _health(blocks["health"]),
         _stage_limits(blocks["stage_limits"]),
+        _event_words(blocks["event_words"]),
     )
 
 
@@ -197,6 +201,16 @@ def _stage_limits(reader: _Reader) -> dict[str, int]:
         if days is not None:
             limits[stage] = int(days)
     return limits
+
+
+def _event_words(reader: _Reader) -> dict[str, tuple[str, ...]]:
+    """Each kind's words, one cell of them separated by 、 or commas; rows add up."""
+    words: dict[str, tuple[str, ...]] = {t.key: () for t in EVENT_WORD_KINDS}
+    for record in reader.records():
+        kind = reader.term(record, "meaning", EVENT_WORD_KINDS, "kind of word").key
+        found = re.split(r"[、,，;；\n/]+", cell_text(record["words"]))
+        words[kind] += tuple(w for w in map(normalise_header, found) if w)
+    return words
 
 
 # --- classification --------------------------------------------------------------------

@@ -81,6 +81,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         '"{near}"看起来像"{header}",但没有被读取:请改名,或在设置的 columns: 下映射',
         '"{near}" looks like "{header}" but is not read: rename it, or map it under `columns:` in the settings',
     ),
+    "event_alert": (
+        "需重点关注:跟进记录提到“{word}”,今日须处理",
+        'needs attention: the follow-up record says "{word}"; handle it today',
+    ),
+    "event_hold": (
+        "客户表示“{word}”:如同意,请填{column}(日期)",
+        'the customer said "{word}": if agreed, fill in {column} (a date)',
+    ),
     "no_owners": (
         "团队表里没有负责人:未核对负责人",
         "no owners in the team tab: owners were not checked",

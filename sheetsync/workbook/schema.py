@@ -137,6 +137,13 @@ TEAM = Tab(
     required=("owner",),
 )
 SUMMARY = Tab("summary", "汇总", "Summary", ())
+# What a task in 任务记录 is for: the regular follow-up, or an occasion that pulled it earlier.
+TASK_KINDS = _terms(
+    ("followup", "常规跟进", "Follow-up"),
+    ("renewal", "续约跟进", "Renewal"),
+    ("care", "客户关怀", "Care"),
+    ("complaint", "投诉处理", "Complaint"),
+)
 TASK_LOG = Tab(
     "task_log",
     "任务记录",
@@ -153,6 +160,7 @@ TASK_LOG = Tab(
         ("reminded_at", "提醒时间", "Reminded at"),
         ("escalated_at", "升级时间", "Escalated at"),
         ("response", "客户回应", "Response"),
+        ("kind", "任务类型", "Kind"),
     ),
     required=("customer_id", "due_date"),
 )
@@ -236,6 +244,21 @@ VALUE_BLOCKS = (
         ),
         required=("stage",),
     ),
+    Tab(
+        "event_words",
+        "事件关键词",
+        "Event words",
+        _terms(
+            ("meaning", "类别", "Kind"),
+            ("words", "关键词", "Words"),
+        ),
+        required=("meaning",),
+    ),
+)
+# What a word in 跟进内容摘要 / 客户反馈 means (the 事件关键词 block of 价值分级).
+EVENT_WORD_KINDS = _terms(
+    ("alert", "需重点关注", "Needs attention"),
+    ("hold", "建议暂缓", "Suggest pause"),
 )
 VALUE_METRICS = ("annual_amount", "margin", "renewal_rate")
 SYNC_LOG = Tab(

@@ -1,0 +1,109 @@
+"""Alerts that cannot wait for tomorrow's digest: a complaint (投诉处理 task) goes to the owner's
+manager in the same run, by mail and on every chat bot the manager names in the team tab.
+
+Once per complaint: the key `alert/<customer id>/<due date>` (the complaint task's due date,
+kept while the task is open) goes into the same journal and 邮件记录 tab as the mail, so a
+re-run, or `serve`'s check an hour later, finds it sent. The mail goes through the existing
+transport and journal (`Mailer`'s), rendered from templates/alerts/<lang>/; chat through the
+existing bots (`Bot.send`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+
+from sheetsync.config import PROJECT_ROOT
+from sheetsync.delivery.channels import Bot, read_people
+from sheetsync.delivery.mailer import Renderer, deliver
+from sheetsync.delivery.remind import Addresses, Mail, Member, read_team
+from sheetsync.workbook.parsing import cell_text
+
+TEMPLATES = PROJECT_ROOT / "templates" / "alerts"
+
+
+def plan_alerts(board: pd.DataFrame, team: dict[str, Member], addresses: Addresses) -> list[Mail]:
+    """One mail per open complaint to the owner's manager (no manager: a note, no mail)."""
+    complaint = board[(board["task_kind"] == "complaint") & ~board["has_error"].astype(bool)]
+    mails = []
+    for r in complaint.itertuples():
+        owner = cell_text(r.owner)
+        manager = team.get(owner, Member("", "", "")).manager
+        if not manager:
+            addresses.notes.append(f"no manager for {owner or '?'}: complaint alert not sent")
+            continue
+        context = {
+            "manager": manager,
+            "owner": owner,
+            "customer": cell_text(r.customer),
+            "customer_id": r.customer_id,
+            "word": r.alert_word,
+            "due": r.due.date(),
+            "last_contact": r.last_contact.date() if pd.notna(r.last_contact) else None,
+            "summary": cell_text(r.summary),
+            "feedback": cell_text(r.feedback),
+        }
+        key = f"alert/{r.customer_id}/{r.due.date().isoformat()}"
+        mails.append(Mail("alert", manager, addresses.resolve(manager), key, context))
+    return mails
+
+
+def send_alerts(loaded, board: pd.DataFrame, mailer, chats, now: dt.datetime):
+    """Deliver the alerts not yet in the journal or the 邮件记录 tab; returns notes for the
+    sync log and the 邮件记录 tab to write ({} when nothing was sent)."""
+    team = read_team(loaded.team)
+    fallback = mailer.settings.fallback if mailer else ""
+    addresses = Addresses(team, fallback, loaded.locale)
+    mails = plan_alerts(board, team, addresses)
+    if not mails:
+        return addresses.notes, {}
+    notes, step = list(addresses.notes), mailer or chats
+    if mailer:
+        done = frozenset(e["key"] for e in [*mailer.journal.entries(), *mailer.record.entries])
+        renderer = Renderer(loaded.locale, mailer.settings.sender, TEMPLATES)
+        at = now.replace(tzinfo=mailer.zone)
+        sent = deliver(mails, renderer, mailer.transport, mailer.journal, at, done)
+        notes.append("alerts: " + sent.summary(loaded.locale))
+    if chats:
+        notes += _chat(mails, loaded, chats, now)
+    tab = step.record.rows(step.journal.entries(), loaded.locale, now.date())
+    return notes, tab
+
+
+def _chat(mails: list[Mail], loaded, chats, now: dt.datetime) -> list[str]:
+    """Each alert on each bot the manager names: in full on a private bot, one line without
+    the customer's words on a bot others read too."""
+    people, settings = read_people(loaded.team), chats.settings
+    done = {e["key"] for e in [*chats.journal.entries(), *chats.record.entries]}
+    renderer = Renderer(loaded.locale, chats.email.sender, TEMPLATES)
+    at, bots, failed, sent = now.replace(tzinfo=chats.zone), {}, [], 0
+    for mail in mails:
+        person = people.get(mail.recipient.strip())
+        for name in (b for b in (person.bots if person else ()) if b in settings.bots):
+            key = f"{mail.key}@{name}"
+            if key in done:
+                continue
+            bot = bots.get(name) or bots.setdefault(
+                name, Bot(settings.bots[name], loaded.locale, chats.sleep)
+            )
+            title, text = _text(renderer, mail, settings.bots[name].private, at)
+            why = bot.send(
+                title, text, [] if settings.bots[name].private else bot.mention_ids(person)
+            )
+            if why:
+                failed.append(f"{mail.recipient}@{name}: {why}")
+                continue
+            entry = dataclasses.replace(mail, key=key, to=f"{bot.vendor} {name}")
+            chats.journal.record(entry, at)
+            sent += 1
+    return [f"alerts on chat: {sent} sent, {len(failed)} failed", *failed] if sent or failed else []
+
+
+def _text(renderer: Renderer, mail: Mail, private: bool, at: dt.datetime) -> tuple[str, str]:
+    if not private:
+        line = renderer.env.from_string(renderer.subjects["group"]).render(**mail.context)
+        return "", line
+    message = renderer.render(mail, at)
+    return str(message["Subject"]), message.get_body(("plain",)).get_content().strip()
