@@ -192,6 +192,39 @@ def test_serve_checks_events_hourly_in_working_hours_without_a_second_digest(clo
     assert [c.strftime("%H:%M") for c in checks] == [f"{h:02d}:00" for h in range(9, 19)]
 
 
+def test_serve_events_hours_are_the_teams_and_a_bad_value_is_said(clock, monkeypatch):  # noqa: F811
+    from click.testing import CliRunner
+
+    from sheetsync.ops import serve as serve_module
+    from sheetsync.ops.cli import main
+
+    zone = ZoneInfo("Asia/Shanghai")
+    clock.now = dt.datetime(2026, 11, 18, 0, 0, tzinfo=zone).astimezone(dt.UTC)
+    checks = []
+    runner = DailyRunner(
+        [serve_settings()],
+        run=lambda s: None,
+        clock=clock,
+        last_run=lambda s: None,
+        events=lambda s: checks.append(clock.now.astimezone(zone)),
+        events_every=120,
+        events_hours=("08:00", "12:00"),
+    )
+    serve_until(runner, clock, clock.now + dt.timedelta(days=1))
+    assert [c.strftime("%H:%M") for c in checks] == ["08:00", "10:00", "12:00"]
+
+    bad = CliRunner().invoke(main, ["serve", "--events-hours", "18:00-09:00"])
+    assert bad.exit_code == 2 and "the start must be before the end" in bad.output
+    seen = {}
+    monkeypatch.setattr(
+        serve_module.DailyRunner, "serve", lambda self, stop: seen.update(hours=self.events_hours)
+    )
+    monkeypatch.setattr("sheetsync.ops.cli.load_all", lambda config: [serve_settings()])
+    ok = CliRunner().invoke(main, ["serve", "--events-hours", "7:30-17:00"])
+    assert ok.exit_code == 0, ok.output
+    assert seen["hours"] == ("07:30", "17:00")
+
+
 def test_events_check_alerts_a_new_complaint_and_sends_no_digest(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("A1"), customer("A2")], team=TEAM)
     environ = {"SHEETSYNC_EMAIL_ENABLED": "yes"}

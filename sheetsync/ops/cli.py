@@ -294,9 +294,16 @@ def demo(path):
     type=click.IntRange(min=0),
     default=60,  # serve.EVENTS_EVERY (imported lazily, as the runner is)
     show_default=True,
-    help="Minutes between events-only checks (complaints) from 09:00 to 18:00; 0: none.",
+    help="Minutes between events-only checks (complaints) in --events-hours; 0: none.",
 )
-def serve(config_file, once, events_every):
+@click.option(
+    "--events-hours",
+    default="09:00-18:00",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _hours(value),
+    help="Working hours (local time of each workbook) of the events-only checks.",
+)
+def serve(config_file, once, events_every, events_hours):
     """Keep running and sync every workbook each day at its `run_at` time in its time zone.
 
     Started after today's time with no run today in the sync log, it runs at once. A failed
@@ -312,7 +319,18 @@ def serve(config_file, once, events_every):
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    DailyRunner(workbooks, events_every=events_every).serve(stop)
+    DailyRunner(workbooks, events_every=events_every, events_hours=events_hours).serve(stop)
+
+
+def _hours(value: str) -> tuple[str, str]:
+    """ "09:00-18:00" -> ("09:00", "18:00"); anything else is a usage error that says why."""
+    try:
+        start, end = (dt.datetime.strptime(t.strip(), "%H:%M") for t in value.split("-"))
+    except ValueError:
+        raise click.BadParameter(f'"{value}": expected HH:MM-HH:MM, e.g. 09:00-18:00') from None
+    if start >= end:
+        raise click.BadParameter(f'"{value}": the start must be before the end')
+    return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
 @main.command()
