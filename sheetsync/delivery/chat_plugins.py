@@ -179,10 +179,25 @@ class Signed:
     (by open_id or user_id: a custom bot cannot mention by mobile)."""
 
     code_field, message_field = "code", "msg"
+    body_maxlen = 6000  # the 20 KB request limit, in Chinese characters
+    request_rate_per_sec = 0.7
+    host = ""  # where the vendor's own webhook addresses point
 
-    def _setup(self, secret, targets) -> None:
+    def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
+        super().__init__(token, **kwargs)
         self.secret = secret or None
         self.targets = [t for t in self.parse_list(targets) if re.fullmatch(r"[\w-]+", t)]
+
+    def send(self, body, title="", notify_type=None, **kwargs) -> bool:
+        """The body alone: the message's first line is already its title."""
+        return self._post(self.notify_url.format(token=self.token), self._payload(body))
+
+    @classmethod
+    def _native(cls, url):
+        """The address the vendor shows (https://<host>/open-apis/bot/v2/hook/<token>)."""
+        hook = rf"^https://{re.escape(cls.host)}/open-apis/bot/v2/hook/([\w-]+)/?$"
+        found = re.match(hook, url)
+        return cls.parse_url(f"{cls.secure_protocol}://{found[1]}") if found else None
 
     def _payload(self, body: str) -> dict:
         """A customer named `<at user_id="all">` must not page the whole group: tags in the
@@ -212,15 +227,7 @@ class FeishuBot(Signed, Answered, NotifyFeishu):
     """Feishu custom bot, signed, with mentions and its answer checked."""
 
     notify_url = "https://open.feishu.cn/open-apis/bot/v2/hook/{token}"
-    body_maxlen = 6000  # the 20 KB request limit, in Chinese characters
-    request_rate_per_sec = 0.7
-
-    def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
-        super().__init__(token, **kwargs)
-        self._setup(secret, targets)
-
-    def send(self, body, title="", notify_type=None, **kwargs) -> bool:
-        return self._post(self.notify_url.format(token=self.token), self._payload(body))
+    host = "open.feishu.cn"
 
     @staticmethod
     def parse_url(url):
@@ -229,24 +236,14 @@ class FeishuBot(Signed, Answered, NotifyFeishu):
     @staticmethod
     def parse_native_url(url):
         """The address Feishu shows: https://open.feishu.cn/open-apis/bot/v2/hook/..."""
-        found = re.match(r"^https://open\.feishu\.cn/open-apis/bot/v2/hook/([\w-]+)/?$", url)
-        return FeishuBot.parse_url(f"feishu://{found[1]}") if found else None
+        return FeishuBot._native(url)
 
 
 class LarkBot(Signed, Answered, NotifyLark):
     """Lark (Feishu's international edition): the same bot API on another host."""
 
     notify_url = "https://open.larksuite.com/open-apis/bot/v2/hook/{token}"
-    body_maxlen = 6000
-    request_rate_per_sec = 0.7
-
-    def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
-        super().__init__(token, **kwargs)
-        self._setup(secret, targets)
-
-    def send(self, body, title="", notify_type=None, **kwargs) -> bool:
-        text = f"{title}\n{body}" if title else body
-        return self._post(self.notify_url.format(token=self.token), self._payload(text))
+    host = "open.larksuite.com"
 
     @staticmethod
     def parse_url(url):
@@ -254,8 +251,7 @@ class LarkBot(Signed, Answered, NotifyLark):
 
     @staticmethod
     def parse_native_url(url):
-        found = re.match(r"^https://open\.larksuite\.com/open-apis/bot/v2/hook/([\w-]+)/?$", url)
-        return LarkBot.parse_url(f"lark://{found[1]}") if found else None
+        return LarkBot._native(url)
 
 
 PLUGINS = (DingTalkBot, WeComBot, FeishuBot, LarkBot)
