@@ -159,6 +159,9 @@ def test_lark_is_the_same_bot_api_on_another_host(tmp_path, vendors, monkeypatch
     report = run(path, channels(销售群={"url_env": "BOT_LARK", "secret_env": "BOT_FEISHU_SECRET"}))
     assert chat_note(report).startswith("群消息:发出2条,失败0条")
     assert '<at user_id="ou_li"></at>' in " ".join(vendors["feishu"].texts())
+    titles = [t.split("\n")[1] for t in vendors["feishu"].texts()]  # after the <at> line
+    assert titles == ["【跟进提醒】2026-11-18 张伟", "【跟进提醒】2026-11-18 李娜"]
+    assert all(t.count("【跟进提醒】") == 1 for t in vendors["feishu"].texts())  # once
 
 
 def test_a_private_bot_gets_what_the_mail_carries(tmp_path, vendors):

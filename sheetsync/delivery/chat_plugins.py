@@ -182,6 +182,7 @@ class Signed:
     body_maxlen = 6000  # the 20 KB request limit, in Chinese characters
     request_rate_per_sec = 0.7
     host = ""  # where the vendor's own webhook addresses point
+    title_maxlen = 0  # a text message has no title: apprise puts it on the body's first line
 
     def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
         super().__init__(token, **kwargs)
@@ -189,7 +190,7 @@ class Signed:
         self.targets = [t for t in self.parse_list(targets) if re.fullmatch(r"[\w-]+", t)]
 
     def send(self, body, title="", notify_type=None, **kwargs) -> bool:
-        """The body alone: the message's first line is already its title."""
+        """The body, its title already on the first line (title_maxlen 0)."""
         return self._post(self.notify_url.format(token=self.token), self._payload(body))
 
     @classmethod
