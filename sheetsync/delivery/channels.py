@@ -406,9 +406,10 @@ class Chats:
 
 
 def _unstamped(log: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """The task log without today's reminder and escalation stamps."""
+    """The task log without today's escalation stamps (escalations go once, so one stamped
+    today would not be planned again). Reminder stamps do not decide what is planned: a
+    digest is once a day by its key."""
     log = log.copy()
-    for column in ("reminded_at", "escalated_at"):
-        today_stamp = log[column].map(lambda v: str(v).startswith(today.isoformat()))
-        log[column] = log[column].where(~today_stamp, None).astype(object)
+    today_stamp = log["escalated_at"].map(lambda v: str(v).startswith(today.isoformat()))
+    log["escalated_at"] = log["escalated_at"].where(~today_stamp, None).astype(object)
     return log
