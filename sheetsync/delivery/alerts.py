@@ -19,6 +19,7 @@ from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.channels import Bot, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
 from sheetsync.delivery.remind import Addresses, Mail, Member, read_team
+from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text
 
 TEMPLATES = PROJECT_ROOT / "templates" / "alerts"
@@ -32,7 +33,7 @@ def plan_alerts(board: pd.DataFrame, team: dict[str, Member], addresses: Address
         owner = cell_text(r.owner)
         manager = team.get(owner, Member("", "", "")).manager
         if not manager:
-            addresses.notes.append(f"no manager for {owner or '?'}: complaint alert not sent")
+            addresses.notes.append(say("alert_no_manager", addresses.locale, owner=owner or "?"))
             continue
         context = {
             "manager": manager,
@@ -65,7 +66,7 @@ def send_alerts(loaded, board: pd.DataFrame, mailer, chats, now: dt.datetime):
         renderer = Renderer(loaded.locale, mailer.settings.sender, TEMPLATES)
         at = now.replace(tzinfo=mailer.zone)
         sent = deliver(mails, renderer, mailer.transport, mailer.journal, at, done)
-        notes.append("alerts: " + sent.summary(loaded.locale))
+        notes.append(say("alert_mail", loaded.locale, summary=sent.summary(loaded.locale)))
     if chats:
         notes += _chat(mails, loaded, chats, now)
     tab = step.record.rows(step.journal.entries(), loaded.locale, now.date())
@@ -93,12 +94,15 @@ def _chat(mails: list[Mail], loaded, chats, now: dt.datetime) -> list[str]:
                 title, text, [] if settings.bots[name].private else bot.mention_ids(person)
             )
             if why:
-                failed.append(f"{mail.recipient}@{name}: {why}")
+                failed.append(
+                    say("chat_failed", loaded.locale, recipient=mail.recipient, bot=name, why=why)
+                )
                 continue
             entry = dataclasses.replace(mail, key=key, to=f"{bot.vendor} {name}")
             chats.journal.record(entry, at)
             sent += 1
-    return [f"alerts on chat: {sent} sent, {len(failed)} failed", *failed] if sent or failed else []
+    summary = say("alert_chat", loaded.locale, sent=sent, failed=len(failed))
+    return [summary + "".join(failed)] if sent or failed else []
 
 
 def _text(renderer: Renderer, mail: Mail, private: bool, at: dt.datetime) -> tuple[str, str]:

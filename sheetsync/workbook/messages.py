@@ -85,6 +85,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "需重点关注:跟进记录提到“{word}”,今日须处理",
         'needs attention: the follow-up record says "{word}"; handle it today',
     ),
+    "alert_no_manager": (
+        "{owner}没有上级(团队表的上级一栏):投诉提醒未发出",
+        "no manager for {owner} (the team tab's manager column): complaint alert not sent",
+    ),
+    "alert_mail": ("投诉提醒:{summary}", "alerts: {summary}"),
+    "alert_chat": (
+        "投诉提醒(群消息):发出{sent}条,失败{failed}条",
+        "alerts on chat: {sent} sent, {failed} failed",
+    ),
     "event_hold": (
         "客户表示“{word}”:如同意,请填{column}(日期)",
         'the customer said "{word}": if agreed, fill in {column} (a date)',
