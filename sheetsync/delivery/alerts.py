@@ -10,13 +10,12 @@ existing bots (`Bot.send`).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pandas as pd
 
 from sheetsync.config import PROJECT_ROOT
-from sheetsync.delivery.channels import Bot, read_people
+from sheetsync.delivery.channels import Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
 from sheetsync.delivery.remind import Addresses, Mail, Member, read_team
 from sheetsync.workbook.messages import say
@@ -75,39 +74,39 @@ def send_alerts(loaded, board: pd.DataFrame, mailer, chats, now: dt.datetime):
 
 def _chat(mails: list[Mail], loaded, chats, now: dt.datetime) -> list[str]:
     """Each alert on each bot the manager names: in full on a private bot, one line without
-    the customer's words on a bot others read too."""
-    people, settings = read_people(loaded.team), chats.settings
-    done = {e["key"] for e in [*chats.journal.entries(), *chats.record.entries]}
-    renderer = Renderer(loaded.locale, chats.email.sender, TEMPLATES)
-    at, bots, failed, sent = now.replace(tzinfo=chats.zone), {}, [], 0
-    for mail in mails:
-        person = people.get(mail.recipient.strip())
-        for name in (b for b in (person.bots if person else ()) if b in settings.bots):
-            key = f"{mail.key}@{name}"
-            if key in done:
-                continue
-            bot = bots.get(name) or bots.setdefault(
-                name, Bot(settings.bots[name], loaded.locale, chats.sleep)
-            )
-            title, text = _text(renderer, mail, settings.bots[name].private, at)
-            why = bot.send(
-                title, text, [] if settings.bots[name].private else bot.mention_ids(person)
-            )
-            if why:
-                failed.append(
-                    say("chat_failed", loaded.locale, recipient=mail.recipient, bot=name, why=why)
-                )
-                continue
-            entry = dataclasses.replace(mail, key=key, to=f"{bot.vendor} {name}")
-            chats.journal.record(entry, at)
-            sent += 1
-    summary = say("alert_chat", loaded.locale, sent=sent, failed=len(failed))
-    return [summary + "".join(failed)] if sent or failed else []
+    the customer's words on a bot others read too. Delivered by the chat step's own loop."""
+    chats.locale, chats.people = loaded.locale, read_people(loaded.team)
+    messages = [
+        Message(mail, name, group=not chats.settings.bots[name].private)
+        for mail in mails
+        for name in chats.people.get(mail.recipient.strip(), Person("")).bots
+        if name in chats.settings.bots
+    ]
+    if not messages:
+        return []
+    writer = _AlertWriter(Renderer(loaded.locale, chats.email.sender, TEMPLATES))
+    result = chats.deliver(messages, writer, now)
+    failed = "".join(
+        say("chat_failed", loaded.locale, recipient=m.mail.recipient, bot=m.bot, why=why)
+        for m, why in result.failed
+    )
+    if not result.sent and not failed:
+        return []
+    summary = say("alert_chat", loaded.locale, sent=len(result.sent), failed=len(result.failed))
+    return [summary + failed]
 
 
-def _text(renderer: Renderer, mail: Mail, private: bool, at: dt.datetime) -> tuple[str, str]:
-    if not private:
-        line = renderer.env.from_string(renderer.subjects["group"]).render(**mail.context)
-        return "", line
-    message = renderer.render(mail, at)
-    return str(message["Subject"]), message.get_body(("plain",)).get_content().strip()
+class _AlertWriter:
+    """An alert's title and text: the mail's subject and plain text on a private bot, the
+    one-line group subject (no customer's words) on a bot others read."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    def write(self, message: Message, at: dt.datetime) -> tuple[str, str]:
+        mail = message.mail
+        if message.group:
+            subject = self.renderer.subjects["group"]
+            return "", self.renderer.env.from_string(subject).render(**mail.context)
+        rendered = self.renderer.render(mail, at)
+        return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()

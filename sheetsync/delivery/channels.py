@@ -338,9 +338,19 @@ class Chats:
         """Deliver; returns the task log stamped with what was sent, and notes for the sync
         log. Nothing here stops the run: a failure is a note, retried next run."""
         torn = self.journal.repair()
+        result = self.deliver(messages, Writer(self.locale, self.email), now)
+        self.journal.prune(now.date())
+        self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
+        notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
+        notes = [*(notes if torn else []), *self.notes, MASK(result.summary(self.locale))]
+        return record_mail(log, self.journal.entries()), notes
+
+    def deliver(self, messages: list[Message], writer, now: dt.datetime) -> ChatDelivery:
+        """Each message not yet in the journal or 邮件记录, written by `writer` (anything with
+        `write(message, at) -> (title, text)`: the digests' Writer, the alerts' own), sent,
+        then journalled. A bot that fails stops for the rest of the run."""
         at = now.replace(tzinfo=self.zone)
-        writer, done, bots = Writer(self.locale, self.email), self._done(), {}
-        result = ChatDelivery()
+        done, bots, result = self._done(), {}, ChatDelivery()
         for message in messages:
             if message.key in done:
                 result.already.append(message)
@@ -353,13 +363,9 @@ class Chats:
                 result.failed.append((message, why))
             else:
                 result.sent.append(message)
-        self.journal.prune(now.date())
-        self.tab = self.record.rows(self.journal.entries(), self.locale, now.date())
-        notes = [say("journal_torn", self.locale, file=self.journal.path.name, count=torn)]
-        notes = [*(notes if torn else []), *self.notes, MASK(result.summary(self.locale))]
-        return record_mail(log, self.journal.entries()), notes
+        return result
 
-    def _deliver(self, message: Message, bot: Bot, writer: Writer, at: dt.datetime) -> str:
+    def _deliver(self, message: Message, bot: Bot, writer, at: dt.datetime) -> str:
         """Why it was not delivered, or "". Any error in one message (a template, a plugin)
         is that message's failure: the other bots and the sheet write go on."""
         try:
