@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pandas as pd
 from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 from test_channels import DING, TEAM, channels, vendors  # noqa: F401  (vendors: chat fakes)
 from test_serve import clock, serve_until  # noqa: F401  (the fake clock)
@@ -246,3 +247,14 @@ def test_events_check_alerts_a_new_complaint_and_sends_no_digest(tmp_path):
     assert len(list((tmp_path / "outbox").glob("alert-A2-*.eml"))) == 1
     assert sorted(p.name for p in (tmp_path / "outbox").glob("digest-*.eml")) == digests
     assert "需重点关注" in results(path)["A2"]["check"]  # written through the normal write
+
+
+def test_a_leap_day_birthday_is_kept_every_year():
+    from sheetsync.rules.events import next_birthday
+
+    born = pd.Series([pd.Timestamp(1992, 2, 29), pd.NaT, pd.Timestamp(1985, 11, 20)])
+    assert next_birthday(born, dt.date(2027, 2, 1)).tolist()[0] == pd.Timestamp(2027, 2, 28)
+    assert next_birthday(born, dt.date(2028, 2, 1)).tolist()[0] == pd.Timestamp(2028, 2, 29)
+    assert next_birthday(born, dt.date(2100, 1, 1)).tolist()[0] == pd.Timestamp(2100, 2, 28)
+    got = next_birthday(born, dt.date(2026, 11, 21)).tolist()
+    assert pd.isna(got[1]) and got[2] == pd.Timestamp(2027, 11, 20)  # this year's has passed

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sheetsync.rules.events import CARE_DAYS, RENEWAL_DAYS, next_birthday
 from sheetsync.rules.grading import GradeRule
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
@@ -22,7 +23,7 @@ from sheetsync.workbook.schema import normalise_header
 from sheetsync.workbook.tables import Sheet
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-CONTRACT_DAYS, BIRTHDAY_DAYS = 30, 7
+CONTRACT_DAYS, BIRTHDAY_DAYS = RENEWAL_DAYS, CARE_DAYS  # the digest lists what has a task
 
 
 def one_line(text: str) -> str:
@@ -87,19 +88,6 @@ class Addresses:
         key = "no_email_redirected" if target else "no_email_not_sent"
         self.notes.append(say(key, self.locale, name=name, target=target))
         return target
-
-
-def _days_to_birthday(birthday: pd.Timestamp, today: dt.date) -> int | None:
-    if pd.isna(birthday):
-        return None
-    for year in (today.year, today.year + 1):
-        try:
-            day = dt.date(year, birthday.month, birthday.day)
-        except ValueError:  # 29 February in a common year
-            day = dt.date(year, 2, 28)
-        if day >= today:
-            return (day - today).days
-    return None
 
 
 def due_tasks(
@@ -291,7 +279,7 @@ def _extras_by_owner(board: pd.DataFrame, today: dt.date) -> dict[str, dict[str,
         date=map_unique(ending["contract_end"], _date),
         days=(ending["contract_end"] - now).dt.days,
     )
-    days = map_unique(board["birthday"], lambda b: _days_to_birthday(b, today))
+    days = (next_birthday(board["birthday"], today) - now).dt.days
     near = board[days.notna() & (days.fillna(BIRTHDAY_DAYS + 1) <= BIRTHDAY_DAYS)]
     birthdays = near.assign(
         customer=map_unique(near["customer"], cell_text),

@@ -10,6 +10,7 @@ birthday): the log remembers a done task of that kind created in the occasion's 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pandas as pd
@@ -40,20 +41,19 @@ MARKERS = {
 
 def next_birthday(birthday: pd.Series, today: dt.date) -> pd.Series:
     """The next occurrence (today or later) of each birthday; 2月29日 falls on 2月28日 in
-    other years so it is never skipped."""
+    other years so it is never skipped. Worked out once per distinct date."""
 
     def upcoming(ts: pd.Timestamp) -> pd.Timestamp:
         if pd.isna(ts):
             return pd.NaT
         for year in (today.year, today.year + 1):
-            day = dt.date(year, ts.month, min(ts.day, 28 if ts.month == 2 else 31))
-            if ts.month == 2 and ts.day == 29 and year % 4 == 0:
-                day = dt.date(year, 2, 29)
+            leap_day = ts.month == 2 and ts.day == 29 and not calendar.isleap(year)
+            day = dt.date(year, 2, 28) if leap_day else dt.date(year, ts.month, ts.day)
             if day >= today:
                 return pd.Timestamp(day)
         return pd.NaT
 
-    return birthday.map(upcoming).astype("datetime64[ns]")
+    return map_unique(birthday, upcoming).astype("datetime64[ns]")
 
 
 def occasions(
