@@ -28,7 +28,7 @@ from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.handover import all_managers, by_owner, orphans, team_managers
 from sheetsync.rules.health import health, response, wake_up
 from sheetsync.rules.history import (
-    earlier_contacts,
+    earlier_contact,
     former_managers,
     history_rows,
     read_history,
@@ -133,7 +133,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
-    board = board.join(earlier_contacts(history, rows["customer_id"]))  # the digest's 上次/再上次
+    board = board.join(earlier_contact(history, rows["customer_id"]))  # the digest's 上次/再上次
     orphaned = orphans(board, owners, former_managers(history), all_managers(loaded.team))
     log = update_log(log, board, today, keep_days)  # 任务记录
     grades = [r.grade for r in rules]

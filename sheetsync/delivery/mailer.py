@@ -66,6 +66,7 @@ SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counte
 DEFAULTS = {  # fields newer than some callers' contexts (a mail planned by an older caller)
     "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}},
     "summary": {"tables": [], "charts": []},
+    "escalation": {"orphans": []},
 }
 
 
@@ -266,7 +267,7 @@ class Mailer:
         return [
             *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links),
             *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
-            *plan_escalations(tasks, rules, today, team, self.addresses),
+            *plan_escalations(tasks, rules, today, team, self.addresses, result.orphans),
             *summaries,
         ]
 

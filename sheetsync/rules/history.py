@@ -159,18 +159,19 @@ def contacts(history: pd.DataFrame) -> pd.DataFrame:
     return history[history["kind"].isin(CONTACTS)]
 
 
-def earlier_contacts(history: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
-    """Each customer's last two recorded contacts, for the digest's "上次 …; 再上次 …":
-    `last_date`, `last_summary`, `before_date`, `before_summary` (NaT / "" when unknown)."""
+def earlier_contact(history: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """The contact before each customer's latest one, for the digest's "再上次" (the
+    latest is the sheet's own row): `before_date`, `before_summary` (NaT / "" if none)."""
     recent = contacts(history).groupby("customer_id", sort=False).tail(2)
-    last = _latest(recent)
     before = recent[recent.duplicated("customer_id", keep="last")].set_index("customer_id")
-    found = pd.DataFrame(index=ids.index)
-    for prefix, table in (("last", last), ("before", before)):
-        matched = table.reindex(ids.to_numpy())
-        found[f"{prefix}_date"] = matched["date"].to_numpy()
-        found[f"{prefix}_summary"] = matched["summary"].fillna("").to_numpy()
-    return found
+    matched = before.reindex(ids.to_numpy())
+    return pd.DataFrame(
+        {
+            "before_date": pd.to_datetime(matched["date"]).to_numpy(),
+            "before_summary": matched["summary"].fillna("").to_numpy(),
+        },
+        index=ids.index,
+    )
 
 
 def former_managers(history: pd.DataFrame) -> dict[str, str]:
