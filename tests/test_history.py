@@ -4,7 +4,7 @@ health rule. Real workbooks through the real sync, on both backends where it wri
 import datetime as dt
 
 import pytest
-from conftest import PEOPLE_KEYS, TODAY, customer, make_workbook, sheet_rows, sync
+from conftest import PEOPLE_KEYS, TODAY, customer, make_workbook, results, sheet_rows, sync
 from test_both_backends import SheetsBook, XlsxBook
 
 from sheetsync.workbook.schema import HISTORY
@@ -84,3 +84,62 @@ def test_changed_feedback_without_a_new_date_is_a_new_contact(tmp_path):
     rows = sheet_rows(path, "跟进历史")[1:]
     assert [r[6] for r in rows] == ["考虑中", "预算批了"]  # 客户反馈
     assert rows[0][0] == rows[1][0]  # the same 跟进日期: the feedback changed, not the date
+
+
+A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # A: followed up daily
+
+
+def _type(path, customer_id, **values):
+    """As a person typing into the follow-up tab."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["客户跟进"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
+    for key, value in values.items():
+        sheet.cell(row, COLUMN[key]).value = value
+    wb.save(path)
+
+
+def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
+    import email
+    import email.policy
+
+    day = dt.timedelta(days=1)
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [customer("H1", last_contact=TODAY - 2 * day, summary="首次电话,介绍产品", **A)],
+    )
+    sync(path, TODAY - 2 * day)
+    _type(path, "H1", last_contact=TODAY - day, summary="发了报价单")
+    sync(path, TODAY - day)
+    sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
+    (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "上次跟进:2026-11-17  发了报价单;再上次:2026-11-16  首次电话,介绍产品" in text
+    html = message.get_body(("html",)).get_content()
+    assert "再上次:<span" in html and "2026-11-16</span> 首次电话,介绍产品" in html
+
+
+def test_a_customer_with_one_contact_has_no_time_before(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("H1", summary="首次电话", **A)])
+    sync(path, TODAY, email=True)
+    (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
+    assert "再上次".encode() not in eml.read_bytes()  # the card's own line only
+
+
+def test_three_unanswered_contacts_in_the_history_make_a_warning(tmp_path):
+    """Three calls nobody answered on the same day close one task at most: the task log
+    alone would never see three; the history holds each of them."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("H1", summary="电话未接通")])
+    sync(path)
+    _type(path, "H1", summary="下午再打,未接")
+    sync(path)
+    assert results(path)["H1"]["health"] == "健康"  # two in a row: not yet
+    _type(path, "H1", summary="微信留言未回复")
+    sync(path)
+    assert results(path)["H1"]["health"] == "预警"
+    _type(path, "H1", summary="终于接通,约了下周见面")
+    sync(path)
+    assert results(path)["H1"]["health"] == "健康"
