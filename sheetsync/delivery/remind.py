@@ -366,11 +366,12 @@ def plan_escalations(
 
 
 def _orphans_by_manager(orphans: pd.DataFrame | None) -> dict[str, list[dict]]:
-    """For each manager to tell: the owners who left the team, with their customers."""
+    """For each former 上级: the owners who left the team, with their customers. A name the
+    sync never knew stays in the rows-to-fix mail (`rows_to_fix`), as a typo would."""
     if orphans is None or orphans.empty:
         return {}
     found: dict[str, list[dict]] = {}
-    for owner, mine in orphans.groupby("owner", sort=True):
+    for owner, mine in orphans[orphans["former"] != ""].groupby("owner", sort=True):
         entry = {"owner": owner, "count": len(mine), "customers": records(mine[_ORPHAN_FIELDS])}
         for name in mine["report_to"].iloc[0]:
             found.setdefault(name, []).append(entry)
@@ -378,6 +379,13 @@ def _orphans_by_manager(orphans: pd.DataFrame | None) -> dict[str, list[dict]]:
 
 
 _ORPHAN_FIELDS = ["customer_id", "customer"]
+
+
+def departed(orphans: pd.DataFrame | None) -> frozenset[str]:
+    """Owners who left the team (their former 上级 is known): reported, not rows to fix."""
+    if orphans is None or orphans.empty:
+        return frozenset()
+    return frozenset(orphans.loc[orphans["former"] != "", "owner"])
 
 
 def managers(team: dict[str, Member]) -> list[str]:
@@ -456,15 +464,18 @@ def rows_to_fix(
     checks: pd.Series,
     team: dict[str, Member],
     links: RowLinks | None = None,
+    departed: frozenset[str] = frozenset(),
 ) -> dict[str, list[dict]]:
     """The rows a person must correct, by the team member to tell ("" for nobody): rows with
     errors (资料不全, never scheduled) and rows whose owner is not in the team tab (their
-    mail reaches nobody). Each with its sheet row and its 校验提示, the reason."""
+    mail reaches nobody), except owners who left (`departed`: their former 上级 hears of
+    them in the escalation mail). Each with its sheet row and its 校验提示, the reason."""
     names = {normalise_header(n): n for n in team}
     tell = board["owner"].map(
         lambda v: names.get(normalise_header(v), "") if names else cell_text(v)
     )
     unknown = (tell == "") & ~board["owner"].map(is_blank)
+    unknown &= ~map_unique(board["owner"], cell_text).isin(departed).astype(bool)
     wanted = board.assign(sheet_row=row_numbers, check=checks, tell=tell)
     wanted = wanted[wanted["has_error"].astype(bool) | unknown].sort_values("sheet_row")
     items = pd.DataFrame(

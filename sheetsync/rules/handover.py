@@ -51,9 +51,11 @@ def orphans(
     board: pd.DataFrame, team: list[str], former: dict[str, str], managers: list[str]
 ) -> pd.DataFrame:
     """One row per customer whose 负责人 is not in the team tab (none when the sync has no
-    team tab: then nobody is "in" it): owner, customer_id, customer, and `report_to`, the
-    managers who hear of it (the owner's former 上级 when still in the team, else all)."""
-    columns = ["owner", "customer_id", "customer", "report_to"]
+    team tab: then nobody is "in" it): owner, customer_id, customer, `former` (the owner's
+    上级 as `former` remembers it, if still in the team: someone who left; "" for a name the
+    sync never knew, most likely a typo, which stays a row to fix) and `report_to`, the
+    managers whom their overdue tasks go to (the former 上级, else every manager)."""
+    columns = ["owner", "customer_id", "customer", "former", "report_to"]
     if not team:
         return pd.DataFrame(columns=columns)
     members = {normalise_header(n) for n in team}
@@ -68,11 +70,12 @@ def orphans(
         }
     )
 
-    def report_to(name: str) -> tuple[str, ...]:
+    def known(name: str) -> str:
         manager = former.get(name, "")
-        return (manager,) if normalise_header(manager) in members else tuple(managers)
+        return manager if normalise_header(manager) in members else ""
 
-    frame["report_to"] = frame["owner"].map(report_to)
+    frame["former"] = frame["owner"].map(known)
+    frame["report_to"] = frame["former"].map(lambda m: (m,) if m else tuple(managers))
     return frame.sort_values("owner", kind="stable")[columns].reset_index(drop=True)
 
 
