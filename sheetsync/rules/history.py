@@ -112,9 +112,10 @@ def _handovers(
     """负责人 changed since the last row that named one: "交接:旧→新", dated today."""
     owners = _latest(history[history["owner"] != ""])["owner"]
     before = owners.reindex(now["customer_id"].to_numpy()).fillna("").to_numpy()
-    pairs = zip(before, now["owner"], strict=True)
-    same = pd.Series([normalise_header(a) == normalise_header(b) for a, b in pairs], now.index)
-    moved = (before != "") & (now["owner"] != "") & ~same
+    moved = (before != "") & (now["owner"] != "") & (before != now["owner"])
+    if moved.any():  # 張偉 and 张伟 are one person: only real changes are handovers
+        pairs = zip(before[moved.to_numpy()], now.loc[moved, "owner"], strict=True)
+        moved[moved] = [normalise_header(a) != normalise_header(b) for a, b in pairs]
     rows = now[moved].copy()
     old = pd.Series(before, index=now.index)[moved]
     rows["summary"] = [
