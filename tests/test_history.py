@@ -143,3 +143,22 @@ def test_three_unanswered_contacts_in_the_history_make_a_warning(tmp_path):
     _type(path, "H1", summary="终于接通,约了下周见面")
     sync(path)
     assert results(path)["H1"]["health"] == "健康"
+
+
+def test_a_history_sorted_newest_first_by_people_still_knows_the_last_contact(tmp_path):
+    import openpyxl
+
+    day = dt.timedelta(days=1)
+    path = make_workbook(tmp_path / "b.xlsx", [customer("H1", last_contact=TODAY - 2 * day)])
+    sync(path, TODAY - 2 * day)
+    _type(path, "H1", last_contact=TODAY - day, summary="第二次")
+    sync(path, TODAY - day)
+    wb = openpyxl.load_workbook(path)
+    tab = wb["跟进历史"]
+    rows = [[c.value for c in r] for r in tab.iter_rows(min_row=2)]
+    for i, row in enumerate(reversed(rows), start=2):  # a person sorts it newest first
+        for j, value in enumerate(row, start=1):
+            tab.cell(i, j).value = value
+    wb.save(path)
+    sync(path, TODAY)
+    assert len(sheet_rows(path, "跟进历史")) == 3  # header and the two contacts: nothing new

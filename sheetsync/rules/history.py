@@ -37,7 +37,7 @@ def empty_history() -> pd.DataFrame:
 
 
 def read_history(sheet: Sheet | None) -> pd.DataFrame:
-    """The tab as typed values, in the order written; rows without a customer id dropped
+    """The tab as typed values, in the order recorded; rows without a customer id dropped
     (a note someone typed below the table), an unknown 记录类型 read as a contact."""
     if sheet is None or sheet.frame.empty:
         return empty_history()
@@ -52,7 +52,11 @@ def read_history(sheet: Sheet | None) -> pd.DataFrame:
             "recorded": pd.to_datetime(map_unique(frame["recorded"], _date)),
         }
     )[COLUMNS]
-    return history[history["customer_id"] != ""].reset_index(drop=True)
+    history = history[history["customer_id"] != ""]
+    # In the order recorded, whatever order people sorted the tab into (rows recorded the
+    # same day keep theirs); a row without 记录日期 counts as the oldest.
+    history = history.sort_values("recorded", kind="stable", na_position="first")
+    return history.reset_index(drop=True)
 
 
 def _date(value: object) -> dt.date | None:
@@ -61,8 +65,8 @@ def _date(value: object) -> dt.date | None:
 
 
 def _latest(history: pd.DataFrame, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Each customer's last row (of `kinds`), by customer id: the tab's own order, since a
-    contact typed with an older date is still the newer record."""
+    """Each customer's last row (of `kinds`), by customer id, in the order recorded (not by
+    跟进日期: a contact typed with an older date is still the newer record)."""
     rows = history if kinds is None else history[history["kind"].isin(kinds)]
     return rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")
 
