@@ -25,7 +25,7 @@ from sheetsync.report import (  # noqa: F401
 )
 from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
 from sheetsync.rules.grading import GradeRule, grade
-from sheetsync.rules.handover import all_managers, by_owner, orphans, team_managers
+from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
 from sheetsync.rules.health import health, response, wake_up
 from sheetsync.rules.history import (
     earlier_contact,
@@ -140,21 +140,11 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     summary = summarise(board, log, grades, owners, today, loaded.locale, value_rules)  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)
-    return Result(
-        validation,
-        rules,
-        computed,
-        board,
-        log,
-        summary,
-        notes,
-        stage_log,
-        value_rules,
-        edits,
-        history,
-        history_known,
-        orphaned,
+    result = Result(
+        validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
     )
+    result.history, result.history_known, result.orphans = history, history_known, orphaned
+    return result
 
 
 def _history(loaded: Loaded, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
@@ -165,21 +155,6 @@ def _history(loaded: Loaded, rows, people, today: dt.date) -> tuple[pd.DataFrame
     )
     managers = team_managers(loaded.team)
     return update_history(before, customers, managers, today, loaded.locale), len(before)
-
-
-def orphan_notes(orphaned: pd.DataFrame, locale: str) -> list[str]:
-    """One line per owner who left the team: instead of a failed digest every day."""
-    return [
-        say(
-            "orphan_owner",
-            locale,
-            owner=group["owner"],
-            count=group["count"],
-            managers=("、" if lang(locale) == "zh" else ", ").join(group["report_to"])
-            or say("orphan_nobody", locale),
-        )
-        for group in by_owner(orphaned)
-    ]
 
 
 def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sheetsync.workbook.messages import lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
 from sheetsync.workbook.schema import MANAGER_ROLES, normalise_header
 from sheetsync.workbook.tables import Sheet
@@ -118,3 +119,18 @@ def orphan_section(board: pd.DataFrame, owners: list[str], label) -> list[list]:
             )
     header = label("owner", "orphan_customers", "customer_id", "customer")
     return [label("orphans"), header, *rows]
+
+
+def orphan_notes(orphaned: pd.DataFrame, locale: str) -> list[str]:
+    """One line per owner who left the team: instead of a failed digest every day."""
+    return [
+        say(
+            "orphan_owner",
+            locale,
+            owner=group["owner"],
+            count=group["count"],
+            managers=("、" if lang(locale) == "zh" else ", ").join(group["report_to"])
+            or say("orphan_nobody", locale),
+        )
+        for group in by_owner(orphaned)
+    ]
