@@ -25,7 +25,15 @@ from sheetsync.report import (  # noqa: F401
 )
 from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
 from sheetsync.rules.grading import GradeRule, grade
+from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
 from sheetsync.rules.health import health, response, wake_up
+from sheetsync.rules.history import (
+    earlier_contact,
+    former_managers,
+    history_rows,
+    read_history,
+    update_history,
+)
 from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
 from sheetsync.rules.stages import (
     days_since,
@@ -40,6 +48,7 @@ from sheetsync.rules.summary import Summary, summarise
 from sheetsync.rules.tasks import (
     close_contacted,
     first_due_of_new_leads,
+    hand_over,
     log_rows,
     read_log,
     update_log,
@@ -76,6 +85,9 @@ class Result:
     stage_log: pd.DataFrame | None = None
     value_rules: ValueRules | None = None
     edits: Edits | None = None
+    history: pd.DataFrame | None = None  # 跟进历史, this run's rows appended
+    history_known: int = 0  # how many of its rows the tab held: the rest are appended
+    orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
 
 
 MARKERS = {
@@ -100,6 +112,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules)
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # how often, how, what to do
     log = read_log(loaded.task_log)
+    history, history_known = _history(loaded, rows, people, today)  # 跟进历史
+    log = hand_over(log, rows.assign(owner=people["owner"]))  # open tasks follow 负责人
     stage_log = update_stage_log(read_stage_log(loaded.stage_log), rows, today)
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
@@ -107,7 +121,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     due = next_followup(rows, plan["interval"], today, calendar, new_leads)  # 下次跟进日期
     rows["response"] = response(people["summary"], people["feedback"])
     log = close_contacted(log, rows)  # before health: the contact just recorded counts
-    health_keys = health(rows, plan["interval"], log, value_rules.health, today)
+    health_keys = health(rows, plan["interval"], log, value_rules.health, today, history)
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
     occasion = _occasions(rows, people, log, value_rules, today, calendar, loaded)
@@ -119,13 +133,28 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
+    board = board.join(earlier_contact(history, rows["customer_id"]))  # the digest's 上次/再上次
+    orphaned = orphans(board, owners, former_managers(history), all_managers(loaded.team))
     log = update_log(log, board, today, keep_days)  # 任务记录
     grades = [r.grade for r in rules]
     summary = summarise(board, log, grades, owners, today, loaded.locale, value_rules)  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
-    return Result(
+    notes += orphan_notes(orphaned, loaded.locale)
+    result = Result(
         validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
     )
+    result.history, result.history_known, result.orphans = history, history_known, orphaned
+    return result
+
+
+def _history(loaded: Loaded, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
+    """跟进历史 with this run's contacts and handovers appended, and how many rows it held."""
+    before = read_history(loaded.history)
+    customers = rows[["customer_id", "has_error", "last_contact", "grade"]].assign(
+        **{k: people[k] for k in ("customer", "owner", "method", "summary", "feedback", "stage")}
+    )
+    managers = team_managers(loaded.team)
+    return update_history(before, customers, managers, today, loaded.locale), len(before)
 
 
 def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.DataFrame:
@@ -256,6 +285,12 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
             changes.append[titles["stage_log"]] = stage_log_rows(new, loaded.locale)[1:]
     else:
         changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
+    if loaded.history is not None and loaded.history.header_row:  # append-only: new rows
+        new = result.history.iloc[result.history_known :]
+        if len(new):
+            changes.append[titles["history"]] = history_rows(new, loaded.locale, header=False)
+    else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
+        changes.replace[titles["history"]] = history_rows(result.history, loaded.locale)
     ids = result.validation.rows["customer_id"]
     changes.replace[titles["memory"]] = memory_rows(
         ids, result.computed, result.edits, loaded.locale

@@ -28,6 +28,7 @@ from sheetsync.delivery.remind import (
     Addresses,
     Mail,
     RowLinks,
+    departed,
     due_tasks,
     one_line,
     plan_digests,
@@ -66,6 +67,7 @@ SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counte
 DEFAULTS = {  # fields newer than some callers' contexts (a mail planned by an older caller)
     "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}},
     "summary": {"tables": [], "charts": []},
+    "escalation": {"orphans": []},
 }
 
 
@@ -262,11 +264,14 @@ class Mailer:
             if self.settings.manager_summary
             else []
         )
-        fixes = rows_to_fix(board, rows, result.computed["check"], team, self.links)
+        orphans = result.orphans  # owners no longer in the team (rules/handover.py)
+        fixes = rows_to_fix(
+            board, rows, result.computed["check"], team, self.links, departed(orphans)
+        )
         return [
             *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links),
             *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
-            *plan_escalations(tasks, rules, today, team, self.addresses),
+            *plan_escalations(tasks, rules, today, team, self.addresses, orphans),
             *summaries,
         ]
 

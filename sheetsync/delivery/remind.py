@@ -178,6 +178,7 @@ def _items(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: 
             "tel": map_unique(frame["phone"], tel),
             "last_contact": map_unique(frame["last_contact"], _date),
             "summary": map_unique(frame["summary"], cell_text),
+            **_earlier(frame),
             "feedback": map_unique(frame["feedback"], cell_text),
             "action": action.where(action != "", fallback),
             "due": map_unique(due, _date),
@@ -194,6 +195,18 @@ def _items(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: 
         index=frame.index,
     )
     return records(items)
+
+
+def _earlier(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """The contact before the latest, from 跟进历史 (the board's `before_*` columns, when
+    the caller's board has them): the card's "再上次" (the time before)."""
+    if "before_date" not in frame:
+        blank = pd.Series(None, index=frame.index, dtype=object)
+        return {"before_date": blank, "before_summary": blank.fillna("")}
+    return {
+        "before_date": map_unique(frame["before_date"], _date),
+        "before_summary": map_unique(frame["before_summary"], cell_text),
+    }
 
 
 def plan_digests(
@@ -219,7 +232,10 @@ def plan_digests(
     ahead_by = dict(tuple(_upcoming(board, today).groupby("_owner", sort=False)))
     mails = []
     owners = sorted(set(tasks_by) | set(board["_owner"]) | set(fixes))
+    members = {normalise_header(n) for n in addresses.team}
     for owner in filter(None, owners):  # rows with no owner: `plan_unowned`'s
+        if members and normalise_header(owner) not in members:
+            continue  # left the team: reported to a manager instead (`plan_escalations`)
         mine = tasks_by.get(owner, tasks.iloc[:0])
         extras = extras_by.get(owner, {"contracts": [], "birthdays": []})
         to_fix = fixes.get(owner, [])
@@ -303,39 +319,73 @@ def plan_escalations(
     today: dt.date,
     team: dict[str, Member],
     addresses: Addresses,
+    orphans: pd.DataFrame | None = None,
 ) -> list[Mail]:
-    """Tasks overdue by at least their grade's 逾期升级 days, once each, to the owner's manager."""
+    """Tasks overdue by at least their grade's 逾期升级 days, once each, to the owner's manager.
+
+    `orphans` (rules/handover.py): customers whose owner left the team, each with the
+    managers to tell (`report_to`). Those managers get the owners and their customers in
+    the mail every day until they are reassigned, and the owners' overdue tasks."""
     after = {r.grade: r.escalate_after for r in rules}
     due = tasks[
         (tasks["days_overdue"] >= tasks["grade"].map(after)) & tasks["escalated_at"].map(is_blank)
     ]
     owner = map_unique(due["owner"], cell_text)
-    manager = owner.map(lambda o: team.get(o, Member("", "", "")).manager)
+    left = {} if orphans is None else dict(zip(orphans["owner"], orphans["report_to"], strict=True))
+    manager = owner.map(lambda o: left.get(o) or team.get(o, Member("", "", "")).manager)
+    # An orphan's task goes to each manager told of them: one row per manager.
+    due = due.assign(owner=owner, _manager=manager).explode("_manager").reset_index(drop=True)
     rows = due.assign(
         customer=map_unique(due["customer"], cell_text),
-        owner=owner,
         due=map_unique(due["due_date"], _date),
         days_overdue=due["days_overdue"].astype(int),
-        _manager=manager,
+        _manager=due["_manager"].fillna(""),
     )
     fields = ["customer_id", "customer", "owner", "grade", "due", "days_overdue"]
+    groups = dict(tuple(rows.groupby("_manager", sort=False)))
+    told = _orphans_by_manager(orphans)
     mails = []
-    for name, items in sorted(rows.groupby("_manager", sort=False), key=lambda g: g[0]):
+    for name in sorted(set(groups) | set(told)):
+        items = groups.get(name, rows.iloc[:0])
         if not name:
             owners = ", ".join(sorted(set(items["owner"].astype(str))))
             addresses.notes.append(f"no manager for {owners}: escalation not sent")
             continue
+        context = {"manager": name, "today": today, "tasks": records(items[fields])}
         mails.append(
             Mail(
                 "escalation",
                 name,
                 addresses.resolve(name),
                 f"escalation/{name}/{today}",
-                {"manager": name, "today": today, "tasks": records(items[fields])},
+                {**context, "orphans": told.get(name, [])},
                 escalates=list(zip(items["customer_id"], items["due_date"], strict=True)),
             )
         )
     return mails
+
+
+def _orphans_by_manager(orphans: pd.DataFrame | None) -> dict[str, list[dict]]:
+    """For each former 上级: the owners who left the team, with their customers. A name the
+    sync never knew stays in the rows-to-fix mail (`rows_to_fix`), as a typo would."""
+    if orphans is None or orphans.empty:
+        return {}
+    found: dict[str, list[dict]] = {}
+    for owner, mine in orphans[orphans["former"] != ""].groupby("owner", sort=True):
+        entry = {"owner": owner, "count": len(mine), "customers": records(mine[_ORPHAN_FIELDS])}
+        for name in mine["report_to"].iloc[0]:
+            found.setdefault(name, []).append(entry)
+    return found
+
+
+_ORPHAN_FIELDS = ["customer_id", "customer"]
+
+
+def departed(orphans: pd.DataFrame | None) -> frozenset[str]:
+    """Owners who left the team (their former 上级 is known): reported, not rows to fix."""
+    if orphans is None or orphans.empty:
+        return frozenset()
+    return frozenset(orphans.loc[orphans["former"] != "", "owner"])
 
 
 def managers(team: dict[str, Member]) -> list[str]:
@@ -414,15 +464,18 @@ def rows_to_fix(
     checks: pd.Series,
     team: dict[str, Member],
     links: RowLinks | None = None,
+    departed: frozenset[str] = frozenset(),
 ) -> dict[str, list[dict]]:
     """The rows a person must correct, by the team member to tell ("" for nobody): rows with
     errors (资料不全, never scheduled) and rows whose owner is not in the team tab (their
-    mail reaches nobody). Each with its sheet row and its 校验提示, the reason."""
+    mail reaches nobody), except owners who left (`departed`: their former 上级 hears of
+    them in the escalation mail). Each with its sheet row and its 校验提示, the reason."""
     names = {normalise_header(n): n for n in team}
     tell = board["owner"].map(
         lambda v: names.get(normalise_header(v), "") if names else cell_text(v)
     )
     unknown = (tell == "") & ~board["owner"].map(is_blank)
+    unknown &= ~map_unique(board["owner"], cell_text).isin(departed).astype(bool)
     wanted = board.assign(sheet_row=row_numbers, check=checks, tell=tell)
     wanted = wanted[wanted["has_error"].astype(bool) | unknown].sort_values("sheet_row")
     items = pd.DataFrame(

@@ -3,7 +3,7 @@
 流失 (churned): no contact for `churn_days`, or marked 已流失 by a person. 预警 (warning): no
 contact for more than `warn_factor` times the customer's follow-up interval, purchases down by
 `purchase_drop` or more against the last period, or the last `no_response` completed
-follow-ups all recorded no response. Otherwise 健康. Rows with errors get nothing: their dates
+follow-ups (in 跟进历史, else the task log) all recorded no response. Otherwise 健康. Rows with errors get nothing: their dates
 can't be trusted.
 """
 
@@ -13,6 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
+from sheetsync.rules.history import contacts
 from sheetsync.workbook.parsing import cell_text, map_unique
 from sheetsync.workbook.schema import NO_RESPONSE_WORDS, normalise_header
 
@@ -33,10 +34,31 @@ def response(summary: pd.Series, feedback: pd.Series) -> pd.Series:
     return map_unique(text, said)
 
 
-def silent_streak(log: pd.DataFrame, ids: pd.Series, count: int) -> pd.Series:
-    """True where the last `count` completed tasks of the customer all recorded no response."""
+def silent_streak(
+    log: pd.DataFrame, ids: pd.Series, count: int, history: pd.DataFrame | None = None
+) -> pd.Series:
+    """True where the customer's last `count` follow-ups all recorded no response.
+
+    The follow-ups are the contacts in 跟进历史 where it holds `count` of them (every contact,
+    whether or not a task was due); else the completed tasks of the task log, whose 客户回应
+    is what the contact that closed each one recorded."""
     if count < 1:
         return pd.Series(False, index=ids.index)
+    from_log = _log_streak(log, ids, count)
+    if history is None:
+        return from_log
+    told = contacts(history)
+    last = told.assign(said=response(told["summary"], told["feedback"]))
+    last = last.groupby("customer_id", sort=False).tail(int(count))
+    grouped = last.groupby("customer_id")["said"]
+    enough = grouped.size() >= count
+    silent = grouped.agg(lambda r: (r == "none").all())[enough]
+    found = silent.reindex(ids.to_numpy())
+    use = found.notna().to_numpy()
+    return from_log.where(~use, found.fillna(False).astype(bool).to_numpy())
+
+
+def _log_streak(log: pd.DataFrame, ids: pd.Series, count: int) -> pd.Series:
     done = log[log["state"] == "done"].sort_values(["done_on", "due_date"], kind="stable")
     last = done.groupby("customer_id").tail(int(count))
     silent = last.groupby("customer_id")["response"].agg(
@@ -53,6 +75,7 @@ def health(
     log: pd.DataFrame,
     settings: dict[str, float],
     today: dt.date,
+    history: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Health keys (churned / warning / healthy), None for rows with errors.
 
@@ -63,7 +86,8 @@ def health(
     current, previous = customers["purchase_current"], customers["purchase_previous"]
     dropped = (previous > 0) & (current <= previous * (1 - settings["purchase_drop"]))
     warning = (days > settings["warn_factor"] * interval) | dropped
-    warning |= silent_streak(log, customers["customer_id"], int(settings["no_response"]))
+    silent = silent_streak(log, customers["customer_id"], int(settings["no_response"]), history)
+    warning |= silent
     result = pd.Series("healthy", index=customers.index, dtype=object)
     result[warning] = "warning"
     result[churned] = "churned"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sheetsync.rules.handover import orphan_section
 from sheetsync.rules.value import ValueRules
 from sheetsync.workbook.changes import Chart, Heading, Share
 from sheetsync.workbook.parsing import is_blank, map_unique
@@ -82,6 +83,7 @@ def summarise(
         "health": _by_health(board, locale, label),
         "stalled": _stalled(board, names, value_rules, locale, label) if value_rules else [],
         "overdue": _longest_overdue(board, today, label),
+        "orphans": orphan_section(board, owners, label),  # rules/handover.py
     }
     rows: list[list] = []
     starts = {}

@@ -13,7 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sheetsync.workbook.parsing import date_or_none, is_blank
+from sheetsync.workbook.parsing import cell_text, date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import (
     RESPONSES,
     TASK_KINDS,
@@ -103,6 +103,23 @@ def close_contacted(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     log.loc[done, "done_on"] = last[done]
     if "response" in valid:
         log.loc[done, "response"] = by_id(valid["response"], log["customer_id"])[done]
+    return log
+
+
+def hand_over(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """A reassigned customer's open tasks go to the new 负责人: they are now theirs to do,
+    and theirs to count. Done and cancelled tasks keep the owner who held them, so a
+    completion rate counts whoever had the task when it was due. Rows with errors or
+    without an owner move nothing (`customers`: customer_id, owner, has_error)."""
+    valid = _valid(customers)
+    owner = by_id(map_unique(valid["owner"], cell_text), log["customer_id"]).fillna("")
+    held = map_unique(log["owner"], cell_text)
+    moved = (log["state"] == "open") & (owner != "") & (owner != held)
+    if not moved.any():
+        return log
+    log = log.copy()
+    log["owner"] = log["owner"].astype(object)
+    log.loc[moved, "owner"] = owner[moved]
     return log
 
 

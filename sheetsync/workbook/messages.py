@@ -348,6 +348,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "以下跟进已超过升级期限,请关注:",
         "These follow-ups are past their escalation limit:",
     ),
+    # history and handover (rules/history.py, rules/handover.py)
+    "history_handover": ("交接:{old}→{new}", "Handover: {old} → {new}"),
+    "orphan_owner": (
+        "{owner}已不在团队表,仍是{count}个客户的负责人:不再给他发提醒,逾期任务升级给{managers};请在客户跟进表里改派负责人",
+        "{owner} is no longer in the team tab but still owns {count} customer(s): no reminders go to them, overdue tasks go to {managers}; reassign them in the follow-up tab",
+    ),
+    "orphan_nobody": ("(没有经理可通知)", "(no manager to tell)"),
+    "mail_previous": ("再上次", "Before that"),
+    "mail_orphans_title": ("已离开团队的负责人", "Owners no longer in the team"),
+    "mail_orphans_intro": (
+        "以下负责人已不在团队表中,名下客户没有人收到跟进提醒,请改派负责人(改派后未完成的任务转给新负责人):",
+        "These owners are no longer in the team tab, so nobody is reminded of their customers. Reassign them (open tasks move to the new owner):",
+    ),
+    "mail_orphan_count": ("{owner}:{count} 个客户", "{owner}: {count} customer(s)"),
     # the workbook file
     "workbook_open": (
         "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",

@@ -13,6 +13,7 @@ from sheetsync.workbook.terms import (  # noqa: F401  (the words are re-exported
     HEALTH_SETTINGS,
     INTENT_LEVELS,
     LOCALES,
+    MANAGER_ROLES,
     NO_RESPONSE_WORDS,
     PAUSE_FOREVER,
     RELATIONSHIPS,
@@ -175,6 +176,35 @@ STAGE_LOG = Tab(
     ),
     required=("customer_id", "stage"),
 )
+# 跟进历史: one row per contact the sync saw (a sheet row keeps only the latest), plus the
+# first contact it found for each customer and every handover (负责人 changed). Append-only,
+# like 阶段记录; the sync reads its own last row per customer to know what is new.
+HISTORY_KINDS = _terms(
+    ("contact", "跟进", "Contact"),
+    ("first", "首次记录", "First seen"),
+    ("handover", "交接", "Handover"),
+)
+HISTORY = Tab(
+    "history",
+    "跟进历史",
+    "History",
+    _terms(
+        ("date", "跟进日期", "Date"),
+        ("customer_id", "客户编号", "Customer ID"),
+        ("customer", "客户名称", "Customer"),
+        ("owner", "负责人", "Owner"),
+        ("method", "跟进方式", "Method"),
+        ("summary", "跟进内容摘要", "Summary"),
+        ("feedback", "客户反馈", "Feedback"),
+        ("stage", "销售阶段", "Stage"),
+        ("grade", "客户等级", "Grade"),
+        ("kind", "记录类型", "Kind"),
+        # The owner's 上级 on the day: who to tell when the owner leaves the team tab.
+        ("manager", "上级", "Manager"),
+        ("recorded", "记录日期", "Recorded on"),
+    ),
+    required=("customer_id",),
+)
 # The 价值分级 tab holds small tables one under another, each under its title (like the
 # summary), so a manager reads and edits it like a form. Each block is read like a tab.
 VALUE_RULES = Tab("value_rules", "价值分级", "Value rules", ())
@@ -314,6 +344,7 @@ TABS = (
     SUMMARY,
     TASK_LOG,
     STAGE_LOG,
+    HISTORY,
     SYNC_LOG,
     MEMORY,
     MAIL_LOG,

@@ -188,4 +188,10 @@ SUMMARY_LABELS = _terms(
     ("chart_grades", "客户等级分布", "Customers by grade"),
     ("chart_funnel", "销售漏斗(累计到达)", "Sales funnel (reached)"),
     ("chart_overdue", "各负责人逾期数", "Overdue by owner"),
+    # handover (rules/handover.py): owners who left the team tab, until reassigned
+    ("orphans", "已离开团队的负责人(客户待改派)", "Owners no longer in the team (reassign)"),
+    ("orphan_customers", "名下客户数", "Their customers"),
 )
+# 团队's 角色 values that make someone a manager even when nobody names them as 上级: who
+# hears of an owner who left the team when their own 上级 is not known.
+MANAGER_ROLES = ("经理", "主管", "总监", "销售经理", "manager", "sales manager", "director")

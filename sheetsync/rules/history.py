@@ -1,0 +1,186 @@
+"""跟进历史: the team's memory of every contact, which a sheet row overwrites.
+
+A follow-up row holds only the latest contact. Each run the sync compares it with the last
+contact it wrote into the 跟进历史 tab for that customer (the tab is its memory, so a copy of
+the workbook remembers as much as the original): a moved 上次跟进日期 or a changed 跟进内容摘要
+/ 客户反馈 is a new contact and gets one row. A re-run with nothing new adds nothing. A
+customer the history does not know yet gets one 首次记录 row (on the first sync of a sheet
+that already has contacts this is the seed: one row per customer, the latest contact only,
+since nothing older is known). A changed 负责人 gets a 交接 row ("交接:张伟→李娜").
+
+Append-only, like 阶段记录: people may read, filter and annotate it; the sync never rewrites
+a row it wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import cell_text, date_or_none, map_unique
+from sheetsync.workbook.schema import HISTORY, HISTORY_KINDS, normalise_header, term_lookup
+from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.validate import normalise_id
+
+COLUMNS = [c.key for c in HISTORY.columns]
+TEXT = ("customer", "owner", "method", "summary", "feedback", "stage", "grade", "manager")
+CONTACTS = ("contact", "first")  # kinds that are a contact (a handover is not)
+
+
+def empty_history() -> pd.DataFrame:
+    frame = pd.DataFrame({k: pd.Series(dtype=object) for k in COLUMNS})
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["recorded"] = pd.to_datetime(frame["recorded"])
+    return frame
+
+
+def read_history(sheet: Sheet | None) -> pd.DataFrame:
+    """The tab as typed values, in the order recorded; rows without a customer id dropped
+    (a note someone typed below the table), an unknown 记录类型 read as a contact."""
+    if sheet is None or sheet.frame.empty:
+        return empty_history()
+    frame = sheet.frame
+    kinds = {k: t.key for k, t in term_lookup(HISTORY_KINDS).items()}
+    history = pd.DataFrame(
+        {
+            "date": pd.to_datetime(map_unique(frame["date"], _date)),
+            "customer_id": map_unique(frame["customer_id"], normalise_id),
+            **{k: map_unique(frame[k], cell_text) for k in TEXT},
+            "kind": map_unique(frame["kind"], lambda v: kinds.get(normalise_header(v), "contact")),
+            "recorded": pd.to_datetime(map_unique(frame["recorded"], _date)),
+        }
+    )[COLUMNS]
+    history = history[history["customer_id"] != ""]
+    # In the order recorded, whatever order people sorted the tab into (rows recorded the
+    # same day keep theirs); a row without 记录日期 counts as the oldest.
+    history = history.sort_values("recorded", kind="stable", na_position="first")
+    return history.reset_index(drop=True)
+
+
+def _date(value: object) -> dt.date | None:
+    found = date_or_none(value)
+    return found if isinstance(found, dt.date) else None
+
+
+def _latest(history: pd.DataFrame, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Each customer's last row (of `kinds`), by customer id, in the order recorded (not by
+    跟进日期: a contact typed with an older date is still the newer record)."""
+    rows = history if kinds is None else history[history["kind"].isin(kinds)]
+    return rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+
+
+def update_history(
+    history: pd.DataFrame,
+    customers: pd.DataFrame,
+    managers: dict[str, str],
+    today: dt.date,
+    locale: str,
+) -> pd.DataFrame:
+    """The history with this run's rows appended: a 交接 row where the 负责人 differs from the
+    last one recorded, then a row where the contact differs from the last one recorded.
+
+    `customers`: one row per follow-up row with customer_id, has_error, last_contact (dates)
+    and customer, owner, method, summary, feedback, stage, grade. Rows with errors and ids
+    used twice are left out: which row is "the" customer is not known. `managers`: each
+    team member's 上级, recorded with the row."""
+    known = customers[~customers["has_error"].astype(bool) & (customers["customer_id"] != "")]
+    known = known.drop_duplicates("customer_id", keep=False)
+    now = _current(known, managers)
+    handovers = _handovers(history, now, today, locale)
+    contacts = _contacts(history, now, today)
+    new = pd.concat([handovers, contacts]).sort_index(kind="stable")  # sheet order
+    if new.empty:
+        return history
+    return pd.concat([history, new[COLUMNS]], ignore_index=True)
+
+
+def _current(known: pd.DataFrame, managers: dict[str, str]) -> pd.DataFrame:
+    owner = map_unique(known["owner"], cell_text)
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(known["last_contact"]),
+            "customer_id": known["customer_id"],
+            **{k: map_unique(known[k], cell_text) for k in TEXT if k not in ("owner", "manager")},
+            "owner": owner,
+            "manager": owner.map(lambda o: managers.get(o, "")),
+        },
+        index=known.index,
+    )
+
+
+def _handovers(
+    history: pd.DataFrame, now: pd.DataFrame, today: dt.date, locale: str
+) -> pd.DataFrame:
+    """负责人 changed since the last row that named one: "交接:旧→新", dated today."""
+    owners = _latest(history[history["owner"] != ""])["owner"]
+    before = owners.reindex(now["customer_id"].to_numpy()).fillna("").to_numpy()
+    moved = (before != "") & (now["owner"] != "") & (before != now["owner"])
+    if moved.any():  # 張偉 and 张伟 are one person: only real changes are handovers
+        pairs = zip(before[moved.to_numpy()], now.loc[moved, "owner"], strict=True)
+        moved[moved] = [normalise_header(a) != normalise_header(b) for a, b in pairs]
+    rows = now[moved].copy()
+    old = pd.Series(before, index=now.index)[moved]
+    rows["summary"] = [
+        say("history_handover", locale, old=o, new=n)
+        for o, n in zip(old, rows["owner"], strict=True)
+    ]
+    rows["date"], rows["method"], rows["feedback"] = pd.Timestamp(today), "", ""
+    return rows.assign(kind="handover", recorded=pd.Timestamp(today))
+
+
+def _contacts(history: pd.DataFrame, now: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """A contact that differs from the last one recorded (date, 摘要 or 反馈)."""
+    has_contact = now["date"].notna() | (now["summary"] != "") | (now["feedback"] != "")
+    last = _latest(history, CONTACTS).reindex(now["customer_id"].to_numpy())
+    last.index = now.index
+    same = (
+        ((last["date"] == now["date"]) | (last["date"].isna() & now["date"].isna()))
+        & (last["summary"] == now["summary"])
+        & (last["feedback"] == now["feedback"])
+    )
+    rows = now[has_contact & ~same]
+    seen = rows["customer_id"].isin(set(history["customer_id"]))
+    kind = seen.map({True: "contact", False: "first"}).astype(object)
+    return rows.assign(kind=kind, recorded=pd.Timestamp(today))
+
+
+def history_rows(history: pd.DataFrame, locale: str, header: bool = True) -> list[list]:
+    """Sheet rows (header first unless `header` is False), dates as dates."""
+    kinds = {t.key: t.text(locale) for t in HISTORY_KINDS}
+    rows = [HISTORY.headers(locale)] if header else []
+    for record in history[COLUMNS].itertuples(index=False):
+        values = record._asdict()
+        values["kind"] = kinds.get(values["kind"], kinds["contact"])
+        for key in ("date", "recorded"):
+            values[key] = values[key].date() if pd.notna(values[key]) else None
+        rows.append([v if v != "" else None for v in values.values()])
+    return rows
+
+
+def contacts(history: pd.DataFrame) -> pd.DataFrame:
+    """The contact rows (handovers left out), in the order recorded."""
+    return history[history["kind"].isin(CONTACTS)]
+
+
+def earlier_contact(history: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """The contact before each customer's latest one, for the digest's "再上次" (the
+    latest is the sheet's own row): `before_date`, `before_summary` (NaT / "" if none)."""
+    recent = contacts(history).groupby("customer_id", sort=False).tail(2)
+    before = recent[recent.duplicated("customer_id", keep="last")].set_index("customer_id")
+    matched = before.reindex(ids.to_numpy())
+    return pd.DataFrame(
+        {
+            "before_date": pd.to_datetime(matched["date"]).to_numpy(),
+            "before_summary": matched["summary"].fillna("").to_numpy(),
+        },
+        index=ids.index,
+    )
+
+
+def former_managers(history: pd.DataFrame) -> dict[str, str]:
+    """Each owner's 上级 as last recorded: who managed someone who has left the team tab."""
+    named = history[(history["owner"] != "") & (history["manager"] != "")]
+    latest = named.drop_duplicates("owner", keep="last")
+    return dict(zip(latest["owner"], latest["manager"], strict=True))
