@@ -24,9 +24,22 @@ from sheetsync.report import (  # noqa: F401
     report_for,
 )
 from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
+from sheetsync.rules.forecast import (
+    forecast_log_rows,
+    read_forecast_log,
+    record_month,
+    weighted_by_owner,
+)
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.health import health, response, wake_up
-from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
+from sheetsync.rules.schedule import (
+    follow_up_plan,
+    next_followup,
+    off_the_list,
+    status,
+    status_text,
+    task_text,
+)
 from sheetsync.rules.stages import (
     days_since,
     first_seen,
@@ -76,6 +89,7 @@ class Result:
     stage_log: pd.DataFrame | None = None
     value_rules: ValueRules | None = None
     edits: Edits | None = None
+    forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
 
 
 MARKERS = {
@@ -112,6 +126,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
     occasion = _occasions(rows, people, log, value_rules, today, calendar, loaded)
     due, rows["task_kind"] = fold(due, occasion)
+    due, rows["task_kind"] = off_the_list(rows["stage_key"], due, rows["task_kind"])  # 输单
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
     tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
@@ -121,10 +136,24 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
     log = update_log(log, board, today, keep_days)  # 任务记录
     grades = [r.grade for r in rules]
-    summary = summarise(board, log, grades, owners, today, loaded.locale, value_rules)  # 汇总
+    forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
+    forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
+    summary = summarise(
+        board, log, grades, owners, today, loaded.locale, value_rules, stage_log, forecasts
+    )  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     return Result(
-        validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
+        validation,
+        rules,
+        computed,
+        board,
+        log,
+        summary,
+        notes,
+        stage_log,
+        value_rules,
+        edits,
+        forecasts,
     )
 
 
@@ -201,6 +230,8 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
                 k: people[k]
                 for k in ("customer", "owner", "stage", "contact", "phone", "summary", "feedback")
             },
+            **{k: people[k] for k in ("lead_source", "industry")},  # conversion's breakdowns
+            **{k: rows[k] for k in ("expected_amount", "expected_close")},  # the forecast
             **{
                 k: rows[k]
                 for k in (
@@ -256,6 +287,7 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
             changes.append[titles["stage_log"]] = stage_log_rows(new, loaded.locale)[1:]
     else:
         changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
+    _plan_forecast_log(loaded, result, changes)
     ids = result.validation.rows["customer_id"]
     changes.replace[titles["memory"]] = memory_rows(
         ids, result.computed, result.edits, loaded.locale
@@ -265,6 +297,17 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
         changes.replace[titles["value_rules"]] = default_rows(loaded.locale)
     report.cells = len(changes.cells)
     return changes
+
+
+def _plan_forecast_log(loaded: Loaded, result: Result, changes: Changeset) -> None:
+    """预测记录 is append-only like 阶段记录: this month's rows when the month has none."""
+    title = loaded.titles["forecast_log"]
+    if loaded.forecast_log is not None and loaded.forecast_log.header_row:
+        new = result.forecast_log.iloc[len(read_forecast_log(loaded.forecast_log)) :]
+        if len(new):
+            changes.append[title] = forecast_log_rows(new, loaded.locale)[1:]
+    else:
+        changes.replace[title] = forecast_log_rows(result.forecast_log, loaded.locale)
 
 
 def sync(

@@ -1,0 +1,160 @@
+"""Conversion from the stage history (阶段记录): of the customers that entered a stage, how
+many moved on, how many were won, and how long moving on took; the win rate and the sales
+cycle, by owner, lead source and industry.
+
+The funnel in the summary counts where deals are today; this counts what happened to them,
+so a deal that was lost at 方案展示 still counts as having entered 方案展示 (and as not won).
+Only what the sync saw is known: a customer first seen at 商务谈判 entered 商务谈判, not the
+stages before it, and a deal that skipped a stage did not enter that one.
+
+Pure: the stage-log frame (customer_id, stage key, since) and the board in, table rows out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from sheetsync.workbook.changes import Share
+from sheetsync.workbook.parsing import cell_text, map_unique
+from sheetsync.workbook.schema import FUNNEL_STAGES, SUMMARY_LABELS
+
+CLOSED = ("won", "lost")
+GROUPS = {
+    "owner": "outcomes_owner",
+    "lead_source": "outcomes_source",
+    "industry": "outcomes_industry",
+}
+
+
+def _words(locale: str) -> dict[str, str]:
+    return {t.key: t.text(locale) for t in SUMMARY_LABELS}
+
+
+def share(part: float, whole: float) -> Share | str:
+    """part / whole as a percentage, "—" when nothing was there to count."""
+    return Share(round(part / whole, 6)) if whole else "—"
+
+
+def _days(values: pd.Series, how: str) -> float | str:
+    if values.empty:
+        return "—"
+    value = float(values.median() if how == "median" else values.mean())
+    return round(value, 1) if math.isfinite(value) else "—"
+
+
+def entries(log: pd.DataFrame) -> pd.DataFrame:
+    """Customer id x funnel stage: the first day the customer was seen in that stage."""
+    keys = [t.key for t in FUNNEL_STAGES]
+    if log.empty:
+        return pd.DataFrame({k: pd.Series(dtype="datetime64[ns]") for k in keys})
+    on_ladder = log[log["stage"].isin(keys)]
+    first = on_ladder.groupby(["customer_id", "stage"])["since"].min().unstack()
+    return first.reindex(columns=keys).astype("datetime64[ns]")
+
+
+def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
+    """Per funnel stage: entered, advanced (reached any later stage, won included, on or
+    after entering this one), won, and the days each advancing customer took."""
+    first = entries(log)
+    keys = list(first.columns)
+    out = []
+    for i, key in enumerate(keys):
+        entered = first[key].dropna()
+        later = first.loc[entered.index, keys[i + 1 :]]
+        after = later.where(later.ge(entered, axis=0))  # a step back is not moving on
+        moved = pd.to_datetime(after.min(axis=1)).dropna()
+        won = first.loc[entered.index, "won"]
+        out.append(
+            {
+                "stage": key,
+                "entered": len(entered),
+                "advanced": len(moved),
+                "won": int((won >= entered).sum()),
+                "days": (moved - entered[moved.index]).dt.days.astype(float),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def stage_conversion(log: pd.DataFrame, locale: str) -> list[list]:
+    """The summary's 阶段转化 table: one row per stage a deal climbs; won has no next."""
+    words = _words(locale)
+    names = {t.key: t.text(locale) for t in FUNNEL_STAGES}
+    rows = []
+    for c in stage_cohorts(log).itertuples():
+        if c.stage == "won":
+            rows.append([names[c.stage], c.entered, "", "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                names[c.stage],
+                c.entered,
+                c.advanced,
+                share(c.advanced, c.entered),
+                c.won,
+                share(c.won, c.entered),
+                _days(c.days, "median"),
+                _days(c.days, "mean"),
+            ]
+        )
+    header = ["stage", "entered", "advanced", "advance_rate", "reached_won", "won_rate"]
+    header += ["days_median", "days_mean"]
+    return [[words["stage_conversion"]], [words[k] for k in header], *rows]
+
+
+def outcomes(log: pd.DataFrame) -> pd.DataFrame:
+    """Per customer in the history: where they are now (their latest record), the day the
+    sync first saw them and the day they were first won; `cycle`: days from first seen to
+    won, for the customers won now that the sync saw in an earlier stage first."""
+    ordered = log.sort_values("since", kind="stable")
+    per = ordered.groupby("customer_id").agg(latest=("stage", "last"), first_seen=("since", "min"))
+    won_on = log[log["stage"] == "won"].groupby("customer_id")["since"].min()
+    per["won_on"] = won_on.reindex(per.index)
+    per["cycle"] = (per["won_on"] - per["first_seen"]).dt.days.astype(float)
+    # A customer first seen already won has no cycle the sync saw: not a 0-day one.
+    per.loc[(per["latest"] != "won") | (per["won_on"] <= per["first_seen"]), "cycle"] = math.nan
+    return per
+
+
+def outcome_counts(per: pd.DataFrame) -> dict[str, object]:
+    """Customers, won, lost, win rate (won / (won + lost): only deals that have closed) and
+    the average cycle of the won."""
+    won = int((per["latest"] == "won").sum())
+    lost = int((per["latest"] == "lost").sum())
+    cycles = per["cycle"].dropna()
+    return {
+        "customers": len(per),
+        "won": won,
+        "lost": lost,
+        "win_rate": share(won, won + lost),
+        "cycle": _days(cycles, "mean"),
+    }
+
+
+def outcomes_by(
+    log: pd.DataFrame, board: pd.DataFrame, key: str, locale: str, first: list[str] = ()
+) -> list[list]:
+    """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
+    says it now), largest group first (`first`: names listed before the rest, e.g. the
+    team); a total row with the overall win rate and cycle."""
+    words = _words(locale)
+    per = outcomes(log)
+    people = board.assign(_id=board["customer_id"]).drop_duplicates("_id", keep=False)
+    group = map_unique(people[key], cell_text).set_axis(people["_id"])
+    per["group"] = group.reindex(per.index).fillna("").to_numpy()
+    sizes = per["group"].value_counts()
+    named = [g for g in first if g in sizes]
+    rest = [g for g in sizes.index if g not in named and g != ""]
+    order = [*named, *sorted(rest, key=lambda g: (-sizes[g], g)), *([""] if "" in sizes else [])]
+    rows = []
+    for name in order:
+        c = outcome_counts(per[per["group"] == name])
+        rows.append([name or words["blank"], *(c[k] for k in COUNTS)])
+    rows.append([words["total"], *(outcome_counts(per)[k] for k in COUNTS)])
+    header = [words[key], *(words[k] for k in ("customers", "won", "lost", "win_rate"))]
+    return [[words[GROUPS[key]]], [*header, words["cycle_days"]], *rows]
+
+
+COUNTS = ("customers", "won", "lost", "win_rate", "cycle")
