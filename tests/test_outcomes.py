@@ -84,7 +84,9 @@ def test_a_lost_row_without_a_reason_is_asked_for_one(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", rows)
     report = sync(path)
     got = results(path)
-    assert got["NOWHY"]["check"].startswith("输单原因: ") and "请填写输单原因" in got["NOWHY"]["check"]
+    assert (
+        got["NOWHY"]["check"].startswith("输单原因: ") and "请填写输单原因" in got["NOWHY"]["check"]
+    )
     assert got["NOWHY"]["status"] == "已输单"  # a warning: the row is still lost, not 资料不全
     assert got["WHY"]["check"] is None
     assert report.invalid == 0
@@ -101,8 +103,9 @@ def test_a_lost_row_without_the_column_is_told_to_add_it_in_english(tmp_path):
     sync(path)
     got = results(path, "en")["L"]
     assert got["status"] == "Lost"
-    assert got["check"].startswith("Lost reason: the stage is Lost") and "add the column" in (
-        got["check"]
+    assert (
+        got["check"].startswith("Lost reason: the stage is Lost")
+        and "add the column" in (got["check"])
     )
 
 
