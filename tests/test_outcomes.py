@@ -304,3 +304,20 @@ def test_conversion_moves_on_when_a_stage_changes(tmp_path):
     sync(path, TODAY)
     table = {r[0]: r[1:8] for r in summary_section(path, "阶段转化(按阶段记录)")}
     assert table["线索获取"][:2] == (1, 1) and table["线索获取"][5] == 3
+
+
+def test_a_free_text_column_with_many_spellings_stays_a_compact_table():
+    """15 industries, the first with 3 customers: the 12 largest shown, the other 3 on one
+    其他 row, then the blanks and the total."""
+    from sheetsync.rules.conversion import outcomes_by
+
+    ids = [f"K{i}" for i in range(18)]
+    industry = ["制造", "制造", "制造", *(f"行业{i:02d}" for i in range(14)), None]
+    log = pd.DataFrame({"customer_id": ids, "stage": "lost", "since": pd.Timestamp(TODAY)})
+    board = pd.DataFrame({"customer_id": ids, "industry": industry})
+    table = outcomes_by(log, board, "industry", "zh")
+    names = [r[0] for r in table[2:]]
+    assert names[:2] == ["制造", "行业00"] and len(names) == 12 + 3
+    assert names[-3:] == ["其他", "未填写", "合计"]
+    assert table[-3][1:4] == [3, 0, 3]  # 行业11, 12 and 13, each one lost
+    assert table[-1][1:4] == [18, 0, 18]

@@ -219,6 +219,7 @@ SUMMARY_LABELS = _terms(
     ("win_rate", "赢率", "Win rate"),
     ("cycle_days", "平均成交周期(天)", "Average cycle (days)"),
     ("blank", "未填写", "Blank"),
+    ("other_group", "其他", "Other"),
     # forecast (rules/forecast.py)
     ("forecast_month", "加权预测(按预计成交月份)", "Weighted forecast (by expected close month)"),
     ("forecast_owner", "加权预测(按负责人,对比上月)", "Weighted forecast (by owner, against last month)"),
