@@ -26,7 +26,7 @@ from sheetsync.rules.forecast import NO_DATE, PAST, month_of
 
 D = dt.date
 BY_MONTH = "加权预测(按预计成交月份)"
-BY_OWNER = "加权预测(按负责人,对比上月)"
+BY_OWNER = "加权预测(按负责人对比上月)"
 
 
 def deal(cid, stage, amount, close, owner="张伟", **more):

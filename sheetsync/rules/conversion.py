@@ -80,8 +80,11 @@ def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def stage_conversion(log: pd.DataFrame, locale: str) -> list[list]:
-    """The summary's 阶段转化 table: one row per stage a deal climbs; won has no next."""
+def stage_conversion(log: pd.DataFrame | None, locale: str) -> list[list]:
+    """The summary's 阶段转化 table: one row per stage a deal climbs; won has no next.
+    No table without a stage history."""
+    if log is None:
+        return []
     words = _words(locale)
     names = {t.key: t.text(locale) for t in FUNNEL_STAGES}
     rows = []
@@ -155,13 +158,15 @@ def outcome_counts(per: pd.DataFrame) -> dict[str, object]:
 
 
 def outcomes_by(
-    log: pd.DataFrame, board: pd.DataFrame, key: str, locale: str, first: list[str] = ()
+    log: pd.DataFrame | None, board: pd.DataFrame, key: str, locale: str, first: list[str] = ()
 ) -> list[list]:
     """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
     says it now): `first` (the team) in its order, then the largest groups, at most
     MOST_GROUPS rows (the rest on one 其他 row, so a free-text column with hundreds of
     spellings still makes a compact table), blanks last; a total row with the overall win
-    rate and cycle."""
+    rate and cycle. No table without a stage history."""
+    if log is None:
+        return []
     words = _words(locale)
     per = outcomes(log)
     people = board.drop_duplicates("customer_id", keep=False)

@@ -71,9 +71,13 @@ def _words(locale: str) -> dict[str, str]:
     return {t.key: t.text(locale) for t in SUMMARY_LABELS}
 
 
-def by_month(board: pd.DataFrame, rates: dict[str, float], today: dt.date, locale: str):
+def by_month(
+    board: pd.DataFrame, rates: dict[str, float] | None, today: dt.date, locale: str
+) -> list[list]:
     """Past expected dates first (they need a new date), the months ahead in order, deals
-    without a date last; a total row."""
+    without a date last; a total row. No table without rates."""
+    if rates is None:
+        return []
     words = _words(locale)
     deals = open_deals(board, rates)
     deals["month"] = month_of(deals["close"], today)
@@ -106,15 +110,17 @@ def last_month(today: dt.date) -> str:
 
 def by_owner(
     board: pd.DataFrame,
-    rates: dict[str, float],
-    log: pd.DataFrame,
+    rates: dict[str, float] | None,
+    log: pd.DataFrame | None,
     today: dt.date,
     locale: str,
     owners: list[str] = (),
 ) -> list[list]:
     """Per owner: deals, expected and weighted amounts now, last month's weighted figure
     (from the log: "—" when no sync recorded last month; 0 for an owner it did not list)
-    and the change."""
+    and the change. No table without rates and a log."""
+    if rates is None or log is None:
+        return []
     words = _words(locale)
     deals = open_deals(board, rates)
     before = log[log["month"] == last_month(today)].groupby("owner")["weighted"].sum()

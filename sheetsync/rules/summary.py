@@ -77,6 +77,7 @@ def summarise(
     separated by a blank row, and its charts."""
     label = _Labels(locale)
     names = _owner_names(board, owners)
+    rates = value_rules.success_rates if value_rules else None  # the forecast's weights
     sections = {
         "title": [[*label("title"), *label("as_of"), today]],
         "grades": _by_grade(board, grades, label),
@@ -87,21 +88,13 @@ def summarise(
         "health": _by_health(board, locale, label),
         "stalled": _stalled(board, names, value_rules, locale, label) if value_rules else [],
         "overdue": _longest_overdue(board, today, label),
-        "conversion": conversion.stage_conversion(stage_log, locale) if stage_log is not None else [],
+        "conversion": conversion.stage_conversion(stage_log, locale),
         **{
-            f"outcomes_{key}": conversion.outcomes_by(stage_log, board, key, locale, names[1])
-            if stage_log is not None
-            else []
-            for key in conversion.GROUPS
+            f"outcomes_{k}": conversion.outcomes_by(stage_log, board, k, locale, names[1])
+            for k in conversion.GROUPS
         },
-        "forecast_month": forecast.by_month(board, value_rules.success_rates, today, locale)
-        if value_rules
-        else [],
-        "forecast_owner": forecast.by_owner(
-            board, value_rules.success_rates, forecasts, today, locale, names[1]
-        )
-        if value_rules and forecasts is not None
-        else [],
+        "forecast_month": forecast.by_month(board, rates, today, locale),
+        "forecast_owner": forecast.by_owner(board, rates, forecasts, today, locale, names[1]),
     }
     rows: list[list] = []
     starts = {}

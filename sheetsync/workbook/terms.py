@@ -222,7 +222,7 @@ SUMMARY_LABELS = _terms(
     ("other_group", "其他", "Other"),
     # forecast (rules/forecast.py)
     ("forecast_month", "加权预测(按预计成交月份)", "Weighted forecast (by expected close month)"),
-    ("forecast_owner", "加权预测(按负责人,对比上月)", "Weighted forecast (by owner, against last month)"),
+    ("forecast_owner", "加权预测(按负责人对比上月)", "Forecast by owner, against last month"),
     ("month", "月份", "Month"),
     ("deals", "商机数", "Deals"),
     ("expected", "预计金额", "Expected amount"),
