@@ -321,3 +321,12 @@ def test_a_free_text_column_with_many_spellings_stays_a_compact_table():
     assert names[-3:] == ["其他", "未填写", "合计"]
     assert table[-3][1:4] == [3, 0, 3]  # 行业11, 12 and 13, each one lost
     assert table[-1][1:4] == [18, 0, 18]
+
+
+def test_a_traditional_workbook_reads_and_writes_lost_in_its_own_script(tmp_path):
+    rows = [customer("T", stage="輸單", lost_reason="預算不足"), customer("N", stage="培育池")]
+    path = make_workbook(tmp_path / "b.xlsx", rows, locale="zh-Hant")
+    sync(path)
+    got = results(path, "zh-Hant")
+    assert got["T"]["status"] == "已輸單" and got["T"]["check"] is None
+    assert "月度輕量觸達" in got["N"]["task"]  # the defaults in the workbook's script
