@@ -12,6 +12,7 @@ from sheetsync.workbook.messages import in_script, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
+    FORECAST_LOG,
     GRADING,
     HISTORY,
     MEMORY,
@@ -54,6 +55,7 @@ class Loaded:
     notes: list[str] = field(default_factory=list)  # what people should know about the tabs
     memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
     history: Sheet | None = None  # 跟进历史: the contacts and handovers seen so far
+    forecast_log: Sheet | None = None  # 预测记录: last months' forecasts
 
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
@@ -83,7 +85,9 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     loaded.stage_log = sheet(STAGE_LOG, False)
     loaded.memory = sheet(MEMORY, False)
     loaded.history = sheet(HISTORY, False)
-    for tab in (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY):
+    loaded.forecast_log = sheet(FORECAST_LOG, False)
+    tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)
+    for tab in tabs:
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
     if loaded.titles["value_rules"] in grids:

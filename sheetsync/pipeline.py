@@ -24,6 +24,12 @@ from sheetsync.report import (  # noqa: F401
     report_for,
 )
 from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
+from sheetsync.rules.forecast import (
+    forecast_log_rows,
+    read_forecast_log,
+    record_month,
+    weighted_by_owner,
+)
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
 from sheetsync.rules.health import health, response, wake_up
@@ -34,7 +40,14 @@ from sheetsync.rules.history import (
     read_history,
     update_history,
 )
-from sheetsync.rules.schedule import follow_up_plan, next_followup, status, status_text, task_text
+from sheetsync.rules.schedule import (
+    follow_up_plan,
+    next_followup,
+    off_the_list,
+    status,
+    status_text,
+    task_text,
+)
 from sheetsync.rules.stages import (
     days_since,
     first_seen,
@@ -88,6 +101,7 @@ class Result:
     history: pd.DataFrame | None = None  # 跟进历史, this run's rows appended
     history_known: int = 0  # how many of its rows the tab held: the rest are appended
     orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
+    forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
 
 
 MARKERS = {
@@ -126,6 +140,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
     occasion = _occasions(rows, people, log, value_rules, today, calendar, loaded)
     due, rows["task_kind"] = fold(due, occasion)
+    due, rows["task_kind"] = off_the_list(rows["stage_key"], due, rows["task_kind"])  # 输单
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
     tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
@@ -137,12 +152,17 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     orphaned = orphans(board, owners, former_managers(history), all_managers(loaded.team))
     log = update_log(log, board, today, keep_days)  # 任务记录
     grades = [r.grade for r in rules]
-    summary = summarise(board, log, grades, owners, today, loaded.locale, value_rules)  # 汇总
+    forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
+    forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
+    summary = summarise(
+        board, log, grades, owners, today, loaded.locale, value_rules, stage_log, forecasts
+    )  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)
     result = Result(
         validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
     )
+    result.forecast_log = forecasts
     result.history, result.history_known, result.orphans = history, history_known, orphaned
     return result
 
@@ -230,6 +250,8 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
                 k: people[k]
                 for k in ("customer", "owner", "stage", "contact", "phone", "summary", "feedback")
             },
+            **{k: people[k] for k in ("lead_source", "industry")},  # conversion's breakdowns
+            **{k: rows[k] for k in ("expected_amount", "expected_close")},  # the forecast
             **{
                 k: rows[k]
                 for k in (
@@ -291,6 +313,7 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
             changes.append[titles["history"]] = history_rows(new, loaded.locale, header=False)
     else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
         changes.replace[titles["history"]] = history_rows(result.history, loaded.locale)
+    _plan_forecast_log(loaded, result, changes)
     ids = result.validation.rows["customer_id"]
     changes.replace[titles["memory"]] = memory_rows(
         ids, result.computed, result.edits, loaded.locale
@@ -300,6 +323,17 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
         changes.replace[titles["value_rules"]] = default_rows(loaded.locale)
     report.cells = len(changes.cells)
     return changes
+
+
+def _plan_forecast_log(loaded: Loaded, result: Result, changes: Changeset) -> None:
+    """预测记录 is append-only like 阶段记录: this month's rows when the month has none."""
+    title = loaded.titles["forecast_log"]
+    if loaded.forecast_log is not None and loaded.forecast_log.header_row:
+        new = result.forecast_log.iloc[len(read_forecast_log(loaded.forecast_log)) :]
+        if len(new):
+            changes.append[title] = forecast_log_rows(new, loaded.locale)[1:]
+    else:
+        changes.replace[title] = forecast_log_rows(result.forecast_log, loaded.locale)
 
 
 def sync(

@@ -47,6 +47,9 @@ def only_loopback(monkeypatch):
 
 
 PEOPLE_KEYS = [c.key for c in PEOPLE_COLUMNS]
+# Rows as `init` lays the tab out: the optional outcome columns (输单原因, 预计金额 ...) come
+# after the sync's own, which stay empty here.
+ROW_KEYS = [c.key for c in FOLLOWUPS.columns]
 
 
 def customer(customer_id: str, **values: object) -> dict:
@@ -69,7 +72,7 @@ def customer(customer_id: str, **values: object) -> dict:
 def make_workbook(
     path: Path, customers: list[dict], locale: str = "zh", team: list[list] | None = TEAM
 ) -> Path:
-    rows = [[c.get(k) for k in PEOPLE_KEYS] for c in customers]
+    rows = [[c.get(k) for k in ROW_KEYS] for c in customers]
     XlsxBackend(path).create(new_workbook(locale, team, rows))
     return path
 
@@ -196,7 +199,7 @@ def make_spreadsheet(
 ) -> str:
     """A spreadsheet holding what `init` would put in an .xlsx, written through the backend."""
     sheets_api.create(key)
-    rows = [[c.get(k) for k in PEOPLE_KEYS] for c in customers]
+    rows = [[c.get(k) for k in ROW_KEYS] for c in customers]
     backend = GSheetsBackend(key, str(service_account), sheets_api.url)
     backend.read()
     content = new_workbook(locale, team, rows)

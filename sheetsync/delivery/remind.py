@@ -284,7 +284,9 @@ def _days(value: object) -> int | None:
 
 def _extras_by_owner(board: pd.DataFrame, today: dt.date) -> dict[str, dict[str, list[dict]]]:
     """Contracts ending within 30 days and birthdays within 7, by owner: the birthday
-    arithmetic once per distinct date, not once per customer."""
+    arithmetic once per distinct date, not once per customer. A lost deal (已输单) is off
+    the list: nobody is reminded of its contract or its birthday."""
+    board = board[board["status"] != "lost"]
     now = pd.Timestamp(today)
     ending = board[
         (board["contract_end"] >= now)

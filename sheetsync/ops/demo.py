@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sheetsync.workbook.schema import PEOPLE_COLUMNS, STAGES
+from sheetsync.workbook.schema import FUNNEL_STAGES, PEOPLE_COLUMNS
 
 MANAGER = "陈静"
 OWNERS = ("张伟", "李娜", "王强")
@@ -85,7 +85,7 @@ def _row(rng: random.Random, number: int, company: str, today: dt.date) -> dict:
         "contact": rng.choice(_CONTACTS),
         "phone": f"13{rng.randrange(10**8, 10**9)}",
         "lead_source": rng.choice(_SOURCES),
-        "stage": rng.choice(STAGES).zh,
+        "stage": rng.choice(FUNNEL_STAGES).zh,
         "intent": rng.choice(intents),
         "budget": rng.choice(budgets),
         "decision_cycle": rng.choice(cycles),

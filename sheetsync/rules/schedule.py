@@ -61,15 +61,26 @@ def next_followup(
 
 
 def status(rows: pd.DataFrame, due: pd.Series, today: dt.date) -> pd.Series:
-    """Status keys, in the contract's order of precedence."""
+    """Status keys, in the contract's order of precedence (资料不全 first, then 已输单)."""
     now = pd.Timestamp(today)
     paused = rows["paused_forever"] | (rows["paused_until"] >= now)
     result = pd.Series("pending", index=rows.index, dtype=object)
     result[due == now] = "due_today"
     result[due < now] = "overdue"
     result[paused] = "paused"
+    result[rows["stage_key"] == "lost"] = "lost"
     result[rows["has_error"]] = "incomplete"
     return result
+
+
+def off_the_list(
+    stage_keys: pd.Series, due: pd.Series, kind: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """输单 leaves the daily list: no next date, so no task, never overdue, in no digest and
+    never escalated, whatever a contract end, a birthday, a complaint or a wake-up would have
+    pulled in. (培育池 stays on it, at its light interval: see value.upkeep_for.)"""
+    lost = stage_keys == "lost"
+    return due.where(~lost), kind.where(~lost, "followup")
 
 
 def _one_line(value: object) -> str:

@@ -86,8 +86,8 @@ def stalled(
     customers: pd.DataFrame, days: pd.Series, limits: dict[str, int], today: dt.date
 ) -> pd.Series:
     """Past the stage's expected days and nothing planned: a future agreed date or a pause
-    is a plan, so an old deal with a meeting booked is not stalled. Churned ones are lost,
-    not stalled."""
+    is a plan, so an old deal with a meeting booked is not stalled. Churned ones and 输单
+    are lost, not stalled."""
     limit = customers["stage_key"].map(limits).astype(float)
     now = pd.Timestamp(today)
     planned = (
@@ -95,7 +95,8 @@ def stalled(
         | customers["paused_forever"]
         | (customers["paused_until"] >= now)
     )
-    return (days > limit) & ~planned & ~customers["churned"] & ~customers["has_error"]
+    lost = customers["stage_key"] == "lost"  # closed: nothing left to stall
+    return (days > limit) & ~planned & ~customers["churned"] & ~customers["has_error"] & ~lost
 
 
 def stage_log_rows(log: pd.DataFrame, locale: str) -> list[list]:

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sheetsync.rules import conversion, forecast
 from sheetsync.rules.handover import orphan_section
 from sheetsync.rules.value import ValueRules
 from sheetsync.workbook.changes import Chart, Heading, Share
 from sheetsync.workbook.parsing import is_blank, map_unique
 from sheetsync.workbook.schema import (
+    FUNNEL_STAGES,
     HEALTH,
+    OFF_FUNNEL,
     STAGES,
     STATUSES,
     SUMMARY_LABELS,
@@ -68,11 +71,14 @@ def summarise(
     today: dt.date,
     locale: str,
     value_rules: ValueRules | None = None,
+    stage_log: pd.DataFrame | None = None,
+    forecasts: pd.DataFrame | None = None,
 ) -> Summary:
     """`board`: one row per customer (see pipeline.compute). The tab's rows, sections
     separated by a blank row, and its charts."""
     label = _Labels(locale)
     names = _owner_names(board, owners)
+    rates = value_rules.success_rates if value_rules else None  # the forecast's weights
     sections = {
         "title": [[*label("title"), *label("as_of"), today]],
         "grades": _by_grade(board, grades, label),
@@ -84,6 +90,13 @@ def summarise(
         "stalled": _stalled(board, names, value_rules, locale, label) if value_rules else [],
         "overdue": _longest_overdue(board, today, label),
         "orphans": orphan_section(board, owners, label),  # rules/handover.py
+        "conversion": conversion.stage_conversion(stage_log, locale),
+        **{
+            f"outcomes_{k}": conversion.outcomes_by(stage_log, board, k, locale, names[1])
+            for k in conversion.GROUPS
+        },
+        "forecast_month": forecast.by_month(board, rates, today, locale),
+        "forecast_owner": forecast.by_owner(board, rates, forecasts, today, locale, names[1]),
     }
     rows: list[list] = []
     starts = {}
@@ -100,7 +113,8 @@ def _charts(sections: dict[str, list[list]], starts: dict[str, int], label: _Lab
     has a title row and a header row above its data."""
     wanted = [
         ("pie", "chart_grades", "grades", 2, 0),
-        ("bar", "chart_funnel", "funnel", 3, 1),  # "reached"; the last row is "blank/other"
+        # "reached"; the last rows are 输单, 培育池 and "blank/other", off the ladder
+        ("bar", "chart_funnel", "funnel", 3, 1 + len(OFF_FUNNEL)),
         ("column", "chart_overdue", "owners", 4, 0),
     ]
     charts = []
@@ -167,20 +181,25 @@ def _by_owner(
 
 
 def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
-    lookup = {k: STAGES.index(t) for k, t in term_lookup(STAGES).items()}
+    """The stages a deal climbs, counted where deals are today; 输单 and 培育池 are off the
+    ladder (their own rows, in neither "reached" nor the conversion), not 其他."""
+    lookup = {k: FUNNEL_STAGES.index(t) for k, t in term_lookup(FUNNEL_STAGES).items()}
     position = map_unique(board["stage"], lambda v: lookup.get(normalise_header(v), -1))
+    position = position.where(~board["stage_key"].isin(OFF_FUNNEL), -2)
     counts = position.value_counts()
-    at_stage = [int(counts.get(i, 0)) for i in range(len(STAGES))]
-    reached = [sum(at_stage[i:]) for i in range(len(STAGES))]
+    at_stage = [int(counts.get(i, 0)) for i in range(len(FUNNEL_STAGES))]
+    reached = [sum(at_stage[i:]) for i in range(len(FUNNEL_STAGES))]
     # How long deals have sat in each stage: the day count the follow-up tab no longer
     # carries (it shows 阶段开始日期, which does not change from day to day).
     days = board["stage_days"].groupby(board["stage_key"]).median()
     rows = []
-    for i, term in enumerate(STAGES):
-        conversion = _percent(reached[i + 1], reached[i]) if i + 1 < len(STAGES) else ""
+    for i, term in enumerate(FUNNEL_STAGES):
+        conversion = _percent(reached[i + 1], reached[i]) if i + 1 < len(FUNNEL_STAGES) else ""
         median = days.get(term.key, math.nan)
         shown = int(round(median)) if math.isfinite(median) else "—"
         rows.append([term.text(locale), at_stage[i], reached[i], conversion, shown])
+    for key, word in zip(OFF_FUNNEL, ("lost_stage", "nurture_stage"), strict=True):
+        rows.append([*label(word), int((board["stage_key"] == key).sum()), "", "", ""])
     rows.append([*label("other_stage"), int(counts.get(-1, 0)), "", "", ""])
     header = label("stage", "at_stage", "reached", "conversion", "median_days")
     return [label("funnel"), header, *rows]

@@ -70,6 +70,8 @@ class ValueRules:
     health: dict[str, float]
     stage_limits: dict[str, int]  # stage key -> days
     event_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # alert/hold -> words
+    success_rates: dict[str, float] = field(default_factory=dict)  # stage key -> 0..1
+    nurture: Upkeep | None = None  # 培育池's light touch
 
 
 class _Reader:
@@ -123,6 +125,8 @@ def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueR
         _health(blocks["health"]),
         _stage_limits(blocks["stage_limits"]),
         _event_words(blocks["event_words"]),
+        _success_rates(blocks["success_rates"]),
+        _nurture(blocks["nurture"]),
     )
 
 
@@ -201,6 +205,29 @@ def _stage_limits(reader: _Reader) -> dict[str, int]:
         if days is not None:
             limits[stage] = int(days)
     return limits
+
+
+def _success_rates(reader: _Reader) -> dict[str, float]:
+    """Stage -> the chance a deal there is won; a rate over 100% is a typo, not a hope."""
+    rates = {}
+    for record in reader.records():
+        stage = reader.term(record, "stage", STAGES, "stage").key
+        rate = reader.number(record, "rate", percent=True)
+        if rate is not None and rate > 1:
+            raise reader.fail(record, "rate", "a percentage of at most 100%")
+        if rate is not None:
+            rates[stage] = rate
+    return rates
+
+
+def _nurture(reader: _Reader) -> Upkeep | None:
+    """The first row: a 培育池 customer's interval, method and action."""
+    for record in reader.records():
+        interval = reader.number(record, "interval")
+        if not interval or interval < 1:
+            raise reader.fail(record, "interval", "a number of days of at least 1")
+        return Upkeep("", int(interval), cell_text(record["method"]), cell_text(record["action"]))
+    return None
 
 
 def _event_words(reader: _Reader) -> dict[str, tuple[str, ...]]:
@@ -294,7 +321,11 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
 
 
 def upkeep_for(classes: pd.Series, stage_keys: pd.Series, rules: ValueRules) -> pd.Series:
-    """The maintenance plan of each won customer with a value class, else None."""
+    """The maintenance plan of each won customer with a value class (赢单 ends the sales
+    cycle), the light touch of each 培育池 customer, else None (the grade's plan)."""
     won = stage_keys == "won"
     plans = map_unique(classes, lambda c: rules.upkeep.get(normalise_header(c)) if c else None)
-    return plans.where(won, None)
+    plans = plans.where(won, None)
+    if rules.nurture is not None:
+        plans[stage_keys == "nurture"] = rules.nurture
+    return plans

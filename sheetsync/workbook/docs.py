@@ -12,7 +12,9 @@ from sheetsync.config import PROJECT_ROOT
 from sheetsync.workbook.messages import traditional
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
+    FORECAST_LOG,
     GRADING,
+    HISTORY,
     MAIL_LOG,
     MEMORY,
     PEOPLE_COLUMNS,
@@ -68,7 +70,17 @@ def render() -> str:
     lines += ["| key | headers accepted |", "|---|---|"]
     lines += [f"| `{c.key}` | {_spellings(c)} |" for c in FOLLOWUPS.columns if c.key in sync]
     lines.append("")
-    for tab in (GRADING, TEAM, TASK_LOG, STAGE_LOG, SYNC_LOG, MAIL_LOG, MEMORY):
+    for tab in (
+        GRADING,
+        TEAM,
+        TASK_LOG,
+        STAGE_LOG,
+        HISTORY,
+        FORECAST_LOG,
+        SYNC_LOG,
+        MAIL_LOG,
+        MEMORY,
+    ):
         lines += _tab(tab)
     lines += _defaults()
     return "\n".join(lines).rstrip() + "\n"

@@ -202,6 +202,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "not_in_team": ('"{value}"不在团队表里', '"{value}" is not in the team tab'),
     "bad_value": ('"{value}"{reason}', '"{value}" {reason}'),
     "bad_value_ignored": ('"{value}"{reason},已忽略', '"{value}" {reason}, ignored'),
+    # won, lost and the forecast
+    "lost_reason_missing": (
+        "销售阶段为输单,请填写输单原因(没有这一列可新增)",
+        "the stage is Lost: please say why the deal was lost (add the column if there is none)",
+    ),
     # mail
     "journal_torn": (
         "邮件日志 {file} 有 {count} 行不完整(上次运行写到一半中断),已跳过;那封邮件可能会再发一次",

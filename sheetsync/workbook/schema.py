@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from sheetsync.workbook.terms import (  # noqa: F401  (the words are re-exported with the tabs)
     BUDGET_LEVELS,
+    FUNNEL_STAGES,
     HEALTH,
     HEALTH_SETTINGS,
     INTENT_LEVELS,
     LOCALES,
     MANAGER_ROLES,
     NO_RESPONSE_WORDS,
+    OFF_FUNNEL,
     PAUSE_FOREVER,
     RELATIONSHIPS,
     RESPONSES,
@@ -64,6 +66,16 @@ PEOPLE_COLUMNS = _terms(
     ("churned", "已流失", "Churned", "流失"),
     ("notes", "备注", "Notes"),
 )
+# Optional: why a deal was lost, and the forecast (rules/conversion.py, rules/forecast.py).
+# People's columns like the rest, but `init` puts them after the sync's columns, so the
+# column letters of every tab made before them stay where people know them.
+OUTCOME_COLUMNS = _terms(
+    ("lost_reason", "输单原因", "Lost reason", "丢单原因"),
+    ("expected_amount", "预计金额", "Expected amount", "预计成交金额", "商机金额"),
+    ("expected_close", "预计成交日期", "Expected close date", "预计成交时间"),
+)
+BASE_PEOPLE_COLUMNS = PEOPLE_COLUMNS
+PEOPLE_COLUMNS = BASE_PEOPLE_COLUMNS + OUTCOME_COLUMNS
 RETIRED_STAGE_DAYS = ("阶段天数", "Days in stage")
 # Sync-owned headers of an older version: still found, renamed to today's on the next sync.
 RETIRED_HEADERS = {"stage_since": RETIRED_STAGE_DAYS}
@@ -85,7 +97,7 @@ FOLLOWUPS = Tab(
     "followups",
     "客户跟进",
     "Follow-ups",
-    PEOPLE_COLUMNS + SYNC_COLUMNS,
+    BASE_PEOPLE_COLUMNS + SYNC_COLUMNS + OUTCOME_COLUMNS,
     required=("customer_id", "customer", "owner"),
     aliases=(
         "客户跟进记录表",
@@ -275,6 +287,29 @@ VALUE_BLOCKS = (
         required=("stage",),
     ),
     Tab(
+        # The forecast's weights: the playbook's stage table (rules/forecast.py).
+        "success_rates",
+        "阶段成功率",
+        "Stage success rates",
+        _terms(
+            ("stage", "阶段", "Stage"),
+            ("rate", "成功率", "Success rate"),
+        ),
+        required=("stage",),
+    ),
+    Tab(
+        # 培育池: a light touch instead of the grade's interval, out of the daily funnel.
+        "nurture",
+        "培育池策略",
+        "Nurture",
+        _terms(
+            ("interval", "跟进间隔(天)", "Interval (days)"),
+            ("method", "跟进方式", "Method"),
+            ("action", "核心动作", "Core action"),
+        ),
+        required=("interval",),
+    ),
+    Tab(
         "event_words",
         "事件关键词",
         "Event words",
@@ -336,6 +371,20 @@ MAIL_LOG = Tab(
     ),
     required=("key",),
 )
+# Append-only: each owner's weighted pipeline as the first sync of each month saw it, so the
+# summary can set today's forecast against last month's (rules/forecast.py).
+FORECAST_LOG = Tab(
+    "forecast_log",
+    "预测记录",
+    "Forecast log",
+    _terms(
+        ("month", "月份", "Month"),
+        ("owner", "负责人", "Owner"),
+        ("weighted", "加权金额", "Weighted amount"),
+        ("recorded", "记录日期", "Recorded on"),
+    ),
+    required=("month", "owner"),
+)
 TABS = (
     FOLLOWUPS,
     GRADING,
@@ -348,5 +397,6 @@ TABS = (
     SYNC_LOG,
     MEMORY,
     MAIL_LOG,
+    FORECAST_LOG,
 )
 TABS_BY_KEY = {t.key: t for t in TABS}

@@ -114,6 +114,8 @@ STATUSES = _terms(
     ("overdue", "已逾期", "Overdue"),
     ("due_today", "今日跟进", "Due today"),
     ("pending", "待跟进", "Pending"),
+    # 输单: the deal is lost and off the daily list (no next date, no task, never overdue).
+    ("lost", "已输单", "Lost"),
 )
 TASK_STATES = _terms(
     ("open", "待办", "Open"),
@@ -134,8 +136,16 @@ STAGES = _terms(
     ("proposal", "方案展示", "Proposal"),
     ("negotiation", "商务谈判", "Negotiation"),
     ("contract", "合同签署", "Contract"),
-    ("won", "成交维护", "Won"),
+    # 赢单/成交 end the sales cycle: maintenance (价值分级's 成交维护策略) takes over.
+    ("won", "成交维护", "Won", "赢单", "成交", "已成交", "已赢单", "Closed won"),
+    # Off the funnel's ladder (OFF_FUNNEL): a lost deal leaves the daily list, a nurtured
+    # one gets a light monthly touch (价值分级's 培育池策略).
+    ("lost", "输单", "Lost", "丢单", "已输单", "失败", "已丢单", "Closed lost"),
+    ("nurture", "培育池", "Nurture", "培育", "培育中"),
 )
+# The stages a deal climbs, in order: the funnel and conversion count only these.
+OFF_FUNNEL = ("lost", "nurture")
+FUNNEL_STAGES = tuple(t for t in STAGES if t.key not in OFF_FUNNEL)
 PAUSE_FOREVER = ("是", "yes", "y", "true")
 YES_WORDS = PAUSE_FOREVER
 
@@ -191,6 +201,39 @@ SUMMARY_LABELS = _terms(
     # handover (rules/handover.py): owners who left the team tab, until reassigned
     ("orphans", "已离开团队的负责人(客户待改派)", "Owners no longer in the team (reassign)"),
     ("orphan_customers", "名下客户数", "Their customers"),
+    # won, lost, nurture and conversion from the stage history (rules/conversion.py)
+    ("lost_stage", "输单", "Lost"),
+    ("nurture_stage", "培育池", "Nurture"),
+    ("stage_conversion", "阶段转化(按阶段记录)", "Stage conversion (from the stage history)"),
+    ("entered", "进入客户数", "Entered"),
+    ("advanced", "推进到后续阶段", "Moved on"),
+    ("advance_rate", "推进率", "Moved-on rate"),
+    ("reached_won", "最终赢单", "Won"),
+    ("won_rate", "赢单率", "Win from here"),
+    ("days_median", "推进天数(中位)", "Days to move on (median)"),
+    ("days_mean", "推进天数(平均)", "Days to move on (mean)"),
+    ("outcomes_owner", "赢单/输单(按负责人)", "Won and lost (by owner)"),
+    ("outcomes_source", "赢单/输单(按线索来源)", "Won and lost (by lead source)"),
+    ("outcomes_industry", "赢单/输单(按行业)", "Won and lost (by industry)"),
+    ("lead_source", "线索来源", "Lead source"),
+    ("industry", "行业", "Industry"),
+    ("won", "赢单", "Won"),
+    ("lost", "输单", "Lost"),
+    ("win_rate", "赢率", "Win rate"),
+    ("cycle_days", "平均成交周期(天)", "Average cycle (days)"),
+    ("blank", "未填写", "Blank"),
+    ("other_group", "其他", "Other"),
+    # forecast (rules/forecast.py)
+    ("forecast_month", "加权预测(按预计成交月份)", "Weighted forecast (by expected close month)"),
+    ("forecast_owner", "加权预测(按负责人对比上月)", "Forecast by owner, against last month"),
+    ("month", "月份", "Month"),
+    ("deals", "商机数", "Deals"),
+    ("expected", "预计金额", "Expected amount"),
+    ("weighted", "加权金额", "Weighted amount"),
+    ("last_month", "上月加权", "Last month's weighted"),
+    ("change", "变化", "Change"),
+    ("no_close_date", "未填预计日期", "No expected date"),
+    ("past_close_date", "预计日期已过", "Expected date passed"),
 )
 # 团队's 角色 values that make someone a manager even when nobody names them as 上级: who
 # hears of an owner who left the team when their own 上级 is not known.

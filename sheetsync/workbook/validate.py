@@ -156,7 +156,10 @@ _VALUE_PARSERS = {
     "product_lines": _cached(parse_count),
     "purchase_current": _cached(parse_amount),
     "purchase_previous": _cached(parse_amount),
+    "expected_amount": _cached(parse_amount),
+    "expected_close": _cached(parse_date),
 }
+DATE_VALUES = ("since", "expected_close")
 NO_WORDS = ("否", "no", "n", "false")
 
 
@@ -216,7 +219,7 @@ def _value_data(sheet: Sheet, rows: pd.DataFrame, found: _Collector) -> None:
     """The optional value columns: numbers as floats (NaN when empty or unreadable)."""
     for key, parser in _VALUE_PARSERS.items():
         values = _parse_column(sheet, key, found, WARNING, parser, "bad_value_ignored")
-        rows[key] = _dates(values) if key == "since" else pd.to_numeric(values).astype(float)
+        rows[key] = _dates(values) if key in DATE_VALUES else pd.to_numeric(values).astype(float)
     lookup = {k: t.key for k, t in term_lookup(INTENT_LEVELS).items()}
     raw = sheet.frame["potential"]
     rows["potential"] = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
@@ -289,6 +292,8 @@ def validate(
     stage_keys = {k: t.key for k, t in term_lookup(STAGES).items()}
     rows["stage_key"] = map_unique(frame["stage"], lambda v: stage_keys.get(normalise_header(v)))
     _value_data(sheet, rows, found)
+    lost = (rows["stage_key"] == "lost") & _blank(frame["lost_reason"])
+    found.add(lost, "lost_reason", WARNING, "lost_reason_missing")
     if team is not None:
         _check_owner(sheet, team, found)
     problems = found.frame()

@@ -1,0 +1,194 @@
+"""Conversion from the stage history (阶段记录): of the customers that entered a stage, how
+many moved on, how many were won, and how long moving on took; the win rate and the sales
+cycle, by owner, lead source and industry.
+
+The funnel in the summary counts where deals are today; this counts what happened to them,
+so a deal that was lost at 方案展示 still counts as having entered 方案展示 (and as not won).
+Only what the sync saw is known: a customer first seen at 商务谈判 entered 商务谈判, not the
+stages before it, and a deal that skipped a stage did not enter that one.
+
+Pure: the stage-log frame (customer_id, stage key, since) and the board in, table rows out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from sheetsync.workbook.changes import Share
+from sheetsync.workbook.parsing import cell_text, map_unique
+from sheetsync.workbook.schema import FUNNEL_STAGES, SUMMARY_LABELS
+
+CLOSED = ("won", "lost")
+GROUPS = {
+    "owner": "outcomes_owner",
+    "lead_source": "outcomes_source",
+    "industry": "outcomes_industry",
+}
+
+
+def _words(locale: str) -> dict[str, str]:
+    return {t.key: t.text(locale) for t in SUMMARY_LABELS}
+
+
+def share(part: float, whole: float) -> Share | str:
+    """part / whole as a percentage, "—" when nothing was there to count."""
+    return Share(round(part / whole, 6)) if whole else "—"
+
+
+def _days(values: pd.Series, how: str) -> float | str:
+    if values.empty:
+        return "—"
+    value = float(values.median() if how == "median" else values.mean())
+    return round(value, 1) if math.isfinite(value) else "—"
+
+
+def entries(log: pd.DataFrame) -> pd.DataFrame:
+    """Customer id x funnel stage: the first day the customer was seen in that stage."""
+    keys = [t.key for t in FUNNEL_STAGES]
+    if log.empty:
+        return pd.DataFrame({k: pd.Series(dtype="datetime64[ns]") for k in keys})
+    frame, ids = _coded(log)
+    on_ladder = frame[frame["stage"].isin(keys)]
+    first = on_ladder.groupby(["c", "stage"])["since"].min().unstack()
+    first.index = ids[first.index]
+    return first.reindex(columns=keys).astype("datetime64[ns]")
+
+
+def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
+    """Per funnel stage: entered, advanced (reached any later stage, won included, on or
+    after entering this one), won, and the days each advancing customer took."""
+    first = entries(log)
+    keys = list(first.columns)
+    out = []
+    for i, key in enumerate(keys):
+        entered = first[key].dropna()
+        later = first.loc[entered.index, keys[i + 1 :]]
+        after = later.where(later.ge(entered, axis=0))  # a step back is not moving on
+        moved = pd.to_datetime(after.min(axis=1)).dropna()
+        won = first.loc[entered.index, "won"]
+        out.append(
+            {
+                "stage": key,
+                "entered": len(entered),
+                "advanced": len(moved),
+                "won": int((won >= entered).sum()),
+                "days": (moved - entered[moved.index]).dt.days.astype(float),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def stage_conversion(log: pd.DataFrame | None, locale: str) -> list[list]:
+    """The summary's 阶段转化 table: one row per stage a deal climbs; won has no next.
+    No table without a stage history."""
+    if log is None:
+        return []
+    words = _words(locale)
+    names = {t.key: t.text(locale) for t in FUNNEL_STAGES}
+    rows = []
+    for c in stage_cohorts(log).itertuples():
+        if c.stage == "won":
+            rows.append([names[c.stage], c.entered, "", "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                names[c.stage],
+                c.entered,
+                c.advanced,
+                share(c.advanced, c.entered),
+                c.won,
+                share(c.won, c.entered),
+                _days(c.days, "median"),
+                _days(c.days, "mean"),
+            ]
+        )
+    header = ["stage", "entered", "advanced", "advance_rate", "reached_won", "won_rate"]
+    header += ["days_median", "days_mean"]
+    return [[words["stage_conversion"]], [words[k] for k in header], *rows]
+
+
+def _coded(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+    """The log with each customer id as a number: grouping 100 k text ids three times costs
+    more than the rest of the sums together."""
+    codes, ids = pd.factorize(log["customer_id"])
+    frame = pd.DataFrame({"c": codes, "stage": log["stage"].to_numpy(), "since": log["since"]})
+    return frame.reset_index(drop=True), pd.Index(ids, name="customer_id")
+
+
+def outcomes(log: pd.DataFrame) -> pd.DataFrame:
+    """Per customer in the history: where they are now (their latest record), the day the
+    sync first saw them and the day they were first won; `cycle`: days from first seen to
+    won, for the customers won now that the sync saw in an earlier stage first."""
+    frame, ids = _coded(log)
+    every = range(len(ids))
+    latest = frame.sort_values("since", kind="stable").drop_duplicates("c", keep="last")
+    per = pd.DataFrame(
+        {
+            "latest": latest.set_index("c")["stage"].reindex(every).to_numpy(),
+            "first_seen": frame.groupby("c")["since"].min().reindex(every).to_numpy(),
+            "won_on": frame[frame["stage"] == "won"]
+            .groupby("c")["since"]
+            .min()
+            .reindex(every)
+            .to_numpy(),
+        },
+        index=ids,
+    )
+    per["cycle"] = (per["won_on"] - per["first_seen"]).dt.days.astype(float)
+    # A customer first seen already won has no cycle the sync saw: not a 0-day one.
+    per.loc[(per["latest"] != "won") | (per["won_on"] <= per["first_seen"]), "cycle"] = math.nan
+    return per
+
+
+def outcome_counts(per: pd.DataFrame) -> dict[str, object]:
+    """Customers, won, lost, win rate (won / (won + lost): only deals that have closed) and
+    the average cycle of the won."""
+    won = int((per["latest"] == "won").sum())
+    lost = int((per["latest"] == "lost").sum())
+    cycles = per["cycle"].dropna()
+    return {
+        "customers": len(per),
+        "won": won,
+        "lost": lost,
+        "win_rate": share(won, won + lost),
+        "cycle": _days(cycles, "mean"),
+    }
+
+
+def outcomes_by(
+    log: pd.DataFrame | None, board: pd.DataFrame, key: str, locale: str, first: list[str] = ()
+) -> list[list]:
+    """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
+    says it now): `first` (the team) in its order, then the largest groups, at most
+    MOST_GROUPS rows (the rest on one 其他 row, so a free-text column with hundreds of
+    spellings still makes a compact table), blanks last; a total row with the overall win
+    rate and cycle. No table without a stage history."""
+    if log is None:
+        return []
+    words = _words(locale)
+    per = outcomes(log)
+    people = board.drop_duplicates("customer_id", keep=False)
+    group = map_unique(people[key], cell_text).set_axis(people["customer_id"].to_numpy())
+    per["group"] = group.reindex(per.index).fillna("").to_numpy()
+    where = per.groupby("group").indices  # group -> row positions, without copying frames
+    named = [g for g in dict.fromkeys(first) if g in where]
+    rest = [g for g in where if g not in set(named) and g != ""]
+    shown = [*named, *sorted(rest, key=lambda g: (-len(where[g]), g))][:MOST_GROUPS]
+    others = [i for g in where if g not in set(shown) and g != "" for i in where[g]]
+    parts = [(name, per.iloc[where[name]]) for name in shown]
+    parts += [(words["other_group"], per.iloc[sorted(others)])] if others else []
+    parts += [(words["blank"], per.iloc[where[""]])] if "" in where else []
+    rows = [[name, *_counts(part)] for name, part in [*parts, (words["total"], per)]]
+    header = [words[key], *(words[k] for k in ("customers", "won", "lost", "win_rate"))]
+    return [[words[GROUPS[key]]], [*header, words["cycle_days"]], *rows]
+
+
+def _counts(per: pd.DataFrame) -> list:
+    found = outcome_counts(per)
+    return [found[k] for k in COUNTS]
+
+
+MOST_GROUPS = 12
+COUNTS = ("customers", "won", "lost", "win_rate", "cycle")
