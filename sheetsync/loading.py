@@ -52,6 +52,7 @@ class Loaded:
     value_rules: list[list] | None = None  # the 价值分级 tab's grid, if there is one
     notes: list[str] = field(default_factory=list)  # what people should know about the tabs
     memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
+    sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
 
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
@@ -80,6 +81,7 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     )
     loaded.stage_log = sheet(STAGE_LOG, False)
     loaded.memory = sheet(MEMORY, False)
+    loaded.sync_log = sheet(SYNC_LOG, False)
     for tab in (SUMMARY, TASK_LOG, STAGE_LOG, SYNC_LOG, VALUE_RULES, MEMORY):
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)

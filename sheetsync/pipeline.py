@@ -121,7 +121,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
     log = update_log(log, board, today, keep_days)  # 任务记录
     grades = [r.grade for r in rules]
-    summary = summarise(board, log, grades, owners, today, loaded.locale, value_rules)  # 汇总
+    runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
+    summary = summarise(board, log, grades, owners, today, loaded.locale, value_rules, runs)  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     return Result(
         validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
@@ -249,6 +250,7 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
     titles = loaded.titles
     changes.replace[titles["summary"]] = result.summary.rows
     changes.charts[titles["summary"]] = result.summary.charts
+    changes.layout[titles["summary"]] = result.summary.layout
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[len(read_stage_log(loaded.stage_log)) :]

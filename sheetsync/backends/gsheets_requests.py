@@ -317,6 +317,9 @@ def _grid_range(sheet_id: int, cells: tuple[int, int, int]) -> dict:
     }
 
 
+CHART_TYPES = {"bar": "BAR", "column": "COLUMN", "line": "LINE"}
+
+
 def _chart_spec(sheet_id: int, chart: Chart) -> dict:
     def source(cells):
         return {"sourceRange": {"sources": [_grid_range(sheet_id, cells)]}}
@@ -333,7 +336,7 @@ def _chart_spec(sheet_id: int, chart: Chart) -> dict:
         bar = chart.kind == "bar"
         spec = {
             "basicChart": {
-                "chartType": "BAR" if bar else "COLUMN",
+                "chartType": CHART_TYPES[chart.kind],
                 "legendPosition": "NO_LEGEND",
                 "headerCount": 0,
                 "domains": [{"domain": source(chart.categories)}],
@@ -380,7 +383,7 @@ def _chart_key(chart: dict, sheet_id: int) -> tuple:
             cells(pie.get("series", {})),
         )
     basic = spec.get("basicChart", {})
-    kind = {"BAR": "bar", "COLUMN": "column"}.get(basic.get("chartType"), "other")
+    kind = {v: k for k, v in CHART_TYPES.items()}.get(basic.get("chartType"), "other")
     domains, series = basic.get("domains", [{}]), basic.get("series", [{}])
     return (
         kind,
