@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sheetsync.rules.value import ValueRules
-from sheetsync.workbook.changes import Chart, Heading, SheetLayout, Share, Table, in_wan
+from sheetsync.workbook.changes import Chart, Heading, Share, SheetLayout, Table, in_wan
 from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import (
     HEALTH,

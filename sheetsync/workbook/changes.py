@@ -74,6 +74,7 @@ class SheetLayout:
 
     tables: list[Table] = field(default_factory=list)  # bordered, header filled
     widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> characters
+    keep_widths: bool = False  # a column people gave a width keeps it (their own tab)
     freeze: tuple[int, int] | None = None  # rows, columns kept in view
     autofilter: tuple[int, int, int] | None = None  # header row, last row, last column
     landscape: bool = False  # print across, as wide as the page (fit to width)
