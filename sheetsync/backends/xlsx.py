@@ -203,6 +203,8 @@ class XlsxBackend:
             sheet = book.create_sheet(tab.title)
             fill(sheet, tab.rows)
             _style(sheet, tab, content)
+            if tab.layout is not None:  # the follow-up tab: panes, filter, printing
+                apply_to_sheet(sheet, tab.layout)
             if tab.hidden:
                 sheet.sheet_state = "hidden"
         self._replace_file(_to_bytes(book), replacing=False)
