@@ -25,6 +25,7 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
 AMOUNT_FORMAT = "#,##0.00"
+TALL_ROW = 30  # points: a header row of two lines
 HEADER_FILL = "FFDDEBF7"  # the template's header colour
 BORDER_COLOUR = "FFBFBFBF"
 
@@ -36,6 +37,7 @@ class Look:
 
     header: bool = False
     right: bool = False
+    tall: bool = False  # a header row some header wraps in: two lines high
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class _Styles:
         fmt_id = "0"
         if s is not None and self.xfs is not None and int(s) < len(self.xfs):
             fmt_id = self.xfs[int(s)].get("numFmtId", "0")
+        look = Look(look.header, look.right)  # height is the row's, not the format's
         key = (fmt_id, look)
         if key not in self._looks:
             attributes = {"numFmtId": fmt_id, "borderId": self._part("border")}
@@ -143,6 +146,8 @@ class _Styles:
                 element = self.xfs[int(xf)]
                 element.set("applyAlignment", "1")
                 align = {"horizontal": "right" if look.right else "left", "vertical": "center"}
+                if look.header:  # a long header wraps instead of widening its column
+                    align["wrapText"] = "1"
                 etree.SubElement(element, _q("alignment"), align)
             self._looks[key] = xf
         return self._looks[key]
@@ -212,6 +217,9 @@ def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
     if isinstance(value, Styled):
         set_cell(c, value.value, styles)
         c.set("s", styles.look_style(c.get("s"), value.look))
+        row = c.getparent()
+        if value.look.tall and row is not None:
+            row.attrib.update({"ht": str(TALL_ROW), "customHeight": "1"})
         return
     for child in list(c):
         c.remove(child)

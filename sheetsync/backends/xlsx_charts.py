@@ -91,7 +91,7 @@ def build_chart(sheet_title: str, spec: Chart):
     ref = _range(sheet_title, spec.categories)
     chart.series[0].cat = AxDataSource(strRef=StrRef(f=ref))
     chart.title = spec.title
-    chart.width, chart.height = 16, 8.5  # cm
+    chart.width, chart.height = 11, 8.5  # cm: beside the tables, on a landscape page
     labels = {
         "showVal": False,
         "showCatName": False,

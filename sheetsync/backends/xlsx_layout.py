@@ -23,9 +23,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break, RowBreak
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheetsync.backends.xlsx_cells import BORDER_COLOUR, HEADER_FILL, Look, Styled
+from sheetsync.backends.xlsx_cells import BORDER_COLOUR, HEADER_FILL, TALL_ROW, Look, Styled
 from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
-from sheetsync.workbook.changes import SheetLayout
+from sheetsync.workbook.changes import SheetLayout, text_units
 
 # CT_Worksheet's children, in the order the schema wants them.
 ORDER = [
@@ -38,6 +38,7 @@ ORDER = [
     "controls", "webPublishItems", "tableParts", "extLst",
 ]  # fmt: skip
 MAX_COLUMN = 16_384
+DEFAULT_WIDTH = 8.43  # characters: a column nobody sized
 # CT_Workbook's children that come after definedNames.
 AFTER_NAMES = {
     "calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
@@ -51,13 +52,23 @@ def styled_rows(rows: list[list], layout: SheetLayout) -> list[list]:
     table is bordered all through)."""
     out = [list(r) for r in rows]
     for table in layout.tables:
+        tall = wraps(rows[table.header_row - 1], layout)
         for number in range(table.header_row, table.last_row + 1):
             row = out[number - 1]
             row += [None] * (table.width - len(row))
             for column in range(1, table.width + 1):
-                look = Look(number == table.header_row, column in table.right)
+                header = number == table.header_row
+                look = Look(header, column in table.right, tall and header)
                 row[column - 1] = Styled(row[column - 1], look)
     return out
+
+
+def wraps(header: list, layout: SheetLayout) -> bool:
+    """Whether a header of the row is wider than its column (it wraps: a taller row)."""
+    return any(
+        text_units(v) + 1 > layout.widths.get(c, DEFAULT_WIDTH)
+        for c, v in enumerate(header, start=1)
+    )
 
 
 # --- the worksheet part's head and tail ----------------------------------------------------
@@ -248,6 +259,8 @@ THIN = Side(style="thin", color=BORDER_COLOUR)
 def apply_to_sheet(sheet: Worksheet, layout: SheetLayout) -> None:
     """The layout set on an openpyxl sheet (its cells already written)."""
     for table in layout.tables:
+        if wraps([c.value for c in sheet[table.header_row]], layout):
+            sheet.row_dimensions[table.header_row].height = TALL_ROW
         for number in range(table.header_row, table.last_row + 1):
             for column in range(1, table.width + 1):
                 style_cell(
@@ -280,4 +293,4 @@ def style_cell(cell, look: Look) -> None:
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
     if look.header or look.right:
         horizontal = "right" if look.right else "left"
-        cell.alignment = Alignment(horizontal=horizontal, vertical="center")
+        cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrapText=look.header)

@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from sheetsync.rules.value import ValueRules
-from sheetsync.workbook.changes import Chart, Heading, Share, SheetLayout, Table, in_wan
+from sheetsync.workbook.changes import (
+    Chart,
+    Heading,
+    Share,
+    SheetLayout,
+    Table,
+    in_wan,
+    text_units,
+)
 from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import (
     HEALTH,
@@ -37,6 +45,7 @@ CHART_ROWS = 17  # rows between the charts' top edges (a chart is 8.5 cm: 16 row
 PAGE_ROWS = 36  # rows a printed landscape page (and a laptop screen) shows at a glance
 TREND_DAYS = 14  # days of the sync log the trend chart shows
 NARROWEST, WIDEST = 8, 40  # a summary column's width, in characters
+GAP_WIDTH = 2  # the column between the widest table and the charts
 # Which column of a section a chart draws (None: its last column of numbers), its kind and
 # title, and how many last rows it leaves out. A section added later gets its chart by key.
 CHARTS = {
@@ -121,7 +130,7 @@ def _laid_out(sections: dict[str, list[list]], label: _Labels) -> Summary:
         if rows and (
             used + 1 + len(section) > PAGE_ROWS or (charted + charts) * CHART_ROWS > PAGE_ROWS
         ):
-            end = page - 1 + max(used, charted * CHART_ROWS)
+            end = page - 1 + max(used, charted * CHART_ROWS + 1)
             rows += [[] for _ in range(end - len(rows))]
             breaks.append(end)
             page, used, charted = end + 1, 0, 0
@@ -137,11 +146,12 @@ def _laid_out(sections: dict[str, list[list]], label: _Labels) -> Summary:
                 Table(start, start + len(section) - 1, _width(section), _numeric(section))
             )
         if charts:
-            anchors[key] = (page + charted * CHART_ROWS, start)
+            anchors[key] = (page + 1 + charted * CHART_ROWS, start)  # clear of the break
             charted += 1
-    column = max([t.width for t in tables], default=1) + 2  # one empty column, then charts
+    column = max([t.width for t in tables], default=1) + 2  # a narrow gap, then charts
     charts = [_chart(specs[k], anchors[k], column, label) for k in sections if specs[k] is not None]
-    layout = SheetLayout(tables, _widths(sections), landscape=True, breaks=breaks)
+    widths = {**_widths(sections), column - 1: GAP_WIDTH}
+    layout = SheetLayout(tables, widths, landscape=True, breaks=breaks)
     return Summary(rows, charts, layout)
 
 
@@ -173,12 +183,13 @@ def _width(section: list[list]) -> int:
 
 
 def _numeric(section: list[list]) -> frozenset[int]:
-    """The columns whose data are numbers ("—" for none): aligned right, header too."""
+    """The columns whose data are numbers, or "—" standing for one: aligned right, header
+    too (a rate column that is all "—" on day one is still a column of numbers)."""
     found = set()
     for column in range(1, _width(section) + 1):
         cells = [r[column - 1] for r in section[2:] if len(r) >= column]
-        cells = [v for v in cells if not is_blank(v) and v != "—"]
-        if cells and all(_is_number(v) for v in cells):
+        cells = [v for v in cells if not is_blank(v)]
+        if cells and all(_is_number(v) or v == "—" for v in cells):
             found.add(column)
     return frozenset(found)
 
@@ -188,22 +199,19 @@ def _is_number(value: object) -> bool:
 
 
 def _widths(sections: dict[str, list[list]]) -> dict[int, float]:
-    """Each column as wide as its longest header or value (a 汉字 counts two), titles aside:
-    they run on into the empty cells beside them."""
+    """Each column as wide as its longest value (a 汉字 counts two) and 60 % of its longest
+    header (headers wrap onto two lines), so a whole page of tables and charts prints large
+    enough to read; titles run on into the empty cells beside them."""
     widths: dict[int, float] = {}
     for key, section in sections.items():
-        for row in section[1:] if key != "title" else section:
+        for number, row in enumerate(section if key == "title" else section[1:]):
             for column, value in enumerate(row, start=1):
-                units = _units(value) + 2
-                widths[column] = max(widths.get(column, NARROWEST), min(WIDEST, units))
+                if key == "title" and column == 1:
+                    continue
+                units = 0 if is_blank(value) else text_units(value)
+                units = math.ceil(units * 0.6) if number == 0 and key != "title" else units
+                widths[column] = max(widths.get(column, NARROWEST), min(WIDEST, units + 3))
     return widths
-
-
-def _units(value: object) -> int:
-    if is_blank(value):
-        return 0
-    text = value.isoformat() if isinstance(value, dt.date) else str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def _owner_names(board: pd.DataFrame, owners: list[str]) -> tuple[pd.Series, list[str]]:

@@ -51,6 +51,15 @@ def in_wan(yuan: float) -> Amount:
     return Amount(round(yuan / 10_000, 4))
 
 
+def text_units(value: object) -> int:
+    """How many character widths a value takes in a cell: a 汉字 (or any wide character)
+    two, dates as yyyy-mm-dd, numbers as shown."""
+    if value is None or value == "":
+        return 0
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
 @dataclass(frozen=True)
 class Table:
     """A table of a tab the sync lays out (汇总): a title row, a header row and data rows,
