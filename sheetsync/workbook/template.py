@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sheetsync.config import PROJECT_ROOT, load_yaml
-from sheetsync.workbook.changes import SheetLayout
+from sheetsync.workbook.changes import SheetLayout, text_units
 from sheetsync.workbook.messages import lang, rows_in_script
 from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
@@ -73,6 +73,7 @@ def _read_yaml(path: Path) -> dict:
 # new workbook (not at column AK). Only there: a sheet people already have keeps its order.
 WORK_FIRST = ("status", "next_date", "task")
 FROZEN = ("customer_id", "customer")  # kept in view when scrolling right
+MAX_FROZEN = 4  # further right, frozen columns would fill a laptop's screen: header only
 
 
 def followup_columns(work_first: bool = True) -> list:
@@ -87,17 +88,24 @@ def followup_columns(work_first: bool = True) -> list:
     return [*rest[:at], *first, *rest[at:]]
 
 
-def followup_layout(columns: list, rows: int) -> SheetLayout:
-    """The follow-up tab as a place to work: id and name (and the header) frozen, a filter
-    over the table, printed landscape as wide as the page with the header on every page."""
-    keys = [c.key for c in columns]
-    frozen = max(keys.index(k) for k in FROZEN) + 1
+def followup_layout(
+    positions: dict[str, int], width: int, last_row: int, header_row: int = 1
+) -> SheetLayout:
+    """The follow-up tab as a place to work: the header and, when they are near the left,
+    the id and name columns frozen; a filter over the table; printed landscape as wide as
+    the page with the header rows on every page. `positions`: column key -> 1-based column."""
+    frozen = max((positions.get(k, 0) for k in FROZEN), default=0)
     return SheetLayout(
-        freeze=(1, frozen),
-        autofilter=(1, max(rows, 2), len(columns)),
+        freeze=(header_row, frozen if frozen <= MAX_FROZEN else 0),
+        autofilter=(header_row, max(last_row, header_row + 1), width),
         landscape=True,
-        title_rows=1,
+        title_rows=header_row,
     )
+
+
+def header_width(header: str) -> float:
+    """A column width that shows its header (a 汉字 counts two), 10 to 40 characters."""
+    return max(10, min(40, text_units(header) + 4))
 
 
 def new_workbook(
@@ -147,7 +155,8 @@ def new_workbook(
         tabs[-1].hidden = tab is MEMORY
         if tab.key == FOLLOWUPS.key:
             _add_followup_aids(tabs[-1], tab, locale, layout, [r[0] for r in body[GRADING.key]])
-            tabs[-1].layout = followup_layout(columns, len(tabs[-1].rows))
+            positions = {c.key: i for i, c in enumerate(columns, 1)}
+            tabs[-1].layout = followup_layout(positions, len(columns), len(tabs[-1].rows))
     return WorkbookContent(tabs, layout["header_fill"], layout["sync_header_fill"])
 
 
