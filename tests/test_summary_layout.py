@@ -3,10 +3,22 @@ aligned right, 万元 amounts, real percentages, "—" where there is nothing to
 not clipped, landscape pages broken between sections, and the week against last week."""
 
 import datetime as dt
+import email
+import email.policy
 import io
+from pathlib import Path
 
 import openpyxl
-from conftest import TODAY, customer, make_workbook, sheet_rows, summary_section, sync
+from conftest import (
+    TODAY,
+    customer,
+    gsheets_settings,
+    make_spreadsheet,
+    make_workbook,
+    sheet_rows,
+    summary_section,
+    sync,
+)
 
 from sheetsync.backends.xlsx import _rewrite_with_openpyxl
 from sheetsync.workbook.changes import Changeset, SheetLayout, Table
@@ -155,3 +167,45 @@ def test_the_openpyxl_fallback_lays_out_a_table_the_same_way(tmp_path):
     assert sheet["B4"].alignment.horizontal == "right" and sheet["A4"].border.left.style == "thin"
     assert sheet.column_dimensions["A"].width == 24
     assert sheet.page_setup.orientation == "landscape"
+
+
+def test_google_summary_tables_are_bordered_filled_and_aligned(sheets_api, service_account):
+    key = make_spreadsheet(sheets_api, service_account, CUSTOMERS)
+    settings = gsheets_settings(sheets_api, service_account)
+    sync(Path("unused.xlsx"), TODAY, workbook=key, **settings)
+    sheet = sheets_api.books[key].by_title("汇总")
+    grid = sheet.grid()
+    owners = next(i for i, r in enumerate(grid) if r and r[0] == "按负责人")  # 0-based
+    bordered = {(b["range"]["startRowIndex"], b["range"]["endColumnIndex"]) for b in sheet.borders}
+    assert (owners + 1, 6) in bordered  # from its header row, all six columns
+    filled = [
+        f
+        for f in sheet.formats
+        if f["range"].get("startRowIndex") == owners + 1
+        and "backgroundColor" in f["cell"]["userEnteredFormat"]
+    ]
+    assert filled and filled[0]["cell"]["userEnteredFormat"]["textFormat"]["bold"]
+    right = {
+        f["range"]["startColumnIndex"]
+        for f in sheet.formats
+        if f["range"].get("startRowIndex") == owners + 1
+        and f["cell"]["userEnteredFormat"].get("horizontalAlignment") == "RIGHT"
+    }
+    assert right == {1, 2, 3, 4, 5}  # every column but the names
+    value = next(i for i, r in enumerate(grid) if r and r[0] == "按价值分类")
+    amounts = [sheet.cells.get((r, 3)) for r in range(value + 2, value + 5)]
+    shown = [c for c in amounts if c]
+    assert sum(c["v"] for c in shown) == 6_125
+    assert {c["number_format"]["pattern"] for c in shown} == {"#,##0.00"}
+
+
+def test_the_manager_mail_carries_the_same_figures(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS)
+    sync(path, email=True, environ={"SHEETSYNC_EMAIL_MANAGER_SUMMARY": "yes"})
+    eml = next((tmp_path / "outbox").glob("summary-*.eml")).read_bytes()
+    message = email.message_from_bytes(eml, policy=email.policy.default)
+    html = message.get_body(("html",)).get_content()
+    assert "年合作金额(万元)" in html and "6,000.00" in html  # 60,000,000 yuan
+    assert "本周与上周" in html and "逾期客户数(日均)" in html  # the trend section
+    owners = html[html.index("按负责人") : html.index("本周与上周")]
+    assert "—" in owners and "0.0%" not in owners  # nothing to rate on day one
