@@ -129,8 +129,8 @@ def _laid_out(sections: dict[str, list[list]], label: _Labels) -> Summary:
         charts = specs[key] is not None
         if rows and (
             used + 1 + len(section) > PAGE_ROWS or (charted + charts) * CHART_ROWS > PAGE_ROWS
-        ):
-            end = page - 1 + max(used, charted * CHART_ROWS + 1)
+        ):  # the page ends on a blank row, below its tables and its charts
+            end = max(len(rows) + 1, page - 1 + charted * CHART_ROWS + 1)
             rows += [[] for _ in range(end - len(rows))]
             breaks.append(end)
             page, used, charted = end + 1, 0, 0
