@@ -42,7 +42,7 @@ from sheetsync.workbook.schema import (
 
 LONGEST_OVERDUE = 10
 CHART_ROWS = 17  # rows between the charts' top edges (a chart is 8.5 cm: 16 rows of 15 pt)
-PAGE_ROWS = 36  # rows a printed landscape page (and a laptop screen) shows at a glance
+PAGE_ROWS = 48  # rows a landscape page shows, printed one page wide beside its charts
 TREND_DAYS = 14  # days of the sync log the trend chart shows
 NARROWEST, WIDEST = 8, 40  # a summary column's width, in characters
 GAP_WIDTH = 2  # the column between the widest table and the charts
