@@ -209,3 +209,27 @@ def test_the_manager_mail_carries_the_same_figures(tmp_path):
     assert "本周与上周" in html and "逾期客户数(日均)" in html  # the trend section
     owners = html[html.index("按负责人") : html.index("本周与上周")]
     assert "—" in owners and "0.0%" not in owners  # nothing to rate on day one
+
+
+def test_a_section_added_later_is_laid_out_and_charted_by_its_key():
+    """Another step's section ("forecast_month") gets the same table layout and its chart,
+    right of the widest table, with no change here."""
+    from sheetsync.rules.summary import CHARTS, _laid_out, _Labels
+
+    sections = {
+        "title": [["汇总", "统计日期", TODAY]],
+        "forecast_month": [
+            ["加权商机(按月)"],
+            ["月份", "商机数", "加权金额(万元)"],
+            ["2026-12", 3, 120.5],
+            ["2027-01", 1, 40.0],
+        ],
+        "wide": [["宽表"], ["甲", "乙", "丙", "丁", "戊"], ["x", 1, 2, 3, 4]],
+    }
+    summary = _laid_out(sections, _Labels("zh"))
+    (chart,) = summary.charts
+    assert chart.kind == CHARTS["forecast_month"][0] and chart.title == "加权商机(按月)"
+    assert chart.values == (3, 5, 6) and chart.categories == (1, 5, 6)  # rows 5-6: the months
+    assert chart.anchor[1] == 7  # five columns of the widest table, a gap, then the chart
+    forecast = summary.layout.tables[0]
+    assert (forecast.title_row, forecast.last_row, forecast.right) == (3, 6, {2, 3})
