@@ -214,7 +214,7 @@ def test_the_manager_mail_carries_the_same_figures(tmp_path):
 def test_a_section_added_later_is_laid_out_and_charted_by_its_key():
     """Another step's section ("forecast_month") gets the same table layout and its chart,
     right of the widest table, with no change here."""
-    from sheetsync.rules.summary import CHARTS, _laid_out, _Labels
+    from sheetsync.rules.summary import CHARTS, _Labels, _laid_out
 
     sections = {
         "title": [["汇总", "统计日期", TODAY]],
