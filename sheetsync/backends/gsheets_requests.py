@@ -392,7 +392,7 @@ def _table_formats(sheet_id: int, table) -> list[dict]:
         _format(
             _area(sheet_id, header, (1, table.width)),
             {"backgroundColor": HEADER_FILL, "textFormat": {"bold": True}, "wrapStrategy": "WRAP"},
-            "userEnteredFormat(backgroundColor,textFormat.bold,wrapStrategy)",
+            "userEnteredFormat(backgroundColor,textFormat,wrapStrategy)",
         ),
     ]
     for column in sorted(table.right):
