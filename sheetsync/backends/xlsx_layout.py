@@ -98,7 +98,7 @@ def lay_out_tail(tail: bytes, fragment, layout: SheetLayout) -> bytes:
         raise PatchUnsupported("a worksheet tail without </sheetData>")
     root = fragment(tail[m.end() : end])
     if layout.autofilter is not None and root.find(_q("autoFilter")) is None:
-        _child(root, "autoFilter").set("ref", filter_ref(layout))
+        _child(root, "autoFilter").set("ref", layout.filter_ref())
     if layout.landscape:
         setup = _child(root, "pageSetup")
         setup.attrib.update({"orientation": "landscape", "fitToWidth": "1", "fitToHeight": "0"})
@@ -209,11 +209,6 @@ def _row_breaks(root: etree._Element, breaks: list[int]) -> None:
         etree.SubElement(element, _q("brk"), id=str(row), max=str(MAX_COLUMN - 1), man="1")
 
 
-def filter_ref(layout: SheetLayout) -> str:
-    header, last_row, last_column = layout.autofilter
-    return f"A{header}:{get_column_letter(last_column)}{max(last_row, header)}"
-
-
 # --- the workbook part ------------------------------------------------------------------------
 def name_ranges(package: _Package, title: str, layout: SheetLayout) -> None:
     """The workbook's defined names for the tab: its print titles and its filter's range."""
@@ -275,7 +270,7 @@ def apply_to_sheet(sheet: Worksheet, layout: SheetLayout) -> None:
         rows, columns = layout.freeze
         sheet.freeze_panes = f"{get_column_letter(columns + 1)}{rows + 1}"
     if layout.autofilter is not None and not sheet.auto_filter.ref:
-        sheet.auto_filter.ref = filter_ref(layout)
+        sheet.auto_filter.ref = layout.filter_ref()
     if layout.landscape:
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0

@@ -300,6 +300,17 @@ def _rule_line(rule, locale: str) -> str:
     return say("rule_line", locale, grade=rule.grade, criteria=criteria, days=rule.interval)
 
 
+def _layout_line(title: str, layout: SheetLayout, locale: str) -> str:
+    """What --apply does to the follow-up tab's view and printing, said in one line."""
+    columns = layout.freeze[1] if layout.freeze else 0
+    frozen = (
+        say("adopt_frozen_names", locale, columns=f"A-{column_letter(columns)}")
+        if columns
+        else say("adopt_frozen_header", locale)
+    )
+    return say("adopt_layout", locale, title=title, frozen=frozen, ref=layout.filter_ref())
+
+
 def plan_lines(result: AdoptPlan) -> list[str]:
     """The plan as printed, in the sheet's language."""
     lc = result.locale
@@ -323,6 +334,7 @@ def plan_lines(result: AdoptPlan) -> list[str]:
     lines += [
         say("adopt_new_tab", lc, title=t, rows=len(r) - 1) for t, r in result.new_tabs.items()
     ]
+    lines += [_layout_line(t, layout, lc) for t, layout in result.layout.items()]
     if result.rules:
         lines.append(say("adopt_rules", lc))
         lines += ["  " + r for r in result.rules]

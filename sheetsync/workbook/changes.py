@@ -90,6 +90,11 @@ class SheetLayout:
     title_rows: int = 0  # rows repeated at the top of each printed page
     breaks: list[int] = field(default_factory=list)  # a new printed page after these rows
 
+    def filter_ref(self) -> str:
+        """The filter's range as A1 text ("A1:AL41")."""
+        header, last_row, last_column = self.autofilter
+        return f"A{header}:{column_letter(last_column)}{max(last_row, header)}"
+
 
 @dataclass(frozen=True)
 class Chart:
