@@ -4,6 +4,8 @@ header on every page; `init` puts 状态 / 下次跟进日期 / 跟进任务 nex
 moves nothing people have."""
 
 import datetime as dt
+import re
+import zipfile
 
 import openpyxl
 from click.testing import CliRunner
@@ -79,6 +81,17 @@ def test_adopt_lays_out_the_tab_people_have_without_moving_a_column(tmp_path):
     assert _print_setup(sheet) == ("landscape", 1, 0, True, "$1:$1")
     assert sheet.column_dimensions["H"].width == 33  # the person's width stays
     assert sheet.column_dimensions["D"].width == 16  # 联系人及职务: room for its header
+
+
+def test_adopt_adds_the_summary_tab_once(tmp_path):
+    """The first sync after adopt creates 汇总 with its charts: one tab, not two of one name
+    (which Excel refuses to open without a repair)."""
+    path = tmp_path / "team.xlsx"
+    _playbook(path, {})
+    app.run_adopt(load_settings(environ={}, workbook=str(path)), apply=True, today=DAY0)
+    with zipfile.ZipFile(path) as package:
+        names = re.findall(r'<sheet [^>]*name="([^"]+)"', package.read("xl/workbook.xml").decode())
+    assert len(names) == len(set(names)) and "汇总" in names
 
 
 def test_adopt_freezes_only_the_header_when_the_name_is_far_right(tmp_path):

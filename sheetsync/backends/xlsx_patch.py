@@ -58,7 +58,7 @@ def patch_into(
     if set(changes.append) & (set(changes.replace) | {c.tab for c in changes.cells}):
         raise PatchUnsupported("rows appended to a tab also rewritten")
     parts = package.sheet_parts()
-    for title in [t for t in [*edits, *changes.charts] if t not in parts]:
+    for title in dict.fromkeys(t for t in [*edits, *changes.charts] if t not in parts):  # once
         parts[title] = add_sheet(package, title, hidden=title in changes.hidden)
     for title, charts in changes.charts.items():
         rel_id = draw_charts(package, parts[title], title, charts)
