@@ -233,3 +233,19 @@ def test_a_section_added_later_is_laid_out_and_charted_by_its_key():
     assert chart.anchor[1] == 7  # five columns of the widest table, a gap, then the chart
     forecast = summary.layout.tables[0]
     assert (forecast.title_row, forecast.last_row, forecast.right) == (3, 6, {2, 3})
+
+
+def test_google_trend_reads_the_sync_log_the_sheet_keeps(sheets_api, service_account):
+    key = make_spreadsheet(sheets_api, service_account, CUSTOMERS)
+    settings = gsheets_settings(sheets_api, service_account)
+    sync(Path("unused.xlsx"), TODAY - DAY, workbook=key, **settings)  # Tuesday
+    sync(Path("unused.xlsx"), TODAY, workbook=key, **settings)  # Wednesday
+    sheet = sheets_api.books[key].by_title("汇总")
+    grid = sheet.grid()
+    start = next(i for i, r in enumerate(grid) if r and r[0] == "每日跟进与逾期")
+    assert [r[0] for r in grid[start + 2 : start + 4]] == ["11-17", "11-18"]
+    assert any(
+        c["spec"]["basicChart"]["chartType"] == "LINE"
+        for c in sheet.charts
+        if "basicChart" in c["spec"]
+    )
