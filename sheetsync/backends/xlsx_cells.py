@@ -26,6 +26,8 @@ DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
 AMOUNT_FORMAT = "#,##0.00"
 TALL_ROW = 30  # points: a header row of two lines
+TITLE_SIZE = 13  # points: a table's title
+FONT_BEFORE_SIZE = {"b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign"}
 HEADER_FILL = "FFDDEBF7"  # the template's header colour
 BORDER_COLOUR = "FFBFBFBF"
 
@@ -38,6 +40,7 @@ class Look:
     header: bool = False
     right: bool = False
     tall: bool = False  # a header row some header wraps in: two lines high
+    title: bool = False  # a table's title: larger and bold, above the border
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,12 @@ class _Styles:
         fmt_id = "0"
         if s is not None and self.xfs is not None and int(s) < len(self.xfs):
             fmt_id = self.xfs[int(s)].get("numFmtId", "0")
-        look = Look(look.header, look.right)  # height is the row's, not the format's
+        look = Look(look.header, look.right, title=look.title)  # the height is the row's
         key = (fmt_id, look)
+        if key not in self._looks and look.title:
+            self._looks[key] = self._add_xf(
+                numFmtId=fmt_id, fontId=self._part("title"), applyFont="1"
+            )
         if key not in self._looks:
             attributes = {"numFmtId": fmt_id, "borderId": self._part("border")}
             if fmt_id != "0":
@@ -158,6 +165,9 @@ class _Styles:
             if kind == "font":
                 self._parts[kind] = str(int(self.xfs[int(self.bold_style())].get("fontId")))
                 return self._parts[kind]
+            if kind == "title":
+                self._parts[kind] = self._title_font()
+                return self._parts[kind]
             parent = self.root.find(_q(f"{kind}s"))
             if parent is None:
                 raise PatchUnsupported(f"no {kind}s")
@@ -166,6 +176,24 @@ class _Styles:
             self.package.put(self.name, self.root)
             self._parts[kind] = str(len(parent) - 1)
         return self._parts[kind]
+
+    def _title_font(self) -> str:
+        """The bold font at TITLE_SIZE points (added once); its id."""
+        fonts = self.root.find(_q("fonts"))
+        font = copy.deepcopy(fonts[int(self._part("font"))])
+        size = font.find(_q("sz"))
+        if size is None:  # sz follows b, i, strike ... u, vertAlign: after the last of them
+            size = etree.Element(_q("sz"))
+            before = [c for c in font if etree.QName(c).localname in FONT_BEFORE_SIZE]
+            if before:
+                before[-1].addnext(size)
+            else:
+                font.insert(0, size)
+        size.set("val", str(TITLE_SIZE))
+        fonts.append(font)
+        fonts.set("count", str(len(fonts)))
+        self.package.put(self.name, self.root)
+        return str(len(fonts) - 1)
 
     def _add_number_style(self, code: str) -> str:
         fmt_id = next((i for i, have in self._custom.items() if have == code), None)

@@ -23,7 +23,14 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break, RowBreak
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheetsync.backends.xlsx_cells import BORDER_COLOUR, HEADER_FILL, TALL_ROW, Look, Styled
+from sheetsync.backends.xlsx_cells import (
+    BORDER_COLOUR,
+    HEADER_FILL,
+    TALL_ROW,
+    TITLE_SIZE,
+    Look,
+    Styled,
+)
 from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
 from sheetsync.workbook.changes import SheetLayout, text_units
 
@@ -52,6 +59,9 @@ def styled_rows(rows: list[list], layout: SheetLayout) -> list[list]:
     table is bordered all through)."""
     out = [list(r) for r in rows]
     for table in layout.tables:
+        title = out[table.title_row - 1]
+        if title and not isinstance(title[0], Styled):
+            title[0] = Styled(title[0], Look(title=True))
         tall = wraps(rows[table.header_row - 1], layout)
         for number in range(table.header_row, table.last_row + 1):
             row = out[number - 1]
@@ -254,6 +264,7 @@ THIN = Side(style="thin", color=BORDER_COLOUR)
 def apply_to_sheet(sheet: Worksheet, layout: SheetLayout) -> None:
     """The layout set on an openpyxl sheet (its cells already written)."""
     for table in layout.tables:
+        sheet.cell(table.title_row, 1).font = Font(bold=True, size=TITLE_SIZE)
         if wraps([c.value for c in sheet[table.header_row]], layout):
             sheet.row_dimensions[table.header_row].height = TALL_ROW
         for number in range(table.header_row, table.last_row + 1):
