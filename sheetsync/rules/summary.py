@@ -199,7 +199,7 @@ def _is_number(value: object) -> bool:
 
 
 def _widths(sections: dict[str, list[list]]) -> dict[int, float]:
-    """Each column as wide as its longest value (a 汉字 counts two) and 60 % of its longest
+    """Each column as wide as its longest value (a 汉字 counts two) and 70 % of its longest
     header (headers wrap onto two lines), so a whole page of tables and charts prints large
     enough to read; titles run on into the empty cells beside them."""
     widths: dict[int, float] = {}
@@ -209,7 +209,7 @@ def _widths(sections: dict[str, list[list]]) -> dict[int, float]:
                 if key == "title" and column == 1:
                     continue
                 units = 0 if is_blank(value) else text_units(value)
-                units = math.ceil(units * 0.6) if number == 0 and key != "title" else units
+                units = math.ceil(units * 0.7) if number == 0 and key != "title" else units
                 widths[column] = max(widths.get(column, NARROWEST), min(WIDEST, units + 3))
     return widths
 
