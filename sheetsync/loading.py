@@ -56,6 +56,7 @@ class Loaded:
     memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
     history: Sheet | None = None  # 跟进历史: the contacts and handovers seen so far
     forecast_log: Sheet | None = None  # 预测记录: last months' forecasts
+    sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
 
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
@@ -84,6 +85,7 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     )
     loaded.stage_log = sheet(STAGE_LOG, False)
     loaded.memory = sheet(MEMORY, False)
+    loaded.sync_log = sheet(SYNC_LOG, False)
     loaded.history = sheet(HISTORY, False)
     loaded.forecast_log = sheet(FORECAST_LOG, False)
     tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)

@@ -154,8 +154,9 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     grades = [r.grade for r in rules]
     forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
+    runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
     summary = summarise(
-        board, log, grades, owners, today, loaded.locale, value_rules, stage_log, forecasts
+        board, log, grades, owners, today, loaded.locale, value_rules, stage_log, forecasts, runs
     )  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)
@@ -300,6 +301,7 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
     titles = loaded.titles
     changes.replace[titles["summary"]] = result.summary.rows
     changes.charts[titles["summary"]] = result.summary.charts
+    changes.layout[titles["summary"]] = result.summary.layout
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[len(read_stage_log(loaded.stage_log)) :]

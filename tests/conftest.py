@@ -72,8 +72,8 @@ def customer(customer_id: str, **values: object) -> dict:
 def make_workbook(
     path: Path, customers: list[dict], locale: str = "zh", team: list[list] | None = TEAM
 ) -> Path:
-    rows = [[c.get(k) for k in ROW_KEYS] for c in customers]
-    XlsxBackend(path).create(new_workbook(locale, team, rows))
+    rows = [[c.get(k) for k in ROW_KEYS] for c in customers]  # the schema's column order
+    XlsxBackend(path).create(new_workbook(locale, team, rows, work_first=False))
     return path
 
 
@@ -202,7 +202,7 @@ def make_spreadsheet(
     rows = [[c.get(k) for k in ROW_KEYS] for c in customers]
     backend = GSheetsBackend(key, str(service_account), sheets_api.url)
     backend.read()
-    content = new_workbook(locale, team, rows)
+    content = new_workbook(locale, team, rows, work_first=False)  # the schema's column order
     hidden = {t.title for t in content.tabs if t.hidden}
     backend.write(Changeset(replace={t.title: t.rows for t in content.tabs}, hidden=hidden))
     return key

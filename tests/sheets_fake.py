@@ -115,6 +115,10 @@ class Sheet:
     hidden: bool = False  # SheetProperties.hidden: kept from addSheet, shown in metadata
     cells: dict = field(default_factory=dict)  # (row0, col0) -> {"v": value, "date": bool}
     frozen_rows: int = 0
+    frozen_cols: int = 0  # gridProperties.frozenColumnCount
+    basic_filter: dict | None = None  # Sheet.basicFilter, from setBasicFilter
+    widths: dict = field(default_factory=dict)  # col0 -> pixelSize (updateDimensionProperties)
+    borders: list = field(default_factory=list)  # updateBorders requests, as sent
     protected: list = field(default_factory=list)
     validations: list = field(default_factory=list)
     conditional: list = field(default_factory=list)
@@ -183,7 +187,10 @@ def _cell_value(data: dict) -> dict | None:
         return {"v": "", "formula": value["formulaValue"]}  # evaluated by nobody: shows empty
     ((kind, v),) = value.items()
     number_format = (data.get("userEnteredFormat") or {}).get("numberFormat") or {}
-    return {"v": v, "date": number_format.get("type") in ("DATE", "DATE_TIME"), "kind": kind}
+    found = {"v": v, "date": number_format.get("type") in ("DATE", "DATE_TIME"), "kind": kind}
+    if number_format:
+        found["number_format"] = number_format
+    return found
 
 
 def _copy_book(book: Book) -> Book:
@@ -193,8 +200,9 @@ def _copy_book(book: Book) -> Book:
     for sheet in book.sheets:
         clone = copy.copy(sheet)
         clone.cells = dict(sheet.cells)
-        for name in ("protected", "validations", "conditional", "formats", "charts"):
+        for name in ("protected", "validations", "conditional", "formats", "charts", "borders"):
             setattr(clone, name, list(getattr(sheet, name)))
+        clone.widths = dict(sheet.widths)
         work.sheets.append(clone)
     return work
 
@@ -271,8 +279,10 @@ class FakeSheets:
                             "rowCount": s.rows,
                             "columnCount": s.cols,
                             **({"frozenRowCount": s.frozen_rows} if s.frozen_rows else {}),
+                            **({"frozenColumnCount": s.frozen_cols} if s.frozen_cols else {}),
                         },
                     },
+                    **({"basicFilter": s.basic_filter} if s.basic_filter else {}),
                     **({"protectedRanges": s.protected} if s.protected else {}),
                     **({"conditionalFormats": s.conditional} if s.conditional else {}),
                     **({"charts": s.charts} if s.charts else {}),
@@ -385,6 +395,7 @@ class FakeSheets:
             sheet = book.by_id(props["sheetId"])
             grid = props.get("gridProperties", {})
             sheet.frozen_rows = grid.get("frozenRowCount", sheet.frozen_rows)
+            sheet.frozen_cols = grid.get("frozenColumnCount", sheet.frozen_cols)
             sheet.rows = grid.get("rowCount", sheet.rows)
             sheet.cols = grid.get("columnCount", sheet.cols)
             return {}
@@ -402,6 +413,19 @@ class FakeSheets:
         if kind in ("setDataValidation", "repeatCell"):
             target = book.by_id(args["range"]["sheetId"])
             (target.validations if kind == "setDataValidation" else target.formats).append(args)
+            return {}
+        if kind == "setBasicFilter":  # replaces the sheet's basic filter, if any
+            book.by_id(args["filter"]["range"]["sheetId"]).basic_filter = args["filter"]
+            return {}
+        if kind == "updateDimensionProperties":
+            span = args["range"]
+            sheet = book.by_id(span["sheetId"])
+            if span["dimension"] == "COLUMNS" and "pixelSize" in args["properties"]:
+                for column in range(span.get("startIndex", 0), span.get("endIndex", sheet.cols)):
+                    sheet.widths[column] = args["properties"]["pixelSize"]
+            return {}
+        if kind == "updateBorders":
+            book.by_id(args["range"]["sheetId"]).borders.append(args)
             return {}
         if kind == "addConditionalFormatRule":
             book.by_id(args["rule"]["ranges"][0]["sheetId"]).conditional.append(args["rule"])

@@ -75,11 +75,11 @@ def test_weighted_forecast_by_month_with_every_boundary(tmp_path):
     sync(path)
     rows = {r[0]: r[1:4] for r in summary_section(path, BY_MONTH)}
     assert list(rows) == ["预计日期已过", "2026-11", "2026-12", "未填预计日期", "合计"]
-    assert rows["预计日期已过"] == (1, 100_000, 45_000)
-    assert rows["2026-11"] == (2, 1_200_000, 640_000)  # F1 + F3
-    assert rows["2026-12"] == (2, 170_000, 70_000)  # F2 + F10
-    assert rows["未填预计日期"] == (2, 110_000, 37_500)  # F5 + F12
-    assert rows["合计"] == (7, 1_580_000, 792_500)
+    assert rows["预计日期已过"] == (1, 10, 4.5)  # 万元
+    assert rows["2026-11"] == (2, 120, 64)  # F1 + F3
+    assert rows["2026-12"] == (2, 17, 7)  # F2 + F10
+    assert rows["未填预计日期"] == (2, 11, 3.75)  # F5 + F12
+    assert rows["合计"] == (7, 158, 79.25)
 
 
 def test_bad_amounts_and_dates_are_named_in_the_check_column(tmp_path):
@@ -110,7 +110,7 @@ def test_a_rate_edited_in_the_rules_tab_changes_the_forecast(tmp_path):
     rates["商务谈判"].value = "50%"
     book.save(path)
     sync(path)
-    assert summary_section(path, BY_MONTH)[0][1:4] == (1, 1_000_000, 500_000)
+    assert summary_section(path, BY_MONTH)[0][1:4] == (1, 100, 50)
 
 
 def test_a_rate_over_100_percent_stops_the_run_with_the_cell_named(tmp_path):
@@ -149,12 +149,12 @@ def test_each_owner_against_last_month_from_the_forecast_log(tmp_path):
     rows = {r[0]: r[1:7] for r in summary_section(path, BY_OWNER)}
     assert list(rows) == ["张伟", "李娜", "王强", "合计"]  # the team's order; 陈静 has none
     deals, expected, weighted, last, change = rows["张伟"][:5]
-    assert (deals, expected, weighted, last) == (3, 1_170_000, 670_000, 500_000)
+    assert (deals, expected, weighted, last) == (3, 117, 67, 50)  # 万元
     assert change == pytest.approx(0.34)  # 670,000 against 500,000
-    assert rows["李娜"][:4] == (2, 300_000, 85_000, 100_000)
+    assert rows["李娜"][:4] == (2, 30, 8.5, 10)
     assert rows["李娜"][4] == pytest.approx(-0.15)
-    assert rows["王强"][:5] == (2, 110_000, 37_500, 0, "—")  # listed nothing last month
-    assert rows["合计"][:4] == (7, 1_580_000, 792_500, 600_000)
+    assert rows["王强"][:5] == (2, 11, 3.75, 0, "—")  # listed nothing last month
+    assert rows["合计"][:4] == (7, 158, 79.25, 60)
     assert rows["合计"][4] == pytest.approx(192_500 / 600_000, abs=1e-6)  # kept to 6 places
 
     log = sheet_rows(path, "预测记录")
@@ -185,7 +185,7 @@ def test_the_log_is_written_once_a_month_and_read_next_month(tmp_path):
     log = sheet_rows(path, "预测记录")
     assert [r[:3] for r in log[3:]] == [("2026-12", "合计", 340_000), ("2026-12", "张伟", 340_000)]
     rows = {r[0]: r[1:7] for r in summary_section(path, BY_OWNER)}
-    assert rows["张伟"][2:4] == (340_000, 640_000)  # against what November's first sync saw
+    assert rows["张伟"][2:4] == (34, 64)  # 万元  # against what November's first sync saw
     assert rows["张伟"][4] == pytest.approx(340_000 / 640_000 - 1)
 
 
@@ -194,8 +194,8 @@ def test_forecast_in_english(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", rows, locale="en", team=[["Wei", "", "", ""]])
     sync(path)
     by_month = summary_section(path, "Weighted forecast (by expected close month)", "Summary")
-    assert by_month == [("2026-12", 1, 100_000, 60_000, *by_month[0][4:])] + by_month[1:]
-    assert by_month[-1][:4] == ("Total", 1, 100_000, 60_000)
+    assert by_month == [("2026-12", 1, 10, 6, *by_month[0][4:])] + by_month[1:]
+    assert by_month[-1][:4] == ("Total", 1, 10, 6)
     assert sheet_rows(path, "Forecast log")[0] == (
         "Month",
         "Owner",
@@ -220,7 +220,7 @@ def test_the_forecast_log_on_google_sheets(sheets_api, service_account):
         ["2026-12", "张伟", 640_000],
     ]
     rows = {r[0]: r[1:7] for r in _summary(sheet_values(sheets_api, "汇总"), BY_OWNER)}
-    assert rows["张伟"][3] == 640_000
+    assert rows["张伟"][3] == 64  # 万元
 
 
 def _summary(grid, title):

@@ -190,7 +190,7 @@ def test_duplicated_header_is_refused(tmp_path):
 
 def test_task_is_done_when_a_contact_is_recorded_and_counted_in_the_summary(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1", last_contact=dt.date(2026, 11, 13))])
-    sync(path)  # task due Mon 11-16, overdue on 11-18
+    sync(path, dt.date(2026, 11, 14))  # task due Mon 11-16, known before it was due
     wb = openpyxl.load_workbook(path)
     wb["客户跟进"]["K2"] = TODAY  # the rep called today
     wb.save(path)

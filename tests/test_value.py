@@ -294,8 +294,8 @@ def test_summary_shows_value_mix_with_amount_share_and_health(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", rows)
     sync(path)
     mix = {r[0]: r[:5] for r in summary_section(path, "按价值分类")}
-    assert mix["A"] == ("A", 2, 0.4, 4_000_000, 0.8)
-    assert mix["B"][1:3] == (0, 0.0) and mix["C"][1:5] == (1, 0.2, 1_000_000, 0.2)
+    assert mix["A"] == ("A", 2, 0.4, 400, 0.8)  # 万元
+    assert mix["B"][1:3] == (0, 0.0) and mix["C"][1:5] == (1, 0.2, 100, 0.2)
     assert mix["未分类(无价值数据)"][1] == 2
     health = {r[0]: r[1] for r in summary_section(path, "按健康度")}
     assert health == {"健康": 4, "预警": 0, "流失": 1, "未评估(资料不全)": 0}

@@ -58,7 +58,7 @@ def test_patched_workbook_equals_the_openpyxl_round_trip(tmp_path):
 
 def test_what_people_added_to_the_file_survives(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
-    sync(path, TODAY - dt.timedelta(days=1))  # the first run draws the summary's charts
+    sync(path)  # the first run draws the summary's charts (the same day: no new trend point)
     wb = openpyxl.load_workbook(path)
     ws = wb["客户跟进"]
     rule = DataValidation(type="list", formula1='"高,中,低"')
@@ -119,7 +119,7 @@ def test_new_workbook_has_dropdowns_and_status_colours_that_survive_syncs(tmp_pa
     assert lists["R2"] == '"A,B,C"' and "线索获取" in lists["G2"]
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
     assert {r.formula[0] for r in rules} == {'$AK2="已逾期"', '$AK2="今日跟进"'}
-    assert ws.freeze_panes == "A2"
+    assert ws.freeze_panes == "C2"  # the header, and the id and name columns
 
 
 def test_a_1904_workbook_takes_the_openpyxl_path_and_keeps_its_formula_results(tmp_path):

@@ -316,5 +316,7 @@ class GSheetsBackend:
             requests_.append(title, rows)
         for title, charts in changes.charts.items():
             requests_.charts(title, charts, self._charts.get(title, []))
+        for title, layout in changes.layout.items():
+            requests_.layout(title, layout)
         for chunk in requests_.chunks():
             self._call("batch_update", {"requests": chunk})

@@ -11,7 +11,7 @@ from openpyxl.utils.datetime import to_excel
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
 from sheetsync.errors import WorkbookError
-from sheetsync.workbook.changes import CellChange, Chart, Heading, Share
+from sheetsync.workbook.changes import Amount, CellChange, Chart, Heading, Share, SheetLayout
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS, normalise_header
 from sheetsync.workbook.tables import load_sheet
@@ -20,6 +20,12 @@ from sheetsync.workbook.validate import normalise_id
 MAX_PAYLOAD = 2_000_000
 DATE_FORMAT = {"type": "DATE", "pattern": "yyyy-mm-dd"}
 PERCENT_FORMAT = {"type": "PERCENT", "pattern": "0.0%"}
+AMOUNT_FORMAT = {"type": "NUMBER", "pattern": "#,##0.00"}
+HEADER_FILL = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}
+THIN = {"style": "SOLID", "color": {"red": 0.75, "green": 0.75, "blue": 0.75}}
+PIXELS_PER_CHARACTER = 7  # a column width in characters, as Sheets' pixels
+# What a laid-out tab's formats are reset to before its tables are formatted again.
+TABLE_FORMAT = "userEnteredFormat(backgroundColor,borders,horizontalAlignment,wrapStrategy)"
 FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"
 TAB_FIELDS = f"{FIELDS},userEnteredFormat.textFormat.bold"  # tabs the sync owns: titles bold
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
@@ -113,10 +119,11 @@ def _cell(value: object) -> dict:
             "userEnteredValue": {"numberValue": to_excel(value)},
             "userEnteredFormat": {"numberFormat": DATE_FORMAT},
         }
-    if isinstance(value, Share):
+    if isinstance(value, (Share, Amount)):
+        shown = PERCENT_FORMAT if isinstance(value, Share) else AMOUNT_FORMAT
         return {
             "userEnteredValue": {"numberValue": float(value)},
-            "userEnteredFormat": {"numberFormat": PERCENT_FORMAT},
+            "userEnteredFormat": {"numberFormat": shown},
         }
     if isinstance(value, (int, float)):
         return {"userEnteredValue": {"numberValue": value}}
@@ -302,8 +309,98 @@ class _Requests:
         for chart in charts:
             self.content.append({"addChart": {"chart": _chart_spec(sheet_id, chart)}})
 
+    def layout(self, title: str, layout: SheetLayout) -> None:
+        """The tab's frozen rows and columns, filter, column widths and tables (after its
+        cells: a table's header is bold and filled whatever its cells were given)."""
+        self.content += layout_requests(self._sheet(title)["sheetId"], layout)
+
     def chunks(self) -> list[list[dict]]:
         return _chunks([*self.structure, *self.content])
+
+
+def layout_requests(sheet_id: int, layout: SheetLayout) -> list[dict]:
+    """A SheetLayout as Sheets requests. Printing (landscape, fit to width, page breaks) is
+    not in the Sheets API: it is chosen in the print dialog."""
+    found = []
+    if layout.freeze is not None:
+        rows, columns = layout.freeze
+        grid = {"frozenRowCount": rows, "frozenColumnCount": columns}
+        found.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "gridProperties": grid},
+                    "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount",
+                }
+            }
+        )
+    if layout.autofilter is not None:
+        header, _, last_column = layout.autofilter
+        area = {"sheetId": sheet_id, "startRowIndex": header - 1}  # every row, later ones too
+        area.update(startColumnIndex=0, endColumnIndex=last_column)
+        found.append({"setBasicFilter": {"filter": {"range": area}}})
+    if not layout.keep_widths:  # Sheets does not say which widths people set: theirs stay
+        for column, width in sorted(layout.widths.items()):
+            found.append(_column_width(sheet_id, column, width))
+    if layout.tables:
+        found.append(_format({"sheetId": sheet_id}, {}, TABLE_FORMAT))  # last run's tables
+    for table in layout.tables:
+        found += _table_formats(sheet_id, table)
+    return found
+
+
+def _column_width(sheet_id: int, column: int, width: float) -> dict:
+    span = {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": column - 1}
+    span["endIndex"] = column
+    return {
+        "updateDimensionProperties": {
+            "range": span,
+            "properties": {"pixelSize": int(round(width * PIXELS_PER_CHARACTER + 5))},
+            "fields": "pixelSize",
+        }
+    }
+
+
+def _area(sheet_id: int, rows: tuple[int, int], columns: tuple[int, int]) -> dict:
+    """1-based, inclusive rows and columns as a GridRange."""
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": rows[0] - 1,
+        "endRowIndex": rows[1],
+        "startColumnIndex": columns[0] - 1,
+        "endColumnIndex": columns[1],
+    }
+
+
+def _format(area: dict, look: dict, fields: str) -> dict:
+    return {"repeatCell": {"range": area, "cell": {"userEnteredFormat": look}, "fields": fields}}
+
+
+def _table_formats(sheet_id: int, table) -> list[dict]:
+    """Borders all through, the header row filled, bold and wrapped, numbers right."""
+    header = (table.header_row, table.header_row)
+    everything = _area(sheet_id, (table.header_row, table.last_row), (1, table.width))
+    borders = {side: THIN for side in ("top", "bottom", "left", "right")}
+    found = [
+        {
+            "updateBorders": {
+                "range": everything,
+                **borders,
+                "innerHorizontal": THIN,
+                "innerVertical": THIN,
+            }
+        },
+        _format(
+            _area(sheet_id, header, (1, table.width)),
+            {"backgroundColor": HEADER_FILL, "textFormat": {"bold": True}, "wrapStrategy": "WRAP"},
+            "userEnteredFormat(backgroundColor,textFormat,wrapStrategy)",
+        ),
+    ]
+    for column in sorted(table.right):
+        area = _area(sheet_id, (table.header_row, table.last_row), (column, column))
+        found.append(
+            _format(area, {"horizontalAlignment": "RIGHT"}, "userEnteredFormat.horizontalAlignment")
+        )
+    return found
 
 
 def _grid_range(sheet_id: int, cells: tuple[int, int, int]) -> dict:
@@ -315,6 +412,9 @@ def _grid_range(sheet_id: int, cells: tuple[int, int, int]) -> dict:
         "startColumnIndex": column - 1,
         "endColumnIndex": column,
     }
+
+
+CHART_TYPES = {"bar": "BAR", "column": "COLUMN", "line": "LINE"}
 
 
 def _chart_spec(sheet_id: int, chart: Chart) -> dict:
@@ -333,7 +433,7 @@ def _chart_spec(sheet_id: int, chart: Chart) -> dict:
         bar = chart.kind == "bar"
         spec = {
             "basicChart": {
-                "chartType": "BAR" if bar else "COLUMN",
+                "chartType": CHART_TYPES[chart.kind],
                 "legendPosition": "NO_LEGEND",
                 "headerCount": 0,
                 "domains": [{"domain": source(chart.categories)}],
@@ -380,7 +480,7 @@ def _chart_key(chart: dict, sheet_id: int) -> tuple:
             cells(pie.get("series", {})),
         )
     basic = spec.get("basicChart", {})
-    kind = {"BAR": "bar", "COLUMN": "column"}.get(basic.get("chartType"), "other")
+    kind = {v: k for k, v in CHART_TYPES.items()}.get(basic.get("chartType"), "other")
     domains, series = basic.get("domains", [{}]), basic.get("series", [{}])
     return (
         kind,

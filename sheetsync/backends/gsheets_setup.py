@@ -5,11 +5,10 @@ warning-only protection of the sync-owned columns)."""
 from __future__ import annotations
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
-from sheetsync.backends.gsheets_requests import (
-    _Requests,
-)
+from sheetsync.backends.gsheets_requests import _Requests, layout_requests
 from sheetsync.workbook.schema import FOLLOWUPS, SYNC_COLUMNS, normalise_header
 from sheetsync.workbook.tables import load_sheet
+from sheetsync.workbook.template import followup_layout
 
 
 def _rgb(hex_colour: str) -> dict:
@@ -60,6 +59,9 @@ def setup_requests(meta: dict, grids: dict[str, list[list]], content) -> list[di
         extra += _header_format(sheet_id, header, tab_content, content)
         if by_title.get(title) is FOLLOWUPS:
             extra += _followup_aids(sheet_id, header, tab_content, props.get(title, {}))
+            positions = load_sheet([header], FOLLOWUPS, "").columns  # as the tab has them
+            rows = len(existing) if existing else len(tab_content.rows)
+            extra += layout_requests(sheet_id, followup_layout(positions, len(header), rows))
     return [*build.structure, *build.content, *extra]
 
 

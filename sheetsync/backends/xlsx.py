@@ -29,7 +29,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook
 
+from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
 from sheetsync.backends.xlsx_charts import build_chart
+from sheetsync.backends.xlsx_layout import apply_to_sheet
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
     fit_text,
@@ -38,7 +40,7 @@ from sheetsync.backends.xlsx_patch import (
     restore_cached_values,
 )
 from sheetsync.errors import BackendError, ConflictError, LockedError
-from sheetsync.workbook.changes import Changeset, Chart, Heading, Share
+from sheetsync.workbook.changes import Amount, Changeset, Chart, Heading, Share
 from sheetsync.workbook.template import TabContent, WorkbookContent
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -201,6 +203,8 @@ class XlsxBackend:
             sheet = book.create_sheet(tab.title)
             fill(sheet, tab.rows)
             _style(sheet, tab, content)
+            if tab.layout is not None:  # the follow-up tab: panes, filter, printing
+                apply_to_sheet(sheet, tab.layout)
             if tab.hidden:
                 sheet.sheet_state = "hidden"
         self._replace_file(_to_bytes(book), replacing=False)
@@ -234,6 +238,10 @@ def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
     for title, charts in changes.charts.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
         sheet._charts = [_chart(sheet, chart) for chart in charts]  # redrawn, never added twice
+    for title, layout in changes.layout.items():
+        apply_to_sheet(
+            book[title] if title in book.sheetnames else book.create_sheet(title), layout
+        )
     return _to_bytes(book)
 
 
@@ -253,11 +261,11 @@ def put(cell, value: object) -> None:
     elif is_non_finite(value):
         cell.value = None
     else:
-        cell.value = float(value) if isinstance(value, Share) else value
+        cell.value = float(value) if isinstance(value, (Share, Amount)) else value
     if hasattr(value, "year"):
         cell.number_format = DATE_FORMAT
-    if isinstance(value, Share):
-        cell.number_format = "0.0%"
+    if isinstance(value, (Share, Amount)):
+        cell.number_format = PERCENT_FORMAT if isinstance(value, Share) else AMOUNT_FORMAT
 
 
 def fill(sheet: Worksheet, rows: list[list], start: int = 1) -> None:

@@ -2,7 +2,9 @@
 
 Shared by every row the patcher rewrites, so a value is written the same way whether its
 row is edited, replaced or new: dates get a date format unless the cell already shows one,
-`Share` a percentage, `Heading` bold, text is always inline text (never a formula).
+`Share` a percentage, `Amount` two decimals with separators, `Heading` bold, text is always
+inline text (never a formula); a `Styled` cell (a table cell of a tab the sync lays out) gets
+a thin border, and a header's fill, bold and alignment as well.
 """
 
 from __future__ import annotations
@@ -10,17 +12,45 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 from lxml import etree
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.datetime import to_excel
 
 from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
-from sheetsync.workbook.changes import Heading, Share
+from sheetsync.workbook.changes import Amount, Heading, Share
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
+AMOUNT_FORMAT = "#,##0.00"
+TALL_ROW = 30  # points: a header row of two lines
+TITLE_SIZE = 13  # points: a table's title
+FONT_BEFORE_SIZE = {"b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign"}
+HEADER_FILL = "FFDDEBF7"  # the template's header colour
+BORDER_COLOUR = "FFBFBFBF"
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a table cell looks besides its number format: always a thin border; a header is
+    bold on a fill; `right`: aligned right (a column of numbers, its header too)."""
+
+    header: bool = False
+    right: bool = False
+    tall: bool = False  # a header row some header wraps in: two lines high
+    title: bool = False  # a table's title: larger and bold, above the border
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A value with its table look; reads back (and compares) as the value alone."""
+
+    value: object
+    look: Look
+
+
 BUILTIN_DATE_FORMATS = set(range(14, 23))
 MAX_CELL_TEXT = 32_767  # Excel's limit, in UTF-16 code units: longer text makes it repair the file
 ELLIPSIS = "…"
@@ -67,6 +97,8 @@ class _Styles:
         }
         self._number_styles: dict[str, str] = {}
         self._bold: str | None = None
+        self._looks: dict[tuple, str] = {}
+        self._parts: dict[str, str] = {}  # font / fill / border -> its id
         self._formats, self._custom = formats, custom
 
     def is_date_style(self, s: str | None) -> bool:
@@ -98,6 +130,71 @@ class _Styles:
             self._bold = self._add_xf(fontId=str(len(fonts) - 1), applyFont="1")
         return self._bold
 
+    def look_style(self, s: str | None, look: Look) -> str:
+        """The cell format `s` (its number format kept) with `look` (added once)."""
+        fmt_id = "0"
+        if s is not None and self.xfs is not None and int(s) < len(self.xfs):
+            fmt_id = self.xfs[int(s)].get("numFmtId", "0")
+        look = Look(look.header, look.right, title=look.title)  # the height is the row's
+        key = (fmt_id, look)
+        if key not in self._looks and look.title:
+            self._looks[key] = self._add_xf(
+                numFmtId=fmt_id, fontId=self._part("title"), applyFont="1"
+            )
+        if key not in self._looks:
+            attributes = {"numFmtId": fmt_id, "borderId": self._part("border")}
+            if fmt_id != "0":
+                attributes["applyNumberFormat"] = "1"
+            if look.header:
+                attributes.update(fontId=self._part("font"), fillId=self._part("fill"))
+                attributes.update(applyFont="1", applyFill="1")
+            xf = self._add_xf(**attributes, applyBorder="1")
+            if look.right or look.header:
+                element = self.xfs[int(xf)]
+                element.set("applyAlignment", "1")
+                align = {"horizontal": "right" if look.right else "left", "vertical": "center"}
+                if look.header:  # a long header wraps instead of widening its column
+                    align["wrapText"] = "1"
+                etree.SubElement(element, _q("alignment"), align)
+            self._looks[key] = xf
+        return self._looks[key]
+
+    def _part(self, kind: str) -> str:
+        """The id of a bold font, a header fill or a thin border (each added once)."""
+        if kind not in self._parts:
+            if kind == "font":
+                self._parts[kind] = str(int(self.xfs[int(self.bold_style())].get("fontId")))
+                return self._parts[kind]
+            if kind == "title":
+                self._parts[kind] = self._title_font()
+                return self._parts[kind]
+            parent = self.root.find(_q(f"{kind}s"))
+            if parent is None:
+                raise PatchUnsupported(f"no {kind}s")
+            parent.append(_fill() if kind == "fill" else _border())
+            parent.set("count", str(len(parent)))
+            self.package.put(self.name, self.root)
+            self._parts[kind] = str(len(parent) - 1)
+        return self._parts[kind]
+
+    def _title_font(self) -> str:
+        """The bold font at TITLE_SIZE points (added once); its id."""
+        fonts = self.root.find(_q("fonts"))
+        font = copy.deepcopy(fonts[int(self._part("font"))])
+        size = font.find(_q("sz"))
+        if size is None:  # sz follows b, i, strike ... u, vertAlign: after the last of them
+            size = etree.Element(_q("sz"))
+            before = [c for c in font if etree.QName(c).localname in FONT_BEFORE_SIZE]
+            if before:
+                before[-1].addnext(size)
+            else:
+                font.insert(0, size)
+        size.set("val", str(TITLE_SIZE))
+        fonts.append(font)
+        fonts.set("count", str(len(fonts)))
+        self.package.put(self.name, self.root)
+        return str(len(fonts) - 1)
+
     def _add_number_style(self, code: str) -> str:
         fmt_id = next((i for i, have in self._custom.items() if have == code), None)
         if fmt_id is None:
@@ -120,6 +217,24 @@ class _Styles:
         return str(len(self.xfs) - 1)
 
 
+def _fill() -> etree._Element:
+    fill = etree.Element(_q("fill"))
+    pattern = etree.SubElement(fill, _q("patternFill"), patternType="solid")
+    etree.SubElement(pattern, _q("fgColor"), rgb=HEADER_FILL)
+    etree.SubElement(pattern, _q("bgColor"), indexed="64")
+    return fill
+
+
+def _border() -> etree._Element:
+    border = etree.Element(_q("border"))
+    for side in ("left", "right", "top", "bottom"):
+        etree.SubElement(
+            etree.SubElement(border, _q(side), style="thin"), _q("color"), rgb=BORDER_COLOUR
+        )
+    etree.SubElement(border, _q("diagonal"))
+    return border
+
+
 def _looks_like_date(code: str) -> bool:
     plain = code.split(";")[0].lower()
     return "y" in plain and "d" in plain
@@ -127,6 +242,13 @@ def _looks_like_date(code: str) -> bool:
 
 def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
     """Put `value` into the cell element `c`; a blank leaves the cell (and its format) empty."""
+    if isinstance(value, Styled):
+        set_cell(c, value.value, styles)
+        c.set("s", styles.look_style(c.get("s"), value.look))
+        row = c.getparent()
+        if value.look.tall and row is not None:
+            row.attrib.update({"ht": str(TALL_ROW), "customHeight": "1"})
+        return
     for child in list(c):
         c.remove(child)
     c.attrib.pop("t", None)
@@ -139,8 +261,10 @@ def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
         if not styles.is_date_style(c.get("s")):
             c.set("s", styles.date_style())
         etree.SubElement(c, _q("v")).text = repr(to_excel(value))
-    elif isinstance(value, Share):
-        c.set("s", styles.number_style(PERCENT_FORMAT))
+    elif isinstance(value, (Share, Amount)):
+        c.set(
+            "s", styles.number_style(PERCENT_FORMAT if isinstance(value, Share) else AMOUNT_FORMAT)
+        )
         etree.SubElement(c, _q("v")).text = repr(float(value))
     elif isinstance(value, (int, float)):
         etree.SubElement(c, _q("v")).text = repr(value)
@@ -158,6 +282,8 @@ def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
 def _cell_key(value: object) -> object:
     """A cell as it reads back: blanks alike, numbers as floats, midnight datetimes as dates,
     text as it is stored (cut to Excel's limit)."""
+    if isinstance(value, Styled):
+        value = value.value
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime) and value.time() == dt.time():

@@ -7,7 +7,7 @@ round trip would draw); nothing else of the workbook goes through openpyxl.
 
 from __future__ import annotations
 
-from openpyxl.chart import BarChart, PieChart, Reference
+from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
@@ -86,12 +86,12 @@ def _targets(package: _Package, part: str, kind: str) -> list[str]:
 
 def build_chart(sheet_title: str, spec: Chart):
     """A native Excel chart from the spec; categories as text (strRef), axes shown."""
-    chart = PieChart() if spec.kind == "pie" else BarChart()
+    chart = {"pie": PieChart, "line": LineChart}.get(spec.kind, BarChart)()
     chart.add_data(Reference(range_string=_range(sheet_title, spec.values)))
     ref = _range(sheet_title, spec.categories)
     chart.series[0].cat = AxDataSource(strRef=StrRef(f=ref))
     chart.title = spec.title
-    chart.width, chart.height = 16, 8.5  # cm
+    chart.width, chart.height = 11, 8.5  # cm: beside the tables, on a landscape page
     labels = {
         "showVal": False,
         "showCatName": False,
@@ -103,7 +103,8 @@ def build_chart(sheet_title: str, spec: Chart):
     if spec.kind == "pie":
         chart.dataLabels = DataLabelList(**{**labels, "showCatName": True, "showPercent": True})
     else:
-        chart.type = "bar" if spec.kind == "bar" else "col"
+        if spec.kind != "line":
+            chart.type = "bar" if spec.kind == "bar" else "col"
         chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 leaves them hidden
         chart.y_axis.majorGridlines = None
         chart.dataLabels = DataLabelList(**{**labels, "showVal": True})

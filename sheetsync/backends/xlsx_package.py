@@ -370,12 +370,12 @@ def chart_keys(package: _Package, sheet_part: str) -> list[tuple]:
             )
             for plot in root.iterfind(f".//{{{CHART}}}plotArea/*"):
                 tag = etree.QName(plot).localname
-                if tag not in ("pieChart", "barChart"):
+                if tag not in ("pieChart", "barChart", "lineChart"):
                     continue
                 direction = plot.find(f"{{{CHART}}}barDir")
                 kind = (
-                    "pie"
-                    if tag == "pieChart"
+                    {"pieChart": "pie", "lineChart": "line"}[tag]
+                    if tag != "barChart"
                     else (
                         "bar"
                         if direction is not None and direction.get("val") == "bar"

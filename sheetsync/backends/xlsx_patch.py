@@ -20,6 +20,7 @@ from sheetsync.backends.xlsx_cells import (  # noqa: F401  (re-exported)
     is_non_finite,
 )
 from sheetsync.backends.xlsx_charts import draw_charts
+from sheetsync.backends.xlsx_layout import name_ranges, styled_rows
 from sheetsync.backends.xlsx_package import (  # noqa: F401  (re-exported)
     MAIN,
     PatchUnsupported,
@@ -57,7 +58,7 @@ def patch_into(
     if set(changes.append) & (set(changes.replace) | {c.tab for c in changes.cells}):
         raise PatchUnsupported("rows appended to a tab also rewritten")
     parts = package.sheet_parts()
-    for title in [t for t in [*edits, *changes.charts] if t not in parts]:
+    for title in dict.fromkeys(t for t in [*edits, *changes.charts] if t not in parts):  # once
         parts[title] = add_sheet(package, title, hidden=title in changes.hidden)
     for title, charts in changes.charts.items():
         rel_id = draw_charts(package, parts[title], title, charts)
@@ -67,6 +68,8 @@ def patch_into(
         with package.open(parts[title]) as raw:
             start = last_used_row(raw) + 1
         edits[title].rows.update({start + i: row for i, row in enumerate(rows)})
+    for title, layout in changes.layout.items():
+        name_ranges(package, title, layout)
     package.drop_calc_chain()
     streams = {parts[t]: partial(_splice, e, styles) for t, e in edits.items()}
     package.write_to(out, streams)
@@ -86,7 +89,13 @@ def plan_edits(changes: Changeset, old: dict[str, list[list]] | None) -> dict[st
     for change in [*changes.new_headers, *changes.cells]:
         edits.setdefault(change.tab, SheetEdits()).set(change.row, change.column, change.new)
     for title, rows in changes.replace.items():
-        edits.setdefault(title, SheetEdits()).replace(rows, (old or {}).get(title))
+        layout = changes.layout.get(title)
+        if layout is not None and layout.tables:  # every row restyled, not only the new
+            edits.setdefault(title, SheetEdits()).replace(styled_rows(rows, layout), None)
+        else:
+            edits.setdefault(title, SheetEdits()).replace(rows, (old or {}).get(title))
+    for title, layout in changes.layout.items():
+        edits.setdefault(title, SheetEdits()).layout = layout
     for title in changes.append:
         edits.setdefault(title, SheetEdits())
     return edits

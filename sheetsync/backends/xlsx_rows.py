@@ -20,8 +20,9 @@ from lxml import etree
 from openpyxl.utils import get_column_letter
 
 from sheetsync.backends.xlsx_cells import _Styles, row_key, set_cell
+from sheetsync.backends.xlsx_layout import lay_out_head, lay_out_tail
 from sheetsync.backends.xlsx_package import PatchUnsupported, _q, _split_ref
-from sheetsync.workbook.changes import Heading
+from sheetsync.workbook.changes import Heading, SheetLayout
 
 CHUNK = 1 << 20  # bytes inflated at a time
 BATCH = 512  # changed rows parsed together (one lxml parse per batch)
@@ -44,6 +45,7 @@ class SheetEdits:
     widths: dict[int, float] = field(default_factory=dict)  # new columns: column -> width
     drawing: str | None = None  # r:id of the drawing to show (charts); None: as it is
     append: list[list] = field(default_factory=list)  # rows after the last used one
+    layout: SheetLayout | None = None  # panes, widths, filter, printing (xlsx_layout)
 
     def set(self, row: int, column: int, value: object) -> None:
         self.cells.setdefault(row, {})[column] = value
@@ -206,6 +208,8 @@ def last_used_row(raw: IO[bytes]) -> int:
 def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) -> None:
     """The part from `raw` with `edits` applied, written through `write` as it is made."""
     part = SheetPart(raw)
+    if edits.layout is not None:
+        part.head = lay_out_head(part.head, part.root_open, part.fragment, edits.layout)
     out = _Output(write)
     out.add(_edit_head(part, edits))
     writer = _RowWriter(part, edits, styles, out)
@@ -213,6 +217,8 @@ def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) 
         writer.row(number, data)
     writer.finish()
     tail = part.tail()
+    if edits.layout is not None:
+        tail = [lay_out_tail(b"".join(tail), part.fragment, edits.layout)]
     if edits.drawing is not None:
         out.add(_with_drawing(part, b"".join(tail), edits.drawing))
     else:

@@ -84,6 +84,34 @@ def pie(values: list[float], size: int = 240) -> bytes:
     return png(pixels)
 
 
+def line(values: list[float], width: int = 480, height: int = 160, pad: int = 10) -> bytes:
+    """A trend: the values left to right joined by a line, each day a dot, zero at the foot
+    (so a fall reads as a fall, not as a zoomed wiggle)."""
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    pixels[:] = _rgb(BACKGROUND)
+    pixels[height - pad, pad : width - pad] = _rgb(TRACK)  # the zero line
+    top = max([v for v in values if v > 0], default=1.0)
+    count = len(values)
+    xs = [pad + (width - 2 * pad) * i / max(count - 1, 1) for i in range(count)]
+    ys = [height - pad - (height - 2 * pad) * max(v, 0.0) / top for v in values]
+    y, x = np.mgrid[0:height, 0:width]
+    for i in range(count - 1):  # each segment as the pixels within 1.5 px of it
+        steps = np.linspace(0, 1, int(abs(xs[i + 1] - xs[i]) + abs(ys[i + 1] - ys[i])) + 2)
+        for t in steps:
+            px, py = xs[i] + t * (xs[i + 1] - xs[i]), ys[i] + t * (ys[i + 1] - ys[i])
+            near = (
+                slice(max(int(py) - 1, 0), int(py) + 2),
+                slice(max(int(px) - 1, 0), int(px) + 2),
+            )
+            pixels[near] = _rgb(colour(0))
+    for px, py in zip(xs, ys, strict=True):
+        pixels[(x - px) ** 2 + (y - py) ** 2 <= 16] = _rgb(colour(3))
+    return png(pixels)
+
+
 def picture(chart: dict) -> bytes:
-    """A chart from `remind.chart_data` as PNG: a pie for shares, bars for the others."""
-    return pie(chart["values"]) if chart["kind"] == "pie" else bars(chart["values"])
+    """A chart from `remind.chart_data` as PNG: a pie for shares, a line for a trend, bars
+    for the others."""
+    if chart["kind"] == "pie":
+        return pie(chart["values"])
+    return line(chart["values"]) if chart["kind"] == "line" else bars(chart["values"])

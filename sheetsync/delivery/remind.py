@@ -436,8 +436,25 @@ def summary_tables(rows: list[list]) -> list[dict]:
         width = max(len(r) for r in section)
         body = [[*r, *[""] * (width - len(r))] for r in section[2:]]
         header = [*section[1], *[""] * (width - len(section[1]))] if len(section) > 1 else []
-        tables.append({"title": cell_text(section[0][0]), "header": header, "rows": body})
+        right = [c for c in range(1, width + 1) if _numbers([r[c - 1] for r in body])]
+        tables.append(
+            {"title": cell_text(section[0][0]), "header": header, "rows": body, "right": right}
+        )
     return tables
+
+
+def _numbers(cells: list) -> bool:
+    """A column of figures ("1,234.50", "22.5%", "—"): aligned right, as in the tab."""
+    shown = [cell_text(v).replace(",", "").rstrip("%") for v in cells if cell_text(v)]
+    return bool(shown) and all(v == "—" or _is_figure(v) for v in shown)
+
+
+def _is_figure(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def chart_data(summary: list[list], charts: list | None) -> list[dict]:

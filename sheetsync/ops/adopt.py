@@ -26,11 +26,12 @@ from sheetsync.errors import SheetSyncError
 from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
 from sheetsync.rules.grading import read_rules
 from sheetsync.rules.workdays import WorkCalendar
-from sheetsync.workbook.changes import CellChange, Changeset, describe
+from sheetsync.workbook.changes import CellChange, Changeset, SheetLayout, describe
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.schema import FOLLOWUPS, GRADING, MEMORY, SYNC_COLUMNS, SYNC_LOG, TEAM, Tab
 from sheetsync.workbook.tables import (
+    ROW,
     Sheet,
     closest,
     column_letter,
@@ -40,7 +41,7 @@ from sheetsync.workbook.tables import (
     missing_columns,
     unmapped,
 )
-from sheetsync.workbook.template import new_workbook
+from sheetsync.workbook.template import followup_layout, header_width, new_workbook
 
 SYNC_KEYS = {t.key for t in SYNC_COLUMNS}
 
@@ -68,14 +69,18 @@ class AdoptPlan:
     rules: list[str] = field(default_factory=list)
     settings_lines: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)  # every cell the first sync writes
+    layout: dict[str, SheetLayout] = field(default_factory=dict)  # the follow-up tab's
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def changes(self) -> Changeset:
-        """What --apply writes before the first sync: header renames and new tabs."""
-        return Changeset(renames=list(self.renames), replace=dict(self.new_tabs))
+        """What --apply writes before the first sync: header renames, new tabs and the
+        follow-up tab's layout (frozen id and name, a filter, landscape printing)."""
+        return Changeset(
+            renames=list(self.renames), replace=dict(self.new_tabs), layout=dict(self.layout)
+        )
 
 
 def find_tab(grids: dict[str, list[list]], tab: Tab, configured: str | None) -> str | None:
@@ -253,10 +258,26 @@ def _simulate(
     report = report_for(sheet.title, today, computed, result.locale)
     changes = plan(loaded, computed, report, dt.datetime.combine(today, dt.time()))
     result.cells = [describe(c) for c in [*result.renames, *changes.new_headers, *changes.cells]]
+    result.layout[sheet.title] = _work_layout(sheet, result, len(changes.new_headers))
     result.cells += [
         say("rewritten", result.locale, tab=t, rows=len(r))
         for t, r in {**result.new_tabs, **changes.replace}.items()
     ]
+
+
+def _work_layout(sheet: Sheet, result: AdoptPlan, new_columns: int) -> SheetLayout:
+    """The follow-up tab's layout, its columns where people have them: nothing moves. The
+    filter reaches over the columns the first sync adds at the end; a column people sized
+    keeps its width, one nobody sized gets room for its header."""
+    added = [r.column for r in result.renames if r.old is None]  # read columns added empty
+    width = max([sheet.width, sheet.used_width, *added]) + new_columns
+    last_row = int(sheet.frame[ROW].max()) if len(sheet.frame) else sheet.header_row
+    layout = followup_layout(sheet.columns, width, last_row, sheet.header_row)
+    headers = {p: cell_text(h) for p, h in enumerate(sheet.header, start=1) if not is_blank(h)}
+    headers.update({r.column: cell_text(r.new) for r in result.renames})
+    layout.widths = {p: header_width(h) for p, h in headers.items()}
+    layout.keep_widths = True
+    return layout
 
 
 def adopted_settings(settings: Settings, result: AdoptPlan) -> Settings:
@@ -277,6 +298,17 @@ def _rule_line(rule, locale: str) -> str:
         parts.append(say("rule_cycle", locale, days=f"{rule.max_cycle:g}"))
     criteria = ", ".join(parts) or say("rule_rest", locale)
     return say("rule_line", locale, grade=rule.grade, criteria=criteria, days=rule.interval)
+
+
+def _layout_line(title: str, layout: SheetLayout, locale: str) -> str:
+    """What --apply does to the follow-up tab's view and printing, said in one line."""
+    columns = layout.freeze[1] if layout.freeze else 0
+    frozen = (
+        say("adopt_frozen_names", locale, columns=f"A-{column_letter(columns)}")
+        if columns
+        else say("adopt_frozen_header", locale)
+    )
+    return say("adopt_layout", locale, title=title, frozen=frozen, ref=layout.filter_ref())
 
 
 def plan_lines(result: AdoptPlan) -> list[str]:
@@ -302,6 +334,7 @@ def plan_lines(result: AdoptPlan) -> list[str]:
     lines += [
         say("adopt_new_tab", lc, title=t, rows=len(r) - 1) for t, r in result.new_tabs.items()
     ]
+    lines += [_layout_line(t, layout, lc) for t, layout in result.layout.items()]
     if result.rules:
         lines.append(say("adopt_rules", lc))
         lines += ["  " + r for r in result.rules]

@@ -19,7 +19,7 @@ import math
 
 import pandas as pd
 
-from sheetsync.workbook.changes import Share
+from sheetsync.workbook.changes import Amount, Share, in_wan
 from sheetsync.workbook.parsing import cell_text, date_or_none, map_unique
 from sheetsync.workbook.schema import FORECAST_LOG, SUMMARY_LABELS, normalise_header
 from sheetsync.workbook.tables import Sheet
@@ -63,8 +63,9 @@ def month_of(close: pd.Series, today: dt.date) -> pd.Series:
     return months
 
 
-def _money(value: float) -> float | str:
-    return round(float(value), 2) if math.isfinite(value) else "—"
+def _money(value: float) -> Amount | str:
+    """In 万元, like every amount in 汇总."""
+    return in_wan(float(value)) if math.isfinite(value) else "—"
 
 
 def _words(locale: str) -> dict[str, str]:
@@ -80,6 +81,8 @@ def by_month(
         return []
     words = _words(locale)
     deals = open_deals(board, rates)
+    if deals.empty:  # nobody fills 预计金额 (yet): no table of zeros, no empty chart
+        return []
     deals["month"] = month_of(deals["close"], today)
     months = sorted(set(deals["month"]) - {PAST, NO_DATE})
     named = {PAST: words["past_close_date"], NO_DATE: words["no_close_date"]}
@@ -125,6 +128,8 @@ def by_owner(
     deals = open_deals(board, rates)
     before = log[log["month"] == last_month(today)].groupby("owner")["weighted"].sum()
     known = not before.empty
+    if deals.empty and not known:
+        return []
     names = [o for o in owners if o in set(deals["owner"]) | set(before.index)]
     names += sorted((set(deals["owner"]) | set(before.index)) - set(names) - {TOTAL})
     rows = []

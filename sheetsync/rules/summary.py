@@ -1,8 +1,14 @@
 """The summary tab managers read: rebuilt from scratch every run, so it is never stale.
 
 It holds counts and the longest-overdue list by id, name and owner: no contact details, so
-it can be shared more widely than the follow-up tab. Three charts sit beside the tables
-(grade mix, funnel, overdue by owner), drawn from the tables' own cells.
+it can be shared more widely than the follow-up tab. Charts sit beside the tables (grade mix,
+funnel, overdue by owner, the overdue trend, the pipeline by month when there is one), drawn
+from the tables' own cells.
+
+Every section is a title row, a header row and data rows, and is laid out the same way
+whoever adds it: bordered, its header filled, numbers right-aligned, columns as wide as the
+longest name, and printed pages that break between sections (never through one), each page's
+charts stacked beside its tables.
 """
 
 from __future__ import annotations
@@ -17,8 +23,16 @@ import pandas as pd
 from sheetsync.rules import conversion, forecast
 from sheetsync.rules.handover import orphan_section
 from sheetsync.rules.value import ValueRules
-from sheetsync.workbook.changes import Chart, Heading, Share
-from sheetsync.workbook.parsing import is_blank, map_unique
+from sheetsync.workbook.changes import (
+    Chart,
+    Heading,
+    Share,
+    SheetLayout,
+    Table,
+    in_wan,
+    text_units,
+)
+from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import (
     FUNNEL_STAGES,
     HEALTH,
@@ -31,14 +45,28 @@ from sheetsync.workbook.schema import (
 )
 
 LONGEST_OVERDUE = 10
-CHART_COLUMN = 10  # J: right of the widest table (the stalled deals' 8 columns)
-CHART_ROWS = 18  # rows between the charts' top edges
+CHART_ROWS = 17  # rows between the charts' top edges (a chart is 8.5 cm: 16 rows of 15 pt)
+PAGE_ROWS = 48  # rows a landscape page shows, printed one page wide beside its charts
+TREND_DAYS = 14  # days of the sync log the trend chart shows
+NARROWEST, WIDEST = 8, 40  # a summary column's width, in characters
+GAP_WIDTH = 2  # the column between the widest table and the charts
+# Which column of a section a chart draws (None: its last column of numbers), its kind and
+# title, and how many last rows it leaves out. A section added later gets its chart by key.
+CHARTS = {
+    "grades": ("pie", "chart_grades", 2, 0),
+    # "reached"; the last rows are 输单, 培育池 and "blank/other", off the ladder
+    "funnel": ("bar", "chart_funnel", 3, 1 + len(OFF_FUNNEL)),
+    "owners": ("column", "chart_overdue", 4, 0),
+    "daily": ("line", "chart_trend", 3, 0),
+    "forecast_month": ("column", "chart_pipeline", None, 1),  # not the total row
+}
 
 
 @dataclass
 class Summary:
     rows: list[list]
     charts: list[Chart] = field(default_factory=list)
+    layout: SheetLayout = field(default_factory=SheetLayout)
 
 
 def _percent(part: float, whole: float) -> Share | str:
@@ -73,17 +101,22 @@ def summarise(
     value_rules: ValueRules | None = None,
     stage_log: pd.DataFrame | None = None,
     forecasts: pd.DataFrame | None = None,
+    runs: pd.DataFrame | None = None,
 ) -> Summary:
-    """`board`: one row per customer (see pipeline.compute). The tab's rows, sections
-    separated by a blank row, and its charts."""
+    """`board`: one row per customer (see pipeline.compute); `runs`: the sync log's rows
+    (run_date, due_today, overdue), for the trends. The tab's rows, sections separated by a
+    blank row (more where a printed page ends), its charts and its layout."""
     label = _Labels(locale)
     names = _owner_names(board, owners)
     rates = value_rules.success_rates if value_rules else None  # the forecast's weights
+    daily = _daily_counts(runs, board, today)
     sections = {
         "title": [[*label("title"), *label("as_of"), today]],
         "grades": _by_grade(board, grades, label),
         "status": _by_status(board, locale, label),
         "owners": _by_owner(board, log, names, today, label),
+        "trend": _trend(daily, log, today, label),
+        "daily": _daily(daily, label),
         "funnel": _funnel(board, locale, label),
         "value": _by_value(board, value_rules, label) if value_rules else [],
         "health": _by_health(board, locale, label),
@@ -98,34 +131,103 @@ def summarise(
         "forecast_month": forecast.by_month(board, rates, today, locale),
         "forecast_owner": forecast.by_owner(board, rates, forecasts, today, locale, names[1]),
     }
+    return _laid_out({k: v for k, v in sections.items() if v}, label)
+
+
+def _laid_out(sections: dict[str, list[list]], label: _Labels) -> Summary:
+    """Sections packed into printed pages of at most PAGE_ROWS rows (a longer section gets a
+    page of its own), charts stacked beside their page's tables, a page break after each."""
+    specs = {k: _chart_spec(k, v) for k, v in sections.items()}
     rows: list[list] = []
-    starts = {}
+    tables, breaks, anchors = [], [], {}
+    page, used, charted = 1, 0, 0
     for key, section in sections.items():
-        if section:
-            starts[key] = len(rows) + 1
-            titles = [[Heading(v) if isinstance(v, str) else v for v in r] for r in section[:2]]
-            rows += [*titles, *section[2:], []]
-    return Summary(rows[:-1], _charts(sections, starts, label))
+        charts = specs[key] is not None
+        if rows and (
+            used + 1 + len(section) > PAGE_ROWS or (charted + charts) * CHART_ROWS > PAGE_ROWS
+        ):  # the page ends on a blank row, below its tables and its charts
+            end = max(len(rows) + 1, page - 1 + charted * CHART_ROWS + 1)
+            rows += [[] for _ in range(end - len(rows))]
+            breaks.append(end)
+            page, used, charted = end + 1, 0, 0
+        elif rows:
+            rows.append([])
+            used += 1
+        start = len(rows) + 1
+        titles = [[Heading(v) if isinstance(v, str) else v for v in r] for r in section[:2]]
+        rows += [*titles, *section[2:]]
+        used += len(section)
+        if key != "title":
+            tables.append(
+                Table(start, start + len(section) - 1, _width(section), _numeric(section))
+            )
+        if charts:
+            anchors[key] = (page + 1 + charted * CHART_ROWS, start)  # clear of the break
+            charted += 1
+    column = max([t.width for t in tables], default=1) + 2  # a narrow gap, then charts
+    charts = [_chart(specs[k], anchors[k], column, label) for k in sections if specs[k] is not None]
+    widths = {**_widths(sections), column - 1: GAP_WIDTH}
+    layout = SheetLayout(tables, widths, landscape=True, breaks=breaks)
+    return Summary(rows, charts, layout)
 
 
-def _charts(sections: dict[str, list[list]], starts: dict[str, int], label: _Labels) -> list[Chart]:
-    """Each chart reads a table's first column (names) and one column of numbers; a table
-    has a title row and a header row above its data."""
-    wanted = [
-        ("pie", "chart_grades", "grades", 2, 0),
-        # "reached"; the last rows are 输单, 培育池 and "blank/other", off the ladder
-        ("bar", "chart_funnel", "funnel", 3, 1 + len(OFF_FUNNEL)),
-        ("column", "chart_overdue", "owners", 4, 0),
-    ]
-    charts = []
-    for kind, title, key, column, skip_last in wanted:
-        first, count = starts[key] + 2, len(sections[key]) - 2 - skip_last
-        if count < 1:
-            continue
-        last = first + count - 1
-        anchor = (1 + len(charts) * CHART_ROWS, CHART_COLUMN)
-        charts.append(Chart(kind, label(title)[0], (1, first, last), (column, first, last), anchor))
-    return charts
+def _chart_spec(key: str, section: list[list]) -> tuple | None:
+    """(kind, title, value column, data rows) of the section's chart; None when it has none
+    (or too little to draw: a line needs two points)."""
+    if key not in CHARTS:
+        return None
+    kind, title, column, skip_last = CHARTS[key]
+    count = len(section) - 2 - skip_last
+    numbers = sorted(_numeric(section))
+    column = column or (numbers[-1] if numbers and numbers[-1] > 1 else None)
+    if count < (2 if kind == "line" else 1) or column is None:
+        return None
+    return kind, title, column, count
+
+
+def _chart(spec: tuple, anchor: tuple[int, int], column: int, label: _Labels) -> Chart:
+    kind, title, value_column, count = spec
+    row, start = anchor
+    first, last = start + 2, start + 1 + count
+    return Chart(
+        kind, label(title)[0], (1, first, last), (value_column, first, last), (row, column)
+    )
+
+
+def _width(section: list[list]) -> int:
+    return max(len(r) for r in section[1:]) if len(section) > 1 else len(section[0])
+
+
+def _numeric(section: list[list]) -> frozenset[int]:
+    """The columns whose data are numbers, or "—" standing for one: aligned right, header
+    too (a rate column that is all "—" on day one is still a column of numbers)."""
+    found = set()
+    for column in range(1, _width(section) + 1):
+        cells = [r[column - 1] for r in section[2:] if len(r) >= column]
+        cells = [v for v in cells if not is_blank(v)]
+        if cells and all(_is_number(v) or v == "—" for v in cells):
+            found.add(column)
+    return frozenset(found)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+
+
+def _widths(sections: dict[str, list[list]]) -> dict[int, float]:
+    """Each column as wide as its longest value (a 汉字 counts two) and 70 % of its longest
+    header (headers wrap onto two lines), so a whole page of tables and charts prints large
+    enough to read; titles run on into the empty cells beside them."""
+    widths: dict[int, float] = {}
+    for key, section in sections.items():
+        for number, row in enumerate(section if key == "title" else section[1:]):
+            for column, value in enumerate(row, start=1):
+                if key == "title" and column == 1:
+                    continue
+                units = 0 if is_blank(value) else text_units(value)
+                units = math.ceil(units * 0.7) if number == 0 and key != "title" else units
+                widths[column] = max(widths.get(column, NARROWEST), min(WIDEST, units + 3))
+    return widths
 
 
 def _owner_names(board: pd.DataFrame, owners: list[str]) -> tuple[pd.Series, list[str]]:
@@ -160,8 +262,7 @@ def _by_owner(
     owner, names = owner_names
     done = log[log["state"] == "done"]
     recent = done[done["done_on"] > now - pd.Timedelta(days=7)]
-    window = log[(log["due_date"] > now - pd.Timedelta(days=30)) & (log["due_date"] < now)]
-    judged = window[(window["state"] == "done") | (window["state"] == "open")]
+    judged = _judged(log, now - pd.Timedelta(days=30), now - pd.Timedelta(days=1))
     on_time = judged[(judged["state"] == "done") & (judged["done_on"] <= judged["due_date"])]
     rows = []
     for name in names:
@@ -178,6 +279,80 @@ def _by_owner(
         )
     header = label("owner", "customers", "due_today", "overdue", "done_7d", "on_time_30d")
     return [label("by_owner"), header, *rows]
+
+
+def _judged(log: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+    """Tasks due from `first` to `last` that count towards a completion rate: done or still
+    open (not superseded), and known to the sync before they were due. A customer already
+    overdue when the sync first ran opens a task due in the past: counting it would show
+    0.0% completion on day one, where there is nothing to rate yet ("—")."""
+    due = log["due_date"]
+    window = log[(due >= first) & (due <= last) & log["state"].isin(["done", "open"])]
+    created = window["created"]
+    return window[created.isna() | (created <= window["due_date"])]
+
+
+def _daily_counts(runs: pd.DataFrame | None, board: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Due-today and overdue counts by day: each earlier day's last run from the sync log,
+    and today's from this run (the log gets today's row only when the run is written)."""
+    columns = ["due_today", "overdue"]
+    found = pd.DataFrame(columns=columns, dtype=float)
+    if runs is not None and len(runs) and {"run_date", *columns} <= set(runs.columns):
+        dates = runs["run_date"].map(date_or_none)
+        numbers = runs[columns].apply(pd.to_numeric, errors="coerce")
+        found = numbers[dates.notna() & numbers.notna().all(axis=1)].assign(day=dates)
+        found = found[found["day"] < today].groupby("day")[columns].last()
+    now = board["status"]
+    found.loc[today] = [int((now == "due_today").sum()), int((now == "overdue").sum())]
+    return found.sort_index()
+
+
+def _week_starts(today: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday of this week and of last week."""
+    monday = today - dt.timedelta(days=today.weekday())
+    return monday, monday - dt.timedelta(days=7)
+
+
+def _trend(daily: pd.DataFrame, log: pd.DataFrame, today: dt.date, label: _Labels) -> list[list]:
+    """This week (Monday to today) against last week (Monday to Sunday): overdue customers on
+    an average day, tasks done, and the on-time rate of the tasks due (so far)."""
+    this, last = _week_starts(today)
+    weeks = [(this, today), (last, this - dt.timedelta(days=1))]
+    done = log[log["state"] == "done"]
+    overdue, finished, rates = [], [], []
+    for first, end in weeks:  # a week the sync did not run in has no figures ("—")
+        days = daily.loc[[d for d in daily.index if first <= d <= end], "overdue"]
+        overdue.append(round(float(days.mean()), 1) if len(days) else "—")
+        on = done["done_on"]
+        count = int(((on >= pd.Timestamp(first)) & (on <= pd.Timestamp(end))).sum())
+        finished.append(count if len(days) else "—")
+        upto = min(end, today - dt.timedelta(days=1))
+        judged = _judged(log, pd.Timestamp(first), pd.Timestamp(upto))
+        in_time = (judged["state"] == "done") & (judged["done_on"] <= judged["due_date"])
+        rates.append(_percent(int(in_time.sum()), len(judged)))
+    rows = [
+        [*label("overdue_avg"), *overdue, _change(*overdue)],
+        [*label("done_week"), *finished, _change(*finished)],
+        [*label("on_time_week"), *rates, _change(*rates)],
+    ]
+    header = label("measure", "this_week", "last_week", "change")
+    return [label("trend"), header, *rows]
+
+
+def _change(now: object, before: object) -> object:
+    """now - before, "—" when either is not a number; a rate's change is in points."""
+    if not (_is_number(now) and _is_number(before)):
+        return "—"
+    if isinstance(now, Share):
+        return Share(round(now - before, 6))
+    return round(now - before, 1) if isinstance(now, float) else int(now - before)
+
+
+def _daily(daily: pd.DataFrame, label: _Labels) -> list[list]:
+    """The last TREND_DAYS days' counts: what the trend chart draws."""
+    shown = daily.tail(TREND_DAYS)
+    rows = [[d.strftime("%m-%d"), int(r.due_today), int(r.overdue)] for d, r in shown.iterrows()]
+    return [label("daily"), label("date", "due_today", "overdue"), *rows]
 
 
 def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
@@ -231,7 +406,7 @@ def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[li
                 name,
                 int(mine.sum()),
                 _percent(mine.sum(), total_count),
-                _number(part),
+                in_wan(part) if math.isfinite(part) else "—",
                 _percent(part, total_amount),
             ]
         )

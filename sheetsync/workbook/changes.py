@@ -38,12 +38,70 @@ class Share(float):
         return f"{self:.1%}"
 
 
+class Amount(float):
+    """Money in 万元 (yuan / 10 000), shown with two decimals and thousands separators under a
+    "(万元)" header: a number people can still sort and sum, never 60000000 in a cell."""
+
+    def __str__(self) -> str:
+        return f"{self:,.2f}"
+
+
+def in_wan(yuan: float) -> Amount:
+    """An amount in yuan as 万元."""
+    return Amount(round(yuan / 10_000, 4))
+
+
+def text_units(value: object) -> int:
+    """How many character widths a value takes in a cell: a 汉字 (or any wide character)
+    two, dates as yyyy-mm-dd, numbers as shown."""
+    if value is None or value == "":
+        return 0
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a tab the sync lays out (汇总): a title row, a header row and data rows,
+    `width` columns from A; `right`: the 1-based columns that hold numbers (aligned right,
+    header included)."""
+
+    title_row: int  # 1-based
+    last_row: int
+    width: int
+    right: frozenset[int] = frozenset()
+
+    @property
+    def header_row(self) -> int:
+        return self.title_row + 1
+
+
+@dataclass
+class SheetLayout:
+    """How a tab reads on screen and on paper: what a backend sets besides the cells.
+    Every field is optional; a backend sets what is given and leaves the rest as it is."""
+
+    tables: list[Table] = field(default_factory=list)  # bordered, header filled
+    widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> characters
+    keep_widths: bool = False  # a column people gave a width keeps it (their own tab)
+    freeze: tuple[int, int] | None = None  # rows, columns kept in view
+    autofilter: tuple[int, int, int] | None = None  # header row, last row, last column
+    landscape: bool = False  # print across, as wide as the page (fit to width)
+    title_rows: int = 0  # rows repeated at the top of each printed page
+    breaks: list[int] = field(default_factory=list)  # a new printed page after these rows
+
+    def filter_ref(self) -> str:
+        """The filter's range as A1 text ("A1:AL41")."""
+        header, last_row, last_column = self.autofilter
+        return f"A{header}:{column_letter(last_column)}{max(last_row, header)}"
+
+
 @dataclass(frozen=True)
 class Chart:
     """A chart drawn from cells of its own tab; ranges are (column, first row, last row),
     1-based. Backends draw it natively and redraw only when the set of charts differs."""
 
-    kind: str  # pie | bar (horizontal) | column
+    kind: str  # pie | bar (horizontal) | column | line
     title: str
     categories: tuple[int, int, int]
     values: tuple[int, int, int]
@@ -64,6 +122,7 @@ class Changeset:
     hidden: set[str] = field(default_factory=set)  # tabs created hidden (the sync's memory)
     # Header cells renamed (`adopt`): written only where the header still reads `old`.
     renames: list[CellChange] = field(default_factory=list)
+    layout: dict[str, SheetLayout] = field(default_factory=dict)  # tab title -> its layout
 
 
 def comparable(value: object, as_date: bool) -> object:

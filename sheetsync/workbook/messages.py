@@ -248,6 +248,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         '{cell} adds the "{header}" column (the grade rules read it; until filled, customers count as the lowest level and 校验提示 says so)',
     ),
     "adopt_new_tab": ('新增工作表"{title}"({rows}行)', 'adds the tab "{title}" ({rows} rows)'),
+    "adopt_layout": (
+        '"{title}":冻结{frozen},筛选 {ref},横向打印一页宽、每页重复表头(列的位置不变)',
+        '"{title}": keeps {frozen} in view, a filter over {ref}, prints landscape one page wide '
+        "with the header on every page (no column moves)",
+    ),
+    "adopt_frozen_names": ("表头和{columns}列", "the header and columns {columns}"),
+    "adopt_frozen_header": ("表头", "the header"),
     "adopt_rules": ("分级规则(同步将这样读):", "Grade rules, as the sync reads them:"),
     "rule_line": (
         "{grade}:{criteria};每{days}天跟进",

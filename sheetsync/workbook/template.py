@@ -7,11 +7,12 @@ Backend-neutral: a backend turns this into a file or a spreadsheet.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from sheetsync.config import PROJECT_ROOT, load_yaml
+from sheetsync.workbook.changes import SheetLayout, text_units
 from sheetsync.workbook.messages import lang, rows_in_script
 from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
@@ -47,6 +48,7 @@ class TabContent:
     status_column: int = 0
     form: bool = False  # small tables under titles (价值分级), not one table with a header row
     hidden: bool = False  # the sync's memory (同步快照): not a tab people work in
+    layout: SheetLayout | None = None  # panes, filter, printing (the follow-up tab)
 
 
 @dataclass
@@ -67,26 +69,73 @@ def _read_yaml(path: Path) -> dict:
     return load_yaml(path.read_text(encoding="utf-8"))
 
 
+# The computed columns a salesperson reads first, put right after the customer's name in a
+# new workbook (not at column AK). Only there: a sheet people already have keeps its order.
+WORK_FIRST = ("status", "next_date", "task")
+FROZEN = ("customer_id", "customer")  # kept in view when scrolling right
+MAX_FROZEN = 4  # further right, frozen columns would fill a laptop's screen: header only
+
+
+def followup_columns(work_first: bool = True) -> list:
+    """The follow-up tab's columns in a new workbook's order."""
+    columns = list(FOLLOWUPS.columns)
+    if not work_first:
+        return columns
+    first = [c for c in columns if c.key in WORK_FIRST]
+    first.sort(key=lambda c: WORK_FIRST.index(c.key))
+    rest = [c for c in columns if c.key not in WORK_FIRST]
+    at = [c.key for c in rest].index("customer") + 1
+    return [*rest[:at], *first, *rest[at:]]
+
+
+def followup_layout(
+    positions: dict[str, int], width: int, last_row: int, header_row: int = 1
+) -> SheetLayout:
+    """The follow-up tab as a place to work: the header and, when they are near the left,
+    the id and name columns frozen; a filter over the table; printed landscape as wide as
+    the page with the header rows on every page. `positions`: column key -> 1-based column."""
+    frozen = max((positions.get(k, 0) for k in FROZEN), default=0)
+    return SheetLayout(
+        freeze=(header_row, frozen if frozen <= MAX_FROZEN else 0),
+        autofilter=(header_row, max(last_row, header_row + 1), width),
+        landscape=True,
+        title_rows=header_row,
+    )
+
+
+def header_width(header: str) -> float:
+    """A column width that shows its header (a 汉字 counts two), 10 to 40 characters."""
+    return max(10, min(40, text_units(header) + 4))
+
+
 def new_workbook(
     locale: str,
     team: list[list] | None = None,
     customers: list[list] | None = None,
     history: list[list] | None = None,
+    work_first: bool = True,
 ) -> WorkbookContent:
     """Headers in `locale`; optional team and customer rows (in FOLLOWUPS column order) and
-    stage history rows (the demo's: deals that have been in their stage a while)."""
+    stage history rows (the demo's: deals that have been in their stage a while).
+    `work_first`: 状态 / 下次跟进日期 / 跟进任务 right after the customer's name."""
     layout = _yaml(LAYOUT_FILE)
     widths = layout.get("widths", {})
+    columns = followup_columns(work_first)
+    order = [FOLLOWUPS.columns.index(c) for c in columns]
+    width = len(FOLLOWUPS.columns)
+    people = [[*r, *[None] * (width - len(r))] for r in customers or []]
     body = {
         GRADING.key: rows_in_script(_yaml(RULES_FILE)[lang(locale)], locale),
         TEAM.key: team or [],
-        FOLLOWUPS.key: customers or [],
+        FOLLOWUPS.key: [[r[i] for i in order] for r in people],
         STAGE_LOG.key: history or [],
     }
     sync_keys = {c.key for c in SYNC_COLUMNS}
     tabs = []
     for key in layout["tabs"]:
         tab = TABS_BY_KEY[key]
+        if tab is FOLLOWUPS:
+            tab = replace(tab, columns=tuple(columns))
         header = tab.headers(locale)
         tabs.append(
             TabContent(
@@ -97,15 +146,17 @@ def new_workbook(
                 [
                     i
                     for i, c in enumerate(tab.columns, 1)
-                    if tab is FOLLOWUPS and c.key in sync_keys
+                    if tab.key == FOLLOWUPS.key and c.key in sync_keys
                 ],
             )
         )
         if tab is VALUE_RULES:
             tabs[-1].rows, tabs[-1].form = default_rows(locale), True
         tabs[-1].hidden = tab is MEMORY
-        if tab is FOLLOWUPS:
+        if tab.key == FOLLOWUPS.key:
             _add_followup_aids(tabs[-1], tab, locale, layout, [r[0] for r in body[GRADING.key]])
+            positions = {c.key: i for i, c in enumerate(columns, 1)}
+            tabs[-1].layout = followup_layout(positions, len(columns), len(tabs[-1].rows))
     return WorkbookContent(tabs, layout["header_fill"], layout["sync_header_fill"])
 
 
