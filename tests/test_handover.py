@@ -23,7 +23,7 @@ CUSTOMERS = [
     customer("Z2", customer="张伟的新客户", last_contact=TODAY),
     customer("L1", customer="李娜的客户", owner="李娜", last_contact=TODAY),
 ]
-ORPHANS = "已离开团队的负责人(客户待改派)"
+ORPHANS = "不在团队表的负责人(客户待改派)"
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_an_owner_removed_from_the_team_is_reported_to_their_manager_until_reass
     assert not smtp.inbox.to("zhang.wei@example.com")
     assert not any("张伟" in n and "有效邮箱" in n for n in report.notes)  # no "no address" noise
     assert (
-        "张伟已不在团队表,仍是2个客户的负责人:不再给他发提醒,逾期任务升级给陈静;"
+        "张伟不在团队表,仍是2个客户的负责人:不再给他发提醒,逾期任务升级给陈静;"
         "请在客户跟进表里改派负责人" in report.notes
     )
     assert "失败0封" in report.notes[-1]
@@ -98,7 +98,7 @@ def test_an_owner_the_sync_never_knew_is_a_row_to_fix_and_escalated_to_every_man
     path = make_workbook(tmp_path / "b.xlsx", [*CUSTOMERS, {**late, **A}], team=TEAM)
     report = sync(path, email=True, environ=smtp.env())
     note = next(n for n in report.notes if n.startswith("赵六"))
-    assert note.startswith("赵六已不在团队表,仍是1个客户的负责人") and "升级给陈静、周敏" in note
+    assert note.startswith("赵六不在团队表,仍是1个客户的负责人") and "升级给陈静、周敏" in note
     for manager in ("chen.jing@example.com", "zhou.min@example.com"):
         mails = {m["Subject"].split(" ")[1].split(":")[0]: m for m in smtp.inbox.to(manager)}
         assert "[A] 没人认识的负责人(G1),负责人 赵六" in parts(mails["逾期升级"])["text/plain"]

@@ -330,3 +330,15 @@ def test_a_traditional_workbook_reads_and_writes_lost_in_its_own_script(tmp_path
     got = results(path, "zh-Hant")
     assert got["T"]["status"] == "已輸單" and got["T"]["check"] is None
     assert "月度輕量觸達" in got["N"]["task"]  # the defaults in the workbook's script
+
+
+def test_a_stage_nobody_has_left_yet_shows_no_rate_rather_than_zero(tmp_path):
+    """Day one: the stage history holds one record per customer, so nobody could have moved
+    on; 0.0% would read as a funnel that converts nobody."""
+    rows = [customer("C1", stage="线索获取"), customer("C2", stage="线索获取")]
+    rows += [customer("C3", stage="方案展示")]
+    path = make_workbook(tmp_path / "b.xlsx", rows)
+    sync(path)
+    table = {r[0]: r[1:8] for r in summary_section(path, "阶段转化(按阶段记录)")}
+    assert table["线索获取"] == (2, 0, "—", 0, "—", "—", "—")
+    assert table["方案展示"] == (1, 0, "—", 0, "—", "—", "—")

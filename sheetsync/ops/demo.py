@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sheetsync.workbook.schema import FUNNEL_STAGES, PEOPLE_COLUMNS
+from sheetsync.workbook.schema import FOLLOWUPS, FUNNEL_STAGES
 
 MANAGER = "陈静"
 OWNERS = ("张伟", "李娜", "王强")
@@ -139,6 +139,21 @@ def _value_data(rng: random.Random, rows: list[dict], today: dt.date) -> None:
     rows[17].update(feedback="连续三次电话未接通", stage="成交维护")
 
 
+def _forecast_data(rng: random.Random, rows: list[dict], today: dt.date) -> None:
+    """预计金额 and 预计成交日期 for open deals from 需求确认 on (one with a date that has
+    passed, one without a date), one lost deal with its reason and one in the nurture pool,
+    so the summary's forecast and outcome tables show up."""
+    ahead = ("需求确认", "方案展示", "商务谈判", "合同签署")
+    for i, row in enumerate(r for r in rows if r["stage"] in ahead):
+        close = today + dt.timedelta(days=rng.choice((7, 20, 35, 50, 70, 95)))
+        row.update(
+            expected_amount=rng.choice((30, 60, 120, 200, 350)) * 10_000,
+            expected_close=None if i == 3 else today - dt.timedelta(days=5) if i == 1 else close,
+        )
+    rows[18].update(stage="输单", lost_reason="预算被砍,选了竞品")
+    rows[19].update(stage="培育池", notes="明年预算周期再谈")
+
+
 def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
     rng = random.Random(seed)
     rows = [_row(rng, i + 1, c, today) for i, c in enumerate(_COMPANIES + _COMPANIES[:5])]
@@ -148,7 +163,8 @@ def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
         )
     _special_cases(rows, today)
     _value_data(rng, rows, today)
-    keys = [c.key for c in PEOPLE_COLUMNS]
+    _forecast_data(rng, rows, today)
+    keys = [c.key for c in FOLLOWUPS.columns]  # the order new_workbook takes
     return [[row.get(k) for k in keys] for row in rows]
 
 
@@ -156,7 +172,7 @@ def demo_history(customers: list[list], today: dt.date, seed: int = 7) -> list[l
     """When each demo deal entered its stage, as if the sync had been running for weeks:
     some deals are past their stage's expected days."""
     rng = random.Random(seed)
-    keys = [c.key for c in PEOPLE_COLUMNS]
+    keys = [c.key for c in FOLLOWUPS.columns]
     rows = []
     for values in customers:
         row = dict(zip(keys, values, strict=True))

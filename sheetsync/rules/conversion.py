@@ -58,9 +58,12 @@ def entries(log: pd.DataFrame) -> pd.DataFrame:
 
 def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
     """Per funnel stage: entered, advanced (reached any later stage, won included, on or
-    after entering this one), won, and the days each advancing customer took."""
+    after entering this one), won, the days each advancing customer took, and `waiting`:
+    those still in the stage (their latest record), for whom nothing is decided yet."""
     first = entries(log)
     keys = list(first.columns)
+    latest = log.sort_values("since", kind="stable").drop_duplicates("customer_id", keep="last")
+    latest = latest.set_index("customer_id")["stage"]
     out = []
     for i, key in enumerate(keys):
         entered = first[key].dropna()
@@ -75,6 +78,7 @@ def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
                 "advanced": len(moved),
                 "won": int((won >= entered).sum()),
                 "days": (moved - entered[moved.index]).dt.days.astype(float),
+                "waiting": int((latest.reindex(entered.index) == key).sum()),
             }
         )
     return pd.DataFrame(out)
@@ -91,6 +95,9 @@ def stage_conversion(log: pd.DataFrame | None, locale: str) -> list[list]:
     for c in stage_cohorts(log).itertuples():
         if c.stage == "won":
             rows.append([names[c.stage], c.entered, "", "", "", "", "", ""])
+            continue
+        if c.entered and c.waiting == c.entered:  # day one: nobody has left it, no rate yet
+            rows.append([names[c.stage], c.entered, 0, "—", 0, "—", "—", "—"])
             continue
         rows.append(
             [

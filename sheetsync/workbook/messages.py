@@ -363,8 +363,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # history and handover (rules/history.py, rules/handover.py)
     "history_handover": ("交接:{old}→{new}", "Handover: {old} → {new}"),
     "orphan_owner": (
-        "{owner}已不在团队表,仍是{count}个客户的负责人:不再给他发提醒,逾期任务升级给{managers};请在客户跟进表里改派负责人",
-        "{owner} is no longer in the team tab but still owns {count} customer(s): no reminders go to them, overdue tasks go to {managers}; reassign them in the follow-up tab",
+        "{owner}不在团队表,仍是{count}个客户的负责人:不再给他发提醒,逾期任务升级给{managers};请在客户跟进表里改派负责人",
+        "{owner} is not in the team tab but still owns {count} customer(s): no reminders go to them, overdue tasks go to {managers}; reassign them in the follow-up tab",
     ),
     "orphan_nobody": ("(没有经理可通知)", "(no manager to tell)"),
     "mail_previous": ("再上次", "Before that"),

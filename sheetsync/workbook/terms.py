@@ -199,7 +199,7 @@ SUMMARY_LABELS = _terms(
     ("chart_funnel", "销售漏斗(累计到达)", "Sales funnel (reached)"),
     ("chart_overdue", "各负责人逾期数", "Overdue by owner"),
     # handover (rules/handover.py): owners who left the team tab, until reassigned
-    ("orphans", "已离开团队的负责人(客户待改派)", "Owners no longer in the team (reassign)"),
+    ("orphans", "不在团队表的负责人(客户待改派)", "Owners not in the team tab (reassign)"),
     ("orphan_customers", "名下客户数", "Their customers"),
     # won, lost, nurture and conversion from the stage history (rules/conversion.py)
     ("lost_stage", "输单", "Lost"),
