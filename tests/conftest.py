@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from smtp_server import Smtp
 
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import load_settings
@@ -231,3 +232,12 @@ def sheet_results(sheets_api, locale: str = "zh", key: str = KEY) -> dict[str, d
             values[term.key] = None if value == "" else value
         out[row[header[FOLLOWUPS.column("customer_id").text(locale)]]] = values
     return out
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 for the test's run (tests/smtp_server.py)."""
+    server = Smtp()
+    server.controller.start()
+    yield server
+    server.controller.stop()

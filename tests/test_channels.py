@@ -280,7 +280,7 @@ def test_a_rate_limit_streak_stops_that_bot_until_the_next_run(
 
 
 def test_a_failed_mail_is_retried_though_the_chat_delivered(tmp_path, vendors):
-    from test_email import Smtp
+    from smtp_server import Smtp
 
     server = Smtp()  # not listening yet
     path = book(tmp_path)

@@ -4,9 +4,8 @@ reassigned; a reassigned customer's open tasks go to the new owner, done ones st
 import datetime as dt
 
 import openpyxl
-import pytest
 from conftest import PEOPLE_KEYS, TODAY, customer, make_workbook, sheet_rows, summary_section, sync
-from test_email import Smtp, parts
+from smtp_server import parts
 
 DAY = dt.timedelta(days=1)
 COLUMN = {k: PEOPLE_KEYS.index(k) + 1 for k in PEOPLE_KEYS}
@@ -24,14 +23,6 @@ CUSTOMERS = [
     customer("L1", customer="李娜的客户", owner="李娜", last_contact=TODAY),
 ]
 ORPHANS = "不在团队表的负责人(客户待改派)"
-
-
-@pytest.fixture
-def smtp():
-    server = Smtp()
-    server.controller.start()
-    yield server
-    server.controller.stop()
 
 
 def _remove_from_team(path, name):

@@ -21,19 +21,12 @@ from conftest import (
     sheet_values,
     sync,
 )
-from test_email import CUSTOMERS, TEAM, Smtp, parts
+from smtp_server import parts
+from test_email import CUSTOMERS, TEAM
 
 from sheetsync.delivery.remind import tel
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "render_mail.py"
-
-
-@pytest.fixture
-def smtp():
-    server = Smtp()
-    server.controller.start()
-    yield server
-    server.controller.stop()
 
 
 def render_mail():
