@@ -305,14 +305,12 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[len(read_stage_log(loaded.stage_log)) :]
-        if len(new):
-            changes.append[titles["stage_log"]] = stage_log_rows(new, loaded.locale)[1:]
+        changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
     else:
         changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
     if loaded.history is not None and loaded.history.header_row:  # append-only: new rows
         new = result.history.iloc[result.history_known :]
-        if len(new):
-            changes.append[titles["history"]] = history_rows(new, loaded.locale, header=False)
+        changes.add_rows(loaded.history, history_rows(new, loaded.locale, header=False))
     else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
         changes.replace[titles["history"]] = history_rows(result.history, loaded.locale)
     _plan_forecast_log(loaded, result, changes)
@@ -332,8 +330,7 @@ def _plan_forecast_log(loaded: Loaded, result: Result, changes: Changeset) -> No
     title = loaded.titles["forecast_log"]
     if loaded.forecast_log is not None and loaded.forecast_log.header_row:
         new = result.forecast_log.iloc[len(read_forecast_log(loaded.forecast_log)) :]
-        if len(new):
-            changes.append[title] = forecast_log_rows(new, loaded.locale)[1:]
+        changes.add_rows(loaded.forecast_log, forecast_log_rows(new, loaded.locale)[1:])
     else:
         changes.replace[title] = forecast_log_rows(result.forecast_log, loaded.locale)
 

@@ -101,8 +101,11 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
         "; ".join(report.notes),
     ]
     title = loaded.titles["sync_log"]
-    header = [] if title in loaded.existing else [SYNC_LOG.headers(loaded.locale)]
-    changes.append[title] = [*header, row]
+    if loaded.sync_log is not None and loaded.sync_log.header_row:
+        changes.add_rows(loaded.sync_log, [row])  # under its headers, wherever they are
+    else:
+        header = [] if title in loaded.existing else [SYNC_LOG.headers(loaded.locale)]
+        changes.append[title] = [*header, row]
 
 
 def dry_run_lines(changes: Changeset, mails: list, locale: str) -> list[str]:

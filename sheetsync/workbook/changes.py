@@ -124,6 +124,29 @@ class Changeset:
     renames: list[CellChange] = field(default_factory=list)
     layout: dict[str, SheetLayout] = field(default_factory=dict)  # tab title -> its layout
 
+    def add_rows(self, sheet: Sheet, rows: list[list]) -> None:
+        """Rows (in the schema's column order) appended to an append-only tab under the
+        headers the tab has, wherever people moved them or put a column of their own between:
+        placed by position, a row would land under the wrong headers, read back as nothing
+        the sync wrote, and be appended again on every run. A column people deleted is left
+        out."""
+        if rows:
+            self.append.setdefault(sheet.title, []).extend(under_headers(sheet, rows))
+
+
+def under_headers(sheet: Sheet, rows: list[list]) -> list[list]:
+    """Each schema-ordered row spread to the tab's own columns (`sheet.columns`)."""
+    where = [sheet.columns.get(c.key) for c in sheet.tab.columns]
+    width = max([w for w in where if w], default=0)
+    placed = []
+    for row in rows:
+        out = [None] * width
+        for column, value in zip(where, row, strict=False):
+            if column:
+                out[column - 1] = value
+        placed.append(out)
+    return placed
+
 
 def comparable(value: object, as_date: bool) -> object:
     """A cell as the sync compares it: blanks alike, numbers as floats, dates as dates."""
