@@ -120,6 +120,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
     value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
     rows, people = validation.rows, loaded.followups.frame
+    rows["lost"] = rows["stage_key"] == "lost"  # 输单: closed, off every list (one mask)
     edits = _honour_hand_edits(loaded, rows, rules)  # typed next dates and grades count
     rows["grade"] = grade(rows, rules)  # 客户分级
     value = classify(rows, value_rules, today, loaded.locale)  # 价值分级 of existing customers
@@ -127,7 +128,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # how often, how, what to do
     log = read_log(loaded.task_log)
     history, history_known = _history(loaded, rows, people, today)  # 跟进历史
-    log = hand_over(log, rows.assign(owner=people["owner"]))  # open tasks follow 负责人
+    log = hand_over(log, rows.assign(owner=people["owner"]), today)  # open tasks follow 负责人
     stage_log = update_stage_log(read_stage_log(loaded.stage_log), rows, today)
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
@@ -136,6 +137,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     rows["response"] = response(people["summary"], people["feedback"])
     log = close_contacted(log, rows)  # before health: the contact just recorded counts
     health_keys = health(rows, plan["interval"], log, value_rules.health, today, history)
+    health_keys = health_keys.where(~rows["lost"])  # a lost prospect is no churned customer
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
     occasion = _occasions(rows, people, log, value_rules, today, calendar, loaded)
@@ -156,7 +158,17 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
     runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
     summary = summarise(
-        board, log, grades, owners, today, loaded.locale, value_rules, stage_log, forecasts, runs
+        board,
+        log,
+        grades,
+        owners,
+        today,
+        loaded.locale,
+        value_rules,
+        stage_log,
+        forecasts,
+        runs,
+        orphaned,
     )  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)
@@ -186,6 +198,7 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.Da
         for k in ("alert", "hold")
     )
     column = loaded.followups.label("paused_until")
+    alert = alert.where(~rows["lost"], "")  # a lost deal: no complaint task to handle today
     rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
     rows["alert_word"] = alert
     occasion = occasions(rows, log, today, calendar)
@@ -266,6 +279,7 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
                     "stage_key",
                     "task_kind",
                     "alert_word",
+                    "lost",
                 )
             },
             "status": keys,

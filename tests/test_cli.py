@@ -152,7 +152,7 @@ def test_demo_creates_and_syncs_the_demo_workbook(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     got = results(tmp_path / "demo" / "sheetsync-demo.xlsx")
     statuses = {v["status"] for v in got.values()}
-    assert statuses == {"资料不全", "暂缓", "已逾期", "今日跟进", "待跟进"}
+    assert statuses == {"资料不全", "暂缓", "已输单", "已逾期", "今日跟进", "待跟进"}
     assert {v["grade"] for v in got.values()} == {"A", "B", "C"}
     assert list((tmp_path / "demo" / "outbox").glob("*.eml"))  # its mail beside it
 

@@ -52,7 +52,7 @@ def test_a_sync_on_a_new_workbook_writes_the_status_beside_the_name(tmp_path):
     app.run_sync(settings, TODAY, email=False)
     sheet = openpyxl.load_workbook(path)["客户跟进"]
     statuses = {sheet.cell(r, 3).value for r in range(2, sheet.max_row + 1)} - {None}
-    assert statuses and statuses <= {"待跟进", "今日跟进", "已逾期", "暂缓", "资料不全"}
+    assert statuses and statuses <= {"待跟进", "今日跟进", "已逾期", "暂缓", "资料不全", "已输单"}
     assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref.startswith(
         f"A1:{column_letter(len(FOLLOWUPS.columns))}"
     )

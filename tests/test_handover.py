@@ -122,3 +122,26 @@ def test_a_reassigned_customer_moves_its_open_task_and_keeps_the_done_one(tmp_pa
     assert handover[0].date() == TODAY and len(history) == 1 + 2 + 1  # header, 2 contacts, 交接
     sync(path)  # no second handover row for the same change
     assert len(sheet_rows(path, "跟进历史")) == 4
+
+
+def test_a_task_already_overdue_at_the_handover_stays_with_the_owner_who_missed_it(tmp_path):
+    """The issue: a completion rate counts the owner who held the task when it was due."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K2", last_contact=dt.date(2026, 11, 1))])
+    sync(path, dt.date(2026, 11, 2))  # B: due in 3 days (11-04), 张伟's
+    _set_owner(path, {"K2": "李娜"})
+    sync(path)  # reassigned after the due date passed: still 张伟's miss
+    tasks = [(r[1].date(), r[2], r[4]) for r in sheet_rows(path, "任务记录")[1:]]
+    assert tasks == [(dt.date(2026, 11, 4), "张伟", "待办")]
+    owners = {r[0]: r[5] for r in summary_section(path, "按负责人")}  # 30天按时完成率
+    assert owners["张伟"] == 0 and owners["李娜"] == "—"
+
+
+def test_a_lost_deal_of_an_owner_who_left_needs_no_reassignment(tmp_path):
+    rows = [*CUSTOMERS, customer("Z3", customer="张伟丢的单", stage="输单", lost_reason="价格")]
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    sync(path)
+    _remove_from_team(path, "张伟")
+    report = sync(path, TODAY + DAY)
+    assert any(n.startswith("张伟不在团队表,仍是2个客户的负责人") for n in report.notes)
+    listed = [r[2] for r in summary_section(path, ORPHANS)]
+    assert listed == ["Z1", "Z2"]  # not the lost Z3

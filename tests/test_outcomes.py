@@ -342,3 +342,42 @@ def test_a_stage_nobody_has_left_yet_shows_no_rate_rather_than_zero(tmp_path):
     table = {r[0]: r[1:8] for r in summary_section(path, "阶段转化(按阶段记录)")}
     assert table["线索获取"] == (2, 0, "—", 0, "—", "—", "—")
     assert table["方案展示"] == (1, 0, "—", 0, "—", "—", "—")
+
+
+def test_every_salesperson_has_a_row_of_their_own_however_large_the_team():
+    """Owners are not free text: 30 salespeople, 30 rows (nobody's results hidden in 其他)."""
+    from sheetsync.rules.conversion import outcomes_by
+
+    ids = [f"K{i}" for i in range(30)]
+    owners = [f"销售{i:02d}" for i in range(30)]
+    log = pd.DataFrame({"customer_id": ids, "stage": "won", "since": pd.Timestamp(TODAY)})
+    board = pd.DataFrame({"customer_id": ids, "owner": owners})
+    table = outcomes_by(log, board, "owner", "zh", owners[:20])  # 20 in the team tab
+    names = [r[0] for r in table[2:]]
+    assert names == [*owners, "合计"] and "其他" not in names
+
+
+def test_a_lost_deal_is_neither_rated_for_health_nor_asked_to_handle_a_complaint(tmp_path):
+    old = TODAY - 300 * DAY  # long silent: a live customer this quiet would read 流失
+    rows = [
+        customer(
+            "L", stage="输单", lost_reason="价格", last_contact=old, summary="客户投诉交付延迟"
+        ),
+        customer("C", stage="成交维护", last_contact=old),
+    ]
+    path = make_workbook(tmp_path / "b.xlsx", rows)
+    sync(path)
+    got = results(path)
+    assert got["L"]["health"] is None and got["C"]["health"] == "流失"
+    assert got["L"]["check"] is None  # no "今日须处理" for a deal that is closed
+    health = {r[0]: r[1] for r in summary_section(path, "按健康度")}
+    assert health["流失"] == 1 and sum(health.values()) == 1  # the lost deal is not counted
+
+
+def test_a_negative_expected_amount_is_named_and_left_out_of_the_forecast(tmp_path):
+    rows = [customer("N", stage="商务谈判", expected_amount=-500_000)]
+    path = make_workbook(tmp_path / "b.xlsx", rows)
+    sync(path)
+    check = results(path)["N"]["check"]
+    assert check.startswith('预计金额: "-500000') and "是负数" in check and "已忽略" in check
+    assert "加权预测(按预计成交月份)" not in {r[0] for r in sheet_rows(path, "汇总")}

@@ -286,7 +286,7 @@ def _extras_by_owner(board: pd.DataFrame, today: dt.date) -> dict[str, dict[str,
     """Contracts ending within 30 days and birthdays within 7, by owner: the birthday
     arithmetic once per distinct date, not once per customer. A lost deal (已输单) is off
     the list: nobody is reminded of its contract or its birthday."""
-    board = board[board["status"] != "lost"]
+    board = board[~board["lost"].astype(bool)] if "lost" in board else board
     now = pd.Timestamp(today)
     ending = board[
         (board["contract_end"] >= now)

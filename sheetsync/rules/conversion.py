@@ -168,9 +168,10 @@ def outcomes_by(
     log: pd.DataFrame | None, board: pd.DataFrame, key: str, locale: str, first: list[str] = ()
 ) -> list[list]:
     """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
-    says it now): `first` (the team) in its order, then the largest groups, at most
-    MOST_GROUPS rows (the rest on one 其他 row, so a free-text column with hundreds of
-    spellings still makes a compact table), blanks last; a total row with the overall win
+    says it now): `first` (the team) in its order, then the largest groups; every owner
+    (nobody's results hidden in 其他), but at most MOST_GROUPS 线索来源 / 行业 (the rest on one
+    其他 row, so a free-text column with hundreds of spellings still makes a compact table),
+    blanks last; a total row with the overall win
     rate and cycle. No table without a stage history."""
     if log is None:
         return []
@@ -182,7 +183,8 @@ def outcomes_by(
     where = per.groupby("group").indices  # group -> row positions, without copying frames
     named = [g for g in dict.fromkeys(first) if g in where]
     rest = [g for g in where if g not in set(named) and g != ""]
-    shown = [*named, *sorted(rest, key=lambda g: (-len(where[g]), g))][:MOST_GROUPS]
+    limit = None if key == "owner" else MOST_GROUPS  # every salesperson; free text capped
+    shown = [*named, *sorted(rest, key=lambda g: (-len(where[g]), g))][:limit]
     others = [i for g in where if g not in set(shown) and g != "" for i in where[g]]
     parts = [(name, per.iloc[where[name]]) for name in shown]
     parts += [(words["other_group"], per.iloc[sorted(others)])] if others else []

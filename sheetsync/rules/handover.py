@@ -62,6 +62,8 @@ def orphans(
     members = {normalise_header(n) for n in team}
     owner = map_unique(board["owner"], cell_text)
     gone = (owner != "") & ~map_unique(owner, lambda o: normalise_header(o) in members).astype(bool)
+    if "lost" in board:  # a lost deal needs no new owner
+        gone &= ~board["lost"].astype(bool)
     left = board[gone]
     frame = pd.DataFrame(
         {
@@ -98,12 +100,11 @@ def by_owner(found: pd.DataFrame) -> list[dict]:
     return groups
 
 
-def orphan_section(board: pd.DataFrame, owners: list[str], label) -> list[list]:
-    """The 汇总 tab's section: each owner no longer in the team, how many customers they
-    still hold, and those customers by id and name (one row each). Empty when there are none,
-    so the section only appears while someone has to act."""
-    found = orphans(board, owners, {}, [])
-    if found.empty:
+def orphan_section(found: pd.DataFrame | None, label) -> list[list]:
+    """The 汇总 tab's section: each owner not in the team, how many customers they still
+    hold, and those customers by id and name (one row each), from `orphans()`. Empty when
+    there are none, so the section only appears while someone has to act."""
+    if found is None or found.empty:
         return []
     rows = []
     for group in by_owner(found):

@@ -102,6 +102,7 @@ def summarise(
     stage_log: pd.DataFrame | None = None,
     forecasts: pd.DataFrame | None = None,
     runs: pd.DataFrame | None = None,
+    orphaned: pd.DataFrame | None = None,
 ) -> Summary:
     """`board`: one row per customer (see pipeline.compute); `runs`: the sync log's rows
     (run_date, due_today, overdue), for the trends. The tab's rows, sections separated by a
@@ -122,7 +123,7 @@ def summarise(
         "health": _by_health(board, locale, label),
         "stalled": _stalled(board, names, value_rules, locale, label) if value_rules else [],
         "overdue": _longest_overdue(board, today, label),
-        "orphans": orphan_section(board, owners, label),  # rules/handover.py
+        "orphans": orphan_section(orphaned, label),  # rules/handover.py
         "conversion": conversion.stage_conversion(stage_log, locale),
         **{
             f"outcomes_{k}": conversion.outcomes_by(stage_log, board, k, locale, names[1])
@@ -417,6 +418,9 @@ def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[li
 
 
 def _by_health(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
+    """Customers by 健康度; lost deals (输单) are not rated and not counted."""
+    if "lost" in board:
+        board = board[~board["lost"].astype(bool)]
     counts = board["health"].value_counts()
     total = len(board)
     rows = [

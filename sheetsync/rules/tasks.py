@@ -106,15 +106,19 @@ def close_contacted(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     return log
 
 
-def hand_over(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """A reassigned customer's open tasks go to the new 负责人: they are now theirs to do,
-    and theirs to count. Done and cancelled tasks keep the owner who held them, so a
-    completion rate counts whoever had the task when it was due. Rows with errors or
-    without an owner move nothing (`customers`: customer_id, owner, has_error)."""
+def hand_over(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """A reassigned customer's open tasks not yet due go to the new 负责人: they are now
+    theirs to do, and theirs to count. A task already due stays with the owner who held it
+    when it was due (a completion rate counts them, not the colleague who inherits the
+    customer), as do done and cancelled tasks. 张伟 and 張偉 are one person, as in 跟进历史.
+    Rows with errors or without an owner move nothing (`customers`: customer_id, owner,
+    has_error)."""
     valid = _valid(customers)
     owner = by_id(map_unique(valid["owner"], cell_text), log["customer_id"]).fillna("")
     held = map_unique(log["owner"], cell_text)
-    moved = (log["state"] == "open") & (owner != "") & (owner != held)
+    same = map_unique(owner, normalise_header) == map_unique(held, normalise_header)
+    ahead = log["due_date"] >= pd.Timestamp(today)
+    moved = (log["state"] == "open") & (owner != "") & ~same & ahead
     if not moved.any():
         return log
     log = log.copy()

@@ -234,6 +234,15 @@ def parse_amount(value: object) -> float | None:
     return _finite(float(match.group(1).replace(",", "")) * _AMOUNT_UNITS[match.group(2)])
 
 
+def parse_deal_amount(value: object) -> float | None:
+    """A deal's expected amount (预计金额): an amount, never below zero; a negative one
+    would pull the weighted forecast down without anyone noticing."""
+    amount = parse_amount(value)
+    if amount is not None and amount < 0:
+        raise Unreadable("negative_amount")
+    return amount
+
+
 @lru_cache(maxsize=65536)
 def parse_percent(value: object) -> float | None:
     """A rate as a fraction: "30%", 0.3 (a cell formatted as %) and 30 are all 0.3."""

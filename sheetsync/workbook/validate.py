@@ -25,6 +25,7 @@ from sheetsync.workbook.parsing import (
     parse_count,
     parse_cycle,
     parse_date,
+    parse_deal_amount,
     parse_percent,
 )
 from sheetsync.workbook.schema import (
@@ -156,7 +157,7 @@ _VALUE_PARSERS = {
     "product_lines": _cached(parse_count),
     "purchase_current": _cached(parse_amount),
     "purchase_previous": _cached(parse_amount),
-    "expected_amount": _cached(parse_amount),
+    "expected_amount": _cached(parse_deal_amount),
     "expected_close": _cached(parse_date),
 }
 DATE_VALUES = ("since", "expected_close")
