@@ -291,6 +291,7 @@ def sync(
     with phases.timing("read"):
         grids = backend.read()
         loaded = load(grids, settings)
+        del grids[loaded.followups.title]  # framed, and never replaced whole: its rows can go
     holder = None if dry_run or force else backend.held_by()
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import glob
 import hashlib
 import io
@@ -18,7 +19,9 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import openpyxl
 from filelock import FileLock, Timeout
@@ -124,10 +127,8 @@ class XlsxBackend:
         data = self._bytes()
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            grids = {
-                name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                for name in book.sheet_names
-            }
+            pool: dict = {}  # one object per distinct text or date, across every tab
+            grids = {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
@@ -151,19 +152,18 @@ class XlsxBackend:
             changes = dataclasses.replace(
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
             )
-        try:
-            out = io.BytesIO()  # compressed: a few MB at 100 k rows
-            patch_into(self._data, changes, out, self._grids)
-            data = out.getvalue()
-        except PatchUnsupported:
+        try:  # streamed into the temporary file as it is made, never whole in memory
+            self._replace_file(lambda out: patch_into(self._data, changes, out, self._grids))
+        except PatchUnsupported:  # raised before the rename: the file is as it was
             data = restore_cached_values(self._data, _rewrite_with_openpyxl(self._data, changes))
-        self._replace_file(data)
+            self._replace_file(data)
 
-    def _replace_file(self, data: bytes, replacing: bool = True) -> None:
+    def _replace_file(self, data: bytes | Callable[[BinaryIO], None], replacing: bool = True):
         """Write beside the file, then rename over it: all or nothing. A failure (disk full,
-        the file locked by Excel on Windows) leaves the old file as it was."""
+        the file locked by Excel on Windows, a crash) leaves the old file as it was. `data`
+        is the new file's bytes, or a function writing them into the open temporary file."""
         try:
-            self._write_and_rename(data, replacing)
+            data = self._write_and_rename(data, replacing)
         except OSError as exc:
             hint = " (is it open in Excel?)" if isinstance(exc, PermissionError) else ""
             reason = exc.strerror or str(exc)
@@ -172,12 +172,17 @@ class XlsxBackend:
             ) from None
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
 
-    def _write_and_rename(self, data: bytes, replacing: bool) -> None:
+    def _write_and_rename(self, data: bytes | Callable[[BinaryIO], None], replacing: bool) -> bytes:
         folder, prefix = self.path.parent, f".{self.path.name}."
         handle, temp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
+            with os.fdopen(handle, "w+b") as out:
+                if callable(data):
+                    data(out)
+                    out.seek(0)
+                    data = out.read()  # what the next write starts from (a few MB)
+                else:
+                    out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             if replacing:
@@ -189,6 +194,7 @@ class XlsxBackend:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
+        return data
 
     def create(self, content: WorkbookContent, force: bool = False) -> None:
         """A new workbook from the template; an existing file is kept unless `force`."""
@@ -204,6 +210,29 @@ class XlsxBackend:
             if tab.hidden:
                 sheet.sheet_state = "hidden"
         self._replace_file(_to_bytes(book), replacing=False)
+
+
+POOLED = frozenset({str, dt.date, dt.datetime})  # never equal to each other, nor to a number
+
+
+def read_grid(sheet, pool: dict) -> list[list]:
+    """A tab's cells from A1, as calamine's `to_python(skip_empty_area=False)` gives them, but
+    row by row with each distinct text or date held once (`pool`): at 100 k customers the
+    same owner, stage and date fill millions of cells, and a separate object for each made
+    most of the run's memory. Numbers and booleans are left as they are (1 == 1.0 == True
+    would merge them)."""
+    if sheet.end is None:
+        return []
+    height, width = sheet.end[0] + 1, sheet.end[1] + 1
+    keep = pool.setdefault
+    grid = [
+        [keep(v, v) if type(v) in POOLED else v for v in row] for row in sheet.iter_rows()
+    ]
+    for row in grid:
+        if len(row) < width:
+            row[:0] = [""] * (width - len(row))
+    grid[:0] = [[""] * width for _ in range(height - len(grid))]
+    return grid
 
 
 def _umask() -> int:
