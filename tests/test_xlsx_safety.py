@@ -247,3 +247,37 @@ def assert_formulas_and_results(path) -> None:
     ws = openpyxl.load_workbook(path)["客户跟进"]
     assert (ws["O2"].value, ws["O3"].value) == ("=团队!A3", "=团队!A4")
     assert {r["status"] for r in results(path).values()} == {"待跟进"}  # not 资料不全
+
+
+# --- the patched workbook streams into its temporary copy ---------------------------------------
+
+
+def _streams_then(error: Exception):
+    """The patcher, failing after it has written part of the new file."""
+
+    def patch(data, changes, out, old=None):
+        out.write(data[: len(data) // 2])
+        raise error
+
+    return patch
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_copy(tmp_path, monkeypatch):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
+    monkeypatch.setattr(xlsx, "patch_into", _streams_then(MemoryError("killed mid-write")))
+    with pytest.raises(MemoryError):
+        sync(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_part_the_patcher_gives_up_on_half_way_is_written_the_general_way(
+    tmp_path, monkeypatch
+):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    monkeypatch.setattr(xlsx, "patch_into", _streams_then(PatchUnsupported("rows out of order")))
+    sync(path)
+    assert results(path)["K1"]["status"] == "待跟进"
+    assert zipfile.ZipFile(path).testzip() is None  # one whole package, not half a stream
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
