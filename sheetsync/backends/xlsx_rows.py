@@ -58,11 +58,25 @@ class SheetEdits:
         for number in range(1, max(len(rows), len(old)) + 1):
             new = rows[number - 1] if number <= len(rows) else []
             was = old[number - 1] if number <= len(old) else []
-            if row_key(new) != row_key(was) or (new and isinstance(new[0], Heading)):
+            if not _reads_as(new, was) or (new and isinstance(new[0], Heading)):
                 self.rows[number] = new
 
     def touched(self) -> list[int]:
         return sorted(set(self.cells) | set(self.rows))
+
+
+def _reads_as(new: list, was: list) -> bool:
+    """`row_key(new) == row_key(was)`, quickly for the usual case of a row written as it was
+    read (blanks read back as "", the old row padded to the tab's width): values equal by
+    `==` have equal keys, so only rows that differ that way need the keys compared."""
+    size = len(new)
+    if (
+        size <= len(was)
+        and was[size:].count("") == len(was) - size
+        and [("" if v is None else v) for v in new] == was[:size]
+    ):
+        return True
+    return row_key(new) == row_key(was)
 
 
 class _Reader:
