@@ -10,8 +10,11 @@ A workbook reached through a symbolic link is written where the link points; the
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
 import datetime as dt
+import functools
 import glob
 import hashlib
 import io
@@ -131,6 +134,8 @@ class XlsxBackend:
             grids = {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
+        del book
+        give_back_freed_memory()  # calamine's cells, freed: ~200 MB at 100 k customers
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
         self._grids = grids
         return grids
@@ -233,6 +238,25 @@ def read_grid(sheet, pool: dict) -> list[list]:
             row[:0] = [""] * (width - len(row))
     grid[:0] = [[""] * width for _ in range(height - len(grid))]
     return grid
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def give_back_freed_memory() -> None:
+    """Return memory freed by native code (calamine's parsed cells) to the system. glibc keeps
+    freed heap pages for its own reuse, and Python allocates its objects elsewhere, so
+    without this they stay counted in the process's memory for the rest of the run. Nothing
+    where there is no glibc (macOS, Windows, musl)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def _umask() -> int:
