@@ -10,6 +10,7 @@ import subprocess
 import zipfile
 
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import TODAY, customer, make_workbook, results, sync
 from openpyxl.utils import get_column_letter
@@ -21,7 +22,7 @@ from sheetsync.backends.xlsx import _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
 from sheetsync.backends.xlsx_patch import patch_workbook
 from sheetsync.ops.bench import generate
-from sheetsync.workbook.changes import Changeset, Chart
+from sheetsync.workbook.changes import Changeset, Chart, Heading, Share
 from sheetsync.workbook.schema import SYNC_COLUMNS
 
 CHARTS = ["客户等级分布", "销售漏斗(累计到达)", "各负责人逾期数"]
@@ -223,3 +224,52 @@ def test_a_sheet_with_prefixed_element_names_is_patched(tmp_path, no_openpyxl):
     assert {r["status"] for r in results(path).values()} == {"待跟进"}
     sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     assert b"<row" not in sheet and b"<c " not in sheet  # new cells took the sheet's prefix
+
+
+NEW_ROW_VALUES = [
+    "张伟",
+    " 前后有空格 ",
+    "a & b < c > d\r\ne\tf",
+    "=HYPERLINK(\"x\")",  # text, never a formula
+    "长" * 40_000,  # cut at Excel's limit
+    "bell\x07gone",
+    3,
+    2.5,
+    -0.0,
+    1e300,
+    float("nan"),
+    True,
+    False,
+    dt.date(2026, 11, 18),
+    dt.datetime(2026, 11, 18, 9, 30),
+    None,
+]
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x:"])
+def test_a_row_written_as_bytes_is_what_lxml_writes(tmp_path, prefix):
+    """New rows are written as bytes (the first sync's millions of cells); each holds exactly
+    what the element path (set_cell, serialised by lxml) gives the same values."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    package = _Package(path.read_bytes())
+    ns = f'xmlns{":x" if prefix else ""}="{xlsx_rows.MAIN}"'.encode()
+    part = xlsx_rows.SheetPart(
+        io.BytesIO(b"<%sworksheet %s><%ssheetData/></%sworksheet>" % (prefix, ns, prefix, prefix))
+    )
+    assert part.plain
+    styles = xlsx_rows._Styles(package)  # the date format added once, as in a run
+    for number, values in enumerate(
+        [dict(enumerate(NEW_ROW_VALUES, start=1)), {3: None}, {}, {28: "AB"}], start=5
+    ):
+        by_bytes = xlsx_rows.new_row(prefix, number, values, styles)
+        root = part.fragment(b'<%srow r="%d"/>' % (prefix, number))
+        xlsx_rows._set_cells(root[0], number, values, styles)
+        by_lxml = xlsx_rows.serialise(root) if len(root[0]) else b""
+        assert by_bytes == by_lxml
+
+
+def test_a_value_only_lxml_writes_keeps_its_row_on_the_element_path(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    for odd in ("lone \ud800 surrogate", Heading("标题"), Share(0.25), pd.Timestamp("2026-11-18")):
+        assert xlsx_rows.new_row(b"", 2, {1: "a", 2: odd}, styles) is None

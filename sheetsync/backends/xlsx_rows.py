@@ -10,6 +10,7 @@ stays at a chunk and a batch of rows, whatever the part's size.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -18,9 +19,10 @@ from typing import IO
 
 from lxml import etree
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 
-from sheetsync.backends.xlsx_cells import _Styles, row_key, set_cell
-from sheetsync.backends.xlsx_package import PatchUnsupported, _q, _split_ref
+from sheetsync.backends.xlsx_cells import _Styles, fit_text, is_blank, row_key, set_cell
+from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, _q, _split_ref
 from sheetsync.workbook.changes import Heading
 
 CHUNK = 1 << 20  # bytes inflated at a time
@@ -143,6 +145,10 @@ class SheetPart:
         start = self.head.index(b"<" + self.root_name)
         self.root_open = self.head[start : self.head.index(b">", start) + 1]
         self.row_or_end = re.compile(rb"<(/?)" + re.escape(self.prefix) + rb"(row|sheetData)[\s/>]")
+        declared = rb"\sxmlns" + (b":" + re.escape(self.prefix[:-1]) if self.prefix else b"")
+        main = re.escape(MAIN.encode())
+        # Rows may be written as bytes: the prefix is the transitional namespace's.
+        self.plain = re.search(declared + rb"""\s*=\s*(["'])""" + main + rb"\1", self.root_open)
 
     def rows(self) -> Iterator[tuple[int, bytes]]:
         """(number, the row's bytes), in order; inter-row whitespace dropped."""
@@ -193,6 +199,48 @@ class SheetPart:
         """`body` (elements of this part) parsed inside the part's own root tag."""
         parser = etree.XMLParser(huge_tree=True, resolve_entities=False)
         return etree.fromstring(self.root_open + body + b"</" + self.root_name + b">", parser)
+
+
+PLAIN_KINDS = (str, float, int, bool, dt.date, dt.datetime)  # exactly these: no subclass
+NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # lxml refuses these, and says so
+TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styles) -> bytes | None:
+    """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
+    row given the same cells through `set_cell`; b"" for a row with no cells, None when a
+    value is of a kind only `set_cell` writes (a Heading, a Share, anything new)."""
+    if any(type(v) not in PLAIN_KINDS for v in values.values() if v is not None) or any(
+        NOT_XML.search(v) for v in values.values() if type(v) is str
+    ):
+        return None
+    cells = []
+    p = prefix.decode()
+    for column in sorted(values):
+        value = values[column]
+        ref = f"{get_column_letter(column)}{number}"
+        if is_blank(value):
+            cells.append(f'<{p}c r="{ref}"/>')
+        elif type(value) is bool:
+            cells.append(f'<{p}c r="{ref}" t="b"><{p}v>{1 if value else 0}</{p}v></{p}c>')
+        elif type(value) in (dt.date, dt.datetime):
+            style, serial = styles.date_style(), repr(to_excel(value))
+            cells.append(f'<{p}c r="{ref}" s="{style}"><{p}v>{serial}</{p}v></{p}c>')
+        elif type(value) is str:
+            text = fit_text(value)
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            escaped = text.translate(TEXT_ESCAPES)
+            cells.append(
+                f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t{space}>{escaped}</{p}t></{p}is></{p}c>'
+            )
+        else:
+            cells.append(f'<{p}c r="{ref}"><{p}v>{value!r}</{p}v></{p}c>')
+    if not cells:
+        return b""
+    try:
+        return f'<{p}row r="{number}">{"".join(cells)}</{p}row>'.encode()
+    except UnicodeEncodeError:  # a lone surrogate: lxml says what is wrong with it
+        return None
 
 
 def _without_prolog(head: bytes) -> bytes:
@@ -264,7 +312,7 @@ class _RowWriter:
     def row(self, number: int, data: bytes) -> None:
         self._new_rows_before(number)
         if number in self.edits.rows:
-            self._edit(self._empty_row(number))
+            self._new_row(number)
         elif number in self.edits.cells:
             self._edit(data)
         elif not self.edits.clear:
@@ -279,8 +327,24 @@ class _RowWriter:
 
     def _new_rows_before(self, number: int | None) -> None:
         while self.next < len(self.todo) and (number is None or self.todo[self.next] < number):
-            self._edit(self._empty_row(self.todo[self.next]))
+            self._new_row(self.todo[self.next])
             self.next += 1
+
+    def _new_row(self, number: int) -> None:
+        """A row written afresh: as bytes when every value is of a plain kind (the first
+        sync writes millions of cells), else through lxml like an edited row."""
+        fresh = self.edits.rows.get(number)
+        if fresh is not None:
+            values = {c: v for c, v in enumerate(fresh, start=1) if v is not None and v != ""}
+        else:
+            values = self.edits.cells.get(number, {})
+        data = new_row(self.part.prefix, number, values, self.styles) if self.part.plain else None
+        if data is None:
+            self._edit(self._empty_row(number))
+            return
+        self._flush()  # rows stay in order
+        if data or fresh is None:  # a row written afresh as blank has no element
+            self.out.add(data or self._empty_row(number))
 
     def _empty_row(self, number: int) -> bytes:
         return b'<%srow r="%d"/>' % (self.part.prefix, number)
