@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import TODAY, customer, make_workbook, results, sync
+from lxml import etree
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 from test_xlsx_patch import _changeset, _values
@@ -273,3 +274,52 @@ def test_a_value_only_lxml_writes_keeps_its_row_on_the_element_path(tmp_path):
     styles = xlsx_rows._Styles(_Package(path.read_bytes()))
     for odd in ("lone \ud800 surrogate", Heading("标题"), Share(0.25), pd.Timestamp("2026-11-18")):
         assert xlsx_rows.new_row(b"", 2, {1: "a", 2: odd}, styles) is None
+
+
+def _canonical(xml: bytes, part) -> list[bytes]:
+    root = part.fragment(xml)
+    return [etree.tostring(row, method="c14n") for row in root]
+
+
+@pytest.mark.parametrize("prefix", [False, True])
+def test_a_row_edited_as_bytes_reads_as_the_element_path_leaves_it(tmp_path, prefix):
+    """Changed cells of existing rows are set in the row's bytes: every row of a synced sheet,
+    given values of every plain kind in existing and new columns (before, between and after
+    its cells), comes out as set_cell and lxml leave it, once both are parsed."""
+    path = tmp_path / "b.xlsx"
+    generate(path, 40)
+    sync(path)
+    if prefix:
+        _with_prefix(path)
+    package = _Package(path.read_bytes())
+    styles = xlsx_rows._Styles(package)
+    with package.open("xl/worksheets/sheet1.xml") as raw:
+        part = xlsx_rows.SheetPart(raw)
+        rows = list(part.rows())
+    edit = xlsx_rows.RowBytes(part.prefix)
+    plain = [v for v in NEW_ROW_VALUES if not isinstance(v, str) or len(v) < 100]
+    edited = 0
+    for i, (number, data) in enumerate(rows):
+        columns = [1 + (i * 7 + k * 13) % 45 for k in range(1 + i % 5)]  # up to AS: new ones too
+        values = {c: plain[(i + k) % len(plain)] for k, c in enumerate(columns)}
+        by_bytes = edit.edit(data, values, styles)
+        root = part.fragment(data)
+        xlsx_rows._set_cells(root[0], number, values, styles)
+        assert by_bytes is not None
+        assert _canonical(by_bytes, part) == _canonical(xlsx_rows.serialise(root), part)
+        edited += 1
+    assert edited == len(rows) > 40
+
+
+def test_an_unusual_row_is_left_to_the_element_path(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    edit = xlsx_rows.RowBytes(b"")
+    for row in (
+        b'<row r="2"><c r="A2"><v>1</v></c> <c r="B2"><v>2</v></c></row>',  # text between cells
+        b'<row r="2"><c><v>1</v></c></row>',  # a cell without its reference
+        b'<row r="2"><!-- note --><c r="A2"><v>1</v></c></row>',
+        b'<row r="2"><c r="B2"><v>1</v></c><c r="A2"><v>2</v></c></row>',  # out of order
+    ):
+        assert edit.edit(row, {1: "x"}, styles) is None
+    assert edit.edit(b'<row r="2"><c r="A2"/></row>', {1: Heading("x")}, styles) is None

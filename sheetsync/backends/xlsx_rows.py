@@ -210,37 +210,121 @@ def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styl
     """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
     row given the same cells through `set_cell`; b"" for a row with no cells, None when a
     value is of a kind only `set_cell` writes (a Heading, a Share, anything new)."""
-    if any(type(v) not in PLAIN_KINDS for v in values.values() if v is not None) or any(
-        NOT_XML.search(v) for v in values.values() if type(v) is str
-    ):
+    if not _plain(values):
         return None
-    cells = []
     p = prefix.decode()
-    for column in sorted(values):
-        value = values[column]
-        ref = f"{get_column_letter(column)}{number}"
-        if is_blank(value):
-            cells.append(f'<{p}c r="{ref}"/>')
-        elif type(value) is bool:
-            cells.append(f'<{p}c r="{ref}" t="b"><{p}v>{1 if value else 0}</{p}v></{p}c>')
-        elif type(value) in (dt.date, dt.datetime):
-            style, serial = styles.date_style(), repr(to_excel(value))
-            cells.append(f'<{p}c r="{ref}" s="{style}"><{p}v>{serial}</{p}v></{p}c>')
-        elif type(value) is str:
-            text = fit_text(value)
-            space = ' xml:space="preserve"' if text != text.strip() else ""
-            escaped = text.translate(TEXT_ESCAPES)
-            cells.append(
-                f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t{space}>{escaped}</{p}t></{p}is></{p}c>'
-            )
-        else:
-            cells.append(f'<{p}c r="{ref}"><{p}v>{value!r}</{p}v></{p}c>')
+    cells = [
+        _cell(p, [("r", f'"{get_column_letter(column)}{number}"')], values[column], styles)
+        for column in sorted(values)
+    ]
     if not cells:
         return b""
     try:
         return f'<{p}row r="{number}">{"".join(cells)}</{p}row>'.encode()
     except UnicodeEncodeError:  # a lone surrogate: lxml says what is wrong with it
         return None
+
+
+def _plain(values: dict[int, object]) -> bool:
+    """Every value of a kind written here as text (else `set_cell` writes the row)."""
+    return all(
+        type(v) in PLAIN_KINDS and (type(v) is not str or not NOT_XML.search(v))
+        for v in values.values()
+        if v is not None
+    )
+
+
+def _cell(p: str, attrs: list[tuple[str, str]], value: object, styles: _Styles) -> str:
+    """One cell as `set_cell` leaves it: `attrs` are the cell's own (name, quoted value), kept
+    in their order but its type; the value's type and format added as set_cell adds them."""
+    attrs = [(k, v) for k, v in attrs if k != "t"]
+    if is_blank(value):
+        body = ""
+    elif type(value) is bool:
+        attrs.append(("t", '"b"'))
+        body = f"<{p}v>{1 if value else 0}</{p}v>"
+    elif type(value) in (dt.date, dt.datetime):
+        style = next((v[1:-1] for k, v in attrs if k == "s"), None)
+        if not styles.is_date_style(style):
+            new = f'"{styles.date_style()}"'
+            at = next((i for i, (k, _) in enumerate(attrs) if k == "s"), None)
+            attrs[at if at is not None else len(attrs) :] = [("s", new)]
+        body = f"<{p}v>{to_excel(value)!r}</{p}v>"
+    elif type(value) is str:
+        text = fit_text(value)
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        attrs.append(("t", '"inlineStr"'))
+        body = f"<{p}is><{p}t{space}>{text.translate(TEXT_ESCAPES)}</{p}t></{p}is>"
+    else:
+        body = f"<{p}v>{value!r}</{p}v>"
+    head = "".join(f" {k}={v}" for k, v in attrs)
+    return f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>"
+
+
+ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')\s*""")
+
+
+class RowBytes:
+    """Edits an existing row's bytes: its cells found by pattern, the ones set rebuilt as
+    `set_cell` would leave them, the rest kept as they are. Anything unusual (a comment, a
+    namespace declared on the row, text between cells, a cell without a reference) and the
+    row takes the element path instead (`edit` gives None)."""
+
+    def __init__(self, prefix: bytes) -> None:
+        p = re.escape(prefix)
+        self.prefix = prefix.decode()
+        self.row = re.compile(rb"<" + p + rb"row(\s[^>]*?)?\s*(?:/>|>(.*)</" + p + rb"row>)", re.S)
+        self.cell = re.compile(rb"<" + p + rb"c(\s[^>]*?)?\s*(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+
+    def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
+        if not values or not _plain(values) or b"xmlns" in data or b"<!" in data:
+            return None
+        m = self.row.fullmatch(data)
+        if m is None:
+            return None
+        row_attrs, inner = _attributes(m.group(1) or b""), m.group(2) or b""
+        cells: dict[int, bytes] = {}
+        at = 0
+        for c in self.cell.finditer(inner):
+            attrs = _attributes(c.group(1) or b"")
+            ref = dict(attrs or []).get("r")
+            if c.start() != at or attrs is None or ref is None:
+                return None
+            column = _split_ref(ref[1:-1])[1]
+            if column in cells or (cells and column < max(cells)):
+                return None
+            cells[column], at = c.group(), c.end()
+        if at != len(inner) or row_attrs is None:
+            return None
+        parsed = {}
+        for column, value in values.items():
+            if column in cells:
+                attrs = _attributes(self.cell.fullmatch(cells[column]).group(1) or b"")
+            else:
+                attrs = [("r", f'"{get_column_letter(column)}{_row_number(row_attrs)}"')]
+                row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
+            parsed[column] = _cell(self.prefix, attrs, value, styles).encode()
+        cells.update(parsed)
+        p = self.prefix
+        head = "".join(f" {k}={v}" for k, v in row_attrs)
+        body = b"".join(cells[c] for c in sorted(cells))
+        return f"<{p}row{head}>".encode() + body + f"</{p}row>".encode()
+
+
+def _attributes(text: bytes) -> list[tuple[str, str]] | None:
+    """A start tag's attributes as (name, quoted value), in order; None if anything else."""
+    found, at = [], 0
+    text = text.strip()
+    for m in ATTR.finditer(text):
+        if m.start() != at:
+            return None
+        found.append((m.group(1).decode(), m.group(2).decode()))
+        at = m.end()
+    return found if at == len(text) else None
+
+
+def _row_number(attrs: list[tuple[str, str]]) -> str:
+    return next(v[1:-1] for k, v in attrs if k == "r")
 
 
 def _without_prolog(head: bytes) -> bytes:
@@ -307,6 +391,7 @@ class _RowWriter:
     def __init__(self, part: SheetPart, edits: SheetEdits, styles: _Styles, out: _Output):
         self.part, self.edits, self.styles, self.out = part, edits, styles, out
         self.todo, self.next = edits.touched(), 0
+        self.plain = RowBytes(part.prefix) if part.plain else None  # rows edited as bytes
         self.batch: list[bytes] = []
 
     def row(self, number: int, data: bytes) -> None:
@@ -314,7 +399,12 @@ class _RowWriter:
         if number in self.edits.rows:
             self._new_row(number)
         elif number in self.edits.cells:
-            self._edit(data)
+            edited = self.plain and self.plain.edit(data, self.edits.cells[number], self.styles)
+            if edited:
+                self._flush()  # rows stay in order
+                self.out.add(edited)
+            else:
+                self._edit(data)
         elif not self.edits.clear:
             self._flush()
             self.out.add(data)
