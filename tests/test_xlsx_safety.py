@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from sheetsync.backends import xlsx
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_patch import MAIN, PatchUnsupported, patch_workbook
-from sheetsync.errors import LockedError
+from sheetsync.errors import ConflictError, LockedError
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import CellChange, Changeset
 
@@ -281,3 +281,18 @@ def test_a_part_the_patcher_gives_up_on_half_way_is_written_the_general_way(
     assert results(path)["K1"]["status"] == "待跟进"
     assert zipfile.ZipFile(path).testzip() is None  # one whole package, not half a stream
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_workbook_written_twice_by_one_open_backend_keeps_both_writes(tmp_path):
+    """The streamed write keeps no copy of the file in memory; a second write starts from the
+    file it wrote (and still refuses one someone changed since)."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    with XlsxBackend(path, for_write=True) as backend:
+        backend.read()
+        backend.write(Changeset(replace={"笔记": [["第一次"]]}))
+        backend.write(Changeset(replace={"笔记二": [["第二次"]]}))
+        assert cells(path, "笔记") == [["第一次"]] and cells(path, "笔记二") == [["第二次"]]
+        openpyxl.load_workbook(path).save(path)  # someone saves it in between
+        with pytest.raises(ConflictError):
+            backend.write(Changeset(replace={"笔记": [["第三次"]]}))
+    assert cells(path, "笔记") == [["第一次"]]

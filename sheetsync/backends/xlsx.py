@@ -140,19 +140,24 @@ class XlsxBackend:
         self._grids = grids
         return grids
 
-    def _unchanged_since_read(self) -> None:
-        if hashlib.sha256(self._bytes()).hexdigest() != self._digest:
+    def _unchanged_since_read(self) -> bytes:
+        """The file's bytes, if they are still what was read (or last written)."""
+        data = self._bytes()
+        if hashlib.sha256(data).hexdigest() != self._digest:
             raise ConflictError(
                 f"{self.link} was changed by someone else while the sync ran; nothing was "
                 "written. Run the sync again."
             )
+        return data
 
     def write(self, changes: Changeset) -> None:
         """Stream only the sheets that change; the openpyxl round trip for a package the
         patcher cannot handle (1904 dates, no styles part, ...), never for a first sync."""
-        if self._data is None:
+        if self._data is None and not self._digest:
             raise BackendError("write() before read()")
-        self._unchanged_since_read()
+        current = self._unchanged_since_read()
+        if self._data is None:  # written before, streamed: the bytes it wrote, as checked
+            self._data = current
         if changes.renames:  # unchanged since read: each header still reads as planned
             changes = dataclasses.replace(
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
@@ -168,16 +173,19 @@ class XlsxBackend:
         the file locked by Excel on Windows, a crash) leaves the old file as it was. `data`
         is the new file's bytes, or a function writing them into the open temporary file."""
         try:
-            data = self._write_and_rename(data, replacing)
+            written = self._write_and_rename(data, replacing)
         except OSError as exc:
             hint = " (is it open in Excel?)" if isinstance(exc, PermissionError) else ""
             reason = exc.strerror or str(exc)
             raise BackendError(
                 f"cannot save {self.link}: {reason}{hint}; nothing was changed"
             ) from None
-        self._data, self._digest = data, hashlib.sha256(data).hexdigest()
+        if isinstance(written, bytes):
+            self._data, self._digest = written, hashlib.sha256(written).hexdigest()
+        else:  # streamed: not held in memory
+            self._data, self._digest = None, written.hexdigest()
 
-    def _write_and_rename(self, data: bytes | Callable[[BinaryIO], None], replacing: bool) -> bytes:
+    def _write_and_rename(self, data: bytes | Callable[[BinaryIO], None], replacing: bool):
         folder, prefix = self.path.parent, f".{self.path.name}."
         handle, temp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
         try:
@@ -185,7 +193,10 @@ class XlsxBackend:
                 if callable(data):
                     data(out)
                     out.seek(0)
-                    data = out.read()  # what the next write starts from (a few MB)
+                    digest = hashlib.sha256()
+                    while chunk := out.read(1 << 20):
+                        digest.update(chunk)
+                    data = digest  # the file is read again if written again
                 else:
                     out.write(data)
                 out.flush()
