@@ -19,7 +19,7 @@ from python_calamine import CalamineWorkbook
 from test_xlsx_patch import _changeset, _values
 
 from sheetsync.backends import xlsx, xlsx_rows
-from sheetsync.backends.xlsx import _rewrite_with_openpyxl
+from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
 from sheetsync.backends.xlsx_patch import patch_workbook
 from sheetsync.ops.bench import generate
@@ -323,3 +323,17 @@ def test_an_unusual_row_is_left_to_the_element_path(tmp_path):
     ):
         assert edit.edit(row, {1: "x"}, styles) is None
     assert edit.edit(b'<row r="2"><c r="A2"/></row>', {1: Heading("x")}, styles) is None
+
+
+def test_a_tab_replaced_by_the_rows_it_has_is_copied_as_its_compressed_bytes(tmp_path):
+    """A day on which nothing in the task log changes leaves its part as it was, unread."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    sync(path)
+    data = path.read_bytes()
+    log = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("任务记录").to_python()
+    part = _Package(data).sheet_parts()["任务记录"]
+    grids = XlsxBackend(path).read()
+    same = patch_workbook(data, Changeset(replace={"任务记录": log}), grids)
+    assert _raw(io.BytesIO(same), part) == _raw(io.BytesIO(data), part)
+    changed = patch_workbook(data, Changeset(replace={"任务记录": log[:-1]}), grids)
+    assert _raw(io.BytesIO(changed), part) != _raw(io.BytesIO(data), part)

@@ -68,7 +68,7 @@ def patch_into(
             start = last_used_row(raw) + 1
         edits[title].rows.update({start + i: row for i, row in enumerate(rows)})
     package.drop_calc_chain()
-    streams = {parts[t]: partial(_splice, e, styles) for t, e in edits.items()}
+    streams = {parts[t]: partial(_splice, e, styles) for t, e in edits.items() if e.changes()}
     package.write_to(out, streams)
 
 

@@ -11,6 +11,7 @@ stays at a chunk and a batch of rows, whatever the part's size.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from lxml import etree
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from sheetsync.backends.xlsx_cells import _Styles, fit_text, is_blank, row_key, set_cell
@@ -62,6 +63,14 @@ class SheetEdits:
             was = old[number - 1] if number <= len(old) else []
             if not _reads_as(new, was) or (new and isinstance(new[0], Heading)):
                 self.rows[number] = new
+
+    def changes(self) -> bool:
+        """Whether the part changes at all (a tab replaced by the rows it has does not, and
+        is then copied as its compressed bytes)."""
+        return (
+            bool(self.cells or self.rows or self.clear or self.widths or self.append)
+            or self.drawing is not None
+        )
 
     def touched(self) -> list[int]:
         return sorted(set(self.cells) | set(self.rows))
@@ -283,32 +292,44 @@ class RowBytes:
         if m is None:
             return None
         row_attrs, inner = _attributes(m.group(1) or b""), m.group(2) or b""
-        cells: dict[int, bytes] = {}
-        at = 0
+        if row_attrs is None:
+            return None
+        cells: dict[int, re.Match] = {}
+        at = last = 0
         for c in self.cell.finditer(inner):
-            attrs = _attributes(c.group(1) or b"")
-            ref = dict(attrs or []).get("r")
-            if c.start() != at or attrs is None or ref is None:
+            ref = CELL_REF.search(c.group(1) or b"")
+            if c.start() != at or ref is None:
                 return None
-            column = _split_ref(ref[1:-1])[1]
-            if column in cells or (cells and column < max(cells)):
+            column = _column(ref.group(1))
+            if column <= last:  # a cell twice, or out of order
                 return None
-            cells[column], at = c.group(), c.end()
-        if at != len(inner) or row_attrs is None:
+            cells[column], at, last = c, c.end(), column
+        if at != len(inner):
             return None
         parsed = {}
         for column, value in values.items():
             if column in cells:
-                attrs = _attributes(self.cell.fullmatch(cells[column]).group(1) or b"")
+                attrs = _attributes(cells[column].group(1) or b"")
+                if attrs is None:
+                    return None
             else:
                 attrs = [("r", f'"{get_column_letter(column)}{_row_number(row_attrs)}"')]
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
             parsed[column] = _cell(self.prefix, attrs, value, styles).encode()
+        cells = {c: m.group() for c, m in cells.items()}
         cells.update(parsed)
         p = self.prefix
         head = "".join(f" {k}={v}" for k, v in row_attrs)
         body = b"".join(cells[c] for c in sorted(cells))
         return f"<{p}row{head}>".encode() + body + f"</{p}row>".encode()
+
+
+CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})\d+["']""")
+
+
+@functools.cache
+def _column(letters: bytes) -> int:
+    return column_index_from_string(letters.decode())
 
 
 def _attributes(text: bytes) -> list[tuple[str, str]] | None:
