@@ -22,7 +22,7 @@ from lxml import etree
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from sheetsync.backends.xlsx_cells import _Styles, fit_text, is_blank, row_key, set_cell
+from sheetsync.backends.xlsx_cells import _cell_key, _Styles, fit_text, is_blank, row_key, set_cell
 from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, _q, _split_ref
 from sheetsync.workbook.changes import Heading
 
@@ -80,6 +80,8 @@ def _reads_as(new: list, was: list) -> bool:
     """`row_key(new) == row_key(was)`, quickly for the usual case of a row written as it was
     read (blanks read back as "", the old row padded to the tab's width): values equal by
     `==` have equal keys, so only rows that differ that way need the keys compared."""
+    if not was:  # a row past the old end (a first sync's every row): new unless blank
+        return all(_cell_key(v) is None for v in new)
     size = len(new)
     if (
         size <= len(was)
@@ -210,7 +212,6 @@ class SheetPart:
         return etree.fromstring(self.root_open + body + b"</" + self.root_name + b">", parser)
 
 
-PLAIN_KINDS = (str, float, int, bool, dt.date, dt.datetime)  # exactly these: no subclass
 NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # lxml refuses these, and says so
 TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
@@ -219,53 +220,68 @@ def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styl
     """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
     row given the same cells through `set_cell`; b"" for a row with no cells, None when a
     value is of a kind only `set_cell` writes (a Heading, a Share, anything new)."""
-    if not _plain(values):
-        return None
     p = prefix.decode()
-    cells = [
-        _cell(p, [("r", f'"{get_column_letter(column)}{number}"')], values[column], styles)
-        for column in sorted(values)
-    ]
+    cells = []
+    for column in sorted(values):
+        made = _content(p, values[column])
+        if made is None:
+            return None
+        kind, body, date = made
+        head = f' r="{get_column_letter(column)}{number}"'
+        if date:
+            head += f' s="{styles.date_style()}"'
+        if kind:
+            head += f' t="{kind}"'
+        cells.append(f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>")
     if not cells:
         return b""
-    try:
-        return f'<{p}row r="{number}">{"".join(cells)}</{p}row>'.encode()
-    except UnicodeEncodeError:  # a lone surrogate: lxml says what is wrong with it
+    return f'<{p}row r="{number}">{"".join(cells)}</{p}row>'.encode()
+
+
+def _content(p: str, value: object) -> tuple[str, str, bool] | None:
+    """A plain value as `set_cell` writes it: (its t attribute, the cell's children, whether
+    it needs a date format); None for a kind only `set_cell` writes (a Heading, a Share,
+    anything new) or text lxml refuses (a lone surrogate)."""
+    kind = type(value)
+    if kind is str or kind is dt.date or kind is dt.datetime:
+        return _cached_content(p, kind, value)
+    if value is None:
+        return "", "", False
+    if kind is bool:
+        return "b", f"<{p}v>{1 if value else 0}</{p}v>", False
+    if kind is float or kind is int:
+        return ("", "", False) if is_blank(value) else ("", f"<{p}v>{value!r}</{p}v>", False)
+    return None
+
+
+@functools.lru_cache(maxsize=1 << 14)  # statuses, grades, dates: the same few thousand values
+def _cached_content(p: str, kind: type, value: object) -> tuple[str, str, bool] | None:
+    if kind is not str:
+        return "", f"<{p}v>{to_excel(value)!r}</{p}v>", True
+    if not value:
+        return "", "", False
+    if NOT_XML.search(value):
         return None
+    text = fit_text(value)
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return "inlineStr", f"<{p}is><{p}t{space}>{text.translate(TEXT_ESCAPES)}</{p}t></{p}is>", False
 
 
-def _plain(values: dict[int, object]) -> bool:
-    """Every value of a kind written here as text (else `set_cell` writes the row)."""
-    return all(
-        type(v) in PLAIN_KINDS and (type(v) is not str or not NOT_XML.search(v))
-        for v in values.values()
-        if v is not None
-    )
-
-
-def _cell(p: str, attrs: list[tuple[str, str]], value: object, styles: _Styles) -> str:
-    """One cell as `set_cell` leaves it: `attrs` are the cell's own (name, quoted value), kept
+def _cell(p: str, attrs: list[tuple[str, str]], made: tuple[str, str, bool], styles) -> str:
+    """An existing cell as `set_cell` leaves it: its own attributes (name, quoted value) kept
     in their order but its type; the value's type and format added as set_cell adds them."""
+    kind, body, date = made
     attrs = [(k, v) for k, v in attrs if k != "t"]
-    if is_blank(value):
-        body = ""
-    elif type(value) is bool:
-        attrs.append(("t", '"b"'))
-        body = f"<{p}v>{1 if value else 0}</{p}v>"
-    elif type(value) in (dt.date, dt.datetime):
-        style = next((v[1:-1] for k, v in attrs if k == "s"), None)
-        if not styles.is_date_style(style):
-            new = f'"{styles.date_style()}"'
-            at = next((i for i, (k, _) in enumerate(attrs) if k == "s"), None)
-            attrs[at if at is not None else len(attrs) :] = [("s", new)]
-        body = f"<{p}v>{to_excel(value)!r}</{p}v>"
-    elif type(value) is str:
-        text = fit_text(value)
-        space = ' xml:space="preserve"' if text != text.strip() else ""
-        attrs.append(("t", '"inlineStr"'))
-        body = f"<{p}is><{p}t{space}>{text.translate(TEXT_ESCAPES)}</{p}t></{p}is>"
-    else:
-        body = f"<{p}v>{value!r}</{p}v>"
+    if date:
+        at = next((i for i, (k, _) in enumerate(attrs) if k == "s"), None)
+        if not styles.is_date_style(None if at is None else attrs[at][1][1:-1]):
+            style = ("s", f'"{styles.date_style()}"')
+            if at is None:
+                attrs.append(style)
+            else:
+                attrs[at] = style
+    if kind:
+        attrs.append(("t", f'"{kind}"'))
     head = "".join(f" {k}={v}" for k, v in attrs)
     return f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>"
 
@@ -286,7 +302,10 @@ class RowBytes:
         self.cell = re.compile(rb"<" + p + rb"c(\s[^>]*?)?\s*(?:/>|>(.*?)</" + p + rb"c>)", re.S)
 
     def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
-        if not values or not _plain(values) or b"xmlns" in data or b"<!" in data:
+        if not values or b"xmlns" in data or b"<!" in data:
+            return None
+        made = {column: _content(self.prefix, value) for column, value in values.items()}
+        if None in made.values():
             return None
         m = self.row.fullmatch(data)
         if m is None:
@@ -307,7 +326,7 @@ class RowBytes:
         if at != len(inner):
             return None
         parsed = {}
-        for column, value in values.items():
+        for column, content in made.items():
             if column in cells:
                 attrs = _attributes(cells[column].group(1) or b"")
                 if attrs is None:
@@ -315,7 +334,7 @@ class RowBytes:
             else:
                 attrs = [("r", f'"{get_column_letter(column)}{_row_number(row_attrs)}"')]
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
-            parsed[column] = _cell(self.prefix, attrs, value, styles).encode()
+            parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
         cells = {c: m.group() for c, m in cells.items()}
         cells.update(parsed)
         p = self.prefix
