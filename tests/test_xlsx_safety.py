@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from sheetsync.backends import xlsx
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_patch import MAIN, PatchUnsupported, patch_workbook
-from sheetsync.errors import ConflictError, LockedError
+from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import CellChange, Changeset
 
@@ -296,3 +296,34 @@ def test_a_workbook_written_twice_by_one_open_backend_keeps_both_writes(tmp_path
         with pytest.raises(ConflictError):
             backend.write(Changeset(replace={"笔记": [["第三次"]]}))
     assert cells(path, "笔记") == [["第一次"]]
+
+
+def test_a_disk_full_while_deflating_reaches_the_caller_and_leaves_the_old_file(
+    tmp_path, monkeypatch
+):
+    """Parts are deflated in a thread of their own; its failure is the write's failure."""
+    from sheetsync.backends import xlsx_package
+
+    written = []
+
+    def full(data):
+        written.append(len(data))
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"), xlsx_package.Deflating(full) as write:
+        for _ in range(50):
+            write(b"x" * 1000)
+    assert len(written) == 1  # nothing more is written after the failure
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
+    real = xlsx_package.Deflating.__init__
+
+    def failing(self, write):
+        real(self, full)
+
+    monkeypatch.setattr(xlsx_package.Deflating, "__init__", failing)
+    with pytest.raises(BackendError, match="No space left on device"):
+        sync(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
