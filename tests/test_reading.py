@@ -58,7 +58,9 @@ def test_a_mixed_column_is_checked_as_people_typed_it(tmp_path):
     assert amounts == [1_200_000, 1_200_000, 1_200_000, 1_200_000, 1_200_000.5, None]
     assert list(rows["has_error"]) == [False] * 5 + [True]
     messages = list(checked.problems["message"])
-    assert len(messages) == 2 and '"明天"不是日期' in messages[0] and '"很多"不是金额' in messages[1]
+    assert (
+        len(messages) == 2 and '"明天"不是日期' in messages[0] and '"很多"不是金额' in messages[1]
+    )
 
 
 def test_the_same_text_in_many_cells_is_held_once(tmp_path):

@@ -272,9 +272,7 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_copy(tmp_path, m
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
 
 
-def test_a_part_the_patcher_gives_up_on_half_way_is_written_the_general_way(
-    tmp_path, monkeypatch
-):
+def test_a_part_the_patcher_gives_up_on_half_way_is_written_the_general_way(tmp_path, monkeypatch):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
     monkeypatch.setattr(xlsx, "patch_into", _streams_then(PatchUnsupported("rows out of order")))
     sync(path)

@@ -131,7 +131,9 @@ class XlsxBackend:
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(data))
             pool: dict = {}  # one object per distinct text or date, across every tab
-            grids = {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
+            grids = {
+                name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names
+            }
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
         del book
@@ -241,9 +243,7 @@ def read_grid(sheet, pool: dict) -> list[list]:
         return []
     height, width = sheet.end[0] + 1, sheet.end[1] + 1
     keep = pool.setdefault
-    grid = [
-        [keep(v, v) if type(v) in POOLED else v for v in row] for row in sheet.iter_rows()
-    ]
+    grid = [[keep(v, v) if type(v) in POOLED else v for v in row] for row in sheet.iter_rows()]
     for row in grid:
         if len(row) < width:
             row[:0] = [""] * (width - len(row))
