@@ -353,7 +353,12 @@ def test_a_cell_with_other_attributes_keeps_them_when_edited_as_bytes(tmp_path, 
     part = xlsx_rows.SheetPart(
         io.BytesIO(b'<worksheet xmlns="%s"><sheetData/></worksheet>' % (xlsx_rows.MAIN.encode()))
     )
-    for values in ({1: dt.date(2026, 11, 18)}, {1: "文本", 2: True}, {1: None, 3: 2.5}):
+    for values in (
+        {1: dt.date(2026, 11, 18)},
+        {1: "文本", 2: True},
+        {1: None, 3: 2.5},
+        {4: "after the last", 6: dt.date(2026, 11, 18)},  # new columns: the cells appended
+    ):
         by_bytes = xlsx_rows.RowBytes(b"").edit(row, values, styles)
         root = part.fragment(row)
         xlsx_rows._set_cells(root[0], 2, values, styles)

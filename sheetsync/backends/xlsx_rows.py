@@ -300,6 +300,10 @@ class RowBytes:
         self.prefix = prefix.decode()
         self.row = re.compile(rb"<" + p + rb"row(\s[^>]*?)?\s*(?:/>|>(.*)</" + p + rb"row>)", re.S)
         self.cell = re.compile(rb"<" + p + rb"c(\s[^>]*?)?\s*(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+        self.only_cells = re.compile(
+            rb"(?:<" + p + rb"c(?:\s[^>]*?)?\s*(?:/>|>.*?</" + p + rb"c>))*", re.S
+        )
+        self.cell_start = re.compile(rb"<" + p + rb"c[\s/>]")
 
     def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
@@ -311,8 +315,24 @@ class RowBytes:
         if m is None:
             return None
         row_attrs, inner = _attributes(m.group(1) or b""), m.group(2) or b""
-        if row_attrs is None:
+        if row_attrs is None or self.only_cells.fullmatch(inner) is None:
             return None
+        refs = CELL_REF.findall(inner)
+        if len(refs) != len(self.cell_start.findall(inner)):  # a cell without its reference
+            return None
+        columns = [_column(letters) for letters in refs]
+        if any(a >= b for a, b in zip(columns, columns[1:], strict=False)):  # twice, out of order
+            return None
+        if not columns or min(made) > columns[-1]:  # cells after the last (new columns)
+            number = _row_number(row_attrs)
+            row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
+            new = "".join(
+                _cell(self.prefix, [("r", f'"{get_column_letter(c)}{number}"')], made[c], styles)
+                for c in sorted(made)
+            )
+            head = "".join(f" {k}={v}" for k, v in row_attrs)
+            p = self.prefix
+            return f"<{p}row{head}>".encode() + inner + f"{new}</{p}row>".encode()
         cells: dict[int, re.Match] = {}
         at = last = 0
         for c in self.cell.finditer(inner):
@@ -325,14 +345,14 @@ class RowBytes:
             cells[column], at, last = c, c.end(), column
         if at != len(inner):
             return None
-        parsed = {}
+        parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
             if column in cells:
                 attrs = _attributes(cells[column].group(1) or b"")
                 if attrs is None:
                     return None
             else:
-                attrs = [("r", f'"{get_column_letter(column)}{_row_number(row_attrs)}"')]
+                attrs = [("r", f'"{get_column_letter(column)}{number}"')]
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
             parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
         cells = {c: m.group() for c, m in cells.items()}

@@ -105,7 +105,7 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
     a retired header is renamed (only if it still reads as it was read)."""
     changes = Changeset()
     next_free = max(sheet.width, sheet.used_width) + 1  # never over people's headerless data
-    rows = sheet.frame[ROW].tolist()
+    rows, ids = sheet.frame[ROW].tolist(), ids.to_numpy(dtype=object)
     for term in SYNC_COLUMNS:
         column = sheet.columns.get(term.key)
         header = sheet.headers.get(term.key) or term.text(sheet.locale)
@@ -130,7 +130,7 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
         for i in np.flatnonzero(differs).tolist():
             changes.cells.append(
                 CellChange(
-                    sheet.title, int(rows[i]), column, ids.iat[i], header, current[i], new[i]
+                    sheet.title, int(rows[i]), column, ids[i], header, current[i], new[i]
                 )
             )
     return changes
