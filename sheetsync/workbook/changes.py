@@ -150,15 +150,23 @@ def by_value(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -> 
         return _take([fn(u) for u in uniques.astype(object)], codes)
     array = np.asarray(values, dtype=object)
     kinds = set(map(type, array)) - NA_KINDS
-    if len(kinds - {str}) <= 1 and kinds - {str} <= ONE_KIND:
-        codes, uniques = pd.factorize(array, use_na_sentinel=False)
-        return _take([fn(u) for u in uniques], codes)
-    return _take([fn(v) for v in array], np.arange(len(array)))
+    if not (len(kinds - {str}) <= 1 and kinds - {str} <= ONE_KIND):
+        return _take([fn(v) for v in array], np.arange(len(array)))
+    codes, uniques = pd.factorize(array)  # blanks apart: None, NaN and NaT stay themselves
+    mapped = _take([fn(u) for u in uniques], np.maximum(codes, 0))
+    blank = np.flatnonzero(codes < 0)
+    if len(blank):
+        once: dict[type, object] = {}
+        mapped[blank] = [
+            once[type(v)] if type(v) in once else once.setdefault(type(v), fn(v))
+            for v in array[blank]
+        ]
+    return mapped
 
 
 def _take(results: list, codes: np.ndarray) -> np.ndarray:
-    mapped = np.empty(len(results), dtype=object)
-    mapped[:] = results
+    mapped = np.empty(max(len(results), 1), dtype=object)
+    mapped[: len(results)] = results
     return mapped[codes]
 
 
