@@ -21,7 +21,7 @@ from test_xlsx_patch import _changeset, _values
 from sheetsync.backends import xlsx, xlsx_rows
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
-from sheetsync.backends.xlsx_patch import patch_workbook
+from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
 from sheetsync.ops.bench import generate
 from sheetsync.workbook.changes import Changeset, Chart, Heading, Share
 from sheetsync.workbook.schema import SYNC_COLUMNS
@@ -378,3 +378,29 @@ def test_a_replaced_row_is_rewritten_exactly_when_it_reads_back_differently():
             assert xlsx_rows._reads_as(new, old) == (
                 xlsx_rows.row_key(new) == xlsx_rows.row_key(old)
             )
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_rows_are_found_whole_across_chunks_and_odd_ones_still_refused(monkeypatch, chunk):
+    monkeypatch.setattr(xlsx_rows, "CHUNK", chunk)
+    ns = f'xmlns="{xlsx_rows.MAIN}"'.encode()
+    rows = [
+        b'<row r="1" spans="1:2"><c r="A1"><v>1</v></c></row>',
+        b"<row r='3'/>",
+        b'<row\n r="4"><c r="B4" t="inlineStr"><is><t>x &lt;/row&gt; y</t></is></c></row>',
+        b'<row ht="20" r="10" customHeight="1"/>',
+    ]
+    body = b"\n  ".join(rows)
+    part = b"<worksheet %s><sheetData>%s\n</sheetData><tail/></worksheet>" % (ns, body)
+    found = xlsx_rows.SheetPart(io.BytesIO(part))
+    assert list(found.rows()) == list(zip([1, 3, 4, 10], rows, strict=True))
+    assert b"".join(found.tail()) == b"</sheetData><tail/></worksheet>"
+    for odd, reason in (
+        (rows[0] + b'<row r="2"><!-- </row> --></row>', "comments"),
+        (rows[1] + rows[0], "out of order"),
+        (rows[0] + b'<row><c r="A2"/></row>', "without numbers"),
+        (rows[0] + b"<x/>" + rows[1], "other than rows"),
+    ):
+        part = b"<worksheet %s><sheetData>%s</sheetData></worksheet>" % (ns, odd)
+        with pytest.raises(PatchUnsupported, match=reason):
+            list(xlsx_rows.SheetPart(io.BytesIO(part)).rows())
