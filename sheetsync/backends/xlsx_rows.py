@@ -155,12 +155,7 @@ class SheetPart:
         self.root_name = root.group(1)
         start = self.head.index(b"<" + self.root_name)
         self.root_open = self.head[start : self.head.index(b">", start) + 1]
-        p = re.escape(self.prefix)
-        self.row_or_end = re.compile(rb"<(/?)" + p + rb"(row|sheetData)[\s/>]")
-        # A whole row at once, for the usual case (checked as the slow path checks it).
-        self.whole_row = re.compile(
-            rb"\s*(<" + p + rb"row(?:\s[^>]*?)?(?:/>|>.*?</" + p + rb"row>))", re.S
-        )
+        self.row_or_end = re.compile(rb"<(/?)" + re.escape(self.prefix) + rb"(row|sheetData)[\s/>]")
         declared = rb"\sxmlns" + (b":" + re.escape(self.prefix[:-1]) if self.prefix else b"")
         main = re.escape(MAIN.encode())
         # Rows may be written as bytes: the prefix is the transitional namespace's.
@@ -172,16 +167,6 @@ class SheetPart:
             return
         reader, last = self.reader, 0
         while True:
-            whole = self.whole_row.match(reader.buf, reader.pos)
-            if whole is not None and whole.end() < len(reader.buf):
-                data = whole.group(1)
-                number = ROW_NUMBER.search(data, 0, data.find(b">"))
-                if number is not None and b"<!" not in data:
-                    if int(number.group(1)) <= last:
-                        raise PatchUnsupported("rows out of order")
-                    reader.pos, last = whole.end(), int(number.group(1))
-                    yield last, data
-                    continue
             m = reader.search(self.row_or_end)
             if m is None:
                 raise PatchUnsupported("a worksheet part is cut off")
