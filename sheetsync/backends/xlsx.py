@@ -160,6 +160,7 @@ class XlsxBackend:
         current = self._unchanged_since_read()
         if self._data is None:  # written before, streamed: the bytes it wrote, as checked
             self._data = current
+        del current  # not a second copy of the file held through the write
         if changes.renames:  # unchanged since read: each header still reads as planned
             changes = dataclasses.replace(
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
