@@ -4,13 +4,17 @@ mixed column exactly as before: dates as dates, as text and as serial numbers; a
 numbers and as text like "120万". Real .xlsx files in tmp_path."""
 
 import datetime as dt
+import threading
 
 import openpyxl
+import pytest
 from conftest import customer, make_workbook
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
+from sheetsync.backends import xlsx
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import load_settings
+from sheetsync.errors import BackendError
 from sheetsync.pipeline import check
 
 NOV_3 = dt.date(2026, 11, 3)
@@ -68,3 +72,38 @@ def test_the_same_text_in_many_cells_is_held_once(tmp_path):
     grid = XlsxBackend(path).read()["客户跟进"]
     owners = {id(row[14]) for row in grid[1:]}
     assert {row[14] for row in grid[1:]} == {"张伟"} and len(owners) == 1
+
+
+@pytest.mark.parametrize("big_part", [0, 1 << 40])  # the largest tab in a thread, or not
+def test_the_largest_tab_read_beside_the_others_reads_the_same(tmp_path, monkeypatch, big_part):
+    monkeypatch.setattr(xlsx, "BIG_PART", big_part)
+    path = _mixed(tmp_path)
+    grids = XlsxBackend(path).read()
+    calamine = CalamineWorkbook.from_path(str(path))
+    assert list(grids) == calamine.sheet_names  # in tab order
+    for title in calamine.sheet_names:
+        assert grids[title] == calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+
+
+def test_a_tab_calamine_cannot_read_in_its_thread_says_the_file_is_unreadable(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(xlsx, "BIG_PART", 0)
+    path = _mixed(tmp_path)
+
+    class Book:  # calamine, failing on the tab it parses in the reading thread
+        def __init__(self, book):
+            self.book, self.sheet_names = book, book.sheet_names
+
+        @classmethod
+        def from_filelike(cls, data):
+            return cls(CalamineWorkbook.from_filelike(data))
+
+        def get_sheet_by_name(self, name):
+            if threading.current_thread() is not threading.main_thread():
+                raise CalamineError("XML error: unexpected end of file")
+            return self.book.get_sheet_by_name(name)
+
+    monkeypatch.setattr(xlsx, "CalamineWorkbook", Book)
+    with pytest.raises(BackendError, match="not a readable .xlsx workbook .*unexpected end"):
+        XlsxBackend(path).read()

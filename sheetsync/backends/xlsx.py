@@ -9,6 +9,7 @@ A workbook reached through a symbolic link is written where the link points; the
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
@@ -38,6 +39,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
+    _Package,
     fit_text,
     is_non_finite,
     patch_into,
@@ -129,14 +131,9 @@ class XlsxBackend:
     def read(self) -> dict[str, list[list]]:
         data = self._bytes()
         try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            pool: dict = {}  # one object per distinct text or date, across every tab
-            grids = {
-                name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names
-            }
+            grids = read_grids(data)
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
-        del book
         give_back_freed_memory()  # calamine's cells, freed: ~200 MB at 100 k customers
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
         self._grids = grids
@@ -229,6 +226,46 @@ class XlsxBackend:
             if tab.hidden:
                 sheet.sheet_state = "hidden"
         self._replace_file(_to_bytes(book), replacing=False)
+
+
+BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
+
+
+def read_grids(data: bytes) -> dict[str, list[list]]:
+    """Every tab's grid, in tab order. The largest tab, when large, is parsed by calamine in
+    a thread of its own (calamine parses without the interpreter lock, one workbook object
+    per thread) while the others are read; the grids are made one at a time, sharing one
+    pool (see `read_grid`)."""
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    pool: dict = {}  # one object per distinct text or date, across every tab
+    big = _large_tab(data)
+    if big is None or big not in book.sheet_names:
+        return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
+    other = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
+        parsed = thread.submit(other.get_sheet_by_name, big)
+        made = {
+            name: read_grid(book.get_sheet_by_name(name), pool)
+            for name in book.sheet_names
+            if name != big
+        }
+        made[big] = read_grid(parsed.result(), pool)
+    return {name: made[name] for name in book.sheet_names}
+
+
+def _large_tab(data: bytes) -> str | None:
+    """The tab with the largest part, if it is over BIG_PART; None if none is, or the
+    package's parts cannot be told (then every tab is read in turn)."""
+    try:
+        package = _Package(data)
+        sizes = {
+            title: package.zip.getinfo(part).file_size
+            for title, part in package.sheet_parts().items()
+        }
+    except Exception:  # noqa: BLE001  (calamine says what is wrong with the file)
+        return None
+    big = max(sizes, key=sizes.get, default=None)
+    return big if big is not None and sizes[big] > BIG_PART else None
 
 
 POOLED = frozenset({str, dt.date, dt.datetime})  # never equal to each other, nor to a number
