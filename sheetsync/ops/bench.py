@@ -229,7 +229,12 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     ):
         print(f"  {name:<16} {seconds:>8.2f} s  {seconds / floor:>6.1f} x floor")
     print(f"  {'peak RSS':<16} {peak:>8.0f} MB")
-    print("  next day phases  " + "  ".join(f"{p} {s:.2f}" for p, s in phases.items()))
+    other = next_day - sum(phases.values())  # between the steps: journal, report, lock
+    print(
+        "  next day phases  "
+        + "  ".join(f"{p} {s:.2f}" for p, s in phases.items())
+        + f"  other {other:.2f}"
+    )
     peaks = {p: max(r["peaks"].get(p, 0.0) for r in tomorrow) for p in PHASES}
     print("  peak MB by end of " + "  ".join(f"{p} {mb:.0f}" for p, mb in peaks.items()))
     print(
