@@ -309,14 +309,19 @@ def _markers(
     return rows["churned"].map({True: markers["wake_up"], False: ""}), after
 
 
-def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime) -> Changeset:
-    """The changeset: changed sync-owned cells, the summary and the task log."""
+def plan(
+    loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime, log: bool = True
+) -> Changeset:
+    """The changeset: changed sync-owned cells, the summary and the task log (unless `log` is
+    False: the run sends mail first and writes the log it stamps)."""
     changes = plan_cells(loaded.followups, result.computed, result.validation.rows["customer_id"])
     titles = loaded.titles
     changes.replace[titles["summary"]] = result.summary.rows
     changes.charts[titles["summary"]] = result.summary.charts
     changes.layout[titles["summary"]] = result.summary.layout
-    changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
+    # Not made twice when the run mails: `sync` fills it after sending (its place kept, so a
+    # new tab is added where it always was).
+    changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale) if log else []
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[len(read_stage_log(loaded.stage_log)) :]
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
@@ -373,6 +378,7 @@ def sync(
     with phases.timing("read"):
         grids = backend.read()
         loaded = load(grids, settings)
+        del grids[loaded.followups.title]  # framed, and never replaced whole: its rows can go
     holder = None if dry_run or force else backend.held_by()
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))
@@ -396,7 +402,8 @@ def sync(
         mails = mailer.plan(loaded, result, today) if mailer and not events_only else []
         messages = chats.plan(loaded, result, today) if chats and not events_only else []
     with phases.timing("plan"):
-        changes = plan(loaded, result, report, run_at) if sheet else Changeset()
+        sending = not dry_run and bool(mails or messages)  # the log is made after sending
+        changes = plan(loaded, result, report, run_at, not sending) if sheet else Changeset()
     report.dry_run = dry_run
     if dry_run and mailer:
         report.mail_previews = mailer.preview(mails, run_at)

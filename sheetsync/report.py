@@ -22,8 +22,13 @@ if TYPE_CHECKING:
 
 
 class Phases(dict):
-    """Seconds each step of a run took (read, compute, plan, mail, write): the benchmark
-    reports them, so a slow run says where its time went."""
+    """Seconds each step of a run took (read, compute, plan, mail, write), and the process's
+    peak memory when each last ended (`peak_mb`): the benchmark reports both, so a slow or
+    large run says where its time and memory went."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.peak_mb: dict[str, float] = {}
 
     @contextlib.contextmanager
     def timing(self, name: str) -> Iterator[None]:
@@ -32,6 +37,25 @@ class Phases(dict):
             yield
         finally:
             self[name] = self.get(name, 0.0) + time.perf_counter() - start
+            self.peak_mb[name] = peak_mb()
+
+
+def peak_mb() -> float:
+    """The process's peak resident memory so far, in MB (0 where the system does not say).
+    Linux's VmHWM first: ru_maxrss of a process started by a larger one counts the larger
+    one's memory from before the start."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass

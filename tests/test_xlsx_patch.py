@@ -161,3 +161,29 @@ def test_rows_of_a_sync_tab_that_did_not_change_are_left_as_they_are(tmp_path):
     sync(path)
     assert sheet_rows(path, "任务记录") == before
     assert openpyxl.load_workbook(path)["任务记录"]["A2"].font.bold  # not rewritten
+
+
+def test_planning_tells_apart_values_that_compare_equal_across_kinds():
+    """Planning compares each distinct value once; TRUE, 1 and 1.0 typed into a sync column,
+    or a title and the same plain text, are still different cells to it (each is compared as
+    it reads back: "True" is not 1.0)."""
+    import numpy as np
+    import pandas as pd
+
+    from sheetsync.workbook.changes import Heading, by_value, comparable
+
+    mixed = pd.Series([True, 1, 1.0, "x", Heading("x"), None, True, 1], dtype=object)
+    kinds = by_value(mixed, lambda v: type(v).__name__)
+    assert list(kinds) == ["bool", "int", "float", "str", "Heading", "NoneType", "bool", "int"]
+    read_back = by_value(mixed, lambda v: comparable(v, False))
+    assert list(read_back) == ["True", 1.0, 1.0, "x", "x", None, "True", 1.0]
+    days = pd.Series(pd.to_datetime(["2026-11-18", None, "2026-11-18"]))
+    assert list(by_value(days, lambda v: None if v is pd.NaT else v.date())) == [
+        dt.date(2026, 11, 18),
+        None,
+        dt.date(2026, 11, 18),
+    ]
+    plain = np.array(["a", "b", "a", None], dtype=object)  # one kind: compared once per value
+    calls = []
+    assert list(by_value(plain, lambda v: calls.append(v) or v)) == ["a", "b", "a", None]
+    assert sorted(calls, key=str) == [None, "a", "b"]

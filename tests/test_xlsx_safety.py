@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from sheetsync.backends import xlsx
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_patch import MAIN, PatchUnsupported, patch_workbook
-from sheetsync.errors import LockedError
+from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import CellChange, Changeset
 
@@ -247,3 +247,81 @@ def assert_formulas_and_results(path) -> None:
     ws = openpyxl.load_workbook(path)["客户跟进"]
     assert (ws["O2"].value, ws["O3"].value) == ("=团队!A3", "=团队!A4")
     assert {r["status"] for r in results(path).values()} == {"待跟进"}  # not 资料不全
+
+
+# --- the patched workbook streams into its temporary copy ---------------------------------------
+
+
+def _streams_then(error: Exception):
+    """The patcher, failing after it has written part of the new file."""
+
+    def patch(data, changes, out, old=None):
+        out.write(data[: len(data) // 2])
+        raise error
+
+    return patch
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_copy(tmp_path, monkeypatch):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
+    monkeypatch.setattr(xlsx, "patch_into", _streams_then(MemoryError("killed mid-write")))
+    with pytest.raises(MemoryError):
+        sync(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_part_the_patcher_gives_up_on_half_way_is_written_the_general_way(tmp_path, monkeypatch):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    monkeypatch.setattr(xlsx, "patch_into", _streams_then(PatchUnsupported("rows out of order")))
+    sync(path)
+    assert results(path)["K1"]["status"] == "待跟进"
+    assert zipfile.ZipFile(path).testzip() is None  # one whole package, not half a stream
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_workbook_written_twice_by_one_open_backend_keeps_both_writes(tmp_path):
+    """The streamed write keeps no copy of the file in memory; a second write starts from the
+    file it wrote (and still refuses one someone changed since)."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    with XlsxBackend(path, for_write=True) as backend:
+        backend.read()
+        backend.write(Changeset(replace={"笔记": [["第一次"]]}))
+        backend.write(Changeset(replace={"笔记二": [["第二次"]]}))
+        assert cells(path, "笔记") == [["第一次"]] and cells(path, "笔记二") == [["第二次"]]
+        openpyxl.load_workbook(path).save(path)  # someone saves it in between
+        with pytest.raises(ConflictError):
+            backend.write(Changeset(replace={"笔记": [["第三次"]]}))
+    assert cells(path, "笔记") == [["第一次"]]
+
+
+def test_a_disk_full_while_deflating_reaches_the_caller_and_leaves_the_old_file(
+    tmp_path, monkeypatch
+):
+    """Parts are deflated in a thread of their own; its failure is the write's failure."""
+    from sheetsync.backends import xlsx_package
+
+    written = []
+
+    def full(data):
+        written.append(len(data))
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"), xlsx_package.Deflating(full) as write:
+        for _ in range(50):
+            write(b"x" * 1000)
+    assert len(written) == 1  # nothing more is written after the failure
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
+    real = xlsx_package.Deflating.__init__
+
+    def failing(self, write):
+        real(self, full)
+
+    monkeypatch.setattr(xlsx_package.Deflating, "__init__", failing)
+    with pytest.raises(BackendError, match="No space left on device"):
+        sync(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

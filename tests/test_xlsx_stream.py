@@ -10,18 +10,20 @@ import subprocess
 import zipfile
 
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import TODAY, customer, make_workbook, results, sync
+from lxml import etree
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 from test_xlsx_patch import _changeset, _values
 
 from sheetsync.backends import xlsx, xlsx_rows
-from sheetsync.backends.xlsx import _rewrite_with_openpyxl
+from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
-from sheetsync.backends.xlsx_patch import patch_workbook
+from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
 from sheetsync.ops.bench import generate
-from sheetsync.workbook.changes import Changeset, Chart
+from sheetsync.workbook.changes import Changeset, Chart, Heading, Share
 from sheetsync.workbook.schema import SYNC_COLUMNS
 
 CHARTS = ["客户等级分布", "销售漏斗(累计到达)", "各负责人逾期数"]
@@ -223,3 +225,182 @@ def test_a_sheet_with_prefixed_element_names_is_patched(tmp_path, no_openpyxl):
     assert {r["status"] for r in results(path).values()} == {"待跟进"}
     sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     assert b"<row" not in sheet and b"<c " not in sheet  # new cells took the sheet's prefix
+
+
+NEW_ROW_VALUES = [
+    "张伟",
+    " 前后有空格 ",
+    "a & b < c > d\r\ne\tf",
+    '=HYPERLINK("x")',  # text, never a formula
+    "长" * 40_000,  # cut at Excel's limit
+    "bell\x07gone",
+    3,
+    2.5,
+    -0.0,
+    1e300,
+    float("nan"),
+    True,
+    False,
+    dt.date(2026, 11, 18),
+    dt.datetime(2026, 11, 18, 9, 30),
+    None,
+]
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x:"])
+def test_a_row_written_as_bytes_is_what_lxml_writes(tmp_path, prefix):
+    """New rows are written as bytes (the first sync's millions of cells); each holds exactly
+    what the element path (set_cell, serialised by lxml) gives the same values."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    package = _Package(path.read_bytes())
+    ns = f'xmlns{":x" if prefix else ""}="{xlsx_rows.MAIN}"'.encode()
+    part = xlsx_rows.SheetPart(
+        io.BytesIO(b"<%sworksheet %s><%ssheetData/></%sworksheet>" % (prefix, ns, prefix, prefix))
+    )
+    assert part.plain
+    styles = xlsx_rows._Styles(package)  # the date format added once, as in a run
+    for number, values in enumerate(
+        [dict(enumerate(NEW_ROW_VALUES, start=1)), {3: None}, {}, {28: "AB"}], start=5
+    ):
+        by_bytes = xlsx_rows.new_row(prefix, number, values, styles)
+        root = part.fragment(b'<%srow r="%d"/>' % (prefix, number))
+        xlsx_rows._set_cells(root[0], number, values, styles)
+        by_lxml = xlsx_rows.serialise(root) if len(root[0]) else b""
+        assert by_bytes == by_lxml
+
+
+def test_a_value_only_lxml_writes_keeps_its_row_on_the_element_path(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    for odd in ("lone \ud800 surrogate", Heading("标题"), Share(0.25), pd.Timestamp("2026-11-18")):
+        assert xlsx_rows.new_row(b"", 2, {1: "a", 2: odd}, styles) is None
+
+
+def _canonical(xml: bytes, part) -> list[bytes]:
+    root = part.fragment(xml)
+    return [etree.tostring(row, method="c14n") for row in root]
+
+
+@pytest.mark.parametrize("prefix", [False, True])
+def test_a_row_edited_as_bytes_reads_as_the_element_path_leaves_it(tmp_path, prefix):
+    """Changed cells of existing rows are set in the row's bytes: every row of a synced sheet,
+    given values of every plain kind in existing and new columns (before, between and after
+    its cells), comes out as set_cell and lxml leave it, once both are parsed."""
+    path = tmp_path / "b.xlsx"
+    generate(path, 40)
+    sync(path)
+    if prefix:
+        _with_prefix(path)
+    package = _Package(path.read_bytes())
+    styles = xlsx_rows._Styles(package)
+    with package.open("xl/worksheets/sheet1.xml") as raw:
+        part = xlsx_rows.SheetPart(raw)
+        rows = list(part.rows())
+    edit = xlsx_rows.RowBytes(part.prefix)
+    plain = [v for v in NEW_ROW_VALUES if not isinstance(v, str) or len(v) < 100]
+    edited = 0
+    for i, (number, data) in enumerate(rows):
+        columns = [1 + (i * 7 + k * 13) % 45 for k in range(1 + i % 5)]  # up to AS: new ones too
+        values = {c: plain[(i + k) % len(plain)] for k, c in enumerate(columns)}
+        by_bytes = edit.edit(data, values, styles)
+        root = part.fragment(data)
+        xlsx_rows._set_cells(root[0], number, values, styles)
+        assert by_bytes is not None
+        assert _canonical(by_bytes, part) == _canonical(xlsx_rows.serialise(root), part)
+        edited += 1
+    assert edited == len(rows) > 40
+
+
+def test_an_unusual_row_is_left_to_the_element_path(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    edit = xlsx_rows.RowBytes(b"")
+    for row in (
+        b'<row r="2"><c r="A2"><v>1</v></c> <c r="B2"><v>2</v></c></row>',  # text between cells
+        b'<row r="2"><c><v>1</v></c></row>',  # a cell without its reference
+        b'<row r="2"><!-- note --><c r="A2"><v>1</v></c></row>',
+        b'<row r="2"><c r="B2"><v>1</v></c><c r="A2"><v>2</v></c></row>',  # out of order
+    ):
+        assert edit.edit(row, {1: "x"}, styles) is None
+    assert edit.edit(b'<row r="2"><c r="A2"/></row>', {1: Heading("x")}, styles) is None
+
+
+def test_a_tab_replaced_by_the_rows_it_has_is_copied_as_its_compressed_bytes(tmp_path):
+    """A day on which nothing in the task log changes leaves its part as it was, unread."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    sync(path)
+    data = path.read_bytes()
+    log = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("任务记录").to_python()
+    part = _Package(data).sheet_parts()["任务记录"]
+    grids = XlsxBackend(path).read()
+    same = patch_workbook(data, Changeset(replace={"任务记录": log}), grids)
+    assert _raw(io.BytesIO(same), part) == _raw(io.BytesIO(data), part)
+    changed = patch_workbook(data, Changeset(replace={"任务记录": log[:-1]}), grids)
+    assert _raw(io.BytesIO(changed), part) != _raw(io.BytesIO(data), part)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        b'<row r="2" spans="1:3"><c r="A2" s="0" cm="1" t="s"><v>0</v></c><c r="C2" s="0"/></row>',
+        b"<row r='2'><c r='A2' vm='1' s='0'><f>1+1</f><v>2</v></c></row>",
+        b'<row r="2"/>',
+    ],
+)
+def test_a_cell_with_other_attributes_keeps_them_when_edited_as_bytes(tmp_path, row):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    part = xlsx_rows.SheetPart(
+        io.BytesIO(b'<worksheet xmlns="%s"><sheetData/></worksheet>' % (xlsx_rows.MAIN.encode()))
+    )
+    for values in (
+        {1: dt.date(2026, 11, 18)},
+        {1: "文本", 2: True},
+        {1: None, 3: 2.5},
+        {4: "after the last", 6: dt.date(2026, 11, 18)},  # new columns: the cells appended
+    ):
+        by_bytes = xlsx_rows.RowBytes(b"").edit(row, values, styles)
+        root = part.fragment(row)
+        xlsx_rows._set_cells(root[0], 2, values, styles)
+        assert _canonical(by_bytes, part) == _canonical(xlsx_rows.serialise(root), part)
+
+
+def test_a_replaced_row_is_rewritten_exactly_when_it_reads_back_differently():
+    """The quick comparison of a replaced tab's rows agrees with the read-back keys on rows
+    mixing every kind a cell holds (1 == 1.0 == True, "x" and Heading("x"), blanks as "",
+    None or NaN, rows longer or shorter than the old one)."""
+    kinds = [None, "", " ", "a", Heading("a"), 1, 1.0, True, False, 0, Share(1.0), float("nan")]
+    kinds += [dt.date(2024, 1, 1), dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 1, 5), "1"]
+    rows = [[kinds[(i * 7 + k * 3) % len(kinds)] for k in range(i % 4)] for i in range(300)]
+    for new in rows:
+        padded = [("" if v is None else v) for v in new]
+        for old in [*rows[::7], [], padded, [*padded, "", ""]]:
+            assert xlsx_rows._reads_as(new, old) == (
+                xlsx_rows.row_key(new) == xlsx_rows.row_key(old)
+            )
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_rows_are_found_whole_across_chunks_and_odd_ones_still_refused(monkeypatch, chunk):
+    monkeypatch.setattr(xlsx_rows, "CHUNK", chunk)
+    ns = f'xmlns="{xlsx_rows.MAIN}"'.encode()
+    rows = [
+        b'<row r="1" spans="1:2"><c r="A1"><v>1</v></c></row>',
+        b"<row r='3'/>",
+        b'<row\n r="4"><c r="B4" t="inlineStr"><is><t>x &lt;/row&gt; y</t></is></c></row>',
+        b'<row ht="20" r="10" customHeight="1"/>',
+    ]
+    body = b"\n  ".join(rows)
+    part = b"<worksheet %s><sheetData>%s\n</sheetData><tail/></worksheet>" % (ns, body)
+    found = xlsx_rows.SheetPart(io.BytesIO(part))
+    assert list(found.rows()) == list(zip([1, 3, 4, 10], rows, strict=True))
+    assert b"".join(found.tail()) == b"</sheetData><tail/></worksheet>"
+    for odd, reason in (
+        (rows[0] + b'<row r="2"><!-- </row> --></row>', "comments"),
+        (rows[1] + rows[0], "out of order"),
+        (rows[0] + b'<row><c r="A2"/></row>', "without numbers"),
+        (rows[0] + b"<x/>" + rows[1], "other than rows"),
+    ):
+        part = b"<worksheet %s><sheetData>%s</sheetData></worksheet>" % (ns, odd)
+        with pytest.raises(PatchUnsupported, match=reason):
+            list(xlsx_rows.SheetPart(io.BytesIO(part)).rows())

@@ -9,8 +9,13 @@ A workbook reached through a symbolic link is written where the link points; the
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
+import datetime as dt
+import functools
 import glob
 import hashlib
 import io
@@ -18,7 +23,9 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import openpyxl
 from filelock import FileLock, Timeout
@@ -34,6 +41,7 @@ from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_layout import apply_to_sheet
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
+    _Package,
     fit_text,
     is_non_finite,
     patch_into,
@@ -125,61 +133,74 @@ class XlsxBackend:
     def read(self) -> dict[str, list[list]]:
         data = self._bytes()
         try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            grids = {
-                name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                for name in book.sheet_names
-            }
+            grids = read_grids(data)
         except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
             raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
+        give_back_freed_memory()  # calamine's cells, freed: ~200 MB at 100 k customers
         self._data, self._digest = data, hashlib.sha256(data).hexdigest()
         self._grids = grids
         return grids
 
-    def _unchanged_since_read(self) -> None:
-        if hashlib.sha256(self._bytes()).hexdigest() != self._digest:
+    def _unchanged_since_read(self) -> bytes:
+        """The file's bytes, if they are still what was read (or last written)."""
+        data = self._bytes()
+        if hashlib.sha256(data).hexdigest() != self._digest:
             raise ConflictError(
                 f"{self.link} was changed by someone else while the sync ran; nothing was "
                 "written. Run the sync again."
             )
+        return data
 
     def write(self, changes: Changeset) -> None:
         """Stream only the sheets that change; the openpyxl round trip for a package the
         patcher cannot handle (1904 dates, no styles part, ...), never for a first sync."""
-        if self._data is None:
+        if self._data is None and not self._digest:
             raise BackendError("write() before read()")
-        self._unchanged_since_read()
+        current = self._unchanged_since_read()
+        if self._data is None:  # written before, streamed: the bytes it wrote, as checked
+            self._data = current
+        del current  # not a second copy of the file held through the write
         if changes.renames:  # unchanged since read: each header still reads as planned
             changes = dataclasses.replace(
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
             )
-        try:
-            out = io.BytesIO()  # compressed: a few MB at 100 k rows
-            patch_into(self._data, changes, out, self._grids)
-            data = out.getvalue()
-        except PatchUnsupported:
+        try:  # streamed into the temporary file as it is made, never whole in memory
+            self._replace_file(lambda out: patch_into(self._data, changes, out, self._grids))
+        except PatchUnsupported:  # raised before the rename: the file is as it was
             data = restore_cached_values(self._data, _rewrite_with_openpyxl(self._data, changes))
-        self._replace_file(data)
+            self._replace_file(data)
 
-    def _replace_file(self, data: bytes, replacing: bool = True) -> None:
+    def _replace_file(self, data: bytes | Callable[[BinaryIO], None], replacing: bool = True):
         """Write beside the file, then rename over it: all or nothing. A failure (disk full,
-        the file locked by Excel on Windows) leaves the old file as it was."""
+        the file locked by Excel on Windows, a crash) leaves the old file as it was. `data`
+        is the new file's bytes, or a function writing them into the open temporary file."""
         try:
-            self._write_and_rename(data, replacing)
+            written = self._write_and_rename(data, replacing)
         except OSError as exc:
             hint = " (is it open in Excel?)" if isinstance(exc, PermissionError) else ""
             reason = exc.strerror or str(exc)
             raise BackendError(
                 f"cannot save {self.link}: {reason}{hint}; nothing was changed"
             ) from None
-        self._data, self._digest = data, hashlib.sha256(data).hexdigest()
+        if isinstance(written, bytes):
+            self._data, self._digest = written, hashlib.sha256(written).hexdigest()
+        else:  # streamed: not held in memory
+            self._data, self._digest = None, written.hexdigest()
 
-    def _write_and_rename(self, data: bytes, replacing: bool) -> None:
+    def _write_and_rename(self, data: bytes | Callable[[BinaryIO], None], replacing: bool):
         folder, prefix = self.path.parent, f".{self.path.name}."
         handle, temp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
+            with os.fdopen(handle, "w+b") as out:
+                if callable(data):
+                    data(out)
+                    out.seek(0)
+                    digest = hashlib.sha256()
+                    while chunk := out.read(1 << 20):
+                        digest.update(chunk)
+                    data = digest  # the file is read again if written again
+                else:
+                    out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             if replacing:
@@ -191,6 +212,7 @@ class XlsxBackend:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
+        return data
 
     def create(self, content: WorkbookContent, force: bool = False) -> None:
         """A new workbook from the template; an existing file is kept unless `force`."""
@@ -208,6 +230,86 @@ class XlsxBackend:
             if tab.hidden:
                 sheet.sheet_state = "hidden"
         self._replace_file(_to_bytes(book), replacing=False)
+
+
+BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
+
+
+def read_grids(data: bytes) -> dict[str, list[list]]:
+    """Every tab's grid, in tab order. The largest tab, when large, is parsed by calamine in
+    a thread of its own (calamine parses without the interpreter lock, one workbook object
+    per thread) while the others are read; the grids are made one at a time, sharing one
+    pool (see `read_grid`)."""
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    pool: dict = {}  # one object per distinct text or date, across every tab
+    big = _large_tab(data)
+    if big is None or big not in book.sheet_names:
+        return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
+    other = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
+        parsed = thread.submit(other.get_sheet_by_name, big)
+        made = {
+            name: read_grid(book.get_sheet_by_name(name), pool)
+            for name in book.sheet_names
+            if name != big
+        }
+        made[big] = read_grid(parsed.result(), pool)
+    return {name: made[name] for name in book.sheet_names}
+
+
+def _large_tab(data: bytes) -> str | None:
+    """The tab with the largest part, if it is over BIG_PART; None if none is, or the
+    package's parts cannot be told (then every tab is read in turn)."""
+    try:
+        package = _Package(data)
+        sizes = {
+            title: package.zip.getinfo(part).file_size
+            for title, part in package.sheet_parts().items()
+        }
+    except Exception:  # noqa: BLE001  (calamine says what is wrong with the file)
+        return None
+    big = max(sizes, key=sizes.get, default=None)
+    return big if big is not None and sizes[big] > BIG_PART else None
+
+
+POOLED = frozenset({str, dt.date, dt.datetime})  # never equal to each other, nor to a number
+
+
+def read_grid(sheet, pool: dict) -> list[list]:
+    """A tab's cells from A1, as calamine's `to_python(skip_empty_area=False)` gives them, but
+    row by row with each distinct text or date held once (`pool`): at 100 k customers the
+    same owner, stage and date fill millions of cells, and a separate object for each made
+    most of the run's memory. Numbers and booleans are left as they are (1 == 1.0 == True
+    would merge them)."""
+    if sheet.end is None:
+        return []
+    height, width = sheet.end[0] + 1, sheet.end[1] + 1
+    keep = pool.setdefault
+    grid = [[keep(v, v) if type(v) in POOLED else v for v in row] for row in sheet.iter_rows()]
+    for row in grid:
+        if len(row) < width:
+            row[:0] = [""] * (width - len(row))
+    grid[:0] = [[""] * width for _ in range(height - len(grid))]
+    return grid
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def give_back_freed_memory() -> None:
+    """Return memory freed by native code (calamine's parsed cells) to the system. glibc keeps
+    freed heap pages for its own reuse, and Python allocates its objects elsewhere, so
+    without this they stay counted in the process's memory for the rest of the run. Nothing
+    where there is no glibc (macOS, Windows, musl)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def _umask() -> int:

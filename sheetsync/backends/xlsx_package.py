@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import posixpath
+import queue
 import struct
+import threading
 import zipfile
 from collections.abc import Callable
 from typing import BinaryIO
@@ -169,8 +171,9 @@ class _Package:
             with (
                 self.open(name) as source,
                 new.open(_fresh_info(name, info), "w", force_zip64=big) as dest,
+                Deflating(dest.write) as write,
             ):
-                streams[name](source, dest.write)
+                streams[name](source, write)
         elif name in self.changed:
             new.writestr(_fresh_info(name, info), self.changed[name])
         else:
@@ -178,6 +181,43 @@ class _Package:
 
 
 Stream = Callable[[BinaryIO, Callable[[bytes], object]], None]
+
+
+class Deflating:
+    """`write` run in a thread of its own: zlib deflates without holding the interpreter, so
+    the part's next rows are made while the last ones are compressed (a 190 MB sheet part
+    takes seconds to deflate). At most a few pieces wait; the first error the writer meets
+    is raised in the caller, at its next write or at the end."""
+
+    DEPTH = 4
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write, self._pieces = write, queue.Queue(self.DEPTH)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="deflate", daemon=True)
+
+    def __enter__(self) -> Callable[[bytes], None]:
+        self._thread.start()
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._pieces.put(data)
+
+    def _run(self) -> None:
+        while (data := self._pieces.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(data)
+                except BaseException as exc:  # noqa: BLE001  (raised in the caller)
+                    self._error = exc
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self._pieces.put(None)
+        self._thread.join()
+        if self._error is not None and kind is None:
+            raise self._error
 
 
 def _fresh_info(name: str, like: zipfile.ZipInfo | None = None) -> zipfile.ZipInfo:

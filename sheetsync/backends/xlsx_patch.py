@@ -71,7 +71,7 @@ def patch_into(
     for title, layout in changes.layout.items():
         name_ranges(package, title, layout)
     package.drop_calc_chain()
-    streams = {parts[t]: partial(_splice, e, styles) for t, e in edits.items()}
+    streams = {parts[t]: partial(_splice, e, styles) for t, e in edits.items() if e.changes()}
     package.write_to(out, streams)
 
 

@@ -10,6 +10,8 @@ stays at a chunk and a batch of rows, whatever the part's size.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -17,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from lxml import etree
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
 
-from sheetsync.backends.xlsx_cells import _Styles, row_key, set_cell
+from sheetsync.backends.xlsx_cells import _cell_key, _Styles, fit_text, is_blank, row_key, set_cell
 from sheetsync.backends.xlsx_layout import lay_out_head, lay_out_tail
-from sheetsync.backends.xlsx_package import PatchUnsupported, _q, _split_ref
+from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, _q, _split_ref
 from sheetsync.workbook.changes import Heading, SheetLayout
 
 CHUNK = 1 << 20  # bytes inflated at a time
@@ -60,11 +63,35 @@ class SheetEdits:
         for number in range(1, max(len(rows), len(old)) + 1):
             new = rows[number - 1] if number <= len(rows) else []
             was = old[number - 1] if number <= len(old) else []
-            if row_key(new) != row_key(was) or (new and isinstance(new[0], Heading)):
+            if not _reads_as(new, was) or (new and isinstance(new[0], Heading)):
                 self.rows[number] = new
+
+    def changes(self) -> bool:
+        """Whether the part changes at all (a tab replaced by the rows it has does not, and
+        is then copied as its compressed bytes)."""
+        return (
+            bool(self.cells or self.rows or self.clear or self.widths or self.append)
+            or self.drawing is not None
+        )
 
     def touched(self) -> list[int]:
         return sorted(set(self.cells) | set(self.rows))
+
+
+def _reads_as(new: list, was: list) -> bool:
+    """`row_key(new) == row_key(was)`, quickly for the usual case of a row written as it was
+    read (blanks read back as "", the old row padded to the tab's width): values equal by
+    `==` have equal keys, so only rows that differ that way need the keys compared."""
+    if not was:  # a row past the old end (a first sync's every row): new unless blank
+        return all(_cell_key(v) is None for v in new)
+    size = len(new)
+    if (
+        size <= len(was)
+        and was[size:].count("") == len(was) - size
+        and [("" if v is None else v) for v in new] == was[:size]
+    ):
+        return True
+    return row_key(new) == row_key(was)
 
 
 class _Reader:
@@ -131,6 +158,10 @@ class SheetPart:
         start = self.head.index(b"<" + self.root_name)
         self.root_open = self.head[start : self.head.index(b">", start) + 1]
         self.row_or_end = re.compile(rb"<(/?)" + re.escape(self.prefix) + rb"(row|sheetData)[\s/>]")
+        declared = rb"\sxmlns" + (b":" + re.escape(self.prefix[:-1]) if self.prefix else b"")
+        main = re.escape(MAIN.encode())
+        # Rows may be written as bytes: the prefix is the transitional namespace's.
+        self.plain = re.search(declared + rb"""\s*=\s*(["'])""" + main + rb"\1", self.root_open)
 
     def rows(self) -> Iterator[tuple[int, bytes]]:
         """(number, the row's bytes), in order; inter-row whitespace dropped."""
@@ -181,6 +212,181 @@ class SheetPart:
         """`body` (elements of this part) parsed inside the part's own root tag."""
         parser = etree.XMLParser(huge_tree=True, resolve_entities=False)
         return etree.fromstring(self.root_open + body + b"</" + self.root_name + b">", parser)
+
+
+NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # lxml refuses these, and says so
+TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styles) -> bytes | None:
+    """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
+    row given the same cells through `set_cell`; b"" for a row with no cells, None when a
+    value is of a kind only `set_cell` writes (a Heading, a Share, anything new)."""
+    p = prefix.decode()
+    cells = []
+    for column in sorted(values):
+        made = _content(p, values[column])
+        if made is None:
+            return None
+        kind, body, date = made
+        head = f' r="{get_column_letter(column)}{number}"'
+        if date:
+            head += f' s="{styles.date_style()}"'
+        if kind:
+            head += f' t="{kind}"'
+        cells.append(f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>")
+    if not cells:
+        return b""
+    return f'<{p}row r="{number}">{"".join(cells)}</{p}row>'.encode()
+
+
+def _content(p: str, value: object) -> tuple[str, str, bool] | None:
+    """A plain value as `set_cell` writes it: (its t attribute, the cell's children, whether
+    it needs a date format); None for a kind only `set_cell` writes (a Heading, a Share,
+    anything new) or text lxml refuses (a lone surrogate)."""
+    kind = type(value)
+    if kind is str or kind is dt.date or kind is dt.datetime:
+        return _cached_content(p, kind, value)
+    if value is None:
+        return "", "", False
+    if kind is bool:
+        return "b", f"<{p}v>{1 if value else 0}</{p}v>", False
+    if kind is float or kind is int:
+        return ("", "", False) if is_blank(value) else ("", f"<{p}v>{value!r}</{p}v>", False)
+    return None
+
+
+@functools.lru_cache(maxsize=1 << 14)  # statuses, grades, dates: the same few thousand values
+def _cached_content(p: str, kind: type, value: object) -> tuple[str, str, bool] | None:
+    if kind is not str:
+        return "", f"<{p}v>{to_excel(value)!r}</{p}v>", True
+    if not value:
+        return "", "", False
+    if NOT_XML.search(value):
+        return None
+    text = fit_text(value)
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return "inlineStr", f"<{p}is><{p}t{space}>{text.translate(TEXT_ESCAPES)}</{p}t></{p}is>", False
+
+
+def _cell(p: str, attrs: list[tuple[str, str]], made: tuple[str, str, bool], styles) -> str:
+    """An existing cell as `set_cell` leaves it: its own attributes (name, quoted value) kept
+    in their order but its type; the value's type and format added as set_cell adds them."""
+    kind, body, date = made
+    attrs = [(k, v) for k, v in attrs if k != "t"]
+    if date:
+        at = next((i for i, (k, _) in enumerate(attrs) if k == "s"), None)
+        if not styles.is_date_style(None if at is None else attrs[at][1][1:-1]):
+            style = ("s", f'"{styles.date_style()}"')
+            if at is None:
+                attrs.append(style)
+            else:
+                attrs[at] = style
+    if kind:
+        attrs.append(("t", f'"{kind}"'))
+    head = "".join(f" {k}={v}" for k, v in attrs)
+    return f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>"
+
+
+ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')\s*""")
+
+
+class RowBytes:
+    """Edits an existing row's bytes: its cells found by pattern, the ones set rebuilt as
+    `set_cell` would leave them, the rest kept as they are. Anything unusual (a comment, a
+    namespace declared on the row, text between cells, a cell without a reference) and the
+    row takes the element path instead (`edit` gives None)."""
+
+    def __init__(self, prefix: bytes) -> None:
+        p = re.escape(prefix)
+        self.prefix = prefix.decode()
+        self.row = re.compile(rb"<" + p + rb"row(\s[^>]*?)?\s*(?:/>|>(.*)</" + p + rb"row>)", re.S)
+        self.cell = re.compile(rb"<" + p + rb"c(\s[^>]*?)?\s*(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+        self.only_cells = re.compile(
+            rb"(?:<" + p + rb"c(?:\s[^>]*?)?\s*(?:/>|>.*?</" + p + rb"c>))*", re.S
+        )
+        self.cell_start = re.compile(rb"<" + p + rb"c[\s/>]")
+
+    def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
+        if not values or b"xmlns" in data or b"<!" in data:
+            return None
+        made = {column: _content(self.prefix, value) for column, value in values.items()}
+        if None in made.values():
+            return None
+        m = self.row.fullmatch(data)
+        if m is None:
+            return None
+        row_attrs, inner = _attributes(m.group(1) or b""), m.group(2) or b""
+        if row_attrs is None or self.only_cells.fullmatch(inner) is None:
+            return None
+        refs = CELL_REF.findall(inner)
+        if len(refs) != len(self.cell_start.findall(inner)):  # a cell without its reference
+            return None
+        columns = [_column(letters) for letters in refs]
+        if any(a >= b for a, b in zip(columns, columns[1:], strict=False)):  # twice, out of order
+            return None
+        if not columns or min(made) > columns[-1]:  # cells after the last (new columns)
+            number = _row_number(row_attrs)
+            row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
+            new = "".join(
+                _cell(self.prefix, [("r", f'"{get_column_letter(c)}{number}"')], made[c], styles)
+                for c in sorted(made)
+            )
+            head = "".join(f" {k}={v}" for k, v in row_attrs)
+            p = self.prefix
+            return f"<{p}row{head}>".encode() + inner + f"{new}</{p}row>".encode()
+        cells: dict[int, re.Match] = {}
+        at = last = 0
+        for c in self.cell.finditer(inner):
+            ref = CELL_REF.search(c.group(1) or b"")
+            if c.start() != at or ref is None:
+                return None
+            column = _column(ref.group(1))
+            if column <= last:  # a cell twice, or out of order
+                return None
+            cells[column], at, last = c, c.end(), column
+        if at != len(inner):
+            return None
+        parsed, number = {}, _row_number(row_attrs)
+        for column, content in made.items():
+            if column in cells:
+                attrs = _attributes(cells[column].group(1) or b"")
+                if attrs is None:
+                    return None
+            else:
+                attrs = [("r", f'"{get_column_letter(column)}{number}"')]
+                row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
+            parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
+        cells = {c: m.group() for c, m in cells.items()}
+        cells.update(parsed)
+        p = self.prefix
+        head = "".join(f" {k}={v}" for k, v in row_attrs)
+        body = b"".join(cells[c] for c in sorted(cells))
+        return f"<{p}row{head}>".encode() + body + f"</{p}row>".encode()
+
+
+CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})\d+["']""")
+
+
+@functools.cache
+def _column(letters: bytes) -> int:
+    return column_index_from_string(letters.decode())
+
+
+def _attributes(text: bytes) -> list[tuple[str, str]] | None:
+    """A start tag's attributes as (name, quoted value), in order; None if anything else."""
+    found, at = [], 0
+    text = text.strip()
+    for m in ATTR.finditer(text):
+        if m.start() != at:
+            return None
+        found.append((m.group(1).decode(), m.group(2).decode()))
+        at = m.end()
+    return found if at == len(text) else None
+
+
+def _row_number(attrs: list[tuple[str, str]]) -> str:
+    return next(v[1:-1] for k, v in attrs if k == "r")
 
 
 def _without_prolog(head: bytes) -> bytes:
@@ -251,14 +457,20 @@ class _RowWriter:
     def __init__(self, part: SheetPart, edits: SheetEdits, styles: _Styles, out: _Output):
         self.part, self.edits, self.styles, self.out = part, edits, styles, out
         self.todo, self.next = edits.touched(), 0
+        self.plain = RowBytes(part.prefix) if part.plain else None  # rows edited as bytes
         self.batch: list[bytes] = []
 
     def row(self, number: int, data: bytes) -> None:
         self._new_rows_before(number)
         if number in self.edits.rows:
-            self._edit(self._empty_row(number))
+            self._new_row(number)
         elif number in self.edits.cells:
-            self._edit(data)
+            edited = self.plain and self.plain.edit(data, self.edits.cells[number], self.styles)
+            if edited:
+                self._flush()  # rows stay in order
+                self.out.add(edited)
+            else:
+                self._edit(data)
         elif not self.edits.clear:
             self._flush()
             self.out.add(data)
@@ -271,8 +483,24 @@ class _RowWriter:
 
     def _new_rows_before(self, number: int | None) -> None:
         while self.next < len(self.todo) and (number is None or self.todo[self.next] < number):
-            self._edit(self._empty_row(self.todo[self.next]))
+            self._new_row(self.todo[self.next])
             self.next += 1
+
+    def _new_row(self, number: int) -> None:
+        """A row written afresh: as bytes when every value is of a plain kind (the first
+        sync writes millions of cells), else through lxml like an edited row."""
+        fresh = self.edits.rows.get(number)
+        if fresh is not None:
+            values = {c: v for c, v in enumerate(fresh, start=1) if v is not None and v != ""}
+        else:
+            values = self.edits.cells.get(number, {})
+        data = new_row(self.part.prefix, number, values, self.styles) if self.part.plain else None
+        if data is None:
+            self._edit(self._empty_row(number))
+            return
+        self._flush()  # rows stay in order
+        if data or fresh is None:  # a row written afresh as blank has no element
+            self.out.add(data or self._empty_row(number))
 
     def _empty_row(self, number: int) -> bytes:
         return b'<%srow r="%d"/>' % (self.part.prefix, number)

@@ -6,7 +6,8 @@ For each size it generates a workbook of that many customers, then reports
   so a busy machine shifts both alike;
 - first sync (every computed cell written, charts drawn), a re-run the same day, and the next
   day's run (the one a team does every morning), each in a fresh process with its peak RSS,
-  and the next day's phases (read / compute / plan / mail / write);
+  and the next day's phases (read / compute / plan / mail / write) with the peak memory
+  reached by the end of each;
 - Google: the bytes of the batchUpdate bodies the Google backend would send for the same
   first and next-day changesets (built by its request builder, not sent anywhere).
 Medians over --repeat runs. Targets (issue 13): next day <= 2x floor, first sync <= 3x floor,
@@ -19,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +31,7 @@ import openpyxl
 
 from sheetsync.config import load_settings
 from sheetsync.ops.demo import OWNERS, TEAM, demo_customers
+from sheetsync.report import peak_mb
 from sheetsync.workbook.template import new_workbook
 
 TODAY = dt.date(2026, 11, 18)
@@ -163,8 +164,9 @@ def _child(path: Path, day: dt.date) -> None:
     start = time.perf_counter()
     report = app.run_sync(settings, day)  # the real daily job: sheet, then reminder mail
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "phases": dict(report.phases)}))
+    peak = peak_mb()  # this process's own: ru_maxrss would count the parent's
+    phases, peaks = dict(report.phases), report.phases.peak_mb
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "phases": phases, "peaks": peaks}))
 
 
 def _google_child(path: Path, day: dt.date) -> None:
@@ -227,7 +229,14 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     ):
         print(f"  {name:<16} {seconds:>8.2f} s  {seconds / floor:>6.1f} x floor")
     print(f"  {'peak RSS':<16} {peak:>8.0f} MB")
-    print("  next day phases  " + "  ".join(f"{p} {s:.2f}" for p, s in phases.items()))
+    other = next_day - sum(phases.values())  # between the steps: journal, report, lock
+    print(
+        "  next day phases  "
+        + "  ".join(f"{p} {s:.2f}" for p, s in phases.items())
+        + f"  other {other:.2f}"
+    )
+    peaks = {p: max(r["peaks"].get(p, 0.0) for r in tomorrow) for p in PHASES}
+    print("  peak MB by end of " + "  ".join(f"{p} {mb:.0f}" for p, mb in peaks.items()))
     print(
         f"  Google bytes     first {first_google / 1e6:.2f} MB, next day {next_google / 1e3:.0f} kB",
         flush=True,

@@ -7,8 +7,10 @@ can move while we compute (Google Sheets) can re-find the row by id at write tim
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.workbook.parsing import is_blank, parse_date
@@ -185,6 +187,7 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
     a retired header is renamed (only if it still reads as it was read)."""
     changes = Changeset()
     next_free = max(sheet.width, sheet.used_width) + 1  # never over people's headerless data
+    rows, ids = sheet.frame[ROW].tolist(), ids.to_numpy(dtype=object)
     for term in SYNC_COLUMNS:
         column = sheet.columns.get(term.key)
         header = sheet.headers.get(term.key) or term.text(sheet.locale)
@@ -199,15 +202,52 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
                 CellChange(sheet.title, sheet.header_row, column, "", old, old, header)
             )
         as_date = term.key in DATE_KEYS
-        current = sheet.frame[term.key].tolist()
-        new = [_new_value(v) for v in computed[term.key].tolist()]
-        rows = sheet.frame[ROW].tolist()
-        for i, (old, value) in enumerate(zip(current, new, strict=True)):
-            if comparable(old, as_date) != comparable(value, as_date):
-                changes.cells.append(
-                    CellChange(sheet.title, int(rows[i]), column, ids.iat[i], header, old, value)
-                )
+        current = sheet.frame[term.key].to_numpy(dtype=object)
+        new = by_value(computed[term.key], _new_value)
+
+        def compared(value: object, as_date: bool = as_date) -> object:
+            return comparable(value, as_date)
+
+        differs = by_value(current, compared) != by_value(new, compared)
+        for i in np.flatnonzero(differs).tolist():
+            changes.cells.append(
+                CellChange(sheet.title, int(rows[i]), column, ids[i], header, current[i], new[i])
+            )
     return changes
+
+
+NA_KINDS = {type(None), type(pd.NaT)}  # blanks: every function here treats them alike
+ONE_KIND = {float, int, bool, dt.date, dt.datetime, pd.Timestamp}
+
+
+def by_value(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -> np.ndarray:
+    """`fn` of each value, called once per distinct value (a column of 100 k rows holds a few
+    thousand), as an object array. Distinct means distinct to `fn`: values that compare equal
+    across kinds (1 == 1.0 == True, "x" == Heading("x"), a date and a Timestamp) are never
+    merged, so a column mixing such kinds is mapped one value at a time."""
+    if isinstance(values, pd.Series) and values.dtype.kind == "M":
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        return _take([fn(u) for u in uniques.astype(object)], codes)
+    array = np.asarray(values, dtype=object)
+    kinds = set(map(type, array)) - NA_KINDS
+    if not (len(kinds - {str}) <= 1 and kinds - {str} <= ONE_KIND):
+        return _take([fn(v) for v in array], np.arange(len(array)))
+    codes, uniques = pd.factorize(array)  # blanks apart: None, NaN and NaT stay themselves
+    mapped = _take([fn(u) for u in uniques], np.maximum(codes, 0))
+    blank = np.flatnonzero(codes < 0)
+    if len(blank):
+        once: dict[type, object] = {}
+        mapped[blank] = [
+            once[type(v)] if type(v) in once else once.setdefault(type(v), fn(v))
+            for v in array[blank]
+        ]
+    return mapped
+
+
+def _take(results: list, codes: np.ndarray) -> np.ndarray:
+    mapped = np.empty(max(len(results), 1), dtype=object)
+    mapped[: len(results)] = results
+    return mapped[codes]
 
 
 def describe(change: CellChange) -> str:

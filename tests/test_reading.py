@@ -1,0 +1,109 @@
+"""Reading a workbook: each distinct text or date is held once (the memory of a 100 k-row
+workbook), and every cell still arrives as the kind people typed it, so the checks read a
+mixed column exactly as before: dates as dates, as text and as serial numbers; amounts as
+numbers and as text like "120万". Real .xlsx files in tmp_path."""
+
+import datetime as dt
+import threading
+
+import openpyxl
+import pytest
+from conftest import customer, make_workbook
+from python_calamine import CalamineError, CalamineWorkbook
+
+from sheetsync.backends import xlsx
+from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.config import load_settings
+from sheetsync.errors import BackendError
+from sheetsync.pipeline import check
+
+NOV_3 = dt.date(2026, 11, 3)
+# 上次跟进日期 and 年合作金额 as people type them, one row each, the last two unreadable.
+LAST_CONTACT = [NOV_3, dt.datetime(2026, 11, 3, 9, 30), "2026/11/3", "2026年11月3日", 46329, "明天"]
+AMOUNT = [1200000, "120万", "¥1,200,000", "1.2M", 1200000.5, "很多"]
+
+
+def _mixed(tmp_path):
+    customers = [
+        customer(f"K{i}", last_contact=day, annual_amount=amount)
+        for i, (day, amount) in enumerate(zip(LAST_CONTACT, AMOUNT, strict=True), start=1)
+    ]
+    return make_workbook(tmp_path / "b.xlsx", customers)
+
+
+def test_every_cell_reads_as_calamine_gives_it_kind_and_value(tmp_path):
+    path = _mixed(tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["团队"]
+    sheet["D9"] = True  # a boolean, a number equal to it, text after a gap: none merged
+    sheet["E9"] = 1
+    sheet["F9"] = 1.0
+    sheet["H12"] = "张伟"
+    book.save(path)
+    grids = XlsxBackend(path).read()
+    calamine = CalamineWorkbook.from_path(str(path))
+    for title in calamine.sheet_names:
+        expected = calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        assert grids[title] == expected
+        assert [[type(v) for v in row] for row in grids[title]] == [
+            [type(v) for v in row] for row in expected
+        ]
+    true, one, one_again = grids["团队"][8][3:6]
+    assert true is True and type(one) is not bool and type(one_again) is float
+
+
+def test_a_mixed_column_is_checked_as_people_typed_it(tmp_path):
+    path = _mixed(tmp_path)
+    checked = check(XlsxBackend(path), load_settings(environ={}, workbook=str(path)))
+    rows = checked.rows.set_index("customer_id")
+    days = [d.date() if d == d else None for d in rows["last_contact"]]
+    assert days == [NOV_3] * 5 + [None]  # date, datetime, two texts, serial 46329; "明天" not
+    amounts = [a if a == a else None for a in rows["annual_amount"]]
+    assert amounts == [1_200_000, 1_200_000, 1_200_000, 1_200_000, 1_200_000.5, None]
+    assert list(rows["has_error"]) == [False] * 5 + [True]
+    messages = list(checked.problems["message"])
+    assert (
+        len(messages) == 2 and '"明天"不是日期' in messages[0] and '"很多"不是金额' in messages[1]
+    )
+
+
+def test_the_same_text_in_many_cells_is_held_once(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer(f"K{i}") for i in range(1, 30)])
+    grid = XlsxBackend(path).read()["客户跟进"]
+    owners = {id(row[14]) for row in grid[1:]}
+    assert {row[14] for row in grid[1:]} == {"张伟"} and len(owners) == 1
+
+
+@pytest.mark.parametrize("big_part", [0, 1 << 40])  # the largest tab in a thread, or not
+def test_the_largest_tab_read_beside_the_others_reads_the_same(tmp_path, monkeypatch, big_part):
+    monkeypatch.setattr(xlsx, "BIG_PART", big_part)
+    path = _mixed(tmp_path)
+    grids = XlsxBackend(path).read()
+    calamine = CalamineWorkbook.from_path(str(path))
+    assert list(grids) == calamine.sheet_names  # in tab order
+    for title in calamine.sheet_names:
+        assert grids[title] == calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+
+
+def test_a_tab_calamine_cannot_read_in_its_thread_says_the_file_is_unreadable(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(xlsx, "BIG_PART", 0)
+    path = _mixed(tmp_path)
+
+    class Book:  # calamine, failing on the tab it parses in the reading thread
+        def __init__(self, book):
+            self.book, self.sheet_names = book, book.sheet_names
+
+        @classmethod
+        def from_filelike(cls, data):
+            return cls(CalamineWorkbook.from_filelike(data))
+
+        def get_sheet_by_name(self, name):
+            if threading.current_thread() is not threading.main_thread():
+                raise CalamineError("XML error: unexpected end of file")
+            return self.book.get_sheet_by_name(name)
+
+    monkeypatch.setattr(xlsx, "CalamineWorkbook", Book)
+    with pytest.raises(BackendError, match="not a readable .xlsx workbook .*unexpected end"):
+        XlsxBackend(path).read()
