@@ -73,10 +73,14 @@ from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows,
 from sheetsync.workbook.messages import in_script, lang, say
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
+    FORECAST_LOG,
     HEALTH,
+    HISTORY,
+    STAGE_LOG,
     STAGES,
+    TASK_LOG,
 )
-from sheetsync.workbook.template import default_rows
+from sheetsync.workbook.template import default_rows, log_layout
 from sheetsync.workbook.validate import Validation
 
 if TYPE_CHECKING:
@@ -338,6 +342,9 @@ def plan(
         ids, result.computed, result.edits, loaded.locale
     )
     changes.hidden.add(titles["memory"])
+    for tab in (HISTORY, FORECAST_LOG, STAGE_LOG, TASK_LOG):  # created now: laid out like init's
+        if titles[tab.key] not in loaded.existing:
+            changes.layout[titles[tab.key]] = log_layout(tab)
     if loaded.value_rules is None:  # a workbook from before the value rules: show the defaults
         changes.replace[titles["value_rules"]] = default_rows(loaded.locale)
     report.cells = len(changes.cells)

@@ -61,3 +61,21 @@ def test_stage_and_sync_log_rows_land_under_their_headers_after_a_column_was_add
     runs = _by_header(path, "同步日志")
     assert runs[-1]["备注"] is None and runs[-1]["读取行数"] == 1
     assert runs[-1]["同步日期"].date() == TODAY + dt.timedelta(days=1)
+
+
+def test_tabs_the_sync_creates_are_laid_out_like_init_lays_out_its_own(tmp_path):
+    """跟进历史 and 预测记录 appear with the first sync: header frozen, a filter people can
+    use on every row to come, and widths that show a date (not ###) and a summary."""
+    rows = [customer("H1", last_contact=D(2026, 11, 10), expected_amount=100_000)]
+    path = make_workbook(tmp_path / "b.xlsx", rows)
+    sync(path)
+    book = openpyxl.load_workbook(path)
+    for title in ("跟进历史", "预测记录"):
+        sheet = book[title]
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref.startswith("A1:") and sheet.auto_filter.ref.endswith("1048576")
+        assert sheet.column_dimensions["A"].width >= 11  # 跟进日期 / 月份: a date fits
+    history = book["跟进历史"]
+    header = [c.value for c in history[1]]
+    summary = header.index("跟进内容摘要") + 1
+    assert history.column_dimensions[openpyxl.utils.get_column_letter(summary)].width >= 30

@@ -199,7 +199,7 @@ def test_forecast_in_english(tmp_path):
     assert sheet_rows(path, "Forecast log")[0] == (
         "Month",
         "Owner",
-        "Weighted amount",
+        "Weighted (CNY)",
         "Recorded on",
     )
 

@@ -380,7 +380,7 @@ FORECAST_LOG = Tab(
     _terms(
         ("month", "月份", "Month"),
         ("owner", "负责人", "Owner"),
-        ("weighted", "加权金额", "Weighted amount"),
+        ("weighted", "加权金额(元)", "Weighted (CNY)", "加权金额", "Weighted amount"),
         ("recorded", "记录日期", "Recorded on"),
     ),
     required=("month", "owner"),

@@ -103,6 +103,22 @@ def followup_layout(
     )
 
 
+EVERY_ROW = 1_048_576  # a sheet's last row: a filter over rows the sync appends later
+
+
+def log_layout(tab: Tab) -> SheetLayout:
+    """A tab the sync creates and appends to (跟进历史, 预测记录, 阶段记录, 同步日志, 任务记录)
+    laid out as init lays out its own: the header frozen, a filter over every row to come,
+    and the template's column widths (at the default width a date shows as ###)."""
+    layout = _yaml(LAYOUT_FILE)
+    widths = layout.get("widths", {})
+    default = layout["default_width"]
+    columns = {i: widths.get(c.key, default) for i, c in enumerate(tab.columns, 1)}
+    return SheetLayout(
+        widths=columns, freeze=(1, 0), autofilter=(1, EVERY_ROW, len(tab.columns))
+    )
+
+
 def header_width(header: str) -> float:
     """A column width that shows its header (a 汉字 counts two), 10 to 40 characters."""
     return max(10, min(40, text_units(header) + 4))
