@@ -40,7 +40,7 @@ def test_init_puts_the_work_next_to_the_name_frozen_filtered_and_printable(tmp_p
     assert header[:5] == ["客户编号", "客户名称", "状态", "下次跟进日期", "跟进任务"]
     assert len(header) == len(FOLLOWUPS.columns) and sheet.freeze_panes == "C2"  # and header
     last = column_letter(len(FOLLOWUPS.columns))
-    assert sheet.auto_filter.ref == f"A1:{last}2"  # every column
+    assert sheet.auto_filter.ref == f"A1:{last}1048576"  # every column, rows typed later too
     assert _print_setup(sheet) == ("landscape", 1, 0, True, "$1:$1")
     colours = {r.formula[0] for cf in sheet.conditional_formatting for r in cf.rules}
     assert colours == {'$C2="已逾期"', '$C2="今日跟进"'}  # the row colours read 状态 where it is
@@ -82,7 +82,7 @@ def test_adopt_lays_out_the_tab_people_have_without_moving_a_column(tmp_path):
     assert "状态" in header[12:]  # the sync's own columns come after people's
     assert sheet.freeze_panes == "C2"
     last = openpyxl.utils.get_column_letter(len([h for h in header if h]))
-    assert sheet.auto_filter.ref == f"A1:{last}4"  # the header and three customers, all columns
+    assert sheet.auto_filter.ref == f"A1:{last}1048576"  # all columns, rows added later too
     assert _print_setup(sheet) == ("landscape", 1, 0, True, "$1:$1")
     assert sheet.column_dimensions["H"].width == 33  # the person's width stays
     assert sheet.column_dimensions["D"].width == 16  # 联系人及职务: room for its header

@@ -73,6 +73,7 @@ def _read_yaml(path: Path) -> dict:
 # new workbook (not at column AK). Only there: a sheet people already have keeps its order.
 WORK_FIRST = ("status", "next_date", "task")
 FROZEN = ("customer_id", "customer")  # kept in view when scrolling right
+EVERY_ROW = 1_048_576  # a sheet's last row: a filter over rows added later
 MAX_FROZEN = 4  # further right, frozen columns would fill a laptop's screen: header only
 
 
@@ -92,18 +93,17 @@ def followup_layout(
     positions: dict[str, int], width: int, last_row: int, header_row: int = 1
 ) -> SheetLayout:
     """The follow-up tab as a place to work: the header and, when they are near the left,
-    the id and name columns frozen; a filter over the table; printed landscape as wide as
-    the page with the header rows on every page. `positions`: column key -> 1-based column."""
+    the id and name columns frozen; a filter over the table and every row added to it later
+    (a filter over today's rows would leave tomorrow's customers out); printed landscape as
+    wide as the page with the header rows on every page. `positions`: column key -> 1-based
+    column; `last_row` is no longer needed for the filter and kept for the callers."""
     frozen = max((positions.get(k, 0) for k in FROZEN), default=0)
     return SheetLayout(
         freeze=(header_row, frozen if frozen <= MAX_FROZEN else 0),
-        autofilter=(header_row, max(last_row, header_row + 1), width),
+        autofilter=(header_row, EVERY_ROW, width),
         landscape=True,
         title_rows=header_row,
     )
-
-
-EVERY_ROW = 1_048_576  # a sheet's last row: a filter over rows the sync appends later
 
 
 def log_layout(tab: Tab) -> SheetLayout:
@@ -114,9 +114,7 @@ def log_layout(tab: Tab) -> SheetLayout:
     widths = layout.get("widths", {})
     default = layout["default_width"]
     columns = {i: widths.get(c.key, default) for i, c in enumerate(tab.columns, 1)}
-    return SheetLayout(
-        widths=columns, freeze=(1, 0), autofilter=(1, EVERY_ROW, len(tab.columns))
-    )
+    return SheetLayout(widths=columns, freeze=(1, 0), autofilter=(1, EVERY_ROW, len(tab.columns)))
 
 
 def header_width(header: str) -> float:
