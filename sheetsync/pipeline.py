@@ -434,7 +434,9 @@ def sync(
     alerted = {}
     if mailer or chats:  # complaints: to the manager now, once each (delivery/alerts.py)
         with phases.timing("mail"):
-            notes, alerted = send_alerts(loaded, result.board, mailer, chats, run_at)
+            notes, alerted = send_alerts(
+                loaded, result.board, mailer, chats, run_at, result.orphans
+            )
         report.notes += notes
         changes.replace.update(alerted)
     if mails or messages:

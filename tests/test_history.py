@@ -130,19 +130,62 @@ def test_a_customer_with_one_contact_has_no_time_before(tmp_path):
 
 
 def test_three_unanswered_contacts_in_the_history_make_a_warning(tmp_path):
-    """Three calls nobody answered on the same day close one task at most: the task log
-    alone would never see three; the history holds each of them."""
-    path = make_workbook(tmp_path / "b.xlsx", [customer("H1", summary="电话未接通")])
-    sync(path)
-    _type(path, "H1", summary="下午再打,未接")
-    sync(path)
+    """Three calls nobody answered, on three days: the history holds each of them."""
+    day = dt.timedelta(days=1)
+    path = make_workbook(
+        tmp_path / "b.xlsx", [customer("H1", last_contact=TODAY - 3 * day, summary="电话未接通")]
+    )
+    sync(path, TODAY - 3 * day)
+    _type(path, "H1", last_contact=TODAY - 2 * day, summary="下午再打,未接")
+    sync(path, TODAY - 2 * day)
     assert results(path)["H1"]["health"] == "健康"  # two in a row: not yet
-    _type(path, "H1", summary="微信留言未回复")
-    sync(path)
+    _type(path, "H1", last_contact=TODAY - day, summary="微信留言未回复")
+    sync(path, TODAY - day)
     assert results(path)["H1"]["health"] == "预警"
-    _type(path, "H1", summary="终于接通,约了下周见面")
-    sync(path)
+    _type(path, "H1", last_contact=TODAY, summary="终于接通,约了下周见面")
+    sync(path, TODAY)
     assert results(path)["H1"]["health"] == "健康"
+
+
+def test_a_note_refined_twice_on_the_same_date_is_one_unanswered_contact(tmp_path):
+    """One call on 11-16 nobody answered, its note refined twice: three history rows (the
+    summary changed), one contact, so no "no response three times in a row"."""
+    path = make_workbook(
+        tmp_path / "b.xlsx", [customer("H1", last_contact=D(2026, 11, 16), summary="电话未接通")]
+    )
+    sync(path)
+    _type(path, "H1", summary="电话未接通,已发短信")
+    sync(path)
+    _type(path, "H1", summary="电话未接通,已发短信和微信")
+    sync(path)
+    rows = sheet_rows(path, "跟进历史")[1:]
+    assert [(r[0].date(), r[5]) for r in rows] == [
+        (D(2026, 11, 16), "电话未接通"),
+        (D(2026, 11, 16), "电话未接通,已发短信"),
+        (D(2026, 11, 16), "电话未接通,已发短信和微信"),
+    ]
+    assert results(path)["H1"]["health"] == "健康"
+
+
+def test_the_time_before_is_the_contact_before_not_an_earlier_note_of_the_same_one(tmp_path):
+    import email
+    import email.policy
+
+    day = dt.timedelta(days=1)
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [customer("H1", last_contact=TODAY - 3 * day, summary="首次电话,介绍产品", **A)],
+    )
+    sync(path, TODAY - 3 * day)
+    _type(path, "H1", last_contact=TODAY - 2 * day, summary="电话未接通")
+    sync(path, TODAY - 2 * day)
+    _type(path, "H1", summary="电话未接通,已发短信")  # the same call, its note refined
+    sync(path, TODAY - 2 * day)
+    sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
+    (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "上次跟进:2026-11-16  电话未接通,已发短信;再上次:2026-11-15  首次电话,介绍产品" in text
 
 
 def test_a_history_sorted_newest_first_by_people_still_knows_the_last_contact(tmp_path):

@@ -112,11 +112,11 @@ def test_a_lost_row_without_the_column_is_told_to_add_it_in_english(tmp_path):
 # --- won and nurture -----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "stage, value, interval",
-    [  # 成交维护策略: A every 30 days, C every 90; no value class: the grade's (B: 3 days)
+    [  # 成交维护策略: A every 30 days, C every 90; no value class: the lowest class's (C)
         ("赢单", CLASS_A, 30),
         ("成交", CLASS_C, 90),
         ("成交维护", CLASS_A, 30),
-        ("赢单", {}, 3),
+        ("赢单", {}, 90),
     ],
 )
 def test_won_ends_the_sales_cycle_and_maintenance_takes_over(tmp_path, stage, value, interval):

@@ -124,7 +124,7 @@ def test_won_customers_follow_the_maintenance_strategy_of_their_class(tmp_path):
     rows = [
         customer("WON_A", stage="成交维护", last_contact=last, **FULL),
         customer("WON_C", stage="成交维护", last_contact=last, annual_amount=1),
-        customer("WON_NONE", stage="成交维护", last_contact=last),  # no class: the lead grade
+        customer("WON_NONE", stage="成交维护", last_contact=last),  # no class: the lightest
         customer("LEAD_A", stage="商务谈判", last_contact=last, **FULL),
     ]
     path = make_workbook(tmp_path / "b.xlsx", rows)
@@ -133,8 +133,40 @@ def test_won_customers_follow_the_maintenance_strategy_of_their_class(tmp_path):
     assert got["WON_A"]["next_date"] == D(2026, 12, 2)  # monthly visit
     assert "上门拜访" in got["WON_A"]["task"] and "月度拜访" in got["WON_A"]["task"]
     assert got["WON_C"]["next_date"] == D(2027, 1, 31) + DAY  # quarterly; 31 Jan is a Sunday
-    assert got["WON_NONE"]["next_date"] == D(2026, 11, 5)  # B lead: 3 days
+    assert got["WON_NONE"]["next_date"] == D(2027, 1, 31) + DAY  # C's quarterly touch
     assert got["LEAD_A"]["next_date"] == D(2026, 11, 5)  # not won: its lead grade
+
+
+@pytest.mark.parametrize("stage", ["成交", "赢单", "成交维护"])
+def test_a_won_deal_without_value_data_leaves_the_sales_cadence_for_the_lightest_upkeep(
+    tmp_path, stage
+):
+    """No 年合作金额, 利润率 or 续约率 yet, so no value class: the lowest class's (C) 成交维护策略,
+    not the B lead's 3-day calls and demos."""
+    last = D(2026, 11, 2)  # a Monday; + 90 days is Sunday 31 Jan, so Monday 1 Feb
+    path = make_workbook(tmp_path / "b.xlsx", [customer("W1", stage=stage, last_contact=last)])
+    sync(path)
+    got = results(path)["W1"]
+    assert got["next_date"] == D(2027, 2, 1)
+    assert got["task"].startswith("2027-02-01 轻量触达") and "季度推送行业资讯/新品" in got["task"]
+    assert "邀请演示" not in got["task"]
+
+
+def test_without_a_class_a_won_deal_takes_the_lowest_band_even_when_the_plans_are_reordered(
+    tmp_path,
+):
+    """A manager lists C's plan first: the lowest class is still the lowest score band."""
+    plans = ("上门拜访", "轻量触达")  # the A and C rows of 成交维护策略
+    path = make_workbook(tmp_path / "b.xlsx", [customer("W1", stage="成交", last_contact=TODAY)])
+    book = openpyxl.load_workbook(path)
+    tab = book["价值分级"]
+    first, last = (r for r in range(1, tab.max_row + 1) if tab.cell(r, 3).value in plans)
+    for column in range(1, 5):  # swap the A and C plans' rows
+        a, c = tab.cell(first, column), tab.cell(last, column)
+        a.value, c.value = c.value, a.value
+    book.save(path)
+    sync(path)
+    assert results(path)["W1"]["next_date"] == D(2027, 2, 16)  # 18 Nov + 90 days, a Tuesday
 
 
 def test_health_from_silence_purchases_and_an_explicit_mark(tmp_path):

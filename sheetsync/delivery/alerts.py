@@ -1,8 +1,11 @@
 """Alerts that cannot wait for tomorrow's digest: a complaint (投诉处理 task) goes to the owner's
 manager in the same run, by mail and on every chat bot the manager names in the team tab.
+An owner who left the team has no 上级 there any more: their complaint goes to whoever their
+overdue tasks go to (`report_to` of rules/handover.py's `orphans`: the former 上级, else every
+manager), so a complaint on a departed owner's customer reaches someone.
 
 Once per complaint: the key `alert/<customer id>/<due date>` (the complaint task's due date,
-kept while the task is open) goes into the same journal and 邮件记录 tab as the mail, so a
+kept while the task is open; `/<manager>` added when several managers are told, one key each) goes into the same journal and 邮件记录 tab as the mail, so a
 re-run, or `serve`'s check an hour later, finds it sent. The mail goes through the existing
 transport and journal (`Mailer`'s), rendered from templates/alerts/<lang>/; chat through the
 existing bots (`Bot.send`).
@@ -24,18 +27,22 @@ from sheetsync.workbook.parsing import cell_text
 TEMPLATES = PROJECT_ROOT / "templates" / "alerts"
 
 
-def plan_alerts(board: pd.DataFrame, team: dict[str, Member], addresses: Addresses) -> list[Mail]:
-    """One mail per open complaint to the owner's manager (no manager: a note, no mail)."""
+def plan_alerts(
+    board: pd.DataFrame,
+    team: dict[str, Member],
+    addresses: Addresses,
+    orphans: pd.DataFrame | None = None,
+) -> list[Mail]:
+    """One mail per open complaint to each manager who hears of it (nobody: a note, no mail)."""
     complaint = board[(board["task_kind"] == "complaint") & ~board["has_error"].astype(bool)]
     mails = []
     for r in complaint.itertuples():
         owner = cell_text(r.owner)
-        manager = team.get(owner, Member("", "", "")).manager
-        if not manager:
+        told = _managers(owner, team, orphans)
+        if not told:
             addresses.notes.append(say("alert_no_manager", addresses.locale, owner=owner or "?"))
             continue
         context = {
-            "manager": manager,
             "owner": owner,
             "customer": cell_text(r.customer),
             "customer_id": r.customer_id,
@@ -46,17 +53,38 @@ def plan_alerts(board: pd.DataFrame, team: dict[str, Member], addresses: Address
             "feedback": cell_text(r.feedback),
         }
         key = f"alert/{r.customer_id}/{r.due.date().isoformat()}"
-        mails.append(Mail("alert", manager, addresses.resolve(manager), key, context))
+        for manager in told:
+            once = key if len(told) == 1 else f"{key}/{manager}"
+            mail_context = {**context, "manager": manager}
+            mails.append(Mail("alert", manager, addresses.resolve(manager), once, mail_context))
     return mails
 
 
-def send_alerts(loaded, board: pd.DataFrame, mailer, chats, now: dt.datetime):
+def _managers(owner: str, team: dict[str, Member], orphans: pd.DataFrame | None) -> list[str]:
+    """The owner's 上级 in the team tab; for an owner no longer in it, the managers their
+    overdue tasks go to (`report_to`)."""
+    manager = team.get(owner, Member("", "", "")).manager
+    if manager or orphans is None:
+        return [manager] if manager else []
+    left = orphans.loc[orphans["owner"] == owner, "report_to"]
+    return list(left.iloc[0]) if len(left) else []
+
+
+def send_alerts(
+    loaded,
+    board: pd.DataFrame,
+    mailer,
+    chats,
+    now: dt.datetime,
+    orphans: pd.DataFrame | None = None,
+):
     """Deliver the alerts not yet in the journal or the 邮件记录 tab; returns notes for the
-    sync log and the 邮件记录 tab to write ({} when nothing was sent)."""
+    sync log and the 邮件记录 tab to write ({} when nothing was sent). `orphans`: the run's
+    customers whose owner left the team (`Result.orphans`), for who hears of their complaints."""
     team = read_team(loaded.team)
     fallback = mailer.settings.fallback if mailer else ""
     addresses = Addresses(team, fallback, loaded.locale)
-    mails = plan_alerts(board, team, addresses)
+    mails = plan_alerts(board, team, addresses, orphans)
     if not mails:
         return addresses.notes, {}
     notes, step = list(addresses.notes), mailer or chats

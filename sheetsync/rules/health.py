@@ -3,8 +3,8 @@
 流失 (churned): no contact for `churn_days`, or marked 已流失 by a person. 预警 (warning): no
 contact for more than `warn_factor` times the customer's follow-up interval, purchases down by
 `purchase_drop` or more against the last period, or the last `no_response` completed
-follow-ups (in 跟进历史, else the task log) all recorded no response. Otherwise 健康. Rows with errors get nothing: their dates
-can't be trusted.
+follow-ups (in 跟进历史, one per 跟进日期; else the task log) all recorded no response.
+Otherwise 健康. Rows with errors get nothing: their dates can't be trusted.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def silent_streak(
     """True where the customer's last `count` follow-ups all recorded no response.
 
     The follow-ups are the contacts in 跟进历史 where it holds `count` of them (every contact,
-    whether or not a task was due); else the completed tasks of the task log, whose 客户回应
+    whether or not a task was due; a note refined on the same 跟进日期 is still one contact,
+    `history.contacts`); else the completed tasks of the task log, whose 客户回应
     is what the contact that closed each one recorded."""
     if count < 1:
         return pd.Series(False, index=ids.index)

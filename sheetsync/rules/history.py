@@ -160,8 +160,15 @@ def history_rows(history: pd.DataFrame, locale: str, header: bool = True) -> lis
 
 
 def contacts(history: pd.DataFrame) -> pd.DataFrame:
-    """The contact rows (handovers left out), in the order recorded."""
-    return history[history["kind"].isin(CONTACTS)]
+    """The contacts (handovers left out), one per customer and 跟进日期, in the order
+    recorded: what the health rule and the digest read.
+
+    The tab gets a row whenever 跟进内容摘要 or 客户反馈 changes, so a rep refining the note
+    of one call (same 上次跟进日期) leaves several rows for it. They are one contact: the
+    latest row of each date stands for it (its words are the final ones), so one unanswered
+    call is not "no response three times in a row" and 再上次 never repeats the same call."""
+    told = history[history["kind"].isin(CONTACTS)]
+    return told.drop_duplicates(["customer_id", "date"], keep="last")
 
 
 def earlier_contact(history: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:

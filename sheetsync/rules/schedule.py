@@ -16,8 +16,8 @@ from sheetsync.workbook.schema import STATUSES, term_text
 
 
 def follow_up_plan(grades: pd.Series, rules: list[GradeRule], upkeep: pd.Series) -> pd.DataFrame:
-    """Interval, method and core action per customer: the grade's, or for a won customer
-    with a value class, its maintenance strategy's (价值分级 tab)."""
+    """Interval, method and core action per customer: the grade's, or where `upkeep` has a
+    plan (won, nurture: `value.upkeep_for`), that plan's (价值分级 tab)."""
     by_grade = {r.grade: r for r in rules}
     plan = pd.DataFrame(
         {

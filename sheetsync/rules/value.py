@@ -321,11 +321,30 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
 
 
 def upkeep_for(classes: pd.Series, stage_keys: pd.Series, rules: ValueRules) -> pd.Series:
-    """The maintenance plan of each won customer with a value class (赢单 ends the sales
-    cycle), the light touch of each 培育池 customer, else None (the grade's plan)."""
+    """The maintenance plan of each won customer (赢单 ends the sales cycle), the light touch
+    of each 培育池 customer, else None (the grade's plan).
+
+    A won customer without a value class (no 年合作金额, 利润率 or 续约率 yet: often the case
+    the day the deal is signed) still leaves the sales cadence: it gets the lightest touch,
+    the lowest class's plan (`lightest_upkeep`). Nothing says it is worth more, and a sales
+    interval and action (邀请演示) are wrong for a customer who has already bought; once its
+    figures are typed in, its own class's plan takes over."""
     won = stage_keys == "won"
     plans = map_unique(classes, lambda c: rules.upkeep.get(normalise_header(c)) if c else None)
+    lightest = lightest_upkeep(rules)
+    if lightest is not None:
+        plans[won & plans.isna()] = lightest
     plans = plans.where(won, None)
     if rules.nurture is not None:
         plans[stage_keys == "nurture"] = rules.nurture
     return plans
+
+
+def lightest_upkeep(rules: ValueRules) -> Upkeep | None:
+    """The 成交维护策略 plan of the lowest value class: the lowest of the score bands that
+    has a plan, else the block's last row; None when the block has no row."""
+    for name, _ in reversed(rules.bands):
+        plan = rules.upkeep.get(normalise_header(name))
+        if plan is not None:
+            return plan
+    return next(reversed(rules.upkeep.values()), None)

@@ -1,0 +1,70 @@
+"""Fixes from the review of issue 12's features: a complaint on a departed owner's customer
+reaches a manager; refining one contact's note is still one contact; a won deal without value
+data leaves the sales cadence."""
+
+import datetime as dt
+
+import openpyxl
+from conftest import PEOPLE_KEYS, TODAY, customer, make_workbook, sheet_rows, sync
+from test_handover import TEAM as TWO_MANAGERS
+from test_handover import _remove_from_team
+
+from sheetsync.ops.demo import TEAM
+
+DAY = dt.timedelta(days=1)
+COLUMN = {k: PEOPLE_KEYS.index(k) + 1 for k in PEOPLE_KEYS}
+
+
+def _type(path, customer_id: str, **values) -> None:
+    """What a rep types into the customer's row (people's columns, by key)."""
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["客户跟进"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
+    for key, value in values.items():
+        sheet.cell(row, COLUMN[key]).value = value
+    wb.save(path)
+
+
+def _alerts(smtp, address: str) -> list:
+    return [m for m in smtp.inbox.to(address) if m["Subject"].startswith("【需重点关注】")]
+
+
+# --- A: a complaint on a departed owner's customer -------------------------------------------
+def test_a_complaint_on_a_departed_owners_customer_alerts_his_former_manager_once(tmp_path, smtp):
+    path = make_workbook(
+        tmp_path / "b.xlsx", [customer("W1", customer="王强的客户", owner="王强")], team=TEAM
+    )
+    sync(path)  # 跟进历史 records 王强 with his 上级 陈静
+    _remove_from_team(path, "王强")
+    _type(path, "W1", summary="客户投诉交付延迟", last_contact=TODAY)
+    report = sync(path, TODAY + DAY, email=True, environ=smtp.env())
+
+    assert not any("王强没有上级" in n for n in report.notes)
+    (alert,) = _alerts(smtp, "chen.jing@example.com")
+    assert "王强的客户" in alert["Subject"] and "王强" in alert["Subject"]
+    assert all(not _alerts(smtp, m[1]) for m in TEAM if m[1] != "chen.jing@example.com")
+    sync(path, TODAY + DAY, email=True, environ=smtp.env())  # a re-run: already sent
+    assert len(_alerts(smtp, "chen.jing@example.com")) == 1
+
+
+def test_a_complaint_on_an_unknown_owners_customer_alerts_every_manager_once_each(tmp_path, smtp):
+    """赵六 was never in the team: every manager hears of the complaint, in one mail each,
+    and each mail has its own line in 邮件记录."""
+    row = customer("G1", customer="没人认识的负责人", owner="赵六", feedback="客户投诉交付延迟")
+    path = make_workbook(tmp_path / "b.xlsx", [row], team=TWO_MANAGERS)
+    report = sync(path, email=True, environ=smtp.env())
+
+    assert not any("赵六没有上级" in n for n in report.notes)
+    for manager in ("chen.jing@example.com", "zhou.min@example.com"):
+        (alert,) = _alerts(smtp, manager)
+        assert "没人认识的负责人" in alert["Subject"]
+    keys = [str(r[1]) for r in sheet_rows(path, "邮件记录")[1:]]
+    assert sorted(k for k in keys if k.startswith("alert/G1/")) == [
+        f"alert/G1/{TODAY}/周敏",
+        f"alert/G1/{TODAY}/陈静",
+    ]
+    sync(path, email=True, environ=smtp.env())  # a re-run: nobody hears of it twice
+    assert [len(_alerts(smtp, m)) for m in ("chen.jing@example.com", "zhou.min@example.com")] == [
+        1,
+        1,
+    ]
