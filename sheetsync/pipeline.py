@@ -66,7 +66,13 @@ from sheetsync.rules.tasks import (
     read_log,
     update_log,
 )
-from sheetsync.rules.value import ValueRules, classify, read_value_rules, upkeep_for
+from sheetsync.rules.value import (
+    ValueRules,
+    classify,
+    missing_blocks,
+    read_value_rules,
+    upkeep_for,
+)
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
 from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows, read_memory
@@ -106,6 +112,7 @@ class Result:
     history_known: int = 0  # how many of its rows the tab held: the rest are appended
     orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
     forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
+    added_blocks: list = field(default_factory=list)  # 价值分级 blocks the tab lacked
 
 
 MARKERS = {
@@ -176,10 +183,17 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     )  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)
+    added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
+    if added:
+        joiner = "、" if lang(loaded.locale) == "zh" else ", "
+        names = joiner.join(b.title(loaded.locale) for b in added)
+        notes.append(
+            say("value_blocks_added", loaded.locale, tab=loaded.titles["value_rules"], blocks=names)
+        )
     result = Result(
         validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
     )
-    result.forecast_log = forecasts
+    result.forecast_log, result.added_blocks = forecasts, added
     result.history, result.history_known, result.orphans = history, history_known, orphaned
     return result
 
@@ -347,6 +361,9 @@ def plan(
             changes.layout[titles[tab.key]] = log_layout(tab)
     if loaded.value_rules is None:  # a workbook from before the value rules: show the defaults
         changes.replace[titles["value_rules"]] = default_rows(loaded.locale)
+    elif result.added_blocks:  # blocks newer than the tab: added below, what is there untouched
+        rows = default_rows(loaded.locale, tuple(result.added_blocks))
+        changes.append[titles["value_rules"]] = [[], *rows]
     report.cells = len(changes.cells)
     return changes
 

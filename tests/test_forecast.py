@@ -231,3 +231,33 @@ def _summary(grid, title):
             break
         found.append(row)
     return found
+
+
+def test_a_rules_tab_from_before_the_forecast_gets_its_blocks_added_once(tmp_path):
+    """An older 价值分级 without 阶段成功率 / 培育池策略: the defaults are added at its end, where
+    a manager sees and edits them, and said in the sync log; nothing typed there is moved."""
+    path = make_workbook(tmp_path / "b.xlsx", DEALS[:1])  # F1: 商务谈判, 1,000,000
+    book = openpyxl.load_workbook(path)
+    sheet = book["价值分级"]
+    start = next(r for r in sheet.iter_rows() if r[0].value == "阶段成功率")[0].row
+    sheet.delete_rows(start - 1, sheet.max_row)  # the blank row above and both new blocks
+    before = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    book.save(path)
+
+    report = sync(path)
+    assert any(n.startswith("价值分级里没有阶段成功率、培育池策略") for n in report.notes)
+    rows = sheet_rows(path, "价值分级")
+    assert rows[: len(before)] == before
+    titles = [r[0] for r in rows[len(before) :] if r and r[0] and len(r) and r[1] is None]
+    assert titles[:2] == ["阶段成功率", "培育池策略"]
+    sync(path)  # there now: not added again
+    assert len(sheet_rows(path, "价值分级")) == len(rows)
+
+    book = openpyxl.load_workbook(path)  # and a manager's edit of the added rate counts
+    sheet = book["价值分级"]
+    title = next(r for r in sheet.iter_rows() if r[0].value == "阶段成功率")[0].row
+    row = next(r for r in range(title, title + 9) if sheet.cell(r, 1).value == "商务谈判")
+    sheet.cell(row, 2).value = "50%"
+    book.save(path)
+    sync(path)
+    assert summary_section(path, BY_MONTH)[0][1:4] == (1, 100, 50)

@@ -27,6 +27,7 @@ from sheetsync.workbook.schema import (
     STAGES,
     VALUE_BLOCKS,
     VALUE_METRICS,
+    Tab,
     normalise_header,
     term_lookup,
 )
@@ -128,6 +129,15 @@ def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueR
         _success_rates(blocks["success_rates"]),
         _nurture(blocks["nurture"]),
     )
+
+
+def missing_blocks(grid: list[list] | None, title: str) -> list[Tab]:
+    """The blocks a 价值分级 tab lacks (one from before 阶段成功率 and 培育池策略 existed):
+    run on their defaults, which nobody could see or edit until they are in the tab."""
+    if not grid:
+        return []
+    found = load_blocks(grid, VALUE_BLOCKS, title)
+    return [b for b in VALUE_BLOCKS if b.key not in found]
 
 
 def _metrics(reader: _Reader) -> tuple[Metric, ...]:

@@ -174,6 +174,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         '不是决策周期(应写成如"20天"、"2周"、"1-3个月"、">3个月")',
         'is not a decision cycle (expected e.g. "20天", "2周", "1-3个月", ">3个月")',
     ),
+    "value_blocks_added": (
+        "{tab}里没有{blocks}:已按默认值加在表末,可直接修改",
+        "{tab} had no {blocks}: added at its end with the defaults, edit them there",
+    ),
     "negative_amount": ("是负数(金额不能小于 0)", "is negative (an amount is 0 or more)"),
     "not_an_amount": (
         '不是金额(应写成如 1200000、"120万"或"1.2M")',

@@ -191,10 +191,11 @@ def _add_followup_aids(
     }
 
 
-def default_rows(locale: str) -> list[list]:
-    """The 价值分级 tab as `init` writes it: each block's title, header and rows."""
+def default_rows(locale: str, blocks: tuple[Tab, ...] = VALUE_BLOCKS) -> list[list]:
+    """The 价值分级 tab as `init` writes it: each block's title, header and rows (`blocks`:
+    only those, for a tab from an older version that lacks them)."""
     defaults = _yaml(VALUE_RULES_FILE)[lang(locale)]
     rows: list[list] = []
-    for block in VALUE_BLOCKS:
+    for block in blocks:
         rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
     return rows_in_script(rows[:-1], locale)
