@@ -78,9 +78,10 @@ def main(verbose, log_format):
     """sheetsync: make the shared customer follow-up spreadsheet work like a CRM.
 
     Each run reads the follow-up, grading, value-rules and team tabs, checks every row,
-    computes each customer's grade, value class, health, days in stage, next follow-up date,
-    task and status, and writes back only those columns, the summary tab (with charts) and the
-    logs. Start with `demo`, or `init` for your own workbook.
+    computes each customer's grade, value class, health, stage start date, next follow-up
+    date, task and status, and writes back only those columns, the summary tab (with charts),
+    the follow-up history, the forecast log and the other logs. Start with `demo`, or `init`
+    for your own workbook.
     """
     setup_logging(verbose, log_format)
 
