@@ -28,11 +28,22 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._read: tuple[tuple, list[dict], int] | None = None  # (file's stat, entries, torn)
 
     def read(self) -> tuple[list[dict], int]:
-        """The entries, and how many lines could not be read."""
-        if not self.path.exists():
+        """The entries, and how many lines could not be read. A run reads the journal several
+        times (stamping the log, what is done, repair, prune, the record tab): it is parsed
+        again only when the file changed (a big team's journal is megabytes of JSON)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
             return [], 0
+        seen = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if self._read is None or self._read[0] != seen:
+            self._read = (seen, *self._parse())
+        return list(self._read[1]), self._read[2]
+
+    def _parse(self) -> tuple[list[dict], int]:
         entries, torn = [], 0
         for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
             entry = _entry(line) if line.strip() else {}
