@@ -172,6 +172,8 @@ def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
     columns = []
     for key in LOG_COLUMNS:
         column = log[key]
+        if key in DATE_KEYS and pd.api.types.is_datetime64_dtype(column):
+            column = column.dt.date.astype(object)  # dates made in one pass (NaT stays blank)
         values, blank = column.tolist(), column.isna().tolist()
         if key == "state":
             values = [words[v] for v in values]
@@ -182,7 +184,8 @@ def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
         else:  # dates as dates; any blank (None, NaN, NaT) as None
             dates = key in DATE_KEYS
             values = [
-                None if b else v.date() if dates else v for v, b in zip(values, blank, strict=True)
+                None if b else v.date() if dates and isinstance(v, dt.datetime) else v
+                for v, b in zip(values, blank, strict=True)
             ]
         columns.append(values)
     return [TASK_LOG.headers(locale), *(list(row) for row in zip(*columns, strict=True))]

@@ -171,6 +171,8 @@ def memory_rows(ids: pd.Series, written: pd.DataFrame, edits: Edits, locale: str
 def _cells(column: pd.Series) -> list:
     """One column as the memory tab holds it: timestamps as dates, blanks (None, NaN, NaT,
     "") as None."""
+    if pd.api.types.is_datetime64_dtype(column):  # dates made in one pass, not a Timestamp each
+        return column.dt.date.astype(object).where(column.notna(), None).tolist()
     values = column.tolist()
     blank = column.isna().to_numpy() | (column.to_numpy(dtype=object) == "")
     return [
