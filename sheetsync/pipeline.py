@@ -418,11 +418,11 @@ def sync(
         result = compute(loaded, today, calendar, settings.task_log_keep_days)
     report = report_for(backend.location, today, result, loaded.locale)
     report.phases = phases
-    if mailer:  # before planning the task log's write: what a crashed run sent counts as sent
-        result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
-    if chats:
-        result.log = chats.recorded(result.log, grids)
-    with phases.timing("mail"):
+    with phases.timing("mail"):  # before planning the log's write: a crashed run's mail counts
+        if mailer:
+            result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
+        if chats:
+            result.log = chats.recorded(result.log, grids)
         mails = mailer.plan(loaded, result, today) if mailer and not events_only else []
         messages = chats.plan(loaded, result, today) if chats and not events_only else []
     with phases.timing("plan"):

@@ -306,6 +306,7 @@ class RowBytes:
             rb"(?:<" + p + rb"c(?:\s[^>]*?)?\s*(?:/>|>.*?</" + p + rb"c>))*", re.S
         )
         self.cell_start = re.compile(rb"<" + p + rb"c[\s/>]")
+        self.last_cell = b"<" + prefix + b"c "
 
     def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
@@ -317,7 +318,12 @@ class RowBytes:
         if m is None:
             return None
         row_attrs, inner = _attributes(m.group(1) or b""), m.group(2) or b""
-        if row_attrs is None or self.only_cells.fullmatch(inner) is None:
+        if row_attrs is None:
+            return None
+        last = self._last_column(inner)
+        if last is not None and min(made) <= last:  # not only new cells: checked cell by cell
+            return self._rebuilt(inner, row_attrs, made, styles)
+        if self.only_cells.fullmatch(inner) is None:
             return None
         refs = CELL_REF.findall(inner)
         if len(refs) != len(self.cell_start.findall(inner)):  # a cell without its reference
@@ -335,6 +341,21 @@ class RowBytes:
             head = "".join(f" {k}={v}" for k, v in row_attrs)
             p = self.prefix
             return f"<{p}row{head}>".encode() + inner + f"{new}</{p}row>".encode()
+        return self._rebuilt(inner, row_attrs, made, styles)
+
+    def _last_column(self, inner: bytes) -> int | None:
+        """The column of the row's last cell at a glance, None if it cannot be told so. Only
+        picks the path: the whole-row checks above (new cells after the last) or those
+        `_rebuilt` makes of every cell (any other edit)."""
+        at = inner.rfind(self.last_cell)
+        if at < 0:
+            return None
+        ref = CELL_REF.search(inner, at, inner.find(b">", at))
+        return None if ref is None else _column(ref.group(1))
+
+    def _rebuilt(self, inner: bytes, row_attrs: list, made: dict, styles: _Styles) -> bytes | None:
+        """The row with the cells in `made` set, each cell found and checked in turn (every
+        one referenced, none twice, in order, nothing between them)."""
         cells: dict[int, re.Match] = {}
         at = last = 0
         for c in self.cell.finditer(inner):

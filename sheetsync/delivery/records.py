@@ -28,11 +28,34 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._read: tuple[tuple, list[dict], int] | None = None  # (file's stat, entries, torn)
 
     def read(self) -> tuple[list[dict], int]:
-        """The entries, and how many lines could not be read."""
-        if not self.path.exists():
+        """The entries, and how many lines could not be read. A run reads the journal several
+        times (stamping the log, what is done, repair, prune, the record tab): it is parsed
+        again only when the file changed (a big team's journal is megabytes of JSON)."""
+        seen = self._seen()
+        if seen is None:
             return [], 0
+        if self._read is None or self._read[0] != seen:
+            self._read = (seen, *self._parse())
+        return list(self._read[1]), self._read[2]
+
+    def _seen(self) -> tuple | None:
+        """The file as it is now (inode, size, modified), None when there is none."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+    def _known(self, before: tuple | None, entries: list[dict]) -> None:
+        """What this journal just wrote: `entries` are the file's now, if it was as last read
+        (`before`) with nothing torn, so it is not parsed again."""
+        if self._read is not None and self._read[0] == before and not self._read[2]:
+            self._read = (self._seen(), entries, 0)
+
+    def _parse(self) -> tuple[list[dict], int]:
         entries, torn = [], 0
         for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
             entry = _entry(line) if line.strip() else {}
@@ -54,10 +77,13 @@ class Journal:
             "reminds": [[i, d.date().isoformat()] for i, d in mail.reminds],
             "escalates": [[i, d.date().isoformat()] for i, d in mail.escalates],
         }
+        line, before = json.dumps(entry, ensure_ascii=False), self._seen()
         with open(self.path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            out.write(line + "\n")
             out.flush()
             os.fsync(out.fileno())
+        if self._read is not None:  # the entry as a reader gets it back
+            self._known(before, [*self._read[1], json.loads(line)])
 
     def repair(self) -> int:
         """Drop unreadable lines before appending (a new line must not be glued to a cut-off
@@ -82,6 +108,7 @@ class Journal:
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, self.path)
+        self._read = (self._seen(), list(entries), 0)  # as written: no need to parse it back
 
 
 def _entry(line: str) -> dict:

@@ -32,7 +32,8 @@ import openpyxl
 from sheetsync.config import load_settings
 from sheetsync.ops.demo import OWNERS, TEAM, demo_customers
 from sheetsync.report import peak_mb
-from sheetsync.workbook.template import new_workbook
+from sheetsync.workbook.schema import FOLLOWUPS
+from sheetsync.workbook.template import followup_columns, new_workbook
 
 TODAY = dt.date(2026, 11, 18)
 
@@ -54,6 +55,9 @@ def bench_customers(size: int, seed: int = 1) -> list[list]:
 def generate(path: Path, size: int, seed: int = 1) -> None:
     """A workbook of `size` customers, written in openpyxl's fast write-only mode."""
     content = new_workbook("zh", TEAM, [])
+    # bench_customers' rows are in FOLLOWUPS order; the tab's columns are in new_workbook's
+    # (状态, 下次跟进日期, 跟进任务 after the name): put each value under its own header.
+    order = [FOLLOWUPS.columns.index(c) for c in followup_columns()]
     book = openpyxl.Workbook(write_only=True)
     for tab in content.tabs:
         sheet = book.create_sheet(tab.title)
@@ -61,7 +65,8 @@ def generate(path: Path, size: int, seed: int = 1) -> None:
             sheet.append(row)
         if tab.title == "客户跟进":
             for row in bench_customers(size, seed):
-                sheet.append(row)
+                row += [None] * (len(FOLLOWUPS.columns) - len(row))
+                sheet.append([row[i] for i in order])
     book.save(path)
 
 

@@ -164,20 +164,31 @@ def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.Data
 
 
 def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
-    """The ledger as sheet rows (header first), dates as real dates."""
+    """The ledger as sheet rows (header first), dates as real dates. Built a column at a
+    time (words looked up once a column, blanks by one `isna`), not a row at a time."""
     words = {t.key: t.text(locale) for t in TASK_STATES}
     said = {t.key: t.text(locale) for t in RESPONSES}
     kinds = {t.key: t.text(locale) for t in TASK_KINDS}
-    rows = [TASK_LOG.headers(locale)]
-    for record in log[LOG_COLUMNS].itertuples(index=False):
-        values = record._asdict()
-        values["state"] = words[values["state"]]
-        values["response"] = said.get(values["response"])
-        values["kind"] = kinds.get(values["kind"], kinds["followup"])
-        for key in DATE_KEYS:
-            values[key] = values[key].date() if pd.notna(values[key]) else None
-        rows.append([None if _missing(v) else v for v in values.values()])
-    return rows
+    columns = []
+    for key in LOG_COLUMNS:
+        column = log[key]
+        if key in DATE_KEYS and pd.api.types.is_datetime64_dtype(column):
+            column = column.dt.date.astype(object)  # dates made in one pass (NaT stays blank)
+        values, blank = column.tolist(), column.isna().tolist()
+        if key == "state":
+            values = [words[v] for v in values]
+        elif key == "response":
+            values = [said.get(v) for v in values]  # a word, or None
+        elif key == "kind":
+            values = [kinds.get(v, kinds["followup"]) for v in values]
+        else:  # dates as dates; any blank (None, NaN, NaT) as None
+            dates = key in DATE_KEYS
+            values = [
+                None if b else v.date() if dates and isinstance(v, dt.datetime) else v
+                for v, b in zip(values, blank, strict=True)
+            ]
+        columns.append(values)
+    return [TASK_LOG.headers(locale), *(list(row) for row in zip(*columns, strict=True))]
 
 
 def _missing(value: object) -> bool:

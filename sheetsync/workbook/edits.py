@@ -152,17 +152,33 @@ def keep_edits(
 
 
 def memory_rows(ids: pd.Series, written: pd.DataFrame, edits: Edits, locale: str) -> list[list]:
-    """The hidden tab's new content: what this run leaves in each cell, and the pins."""
-    rows = [MEMORY.headers(locale)]
+    """The hidden tab's new content: what this run leaves in each cell, and the pins.
+
+    Built a column at a time (blanks found by one `isna` a column, not one call a cell): a
+    row at a time took ~0.7 s for 100 k customers."""
     frame = written.reindex(columns=list(SYNC_KEYS))
-    pinned = edits.pinned_next.map(lambda d: None if pd.isna(d) else d.date())
-    for cid, values, pin, grade in zip(
-        ids, frame.itertuples(index=False), pinned, edits.pinned_grade, strict=True
-    ):
-        if cid:
-            cells = [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
-            rows.append([None if _blank(v) else v for v in (cid, *cells, pin, grade)])
-    return rows
+    columns = [
+        _cells(ids),
+        *(_cells(frame[k]) for k in SYNC_KEYS),
+        _cells(edits.pinned_next),
+        _cells(edits.pinned_grade),
+    ]
+    keep = [bool(cid) for cid in ids.tolist()]
+    rows = [list(row) for row, kept in zip(zip(*columns, strict=True), keep, strict=True) if kept]
+    return [MEMORY.headers(locale), *rows]
+
+
+def _cells(column: pd.Series) -> list:
+    """One column as the memory tab holds it: timestamps as dates, blanks (None, NaN, NaT,
+    "") as None."""
+    if pd.api.types.is_datetime64_dtype(column):  # dates made in one pass, not a Timestamp each
+        return column.dt.date.astype(object).where(column.notna(), None).tolist()
+    values = column.tolist()
+    blank = column.isna().to_numpy() | (column.to_numpy(dtype=object) == "")
+    return [
+        None if b else v.date() if isinstance(v, pd.Timestamp) else v
+        for v, b in zip(values, blank.tolist(), strict=True)
+    ]
 
 
 def _blank(value: object) -> bool:

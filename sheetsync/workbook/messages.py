@@ -17,8 +17,14 @@ import opencc
 
 ZH, ZH_HANT, EN = "zh", "zh-Hant", "en"
 
-_TO_SIMPLIFIED = opencc.OpenCC("t2s.json")
-_TO_TRADITIONAL = opencc.OpenCC("s2tw.json")
+_TO_SIMPLIFIED = opencc.OpenCC("t2s.json")  # ~3 MB: every run folds what people typed
+
+
+@lru_cache(maxsize=1)
+def _to_traditional() -> opencc.OpenCC:
+    """The simplified-to-traditional converter, loaded the first time a 繁體 workbook needs
+    it: its tables take ~43 MB, which a simplified or English workbook never pays."""
+    return opencc.OpenCC("s2tw.json")
 
 
 @lru_cache(maxsize=65536)
@@ -29,7 +35,7 @@ def simplified(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def traditional(text: str) -> str:
-    return _TO_TRADITIONAL.convert(text)
+    return _to_traditional().convert(text)
 
 
 def is_traditional(text: str) -> bool:

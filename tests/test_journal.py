@@ -1,0 +1,61 @@
+"""The mail journal read once a run: what another run (or a second journal on the same file)
+wrote, pruned or repaired is never hidden by what this one read before."""
+
+import datetime as dt
+
+import pandas as pd
+
+from sheetsync.delivery.records import Journal
+from sheetsync.delivery.remind import Mail
+
+AT = dt.datetime(2026, 11, 18, 8, 0)
+
+
+def _mail(owner: str, customer: str) -> Mail:
+    due = [(customer, pd.Timestamp("2026-11-18"))]
+    return Mail("digest", owner, f"{owner}@example.com", f"digest/{owner}/2026-11-18", {}, due)
+
+
+def test_a_mail_journalled_by_another_run_is_seen_after_this_run_read_the_journal(tmp_path):
+    path = tmp_path / "mail.jsonl"
+    ours, theirs = Journal(path), Journal(path)
+    ours.record(_mail("张伟", "KH-1"), AT)
+    assert [e["key"] for e in ours.entries()] == ["digest/张伟/2026-11-18"]
+    theirs.record(_mail("李娜", "KH-2"), AT)
+    assert [e["key"] for e in ours.entries()] == [
+        "digest/张伟/2026-11-18",
+        "digest/李娜/2026-11-18",
+    ]
+
+
+def test_what_this_run_journals_reads_back_as_a_fresh_reader_reads_it(tmp_path):
+    path = tmp_path / "mail.jsonl"
+    journal = Journal(path)
+    journal.record(_mail("张伟", "KH-1"), AT)
+    journal.entries()
+    journal.record(_mail("李娜", "KH-2"), AT + dt.timedelta(minutes=1))
+    assert journal.entries() == Journal(path).entries()
+    assert journal.entries()[1]["reminds"] == [["KH-2", "2026-11-18"]]
+
+
+def test_a_pruned_journal_keeps_two_weeks_for_the_run_that_pruned_it_and_the_next(tmp_path):
+    path = tmp_path / "mail.jsonl"
+    journal = Journal(path)
+    journal.record(_mail("张伟", "KH-1"), AT - dt.timedelta(days=20))
+    journal.record(_mail("李娜", "KH-2"), AT)
+    journal.prune(AT.date())
+    assert [e["recipient"] for e in journal.entries()] == ["李娜"]
+    assert [e["recipient"] for e in Journal(path).entries()] == ["李娜"]
+
+
+def test_a_torn_last_line_is_repaired_and_the_next_mail_is_journalled_whole(tmp_path):
+    path = tmp_path / "mail.jsonl"
+    journal = Journal(path)
+    journal.record(_mail("张伟", "KH-1"), AT)
+    with open(path, "a", encoding="utf-8") as out:
+        out.write('{"key": "digest/王强')  # a run killed mid-line
+    assert journal.read()[1] == 1
+    assert journal.repair() == 1
+    journal.record(_mail("李娜", "KH-2"), AT)
+    assert Journal(path).read() == (journal.entries(), 0)
+    assert len(journal.entries()) == 2
