@@ -51,10 +51,7 @@ def silent_streak(
     told = contacts(history)
     last = told.assign(said=response(told["summary"], told["feedback"]))
     last = last.groupby("customer_id", sort=False).tail(int(count))
-    grouped = last.groupby("customer_id")["said"]
-    enough = grouped.size() >= count
-    silent = grouped.agg(lambda r: (r == "none").all())[enough]
-    found = silent.reindex(ids.to_numpy())
+    found = _unanswered(last, "said", count).reindex(ids.to_numpy())
     use = found.notna().to_numpy()
     return from_log.where(~use, found.fillna(False).astype(bool).to_numpy())
 
@@ -62,12 +59,18 @@ def silent_streak(
 def _log_streak(log: pd.DataFrame, ids: pd.Series, count: int) -> pd.Series:
     done = log[log["state"] == "done"].sort_values(["done_on", "due_date"], kind="stable")
     last = done.groupby("customer_id").tail(int(count))
-    silent = last.groupby("customer_id")["response"].agg(
-        lambda r: len(r) >= count and (r == "none").all()
-    )
+    silent = _unanswered(last, "response", count)
     return pd.Series(
         silent.reindex(ids.to_numpy()).fillna(False).to_numpy(dtype=bool), index=ids.index
     )
+
+
+def _unanswered(last: pd.DataFrame, column: str, count: int) -> pd.Series:
+    """By customer id, for those with `count` follow-ups in `last`: whether none of them got
+    a response. Whole columns at a time: a Python function per customer cost seconds at
+    100 k customers."""
+    groups = (last[column] == "none").groupby(last["customer_id"], sort=False)
+    return groups.all()[groups.size() >= count]
 
 
 def health(
