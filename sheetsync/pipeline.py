@@ -180,6 +180,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
         forecasts,
         runs,
         orphaned,
+        history,
     )  # 汇总
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)

@@ -131,9 +131,11 @@ def outcomes(log: pd.DataFrame) -> pd.DataFrame:
     frame, ids = _coded(log)
     every = range(len(ids))
     latest = frame.sort_values("since", kind="stable").drop_duplicates("c", keep="last")
+    latest = latest.set_index("c")
     per = pd.DataFrame(
         {
-            "latest": latest.set_index("c")["stage"].reindex(every).to_numpy(),
+            "latest": latest["stage"].reindex(every).to_numpy(),
+            "latest_on": latest["since"].reindex(every).to_numpy(),
             "first_seen": frame.groupby("c")["since"].min().reindex(every).to_numpy(),
             "won_on": frame[frame["stage"] == "won"]
             .groupby("c")["since"]
@@ -164,15 +166,46 @@ def outcome_counts(per: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def owner_at_close(per: pd.DataFrame, history: pd.DataFrame | None) -> pd.Series:
+    """By customer id, for deals won or lost: who held the deal up to the day it closed, as
+    跟进历史 last recorded it before that day (a deal lost and handed over the same day stays
+    the loser's). Reassigning a departed rep's customers must not move their wins and losses
+    to whoever inherits them. Empty where the history knows nothing before the close."""
+    closed = per[per["latest"].isin(CLOSED)]
+    if history is None or history.empty or closed.empty:
+        return pd.Series(dtype=object)
+    seen = history[["customer_id", "recorded", "owner"]].dropna(subset=["recorded"])
+    seen = seen.assign(recorded=pd.to_datetime(seen["recorded"])).sort_values("recorded")
+    deals = pd.DataFrame({"customer_id": closed.index, "on": closed["latest_on"].to_numpy()})
+    deals = deals.dropna(subset=["on"]).sort_values("on")
+    found = pd.merge_asof(
+        deals,
+        seen,
+        left_on="on",
+        right_on="recorded",
+        by="customer_id",
+        direction="backward",
+        allow_exact_matches=False,
+    )
+    found = found.dropna(subset=["owner"])
+    return pd.Series(found["owner"].map(cell_text).to_numpy(), index=found["customer_id"])
+
+
 def outcomes_by(
-    log: pd.DataFrame | None, board: pd.DataFrame, key: str, locale: str, first: list[str] = ()
+    log: pd.DataFrame | None,
+    board: pd.DataFrame,
+    key: str,
+    locale: str,
+    first: list[str] = (),
+    history: pd.DataFrame | None = None,
 ) -> list[list]:
     """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
     says it now): `first` (the team) in its order, then the largest groups; every owner
     (nobody's results hidden in 其他), but at most MOST_GROUPS 线索来源 / 行业 (the rest on one
     其他 row, so a free-text column with hundreds of spellings still makes a compact table),
-    blanks last; a total row with the overall win
-    rate and cycle. No table without a stage history."""
+    blanks last; a total row with the overall win rate and cycle. By owner, a closed deal
+    counts for the owner who held it when it closed (`owner_at_close`, from `history`). No
+    table without a stage history."""
     if log is None:
         return []
     words = _words(locale)
@@ -180,6 +213,9 @@ def outcomes_by(
     people = board.drop_duplicates("customer_id", keep=False)
     group = map_unique(people[key], cell_text).set_axis(people["customer_id"].to_numpy())
     per["group"] = group.reindex(per.index).fillna("").to_numpy()
+    if key == "owner":
+        held = owner_at_close(per, history)
+        per.loc[held.index.intersection(per.index), "group"] = held
     where = per.groupby("group").indices  # group -> row positions, without copying frames
     named = [g for g in dict.fromkeys(first) if g in where]
     rest = [g for g in where if g not in set(named) and g != ""]

@@ -103,6 +103,7 @@ def summarise(
     forecasts: pd.DataFrame | None = None,
     runs: pd.DataFrame | None = None,
     orphaned: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
 ) -> Summary:
     """`board`: one row per customer (see pipeline.compute); `runs`: the sync log's rows
     (run_date, due_today, overdue), for the trends. The tab's rows, sections separated by a
@@ -126,7 +127,7 @@ def summarise(
         "orphans": orphan_section(orphaned, label),  # rules/handover.py
         "conversion": conversion.stage_conversion(stage_log, locale),
         **{
-            f"outcomes_{k}": conversion.outcomes_by(stage_log, board, k, locale, names[1])
+            f"outcomes_{k}": conversion.outcomes_by(stage_log, board, k, locale, names[1], history)
             for k in conversion.GROUPS
         },
         "forecast_month": forecast.by_month(board, rates, today, locale),
