@@ -175,8 +175,11 @@ def owner_at_close(per: pd.DataFrame, history: pd.DataFrame | None) -> pd.Series
     if history is None or history.empty or closed.empty:
         return pd.Series(dtype=object)
     seen = history[["customer_id", "recorded", "owner"]].dropna(subset=["recorded"])
-    seen = seen.assign(recorded=pd.to_datetime(seen["recorded"])).sort_values("recorded")
+    seen = seen.assign(
+        customer_id=seen["customer_id"].astype(str), recorded=pd.to_datetime(seen["recorded"])
+    ).sort_values("recorded")
     deals = pd.DataFrame({"customer_id": closed.index, "on": closed["latest_on"].to_numpy()})
+    deals["customer_id"] = deals["customer_id"].astype(str)  # one key type on both sides
     deals = deals.dropna(subset=["on"]).sort_values("on")
     found = pd.merge_asof(
         deals,
