@@ -97,6 +97,18 @@ def sheet_rows(path: Path, title: str) -> list[tuple]:
     return list(openpyxl.load_workbook(path)[title].iter_rows(values_only=True))
 
 
+def type_in(path: Path, customer_id: str, **values: object) -> None:
+    """What a person types into a customer's row of the (Chinese) follow-up tab: people's
+    columns by key, found by their header wherever the tab puts them."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[FOLLOWUPS.title("zh")]
+    header = {c.value: c.column for c in sheet[1]}
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
+    for key, value in values.items():
+        sheet.cell(row, header[FOLLOWUPS.column(key).zh]).value = value
+    book.save(path)
+
+
 def summary_section(path: Path, title: str, sheet: str = "汇总") -> list[tuple]:
     """The data rows of one table of the summary tab (under its title and header row)."""
     rows = sheet_rows(path, sheet)

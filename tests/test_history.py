@@ -4,7 +4,16 @@ health rule. Real workbooks through the real sync, on both backends where it wri
 import datetime as dt
 
 import pytest
-from conftest import PEOPLE_KEYS, TODAY, customer, make_workbook, results, sheet_rows, sync
+from conftest import (
+    PEOPLE_KEYS,
+    TODAY,
+    customer,
+    make_workbook,
+    results,
+    sheet_rows,
+    sync,
+    type_in,
+)
 from test_both_backends import SheetsBook, XlsxBook
 
 from sheetsync.workbook.schema import HISTORY
@@ -89,18 +98,6 @@ def test_changed_feedback_without_a_new_date_is_a_new_contact(tmp_path):
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # A: followed up daily
 
 
-def _type(path, customer_id, **values):
-    """As a person typing into the follow-up tab."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path)
-    sheet = wb["客户跟进"]
-    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
-    for key, value in values.items():
-        sheet.cell(row, COLUMN[key]).value = value
-    wb.save(path)
-
-
 def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
     import email
     import email.policy
@@ -111,7 +108,7 @@ def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
         [customer("H1", last_contact=TODAY - 2 * day, summary="首次电话,介绍产品", **A)],
     )
     sync(path, TODAY - 2 * day)
-    _type(path, "H1", last_contact=TODAY - day, summary="发了报价单")
+    type_in(path, "H1", last_contact=TODAY - day, summary="发了报价单")
     sync(path, TODAY - day)
     sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
     (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
@@ -136,13 +133,13 @@ def test_three_unanswered_contacts_in_the_history_make_a_warning(tmp_path):
         tmp_path / "b.xlsx", [customer("H1", last_contact=TODAY - 3 * day, summary="电话未接通")]
     )
     sync(path, TODAY - 3 * day)
-    _type(path, "H1", last_contact=TODAY - 2 * day, summary="下午再打,未接")
+    type_in(path, "H1", last_contact=TODAY - 2 * day, summary="下午再打,未接")
     sync(path, TODAY - 2 * day)
     assert results(path)["H1"]["health"] == "健康"  # two in a row: not yet
-    _type(path, "H1", last_contact=TODAY - day, summary="微信留言未回复")
+    type_in(path, "H1", last_contact=TODAY - day, summary="微信留言未回复")
     sync(path, TODAY - day)
     assert results(path)["H1"]["health"] == "预警"
-    _type(path, "H1", last_contact=TODAY, summary="终于接通,约了下周见面")
+    type_in(path, "H1", last_contact=TODAY, summary="终于接通,约了下周见面")
     sync(path, TODAY)
     assert results(path)["H1"]["health"] == "健康"
 
@@ -154,9 +151,9 @@ def test_a_note_refined_twice_on_the_same_date_is_one_unanswered_contact(tmp_pat
         tmp_path / "b.xlsx", [customer("H1", last_contact=D(2026, 11, 16), summary="电话未接通")]
     )
     sync(path)
-    _type(path, "H1", summary="电话未接通,已发短信")
+    type_in(path, "H1", summary="电话未接通,已发短信")
     sync(path)
-    _type(path, "H1", summary="电话未接通,已发短信和微信")
+    type_in(path, "H1", summary="电话未接通,已发短信和微信")
     sync(path)
     rows = sheet_rows(path, "跟进历史")[1:]
     assert [(r[0].date(), r[5]) for r in rows] == [
@@ -177,9 +174,9 @@ def test_the_time_before_is_the_contact_before_not_an_earlier_note_of_the_same_o
         [customer("H1", last_contact=TODAY - 3 * day, summary="首次电话,介绍产品", **A)],
     )
     sync(path, TODAY - 3 * day)
-    _type(path, "H1", last_contact=TODAY - 2 * day, summary="电话未接通")
+    type_in(path, "H1", last_contact=TODAY - 2 * day, summary="电话未接通")
     sync(path, TODAY - 2 * day)
-    _type(path, "H1", summary="电话未接通,已发短信")  # the same call, its note refined
+    type_in(path, "H1", summary="电话未接通,已发短信")  # the same call, its note refined
     sync(path, TODAY - 2 * day)
     sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
     (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
@@ -194,7 +191,7 @@ def test_a_history_sorted_newest_first_by_people_still_knows_the_last_contact(tm
     day = dt.timedelta(days=1)
     path = make_workbook(tmp_path / "b.xlsx", [customer("H1", last_contact=TODAY - 2 * day)])
     sync(path, TODAY - 2 * day)
-    _type(path, "H1", last_contact=TODAY - day, summary="第二次")
+    type_in(path, "H1", last_contact=TODAY - day, summary="第二次")
     sync(path, TODAY - day)
     wb = openpyxl.load_workbook(path)
     tab = wb["跟进历史"]

@@ -8,7 +8,16 @@ import email.policy
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import TODAY, customer, make_workbook, results, sheet_rows, summary_section, sync
+from conftest import (
+    TODAY,
+    customer,
+    make_workbook,
+    results,
+    sheet_rows,
+    summary_section,
+    sync,
+    type_in,
+)
 
 from sheetsync.rules.conversion import outcome_counts, outcomes, stage_cohorts
 
@@ -28,15 +37,7 @@ def mail_texts(path) -> dict[str, str]:
 
 
 def set_stage(path, customer_id: str, stage: str, reason: str | None = None) -> None:
-    book = openpyxl.load_workbook(path)
-    sheet = book["客户跟进"]
-    header = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
-        if row[header.index("客户编号")].value == customer_id:
-            row[header.index("销售阶段")].value = stage
-            if reason is not None:
-                row[header.index("输单原因")].value = reason
-    book.save(path)
+    type_in(path, customer_id, stage=stage, **({} if reason is None else {"lost_reason": reason}))
 
 
 # --- lost ----------------------------------------------------------------------------------
@@ -383,16 +384,6 @@ def test_a_negative_expected_amount_is_named_and_left_out_of_the_forecast(tmp_pa
     assert "加权预测(按预计成交月份)" not in {r[0] for r in sheet_rows(path, "汇总")}
 
 
-def _set_owner(path, customer_id: str, owner: str) -> None:
-    book = openpyxl.load_workbook(path)
-    sheet = book["客户跟进"]
-    header = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
-        if row[header.index("客户编号")].value == customer_id:
-            row[header.index("负责人")].value = owner
-    book.save(path)
-
-
 def test_a_closed_deal_counts_for_the_owner_who_held_it_when_it_closed(tmp_path):
     """Reassigning a rep's customers (they left, or the won account goes to service) must not
     move their wins and losses to whoever inherits them; a deal lost and handed over the same
@@ -402,9 +393,9 @@ def test_a_closed_deal_counts_for_the_owner_who_held_it_when_it_closed(tmp_path)
     sync(path, TODAY - 2 * DAY)
     set_stage(path, "W", "成交维护")
     sync(path, TODAY - DAY)  # 张伟 wins W
-    _set_owner(path, "W", "李娜")  # the account goes to 李娜 afterwards
+    type_in(path, "W", owner="李娜")  # the account goes to 李娜 afterwards
     set_stage(path, "L", "输单", reason="价格")
-    _set_owner(path, "L", "李娜")  # lost and handed over in one edit
+    type_in(path, "L", owner="李娜")  # lost and handed over in one edit
     sync(path)
     table = {r[0]: r[1:4] for r in summary_section(path, "赢单/输单(按负责人)")}
     assert table["张伟"] == (2, 1, 1)  # customers, won, lost

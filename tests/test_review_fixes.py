@@ -4,8 +4,7 @@ data leaves the sales cadence."""
 
 import datetime as dt
 
-import openpyxl
-from conftest import PEOPLE_KEYS, TODAY, customer, make_workbook, sheet_rows, sync
+from conftest import PEOPLE_KEYS, TODAY, customer, make_workbook, sheet_rows, sync, type_in
 from test_handover import TEAM as TWO_MANAGERS
 from test_handover import _remove_from_team
 
@@ -13,16 +12,6 @@ from sheetsync.ops.demo import TEAM
 
 DAY = dt.timedelta(days=1)
 COLUMN = {k: PEOPLE_KEYS.index(k) + 1 for k in PEOPLE_KEYS}
-
-
-def _type(path, customer_id: str, **values) -> None:
-    """What a rep types into the customer's row (people's columns, by key)."""
-    wb = openpyxl.load_workbook(path)
-    sheet = wb["客户跟进"]
-    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
-    for key, value in values.items():
-        sheet.cell(row, COLUMN[key]).value = value
-    wb.save(path)
 
 
 def _alerts(smtp, address: str) -> list:
@@ -36,7 +25,7 @@ def test_a_complaint_on_a_departed_owners_customer_alerts_his_former_manager_onc
     )
     sync(path)  # 跟进历史 records 王强 with his 上级 陈静
     _remove_from_team(path, "王强")
-    _type(path, "W1", summary="客户投诉交付延迟", last_contact=TODAY)
+    type_in(path, "W1", summary="客户投诉交付延迟", last_contact=TODAY)
     report = sync(path, TODAY + DAY, email=True, environ=smtp.env())
 
     assert not any("王强没有上级" in n for n in report.notes)
