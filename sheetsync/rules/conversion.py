@@ -16,9 +16,9 @@ import math
 
 import pandas as pd
 
-from sheetsync.workbook.changes import Share
+from sheetsync.workbook.changes import share_of
 from sheetsync.workbook.parsing import cell_text, map_unique
-from sheetsync.workbook.schema import FUNNEL_STAGES, SUMMARY_LABELS
+from sheetsync.workbook.schema import FUNNEL_STAGES, summary_words
 
 CLOSED = ("won", "lost")
 GROUPS = {
@@ -26,15 +26,6 @@ GROUPS = {
     "lead_source": "outcomes_source",
     "industry": "outcomes_industry",
 }
-
-
-def _words(locale: str) -> dict[str, str]:
-    return {t.key: t.text(locale) for t in SUMMARY_LABELS}
-
-
-def share(part: float, whole: float) -> Share | str:
-    """part / whole as a percentage, "—" when nothing was there to count."""
-    return Share(round(part / whole, 6)) if whole else "—"
 
 
 def _days(values: pd.Series, how: str) -> float | str:
@@ -89,7 +80,7 @@ def stage_conversion(log: pd.DataFrame | None, locale: str) -> list[list]:
     No table without a stage history."""
     if log is None:
         return []
-    words = _words(locale)
+    words = summary_words(locale)
     names = {t.key: t.text(locale) for t in FUNNEL_STAGES}
     rows = []
     for c in stage_cohorts(log).itertuples():
@@ -104,9 +95,9 @@ def stage_conversion(log: pd.DataFrame | None, locale: str) -> list[list]:
                 names[c.stage],
                 c.entered,
                 c.advanced,
-                share(c.advanced, c.entered),
+                share_of(c.advanced, c.entered),
                 c.won,
-                share(c.won, c.entered),
+                share_of(c.won, c.entered),
                 _days(c.days, "median"),
                 _days(c.days, "mean"),
             ]
@@ -161,7 +152,7 @@ def outcome_counts(per: pd.DataFrame) -> dict[str, object]:
         "customers": len(per),
         "won": won,
         "lost": lost,
-        "win_rate": share(won, won + lost),
+        "win_rate": share_of(won, won + lost),
         "cycle": _days(cycles, "mean"),
     }
 
@@ -211,7 +202,7 @@ def outcomes_by(
     table without a stage history."""
     if log is None:
         return []
-    words = _words(locale)
+    words = summary_words(locale)
     per = outcomes(log)
     people = board.drop_duplicates("customer_id", keep=False)
     group = map_unique(people[key], cell_text).set_axis(people["customer_id"].to_numpy())

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sheetsync.workbook.changes import Amount, Share, in_wan
 from sheetsync.workbook.parsing import cell_text, date_or_none, map_unique
-from sheetsync.workbook.schema import FORECAST_LOG, SUMMARY_LABELS, normalise_header
+from sheetsync.workbook.schema import FORECAST_LOG, SUMMARY_LABELS, normalise_header, summary_words
 from sheetsync.workbook.tables import Sheet
 
 CLOSED = ("won", "lost")
@@ -68,10 +68,6 @@ def _money(value: float) -> Amount | str:
     return in_wan(float(value)) if math.isfinite(value) else "—"
 
 
-def _words(locale: str) -> dict[str, str]:
-    return {t.key: t.text(locale) for t in SUMMARY_LABELS}
-
-
 def by_month(
     board: pd.DataFrame, rates: dict[str, float] | None, today: dt.date, locale: str
 ) -> list[list]:
@@ -79,7 +75,7 @@ def by_month(
     without a date last; a total row. No table without rates."""
     if rates is None:
         return []
-    words = _words(locale)
+    words = summary_words(locale)
     deals = open_deals(board, rates)
     if deals.empty:  # nobody fills 预计金额 (yet): no table of zeros, no empty chart
         return []
@@ -124,7 +120,7 @@ def by_owner(
     and the change. No table without rates and a log."""
     if rates is None or log is None:
         return []
-    words = _words(locale)
+    words = summary_words(locale)
     deals = open_deals(board, rates)
     before = log[log["month"] == last_month(today)].groupby("owner")["weighted"].sum()
     known = not before.empty
@@ -202,7 +198,7 @@ def record_month(log: pd.DataFrame, figures: dict[str, float], today: dt.date) -
 
 def forecast_log_rows(log: pd.DataFrame, locale: str) -> list[list]:
     """Header and rows; the team's total named 合计 / Total."""
-    total = _words(locale)["total"]
+    total = summary_words(locale)["total"]
     rows = [FORECAST_LOG.headers(locale)]
     for r in log.itertuples(index=False):
         rows.append([r.month, r.owner or total, r.weighted, r.recorded])

@@ -30,6 +30,7 @@ from sheetsync.workbook.changes import (
     SheetLayout,
     Table,
     in_wan,
+    share_of,
     text_units,
 )
 from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
@@ -39,8 +40,8 @@ from sheetsync.workbook.schema import (
     OFF_FUNNEL,
     STAGES,
     STATUSES,
-    SUMMARY_LABELS,
     normalise_header,
+    summary_words,
     term_lookup,
 )
 
@@ -69,12 +70,6 @@ class Summary:
     layout: SheetLayout = field(default_factory=SheetLayout)
 
 
-def _percent(part: float, whole: float) -> Share | str:
-    """part / whole as a percentage; "—" when there is no whole or the figures are no numbers."""
-    share = part / whole if whole else math.nan
-    return Share(round(share, 6)) if math.isfinite(share) else "—"
-
-
 def _total(values: pd.Series) -> float:
     """A sum, or nan when it is no number: two amounts of 1e308 overflow to inf, and 120万 of
     a 1e306 typo is inf already. Shown as "—", never as a number Excel cannot open."""
@@ -85,7 +80,7 @@ def _total(values: pd.Series) -> float:
 
 class _Labels:
     def __init__(self, locale: str) -> None:
-        self.words = {t.key: t.text(locale) for t in SUMMARY_LABELS}
+        self.words = summary_words(locale)
 
     def __call__(self, *keys: str) -> list[str]:
         return [self.words[k] for k in keys]
@@ -247,7 +242,7 @@ def _number(value: float) -> float | int | str:
 def _by_grade(board: pd.DataFrame, grades: list[str], label: _Labels) -> list[list]:
     counts = board["grade"].value_counts()
     total = len(board)
-    rows = [[g, int(counts.get(g, 0)), _percent(counts.get(g, 0), total)] for g in grades]
+    rows = [[g, int(counts.get(g, 0)), share_of(counts.get(g, 0), total)] for g in grades]
     return [label("by_grade"), label("grade", "customers", "share"), *rows]
 
 
@@ -276,7 +271,7 @@ def _by_owner(
                 int((mine == "due_today").sum()),
                 int((mine == "overdue").sum()),
                 int((recent["owner"] == name).sum()),
-                _percent((on_time["owner"] == name).sum(), (judged["owner"] == name).sum()),
+                share_of((on_time["owner"] == name).sum(), (judged["owner"] == name).sum()),
             ]
         )
     header = label("owner", "customers", "due_today", "overdue", "done_7d", "on_time_30d")
@@ -331,7 +326,7 @@ def _trend(daily: pd.DataFrame, log: pd.DataFrame, today: dt.date, label: _Label
         upto = min(end, today - dt.timedelta(days=1))
         judged = _judged(log, pd.Timestamp(first), pd.Timestamp(upto))
         in_time = (judged["state"] == "done") & (judged["done_on"] <= judged["due_date"])
-        rates.append(_percent(int(in_time.sum()), len(judged)))
+        rates.append(share_of(int(in_time.sum()), len(judged)))
     rows = [
         [*label("overdue_avg"), *overdue, _change(*overdue)],
         [*label("done_week"), *finished, _change(*finished)],
@@ -371,7 +366,7 @@ def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
     days = board["stage_days"].groupby(board["stage_key"]).median()
     rows = []
     for i, term in enumerate(FUNNEL_STAGES):
-        conversion = _percent(reached[i + 1], reached[i]) if i + 1 < len(FUNNEL_STAGES) else ""
+        conversion = share_of(reached[i + 1], reached[i]) if i + 1 < len(FUNNEL_STAGES) else ""
         median = days.get(term.key, math.nan)
         shown = int(round(median)) if math.isfinite(median) else "—"
         rows.append([term.text(locale), at_stage[i], reached[i], conversion, shown])
@@ -407,13 +402,13 @@ def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[li
             [
                 name,
                 int(mine.sum()),
-                _percent(mine.sum(), total_count),
+                share_of(mine.sum(), total_count),
                 in_wan(part) if math.isfinite(part) else "—",
-                _percent(part, total_amount),
+                share_of(part, total_amount),
             ]
         )
     unclassified = int(board["value_class"].isna().sum())
-    rows.append([*label("unclassified"), unclassified, _percent(unclassified, total_count), "", ""])
+    rows.append([*label("unclassified"), unclassified, share_of(unclassified, total_count), "", ""])
     header = label("value_class", "customers", "share", "amount", "amount_share")
     return [label("by_value"), header, *rows]
 
@@ -425,11 +420,11 @@ def _by_health(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
     counts = board["health"].value_counts()
     total = len(board)
     rows = [
-        [t.text(locale), int(counts.get(t.key, 0)), _percent(counts.get(t.key, 0), total)]
+        [t.text(locale), int(counts.get(t.key, 0)), share_of(counts.get(t.key, 0), total)]
         for t in HEALTH
     ]
     unrated = int(board["health"].isna().sum())
-    rows.append([*label("not_rated"), unrated, _percent(unrated, total)])
+    rows.append([*label("not_rated"), unrated, share_of(unrated, total)])
     return [label("by_health"), label("health", "customers", "share"), *rows]
 
 

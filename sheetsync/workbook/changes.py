@@ -7,6 +7,7 @@ can move while we compute (Google Sheets) can re-find the row by id at write tim
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -96,6 +97,13 @@ class SheetLayout:
         """The filter's range as A1 text ("A1:AL41")."""
         header, last_row, last_column = self.autofilter
         return f"A{header}:{column_letter(last_column)}{max(last_row, header)}"
+
+
+def share_of(part: float, whole: float) -> Share | str:
+    """part / whole as a percentage; "—" when there is no whole (nothing to rate yet) or the
+    figures are no numbers: a summary never shows 0.0% for a window with no data."""
+    share = part / whole if whole else math.nan
+    return Share(round(share, 6)) if math.isfinite(share) else "—"
 
 
 @dataclass(frozen=True)

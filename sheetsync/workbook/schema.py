@@ -29,6 +29,7 @@ from sheetsync.workbook.terms import (  # noqa: F401  (the words are re-exported
     Term,
     _terms,
     normalise_header,
+    summary_words,
     term_lookup,
     term_text,
 )

@@ -155,6 +155,11 @@ def term_lookup(terms: tuple[Term, ...]) -> dict[str, Term]:
     return {normalise_header(s): t for t in terms for s in t.spellings()}
 
 
+def summary_words(locale: str) -> dict[str, str]:
+    """Every word of the summary tab (SUMMARY_LABELS) by key, in `locale`."""
+    return {t.key: t.text(locale) for t in SUMMARY_LABELS}
+
+
 def term_text(terms: tuple[Term, ...], key: str, locale: str) -> str:
     return next(t for t in terms if t.key == key).text(locale)
 
