@@ -187,3 +187,20 @@ def test_planning_tells_apart_values_that_compare_equal_across_kinds():
     calls = []
     assert list(by_value(plain, lambda v: calls.append(v) or v)) == ["a", "b", "a", None]
     assert sorted(calls, key=str) == [None, "a", "b"]
+
+
+def test_the_openpyxl_path_keeps_text_people_formatted_in_runs(tmp_path):
+    """A 1904 workbook takes the general path; a name typed with a bold part stays bold."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    wb = openpyxl.load_workbook(path, rich_text=True)
+    wb.epoch = CALENDAR_MAC_1904
+    name = CellRichText(TextBlock(InlineFont(b=True), "华辰"), "科技")
+    wb["客户跟进"]["B2"] = name
+    wb.save(path)
+    sync(path)
+    cell = openpyxl.load_workbook(path, rich_text=True)["客户跟进"]["B2"].value
+    assert isinstance(cell, CellRichText) and str(cell) == "华辰科技"
+    assert cell[0].font.b and cell[0].text == "华辰"

@@ -325,8 +325,9 @@ def _to_bytes(book: openpyxl.Workbook) -> bytes:
 
 
 def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
-    """The general path, for packages the patcher does not handle."""
-    book = openpyxl.load_workbook(io.BytesIO(data))
+    """The general path, for packages the patcher does not handle. Read with its rich text:
+    without it openpyxl saves a cell people wrote in runs (a bold word) as plain text."""
+    book = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)
     for change in [*changes.new_headers, *changes.cells]:
         put(book[change.tab].cell(change.row, change.column), change.new)
     for title, rows in changes.replace.items():
