@@ -80,6 +80,8 @@ def test_manager_escalation_once_and_without_contact_details(tmp_path, smtp):
     text = parts(escalation)["text/plain"]
     assert "张伟的老客户" in text and "13911112222" not in text
     assert "张伟的新客户" not in text  # B escalates after 3 days; it is due today
+    html = parts(escalation)["text/html"]  # one template, its headers in the sheet's language
+    assert "逾期天数" in html and "应跟进日期" in html and "Days overdue" not in html
     sync(path, TODAY + dt.timedelta(days=3), email=True, environ=smtp.env())
     later = smtp.inbox.to("chen.jing@example.com")[1:]
     assert len(later) == 1 and "张伟的老客户" not in parts(later[0])["text/plain"]  # not twice
@@ -388,6 +390,8 @@ def test_english_workbook_gets_english_mail(tmp_path, smtp):
     assert zhang["Subject"] == "2026-11-18 follow-ups: 2 to do (张伟)"
     text = parts(zhang)["text/plain"]
     assert "7 days overdue" in text and "Next step: Call about needs" in text
+    (escalation,) = smtp.inbox.to("chen.jing@example.com")
+    assert "Days overdue" in parts(escalation)["text/html"]
 
 
 def test_a_traditional_workbook_gets_traditional_mail_with_names_as_written():

@@ -180,6 +180,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         '不是决策周期(应写成如"20天"、"2周"、"1-3个月"、">3个月")',
         'is not a decision cycle (expected e.g. "20天", "2周", "1-3个月", ">3个月")',
     ),
+    # The escalation mail's column headers (templates/email/escalation.html).
+    "mail_head_customer": ("客户", "Customer"),
+    "mail_head_owner": ("负责人", "Owner"),
+    "mail_head_due": ("应跟进日期", "Due"),
+    "mail_head_overdue": ("逾期天数", "Days overdue"),
+    "mail_head_name": ("客户名称", "Customer"),
+    "mail_head_id": ("客户编号", "Customer ID"),
     "value_blocks_added": (
         "{tab}里没有{blocks}:已按默认值加在表末,可直接修改",
         "{tab} had no {blocks}: added at its end with the defaults, edit them there",
