@@ -250,3 +250,26 @@ def test_google_trend_reads_the_sync_log_the_sheet_keeps(sheets_api, service_acc
         for c in sheet.charts
         if "basicChart" in c["spec"]
     )
+
+
+def test_a_section_longer_than_a_page_repeats_its_title_and_header_on_the_next():
+    """60 salespeople: 按负责人 in page-sized parts, each under its title and header, each
+    page broken between them; every owner shown once."""
+    from sheetsync.rules.summary import PAGE_ROWS, _Labels, _laid_out, _paged
+
+    label = _Labels("zh")
+    owners = [[f"销售{i:02d}", i, 0] for i in range(60)]
+    sections = {
+        "title": [["汇总", "统计日期", TODAY]],
+        "owners": [["按负责人"], ["负责人", "客户数", "已逾期"], *owners],
+    }
+    summary = _laid_out(_paged(sections, label), label)
+    titles = [r[0] for r in summary.rows if r and str(r[0]).startswith("按负责人")]
+    assert titles == ["按负责人", "按负责人(续)"]
+    headers = [i for i, r in enumerate(summary.rows, 1) if r and r[0] == "负责人"]
+    shown = [r[0] for r in summary.rows if r and str(r[0]).startswith("销售")]
+    assert shown == [r[0] for r in owners]  # each once, in order
+    assert len(headers) == 2 and summary.layout.breaks  # a page break between the parts
+    assert all(b < headers[1] - 1 for b in summary.layout.breaks[:1])
+    assert max(t.last_row - t.title_row + 1 for t in summary.layout.tables) <= PAGE_ROWS - 1
+    assert not summary.charts  # no chart over part of the owners

@@ -128,7 +128,24 @@ def summarise(
         "forecast_month": forecast.by_month(board, rates, today, locale),
         "forecast_owner": forecast.by_owner(board, rates, forecasts, today, locale, names[1]),
     }
-    return _laid_out({k: v for k, v in sections.items() if v}, label)
+    return _laid_out(_paged({k: v for k, v in sections.items() if v}, label), label)
+
+
+def _paged(sections: dict[str, list[list]], label: _Labels) -> dict[str, list[list]]:
+    """A section longer than a printed page (a team of 60) in page-sized parts, each with
+    its title (续) and header again, so no page starts with figures under no header. A split
+    section draws no chart: one over a page of its rows would leave the others out."""
+    room = PAGE_ROWS - 3  # its title, its header and the blank row above it
+    paged: dict[str, list[list]] = {}
+    for key, section in sections.items():
+        title, header, data = section[0], section[1:2], section[2:]
+        if len(data) <= room:
+            paged[key] = section
+            continue
+        for part, first in enumerate(range(0, len(data), room), start=1):
+            named = title if part == 1 else [f"{title[0]}{label('continued')[0]}", *title[1:]]
+            paged[f"{key}#{part}"] = [named, *header, *data[first : first + room]]
+    return paged
 
 
 def _laid_out(sections: dict[str, list[list]], label: _Labels) -> Summary:

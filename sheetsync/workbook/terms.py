@@ -200,6 +200,7 @@ SUMMARY_LABELS = _terms(
     ("not_rated", "未评估(资料不全)", "Not rated (incomplete)"),
     ("stalled", "停滞商机(按负责人和阶段)", "Stalled deals (by owner and stage)"),
     ("total", "合计", "Total"),
+    ("continued", "(续)", " (continued)"),
     ("chart_grades", "客户等级分布", "Customers by grade"),
     ("chart_funnel", "销售漏斗(累计到达)", "Sales funnel (reached)"),
     ("chart_overdue", "各负责人逾期数", "Overdue by owner"),
