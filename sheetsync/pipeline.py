@@ -168,7 +168,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
     runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
-    summary = summarise(
+    summary = summarise(  # 汇总
         board,
         log,
         grades,
@@ -176,27 +176,44 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
         today,
         loaded.locale,
         value_rules,
+        stage_log=stage_log,
+        forecasts=forecasts,
+        runs=runs,
+        orphaned=orphaned,
+        history=history,
+    )
+    added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
+    notes = _notes(loaded, owners, orphaned, added)
+    return Result(
+        validation,
+        rules,
+        computed,
+        board,
+        log,
+        summary,
+        notes,
         stage_log,
-        forecasts,
-        runs,
-        orphaned,
-        history,
-    )  # 汇总
+        value_rules,
+        edits,
+        history=history,
+        history_known=history_known,
+        orphans=orphaned,
+        forecast_log=forecasts,
+        added_blocks=added,
+    )
+
+
+def _notes(loaded: Loaded, owners: list[str], orphaned: pd.DataFrame, added: list) -> list[str]:
+    """What people should know about the workbook itself, for the sync log: tabs, owners who
+    are not in the team, rule blocks added to 价值分级."""
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)
-    added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
     if added:
         joiner = "、" if lang(loaded.locale) == "zh" else ", "
         names = joiner.join(b.title(loaded.locale) for b in added)
-        notes.append(
-            say("value_blocks_added", loaded.locale, tab=loaded.titles["value_rules"], blocks=names)
-        )
-    result = Result(
-        validation, rules, computed, board, log, summary, notes, stage_log, value_rules, edits
-    )
-    result.forecast_log, result.added_blocks = forecasts, added
-    result.history, result.history_known, result.orphans = history, history_known, orphaned
-    return result
+        tab = loaded.titles["value_rules"]
+        notes.append(say("value_blocks_added", loaded.locale, tab=tab, blocks=names))
+    return notes
 
 
 def _history(loaded: Loaded, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
