@@ -2,6 +2,8 @@
 health rule. Real workbooks through the real sync, on both backends where it writes."""
 
 import datetime as dt
+import email
+import email.policy
 
 import pytest
 from conftest import (
@@ -98,10 +100,13 @@ def test_changed_feedback_without_a_new_date_is_a_new_contact(tmp_path):
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # A: followed up daily
 
 
-def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
-    import email
-    import email.policy
+def _digest(tmp_path):
+    """The one digest the run put in the outbox, as a parsed message."""
+    (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
+    return email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
 
+
+def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
     day = dt.timedelta(days=1)
     path = make_workbook(
         tmp_path / "b.xlsx",
@@ -111,8 +116,7 @@ def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
     type_in(path, "H1", last_contact=TODAY - day, summary="发了报价单")
     sync(path, TODAY - day)
     sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
-    (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
-    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    message = _digest(tmp_path)
     text = message.get_body(("plain",)).get_content()
     assert "上次跟进:2026-11-17  发了报价单;再上次:2026-11-16  首次电话,介绍产品" in text
     html = message.get_body(("html",)).get_content()
@@ -122,8 +126,8 @@ def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
 def test_a_customer_with_one_contact_has_no_time_before(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("H1", summary="首次电话", **A)])
     sync(path, TODAY, email=True)
-    (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
-    assert "再上次".encode() not in eml.read_bytes()  # the card's own line only
+    assert "再上次" not in _digest(tmp_path).get_body(("plain",)).get_content()
+    assert "再上次" not in _digest(tmp_path).get_body(("html",)).get_content()
 
 
 def test_three_unanswered_contacts_in_the_history_make_a_warning(tmp_path):
@@ -165,9 +169,6 @@ def test_a_note_refined_twice_on_the_same_date_is_one_unanswered_contact(tmp_pat
 
 
 def test_the_time_before_is_the_contact_before_not_an_earlier_note_of_the_same_one(tmp_path):
-    import email
-    import email.policy
-
     day = dt.timedelta(days=1)
     path = make_workbook(
         tmp_path / "b.xlsx",
@@ -179,8 +180,7 @@ def test_the_time_before_is_the_contact_before_not_an_earlier_note_of_the_same_o
     type_in(path, "H1", summary="电话未接通,已发短信")  # the same call, its note refined
     sync(path, TODAY - 2 * day)
     sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
-    (eml,) = [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" in p.name]
-    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    message = _digest(tmp_path)
     text = message.get_body(("plain",)).get_content()
     assert "上次跟进:2026-11-16  电话未接通,已发短信;再上次:2026-11-15  首次电话,介绍产品" in text
 
