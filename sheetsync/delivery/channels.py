@@ -39,7 +39,7 @@ from jinja2 import Environment, StrictUndefined
 
 from sheetsync.config import PROJECT_ROOT, ChannelSettings, EmailSettings
 from sheetsync.delivery import chat_plugins
-from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader
+from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import Journal, SentRecord
 from sheetsync.delivery.remind import Mail
 from sheetsync.errors import ConfigError
@@ -185,6 +185,7 @@ class Writer:
     def __init__(self, locale: str, email: EmailSettings, folder: Path = TEMPLATES) -> None:
         self.env = Environment(
             loader=ScriptLoader(folder / lang(locale), locale),
+            bytecode_cache=compiled(),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

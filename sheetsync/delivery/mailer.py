@@ -12,6 +12,7 @@ Message-ID, so most mail clients show it once).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import smtplib
 from dataclasses import dataclass, field
@@ -19,7 +20,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from sheetsync.config import PROJECT_ROOT, EmailSettings, load_yaml
 from sheetsync.delivery import charts
@@ -63,6 +70,17 @@ class ScriptLoader(FileSystemLoader):
         return in_script(source, self.locale), filename, uptodate
 
 
+@functools.cache
+def compiled() -> FileSystemBytecodeCache | None:
+    """Templates compiled once, not on every daily run: Jinja's cache in the user's own
+    folder of the system's temporary directory, keyed by each template's text (an edited
+    template is compiled again). None where that folder cannot be made safely."""
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counted and linked
 DEFAULTS = {  # fields newer than some callers' contexts (a mail planned by an older caller)
     "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}},
@@ -92,6 +110,7 @@ class Renderer:
         self.folder, self.locale = folder / lang(locale), locale
         self.env = Environment(
             loader=ScriptLoader(self.folder, locale),
+            bytecode_cache=compiled(),
             autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined,
             trim_blocks=True,

@@ -166,13 +166,17 @@ class Cards(Sequence):
         self, frame: pd.DataFrame, make: Callable[[pd.DataFrame], list[dict]], days: pd.Series
     ) -> None:
         self.frame, self._make, self.days = frame, make, days  # days: each card's days_overdue
+        self._made: dict[tuple, list[dict]] = {}  # the text and the HTML show the same cards
 
     def __len__(self) -> int:
         return len(self.frame)
 
     def __getitem__(self, at):
         if isinstance(at, slice):
-            return self._make(self.frame.iloc[at])
+            key = (at.start, at.stop, at.step)
+            if key not in self._made:
+                self._made[key] = self._make(self.frame.iloc[at])
+            return [dict(card) for card in self._made[key]]  # a template may change its own
         return self._make(self.frame.iloc[[at]])[0]  # IndexError past the end, as a list
 
     def __iter__(self) -> Iterator[dict]:

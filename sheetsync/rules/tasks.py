@@ -35,17 +35,17 @@ def read_log(sheet: Sheet | None) -> pd.DataFrame:
     if sheet is None or sheet.frame.empty:
         return pd.DataFrame({k: pd.Series(dtype=object) for k in LOG_COLUMNS}).pipe(_typed)
     log = sheet.frame[LOG_COLUMNS].copy()
-    log["customer_id"] = log["customer_id"].map(normalise_id)
+    log["customer_id"] = map_unique(log["customer_id"], normalise_id)
     for key in DATE_KEYS:
-        log[key] = log[key].map(date_or_none)
+        log[key] = map_unique(log[key], date_or_none)
     states = {k: t.key for k, t in term_lookup(TASK_STATES).items()}
-    log["state"] = log["state"].map(lambda v: states.get(normalise_header(v), "open"))
+    log["state"] = map_unique(log["state"], lambda v: states.get(normalise_header(v), "open"))
     for key in ("owner", "grade", "reminded_at", "escalated_at"):
-        log[key] = log[key].map(lambda v: None if is_blank(v) else v)
+        log[key] = log[key].map(lambda v: None if is_blank(v) else v)  # as they are
     responses = {k: t.key for k, t in term_lookup(RESPONSES).items()}
-    log["response"] = log["response"].map(lambda v: responses.get(normalise_header(v)))
+    log["response"] = map_unique(log["response"], lambda v: responses.get(normalise_header(v)))
     kinds = {k: t.key for k, t in term_lookup(TASK_KINDS).items()}  # older logs: follow-ups
-    log["kind"] = log["kind"].map(lambda v: kinds.get(normalise_header(v), "followup"))
+    log["kind"] = map_unique(log["kind"], lambda v: kinds.get(normalise_header(v), "followup"))
     return _typed(log[log["customer_id"] != ""].reset_index(drop=True))
 
 

@@ -319,7 +319,8 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
             "relationship": relationship(rows, rules, today),
         }
     )
-    text = parts.apply(lambda r: "+".join(p for p in r if p), axis=1) if len(parts) else classes
+    joined = ["+".join(p for p in row if p) for row in parts.itertuples(index=False, name=None)]
+    text = pd.Series(joined, index=parts.index, dtype=object) if len(parts) else classes
     text = text + points.map(lambda p: "" if pd.isna(p) else forms["score"].format(p))
     return pd.DataFrame(
         {
