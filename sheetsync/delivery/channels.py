@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import re
 import time
@@ -33,12 +34,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
-from apprise import Apprise, NotifyFormat, OverflowMode
-from apprise.plugins import url_to_dict
 from jinja2 import Environment, StrictUndefined
 
 from sheetsync.config import PROJECT_ROOT, ChannelSettings, EmailSettings
-from sheetsync.delivery import chat_plugins
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import Journal, SentRecord
 from sheetsync.delivery.remind import Mail
@@ -85,7 +83,17 @@ class Masker(logging.Filter):
 MASK = Masker()
 for _name in ("apprise", "urllib3.connectionpool"):  # the latter logs request paths (debug)
     logging.getLogger(_name).addFilter(MASK)
-chat_plugins.register()
+
+
+@functools.cache
+def vendors():
+    """apprise, with our fixes for the three Chinese vendors registered, loaded when the
+    first bot opens: a run without chat bots never loads it (a quarter of a second and
+    ~17 MB, on every run, for nothing)."""
+    from sheetsync.delivery import chat_plugins
+
+    chat_plugins.register()
+    return chat_plugins
 
 
 @dataclass(frozen=True)
@@ -210,9 +218,10 @@ class Bot:
     def __init__(self, settings, locale: str, sleep=time.sleep) -> None:
         self.name, self.locale, self.sleep = settings.name, locale, sleep
         self.failure, self.last, self.pace = "", None, 0.0
+        self.plugins = vendors()
         self.base, self.vendor = self._open(settings), settings.name
         if self.base:
-            plugin = chat_plugins.SCHEMAS.get(self.base["schema"])
+            plugin = self.plugins.SCHEMAS.get(self.base["schema"])
             self.vendor = plugin.service_name if plugin else str(self.base["schema"])
             self.pace = getattr(plugin, "request_rate_per_sec", 0.0)
 
@@ -223,13 +232,15 @@ class Bot:
             self.failure = say("chat_unusable", self.locale, bot=self.name, why=exc)
             return None
         MASK.add(url, secret)
+        from apprise.plugins import url_to_dict
+
         base = url_to_dict(url)
         if not base:
             why = "not a webhook address or apprise URL"
             self.failure = say("chat_unusable", self.locale, bot=self.name, why=why)
             return None
         MASK.add(*(str(base.get(k) or "") for k in ("token", "key", "secret", "user", "password")))
-        if secret and base["schema"] in chat_plugins.SCHEMAS:
+        if secret and base["schema"] in self.plugins.SCHEMAS:
             base["secret"] = secret
         return base
 
@@ -242,6 +253,8 @@ class Bot:
         """Empty when the vendor accepted it, else why not (masked)."""
         if self.failure:
             return say("chat_not_tried", self.locale) if self.last else self.failure
+        from apprise import Apprise, NotifyFormat, OverflowMode
+
         results = copy.deepcopy(self.base)
         if results["schema"] in MENTION_BY:
             results["targets"] = mentions
@@ -256,7 +269,7 @@ class Bot:
         if ok:
             return ""
         code = getattr(plugin, "code", None)
-        if code in chat_plugins.RATE_LIMITED:
+        if code in self.plugins.RATE_LIMITED:
             return self._fail(say("chat_rate_limited", self.locale, vendor=self.vendor, code=code))
         why = getattr(plugin, "failure", "") or "refused"
         return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=MASK(why)))

@@ -74,8 +74,8 @@ class Journal:
             "at": at.strftime("%Y-%m-%d %H:%M:%S"),
             "recipient": one_line(mail.recipient),
             "to": mail.to,
-            "reminds": [[i, d.date().isoformat()] for i, d in mail.reminds],
-            "escalates": [[i, d.date().isoformat()] for i, d in mail.escalates],
+            "reminds": _dated(mail.reminds),
+            "escalates": _dated(mail.escalates),
         }
         line, before = json.dumps(entry, ensure_ascii=False), self._seen()
         with open(self.path, "a", encoding="utf-8") as out:
@@ -109,6 +109,13 @@ class Journal:
             os.fsync(out.fileno())
         os.replace(temp, self.path)
         self._read = (self._seen(), list(entries), 0)  # as written: no need to parse it back
+
+
+def _dated(tasks: list) -> list[list]:
+    """(task, due) pairs as [task, "YYYY-MM-DD"], each day's text made once (a digest
+    reminds of thousands of tasks due on a few dozen days)."""
+    days = {day: day.date().isoformat() for day in {day for _, day in tasks}}
+    return [[task, days[day]] for task, day in tasks]
 
 
 def _entry(line: str) -> dict:
