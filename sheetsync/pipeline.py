@@ -478,7 +478,11 @@ def sync(
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
     if sheet and not events_only:
         log_run(changes, loaded, report, run_at)
-    if sheet or mails or messages or alerted:
+    writing = bool(sheet or mails or messages or alerted)
+    # The write needs only the changeset: what was computed is let go first, so the write
+    # reuses its memory rather than adding to it (~250 MB at 100 k customers).
+    del loaded, result, log, mails, messages
+    if writing:
         with phases.timing("write"):
             backend.write(changes)
     return report

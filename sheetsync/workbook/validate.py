@@ -123,13 +123,19 @@ def parse_birthday(value: object) -> dt.date | None:
 KEEP_REASON = ("excel_error", "date_out_of_range", "no_such_date")
 
 
+def _bare(exc: Exception) -> Exception:
+    """The exception without the frames it was raised through (and the ones it replaced)."""
+    exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+    return exc
+
+
 def _cached(parser: Callable) -> Callable[[object], tuple[object, Unreadable | None]]:
     @lru_cache(maxsize=65536)
     def run(value: object) -> tuple[object, Unreadable | None]:
         try:
             return parser(value), None
-        except Unreadable as exc:
-            return None, exc
+        except Unreadable as exc:  # kept without its traceback: the frames it holds would
+            return None, _bare(exc)  # keep the whole run's data alive as long as the cache
 
     def safe(value: object) -> tuple[object, Unreadable | None]:
         try:

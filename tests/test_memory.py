@@ -1,0 +1,28 @@
+"""A run lets go of what it read and computed once it is done with it: the scheduled service
+(`serve`) runs for months, and a 100 k-customer workbook's frames are hundreds of MB."""
+
+import gc
+import types
+
+from conftest import customer, make_workbook
+
+from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.config import load_settings
+from sheetsync.pipeline import check
+
+
+def _frames_of(name: str) -> list:
+    gc.collect()
+    return [
+        o for o in gc.get_objects() if isinstance(o, types.FrameType) and o.f_code.co_name == name
+    ]
+
+
+def test_a_run_with_unreadable_cells_keeps_none_of_its_frames_alive(tmp_path):
+    """An unreadable date is remembered (the same text is not parsed twice), but not with the
+    stack it was raised through: that held every frame of the run, and all their data."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", last_contact="明天")])
+    checked = check(XlsxBackend(path), load_settings(environ={}, workbook=str(path)))
+    assert '"明天"不是日期' in checked.problems["message"].iloc[0]
+    del checked
+    assert _frames_of("validate") == [] and _frames_of("validated") == []
