@@ -84,13 +84,11 @@ def _reads_as(new: list, was: list) -> bool:
     `==` have equal keys, so only rows that differ that way need the keys compared."""
     if not was:  # a row past the old end (a first sync's every row): new unless blank
         return all(_cell_key(v) is None for v in new)
-    size = len(new)
-    if (
-        size <= len(was)
-        and was[size:].count("") == len(was) - size
-        and [("" if v is None else v) for v in new] == was[:size]
-    ):
+    size, plain = len(new), [("" if v is None else v) for v in new]
+    if size <= len(was) and was[size:].count("") == len(was) - size and plain == was[:size]:
         return True
+    if any(type(a) is str is type(b) and a != b for a, b in zip(plain, was, strict=False)):
+        return False  # text where text was, another: changed (the key would only say so slower)
     return row_key(new) == row_key(was)
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.errors import WorkbookError
 from sheetsync.workbook.messages import EN, ZH, ZH_HANT, is_traditional, say
-from sheetsync.workbook.parsing import is_blank, map_unique
+from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import Tab, normalise_header
 
 HEADER_SEARCH_ROWS = 10
@@ -164,10 +165,9 @@ def load_sheet(
         dtype=object,
     )
     frame[ROW] = body.index + index + 2
-    blank = pd.Series(True, index=frame.index)
-    for key in [k for k in content or columns if k in columns]:
-        blank &= map_unique(frame[key], is_blank).astype(bool)
-    frame = frame[~blank].reset_index(drop=True)
+    looked_at = [columns[k] - 1 for k in content or columns if k in columns and columns[k] <= width]
+    blank = [all(is_blank(row[i]) for i in looked_at) for row in rows]  # stops at a value
+    frame = frame[~np.array(blank, dtype=bool)].reset_index(drop=True)
     for col in tab.columns:
         if col.key not in frame:
             frame[col.key] = None
