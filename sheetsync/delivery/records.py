@@ -112,9 +112,9 @@ class Journal:
 
 
 def _dated(tasks: list) -> list[list]:
-    """(task, due) pairs as [task, "YYYY-MM-DD"], each day's text made once (a digest
-    reminds of thousands of tasks due on a few dozen days)."""
-    days = {day: day.date().isoformat() for day in {day for _, day in tasks}}
+    """(task, due) pairs as [task, "YYYY-MM-DD"]: the due day as the digest planned it, or
+    a date made text once per day (a digest reminds of thousands of tasks, few days)."""
+    days = {d: d if isinstance(d, str) else d.date().isoformat() for d in {d for _, d in tasks}}
     return [[task, days[day]] for task, day in tasks]
 
 

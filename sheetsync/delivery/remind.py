@@ -63,8 +63,8 @@ class Mail:
     to: str  # where it goes (may be a fallback)
     key: str  # once per key: kind/recipient/day
     context: dict
-    reminds: list[tuple[str, pd.Timestamp]] = field(default_factory=list)  # task keys
-    escalates: list[tuple[str, pd.Timestamp]] = field(default_factory=list)
+    reminds: list[tuple[str, str]] = field(default_factory=list)  # task keys: id, due day
+    escalates: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
 
 
@@ -317,10 +317,15 @@ def plan_digests(
                 addresses.resolve(owner),
                 f"digest/{owner}/{today}",
                 context,
-                reminds=list(zip(mine["customer_id"], mine["due_date"], strict=True)),
+                reminds=list(zip(mine["customer_id"], _due_days(mine["due_date"]), strict=True)),
             )
         )
     return mails
+
+
+def _due_days(due: pd.Series) -> pd.Series:
+    """Due dates as the journal keeps them ("2026-11-18"), formatted a column at a time."""
+    return due.dt.strftime("%Y-%m-%d").fillna("")
 
 
 def _upcoming(board: pd.DataFrame, today: dt.date) -> pd.DataFrame:
@@ -418,7 +423,7 @@ def plan_escalations(
                 addresses.resolve(name),
                 f"escalation/{name}/{today}",
                 {**context, "orphans": told.get(name, [])},
-                escalates=list(zip(items["customer_id"], items["due_date"], strict=True)),
+                escalates=list(zip(items["customer_id"], _due_days(items["due_date"]), strict=True)),
             )
         )
     return mails
