@@ -423,7 +423,9 @@ def plan_escalations(
                 addresses.resolve(name),
                 f"escalation/{name}/{today}",
                 {**context, "orphans": told.get(name, [])},
-                escalates=list(zip(items["customer_id"], _due_days(items["due_date"]), strict=True)),
+                escalates=list(
+                    zip(items["customer_id"], _due_days(items["due_date"]), strict=True)
+                ),
             )
         )
     return mails
