@@ -23,7 +23,7 @@ from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
 from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
 from sheetsync.ops.bench import generate
-from sheetsync.workbook.changes import Changeset, Chart, Heading, Share
+from sheetsync.workbook.changes import CellChange, Changeset, Chart, Heading, Share
 from sheetsync.workbook.schema import SYNC_COLUMNS
 
 CHARTS = ["客户等级分布", "销售漏斗(累计到达)", "各负责人逾期数"]
@@ -404,3 +404,51 @@ def test_rows_are_found_whole_across_chunks_and_odd_ones_still_refused(monkeypat
         part = b"<worksheet %s><sheetData>%s</sheetData></worksheet>" % (ns, odd)
         with pytest.raises(PatchUnsupported, match=reason):
             list(xlsx_rows.SheetPart(io.BytesIO(part)).rows())
+
+
+def _rows_xml(data: bytes, part: str = "xl/worksheets/sheet1.xml") -> dict[int, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        found = xlsx_rows.SheetPart(io.BytesIO(z.read(part)))
+        return dict(found.rows())
+
+
+@pytest.mark.parametrize("quotes", ["double", "single"])
+@pytest.mark.parametrize("chunk", [997, 1 << 20])
+def test_a_few_rows_edited_in_a_long_tab_leave_every_other_row_as_it_was(
+    tmp_path, monkeypatch, chunk, quotes
+):
+    """The daily case: a few rows of thousands change. Rows between them are copied in runs
+    (found by the next edited row's tag, `<row r="N"`); a sheet whose rows are written
+    otherwise (r='N') is read one row at a time. Either way the edited rows read as the
+    openpyxl path writes them, a row added past the end is placed, and every other row is
+    byte for byte what it was."""
+    monkeypatch.setattr(xlsx_rows, "CHUNK", chunk)
+    path = tmp_path / "long.xlsx"
+    generate(path, 2000)
+    if quotes == "single":
+        _edit_part(path, lambda x: re.sub(rb'<row r="(\d+)"', rb"<row r='\1'", x))
+    data = path.read_bytes()
+    tab = FOLLOWUPS_TAB
+    edited = {7: "早上回电", 1200: "已报价", 2001: "新客户"}  # 2001: the tab's last row
+    changes = Changeset(
+        cells=[CellChange(tab, row, 2, "", "客户名称", "", text) for row, text in edited.items()]
+        + [CellChange(tab, 2005, 1, "KH-NEW", "客户编号", None, "KH-NEW")]  # past the end
+    )
+    patched = patch_workbook(data, changes)
+    assert _values(patched) == _values(_rewrite_with_openpyxl(data, changes))
+    before, after = _rows_xml(data), _rows_xml(patched)
+    assert set(after) == set(before) | {2005}
+    assert [n for n in before if before[n] != after[n]] == sorted(edited)
+
+
+FOLLOWUPS_TAB = "客户跟进"
+
+
+def _edit_part(path, edit, part="xl/worksheets/sheet1.xml") -> None:
+    with zipfile.ZipFile(path) as old:
+        parts = {info: old.read(info) for info in old.infolist()}
+    sheet = next(i for i in parts if i.filename == part)
+    parts[sheet] = edit(parts[sheet])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info, data in parts.items():
+            new.writestr(info, data)

@@ -195,6 +195,11 @@ class SheetPart:
         while not self.empty:
             at = reader.buf.find(tag, reader.pos)
             cut = at if at >= 0 else reader.buf.rfind(start, reader.pos)
+            if at < 0 and cut > reader.pos:  # the rows up to the window's last: all before?
+                close = reader.buf.find(b">", cut)
+                last = ROW_NUMBER.search(reader.buf, cut, close) if close >= 0 else None
+                if last is None or int(last.group(1)) >= number:
+                    return  # the row may be among them, written otherwise (r='N')
             if cut > reader.pos:
                 span = reader.buf[reader.pos : cut]
                 if b"<!" in span or end in span:
