@@ -452,3 +452,28 @@ def _edit_part(path, edit, part="xl/worksheets/sheet1.xml") -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
         for info, data in parts.items():
             new.writestr(info, data)
+
+
+@pytest.mark.parametrize("edited", [[3, 5], [6], [2]])
+def test_rows_out_of_order_among_untouched_rows_are_still_refused(tmp_path, edited):
+    """Rows 1, 2, 5, 3, 4, 6 (a file some tool wrote out of order): copying the untouched rows
+    in runs must not hide that. The patch is refused, so the write takes the openpyxl path,
+    rather than writing a row twice or out of order."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "T"
+    for r in range(1, 7):
+        sheet.cell(r, 1, f"a{r}")
+        sheet.cell(r, 2, f"b{r}")
+    path = tmp_path / "odd.xlsx"
+    book.save(path)
+
+    def swap(xml: bytes) -> bytes:
+        rows = re.findall(rb"<row .*?</row>", xml)
+        body = b"".join(rows[i] for i in (0, 1, 4, 2, 3, 5))
+        return re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData>" + body + b"</sheetData>", xml)
+
+    _edit_part(path, swap)
+    changes = Changeset(cells=[CellChange("T", r, 2, "", "b", f"b{r}", "new") for r in edited])
+    with pytest.raises(PatchUnsupported, match="out of order"):
+        patch_workbook(path.read_bytes(), changes)

@@ -97,12 +97,14 @@ class _Reader:
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw, self.buf, self.pos, self.eof = raw, b"", 0, False
+        self.base = 0  # where the window starts in the part
 
     def more(self) -> bool:
         chunk = b"" if self.eof else self.raw.read(CHUNK)
         if not chunk:
             self.eof = True
             return False
+        self.base += self.pos
         self.buf, self.pos = self.buf[self.pos :] + chunk, 0
         return True
 
@@ -156,6 +158,13 @@ class SheetPart:
         start = self.head.index(b"<" + self.root_name)
         self.root_open = self.head[start : self.head.index(b">", start) + 1]
         self.row_or_end = re.compile(rb"<(/?)" + re.escape(self.prefix) + rb"(row|sheetData)[\s/>]")
+        self.row_start, self.end_rows = (
+            b"<" + self.prefix + b"row",
+            b"</" + self.prefix + b"sheetData",
+        )
+        self.numbered = re.compile(b"<" + re.escape(self.prefix) + rb'row r="(\d+)"')
+        self.last = 0  # the number of the last row seen
+        self._blind = self._no_end = 0  # up to where runs cannot be copied; no </sheetData>
         declared = rb"\sxmlns" + (b":" + re.escape(self.prefix[:-1]) if self.prefix else b"")
         main = re.escape(MAIN.encode())
         # Rows may be written as bytes: the prefix is the transitional namespace's.
@@ -165,7 +174,7 @@ class SheetPart:
         """(number, the row's bytes), in order; inter-row whitespace dropped."""
         if self.empty:
             return
-        reader, last = self.reader, 0
+        reader = self.reader
         while True:
             m = reader.search(self.row_or_end)
             if m is None:
@@ -178,36 +187,67 @@ class SheetPart:
                 reader.pos = m.start()  # the tail starts at </sheetData>
                 return
             number, data = self._row(m.start())
-            if number <= last:
+            if number <= self.last:
                 raise PatchUnsupported("rows out of order")
-            last = number
+            self.last = number
             yield number, data
 
     def rows_before(self, number: int) -> Iterator[bytes]:
         """Runs of whole rows before row `number`, each as one piece, for rows nobody edits:
         a daily run changes a few thousand of 100 k rows, and looking at each of the others
         one by one was most of the write. The row is found as Excel, WPS, LibreOffice and
-        openpyxl write it (`<row r="N"`); where it is not, or something other than rows
-        (a comment, the end of the rows) is in the way, the rows are read one by one."""
+        openpyxl write it (`<row r="N"`). A run holds only rows so written, in order, after
+        the last row seen, and never reaches the row or anything after it; where that
+        cannot be told (rows written otherwise, out of order, a comment, the end of the
+        rows), the rows are read one by one (`rows`), which refuses what it must. Whatever
+        else lies between copied rows (whitespace) is kept as it is."""
         reader = self.reader
         tag = b'<%srow r="%d"' % (self.prefix, number)
-        start, end = b"<" + self.prefix + b"row", b"</" + self.prefix + b"sheetData"
-        while not self.empty:
-            at = reader.buf.find(tag, reader.pos)
-            cut = at if at >= 0 else reader.buf.rfind(start, reader.pos)
-            if at < 0 and cut > reader.pos:  # the rows up to the window's last: all before?
-                close = reader.buf.find(b">", cut)
-                last = ROW_NUMBER.search(reader.buf, cut, close) if close >= 0 else None
-                if last is None or int(last.group(1)) >= number:
-                    return  # the row may be among them, written otherwise (r='N')
-            if cut > reader.pos:
-                span = reader.buf[reader.pos : cut]
-                if b"<!" in span or end in span:
-                    return
+        while not self.empty and reader.base + len(reader.buf) > self._blind:
+            stop = self._end_of_rows()
+            limit = len(reader.buf) if stop < 0 else stop
+            at = reader.buf.find(tag, reader.pos, limit)
+            cut = at if at >= 0 else reader.buf.rfind(self.row_start, reader.pos, limit)
+            span = reader.buf[reader.pos : cut] if cut > reader.pos else b""
+            refused = self._refused(span, number) if span else None
+            if refused == "window":  # not rows as this copies them: one by one, this window
+                self._blind = reader.base + len(reader.buf)
+            if refused:
+                return
+            if span:
                 reader.pos = cut
                 yield span
-            if at >= 0 or not reader.more():
+            if at >= 0 or stop >= 0 or not reader.more():
                 return
+
+    def _end_of_rows(self) -> int:
+        """Where `</sheetData>` is in the window, or -1; each byte looked at once."""
+        reader = self.reader
+        since = max(reader.pos, self._no_end - reader.base)
+        found = reader.buf.find(self.end_rows, since)
+        if found < 0:
+            self._no_end = reader.base + max(since, len(reader.buf) - len(self.end_rows))
+        return found
+
+    def _refused(self, span: bytes, before: int) -> str | None:
+        """None when `span` is rows all written `<row r="N"`, numbered upwards from after
+        the last row seen to before `before` (the last row seen then moves on); "row" when
+        it reaches row `before` (read one by one up to it), "window" when this window's rows
+        are not to be copied so at all (written otherwise, out of order, a comment or CDATA
+        that could hide a "</row>")."""
+        if b"<!" in span:
+            return "window"
+        numbers = [int(n) for n in self.numbered.findall(span)]
+        if not numbers or len(numbers) != span.count(self.row_start):
+            return "window"
+        if numbers[0] <= self.last or any(
+            b <= a for a, b in zip(numbers, numbers[1:], strict=False)
+        ):
+            return "window"
+        if numbers[-1] >= before:
+            return "row"
+        self.last = numbers[-1]
+        return None
 
     def _row(self, start: int) -> tuple[int, bytes]:
         reader = self.reader
