@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -237,12 +238,11 @@ class SheetPart:
         that could hide a "</row>")."""
         if b"<!" in span:
             return "window"
-        numbers = [int(n) for n in self.numbered.findall(span)]
-        if not numbers or len(numbers) != span.count(self.row_start):
+        found = self.numbered.findall(span)
+        if not found or len(found) != span.count(self.row_start):
             return "window"
-        if numbers[0] <= self.last or any(
-            b <= a for a, b in zip(numbers, numbers[1:], strict=False)
-        ):
+        numbers = list(map(int, found))
+        if numbers[0] <= self.last or not all(map(operator.lt, numbers, numbers[1:])):
             return "window"
         if numbers[-1] >= before:
             return "row"
