@@ -371,6 +371,7 @@ class RowBytes:
         )
         self.cell_start = re.compile(rb"<" + p + rb"c[\s/>]")
         self.last_cell = b"<" + prefix + b"c "
+        self.cell_open, self.cell_close = len(b"<" + prefix + b"c"), b"</" + prefix + b"c>"
 
     def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
@@ -418,31 +419,39 @@ class RowBytes:
         return None if ref is None else _column(ref.group(1))
 
     def _rebuilt(self, inner: bytes, row_attrs: list, made: dict, styles: _Styles) -> bytes | None:
-        """The row with the cells in `made` set, each cell found and checked in turn (every
-        one referenced, none twice, in order, nothing between them)."""
-        cells: dict[int, re.Match] = {}
-        at = last = 0
-        for c in self.cell.finditer(inner):
-            ref = CELL_REF.search(c.group(1) or b"")
-            if c.start() != at or ref is None:
-                return None
-            column = _column(ref.group(1))
-            if column <= last:  # a cell twice, or out of order
-                return None
-            cells[column], at, last = c, c.end(), column
-        if at != len(inner):
+        """The row with the cells in `made` set. The row is checked whole first (nothing but
+        cells, each with its reference inside its own start tag, in column order, none twice),
+        then only the cells set are cut out and rebuilt: a row of 40 cells with one changed
+        is not taken apart cell by cell."""
+        if self.only_cells.fullmatch(inner) is None:
             return None
+        starts = [m.start() for m in self.cell_start.finditer(inner)]
+        ends = [inner.find(b">", at) for at in starts]  # each cell's start tag ends here
+        columns, last = {}, 0
+        for i, (at, end) in enumerate(zip(starts, ends, strict=True)):
+            ref = CELL_REF.search(inner, at, end) if end > at else None
+            column = _column(ref.group(1)) if ref else 0
+            if column <= last:  # no reference in its start tag, a cell twice, out of order
+                return None
+            columns[column], last = i, column
+        starts.append(len(inner))
+        for i, end in enumerate(ends):  # each cell ends where the next starts: nothing between
+            closed = inner[end - 1 : end] == b"/" and end + 1 == starts[i + 1]
+            if not closed and not inner.endswith(self.cell_close, 0, starts[i + 1]):
+                return None
         parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
-            if column in cells:
-                attrs = _attributes(cells[column].group(1) or b"")
+            i = columns.get(column)
+            if i is not None:
+                tag = inner[starts[i] + self.cell_open : ends[i]]
+                attrs = _attributes(tag[:-1] if tag.endswith(b"/") else tag)
                 if attrs is None:
                     return None
             else:
                 attrs = [("r", f'"{get_column_letter(column)}{number}"')]
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
             parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
-        cells = {c: m.group() for c, m in cells.items()}
+        cells = {c: inner[starts[i] : starts[i + 1]] for c, i in columns.items()}
         cells.update(parsed)
         p = self.prefix
         head = "".join(f" {k}={v}" for k, v in row_attrs)
