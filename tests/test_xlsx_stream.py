@@ -320,6 +320,9 @@ def test_an_unusual_row_is_left_to_the_element_path(tmp_path):
         b'<row r="2"><c><v>1</v></c></row>',  # a cell without its reference
         b'<row r="2"><!-- note --><c r="A2"><v>1</v></c></row>',
         b'<row r="2"><c r="B2"><v>1</v></c><c r="A2"><v>2</v></c></row>',  # out of order
+        # a cell without its reference, and text that looks like one in the next cell
+        b'<row r="2"><c><v>1</v></c><c r="C2" t="inlineStr"><is><t> r="B2"</t></is></c></row>',
+        b'<row r="2"><c r="A2"><v>1</v></c><c r="A2"><v>2</v></c></row>',  # a cell twice
     ):
         assert edit.edit(row, {1: "x"}, styles) is None
     assert edit.edit(b'<row r="2"><c r="A2"/></row>', {1: Heading("x")}, styles) is None
