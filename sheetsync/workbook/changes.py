@@ -19,7 +19,7 @@ from sheetsync.workbook.schema import RETIRED_HEADERS, SYNC_COLUMNS, normalise_h
 from sheetsync.workbook.tables import ROW, Sheet, column_letter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellChange:
     tab: str
     row: int  # 1-based, as read
