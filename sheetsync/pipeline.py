@@ -329,7 +329,8 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
             "health": health_keys,
             "stage_days": stage_days,
             "stalled": stuck,
-        }
+        },
+        copy=False,  # the columns as they are (copy-on-write), not one more copy of them all
     )
 
 
