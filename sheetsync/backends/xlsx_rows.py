@@ -166,6 +166,7 @@ class SheetPart:
         self.numbered = re.compile(b"<" + re.escape(self.prefix) + rb'row r="(\d+)"')
         self.last = 0  # the number of the last row seen
         self._blind = self._no_end = 0  # up to where runs cannot be copied; no </sheetData>
+        self._tried = (0, 0)  # a row to edit, and the window it was looked for in
         declared = rb"\sxmlns" + (b":" + re.escape(self.prefix[:-1]) if self.prefix else b"")
         main = re.escape(MAIN.encode())
         # Rows may be written as bytes: the prefix is the transitional namespace's.
@@ -205,6 +206,8 @@ class SheetPart:
         reader = self.reader
         tag = b'<%srow r="%d"' % (self.prefix, number)
         while not self.empty and reader.base + len(reader.buf) > self._blind:
+            if self._tried == (number, reader.base + len(reader.buf)):
+                return  # this row is in this window, not found by its tag: one by one to it
             stop = self._end_of_rows()
             limit = len(reader.buf) if stop < 0 else stop
             at = reader.buf.find(tag, reader.pos, limit)
@@ -214,6 +217,7 @@ class SheetPart:
             if refused == "window":  # not rows as this copies them: one by one, this window
                 self._blind = reader.base + len(reader.buf)
             if refused:
+                self._tried = (number, reader.base + len(reader.buf))
                 return
             if span:
                 reader.pos = cut
