@@ -106,17 +106,28 @@ def _digest(tmp_path):
     return email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
 
 
+def _first_call(tmp_path, days_ago: int):
+    """H1, an A customer (followed up daily) first called `days_ago` days ago, synced then."""
+    day = TODAY - dt.timedelta(days=days_ago)
+    path = make_workbook(
+        tmp_path / "b.xlsx", [customer("H1", last_contact=day, summary="首次电话,介绍产品", **A)]
+    )
+    sync(path, day)
+    return path
+
+
+def _todays_digest(tmp_path, path):
+    """Today's run, mailing: H1 is due today (daily), so 张伟's digest lists it."""
+    sync(path, TODAY, email=True)
+    return _digest(tmp_path)
+
+
 def test_the_digest_card_shows_the_last_time_and_the_time_before(tmp_path):
     day = dt.timedelta(days=1)
-    path = make_workbook(
-        tmp_path / "b.xlsx",
-        [customer("H1", last_contact=TODAY - 2 * day, summary="首次电话,介绍产品", **A)],
-    )
-    sync(path, TODAY - 2 * day)
+    path = _first_call(tmp_path, 2)
     type_in(path, "H1", last_contact=TODAY - day, summary="发了报价单")
     sync(path, TODAY - day)
-    sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
-    message = _digest(tmp_path)
+    message = _todays_digest(tmp_path, path)
     text = message.get_body(("plain",)).get_content()
     assert "上次跟进:2026-11-17  发了报价单;再上次:2026-11-16  首次电话,介绍产品" in text
     html = message.get_body(("html",)).get_content()
@@ -170,17 +181,12 @@ def test_a_note_refined_twice_on_the_same_date_is_one_unanswered_contact(tmp_pat
 
 def test_the_time_before_is_the_contact_before_not_an_earlier_note_of_the_same_one(tmp_path):
     day = dt.timedelta(days=1)
-    path = make_workbook(
-        tmp_path / "b.xlsx",
-        [customer("H1", last_contact=TODAY - 3 * day, summary="首次电话,介绍产品", **A)],
-    )
-    sync(path, TODAY - 3 * day)
+    path = _first_call(tmp_path, 3)
     type_in(path, "H1", last_contact=TODAY - 2 * day, summary="电话未接通")
     sync(path, TODAY - 2 * day)
     type_in(path, "H1", summary="电话未接通,已发短信")  # the same call, its note refined
     sync(path, TODAY - 2 * day)
-    sync(path, TODAY, email=True)  # H1 is due today (daily): 张伟's digest lists it
-    message = _digest(tmp_path)
+    message = _todays_digest(tmp_path, path)
     text = message.get_body(("plain",)).get_content()
     assert "上次跟进:2026-11-16  电话未接通,已发短信;再上次:2026-11-15  首次电话,介绍产品" in text
 
