@@ -96,8 +96,8 @@ def test_a_tab_calamine_cannot_read_in_its_thread_says_the_file_is_unreadable(
             self.book, self.sheet_names = book, book.sheet_names
 
         @classmethod
-        def from_filelike(cls, data):
-            return cls(CalamineWorkbook.from_filelike(data))
+        def from_path(cls, path):
+            return cls(CalamineWorkbook.from_path(path))
 
         def get_sheet_by_name(self, name):
             if threading.current_thread() is not threading.main_thread():

@@ -72,7 +72,6 @@ class XlsxBackend:
         self.location = str(self.link)
         self.origin = getattr(path, "origin", "")  # config.Written: where the path was set
         self._lock = FileLock(lock_path(self.path), timeout=0) if for_write else None
-        self._data: bytes | None = None
         self.timezone: str | None = None  # a file has no time zone of its own
         self._digest = ""
         self._grids: dict[str, list[list]] | None = None
@@ -118,9 +117,11 @@ class XlsxBackend:
         if self._lock is not None:
             self._lock.release()
 
-    def _bytes(self) -> bytes:
+    @contextlib.contextmanager
+    def _reading(self):
+        """The workbook's file errors as messages that say what to do."""
         try:
-            return self.path.read_bytes()
+            yield
         except FileNotFoundError:
             where = f" ({self.origin})" if self.origin else ""
             raise BackendError(
@@ -130,15 +131,24 @@ class XlsxBackend:
         except OSError as exc:
             raise BackendError(f"cannot read {self.link}: {exc.strerror}") from None
 
+    def _bytes(self) -> bytes:
+        with self._reading():
+            return self.path.read_bytes()
+
     def read(self) -> dict[str, list[list]]:
-        data = self._bytes()
+        """Every tab's grid. The file is fingerprinted before calamine reads it from disk, so
+        a save landing after that is caught by the write (its bytes no longer match), and the
+        file's bytes are not held between the read and the write (~30 MB at 100 k
+        customers, three times over while calamine read them from memory)."""
+        with self._reading(), self.path.open("rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
         try:
-            grids = read_grids(data)
-        except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
+            with self._reading():
+                grids = read_grids(self.path)
+        except (CalamineError, zipfile.BadZipFile, ValueError) as exc:
             raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
         give_back_freed_memory()  # calamine's cells, freed: ~200 MB at 100 k customers
-        self._data, self._digest = data, hashlib.sha256(data).hexdigest()
-        self._grids = grids
+        self._digest, self._grids = digest, grids
         return grids
 
     def _unchanged_since_read(self) -> bytes:
@@ -154,21 +164,17 @@ class XlsxBackend:
     def write(self, changes: Changeset) -> None:
         """Stream only the sheets that change; the openpyxl round trip for a package the
         patcher cannot handle (1904 dates, no styles part, ...), never for a first sync."""
-        if self._data is None and not self._digest:
+        if not self._digest:
             raise BackendError("write() before read()")
-        current = self._unchanged_since_read()
-        if self._data is None:  # written before, streamed: the bytes it wrote, as checked
-            self._data = current
-        del current  # not a second copy of the file held through the write
+        data = self._unchanged_since_read()  # the bytes read, as checked: patched as they are
         if changes.renames:  # unchanged since read: each header still reads as planned
             changes = dataclasses.replace(
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
             )
         try:  # streamed into the temporary file as it is made, never whole in memory
-            self._replace_file(lambda out: patch_into(self._data, changes, out, self._grids))
+            self._replace_file(lambda out: patch_into(data, changes, out, self._grids))
         except PatchUnsupported:  # raised before the rename: the file is as it was
-            data = restore_cached_values(self._data, _rewrite_with_openpyxl(self._data, changes))
-            self._replace_file(data)
+            self._replace_file(restore_cached_values(data, _rewrite_with_openpyxl(data, changes)))
 
     def _replace_file(self, data: bytes | Callable[[BinaryIO], None], replacing: bool = True):
         """Write beside the file, then rename over it: all or nothing. A failure (disk full,
@@ -182,10 +188,11 @@ class XlsxBackend:
             raise BackendError(
                 f"cannot save {self.link}: {reason}{hint}; nothing was changed"
             ) from None
-        if isinstance(written, bytes):
-            self._data, self._digest = written, hashlib.sha256(written).hexdigest()
-        else:  # streamed: not held in memory
-            self._data, self._digest = None, written.hexdigest()
+        self._digest = (  # what a next write in this session checks against
+            hashlib.sha256(written).hexdigest()
+            if isinstance(written, bytes)
+            else written.hexdigest()
+        )
 
     def _write_and_rename(self, data: bytes | Callable[[BinaryIO], None], replacing: bool):
         folder, prefix = self.path.parent, f".{self.path.name}."
@@ -235,17 +242,18 @@ class XlsxBackend:
 BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
 
 
-def read_grids(data: bytes) -> dict[str, list[list]]:
+def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
     """Every tab's grid, in tab order. The largest tab, when large, is parsed by calamine in
     a thread of its own (calamine parses without the interpreter lock, one workbook object
     per thread) while the others are read; the grids are made one at a time, sharing one
-    pool (see `read_grid`)."""
-    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    pool (see `read_grid`). calamine reads the parts from the file as it needs them: handed
+    the file's bytes, each workbook object would hold a copy of them."""
+    book = CalamineWorkbook.from_path(os.fspath(path))
     pool: dict = {}  # one object per distinct text or date, across every tab
-    big = _large_tab(data)
+    big = _large_tab(path)
     if big is None or big not in book.sheet_names:
         return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
-    other = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    other = CalamineWorkbook.from_path(os.fspath(path))
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
         parsed = thread.submit(other.get_sheet_by_name, big)
         made = {
@@ -257,15 +265,15 @@ def read_grids(data: bytes) -> dict[str, list[list]]:
     return {name: made[name] for name in book.sheet_names}
 
 
-def _large_tab(data: bytes) -> str | None:
+def _large_tab(path: str | os.PathLike) -> str | None:
     """The tab with the largest part, if it is over BIG_PART; None if none is, or the
     package's parts cannot be told (then every tab is read in turn)."""
     try:
-        package = _Package(data)
-        sizes = {
-            title: package.zip.getinfo(part).file_size
-            for title, part in package.sheet_parts().items()
-        }
+        with zipfile.ZipFile(path) as file:
+            sizes = {
+                title: file.getinfo(part).file_size
+                for title, part in _Package(file).sheet_parts().items()
+            }
     except Exception:  # noqa: BLE001  (calamine says what is wrong with the file)
         return None
     big = max(sizes, key=sizes.get, default=None)

@@ -93,13 +93,12 @@ def _floor(path: Path) -> float:
     from python_calamine import CalamineWorkbook
 
     start = time.perf_counter()
-    data = path.read_bytes()
-    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    book = CalamineWorkbook.from_path(str(path))
     for name in book.sheet_names:
         book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     out = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(path) as source,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
     ):
         for item in source.infolist():
