@@ -4,6 +4,7 @@ import openpyxl
 import pytest
 from conftest import TODAY, customer, make_workbook, results, sheet_rows, summary_section, sync
 
+from sheetsync.backends import xlsx
 from sheetsync.backends.xlsx import XlsxBackend, lock_path
 from sheetsync.config import load_settings
 from sheetsync.errors import BackendError, ConflictError, LockedError, WorkbookError
@@ -99,6 +100,25 @@ def test_file_saved_by_someone_else_during_the_sync_is_not_overwritten(tmp_path)
     assert path.read_bytes() != saved  # their save stands ...
     assert results(path)["K1"]["status"] is None  # ... and none of ours landed
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_save_landing_while_the_workbook_is_being_read_is_not_overwritten(tmp_path, monkeypatch):
+    """The file is fingerprinted, then calamine reads it from disk: a save in between (the
+    sync computed from the saved file, not the fingerprinted one) still stops the write."""
+    path = make_workbook(tmp_path / "b.xlsx", MIXED)
+    read_grids = xlsx.read_grids
+
+    def saved_first(where):
+        wb = openpyxl.load_workbook(path)
+        wb["客户跟进"]["B2"] = "改过的名字"
+        wb.save(path)
+        return read_grids(where)
+
+    monkeypatch.setattr(xlsx, "read_grids", saved_first)
+    with XlsxBackend(path, for_write=True) as backend, pytest.raises(ConflictError):
+        pipeline_sync(backend, load_settings(environ={}), TODAY, dt.datetime(2026, 11, 18, 9))
+    assert openpyxl.load_workbook(path)["客户跟进"]["B2"].value == "改过的名字"  # theirs stands
+    assert results(path)["K1"]["status"] is None  # and none of ours landed
 
 
 def test_dry_run_lists_changes_and_writes_nothing(tmp_path):
