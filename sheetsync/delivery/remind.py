@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.rules.events import CARE_DAYS, RENEWAL_DAYS, next_birthday
@@ -163,21 +164,29 @@ class Cards(Sequence):
     CHUNK = 2000  # cards made at a time when something reads them all (a group's chat)
 
     def __init__(
-        self, frame: pd.DataFrame, make: Callable[[pd.DataFrame], list[dict]], days: pd.Series
+        self,
+        frame: pd.DataFrame,
+        make: Callable[[pd.DataFrame], list[dict]],
+        days: pd.Series,
+        rows: np.ndarray | None = None,
     ) -> None:
         self.frame, self._make, self.days = frame, make, days  # days: each card's days_overdue
+        self._rows = rows  # where this section's cards are in `frame` (None: every row)
         self._made: dict[tuple, list[dict]] = {}  # the text and the HTML show the same cards
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self.frame) if self._rows is None else len(self._rows)
+
+    def _frame(self, at) -> pd.DataFrame:
+        return self.frame.iloc[at if self._rows is None else self._rows[at]]
 
     def __getitem__(self, at):
         if isinstance(at, slice):
             key = (at.start, at.stop, at.step)
             if key not in self._made:
-                self._made[key] = self._make(self.frame.iloc[at])
+                self._made[key] = self._make(self._frame(at))
             return [dict(card) for card in self._made[key]]  # a template may change its own
-        return self._make(self.frame.iloc[[at]])[0]  # IndexError past the end, as a list
+        return self._make(self._frame([at]))[0]  # IndexError past the end, as a list
 
     def __iter__(self) -> Iterator[dict]:
         for start in range(0, len(self), self.CHUNK):
@@ -192,9 +201,10 @@ class Cards(Sequence):
     def split(self) -> dict[str, Cards]:
         """`sections`, without making a card: overdue, then due today."""
         late = (self.days > 0).to_numpy()
-        return {
-            "overdue": Cards(self.frame[late], self._make, self.days[late]),
-            "due_today": Cards(self.frame[~late], self._make, self.days[~late]),
+        rows = np.arange(len(self.frame)) if self._rows is None else self._rows
+        return {  # the rows' places in the one frame: an owner's tasks are not copied again
+            "overdue": Cards(self.frame, self._make, self.days[late], rows[late]),
+            "due_today": Cards(self.frame, self._make, self.days[~late], rows[~late]),
         }
 
 
@@ -254,6 +264,13 @@ def _items(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: 
     return records(items)
 
 
+CARD_COLUMNS = frozenset(  # what `_items` and a digest's reminders read, and the grouping
+    "customer_id customer grade contact phone last_contact summary before_date before_summary"
+    " feedback action due_date due classification health stalled stage stage_days amount"
+    " sheet_row _owner".split()
+)
+
+
 def _earlier(frame: pd.DataFrame) -> dict[str, pd.Series]:
     """The contact before the latest, from 跟进历史 (the board's `before_*` columns, when
     the caller's board has them): the card's "再上次" (the time before)."""
@@ -284,7 +301,8 @@ def plan_digests(
     actions, fixes, links = {r.grade: r.action for r in rules}, fixes or {}, links or RowLinks()
     board = board.assign(_owner=map_unique(board["owner"], cell_text))
     tasks = tasks.assign(_owner=map_unique(tasks["owner"], cell_text))
-    tasks_by = dict(tuple(tasks.groupby("_owner", sort=False)))
+    shown = [c for c in tasks if c in CARD_COLUMNS]  # each owner's share copied: no more
+    tasks_by = dict(tuple(tasks[shown].groupby("_owner", sort=False)))
     extras_by = _extras_by_owner(board, today)
     ahead_by = dict(tuple(_upcoming(board, today).groupby("_owner", sort=False)))
     mails = []
