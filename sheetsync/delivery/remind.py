@@ -265,9 +265,12 @@ def _items(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: 
 
 
 CARD_COLUMNS = frozenset(  # what `_items` and a digest's reminders read, and the grouping
-    "customer_id customer grade contact phone last_contact summary before_date before_summary"
-    " feedback action due_date due classification health stalled stage stage_days amount"
-    " sheet_row _owner".split()
+    (
+        *("customer_id", "customer", "grade", "contact", "phone", "last_contact", "summary"),
+        *("before_date", "before_summary", "feedback", "action", "due_date", "due"),
+        *("classification", "health", "stalled", "stage", "stage_days", "amount"),
+        *("sheet_row", "_owner"),
+    )
 )
 
 
@@ -306,7 +309,7 @@ def plan_digests(
     extras_by = _extras_by_owner(board, today)
     ahead_by = dict(tuple(_upcoming(board, today).groupby("_owner", sort=False)))
     mails = []
-    owners = sorted(set(tasks_by) | set(board["_owner"]) | set(fixes))
+    owners = sorted(set(tasks_by) | set(board["_owner"].unique()) | set(fixes))
     members = {normalise_header(n) for n in addresses.team}
     for owner in filter(None, owners):  # rows with no owner: `plan_unowned`'s
         if members and normalise_header(owner) not in members:
@@ -335,7 +338,13 @@ def plan_digests(
                 addresses.resolve(owner),
                 f"digest/{owner}/{today}",
                 context,
-                reminds=list(zip(mine["customer_id"], _due_days(mine["due_date"]), strict=True)),
+                reminds=list(
+                    zip(
+                        mine["customer_id"].tolist(),
+                        _due_days(mine["due_date"]).tolist(),
+                        strict=True,
+                    )
+                ),
             )
         )
     return mails
