@@ -18,6 +18,7 @@ from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.errors import LockedError
 from sheetsync.loading import PEOPLE_KEYS, Loaded, load, read_columns, validated  # noqa: F401
+from sheetsync.memory import give_back_freed_memory
 from sheetsync.report import (  # noqa: F401
     Phases,
     SyncReport,
@@ -488,6 +489,7 @@ def sync(
     # The write needs only the changeset: what was computed is let go first, so the write
     # reuses its memory rather than adding to it (~250 MB at 100 k customers).
     del loaded, result, log, mails, messages
+    give_back_freed_memory()
     if writing:
         with phases.timing("write"):
             backend.write(changes)

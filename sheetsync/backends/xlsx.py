@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import ctypes
-import ctypes.util
 import dataclasses
 import datetime as dt
-import functools
 import glob
 import hashlib
 import io
@@ -48,6 +45,7 @@ from sheetsync.backends.xlsx_patch import (
     restore_cached_values,
 )
 from sheetsync.errors import BackendError, ConflictError, LockedError
+from sheetsync.memory import give_back_freed_memory
 from sheetsync.workbook.changes import Amount, Changeset, Chart, Heading, Share
 from sheetsync.workbook.template import TabContent, WorkbookContent
 
@@ -299,25 +297,6 @@ def read_grid(sheet, pool: dict) -> list[list]:
             row[:0] = [""] * (width - len(row))
     grid[:0] = [[""] * width for _ in range(height - len(grid))]
     return grid
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-def give_back_freed_memory() -> None:
-    """Return memory freed by native code (calamine's parsed cells) to the system. glibc keeps
-    freed heap pages for its own reuse, and Python allocates its objects elsewhere, so
-    without this they stay counted in the process's memory for the rest of the run. Nothing
-    where there is no glibc (macOS, Windows, musl)."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
 
 
 def _umask() -> int:

@@ -199,7 +199,7 @@ def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
     """Stamp reminded_at / escalated_at from the mail journal: the first send of a task
     stays. A stamp that moved with every day's digest would rewrite every overdue task's row
     of the log each morning; which day's digest went out is in the journal and 邮件记录."""
-    log = log.copy()
+    log = log.copy(deep=False)  # copy-on-write: only the two stamped columns are new
     keys = log["customer_id"] + "|" + log["due_date"].dt.strftime("%Y-%m-%d").fillna("")
     for column, field in (("reminded_at", "reminds"), ("escalated_at", "escalates")):
         stamps = {

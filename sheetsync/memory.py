@@ -1,0 +1,30 @@
+"""Giving memory a run no longer uses back to the system.
+
+glibc keeps the pages of freed memory for its own reuse: after a step of a 100 k-customer run
+lets go of its frames (or calamine of its parsed cells), the process still counts them, and
+the next step allocates elsewhere, so the peak grows step by step. Returning them at each
+step's end costs a few milliseconds and ~80 MB at 100 k customers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def give_back_freed_memory() -> None:
+    """Return the heap's free pages to the system (`malloc_trim`). Nothing where there is no
+    glibc (macOS, Windows, musl), whose allocators return memory on their own terms."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
