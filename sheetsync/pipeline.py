@@ -18,7 +18,7 @@ from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.errors import LockedError
 from sheetsync.loading import PEOPLE_KEYS, Loaded, load, read_columns, validated  # noqa: F401
-from sheetsync.memory import give_back_freed_memory
+from sheetsync.memory import give_back_freed_memory, long_lived, thaw
 from sheetsync.report import (  # noqa: F401
     Phases,
     SyncReport,
@@ -420,13 +420,34 @@ def sync(
     `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
     `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
     only complaint alerts and the sheet's write (so the complaint's task holds its key)."""
+    try:
+        return _sync(
+            backend, settings, today, run_at, dry_run, mailer, sheet, force, chats, events_only
+        )
+    finally:
+        thaw()  # what the read froze out of the garbage collector's passes (memory.py)
+
+
+def _sync(
+    backend,
+    settings: Settings,
+    today: dt.date | None,
+    run_at: dt.datetime | None,
+    dry_run: bool,
+    mailer: Mailer | None,
+    sheet: bool,
+    force: bool,
+    chats: Chats | None,
+    events_only: bool,
+) -> SyncReport:
     phases = Phases()
     # The holiday calendar is made while the workbook is read (the `holidays` package loads
     # every country's rules: ~0.05 s), on a thread of its own: the read waits on calamine's
     # thread part of the time.
     calendar = _in_background(WorkCalendar, settings.holidays)
     with phases.timing("read"):
-        grids = backend.read()
+        with long_lived():  # the grids: a million and more rows and values at 100 k
+            grids = backend.read()
         loaded = load(grids, settings)
         del grids[loaded.followups.title]  # framed, and never replaced whole: its rows can go
     holder = None if dry_run or force else backend.held_by()

@@ -4,11 +4,13 @@
 import gc
 import types
 
-from conftest import customer, make_workbook
+import pytest
+from conftest import TODAY, customer, make_workbook, results
 
+from sheetsync import pipeline
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import load_settings
-from sheetsync.pipeline import check
+from sheetsync.pipeline import check, sync
 
 
 def _frames_of(name: str) -> list:
@@ -26,3 +28,23 @@ def test_a_run_with_unreadable_cells_keeps_none_of_its_frames_alive(tmp_path):
     assert '"明天"不是日期' in checked.problems["message"].iloc[0]
     del checked
     assert _frames_of("validate") == [] and _frames_of("validated") == []
+
+
+def test_a_run_leaves_nothing_frozen_out_of_the_garbage_collector(tmp_path, monkeypatch):
+    """The read's grids are frozen out of the collector's passes while a run computes; the
+    next run of a long-lived `serve` must find the collector as before, after a run that
+    wrote and after one that failed after the read."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    settings = load_settings(environ={}, workbook=str(path))
+    with XlsxBackend(path, for_write=True) as backend:
+        sync(backend, settings, TODAY)
+    assert results(path)["K1"]["status"] and gc.get_freeze_count() == 0
+
+    def fails(*args, **kwargs):
+        assert gc.get_freeze_count() > 0  # frozen while the run computes
+        raise RuntimeError("compute failed")
+
+    monkeypatch.setattr(pipeline, "compute", fails)
+    with XlsxBackend(path, for_write=True) as backend, pytest.raises(RuntimeError):
+        sync(backend, settings, TODAY)
+    assert gc.get_freeze_count() == 0
