@@ -426,10 +426,12 @@ class RowBytes:
         """The row with the cells in `made` set. The row is checked whole first (nothing but
         cells, each with its reference inside its own start tag, in column order, none twice),
         then only the cells set are cut out and rebuilt: a row of 40 cells with one changed
-        is not taken apart cell by cell."""
-        if self.only_cells.fullmatch(inner) is None:
-            return None
+        is not taken apart cell by cell. "Nothing but cells": the first starts the row, and
+        each ends (`/>` or `</c>`) just where the next starts (the part is well-formed XML,
+        so a segment from one cell's start to the next that ends with `</c>` is that cell)."""
         starts = [m.start() for m in self.cell_start.finditer(inner)]
+        if inner and (not starts or starts[0]):  # something before the first cell
+            return None
         ends = [inner.find(b">", at) for at in starts]  # each cell's start tag ends here
         columns, last = {}, 0
         for i, (at, end) in enumerate(zip(starts, ends, strict=True)):
