@@ -2,12 +2,14 @@
 (`serve`) runs for months, and a 100 k-customer workbook's frames are hundreds of MB."""
 
 import gc
+import os
 import types
 
 import pytest
 from conftest import TODAY, customer, make_workbook, results
 
 from sheetsync import pipeline
+from sheetsync import report as reporting
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import load_settings
 from sheetsync.pipeline import check, sync
@@ -48,3 +50,20 @@ def test_a_run_leaves_nothing_frozen_out_of_the_garbage_collector(tmp_path, monk
     with XlsxBackend(path, for_write=True) as backend, pytest.raises(RuntimeError):
         sync(backend, settings, TODAY)
     assert gc.get_freeze_count() == 0
+
+
+def test_the_benchmark_sees_each_step_s_own_peak(monkeypatch):
+    """With OWN_PEAKS (the benchmark's child) a step that held 100 MB for a moment says so,
+    and the step after it, holding nothing, does not inherit that peak; the run's peak
+    stays known. Linux only: elsewhere each step reports the process's peak so far."""
+    if not os.access("/proc/self/clear_refs", os.W_OK):
+        pytest.skip("the peak cannot be reset here")
+    monkeypatch.setattr(reporting, "OWN_PEAKS", True)
+    phases = reporting.Phases()
+    with phases.timing("large"):
+        held = b"x" * (100 << 20)
+        del held
+    with phases.timing("small"):
+        pass
+    assert phases.peak_mb["large"] - phases.peak_mb["small"] > 60
+    assert phases.highest_mb() >= phases.peak_mb["large"]

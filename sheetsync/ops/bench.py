@@ -6,8 +6,8 @@ For each size it generates a workbook of that many customers, then reports
   so a busy machine shifts both alike;
 - first sync (every computed cell written, charts drawn), a re-run the same day, and the next
   day's run (the one a team does every morning), each in a fresh process with its peak RSS,
-  and the next day's phases (read / compute / plan / mail / write) with the peak memory
-  reached by the end of each;
+  and the next day's phases (read / compute / plan / mail / write), each with the peak
+  memory reached within it (where a run's memory goes);
 - Google: the bytes of the batchUpdate bodies the Google backend would send for the same
   first and next-day changesets (built by its request builder, not sent anywhere).
 Medians over --repeat runs: each first sync from the fresh workbook, each next day from the
@@ -33,7 +33,6 @@ import openpyxl
 from sheetsync.config import load_settings
 from sheetsync.ops.app import journal_path
 from sheetsync.ops.demo import OWNERS, TEAM, demo_customers
-from sheetsync.report import peak_mb
 from sheetsync.workbook.schema import FOLLOWUPS
 from sheetsync.workbook.template import followup_columns, new_workbook
 
@@ -163,14 +162,16 @@ def google_bytes(grids: dict[str, list[list]], changes) -> int:
 
 
 def _child(path: Path, day: dt.date) -> None:
+    from sheetsync import report as reporting
     from sheetsync.ops import app
 
+    reporting.OWN_PEAKS = True  # each phase's own peak, not the run's so far
     outbox = path.parent / f"outbox-{path.stem}"
     settings = load_settings(environ={"SHEETSYNC_EMAIL_OUTBOX": str(outbox)}, workbook=str(path))
     start = time.perf_counter()
     report = app.run_sync(settings, day)  # the real daily job: sheet, then reminder mail
     seconds = time.perf_counter() - start
-    peak = peak_mb()  # this process's own: ru_maxrss would count the parent's
+    peak = report.phases.highest_mb()  # this process's own: ru_maxrss counts the parent's
     phases, peaks = dict(report.phases), report.phases.peak_mb
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "phases": phases, "peaks": peaks}))
 
@@ -250,7 +251,7 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         + f"  other {other:.2f}"
     )
     peaks = {p: max(r["peaks"].get(p, 0.0) for r in tomorrow) for p in PHASES}
-    print("  peak MB by end of " + "  ".join(f"{p} {mb:.0f}" for p, mb in peaks.items()))
+    print("  peak MB within   " + "  ".join(f"{p} {mb:.0f}" for p, mb in peaks.items()))
     print(
         f"  Google bytes     first {first_google / 1e6:.2f} MB, next day {next_google / 1e3:.0f} kB",
         flush=True,
