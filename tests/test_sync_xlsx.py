@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 
 import openpyxl
 import pytest
@@ -102,23 +103,69 @@ def test_file_saved_by_someone_else_during_the_sync_is_not_overwritten(tmp_path)
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_a_save_landing_while_the_workbook_is_being_read_is_not_overwritten(tmp_path, monkeypatch):
-    """The file is fingerprinted, then calamine reads it from disk: a save in between (the
-    sync computed from the saved file, not the fingerprinted one) still stops the write."""
+def _save_by_rename(path, cells: dict[str, dict[str, str]]) -> None:
+    """As Excel saves: a new file renamed over the old one."""
+    wb = openpyxl.load_workbook(path)
+    for tab, values in cells.items():
+        for ref, value in values.items():
+            wb[tab][ref] = value
+    wb.save(path.with_name("saving.xlsx"))
+    os.replace(path.with_name("saving.xlsx"), path)
+
+
+def test_a_save_landing_while_the_workbook_is_being_read_is_read_not_overwritten(
+    tmp_path, monkeypatch
+):
+    """calamine opens the file twice (the largest tab on a thread of its own) and reads it
+    lazily: a save between the opens gave tabs from two versions, and mail computed from
+    them. The read notices the file moved and reads it again: every tab from the saved
+    version, their edit kept, the sync's own cells written."""
+    path = make_workbook(tmp_path / "b.xlsx", MIXED)
+    monkeypatch.setattr(xlsx, "BIG_PART", 0)  # the follow-up tab on a second workbook object
+    large_tab, saves = xlsx._large_tab, []
+
+    def saved_between_the_opens(where):
+        if not saves:
+            _save_by_rename(path, {"客户跟进": {"B2": "改过的名字"}, "团队": {"A2": "新同事"}})
+            saves.append(where)
+        return large_tab(where)
+
+    monkeypatch.setattr(xlsx, "_large_tab", saved_between_the_opens)
+    with XlsxBackend(path, for_write=True) as backend:
+        grids = backend.read()
+        assert grids["客户跟进"][1][1] == "改过的名字" and grids["团队"][1][0] == "新同事"
+        pipeline_sync(backend, load_settings(environ={}), TODAY, dt.datetime(2026, 11, 18, 9))
+    assert openpyxl.load_workbook(path)["客户跟进"]["B2"].value == "改过的名字"
+    assert results(path)["K1"]["status"]  # ours landed too
+
+
+def test_a_workbook_saved_again_at_every_read_is_left_alone(tmp_path, monkeypatch):
+    """Saved again each time it is read (a tool rewriting it in place): after three reads
+    the sync gives up with nothing sent or written, and says to run it again."""
     path = make_workbook(tmp_path / "b.xlsx", MIXED)
     read_grids = xlsx.read_grids
 
     def saved_first(where):
         wb = openpyxl.load_workbook(path)
-        wb["客户跟进"]["B2"] = "改过的名字"
+        wb["客户跟进"]["B2"] = f"改过的名字 {dt.datetime.now()}"
         wb.save(path)
         return read_grids(where)
 
     monkeypatch.setattr(xlsx, "read_grids", saved_first)
-    with XlsxBackend(path, for_write=True) as backend, pytest.raises(ConflictError):
+    kept_changing = pytest.raises(ConflictError, match="kept changing while it was read")
+    with XlsxBackend(path, for_write=True) as backend, kept_changing:
         pipeline_sync(backend, load_settings(environ={}), TODAY, dt.datetime(2026, 11, 18, 9))
-    assert openpyxl.load_workbook(path)["客户跟进"]["B2"].value == "改过的名字"  # theirs stands
-    assert results(path)["K1"]["status"] is None  # and none of ours landed
+    assert openpyxl.load_workbook(path)["客户跟进"]["B2"].value.startswith("改过的名字")
+    assert results(path)["K1"]["status"] is None  # none of ours landed
+
+
+def test_an_xlsx_workbook_named_xls_is_read_for_what_it_is(tmp_path):
+    """calamine picks its reader by the file's name; the content decides here."""
+    path = make_workbook(tmp_path / "b.xlsx", MIXED).rename(tmp_path / "客户表.xls")
+    sync(path)
+    written = tmp_path / "as-xlsx.xlsx"  # openpyxl, which checks, goes by the name too
+    written.write_bytes(path.read_bytes())
+    assert results(written)["K1"]["status"]
 
 
 def test_dry_run_lists_changes_and_writes_nothing(tmp_path):

@@ -127,27 +127,54 @@ class XlsxBackend:
                 f"create it with `python3 run.py init {self.link}`"
             ) from None
         except OSError as exc:
-            raise BackendError(f"cannot read {self.link}: {exc.strerror}") from None
+            raise BackendError(f"cannot read {self.link}: {exc.strerror or exc}") from None
 
     def _bytes(self) -> bytes:
         with self._reading():
             return self.path.read_bytes()
 
     def read(self) -> dict[str, list[list]]:
-        """Every tab's grid. The file is fingerprinted before calamine reads it from disk, so
-        a save landing after that is caught by the write (its bytes no longer match), and the
-        file's bytes are not held between the read and the write (~30 MB at 100 k
-        customers, three times over while calamine read them from memory)."""
-        with self._reading(), self.path.open("rb") as file:
-            digest = hashlib.file_digest(file, "sha256").hexdigest()
-        try:
-            with self._reading():
-                grids = read_grids(self.path)
-        except (CalamineError, zipfile.BadZipFile, ValueError) as exc:
-            raise BackendError(f"{self.link} is not a readable .xlsx workbook ({exc})") from None
+        """Every tab's grid, all from one version of the file. The file is fingerprinted,
+        then calamine reads it from disk (its bytes are not held between the read and the
+        write: ~30 MB at 100 k customers, three times over while calamine read them from
+        memory). calamine opens the file more than once and reads it lazily, so a save
+        landing meanwhile (Excel saves by renaming a new file over the old) could give tabs
+        of two versions, and mail computed from them: the file is read again until it did
+        not change while it was read. A save after that is caught by the write."""
+        for _ in range(READ_TRIES):
+            with self._reading(), self.path.open("rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
+                before = _version(os.fstat(file.fileno()))
+            try:
+                with self._reading():
+                    grids = read_grids(self.path)
+            except (CalamineError, zipfile.BadZipFile, ValueError) as exc:
+                if self._moved(before):
+                    continue  # cut short by a save: read what was saved
+                raise BackendError(
+                    f"{self.link} is not a readable .xlsx workbook ({exc})"
+                ) from None
+            except BackendError:
+                if self._moved(before):
+                    continue  # gone for a moment while a save renamed its new file over it
+                raise
+            if not self._moved(before):
+                break
+        else:
+            raise ConflictError(
+                f"{self.link} kept changing while it was read; nothing was sent or written. "
+                "Run the sync again."
+            )
         give_back_freed_memory()  # calamine's cells, freed: ~200 MB at 100 k customers
         self._digest, self._grids = digest, grids
         return grids
+
+    def _moved(self, before: tuple) -> bool:
+        """Whether the file is no longer the version fingerprinted (`before`)."""
+        try:
+            return _version(os.stat(self.path)) != before
+        except OSError:
+            return True
 
     def _unchanged_since_read(self) -> bytes:
         """The file's bytes, if they are still what was read (or last written)."""
@@ -238,6 +265,25 @@ class XlsxBackend:
 
 
 BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
+READ_TRIES = 3  # reads of a file saved again while it was read, before giving up
+
+
+def _version(stat: os.stat_result) -> tuple:
+    """Which version of the file: a save replaces it (another inode) or rewrites it (another
+    size or modification time)."""
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+OTHER_FORMATS = (".xls", ".xla", ".xlsb", ".ods")  # calamine's reader by name, not content
+
+
+def _calamine(path: str | os.PathLike) -> CalamineWorkbook:
+    """The workbook read lazily from disk. calamine picks its reader by the file's extension:
+    an .xlsx workbook someone named team.xls is handed over as bytes, whose content calamine
+    reads for what it is."""
+    if Path(path).suffix.lower() in OTHER_FORMATS:
+        return CalamineWorkbook.from_filelike(io.BytesIO(Path(path).read_bytes()))
+    return CalamineWorkbook.from_path(os.fspath(path))
 
 
 def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
@@ -246,12 +292,12 @@ def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
     per thread) while the others are read; the grids are made one at a time, sharing one
     pool (see `read_grid`). calamine reads the parts from the file as it needs them: handed
     the file's bytes, each workbook object would hold a copy of them."""
-    book = CalamineWorkbook.from_path(os.fspath(path))
+    book = _calamine(path)
     pool: dict = {}  # one object per distinct text or date, across every tab
     big = _large_tab(path)
     if big is None or big not in book.sheet_names:
         return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
-    other = CalamineWorkbook.from_path(os.fspath(path))
+    other = _calamine(path)
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
         parsed = thread.submit(other.get_sheet_by_name, big)
         made = {
