@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 from test_xlsx_patch import _changeset, _values
 
-from sheetsync.backends import xlsx, xlsx_rows
+from sheetsync.backends import xlsx, xlsx_package, xlsx_rows
 from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
 from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
 from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
@@ -202,6 +202,22 @@ def test_a_long_sheet_streamed_in_small_chunks_reads_as_the_openpyxl_path(tmp_pa
     changes.charts = {}
     assert len(changes.cells) > 3000
     assert _values(patch_workbook(data, changes)) == _values(_rewrite_with_openpyxl(data, changes))
+
+
+@pytest.mark.parametrize("codec", ["zlib-ng", "zlib"])
+def test_sheets_inflated_and_deflated_by_either_codec_read_the_same(tmp_path, monkeypatch, codec):
+    """zlib-ng inflates and deflates the sheets a write streams (faster, same format); where
+    it is not installed, zipfile's zlib does. Either way every reader gets the same cells."""
+    if codec == "zlib":
+        monkeypatch.setattr(xlsx_package, "zlib_ng", None)
+    elif xlsx_package.zlib_ng is None:
+        pytest.skip("zlib-ng is not installed here")
+    path = tmp_path / "b.xlsx"
+    generate(path, 300)
+    data, changes = path.read_bytes(), _changeset(path)
+    patched = patch_workbook(data, changes)
+    assert zipfile.ZipFile(io.BytesIO(patched)).testzip() is None  # every CRC checks out
+    assert _values(patched) == _values(_rewrite_with_openpyxl(data, changes))
 
 
 def _with_prefix(path) -> None:
