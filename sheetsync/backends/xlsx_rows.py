@@ -10,6 +10,7 @@ stays at a chunk and a batch of rows, whatever the part's size.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import operator
@@ -374,6 +375,9 @@ class RowBytes:
             rb"(?:<" + p + rb"c(?:\s[^>]*?)?\s*(?:/>|>.*?</" + p + rb"c>))*", re.S
         )
         self.cell_start = re.compile(rb"<" + p + rb"c[\s/>]")
+        self.cell_tag = re.compile(  # a cell's start tag, and its reference's column if it has one
+            rb"<" + p + rb"c(?=[\s/>])(?:[^>]*?" + CELL_REF.pattern + rb")?[^>]*>"
+        )
         self.last_cell = b"<" + prefix + b"c "
         self.cell_open, self.cell_close = len(b"<" + prefix + b"c"), b"</" + prefix + b"c>"
 
@@ -429,27 +433,24 @@ class RowBytes:
         is not taken apart cell by cell. "Nothing but cells": the first starts the row, and
         each ends (`/>` or `</c>`) just where the next starts (the part is well-formed XML,
         so a segment from one cell's start to the next that ends with `</c>` is that cell)."""
-        starts = [m.start() for m in self.cell_start.finditer(inner)]
-        if inner and (not starts or starts[0]):  # something before the first cell
+        tags = list(self.cell_tag.finditer(inner))
+        if inner and (not tags or tags[0].start()):  # something before the first cell
             return None
-        ends = [inner.find(b">", at) for at in starts]  # each cell's start tag ends here
+        starts = [tag.start() for tag in tags] + [len(inner)]
         columns, last = {}, 0
-        for i, (at, end) in enumerate(zip(starts, ends, strict=True)):
-            ref = CELL_REF.search(inner, at, end) if end > at else None
-            column = _column(ref.group(1)) if ref else 0
+        for i, tag in enumerate(tags):
+            column = _column(tag.group(1)) if tag.group(1) else 0
             if column <= last:  # no reference in its start tag, a cell twice, out of order
                 return None
             columns[column], last = i, column
-        starts.append(len(inner))
-        for i, end in enumerate(ends):  # each cell ends where the next starts: nothing between
-            closed = inner[end - 1 : end] == b"/" and end + 1 == starts[i + 1]
+            closed = tag.end() == starts[i + 1] and inner[tag.end() - 2] == 47  # "/>", next
             if not closed and not inner.endswith(self.cell_close, 0, starts[i + 1]):
-                return None
+                return None  # the cell does not end where the next starts: something between
         parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
             i = columns.get(column)
             if i is not None:
-                tag = inner[starts[i] + self.cell_open : ends[i]]
+                tag = inner[starts[i] + self.cell_open : tags[i].end() - 1]
                 attrs = _attributes(tag[:-1] if tag.endswith(b"/") else tag)
                 if attrs is None:
                     return None
@@ -457,12 +458,32 @@ class RowBytes:
                 attrs = [("r", f'"{get_column_letter(column)}{number}"')]
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
             parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
-        cells = {c: inner[starts[i] : starts[i + 1]] for c, i in columns.items()}
-        cells.update(parsed)
         p = self.prefix
         head = "".join(f" {k}={v}" for k, v in row_attrs)
-        body = b"".join(cells[c] for c in sorted(cells))
-        return f"<{p}row{head}>".encode() + body + f"</{p}row>".encode()
+        return (
+            f"<{p}row{head}>".encode()
+            + _spliced(inner, starts, columns, parsed)
+            + f"</{p}row>".encode()
+        )
+
+
+def _spliced(inner: bytes, starts: list[int], columns: dict[int, int], parsed: dict) -> bytes:
+    """The row's cells with those in `parsed` (column -> bytes) put in: each replaces the cell
+    of its column or goes before the first cell right of it; the runs of cells between are
+    copied as they are, not one by one."""
+    order = sorted(columns)
+    pieces, at = [], 0
+    for column in sorted(parsed):
+        i = columns.get(column)
+        if i is None:  # a new cell, before the first existing one right of it (cells are
+            i = bisect.bisect(order, column)  # in column order: the i-th column's is cell i)
+            pieces += [inner[at : starts[i]], parsed[column]]
+            at = starts[i]
+        else:
+            pieces += [inner[at : starts[i]], parsed[column]]
+            at = starts[i + 1]
+    pieces.append(inner[at:])
+    return b"".join(pieces)
 
 
 CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})\d+["']""")
