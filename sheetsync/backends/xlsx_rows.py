@@ -290,23 +290,34 @@ TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#1
 def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styles) -> bytes | None:
     """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
     row given the same cells through `set_cell`; b"" for a row with no cells, None when a
-    value is of a kind only `set_cell` writes (a Heading, a Share, anything new)."""
-    p = prefix.decode()
+    value is of a kind only `set_cell` writes (a Heading, a Share, anything new). Each cell
+    is its column's opening, the row number, and what its value makes of the rest (`_tail`,
+    the same for every row: a first sync writes millions of cells)."""
+    p, row = prefix.decode(), str(number)
     cells = []
     for column in sorted(values):
         made = _content(p, values[column])
         if made is None:
             return None
-        kind, body, date = made
-        head = f' r="{get_column_letter(column)}{number}"'
-        if date:
-            head += f' s="{styles.date_style()}"'
-        if kind:
-            head += f' t="{kind}"'
-        cells.append(f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>")
+        cells += (_opening(p, column), row, _tail(p, made, styles.date_style() if made[2] else ""))
     if not cells:
         return b""
-    return f'<{p}row r="{number}">{"".join(cells)}</{p}row>'.encode()
+    return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
+
+
+@functools.cache
+def _opening(p: str, column: int) -> str:
+    return f'<{p}c r="{get_column_letter(column)}'
+
+
+@functools.lru_cache(maxsize=1 << 14)  # statuses, grades, dates: the same few thousand values
+def _tail(p: str, made: tuple[str, str, bool], date_style: str) -> str:
+    """A new cell after its reference's row number: its date format and type, then its
+    content (as `set_cell` writes them), the same for each cell of that value."""
+    kind, body, _ = made
+    style = f' s="{date_style}"' if date_style else ""
+    typed = f' t="{kind}"' if kind else ""
+    return f'"{style}{typed}>{body}</{p}c>' if body else f'"{style}{typed}/>'
 
 
 def _content(p: str, value: object) -> tuple[str, str, bool] | None:
@@ -437,15 +448,15 @@ class RowBytes:
         if inner and (not tags or tags[0].start()):  # something before the first cell
             return None
         starts = [tag.start() for tag in tags] + [len(inner)]
-        columns, last = {}, 0
-        for i, tag in enumerate(tags):
-            column = _column(tag.group(1)) if tag.group(1) else 0
-            if column <= last:  # no reference in its start tag, a cell twice, out of order
-                return None
-            columns[column], last = i, column
-            closed = tag.end() == starts[i + 1] and inner[tag.end() - 2] == 47  # "/>", next
-            if not closed and not inner.endswith(self.cell_close, 0, starts[i + 1]):
-                return None  # the cell does not end where the next starts: something between
+        order = [_column(g) if (g := tag.group(1)) else 0 for tag in tags]  # 0: no reference
+        if order and (not order[0] or any(a >= b for a, b in zip(order, order[1:], strict=False))):
+            return None  # a cell without its reference, a cell twice, out of order
+        close = self.cell_close
+        for tag, after in zip(tags, starts[1:], strict=True):  # each ends where the next starts
+            end = tag.end()
+            if not (end == after and inner[end - 2] == 47) and not inner.endswith(close, 0, after):
+                return None  # neither "/>" nor "</c>" just before the next: something between
+        columns = {column: i for i, column in enumerate(order)}
         parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
             i = columns.get(column)
