@@ -290,19 +290,27 @@ TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#1
 def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styles) -> bytes | None:
     """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
     row given the same cells through `set_cell`; b"" for a row with no cells, None when a
-    value is of a kind only `set_cell` writes (a Heading, a Share, anything new). Each cell
-    is its column's opening, the row number, and what its value makes of the rest (`_tail`,
-    the same for every row: a first sync writes millions of cells)."""
+    value is of a kind only `set_cell` writes (a Heading, a Share, anything new). Each cell's
+    bytes but its row number are made once per column and value (`_new_cell`): a first sync
+    writes millions of cells."""
     p, row = prefix.decode(), str(number)
     cells = []
     for column in sorted(values):
         made = _content(p, values[column])
         if made is None:
             return None
-        cells += (_opening(p, column), row, _tail(p, made, styles.date_style() if made[2] else ""))
+        cells.append(_new_cell(p, column, row, made, styles))
     if not cells:
         return b""
     return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
+
+
+def _new_cell(p: str, column: int, number: int | str, made: tuple, styles: _Styles) -> str:
+    """A cell that was not there, as `_cell` makes it from its reference alone: its column's
+    opening, the row number, and what its value makes of the rest."""
+    return (
+        _opening(p, column) + str(number) + _tail(p, made, styles.date_style() if made[2] else "")
+    )
 
 
 @functools.cache
@@ -418,10 +426,7 @@ class RowBytes:
         if not columns or min(made) > columns[-1]:  # cells after the last (new columns)
             number = _row_number(row_attrs)
             row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
-            new = "".join(
-                _cell(self.prefix, [("r", f'"{get_column_letter(c)}{number}"')], made[c], styles)
-                for c in sorted(made)
-            )
+            new = "".join(_new_cell(self.prefix, c, number, made[c], styles) for c in sorted(made))
             head = "".join(f" {k}={v}" for k, v in row_attrs)
             p = self.prefix
             return f"<{p}row{head}>".encode() + inner + f"{new}</{p}row>".encode()
@@ -460,14 +465,14 @@ class RowBytes:
         parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
             i = columns.get(column)
-            if i is not None:
-                tag = inner[starts[i] + self.cell_open : tags[i].end() - 1]
-                attrs = _attributes(tag[:-1] if tag.endswith(b"/") else tag)
-                if attrs is None:
-                    return None
-            else:
-                attrs = [("r", f'"{get_column_letter(column)}{number}"')]
+            if i is None:  # a cell that was not there
+                parsed[column] = _new_cell(self.prefix, column, number, content, styles).encode()
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
+                continue
+            tag = inner[starts[i] + self.cell_open : tags[i].end() - 1]
+            attrs = _attributes(tag[:-1] if tag.endswith(b"/") else tag)
+            if attrs is None:
+                return None
             parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
         p = self.prefix
         head = "".join(f" {k}={v}" for k, v in row_attrs)
