@@ -461,10 +461,9 @@ class RowBytes:
             end = tag.end()
             if not (end == after and inner[end - 2] == 47) and not inner.endswith(close, 0, after):
                 return None  # neither "/>" nor "</c>" just before the next: something between
-        columns = {column: i for i, column in enumerate(order)}
         parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
-            i = columns.get(column)
+            i = _place(order, column)
             if i is None:  # a cell that was not there
                 parsed[column] = _new_cell(self.prefix, column, number, content, styles).encode()
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
@@ -478,26 +477,26 @@ class RowBytes:
         head = "".join(f" {k}={v}" for k, v in row_attrs)
         return (
             f"<{p}row{head}>".encode()
-            + _spliced(inner, starts, columns, parsed)
+            + _spliced(inner, starts, order, parsed)
             + f"</{p}row>".encode()
         )
 
 
-def _spliced(inner: bytes, starts: list[int], columns: dict[int, int], parsed: dict) -> bytes:
+def _place(order: list[int], column: int) -> int | None:
+    """Which cell of the row holds `column` (`order`: the row's columns, ascending)."""
+    i = bisect.bisect_left(order, column)
+    return i if i < len(order) and order[i] == column else None
+
+
+def _spliced(inner: bytes, starts: list[int], order: list[int], parsed: dict) -> bytes:
     """The row's cells with those in `parsed` (column -> bytes) put in: each replaces the cell
     of its column or goes before the first cell right of it; the runs of cells between are
     copied as they are, not one by one."""
-    order = sorted(columns)
     pieces, at = [], 0
     for column in sorted(parsed):
-        i = columns.get(column)
-        if i is None:  # a new cell, before the first existing one right of it (cells are
-            i = bisect.bisect(order, column)  # in column order: the i-th column's is cell i)
-            pieces += [inner[at : starts[i]], parsed[column]]
-            at = starts[i]
-        else:
-            pieces += [inner[at : starts[i]], parsed[column]]
-            at = starts[i + 1]
+        i = bisect.bisect_left(order, column)  # its cell, or the first right of it
+        pieces += [inner[at : starts[i]], parsed[column]]
+        at = starts[i + 1] if _place(order, column) is not None else starts[i]
     pieces.append(inner[at:])
     return b"".join(pieces)
 
