@@ -58,6 +58,21 @@ class Loaded:
     forecast_log: Sheet | None = None  # 预测记录: last months' forecasts
     sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
 
+    def framed(self) -> list[Sheet]:
+        """The tabs read into frames: past `load`, nothing reads their grids."""
+        sheets = [self.followups, self.grading, self.team, self.task_log, self.stage_log]
+        sheets += [self.memory, self.history, self.forecast_log, self.sync_log]
+        return [s for s in sheets if s is not None]
+
+    def never_replaced(self) -> set[str]:
+        """The tabs the sync never writes whole (it sets cells in them, or appends rows under
+        their headers): the write needs none of their rows as read (see `pipeline.plan`)."""
+        appended = [s for s in (self.stage_log, self.history, self.forecast_log) if s is not None]
+        edited = [
+            s for s in (self.followups, self.grading, self.team, self.sync_log) if s is not None
+        ]
+        return {s.title for s in edited} | {s.title for s in appended if s.header_row}
+
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     """Find the tabs and their columns; a missing follow-up or grading tab stops the run."""

@@ -449,7 +449,9 @@ def _sync(
         with long_lived():  # the grids: a million and more rows and values at 100 k
             grids = backend.read()
         loaded = load(grids, settings)
-        del grids[loaded.followups.title]  # framed, and never replaced whole: its rows can go
+        backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
+        for sheet in loaded.framed():  # the rest of the run reads them as frames
+            grids.pop(sheet.title, None)
     holder = None if dry_run or force else backend.held_by()
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))

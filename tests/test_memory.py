@@ -2,8 +2,10 @@
 (`serve`) runs for months, and a 100 k-customer workbook's frames are hundreds of MB."""
 
 import gc
+import io
 import os
 import types
+import zipfile
 
 import pytest
 from conftest import TODAY, customer, make_workbook, results
@@ -11,6 +13,7 @@ from conftest import TODAY, customer, make_workbook, results
 from sheetsync import pipeline
 from sheetsync import report as reporting
 from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.backends.xlsx_package import _Package
 from sheetsync.config import load_settings
 from sheetsync.pipeline import check, sync
 
@@ -67,3 +70,38 @@ def test_the_benchmark_sees_each_step_s_own_peak(monkeypatch):
         pass
     assert phases.peak_mb["large"] - phases.peak_mb["small"] > 60
     assert phases.highest_mb() >= phases.peak_mb["large"]
+
+
+def test_past_the_read_a_run_holds_the_logs_rows_as_hashes_and_no_grid(tmp_path, monkeypatch):
+    """The follow-up tab and the logs are read into frames; only the write needs the rows of
+    the tabs it replaces (the task log, the sync's memory), and it needs a hash of each.
+    A run the same day then still leaves those tabs' parts as they were, byte for byte."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer(f"K{i}") for i in range(1, 40)])
+    settings = load_settings(environ={}, workbook=str(path))
+    with XlsxBackend(path, for_write=True) as backend:
+        sync(backend, settings, TODAY)
+    before = _parts(path)
+    held = {}
+    compute = pipeline.compute
+
+    def looks(loaded, *args, **kwargs):
+        held["grids"], held["rows"] = backend._grids, backend._rows
+        return compute(loaded, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compute", looks)
+    with XlsxBackend(path, for_write=True) as backend:
+        sync(backend, settings, TODAY)
+    after = _parts(path)
+    assert after["任务记录"] == before["任务记录"] and after["同步快照"] == before["同步快照"]
+    assert after["客户跟进"] == before["客户跟进"]  # nothing changed the same day
+    assert held["grids"] is None
+    assert {"任务记录", "同步快照"} <= set(held["rows"]) and "客户跟进" not in held["rows"]
+    assert all(isinstance(r, int) for r in held["rows"]["任务记录"].rows)
+
+
+def _parts(path) -> dict[str, bytes]:
+    """Each tab's sheet part, as stored (compressed)."""
+    data = path.read_bytes()
+    package = _Package(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+        return {title: zipped.read(part) for title, part in package.sheet_parts().items()}

@@ -351,10 +351,10 @@ def test_a_tab_replaced_by_the_rows_it_has_is_copied_as_its_compressed_bytes(tmp
     data = path.read_bytes()
     log = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("任务记录").to_python()
     part = _Package(data).sheet_parts()["任务记录"]
-    grids = XlsxBackend(path).read()
-    same = patch_workbook(data, Changeset(replace={"任务记录": log}), grids)
+    old = xlsx_rows.rows_read(XlsxBackend(path).read())
+    same = patch_workbook(data, Changeset(replace={"任务记录": log}), old)
     assert _raw(io.BytesIO(same), part) == _raw(io.BytesIO(data), part)
-    changed = patch_workbook(data, Changeset(replace={"任务记录": log[:-1]}), grids)
+    changed = patch_workbook(data, Changeset(replace={"任务记录": log[:-1]}), old)
     assert _raw(io.BytesIO(changed), part) != _raw(io.BytesIO(data), part)
 
 
@@ -397,6 +397,39 @@ def test_a_replaced_row_is_rewritten_exactly_when_it_reads_back_differently():
             assert xlsx_rows._reads_as(new, old) == (
                 xlsx_rows.row_key(new) == xlsx_rows.row_key(old)
             )
+
+
+def test_a_row_kept_as_its_hash_is_never_left_when_it_changed():
+    """The write keeps a replaced tab's rows of text, dates and blanks as their hashes: a
+    row written as it was read (blanks as None, "" or NaN, shorter or with blanks past the
+    end) is left as it is, and any other is rewritten, even one that would read back the
+    same another way. A row holding a number is kept whole: -1 and -2 hash alike."""
+    day = dt.date(2024, 1, 1)
+    was = [["K1", day, "", "待办", ""], ["K2", "", "", "", ""], ["K3", -1.0, "x", "", ""]]
+    old = xlsx_rows.RowsRead.of(was)
+    assert isinstance(old.rows[0], int) and old.rows[2] is was[2]
+    for same in (["K1", day, None, "待办"], ["K1", day, float("nan"), "待办", "", None, ""]):
+        assert old.reads_as(1, same)
+    assert old.reads_as(2, ["K2"]) and old.reads_as(3, ["K3", -1, "x"])
+    for changed in (
+        ["K1", day, "", "已完成"],
+        ["K1", dt.datetime(2024, 1, 1), "", "待办"],  # reads the same, but kept as a hash
+        ["K1", day, "", "待办", "", "more"],
+        ["K1", day],
+        [],
+    ):
+        assert not old.reads_as(1, changed)
+    assert not old.reads_as(3, ["K3", -2.0, "x"])
+    assert old.reads_as(4, [None, ""]) and not old.reads_as(4, ["K4"])  # past the old end
+    kinds = ["", None, "a", "b", day, dt.date(2024, 1, 2), float("nan"), 1.0, -1, -2, True]
+    rows = [[kinds[(i * 5 + k * 3) % len(kinds)] for k in range(i % 5)] for i in range(400)]
+    read = [[("" if v is None or v != v else v) for v in r] + [""] * (5 - len(r)) for r in rows]
+    old = xlsx_rows.RowsRead.of(read)
+    for new in rows:
+        for number, row in enumerate(read, start=1):
+            if old.reads_as(number, new):
+                assert xlsx_rows.row_key(new) == xlsx_rows.row_key(row)
+        assert old.reads_as(rows.index(new) + 1, new)
 
 
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 20])

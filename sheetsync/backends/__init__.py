@@ -19,6 +19,10 @@ class Backend(Protocol):
     def read(self) -> dict[str, list[list]]:
         """Tab title -> rows of cell values, in tab order."""
 
+    def keep_rows(self, titles: set[str]) -> None:
+        """After read(): only the tabs `titles` may be replaced whole by the write, so only
+        their rows need be kept to write what changed (the others' can be let go)."""
+
     def write(self, changes: Changeset) -> None:
         """Apply all of `changes` or none of them."""
 

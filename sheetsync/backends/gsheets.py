@@ -276,6 +276,10 @@ class GSheetsBackend:
         self._grids = self._values(list(self._sheets))
         return self._grids
 
+    def keep_rows(self, titles: set[str]) -> None:
+        """Only the tabs `titles` may be replaced whole: the others' rows are let go."""
+        self._grids = {t: g for t, g in self._grids.items() if t in titles}
+
     def _values(self, titles: list[str]) -> dict[str, list[list]]:
         params = {
             "valueRenderOption": "UNFORMATTED_VALUE",

@@ -30,24 +30,24 @@ from sheetsync.backends.xlsx_package import (  # noqa: F401  (re-exported)
     chart_keys,
     restore_cached_values,
 )
-from sheetsync.backends.xlsx_rows import SheetEdits, last_used_row, splice
+from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, last_used_row, splice
 from sheetsync.workbook.changes import Changeset
 
 NARROWEST, WIDEST = 10, 40  # a new column's width, in characters
 
 
 def patch_workbook(
-    data: bytes, changes: Changeset, old: dict[str, list[list]] | None = None
+    data: bytes, changes: Changeset, old: dict[str, RowsRead] | None = None
 ) -> bytes:
-    """The package with `changes` applied, or PatchUnsupported. `old`: the grids as read,
-    so a replaced tab's unchanged rows are left as they are."""
+    """The package with `changes` applied, or PatchUnsupported. `old`: the tabs' rows as
+    read (`xlsx_rows.rows_read`), so a replaced tab's unchanged rows are left as they are."""
     out = io.BytesIO()
     patch_into(data, changes, out, old)
     return out.getvalue()
 
 
 def patch_into(
-    data: bytes, changes: Changeset, out: BinaryIO, old: dict[str, list[list]] | None = None
+    data: bytes, changes: Changeset, out: BinaryIO, old: dict[str, RowsRead] | None = None
 ) -> None:
     """`patch_workbook`, written into `out` as it is made (nothing is written to `out`
     before every reason for PatchUnsupported known up front has been checked)."""
@@ -79,7 +79,7 @@ def _splice(edits: SheetEdits, styles: _Styles, source: BinaryIO, write) -> None
     splice(source, edits, styles, write)
 
 
-def plan_edits(changes: Changeset, old: dict[str, list[list]] | None) -> dict[str, SheetEdits]:
+def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str, SheetEdits]:
     """Each touched tab's edits, in the order a changeset applies: header cells and cells,
     then whole tabs (their rows win), then appended rows (placed once the tab is read)."""
     edits: dict[str, SheetEdits] = {}
