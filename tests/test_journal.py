@@ -35,7 +35,22 @@ def test_what_this_run_journals_reads_back_as_a_fresh_reader_reads_it(tmp_path):
     journal.entries()
     journal.record(_mail("李娜", "KH-2"), AT + dt.timedelta(minutes=1))
     assert journal.entries() == Journal(path).entries()
-    assert journal.entries()[1]["reminds"] == [["KH-2", "2026-11-18"]]
+    assert journal.entries()[1]["reminds"] == [("KH-2", "2026-11-18")]
+
+
+def test_a_task_named_by_every_day_s_digest_is_held_once_and_written_back_as_it_was(tmp_path):
+    """Two weeks of digests name the same overdue tasks day after day: a big team's journal
+    is read with one pair per task and due day, and rewritten (pruned) line for line."""
+    path = tmp_path / "mail.jsonl"
+    journal = Journal(path)
+    for day in range(3):
+        journal.record(_mail("张伟", "KH-1"), AT + dt.timedelta(days=day))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert all('"reminds": [["KH-1", "2026-11-18"]]' in line for line in lines)
+    first, *others = Journal(path).entries()
+    assert all(e["reminds"][0] is first["reminds"][0] for e in others)
+    journal.prune(AT.date() + dt.timedelta(days=15))  # the first day goes, the rest is kept
+    assert path.read_text(encoding="utf-8").splitlines() == lines[1:]
 
 
 def test_a_pruned_journal_keeps_two_weeks_for_the_run_that_pruned_it_and_the_next(tmp_path):
