@@ -5,13 +5,15 @@ numbers and as text like "120万". Real .xlsx files in tmp_path."""
 
 import datetime as dt
 import threading
+import zipfile
 
 import openpyxl
 import pytest
 from conftest import customer, make_workbook
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineError, CalamineWorkbook
 
-from sheetsync.backends import xlsx
+from sheetsync.backends import xlsx_read
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import load_settings
 from sheetsync.errors import BackendError
@@ -76,7 +78,7 @@ def test_the_same_text_in_many_cells_is_held_once(tmp_path):
 
 @pytest.mark.parametrize("big_part", [0, 1 << 40])  # the largest tab in a thread, or not
 def test_the_largest_tab_read_beside_the_others_reads_the_same(tmp_path, monkeypatch, big_part):
-    monkeypatch.setattr(xlsx, "BIG_PART", big_part)
+    monkeypatch.setattr(xlsx_read, "BIG_PART", big_part)
     path = _mixed(tmp_path)
     grids = XlsxBackend(path).read()
     calamine = CalamineWorkbook.from_path(str(path))
@@ -88,7 +90,7 @@ def test_the_largest_tab_read_beside_the_others_reads_the_same(tmp_path, monkeyp
 def test_a_tab_calamine_cannot_read_in_its_thread_says_the_file_is_unreadable(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(xlsx, "BIG_PART", 0)
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
     path = _mixed(tmp_path)
 
     class Book:  # calamine, failing on the tab it parses in the reading thread
@@ -104,6 +106,87 @@ def test_a_tab_calamine_cannot_read_in_its_thread_says_the_file_is_unreadable(
                 raise CalamineError("XML error: unexpected end of file")
             return self.book.get_sheet_by_name(name)
 
-    monkeypatch.setattr(xlsx, "CalamineWorkbook", Book)
+    monkeypatch.setattr(xlsx_read, "CalamineWorkbook", Book)
     with pytest.raises(BackendError, match="not a readable .xlsx workbook .*unexpected end"):
         XlsxBackend(path).read()
+
+
+def _as_calamine_reads(path, grids):
+    """Every tab as calamine reads it whole: values, kinds and tab order."""
+    calamine = CalamineWorkbook.from_path(str(path))
+    assert list(grids) == calamine.sheet_names
+    for title in calamine.sheet_names:
+        expected = calamine.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        assert grids[title] == expected, title
+        kinds = [[type(v) for v in row] for row in expected]
+        assert [[type(v) for v in row] for row in grids[title]] == kinds, title
+
+
+@pytest.mark.parametrize("piece", [1, 700, 5000])  # a slice a row, a few rows, or all
+def test_a_tab_read_a_slice_at_a_time_reads_as_calamine_reads_it_whole(
+    tmp_path, monkeypatch, piece
+):
+    """The largest tab of a big workbook is read in slices of rows (a package of its own
+    beside): the same cells, kinds and places as calamine gives reading it whole, with rows
+    and columns left empty, shared strings, dates and a row after a gap."""
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
+    monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
+    monkeypatch.setattr(xlsx_read, "PIECE", piece)
+    path = _mixed(tmp_path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["客户跟进"]
+    sheet["AZ40"] = "far right, far down"  # a gap of rows, and a wider tab
+    sheet["C60"] = dt.datetime(2026, 11, 3, 9, 30)
+    sheet.insert_cols(1)  # column A left empty
+    book.save(path)
+    cut = []
+    real_cut = xlsx_read._cut
+    monkeypatch.setattr(xlsx_read, "_cut", lambda *a: cut.append(real_cut(*a)) or cut[-1])
+    _as_calamine_reads(path, XlsxBackend(path).read())
+    assert cut and cut[0] >= (2 if piece < 5000 else 1)  # it was cut
+
+
+def test_a_1904_workbook_read_a_slice_at_a_time_keeps_its_dates(tmp_path, monkeypatch):
+    """The package of slices keeps the workbook's date system: 46329 is a date in 1904."""
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
+    monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
+    monkeypatch.setattr(xlsx_read, "PIECE", 700)
+    path = _mixed(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book.epoch = CALENDAR_MAC_1904
+    book.save(path)
+    grids = XlsxBackend(path).read()
+    _as_calamine_reads(path, grids)
+    assert any(isinstance(v, dt.date) for row in grids["客户跟进"][1:] for v in row)
+
+
+@pytest.mark.parametrize(
+    "odd", ["<!-- a note -->", '<row r="1"><c r="H1" t="inlineStr"><is><t>late</t></is></c></row>']
+)
+def test_rows_that_cannot_be_cut_safely_are_read_whole(tmp_path, monkeypatch, odd):
+    """A comment among the rows (it could hide a row's end), or a row out of order at the
+    end: the tab is read whole, as calamine reads it."""
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
+    monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
+    monkeypatch.setattr(xlsx_read, "PIECE", 300)
+    path = _mixed(tmp_path)
+    end = b"</sheetData>"
+    _rewrite_part(
+        path, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(end, odd.encode() + end)
+    )
+    whole = []
+    real = xlsx_read.read_grid
+    monkeypatch.setattr(
+        xlsx_read, "read_grid", lambda sheet, pool: whole.append(sheet.name) or real(sheet, pool)
+    )
+    grids = XlsxBackend(path).read()
+    _as_calamine_reads(path, grids)
+    assert "客户跟进" in whole
+
+
+def _rewrite_part(path, name, change):
+    with zipfile.ZipFile(path) as source:
+        parts = {i: source.read(i.filename) for i in source.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts.items():
+            out.writestr(info, change(data) if info.filename == name else data)

@@ -5,7 +5,7 @@ import openpyxl
 import pytest
 from conftest import TODAY, customer, make_workbook, results, sheet_rows, summary_section, sync
 
-from sheetsync.backends import xlsx
+from sheetsync.backends import xlsx, xlsx_read
 from sheetsync.backends.xlsx import XlsxBackend, lock_path
 from sheetsync.config import load_settings
 from sheetsync.errors import BackendError, ConflictError, LockedError, WorkbookError
@@ -121,16 +121,16 @@ def test_a_save_landing_while_the_workbook_is_being_read_is_read_not_overwritten
     them. The read notices the file moved and reads it again: every tab from the saved
     version, their edit kept, the sync's own cells written."""
     path = make_workbook(tmp_path / "b.xlsx", MIXED)
-    monkeypatch.setattr(xlsx, "BIG_PART", 0)  # the follow-up tab on a second workbook object
-    large_tab, saves = xlsx._large_tab, []
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)  # the follow-up tab on a second workbook
+    sheet_parts, saves = xlsx_read._sheet_parts, []
 
     def saved_between_the_opens(where):
         if not saves:
             _save_by_rename(path, {"客户跟进": {"B2": "改过的名字"}, "团队": {"A2": "新同事"}})
             saves.append(where)
-        return large_tab(where)
+        return sheet_parts(where)
 
-    monkeypatch.setattr(xlsx, "_large_tab", saved_between_the_opens)
+    monkeypatch.setattr(xlsx_read, "_sheet_parts", saved_between_the_opens)
     with XlsxBackend(path, for_write=True) as backend:
         grids = backend.read()
         assert grids["客户跟进"][1][1] == "改过的名字" and grids["团队"][1][0] == "新同事"

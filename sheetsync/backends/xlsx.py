@@ -9,10 +9,8 @@ A workbook reached through a symbolic link is written where the link points; the
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
-import datetime as dt
 import glob
 import hashlib
 import io
@@ -31,19 +29,19 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError
 
 from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
 from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_layout import apply_to_sheet
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
-    _Package,
     fit_text,
     is_non_finite,
     patch_into,
     restore_cached_values,
 )
+from sheetsync.backends.xlsx_read import read_grids
 from sheetsync.backends.xlsx_rows import RowsRead, rows_read
 from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.memory import give_back_freed_memory
@@ -278,7 +276,6 @@ class XlsxBackend:
         self._replace_file(_to_bytes(book), replacing=False)
 
 
-BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
 READ_TRIES = 3  # reads of a file saved again while it was read, before giving up
 
 
@@ -286,77 +283,6 @@ def _version(stat: os.stat_result) -> tuple:
     """Which version of the file: a save replaces it (another inode) or rewrites it (another
     size or modification time)."""
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-OTHER_FORMATS = (".xls", ".xla", ".xlsb", ".ods")  # calamine's reader by name, not content
-
-
-def _calamine(path: str | os.PathLike) -> CalamineWorkbook:
-    """The workbook read lazily from disk. calamine picks its reader by the file's extension:
-    an .xlsx workbook someone named team.xls is handed over as bytes, whose content calamine
-    reads for what it is."""
-    if Path(path).suffix.lower() in OTHER_FORMATS:
-        return CalamineWorkbook.from_filelike(io.BytesIO(Path(path).read_bytes()))
-    return CalamineWorkbook.from_path(os.fspath(path))
-
-
-def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
-    """Every tab's grid, in tab order. The largest tab, when large, is parsed by calamine in
-    a thread of its own (calamine parses without the interpreter lock, one workbook object
-    per thread) while the others are read; the grids are made one at a time, sharing one
-    pool (see `read_grid`). calamine reads the parts from the file as it needs them: handed
-    the file's bytes, each workbook object would hold a copy of them."""
-    book = _calamine(path)
-    pool: dict = {}  # one object per distinct text or date, across every tab
-    big = _large_tab(path)
-    if big is None or big not in book.sheet_names:
-        return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
-    other = _calamine(path)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
-        parsed = thread.submit(other.get_sheet_by_name, big)
-        made = {
-            name: read_grid(book.get_sheet_by_name(name), pool)
-            for name in book.sheet_names
-            if name != big
-        }
-        made[big] = read_grid(parsed.result(), pool)
-    return {name: made[name] for name in book.sheet_names}
-
-
-def _large_tab(path: str | os.PathLike) -> str | None:
-    """The tab with the largest part, if it is over BIG_PART; None if none is, or the
-    package's parts cannot be told (then every tab is read in turn)."""
-    try:
-        with zipfile.ZipFile(path) as file:
-            sizes = {
-                title: file.getinfo(part).file_size
-                for title, part in _Package(file).sheet_parts().items()
-            }
-    except Exception:  # noqa: BLE001  (calamine says what is wrong with the file)
-        return None
-    big = max(sizes, key=sizes.get, default=None)
-    return big if big is not None and sizes[big] > BIG_PART else None
-
-
-POOLED = frozenset({str, dt.date, dt.datetime})  # never equal to each other, nor to a number
-
-
-def read_grid(sheet, pool: dict) -> list[list]:
-    """A tab's cells from A1, as calamine's `to_python(skip_empty_area=False)` gives them, but
-    row by row with each distinct text or date held once (`pool`): at 100 k customers the
-    same owner, stage and date fill millions of cells, and a separate object for each made
-    most of the run's memory. Numbers and booleans are left as they are (1 == 1.0 == True
-    would merge them)."""
-    if sheet.end is None:
-        return []
-    height, width = sheet.end[0] + 1, sheet.end[1] + 1
-    keep = pool.setdefault
-    grid = [[keep(v, v) if type(v) in POOLED else v for v in row] for row in sheet.iter_rows()]
-    for row in grid:
-        if len(row) < width:
-            row[:0] = [""] * (width - len(row))
-    grid[:0] = [[""] * width for _ in range(height - len(grid))]
-    return grid
 
 
 def _umask() -> int:

@@ -1,0 +1,316 @@
+"""Reading an .xlsx workbook's tabs as grids of cells, exactly as calamine gives them, in a
+memory bounded by a slice of the largest tab rather than by the tab.
+
+calamine parses a whole tab at once and holds its cells twice while it does: ~300 MB for the
+follow-up tab of a 100 k-customer workbook, more than any other step of a run. So a tab over
+SLICED_PART is cut into slices of whole rows, each written as a tab of its own into one
+package beside (a temporary file holding the workbook's styles, shared strings and date
+system, and those rows). calamine reads that package as it reads the workbook, and each
+slice becomes Python rows while the next ones are parsed. Whatever cannot be cut safely (a
+comment or CDATA among the rows, a slice whose first row has no number, rows out of order,
+no room for the temporary file) is read whole, as before.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+from python_calamine import CalamineWorkbook
+
+from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q, _rels_of, _resolve
+from sheetsync.backends.xlsx_rows import ROW_NUMBER, SheetPart
+
+BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
+SLICED_PART = 48 << 20  # a sheet part this large (~25 k rows) is read a slice at a time
+PIECE = 8 << 20  # a slice: ~4.5 k follow-up rows, ~15 MB of parsed cells
+AHEAD = 2  # tabs or slices being parsed while the one before them becomes rows
+POOLED = frozenset({str, dt.date, dt.datetime})  # never equal to each other, nor to a number
+OTHER_FORMATS = (".xls", ".xla", ".xlsb", ".ods")  # calamine's reader by name, not content
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+KEPT = {"styles": "xl/styles.xml", "sharedStrings": "xl/sharedStrings.xml"}  # what calamine reads
+
+
+def _calamine(path: str | os.PathLike) -> CalamineWorkbook:
+    """The workbook read lazily from disk. calamine picks its reader by the file's extension:
+    an .xlsx workbook someone named team.xls is handed over as bytes, whose content calamine
+    reads for what it is."""
+    if Path(path).suffix.lower() in OTHER_FORMATS:
+        return CalamineWorkbook.from_filelike(io.BytesIO(Path(path).read_bytes()))
+    return CalamineWorkbook.from_path(os.fspath(path))
+
+
+def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
+    """Every tab's grid, in tab order, sharing one pool (see `read_grid`). The largest tab,
+    when large, is parsed by calamine in a thread of its own (calamine parses without the
+    interpreter lock, one workbook object per thread) while the others are read; when very
+    large, a slice at a time (`_read_sliced`). calamine reads the parts from the file as it
+    needs them: handed the file's bytes, each workbook object would hold a copy of them."""
+    book = _calamine(path)
+    pool: dict = {}  # one object per distinct text or date, across every tab
+    parts = _sheet_parts(path)
+    big = max(parts, key=lambda t: parts[t][1], default=None)
+    if big is None or big not in book.sheet_names or parts[big][1] <= BIG_PART:
+        return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
+    if parts[big][1] > SLICED_PART:
+        return _read_sliced(path, book, big, parts[big][0], pool)
+    other = _calamine(path)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
+        parsed = thread.submit(other.get_sheet_by_name, big)
+        made = {
+            name: read_grid(book.get_sheet_by_name(name), pool)
+            for name in book.sheet_names
+            if name != big
+        }
+        made[big] = read_grid(parsed.result(), pool)
+    return {name: made[name] for name in book.sheet_names}
+
+
+def _sheet_parts(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
+    """Each tab's sheet part and its size; {} when the package's parts cannot be told (then
+    every tab is read in turn, and calamine says what is wrong with the file)."""
+    try:
+        with zipfile.ZipFile(path) as file:
+            return {
+                title: (part, file.getinfo(part).file_size)
+                for title, part in _Package(file).sheet_parts().items()
+            }
+    except Exception:  # noqa: BLE001
+        return {}
+
+
+def read_grid(sheet, pool: dict) -> list[list]:
+    """A tab's cells from A1, as calamine's `to_python(skip_empty_area=False)` gives them, but
+    row by row with each distinct text or date held once (`pool`): at 100 k customers the
+    same owner, stage and date fill millions of cells, and a separate object for each made
+    most of the run's memory. Numbers and booleans are left as they are (1 == 1.0 == True
+    would merge them)."""
+    if sheet.end is None:
+        return []
+    height, width = sheet.end[0] + 1, sheet.end[1] + 1
+    keep = pool.setdefault
+    grid = [[keep(v, v) if type(v) in POOLED else v for v in row] for row in sheet.iter_rows()]
+    for row in grid:
+        if len(row) < width:
+            row[:0] = [""] * (width - len(row))
+    grid[:0] = [[""] * width for _ in range(height - len(grid))]
+    return grid
+
+
+class _Uncut(Exception):
+    """A tab that cannot be cut into slices safely: it is read whole."""
+
+
+def _read_sliced(path, book, big: str, part: str, pool: dict) -> dict[str, list[list]]:
+    """`read_grids` with the tab `big` read a slice at a time. Two threads parse (the other
+    tabs from the workbook, the slices from the package beside), at most AHEAD ahead of the
+    main thread, which makes each parsed tab or slice into rows in tab and row order."""
+    books = threading.local()  # calamine: one workbook object per thread
+
+    def parsed(source: str | os.PathLike, name: str):
+        if getattr(books, "source", None) != source:
+            books.source, books.book = source, _calamine(source)
+        return books.book.get_sheet_by_name(name)
+
+    made: dict[str, list[list]] = {}
+    with tempfile.TemporaryDirectory(prefix="sheetsync-") as folder:
+        sliced = Path(folder) / "slices.xlsx"
+        threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="read")
+        try:
+            cut = threads.submit(_cut, path, part, sliced)
+
+            def work():
+                for name in book.sheet_names:
+                    if name != big:
+                        yield name, lambda n=name: parsed(path, n)
+                try:
+                    count = cut.result()
+                except _Uncut:
+                    count = 0
+                for k in range(count):
+                    yield k, lambda k=k: parsed(sliced, f"s{k}")
+
+            pending, todo = collections.deque(), work()
+            grid = _Grid(pool)
+            while True:
+                while len(pending) < AHEAD and (task := next(todo, None)) is not None:
+                    pending.append((task[0], threads.submit(task[1])))
+                if not pending:
+                    break
+                key, sheet = pending[0][0], pending.popleft()[1].result()
+                if isinstance(key, str):
+                    made[key] = read_grid(sheet, pool)
+                elif grid is not None:
+                    try:
+                        grid.place(sheet)
+                    except _Uncut:
+                        grid = None  # read whole below, once the slices parsing are done
+                del sheet  # its cells, freed before the next ones are parsed
+            made[big] = grid.finish() if grid is not None and grid.rows else None
+        finally:
+            threads.shutdown(cancel_futures=True)
+    if made[big] is None:
+        made[big] = read_grid(book.get_sheet_by_name(big), pool)
+    return {name: made[name] for name in book.sheet_names}
+
+
+class _Grid:
+    """A tab's rows from A1, made from parsed slices placed one under the other."""
+
+    def __init__(self, pool: dict) -> None:
+        self.keep, self.rows, self.width = pool.setdefault, [], 0
+
+    def place(self, sheet) -> None:
+        """The slice's rows, at their own row numbers under the rows placed so far."""
+        if sheet.end is None:
+            return
+        (top, left), (_, right) = sheet.start, sheet.end
+        if top < len(self.rows):
+            raise _Uncut("rows out of order")
+        keep = self.keep
+        rows = sheet.to_python(skip_empty_area=True)  # from its first row and column
+        for i, row in enumerate(rows):  # in place: each row's fresh objects go at once
+            rows[i] = [keep(v, v) if type(v) in POOLED else v for v in row]
+        if left:
+            for row in rows:
+                row[:0] = [""] * left
+        self.rows.extend([] for _ in range(top - len(self.rows)))
+        self.rows.extend(rows)
+        self.width = max(self.width, right + 1)
+
+    def finish(self) -> list[list]:
+        for row in self.rows:
+            if len(row) < self.width:
+                row.extend([""] * (self.width - len(row)))
+        return self.rows
+
+
+def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
+    """Write the sheet part `part` as slices of whole rows, each the tab `s0`, `s1`, ... of a
+    package at `target` holding the workbook's styles, shared strings and date system; the
+    number of slices. _Uncut when the rows cannot be cut safely or the package not written."""
+    with zipfile.ZipFile(path) as source:
+        package = _Package(source)
+        book_part = package.workbook_part()
+        flag = package.xml(book_part).find(_q("workbookPr"))
+        date1904 = flag.get("date1904") if flag is not None else None
+        kept = {}
+        for rel in package.xml(_rels_of(book_part)):
+            kind = rel.get("Type", "").rsplit("/", 1)[-1]
+            if kind in KEPT and rel.get("TargetMode") != "External":
+                kept[kind] = _resolve(book_part, rel.get("Target"))
+        try:
+            with (
+                package.open(part) as raw,
+                zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as out,
+            ):
+                count = _write_slices(raw, out)
+                for kind, name in kept.items():
+                    out.writestr(KEPT[kind], source.read(name))
+                _write_book(out, count, date1904, set(kept))
+        except PatchUnsupported as exc:
+            raise _Uncut(str(exc)) from None
+        except OSError as exc:  # no room for it: read whole, as before
+            raise _Uncut(str(exc)) from None
+    return count
+
+
+def _write_slices(raw, out: zipfile.ZipFile) -> int:
+    sheet = SheetPart(raw)
+    if sheet.empty or re.search(rb"encoding\s*=\s*[\"'](?!utf-8)", sheet.head[:100], re.I):
+        raise _Uncut("no rows, or not UTF-8")
+    prefix = sheet.prefix
+    end_row, end_rows = b"</" + prefix + b"row>", b"</" + prefix + b"sheetData>"
+    first_row = re.compile(rb"<" + re.escape(prefix) + rb"row[\s/>]")
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        + sheet.root_open
+        + b"<" + prefix + b"sheetData>"
+    )  # fmt: skip
+    tail = end_rows + b"</" + sheet.root_name + b">"
+    reader, count = sheet.reader, 0
+    rows, reader.buf = reader.buf[reader.pos :], b""  # what it read past <sheetData> first
+
+    def slice_of(rows: bytes) -> None:
+        nonlocal count
+        if b"<!" in rows or b"<?" in rows or end_rows in rows:  # could hide or end the rows
+            raise _Uncut("comments, CDATA or the end of the rows among the rows")
+        first = first_row.search(rows)
+        if not first or not ROW_NUMBER.search(rows, first.start(), rows.find(b">", first.start())):
+            raise _Uncut("a slice whose first row has no number")  # calamine would count from 1
+        with out.open(f"xl/worksheets/s{count}.xml", "w") as member:
+            for data in (head, rows, tail):
+                member.write(data)
+        count += 1
+
+    while True:
+        more = raw.read(PIECE)
+        rows += more
+        if not more:  # the last rows: up to </sheetData>
+            end = rows.find(end_rows)
+            if end < 0:
+                raise _Uncut("a worksheet part is cut off")
+            rows = rows[:end]
+        while len(rows) > PIECE:  # whole rows, about PIECE bytes of them
+            cut = rows.rfind(end_row, 0, PIECE)
+            cut = rows.find(end_row, PIECE) if cut < 0 else cut  # a row over PIECE
+            if cut < 0:
+                break  # the row goes on in what is read next
+            cut += len(end_row)
+            slice_of(rows[:cut])
+            rows = rows[cut:]
+        if not more:
+            if rows.strip():
+                slice_of(rows)
+            return count
+
+
+def _write_book(out: zipfile.ZipFile, count: int, date1904: str | None, kept: set) -> None:
+    """The package's workbook: one tab per slice, and the workbook's date system."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    book = etree.Element(_q("workbook"), nsmap={None: main, "r": REL})
+    if date1904 is not None:
+        etree.SubElement(book, _q("workbookPr"), date1904=date1904)
+    sheets = etree.SubElement(book, _q("sheets"))
+    rels = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
+    for k in range(count):
+        tab = {"name": f"s{k}", "sheetId": str(k + 1), f"{{{REL}}}id": f"rId{k + 1}"}
+        etree.SubElement(sheets, _q("sheet"), tab)
+        _relate(rels, f"rId{k + 1}", "worksheet", f"worksheets/s{k}.xml")
+    for kind in sorted(kept):
+        _relate(rels, f"rId{kind}", kind, KEPT[kind].removeprefix("xl/"))
+    types = "http://schemas.openxmlformats.org/package/2006/content-types"
+    content = etree.Element(f"{{{types}}}Types", nsmap={None: types})
+    etree.SubElement(content, f"{{{types}}}Default", Extension="xml", ContentType="application/xml")
+    etree.SubElement(
+        content,
+        f"{{{types}}}Default",
+        Extension="rels",
+        ContentType="application/vnd.openxmlformats-package.relationships+xml",
+    )
+    top = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
+    _relate(top, "rId1", "officeDocument", "xl/workbook.xml")
+    out.writestr("[Content_Types].xml", etree.tostring(content, xml_declaration=True))
+    out.writestr("_rels/.rels", etree.tostring(top, xml_declaration=True))
+    out.writestr("xl/workbook.xml", etree.tostring(book, xml_declaration=True))
+    out.writestr("xl/_rels/workbook.xml.rels", etree.tostring(rels, xml_declaration=True))
+
+
+def _relate(rels: etree._Element, rel_id: str, kind: str, target: str) -> None:
+    etree.SubElement(
+        rels,
+        f"{{{PACKAGE_REL}}}Relationship",
+        Id=rel_id,
+        Type=f"{REL}/{kind}",
+        Target=target,
+    )
