@@ -18,7 +18,7 @@ from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.errors import LockedError
 from sheetsync.loading import PEOPLE_KEYS, Loaded, load, read_columns, validated  # noqa: F401
-from sheetsync.memory import give_back_freed_memory, long_lived, thaw
+from sheetsync.memory import give_back_freed_memory, long_lived, map_large_blocks, thaw
 from sheetsync.report import (  # noqa: F401
     Phases,
     SyncReport,
@@ -142,7 +142,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # how often, how, what to do
     log = read_log(loaded.task_log)
     history, history_known = _history(loaded, rows, people, today)  # 跟进历史
-    log = hand_over(log, rows.assign(owner=people["owner"]), today)  # open tasks follow 负责人
+    ids = rows[["customer_id", "has_error"]]
+    log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
     stage_log = update_stage_log(read_stage_log(loaded.stage_log), rows, today)
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
@@ -441,6 +442,7 @@ def _sync(
     events_only: bool,
 ) -> SyncReport:
     phases = Phases()
+    map_large_blocks()
     # The holiday calendar is made while the workbook is read (the `holidays` package loads
     # every country's rules: ~0.05 s), on a thread of its own: the read waits on calamine's
     # thread part of the time.

@@ -71,7 +71,8 @@ def update_log(
     `customers` has one row per customer: customer_id, last_contact, due, status, owner,
     grade, has_error. Rows with errors leave their tasks untouched: their data is unreliable.
     """
-    valid = _valid(customers)
+    opened = ["due", "status", "last_contact", "owner", "grade", "task_kind"]
+    valid = _valid(customers, [c for c in opened if c in customers])
     log = close_contacted(log, customers)
     is_open = log["state"] == "open"
     known = log["customer_id"].isin(valid.index)
@@ -86,15 +87,18 @@ def update_log(
     return _open_new(log[~stale], valid.reset_index(), today)
 
 
-def _valid(customers: pd.DataFrame) -> pd.DataFrame:
-    valid = customers[~customers["has_error"]].drop_duplicates("customer_id", keep=False)
-    return valid.set_index("customer_id")
+def _valid(customers: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`columns` of the customers whose rows have no error, by id (an id on two rows is
+    nobody's: which row counts cannot be told). Only the columns asked for: the board is
+    dozens of columns of 100 k rows, and each whole copy of it was ~25 MB at its peak."""
+    valid = customers.loc[~customers["has_error"], ["customer_id", *columns]]
+    return valid.drop_duplicates("customer_id", keep=False).set_index("customer_id")
 
 
 def close_contacted(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """Mark done the open tasks a recorded contact has completed, with what that contact
     recorded (`response`, when given): health reads it in the same run."""
-    valid = _valid(customers)
+    valid = _valid(customers, [c for c in ("last_contact", "response") if c in customers])
     log = log.copy()
     last = by_id(valid["last_contact"], log["customer_id"])
     done = (log["state"] == "open") & log["customer_id"].isin(valid.index) & last.notna()
@@ -113,7 +117,7 @@ def hand_over(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.
     customer), as do done and cancelled tasks. 张伟 and 張偉 are one person, as in 跟进历史.
     Rows with errors or without an owner move nothing (`customers`: customer_id, owner,
     has_error)."""
-    valid = _valid(customers)
+    valid = _valid(customers, ["owner"])
     owner = by_id(map_unique(valid["owner"], cell_text), log["customer_id"]).fillna("")
     held = map_unique(log["owner"], cell_text)
     same = map_unique(owner, normalise_header) == map_unique(held, normalise_header)
