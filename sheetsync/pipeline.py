@@ -113,6 +113,7 @@ class Result:
     edits: Edits | None = None
     history: pd.DataFrame | None = None  # 跟进历史, this run's rows appended
     history_known: int = 0  # how many of its rows the tab held: the rest are appended
+    stages_known: int = 0  # the same for 阶段记录
     orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
     forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
     added_blocks: list = field(default_factory=list)  # 价值分级 blocks the tab lacked
@@ -144,7 +145,8 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
     history, history_known = _history(loaded, rows, people, today)  # 跟进历史
     ids = rows[["customer_id", "has_error"]]
     log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
-    stage_log = update_stage_log(read_stage_log(loaded.stage_log), rows, today)
+    known_stages = read_stage_log(loaded.stage_log)
+    stage_log = update_stage_log(known_stages, rows, today)
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
     new_leads = first_due_of_new_leads(log, rows["customer_id"])
@@ -201,6 +203,7 @@ def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: i
         edits,
         history=history,
         history_known=history_known,
+        stages_known=len(known_stages),
         orphans=orphaned,
         forecast_log=forecasts,
         added_blocks=added,
@@ -364,7 +367,7 @@ def plan(
     # new tab is added where it always was).
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale) if log else []
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
-        new = result.stage_log.iloc[len(read_stage_log(loaded.stage_log)) :]
+        new = result.stage_log.iloc[result.stages_known :]
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
     else:
         changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
@@ -506,14 +509,16 @@ def _sync(
             )
         report.notes += notes
         changes.replace.update(alerted)
-    if mails or messages:
+    sent, writing = bool(mails or messages), bool(sheet or mails or messages or alerted)
+    # The write needs only the changeset: what was computed is let go first, so the task
+    # log's rows and the write reuse its memory rather than add to it (~250 MB at 100 k).
+    del result, mails, messages
+    give_back_freed_memory()
+    if sent:
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
     if sheet and not events_only:
         log_run(changes, loaded, report, run_at)
-    writing = bool(sheet or mails or messages or alerted)
-    # The write needs only the changeset: what was computed is let go first, so the write
-    # reuses its memory rather than adding to it (~250 MB at 100 k customers).
-    del loaded, result, log, mails, messages
+    del loaded, log
     give_back_freed_memory()
     if writing:
         with phases.timing("write"):

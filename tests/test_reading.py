@@ -4,6 +4,7 @@ mixed column exactly as before: dates as dates, as text and as serial numbers; a
 numbers and as text like "120万". Real .xlsx files in tmp_path."""
 
 import datetime as dt
+import tempfile
 import threading
 import zipfile
 
@@ -182,6 +183,14 @@ def test_rows_that_cannot_be_cut_safely_are_read_whole(tmp_path, monkeypatch, od
     grids = XlsxBackend(path).read()
     _as_calamine_reads(path, grids)
     assert "客户跟进" in whole
+
+
+def test_a_large_tab_is_read_whole_without_room_for_its_slices(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
+    monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
+    path = _mixed(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no such folder"))
+    _as_calamine_reads(path, XlsxBackend(path).read())
 
 
 def _rewrite_part(path, name, change):

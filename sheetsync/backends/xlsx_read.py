@@ -63,7 +63,13 @@ def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
     if big is None or big not in book.sheet_names or parts[big][1] <= BIG_PART:
         return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
     if parts[big][1] > SLICED_PART:
-        return _read_sliced(path, book, big, parts[big][0], pool)
+        try:
+            folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
+        except OSError:  # no room for the slices: read whole, as below
+            folder = None
+        if folder is not None:
+            with folder:
+                return _read_sliced(path, book, big, parts[big][0], pool, Path(folder.name))
     other = _calamine(path)
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
         parsed = thread.submit(other.get_sheet_by_name, big)
@@ -111,10 +117,13 @@ class _Uncut(Exception):
     """A tab that cannot be cut into slices safely: it is read whole."""
 
 
-def _read_sliced(path, book, big: str, part: str, pool: dict) -> dict[str, list[list]]:
-    """`read_grids` with the tab `big` read a slice at a time. Two threads parse (the other
-    tabs from the workbook, the slices from the package beside), at most AHEAD ahead of the
-    main thread, which makes each parsed tab or slice into rows in tab and row order."""
+def _read_sliced(
+    path, book, big: str, part: str, pool: dict, folder: Path
+) -> dict[str, list[list]]:
+    """`read_grids` with the tab `big` read a slice at a time, through a package in `folder`.
+    Two threads parse (the other tabs from the workbook, the slices from the package), at
+    most AHEAD ahead of the main thread, which makes each parsed tab or slice into rows in
+    tab and row order."""
     books = threading.local()  # calamine: one workbook object per thread
 
     def parsed(source: str | os.PathLike, name: str):
@@ -122,46 +131,54 @@ def _read_sliced(path, book, big: str, part: str, pool: dict) -> dict[str, list[
             books.source, books.book = source, _calamine(source)
         return books.book.get_sheet_by_name(name)
 
+    sliced = folder / "slices.xlsx"
     made: dict[str, list[list]] = {}
-    with tempfile.TemporaryDirectory(prefix="sheetsync-") as folder:
-        sliced = Path(folder) / "slices.xlsx"
-        threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="read")
-        try:
-            cut = threads.submit(_cut, path, part, sliced)
+    grid: _Grid | None = _Grid(pool)
+    with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="read") as threads:
+        cut = threads.submit(_cut, path, part, sliced)
 
-            def work():
-                for name in book.sheet_names:
-                    if name != big:
-                        yield name, lambda n=name: parsed(path, n)
+        def tasks():
+            for name in book.sheet_names:
+                if name != big:
+                    yield name, lambda n=name: parsed(path, n)
+            try:
+                count = cut.result()
+            except Exception:  # noqa: BLE001  (read whole below: calamine says what is wrong)
+                count = 0
+            for k in range(count):
+                yield k, lambda k=k: parsed(sliced, f"s{k}")
+
+        for key, sheet in _ahead(threads, tasks()):
+            if isinstance(key, str):
+                made[key] = read_grid(sheet, pool)
+            elif grid is not None:
                 try:
-                    count = cut.result()
+                    grid.place(sheet)
                 except _Uncut:
-                    count = 0
-                for k in range(count):
-                    yield k, lambda k=k: parsed(sliced, f"s{k}")
-
-            pending, todo = collections.deque(), work()
-            grid = _Grid(pool)
-            while True:
-                while len(pending) < AHEAD and (task := next(todo, None)) is not None:
-                    pending.append((task[0], threads.submit(task[1])))
-                if not pending:
-                    break
-                key, sheet = pending[0][0], pending.popleft()[1].result()
-                if isinstance(key, str):
-                    made[key] = read_grid(sheet, pool)
-                elif grid is not None:
-                    try:
-                        grid.place(sheet)
-                    except _Uncut:
-                        grid = None  # read whole below, once the slices parsing are done
-                del sheet  # its cells, freed before the next ones are parsed
-            made[big] = grid.finish() if grid is not None and grid.rows else None
-        finally:
-            threads.shutdown(cancel_futures=True)
-    if made[big] is None:
+                    grid = None  # read whole below
+            del sheet  # its cells, freed before the next ones are parsed
+    if grid is None or not grid.rows:
         made[big] = read_grid(book.get_sheet_by_name(big), pool)
+    else:
+        made[big] = grid.finish()
     return {name: made[name] for name in book.sheet_names}
+
+
+def _ahead(threads: concurrent.futures.Executor, tasks):
+    """(key, result) of each (key, task) in order, the next AHEAD tasks running meanwhile.
+    Those not started when the caller stops are cancelled."""
+    pending: collections.deque = collections.deque()
+    try:
+        while True:
+            while len(pending) < AHEAD and (task := next(tasks, None)) is not None:
+                pending.append((task[0], threads.submit(task[1])))
+            if not pending:
+                return
+            key, running = pending.popleft()
+            yield key, running.result()
+    finally:
+        for _, running in pending:
+            running.cancel()
 
 
 class _Grid:

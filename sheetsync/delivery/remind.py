@@ -97,7 +97,8 @@ def due_tasks(
 ) -> pd.DataFrame:
     """Open tasks due today or earlier for customers still due or overdue, with their details."""
     now = pd.Timestamp(today)
-    current = board[board["status"].isin(["due_today", "overdue"]) & ~board["has_error"]]
+    read = [c for c in board if c in CARD_COLUMNS or c in ("owner", "grade")]  # no more
+    current = board.loc[board["status"].isin(["due_today", "overdue"]) & ~board["has_error"], read]
     current = current.drop_duplicates("customer_id", keep=False)
     open_due = log[(log["state"] == "open") & (log["due_date"] <= now)]
     tasks = open_due.drop(columns=["owner", "grade"]).merge(

@@ -204,15 +204,16 @@ def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
     stays. A stamp that moved with every day's digest would rewrite every overdue task's row
     of the log each morning; which day's digest went out is in the journal and 邮件记录."""
     log = log.copy(deep=False)  # copy-on-write: only the two stamped columns are new
-    keys = log["customer_id"] + "|" + log["due_date"].dt.strftime("%Y-%m-%d").fillna("")
+    days = map_unique(log["due_date"], lambda d: "" if pd.isna(d) else d.strftime("%Y-%m-%d"))
+    keys = list(zip(log["customer_id"], days, strict=True))  # one text per distinct day
     for column, field in (("reminded_at", "reminds"), ("escalated_at", "escalates")):
-        stamps = {
-            f"{cid}|{due}": entry["at"]
+        stamps = {  # keyed by the journal's own (task, day) pairs: no key made per pair
+            pair if type(pair) is tuple else tuple(pair): entry["at"]
             for entry in sorted(entries, key=lambda e: e["at"], reverse=True)  # earliest last
-            for cid, due in entry[field]
+            for pair in entry[field]
         }
         if stamps:
-            new = keys.map(stamps)
+            new = pd.Series([stamps.get(k) for k in keys], index=log.index, dtype=object)
             unset = log[column].map(_missing) | log[column].eq("")
             log[column] = new.where(new.notna() & unset, log[column]).astype(object)
     return log
