@@ -260,7 +260,7 @@ def _write_slices(raw, out: zipfile.ZipFile) -> int:
 
     def slice_of(rows: bytes) -> None:
         nonlocal count
-        if b"<!" in rows or b"<?" in rows or end_rows in rows:  # could hide or end the rows
+        if _odd(rows) or end_rows in rows:  # could hide or end the rows
             raise _Uncut("comments, CDATA or the end of the rows among the rows")
         first = first_row.search(rows)
         if not first or not ROW_NUMBER.search(rows, first.start(), rows.find(b">", first.start())):
@@ -290,6 +290,19 @@ def _write_slices(raw, out: zipfile.ZipFile) -> int:
             if rows.strip():
                 slice_of(rows)
             return count
+
+
+def _odd(rows: bytes) -> bool:
+    """Whether the rows hold a comment, CDATA or a processing instruction (`<!`, `<?`).
+    Looking for `<!` stops at every "<", a few per cell; "!" and "?" are rare in a sheet's
+    XML (a task's text may hold a few), so each is found first and its "<" checked."""
+    for mark in (b"!", b"?"):
+        at = rows.find(mark)
+        while at >= 0:
+            if rows[at - 1 : at] == b"<":
+                return True
+            at = rows.find(mark, at + 1)
+    return False
 
 
 def _write_book(out: zipfile.ZipFile, count: int, date1904: str | None, kept: set) -> None:
