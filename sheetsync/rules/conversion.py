@@ -192,6 +192,7 @@ def outcomes_by(
     locale: str,
     first: list[str] = (),
     history: pd.DataFrame | None = None,
+    per: pd.DataFrame | None = None,
 ) -> list[list]:
     """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
     says it now): `first` (the team) in its order, then the largest groups; every owner
@@ -199,12 +200,13 @@ def outcomes_by(
     其他 row, so a free-text column with hundreds of spellings still makes a compact table),
     blanks last; a total row with the overall win rate and cycle. By owner, a closed deal
     counts for the owner who held it when it closed (`owner_at_close`, from `history`). No
-    table without a stage history."""
+    table without a stage history. `per`: the log's `outcomes`, when the caller has them
+    (the summary's three tables share them)."""
     if log is None:
         return []
     words = summary_words(locale)
-    per = outcomes(log)
-    people = board.drop_duplicates("customer_id", keep=False)
+    per = outcomes(log) if per is None else per.copy()
+    people = board[["customer_id", key]].drop_duplicates("customer_id", keep=False)
     group = map_unique(people[key], cell_text).set_axis(people["customer_id"].to_numpy())
     per["group"] = group.reindex(per.index).fillna("").to_numpy()
     if key == "owner":

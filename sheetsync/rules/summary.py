@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,6 +108,7 @@ def summarise(
     names = _owner_names(board, owners)
     rates = value_rules.success_rates if value_rules else None  # the forecast's weights
     daily = _daily_counts(runs, board, today)
+    per = conversion.outcomes(stage_log) if stage_log is not None else None  # shared
     sections = {
         "title": [[*label("title"), *label("as_of"), today]],
         "grades": _by_grade(board, grades, label),
@@ -122,7 +124,9 @@ def summarise(
         "orphans": orphan_section(orphaned, label),  # rules/handover.py
         "conversion": conversion.stage_conversion(stage_log, locale),
         **{
-            f"outcomes_{k}": conversion.outcomes_by(stage_log, board, k, locale, names[1], history)
+            f"outcomes_{k}": conversion.outcomes_by(
+                stage_log, board, k, locale, names[1], history, per
+            )
             for k in conversion.GROUPS
         },
         "forecast_month": forecast.by_month(board, rates, today, locale),
@@ -451,13 +455,15 @@ def _stalled(
     """Stalled deals per owner (rows) and stage (columns), for stages that have a limit."""
     owner, names = owner_names
     stages = [t for t in STAGES if t.key in rules.stage_limits]
-    stuck = board["stalled"].astype(bool)
+    stuck = board["stalled"].astype(bool).to_numpy()
+    stage = board["stage_key"].to_numpy()[stuck]
+    counted = Counter(zip(owner.to_numpy()[stuck], stage, strict=True))  # one pass, not per pair
     rows = []
     for name in names:
-        mine = stuck & (owner == name)
-        counts = [int((mine & (board["stage_key"] == t.key)).sum()) for t in stages]
+        counts = [counted[(name, t.key)] for t in stages]
         rows.append([name, *counts, sum(counts)])
-    totals = [int((stuck & (board["stage_key"] == t.key)).sum()) for t in stages]
+    by_stage = Counter(stage)
+    totals = [by_stage[t.key] for t in stages]
     rows.append([*label("total"), *totals, sum(totals)])
     header = [*label("owner"), *(t.text(locale) for t in stages), *label("total")]
     return [label("stalled"), header, *rows]
