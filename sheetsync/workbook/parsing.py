@@ -75,6 +75,22 @@ def map_unique(values: pd.Series, fn: Callable[[object], object]) -> pd.Series:
     return pd.Series(results[codes], index=values.index, dtype=object)
 
 
+def map_unique_pairs(
+    values: pd.Series, fn: Callable[[object], tuple[object, object]]
+) -> tuple[pd.Series, pd.Series]:
+    """`map_unique` for a `fn` giving a pair (a value and its error): each half as a column,
+    split once per distinct value rather than once per row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    firsts, seconds = np.empty(len(uniques), dtype=object), np.empty(len(uniques), dtype=object)
+    for i, (first, second) in enumerate(fn(u) for u in uniques):
+        firsts[i], seconds[i] = first, second
+    index = values.index
+    return (
+        pd.Series(firsts[codes], index=index, dtype=object),
+        pd.Series(seconds[codes], index=index, dtype=object),
+    )
+
+
 def _from_serial(number: float) -> dt.date:
     if not math.isfinite(number) or not SERIAL_RANGE[0] <= number <= SERIAL_RANGE[1]:
         raise Unreadable("not_a_date")

@@ -126,12 +126,15 @@ def _map_columns(
 
 def _used_width(rows: list[list]) -> int:
     """The last column holding anything: each row is walked back only past the widest so far."""
-    width = 0
+    width, widest = 0, max(map(len, rows), default=0)
     for row in rows:
         end = len(row)
         while end > width and is_blank(row[end - 1]):
             end -= 1
-        width = max(width, end)
+        if end > width:
+            width = end
+            if width == widest:
+                break  # no row reaches further
     return width
 
 
@@ -166,7 +169,11 @@ def load_sheet(
     )
     frame[ROW] = body.index + index + 2
     looked_at = [columns[k] - 1 for k in content or columns if k in columns and columns[k] <= width]
-    blank = [all(is_blank(row[i]) for i in looked_at) for row in rows]  # stops at a value
+    first, rest = (looked_at[0], looked_at[1:]) if looked_at else (None, [])
+    blank = [  # most rows hold their first column (the id): one look
+        first is None or (is_blank(row[first]) and all(is_blank(row[i]) for i in rest))
+        for row in rows
+    ]
     frame = frame[~np.array(blank, dtype=bool)].reset_index(drop=True)
     for col in tab.columns:
         if col.key not in frame:

@@ -21,6 +21,7 @@ from sheetsync.workbook.parsing import (
     Unreadable,
     is_blank,
     map_unique,
+    map_unique_pairs,
     parse_amount,
     parse_count,
     parse_cycle,
@@ -211,15 +212,14 @@ def _parse_column(
     then: str = "bad_value",
 ) -> pd.Series:
     raw = sheet.frame[key]
-    parsed = map_unique(raw, parser or _PARSERS[key])
-    errors = pd.Series([p[1] for p in parsed], index=raw.index, dtype=object)
+    values, errors = map_unique_pairs(raw, parser or _PARSERS[key])
     bad = errors.notna()
     reasons = [
         found.say(then, value=_shown(v), reason=e.text(found.locale))
         for v, e in zip(raw[bad], errors[bad], strict=True)
     ]
     found.add_reasons(key, severity, pd.Series(reasons, index=raw[bad].index, dtype=object))
-    return pd.Series([p[0] for p in parsed], index=raw.index, dtype=object)
+    return values
 
 
 def _value_data(sheet: Sheet, rows: pd.DataFrame, found: _Collector) -> None:
