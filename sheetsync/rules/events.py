@@ -72,7 +72,8 @@ def occasions(
     renew_due = calendar.roll_forward((ends - pd.Timedelta(days=RENEWAL_DAYS)).clip(lower=now))
     born = next_birthday(rows["birthday"], today)
     care = born.notna() & (born <= now + pd.Timedelta(days=CARE_DAYS))
-    care_due = born.map(lambda d: _workday_before(d, today, calendar)).astype("datetime64[ns]")
+    care_due = map_unique(born, lambda d: _workday_before(d, today, calendar))
+    care_due = care_due.astype("datetime64[ns]")
     out = pd.DataFrame({"kind": None, "date": pd.NaT, "due": pd.NaT}, index=rows.index)
     for kind, wanted, date, due, days in (
         ("care", care, born, care_due, CARE_DAYS),

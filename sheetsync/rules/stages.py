@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 
 from sheetsync.rules.tasks import by_id
-from sheetsync.workbook.parsing import date_or_none
+from sheetsync.workbook.parsing import date_or_none, map_unique
 from sheetsync.workbook.schema import STAGE_LOG, STAGES, normalise_header, term_lookup
 from sheetsync.workbook.tables import Sheet
 from sheetsync.workbook.validate import normalise_id
@@ -27,9 +27,9 @@ def read_stage_log(sheet: Sheet | None) -> pd.DataFrame:
     keys = {k: t.key for k, t in term_lookup(STAGES).items()}
     log = pd.DataFrame(
         {
-            "customer_id": sheet.frame["customer_id"].map(normalise_id),
-            "stage": sheet.frame["stage"].map(lambda v: keys.get(normalise_header(v))),
-            "since": pd.to_datetime(sheet.frame["since"].map(date_or_none)),
+            "customer_id": map_unique(sheet.frame["customer_id"], normalise_id),
+            "stage": map_unique(sheet.frame["stage"], lambda v: keys.get(normalise_header(v))),
+            "since": pd.to_datetime(map_unique(sheet.frame["since"], date_or_none)),
         }
     )
     keep = (log["customer_id"] != "") & log["stage"].notna() & log["since"].notna()

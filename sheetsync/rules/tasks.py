@@ -41,7 +41,7 @@ def read_log(sheet: Sheet | None) -> pd.DataFrame:
     states = {k: t.key for k, t in term_lookup(TASK_STATES).items()}
     log["state"] = map_unique(log["state"], lambda v: states.get(normalise_header(v), "open"))
     for key in ("owner", "grade", "reminded_at", "escalated_at"):
-        log[key] = log[key].map(lambda v: None if is_blank(v) else v)  # as they are
+        log[key] = map_unique(log[key], lambda v: None if is_blank(v) else v)  # as they are
     responses = {k: t.key for k, t in term_lookup(RESPONSES).items()}
     log["response"] = map_unique(log["response"], lambda v: responses.get(normalise_header(v)))
     kinds = {k: t.key for k, t in term_lookup(TASK_KINDS).items()}  # older logs: follow-ups
@@ -51,7 +51,9 @@ def read_log(sheet: Sheet | None) -> pd.DataFrame:
 
 def _typed(log: pd.DataFrame) -> pd.DataFrame:
     for key in DATE_KEYS:
-        log[key] = pd.to_datetime(log[key].map(lambda v: v if isinstance(v, dt.date) else None))
+        log[key] = pd.to_datetime(
+            map_unique(log[key], lambda v: v if isinstance(v, dt.date) else None)
+        )
     return log
 
 

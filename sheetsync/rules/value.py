@@ -311,17 +311,19 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
     classes = value_class(points, rules)
     words = {t.key: t.text(locale) for t in INTENT_LEVELS}
     forms = {k: in_script(v[lang(locale)], locale) for k, v in _FORMS.items()}
-    potential = rows["potential"].map(lambda k: forms["potential"].format(words[k]) if k else "")
+    potential = map_unique(
+        rows["potential"], lambda k: forms["potential"].format(words[k]) if k in words else ""
+    )
     parts = pd.DataFrame(
         {
-            "class": classes.map(lambda c: forms["class"].format(c) if c else ""),
+            "class": map_unique(classes, lambda c: forms["class"].format(c) if isinstance(c, str) and c else ""),
             "potential": potential,
             "relationship": relationship(rows, rules, today),
         }
     )
     joined = ["+".join(p for p in row if p) for row in parts.itertuples(index=False, name=None)]
     text = pd.Series(joined, index=parts.index, dtype=object) if len(parts) else classes
-    text = text + points.map(lambda p: "" if pd.isna(p) else forms["score"].format(p))
+    text = text + map_unique(points, lambda p: "" if pd.isna(p) else forms["score"].format(p))
     return pd.DataFrame(
         {
             "value_class": classes,

@@ -80,6 +80,8 @@ class Validation:
 
 def normalise_id(value: object) -> str:
     """Ids compare as text: 1001, 1001.0 and "１００１ " are the same customer."""
+    if type(value) is str and value.isascii():  # most ids: NFKC leaves ASCII as it is
+        return value.strip()
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
