@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.workbook.changes import share_of
@@ -50,29 +51,37 @@ def entries(log: pd.DataFrame) -> pd.DataFrame:
 def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
     """Per funnel stage: entered, advanced (reached any later stage, won included, on or
     after entering this one), won, the days each advancing customer took, and `waiting`:
-    those still in the stage (their latest record), for whom nothing is decided yet."""
+    those still in the stage (their latest record), for whom nothing is decided yet.
+    Counted on the days as integers (NaT: never entered), all customers at once per stage."""
     first = entries(log)
     keys = list(first.columns)
     latest = log.sort_values("since", kind="stable").drop_duplicates("customer_id", keep="last")
-    latest = latest.set_index("customer_id")["stage"]
+    latest = latest.set_index("customer_id")["stage"].reindex(first.index).to_numpy()
+    days = first.to_numpy(dtype="datetime64[ns]").view("i8")  # NaT: the smallest int64
+    never, won = np.iinfo(np.int64).min, keys.index("won")
     out = []
     for i, key in enumerate(keys):
-        entered = first[key].dropna()
-        later = first.loc[entered.index, keys[i + 1 :]]
-        after = later.where(later.ge(entered, axis=0))  # a step back is not moving on
-        moved = pd.to_datetime(after.min(axis=1)).dropna()
-        won = first.loc[entered.index, "won"]
+        entered = days[:, i] != never
+        on = days[entered, i][:, None]
+        later = days[entered, i + 1 :]
+        after = np.where((later != never) & (later >= on), later, np.iinfo(np.int64).max)
+        moved = after.min(axis=1, initial=np.iinfo(np.int64).max)
+        advanced = moved != np.iinfo(np.int64).max
+        reached = days[entered, won]
         out.append(
             {
                 "stage": key,
-                "entered": len(entered),
-                "advanced": len(moved),
-                "won": int((won >= entered).sum()),
-                "days": (moved - entered[moved.index]).dt.days.astype(float),
-                "waiting": int((latest.reindex(entered.index) == key).sum()),
+                "entered": int(entered.sum()),
+                "advanced": int(advanced.sum()),
+                "won": int(((reached != never) & (reached >= on[:, 0])).sum()),
+                "days": pd.Series((moved[advanced] - on[advanced, 0]) // DAY, dtype=float),
+                "waiting": int((latest[entered] == key).sum()),
             }
         )
     return pd.DataFrame(out)
+
+
+DAY = 86_400 * 10**9  # nanoseconds
 
 
 def stage_conversion(log: pd.DataFrame | None, locale: str) -> list[list]:

@@ -41,7 +41,7 @@ def open_deals(board: pd.DataFrame, rates: dict[str, float]) -> pd.DataFrame:
         & ~board["stage_key"].isin(CLOSED)
         & ~board["has_error"].astype(bool)
     )
-    deals = board[counted]
+    deals = board.loc[counted, ["owner", "expected_close"]]  # not the whole board's columns
     return pd.DataFrame(
         {
             "owner": map_unique(deals["owner"], cell_text),

@@ -316,7 +316,9 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
     )
     parts = pd.DataFrame(
         {
-            "class": map_unique(classes, lambda c: forms["class"].format(c) if isinstance(c, str) and c else ""),
+            "class": map_unique(
+                classes, lambda c: forms["class"].format(c) if isinstance(c, str) and c else ""
+            ),
             "potential": potential,
             "relationship": relationship(rows, rules, today),
         }
