@@ -315,13 +315,30 @@ def test_a_disk_full_while_deflating_reaches_the_caller_and_leaves_the_old_file(
 
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
     before = path.read_bytes()
-    real = xlsx_package.Deflating.__init__
 
-    def failing(self, write):
-        real(self, full)
+    class Full(io.BytesIO):  # where a part's deflated bytes go: the disk is full
+        def write(self, data):
+            raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(xlsx_package.Deflating, "__init__", failing)
+    real = xlsx_package.DeflatedPart.__init__
+
+    def failing(self, pool):
+        real(self, pool)
+        self.file = Full()
+
+    monkeypatch.setattr(xlsx_package.DeflatedPart, "__init__", failing)
     with pytest.raises(BackendError, match="No space left on device"):
         sync(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.undo()  # the same where a part is streamed into the package (zip64 sizes)
+    monkeypatch.setattr(xlsx_package, "zlib_ng", None)
+    real = xlsx_package.Deflating.__init__
+
+    def failing_stream(self, write):
+        real(self, full)
+
+    monkeypatch.setattr(xlsx_package.Deflating, "__init__", failing_stream)
+    with pytest.raises(BackendError, match="No space left on device"):
+        sync(path)
+    assert path.read_bytes() == before

@@ -529,3 +529,28 @@ def test_rows_out_of_order_among_untouched_rows_are_still_refused(tmp_path, edit
     changes = Changeset(cells=[CellChange("T", r, 2, "", "b", f"b{r}", "new") for r in edited])
     with pytest.raises(PatchUnsupported, match="out of order"):
         patch_workbook(path.read_bytes(), changes)
+
+
+@pytest.mark.parametrize("block", [7, 1000, 1 << 20])
+def test_a_part_deflated_in_blocks_on_two_threads_reads_back_whole(tmp_path, monkeypatch, block):
+    """A changed part is deflated a block at a time, each primed with the 32 kB before it:
+    one deflate stream all the same, which zipfile inflates and checks (CRC, size)."""
+    import concurrent.futures
+    import random
+
+    monkeypatch.setattr(xlsx_package.DeflatedPart, "BLOCK", block)
+    rows = [b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i * 7) for i in range(20_000)]
+    noise = random.Random(5).randbytes(40_000)  # something that does not compress
+    pieces = [*rows[:10_000], noise, b"", *rows[10_000:]]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        part = xlsx_package.DeflatedPart(pool)
+        with part as write:
+            for piece in pieces:
+                write(piece)
+    path = tmp_path / "p.zip"
+    with zipfile.ZipFile(path, "w") as out:
+        part.copy_into(out, xlsx_package._fresh_info("xl/worksheets/sheet1.xml"))
+    part.close()
+    with zipfile.ZipFile(path) as back:
+        assert back.testzip() is None
+        assert back.read("xl/worksheets/sheet1.xml") == b"".join(pieces)

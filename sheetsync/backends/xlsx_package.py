@@ -3,10 +3,13 @@ charts a sheet draws, and putting people's formula results back after openpyxl s
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import io
 import posixpath
 import queue
 import struct
+import tempfile
 import threading
 import zipfile
 import zlib
@@ -151,19 +154,47 @@ class _Package:
     def write_to(self, out: BinaryIO, streams: dict[str, Stream] | None = None) -> None:
         """The package into `out`: each part in `streams` made by its function as it is read
         (`function(source, write)`), changed parts deflated, every other part copied as it
-        is compressed. The styles, which the streams may change, are written after them."""
+        is compressed. The streamed parts are made first, one after another, each deflated
+        on a thread of its own while the next is made (`_deflated`), so nothing is written
+        to `out` before every stream ran, and the styles they may change are final."""
         streams = streams or {}
         self.put_trees()
-        late = {"xl/styles.xml"} if streams else set()
-        with zipfile.ZipFile(out, "w") as new:
-            infos = [i for i in self.zip.infolist() if i.filename not in self.dropped]
-            added = [n for n in self.changed if n not in self.zip.NameToInfo]
-            for info in [i for i in infos if i.filename not in late]:
-                self._copy(info.filename, new, streams, info)
-            for name in added:
-                self._copy(name, new, streams)
-            for info in [i for i in infos if i.filename in late]:
-                self._copy(info.filename, new, streams, info)
+        made = self._deflated(streams)
+        late = {"xl/styles.xml"} if streams and not made else set()  # after streams made here
+        try:
+            self.put_trees()
+            with zipfile.ZipFile(out, "w") as new:
+                infos = [i for i in self.zip.infolist() if i.filename not in self.dropped]
+                added = [n for n in self.changed if n not in self.zip.NameToInfo]
+                for info in [i for i in infos if i.filename not in late]:
+                    self._copy(info.filename, new, streams, info, made)
+                for name in added:
+                    self._copy(name, new, streams, None, made)
+                for info in [i for i in infos if i.filename in late]:
+                    self._copy(info.filename, new, streams, info, made)
+        finally:
+            for part in made.values():
+                part.close()
+
+    def _deflated(self, streams: dict[str, Stream]) -> dict[str, DeflatedPart]:
+        """Each streamed part made and deflated into a temporary file (`DeflatedPart`); {}
+        without zlib-ng, or when a part may need zip64 (it is then streamed into the package as
+        it is made, see `_copy`)."""
+        sizes = [self.zip.NameToInfo[n].file_size for n in streams if n in self.zip.NameToInfo]
+        if zlib_ng is None or any(size > zipfile.ZIP64_LIMIT // 2 for size in sizes):
+            return {}
+        made: dict[str, DeflatedPart] = {}
+        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="deflate") as pool:
+            try:
+                for name, stream in streams.items():
+                    made[name] = DeflatedPart(pool)
+                    with self.open(name) as source, made[name] as write:
+                        stream(source, write)
+            except BaseException:
+                for part in made.values():
+                    part.close()
+                raise
+        return made
 
     def _copy(
         self,
@@ -171,8 +202,11 @@ class _Package:
         new: zipfile.ZipFile,
         streams: dict[str, Stream],
         info: zipfile.ZipInfo | None = None,
+        made: dict[str, DeflatedPart] | None = None,
     ) -> None:
-        if name in streams:
+        if made and name in made:
+            made[name].copy_into(new, _fresh_info(name, info))
+        elif name in streams:
             big = info is not None and info.file_size > zipfile.ZIP64_LIMIT // 2  # may grow
             with (
                 self.open(name) as source,
@@ -242,6 +276,70 @@ class Deflating:
             raise self._error
 
 
+class DeflatedPart:
+    """A part deflated as it is made, a block at a time on a pool of threads, into a
+    temporary file, with its CRC and size. zlib-ng deflates without holding the interpreter,
+    so two blocks are compressed at once while the next rows are made. Each block is primed
+    with the 32 kB before it and all but the last end on a sync flush: together they are one
+    deflate stream, as pigz makes them (~0.003 % larger than deflating in one go).
+    `with part as write:` feeds it, and its last block is compressed on the way out."""
+
+    BLOCK = 1 << 20  # raw bytes a block
+    AHEAD = 4  # blocks being compressed at most
+    SPILL = 64 << 20  # compressed bytes held in memory before the rest goes to disk
+    WINDOW = 1 << 15  # deflate's window: what a block may refer back to
+
+    def __init__(self, pool: concurrent.futures.Executor) -> None:
+        self.pool, self.crc, self.size = pool, 0, 0
+        self.file = tempfile.SpooledTemporaryFile(self.SPILL)  # noqa: SIM115  (see close())
+        self._buffer, self._before = bytearray(), b""
+        self._pending: collections.deque = collections.deque()
+
+    def __enter__(self) -> Callable[[bytes], None]:
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self._buffer += data
+        while len(self._buffer) >= self.BLOCK:
+            block = bytes(self._buffer[: self.BLOCK])
+            del self._buffer[: self.BLOCK]
+            self._submit(block, last=False)
+
+    def _submit(self, block: bytes, last: bool) -> None:
+        self._pending.append(self.pool.submit(_deflate_block, block, self._before, last))
+        self._before = (self._before + block)[-self.WINDOW :]
+        while len(self._pending) > (0 if last else self.AHEAD):
+            self.file.write(self._pending.popleft().result())
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        if kind is None:
+            self._submit(bytes(self._buffer), last=True)
+            self._buffer = bytearray()
+
+    def copy_into(self, out: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        """The part into `out` as the member `info`, its compressed bytes copied as they are."""
+        info.CRC, info.file_size, info.compress_size = self.crc, self.size, self.file.tell()
+        self.file.seek(0)
+        _write_member(out, info, iter(lambda: self.file.read(CHUNK), b""))
+
+    def close(self) -> None:
+        for block in self._pending:
+            block.cancel()
+        self.file.close()
+
+
+def _deflate_block(block: bytes, before: bytes, last: bool) -> bytes:
+    """One block of a deflate stream, primed with the bytes `before` it."""
+    z = zlib_ng
+    if before:
+        deflate = z.compressobj(-1, z.DEFLATED, -z.MAX_WBITS, z.DEF_MEM_LEVEL, 0, before)
+    else:
+        deflate = z.compressobj(-1, z.DEFLATED, -z.MAX_WBITS)
+    return deflate.compress(block) + deflate.flush(z.Z_FINISH if last else z.Z_SYNC_FLUSH)
+
+
 def _fresh_info(name: str, like: zipfile.ZipInfo | None = None) -> zipfile.ZipInfo:
     """A member to (re)write: the old one's name, time and attributes, always deflated."""
     info = zipfile.ZipInfo(name, like.date_time if like else (1980, 1, 1, 0, 0, 0))
@@ -277,19 +375,31 @@ def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFil
     entry.file_size, entry.compress_size = info.file_size, info.compress_size
     entry.flag_bits = info.flag_bits & ~DATA_DESCRIPTOR
     entry.extra = zipfile._strip_extra(info.extra, (ZIP64_EXTRA,))
+
+    def chunks():
+        left = info.compress_size
+        while left:
+            chunk = fp.read(min(left, CHUNK))
+            if not chunk:
+                raise PatchUnsupported(f"{info.filename} is cut off")
+            yield chunk
+            left -= len(chunk)
+
+    _write_member(out, entry, chunks())
+
+
+def _write_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks) -> None:
+    """Write a member whose compressed bytes, CRC and sizes are known (`entry`): a local
+    header with them (no data descriptor; a zip64 extra only when the sizes need one), the
+    bytes, and the entry registered so `out.close()` lists it in the central directory."""
     zip64 = max(entry.file_size, entry.compress_size) > zipfile.ZIP64_LIMIT
     if out._writing:
-        raise RuntimeError("copy_raw while another member is being written")
+        raise RuntimeError("a member written raw while another is being written")
     out.fp.seek(out.start_dir)
     entry.header_offset = out.fp.tell()
     out.fp.write(entry.FileHeader(zip64))
-    left = info.compress_size
-    while left:
-        chunk = fp.read(min(left, CHUNK))
-        if not chunk:
-            raise PatchUnsupported(f"{info.filename} is cut off")
+    for chunk in chunks:
         out.fp.write(chunk)
-        left -= len(chunk)
     out.filelist.append(entry)
     out.NameToInfo[entry.filename] = entry
     out.start_dir = out.fp.tell()
