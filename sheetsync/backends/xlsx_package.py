@@ -153,61 +153,45 @@ class _Package:
 
     def write_to(self, out: BinaryIO, streams: dict[str, Stream] | None = None) -> None:
         """The package into `out`: each part in `streams` made by its function as it is read
-        (`function(source, write)`), changed parts deflated, every other part copied as it
-        is compressed. The streamed parts are made first, one after another, each deflated
-        on a thread of its own while the next is made (`_deflated`), so nothing is written
-        to `out` before every stream ran, and the styles they may change are final."""
+        (`function(source, write)`) and deflated as it is made, changed parts deflated, every
+        other part copied as it is compressed. The styles, which the streams may change, are
+        written after them."""
         streams = streams or {}
         self.put_trees()
-        made = self._deflated(streams)
-        late = {"xl/styles.xml"} if streams and not made else set()  # after streams made here
-        try:
+        late = {"xl/styles.xml"} if streams else set()
+        with (
+            concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="deflate") as pool,
+            zipfile.ZipFile(out, "w") as new,
+        ):
+            infos = [i for i in self.zip.infolist() if i.filename not in self.dropped]
+            added = [n for n in self.changed if n not in self.zip.NameToInfo]
+            for info in [i for i in infos if i.filename not in late]:
+                self._copy(info.filename, new, streams, pool, info)
+            for name in added:
+                self._copy(name, new, streams, pool)
             self.put_trees()
-            with zipfile.ZipFile(out, "w") as new:
-                infos = [i for i in self.zip.infolist() if i.filename not in self.dropped]
-                added = [n for n in self.changed if n not in self.zip.NameToInfo]
-                for info in [i for i in infos if i.filename not in late]:
-                    self._copy(info.filename, new, streams, info, made)
-                for name in added:
-                    self._copy(name, new, streams, None, made)
-                for info in [i for i in infos if i.filename in late]:
-                    self._copy(info.filename, new, streams, info, made)
-        finally:
-            for part in made.values():
-                part.close()
-
-    def _deflated(self, streams: dict[str, Stream]) -> dict[str, DeflatedPart]:
-        """Each streamed part made and deflated into a temporary file (`DeflatedPart`); {}
-        without zlib-ng, or when a part may need zip64 (it is then streamed into the package as
-        it is made, see `_copy`)."""
-        sizes = [self.zip.NameToInfo[n].file_size for n in streams if n in self.zip.NameToInfo]
-        if zlib_ng is None or any(size > zipfile.ZIP64_LIMIT // 2 for size in sizes):
-            return {}
-        made: dict[str, DeflatedPart] = {}
-        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="deflate") as pool:
-            try:
-                for name, stream in streams.items():
-                    made[name] = DeflatedPart(pool)
-                    with self.open(name) as source, made[name] as write:
-                        stream(source, write)
-            except BaseException:
-                for part in made.values():
-                    part.close()
-                raise
-        return made
+            for info in [i for i in infos if i.filename in late]:
+                self._copy(info.filename, new, streams, pool, info)
 
     def _copy(
         self,
         name: str,
         new: zipfile.ZipFile,
         streams: dict[str, Stream],
+        pool: concurrent.futures.Executor,
         info: zipfile.ZipInfo | None = None,
-        made: dict[str, DeflatedPart] | None = None,
     ) -> None:
-        if made and name in made:
-            made[name].copy_into(new, _fresh_info(name, info))
-        elif name in streams:
+        if name in streams:
             big = info is not None and info.file_size > zipfile.ZIP64_LIMIT // 2  # may grow
+            if zlib_ng is not None and not big:  # deflated on two threads (DeflatedPart)
+                part = DeflatedPart(pool)
+                try:
+                    with self.open(name) as source, part as write:
+                        streams[name](source, write)
+                    part.copy_into(new, _fresh_info(name, info))
+                finally:
+                    part.close()
+                return
             with (
                 self.open(name) as source,
                 new.open(_fresh_info(name, info), "w", force_zip64=big) as dest,
@@ -286,7 +270,7 @@ class DeflatedPart:
 
     BLOCK = 1 << 20  # raw bytes a block
     AHEAD = 4  # blocks being compressed at most
-    SPILL = 64 << 20  # compressed bytes held in memory before the rest goes to disk
+    SPILL = 8 << 20  # compressed bytes held in memory before the rest goes to disk
     WINDOW = 1 << 15  # deflate's window: what a block may refer back to
 
     def __init__(self, pool: concurrent.futures.Executor) -> None:
