@@ -239,7 +239,8 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     first = {"seconds": statistics.median(r["seconds"] for r in firsts)}
     same = statistics.median(r["seconds"] for r in again)
     next_day = statistics.median(r["seconds"] for r in tomorrow)
-    peak = max(r["peak_mb"] for r in [*firsts, *again, *tomorrow])
+    peak_first = max(r["peak_mb"] for r in [*firsts, *again])  # the first sync and re-runs
+    peak_next = max(r["peak_mb"] for r in tomorrow)  # the daily run: the target
     phases = {p: statistics.median(r["phases"].get(p, 0.0) for r in tomorrow) for p in PHASES}
     print(f"{size:,} customers (file {len(synced) / 1e6:.1f} MB); floor {floor:.2f} s")
     for name, seconds in (
@@ -249,7 +250,7 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         ("next day", next_day),
     ):
         print(f"  {name:<16} {seconds:>8.2f} s  {seconds / floor:>6.1f} x floor")
-    print(f"  {'peak RSS':<16} {peak:>8.0f} MB")
+    print(f"  {'peak RSS':<16} {peak_next:>8.0f} MB next day, {peak_first:.0f} MB first sync")
     other = next_day - sum(phases.values())  # between the steps: journal, report, lock
     print(
         "  next day phases  "
