@@ -455,8 +455,8 @@ def _sync(
             grids = backend.read()
         loaded = load(grids, settings)
         backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
-        for sheet in loaded.framed():  # the rest of the run reads them as frames
-            grids.pop(sheet.title, None)
+        for tab in loaded.framed():  # the rest of the run reads them as frames
+            grids.pop(tab.title, None)
     holder = None if dry_run or force else backend.held_by()
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))

@@ -309,14 +309,19 @@ def test_remind_dry_run_prints_the_mails_and_sends_nothing(tmp_path, smtp):
     assert result.exit_code == 0, result.output
     assert "To: zhang.wei@example.com" in result.output and "张伟的老客户" in result.output
     assert not smtp.inbox.messages
-    before = openpyxl.load_workbook(path)["客户跟进"]["Y2"].value
+    assert "客户跟进" not in result.output  # no cell of the sheet would change
+    before = _followups_and_runs(path)
     CliRunner().invoke(
         main, ["remind", "--workbook", str(path), "--today", "2026-11-18"], env=smtp.env()
     )
     assert len(smtp.inbox.messages) == 3
-    assert (
-        openpyxl.load_workbook(path)["客户跟进"]["Y2"].value == before
-    )  # remind leaves the sheet alone
+    assert _followups_and_runs(path) == before  # remind leaves the sheet and sync log alone
+
+
+def _followups_and_runs(path: Path) -> tuple[list, list]:
+    book = openpyxl.load_workbook(path)
+    runs = list(book["同步日志"].values) if "同步日志" in book.sheetnames else []
+    return list(book["客户跟进"].values), runs
 
 
 def test_escalations_go_only_to_the_owners_own_manager(tmp_path, smtp):
