@@ -4,6 +4,7 @@ mixed column exactly as before: dates as dates, as text and as serial numbers; a
 numbers and as text like "120万". Real .xlsx files in tmp_path."""
 
 import datetime as dt
+import re
 import tempfile
 import threading
 import zipfile
@@ -199,3 +200,103 @@ def _rewrite_part(path, name, change):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in parts.items():
             out.writestr(info, change(data) if info.filename == name else data)
+
+
+SPREADSHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _package_with_shared_strings() -> dict[str, bytes]:
+    """A workbook as Excel saves one: texts in the shared strings, dates as numbers with a
+    date format in the styles, both found through the workbook's relationships."""
+    rel = '<Relationship Id="rId{}" Type="' + OFFICE_REL + '/{}" Target="{}"/>'
+    rels = "".join(
+        rel.format(i, kind, target)
+        for i, (kind, target) in enumerate(
+            [("worksheet", "worksheets/sheet1.xml"), ("styles", "styles.xml")]
+            + [("sharedStrings", "sharedStrings.xml")],
+            start=1,
+        )
+    )
+    rows = "".join(
+        f'<row r="{i}"><c r="A{i}" t="s"><v>{i % 3}</v></c><c r="B{i}" s="1"><v>{46000 + i}</v>'
+        f'</c><c r="C{i}"><v>{i}.5</v></c></row>'
+        for i in range(1, 41)
+    )
+    top = (
+        '<Relationship Id="rId1" Type="'
+        + OFFICE_REL
+        + '/officeDocument" Target="xl/workbook.xml"/>'
+    )
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    types = "http://schemas.openxmlformats.org/package/2006/content-types"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{types}"><Default Extension="xml" '
+        'ContentType="application/xml"/><Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{package}">{top}</Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{SPREADSHEET}" xmlns:r="{OFFICE_REL}"><sheets>'
+        '<sheet name="客户跟进" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{package}">{rels}</Relationships>',
+        "xl/styles.xml": f'<styleSheet xmlns="{SPREADSHEET}"><numFmts count="1"><numFmt '
+        'numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts><fonts count="1"><font/></fonts>'
+        '<fills count="1"><fill/></fills><borders count="1"><border/></borders><cellStyleXfs '
+        'count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" '
+        'applyNumberFormat="1"/></cellXfs></styleSheet>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{SPREADSHEET}"><si><t>甲</t></si><si><t>乙</t>'
+        "</si><si><t>丙</t></si></sst>",
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{SPREADSHEET}"><sheetData>{rows}'
+        "</sheetData></worksheet>",
+    }
+    return {name: text.encode() for name, text in parts.items()}
+
+
+def _without_rel(kind):
+    def edit(parts):
+        rels = parts["xl/_rels/workbook.xml.rels"]
+        parts["xl/_rels/workbook.xml.rels"] = re.sub(
+            rb'<Relationship [^>]*Type="[^"]*/' + kind + rb'"[^>]*/>', b"", rels
+        )
+        return parts
+
+    return edit
+
+
+def _moved(old, new, target):
+    def edit(parts):
+        parts[new] = parts.pop(old)
+        rels = parts["xl/_rels/workbook.xml.rels"]
+        parts["xl/_rels/workbook.xml.rels"] = rels.replace(target, new.removeprefix("xl/").encode())
+        return parts
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda parts: parts,
+        _without_rel(b"sharedStrings"),
+        _without_rel(b"styles"),
+        _moved("xl/sharedStrings.xml", "xl/strings/ss.xml", b"sharedStrings.xml"),
+        _moved("xl/styles.xml", "xl/st/styles2.xml", b"styles.xml"),
+    ],
+)
+def test_slices_find_the_styles_and_shared_strings_where_calamine_does(tmp_path, monkeypatch, edit):
+    """calamine reads the styles and the shared strings at their usual paths, whatever the
+    relationships say: the slices' package holds what it would read, so dates stay dates
+    and texts texts, and a workbook calamine cannot read whole is not read in slices."""
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
+    monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
+    monkeypatch.setattr(xlsx_read, "PIECE", 700)
+    path = tmp_path / "excel.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in edit(_package_with_shared_strings()).items():
+            out.writestr(name, data)
+    try:
+        CalamineWorkbook.from_path(str(path)).get_sheet_by_name("客户跟进").to_python()
+    except CalamineError as unreadable:
+        with pytest.raises(CalamineError, match=re.escape(str(unreadable))):
+            xlsx_read.read_grids(path)
+        return
+    _as_calamine_reads(path, xlsx_read.read_grids(path))

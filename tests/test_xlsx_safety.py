@@ -4,6 +4,7 @@ formulas keep their last results whichever way it is saved. Real .xlsx files in 
 
 import datetime as dt
 import io
+import tempfile
 import zipfile
 
 import openpyxl
@@ -255,7 +256,7 @@ def assert_formulas_and_results(path) -> None:
 def _streams_then(error: Exception):
     """The patcher, failing after it has written part of the new file."""
 
-    def patch(data, changes, out, old=None):
+    def patch(data, changes, out, old=None, folder=None):
         out.write(data[: len(data) // 2])
         raise error
 
@@ -322,8 +323,8 @@ def test_a_disk_full_while_deflating_reaches_the_caller_and_leaves_the_old_file(
 
     real = xlsx_package.DeflatedPart.__init__
 
-    def failing(self, pool):
-        real(self, pool)
+    def failing(self, pool, folder=None):
+        real(self, pool, folder)
         self.file = Full()
 
     monkeypatch.setattr(xlsx_package.DeflatedPart, "__init__", failing)
@@ -342,3 +343,16 @@ def test_a_disk_full_while_deflating_reaches_the_caller_and_leaves_the_old_file(
     with pytest.raises(BackendError, match="No space left on device"):
         sync(path)
     assert path.read_bytes() == before
+
+
+def test_a_write_needs_room_only_beside_the_workbook(tmp_path, monkeypatch):
+    """A changed part's compressed bytes past what is held in memory go beside the workbook,
+    like the write's own temporary file: a missing or full system temporary folder does not
+    stop the write."""
+    from sheetsync.backends import xlsx_package
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer(f"K{i}") for i in range(1, 60)])
+    monkeypatch.setattr(xlsx_package.DeflatedPart, "SPILL", 100)  # every part spills
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no such folder"))
+    sync(path)
+    assert results(path)["K1"]["status"]

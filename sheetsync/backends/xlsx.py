@@ -208,7 +208,8 @@ class XlsxBackend:
             )
         old = self._rows_read()
         try:  # streamed into the temporary file as it is made, never whole in memory
-            self._replace_file(lambda out: patch_into(data, changes, out, old))
+            folder = str(self.path.parent)  # room for the write is needed only there
+            self._replace_file(lambda out: patch_into(data, changes, out, old, folder))
         except PatchUnsupported:  # raised before the rename: the file is as it was
             self._replace_file(restore_cached_values(data, _rewrite_with_openpyxl(data, changes)))
         self._grids, self._rows = None, {}  # no longer the file's rows: a next write rewrites

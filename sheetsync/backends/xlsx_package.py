@@ -151,11 +151,15 @@ class _Package:
             return io.BytesIO(self.changed[name])
         return _zlib_ng(self.zip.open(name))
 
-    def write_to(self, out: BinaryIO, streams: dict[str, Stream] | None = None) -> None:
+    def write_to(
+        self, out: BinaryIO, streams: dict[str, Stream] | None = None, folder: str | None = None
+    ) -> None:
         """The package into `out`: each part in `streams` made by its function as it is read
         (`function(source, write)`) and deflated as it is made, changed parts deflated, every
         other part copied as it is compressed. The styles, which the streams may change, are
-        written after them."""
+        written after them. `folder`: where a part's compressed bytes may spill to disk (the
+        workbook's own, so a write needs room nowhere else); the system's temporary folder if
+        None."""
         streams = streams or {}
         self.put_trees()
         late = {"xl/styles.xml"} if streams else set()
@@ -166,25 +170,25 @@ class _Package:
             infos = [i for i in self.zip.infolist() if i.filename not in self.dropped]
             added = [n for n in self.changed if n not in self.zip.NameToInfo]
             for info in [i for i in infos if i.filename not in late]:
-                self._copy(info.filename, new, streams, pool, info)
+                self._copy(info.filename, new, streams, (pool, folder), info)
             for name in added:
-                self._copy(name, new, streams, pool)
+                self._copy(name, new, streams, (pool, folder))
             self.put_trees()
             for info in [i for i in infos if i.filename in late]:
-                self._copy(info.filename, new, streams, pool, info)
+                self._copy(info.filename, new, streams, (pool, folder), info)
 
     def _copy(
         self,
         name: str,
         new: zipfile.ZipFile,
         streams: dict[str, Stream],
-        pool: concurrent.futures.Executor,
+        deflating: tuple[concurrent.futures.Executor, str | None],
         info: zipfile.ZipInfo | None = None,
     ) -> None:
         if name in streams:
             big = info is not None and info.file_size > zipfile.ZIP64_LIMIT // 2  # may grow
             if zlib_ng is not None and not big:  # deflated on two threads (DeflatedPart)
-                part = DeflatedPart(pool)
+                part = DeflatedPart(*deflating)
                 try:
                     with self.open(name) as source, part as write:
                         streams[name](source, write)
@@ -273,9 +277,11 @@ class DeflatedPart:
     SPILL = 8 << 20  # compressed bytes held in memory before the rest goes to disk
     WINDOW = 1 << 15  # deflate's window: what a block may refer back to
 
-    def __init__(self, pool: concurrent.futures.Executor) -> None:
+    def __init__(self, pool: concurrent.futures.Executor, folder: str | None = None) -> None:
+        """`folder`: where compressed bytes past SPILL go (the workbook's own folder: the
+        write needs no room anywhere else); the system's temporary folder if None."""
         self.pool, self.crc, self.size = pool, 0, 0
-        self.file = tempfile.SpooledTemporaryFile(self.SPILL)  # noqa: SIM115  (see close())
+        self.file = tempfile.SpooledTemporaryFile(self.SPILL, dir=folder)  # noqa: SIM115
         self._buffer, self._before = bytearray(), b""
         self._pending: collections.deque = collections.deque()
 

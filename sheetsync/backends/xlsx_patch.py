@@ -47,10 +47,15 @@ def patch_workbook(
 
 
 def patch_into(
-    data: bytes, changes: Changeset, out: BinaryIO, old: dict[str, RowsRead] | None = None
+    data: bytes,
+    changes: Changeset,
+    out: BinaryIO,
+    old: dict[str, RowsRead] | None = None,
+    folder: str | None = None,
 ) -> None:
     """`patch_workbook`, written into `out` as it is made (nothing is written to `out`
-    before every reason for PatchUnsupported known up front has been checked)."""
+    before every reason for PatchUnsupported known up front has been checked). `folder`:
+    where the write may put temporary files (the workbook's)."""
     package = _Package(data)
     package.check_date_system()
     styles = _Styles(package)
@@ -72,7 +77,7 @@ def patch_into(
         name_ranges(package, title, layout)
     package.drop_calc_chain()
     streams = {parts[t]: partial(_splice, e, styles) for t, e in edits.items() if e.changes()}
-    package.write_to(out, streams)
+    package.write_to(out, streams, folder)
 
 
 def _splice(edits: SheetEdits, styles: _Styles, source: BinaryIO, write) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
-from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q, _rels_of, _resolve
+from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
 from sheetsync.backends.xlsx_rows import ROW_NUMBER, SheetPart
 
 BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
@@ -148,15 +148,15 @@ def _read_sliced(
             for k in range(count):
                 yield k, lambda k=k: parsed(sliced, f"s{k}")
 
-        for key, sheet in _ahead(threads, tasks()):
+        for key, parsing in _ahead(threads, tasks()):
             if isinstance(key, str):
-                made[key] = read_grid(sheet, pool)
+                made[key] = read_grid(parsing.result(), pool)
             elif grid is not None:
                 try:
-                    grid.place(sheet)
-                except _Uncut:
-                    grid = None  # read whole below
-            del sheet  # its cells, freed before the next ones are parsed
+                    grid.place(parsing.result())
+                except Exception:  # noqa: BLE001  (out of order, or calamine read a slice
+                    grid = None  # otherwise than the tab: read whole below, as it says)
+            del parsing  # its cells, freed before the next ones are parsed
     if grid is None or not grid.rows:
         made[big] = read_grid(book.get_sheet_by_name(big), pool)
     else:
@@ -165,7 +165,7 @@ def _read_sliced(
 
 
 def _ahead(threads: concurrent.futures.Executor, tasks):
-    """(key, result) of each (key, task) in order, the next AHEAD tasks running meanwhile.
+    """(key, future) of each (key, task) in order, the next AHEAD tasks running meanwhile.
     Those not started when the caller stops are cancelled."""
     pending: collections.deque = collections.deque()
     try:
@@ -175,7 +175,7 @@ def _ahead(threads: concurrent.futures.Executor, tasks):
             if not pending:
                 return
             key, running = pending.popleft()
-            yield key, running.result()
+            yield key, running
     finally:
         for _, running in pending:
             running.cancel()
@@ -221,11 +221,7 @@ def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
         book_part = package.workbook_part()
         flag = package.xml(book_part).find(_q("workbookPr"))
         date1904 = flag.get("date1904") if flag is not None else None
-        kept = {}
-        for rel in package.xml(_rels_of(book_part)):
-            kind = rel.get("Type", "").rsplit("/", 1)[-1]
-            if kind in KEPT and rel.get("TargetMode") != "External":
-                kept[kind] = _resolve(book_part, rel.get("Target"))
+        kept = _kept_parts(package)
         try:
             with (
                 package.open(part) as raw,
@@ -240,6 +236,13 @@ def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
         except OSError as exc:  # no room for it: read whole, as before
             raise _Uncut(str(exc)) from None
     return count
+
+
+def _kept_parts(package: _Package) -> dict[str, str]:
+    """The styles and shared strings calamine reads: at their usual paths, whatever the
+    workbook's relationships say (calamine 0.9 looks nowhere else)."""
+    names = set(package.zip.namelist())
+    return {kind: name for kind, name in KEPT.items() if name in names}
 
 
 def _write_slices(raw, out: zipfile.ZipFile) -> int:
