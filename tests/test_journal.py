@@ -74,3 +74,27 @@ def test_a_torn_last_line_is_repaired_and_the_next_mail_is_journalled_whole(tmp_
     journal.record(_mail("李娜", "KH-2"), AT)
     assert Journal(path).read() == (journal.entries(), 0)
     assert len(journal.entries()) == 2
+
+
+def test_a_hand_edited_pair_in_the_journal_is_skipped_not_a_crash(tmp_path):
+    """A pair someone edited into something else (three items, a list in it) stamps nothing;
+    the entry's other pairs still stamp their tasks."""
+    from sheetsync.rules.tasks import record_mail
+
+    path = tmp_path / "mail.jsonl"
+    path.write_text(
+        '{"key": "digest/张伟/2026-11-18", "at": "2026-11-18 08:00:00", "recipient": "张伟", '
+        '"to": "z@example.com", "reminds": [["KH-1", "2026-11-18"], ["KH-2", ["x"]], '
+        '["KH-3", "2026-11-18", "?"]], "escalates": []}\n',
+        encoding="utf-8",
+    )
+    log = pd.DataFrame(
+        {
+            "customer_id": ["KH-1", "KH-2", "KH-3"],
+            "due_date": pd.to_datetime(["2026-11-18"] * 3),
+            "reminded_at": [None] * 3,
+            "escalated_at": [None] * 3,
+        }
+    )
+    stamped = record_mail(log, Journal(path).entries())
+    assert list(stamped["reminded_at"]) == ["2026-11-18 08:00:00", None, None]

@@ -210,9 +210,10 @@ def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
     keys = list(zip(log["customer_id"], days, strict=True))  # one text per distinct day
     for column, field in (("reminded_at", "reminds"), ("escalated_at", "escalates")):
         stamps = {  # keyed by the journal's own (task, day) pairs: no key made per pair
-            pair if type(pair) is tuple else tuple(pair): entry["at"]
+            pair: entry["at"]
             for entry in sorted(entries, key=lambda e: e["at"], reverse=True)  # earliest last
             for pair in entry[field]
+            if type(pair) is tuple  # a pair the journal could read (records._pair)
         }
         if stamps:
             new = pd.Series([stamps.get(k) for k in keys], index=log.index, dtype=object)
