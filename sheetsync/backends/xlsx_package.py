@@ -173,7 +173,6 @@ class _Package:
                 self._copy(info.filename, new, streams, (pool, folder), info)
             for name in added:
                 self._copy(name, new, streams, (pool, folder))
-            self.put_trees()
             for info in [i for i in infos if i.filename in late]:
                 self._copy(info.filename, new, streams, (pool, folder), info)
 
