@@ -2,6 +2,7 @@
 link or littered with stale copies, never given a cell Excel cannot open, and people's
 formulas keep their last results whichever way it is saved. Real .xlsx files in tmp_path."""
 
+import concurrent.futures
 import datetime as dt
 import io
 import tempfile
@@ -300,25 +301,14 @@ def test_a_workbook_written_twice_by_one_open_backend_keeps_both_writes(tmp_path
 def test_a_disk_full_while_deflating_reaches_the_caller_and_leaves_the_old_file(
     tmp_path, monkeypatch
 ):
-    """Parts are deflated in a thread of their own; its failure is the write's failure."""
+    """Parts are deflated on threads of their own; a failure is the write's failure."""
     from sheetsync.backends import xlsx_package
 
     written = []
 
-    def full(data):
-        written.append(len(data))
-        raise OSError(28, "No space left on device")
-
-    with pytest.raises(OSError, match="No space"), xlsx_package.Deflating(full) as write:
-        for _ in range(50):
-            write(b"x" * 1000)
-    assert len(written) == 1  # nothing more is written after the failure
-
-    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
-    before = path.read_bytes()
-
     class Full(io.BytesIO):  # where a part's deflated bytes go: the disk is full
         def write(self, data):
+            written.append(len(data))
             raise OSError(28, "No space left on device")
 
     real = xlsx_package.DeflatedPart.__init__
@@ -328,18 +318,23 @@ def test_a_disk_full_while_deflating_reaches_the_caller_and_leaves_the_old_file(
         self.file = Full()
 
     monkeypatch.setattr(xlsx_package.DeflatedPart, "__init__", failing)
+    monkeypatch.setattr(xlsx_package.DeflatedPart, "BLOCK", 1000)
+    with (
+        pytest.raises(OSError, match="No space"),
+        concurrent.futures.ThreadPoolExecutor(2) as pool,
+        xlsx_package.DeflatedPart(pool) as write,
+    ):
+        for _ in range(50):
+            write(b"x" * 1000)
+    assert len(written) == 1  # nothing more is written after the failure
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    before = path.read_bytes()
     with pytest.raises(BackendError, match="No space left on device"):
         sync(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
-    monkeypatch.undo()  # the same where a part is streamed into the package (zip64 sizes)
-    monkeypatch.setattr(xlsx_package, "zlib_ng", None)
-    real = xlsx_package.Deflating.__init__
-
-    def failing_stream(self, write):
-        real(self, full)
-
-    monkeypatch.setattr(xlsx_package.Deflating, "__init__", failing_stream)
+    monkeypatch.setattr(xlsx_package, "zlib_ng", None)  # the same deflated by zlib
     with pytest.raises(BackendError, match="No space left on device"):
         sync(path)
     assert path.read_bytes() == before

@@ -7,10 +7,8 @@ import collections
 import concurrent.futures
 import io
 import posixpath
-import queue
 import struct
 import tempfile
-import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -184,23 +182,14 @@ class _Package:
         deflating: tuple[concurrent.futures.Executor, str | None],
         info: zipfile.ZipInfo | None = None,
     ) -> None:
-        if name in streams:
-            big = info is not None and info.file_size > zipfile.ZIP64_LIMIT // 2  # may grow
-            if zlib_ng is not None and not big:  # deflated on two threads (DeflatedPart)
-                part = DeflatedPart(*deflating)
-                try:
-                    with self.open(name) as source, part as write:
-                        streams[name](source, write)
-                    part.copy_into(new, _fresh_info(name, info))
-                finally:
-                    part.close()
-                return
-            with (
-                self.open(name) as source,
-                new.open(_fresh_info(name, info), "w", force_zip64=big) as dest,
-                Deflating(_zlib_ng(dest).write) as write,
-            ):
-                streams[name](source, write)
+        if name in streams:  # made as it is read, deflated on two threads (DeflatedPart)
+            part = DeflatedPart(*deflating)
+            try:
+                with self.open(name) as source, part as write:
+                    streams[name](source, write)
+                part.copy_into(new, _fresh_info(name, info))
+            finally:
+                part.close()
         elif name in self.changed:
             new.writestr(_fresh_info(name, info), self.changed[name])
         else:
@@ -226,47 +215,11 @@ def _zlib_ng(part: BinaryIO) -> BinaryIO:
     return part
 
 
-class Deflating:
-    """`write` run in a thread of its own: zlib deflates without holding the interpreter, so
-    the part's next rows are made while the last ones are compressed (a 190 MB sheet part
-    takes seconds to deflate). At most a few pieces wait; the first error the writer meets
-    is raised in the caller, at its next write or at the end."""
-
-    DEPTH = 4
-
-    def __init__(self, write: Callable[[bytes], object]) -> None:
-        self._write, self._pieces = write, queue.Queue(self.DEPTH)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="deflate", daemon=True)
-
-    def __enter__(self) -> Callable[[bytes], None]:
-        self._thread.start()
-        return self.write
-
-    def write(self, data: bytes) -> None:
-        if self._error is not None:
-            raise self._error
-        self._pieces.put(data)
-
-    def _run(self) -> None:
-        while (data := self._pieces.get()) is not None:
-            if self._error is None:
-                try:
-                    self._write(data)
-                except BaseException as exc:  # noqa: BLE001  (raised in the caller)
-                    self._error = exc
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        self._pieces.put(None)
-        self._thread.join()
-        if self._error is not None and kind is None:
-            raise self._error
-
-
 class DeflatedPart:
     """A part deflated as it is made, a block at a time on a pool of threads, into a
-    temporary file, with its CRC and size. zlib-ng deflates without holding the interpreter,
-    so two blocks are compressed at once while the next rows are made. Each block is primed
+    temporary file, with its CRC and size (a zip64 member when it needs one). zlib-ng, and
+    zlib without it, deflate without holding the interpreter, so two blocks are compressed
+    at once while the next rows are made. Each block is primed
     with the 32 kB before it and all but the last end on a sync flush: together they are one
     deflate stream, as pigz makes them (~0.003 % larger than deflating in one go).
     `with part as write:` feeds it, and its last block is compressed on the way out."""
@@ -320,8 +273,9 @@ class DeflatedPart:
 
 
 def _deflate_block(block: bytes, before: bytes, last: bool) -> bytes:
-    """One block of a deflate stream, primed with the bytes `before` it."""
-    z = zlib_ng
+    """One block of a deflate stream, primed with the bytes `before` it: by zlib-ng where
+    it is installed (see `_zlib_ng`), else by zlib, the same format either way."""
+    z = zlib_ng or zlib
     if before:
         deflate = z.compressobj(-1, z.DEFLATED, -z.MAX_WBITS, z.DEF_MEM_LEVEL, 0, before)
     else:
