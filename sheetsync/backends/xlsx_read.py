@@ -104,13 +104,20 @@ def read_grid(sheet, pool: dict) -> list[list]:
     if sheet.end is None:
         return []
     height, width = sheet.end[0] + 1, sheet.end[1] + 1
-    keep = pool.setdefault
-    grid = [[keep(v, v) if type(v) in POOLED else v for v in row] for row in sheet.iter_rows()]
-    for row in grid:
-        if len(row) < width:
-            row[:0] = [""] * (width - len(row))
+    grid = _rows(sheet.iter_rows(), pool, width)
     grid[:0] = [[""] * width for _ in range(height - len(grid))]
     return grid
+
+
+def _rows(cells, pool: dict, width: int) -> list[list]:
+    """calamine's rows with each text or date taken from `pool`, and each row's empty
+    columns before its first cell put back (a row `width` wide from column A)."""
+    keep = pool.setdefault
+    rows = [[keep(v, v) if type(v) in POOLED else v for v in row] for row in cells]
+    for row in rows:
+        if len(row) < width:
+            row[:0] = [""] * (width - len(row))
+    return rows
 
 
 class _Uncut(Exception):
@@ -185,22 +192,17 @@ class _Grid:
     """A tab's rows from A1, made from parsed slices placed one under the other."""
 
     def __init__(self, pool: dict) -> None:
-        self.keep, self.rows, self.width = pool.setdefault, [], 0
+        self.pool, self.rows, self.width = pool, [], 0
 
     def place(self, sheet) -> None:
         """The slice's rows, at their own row numbers under the rows placed so far."""
         if sheet.end is None:
             return
-        (top, left), (_, right) = sheet.start, sheet.end
+        top, right = sheet.start[0], sheet.end[1]
         if top < len(self.rows):
             raise _Uncut("rows out of order")
-        keep = self.keep
-        rows = sheet.to_python(skip_empty_area=True)  # from its first row and column
-        for i, row in enumerate(rows):  # in place: each row's fresh objects go at once
-            rows[i] = [keep(v, v) if type(v) in POOLED else v for v in row]
-        if left:
-            for row in rows:
-                row[:0] = [""] * left
+        # From its first row and column (iter_rows would give every row above it, empty)
+        rows = _rows(sheet.to_python(skip_empty_area=True), self.pool, right + 1)
         self.rows.extend([] for _ in range(top - len(self.rows)))
         self.rows.extend(rows)
         self.width = max(self.width, right + 1)
