@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
 from sheetsync.rules.grading import GradeRule, read_rules
+from sheetsync.rules.history import read_history
+from sheetsync.rules.stages import read_stage_log
+from sheetsync.rules.tasks import read_log
+from sheetsync.workbook.edits import read_memory
 from sheetsync.workbook.messages import in_script, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import (
@@ -72,6 +78,38 @@ class Loaded:
             s for s in (self.followups, self.grading, self.team, self.sync_log) if s is not None
         ]
         return {s.title for s in edited} | {s.title for s in appended if s.header_row}
+
+    def take_logs(self) -> Logs:
+        """The logs as the rules read them (`read_logs`), their rows as read let go: past
+        this, the run needs only where those tabs' columns are (to append under them). At
+        100 k customers the rows are ~3.6 M cells, ~30 MB held through compute, mail and plan
+        for nothing. Their frames become None, not empty: reading the rows again fails
+        loudly rather than finding the logs empty."""
+        logs = read_logs(self)
+        for sheet in (self.task_log, self.stage_log, self.history, self.memory):
+            if sheet is not None:
+                sheet.frame = None
+        return logs
+
+
+@dataclass(frozen=True)
+class Logs:
+    """The tabs the sync keeps for itself, as the rules read them: typed values, unreadable
+    rows dropped (see `Loaded.take_logs`)."""
+
+    tasks: pd.DataFrame  # 任务记录
+    stages: pd.DataFrame  # 阶段记录
+    history: pd.DataFrame  # 跟进历史
+    memory: pd.DataFrame  # 同步快照: what the sync last wrote, by customer id
+
+
+def read_logs(loaded: Loaded) -> Logs:
+    return Logs(
+        read_log(loaded.task_log),
+        read_stage_log(loaded.stage_log),
+        read_history(loaded.history),
+        read_memory(loaded.memory),
+    )
 
 
 def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:

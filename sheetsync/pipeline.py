@@ -17,7 +17,15 @@ import pandas as pd
 from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.errors import LockedError
-from sheetsync.loading import PEOPLE_KEYS, Loaded, load, read_columns, validated  # noqa: F401
+from sheetsync.loading import (  # noqa: F401
+    PEOPLE_KEYS,
+    Loaded,
+    Logs,
+    load,
+    read_columns,
+    read_logs,
+    validated,
+)
 from sheetsync.memory import give_back_freed_memory, long_lived, map_large_blocks, thaw
 from sheetsync.report import (  # noqa: F401
     Phases,
@@ -40,7 +48,6 @@ from sheetsync.rules.history import (
     earlier_contact,
     former_managers,
     history_rows,
-    read_history,
     update_history,
 )
 from sheetsync.rules.schedule import (
@@ -54,7 +61,6 @@ from sheetsync.rules.schedule import (
 from sheetsync.rules.stages import (
     days_since,
     first_seen,
-    read_stage_log,
     stage_log_rows,
     stage_start,
     stalled,
@@ -66,7 +72,6 @@ from sheetsync.rules.tasks import (
     first_due_of_new_leads,
     hand_over,
     log_rows,
-    read_log,
     update_log,
 )
 from sheetsync.rules.value import (
@@ -78,7 +83,7 @@ from sheetsync.rules.value import (
 )
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
-from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows, read_memory
+from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows
 from sheetsync.workbook.messages import in_script, lang, say
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
@@ -129,23 +134,33 @@ MARKERS = {
 }
 
 
-def compute(loaded: Loaded, today: dt.date, calendar: WorkCalendar, keep_days: int = 90) -> Result:
+def compute(
+    loaded: Loaded,
+    today: dt.date,
+    calendar: WorkCalendar,
+    keep_days: int = 90,
+    logs: Logs | None = None,
+) -> Result:
     """All of the sync's decisions, as the playbook's steps and pure functions of the tabs,
-    `today` and the calendar."""
+    `today` and the calendar. `logs`: the logs as `read_logs` reads them from `loaded`, when
+    the caller took them (`Loaded.take_logs`): each is then let go of once used."""
+    logs = logs if logs is not None else read_logs(loaded)
+    memory, log, before, known_stages = logs.memory, logs.tasks, logs.history, logs.stages
+    del logs
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
     value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
     rows, people = validation.rows, loaded.followups.frame
     rows["lost"] = rows["stage_key"] == "lost"  # 输单: closed, off every list (one mask)
-    edits = _honour_hand_edits(loaded, rows, rules)  # typed next dates and grades count
+    edits = _honour_hand_edits(loaded, memory, rows, rules)  # typed next dates and grades count
+    del memory
     rows["grade"] = grade(rows, rules)  # 客户分级
     value = classify(rows, value_rules, today, loaded.locale)  # 价值分级 of existing customers
     upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules)
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # how often, how, what to do
-    log = read_log(loaded.task_log)
-    history, history_known = _history(loaded, rows, people, today)  # 跟进历史
+    history, history_known = _history(loaded, before, rows, people, today)  # 跟进历史
+    del before
     ids = rows[["customer_id", "has_error"]]
     log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
-    known_stages = read_stage_log(loaded.stage_log)
     stage_log = update_stage_log(known_stages, rows, today)
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
@@ -223,9 +238,9 @@ def _notes(loaded: Loaded, owners: list[str], orphaned: pd.DataFrame, added: lis
     return notes
 
 
-def _history(loaded: Loaded, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
-    """跟进历史 with this run's contacts and handovers appended, and how many rows it held."""
-    before = read_history(loaded.history)
+def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
+    """跟进历史 (`before`) with this run's contacts and handovers appended, and how many rows
+    it held."""
     customers = rows[["customer_id", "has_error", "last_contact", "grade"]].assign(
         **{k: people[k] for k in ("customer", "owner", "method", "summary", "feedback", "stage")}
     )
@@ -248,13 +263,13 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.Da
     return complaints(rows, alert, log, today).combine_first(occasion)
 
 
-def _honour_hand_edits(loaded: Loaded, rows: pd.DataFrame, rules: list) -> Edits:
+def _honour_hand_edits(loaded: Loaded, memory, rows: pd.DataFrame, rules: list) -> Edits:
     """A date typed into 下次跟进日期 is the agreed date, a grade typed into 客户等级 an
     override (see workbook/edits.py)."""
     edits = find_edits(
         loaded.followups.frame,
         rows["customer_id"],
-        read_memory(loaded.memory),
+        memory,
         [r.grade for r in rules],
         rows["last_contact"],
         tuple(t.key for t in FOLLOWUPS.columns if retired(loaded.followups, t.key)),
@@ -468,7 +483,11 @@ def _sync(
             step.zone = zone
             step.where(backend.location, backend.tab_url(loaded.followups.title))
     with phases.timing("compute"):
-        result = compute(loaded, today, calendar.result(), settings.task_log_keep_days)
+        # The logs go to compute as typed frames, their rows as read let go. Not named
+        # here: compute lets go of each once it is used.
+        result = compute(
+            loaded, today, calendar.result(), settings.task_log_keep_days, loaded.take_logs()
+        )
     report = report_for(backend.location, today, result, loaded.locale)
     report.phases = phases
     with phases.timing("mail"):  # before planning the log's write: a crashed run's mail counts
