@@ -44,8 +44,11 @@ class _Package:
     """The parts of a package: read on demand, replaced, added or dropped, then written out
     with every part nobody changed copied as its compressed bytes."""
 
-    def __init__(self, data: bytes | zipfile.ZipFile) -> None:
-        self.zip = data if isinstance(data, zipfile.ZipFile) else zipfile.ZipFile(io.BytesIO(data))
+    def __init__(self, data: bytes | BinaryIO | zipfile.ZipFile) -> None:
+        """`data`: the package's bytes, a file open on it, or the package opened."""
+        if isinstance(data, bytes):
+            data = io.BytesIO(data)
+        self.zip = data if isinstance(data, zipfile.ZipFile) else zipfile.ZipFile(data)
         self.changed: dict[str, bytes] = {}  # replaced or added parts
         self.dropped: set[str] = set()
         self._xml: dict[str, etree._Element] = {}

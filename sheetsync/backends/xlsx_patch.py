@@ -48,15 +48,16 @@ def patch_workbook(
 
 
 def patch_into(
-    data: bytes,
+    data: bytes | BinaryIO,
     changes: Changeset,
     out: BinaryIO,
     old: dict[str, RowsRead] | None = None,
     folder: str | None = None,
 ) -> None:
     """`patch_workbook`, written into `out` as it is made (nothing is written to `out`
-    before every reason for PatchUnsupported known up front has been checked). `folder`:
-    where the write may put temporary files (the workbook's)."""
+    before every reason for PatchUnsupported known up front has been checked). `data`: the
+    package's bytes, or a file open on it (read as the parts are copied, never held whole).
+    `folder`: where the write may put temporary files (the workbook's)."""
     package = _Package(data)
     package.check_date_system()
     styles = _Styles(package)
