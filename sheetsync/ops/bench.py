@@ -4,7 +4,8 @@ For each size it generates a workbook of that many customers, then reports
 - floor: what no sync of the file can beat, measured in the same run (read every tab with
   calamine, unzip and re-deflate every part with the write's codec, zlib-ng where it is
   installed); every time is also given as a multiple of it,
-  so a busy machine shifts both alike;
+  so a busy machine shifts both alike. Its memory is the peak of a fresh process doing it
+  with the libraries a sync loads: every peak is also given as a multiple of that;
 - first sync (every computed cell written, charts drawn), a re-run the same day, and the next
   day's run (the one a team does every morning), each in a fresh process with its peak RSS,
   and the next day's phases (read / compute / plan / mail / write), each with the peak
@@ -112,18 +113,22 @@ def _floor(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def _sync_in_child(path: Path, day: dt.date = TODAY, google: bool = False) -> dict:
-    """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches."""
+def _floor_child(path: Path) -> None:
+    """The floor's memory: its peak in a process holding what a sync's holds before it reads
+    (the interpreter and the libraries a run loads), each tab let go before the next."""
+    import sheetsync.pipeline  # noqa: F401  (pandas, lxml, calamine, openpyxl, Jinja ...)
+    from sheetsync.report import peak_mb
+
+    _floor(path)
+    print(json.dumps({"peak_mb": peak_mb()}))
+
+
+def _sync_in_child(path: Path, day: dt.date = TODAY, google: bool = False, floor=False) -> dict:
+    """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches (or,
+    with `floor`, the floor's)."""
+    role = "--floor-child" if floor else "--google-child" if google else "--child"
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sheetsync.ops.bench",
-            "--google-child" if google else "--child",
-            str(path),
-            "--day",
-            day.isoformat(),
-        ],
+        [sys.executable, "-m", "sheetsync.ops.bench", role, str(path), "--day", day.isoformat()],
         capture_output=True,
         text=True,
         check=True,
@@ -205,12 +210,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--google-child", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-child", help=argparse.SUPPRESS)
     parser.add_argument("--day", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return _child(Path(args.child), dt.date.fromisoformat(args.day))
     if args.google_child:
         return _google_child(Path(args.google_child), dt.date.fromisoformat(args.day))
+    if args.floor_child:
+        return _floor_child(Path(args.floor_child))
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             _bench(Path(folder) / f"bench-{size}.xlsx", size, args.repeat)
@@ -230,6 +238,7 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     synced = path.read_bytes()
     sent = journal.read_bytes() if journal.exists() else b""  # the mail sent so far
     floor = statistics.median(_floor(path) for _ in range(repeat))
+    floor_mb = statistics.median(_sync_in_child(path, floor=True)["peak_mb"] for _ in range(repeat))
     next_google = _sync_in_child(path, TODAY + dt.timedelta(days=1), google=True)["google_bytes"]
     tomorrow = []  # the daily case: a day on, statuses and tasks move
     for _ in range(repeat):  # each the first run of that day: its mail not yet sent
@@ -242,7 +251,10 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     peak_first = max(r["peak_mb"] for r in [*firsts, *again])  # the first sync and re-runs
     peak_next = max(r["peak_mb"] for r in tomorrow)  # the daily run: the target
     phases = {p: statistics.median(r["phases"].get(p, 0.0) for r in tomorrow) for p in PHASES}
-    print(f"{size:,} customers (file {len(synced) / 1e6:.1f} MB); floor {floor:.2f} s")
+    print(
+        f"{size:,} customers (file {len(synced) / 1e6:.1f} MB); "
+        f"floor {floor:.2f} s, {floor_mb:.0f} MB"
+    )
     for name, seconds in (
         ("compute (pure)", compute),
         ("first sync", first["seconds"]),
@@ -250,15 +262,19 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         ("next day", next_day),
     ):
         print(f"  {name:<16} {seconds:>8.2f} s  {seconds / floor:>6.1f} x floor")
-    print(f"  {'peak RSS':<16} {peak_next:>8.0f} MB next day, {peak_first:.0f} MB first sync")
+    for name, mb in (("peak RSS next day", peak_next), ("peak, first sync", peak_first)):
+        print(f"  {name:<16} {mb:>8.0f} MB {mb / floor_mb:>6.1f} x floor")
     other = next_day - sum(phases.values())  # between the steps: journal, report, lock
     print(
         "  next day phases  "
-        + "  ".join(f"{p} {s:.2f}" for p, s in phases.items())
+        + "  ".join(f"{p} {s:.2f} ({s / floor:.2f}x)" for p, s in phases.items())
         + f"  other {other:.2f}"
     )
     peaks = {p: max(r["peaks"].get(p, 0.0) for r in tomorrow) for p in PHASES}
-    print("  peak MB within   " + "  ".join(f"{p} {mb:.0f}" for p, mb in peaks.items()))
+    print(
+        "  peak MB within   "
+        + "  ".join(f"{p} {mb:.0f} ({mb / floor_mb:.2f}x)" for p, mb in peaks.items())
+    )
     print(
         f"  Google bytes     first {first_google / 1e6:.2f} MB, next day {next_google / 1e3:.0f} kB",
         flush=True,

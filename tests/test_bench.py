@@ -1,0 +1,21 @@
+"""The benchmark (`python -m sheetsync.bench`) runs end to end and gives every figure as a
+multiple of a floor measured in the same run: times of the floor's time, peaks of the floor's
+own peak. What it measures is not asserted: no test times anything."""
+
+import re
+
+from sheetsync.ops import bench
+
+
+def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_run(capsys):
+    bench.main(["--sizes", "150", "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert re.match(r"150 customers \(file [\d.]+ MB\); floor [\d.]+ s, \d+ MB", out)
+    lines = {line.strip().split("  ")[0]: line for line in out.splitlines()[1:]}
+    for name in ("first sync", "same-day re-run", "next day", "peak RSS next day"):
+        assert re.search(r"\d \w+\s+\d+\.\d x floor$", lines[name]), lines[name]
+    assert re.search(r"peak, first sync\s+\d+ MB\s+\d+\.\d x floor$", out, re.M)
+    for phase in ("read", "compute", "plan", "mail", "write"):
+        assert re.search(rf"{phase} [\d.]+ \([\d.]+x\)", lines["next day phases"])
+        assert re.search(rf"{phase} \d+ \([\d.]+x\)", lines["peak MB within"])
+    assert re.search(r"Google bytes\s+first [\d.]+ MB, next day \d+ kB", out)
