@@ -162,6 +162,8 @@ def compute(
     ids = rows[["customer_id", "has_error"]]
     log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
     stage_log = update_stage_log(known_stages, rows, today)
+    stages_known = len(known_stages)  # the rest are this run's, appended
+    del known_stages
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
     new_leads = first_due_of_new_leads(log, rows["customer_id"])
@@ -218,7 +220,7 @@ def compute(
         edits,
         history=history,
         history_known=history_known,
-        stages_known=len(known_stages),
+        stages_known=stages_known,
         orphans=orphaned,
         forecast_log=forecasts,
         added_blocks=added,

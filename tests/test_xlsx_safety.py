@@ -5,6 +5,7 @@ formulas keep their last results whichever way it is saved. Real .xlsx files in 
 import concurrent.futures
 import datetime as dt
 import io
+import sys
 import tempfile
 import zipfile
 
@@ -354,7 +355,19 @@ def test_a_write_needs_room_only_beside_the_workbook(tmp_path, monkeypatch):
     assert results(path)["K1"]["status"]
 
 
-@pytest.mark.parametrize("how", ["renamed over it", "written into it"])
+WINDOWS_RENAME = "Windows renames nothing over a file open for the write (the save fails)"
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param(
+            "renamed over it",
+            marks=pytest.mark.skipif(sys.platform == "win32", reason=WINDOWS_RENAME),
+        ),
+        "written into it",
+    ],
+)
 def test_a_save_landing_while_the_write_reads_the_workbook_stands_and_ours_is_dropped(
     tmp_path, monkeypatch, how
 ):

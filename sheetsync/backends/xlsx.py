@@ -200,13 +200,16 @@ class XlsxBackend:
         """The file open at its start, checked unchanged since read: the write patches the
         bytes read through this handle, which a save renaming a new file over the workbook
         does not change (one writing into it is caught by the check before the rename, or
-        as the parts fail to read). Closed before the rename, which Windows refuses over an
-        open file."""
+        as the parts fail to read). On Windows a save cannot rename over the file while it
+        is open, so one landing meanwhile fails and is made again; Excel's own saves cannot
+        land then (an open workbook stops the run). Closed before our rename, which Windows
+        refuses over an open file too."""
         with self._reading():
             file = self.path.open("rb")
         with file:
-            self._check_unchanged(file)
-            file.seek(0)
+            with self._reading():
+                self._check_unchanged(file)
+                file.seek(0)
             yield file
 
     def write(self, changes: Changeset) -> None:
@@ -235,7 +238,7 @@ class XlsxBackend:
         try:
             self._replace_file(patched)
         except PatchUnsupported:  # raised before the rename: the file is as it was
-            with self._source() as source:
+            with self._source() as source, self._reading():
                 data = source.read()
             self._replace_file(restore_cached_values(data, _rewrite_with_openpyxl(data, changes)))
         self._grids, self._rows = None, {}  # no longer the file's rows: a next write rewrites
