@@ -432,6 +432,7 @@ def sync(
     force: bool = False,
     chats: Chats | None = None,
     events_only: bool = False,
+    adoption=None,
 ) -> SyncReport:
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
@@ -440,10 +441,23 @@ def sync(
     A workbook someone has open stops the run before anything is sent, unless `force`.
     `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
     `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
-    only complaint alerts and the sheet's write (so the complaint's task holds its key)."""
+    only complaint alerts and the sheet's write (so the complaint's task holds its key).
+    `adoption` (`ops.adopt.Adoption`, `adopt --apply`): the run computes on the grids as
+    adopted (`adoption.adopt(grids, settings)`, which may stop it) and writes the adoption's
+    changes with its own (`adoption.changes(changes)`), in its one write."""
     try:
         return _sync(
-            backend, settings, today, run_at, dry_run, mailer, sheet, force, chats, events_only
+            backend,
+            settings,
+            today,
+            run_at,
+            dry_run,
+            mailer,
+            sheet,
+            force,
+            chats,
+            events_only,
+            adoption,
         )
     finally:
         thaw()  # what the read froze out of the garbage collector's passes (memory.py)
@@ -460,6 +474,7 @@ def _sync(
     force: bool,
     chats: Chats | None,
     events_only: bool,
+    adoption=None,
 ) -> SyncReport:
     phases = Phases()
     map_large_blocks()
@@ -470,6 +485,8 @@ def _sync(
     with phases.timing("read"):
         with long_lived():  # the grids: a million and more rows and values at 100 k
             grids = backend.read()
+        if adoption is not None:  # the grids as they read once adopted, and its settings
+            grids, settings = adoption.adopt(grids, settings)
         loaded = load(grids, settings)
         backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
         for tab in loaded.framed():  # the rest of the run reads them as frames
@@ -541,6 +558,8 @@ def _sync(
         log_run(changes, loaded, report, run_at)
     del loaded, log
     give_back_freed_memory()
+    if adoption is not None:
+        changes = adoption.changes(changes)
     if writing:
         with phases.timing("write"):
             backend.write(changes)

@@ -252,7 +252,8 @@ def test_a_traditional_character_sheet_is_adopted_and_answered_in_traditional(tm
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    assert "已採用" in result.output and "客戶等級" in result.output
+    assert "已採用" in result.output and "分級規則" in result.output  # the plan, in traditional
+    assert "讀取2行,1行無效" in result.output  # then the first sync's report (not every cell)
     grid = [
         list(r) for r in openpyxl.load_workbook(path)["客戶跟進記錄表"].iter_rows(values_only=True)
     ]
@@ -281,3 +282,33 @@ def test_a_look_alike_header_stops_adopt_naming_it_and_nothing_is_written(tmp_pa
     assert path.read_bytes() == before
     dry = CliRunner().invoke(main, ["adopt", "--workbook", str(path)])
     assert dry.exit_code == 1 and "无法采用" in dry.output and path.read_bytes() == before
+
+
+def test_apply_is_one_write_so_a_failed_save_leaves_the_sheet_as_it_was(tmp_path, monkeypatch):
+    """--apply computes the first sync on the sheet as adopted and writes the renamed headers,
+    the new tabs and the first sync's cells together: a save that fails (a full disk) leaves
+    no half-adopted sheet (headers renamed, no sync columns) behind."""
+    from sheetsync.backends.xlsx import XlsxBackend
+    from sheetsync.errors import BackendError
+
+    book = Xlsx(tmp_path, None)
+    book.build(FOLLOWUP_PLAYBOOK)
+    before = book.fingerprint()
+    writes, write = [], XlsxBackend.write
+
+    def full_disk_for_the_sync(self, changes):
+        writes.append(sorted(changes.replace))
+        if "任务记录" in changes.replace:  # the first sync's part of the writing
+            raise BackendError("cannot save team.xlsx: No space left on device")
+        return write(self, changes)
+
+    monkeypatch.setattr(XlsxBackend, "write", full_disk_for_the_sync)
+    with pytest.raises(BackendError, match="No space left"):
+        app.run_adopt(book.settings, apply=True, today=DAY0)
+    assert book.fingerprint() == before and len(writes) == 1
+    assert "团队" in writes[0] and "任务记录" in writes[0]  # the new tab and the sync's, at once
+
+    monkeypatch.setattr(XlsxBackend, "write", write)
+    plan, report = app.run_adopt(book.settings, apply=True, today=DAY0)
+    assert plan.applied and report.cells > 0
+    assert "状态(手填)" in book.grid("客户跟进记录表")[0]

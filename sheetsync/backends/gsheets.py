@@ -36,6 +36,7 @@ from sheetsync.backends.gsheets_requests import (
     _rematch,
     _renamed,
     _Requests,
+    _with_renames,
     quote,
 )
 from sheetsync.backends.gsheets_setup import setup_requests  # noqa: F401  (re-exported)
@@ -306,14 +307,17 @@ class GSheetsBackend:
         requests_ = _Requests(self._sheets)
         requests_.hidden = changes.hidden
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
-        now = self._values(tabs) if tabs else {}
+        renamed = sorted({r.tab for r in changes.renames})
+        now = self._values(sorted({*tabs, *renamed})) if tabs or renamed else {}
+        for title in renamed:  # first: the cells below go under the headers as renamed
+            renames = [r for r in changes.renames if r.tab == title]
+            placed = list(_renamed(title, now[title], renames))
+            requests_.cells(title, placed)
+            now[title] = _with_renames(now[title], placed)
         for title in tabs:
             headers = [c for c in changes.new_headers if c.tab == title]
             cells = [c for c in changes.cells if c.tab == title]
             requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
-        for title in sorted({r.tab for r in changes.renames}):
-            renames = [r for r in changes.renames if r.tab == title]
-            requests_.cells(title, list(_renamed(title, self._values([title])[title], renames)))
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
         for title, rows in changes.append.items():

@@ -77,6 +77,19 @@ def _renamed(title: str, grid: list[list], renames: list[CellChange]):
         yield change.row, change.column, change.new
 
 
+def _with_renames(grid: list[list], placed: list[tuple[int, int, object]]) -> list[list]:
+    """`grid` with the header renames `placed` (row, column, new header) made: the cells of
+    the same write are matched to the headers as they will read (an adopted sheet's 状态
+    renamed 状态(手填) is not the sync's 状态)."""
+    grid = list(grid)
+    for row, column, value in placed:
+        grid.extend([] for _ in range(row - len(grid)))
+        cells = grid[row - 1] = list(grid[row - 1])
+        cells.extend([""] * (column - len(cells)))
+        cells[column - 1] = value
+    return grid
+
+
 def _same(new: object, old: object) -> bool:
     """Would writing `new` change a cell that reads back (unformatted) as `old`?"""
     if is_blank(new) or new == "":

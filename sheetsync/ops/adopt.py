@@ -11,18 +11,19 @@ Taking those over would silently replace people's work, so adopt plans first:
 - the tabs it adds (the grading defaults when there is none, a 团队 tab listing the owners);
 - whatever stops it (a header the rules read is missing, a grading phrase it cannot read);
 - every cell the first sync will write.
-Nothing is written until `--apply`. Pure: grids and settings in, a plan out.
+Nothing is written until `--apply`. Pure: grids and settings in, a plan out. With `--apply`
+the plan is made on the grids the first sync reads (`Adoption`), and written with it, in
+one write: the sheet is computed once, and is adopted and synced, or left as it was.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
 from sheetsync.config import Settings
-from sheetsync.errors import SheetSyncError
+from sheetsync.errors import SheetSyncError, WorkbookError
 from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
 from sheetsync.rules.grading import read_rules
 from sheetsync.rules.workdays import WorkCalendar
@@ -70,17 +71,90 @@ class AdoptPlan:
     settings_lines: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)  # every cell the first sync writes
     layout: dict[str, SheetLayout] = field(default_factory=dict)  # the follow-up tab's
+    shape: _Shape | None = field(default=None, repr=False)  # the follow-up tab, as read
+    applied: bool = False  # written with the first sync (whose report says what it wrote)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def changes(self) -> Changeset:
-        """What --apply writes before the first sync: header renames, new tabs and the
-        follow-up tab's layout (frozen id and name, a filter, landscape printing)."""
-        return Changeset(
-            renames=list(self.renames), replace=dict(self.new_tabs), layout=dict(self.layout)
+    def adopted(self, grids: dict[str, list[list]]) -> dict[str, list[list]]:
+        """The grids as the sheet reads once adopted: headers renamed or added, tabs added.
+        Only what changes is copied (the header rows), not the rows people typed."""
+        adopted = dict(grids)
+        for tab in {r.tab for r in self.renames}:
+            adopted[tab] = list(adopted[tab])
+        for rename in self.renames:
+            header = adopted[rename.tab][rename.row - 1] = list(adopted[rename.tab][rename.row - 1])
+            header.extend([None] * (rename.column - len(header)))
+            header[rename.column - 1] = rename.new
+        adopted.update({t: [list(r) for r in rows] for t, rows in self.new_tabs.items()})
+        return adopted
+
+    def with_first_sync(self, changes: Changeset) -> Changeset:
+        """The one write of --apply: the renames, the new tabs and the follow-up tab's layout
+        (its filter reaching over the columns the sync adds), with the first sync's changes,
+        planned on `adopted` grids. The sync sets cells only in the follow-up tab, which is
+        never a tab adopt adds; a tab both would write whole is written as the sync plans it
+        (as when the adoption was written first and the sync after)."""
+        shape = self.shape
+        self.layout[shape.title] = _work_layout(shape, self, len(changes.new_headers))
+        if set(self.new_tabs) & {c.tab for c in changes.new_headers}:
+            raise WorkbookError("adopt: the first sync adds headers to a tab adopt adds")
+        return dataclasses.replace(
+            changes,
+            renames=[*self.renames, *changes.renames],
+            replace={**self.new_tabs, **changes.replace},
+            layout={**self.layout, **changes.layout},
         )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the follow-up tab's layout needs of the tab as read (not its rows)."""
+
+    title: str
+    columns: dict[str, int]
+    header: list
+    header_row: int
+    width: int
+    used_width: int
+    last_row: int
+
+    @classmethod
+    def of(cls, sheet: Sheet) -> _Shape:
+        last_row = int(sheet.frame[ROW].max()) if len(sheet.frame) else sheet.header_row
+        return cls(
+            sheet.title,
+            dict(sheet.columns),
+            list(sheet.header),
+            sheet.header_row,
+            sheet.width,
+            sheet.used_width,
+            last_row,
+        )
+
+
+class Adoption:
+    """--apply, inside the first sync (`pipeline.sync(adoption=...)`): the plan made on the
+    grids the sync reads (one read), the sync computing on them as adopted (`adopted`), and
+    the plan's changes written with the sync's (`with_first_sync`). A plan that cannot be
+    applied, or a first sync that stops, stops before anything is written."""
+
+    def __init__(self, today: dt.date) -> None:
+        self.today = today
+        self.plan: AdoptPlan | None = None
+
+    def adopt(self, grids: dict[str, list[list]], settings: Settings):
+        self.plan = plan = plan_adoption(grids, settings, self.today, preview=False)
+        if not plan.ok:
+            raise WorkbookError("; ".join(plan.problems))
+        return plan.adopted(grids), adopted_settings(settings, plan)
+
+    def changes(self, changes: Changeset) -> Changeset:
+        changes = self.plan.with_first_sync(changes)
+        self.plan.applied = True
+        return changes
 
 
 def find_tab(grids: dict[str, list[list]], tab: Tab, configured: str | None) -> str | None:
@@ -105,7 +179,13 @@ def find_tab(grids: dict[str, list[list]], tab: Tab, configured: str | None) -> 
     return best
 
 
-def plan_adoption(grids: dict[str, list[list]], settings: Settings, today: dt.date) -> AdoptPlan:
+def plan_adoption(
+    grids: dict[str, list[list]], settings: Settings, today: dt.date, preview: bool = True
+) -> AdoptPlan:
+    """The plan; with `preview` (no --apply), the first sync run on the adopted grids in
+    memory, for its stops and every cell it would write. Without it (--apply, where the
+    sync itself runs next on the same grids), only the grading rules are read, for the plan
+    and their stops."""
     locale = (
         settings.locale
         if settings.locale != "auto"
@@ -137,7 +217,11 @@ def plan_adoption(grids: dict[str, list[list]], settings: Settings, today: dt.da
             result.settings_lines.append(f"  {tab_key}: {title}")
     if result.settings_lines:
         result.settings_lines.insert(0, "tabs:")
-    _simulate(result, grids, settings, sheet, today)
+    result.shape = _Shape.of(sheet)
+    if preview:
+        _simulate(result, grids, settings, today)
+    elif result.ok:
+        _read_rules(result, result.adopted(grids))
     return result
 
 
@@ -230,19 +314,10 @@ def _add_tabs(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sheet, loc
 
 
 def _simulate(
-    result: AdoptPlan,
-    grids: dict[str, list[list]],
-    settings: Settings,
-    sheet: Sheet,
-    today: dt.date,
+    result: AdoptPlan, grids: dict[str, list[list]], settings: Settings, today: dt.date
 ) -> None:
     """Run the first sync on the adopted grids in memory: its rules, its stops, its cells."""
-    adopted = copy.deepcopy(grids)
-    for rename in result.renames:
-        header = adopted[rename.tab][rename.row - 1]
-        header.extend([None] * (rename.column - len(header)))
-        header[rename.column - 1] = rename.new
-    adopted.update(copy.deepcopy(result.new_tabs))
+    adopted = result.adopted(grids)
     settings = adopted_settings(settings, result)
     if result.problems:
         return
@@ -255,24 +330,35 @@ def _simulate(
         result.problems.append(str(exc))
         return
     result.rules = [_rule_line(r, result.locale) for r in computed.rules]
-    report = report_for(sheet.title, today, computed, result.locale)
+    report = report_for(result.shape.title, today, computed, result.locale)
     changes = plan(loaded, computed, report, dt.datetime.combine(today, dt.time()))
     result.cells = [describe(c) for c in [*result.renames, *changes.new_headers, *changes.cells]]
-    result.layout[sheet.title] = _work_layout(sheet, result, len(changes.new_headers))
+    result.layout[result.shape.title] = _work_layout(result.shape, result, len(changes.new_headers))
     result.cells += [
         say("rewritten", result.locale, tab=t, rows=len(r))
         for t, r in {**result.new_tabs, **changes.replace}.items()
     ]
 
 
-def _work_layout(sheet: Sheet, result: AdoptPlan, new_columns: int) -> SheetLayout:
+def _read_rules(result: AdoptPlan, adopted: dict[str, list[list]]) -> None:
+    """The grading rules as the first sync will read them, for the plan; a table they
+    cannot be read from stops adopt before anything is written."""
+    title = result.tabs["grading"]
+    try:
+        rules = read_rules(load_sheet(adopted[title], GRADING, title))
+    except SheetSyncError as exc:
+        result.problems.append(str(exc))
+        return
+    result.rules = [_rule_line(r, result.locale) for r in rules]
+
+
+def _work_layout(sheet: _Shape, result: AdoptPlan, new_columns: int) -> SheetLayout:
     """The follow-up tab's layout, its columns where people have them: nothing moves. The
     filter reaches over the columns the first sync adds at the end; a column people sized
     keeps its width, one nobody sized gets room for its header."""
     added = [r.column for r in result.renames if r.old is None]  # read columns added empty
     width = max([sheet.width, sheet.used_width, *added]) + new_columns
-    last_row = int(sheet.frame[ROW].max()) if len(sheet.frame) else sheet.header_row
-    layout = followup_layout(sheet.columns, width, last_row, sheet.header_row)
+    layout = followup_layout(sheet.columns, width, sheet.last_row, sheet.header_row)
     headers = {p: cell_text(h) for p, h in enumerate(sheet.header, start=1) if not is_blank(h)}
     headers.update({r.column: cell_text(r.new) for r in result.renames})
     layout.widths = {p: header_width(h) for p, h in headers.items()}
@@ -342,7 +428,7 @@ def plan_lines(result: AdoptPlan) -> list[str]:
         lines.append(say("adopt_settings", lc))
         lines += ["  " + s for s in result.settings_lines]
     lines += [say("adopt_problem", lc, text=p) for p in result.problems]
-    if result.ok:
+    if result.ok and not result.applied:  # applied: the first sync's report says what it wrote
         lines.append(say("adopt_cells", lc, count=len(result.cells)))
         lines += ["  " + c for c in result.cells]
     return lines

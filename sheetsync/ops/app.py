@@ -13,10 +13,9 @@ from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.delivery.channels import Chats
 from sheetsync.delivery.mailer import Mailer
-from sheetsync.errors import BackendError, LockedError, SheetSyncError, WorkbookError
+from sheetsync.errors import BackendError, SheetSyncError
 from sheetsync.ops.demo import demo_content
 from sheetsync.pipeline import SyncReport, check, sync
-from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import date_or_none
 from sheetsync.workbook.schema import SYNC_LOG
 from sheetsync.workbook.tables import find_title, load_sheet
@@ -105,25 +104,19 @@ def run_sync(
 
 
 def run_adopt(settings: Settings, apply: bool = False, today: dt.date | None = None):
-    """Plan taking over a sheet a team already uses; with `apply`, rename the colliding
-    headers, add the missing tabs, then run the first sync (no mail). Returns the plan and
-    the first sync's report (None without `apply`)."""
-    from sheetsync.ops.adopt import adopted_settings, plan_adoption
+    """Plan taking over a sheet a team already uses; with `apply`, the first sync (no mail),
+    computed on the sheet as adopted and written with the renamed headers and the missing
+    tabs in one write (see ops/adopt.py). Returns the plan and the first sync's report (None
+    without `apply`)."""
+    from sheetsync.ops.adopt import Adoption, plan_adoption
 
     today = today or now_in(settings).date()
     with open_backend(settings, for_write=apply) as backend:
-        plan = plan_adoption(backend.read(), settings, today)
         if not apply:
-            return plan, None
-        if not plan.ok:
-            raise WorkbookError("; ".join(plan.problems))
-        holder = backend.held_by()
-        if holder:
-            raise LockedError(
-                say("workbook_open", plan.locale, path=backend.location, holder=holder)
-            )
-        backend.write(plan.changes())
-        return plan, sync(backend, adopted_settings(settings, plan), today)
+            return plan_adoption(backend.read(), settings, today), None
+        adoption = Adoption(today)
+        report = sync(backend, settings, today, adoption=adoption)
+        return adoption.plan, report
 
 
 def run_validate(settings: Settings) -> Validation:
