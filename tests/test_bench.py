@@ -19,3 +19,6 @@ def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_ru
         assert re.search(rf"{phase} [\d.]+ \([\d.]+x\)", lines["next day phases"])
         assert re.search(rf"{phase} \d+ \([\d.]+x\)", lines["peak MB within"])
     assert re.search(r"Google bytes\s+first [\d.]+ MB, next day \d+ kB", out)
+    assert re.search(
+        r"adopt --apply\s+[\d.]+ s\s+[\d.]+ x floor .*peak \d+ MB, [\d.]+ x floor", out
+    )

@@ -10,11 +10,14 @@ For each size it generates a workbook of that many customers, then reports
   day's run (the one a team does every morning), each in a fresh process with its peak RSS,
   and the next day's phases (read / compute / plan / mail / write), each with the peak
   memory reached within it (where a run's memory goes);
+- adopt --apply on a team's sheet of that many customers, shaped as the playbooks print it
+  (客户跟进记录表 with a typed 下次跟进日期 and 状态, the playbook's grading table), against
+  the floor of the sheet it leaves, measured in the same run;
 - Google: the bytes of the batchUpdate bodies the Google backend would send for the same
   first and next-day changesets (built by its request builder, not sent anywhere).
 Medians over --repeat runs: each first sync from the fresh workbook, each next day from the
 synced one, with the journal of mail sent as it was. Targets (issue 13): next day <= 2x
-floor, first sync <= 3x floor, peak RSS < 400 MB at 100 k.
+floor, first sync and adopt <= 3x floor, peak RSS < 400 MB at 100 k.
 """
 
 from __future__ import annotations
@@ -73,6 +76,52 @@ def generate(path: Path, size: int, seed: int = 1) -> None:
     book.save(path)
 
 
+# A team's own sheet, as the playbooks print it: the columns it has, by their key in the
+# follow-up tab, and the grading table in the playbook's words.
+TEAM_SHEET = {
+    "客户编号": "customer_id",
+    "客户名称": "customer",
+    "行业": "industry",
+    "联系人及职务": "contact",
+    "联系方式": "phone",
+    "销售阶段": "stage",
+    "意向度": "intent",
+    "预算情况": "budget",
+    "决策周期": "decision_cycle",
+    "上次跟进日期": "last_contact",
+    "下次跟进日期": None,  # typed by people: adopt makes it 约定跟进日期
+    "跟进方式": "method",
+    "跟进内容摘要": "summary",
+    "客户反馈/需求变化": "feedback",
+    "负责人": "owner",
+    "状态": None,  # typed by people: adopt keeps it as 状态(手填)
+    "备注": "notes",
+}
+PLAYBOOK_GRADING = [
+    ["分级", "核心标准", "跟进频率", "核心动作", "负责人要求"],
+    ["A类(高意向)", "预算明确,决策周期≤1个月", "每日1次", "电话沟通需求、邀请演示", "资深销售"],
+    ["B类(中意向)", "预算初步确认,决策周期1-3个月", "每2-3天1次", "发送资料/案例", "销售"],
+    ["C类(低意向)", "意向模糊,决策周期>3个月", "每周1次", "推送行业动态", "销售助理"],
+]
+
+
+def generate_team_sheet(path: Path, size: int, seed: int = 1) -> None:
+    """A sheet a team made itself, of `size` customers (`TEAM_SHEET`), for `adopt`."""
+    keys = [c.key for c in FOLLOWUPS.columns]
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("客户跟进记录表")
+    sheet.append(list(TEAM_SHEET))
+    for i, row in enumerate(bench_customers(size, seed)):
+        values = {k: v for k, v in zip(keys, row, strict=False)}
+        values[None] = None
+        typed = {"下次跟进日期": TODAY + dt.timedelta(days=i % 9), "状态": "跟进中"}
+        sheet.append([typed.get(h) if k is None else values[k] for h, k in TEAM_SHEET.items()])
+    grading = book.create_sheet("客户分级标准与跟进策略表")
+    for row in PLAYBOOK_GRADING:
+        grading.append(row)
+    book.save(path)
+
+
 def _compute_once(path: Path) -> float:
     from sheetsync.backends.xlsx import XlsxBackend
     from sheetsync.pipeline import compute, load
@@ -123,10 +172,13 @@ def _floor_child(path: Path) -> None:
     print(json.dumps({"peak_mb": peak_mb()}))
 
 
-def _sync_in_child(path: Path, day: dt.date = TODAY, google: bool = False, floor=False) -> dict:
+def _sync_in_child(
+    path: Path, day: dt.date = TODAY, google: bool = False, floor=False, adopt=False
+) -> dict:
     """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches (or,
-    with `floor`, the floor's)."""
+    with `floor`, the floor's; with `adopt`, adopt --apply's)."""
     role = "--floor-child" if floor else "--google-child" if google else "--child"
+    role = "--adopt-child" if adopt else role
     out = subprocess.run(
         [sys.executable, "-m", "sheetsync.ops.bench", role, str(path), "--day", day.isoformat()],
         capture_output=True,
@@ -187,6 +239,17 @@ def _child(path: Path, day: dt.date) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "phases": phases, "peaks": peaks}))
 
 
+def _adopt_child(path: Path) -> None:
+    from sheetsync.ops import app
+    from sheetsync.report import peak_mb
+
+    settings = load_settings(environ={}, workbook=str(path))
+    start = time.perf_counter()
+    plan, report = app.run_adopt(settings, apply=True, today=TODAY)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "cells": report.cells}))
+
+
 def _google_child(path: Path, day: dt.date) -> None:
     """The Google request bytes of the run `_child` would do on this file (nothing written)."""
     from sheetsync.backends.xlsx import XlsxBackend
@@ -211,6 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--google-child", help=argparse.SUPPRESS)
     parser.add_argument("--floor-child", help=argparse.SUPPRESS)
+    parser.add_argument("--adopt-child", help=argparse.SUPPRESS)
     parser.add_argument("--day", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -219,6 +283,8 @@ def main(argv: list[str] | None = None) -> None:
         return _google_child(Path(args.google_child), dt.date.fromisoformat(args.day))
     if args.floor_child:
         return _floor_child(Path(args.floor_child))
+    if args.adopt_child:
+        return _adopt_child(Path(args.adopt_child))
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             _bench(Path(folder) / f"bench-{size}.xlsx", size, args.repeat)
@@ -277,6 +343,26 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     )
     print(
         f"  Google bytes     first {first_google / 1e6:.2f} MB, next day {next_google / 1e3:.0f} kB",
+        flush=True,
+    )
+    _bench_adopt(path.with_name(f"team-{size}.xlsx"), size, repeat)
+
+
+def _bench_adopt(path: Path, size: int, repeat: int) -> None:
+    """adopt --apply on a team's own sheet, each run from the sheet as the team had it."""
+    generate_team_sheet(path, size)
+    team = path.read_bytes()
+    runs = []
+    for _ in range(repeat):
+        path.write_bytes(team)
+        runs.append(_sync_in_child(path, adopt=True))
+    floor = statistics.median(_floor(path) for _ in range(repeat))  # of the sheet adopted
+    floor_mb = statistics.median(_sync_in_child(path, floor=True)["peak_mb"] for _ in range(repeat))
+    seconds, peak = statistics.median(r["seconds"] for r in runs), max(r["peak_mb"] for r in runs)
+    print(
+        f"  adopt --apply    {seconds:>8.2f} s  {seconds / floor:>6.1f} x floor "
+        f"({floor:.2f} s, of the sheet adopted: {len(path.read_bytes()) / 1e6:.1f} MB); "
+        f"peak {peak:.0f} MB, {peak / floor_mb:.1f} x floor",
         flush=True,
     )
 
