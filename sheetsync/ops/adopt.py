@@ -183,9 +183,8 @@ def plan_adoption(
     grids: dict[str, list[list]], settings: Settings, today: dt.date, preview: bool = True
 ) -> AdoptPlan:
     """The plan; with `preview` (no --apply), the first sync run on the adopted grids in
-    memory, for its stops and every cell it would write. Without it (--apply, where the
-    sync itself runs next on the same grids), only the grading rules are read, for the plan
-    and their stops."""
+    memory, for its stops and every cell it would write. Without it (--apply), the sync
+    itself runs next on the same grids."""
     locale = (
         settings.locale
         if settings.locale != "auto"
@@ -220,8 +219,6 @@ def plan_adoption(
     result.shape = _Shape.of(sheet)
     if preview:
         _simulate(result, grids, settings, today)
-    elif result.ok:
-        _read_rules(result, result.adopted(grids))
     return result
 
 
@@ -271,6 +268,7 @@ def _add_read_columns(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sh
     except SheetSyncError as exc:
         result.problems.append(str(exc))
         return
+    result.rules = [_rule_line(r, result.locale) for r in rules]  # as the first sync reads them
     free = unmapped(sheet.header, sheet.columns)
     position = sheet.used_width
     for key in read_columns(rules):
@@ -338,18 +336,6 @@ def _simulate(
         say("rewritten", result.locale, tab=t, rows=len(r))
         for t, r in {**result.new_tabs, **changes.replace}.items()
     ]
-
-
-def _read_rules(result: AdoptPlan, adopted: dict[str, list[list]]) -> None:
-    """The grading rules as the first sync will read them, for the plan; a table they
-    cannot be read from stops adopt before anything is written."""
-    title = result.tabs["grading"]
-    try:
-        rules = read_rules(load_sheet(adopted[title], GRADING, title))
-    except SheetSyncError as exc:
-        result.problems.append(str(exc))
-        return
-    result.rules = [_rule_line(r, result.locale) for r in rules]
 
 
 def _work_layout(sheet: _Shape, result: AdoptPlan, new_columns: int) -> SheetLayout:
