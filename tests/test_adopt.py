@@ -1,6 +1,7 @@
 """`adopt` on sheets built as the playbooks print them: first the plan with nothing written,
 then --apply, then two syncs on consecutive days. Nothing people typed is lost or changed."""
 
+import dataclasses
 import datetime as dt
 
 import openpyxl
@@ -11,6 +12,7 @@ from test_grading import PLAYBOOK_GRADING
 
 from sheetsync.backends.gsheets import GSheetsBackend
 from sheetsync.config import load_settings
+from sheetsync.errors import WorkbookError
 from sheetsync.ops import app
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import Changeset
@@ -312,3 +314,19 @@ def test_apply_is_one_write_so_a_failed_save_leaves_the_sheet_as_it_was(tmp_path
     plan, report = app.run_adopt(book.settings, apply=True, today=DAY0)
     assert plan.applied and report.cells > 0
     assert "状态(手填)" in book.grid("客户跟进记录表")[0]
+
+
+def test_a_team_tab_people_keep_is_never_replaced_by_the_one_adopt_adds(tmp_path):
+    """The settings name the team tab 成员, which the sheet lacks; its 团队 tab holds the
+    emails people typed. adopt would add a 团队 tab: it stops and says why instead of
+    replacing theirs."""
+    book = Xlsx(tmp_path, None)
+    team = [["负责人", "邮箱", "上级"], ["张伟", "zhangwei@example.com", "陈静"]]
+    book.build({**FOLLOWUP_PLAYBOOK, "团队": team})
+    before = book.fingerprint()
+    settings = dataclasses.replace(book.settings, tabs={"team": "成员"})
+    with pytest.raises(WorkbookError, match='"团队".*"成员".*不会覆盖'):
+        app.run_adopt(settings, apply=True, today=DAY0)
+    assert book.fingerprint() == before
+    plan, _ = app.run_adopt(settings, apply=False, today=DAY0)
+    assert not plan.ok and "团队" not in plan.new_tabs

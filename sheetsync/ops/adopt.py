@@ -206,7 +206,7 @@ def plan_adoption(
     result.locale = locale = settings.locale if settings.locale != "auto" else sheet.locale
     synced_before = find_title(list(grids), MEMORY, None) or find_title(list(grids), SYNC_LOG, None)
     _map_columns(result, sheet, grids[result.tabs["followups"]], bool(synced_before))
-    _add_tabs(result, grids, sheet, locale)
+    _add_tabs(result, grids, sheet, locale, settings.tabs)
     _add_read_columns(result, {**grids, **result.new_tabs}, sheet)
     for tab_key, title in result.tabs.items():
         default = find_title(
@@ -297,18 +297,35 @@ def _add_read_columns(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sh
         )
 
 
-def _add_tabs(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sheet, locale: str) -> None:
+def _add_tabs(
+    result: AdoptPlan,
+    grids: dict[str, list[list]],
+    sheet: Sheet,
+    locale: str,
+    configured: dict[str, str],
+) -> None:
     """The grading defaults when the sheet has no grading table, and a 团队 tab listing the
-    owners (their email and manager left for a person to fill in)."""
+    owners (their email and manager left for a person to fill in). Never over a tab people
+    have: with the settings naming a tab the sheet lacks, a 团队 tab already there is not the
+    team tab, and is not replaced (adopt stops and says so)."""
     template = {t.title: t.rows for t in new_workbook(locale).tabs}
-    if "grading" not in result.tabs:
-        title = GRADING.title(locale)
-        result.new_tabs[title], result.tabs["grading"] = template[title], title
-    if "team" not in result.tabs:
-        title = TEAM.title(locale)
-        owners = sorted({cell_text(v) for v in sheet.frame["owner"] if not is_blank(v)})
-        result.new_tabs[title] = [TEAM.headers(locale), *([o] for o in owners)]
-        result.tabs["team"] = title
+    for key, tab in (("grading", GRADING), ("team", TEAM)):
+        if key in result.tabs:
+            continue
+        title = tab.title(locale)
+        if title in grids:
+            which = say(f"tab_{key}", locale)
+            wanted = configured.get(key, "")
+            result.problems.append(
+                say("adopt_tab_taken", locale, which=which, title=title, configured=wanted)
+            )
+            continue
+        if key == "grading":
+            result.new_tabs[title] = template[title]
+        else:
+            owners = sorted({cell_text(v) for v in sheet.frame["owner"] if not is_blank(v)})
+            result.new_tabs[title] = [TEAM.headers(locale), *([o] for o in owners)]
+        result.tabs[key] = title
 
 
 def _simulate(

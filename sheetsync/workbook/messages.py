@@ -247,6 +247,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "tab_followups": ("客户跟进", "Follow-ups"),
     "tab_grading": ("分级标准", "Grading"),
     "tab_team": ("团队", "Team"),
+    "adopt_tab_taken": (
+        '要新增的{which}表"{title}"已经有同名工作表,但它不是设置里指定的{which}表("{configured}"):'
+        "不会覆盖它。请在设置的 tabs: 里写对工作表名",
+        'the {which} tab adopt would add, "{title}", is the name of a tab already there, but the '
+        'settings name another one ("{configured}"): it is not overwritten. Name the right tab '
+        "under tabs: in the settings",
+    ),
     "adopt_tab": ('{which}:工作表"{title}"', '{which}: tab "{title}"'),
     "adopt_read": ('{cell} "{header}" → {target}', '{cell} "{header}" -> {target}'),
     "adopt_ignored": (
