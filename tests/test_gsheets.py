@@ -542,3 +542,25 @@ def test_the_fakes_quota_refusal_is_googles_and_applies_nothing(sheets_api, serv
     assert body["status"] == "RESOURCE_EXHAUSTED" and "per minute per user" in body["message"]
     assert body["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
     assert sheet_values(sheets_api, "Sheet1", key="quota") == []
+
+
+def test_new_sync_columns_go_after_data_people_keep_without_a_header(sheets_api, service_account):
+    """As in an .xlsx (test_sync_xlsx): a column people fill without a header is theirs, and
+    the sync's columns are added after it, not over it."""
+    book = sheets_api.create(KEY, titles=("客户跟进", "分级标准"))
+    rows = {
+        "客户跟进": [
+            ["客户编号", "客户名称", "负责人", "上次跟进日期"],
+            ["K1", "甲公司", "张伟", "2026/11/17", None, "no header, still mine"],
+        ],
+        "分级标准": [["等级", "跟进间隔(天)"], ["A", 2]],
+    }
+    for title, grid in rows.items():
+        for r, row in enumerate(grid):
+            for c, v in enumerate(row):
+                if v is not None:
+                    book.by_title(title).cells[(r, c)] = {"v": v}
+    gsync(sheets_api, service_account)
+    grid = sheet_values(sheets_api, "客户跟进")
+    assert grid[1][5] == "no header, still mine" and grid[0][5] in ("", None)  # no header put
+    assert grid[0][6] == "客户等级" and grid[1][6] == "A"  # over it: theirs stays theirs

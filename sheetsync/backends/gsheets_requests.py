@@ -41,8 +41,10 @@ def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: lis
     sheet = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
     header = grid[sheet.header_row - 1] if sheet.header_row else []
     columns = {normalise_header(h): i for i, h in enumerate(header, start=1) if not is_blank(h)}
-    width = max(columns.values(), default=0)
-    for change in headers:  # new sync-owned columns go after whatever is there now
+    # After whatever is there now, headers or data people keep without one (as the xlsx
+    # write places them): never over a column of theirs.
+    width = max([*columns.values(), sheet.used_width])
+    for change in headers:
         if normalise_header(change.header) not in columns:
             width += 1
             columns[normalise_header(change.header)] = width
