@@ -13,7 +13,9 @@ Taking those over would silently replace people's work, so adopt plans first:
 - every cell the first sync will write.
 Nothing is written until `--apply`. Pure: grids and settings in, a plan out. With `--apply`
 the plan is made on the grids the first sync reads (`Adoption`), and written with it, in
-one write: the sheet is computed once, and is adopted and synced, or left as it was.
+one write: the sheet is computed once, and an .xlsx is adopted and synced, or left as it
+was (a Google sheet's write is one request per ~2 MB of changes: a large sheet's first
+sync can be cut between them, as any first sync's can).
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ class AdoptPlan:
         (as when the adoption was written first and the sync after)."""
         shape = self.shape
         self.layout[shape.title] = _work_layout(shape, self, len(changes.new_headers))
+        self.cells = [  # what is written whole, for the plan printed (the report counts cells)
+            say("rewritten", self.locale, tab=t, rows=len(r))
+            for t, r in {**self.new_tabs, **changes.replace}.items()
+        ]
         if set(self.new_tabs) & {c.tab for c in changes.new_headers}:
             raise WorkbookError("adopt: the first sync adds headers to a tab adopt adds")
         return dataclasses.replace(
@@ -431,7 +437,7 @@ def plan_lines(result: AdoptPlan) -> list[str]:
         lines.append(say("adopt_settings", lc))
         lines += ["  " + s for s in result.settings_lines]
     lines += [say("adopt_problem", lc, text=p) for p in result.problems]
-    if result.ok and not result.applied:  # applied: the first sync's report says what it wrote
+    if result.ok:  # applied: the tabs written whole (the report counts the cells)
         lines.append(say("adopt_cells", lc, count=len(result.cells)))
         lines += ["  " + c for c in result.cells]
     return lines
