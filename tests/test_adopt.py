@@ -330,3 +330,23 @@ def test_a_team_tab_people_keep_is_never_replaced_by_the_one_adopt_adds(tmp_path
     assert book.fingerprint() == before
     plan, _ = app.run_adopt(settings, apply=False, today=DAY0)
     assert not plan.ok and "团队" not in plan.new_tabs
+
+
+def test_a_tab_people_keep_under_a_name_the_sync_writes_whole_stops_adopt(tmp_path):
+    """A never-synced sheet with its own 汇总 (monthly totals typed by hand): the first sync
+    would rewrite it whole. adopt names it and stops, plan and --apply alike, nothing
+    written; renamed, it is kept as it is."""
+    book = Xlsx(tmp_path, None)
+    totals = [["月份", "签约额"], ["2026-10", 1200000]]
+    book.build({**FOLLOWUP_PLAYBOOK, "汇总": totals})
+    before = book.fingerprint()
+    plan, _ = app.run_adopt(book.settings, apply=False, today=DAY0)
+    assert not plan.ok and any('"汇总"' in p and "不会覆盖" in p for p in plan.problems)
+    with pytest.raises(WorkbookError, match='"汇总".*不会覆盖'):
+        app.run_adopt(book.settings, apply=True, today=DAY0)
+    assert book.fingerprint() == before
+
+    book.build({**FOLLOWUP_PLAYBOOK, "月度汇总": totals})
+    plan, report = app.run_adopt(book.settings, apply=True, today=DAY0)
+    assert plan.applied and book.grid("月度汇总") == totals
+    assert book.grid("汇总")[0]  # the sync's own summary beside it

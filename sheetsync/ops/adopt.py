@@ -75,6 +75,7 @@ class AdoptPlan:
     layout: dict[str, SheetLayout] = field(default_factory=dict)  # the follow-up tab's
     shape: _Shape | None = field(default=None, repr=False)  # the follow-up tab, as read
     applied: bool = False  # written with the first sync (whose report says what it wrote)
+    theirs: set[str] = field(default_factory=set)  # never synced: other tabs holding content
 
     @property
     def ok(self) -> bool:
@@ -99,6 +100,9 @@ class AdoptPlan:
         planned on `adopted` grids. The sync sets cells only in the follow-up tab, which is
         never a tab adopt adds; a tab both would write whole is written as the sync plans it
         (as when the adoption was written first and the sync after)."""
+        taken = self.taken_tabs(changes)
+        if taken:
+            raise WorkbookError("; ".join(taken))
         shape = self.shape
         self.layout[shape.title] = _work_layout(shape, self, len(changes.new_headers))
         self.cells = [  # what is written whole, for the plan printed (the report counts cells)
@@ -113,6 +117,15 @@ class AdoptPlan:
             replace={**self.new_tabs, **changes.replace},
             layout={**self.layout, **changes.layout},
         )
+
+    def taken_tabs(self, changes: Changeset) -> list[str]:
+        """Why not: each tab people keep under a name the first sync writes whole (a 汇总 of
+        their own), which would lose what they typed there."""
+        return [
+            say("adopt_tab_theirs", self.locale, title=t)
+            for t in changes.replace
+            if t in self.theirs
+        ]
 
 
 @dataclass(frozen=True)
@@ -223,9 +236,16 @@ def plan_adoption(
     if result.settings_lines:
         result.settings_lines.insert(0, "tabs:")
     result.shape = _Shape.of(sheet)
+    if not synced_before:  # a synced sheet's other tabs are the sync's own
+        ours = set(result.tabs.values())
+        result.theirs = {t for t, g in grids.items() if t not in ours and _filled(g)}
     if preview:
         _simulate(result, grids, settings, today)
     return result
+
+
+def _filled(grid: list[list]) -> bool:
+    return any(not is_blank(v) for row in grid for v in row)
 
 
 def _map_columns(result: AdoptPlan, sheet: Sheet, grid: list[list], synced_before: bool) -> None:
@@ -353,6 +373,7 @@ def _simulate(
     result.rules = [_rule_line(r, result.locale) for r in computed.rules]
     report = report_for(result.shape.title, today, computed, result.locale)
     changes = plan(loaded, computed, report, dt.datetime.combine(today, dt.time()))
+    result.problems += result.taken_tabs(changes)
     result.cells = [describe(c) for c in [*result.renames, *changes.new_headers, *changes.cells]]
     result.layout[result.shape.title] = _work_layout(result.shape, result, len(changes.new_headers))
     result.cells += [

@@ -247,6 +247,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "tab_followups": ("客户跟进", "Follow-ups"),
     "tab_grading": ("分级标准", "Grading"),
     "tab_team": ("团队", "Team"),
+    "adopt_tab_theirs": (
+        '工作表"{title}"里有你们的内容,但同步要用这个名字整表重写它:不会覆盖。请先给它改名,'
+        "再运行 adopt",
+        'the tab "{title}" holds your own content, but the sync writes a tab of that name whole: '
+        "it is not overwritten. Rename it, then run adopt again",
+    ),
     "adopt_tab_taken": (
         '要新增的{which}表"{title}"已经有同名工作表,但它不是设置里指定的{which}表("{configured}"):'
         "不会覆盖它。请在设置的 tabs: 里写对工作表名",
