@@ -119,6 +119,26 @@ def test_a_workbook_from_before_the_value_rules_gets_the_default_tab(tmp_path):
     assert sheet_rows(path, "价值分级")[0][0] == "评分指标"
 
 
+def test_a_value_rules_tab_people_filled_with_something_else_is_kept_and_the_rules_added(
+    tmp_path,
+):
+    """Someone replaced the 价值分级 tab's content with notes of their own: the run reads no
+    block there, keeps their notes, adds the default blocks below them and says so. It used
+    to stop with a ValueError."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", **FULL)])
+    book = openpyxl.load_workbook(path)
+    sheet = book["价值分级"]
+    sheet.delete_rows(1, sheet.max_row)
+    sheet.append(["我们的笔记", "下季度重点看制造业"])
+    book.save(path)
+    report = sync(path)
+    assert results(path)["K1"]["classification"] == "A类+新接触(100分)"
+    rows = sheet_rows(path, "价值分级")
+    assert list(rows[0][:2]) == ["我们的笔记", "下季度重点看制造业"]  # theirs, untouched
+    assert any(r[0] == "评分指标" for r in rows[1:])  # the default blocks, below
+    assert any("已按默认值加在表末" in n for n in report.notes)
+
+
 def test_won_customers_follow_the_maintenance_strategy_of_their_class(tmp_path):
     last = D(2026, 11, 2)  # a Monday
     rows = [

@@ -252,7 +252,8 @@ def load_blocks(grid: list[list], blocks: tuple[Tab, ...], title: str) -> dict[s
         if len(filled) == 1 and normalise_header(filled[0]) in names:  # a title stands alone
             starts.append((number, names[normalise_header(filled[0])]))
     found: dict[str, Sheet] = {}
-    for (start, block), (end, _) in zip(starts, [*starts[1:], (len(grid), None)], strict=True):
+    ends = [number for number, _ in starts[1:]] + [len(grid)]
+    for (start, block), end in zip(starts, ends[: len(starts)], strict=True):  # none: no blocks
         rows = grid[start + 1 : end]
         blank = next((i for i, r in enumerate(rows[1:], 1) if all(is_blank(v) for v in r)), None)
         sheet = load_sheet(rows[:blank], block, title)
