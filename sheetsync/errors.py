@@ -1,5 +1,7 @@
 """The few ways a run can fail; the CLI turns any of them into one clear line and exit 1."""
 
+from __future__ import annotations
+
 
 class SheetSyncError(Exception):
     """Base class: a problem the user can fix, reported without a traceback."""
@@ -14,7 +16,19 @@ class BackendError(SheetSyncError):
 
 
 class ConflictError(BackendError):
-    """Someone else changed the workbook between our read and our write."""
+    """Someone else changed the workbook between our read and our write. `key` names its
+    sentence in the message catalogue and `fields` fill it: the backend, which knows no
+    sheet's language, says it in English, and the run says it again in the sheet's."""
+
+    def __init__(self, message: str, key: str = "", **fields: object) -> None:
+        super().__init__(message)
+        self.key, self.fields = key, fields
+
+    @classmethod
+    def said(cls, key: str, locale: str = "en", **fields: object) -> ConflictError:
+        from sheetsync.workbook.messages import say  # the catalogue imports nothing of ours
+
+        return cls(say(key, locale, **fields), key, **fields)
 
 
 class LockedError(BackendError):

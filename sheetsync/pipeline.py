@@ -16,7 +16,7 @@ import pandas as pd
 
 from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
-from sheetsync.errors import LockedError
+from sheetsync.errors import ConflictError, LockedError
 from sheetsync.loading import (  # noqa: F401
     PEOPLE_KEYS,
     Loaded,
@@ -556,13 +556,19 @@ def _sync(
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
     if sheet and not events_only:
         log_run(changes, loaded, report, run_at)
+    locale = loaded.locale
     del loaded, log
     give_back_freed_memory()
     if adoption is not None:
         changes = adoption.changes(changes)
     if writing:
         with phases.timing("write"):
-            backend.write(changes)
+            try:
+                backend.write(changes)
+            except ConflictError as exc:  # a save meanwhile: said in the sheet's language
+                if not exc.key:
+                    raise
+                raise ConflictError.said(exc.key, locale, **exc.fields) from None
     return report
 
 

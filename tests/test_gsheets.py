@@ -285,18 +285,29 @@ def test_text_never_becomes_a_formula_and_dates_are_date_cells(sheets_api, servi
     assert next_date["date"] and next_date["kind"] == "numberValue"
 
 
-def test_a_renamed_header_is_refused_and_nothing_written(sheets_api, service_account):
-    from sheetsync.errors import WorkbookError
+@pytest.mark.parametrize(
+    "locale, said",
+    [
+        ("zh", '工作表"客户跟进"的"状态"列在同步期间被改名或删除了:什么也没写'),
+        (
+            "en",
+            'the column "Status" was renamed or removed while the sync ran; nothing was written',
+        ),
+    ],
+)
+def test_a_renamed_header_is_refused_and_nothing_written(sheets_api, service_account, locale, said):
+    """A header renamed while the run computes stops the write, said in the sheet's
+    language (the backend, which knows no language, raises it in English)."""
+    from sheetsync.errors import ConflictError
 
-    make_spreadsheet(sheets_api, service_account, MIXED)
+    make_spreadsheet(sheets_api, service_account, MIXED, locale=locale)
+    title = "客户跟进" if locale == "zh" else "Follow-ups"
 
     def rename(book):
-        book.by_title("客户跟进").cells[(0, 36)] = {"v": "状态(旧)"}
+        book.by_title(title).cells[(0, 36)] = {"v": "状态(旧)"}
 
     sheets_api.before("values:batchGet", rename, skip=1)
-    with pytest.raises(
-        WorkbookError, match='the column "状态" was renamed or removed.*nothing was written'
-    ):
+    with pytest.raises(ConflictError, match=re.escape(said)):
         gsync(sheets_api, service_account)
     assert sheets_api.count(":batchUpdate") == 1
 

@@ -95,7 +95,7 @@ def test_file_saved_by_someone_else_during_the_sync_is_not_overwritten(tmp_path)
             return grids
 
     saved = path.read_bytes()
-    conflict = pytest.raises(ConflictError, match="changed by someone else.*nothing was written")
+    conflict = pytest.raises(ConflictError, match="在同步期间被别人改过.*什么也没写")
     with SomeoneSavesMeanwhile(path, for_write=True) as backend, conflict:
         pipeline_sync(backend, load_settings(environ={}), TODAY, dt.datetime(2026, 11, 18, 9))
     assert path.read_bytes() != saved  # their save stands ...

@@ -400,7 +400,7 @@ def test_a_save_landing_while_the_write_reads_the_workbook_stands_and_ours_is_dr
             save()
 
     monkeypatch.setattr(xlsx_patch, "_Package", SavedOnceListed)
-    with pytest.raises(ConflictError, match="changed by someone else.*nothing was written"):
+    with pytest.raises(ConflictError, match="在同步期间被别人改过.*什么也没写"):
         sync(path)
     assert cells(path, "客户跟进")[1][1] == "改过的名字"  # their save stands ...
     assert results(path)["K1"]["status"] is None  # ... and none of ours landed

@@ -10,7 +10,7 @@ import json
 from openpyxl.utils.datetime import to_excel
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
-from sheetsync.errors import WorkbookError
+from sheetsync.errors import ConflictError
 from sheetsync.workbook.changes import Amount, CellChange, Chart, Heading, Share, SheetLayout
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS, normalise_header
@@ -55,10 +55,7 @@ def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: lis
     for change in cells:
         column = columns.get(normalise_header(change.header))
         if column is None:
-            raise WorkbookError(
-                f'tab "{title}": the column "{change.header}" was renamed or removed while the '
-                "sync ran; nothing was written"
-            )
+            raise ConflictError.said("column_gone_meanwhile", tab=title, header=change.header)
         rows = rows_by_id.get(change.customer_id, [])
         if change.customer_id and len(rows) == 1:
             yield rows[0], column, change.new
@@ -73,9 +70,7 @@ def _renamed(title: str, grid: list[list], renames: list[CellChange]):
         row = grid[change.row - 1] if change.row <= len(grid) else []
         now = row[change.column - 1] if change.column <= len(row) else None
         if normalise_header(now) != normalise_header(change.old):
-            raise WorkbookError(
-                f'tab "{title}": the header "{change.old}" changed while adopting; nothing was written'
-            )
+            raise ConflictError.said("header_changed_meanwhile", tab=title, header=change.old)
         yield change.row, change.column, change.new
 
 

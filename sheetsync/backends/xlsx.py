@@ -186,10 +186,7 @@ class XlsxBackend:
         """Stop unless `file` (open at its start) holds what was read (or last written).
         Hashed as it is read: the bytes are not held (~30 MB at 100 k customers)."""
         if hashlib.file_digest(file, "sha256").hexdigest() != self._digest:
-            raise ConflictError(
-                f"{self.link} was changed by someone else while the sync ran; nothing was "
-                "written. Run the sync again."
-            )
+            raise ConflictError.said("changed_meanwhile", path=self.link)
 
     def _unchanged_since_read(self) -> None:
         with self._reading(), self.path.open("rb") as file:

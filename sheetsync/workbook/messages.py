@@ -247,6 +247,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "tab_followups": ("客户跟进", "Follow-ups"),
     "tab_grading": ("分级标准", "Grading"),
     "tab_team": ("团队", "Team"),
+    "changed_meanwhile": (
+        "{path} 在同步期间被别人改过并保存了:什么也没写。请再运行一次同步",
+        "{path} was changed by someone else while the sync ran; nothing was written. "
+        "Run the sync again.",
+    ),
+    "column_gone_meanwhile": (
+        '工作表"{tab}"的"{header}"列在同步期间被改名或删除了:什么也没写',
+        'tab "{tab}": the column "{header}" was renamed or removed while the sync ran; '
+        "nothing was written",
+    ),
+    "header_changed_meanwhile": (
+        '工作表"{tab}"的表头"{header}"在采用期间被改过:什么也没写',
+        'tab "{tab}": the header "{header}" changed while adopting; nothing was written',
+    ),
     "adopt_tab_theirs": (
         '工作表"{title}"里有你们的内容,但同步要用这个名字整表重写它:不会覆盖。请先给它改名,'
         "再运行 adopt",
