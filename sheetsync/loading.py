@@ -14,7 +14,7 @@ from sheetsync.rules.history import read_history
 from sheetsync.rules.stages import read_stage_log
 from sheetsync.rules.tasks import read_log
 from sheetsync.workbook.edits import read_memory
-from sheetsync.workbook.messages import in_script, say
+from sheetsync.workbook.messages import in_script, lang, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
@@ -145,9 +145,28 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     for tab in tabs:
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
+    _one_tab_each(loaded, tabs)
     if loaded.titles["value_rules"] in grids:
         loaded.value_rules = grids[loaded.titles["value_rules"]]
     return loaded
+
+
+def _one_tab_each(loaded: Loaded, tabs: tuple[Tab, ...]) -> None:
+    """Stop when one tab is found for two parts (a follow-up tab titled 汇总, or settings
+    naming one tab twice): the sync would write the summary, a log or its memory whole over
+    the customers, or over each other."""
+    found = [(FOLLOWUPS, loaded.followups), (GRADING, loaded.grading), (TEAM, loaded.team)]
+    roles: dict[str, list[Tab]] = {}
+    for tab, sheet in found:
+        if sheet is not None:
+            roles.setdefault(sheet.title, []).append(tab)
+    for tab in tabs:
+        roles.setdefault(loaded.titles[tab.key], []).append(tab)
+    for title, taken in roles.items():
+        if len(taken) > 1:
+            joiner = "和" if lang(loaded.locale) == "zh" else " and "
+            names = joiner.join(f'"{t.title(loaded.locale)}"' for t in taken)
+            raise WorkbookError(say("tab_used_twice", loaded.locale, title=title, roles=names))
 
 
 def team_owners(team: Sheet | None) -> list[str]:

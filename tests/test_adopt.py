@@ -350,3 +350,30 @@ def test_a_tab_people_keep_under_a_name_the_sync_writes_whole_stops_adopt(tmp_pa
     plan, report = app.run_adopt(book.settings, apply=True, today=DAY0)
     assert plan.applied and book.grid("月度汇总") == totals
     assert book.grid("汇总")[0]  # the sync's own summary beside it
+
+
+def test_a_customer_list_in_a_tab_titled_like_the_summary_is_never_written_over(tmp_path):
+    """The team keeps its customers in a tab titled 汇总 (the sync's summary's name): the
+    summary would be written whole over them. adopt and sync stop and say why instead."""
+    book = Xlsx(tmp_path, None)
+    book.build({"汇总": FOLLOWUP_PLAYBOOK["客户跟进记录表"], "分级标准": PLAYBOOK_GRADING})
+    before = book.fingerprint()
+    plan, _ = app.run_adopt(book.settings, apply=False, today=DAY0)
+    assert not plan.ok and any('"汇总"同时被当作' in p for p in plan.problems)
+    with pytest.raises(WorkbookError, match='"汇总"同时被当作"客户跟进"和"汇总"'):
+        app.run_adopt(book.settings, apply=True, today=DAY0)
+    with pytest.raises(WorkbookError, match="同时被当作"):
+        app.run_sync(dataclasses.replace(book.settings, tabs={"followups": "汇总"}), DAY0)
+    assert book.fingerprint() == before
+
+
+def test_a_sheet_synced_under_its_own_tab_names_is_adopted_again_as_the_syncs(tmp_path):
+    """Settings that name the sync's tabs (快照X, 日志X): adopting the synced sheet again
+    finds it synced, so its summary, logs and memory are the sync's own, not the team's."""
+    book = Xlsx(tmp_path, None)
+    book.build(FOLLOWUP_PLAYBOOK)
+    settings = dataclasses.replace(book.settings, tabs={"memory": "快照X", "sync_log": "日志X"})
+    app.run_adopt(settings, apply=True, today=DAY0)
+    assert "快照X" in openpyxl.load_workbook(book.path).sheetnames
+    plan, _ = app.run_adopt(settings, apply=False, today=DAY0 + dt.timedelta(days=1))
+    assert plan.ok, plan.problems

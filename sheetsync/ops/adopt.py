@@ -223,7 +223,11 @@ def plan_adoption(
         grids[result.tabs["followups"]], FOLLOWUPS, result.tabs["followups"], PEOPLE_KEYS, renames
     )
     result.locale = locale = settings.locale if settings.locale != "auto" else sheet.locale
-    synced_before = find_title(list(grids), MEMORY, None) or find_title(list(grids), SYNC_LOG, None)
+    synced_before = any(  # by the sync's own tabs, by their names or the settings' names
+        find_title(list(grids), tab, name)
+        for tab in (MEMORY, SYNC_LOG)
+        for name in (None, settings.tabs.get(tab.key))
+    )
     _map_columns(result, sheet, grids[result.tabs["followups"]], bool(synced_before))
     _add_tabs(result, grids, sheet, locale, settings.tabs)
     _add_read_columns(result, {**grids, **result.new_tabs}, sheet)

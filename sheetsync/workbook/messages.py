@@ -247,6 +247,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "tab_followups": ("客户跟进", "Follow-ups"),
     "tab_grading": ("分级标准", "Grading"),
     "tab_team": ("团队", "Team"),
+    "tab_used_twice": (
+        '工作表"{title}"同时被当作{roles}:同步会把其中一个整表写在另一个上,所以停下,什么也没写。'
+        "请在设置的 tabs: 里给它们不同的工作表名",
+        'the tab "{title}" is taken as {roles} at once: the sync would write one whole over the '
+        "other, so it stops with nothing written. Give them different tabs under tabs: in the "
+        "settings",
+    ),
     "changed_meanwhile": (
         "{path} 在同步期间被别人改过并保存了:什么也没写。请再运行一次同步",
         "{path} was changed by someone else while the sync ran; nothing was written. "
