@@ -172,20 +172,25 @@ def _floor_child(path: Path) -> None:
     print(json.dumps({"peak_mb": peak_mb()}))
 
 
-def _sync_in_child(
-    path: Path, day: dt.date = TODAY, google: bool = False, floor=False, adopt=False
-) -> dict:
-    """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches (or,
-    with `floor`, the floor's; with `adopt`, adopt --apply's)."""
-    role = "--floor-child" if floor else "--google-child" if google else "--child"
-    role = "--adopt-child" if adopt else role
+def _sync_in_child(path: Path, day: dt.date = TODAY, role: str = "sync") -> dict:
+    """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches. `role`:
+    sync, google (the bytes it would send), floor (the floor's peak) or adopt (--apply)."""
+    flag = "--child" if role == "sync" else f"--{role}-child"
     out = subprocess.run(
-        [sys.executable, "-m", "sheetsync.ops.bench", role, str(path), "--day", day.isoformat()],
+        [sys.executable, "-m", "sheetsync.ops.bench", flag, str(path), "--day", day.isoformat()],
         capture_output=True,
         text=True,
         check=True,
     )
     return json.loads(out.stdout)
+
+
+def _floors(path: Path, repeat: int) -> tuple[float, float]:
+    """The floor's time (median, in this process) and its own peak memory (median, each in
+    a fresh process) on the file at `path`."""
+    seconds = statistics.median(_floor(path) for _ in range(repeat))
+    peak = statistics.median(_sync_in_child(path, role="floor")["peak_mb"] for _ in range(repeat))
+    return seconds, peak
 
 
 def google_bytes(grids: dict[str, list[list]], changes) -> int:
@@ -293,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
 def _bench(path: Path, size: int, repeat: int) -> None:
     generate(path, size)
     compute = statistics.median(_compute_once(path) for _ in range(repeat))
-    first_google = _sync_in_child(path, google=True)["google_bytes"]
+    first_google = _sync_in_child(path, role="google")["google_bytes"]
     fresh, journal = path.read_bytes(), journal_path(load_settings(environ={}, workbook=str(path)))
     firsts = []  # writes every computed cell, draws the charts, sends the first mail
     for _ in range(repeat):  # each from the fresh workbook, nothing mailed yet
@@ -303,9 +308,8 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     again = [_sync_in_child(path) for _ in range(repeat)]  # a re-run, same day
     synced = path.read_bytes()
     sent = journal.read_bytes() if journal.exists() else b""  # the mail sent so far
-    floor = statistics.median(_floor(path) for _ in range(repeat))
-    floor_mb = statistics.median(_sync_in_child(path, floor=True)["peak_mb"] for _ in range(repeat))
-    next_google = _sync_in_child(path, TODAY + dt.timedelta(days=1), google=True)["google_bytes"]
+    floor, floor_mb = _floors(path, repeat)
+    next_google = _sync_in_child(path, TODAY + dt.timedelta(days=1), role="google")["google_bytes"]
     tomorrow = []  # the daily case: a day on, statuses and tasks move
     for _ in range(repeat):  # each the first run of that day: its mail not yet sent
         path.write_bytes(synced)
@@ -355,9 +359,8 @@ def _bench_adopt(path: Path, size: int, repeat: int) -> None:
     runs = []
     for _ in range(repeat):
         path.write_bytes(team)
-        runs.append(_sync_in_child(path, adopt=True))
-    floor = statistics.median(_floor(path) for _ in range(repeat))  # of the sheet adopted
-    floor_mb = statistics.median(_sync_in_child(path, floor=True)["peak_mb"] for _ in range(repeat))
+        runs.append(_sync_in_child(path, role="adopt"))
+    floor, floor_mb = _floors(path, repeat)  # of the sheet adopted
     seconds, peak = statistics.median(r["seconds"] for r in runs), max(r["peak_mb"] for r in runs)
     print(
         f"  adopt --apply    {seconds:>8.2f} s  {seconds / floor:>6.1f} x floor "
