@@ -34,6 +34,7 @@ from sheetsync.report import (  # noqa: F401
     log_run,
     report_for,
 )
+from sheetsync.rules.attention import attention
 from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
 from sheetsync.rules.forecast import (
     forecast_log_rows,
@@ -253,16 +254,19 @@ def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.D
 def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.DataFrame:
     """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
     暂缓 suggestions in 校验提示)."""
-    alert, hold = (
-        said(people["summary"], people["feedback"], value_rules.event_words.get(k, ()))
-        for k in ("alert", "hold")
+    words = value_rules.event_words
+    alert = attention(
+        people["summary"], people["feedback"], words.get("alert", ()), words.get("exclude", ())
     )
+    hold = said(people["summary"], people["feedback"], words.get("hold", ()))
     column = loaded.followups.label("paused_until")
     alert = alert.where(~rows["lost"], "")  # a lost deal: no complaint task to handle today
+    complaint = complaints(rows, alert, log, today)
+    alert = alert.where(complaint["kind"] == "complaint", "")  # handled: the row says nothing
     rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
     rows["alert_word"] = alert
     occasion = occasions(rows, log, today, calendar)
-    return complaints(rows, alert, log, today).combine_first(occasion)
+    return complaint.combine_first(occasion)
 
 
 def _honour_hand_edits(loaded: Loaded, memory, rows: pd.DataFrame, rules: list) -> Edits:

@@ -14,7 +14,10 @@ For each size it generates a workbook of that many customers, then reports
   (客户跟进记录表 with a typed 下次跟进日期 and 状态, the playbook's grading table), against
   the floor of the sheet it leaves, measured in the same run;
 - Google: the bytes of the batchUpdate bodies the Google backend would send for the same
-  first and next-day changesets (built by its request builder, not sent anywhere).
+  first and next-day changesets (built by its request builder, not sent anywhere);
+- first, the judgement: precision and recall of the complaint reading on the labelled notes
+  of tests/data/attention/ (ops/corpus.py), beside the old keyword match's (`--judgement`
+  prints only that).
 Medians over --repeat runs: each first sync from the fresh workbook, each next day from the
 synced one, with the journal of mail sent as it was. Targets (issue 13): next day <= 2x
 floor, first sync and adopt <= 3x floor, peak RSS < 400 MB at 100 k.
@@ -36,6 +39,7 @@ from pathlib import Path
 import openpyxl
 
 from sheetsync.config import load_settings
+from sheetsync.ops import corpus
 from sheetsync.ops.app import journal_path
 from sheetsync.ops.demo import OWNERS, TEAM, demo_customers
 from sheetsync.workbook.schema import FOLLOWUPS
@@ -281,6 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--floor-child", help=argparse.SUPPRESS)
     parser.add_argument("--adopt-child", help=argparse.SUPPRESS)
     parser.add_argument("--day", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--judgement", action="store_true", help="only the complaint reading's precision and recall"
+    )
     args = parser.parse_args(argv)
     if args.child:
         return _child(Path(args.child), dt.date.fromisoformat(args.day))
@@ -290,6 +297,9 @@ def main(argv: list[str] | None = None) -> None:
         return _floor_child(Path(args.floor_child))
     if args.adopt_child:
         return _adopt_child(Path(args.adopt_child))
+    print("complaint and leave intent (需重点关注), labelled notes:", *corpus.report(), sep="\n")
+    if args.judgement:
+        return None
     with tempfile.TemporaryDirectory() as folder:
         for size in (int(s) for s in args.sizes.split(",")):
             _bench(Path(folder) / f"bench-{size}.xlsx", size, args.repeat)

@@ -134,9 +134,9 @@ def markers(occasion: pd.DataFrame, kind: pd.Series, locale: str) -> pd.Series:
     )
 
 
-# --- events that cannot wait: words in 跟进内容摘要 / 客户反馈 --------------------------------
-# A word right after one of these, or right before one of the others, is not said: 无投诉,
-# 投诉已处理. The rep who records the next contact after a complaint often repeats its word.
+# --- words in 跟进内容摘要 / 客户反馈 ----------------------------------------------------------
+# Complaints are read by rules/attention.py. The 建议暂缓 words are matched here: a word right
+# after one of these, or right before one of the others, is not said (无需, 已处理).
 NOT_BEFORE = ("无", "没有", "没", "未", "已处理", "已解决")
 NOT_AFTER = ("已处理", "已解决", "已撤销", "已撤回")
 
@@ -164,7 +164,9 @@ def complaints(
     """Occasions for the rows whose record says a complaint word: a task due today (never
     moved to a workday: a complaint does not wait for Monday), kept while it is open, done
     by the next recorded contact. `date`: the contact that recorded it (today if none). A
-    paused customer (暂缓至) gets no task, so no alert: 校验提示 still says 需重点关注."""
+    paused customer (暂缓至) gets no task and no alert; neither does a complaint already
+    handled, and 校验提示 then says nothing of it either (the caller masks `alert` by the
+    rows given a task here), so the row never says 需重点关注 beside an ordinary task."""
     now = pd.Timestamp(today)
     date = rows["last_contact"].where(rows["last_contact"].notna(), now)
     done = _done_since(log, "complaint", rows["customer_id"], date)

@@ -324,6 +324,7 @@ VALUE_BLOCKS = (
 # What a word in 跟进内容摘要 / 客户反馈 means (the 事件关键词 block of 价值分级).
 EVENT_WORD_KINDS = _terms(
     ("alert", "需重点关注", "Needs attention"),
+    ("exclude", "不算需重点关注", "Not attention"),
     ("hold", "建议暂缓", "Suggest pause"),
 )
 VALUE_METRICS = ("annual_amount", "margin", "renewal_rate")
