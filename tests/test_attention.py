@@ -72,9 +72,9 @@ def test_the_alert_quotes_the_phrase_that_triggered_it():
 
 
 def test_the_rules_tab_teaches_a_phrase_and_an_exclusion():
-    assert needs_attention("客户说要把我们拉进灰名单") == ""
-    assert needs_attention("客户说要把我们拉进灰名单", extra=("灰名单",)) != ""
-    assert needs_attention("客户说不会把我们拉进灰名单", extra=("灰名单",)) == ""  # same checks
+    assert needs_attention("客户说要启动备选方案") == ""
+    assert needs_attention("客户说要启动备选方案", extra=("备选方案",)) != ""
+    assert needs_attention("客户说不会启动备选方案", extra=("备选方案",)) == ""  # same checks
     assert needs_attention("退款申请表模板发给客户了", exclude=("退款申请表",)) == ""
 
 
