@@ -5,12 +5,23 @@ everyday words are, in simplified and traditional characters alike."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from conftest import TODAY, customer, make_workbook, results, sync
 from test_events import record_contact, tasks
 
-from sheetsync.ops.corpus import CORPUS, read_corpus, score_keywords, score_rules
+from sheetsync.ops.corpus import (
+    CORPUS,
+    MODEL,
+    TRAINING,
+    model,
+    model_source,
+    read_corpus,
+    score_keywords,
+    score_rules,
+    train,
+)
 from sheetsync.rules.attention import needs_attention
 
 
@@ -78,14 +89,46 @@ def test_the_rules_tab_teaches_a_phrase_and_an_exclusion():
     assert needs_attention("退款申请表模板发给客户了", exclude=("退款申请表",)) == ""
 
 
-def test_the_labelled_corpus_is_read_with_precision_and_recall_of_095():
-    """At least 300 notes, half needing attention; the figures the benchmark reports."""
-    frame = read_corpus(CORPUS / "notes.tsv")
-    assert len(frame) >= 300 and frame["label"].sum() * 2 == len(frame)
-    score = score_rules(frame)
+@pytest.mark.parametrize(
+    "name, other", [("notes.tsv", "notes-b.tsv"), ("notes-b.tsv", "notes.tsv")]
+)
+def test_each_labelled_set_is_read_with_precision_and_recall_of_095(name, other):
+    """Each development set scored with the model trained on the other one only: the
+    figures the benchmark reports."""
+    frame = read_corpus(CORPUS / name)
+    assert frame["label"].sum() * 2 == len(frame)
+    with model(*train([read_corpus(CORPUS / other)])):
+        score = score_rules(frame)
     assert score.precision >= 0.95, score.false_alarms
     assert score.recall >= 0.95, score.misses
     assert score_keywords(frame).recall < 0.5  # what the bare keywords managed
+
+
+def test_the_corpus_holds_300_notes_half_needing_attention():
+    frames = [read_corpus(CORPUS / name) for name in TRAINING]
+    assert sum(len(f) for f in frames) >= 300
+    assert sum(f["label"].sum() for f in frames) * 2 == sum(len(f) for f in frames)
+
+
+def test_notes_by_an_author_nobody_tuned_on_are_mostly_read_right():
+    """holdout.tsv: a regression guard, not a target (the benchmark gives the figures)."""
+    score = score_rules(read_corpus(CORPUS / "holdout.tsv"))
+    assert score.precision >= 0.8 and score.recall >= 0.85, (score.false_alarms, score.misses)
+
+
+def test_the_shipped_model_is_the_one_the_development_notes_train():
+    assert MODEL.read_text(encoding="utf-8") == model_source(), (
+        "run python3 -m sheetsync.ops.corpus"
+    )
+
+
+def test_a_note_the_rules_have_no_cue_for_is_read_by_the_model_and_quoted():
+    note = "周一 采购经理在群里连发七八条60秒语音"
+    with model(0.0, {}, math.inf):
+        assert needs_attention("林总那边今天全程冷着脸，说你们自己掂量") == ""
+    quoted = needs_attention("林总那边今天全程冷着脸，说你们自己掂量")
+    assert quoted and quoted in "林总那边今天全程冷着脸，说你们自己掂量"
+    assert needs_attention(note) != ""
 
 
 def test_a_handled_complaint_leaves_no_contradiction_in_the_row(tmp_path):
