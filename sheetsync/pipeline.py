@@ -85,7 +85,7 @@ from sheetsync.rules.value import (
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
 from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows
-from sheetsync.workbook.messages import in_script, lang, say
+from sheetsync.workbook.messages import lang, prose_in_script, say
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
     FORECAST_LOG,
@@ -364,7 +364,7 @@ def _markers(
     rows: pd.DataFrame, stuck: pd.Series, since: pd.Series, limits: dict[str, int], locale: str
 ) -> tuple[pd.Series, pd.Series]:
     """Text before a churned customer's task and after a stalled deal's."""
-    markers = {k: in_script(v, locale) for k, v in MARKERS[lang(locale)].items()}
+    markers = {k: prose_in_script(v, locale) for k, v in MARKERS[lang(locale)].items()}
     words = {t.key: t.text(locale) for t in STAGES}
     after = pd.Series("", index=rows.index, dtype=object)
     after[stuck] = [

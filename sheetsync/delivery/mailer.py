@@ -49,7 +49,7 @@ from sheetsync.delivery.remind import (
 from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transport_for  # noqa: F401
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
-from sheetsync.workbook.messages import in_script, lang, say
+from sheetsync.workbook.messages import in_script, lang, prose_in_script, say
 from sheetsync.workbook.tables import ROW
 
 TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -67,7 +67,7 @@ class ScriptLoader(FileSystemLoader):
 
     def get_source(self, environment: Environment, template: str):
         source, filename, uptodate = super().get_source(environment, template)
-        return in_script(source, self.locale), filename, uptodate
+        return prose_in_script(source, self.locale), filename, uptodate
 
 
 @functools.cache
@@ -122,7 +122,7 @@ class Renderer:
         self.env.filters["number"] = lambda v: int(v) if float(v).is_integer() else round(v, 2)
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
         self.subjects = {
-            k: self.env.from_string(v) for k, v in load_yaml(in_script(subjects, locale)).items()
+            k: self.env.from_string(v) for k, v in load_yaml(prose_in_script(subjects, locale)).items()
         }
         self.sender = sender
 

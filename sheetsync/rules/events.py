@@ -17,7 +17,7 @@ import pandas as pd
 
 from sheetsync.rules.tasks import by_id
 from sheetsync.rules.workdays import WorkCalendar
-from sheetsync.workbook.messages import in_script, lang, say
+from sheetsync.workbook.messages import lang, prose_in_script, say
 from sheetsync.workbook.parsing import cell_text, map_unique
 from sheetsync.workbook.schema import normalise_header
 
@@ -126,7 +126,7 @@ def markers(occasion: pd.DataFrame, kind: pd.Series, locale: str) -> pd.Series:
     texts = MARKERS[lang(locale)]
     return pd.Series(
         [
-            in_script(texts[k].format(date=d.date().isoformat()), locale) if k in texts else ""
+            prose_in_script(texts[k].format(date=d.date().isoformat()), locale) if k in texts else ""
             for k, d in zip(kind, occasion["date"], strict=True)
         ],
         index=kind.index,

@@ -27,6 +27,15 @@ def _to_traditional() -> opencc.OpenCC:
     return opencc.OpenCC("s2tw.json")
 
 
+@lru_cache(maxsize=1)
+def _to_taiwan() -> opencc.OpenCC:
+    """Simplified to traditional with Taiwan's phrasing (打印 -> 列印, 运行 -> 執行, 设置 ->
+    設定): what a 繁體 workbook's reader expects of a sentence. Words that are read back (tab
+    names, headers, statuses) keep `traditional`: folded to simplified again, a phrase
+    converted word for word would no longer be the word the sync looks for."""
+    return opencc.OpenCC("s2twp.json")
+
+
 @lru_cache(maxsize=65536)
 def simplified(text: str) -> str:
     """Traditional characters folded to simplified (客戶編號 -> 客户编号); other text as is."""
@@ -36,6 +45,11 @@ def simplified(text: str) -> str:
 @lru_cache(maxsize=4096)
 def traditional(text: str) -> str:
     return _to_traditional().convert(text)
+
+
+@lru_cache(maxsize=4096)
+def taiwanese(text: str) -> str:
+    return _to_taiwan().convert(text)
 
 
 def is_traditional(text: str) -> bool:
@@ -50,6 +64,11 @@ def lang(locale: str) -> str:
 def in_script(text: str, locale: str) -> str:
     """Chinese text as the workbook writes it: traditional for a 繁體 workbook."""
     return traditional(text) if locale == ZH_HANT else text
+
+
+def prose_in_script(text: str, locale: str) -> str:
+    """A sentence as the workbook's readers write it: Taiwan's phrasing for a 繁體 workbook."""
+    return taiwanese(text) if locale == ZH_HANT else text
 
 
 def rows_in_script(rows: list[list], locale: str) -> list[list]:
@@ -437,5 +456,5 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 def say(key: str, locale: str, /, **fields: object) -> str:
     """The catalogue's sentence for `key` in `locale`, with `fields` filled in."""
     zh, en = CATALOGUE[key]
-    template = en if lang(locale) == EN else in_script(zh, locale)
+    template = en if lang(locale) == EN else prose_in_script(zh, locale)
     return template.format(**fields)
