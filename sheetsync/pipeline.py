@@ -43,7 +43,7 @@ from sheetsync.rules.forecast import (
 )
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
-from sheetsync.rules.health import health, response, wake_up
+from sheetsync.rules.health import allowed_lateness, health, response, wake_up
 from sheetsync.rules.history import (
     earlier_contact,
     former_managers,
@@ -170,7 +170,9 @@ def compute(
     due = next_followup(rows, plan["interval"], today, calendar, new_leads)  # 下次跟进日期
     rows["response"] = response(people["summary"], people["feedback"])
     log = close_contacted(log, rows)  # before health: the contact just recorded counts
-    health_keys = health(rows, plan["interval"], log, value_rules.health, today, history)
+    late = calendar.days_overdue(due, today)  # workdays past the follow-up date (健康度)
+    allowed = allowed_lateness(rows["grade"], rules, value_rules.health)
+    health_keys = health(rows, late, allowed, log, value_rules.health, today, history)
     health_keys = health_keys.where(~rows["lost"])  # a lost prospect is no churned customer
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
@@ -184,6 +186,7 @@ def compute(
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
+    board["days_overdue"] = calendar.days_overdue(due, today)  # workdays: mail and summary
     board = board.join(earlier_contact(history, rows["customer_id"]))  # the digest's 上次/再上次
     orphaned = orphans(board, owners, former_managers(history), all_managers(loaded.team))
     log = update_log(log, board, today, keep_days)  # 任务记录
