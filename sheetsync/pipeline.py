@@ -79,6 +79,7 @@ from sheetsync.rules.value import (
     classify,
     missing_blocks,
     read_value_rules,
+    retired_health_rows,
     upkeep_for,
 )
 from sheetsync.rules.workdays import WorkCalendar
@@ -89,10 +90,12 @@ from sheetsync.workbook.schema import (
     FOLLOWUPS,
     FORECAST_LOG,
     HEALTH,
+    HEALTH_SETTINGS,
     HISTORY,
     STAGE_LOG,
     STAGES,
     TASK_LOG,
+    term_text,
 )
 from sheetsync.workbook.template import default_rows, log_layout
 from sheetsync.workbook.validate import Validation
@@ -209,7 +212,7 @@ def compute(
         history=history,
     )
     added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
-    notes = _notes(loaded, owners, orphaned, added)
+    notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded)
     return Result(
         validation,
         rules,
@@ -241,6 +244,17 @@ def _notes(loaded: Loaded, owners: list[str], orphaned: pd.DataFrame, added: lis
         tab = loaded.titles["value_rules"]
         notes.append(say("value_blocks_added", loaded.locale, tab=tab, blocks=names))
     return notes
+
+
+def _retired_notes(loaded: Loaded) -> list[str]:
+    """A 价值分级 tab from before 健康度 counted workdays still has its calendar-days row:
+    ignored, and said so, with what replaced it."""
+    tab = loaded.titles["value_rules"]
+    found = retired_health_rows(loaded.value_rules, tab)
+    if not found:
+        return []
+    new = term_text(HEALTH_SETTINGS, "overdue_workdays", loaded.locale)
+    return [say("health_setting_retired", loaded.locale, tab=tab, rows="、".join(found), new=new)]
 
 
 def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
