@@ -45,8 +45,8 @@ class WorkCalendar:
     def workdays_between(self, start: pd.Series, end: dt.date | pd.Series) -> pd.Series:
         """How many working days lie after each `start` up to and including `end`: a task due
         Friday is 1 workday late on Monday and 0 on Saturday and Sunday; due the day before
-        National Day, 1 on the first workday after it. Negative when `end` is before `start` (minus
-        the count from `end` to `start`); NaN where a date is missing.
+        National Day, 1 on the first workday after it. Negative when `end` is before `start`
+        (minus the count from `end` to `start`); NaN where a date is missing.
 
         Whole columns at once (numpy's business-day count, with the holidays on weekdays and
         the 调休 weekend workdays of the years concerned listed once): a day-by-day loop per
