@@ -44,7 +44,7 @@ from sheetsync.rules.forecast import (
 )
 from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
-from sheetsync.rules.health import health, response, wake_up
+from sheetsync.rules.health import allowed_lateness, health, response, wake_up
 from sheetsync.rules.history import (
     earlier_contact,
     former_managers,
@@ -80,6 +80,7 @@ from sheetsync.rules.value import (
     classify,
     missing_blocks,
     read_value_rules,
+    retired_health_rows,
     upkeep_for,
 )
 from sheetsync.rules.workdays import WorkCalendar
@@ -90,10 +91,12 @@ from sheetsync.workbook.schema import (
     FOLLOWUPS,
     FORECAST_LOG,
     HEALTH,
+    HEALTH_SETTINGS,
     HISTORY,
     STAGE_LOG,
     STAGES,
     TASK_LOG,
+    term_text,
 )
 from sheetsync.workbook.template import default_rows, log_layout
 from sheetsync.workbook.validate import Validation
@@ -171,7 +174,9 @@ def compute(
     due = next_followup(rows, plan["interval"], today, calendar, new_leads)  # 下次跟进日期
     rows["response"] = response(people["summary"], people["feedback"])
     log = close_contacted(log, rows)  # before health: the contact just recorded counts
-    health_keys = health(rows, plan["interval"], log, value_rules.health, today, history)
+    late = calendar.days_overdue(due, today)  # workdays past the follow-up date (健康度)
+    allowed = allowed_lateness(rows["grade"], rules, value_rules.health)
+    health_keys = health(rows, late, allowed, log, value_rules.health, today, history)
     health_keys = health_keys.where(~rows["lost"])  # a lost prospect is no churned customer
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
@@ -185,6 +190,7 @@ def compute(
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
     board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
+    board["days_overdue"] = calendar.days_overdue(due, today)  # workdays: mail and summary
     board = board.join(earlier_contact(history, rows["customer_id"]))  # the digest's 上次/再上次
     orphaned = orphans(board, owners, former_managers(history), all_managers(loaded.team))
     log = update_log(log, board, today, keep_days)  # 任务记录
@@ -207,7 +213,7 @@ def compute(
         history=history,
     )
     added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
-    notes = _notes(loaded, owners, orphaned, added)
+    notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded)
     return Result(
         validation,
         rules,
@@ -239,6 +245,17 @@ def _notes(loaded: Loaded, owners: list[str], orphaned: pd.DataFrame, added: lis
         tab = loaded.titles["value_rules"]
         notes.append(say("value_blocks_added", loaded.locale, tab=tab, blocks=names))
     return notes
+
+
+def _retired_notes(loaded: Loaded) -> list[str]:
+    """A 价值分级 tab from before 健康度 counted workdays still has its calendar-days row:
+    ignored, and said so, with what replaced it."""
+    tab = loaded.titles["value_rules"]
+    found = retired_health_rows(loaded.value_rules, tab)
+    if not found:
+        return []
+    new = term_text(HEALTH_SETTINGS, "overdue_workdays", loaded.locale)
+    return [say("health_setting_retired", loaded.locale, tab=tab, rows="、".join(found), new=new)]
 
 
 def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:

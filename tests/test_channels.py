@@ -123,7 +123,7 @@ def test_dingtalk_group_digest_is_signed_mentions_the_owner_and_holds_no_contact
     assert body["msgtype"] == "text" and body["at"]["atMobiles"] == ["13800001111"]
     text = ding.text(body)
     assert "@13800001111" in text  # DingTalk shows the mention only with the text in the body
-    assert "张伟的老客户" in text and "已逾期 7 天" in text and "张伟的新客户" in text
+    assert "张伟的老客户" in text and "已逾期 5 天" in text and "张伟的新客户" in text
     assert not any(word in text for word in PRIVATE_WORDS)
     assert "李娜的客户" not in text
     (li,) = [r for r in ding.received if "李娜" in ding.text(r["body"])]

@@ -68,7 +68,8 @@ def test_each_owner_gets_one_digest_of_their_own_customers(tmp_path, smtp):
     )
     assert "李娜的客户" not in text and "13955556666" not in body["text/html"]
     assert text.index("张伟的老客户") < text.index("张伟的新客户")  # A before B, most overdue first
-    assert "已逾期 7 天" in text and "电话沟通需求、同步方案进展、邀请演示" in text
+    # due Wed 11 Nov: 5 workdays late on Wed 18 Nov (the weekend is no day late)
+    assert "已逾期 5 天" in text and "电话沟通需求、同步方案进展、邀请演示" in text
     (li,) = smtp.inbox.to("li.na@example.com")
     assert "李娜的客户" in parts(li)["text/plain"] and "张伟" not in parts(li)["text/plain"]
 
@@ -82,10 +83,12 @@ def test_manager_escalation_once_and_without_contact_details(tmp_path, smtp):
     assert "张伟的新客户" not in text  # B escalates after 3 days; it is due today
     html = parts(escalation)["text/html"]  # one template, its headers in the sheet's language
     assert "逾期天数" in html and "应跟进日期" in html and "Days overdue" not in html
-    sync(path, TODAY + dt.timedelta(days=3), email=True, environ=smtp.env())
+    sync(path, TODAY + dt.timedelta(days=3), email=True, environ=smtp.env())  # Saturday
+    assert len(smtp.inbox.to("chen.jing@example.com")) == 1  # due Wed: 2 workdays late
+    sync(path, TODAY + dt.timedelta(days=5), email=True, environ=smtp.env())  # Monday
     later = smtp.inbox.to("chen.jing@example.com")[1:]
     assert len(later) == 1 and "张伟的老客户" not in parts(later[0])["text/plain"]  # not twice
-    assert "张伟的新客户" in parts(later[0])["text/plain"]  # now 3 days late
+    assert "张伟的新客户" in parts(later[0])["text/plain"]  # now 3 workdays late
     log = {(r[0], r[1].date()): r for r in sheet_rows(path, "任务记录")[1:]}
     assert log[("Z1", dt.date(2026, 11, 11))][9]  # escalated_at recorded
 
@@ -394,7 +397,7 @@ def test_english_workbook_gets_english_mail(tmp_path, smtp):
     (zhang,) = smtp.inbox.to("zhang.wei@example.com")
     assert zhang["Subject"] == "2026-11-18 follow-ups: 2 to do (张伟)"
     text = parts(zhang)["text/plain"]
-    assert "7 days overdue" in text and "Next step: Call about needs" in text
+    assert "5 days overdue" in text and "Next step: Call about needs" in text
     (escalation,) = smtp.inbox.to("chen.jing@example.com")
     assert "Days overdue" in parts(escalation)["text/html"]
 

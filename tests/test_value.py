@@ -191,8 +191,10 @@ def test_without_a_class_a_won_deal_takes_the_lowest_band_even_when_the_plans_ar
 
 def test_health_from_silence_purchases_and_an_explicit_mark(tmp_path):
     rows = [
-        customer("FINE", last_contact=TODAY - 6 * DAY),  # B: interval 3, warning after 6
-        customer("QUIET", last_contact=TODAY - 7 * DAY),
+        # B: interval 3, 逾期升级 3 days: 预警 when due more than 3 workdays ago. TODAY is
+        # Wednesday 18 Nov: FINE was due Friday 13th (3 workdays: Mon-Wed), QUIET Thursday.
+        customer("FINE", last_contact=TODAY - 8 * DAY),
+        customer("QUIET", last_contact=TODAY - 9 * DAY),
         customer("GONE", last_contact=TODAY - 180 * DAY),
         customer("NEARLY", last_contact=TODAY - 179 * DAY),
         customer("MARKED", churned="是"),
@@ -218,7 +220,7 @@ def test_health_from_silence_purchases_and_an_explicit_mark(tmp_path):
 def test_health_moves_as_days_pass_and_a_contact_makes_it_healthy_again(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1", last_contact=TODAY)])
     seen = []
-    for days in (0, 7, 180):
+    for days in (0, 9, 180):  # due Mon 23 Nov; on Fri 27th 4 workdays late (B: 3 allowed)
         sync(path, TODAY + days * DAY)
         seen.append(results(path)["K1"]["health"])
     assert seen == ["健康", "预警", "流失"]

@@ -105,7 +105,7 @@ def due_tasks(
         current, left_on=["customer_id", "due_date"], right_on=["customer_id", "due"]
     )
     order = {r.grade: i for i, r in enumerate(rules)}
-    tasks["days_overdue"] = (now - tasks["due_date"]).dt.days
+    tasks["days_overdue"] = _days_overdue(tasks, now)
     tasks["grade_order"] = tasks["grade"].map(order)
     return tasks.sort_values(
         ["grade_order", "days_overdue"], ascending=[True, False], kind="stable"
@@ -221,12 +221,28 @@ def sections(tasks: Sequence[dict]) -> dict[str, Sequence[dict]]:
 
 def _cards(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: RowLinks):
     """The rows as digest cards, made only when a mail reads them (`Cards`)."""
-    days = (pd.Timestamp(today) - _due(frame)).dt.days.astype(int)
+    days = _shown_days(frame, today)
     return Cards(frame, lambda rows: _items(rows, actions, today, links), days)
 
 
 def _due(frame: pd.DataFrame) -> pd.Series:
     return frame["due_date"] if "due_date" in frame else frame["due"]
+
+
+def _days_overdue(frame: pd.DataFrame, today: dt.date) -> pd.Series:
+    """The board's `days_overdue` (workdays past the due date: `WorkCalendar.days_overdue`,
+    what escalation compares with 逾期升级), else calendar days (a board made by hand)."""
+    if "days_overdue" in frame:
+        return frame["days_overdue"]
+    return (pd.Timestamp(today) - _due(frame)).dt.days
+
+
+def _shown_days(frame: pd.DataFrame, today: dt.date) -> pd.Series:
+    """Days overdue as a digest card says them: a task past its date is at least 1 day
+    overdue (due Friday, on Sunday no workday has passed, yet it is no longer due today)."""
+    days = _days_overdue(frame, today)
+    late = (pd.Timestamp(today) - _due(frame)).dt.days > 0
+    return days.where(~late, days.clip(lower=1)).astype(int)
 
 
 def _items(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: RowLinks):
@@ -256,7 +272,7 @@ def _items(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: 
             "stage": map_unique(frame["stage"], cell_text),
             "stage_days": map_unique(frame["stage_days"], _days),
             "amount": map_unique(frame["amount"], _amount),
-            "days_overdue": (pd.Timestamp(today) - due).dt.days.astype(int),
+            "days_overdue": _shown_days(frame, today),
             "row": rows.fillna(0).astype(int),
             "link": links.links(rows.fillna(0)),
         },
@@ -270,7 +286,7 @@ CARD_COLUMNS = frozenset(  # what `_items` and a digest's reminders read, and th
         *("customer_id", "customer", "grade", "contact", "phone", "last_contact", "summary"),
         *("before_date", "before_summary", "feedback", "action", "due_date", "due"),
         *("classification", "health", "stalled", "stage", "stage_days", "amount"),
-        *("sheet_row", "_owner"),
+        *("sheet_row", "_owner", "days_overdue"),
     )
 )
 

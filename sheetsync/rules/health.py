@@ -1,10 +1,16 @@
 """健康度 (客户维护策略): which customers are fine, which need attention, which are lost.
 
-流失 (churned): no contact for `churn_days`, or marked 已流失 by a person. 预警 (warning): no
-contact for more than `warn_factor` times the customer's follow-up interval, purchases down by
-`purchase_drop` or more against the last period, or the last `no_response` completed
-follow-ups (in 跟进历史, one per 跟进日期; else the task log) all recorded no response.
-Otherwise 健康. Rows with errors get nothing: their dates can't be trusted.
+流失 (churned): no contact for `churn_days`, or marked 已流失 by a person. 预警 (warning): the
+next follow-up the sync scheduled (下次跟进日期: the agreed date, the computed one, a new
+lead's first day) passed by more than `overdue_workdays` working days (blank: the grade's
+逾期升级 days), purchases down by `purchase_drop` or more against the last period, or the last
+`no_response` completed follow-ups (in 跟进历史, one per 跟进日期; else the task log) all
+recorded no response. Otherwise 健康. Rows with errors get nothing: their dates can't be
+trusted.
+
+Lateness is counted in workdays from the scheduled date, never in calendar days since the
+last contact: that made every A customer called on Friday a 预警 on Monday, and every one
+due on the first day after a holiday, until the column was noise.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import datetime as dt
 
 import pandas as pd
 
+from sheetsync.rules.grading import GradeRule
 from sheetsync.rules.history import contacts
 from sheetsync.workbook.parsing import cell_text, map_unique
 from sheetsync.workbook.schema import NO_RESPONSE_WORDS, normalise_header
@@ -73,9 +80,20 @@ def _unanswered(last: pd.DataFrame, column: str, count: int) -> pd.Series:
     return groups.all()[groups.size() >= count]
 
 
+def allowed_lateness(grades: pd.Series, rules: list[GradeRule], settings: dict) -> pd.Series:
+    """How many workdays past its next follow-up date each customer may be before 预警: the
+    价值分级 tab's `overdue_workdays`, else the grade's 逾期升级 days (when the manager hears
+    of it, the customer is at risk); a grade without a rule takes the catch-all's."""
+    if settings.get("overdue_workdays") is not None:
+        return pd.Series(float(settings["overdue_workdays"]), index=grades.index)
+    after = {r.grade: float(r.escalate_after) for r in rules}
+    return grades.map(after).astype(float).fillna(float(rules[-1].escalate_after))
+
+
 def health(
     customers: pd.DataFrame,
-    interval: pd.Series,
+    overdue: pd.Series,
+    allowed: pd.Series,
     log: pd.DataFrame,
     settings: dict[str, float],
     today: dt.date,
@@ -84,12 +102,14 @@ def health(
     """Health keys (churned / warning / healthy), None for rows with errors.
 
     `customers`: customer_id, last_contact, churned, purchase_current, purchase_previous,
-    has_error; `interval`: each customer's follow-up interval in days."""
+    has_error; `overdue`: workdays each customer's next follow-up date is past
+    (`WorkCalendar.days_overdue`: 0 or less when not yet due, NaN without a date);
+    `allowed`: the workdays each may be late (`allowed_lateness`)."""
     days = (pd.Timestamp(today) - customers["last_contact"]).dt.days
     churned = customers["churned"] | (days >= settings["churn_days"])
     current, previous = customers["purchase_current"], customers["purchase_previous"]
     dropped = (previous > 0) & (current <= previous * (1 - settings["purchase_drop"]))
-    warning = (days > settings["warn_factor"] * interval) | dropped
+    warning = (overdue > allowed).fillna(False).astype(bool) | dropped
     silent = silent_streak(log, customers["customer_id"], int(settings["no_response"]), history)
     warning |= silent
     result = pd.Series("healthy", index=customers.index, dtype=object)

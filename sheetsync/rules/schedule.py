@@ -39,16 +39,18 @@ def next_followup(
     calendar: WorkCalendar,
     first_due: pd.Series | None = None,
 ) -> pd.Series:
-    """约定跟进日期 when it is still ahead of the last contact; a new lead today (or the day it
-    was first due, `first_due`); otherwise last contact + the interval (`follow_up_plan`) on
-    a working day; never inside a dated pause."""
+    """约定跟进日期 when it is still ahead of the last contact; a new lead on the first working
+    day from the day the sync first saw it (`first_due`: the day it was first due; else
+    today), so one first seen on a Saturday is due Monday, or that Saturday when it is a 调休
+    workday; otherwise last contact + the interval (`follow_up_plan`) on a working day;
+    never inside a dated pause."""
     last = rows["last_contact"]
     due = calendar.roll_forward(last + pd.to_timedelta(interval, unit="D"))
-    new_lead_due = pd.Series(pd.Timestamp(today), index=rows.index)
+    first_day = pd.Timestamp(calendar.next_workday(today))
+    new_lead_due = pd.Series(first_day, index=rows.index)
     if first_due is not None:
-        new_lead_due = (
-            pd.to_datetime(first_due).fillna(pd.Timestamp(today)).clip(upper=pd.Timestamp(today))
-        )
+        seen = pd.to_datetime(first_due).fillna(pd.Timestamp(today))
+        new_lead_due = calendar.roll_forward(seen).clip(upper=first_day)
     due = due.where(last.notna(), new_lead_due)
     agreed = rows["agreed_date"]
     use_agreed = agreed.notna() & (last.isna() | (agreed > last))

@@ -399,8 +399,14 @@ def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
 
 
 def _longest_overdue(board: pd.DataFrame, today: dt.date, label: _Labels) -> list[list]:
+    """The customers longest overdue, in workdays (`WorkCalendar.days_overdue`, the board's
+    `days_overdue`: a weekend or a holiday is no day late); calendar days for a board built
+    without a calendar."""
     late = board[board["status"] == "overdue"]
-    days = (pd.Timestamp(today) - late["due"]).dt.days
+    if "days_overdue" in late:
+        days = late["days_overdue"]
+    else:
+        days = (pd.Timestamp(today) - late["due"]).dt.days
     top = late.assign(days=days).sort_values("days", ascending=False, kind="stable")
     rows = [
         [r.customer_id, r.customer, r.owner, int(r.days)]

@@ -24,6 +24,7 @@ from sheetsync.workbook.schema import (
     FOLLOWUPS,
     HEALTH_SETTINGS,
     INTENT_LEVELS,
+    RETIRED_HEALTH_SETTINGS,
     STAGES,
     VALUE_BLOCKS,
     VALUE_METRICS,
@@ -35,6 +36,7 @@ from sheetsync.workbook.tables import ROW, Sheet, load_blocks
 from sheetsync.workbook.template import default_rows
 
 PERCENT_METRICS = ("margin", "renewal_rate")
+OPTIONAL_HEALTH = "overdue_workdays"  # blank: each grade's 逾期升级 days
 
 
 @dataclass(frozen=True)
@@ -192,19 +194,42 @@ def _upkeep(reader: _Reader) -> dict[str, Upkeep]:
 
 
 def _health(reader: _Reader) -> dict[str, float]:
-    settings = {}
+    """The health settings. `overdue_workdays` may be blank or absent: each grade's 逾期升级
+    days then (`rules/health.py`). The row of earlier versions that counted calendar days
+    since the last contact (预警:未联系超过跟进间隔的倍数) is read and ignored, so a workbook
+    made before keeps working; `retired_health_rows` names it for the sync log."""
+    settings: dict[str, float] = {}
+    retired = {t.key for t in RETIRED_HEALTH_SETTINGS}
     for record in reader.records():
-        key = reader.term(record, "setting", HEALTH_SETTINGS, "health setting").key
+        terms = (*HEALTH_SETTINGS, *RETIRED_HEALTH_SETTINGS)
+        key = reader.term(record, "setting", terms, "health setting").key
+        if key in retired:
+            continue
         value = reader.number(record, "value", percent=key == "purchase_drop")
-        if value is None:
+        if value is None and key != OPTIONAL_HEALTH:
             raise reader.fail(record, "value", "a number")
-        settings[key] = value
-    missing = [t.text(reader.sheet.locale) for t in HEALTH_SETTINGS if t.key not in settings]
+        if value is not None:
+            settings[key] = value
+    needed = [t for t in HEALTH_SETTINGS if t.key != OPTIONAL_HEALTH]
+    missing = [t.text(reader.sheet.locale) for t in needed if t.key not in settings]
     if missing:
         raise ConfigError(
             f'tab "{reader.sheet.title}": health settings missing: {", ".join(missing)}'
         )
     return settings
+
+
+def retired_health_rows(grid: list[list] | None, title: str) -> list[str]:
+    """The health settings of earlier versions the 价值分级 tab still has (ignored), as
+    written there: the sync log says they no longer count and what replaced them."""
+    if not grid:
+        return []
+    sheet = load_blocks(grid, VALUE_BLOCKS, title).get("health")
+    if sheet is None:
+        return []
+    retired = term_lookup(RETIRED_HEALTH_SETTINGS)
+    first = sheet.tab.required[0]
+    return [cell_text(v) for v in sheet.frame[first] if normalise_header(v) in retired and v]
 
 
 def _stage_limits(reader: _Reader) -> dict[str, int]:

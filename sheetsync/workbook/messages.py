@@ -450,6 +450,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",
         "workbook {path} is open in {holder}: close it, then sync again (or use --force to write anyway)",
     ),
+    # 健康度 on the working calendar (health-calendar): an old rules row no longer counts
+    "health_setting_retired": (
+        "{tab}的健康度参数「{rows}」已不再使用:预警改为下次跟进日期逾期超过 N 个工作日"
+        "(参数「{new}」,留空则按各等级的逾期升级天数);可删除该行",
+        '{tab}: the health setting "{rows}" is no longer used: a warning now means the next '
+        'follow-up date is more than N workdays past (setting "{new}"; blank: each grade\'s '
+        "escalation days). The row can be deleted",
+    ),
 }
 
 

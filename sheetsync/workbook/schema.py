@@ -20,6 +20,7 @@ from sheetsync.workbook.terms import (  # noqa: F401  (the words are re-exported
     PAUSE_FOREVER,
     RELATIONSHIPS,
     RESPONSES,
+    RETIRED_HEALTH_SETTINGS,
     STAGES,
     STATUSES,
     SUMMARY_LABELS,

@@ -69,13 +69,25 @@ def _terms(*rows: tuple[str, ...]) -> tuple[Term, ...]:
 HEALTH_SETTINGS = _terms(
     ("churn_days", "流失:未联系天数", "Churned: days without contact"),
     (
-        "warn_factor",
-        "预警:未联系超过跟进间隔的倍数",
-        "Warning: days without contact, times the interval",
+        "overdue_workdays",
+        "预警:逾期超过工作日数(空=逾期升级天数)",
+        "Warning: overdue by more than (workdays; blank: escalate after)",
+        "预警:逾期超过工作日数",
+        "Warning: overdue by more than (workdays)",
     ),
     ("purchase_drop", "预警:采购额下降至少", "Warning: purchases down by at least"),
     ("no_response", "预警:连续无回应次数", "Warning: follow-ups in a row without response"),
     ("wake_up_days", "流失客户唤醒间隔(天)", "Churned: wake-up touch every (days)"),
+)
+# Health settings of earlier versions, still read (a workbook keeps its tab) and ignored:
+# "days without contact, times the interval" counted calendar days since the last contact,
+# which `overdue_workdays` replaces (rules/health.py).
+RETIRED_HEALTH_SETTINGS = _terms(
+    (
+        "warn_factor",
+        "预警:未联系超过跟进间隔的倍数",
+        "Warning: days without contact, times the interval",
+    ),
 )
 HEALTH = _terms(
     ("churned", "流失", "Churned"),
