@@ -20,7 +20,7 @@ import pandas as pd
 from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.channels import Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
-from sheetsync.delivery.remind import Addresses, Mail, Member, read_team
+from sheetsync.delivery.remind import Addresses, Mail, Member, one_line, read_team
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text
 
@@ -134,7 +134,6 @@ class _AlertWriter:
     def write(self, message: Message, at: dt.datetime) -> tuple[str, str]:
         mail = message.mail
         if message.group:
-            subject = self.renderer.subjects["group"]
-            return "", self.renderer.env.from_string(subject).render(**mail.context)
+            return "", one_line(self.renderer.subjects["group"].render(**mail.context))
         rendered = self.renderer.render(mail, at)
         return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()

@@ -37,6 +37,7 @@ import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
 from sheetsync.config import PROJECT_ROOT, ChannelSettings, EmailSettings
+from sheetsync.settings_sections import VENDOR_HOSTS
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import Journal, SentRecord
 from sheetsync.delivery.remind import Mail
@@ -215,10 +216,11 @@ class Bot:
     read then (a bot nobody is sent to needs neither), and a bot that failed once in a run
     is not tried again in it."""
 
-    def __init__(self, settings, locale: str, sleep=time.sleep) -> None:
+    def __init__(self, settings, locale: str, sleep=time.sleep, hosts=None) -> None:
         self.name, self.locale, self.sleep = settings.name, locale, sleep
-        self.failure, self.last, self.pace = "", None, 0.0
+        self.failure, self.last, self.pace, self.uncertain = "", None, 0.0, False
         self.plugins = vendors()
+        self.hosts = dict(VENDOR_HOSTS if hosts is None else hosts)
         self.base, self.vendor = self._open(settings), settings.name
         if self.base:
             plugin = self.plugins.SCHEMAS.get(self.base["schema"])
@@ -234,14 +236,16 @@ class Bot:
         MASK.add(url, secret)
         from apprise.plugins import url_to_dict
 
-        base = url_to_dict(url)
+        base = url_to_dict(self.plugins.on_public_host(url, self.hosts))
         if not base:
-            why = "not a webhook address or apprise URL"
+            why = say("chat_no_address", self.locale)
             self.failure = say("chat_unusable", self.locale, bot=self.name, why=why)
             return None
         MASK.add(*(str(base.get(k) or "") for k in ("token", "key", "secret", "user", "password")))
-        if secret and base["schema"] in self.plugins.SCHEMAS:
-            base["secret"] = secret
+        if base["schema"] in self.plugins.SCHEMAS:
+            if secret:
+                base["secret"] = secret
+            base["base_url"] = self.plugins.base_urls(self.hosts).get(base["schema"])
         return base
 
     def mention_ids(self, person: Person | None) -> list[str]:
@@ -250,7 +254,9 @@ class Bot:
         return [value] if value else []
 
     def send(self, title: str, text: str, mentions: list[str]) -> str:
-        """Empty when the vendor accepted it, else why not (masked)."""
+        """Empty when the vendor accepted it, else why not (masked). `uncertain` after it:
+        the request went out but no answer came in time (the vendor may have delivered it)."""
+        self.uncertain = False
         if self.failure:
             return say("chat_not_tried", self.locale) if self.last else self.failure
         from apprise import Apprise, NotifyFormat, OverflowMode
@@ -271,8 +277,15 @@ class Bot:
         code = getattr(plugin, "code", None)
         if code in self.plugins.RATE_LIMITED:
             return self._fail(say("chat_rate_limited", self.locale, vendor=self.vendor, code=code))
-        why = getattr(plugin, "failure", "") or "refused"
-        return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=MASK(why)))
+        if getattr(plugin, "uncertain", False):
+            self.uncertain = True
+            seconds = f"{plugin.socket_read_timeout:g}"
+            return self._fail(say("chat_timeout", self.locale, vendor=self.vendor, seconds=seconds))
+        if getattr(plugin, "unreachable", ""):
+            why = say("chat_no_connection", self.locale, error=plugin.unreachable)
+        else:
+            why = MASK(getattr(plugin, "failure", "") or say("chat_refused_plain", self.locale))
+        return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=why))
 
     def _wait(self) -> None:
         if self.last is not None:
@@ -370,7 +383,8 @@ class Chats:
                 result.already.append(message)
                 continue
             bot = bots.get(message.bot) or bots.setdefault(
-                message.bot, Bot(self.settings.bots[message.bot], self.locale, self.sleep)
+                message.bot,
+                Bot(self.settings.bots[message.bot], self.locale, self.sleep, self.settings.hosts),
             )
             why = self._deliver(message, bot, writer, at) or self._record(message, bot, at)
             if why:

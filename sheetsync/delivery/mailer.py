@@ -121,8 +121,9 @@ class Renderer:
         self.env.filters["money"] = lambda v: money(v, locale)
         self.env.filters["number"] = lambda v: int(v) if float(v).is_integer() else round(v, 2)
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
+        plain = self.env.overlay(autoescape=False)  # a subject is plain text, never HTML
         self.subjects = {
-            k: self.env.from_string(v) for k, v in load_yaml(in_script(subjects, locale)).items()
+            k: plain.from_string(v) for k, v in load_yaml(in_script(subjects, locale)).items()
         }
         self.sender = sender
 
@@ -199,7 +200,7 @@ def deliver(
     pending = []
     for mail in mails:
         (result.already if mail.key in done else pending).append(mail)
-    result.failed += [(m, "no address") for m in pending if not m.to]
+    result.failed += [(m, say("mail_no_address", renderer.locale)) for m in pending if not m.to]
     pending = [m for m in pending if m.to]
     if not pending:
         return result

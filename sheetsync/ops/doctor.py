@@ -120,7 +120,7 @@ def _chat_checks(name: str, settings: Settings, loaded) -> list[Check]:
     from sheetsync.delivery.channels import MENTION_BY, Bot, read_people
 
     config, checks = settings.channels, []
-    bots = {n: Bot(b, "en") for n, b in config.bots.items()}
+    bots = {n: Bot(b, "en", hosts=config.hosts) for n, b in config.bots.items()}
     for bot_name, bot in bots.items():
         where = f"{name}: chat bot {bot_name}"
         if bot.failure:
