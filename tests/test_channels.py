@@ -373,7 +373,9 @@ def test_apprises_own_dingtalk_plugin_signs_wrongly_which_is_why_ours_exists(ven
     theirs = NotifyDingTalk(token=DING_TOKEN, secret=DING_SECRET)
     assert theirs.notify("hello")  # apprise believes it was sent (HTTP 200) ...
     assert not vendors["ding"].received  # ... but DingTalk refused the twice-quoted sign
-    ours = chat_plugins.DingTalkBot(token=DING_TOKEN, secret=DING_SECRET, base_url=HOSTS["dingtalk"])
+    ours = chat_plugins.DingTalkBot(
+        token=DING_TOKEN, secret=DING_SECRET, base_url=HOSTS["dingtalk"]
+    )
     assert ours.notify("hello") and len(vendors["ding"].received) == 1
 
 

@@ -45,7 +45,10 @@ def diagnose(config: str | None = None, environ: dict | None = None) -> list[Che
             *_variable_checks(environ, ()),
         ]
     checks = [Check("config", True, f"{len(workbooks)} workbook(s) configured")]
-    checks += _variable_checks(environ, tuple(w.email.smtp.password_env for w in workbooks))
+    named = [w.email.smtp.password_env for w in workbooks]  # variables the settings name
+    for bot in (b for w in workbooks for b in w.channels.bots.values()):
+        named += [v for v in (bot.url_env, bot.secret_env) if v]
+    checks += _variable_checks(environ, tuple(named))
     for settings in workbooks:
         checks += _workbook_checks(settings)
     return checks
