@@ -12,20 +12,19 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import TODAY, customer, make_workbook, sync
-from test_channels import (  # noqa: F401  (vendors: the chat fakes)
+from test_channels import (
     CUSTOMERS,
     DING,
     DING_SECRET,
     DING_TOKEN,
-    HOSTS,
     TEAM,
     WECOM_KEY,
     book,
     channels,
     chat_note,
     run,
-    vendors,
 )
+from test_channels import vendors as chat_fakes  # noqa: F401  (the fixture `vendors`)
 
 from sheetsync.config import load_settings
 from sheetsync.errors import ConfigError
