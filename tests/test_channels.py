@@ -59,6 +59,10 @@ HOSTS: dict[str, str] = {}  # channels.hosts while the fakes run (set by `vendor
 
 @pytest.fixture
 def vendors(monkeypatch):
+    yield from running_vendors(monkeypatch)
+
+
+def running_vendors(monkeypatch):
     """The three fakes, reached through channels.hosts (see `channels`), with no pacing."""
     fakes = {"ding": DingTalkFake(), "wecom": WeComFake(), "feishu": FeishuFake()}
     for fake in fakes.values():

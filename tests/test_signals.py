@@ -23,12 +23,19 @@ from test_channels import (
     channels,
     chat_note,
     run,
+    running_vendors,
 )
-from test_channels import vendors as chat_fakes  # noqa: F401  (the fixture `vendors`)
 
 from sheetsync.config import load_settings
 from sheetsync.errors import ConfigError
 from sheetsync.ops.cli import main
+
+
+@pytest.fixture
+def chat_fakes(monkeypatch):
+    """The vendors' fakes, reached through channels.hosts (test_channels.py)."""
+    yield from running_vendors(monkeypatch)
+
 
 MAIL_ON = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
 DAY = dt.timedelta(days=1)
@@ -44,32 +51,32 @@ def alert_mail(tmp_path) -> email.message.EmailMessage:
 
 
 # --- complaint alerts --------------------------------------------------------------------
-def test_a_complaint_alert_reaches_the_managers_group_bot(tmp_path, vendors):
+def test_a_complaint_alert_reaches_the_managers_group_bot(tmp_path, chat_fakes):
     path = make_workbook(tmp_path / "b.xlsx", [complaint()], team=TEAM)
     chat = channels(team=(), 陈静私聊=DING)  # 陈静's bot, a group others read too
     report = sync(path, TODAY, email=True, environ=MAIL_ON, channels=chat)
     notes = " ".join(report.notes)
     assert "投诉提醒(群消息):发出1条,失败0条" in notes and "Error" not in notes
-    (alert,) = [t for t in vendors["ding"].texts() if "需重点关注" in t]
+    (alert,) = [t for t in chat_fakes["ding"].texts() if "需重点关注" in t]
     assert "老客户" in alert and "张伟" in alert
     assert "退款" not in alert  # the customer's words stay out of a group
 
 
-def test_alert_subjects_in_plain_text_are_not_html_escaped(tmp_path, vendors):
+def test_alert_subjects_in_plain_text_are_not_html_escaped(tmp_path, chat_fakes):
     path = make_workbook(tmp_path / "b.xlsx", [complaint("A&B <x>")], team=TEAM)
     chat = channels(team=(), 陈静私聊={**DING, "private": True})
     sync(path, TODAY, email=True, environ=MAIL_ON, channels=chat)
     mail = alert_mail(tmp_path)
     assert "A&B <x>" in mail["Subject"] and "&amp;" not in mail["Subject"]
     assert "A&amp;B &lt;x&gt;" in mail.get_body(("html",)).get_content()  # escaped in HTML only
-    (text,) = [t for t in vendors["ding"].texts() if "需重点关注" in t]
+    (text,) = [t for t in chat_fakes["ding"].texts() if "需重点关注" in t]
     assert text.startswith("【需重点关注】A&B <x>") and "&amp;" not in text and "&lt;" not in text
 
 
-def test_a_group_alert_names_the_customer_unescaped(tmp_path, vendors):
+def test_a_group_alert_names_the_customer_unescaped(tmp_path, chat_fakes):
     path = make_workbook(tmp_path / "b.xlsx", [complaint("A&B <x>")], team=TEAM)
     sync(path, TODAY, email=True, environ=MAIL_ON, channels=channels(team=(), 陈静私聊=DING))
-    (text,) = [t for t in vendors["ding"].texts() if "需重点关注" in t]
+    (text,) = [t for t in chat_fakes["ding"].texts() if "需重点关注" in t]
     assert "A&B <x>" in text and "&amp;" not in text
 
 
@@ -90,7 +97,7 @@ def test_the_alert_mail_holds_the_contact_the_owners_phone_and_the_words(tmp_pat
 
 
 # --- the settings and doctor -----------------------------------------------------------------
-def test_doctor_accepts_a_bot_address_variable_named_by_url_env(tmp_path, vendors, monkeypatch):
+def test_doctor_accepts_a_bot_address_variable_named_by_url_env(tmp_path, chat_fakes, monkeypatch):
     path = book(tmp_path)
     monkeypatch.setenv(
         "SHEETSYNC_BOT_DING", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}"
@@ -128,10 +135,10 @@ def test_each_vendors_host_is_a_setting_defaulting_to_the_public_one(tmp_path):
 
 
 def test_a_private_deployments_own_webhook_address_is_posted_to_its_host(
-    tmp_path, vendors, monkeypatch
+    tmp_path, chat_fakes, monkeypatch
 ):
     """钉钉专属版 / 私有化企业微信: the webhook address the deployment shows is on its host."""
-    ding, wecom = vendors["ding"], vendors["wecom"]
+    ding, wecom = chat_fakes["ding"], chat_fakes["wecom"]
     monkeypatch.setenv("BOT_DING", f"{ding.url}/robot/send?access_token={DING_TOKEN}")
     monkeypatch.setenv("BOT_WECOM", f"{wecom.url}/cgi-bin/webhook/send?key={WECOM_KEY}")
     path = book(tmp_path)
@@ -143,24 +150,26 @@ def test_a_private_deployments_own_webhook_address_is_posted_to_its_host(
 
 # --- once, and again when it failed -------------------------------------------------------
 def test_a_failed_chat_escalation_is_sent_on_a_later_day_and_the_mail_not_again(
-    tmp_path, vendors, monkeypatch
+    tmp_path, chat_fakes, monkeypatch
 ):
     path = book(tmp_path)
     chat = channels(team=(), 陈静私聊={**DING, "private": True})
     monkeypatch.setenv("BOT_DING_SECRET", "SECwrongwrongwrong0")  # DingTalk refuses today
     run(path, chat)
     outbox = tmp_path / "outbox"
-    assert len(list(outbox.glob("escalation-*.eml"))) == 1 and not vendors["ding"].received
+    assert len(list(outbox.glob("escalation-*.eml"))) == 1 and not chat_fakes["ding"].received
     monkeypatch.setenv("BOT_DING_SECRET", DING_SECRET)
     for day in (TODAY + DAY, TODAY + 2 * DAY):
         run(path, chat, day)
-    escalations = [t for t in vendors["ding"].texts() if "逾期升级" in t]
+    escalations = [t for t in chat_fakes["ding"].texts() if "逾期升级" in t]
     assert len(escalations) == 1 and "张伟的老客户" in escalations[0]  # once, the next day
     assert len(list(outbox.glob("escalation-*.eml"))) == 1  # the mail was not sent again
 
 
-def test_a_vendor_answering_too_late_gets_the_message_at_most_twice(tmp_path, vendors, monkeypatch):
-    wecom = vendors["wecom"]
+def test_a_vendor_answering_too_late_gets_the_message_at_most_twice(
+    tmp_path, chat_fakes, monkeypatch
+):
+    wecom = chat_fakes["wecom"]
     wecom.delay = 1.5  # takes the message, answers after the client's 0.3 s
     monkeypatch.setenv(
         "BOT_WECOM", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}&rto=0.3"
