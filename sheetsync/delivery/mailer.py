@@ -116,6 +116,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        if folder != TEMPLATES:  # alerts: their own words, the mail's shared layout
+            self.env.loader.searchpath.append(str(TEMPLATES))
         self.env.globals.update(say=lambda key, **f: say(key, locale, **f), shown=SHOWN)
         self.env.globals["colour"] = charts.colour
         self.env.filters["money"] = lambda v: money(v, locale)

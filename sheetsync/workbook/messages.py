@@ -447,6 +447,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "; 发给{recipient}({bot})不确定是否送达:{why}",
         "; to {recipient} ({bot}) uncertain: {why}",
     ),
+    "alert_flag": ('需重点关注:"{word}"', 'Needs attention: "{word}"'),
+    "alert_intro": (
+        "{owner} 负责的客户,跟进记录提到上面这句话;跟进任务今日({due})到期,请今天处理。",
+        "A customer of {owner}'s: the follow-up record says the words above. The task is due today ({due}); please act today.",
+    ),
+    "alert_owner": ("负责人", "Owner"),
+    "alert_once": ("同一投诉只提醒一次。", "Each complaint is alerted once."),
     "chat_timeout": (
         "{vendor}收到了消息但未在{seconds}秒内答复",
         "{vendor} took the message but did not answer within {seconds} s",
