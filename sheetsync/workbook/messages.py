@@ -453,6 +453,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "A customer of {owner}'s: the follow-up record says the words above. The task is due today ({due}); please act today.",
     ),
     "alert_owner": ("负责人", "Owner"),
+    "alert_colon": (":", ": "),
     "alert_once": ("同一投诉只提醒一次。", "Each complaint is alerted once."),
     "chat_timeout": (
         "{vendor}收到了消息但未在{seconds}秒内答复",
