@@ -18,7 +18,7 @@ import datetime as dt
 import pandas as pd
 
 from sheetsync.config import PROJECT_ROOT
-from sheetsync.delivery.channels import Message, Person, read_people
+from sheetsync.delivery.channels import MASK, Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
 from sheetsync.delivery.remind import Addresses, Mail, Member, one_line, read_team, tel
 from sheetsync.workbook.messages import say
@@ -134,14 +134,11 @@ def _chat(mails: list[Mail], loaded, chats, now: dt.datetime) -> list[str]:
         return []
     writer = _AlertWriter(Renderer(loaded.locale, chats.email.sender, TEMPLATES))
     result = chats.deliver(messages, writer, now)
-    failed = "".join(
-        say("chat_failed", loaded.locale, recipient=m.mail.recipient, bot=m.bot, why=why)
-        for m, why in result.failed
-    )
-    if not result.sent and not failed:
+    details = result.details(loaded.locale)  # what failed, what may not have landed
+    if not result.sent and not details:
         return []
     summary = say("alert_chat", loaded.locale, sent=len(result.sent), failed=len(result.failed))
-    return [summary + failed]
+    return [MASK(summary + details)]
 
 
 class _AlertWriter:
