@@ -114,7 +114,11 @@ def _complain(path: Path, locale: str) -> None:
     sheet = book[FOLLOWUPS.title(locale)]
     wanted = _title(FOLLOWUPS.column("feedback"), locale)
     header = {c.value: c.column for c in sheet[1]}
-    words = "Customer asks to terminate the contract" if locale == "en" else "客户要求解除合同,对交付不满"
+    words = (
+        "Customer asks to terminate the contract"
+        if locale == "en"
+        else "客户要求解除合同,对交付不满"
+    )
     row = sheet.cell(2, header[wanted])
     row.value = words
     owner = sheet.cell(2, header[_title(FOLLOWUPS.column("owner"), locale)]).value

@@ -36,13 +36,12 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
-from sheetsync.config import PROJECT_ROOT, ChannelSettings, EmailSettings
+from sheetsync.config import PROJECT_ROOT, VENDOR_HOSTS, ChannelSettings, EmailSettings
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord
 from sheetsync.delivery.remind import Mail
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
-from sheetsync.settings_sections import VENDOR_HOSTS
 from sheetsync.workbook.messages import lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.tables import Sheet
