@@ -169,6 +169,23 @@ def test_a_failed_chat_escalation_is_sent_on_a_later_day_and_the_mail_not_again(
     assert len(list(outbox.glob("escalation-*.eml"))) == 1  # the mail was not sent again
 
 
+def test_escalations_a_bot_delivered_before_it_kept_their_tasks_are_not_sent_again(
+    tmp_path, chat_fakes
+):
+    """A journal written before each bot kept its escalated tasks: what the mail escalated
+    on the day of the bot's escalation counts as carried."""
+    path = book(tmp_path)
+    chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    run(path, chat)
+    journal = tmp_path / ".b.xlsx.sent.jsonl"
+    lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    assert any("chat_escalates" in e for e in lines)
+    older = [{k: v for k, v in e.items() if k != "chat_escalates"} for e in lines]
+    journal.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in older))
+    run(path, chat, TODAY + DAY)
+    assert len([t for t in chat_fakes["ding"].texts() if "逾期升级" in t]) == 1
+
+
 def test_a_vendor_answering_too_late_gets_the_message_at_most_twice(
     tmp_path, chat_fakes, monkeypatch
 ):

@@ -382,7 +382,7 @@ class Chats:
         mailer.where(self.location, self.url)
         mails = mailer.plan(loaded, fresh, today)
         messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
-        return messages if self.stamps else self._owed(messages)
+        return messages if self.stamps else self._owed(messages, _stamp_days(result.log))
 
     def _done(self) -> set[str]:
         return {e["key"] for e in [*self.journal.entries(), *self.record.entries]}
@@ -454,7 +454,7 @@ class Chats:
             reminds=message.mail.reminds if stamps else [],
             escalates=message.mail.escalates if stamps else [],
         )
-        if stamp and message.mail.escalates:
+        if stamp and message.mail.kind == "escalation":
             extra["chat_escalates"] = [[t, _day(d)] for t, d in message.mail.escalates]
         try:
             self.journal.record(entry, at, **extra)
@@ -462,31 +462,42 @@ class Chats:
             return f"{self.journal.path.name}: {exc.strerror or type(exc).__name__}"
         return ""
 
-    def _escalated(self) -> dict[str, set[tuple]]:
-        """By bot: the (task, due day) pairs an escalation on it delivered."""
+    def _escalated(self) -> tuple[dict[str, set[tuple]], dict[str, set[str]]]:
+        """By bot: the (task, due day) pairs an escalation on it delivered; and the days of
+        its escalations journalled before they named their tasks (an older version's)."""
         found: dict[str, set[tuple]] = {}
+        days: dict[str, set[str]] = {}
         for entry in self.journal.entries():
-            bot = entry["key"].rpartition("@")[2].removesuffix(UNCERTAIN)
+            before, sep, bot = entry["key"].rpartition("@")
+            if not sep or not before.startswith("escalation/") or bot.endswith(UNCERTAIN):
+                continue
+            if "chat_escalates" not in entry:
+                days.setdefault(bot, set()).add(entry["at"][:10])
             pairs = entry.get("chat_escalates") or []
             found.setdefault(bot, set()).update(tuple(p) for p in pairs if len(p) == 2)
-        return found
+        return found, days
 
-    def _owed(self, messages: list[Message]) -> list[Message]:
+    def _owed(self, messages: list[Message], stamped: dict[tuple, str]) -> list[Message]:
         """Escalations as each bot still owes them: the tasks it has not yet carried (the
-        mail may have, on an earlier day); one with nothing left to tell is not sent."""
-        escalated, owed = self._escalated(), []
+        mail may have, on an earlier day); one with nothing left to tell is not sent.
+        `stamped`: each task's 升级时间 day, which tells what an older journal line (no
+        `chat_escalates`) carried: the tasks the mail escalated on the day of that line."""
+        (escalated, older), owed = self._escalated(), []
         for message in messages:
-            mail = message.mail
-            done = escalated.get(message.bot, set())
-            if mail.kind != "escalation" or not done:
+            mail, bot = message.mail, message.bot
+            if mail.kind != "escalation" or not (escalated.get(bot) or older.get(bot)):
                 owed.append(message)
                 continue
+
+            def carried(pair: tuple, bot: str = bot) -> bool:
+                return pair in escalated.get(bot, ()) or stamped.get(pair) in older.get(bot, ())
+
             tasks = [
-                t for t in mail.context["tasks"] if (t["customer_id"], _day(t["due"])) not in done
+                t for t in mail.context["tasks"] if not carried((t["customer_id"], _day(t["due"])))
             ]
             if not tasks and not mail.context.get("orphans"):
                 continue
-            left = [p for p in mail.escalates if (p[0], _day(p[1])) not in done]
+            left = [p for p in mail.escalates if not carried((p[0], _day(p[1])))]
             mail = dataclasses.replace(
                 mail, context={**mail.context, "tasks": tasks}, escalates=left
             )
@@ -521,6 +532,18 @@ def _unstamped(log: pd.DataFrame, today: dt.date, days: int = 0) -> pd.DataFrame
     )
     log["escalated_at"] = log["escalated_at"].where(~recent, None).astype(object)
     return log
+
+
+def _stamp_days(log: pd.DataFrame) -> dict[tuple, str]:
+    """(task, due day) -> the day of its 升级时间, for the tasks escalated."""
+    stamped = log[~log["escalated_at"].map(is_blank)]
+    return {
+        (task, _day(due)): str(at)[:10]
+        for task, due, at in zip(
+            stamped["customer_id"], stamped["due_date"], stamped["escalated_at"], strict=True
+        )
+        if not is_blank(due)
+    }
 
 
 def _day(value: object) -> str:
