@@ -361,7 +361,7 @@ def test_secrets_never_appear_in_logs_output_or_the_workbook(
     caplog.set_level(logging.DEBUG)
     out = CliRunner().invoke(main, ["-v", "--log-format", "json", "sync", "--config", str(config)])
     assert out.exit_code == 0, out.output
-    assert "DingTalk拒收" in out.output and "连不上(ConnectionError)" in out.output
+    assert "DingTalk拒收" in out.output and "WeCom Bot连不上(ConnectionError)" in out.output
     text = out.output + caplog.text + json.dumps(sheet_rows(path, "同步日志"), default=str)
     text += (tmp_path / ".b.xlsx.sent.jsonl").read_text(encoding="utf-8")
     for secret in (DING_TOKEN, "SECwrongwrongwrong0", DING_SECRET, "deadkey0000000", WECOM_KEY):

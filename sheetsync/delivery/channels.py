@@ -283,9 +283,11 @@ class Bot:
             seconds = f"{plugin.socket_read_timeout:g}"
             return self._fail(say("chat_timeout", self.locale, vendor=self.vendor, seconds=seconds))
         if getattr(plugin, "unreachable", ""):
-            why = say("chat_no_connection", self.locale, error=plugin.unreachable)
-        else:
-            why = MASK(getattr(plugin, "failure", "") or say("chat_refused_plain", self.locale))
+            error = plugin.unreachable
+            return self._fail(
+                say("chat_no_connection", self.locale, vendor=self.vendor, error=error)
+            )
+        why = MASK(getattr(plugin, "failure", "") or say("chat_refused_plain", self.locale))
         return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=why))
 
     def _wait(self) -> None:

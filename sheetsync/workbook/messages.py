@@ -434,7 +434,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "chat_no_address": ("不是机器人地址或 apprise 地址", "not a webhook address or apprise URL"),
     "chat_refused_plain": ("被拒收", "refused"),
-    "chat_no_connection": ("连不上({error})", "no connection ({error})"),
+    "chat_no_connection": ("{vendor}连不上({error})", "{vendor}: no connection ({error})"),
     "chat_uncertain": (
         ";{count}条不确定是否送达(对方超时未答复),下次运行重发一次",
         "; {count} uncertain (no answer in time): sent once more on the next run",
