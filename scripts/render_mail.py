@@ -7,8 +7,9 @@ than the screen. Needs Chromium (`/usr/bin/chromium`) and a Chinese font
 
     python3 scripts/render_mail.py --out docs
 
-writes digest-390.png, digest-900.png, summary-mail.png (390 px) and summary-900.png
-(docs/operations.md shows them). Headless Chromium
+writes digest-390.png, digest-900.png, summary-mail.png (390 px), summary-900.png and
+alert-390.png, a complaint alert (docs/operations.md shows them); `--only alert` renders the
+alert alone. Headless Chromium
 has no window narrower than 500 px, so the 390 px pictures show the phone-wide mail on grey.
 """
 
@@ -54,7 +55,8 @@ window.addEventListener('load', () => {
   }
   const root = document.documentElement;
   window.parent.document.body.setAttribute('data-measure', JSON.stringify({
-    width, scroll: root.scrollWidth, height: root.scrollHeight, wide: wide.slice(0, 20)}));
+    width, scroll: root.scrollWidth, height: root.scrollHeight, wide: wide.slice(0, 20),
+    content: Math.ceil(document.body.getBoundingClientRect().height)}));
 });
 </script>"""
 
@@ -82,6 +84,55 @@ def demo_mails(folder: Path, locale: str = "zh", url: str = "") -> dict[str, Ema
     digest = max(digests, key=lambda m: len(m.context["tasks"]) + len(m.context["upcoming"]))
     summary = next(m for m in mails if m.kind == "summary")
     return {"digest": renderer.render(digest, now), "summary": renderer.render(summary, now)}
+
+
+def demo_alert(folder: Path, locale: str = "zh") -> EmailMessage:
+    """A complaint alert from the demo workbook, rendered as the sync would (one of its
+    customers given a complaint in 客户反馈 if none has one)."""
+    from sheetsync.delivery import alerts
+    from sheetsync.delivery.remind import Addresses, read_team
+
+    path = init_workbook(folder / "alert.xlsx", locale, demo_for=TODAY)
+    _complain(path, locale)
+    settings = load_settings(environ={"SHEETSYNC_EMAIL_OUTBOX": str(folder)}, workbook=str(path))
+    loaded = load(XlsxBackend(path).read(), settings)
+    result = compute(loaded, TODAY, WorkCalendar(settings.holidays))
+    team = read_team(loaded.team)
+    addresses = Addresses(team, settings.email.fallback, loaded.locale)
+    mails = alerts.plan_alerts(result.board, team, addresses, None, alerts._phones(loaded.team))
+    renderer = Renderer(loaded.locale, settings.email.sender, alerts.TEMPLATES)
+    return renderer.render(mails[0], dt.datetime.combine(TODAY, dt.time(8)))
+
+
+def _complain(path: Path, locale: str) -> None:
+    """The first customer's 客户反馈 says they want out of the contract."""
+    import openpyxl
+
+    from sheetsync.workbook.schema import FOLLOWUPS, TEAM
+
+    book = openpyxl.load_workbook(path)
+    sheet = book[FOLLOWUPS.title(locale)]
+    wanted = _title(FOLLOWUPS.column("feedback"), locale)
+    header = {c.value: c.column for c in sheet[1]}
+    words = (
+        "Customer asks to terminate the contract"
+        if locale == "en"
+        else "客户要求解除合同,对交付不满"
+    )
+    row = sheet.cell(2, header[wanted])
+    row.value = words
+    owner = sheet.cell(2, header[_title(FOLLOWUPS.column("owner"), locale)]).value
+    team = book[TEAM.title(locale)]  # the owner's 手机, which the demo's team tab leaves out
+    columns = {c.value: c.column for c in team[1]}
+    mobile = columns.get(_title(TEAM.column("mobile"), locale))
+    for cells in team.iter_rows(min_row=2):
+        if mobile and cells[0].value == owner:
+            team.cell(cells[0].row, mobile).value = "138 0013 8000"
+    book.save(path)
+
+
+def _title(column, locale: str) -> str:
+    return column.en if locale == "en" else column.zh
 
 
 def browser_html(message: EmailMessage) -> str:
@@ -135,7 +186,7 @@ def measure(browser: str, page: Path, width: int) -> dict:
 def screenshot(browser: str, page: Path, width: int, png: Path) -> dict:
     """The whole page at `width` as PNG (as tall as the page); returns the measurements."""
     size = measure(browser, page, width)
-    height = min(size["height"], 16000)
+    height = min(size.get("content") or size["height"], 16000)  # a short mail: no grey tail
     hosted = _hosted(page, width, height)
     _run(browser, max(width, 500), height, f"--screenshot={png}", hosted.as_uri())
     hosted.unlink()
@@ -146,6 +197,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs", help="folder for the PNGs and HTML")
     parser.add_argument("--locale", default="zh")
+    parser.add_argument(
+        "--only", choices=("mail", "alert"), help="only the digest and summary, or the alert"
+    )
     args = parser.parse_args()
     browser = chromium()
     if browser is None:
@@ -154,16 +208,20 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        messages = demo_mails(Path(folder), args.locale)
+        messages = {} if args.only == "alert" else demo_mails(Path(folder), args.locale)
+        widths = dict.fromkeys(messages, WIDTHS)
+        if args.only != "mail":
+            messages["alert"], widths["alert"] = demo_alert(Path(folder), args.locale), (390,)
         for name, message in messages.items():
             page = Path(folder) / f"{name}.html"
             page.write_text(browser_html(message), encoding="utf-8")
-            for width in WIDTHS:
+            for width in widths[name]:
                 png = out / f"{name}-{width}.png"
                 size = screenshot(browser, page, width, png)
                 state = "ok" if size["scroll"] <= size["width"] else f"TOO WIDE {size['wide']}"
                 print(f"{png}: {size['height']} px tall, {state}")
-        (out / "summary-390.png").replace(out / "summary-mail.png")
+        if "summary" in messages:
+            (out / "summary-390.png").replace(out / "summary-mail.png")
     return 0
 
 

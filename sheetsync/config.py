@@ -33,6 +33,7 @@ import yaml
 
 from sheetsync.errors import ConfigError
 from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
+    VENDOR_HOSTS,
     BotSettings,
     ChannelSettings,
     EmailSettings,

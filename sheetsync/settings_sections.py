@@ -5,6 +5,7 @@ signing secrets only from a file or the environment."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,17 @@ class ChannelSettings:
     enabled: bool = True
     team: list[str] = field(default_factory=list)
     bots: dict[str, BotSettings] = field(default_factory=dict)
+    # Each vendor's base URL: its public host, or a private deployment's (钉钉专属版,
+    # 私有化企业微信) or a test double's. Webhook addresses shown on that host work too.
+    hosts: dict[str, str] = field(default_factory=lambda: dict(VENDOR_HOSTS))
+
+
+VENDOR_HOSTS = {
+    "dingtalk": "https://oapi.dingtalk.com",
+    "wecom": "https://qyapi.weixin.qq.com",
+    "feishu": "https://open.feishu.cn",
+    "lark": "https://open.larksuite.com",
+}
 
 
 def _channel_settings(data: object) -> ChannelSettings:
@@ -135,10 +147,28 @@ def _channel_settings(data: object) -> ChannelSettings:
         bot.private = _as_bool(f"channels.bots.{bot.name}.private", bot.private)
         if not (bot.url_env or bot.url_file):
             raise ConfigError(f"channels.bots.{bot.name}: set url_env or url_file")
+    settings.hosts = _hosts(settings.hosts)
     unknown = [t for t in settings.team if t not in settings.bots]
     if unknown:
         raise ConfigError(f"channels.team: no bot named {', '.join(unknown)} in channels.bots")
     return settings
+
+
+def _hosts(data: object) -> dict[str, str]:
+    """`channels.hosts` over the public ones: http(s) addresses, no trailing slash."""
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ConfigError("channels.hosts: expected vendor: https://host entries")
+    hosts = dict(VENDOR_HOSTS)
+    for vendor, value in data.items():
+        if vendor not in VENDOR_HOSTS:
+            known = ", ".join(VENDOR_HOSTS)
+            raise ConfigError(f"channels.hosts.{vendor}: not a vendor (known: {known})")
+        url = str(value or "").strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+            raise ConfigError(f'channels.hosts.{vendor}: "{value}" is not an http(s) address')
+        hosts[vendor] = url
+    return hosts
 
 
 def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:

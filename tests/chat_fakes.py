@@ -13,7 +13,9 @@ documented requests and answers, so the real apprise (and our plugins) are teste
   unknown token, 11232 for too many messages.
 
 All of them answer a refusal with HTTP 200 and the code in the body, as the vendors do.
-`rate_limit(n)` makes the next n requests a rate-limit answer (a streak of them).
+`rate_limit(n)` makes the next n requests a rate-limit answer (a streak of them); `delay`
+(seconds) makes every answer come that late, the message taken all the same (a vendor
+that delivers but answers after the client gave up).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class VendorFake:
         self.received: list[dict] = []  # accepted messages: {"token", "body", "query"}
         self.requests = 0  # every request, accepted or not
         self.streak = 0
+        self.delay = 0.0
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -82,11 +85,16 @@ class VendorFake:
                     fake.requests += 1
                     status, answer = fake.handle(parts.path, parse_qs(parts.query), raw)
                 data = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                if fake.delay:
+                    time.sleep(fake.delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up waiting (`delay`)
+                    pass
 
             def log_message(self, *args):
                 pass

@@ -54,23 +54,29 @@ CUSTOMERS = [
 PRIVATE_WORDS = ("13911112222", "王总", "88万", "880000", "880,000", "13955556666")
 
 
+HOSTS: dict[str, str] = {}  # channels.hosts while the fakes run (set by `vendors`)
+
+
 @pytest.fixture
 def vendors(monkeypatch):
-    """The three fakes, with our plugins' endpoints pointed at them and no pacing."""
+    yield from running_vendors(monkeypatch)
+
+
+def running_vendors(monkeypatch):
+    """The three fakes, reached through channels.hosts (see `channels`), with no pacing."""
     fakes = {"ding": DingTalkFake(), "wecom": WeComFake(), "feishu": FeishuFake()}
     for fake in fakes.values():
         fake.start()
     fakes["ding"].add_bot(DING_TOKEN, DING_SECRET)
     fakes["wecom"].add_bot(WECOM_KEY)
     fakes["feishu"].add_bot(FEISHU_TOKEN, FEISHU_SECRET)
-    endpoints = {
-        chat_plugins.DingTalkBot: f"{fakes['ding'].url}/robot/send?access_token={{token}}",
-        chat_plugins.WeComBot: f"{fakes['wecom'].url}/cgi-bin/webhook/send?key={{key}}",
-        chat_plugins.FeishuBot: f"{fakes['feishu'].url}/open-apis/bot/v2/hook/{{token}}",
-        chat_plugins.LarkBot: f"{fakes['feishu'].url}/open-apis/bot/v2/hook/{{token}}",
-    }
-    for plugin, url in endpoints.items():
-        monkeypatch.setattr(plugin, "notify_url", url)
+    HOSTS.update(
+        dingtalk=fakes["ding"].url,
+        wecom=fakes["wecom"].url,
+        feishu=fakes["feishu"].url,
+        lark=fakes["feishu"].url,
+    )
+    for plugin in chat_plugins.PLUGINS:
         monkeypatch.setattr(plugin, "request_rate_per_sec", 0.0)
     monkeypatch.setenv(
         "BOT_DING", f"https://oapi.dingtalk.com/robot/send?access_token={DING_TOKEN}"
@@ -82,6 +88,7 @@ def vendors(monkeypatch):
     monkeypatch.setenv("BOT_FEISHU", f"https://open.feishu.cn/open-apis/bot/v2/hook/{FEISHU_TOKEN}")
     monkeypatch.setenv("BOT_FEISHU_SECRET", FEISHU_SECRET)
     yield fakes
+    HOSTS.clear()
     for fake in fakes.values():
         fake.stop()
 
@@ -92,7 +99,7 @@ FEISHU = {"url_env": "BOT_FEISHU", "secret_env": "BOT_FEISHU_SECRET"}
 
 
 def channels(team=("销售群",), **bots) -> dict:
-    return {"team": list(team), "bots": bots}
+    return {"team": list(team), "bots": bots, **({"hosts": dict(HOSTS)} if HOSTS else {})}
 
 
 def run(path: Path, chat: dict, today: dt.date = TODAY, mail: bool = True, **settings):
@@ -342,9 +349,7 @@ def test_secrets_never_appear_in_logs_output_or_the_workbook(
     monkeypatch.setenv(
         "BOT_DEAD", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=deadkey0000000"
     )
-    monkeypatch.setattr(
-        chat_plugins.WeComBot, "notify_url", "http://127.0.0.1:9/cgi-bin/webhook/send?key={key}"
-    )
+    monkeypatch.setitem(HOSTS, "wecom", "http://127.0.0.1:9")  # nothing listens there
     path = book(tmp_path)
     config = tmp_path / "s.yaml"
     settings = {
@@ -356,7 +361,7 @@ def test_secrets_never_appear_in_logs_output_or_the_workbook(
     caplog.set_level(logging.DEBUG)
     out = CliRunner().invoke(main, ["-v", "--log-format", "json", "sync", "--config", str(config)])
     assert out.exit_code == 0, out.output
-    assert "DingTalk拒收" in out.output and "no connection (ConnectionError)" in out.output
+    assert "DingTalk拒收" in out.output and "WeCom Bot连不上(ConnectionError)" in out.output
     text = out.output + caplog.text + json.dumps(sheet_rows(path, "同步日志"), default=str)
     text += (tmp_path / ".b.xlsx.sent.jsonl").read_text(encoding="utf-8")
     for secret in (DING_TOKEN, "SECwrongwrongwrong0", DING_SECRET, "deadkey0000000", WECOM_KEY):
@@ -372,7 +377,9 @@ def test_apprises_own_dingtalk_plugin_signs_wrongly_which_is_why_ours_exists(ven
     theirs = NotifyDingTalk(token=DING_TOKEN, secret=DING_SECRET)
     assert theirs.notify("hello")  # apprise believes it was sent (HTTP 200) ...
     assert not vendors["ding"].received  # ... but DingTalk refused the twice-quoted sign
-    ours = chat_plugins.DingTalkBot(token=DING_TOKEN, secret=DING_SECRET)
+    ours = chat_plugins.DingTalkBot(
+        token=DING_TOKEN, secret=DING_SECRET, base_url=HOSTS["dingtalk"]
+    )
     assert ours.notify("hello") and len(vendors["ding"].received) == 1
 
 
@@ -456,7 +463,7 @@ def test_messages_to_one_bot_are_spaced_as_the_vendor_allows(vendors, monkeypatc
 
     monkeypatch.setattr(chat_plugins.WeComBot, "request_rate_per_sec", 3.1)  # 20 a minute
     waits = []
-    bot = Bot(BotSettings("群", url_env="BOT_WECOM"), "zh", sleep=waits.append)
+    bot = Bot(BotSettings("群", url_env="BOT_WECOM"), "zh", sleep=waits.append, hosts=HOSTS)
     assert bot.send("", "一", []) == "" and bot.send("", "二", []) == ""
     assert waits == [pytest.approx(3.1, abs=0.5)] and vendors["wecom"].texts() == ["一", "二"]
 

@@ -174,6 +174,16 @@ def test_in_chromium_nothing_is_wider_than_a_phone_or_a_desktop(tmp_path, kind):
         assert size["scroll"] <= width and not size["wide"], (width, size)
 
 
+@pytest.mark.skipif(browser is None, reason="chromium is not installed")
+def test_in_chromium_the_complaint_alert_fits_a_phone(tmp_path):
+    module = render_mail()
+    page = tmp_path / "alert.html"
+    page.write_text(module.browser_html(module.demo_alert(tmp_path)), encoding="utf-8")
+    size = module.measure(browser, page, 390)
+    assert size["width"] == 390
+    assert size["scroll"] <= 390 and not size["wide"], size
+
+
 def test_a_section_shows_fifty_cards_and_counts_the_rest(tmp_path, smtp):
     rows = [customer(f"Z{i:03d}", last_contact=dt.date(2026, 11, 10)) for i in range(60)]
     path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)

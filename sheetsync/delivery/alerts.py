@@ -18,9 +18,9 @@ import datetime as dt
 import pandas as pd
 
 from sheetsync.config import PROJECT_ROOT
-from sheetsync.delivery.channels import Message, Person, read_people
+from sheetsync.delivery.channels import MASK, Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
-from sheetsync.delivery.remind import Addresses, Mail, Member, read_team
+from sheetsync.delivery.remind import Addresses, Mail, Member, one_line, read_team, tel
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text
 
@@ -32,8 +32,12 @@ def plan_alerts(
     team: dict[str, Member],
     addresses: Addresses,
     orphans: pd.DataFrame | None = None,
+    phones: dict[str, str] | None = None,
 ) -> list[Mail]:
-    """One mail per open complaint to each manager who hears of it (nobody: a note, no mail)."""
+    """One mail per open complaint to each manager who hears of it (nobody: a note, no mail).
+    It carries whom to call: the customer's contact and phone, and the owner's phone
+    (`phones`, the team tab's 手机), the two things a manager needs to act today."""
+    phones = phones or {}
     complaint = board[(board["task_kind"] == "complaint") & ~board["has_error"].astype(bool)]
     mails = []
     for r in complaint.itertuples():
@@ -46,6 +50,11 @@ def plan_alerts(
             "owner": owner,
             "customer": cell_text(r.customer),
             "customer_id": r.customer_id,
+            "contact": cell_text(r.contact),
+            "phone": cell_text(r.phone),
+            "tel": tel(r.phone),
+            "owner_phone": phones.get(owner, ""),
+            "owner_tel": tel(phones.get(owner, "")),
             "word": r.alert_word,
             "due": r.due.date(),
             "last_contact": r.last_contact.date() if pd.notna(r.last_contact) else None,
@@ -58,6 +67,17 @@ def plan_alerts(
             mail_context = {**context, "manager": manager}
             mails.append(Mail("alert", manager, addresses.resolve(manager), once, mail_context))
     return mails
+
+
+def _phones(team) -> dict[str, str]:
+    """Each member's 手机 as typed in the team tab."""
+    if team is None or "mobile" not in team.frame:
+        return {}
+    frame = team.frame
+    return {
+        cell_text(o).strip(): cell_text(m)
+        for o, m in zip(frame["owner"], frame["mobile"], strict=True)
+    }
 
 
 def _managers(owner: str, team: dict[str, Member], orphans: pd.DataFrame | None) -> list[str]:
@@ -84,7 +104,7 @@ def send_alerts(
     team = read_team(loaded.team)
     fallback = mailer.settings.fallback if mailer else ""
     addresses = Addresses(team, fallback, loaded.locale)
-    mails = plan_alerts(board, team, addresses, orphans)
+    mails = plan_alerts(board, team, addresses, orphans, _phones(loaded.team))
     if not mails:
         return addresses.notes, {}
     notes, step = list(addresses.notes), mailer or chats
@@ -114,14 +134,11 @@ def _chat(mails: list[Mail], loaded, chats, now: dt.datetime) -> list[str]:
         return []
     writer = _AlertWriter(Renderer(loaded.locale, chats.email.sender, TEMPLATES))
     result = chats.deliver(messages, writer, now)
-    failed = "".join(
-        say("chat_failed", loaded.locale, recipient=m.mail.recipient, bot=m.bot, why=why)
-        for m, why in result.failed
-    )
-    if not result.sent and not failed:
+    details = result.details(loaded.locale)  # what failed, what may not have landed
+    if not result.sent and not details:
         return []
     summary = say("alert_chat", loaded.locale, sent=len(result.sent), failed=len(result.failed))
-    return [summary + failed]
+    return [MASK(summary + details)]
 
 
 class _AlertWriter:
@@ -134,7 +151,6 @@ class _AlertWriter:
     def write(self, message: Message, at: dt.datetime) -> tuple[str, str]:
         mail = message.mail
         if message.group:
-            subject = self.renderer.subjects["group"]
-            return "", self.renderer.env.from_string(subject).render(**mail.context)
+            return "", one_line(self.renderer.subjects["group"].render(**mail.context))
         rendered = self.renderer.render(mail, at)
         return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()

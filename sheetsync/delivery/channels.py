@@ -36,9 +36,9 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
-from sheetsync.config import PROJECT_ROOT, ChannelSettings, EmailSettings
+from sheetsync.config import PROJECT_ROOT, VENDOR_HOSTS, ChannelSettings, EmailSettings
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
-from sheetsync.delivery.records import Journal, SentRecord
+from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord
 from sheetsync.delivery.remind import Mail
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
@@ -215,10 +215,12 @@ class Bot:
     read then (a bot nobody is sent to needs neither), and a bot that failed once in a run
     is not tried again in it."""
 
-    def __init__(self, settings, locale: str, sleep=time.sleep) -> None:
+    def __init__(self, settings, locale: str, sleep=time.sleep, hosts=None) -> None:
         self.name, self.locale, self.sleep = settings.name, locale, sleep
         self.failure, self.last, self.pace = "", None, 0.0
+        self.uncertain = self.posted = False  # of the last send
         self.plugins = vendors()
+        self.hosts = dict(VENDOR_HOSTS if hosts is None else hosts)
         self.base, self.vendor = self._open(settings), settings.name
         if self.base:
             plugin = self.plugins.SCHEMAS.get(self.base["schema"])
@@ -234,14 +236,16 @@ class Bot:
         MASK.add(url, secret)
         from apprise.plugins import url_to_dict
 
-        base = url_to_dict(url)
+        base = url_to_dict(self.plugins.on_public_host(url, self.hosts))
         if not base:
-            why = "not a webhook address or apprise URL"
+            why = say("chat_no_address", self.locale)
             self.failure = say("chat_unusable", self.locale, bot=self.name, why=why)
             return None
         MASK.add(*(str(base.get(k) or "") for k in ("token", "key", "secret", "user", "password")))
-        if secret and base["schema"] in self.plugins.SCHEMAS:
-            base["secret"] = secret
+        if base["schema"] in self.plugins.SCHEMAS:
+            if secret:
+                base["secret"] = secret
+            base["base_url"] = self.plugins.base_urls(self.hosts).get(base["schema"])
         return base
 
     def mention_ids(self, person: Person | None) -> list[str]:
@@ -250,7 +254,9 @@ class Bot:
         return [value] if value else []
 
     def send(self, title: str, text: str, mentions: list[str]) -> str:
-        """Empty when the vendor accepted it, else why not (masked)."""
+        """Empty when the vendor accepted it, else why not (masked). `uncertain` after it:
+        the request went out but no answer came in time (the vendor may have delivered it)."""
+        self.uncertain = self.posted = False
         if self.failure:
             return say("chat_not_tried", self.locale) if self.last else self.failure
         from apprise import Apprise, NotifyFormat, OverflowMode
@@ -266,13 +272,23 @@ class Bot:
             body=text, title=title, body_format=NotifyFormat.TEXT, overflow=OverflowMode.SPLIT
         )
         self.last = time.monotonic()
+        self.posted = not getattr(plugin, "unreachable", "")  # it reached the vendor
         if ok:
             return ""
         code = getattr(plugin, "code", None)
         if code in self.plugins.RATE_LIMITED:
             return self._fail(say("chat_rate_limited", self.locale, vendor=self.vendor, code=code))
-        why = getattr(plugin, "failure", "") or "refused"
-        return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=MASK(why)))
+        if getattr(plugin, "uncertain", False):
+            self.uncertain = True
+            seconds = f"{plugin.socket_read_timeout:g}"
+            return self._fail(say("chat_timeout", self.locale, vendor=self.vendor, seconds=seconds))
+        if getattr(plugin, "unreachable", ""):
+            error = plugin.unreachable
+            return self._fail(
+                say("chat_no_connection", self.locale, vendor=self.vendor, error=error)
+            )
+        why = MASK(getattr(plugin, "failure", "") or say("chat_refused_plain", self.locale))
+        return self._fail(say("chat_refused", self.locale, vendor=self.vendor, why=why))
 
     def _wait(self) -> None:
         if self.last is not None:
@@ -283,20 +299,44 @@ class Bot:
         return why
 
 
+UNCERTAIN = "#uncertain"  # a journal key's suffix: sent once, no answer; retried once
+
+
 @dataclass
 class ChatDelivery:
     sent: list[Message] = field(default_factory=list)
     already: list[Message] = field(default_factory=list)
     failed: list[tuple[Message, str]] = field(default_factory=list)
+    # Sent, but no answer in time (the vendor may have delivered it): sent once more on the
+    # next run (`uncertain`); after that one retry, recorded as sent and never again
+    # (`given_up`), so a slow vendor gets a message at most twice, never every run.
+    uncertain: list[tuple[Message, str]] = field(default_factory=list)
+    given_up: list[tuple[Message, str]] = field(default_factory=list)
 
     def summary(self, locale: str) -> str:
         text = say("chat_summary", locale, sent=len(self.sent), failed=len(self.failed))
         if self.already:
             text += say("chat_already", locale, count=len(self.already))
-        return text + "".join(
+        return text + self.details(locale)
+
+    def details(self, locale: str) -> str:
+        """What failed, and what may not have landed, message by message."""
+        text = "".join(
             say("chat_failed", locale, recipient=m.mail.recipient, bot=m.bot, why=why)
             for m, why in self.failed
         )
+        for key, items in (
+            ("chat_uncertain", self.uncertain),
+            ("chat_sent_uncertain", self.given_up),
+        ):
+            if items:
+                text += say(key, locale, count=len(items)) + "".join(
+                    say(
+                        "chat_uncertain_one", locale, recipient=m.mail.recipient, bot=m.bot, why=why
+                    )
+                    for m, why in items
+                )
+        return text
 
 
 class Chats:
@@ -338,12 +378,13 @@ class Chats:
         """The mail's plan, made as if nothing had been reminded today: a bot that failed
         earlier today is still owed its message (the keys stop the others repeating)."""
         self.locale, self.people = loaded.locale, read_people(loaded.team)
-        fresh = dataclasses.replace(result, log=_unstamped(result.log, today))
+        log = _unstamped(result.log, today, JOURNAL_DAYS if not self.stamps else 0)
+        fresh = dataclasses.replace(result, log=log)
         mailer = Mailer(self.email, self.journal.path)
         mailer.where(self.location, self.url)
         mails = mailer.plan(loaded, fresh, today)
         messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
-        return messages
+        return messages if self.stamps else self._owed(messages, _stamp_days(result.log))
 
     def _done(self) -> set[str]:
         return {e["key"] for e in [*self.journal.entries(), *self.record.entries]}
@@ -370,13 +411,22 @@ class Chats:
                 result.already.append(message)
                 continue
             bot = bots.get(message.bot) or bots.setdefault(
-                message.bot, Bot(self.settings.bots[message.bot], self.locale, self.sleep)
+                message.bot,
+                Bot(self.settings.bots[message.bot], self.locale, self.sleep, self.settings.hosts),
             )
-            why = self._deliver(message, bot, writer, at) or self._record(message, bot, at)
-            if why:
-                result.failed.append((message, why))
+            retry = message.key + UNCERTAIN in done  # its one retry after an uncertain send
+            why = self._deliver(message, bot, writer, at)
+            if not why:
+                why = self._record(message, bot, at)
+                (result.failed.append((message, why)) if why else result.sent.append(message))
+            elif retry and bot.posted:  # at most once again, ever: whatever the answer
+                self._record(message, bot, at, state="uncertain")
+                result.given_up.append((message, why))
+            elif bot.uncertain:
+                self._record(message, bot, at, stamp=False, key=message.key + UNCERTAIN)
+                result.uncertain.append((message, why))
             else:
-                result.sent.append(message)
+                result.failed.append((message, why))
         return result
 
     def _deliver(self, message: Message, bot: Bot, writer, at: dt.datetime) -> str:
@@ -391,24 +441,70 @@ class Chats:
             log.warning("chat message %s to %s failed: %s", message.mail.key, message.bot, why)
             return why
 
-    def _record(self, message: Message, bot: Bot, at: dt.datetime) -> str:
+    def _record(
+        self, message: Message, bot: Bot, at: dt.datetime, stamp: bool = True, key="", **extra
+    ) -> str:
         """Into the journal; a journal that cannot be written (disk full) makes the message
-        count as failed, so the next run sends it again (as the mail does)."""
+        count as failed, so the next run sends it again (as the mail does). The tasks it
+        escalated are kept as this bot's own (`chat_escalates`): next to mail, the task
+        log's 升级时间 is the mail's, and the chat's once-per-task rests on these."""
+        stamps = self.stamps and stamp
+        entry = dataclasses.replace(
+            message.mail,
+            key=key or message.key,
+            to=f"{bot.vendor} {message.bot}",  # never its URL
+            reminds=message.mail.reminds if stamps else [],
+            escalates=message.mail.escalates if stamps else [],
+        )
+        if stamp and message.mail.kind == "escalation":
+            extra["chat_escalates"] = [[t, _day(d)] for t, d in message.mail.escalates]
         try:
-            self.journal.record(self._entry(message, bot), at)
+            self.journal.record(entry, at, **extra)
         except OSError as exc:
             return f"{self.journal.path.name}: {exc.strerror or type(exc).__name__}"
         return ""
 
-    def _entry(self, message: Message, bot: Bot) -> Mail:
-        """The journal line: the mail's, keyed for this bot, `to` the bot (never its URL)."""
-        return dataclasses.replace(
-            message.mail,
-            key=message.key,
-            to=f"{bot.vendor} {message.bot}",
-            reminds=message.mail.reminds if self.stamps else [],
-            escalates=message.mail.escalates if self.stamps else [],
-        )
+    def _escalated(self) -> tuple[dict[str, set[tuple]], dict[str, set[str]]]:
+        """By bot: the (task, due day) pairs an escalation on it delivered; and the days of
+        its escalations journalled before they named their tasks (an older version's)."""
+        found: dict[str, set[tuple]] = {}
+        days: dict[str, set[str]] = {}
+        for entry in self.journal.entries():
+            before, sep, bot = entry["key"].rpartition("@")
+            if not sep or not before.startswith("escalation/") or bot.endswith(UNCERTAIN):
+                continue
+            if "chat_escalates" not in entry:
+                days.setdefault(bot, set()).add(entry["at"][:10])
+            pairs = entry.get("chat_escalates") or []
+            found.setdefault(bot, set()).update(tuple(p) for p in pairs if len(p) == 2)
+        return found, days
+
+    def _owed(self, messages: list[Message], stamped: dict[tuple, str]) -> list[Message]:
+        """Escalations as each bot still owes them: the tasks it has not yet carried (the
+        mail may have, on an earlier day); one with nothing left to tell is not sent.
+        `stamped`: each task's 升级时间 day, which tells what an older journal line (no
+        `chat_escalates`) carried: the tasks the mail escalated on the day of that line."""
+        (escalated, older), owed = self._escalated(), []
+        for message in messages:
+            mail, bot = message.mail, message.bot
+            if mail.kind != "escalation" or not (escalated.get(bot) or older.get(bot)):
+                owed.append(message)
+                continue
+
+            def carried(pair: tuple, bot: str = bot) -> bool:
+                return pair in escalated.get(bot, ()) or stamped.get(pair) in older.get(bot, ())
+
+            tasks = [
+                t for t in mail.context["tasks"] if not carried((t["customer_id"], _day(t["due"])))
+            ]
+            if not tasks and not mail.context.get("orphans"):
+                continue
+            left = [p for p in mail.escalates if not carried((p[0], _day(p[1])))]
+            mail = dataclasses.replace(
+                mail, context={**mail.context, "tasks": tasks}, escalates=left
+            )
+            owed.append(Message(mail, message.bot, message.group))
+        return owed
 
     def preview(self, messages: list[Message], now: dt.datetime) -> list[str]:
         """What `--dry-run` shows: each message's bot and text."""
@@ -425,11 +521,33 @@ class Chats:
         return self.tab
 
 
-def _unstamped(log: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """The task log without today's escalation stamps (escalations go once, so one stamped
-    today would not be planned again). Reminder stamps do not decide what is planned: a
+def _unstamped(log: pd.DataFrame, today: dt.date, days: int = 0) -> pd.DataFrame:
+    """The task log without the escalation stamps of today (and of the `days` before: next
+    to mail, the stamps are the mail's, and what the chat owes of the last `JOURNAL_DAYS`
+    is told by its own journal entries, `Chats._owed`). Escalations go once, so a task
+    stamped would not be planned again. Reminder stamps do not decide what is planned: a
     digest is once a day by its key."""
     log = log.copy()
-    today_stamp = log["escalated_at"].map(lambda v: str(v).startswith(today.isoformat()))
-    log["escalated_at"] = log["escalated_at"].where(~today_stamp, None).astype(object)
+    since, day = (today - dt.timedelta(days=days)).isoformat(), today.isoformat()
+    recent = log["escalated_at"].map(
+        lambda v: not is_blank(v) and (since <= str(v)[:10] if days else str(v)[:10] == day)
+    )
+    log["escalated_at"] = log["escalated_at"].where(~recent, None).astype(object)
     return log
+
+
+def _stamp_days(log: pd.DataFrame) -> dict[tuple, str]:
+    """(task, due day) -> the day of its 升级时间, for the tasks escalated."""
+    stamped = log[~log["escalated_at"].map(is_blank)]
+    return {
+        (task, _day(due)): str(at)[:10]
+        for task, due, at in zip(
+            stamped["customer_id"], stamped["due_date"], stamped["escalated_at"], strict=True
+        )
+        if not is_blank(due)
+    }
+
+
+def _day(value: object) -> str:
+    """A due day as the journal keeps it ("2026-11-18")."""
+    return value if isinstance(value, str) else pd.Timestamp(value).date().isoformat()

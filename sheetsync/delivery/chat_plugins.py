@@ -48,17 +48,28 @@ DIGITS = re.compile(r"\d")
 
 
 class Answered:
-    """POST a JSON body and read the vendor's answer: delivered only when it says code 0."""
+    """POST a JSON body and read the vendor's answer: delivered only when it says code 0.
+
+    `base_url` (channels.hosts): where the vendor is, in place of the public host its
+    `notify_url` names (a private deployment, a test double). A request that went out but
+    got no answer in time leaves `uncertain` set: the vendor may well have delivered it."""
 
     code_field, message_field = "errcode", "errmsg"
-    failure, code = "", None
+    failure, code, uncertain, unreachable = "", None, False, ""
+    public = ""  # the vendor's public host, as notify_url names it
     # apprise's throttle: seconds between two requests to one bot (pieces of a split message
     # here; between messages the caller waits as long). DingTalk and WeCom take 20 a minute,
     # Feishu and Lark 100 a minute and 5 a second.
     request_rate_per_sec = 3.1
 
+    def __init__(self, *args, base_url=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.base_url = (base_url or self.public).rstrip("/")
+
     def _post(self, url: str, payload: dict) -> bool:
-        self.failure, self.code = "", None
+        self.failure, self.code, self.uncertain, self.unreachable = "", None, False, ""
+        if self.public and url.startswith(self.public):
+            url = self.base_url + url[len(self.public) :]
         self.throttle()
         try:
             answer = requests.post(
@@ -69,7 +80,11 @@ class Answered:
                 timeout=self.request_timeout,
                 allow_redirects=self.redirects,
             )
+        except requests.ReadTimeout:  # sent, but no answer in time: perhaps delivered
+            self.uncertain = True
+            return self._failed(f"no answer within {self.socket_read_timeout} s")
         except requests.RequestException as exc:  # its text names the URL, token and all
+            self.unreachable = type(exc).__name__
             return self._failed(f"no connection ({type(exc).__name__})")
         try:
             body = answer.json()
@@ -106,6 +121,7 @@ class DingTalkBot(Answered, NotifyDingTalk):
 
     # Chinese text: DingTalk's 20,000 is bytes, apprise's count is characters.
     body_maxlen = 6000
+    public = "https://oapi.dingtalk.com"
 
     def get_signature(self) -> tuple[str, str]:
         timestamp = str(round(time.time() * 1000))
@@ -147,6 +163,7 @@ class WeComBot(Answered, NotifyWeComBot):
 
     # WeCom's 2,048 is bytes; a Chinese character is three of them.
     body_maxlen = 680
+    public = "https://qyapi.weixin.qq.com"
 
     def __init__(self, key, targets=None, **kwargs) -> None:
         super().__init__(key, **kwargs)
@@ -229,6 +246,7 @@ class FeishuBot(Signed, Answered, NotifyFeishu):
 
     notify_url = "https://open.feishu.cn/open-apis/bot/v2/hook/{token}"
     host = "open.feishu.cn"
+    public = "https://open.feishu.cn"
 
     @staticmethod
     def parse_url(url):
@@ -245,6 +263,7 @@ class LarkBot(Signed, Answered, NotifyLark):
 
     notify_url = "https://open.larksuite.com/open-apis/bot/v2/hook/{token}"
     host = "open.larksuite.com"
+    public = "https://open.larksuite.com"
 
     @staticmethod
     def parse_url(url):
@@ -257,6 +276,23 @@ class LarkBot(Signed, Answered, NotifyLark):
 
 PLUGINS = (DingTalkBot, WeComBot, FeishuBot, LarkBot)
 SCHEMAS = {p.secure_protocol: p for p in PLUGINS}
+VENDORS = {"dingtalk": DingTalkBot, "wecom": WeComBot, "feishu": FeishuBot, "lark": LarkBot}
+
+
+def on_public_host(url: str, hosts: dict[str, str]) -> str:
+    """A webhook address as shown on a configured host (a private deployment's
+    `https://ding.example.com/robot/send?access_token=...`) as the public host's, which
+    apprise recognises; the plugin then posts to the configured host again."""
+    for vendor, plugin in VENDORS.items():
+        base = hosts.get(vendor, "").rstrip("/")
+        if base and base != plugin.public and url.startswith(base + "/"):
+            return plugin.public + url[len(base) :]
+    return url
+
+
+def base_urls(hosts: dict[str, str]) -> dict[str, str]:
+    """channels.hosts by apprise schema (`wecom` is `wecombot://`)."""
+    return {VENDORS[v].secure_protocol: h for v, h in hosts.items() if v in VENDORS}
 
 
 def register() -> None:

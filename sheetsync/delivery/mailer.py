@@ -116,13 +116,16 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        if folder != TEMPLATES:  # alerts: their own words, the mail's shared layout
+            self.env.loader.searchpath.append(str(TEMPLATES))
         self.env.globals.update(say=lambda key, **f: say(key, locale, **f), shown=SHOWN)
         self.env.globals["colour"] = charts.colour
         self.env.filters["money"] = lambda v: money(v, locale)
         self.env.filters["number"] = lambda v: int(v) if float(v).is_integer() else round(v, 2)
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
+        plain = self.env.overlay(autoescape=False)  # a subject is plain text, never HTML
         self.subjects = {
-            k: self.env.from_string(v) for k, v in load_yaml(prose_in_script(subjects, locale)).items()
+            k: plain.from_string(v) for k, v in load_yaml(prose_in_script(subjects, locale)).items()
         }
         self.sender = sender
 
@@ -199,7 +202,7 @@ def deliver(
     pending = []
     for mail in mails:
         (result.already if mail.key in done else pending).append(mail)
-    result.failed += [(m, "no address") for m in pending if not m.to]
+    result.failed += [(m, say("mail_no_address", renderer.locale)) for m in pending if not m.to]
     pending = [m for m in pending if m.to]
     if not pending:
         return result

@@ -69,7 +69,9 @@ class Journal:
     def entries(self) -> list[dict]:
         return self.read()[0]
 
-    def record(self, mail: Mail, at: dt.datetime) -> None:
+    def record(self, mail: Mail, at: dt.datetime, **extra: object) -> None:
+        """`extra`: fields only some entries have (a chat message's `chat_escalates`, the
+        tasks it escalated on its bot; `state` "uncertain" for one that may not have landed)."""
         entry = {
             "key": mail.key,
             "at": at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -77,6 +79,7 @@ class Journal:
             "to": mail.to,
             "reminds": _dated(mail.reminds),
             "escalates": _dated(mail.escalates),
+            **extra,
         }
         line, before = json.dumps(entry, ensure_ascii=False), self._seen()
         with open(self.path, "a", encoding="utf-8") as out:

@@ -459,7 +459,7 @@ def plan_escalations(
         items = groups.get(name, rows.iloc[:0])
         if not name:
             owners = ", ".join(sorted(set(items["owner"].astype(str))))
-            addresses.notes.append(f"no manager for {owners}: escalation not sent")
+            addresses.notes.append(say("escalation_no_manager", addresses.locale, owners=owners))
             continue
         context = {"manager": name, "today": today, "tasks": records(items[fields])}
         mails.append(

@@ -45,7 +45,10 @@ def diagnose(config: str | None = None, environ: dict | None = None) -> list[Che
             *_variable_checks(environ, ()),
         ]
     checks = [Check("config", True, f"{len(workbooks)} workbook(s) configured")]
-    checks += _variable_checks(environ, tuple(w.email.smtp.password_env for w in workbooks))
+    named = [w.email.smtp.password_env for w in workbooks]  # variables the settings name
+    for bot in (b for w in workbooks for b in w.channels.bots.values()):
+        named += [v for v in (bot.url_env, bot.secret_env) if v]
+    checks += _variable_checks(environ, tuple(named))
     for settings in workbooks:
         checks += _workbook_checks(settings)
     return checks
@@ -120,7 +123,7 @@ def _chat_checks(name: str, settings: Settings, loaded) -> list[Check]:
     from sheetsync.delivery.channels import MENTION_BY, Bot, read_people
 
     config, checks = settings.channels, []
-    bots = {n: Bot(b, "en") for n, b in config.bots.items()}
+    bots = {n: Bot(b, "en", hosts=config.hosts) for n, b in config.bots.items()}
     for bot_name, bot in bots.items():
         where = f"{name}: chat bot {bot_name}"
         if bot.failure:

@@ -445,6 +445,39 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "These owners are no longer in the team tab, so nobody is reminded of their customers. Reassign them (open tasks move to the new owner):",
     ),
     "mail_orphan_count": ("{owner}:{count} 个客户", "{owner}: {count} customer(s)"),
+    # chat and alert signals a team can trust (delivery/channels.py, alerts.py, mailer.py)
+    "mail_no_address": ("没有收件地址", "no address"),
+    "escalation_no_manager": (
+        "{owners}没有上级(团队表的上级一栏):逾期升级未发出",
+        "no manager for {owners} (the team tab's manager column): escalation not sent",
+    ),
+    "chat_no_address": ("不是机器人地址或 apprise 地址", "not a webhook address or apprise URL"),
+    "chat_refused_plain": ("被拒收", "refused"),
+    "chat_no_connection": ("{vendor}连不上({error})", "{vendor}: no connection ({error})"),
+    "chat_uncertain": (
+        ";{count}条不确定是否送达(对方超时未答复),下次运行重发一次",
+        "; {count} uncertain (no answer in time): sent once more on the next run",
+    ),
+    "chat_sent_uncertain": (
+        ";{count}条重发后仍不确定是否送达,记为可能已送达,不再重发",
+        "; {count} still uncertain after the one retry: recorded as possibly delivered, not sent again",
+    ),
+    "chat_uncertain_one": (
+        "; 发给{recipient}({bot})不确定是否送达:{why}",
+        "; to {recipient} ({bot}) uncertain: {why}",
+    ),
+    "alert_flag": ('需重点关注:"{word}"', 'Needs attention: "{word}"'),
+    "alert_intro": (
+        "{owner} 负责的客户,跟进记录提到上面这句话;跟进任务今日({due})到期,请今天处理。",
+        "A customer of {owner}'s: the follow-up record says the words above. The task is due today ({due}); please act today.",
+    ),
+    "alert_owner": ("负责人", "Owner"),
+    "alert_colon": (":", ": "),
+    "alert_once": ("同一投诉只提醒一次。", "Each complaint is alerted once."),
+    "chat_timeout": (
+        "{vendor}收到了消息但未在{seconds}秒内答复",
+        "{vendor} took the message but did not answer within {seconds} s",
+    ),
     # the workbook file
     "workbook_open": (
         "工作簿 {path} 正被 {holder} 打开:请关闭后再同步(或用 --force 强制写入)",
