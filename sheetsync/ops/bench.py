@@ -15,7 +15,7 @@ For each size it generates a workbook of that many customers, then reports
   the floor of the sheet it leaves, measured in the same run;
 - Google: the bytes of the batchUpdate bodies the Google backend would send for the same
   first and next-day changesets (built by its request builder, not sent anywhere);
-- first, the judgement: precision and recall of the complaint reading on the labelled notes
+- last, the judgement: precision and recall of the complaint reading on the labelled notes
   of tests/data/attention/ (ops/corpus.py), beside the old keyword match's (`--judgement`
   prints only that).
 Medians over --repeat runs: each first sync from the fresh workbook, each next day from the
@@ -297,12 +297,12 @@ def main(argv: list[str] | None = None) -> None:
         return _floor_child(Path(args.floor_child))
     if args.adopt_child:
         return _adopt_child(Path(args.adopt_child))
+    if not args.judgement:
+        with tempfile.TemporaryDirectory() as folder:
+            for size in (int(s) for s in args.sizes.split(",")):
+                _bench(Path(folder) / f"bench-{size}.xlsx", size, args.repeat)
     print("complaint and leave intent (需重点关注), labelled notes:", *corpus.report(), sep="\n")
-    if args.judgement:
-        return None
-    with tempfile.TemporaryDirectory() as folder:
-        for size in (int(s) for s in args.sizes.split(",")):
-            _bench(Path(folder) / f"bench-{size}.xlsx", size, args.repeat)
+    return None
 
 
 def _bench(path: Path, size: int, repeat: int) -> None:
