@@ -1,0 +1,97 @@
+"""When reminders go out: working days only (调休 Saturdays on, Chinese holidays off), the
+first sync's backlog in one mail per manager, missed care and renewals kept as 已错过."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from pathlib import Path
+
+from conftest import customer, make_workbook, results, sheet_rows, sync
+
+TEAM = [
+    ["陈静", "chen.jing@example.com", "", "经理"],
+    ["张伟", "zhang.wei@example.com", "陈静", "销售"],
+    ["李娜", "li.na@example.com", "陈静", "销售"],
+]
+FRIDAY = dt.date(2026, 11, 20)
+SATURDAY, SUNDAY, MONDAY = (FRIDAY + dt.timedelta(days=n) for n in (1, 2, 3))
+NATIONAL_DAY = dt.date(2026, 10, 1)  # a Thursday off
+MAKE_UP_SATURDAY = dt.date(2026, 10, 10)  # 调休: a Saturday worked for the National Day week
+MAIL_ON = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
+
+
+def outbox(path: Path, kind: str = "") -> list[str]:
+    return sorted(p.name for p in (path.parent / "outbox").glob(f"{kind}*.eml"))
+
+
+def read_mail(path: Path, name: str) -> email.message.EmailMessage:
+    eml = path.parent / "outbox" / name
+    return email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+
+
+def text_of(path: Path, name: str) -> str:
+    return read_mail(path, name).get_body(("plain",)).get_content()
+
+
+def sync_log_notes(path: Path) -> list[str]:
+    rows = sheet_rows(path, "同步日志")
+    return [str(r[rows[0].index("说明")] or "") for r in rows[1:]]
+
+
+def late_customer(day: dt.date, cid: str = "Z1", **values: object) -> dict:
+    """A B-grade customer (every 3 days) last called a week before `day`: overdue on it."""
+    return customer(cid, customer=f"{cid}的客户", last_contact=day - dt.timedelta(days=7), **values)
+
+
+# --- digests and escalations on working days only --------------------------------------------
+def test_no_digest_on_a_weekend_or_national_day_yet_complaints_and_the_sheet_go_on(tmp_path):
+    for day in (SATURDAY, SUNDAY, NATIONAL_DAY):
+        folder = tmp_path / day.isoformat()
+        folder.mkdir()
+        complaint = customer("C1", last_contact=day - dt.timedelta(days=1), feedback="客户投诉")
+        path = make_workbook(folder / "b.xlsx", [late_customer(day), complaint], team=TEAM)
+        sync(path, day, email=True, environ=MAIL_ON)
+        assert outbox(path, "digest") == outbox(path, "escalation") == [], day
+        assert len(outbox(path, "alert-C1-")) == 1  # a complaint does not wait for Monday
+        assert results(path)["Z1"]["status"] == "已逾期"  # the sheet is synced all the same
+        (note,) = sync_log_notes(path)
+        assert "不是工作日" in note and "跟进提醒和升级邮件等到下一个工作日" in note
+
+
+def test_what_saturday_held_back_is_in_mondays_digest(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [late_customer(FRIDAY)], team=TEAM)
+    sync(path, SATURDAY, email=True, environ=MAIL_ON)
+    sync(path, SUNDAY, email=True, environ=MAIL_ON)
+    assert outbox(path) == []
+    assert f"下一个工作日 {MONDAY.isoformat()}" in sync_log_notes(path)[0]
+    sync(path, MONDAY, email=True, environ=MAIL_ON)
+    assert outbox(path, "digest") == [f"digest-张伟-{MONDAY.isoformat()}.eml"]
+    assert "Z1的客户" in text_of(path, f"digest-张伟-{MONDAY.isoformat()}.eml")
+
+
+def test_a_make_up_saturday_has_its_digest_and_an_ordinary_one_none(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [late_customer(MAKE_UP_SATURDAY)], team=TEAM)
+    sync(path, MAKE_UP_SATURDAY - dt.timedelta(days=7), email=True, environ=MAIL_ON)  # 10-03
+    assert outbox(path, "digest") == []  # the National Day week's Saturday is off
+    sync(path, MAKE_UP_SATURDAY, email=True, environ=MAIL_ON)
+    assert outbox(path, "digest") == [f"digest-张伟-{MAKE_UP_SATURDAY.isoformat()}.eml"]
+
+
+def test_the_weekend_setting_sends_digests_on_days_off(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [late_customer(SATURDAY)], team=TEAM)
+    sync(path, SATURDAY, email=True, environ=MAIL_ON)
+    assert outbox(path, "digest") == []  # the default: working days only
+    environ = {**MAIL_ON, "SHEETSYNC_WEEKEND_REMINDERS": "true"}
+    sync(path, SUNDAY, email=True, environ=environ)
+    assert outbox(path, "digest") == [f"digest-张伟-{SUNDAY.isoformat()}.eml"]
+    assert "不是工作日" not in sync_log_notes(path)[1]
+
+
+def test_an_english_sheet_says_the_reminders_wait_in_english(tmp_path):
+    path = tmp_path / "b.xlsx"
+    make_workbook(path, [late_customer(SATURDAY)], locale="en", team=TEAM)
+    report = sync(path, SATURDAY, email=True, environ=MAIL_ON)
+    assert outbox(path) == []
+    assert any("is not a working day" in n and MONDAY.isoformat() in n for n in report.notes)
