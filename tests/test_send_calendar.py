@@ -95,3 +95,43 @@ def test_an_english_sheet_says_the_reminders_wait_in_english(tmp_path):
     report = sync(path, SATURDAY, email=True, environ=MAIL_ON)
     assert outbox(path) == []
     assert any("is not a working day" in n and MONDAY.isoformat() in n for n in report.notes)
+
+
+# --- a missed birthday greeting is missed, not cancelled --------------------------------------
+WEDNESDAY = dt.date(2026, 11, 18)
+
+
+def task_rows(path: Path, customer_id: str) -> list[dict]:
+    rows = sheet_rows(path, "任务记录")
+    found = [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+    return [t for t in found if t["客户编号"] == customer_id]
+
+
+def owner_rate(path: Path, owner: str = "张伟") -> object:
+    """The 汇总 tab's 30-day on-time rate of `owner` (按负责人 table, last column)."""
+    rows = sheet_rows(path, "汇总")
+    header = next(r for r in rows if r and r[0] == "负责人")
+    row = next(r for r in rows[rows.index(header) + 1 :] if r and r[0] == owner)
+    return row[len([h for h in header if h is not None]) - 1]
+
+
+def test_a_birthday_not_greeted_is_missed_listed_once_and_counted(tmp_path):
+    born = customer(
+        "B1", customer="寿星公司", birthday=dt.date(1980, 11, 19), last_contact=WEDNESDAY
+    )
+    path = make_workbook(tmp_path / "b.xlsx", [born], team=TEAM)
+    for day in range(18, 21):  # Wednesday to Friday: the greeting was due on Thursday the 19th
+        sync(path, dt.date(2026, 11, day), email=True, environ=MAIL_ON)
+    (care,) = [t for t in task_rows(path, "B1") if t["任务类型"] == "客户关怀"]
+    assert care["任务状态"] == "已错过" and care["到期日期"].date() == dt.date(2026, 11, 19)
+    friday = text_of(path, "digest-张伟-2026-11-20.eml")
+    assert (
+        "【错过的客户关怀/续约】(1)" in friday and "寿星公司(B1):客户关怀,应于 2026-11-19" in friday
+    )
+    html = read_mail(path, "digest-张伟-2026-11-20.eml").get_body(("html",)).get_content()
+    assert "错过的客户关怀/续约" in html and "寿星公司" in html
+    assert owner_rate(path) == 0  # 0%: one greeting due in the last 30 days, not done
+    sync(path, MONDAY, email=True, environ=MAIL_ON)
+    assert "错过的客户关怀" not in text_of(path, f"digest-张伟-{MONDAY.isoformat()}.eml")
+    (care,) = [t for t in task_rows(path, "B1") if t["任务类型"] == "客户关怀"]
+    assert care["任务状态"] == "已错过"  # still on record, never cancelled

@@ -37,6 +37,8 @@ from sheetsync.delivery.remind import (
     RowLinks,
     departed,
     due_tasks,
+    last_digests,
+    missed_occasions,
     one_line,
     plan_digests,
     plan_escalations,
@@ -83,7 +85,7 @@ def compiled() -> FileSystemBytecodeCache | None:
 
 SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counted and linked
 DEFAULTS = {  # fields newer than some callers' contexts (a mail planned by an older caller)
-    "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}},
+    "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}, "missed": []},
     "summary": {"tables": [], "charts": []},
     "escalation": {"orphans": []},
 }
@@ -287,8 +289,10 @@ class Mailer:
         fixes = rows_to_fix(
             board, rows, result.computed["check"], team, self.links, departed(orphans)
         )
+        last = last_digests(self._done(), today)
+        missed = missed_occasions(result.log, board, last, today, loaded.locale)
         return [
-            *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links),
+            *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links, missed),
             *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
             *plan_escalations(tasks, rules, today, team, self.addresses, orphans),
             *summaries,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,9 +19,10 @@ import pandas as pd
 
 from sheetsync.rules.events import CARE_DAYS, RENEWAL_DAYS, next_birthday
 from sheetsync.rules.grading import GradeRule
+from sheetsync.rules.tasks import by_id
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
-from sheetsync.workbook.schema import normalise_header
+from sheetsync.workbook.schema import TASK_KINDS, normalise_header
 from sheetsync.workbook.tables import Sheet
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -287,6 +288,50 @@ def _earlier(frame: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
+def last_digests(keys: Iterable[str], today: dt.date) -> dict[str, str]:
+    """Each owner's last digest before today ("YYYY-MM-DD"), from the once-keys on record
+    (the journal and 邮件记录: two weeks of them)."""
+    found: dict[str, str] = {}
+    for key in keys:
+        kind, _, rest = key.partition("/")
+        owner, _, day = rest.rpartition("/")
+        if kind == "digest" and day < today.isoformat() and day > found.get(owner, ""):
+            found[owner] = day
+    return found
+
+
+def missed_occasions(
+    log: pd.DataFrame, board: pd.DataFrame, last: dict[str, str], today: dt.date, locale: str
+) -> dict[str, list[dict]]:
+    """错过的客户关怀/续约, by owner: the tasks recorded missed (`rules/tasks.py`) since the
+    owner's last digest (`last`; none on record: the record's two weeks), so each is listed
+    in one digest, the next, and never again."""
+    missed = log[(log["state"] == "missed") & log["done_on"].notna()]
+    if missed.empty:
+        return {}
+    owner = map_unique(missed["owner"], cell_text)
+    since = owner.map(lambda o: last.get(o, (today - dt.timedelta(days=14)).isoformat()))
+    seen_on = missed["done_on"].dt.strftime("%Y-%m-%d")
+    new = (seen_on > since) & (seen_on <= today.isoformat())
+    if not new.any():
+        return {}
+    missed = missed[new].assign(_owner=owner[new])
+    names = board.drop_duplicates("customer_id").set_index("customer_id")["customer"]
+    kinds = {t.key: t.text(locale) for t in TASK_KINDS}
+    items = pd.DataFrame(
+        {
+            "_owner": missed["_owner"],
+            "customer_id": missed["customer_id"],
+            "customer": map_unique(by_id(names, missed["customer_id"]), cell_text),
+            "kind": missed["kind"].map(kinds),
+            "due": map_unique(missed["due_date"], _date),
+        }
+    ).sort_values(["due", "customer_id"], kind="stable")
+    return {
+        o: records(mine.drop(columns="_owner")) for o, mine in items.groupby("_owner", sort=False)
+    }
+
+
 def plan_digests(
     board: pd.DataFrame,
     tasks: pd.DataFrame,
@@ -295,10 +340,12 @@ def plan_digests(
     addresses: Addresses,
     fixes: dict[str, list[dict]] | None = None,
     links: RowLinks | None = None,
+    missed: dict[str, list[dict]] | None = None,
 ) -> list[Mail]:
     """`tasks` from `due_tasks`; `board` for each owner's contracts, birthdays and the week
-    ahead; `fixes` (from `rows_to_fix`) for the rows each owner must correct: those alone
-    earn a digest. `board` may carry `sheet_row` (the row people see), for the row links.
+    ahead; `fixes` (from `rows_to_fix`) for the rows each owner must correct and `missed`
+    (from `missed_occasions`) for the greetings and renewals they missed: those alone earn a
+    digest. `board` may carry `sheet_row` (the row people see), for the row links.
 
     Grouped once by owner (a groupby, not a filter per owner), so 100 k customers cost
     what a few columns do."""
@@ -310,15 +357,16 @@ def plan_digests(
     extras_by = _extras_by_owner(board, today)
     ahead_by = dict(tuple(_upcoming(board, today).groupby("_owner", sort=False)))
     mails = []
-    owners = sorted(set(tasks_by) | set(board["_owner"].unique()) | set(fixes))
+    missed = missed or {}
+    owners = sorted(set(tasks_by) | set(board["_owner"].unique()) | set(fixes) | set(missed))
     members = {normalise_header(n) for n in addresses.team}
     for owner in filter(None, owners):  # rows with no owner: `plan_unowned`'s
         if members and normalise_header(owner) not in members:
             continue  # left the team: reported to a manager instead (`plan_escalations`)
         mine = tasks_by.get(owner, tasks.iloc[:0])
         extras = extras_by.get(owner, {"contracts": [], "birthdays": []})
-        to_fix = fixes.get(owner, [])
-        if not len(mine) and not any(extras.values()) and not to_fix:
+        to_fix, passed = fixes.get(owner, []), missed.get(owner, [])
+        if not len(mine) and not any(extras.values()) and not to_fix and not passed:
             continue  # (a digest already sent today is known by its key, not planned again)
         ahead = ahead_by.get(owner)
         items = _cards(mine, actions, today, links)
@@ -329,6 +377,7 @@ def plan_digests(
             **sections(items),
             **extras,
             "fixes": to_fix,
+            "missed": passed,
             "upcoming": [] if ahead is None else _cards(ahead, actions, today, links),
             "sheet": {"file": links.file, "url": links.url},
         }
