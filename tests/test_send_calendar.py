@@ -135,3 +135,83 @@ def test_a_birthday_not_greeted_is_missed_listed_once_and_counted(tmp_path):
     assert "错过的客户关怀" not in text_of(path, f"digest-张伟-{MONDAY.isoformat()}.eml")
     (care,) = [t for t in task_rows(path, "B1") if t["任务类型"] == "客户关怀"]
     assert care["任务状态"] == "已错过"  # still on record, never cancelled
+
+
+# --- day one: what was overdue before the sync knew it -----------------------------------------
+TWO_TEAMS = [
+    *TEAM,
+    ["王强", "wang.qiang@example.com", "", "经理"],
+    ["赵敏", "zhao.min@example.com", "王强", "销售"],
+]
+
+
+def backlog_book(path: Path) -> Path:
+    """23 B-grade customers (escalated after 3 days overdue) last called 10 to 32 days
+    before the first sync: 张伟 10, 李娜 8 (陈静's team), 赵敏 5 (王强's)."""
+    owners = ["张伟"] * 10 + ["李娜"] * 8 + ["赵敏"] * 5
+    late = [
+        customer(
+            f"K{i:02d}",
+            customer=f"老客户{i:02d}",
+            owner=owner,
+            last_contact=WEDNESDAY - dt.timedelta(days=10 + i),
+        )
+        for i, owner in enumerate(owners)
+    ]
+    return make_workbook(path, late, team=TWO_TEAMS)
+
+
+def test_first_sync_sends_one_backlog_mail_per_manager_and_no_escalation(tmp_path):
+    path = backlog_book(tmp_path / "b.xlsx")
+    report = sync(path, WEDNESDAY, email=True, environ=MAIL_ON)
+    day = WEDNESDAY.isoformat()
+    assert outbox(path, "escalation") == []
+    assert outbox(path, "backlog") == [f"backlog-王强-{day}.eml", f"backlog-陈静-{day}.eml"]
+    chen = read_mail(path, f"backlog-陈静-{day}.eml")
+    assert chen["To"] == "chen.jing@example.com" and "18 项跟进在同步前已逾期" in chen["Subject"]
+    text = chen.get_body(("plain",)).get_content()
+    assert "- 张伟:10 项" in text and "- 李娜:8 项" in text and "赵敏" not in text
+    listed = [line for line in text.splitlines() if line.startswith("- [B]")]
+    oldest = {f"(K{i:02d})" for i in range(8, 18)}  # 李娜's, 18 to 27 days before the sync
+    assert len(listed) == 10 and {line.split("[B] ")[1][5:10] for line in listed} == oldest
+    html = chen.get_body(("html",)).get_content()
+    assert "按负责人" in html and "最早的 10 项" in html and "老客户17" in html
+    wang = read_mail(path, f"backlog-王强-{day}.eml").get_body(("plain",)).get_content()
+    assert "- 赵敏:5 项" in wang and "张伟" not in wang
+    assert "邮件:发出5封" in report.notes[-1]  # three digests, two backlog mails, no more
+    assert all(t["升级时间"] is None for t in task_rows_all(path))
+
+    sync(path, WEDNESDAY + dt.timedelta(days=1), email=True, environ=MAIL_ON)  # Thursday
+    sync(path, FRIDAY, email=True, environ=MAIL_ON)  # two days since the sync knew them
+    assert outbox(path, "escalation") == [] and len(outbox(path, "backlog")) == 2  # once
+
+    type_in_contact(path, "K00", FRIDAY)  # 张伟 calls one of his on Friday
+    sync(path, MONDAY, email=True, environ=MAIL_ON)  # 3+ days overdue since the first sync
+    names = outbox(path, "escalation")
+    assert names == [f"escalation-王强-{MONDAY}.eml", f"escalation-陈静-{MONDAY}.eml"]
+    text = text_of(path, f"escalation-陈静-{MONDAY}.eml")
+    assert "老客户17" in text and "老客户00" not in text  # what was done is not escalated
+    assert len([line for line in text.splitlines() if line.startswith("- [B]")]) == 17
+
+
+def test_an_english_backlog_mail(tmp_path):
+    path = tmp_path / "b.xlsx"
+    late = [customer("K1", customer="Old Co", last_contact=WEDNESDAY - dt.timedelta(days=20))]
+    make_workbook(path, late, locale="en", team=TEAM)
+    sync(path, WEDNESDAY, email=True, environ=MAIL_ON)
+    mail = read_mail(path, f"backlog-陈静-{WEDNESDAY}.eml")
+    assert "first sync: 1 follow-ups were overdue" in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "- 张伟: 1" in text and "Old Co (K1)" in text and "The oldest 1" in text
+    assert outbox(path, "escalation") == []
+
+
+def task_rows_all(path: Path) -> list[dict]:
+    rows = sheet_rows(path, "任务记录")
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+
+
+def type_in_contact(path: Path, customer_id: str, day: dt.date) -> None:
+    from conftest import type_in
+
+    type_in(path, customer_id, last_contact=day)

@@ -37,9 +37,11 @@ from sheetsync.delivery.remind import (
     RowLinks,
     departed,
     due_tasks,
+    first_sync_day,
     last_digests,
     missed_occasions,
     one_line,
+    plan_backlog,
     plan_digests,
     plan_escalations,
     plan_summaries,
@@ -289,11 +291,15 @@ class Mailer:
         fixes = rows_to_fix(
             board, rows, result.computed["check"], team, self.links, departed(orphans)
         )
-        last = last_digests(self._done(), today)
-        missed = missed_occasions(result.log, board, last, today, loaded.locale)
+        done = self._done()
+        missed = missed_occasions(result.log, board, last_digests(done, today), today, self.locale)
+        backlog = plan_backlog(
+            tasks, first_sync_day(result.log), today, team, self.addresses, orphans
+        )
         return [
             *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links, missed),
             *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
+            *[m for m in backlog if m.key not in done],  # once: not "already sent" every day
             *plan_escalations(tasks, rules, today, team, self.addresses, orphans),
             *summaries,
         ]

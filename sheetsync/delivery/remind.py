@@ -469,15 +469,13 @@ def plan_escalations(
     `orphans` (rules/handover.py): customers whose owner left the team, each with the
     managers to tell (`report_to`). Those managers get the owners and their customers in
     the mail every day until they are reassigned, and the owners' overdue tasks."""
-    after = {r.grade: r.escalate_after for r in rules}
+    after = tasks["grade"].map({r.grade: r.escalate_after for r in rules})
     due = tasks[
-        (tasks["days_overdue"] >= tasks["grade"].map(after)) & tasks["escalated_at"].map(is_blank)
+        (tasks["days_overdue"] >= after)
+        & tasks["escalated_at"].map(is_blank)
+        & _known_long_enough(tasks, after, today)
     ]
-    owner = map_unique(due["owner"], cell_text)
-    left = {} if orphans is None else dict(zip(orphans["owner"], orphans["report_to"], strict=True))
-    manager = owner.map(lambda o: left.get(o) or team.get(o, Member("", "", "")).manager)
-    # An orphan's task goes to each manager told of them: one row per manager.
-    due = due.assign(owner=owner, _manager=manager).explode("_manager").reset_index(drop=True)
+    due = _by_manager(due, team, orphans)
     rows = due.assign(
         customer=map_unique(due["customer"], cell_text),
         due=map_unique(due["due_date"], _date),
@@ -507,6 +505,70 @@ def plan_escalations(
                 ),
             )
         )
+    return mails
+
+
+def _known_long_enough(tasks: pd.DataFrame, after: pd.Series, today: dt.date) -> pd.Series:
+    """A task the sync first knew already overdue (the first sync's backlog, a row added
+    late) escalates once overdue by its grade's 逾期升级 days counted from that day: nobody
+    was reminded of it before, and a manager is not sent a team's history one task a row."""
+    created = tasks["created"]
+    late = created.notna() & (created > tasks["due_date"])
+    return ~late | ((pd.Timestamp(today) - created).dt.days >= after)
+
+
+def _by_manager(
+    tasks: pd.DataFrame, team: dict[str, Member], orphans: pd.DataFrame | None
+) -> pd.DataFrame:
+    """`tasks` with `owner` as text and `_manager`, the manager told of each: an orphan's
+    task goes to each manager told of its owner (one row per manager)."""
+    owner = map_unique(tasks["owner"], cell_text)
+    left = {} if orphans is None else dict(zip(orphans["owner"], orphans["report_to"], strict=True))
+    manager = owner.map(lambda o: left.get(o) or team.get(o, Member("", "", "")).manager)
+    return tasks.assign(owner=owner, _manager=manager).explode("_manager").reset_index(drop=True)
+
+
+BACKLOG_SHOWN = 10  # the oldest tasks a backlog mail lists; the rest are counted by owner
+BACKLOG_DAYS = 14  # the backlog mail waits this long at most for a working day (the journal's)
+
+
+def first_sync_day(log: pd.DataFrame) -> pd.Timestamp | None:
+    """The day the sync first kept tasks (the first run on the sheet): the earliest 创建日期
+    in 任务记录, where open tasks stay however old."""
+    first = log["created"].min() if len(log) else pd.NaT
+    return None if pd.isna(first) else pd.Timestamp(first)
+
+
+def plan_backlog(
+    tasks: pd.DataFrame,
+    first: pd.Timestamp | None,
+    today: dt.date,
+    team: dict[str, Member],
+    addresses: Addresses,
+    orphans: pd.DataFrame | None = None,
+) -> list[Mail]:
+    """The first sync's backlog: tasks already overdue when the sync first ran, still open,
+    in one mail to each manager (a count per owner and the oldest ten) instead of one
+    escalation each. Keyed by the first day, so it goes once, on the first working day."""
+    if first is None or pd.Timestamp(today) - first >= pd.Timedelta(days=BACKLOG_DAYS):
+        return []
+    old = tasks[(tasks["created"] == first) & (tasks["created"] > tasks["due_date"])]
+    old = _by_manager(old, team, orphans).sort_values(["due_date", "customer_id"], kind="stable")
+    old = old.assign(
+        customer=map_unique(old["customer"], cell_text),
+        due=map_unique(old["due_date"], _date),
+        days_overdue=old["days_overdue"].astype(int),
+        _manager=old["_manager"].fillna(""),
+    )
+    fields = ["customer_id", "customer", "owner", "grade", "due", "days_overdue"]
+    mails = []
+    for name, mine in old[old["_manager"] != ""].groupby("_manager", sort=True):
+        counts = mine["owner"].value_counts(sort=False).sort_index()
+        owners = [{"owner": o, "count": int(n)} for o, n in counts.items()]
+        context = {"manager": name, "today": today, "first": first.date(), "count": len(mine)}
+        context |= {"owners": owners, "tasks": records(mine[fields].head(BACKLOG_SHOWN))}
+        key = f"backlog/{name}/{first.date().isoformat()}"
+        mails.append(Mail("backlog", name, addresses.resolve(name), key, context))
     return mails
 
 
