@@ -618,7 +618,8 @@ def test_the_mail_record_is_kept_in_a_google_sheet_too(
     keys = [r[1] for r in sheet_values(sheets_api, "邮件记录", key="copy")[1:]]
     assert sorted(keys) == [
         # the first sync: Z1's week-old task is in the backlog mail, not escalated
-        f"{k}/2026-11-18" for k in ("backlog/陈静", "digest/张伟", "digest/李娜", "summary/陈静")
+        f"{k}/2026-11-18"
+        for k in ("backlog/陈静", "digest/张伟", "digest/李娜", "summary/陈静")
     ]
 
 
