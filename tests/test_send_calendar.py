@@ -72,9 +72,10 @@ def test_what_saturday_held_back_is_in_mondays_digest(tmp_path):
 
 
 def test_a_make_up_saturday_has_its_digest_and_an_ordinary_one_none(tmp_path):
-    path = make_workbook(tmp_path / "b.xlsx", [late_customer(MAKE_UP_SATURDAY)], team=TEAM)
-    sync(path, MAKE_UP_SATURDAY - dt.timedelta(days=7), email=True, environ=MAIL_ON)  # 10-03
-    assert outbox(path, "digest") == []  # the National Day week's Saturday is off
+    holiday_saturday = MAKE_UP_SATURDAY - dt.timedelta(days=7)  # 10-03, in the National Day week
+    path = make_workbook(tmp_path / "b.xlsx", [late_customer(holiday_saturday)], team=TEAM)
+    sync(path, holiday_saturday, email=True, environ=MAIL_ON)
+    assert outbox(path, "digest") == []  # overdue, but a day off
     sync(path, MAKE_UP_SATURDAY, email=True, environ=MAIL_ON)
     assert outbox(path, "digest") == [f"digest-张伟-{MAKE_UP_SATURDAY.isoformat()}.eml"]
 
