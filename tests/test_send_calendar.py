@@ -100,6 +100,7 @@ def test_an_english_sheet_says_the_reminders_wait_in_english(tmp_path):
 
 # --- a missed birthday greeting is missed, not cancelled --------------------------------------
 WEDNESDAY = dt.date(2026, 11, 18)
+TUESDAY = WEDNESDAY - dt.timedelta(days=1)
 
 
 def task_rows(path: Path, customer_id: str) -> list[dict]:
@@ -216,3 +217,31 @@ def type_in_contact(path: Path, customer_id: str, day: dt.date) -> None:
     from conftest import type_in
 
     type_in(path, customer_id, last_contact=day)
+
+
+def test_a_renewal_past_its_contract_end_is_missed_a_renewed_one_and_a_moved_task_cancelled(
+    tmp_path,
+):
+    ends = FRIDAY  # the renewal task is due at once: the contract ends within 30 days
+    rows = [
+        customer("R1", customer="到期公司", contract_end=ends, last_contact=TUESDAY),
+        customer("R2", customer="续签公司", contract_end=ends, last_contact=TUESDAY),
+        late_customer(WEDNESDAY, "F1"),  # an ordinary follow-up, overdue
+    ]
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    sync(path, WEDNESDAY)
+    type_in_contact_fields(path, "R2", contract_end=dt.date(2027, 11, 20))  # renewed
+    type_in_contact_fields(path, "F1", agreed_date=dt.date(2026, 11, 27))  # a call agreed
+    sync(path, MONDAY, email=True, environ=MAIL_ON)
+    state = {cid: [t["任务状态"] for t in task_rows(path, cid)] for cid in ("R1", "R2", "F1")}
+    assert "已错过" in state["R1"] and "已取消" not in state["R1"]
+    assert "已取消" in state["R2"] and "已错过" not in state["R2"]
+    assert "已取消" in state["F1"] and "已错过" not in state["F1"]
+    digest = text_of(path, f"digest-张伟-{MONDAY}.eml")
+    assert "到期公司(R1):续约跟进" in digest and "续签公司(R2):续约" not in digest
+
+
+def type_in_contact_fields(path: Path, customer_id: str, **values: object) -> None:
+    from conftest import type_in
+
+    type_in(path, customer_id, **values)
