@@ -27,6 +27,9 @@ from sheetsync.workbook.tables import Sheet
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 CONTRACT_DAYS, BIRTHDAY_DAYS = RENEWAL_DAYS, CARE_DAYS  # the digest lists what has a task
+# What was sent is on record this long (the journal and 邮件记录, records.JOURNAL_DAYS): a
+# once-only mail or list is planned within it, never after, so it cannot go twice.
+RECORD_DAYS = 14
 
 
 def one_line(text: str) -> str:
@@ -310,7 +313,7 @@ def missed_occasions(
     if missed.empty:
         return {}
     owner = map_unique(missed["owner"], cell_text)
-    since = owner.map(lambda o: last.get(o, (today - dt.timedelta(days=14)).isoformat()))
+    since = owner.map(lambda o: last.get(o, (today - dt.timedelta(days=RECORD_DAYS)).isoformat()))
     seen_on = missed["done_on"].dt.strftime("%Y-%m-%d")
     new = (seen_on > since) & (seen_on <= today.isoformat())
     if not new.any():
@@ -529,7 +532,6 @@ def _by_manager(
 
 
 BACKLOG_SHOWN = 10  # the oldest tasks a backlog mail lists; the rest are counted by owner
-BACKLOG_DAYS = 14  # the backlog mail waits this long at most for a working day (the journal's)
 
 
 def first_sync_day(log: pd.DataFrame) -> pd.Timestamp | None:
@@ -550,7 +552,7 @@ def plan_backlog(
     """The first sync's backlog: tasks already overdue when the sync first ran, still open,
     in one mail to each manager (a count per owner and the oldest ten) instead of one
     escalation each. Keyed by the first day, so it goes once, on the first working day."""
-    if first is None or pd.Timestamp(today) - first >= pd.Timedelta(days=BACKLOG_DAYS):
+    if first is None or pd.Timestamp(today) - first >= pd.Timedelta(days=RECORD_DAYS):
         return []
     old = tasks[(tasks["created"] == first) & (tasks["created"] > tasks["due_date"])]
     old = _by_manager(old, team, orphans).sort_values(["due_date", "customer_id"], kind="stable")
