@@ -11,7 +11,7 @@ Chat bots: SHEETSYNC_CHANNELS_ENABLED and SHEETSYNC_CHANNELS_TEAM; each bot's we
 and signing secret only from the variable (`url_env`, `secret_env`) or file it names.
 
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
-SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
+SHEETSYNC_WEEKEND_REMINDERS, SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
 Any other SHEETSYNC_* variable is warned about, with the closest known name.
 
 Relative paths: one written in a settings file is taken from that file's folder, so a
@@ -88,6 +88,7 @@ class Settings:
     workbook: str = "demo/sheetsync-demo.xlsx"
     timezone: str = "auto"
     holidays: bool = True
+    weekend_reminders: bool = False  # digests and escalations on days off too (alerts always)
     locale: str = "auto"
     task_log_keep_days: int = 90
     tabs: dict[str, str | None] = field(default_factory=dict)
@@ -276,6 +277,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
         }
     )
     settings.holidays = _as_bool("holidays", settings.holidays)
+    settings.weekend_reminders = _as_bool("weekend_reminders", settings.weekend_reminders)
     _locate_paths(settings)
     try:
         settings.task_log_keep_days = int(settings.task_log_keep_days)

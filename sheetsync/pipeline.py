@@ -502,7 +502,7 @@ def _sync(
     # The holiday calendar is made while the workbook is read (the `holidays` package loads
     # every country's rules: ~0.05 s), on a thread of its own: the read waits on calamine's
     # thread part of the time.
-    calendar = _in_background(WorkCalendar, settings.holidays)
+    ahead = _in_background(WorkCalendar, settings.holidays)
     with phases.timing("read"):
         with long_lived():  # the grids: a million and more rows and values at 100 k
             grids = backend.read()
@@ -522,21 +522,24 @@ def _sync(
         if step:  # the zone, and where a message can point at a customer's row
             step.zone = zone
             step.where(backend.location, backend.tab_url(loaded.followups.title))
+    calendar = ahead.result()
     with phases.timing("compute"):
         # The logs go to compute as typed frames, their rows as read let go. Not named
         # here: compute lets go of each once it is used.
-        result = compute(
-            loaded, today, calendar.result(), settings.task_log_keep_days, loaded.take_logs()
-        )
+        result = compute(loaded, today, calendar, settings.task_log_keep_days, loaded.take_logs())
     report = report_for(backend.location, today, result, loaded.locale)
     report.phases = phases
+    reminding = not events_only and _reminder_day(calendar, today, settings)
+    if not events_only and not reminding and (mailer or chats):
+        wait = {"today": today.isoformat(), "next": calendar.next_workday(today).isoformat()}
+        report.notes.append(say("reminders_wait", loaded.locale, **wait))
     with phases.timing("mail"):  # before planning the log's write: a crashed run's mail counts
         if mailer:
             result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
         if chats:
             result.log = chats.recorded(result.log, grids)
-        mails = mailer.plan(loaded, result, today) if mailer and not events_only else []
-        messages = chats.plan(loaded, result, today) if chats and not events_only else []
+        mails = mailer.plan(loaded, result, today) if mailer and reminding else []
+        messages = chats.plan(loaded, result, today) if chats and reminding else []
     with phases.timing("plan"):
         sending = not dry_run and bool(mails or messages)  # the log is made after sending
         changes = plan(loaded, result, report, run_at, not sending) if sheet else Changeset()
@@ -591,6 +594,13 @@ def _sync(
                     raise
                 raise ConflictError.said(exc.key, locale, **exc.fields) from None
     return report
+
+
+def _reminder_day(calendar: WorkCalendar, today: dt.date, settings: Settings) -> bool:
+    """Digests, escalations and summaries go out on working days (调休 Saturdays included),
+    unless `weekend_reminders`: a team's weekend is not a to-do list. Nothing is lost by
+    waiting: an open task is still due or overdue on the next working day, and listed then."""
+    return settings.weekend_reminders or calendar.is_workday(today)
 
 
 def _in_background(make: Callable, *args: object) -> concurrent.futures.Future:

@@ -194,8 +194,15 @@ def test_a_group_bot_named_by_a_person_gets_only_the_group_form(tmp_path, vendor
     assert not any("逾期升级" in t for t in texts)  # 陈静's escalation stays out of the group
 
 
+def known_since_due(path: Path) -> None:
+    """The sync ran on the day Z1 fell due (11-11): its task escalates by its due date, not
+    as the first sync's backlog (tests/test_send_calendar.py)."""
+    sync(path, dt.date(2026, 11, 11))
+
+
 def test_escalations_and_summaries_go_only_to_private_bots(tmp_path, vendors):
     path = book(tmp_path)
+    known_since_due(path)
     run(path, channels(team=(), 陈静私聊={**DING, "private": True}))
     (text,) = vendors["ding"].texts()
     assert "逾期升级" in text and "张伟的老客户" in text
@@ -306,6 +313,7 @@ def test_a_failed_mail_is_retried_though_the_chat_delivered(tmp_path, vendors):
 
 def test_instead_of_mail_escalations_go_once(tmp_path, vendors):
     path = book(tmp_path)
+    known_since_due(path)
     chat = channels(team=(), 陈静私聊={**DING, "private": True})
     run(path, chat, mail=False)
     assert not (tmp_path / "outbox").exists()

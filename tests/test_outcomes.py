@@ -67,7 +67,9 @@ def test_a_lost_customer_leaves_the_daily_list_tasks_mail_and_escalation(tmp_pat
     by_status = dict(r[:2] for r in summary_section(path, "按状态"))
     assert by_status["已逾期"] == 1 and by_status["已输单"] == 1  # STAY only is overdue
     mails = mail_texts(path)
-    assert "digest-张伟-2026-11-18.eml" in mails and "escalation-陈静-2026-11-18.eml" in mails
+    # STAY, overdue since before the first sync (yesterday), is in its backlog mail
+    assert "digest-张伟-2026-11-18.eml" in mails and "backlog-陈静-2026-11-17.eml" in mails
+    assert "STAY" in mails["backlog-陈静-2026-11-17.eml"]
     assert all("GONE" not in text for text in mails.values())
     assert "STAY" in mails["digest-张伟-2026-11-18.eml"]
 

@@ -37,7 +37,11 @@ from sheetsync.delivery.remind import (
     RowLinks,
     departed,
     due_tasks,
+    first_sync_day,
+    last_digests,
+    missed_occasions,
     one_line,
+    plan_backlog,
     plan_digests,
     plan_escalations,
     plan_summaries,
@@ -83,7 +87,7 @@ def compiled() -> FileSystemBytecodeCache | None:
 
 SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counted and linked
 DEFAULTS = {  # fields newer than some callers' contexts (a mail planned by an older caller)
-    "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}},
+    "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}, "missed": []},
     "summary": {"tables": [], "charts": []},
     "escalation": {"orphans": []},
 }
@@ -290,9 +294,15 @@ class Mailer:
         fixes = rows_to_fix(
             board, rows, result.computed["check"], team, self.links, departed(orphans)
         )
+        done = self._done()
+        missed = missed_occasions(result.log, board, last_digests(done, today), today, self.locale)
+        backlog = plan_backlog(
+            tasks, first_sync_day(result.log), today, team, self.addresses, orphans
+        )
         return [
-            *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links),
+            *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links, missed),
             *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
+            *[m for m in backlog if m.key not in done],  # once: not "already sent" every day
             *plan_escalations(tasks, rules, today, team, self.addresses, orphans),
             *summaries,
         ]

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from sheetsync.delivery.remind import (
+    RECORD_DAYS,
     Mail,
     one_line,
 )
@@ -18,7 +19,7 @@ from sheetsync.workbook.parsing import cell_text
 from sheetsync.workbook.schema import MAIL_LOG
 from sheetsync.workbook.tables import find_title, load_sheet
 
-JOURNAL_DAYS = 14
+JOURNAL_DAYS = RECORD_DAYS  # what once-only planning relies on (remind.py)
 
 
 class Journal:

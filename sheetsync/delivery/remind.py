@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,13 +19,17 @@ import pandas as pd
 
 from sheetsync.rules.events import CARE_DAYS, RENEWAL_DAYS, next_birthday
 from sheetsync.rules.grading import GradeRule
+from sheetsync.rules.tasks import by_id
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
-from sheetsync.workbook.schema import normalise_header
+from sheetsync.workbook.schema import TASK_KINDS, normalise_header
 from sheetsync.workbook.tables import Sheet
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 CONTRACT_DAYS, BIRTHDAY_DAYS = RENEWAL_DAYS, CARE_DAYS  # the digest lists what has a task
+# What was sent is on record this long (the journal and 邮件记录, records.JOURNAL_DAYS): a
+# once-only mail or list is planned within it, never after, so it cannot go twice.
+RECORD_DAYS = 14
 
 
 def one_line(text: str) -> str:
@@ -303,6 +307,50 @@ def _earlier(frame: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
+def last_digests(keys: Iterable[str], today: dt.date) -> dict[str, str]:
+    """Each owner's last digest before today ("YYYY-MM-DD"), from the once-keys on record
+    (the journal and 邮件记录: two weeks of them)."""
+    found: dict[str, str] = {}
+    for key in keys:
+        kind, _, rest = key.partition("/")
+        owner, _, day = rest.rpartition("/")
+        if kind == "digest" and day < today.isoformat() and day > found.get(owner, ""):
+            found[owner] = day
+    return found
+
+
+def missed_occasions(
+    log: pd.DataFrame, board: pd.DataFrame, last: dict[str, str], today: dt.date, locale: str
+) -> dict[str, list[dict]]:
+    """错过的客户关怀/续约, by owner: the tasks recorded missed (`rules/tasks.py`) since the
+    owner's last digest (`last`; none on record: the record's two weeks), so each is listed
+    in one digest, the next, and never again."""
+    missed = log[(log["state"] == "missed") & log["done_on"].notna()]
+    if missed.empty:
+        return {}
+    owner = map_unique(missed["owner"], cell_text)
+    since = owner.map(lambda o: last.get(o, (today - dt.timedelta(days=RECORD_DAYS)).isoformat()))
+    seen_on = missed["done_on"].dt.strftime("%Y-%m-%d")
+    new = (seen_on > since) & (seen_on <= today.isoformat())
+    if not new.any():
+        return {}
+    missed = missed[new].assign(_owner=owner[new])
+    names = board.drop_duplicates("customer_id").set_index("customer_id")["customer"]
+    kinds = {t.key: t.text(locale) for t in TASK_KINDS}
+    items = pd.DataFrame(
+        {
+            "_owner": missed["_owner"],
+            "customer_id": missed["customer_id"],
+            "customer": map_unique(by_id(names, missed["customer_id"]), cell_text),
+            "kind": missed["kind"].map(kinds),
+            "due": map_unique(missed["due_date"], _date),
+        }
+    ).sort_values(["due", "customer_id"], kind="stable")
+    return {
+        o: records(mine.drop(columns="_owner")) for o, mine in items.groupby("_owner", sort=False)
+    }
+
+
 def plan_digests(
     board: pd.DataFrame,
     tasks: pd.DataFrame,
@@ -311,10 +359,12 @@ def plan_digests(
     addresses: Addresses,
     fixes: dict[str, list[dict]] | None = None,
     links: RowLinks | None = None,
+    missed: dict[str, list[dict]] | None = None,
 ) -> list[Mail]:
     """`tasks` from `due_tasks`; `board` for each owner's contracts, birthdays and the week
-    ahead; `fixes` (from `rows_to_fix`) for the rows each owner must correct: those alone
-    earn a digest. `board` may carry `sheet_row` (the row people see), for the row links.
+    ahead; `fixes` (from `rows_to_fix`) for the rows each owner must correct and `missed`
+    (from `missed_occasions`) for the greetings and renewals they missed: those alone earn a
+    digest. `board` may carry `sheet_row` (the row people see), for the row links.
 
     Grouped once by owner (a groupby, not a filter per owner), so 100 k customers cost
     what a few columns do."""
@@ -326,15 +376,16 @@ def plan_digests(
     extras_by = _extras_by_owner(board, today)
     ahead_by = dict(tuple(_upcoming(board, today).groupby("_owner", sort=False)))
     mails = []
-    owners = sorted(set(tasks_by) | set(board["_owner"].unique()) | set(fixes))
+    missed = missed or {}
+    owners = sorted(set(tasks_by) | set(board["_owner"].unique()) | set(fixes) | set(missed))
     members = {normalise_header(n) for n in addresses.team}
     for owner in filter(None, owners):  # rows with no owner: `plan_unowned`'s
         if members and normalise_header(owner) not in members:
             continue  # left the team: reported to a manager instead (`plan_escalations`)
         mine = tasks_by.get(owner, tasks.iloc[:0])
         extras = extras_by.get(owner, {"contracts": [], "birthdays": []})
-        to_fix = fixes.get(owner, [])
-        if not len(mine) and not any(extras.values()) and not to_fix:
+        to_fix, passed = fixes.get(owner, []), missed.get(owner, [])
+        if not len(mine) and not any(extras.values()) and not to_fix and not passed:
             continue  # (a digest already sent today is known by its key, not planned again)
         ahead = ahead_by.get(owner)
         items = _cards(mine, actions, today, links)
@@ -345,6 +396,7 @@ def plan_digests(
             **sections(items),
             **extras,
             "fixes": to_fix,
+            "missed": passed,
             "upcoming": [] if ahead is None else _cards(ahead, actions, today, links),
             "sheet": {"file": links.file, "url": links.url},
         }
@@ -436,15 +488,13 @@ def plan_escalations(
     `orphans` (rules/handover.py): customers whose owner left the team, each with the
     managers to tell (`report_to`). Those managers get the owners and their customers in
     the mail every day until they are reassigned, and the owners' overdue tasks."""
-    after = {r.grade: r.escalate_after for r in rules}
+    after = tasks["grade"].map({r.grade: r.escalate_after for r in rules})
     due = tasks[
-        (tasks["days_overdue"] >= tasks["grade"].map(after)) & tasks["escalated_at"].map(is_blank)
+        (tasks["days_overdue"] >= after)
+        & tasks["escalated_at"].map(is_blank)
+        & _known_long_enough(tasks, after, today)
     ]
-    owner = map_unique(due["owner"], cell_text)
-    left = {} if orphans is None else dict(zip(orphans["owner"], orphans["report_to"], strict=True))
-    manager = owner.map(lambda o: left.get(o) or team.get(o, Member("", "", "")).manager)
-    # An orphan's task goes to each manager told of them: one row per manager.
-    due = due.assign(owner=owner, _manager=manager).explode("_manager").reset_index(drop=True)
+    due = _by_manager(due, team, orphans)
     rows = due.assign(
         customer=map_unique(due["customer"], cell_text),
         due=map_unique(due["due_date"], _date),
@@ -474,6 +524,69 @@ def plan_escalations(
                 ),
             )
         )
+    return mails
+
+
+def _known_long_enough(tasks: pd.DataFrame, after: pd.Series, today: dt.date) -> pd.Series:
+    """A task the sync first knew already overdue (the first sync's backlog, a row added
+    late) escalates once overdue by its grade's 逾期升级 days counted from that day: nobody
+    was reminded of it before, and a manager is not sent a team's history one task a row."""
+    created = tasks["created"]
+    late = created.notna() & (created > tasks["due_date"])
+    return ~late | ((pd.Timestamp(today) - created).dt.days >= after)
+
+
+def _by_manager(
+    tasks: pd.DataFrame, team: dict[str, Member], orphans: pd.DataFrame | None
+) -> pd.DataFrame:
+    """`tasks` with `owner` as text and `_manager`, the manager told of each: an orphan's
+    task goes to each manager told of its owner (one row per manager)."""
+    owner = map_unique(tasks["owner"], cell_text)
+    left = {} if orphans is None else dict(zip(orphans["owner"], orphans["report_to"], strict=True))
+    manager = owner.map(lambda o: left.get(o) or team.get(o, Member("", "", "")).manager)
+    return tasks.assign(owner=owner, _manager=manager).explode("_manager").reset_index(drop=True)
+
+
+BACKLOG_SHOWN = 10  # the oldest tasks a backlog mail lists; the rest are counted by owner
+
+
+def first_sync_day(log: pd.DataFrame) -> pd.Timestamp | None:
+    """The day the sync first kept tasks (the first run on the sheet): the earliest 创建日期
+    in 任务记录, where open tasks stay however old."""
+    first = log["created"].min() if len(log) else pd.NaT
+    return None if pd.isna(first) else pd.Timestamp(first)
+
+
+def plan_backlog(
+    tasks: pd.DataFrame,
+    first: pd.Timestamp | None,
+    today: dt.date,
+    team: dict[str, Member],
+    addresses: Addresses,
+    orphans: pd.DataFrame | None = None,
+) -> list[Mail]:
+    """The first sync's backlog: tasks already overdue when the sync first ran, still open,
+    in one mail to each manager (a count per owner and the oldest ten) instead of one
+    escalation each. Keyed by the first day, so it goes once, on the first working day."""
+    if first is None or pd.Timestamp(today) - first >= pd.Timedelta(days=RECORD_DAYS):
+        return []
+    old = tasks[(tasks["created"] == first) & (tasks["created"] > tasks["due_date"])]
+    old = _by_manager(old, team, orphans).sort_values(["due_date", "customer_id"], kind="stable")
+    old = old.assign(
+        customer=map_unique(old["customer"], cell_text),
+        due=map_unique(old["due_date"], _date),
+        days_overdue=old["days_overdue"].astype(int),
+        _manager=old["_manager"].fillna(""),
+    )
+    fields = ["customer_id", "customer", "owner", "grade", "due", "days_overdue"]
+    mails = []
+    for name, mine in old[old["_manager"] != ""].groupby("_manager", sort=True):
+        counts = mine["owner"].value_counts(sort=False).sort_index()
+        owners = [{"owner": o, "count": int(n)} for o, n in counts.items()]
+        context = {"manager": name, "today": today, "first": first.date(), "count": len(mine)}
+        context |= {"owners": owners, "tasks": records(mine[fields].head(BACKLOG_SHOWN))}
+        key = f"backlog/{name}/{first.date().isoformat()}"
+        mails.append(Mail("backlog", name, addresses.resolve(name), key, context))
     return mails
 
 

@@ -300,12 +300,13 @@ def _by_owner(
 
 
 def _judged(log: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
-    """Tasks due from `first` to `last` that count towards a completion rate: done or still
-    open (not superseded), and known to the sync before they were due. A customer already
+    """Tasks due from `first` to `last` that count towards a completion rate: done, still
+    open or missed (a greeting or renewal whose day passed: not superseded, failed), and
+    known to the sync before they were due. A customer already
     overdue when the sync first ran opens a task due in the past: counting it would show
     0.0% completion on day one, where there is nothing to rate yet ("—")."""
     due = log["due_date"]
-    window = log[(due >= first) & (due <= last) & log["state"].isin(["done", "open"])]
+    window = log[(due >= first) & (due <= last) & log["state"].isin(["done", "open", "missed"])]
     created = window["created"]
     return window[created.isna() | (created <= window["due_date"])]
 

@@ -4,7 +4,8 @@ completion rates are built on.
 A task is done when a contact is recorded after it was created (上次跟进日期 later than it was
 then, or on/after the due date): a rep who calls a day early has done the task. A task whose
 due date moved for another reason (new agreed date, new grade, pause, customer deleted) is
-cancelled, so it never counts as overdue.
+cancelled, so it never counts as overdue. A birthday greeting or a renewal whose day passed
+undone is not cancelled but missed (已错过): it happened, and a completion rate counts it.
 """
 
 from __future__ import annotations
@@ -81,12 +82,33 @@ def update_log(
     untouched = log["customer_id"].isin(customers.loc[customers["has_error"], "customer_id"])
     current = by_id(valid["due"], log["customer_id"])
     superseded = is_open & ~untouched & (~known | (current != log["due_date"]))
-    log.loc[superseded, "state"] = "cancelled"
+    missed = superseded & _occasion_passed(log, customers, today)
+    log.loc[superseded & ~missed, "state"] = "cancelled"
+    log.loc[missed, "state"] = "missed"
+    log.loc[missed, "done_on"] = pd.Timestamp(today)  # closed on: the day it was seen missed
     closed_on = log["done_on"].fillna(log["due_date"])
     stale = (log["state"] != "open") & (
         closed_on < pd.Timestamp(today) - pd.Timedelta(days=keep_days)
     )
     return _open_new(log[~stale], valid.reset_index(), today)
+
+
+OCCASIONS = ("care", "renewal")
+
+
+def _occasion_passed(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.Series:
+    """Open 客户关怀 / 续约跟进 tasks whose occasion is over: a greeting due before today (the
+    birthday has gone by: `events.occasions` keeps the task while it is ahead), a renewal
+    whose contract has ended. Not a deleted or lost customer's, nor a renewal whose end date
+    was moved on (renewed): those were not missed, their task is simply no longer wanted."""
+    now = pd.Timestamp(today)
+    kept = customers if "lost" not in customers else customers[~customers["lost"].astype(bool)]
+    valid = _valid(kept, ["contract_end"] if "contract_end" in kept else [])
+    ended = by_id(valid["contract_end"], log["customer_id"]) if "contract_end" in valid else None
+    on_list = log["customer_id"].isin(valid.index)
+    care = (log["kind"] == "care") & (log["due_date"] < now)
+    renewal = (log["kind"] == "renewal") & (ended < now if ended is not None else False)
+    return (on_list & (care | renewal)).astype(bool)
 
 
 def _valid(customers: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

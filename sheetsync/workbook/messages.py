@@ -491,6 +491,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         'follow-up date is more than N workdays past (setting "{new}"; blank: each grade\'s '
         "escalation days). The row can be deleted",
     ),
+    # send calendar: reminders on working days, the first run's backlog, missed occasions
+    "reminders_wait": (
+        "今天{today}不是工作日:表格已同步,跟进提醒和升级邮件等到下一个工作日 {next} 再发(投诉提醒照常发出)",
+        "{today} is not a working day: the sheet is synced; digests and escalations wait for the next working day, {next} (complaint alerts still go out)",
+    ),
+    "backlog_intro": (
+        "首次同步时,以下跟进在同步前就已逾期。它们不逐条升级:从首次同步 {first} 起算,仍未完成且逾期超过升级期限时才会升级。",
+        "These follow-ups were already overdue when the sheet was first synced. They are not escalated one by one: one still open once past its grade's escalation limit, counted from the first sync on {first}, is escalated then.",
+    ),
+    "backlog_by_owner": ("按负责人", "By owner"),
+    "backlog_oldest": ("最早的 {count} 项", "The oldest {count}"),
+    "backlog_count": ("逾期任务数", "Overdue tasks"),
+    "missed_title": ("错过的客户关怀/续约", "Missed care and renewals"),
+    "missed_intro": (
+        "以下客户关怀/续约跟进没有在当天完成,已记为“已错过”(只提醒这一次):",
+        "These care and renewal tasks were not done in time and are recorded as missed (listed this once):",
+    ),
 }
 
 

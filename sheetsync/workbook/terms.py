@@ -133,6 +133,8 @@ TASK_STATES = _terms(
     ("open", "待办", "Open"),
     ("done", "已完成", "Done"),
     ("cancelled", "已取消", "Cancelled"),
+    # A 客户关怀 or 续约跟进 whose day passed undone: counted against the completion rate.
+    ("missed", "已错过", "Missed"),
 )
 # Ordered lowest first: the index is the level used when comparing against the grading tab.
 INTENT_LEVELS = _terms(("low", "低", "low"), ("medium", "中", "medium"), ("high", "高", "high"))
