@@ -262,11 +262,11 @@ def test_a_task_due_friday_is_escalated_on_monday_not_over_the_weekend(tmp_path,
 
 
 def test_a_task_due_friday_is_still_listed_overdue_in_a_weekend_digest(tmp_path, smtp):
-    """No workday has passed by Sunday, yet the task is past its date: the digest lists it
-    as overdue (1 day), not as due today."""
+    """No workday has passed by Sunday, yet the task is past its date: a team that gets its
+    digests on weekends (`weekend_reminders`) sees it as overdue (1 day), not as due today."""
     rows = [customer("Z1", customer="张伟的老客户", last_contact=D(2026, 11, 19), **A)]
     path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
-    sync(path, D(2026, 11, 22), email=True, environ=smtp.env())
+    sync(path, D(2026, 11, 22), email=True, environ=smtp.env(), weekend_reminders=True)
     (digest,) = smtp.inbox.to("zhang.wei@example.com")
     text = parts(digest)["text/plain"]
     assert "【已逾期】(1)" in text and "已逾期 1 天" in text and "今日跟进】" not in text

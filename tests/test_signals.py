@@ -27,6 +27,7 @@ from test_channels import (
     run,
     running_vendors,
 )
+from test_email import known_since_due
 
 from sheetsync.config import load_settings
 from sheetsync.errors import ConfigError
@@ -157,6 +158,7 @@ def test_a_failed_chat_escalation_is_sent_on_a_later_day_and_the_mail_not_again(
 ):
     path = book(tmp_path)
     chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    known_since_due(path)
     monkeypatch.setenv("BOT_DING_SECRET", "SECwrongwrongwrong0")  # DingTalk refuses today
     run(path, chat)
     outbox = tmp_path / "outbox"
@@ -176,6 +178,7 @@ def test_escalations_a_bot_delivered_before_it_kept_their_tasks_are_not_sent_aga
     on the day of the bot's escalation counts as carried."""
     path = book(tmp_path)
     chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    known_since_due(path)
     run(path, chat)
     journal = tmp_path / ".b.xlsx.sent.jsonl"
     lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
@@ -220,6 +223,7 @@ def test_missing_managers_and_addresses_are_said_in_the_sheets_language(tmp_path
     rows = [complaint(), customer("L1", owner="李娜", last_contact=dt.date(2026, 11, 10))]
     rows[1].update(budget="明确", intent="高", decision_cycle="20天")  # escalated after a day
     path = make_workbook(tmp_path / "b.xlsx", rows, team=team)
+    sync(path, dt.date(2026, 11, 11))  # the sync knew L1's task before it was overdue
     report = sync(path, TODAY, email=True, environ=MAIL_ON)
     notes = " ".join(report.notes)
     assert "李娜没有上级" in notes and "逾期升级未发出" in notes
