@@ -86,7 +86,7 @@ from sheetsync.rules.value import (
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
 from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows
-from sheetsync.workbook.messages import lang, prose_in_script, say
+from sheetsync.workbook.messages import lang, listed, prose_in_script, say
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
     FORECAST_LOG,
@@ -240,8 +240,7 @@ def _notes(loaded: Loaded, owners: list[str], orphaned: pd.DataFrame, added: lis
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
     notes += orphan_notes(orphaned, loaded.locale)
     if added:
-        joiner = "、" if lang(loaded.locale) == "zh" else ", "
-        names = joiner.join(b.title(loaded.locale) for b in added)
+        names = listed((b.title(loaded.locale) for b in added), loaded.locale)
         tab = loaded.titles["value_rules"]
         notes.append(say("value_blocks_added", loaded.locale, tab=tab, blocks=names))
     return notes

@@ -144,7 +144,7 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
         report.due_today,
         report.overdue,
         report.cells,
-        "ok",
+        say("sync_done", loaded.locale),
         "; ".join(report.notes),
     ]
     title = loaded.titles["sync_log"]

@@ -216,7 +216,7 @@ def test_never_twice_across_reruns_and_again_the_next_day(tmp_path, vendors):
     assert len(vendors["ding"].received) == 2
     assert chat_note(report) == "群消息:发出0条,失败0条,2条之前已发"
     record = sheet_rows(path, "邮件记录")
-    assert ("digest/张伟/2026-11-18@销售群", "张伟", "DingTalk 销售群") in [r[1:] for r in record]
+    assert ("digest/张伟/2026-11-18@销售群", "张伟", "钉钉 销售群") in [r[1:] for r in record]
     assert not any("access_token" in str(v) or DING_TOKEN in str(v) for r in record for v in r)
     run(path, chat, TODAY + dt.timedelta(days=1))
     assert len(vendors["ding"].received) == 4
@@ -264,7 +264,7 @@ def test_a_refusing_bot_fails_alone_and_is_retried_next_run(tmp_path, vendors, m
     report = run(path, channels(team=("钉钉群", "企微群"), 钉钉群=DING, 企微群=WECOM))
     note = chat_note(report)
     assert note.startswith("群消息:发出2条,失败2条")
-    assert "DingTalk拒收" in note and "310000" in note
+    assert "钉钉拒收" in note and "310000" in note
     assert "这个机器人本次已失败" in note  # the second DingTalk message was not even tried
     assert vendors["ding"].requests == 1 and not vendors["ding"].received
     assert len(vendors["wecom"].received) == 2  # the other bot went on
@@ -369,7 +369,7 @@ def test_secrets_never_appear_in_logs_output_or_the_workbook(
     caplog.set_level(logging.DEBUG)
     out = CliRunner().invoke(main, ["-v", "--log-format", "json", "sync", "--config", str(config)])
     assert out.exit_code == 0, out.output
-    assert "DingTalk拒收" in out.output and "WeCom Bot连不上(ConnectionError)" in out.output
+    assert "钉钉拒收" in out.output and "企业微信连不上(ConnectionError)" in out.output
     text = out.output + caplog.text + json.dumps(sheet_rows(path, "同步日志"), default=str)
     text += (tmp_path / ".b.xlsx.sent.jsonl").read_text(encoding="utf-8")
     for secret in (DING_TOKEN, "SECwrongwrongwrong0", DING_SECRET, "deadkey0000000", WECOM_KEY):

@@ -42,7 +42,7 @@ from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord
 from sheetsync.delivery.remind import Mail
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
-from sheetsync.workbook.messages import lang, say
+from sheetsync.workbook.messages import CATALOGUE, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.tables import Sheet
 
@@ -210,6 +210,15 @@ class Writer:
         return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()
 
 
+def vendor_name(schema: str, plugin, locale: str) -> str:
+    """The vendor as the sheet's readers call it (钉钉, 企业微信, 飞书), not apprise's English
+    service name: it is shown in the sync log and in 邮件记录."""
+    key = f"vendor_{schema}"
+    if key in CATALOGUE:
+        return say(key, locale)
+    return str(plugin.service_name) if plugin else schema
+
+
 class Bot:
     """One configured bot, opened when its first message goes: the address and secret are
     read then (a bot nobody is sent to needs neither), and a bot that failed once in a run
@@ -224,7 +233,7 @@ class Bot:
         self.base, self.vendor = self._open(settings), settings.name
         if self.base:
             plugin = self.plugins.SCHEMAS.get(self.base["schema"])
-            self.vendor = plugin.service_name if plugin else str(self.base["schema"])
+            self.vendor = vendor_name(self.base["schema"], plugin, locale)
             self.pace = getattr(plugin, "request_rate_per_sec", 0.0)
 
     def _open(self, settings) -> dict | None:

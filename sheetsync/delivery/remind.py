@@ -20,7 +20,7 @@ import pandas as pd
 from sheetsync.rules.events import CARE_DAYS, RENEWAL_DAYS, next_birthday
 from sheetsync.rules.grading import GradeRule
 from sheetsync.rules.tasks import by_id
-from sheetsync.workbook.messages import say
+from sheetsync.workbook.messages import listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
 from sheetsync.workbook.schema import TASK_KINDS, normalise_header
 from sheetsync.workbook.tables import Sheet
@@ -508,7 +508,7 @@ def plan_escalations(
     for name in sorted(set(groups) | set(told)):
         items = groups.get(name, rows.iloc[:0])
         if not name:
-            owners = ", ".join(sorted(set(items["owner"].astype(str))))
+            owners = listed(sorted(set(items["owner"].astype(str))), addresses.locale)
             addresses.notes.append(say("escalation_no_manager", addresses.locale, owners=owners))
             continue
         context = {"manager": name, "today": today, "tasks": records(items[fields])}

@@ -126,7 +126,9 @@ def markers(occasion: pd.DataFrame, kind: pd.Series, locale: str) -> pd.Series:
     texts = MARKERS[lang(locale)]
     return pd.Series(
         [
-            prose_in_script(texts[k].format(date=d.date().isoformat()), locale) if k in texts else ""
+            prose_in_script(texts[k].format(date=d.date().isoformat()), locale)
+            if k in texts
+            else ""
             for k, d in zip(kind, occasion["date"], strict=True)
         ],
         index=kind.index,

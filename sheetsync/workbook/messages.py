@@ -180,11 +180,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "not_a_date": ("不是日期", "is not a date"),
     "not_a_date_form": (
         "不是日期(应写成 2024-05-10、2024/5/10、2024.5.10 或 2024年5月10日)",
-        "is not a date (expected {forms})",
+        "is not a date (expected 2024-05-10, 2024/5/10 or 2024.5.10)",
     ),
     "no_such_date": (
         "不是日期(没有这一天;应写成 2024-05-10、2024/5/10、2024.5.10 或 2024年5月10日)",
-        "is not a date (no such date; expected {forms})",
+        "is not a date (no such date; expected 2024-05-10, 2024/5/10 or 2024.5.10)",
     ),
     "date_out_of_range": (
         "不是可用的日期(年份应在{first}–{last}之间)",
@@ -367,6 +367,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "chat_summary": ("群消息:发出{sent}条,失败{failed}条", "chat: {sent} sent, {failed} failed"),
     "chat_already": (",{count}条之前已发", ", {count} already sent"),
     "chat_failed": ("; 发给{recipient}({bot})失败:{why}", "; failed to {recipient} ({bot}): {why}"),
+    # the chat vendors, as people call them (apprise names them in English)
+    "vendor_dingtalk": ("钉钉", "DingTalk"),
+    "vendor_wecombot": ("企业微信", "WeCom"),
+    "vendor_feishu": ("飞书", "Feishu"),
+    "vendor_lark": ("Lark", "Lark"),
+    "sync_done": ("完成", "ok"),
     "chat_refused": ("{vendor}拒收:{why}", "{vendor} refused it: {why}"),
     "chat_rate_limited": (
         "{vendor}提示发送太频繁({code}),下次运行再发",
@@ -509,6 +515,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "These care and renewal tasks were not done in time and are recorded as missed (listed this once):",
     ),
 }
+
+
+def listed(items, locale: str) -> str:
+    """Names in a sentence: 张伟、李娜 in Chinese, "Zhang Wei, Li Na" in English."""
+    return ("、" if lang(locale) == ZH else ", ").join(items)
 
 
 def say(key: str, locale: str, /, **fields: object) -> str:

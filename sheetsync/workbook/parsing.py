@@ -37,7 +37,6 @@ YEARS = (1900, 2200)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Serial numbers 1 .. 2958465 are 1900-01-01 .. 9999-12-31; outside that it is not a date.
 SERIAL_RANGE = (1, 2958465)
-DATE_FORMS = "2024-05-10, 2024/5/10, 2024.5.10 or 2024年5月10日"
 
 _DATE_RE = re.compile(
     r"(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?)"
@@ -124,7 +123,7 @@ def parse_date(value: object) -> dt.date | None:
         raise Unreadable("excel_error")
     match = _DATE_RE.fullmatch(str(value).strip())
     if not match:
-        raise Unreadable("not_a_date_form", forms=DATE_FORMS)
+        raise Unreadable("not_a_date_form")
     year, *parts = match.groups()
     month, day = [int(p) for p in parts if p is not None]
     try:
@@ -132,7 +131,7 @@ def parse_date(value: object) -> dt.date | None:
     except Unreadable:
         raise
     except ValueError:
-        raise Unreadable("no_such_date", forms=DATE_FORMS) from None
+        raise Unreadable("no_such_date") from None
 
 
 def _finite(number: float) -> float:
