@@ -429,7 +429,7 @@ def test_settings_name_only_defined_bots_and_know_their_variables(tmp_path):
 def test_dry_run_shows_the_messages_and_sends_nothing(tmp_path, vendors):
     path = book(tmp_path)
     report = run(path, channels(销售群=DING), dry_run=True)
-    assert any(p.startswith("Chat: 销售群") for p in report.mail_previews)
+    assert any(p.startswith("群消息:销售群") for p in report.mail_previews)
     assert vendors["ding"].requests == 0 and not Journal(tmp_path / ".b.xlsx.sent.jsonl").entries()
 
 

@@ -318,7 +318,7 @@ def test_remind_dry_run_prints_the_mails_and_sends_nothing(tmp_path, smtp):
         env=smtp.env(),
     )
     assert result.exit_code == 0, result.output
-    assert "To: zhang.wei@example.com" in result.output and "张伟的老客户" in result.output
+    assert "收件人:zhang.wei@example.com" in result.output and "张伟的老客户" in result.output
     assert not smtp.inbox.messages
     assert "客户跟进" not in result.output  # no cell of the sheet would change
     before = _followups_and_runs(path)

@@ -23,6 +23,7 @@ from sheetsync.workbook.messages import simplified, traditional
 WEDNESDAY = dt.date(2026, 11, 18)
 DAYS = [WEDNESDAY, dt.date(2026, 11, 19), dt.date(2026, 11, 23)]  # Wed, Thu, the next Monday
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # A: daily, escalated after 1 day
+MAIL_ON = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
 BOTS = {"zh": ("销售群", "陈静私聊"), "zh-Hant": ("銷售群", "陳靜私聊"), "en": ("Sales", "Chen")}
 
 
@@ -81,6 +82,16 @@ def everything_said(tmp_path, locale: str, vendors) -> list[str]:
             path, day, email=True, environ={"SHEETSYNC_EMAIL_ENABLED": "yes"}, channels=chat
         )
         texts += report.lines()
+    preview = sync(
+        path,
+        DAYS[-1] + dt.timedelta(days=1),
+        dry_run=True,
+        email=True,
+        environ=MAIL_ON,
+        channels=chat,
+    )
+    assert preview.mail_previews
+    texts += preview.lines() + preview.mail_previews  # what --dry-run shows
     book = openpyxl.load_workbook(path)
     for sheet in book.worksheets[:1] + book.worksheets[4:]:  # the follow-ups and the logs
         texts += [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]

@@ -521,8 +521,9 @@ class Chats:
         shown = []
         for message in messages:
             title, text = writer.write(message, now.replace(tzinfo=self.zone))
-            state = " (already sent)" if message.key in done else ""
-            shown.append(f"Chat: {message.bot}{state}\n{title}\n\n{text}".replace("\n\n\n", "\n\n"))
+            state = say("preview_sent", self.locale) if message.key in done else ""
+            head = say("preview_chat", self.locale, bot=message.bot, state=state)
+            shown.append(f"{head}\n{title}\n\n{text}".replace("\n\n\n", "\n\n"))
         return [*shown, *(say("note", self.locale, text=n) for n in self.notes)]
 
     def sent_tab(self) -> dict[str, list[list]]:

@@ -333,9 +333,16 @@ class Mailer:
         shown = []
         for mail in mails:
             message = renderer.render(mail, now.replace(tzinfo=self.zone))
-            state = " (already sent)" if mail.key in done else ""
+            state = say("preview_sent", self.locale) if mail.key in done else ""
             body = message.get_body(("plain",)).get_content()
-            shown.append(f"To: {message['To']}{state}\nSubject: {message['Subject']}\n\n{body}")
+            envelope = say(
+                "preview_mail",
+                self.locale,
+                to=message["To"],
+                state=state,
+                subject=message["Subject"],
+            )
+            shown.append(f"{envelope}\n\n{body}")
         return [*shown, *(say("note", self.locale, text=n) for n in self.addresses.notes)]
 
     def sent_tab(self) -> dict[str, list[list]]:

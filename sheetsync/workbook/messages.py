@@ -367,6 +367,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "chat_summary": ("群消息:发出{sent}条,失败{failed}条", "chat: {sent} sent, {failed} failed"),
     "chat_already": (",{count}条之前已发", ", {count} already sent"),
     "chat_failed": ("; 发给{recipient}({bot})失败:{why}", "; failed to {recipient} ({bot}): {why}"),
+    # what --dry-run shows of a mail or a chat message it would send
+    "preview_mail": ("收件人:{to}{state}\n主题:{subject}", "To: {to}{state}\nSubject: {subject}"),
+    "preview_chat": ("群消息:{bot}{state}", "Chat: {bot}{state}"),
+    "preview_sent": ("(之前已发)", " (already sent)"),
     # the chat vendors, as people call them (apprise names them in English)
     "vendor_dingtalk": ("钉钉", "DingTalk"),
     "vendor_wecombot": ("企业微信", "WeCom"),
