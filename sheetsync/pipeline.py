@@ -34,7 +34,7 @@ from sheetsync.report import (  # noqa: F401
     log_run,
     report_for,
 )
-from sheetsync.rules.attention import attention
+from sheetsync.rules.attention import remembered
 from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
 from sheetsync.rules.forecast import (
     forecast_log_rows,
@@ -126,6 +126,7 @@ class Result:
     orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
     forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
     added_blocks: list = field(default_factory=list)  # 价值分级 blocks the tab lacked
+    note_read: pd.Series | None = None  # what was read of each note (rules/attention.py)
 
 
 MARKERS = {
@@ -156,6 +157,7 @@ def compute(
     rows, people = validation.rows, loaded.followups.frame
     rows["lost"] = rows["stage_key"] == "lost"  # 输单: closed, off every list (one mask)
     edits = _honour_hand_edits(loaded, memory, rows, rules)  # typed next dates and grades count
+    read_before = memory["note_read"] if "note_read" in memory else pd.Series(dtype=object)
     del memory
     rows["grade"] = grade(rows, rules)  # 客户分级
     value = classify(rows, value_rules, today, loaded.locale)  # 价值分级 of existing customers
@@ -180,7 +182,9 @@ def compute(
     health_keys = health_keys.where(~rows["lost"])  # a lost prospect is no churned customer
     rows["churned"] = (health_keys == "churned").astype(bool)
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
-    occasion = _occasions(rows, people, log, value_rules, today, calendar, loaded)
+    occasion, note_read = _occasions(
+        rows, people, log, value_rules, today, calendar, loaded, read_before
+    )
     due, rows["task_kind"] = fold(due, occasion)
     due, rows["task_kind"] = off_the_list(rows["stage_key"], due, rows["task_kind"])  # 输单
     keys = status(rows, due, today)  # 状态
@@ -231,6 +235,7 @@ def compute(
         orphans=orphaned,
         forecast_log=forecasts,
         added_blocks=added,
+        note_read=note_read,
     )
 
 
@@ -267,12 +272,17 @@ def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.D
     return update_history(before, customers, managers, today, loaded.locale), len(before)
 
 
-def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.DataFrame:
+def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_before):
     """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
-    暂缓 suggestions in 校验提示)."""
+    暂缓 suggestions in 校验提示); and what was read of each note, for 同步快照."""
     words = value_rules.event_words
-    alert = attention(
-        people["summary"], people["feedback"], words.get("alert", ()), words.get("exclude", ())
+    alert, note_read = remembered(
+        people["summary"],
+        people["feedback"],
+        words.get("alert", ()),
+        words.get("exclude", ()),
+        rows["customer_id"],
+        read_before,
     )
     hold = said(people["summary"], people["feedback"], words.get("hold", ()))
     column = loaded.followups.label("paused_until")
@@ -282,7 +292,7 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded) -> pd.Da
     rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
     rows["alert_word"] = alert
     occasion = occasions(rows, log, today, calendar)
-    return complaint.combine_first(occasion)
+    return complaint.combine_first(occasion), note_read
 
 
 def _honour_hand_edits(loaded: Loaded, memory, rows: pd.DataFrame, rules: list) -> Edits:
@@ -416,7 +426,7 @@ def plan(
     _plan_forecast_log(loaded, result, changes)
     ids = result.validation.rows["customer_id"]
     changes.replace[titles["memory"]] = memory_rows(
-        ids, result.computed, result.edits, loaded.locale
+        ids, result.computed, result.edits, loaded.locale, result.note_read
     )
     changes.hidden.add(titles["memory"])
     for tab in (HISTORY, FORECAST_LOG, STAGE_LOG, TASK_LOG):  # created now: laid out like init's

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import openpyxl
 import pytest
 from conftest import TODAY, customer, make_workbook, results, sync
 from test_events import record_contact, tasks
@@ -145,3 +146,43 @@ def test_a_handled_complaint_leaves_no_contradiction_in_the_row(tmp_path):
     row = results(path)["A1"]
     assert "需重点关注" not in (row["check"] or "")
     assert "投诉" not in (row["task"] or "")
+
+
+def test_a_note_read_before_is_not_read_again_unless_it_or_the_rules_changed(monkeypatch):
+    """同步快照 keeps what each note read as: a day's run reads only the notes that changed."""
+    import pandas as pd
+
+    from sheetsync.rules import attention as module
+
+    ids = pd.Series(["A1", "A2"])
+    summary, feedback = pd.Series(["客户要求解除合同", "报价已发"]), pd.Series(["", ""])
+    phrase, memo = module.remembered(summary, feedback, (), (), ids, pd.Series(dtype=object))
+    assert list(phrase) == ["客户要求解除合同", ""]
+    memo = pd.Series(memo.to_numpy(), index=ids)
+
+    def unread(*args, **kwargs):
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(module, "needs_attention", unread)
+    again, _ = module.remembered(summary, feedback, (), (), ids, memo)
+    assert list(again) == ["客户要求解除合同", ""]
+    monkeypatch.undo()
+    changed = pd.Series(["客户要求解除合同", "报价已发,客户要求启动备选方案"])
+    phrase, _ = module.remembered(changed, feedback, ("备选方案",), (), ids, memo)
+    assert phrase[1] != "" and phrase[0] == "客户要求解除合同"
+
+
+def test_a_rules_tab_word_added_later_reads_the_unchanged_notes_again(tmp_path):
+    from conftest import sheet_rows
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("A1", summary="客户说要启动备选方案")])
+    sync(path, TODAY)
+    assert "需重点关注" not in (results(path)["A1"]["check"] or "")
+    book = openpyxl.load_workbook(path)
+    rules = book["价值分级"]
+    row = next(r for r in rules.iter_rows() if r[0].value == "需重点关注")
+    row[1].value = f"{row[1].value}、备选方案"
+    book.save(path)
+    sync(path, TODAY + dt.timedelta(days=1))
+    assert "备选方案" in results(path)["A1"]["check"]
+    assert any("备选方案" in str(r) for r in sheet_rows(path, "同步快照"))

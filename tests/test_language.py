@@ -93,7 +93,8 @@ def everything_said(tmp_path, locale: str, vendors) -> list[str]:
     assert preview.mail_previews
     texts += preview.lines() + preview.mail_previews  # what --dry-run shows
     book = openpyxl.load_workbook(path)
-    for sheet in book.worksheets[:1] + book.worksheets[4:]:  # the follow-ups and the logs
+    shown = [s for s in book.worksheets if s.sheet_state == "visible"]  # not 同步快照
+    for sheet in shown[:1] + shown[4:]:  # the follow-ups, the summary and the logs
         texts += [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     for eml in (tmp_path / "outbox").glob("*.eml"):
         mail = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -161,6 +162,9 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 _CUES = tuple((kind, re.compile(p)) for kind, ps in CUES.items() for p in ps)
+# One pass that says whether a sentence holds any cue at all: most notes are routine, and
+# scanning each of them once per cue cost 0.1 ms a note (10 s a day at 100 k customers).
+_ANY_CUE = re.compile("|".join(f"(?:{p.pattern})" for _, p in _CUES))
 
 # English notes: the same checks, simpler words.
 EN_CUES: dict[str, tuple[str, ...]] = {
@@ -335,7 +339,10 @@ def _cues(sentence: str, extra: re.Pattern | None) -> list[Cue]:
     """Every cue in the sentence, the longest where two overlap, in reading order."""
     ascii_only = sentence.isascii()
     table = _EN_CUES if ascii_only else _CUES
-    found = [Cue(k, m.start(), m.end()) for k, p in table for m in p.finditer(sentence)]
+    if ascii_only or _ANY_CUE.search(sentence):
+        found = [Cue(k, m.start(), m.end()) for k, p in table for m in p.finditer(sentence)]
+    else:
+        found = []
     if extra is not None:
         found += [Cue("extra", m.start(), m.end()) for m in extra.finditer(sentence)]
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
@@ -476,3 +483,42 @@ def attention(
     """Per row: the phrase that needs attention in 跟进内容摘要 / 客户反馈, or ""."""
     text = map_unique(summary, cell_text) + "。" + map_unique(feedback, cell_text)
     return map_unique(text, lambda t: needs_attention(t, extra, exclude))
+
+
+def remembered(
+    summary: pd.Series,
+    feedback: pd.Series,
+    extra: tuple[str, ...],
+    exclude: tuple[str, ...],
+    ids: pd.Series,
+    memo: pd.Series,
+) -> tuple[pd.Series, pd.Series]:
+    """`attention`, reading only the notes that changed since the last run.
+
+    Reading a note costs ~0.1 ms (every cue of every sentence, then the model): 10 s a day
+    for a sheet of 100 k customers who each have their own note, though a day changes a few
+    hundred of them. `memo` (by customer id, from 同步快照) holds what the last run read:
+    a fingerprint of the note and of the rules it was read with, then the phrase. Returns the
+    phrases and the memo to keep; a note, or a rule, that changed is read again."""
+    text = map_unique(summary, cell_text) + "。" + map_unique(feedback, cell_text)
+    rules = "\x00".join([_VERSION, str(THRESHOLD), *extra, "", *exclude, ""]).encode()
+    key = map_unique(text, lambda t: format(zlib.crc32(t.encode(), zlib.crc32(rules)), "08x"))
+    held = memo.reindex(ids.to_numpy()).fillna("").astype(str).to_numpy()
+    held = pd.Series(held, index=ids.index, dtype=object)
+    known = held.str[:8] == key
+    phrase = held.str[8:].where(known, "")
+    fresh = ~known
+    if fresh.any():
+        phrase[fresh] = map_unique(text[fresh], lambda t: needs_attention(t, extra, exclude))
+    return phrase.astype(object), (key + phrase).astype(object)
+
+
+def _version() -> str:
+    """A fingerprint of the cues, the checks and the model: when any of them changes (a new
+    release), every note is read again."""
+    checks = [v.pattern for v in globals().values() if isinstance(v, re.Pattern)]
+    parts = [repr(CUES), repr(EN_CUES), *checks, repr(sorted(attention_model.WEIGHTS.items()))]
+    return format(zlib.crc32("\x00".join(parts).encode()), "08x")
+
+
+_VERSION = _version()

@@ -151,8 +151,15 @@ def keep_edits(
     return out
 
 
-def memory_rows(ids: pd.Series, written: pd.DataFrame, edits: Edits, locale: str) -> list[list]:
-    """The hidden tab's new content: what this run leaves in each cell, and the pins.
+def memory_rows(
+    ids: pd.Series,
+    written: pd.DataFrame,
+    edits: Edits,
+    locale: str,
+    note_read: pd.Series | None = None,
+) -> list[list]:
+    """The hidden tab's new content: what this run leaves in each cell, the pins, and what
+    was read of each note (`note_read`, rules/attention.py's memo).
 
     Built a column at a time (blanks found by one `isna` a column, not one call a cell): a
     row at a time took ~0.7 s for 100 k customers."""
@@ -162,6 +169,7 @@ def memory_rows(ids: pd.Series, written: pd.DataFrame, edits: Edits, locale: str
         *(_cells(frame[k]) for k in SYNC_KEYS),
         _cells(edits.pinned_next),
         _cells(edits.pinned_grade),
+        _cells(note_read if note_read is not None else pd.Series(None, index=ids.index)),
     ]
     keep = [bool(cid) for cid in ids.tolist()]
     rows = [list(row) for row, kept in zip(zip(*columns, strict=True), keep, strict=True) if kept]

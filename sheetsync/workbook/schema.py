@@ -357,6 +357,7 @@ MEMORY = Tab(
         *((t.key, t.zh, t.en) for t in SYNC_COLUMNS),
         ("pinned_next", "手填下次跟进日期", "Next follow-up typed in"),
         ("pinned_grade", "手填客户等级", "Grade typed in"),
+        ("note_read", "关注判读", "Attention read"),  # rules/attention.py's memo of the note
     ),
     required=("customer_id",),
 )
