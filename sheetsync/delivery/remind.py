@@ -475,6 +475,19 @@ def _extras_by_owner(board: pd.DataFrame, today: dt.date) -> dict[str, dict[str,
     return found
 
 
+LISTED = ["customer_id", "customer", "owner", "grade", "due", "days_overdue"]  # a task's line
+
+
+def _as_listed(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Tasks as a manager's mail lists them (escalation, backlog): text and dates as shown."""
+    return tasks.assign(
+        customer=map_unique(tasks["customer"], cell_text),
+        due=map_unique(tasks["due_date"], _date),
+        days_overdue=tasks["days_overdue"].astype(int),
+        _manager=tasks["_manager"].fillna(""),
+    )
+
+
 def plan_escalations(
     tasks: pd.DataFrame,
     rules: list[GradeRule],
@@ -494,14 +507,8 @@ def plan_escalations(
         & tasks["escalated_at"].map(is_blank)
         & _known_long_enough(tasks, after, today)
     ]
-    due = _by_manager(due, team, orphans)
-    rows = due.assign(
-        customer=map_unique(due["customer"], cell_text),
-        due=map_unique(due["due_date"], _date),
-        days_overdue=due["days_overdue"].astype(int),
-        _manager=due["_manager"].fillna(""),
-    )
-    fields = ["customer_id", "customer", "owner", "grade", "due", "days_overdue"]
+    rows = _as_listed(_by_manager(due, team, orphans))
+    fields = LISTED
     groups = dict(tuple(rows.groupby("_manager", sort=False)))
     told = _orphans_by_manager(orphans)
     mails = []
@@ -572,13 +579,7 @@ def plan_backlog(
         return []
     old = tasks[(tasks["created"] == first) & (tasks["created"] > tasks["due_date"])]
     old = _by_manager(old, team, orphans).sort_values(["due_date", "customer_id"], kind="stable")
-    old = old.assign(
-        customer=map_unique(old["customer"], cell_text),
-        due=map_unique(old["due_date"], _date),
-        days_overdue=old["days_overdue"].astype(int),
-        _manager=old["_manager"].fillna(""),
-    )
-    fields = ["customer_id", "customer", "owner", "grade", "due", "days_overdue"]
+    old, fields = _as_listed(old), LISTED
     mails = []
     for name, mine in old[old["_manager"] != ""].groupby("_manager", sort=True):
         counts = mine["owner"].value_counts(sort=False).sort_index()
