@@ -276,7 +276,7 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_bef
     """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
     暂缓 suggestions in 校验提示); and what was read of each note, for 同步快照."""
     words = value_rules.event_words
-    alert, note_read = remembered(
+    alert, note_read, new = remembered(
         people["summary"],
         people["feedback"],
         words.get("alert", ()),
@@ -287,8 +287,13 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_bef
     hold = said(people["summary"], people["feedback"], words.get("hold", ()))
     column = loaded.followups.label("paused_until")
     alert = alert.where(~rows["lost"], "")  # a lost deal: no complaint task to handle today
-    complaint = complaints(rows, alert, log, today)
-    alert = alert.where(complaint["kind"] == "complaint", "")  # handled: the row says nothing
+    complaint = complaints(rows, alert, log, today, new)
+    # 校验提示 says 需重点关注 beside the complaint's task, or where there can be none (paused,
+    # or an error in the row): never beside an ordinary task once the complaint was handled
+    untasked = (
+        rows["has_error"] | rows["paused_forever"] | (rows["paused_until"] >= pd.Timestamp(today))
+    )
+    alert = alert.where((complaint["kind"] == "complaint") | untasked, "")
     rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
     rows["alert_word"] = alert
     occasion = occasions(rows, log, today, calendar)

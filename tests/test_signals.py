@@ -42,6 +42,7 @@ def chat_fakes(monkeypatch):
 
 MAIL_ON = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
 DAY = dt.timedelta(days=1)
+D10 = dt.date(2026, 11, 10)  # a contact before the first sync (11-11), none since
 
 
 def complaint(name: str = "老客户", **values) -> dict:
@@ -220,7 +221,7 @@ def test_missing_managers_and_addresses_are_said_in_the_sheets_language(tmp_path
         ["张伟", "zhang.wei@example.com", "陈静", "销售", "", "", ""],
         ["李娜", "li.na@example.com", "", "销售", "", "", ""],  # no manager
     ]
-    rows = [complaint(), customer("L1", owner="李娜", last_contact=dt.date(2026, 11, 10))]
+    rows = [complaint(last_contact=D10), customer("L1", owner="李娜", last_contact=D10)]
     rows[1].update(budget="明确", intent="高", decision_cycle="20天")  # escalated after a day
     path = make_workbook(tmp_path / "b.xlsx", rows, team=team)
     sync(path, dt.date(2026, 11, 11))  # the sync knew L1's task before it was overdue

@@ -161,20 +161,27 @@ def _first_said(text: str, words: tuple[str, ...]) -> str:
 
 
 def complaints(
-    rows: pd.DataFrame, alert: pd.Series, log: pd.DataFrame, today: dt.date
+    rows: pd.DataFrame,
+    alert: pd.Series,
+    log: pd.DataFrame,
+    today: dt.date,
+    new: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Occasions for the rows whose record says a complaint word: a task due today (never
-    moved to a workday: a complaint does not wait for Monday), kept while it is open, done
-    by the next recorded contact. `date`: the contact that recorded it (today if none). A
-    paused customer (暂缓至) gets no task and no alert; neither does a complaint already
-    handled, and 校验提示 then says nothing of it either (the caller masks `alert` by the
-    rows given a task here), so the row never says 需重点关注 beside an ordinary task."""
+    """Occasions for the rows whose record says a complaint: a task due today (never moved to
+    a workday: a complaint does not wait for Monday), kept while it is open, done by the next
+    recorded contact. `date`: the contact that recorded it (today if none).
+
+    `new`: whether the note was written (or changed) since the last run read it. A complaint
+    is raised by the note that says it, once: a rep who records the next call and leaves the
+    note as it was has handled it, and is not alerted again every time a contact is recorded.
+    A paused customer (暂缓至) gets no task and no alert (校验提示 still says it)."""
     now = pd.Timestamp(today)
     date = rows["last_contact"].where(rows["last_contact"].notna(), now)
     done = _done_since(log, "complaint", rows["customer_id"], date)
     held = by_id(_open_due(log, "complaint"), rows["customer_id"])
-    paused = rows["paused_forever"] | (rows["paused_until"] >= now)  # 校验提示 still says it
-    take = (alert != "") & ~done & ~rows["has_error"] & ~paused
+    paused = rows["paused_forever"] | (rows["paused_until"] >= now)
+    raised = held.notna() if new is None else (new.astype(bool) | held.notna())
+    take = (alert != "") & ~done & ~rows["has_error"] & ~paused & raised
     out = pd.DataFrame({"kind": None, "date": pd.NaT, "due": pd.NaT}, index=rows.index)
     out.loc[take, "kind"] = "complaint"
     out.loc[take, "date"] = date[take]
