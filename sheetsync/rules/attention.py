@@ -19,13 +19,15 @@ customer, now, complains or is angry with us, or means to leave or to hurt the d
   the cue and no sign that it is back (又, 还没解决, 这次);
 - **our own worry** (担心客户投诉, 避免流失): the customer has said nothing yet.
 
-Why rules and not a model: the method has to be deterministic, offline and explainable to the
-manager who teaches it a phrase in the rules tab. A classifier trained on our own corpus would
-learn our corpus's wording; the checks above are about how Chinese sentences negate, attribute
-and time an event, which holds for notes we never saw. Segmenters (jieba) split 不满意 and
-不打算续约 in ways that hide the negation we need, so the cues are read on characters. The
-measured precision and recall (tests/data/attention/, `python -m sheetsync.bench`) are in
-docs/workbook.md.
+Why rules first, and a model only behind them: the method has to be deterministic, offline
+and explainable to the manager who teaches it a phrase in the rules tab, and the checks above
+are about how Chinese sentences negate, attribute and time an event, which holds for notes
+nobody has seen. Rules alone, though, missed half of what a new author wrote in words they do
+not list; a small model (Naive Bayes over character n-grams, attention_model.py) reads the
+notes the rules find no cue in, and never a note whose cue the rules discounted. Its
+threshold is set where it alerts none of the everyday notes it never saw. Segmenters (jieba)
+split 不满意 and 不打算续约 in ways that hide the negation the rules need, so cues are read on
+characters. The measured figures are in docs/workbook.md.
 
 Teaching it: the rules tab's 需重点关注 words are extra cues, read with the same checks; its
 不算需重点关注 phrases are exclusions: a cue inside such a phrase is never an alert.
