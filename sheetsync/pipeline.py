@@ -35,7 +35,15 @@ from sheetsync.report import (  # noqa: F401
     report_for,
 )
 from sheetsync.rules.attention import remembered
-from sheetsync.rules.events import checks, complaints, fold, markers, occasions, said
+from sheetsync.rules.events import (
+    checks,
+    complaints,
+    fold,
+    fresh_notes,
+    markers,
+    occasions,
+    said,
+)
 from sheetsync.rules.forecast import (
     forecast_log_rows,
     read_forecast_log,
@@ -276,7 +284,7 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_bef
     """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
     暂缓 suggestions in 校验提示); and what was read of each note, for 同步快照."""
     words = value_rules.event_words
-    alert, note_read, new = remembered(
+    alert, note_read, read = remembered(
         people["summary"],
         people["feedback"],
         words.get("alert", ()),
@@ -287,6 +295,7 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_bef
     hold = said(people["summary"], people["feedback"], words.get("hold", ()))
     column = loaded.followups.label("paused_until")
     alert = alert.where(~rows["lost"], "")  # a lost deal: no complaint task to handle today
+    new = fresh_notes(read, rows["last_contact"], log, rows["customer_id"], today)
     complaint = complaints(rows, alert, log, today, new)
     # 校验提示 says 需重点关注 beside the complaint's task, or where there can be none (paused,
     # or an error in the row): never beside an ordinary task once the complaint was handled

@@ -165,19 +165,19 @@ def test_a_note_read_before_is_not_read_again_unless_it_or_the_rules_changed(mon
     summary, feedback = pd.Series(["客户要求解除合同", "报价已发"]), pd.Series(["", ""])
     empty = pd.Series(dtype=object)
     phrase, memo, new = module.remembered(summary, feedback, (), (), ids, empty)
-    assert list(phrase) == ["客户要求解除合同", ""] and list(new) == [True, True]
+    assert list(phrase) == ["客户要求解除合同", ""] and list(new) == ["unseen", "unseen"]
     memo = pd.Series(memo.to_numpy(), index=ids)
     read = []
     real = module.needs_attention
     monkeypatch.setattr(module, "needs_attention", lambda t, *a: read.append(t) or real(t, *a))
     again, _, new = module.remembered(summary, feedback, (), (), ids, memo)
-    assert list(again) == ["客户要求解除合同", ""] and read == [] and not new.any()
+    assert list(again) == ["客户要求解除合同", ""] and read == [] and set(new) == {"known"}
     changed = pd.Series(["客户要求解除合同", "报价已发,客户很恼火"])
     phrase, _, new = module.remembered(changed, feedback, (), (), ids, memo)
-    assert list(new) == [False, True] and len(read) == 1  # only the changed note
+    assert list(new) == ["known", "changed"] and len(read) == 1  # only the changed note
     assert phrase[1] != "" and phrase[0] == "客户要求解除合同"
-    module.remembered(summary, feedback, ("备选方案",), (), ids, memo)  # a rule changed
-    assert len(read) == 3  # both read again
+    _, _, new = module.remembered(summary, feedback, ("备选方案",), (), ids, memo)  # new rules
+    assert len(read) == 3 and set(new) == {"reread"}  # both read again, neither new
 
 
 def test_a_complaint_handled_on_a_later_day_is_not_alerted_again(tmp_path):
@@ -230,3 +230,30 @@ def test_a_rules_tab_word_added_later_reads_the_unchanged_notes_again(tmp_path):
     sync(path, TODAY + dt.timedelta(days=1))
     assert "备选方案" in results(path)["A1"]["check"]
     assert any("备选方案" in str(r) for r in sheet_rows(path, "同步快照"))
+
+
+def test_an_old_note_read_for_the_first_time_raises_no_complaint(tmp_path):
+    """Day one (or a release that reads notes anew): a complaint in a note whose contact is
+    two months old is history, not an alert today; one recorded this week is."""
+    rows = [
+        customer("OLD", summary="客户要求解除合同", last_contact=TODAY - dt.timedelta(days=60)),
+        customer("NEW", summary="客户要求解除合同", last_contact=TODAY - dt.timedelta(days=2)),
+    ]
+    path = make_workbook(tmp_path / "b.xlsx", rows)
+    sync(path, TODAY)
+    complaints = [t["客户编号"] for t in tasks(path) if t["任务类型"] == "投诉处理"]
+    assert complaints == ["NEW"]
+
+
+def test_rules_changed_later_do_not_raise_a_handled_complaint_again(tmp_path):
+    path = make_workbook(
+        tmp_path / "b.xlsx", [customer("A1", summary="客户要求解除合同", last_contact=TODAY)]
+    )
+    sync(path, TODAY)
+    record_contact(path, "A1", TODAY + dt.timedelta(days=1))  # handled, the note as it was
+    book = openpyxl.load_workbook(path)
+    row = next(r for r in book["价值分级"].iter_rows() if r[0].value == "需重点关注")
+    row[1].value = f"{row[1].value}、备选方案"  # every note is read again with the new rules
+    book.save(path)
+    sync(path, TODAY + dt.timedelta(days=2))
+    assert [t["任务类型"] for t in tasks(path)].count("投诉处理") == 1

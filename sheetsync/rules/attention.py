@@ -524,21 +524,32 @@ def remembered(
 
     Reading a note costs ~0.1 ms (every cue of every sentence, then the model): 10 s a day
     for a sheet of 100 k customers who each have their own note, though a day changes a few
-    hundred of them. `memo` (by customer id, from 同步快照) holds what the last run read:
-    a fingerprint of the note and of the rules it was read with, then the phrase. Returns the
-    phrases, the memo to keep, and which notes were read anew (written or changed since, or
-    read with other rules): a note, or a rule, that changed is read again."""
+    hundred of them. `memo` (by customer id, from 同步快照) holds what the last run read: a
+    fingerprint of the note, one of the rules it was read with, then the phrase. A note or a
+    rule that changed is read again.
+
+    Returns the phrases, the memo to keep, and what each note is to this run: "known" (read
+    before, unchanged), "changed" (written or edited since the last run read it), "reread"
+    (unchanged, read again with changed rules) or "unseen" (no run read it before: the first
+    sync, or a customer added since). Only a changed note, or an unseen one, can raise a new
+    complaint (rules/events.py `complaints`): new rules read old notes, they do not make them
+    new."""
     text = _notes(summary, feedback)
     rules = "\x00".join([_VERSION, str(THRESHOLD), *extra, "", *exclude, ""]).encode()
-    key = map_unique(text, lambda t: format(zlib.crc32(t.encode(), zlib.crc32(rules)), "08x"))
+    ruled = format(zlib.crc32(rules), "08x")
+    note = map_unique(text, lambda t: format(zlib.crc32(t.encode()), "08x"))
     held = memo.reindex(ids.to_numpy()).fillna("").astype(str).to_numpy()
     held = pd.Series(held, index=ids.index, dtype=object)
-    known = held.str[:8] == key
-    phrase = held.str[8:].where(known, "")
-    fresh = ~known
+    same_note, same_rules = held.str[:8] == note, held.str[8:16] == ruled
+    state = pd.Series("changed", index=ids.index, dtype=object)
+    state[held == ""] = "unseen"
+    state[same_note] = "reread"
+    state[same_note & same_rules] = "known"
+    phrase = held.str[16:].where(state == "known", "")
+    fresh = state != "known"
     if fresh.any():
         phrase[fresh] = map_unique(text[fresh], lambda t: needs_attention(t, extra, exclude))
-    return phrase.astype(object), (key + phrase).astype(object), fresh
+    return phrase.astype(object), (note + ruled + phrase).astype(object), state
 
 
 def _version() -> str:

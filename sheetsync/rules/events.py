@@ -23,6 +23,8 @@ from sheetsync.workbook.schema import normalise_header
 
 RENEWAL_DAYS = 30  # a renewal is prepared a month before the contract ends
 CARE_DAYS = 7  # a greeting is planned a week ahead
+FRESH_DAYS = 7  # a note read for the first time raises a complaint if its contact is this recent
+HANDLED_DAYS = 30  # ... and no complaint of the customer was handled this recently
 
 MARKERS = {
     "zh": {
@@ -171,10 +173,11 @@ def complaints(
     a workday: a complaint does not wait for Monday), kept while it is open, done by the next
     recorded contact. `date`: the contact that recorded it (today if none).
 
-    `new`: whether the note was written (or changed) since the last run read it. A complaint
-    is raised by the note that says it, once: a rep who records the next call and leaves the
-    note as it was has handled it, and is not alerted again every time a contact is recorded.
-    A paused customer (暂缓至) gets no task and no alert (校验提示 still says it)."""
+    `new`: whether the note can raise a complaint: written or changed since the last run read
+    it, or never read before with a recent contact (`fresh_notes`). A complaint is raised by
+    the note that says it, once: a rep who records the next call and leaves the note as it
+    was has handled it, and is not alerted again every time a contact is recorded. A paused
+    customer (暂缓至) gets no task and no alert (校验提示 still says it)."""
     now = pd.Timestamp(today)
     date = rows["last_contact"].where(rows["last_contact"].notna(), now)
     done = _done_since(log, "complaint", rows["customer_id"], date)
@@ -187,6 +190,24 @@ def complaints(
     out.loc[take, "date"] = date[take]
     out.loc[take, "due"] = held.where(held.notna(), now)[take]
     return out
+
+
+def fresh_notes(
+    state: pd.Series, last_contact: pd.Series, log: pd.DataFrame, ids: pd.Series, today: dt.date
+) -> pd.Series:
+    """Which notes can raise a complaint (`remembered`'s states). A note changed since the last
+    run can. One no run read before (a first sync, a customer added since), or read again with
+    new rules (a word the manager taught, a release), can only when its contact is recent
+    (within FRESH_DAYS, or not yet dated) and no complaint of the customer was handled in the
+    last HANDLED_DAYS: an old note's complaint is history, and a handled one stays handled,
+    so neither day one nor a new rule brings a storm of alerts."""
+    now = pd.Timestamp(today)
+    recent = last_contact.isna() | (last_contact >= now - pd.Timedelta(days=FRESH_DAYS))
+    handled = _done_since(
+        log, "complaint", ids, pd.Series(now - pd.Timedelta(days=HANDLED_DAYS), index=ids.index)
+    )
+    again = state.isin(["unseen", "reread"]) & recent & ~handled
+    return ((state == "changed") | again).astype(bool)
 
 
 def checks(
