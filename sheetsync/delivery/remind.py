@@ -20,6 +20,7 @@ import pandas as pd
 from sheetsync.rules.events import CARE_DAYS, RENEWAL_DAYS, next_birthday
 from sheetsync.rules.grading import GradeRule
 from sheetsync.rules.tasks import by_id
+from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
 from sheetsync.workbook.schema import TASK_KINDS, normalise_header
@@ -494,9 +495,11 @@ def plan_escalations(
     today: dt.date,
     team: dict[str, Member],
     addresses: Addresses,
+    calendar: WorkCalendar,
     orphans: pd.DataFrame | None = None,
 ) -> list[Mail]:
-    """Tasks overdue by at least their grade's 逾期升级 days, once each, to the owner's manager.
+    """Tasks overdue by at least their grade's 逾期升级 workdays, once each, to the owner's
+    manager.
 
     `orphans` (rules/handover.py): customers whose owner left the team, each with the
     managers to tell (`report_to`). Those managers get the owners and their customers in
@@ -505,7 +508,7 @@ def plan_escalations(
     due = tasks[
         (tasks["days_overdue"] >= after)
         & tasks["escalated_at"].map(is_blank)
-        & _known_long_enough(tasks, after, today)
+        & _known_long_enough(tasks, after, today, calendar)
     ]
     rows = _as_listed(_by_manager(due, team, orphans))
     fields = LISTED
@@ -534,13 +537,17 @@ def plan_escalations(
     return mails
 
 
-def _known_long_enough(tasks: pd.DataFrame, after: pd.Series, today: dt.date) -> pd.Series:
+def _known_long_enough(
+    tasks: pd.DataFrame, after: pd.Series, today: dt.date, calendar: WorkCalendar
+) -> pd.Series:
     """A task the sync first knew already overdue (the first sync's backlog, a row added
     late) escalates once overdue by its grade's 逾期升级 days counted from that day: nobody
-    was reminded of it before, and a manager is not sent a team's history one task a row."""
+    was reminded of it before, and a manager is not sent a team's history one task a row.
+    Workdays, as `days_overdue` counts them: a first sync on a Friday or the day before
+    National Day gives the owner that many working days, not a weekend or a holiday."""
     created = tasks["created"]
     late = created.notna() & (created > tasks["due_date"])
-    return ~late | ((pd.Timestamp(today) - created).dt.days >= after)
+    return ~late | (calendar.workdays_between(created, today) >= after)
 
 
 def _by_manager(
@@ -574,10 +581,13 @@ def plan_backlog(
 ) -> list[Mail]:
     """The first sync's backlog: tasks already overdue when the sync first ran, still open,
     in one mail to each manager (a count per owner and the oldest ten) instead of one
-    escalation each. Keyed by the first day, so it goes once, on the first working day."""
+    escalation each. Keyed by the first day, so it goes once, on the first working day.
+    A task already escalated (`escalated_at`: by a version of the sync before the backlog
+    mail) is left out: its manager was told of it."""
     if first is None or pd.Timestamp(today) - first >= pd.Timedelta(days=RECORD_DAYS):
         return []
-    old = tasks[(tasks["created"] == first) & (tasks["created"] > tasks["due_date"])]
+    backlog = (tasks["created"] == first) & (tasks["created"] > tasks["due_date"])
+    old = tasks[backlog & tasks["escalated_at"].map(is_blank)]
     old = _by_manager(old, team, orphans).sort_values(["due_date", "customer_id"], kind="stable")
     old, fields = _as_listed(old), LISTED
     mails = []
