@@ -109,8 +109,7 @@ def due_tasks(
     tasks = open_due.drop(columns=["owner", "grade"]).merge(
         current, left_on=["customer_id", "due_date"], right_on=["customer_id", "due"]
     )
-    order = {r.grade: i for i, r in enumerate(rules)}
-    tasks["days_overdue"] = _days_overdue(tasks, now)
+    order = {r.grade: i for i, r in enumerate(rules)}  # days_overdue: the board's, workdays
     tasks["grade_order"] = tasks["grade"].map(order)
     return tasks.sort_values(
         ["grade_order", "days_overdue"], ascending=[True, False], kind="stable"
@@ -234,18 +233,11 @@ def _due(frame: pd.DataFrame) -> pd.Series:
     return frame["due_date"] if "due_date" in frame else frame["due"]
 
 
-def _days_overdue(frame: pd.DataFrame, today: dt.date) -> pd.Series:
-    """The board's `days_overdue` (workdays past the due date: `WorkCalendar.days_overdue`,
-    what escalation compares with 逾期升级), else calendar days (a board made by hand)."""
-    if "days_overdue" in frame:
-        return frame["days_overdue"]
-    return (pd.Timestamp(today) - _due(frame)).dt.days
-
-
 def _shown_days(frame: pd.DataFrame, today: dt.date) -> pd.Series:
-    """Days overdue as a digest card says them: a task past its date is at least 1 day
+    """Days overdue as a digest card says them: the board's `days_overdue` (workdays past
+    the due date, `WorkCalendar.days_overdue`), and a task past its date is at least 1 day
     overdue (due Friday, on Sunday no workday has passed, yet it is no longer due today)."""
-    days = _days_overdue(frame, today)
+    days = frame["days_overdue"]
     late = (pd.Timestamp(today) - _due(frame)).dt.days > 0
     return days.where(~late, days.clip(lower=1)).astype(int)
 
