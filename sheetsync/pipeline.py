@@ -259,7 +259,8 @@ def _retired_notes(loaded: Loaded) -> list[str]:
     if not found:
         return []
     new = term_text(HEALTH_SETTINGS, "overdue_workdays", loaded.locale)
-    return [say("health_setting_retired", loaded.locale, tab=tab, rows=listed(found, loaded.locale), new=new)]
+    rows = listed(found, loaded.locale)  # "a, b" in English, 甲、乙 in Chinese
+    return [say("health_setting_retired", loaded.locale, tab=tab, rows=rows, new=new)]
 
 
 def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
