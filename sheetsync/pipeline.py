@@ -267,7 +267,8 @@ def _retired_notes(loaded: Loaded) -> list[str]:
     if not found:
         return []
     new = term_text(HEALTH_SETTINGS, "overdue_workdays", loaded.locale)
-    return [say("health_setting_retired", loaded.locale, tab=tab, rows="、".join(found), new=new)]
+    rows = listed(found, loaded.locale)  # "a, b" in English, 甲、乙 in Chinese
+    return [say("health_setting_retired", loaded.locale, tab=tab, rows=rows, new=new)]
 
 
 def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
@@ -561,8 +562,8 @@ def _sync(
             result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
         if chats:
             result.log = chats.recorded(result.log, grids)
-        mails = mailer.plan(loaded, result, today) if mailer and reminding else []
-        messages = chats.plan(loaded, result, today) if chats and reminding else []
+        mails = mailer.plan(loaded, result, today, calendar) if mailer and reminding else []
+        messages = chats.plan(loaded, result, today, calendar) if chats and reminding else []
     with phases.timing("plan"):
         sending = not dry_run and bool(mails or messages)  # the log is made after sending
         changes = plan(loaded, result, report, run_at, not sending) if sheet else Changeset()

@@ -183,6 +183,27 @@ def test_an_english_tab_with_the_old_row_keeps_working(tmp_path):
     assert any("is no longer used" in n for n in report.notes)
 
 
+def test_an_english_tab_with_two_old_rows_names_them_in_english(tmp_path):
+    """Both old rows named, joined as English joins names (no Chinese 、)."""
+    rows = [customer("FRI", last_contact=D(2026, 11, 20), **A)]
+    path = make_workbook(tmp_path / "b.xlsx", rows, locale="en")
+    book = openpyxl.load_workbook(path)
+    tab = book["Value rules"]
+    first = next(
+        r
+        for r in range(1, tab.max_row + 1)
+        if str(tab.cell(r, 1).value).startswith("Warning: overdue by more than")
+    )
+    old = "Warning: days without contact, times the interval"
+    tab.insert_rows(first + 1)
+    for row in (first, first + 1):
+        tab.cell(row, 1).value, tab.cell(row, 2).value = old, 2
+    book.save(path)
+    report = sync(path, D(2026, 11, 23))
+    note = next(n for n in report.notes if "is no longer used" in n)
+    assert f'"{old}, {old}"' in note and "、" not in note
+
+
 # --- new leads ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "seen, due, status",

@@ -8,6 +8,7 @@ import email
 import email.policy
 from pathlib import Path
 
+import openpyxl
 from conftest import customer, make_workbook, results, sheet_rows, sync
 
 TEAM = [
@@ -202,10 +203,76 @@ def test_an_english_backlog_mail(tmp_path):
     make_workbook(path, late, locale="en", team=TEAM)
     sync(path, WEDNESDAY, email=True, environ=MAIL_ON)
     mail = read_mail(path, f"backlog-陈静-{WEDNESDAY}.eml")
-    assert "first sync: 1 follow-ups were overdue" in mail["Subject"]
+    assert "first sync: 1 follow-up was overdue before it" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
     assert "- 张伟: 1" in text and "Old Co (K1)" in text and "The oldest 1" in text
     assert outbox(path, "escalation") == []
+
+
+def test_an_english_backlog_of_several_says_follow_ups_were(tmp_path):
+    path = tmp_path / "b.xlsx"
+    late = [
+        customer(f"K{i}", customer=f"Old Co {i}", last_contact=WEDNESDAY - dt.timedelta(days=20))
+        for i in (1, 2)
+    ]
+    make_workbook(path, late, locale="en", team=TEAM)
+    sync(path, WEDNESDAY, email=True, environ=MAIL_ON)
+    subject = read_mail(path, f"backlog-陈静-{WEDNESDAY}.eml")["Subject"]
+    assert "first sync: 2 follow-ups were overdue before it" in subject
+
+
+# --- the backlog escalates after 逾期升级 workdays, not a weekend or a holiday ---------------
+def escalations_on(path: Path, days: list[dt.date]) -> list[str]:
+    for day in days:
+        sync(path, day, email=True, environ=MAIL_ON)
+    return outbox(path, "escalation")
+
+
+def test_a_backlog_known_since_friday_escalates_on_wednesday_not_monday(tmp_path):
+    """B: 逾期升级 3 days. First sync Friday: Monday is 1 workday since, Wednesday 3."""
+    path = make_workbook(tmp_path / "b.xlsx", [late_customer(FRIDAY)], team=TEAM)
+    sync(path, FRIDAY, email=True, environ=MAIL_ON)
+    assert outbox(path, "backlog") == [f"backlog-陈静-{FRIDAY}.eml"]
+    tuesday, wednesday = MONDAY + dt.timedelta(days=1), MONDAY + dt.timedelta(days=2)
+    assert escalations_on(path, [MONDAY, tuesday]) == []
+    assert escalations_on(path, [wednesday]) == [f"escalation-陈静-{wednesday}.eml"]
+    assert "Z1的客户" in text_of(path, f"escalation-陈静-{wednesday}.eml")
+
+
+def test_a_backlog_known_before_national_day_escalates_on_the_third_workday_after(tmp_path):
+    """First sync Wed 30 Sep 2026; 1-7 Oct off; Thu 8, Fri 9, Sat 10 (调休) are 3 workdays."""
+    first = dt.date(2026, 9, 30)
+    path = make_workbook(tmp_path / "b.xlsx", [late_customer(first)], team=TEAM)
+    sync(path, first, email=True, environ=MAIL_ON)
+    assert escalations_on(path, [dt.date(2026, 10, 8), dt.date(2026, 10, 9)]) == []
+    assert escalations_on(path, [MAKE_UP_SATURDAY]) == [f"escalation-陈静-{MAKE_UP_SATURDAY}.eml"]
+
+
+def escalated_before(path: Path, customer_ids: set[str], when: dt.datetime) -> None:
+    """What a version of the sync before the backlog mail wrote: 升级时间 of those tasks."""
+    book = openpyxl.load_workbook(path)
+    tab = book["任务记录"]
+    header = {c.value: c.column for c in tab[1]}
+    for row in range(2, tab.max_row + 1):
+        if tab.cell(row, header["客户编号"]).value in customer_ids:
+            tab.cell(row, header["升级时间"]).value = when
+    book.save(path)
+
+
+def test_the_backlog_mail_leaves_out_tasks_already_escalated(tmp_path):
+    """Upgraded within 14 days of the first run: the earlier version escalated 张伟's and
+    赵敏's tasks one by one; the backlog lists only 李娜's, and 王强 gets none."""
+    path = backlog_book(tmp_path / "b.xlsx")
+    sync(path, WEDNESDAY)  # the first run, by the earlier version (no backlog mail)
+    escalated = {f"K{i:02d}" for i in [*range(10), *range(18, 23)]}
+    escalated_before(path, escalated, dt.datetime(2026, 11, 18, 9, 0))
+    thursday = WEDNESDAY + dt.timedelta(days=1)
+    sync(path, thursday, email=True, environ=MAIL_ON)
+    assert outbox(path, "backlog") == [f"backlog-陈静-{WEDNESDAY}.eml"]
+    chen = read_mail(path, f"backlog-陈静-{WEDNESDAY}.eml")
+    assert "8 项跟进在同步前已逾期" in chen["Subject"]
+    text = chen.get_body(("plain",)).get_content()
+    assert "- 李娜:8 项" in text and "张伟" not in text and "老客户00" not in text
 
 
 def task_rows_all(path: Path) -> list[dict]:

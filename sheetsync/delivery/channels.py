@@ -42,6 +42,7 @@ from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord
 from sheetsync.delivery.remind import Mail
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
+from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import CATALOGUE, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.tables import Sheet
@@ -383,7 +384,7 @@ class Chats:
         self.record = SentRecord(grids or {}, self.tab_title)
         return record_mail(log, self.journal.entries())
 
-    def plan(self, loaded, result, today: dt.date) -> list[Message]:
+    def plan(self, loaded, result, today: dt.date, calendar: WorkCalendar) -> list[Message]:
         """The mail's plan, made as if nothing had been reminded today: a bot that failed
         earlier today is still owed its message (the keys stop the others repeating)."""
         self.locale, self.people = loaded.locale, read_people(loaded.team)
@@ -391,7 +392,7 @@ class Chats:
         fresh = dataclasses.replace(result, log=log)
         mailer = Mailer(self.email, self.journal.path)
         mailer.where(self.location, self.url)
-        mails = mailer.plan(loaded, fresh, today)
+        mails = mailer.plan(loaded, fresh, today, calendar)
         messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
         return messages if self.stamps else self._owed(messages, _stamp_days(result.log))
 

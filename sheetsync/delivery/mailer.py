@@ -53,6 +53,7 @@ from sheetsync.delivery.remind import (
 from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transport_for  # noqa: F401
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
+from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import in_script, lang, prose_in_script, say
 from sheetsync.workbook.tables import ROW
 
@@ -274,8 +275,9 @@ class Mailer:
     def _done(self) -> frozenset[str]:
         return frozenset(e["key"] for e in [*self.journal.entries(), *self.record.entries])
 
-    def plan(self, loaded, result, today: dt.date) -> list[Mail]:
-        """`result.log` must already be `recorded()`."""
+    def plan(self, loaded, result, today: dt.date, calendar: WorkCalendar) -> list[Mail]:
+        """`result.log` must already be `recorded()`; `calendar`, the run's: escalation
+        counts workdays."""
         team = read_team(loaded.team)
         self.addresses, self.locale = (
             Addresses(team, self.settings.fallback, loaded.locale),
@@ -303,7 +305,7 @@ class Mailer:
             *plan_digests(board, tasks, rules, today, self.addresses, fixes, self.links, missed),
             *plan_unowned(fixes.get("", []), team, today, self.addresses, self.locale),
             *[m for m in backlog if m.key not in done],  # once: not "already sent" every day
-            *plan_escalations(tasks, rules, today, team, self.addresses, orphans),
+            *plan_escalations(tasks, rules, today, team, self.addresses, calendar, orphans),
             *summaries,
         ]
 

@@ -20,6 +20,7 @@ import pandas as pd
 from sheetsync.rules.events import CARE_DAYS, RENEWAL_DAYS, next_birthday
 from sheetsync.rules.grading import GradeRule
 from sheetsync.rules.tasks import by_id
+from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
 from sheetsync.workbook.schema import TASK_KINDS, normalise_header
@@ -108,8 +109,7 @@ def due_tasks(
     tasks = open_due.drop(columns=["owner", "grade"]).merge(
         current, left_on=["customer_id", "due_date"], right_on=["customer_id", "due"]
     )
-    order = {r.grade: i for i, r in enumerate(rules)}
-    tasks["days_overdue"] = _days_overdue(tasks, now)
+    order = {r.grade: i for i, r in enumerate(rules)}  # days_overdue: the board's, workdays
     tasks["grade_order"] = tasks["grade"].map(order)
     return tasks.sort_values(
         ["grade_order", "days_overdue"], ascending=[True, False], kind="stable"
@@ -233,18 +233,11 @@ def _due(frame: pd.DataFrame) -> pd.Series:
     return frame["due_date"] if "due_date" in frame else frame["due"]
 
 
-def _days_overdue(frame: pd.DataFrame, today: dt.date) -> pd.Series:
-    """The board's `days_overdue` (workdays past the due date: `WorkCalendar.days_overdue`,
-    what escalation compares with 逾期升级), else calendar days (a board made by hand)."""
-    if "days_overdue" in frame:
-        return frame["days_overdue"]
-    return (pd.Timestamp(today) - _due(frame)).dt.days
-
-
 def _shown_days(frame: pd.DataFrame, today: dt.date) -> pd.Series:
-    """Days overdue as a digest card says them: a task past its date is at least 1 day
+    """Days overdue as a digest card says them: the board's `days_overdue` (workdays past
+    the due date, `WorkCalendar.days_overdue`), and a task past its date is at least 1 day
     overdue (due Friday, on Sunday no workday has passed, yet it is no longer due today)."""
-    days = _days_overdue(frame, today)
+    days = frame["days_overdue"]
     late = (pd.Timestamp(today) - _due(frame)).dt.days > 0
     return days.where(~late, days.clip(lower=1)).astype(int)
 
@@ -494,9 +487,11 @@ def plan_escalations(
     today: dt.date,
     team: dict[str, Member],
     addresses: Addresses,
+    calendar: WorkCalendar,
     orphans: pd.DataFrame | None = None,
 ) -> list[Mail]:
-    """Tasks overdue by at least their grade's 逾期升级 days, once each, to the owner's manager.
+    """Tasks overdue by at least their grade's 逾期升级 workdays, once each, to the owner's
+    manager.
 
     `orphans` (rules/handover.py): customers whose owner left the team, each with the
     managers to tell (`report_to`). Those managers get the owners and their customers in
@@ -505,7 +500,7 @@ def plan_escalations(
     due = tasks[
         (tasks["days_overdue"] >= after)
         & tasks["escalated_at"].map(is_blank)
-        & _known_long_enough(tasks, after, today)
+        & _known_long_enough(tasks, after, today, calendar)
     ]
     rows = _as_listed(_by_manager(due, team, orphans))
     fields = LISTED
@@ -534,13 +529,17 @@ def plan_escalations(
     return mails
 
 
-def _known_long_enough(tasks: pd.DataFrame, after: pd.Series, today: dt.date) -> pd.Series:
+def _known_long_enough(
+    tasks: pd.DataFrame, after: pd.Series, today: dt.date, calendar: WorkCalendar
+) -> pd.Series:
     """A task the sync first knew already overdue (the first sync's backlog, a row added
     late) escalates once overdue by its grade's 逾期升级 days counted from that day: nobody
-    was reminded of it before, and a manager is not sent a team's history one task a row."""
+    was reminded of it before, and a manager is not sent a team's history one task a row.
+    Workdays, as `days_overdue` counts them: a first sync on a Friday or the day before
+    National Day gives the owner that many working days, not a weekend or a holiday."""
     created = tasks["created"]
     late = created.notna() & (created > tasks["due_date"])
-    return ~late | ((pd.Timestamp(today) - created).dt.days >= after)
+    return ~late | (calendar.workdays_between(created, today) >= after)
 
 
 def _by_manager(
@@ -574,10 +573,13 @@ def plan_backlog(
 ) -> list[Mail]:
     """The first sync's backlog: tasks already overdue when the sync first ran, still open,
     in one mail to each manager (a count per owner and the oldest ten) instead of one
-    escalation each. Keyed by the first day, so it goes once, on the first working day."""
+    escalation each. Keyed by the first day, so it goes once, on the first working day.
+    A task already escalated (`escalated_at`: by a version of the sync before the backlog
+    mail) is left out: its manager was told of it."""
     if first is None or pd.Timestamp(today) - first >= pd.Timedelta(days=RECORD_DAYS):
         return []
-    old = tasks[(tasks["created"] == first) & (tasks["created"] > tasks["due_date"])]
+    backlog = (tasks["created"] == first) & (tasks["created"] > tasks["due_date"])
+    old = tasks[backlog & tasks["escalated_at"].map(is_blank)]
     old = _by_manager(old, team, orphans).sort_values(["due_date", "customer_id"], kind="stable")
     old, fields = _as_listed(old), LISTED
     mails = []

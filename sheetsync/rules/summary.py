@@ -120,7 +120,7 @@ def summarise(
         "value": _by_value(board, value_rules, label) if value_rules else [],
         "health": _by_health(board, locale, label),
         "stalled": _stalled(board, names, value_rules, locale, label) if value_rules else [],
-        "overdue": _longest_overdue(board, today, label),
+        "overdue": _longest_overdue(board, label),
         "orphans": orphan_section(orphaned, label),  # rules/handover.py
         "conversion": conversion.stage_conversion(stage_log, locale),
         **{
@@ -399,16 +399,11 @@ def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
     return [label("funnel"), header, *rows]
 
 
-def _longest_overdue(board: pd.DataFrame, today: dt.date, label: _Labels) -> list[list]:
+def _longest_overdue(board: pd.DataFrame, label: _Labels) -> list[list]:
     """The customers longest overdue, in workdays (`WorkCalendar.days_overdue`, the board's
-    `days_overdue`: a weekend or a holiday is no day late); calendar days for a board built
-    without a calendar."""
+    `days_overdue`: a weekend or a holiday is no day late)."""
     late = board[board["status"] == "overdue"]
-    if "days_overdue" in late:
-        days = late["days_overdue"]
-    else:
-        days = (pd.Timestamp(today) - late["due"]).dt.days
-    top = late.assign(days=days).sort_values("days", ascending=False, kind="stable")
+    top = late.assign(days=late["days_overdue"]).sort_values("days", ascending=False, kind="stable")
     rows = [
         [r.customer_id, r.customer, r.owner, int(r.days)]
         for r in top.head(LONGEST_OVERDUE).itertuples()
