@@ -146,3 +146,14 @@ def test_a_traditional_sheet_hears_no_simplified_characters_and_no_english(tmp_p
 def test_an_english_sheet_hears_no_chinese(tmp_path, vendors):
     texts = everything_said(tmp_path, "en", vendors)
     assert _lines_with(texts, lambda s: re.search(r"[\u3400-\u9fff]", s)) == []
+
+
+@pytest.mark.parametrize(
+    "count, words", [(1, "1 overdue follow-up in"), (3, "3 overdue follow-ups in")]
+)
+def test_english_escalation_subjects_count_in_english(count, words):
+    from sheetsync.delivery.mailer import Renderer
+
+    subject = Renderer("en", "sync@example.com").subjects["escalation"]
+    text = subject.render(today="2026-11-18", tasks=[{}] * count, orphans=[], manager="Chen")
+    assert words in text
