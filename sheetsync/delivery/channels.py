@@ -393,7 +393,9 @@ class Chats:
         mailer.where(self.location, self.url)
         mails = mailer.plan(loaded, fresh, today)
         messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
-        return messages if self.stamps else self._owed(messages, _stamp_days(result.log))
+        if self.stamps:
+            return messages
+        return self._owed(messages, _stamp_days(result.log), today.isoformat())
 
     def _done(self) -> set[str]:
         return {e["key"] for e in [*self.journal.entries(), *self.record.entries]}
@@ -436,7 +438,36 @@ class Chats:
                 result.uncertain.append((message, why))
             else:
                 result.failed.append((message, why))
+        self._present(bots, at, done)
         return result
+
+    def _present(self, bots: dict[str, Bot], at: dt.datetime, done: set[str]) -> None:
+        """A `bot/<bot>/<day>` entry for each bot that had something to send today, sent or
+        not: the escalations it owes go back to its first day on record (`_since`), so one
+        that failed is retried on a later day, while a bot added later starts from the day
+        it is added, not with the two weeks of escalations the mail already delivered."""
+        for name, bot in bots.items():
+            key = f"bot/{name}/{at.date().isoformat()}"
+            if key not in done:
+                try:
+                    self.journal.record(Mail("bot", "", f"{bot.vendor} {name}", key, {}), at)
+                except OSError:
+                    return  # the run's other notes say the journal cannot be written
+
+    def _since(self) -> dict[str, str]:
+        """By bot: its first day in the journal or 邮件记录 (what it sent, what it was to
+        send: `_present`), the last two weeks of it."""
+        first: dict[str, str] = {}
+        for entry in [*self.journal.entries(), *self.record.entries]:
+            key = entry["key"].removesuffix(UNCERTAIN)
+            if key.startswith("bot/"):
+                bot = key.removeprefix("bot/").rpartition("/")[0]
+            else:
+                bot = key.rpartition("@")[2] if "@" in key else ""
+            day = str(entry.get("at", ""))[:10]
+            if bot and day and day < first.get(bot, "9999"):
+                first[bot] = day
+        return first
 
     def _deliver(self, message: Message, bot: Bot, writer, at: dt.datetime) -> str:
         """Why it was not delivered, or "". Any error in one message (a template, a plugin)
@@ -474,34 +505,58 @@ class Chats:
         return ""
 
     def _escalated(self) -> tuple[dict[str, set[tuple]], dict[str, set[str]]]:
-        """By bot: the (task, due day) pairs an escalation on it delivered; and the days of
-        its escalations journalled before they named their tasks (an older version's)."""
+        """By bot: the (task, due day) pairs an escalation on it delivered (the journal's
+        `chat_escalates`, 邮件记录's `escalated/...` rows: the workbook alone says it on a
+        runner that keeps no journal); and the days of its escalations recorded before they
+        named their tasks (an older version's journal line or 邮件记录 row)."""
         found: dict[str, set[tuple]] = {}
         days: dict[str, set[str]] = {}
+        journalled, rows = set(), {}
         for entry in self.journal.entries():
             before, sep, bot = entry["key"].rpartition("@")
             if not sep or not before.startswith("escalation/") or bot.endswith(UNCERTAIN):
                 continue
+            journalled.add(entry["key"])
             if "chat_escalates" not in entry:
                 days.setdefault(bot, set()).add(entry["at"][:10])
             pairs = entry.get("chat_escalates") or []
             found.setdefault(bot, set()).update(tuple(p) for p in pairs if len(p) == 2)
+        carried_at = set()
+        for entry in self.record.entries:
+            before, sep, bot = entry["key"].rpartition("@")
+            if not sep or bot.endswith(UNCERTAIN):
+                continue
+            if before.startswith("escalated/") and before.count("/") >= 2:
+                task, _, due = before.removeprefix("escalated/").rpartition("/")
+                found.setdefault(bot, set()).add((task, due))
+                carried_at.add((bot, entry["at"]))
+            elif before.startswith("escalation/") and entry["key"] not in journalled:
+                rows[entry["key"]] = (bot, entry["at"])
+        for bot, at in rows.values():  # a row of an older version's, without its tasks
+            if (bot, at) not in carried_at:
+                days.setdefault(bot, set()).add(at[:10])
         return found, days
 
-    def _owed(self, messages: list[Message], stamped: dict[tuple, str]) -> list[Message]:
+    def _owed(self, messages: list[Message], stamped: dict[tuple, str], today: str):
         """Escalations as each bot still owes them: the tasks it has not yet carried (the
-        mail may have, on an earlier day); one with nothing left to tell is not sent.
+        mail may have, on an earlier day) that the mail escalated today or since the bot's
+        first day on record (`_since`: a bot added today starts with today's escalations, as
+        a new member of the team would; the two weeks the mail already told the manager
+        are not news); one with nothing left to tell is not sent.
         `stamped`: each task's 升级时间 day, which tells what an older journal line (no
         `chat_escalates`) carried: the tasks the mail escalated on the day of that line."""
-        (escalated, older), owed = self._escalated(), []
+        (escalated, older), since, owed = self._escalated(), self._since(), []
         for message in messages:
             mail, bot = message.mail, message.bot
-            if mail.kind != "escalation" or not (escalated.get(bot) or older.get(bot)):
+            if mail.kind != "escalation":
                 owed.append(message)
                 continue
 
             def carried(pair: tuple, bot: str = bot) -> bool:
-                return pair in escalated.get(bot, ()) or stamped.get(pair) in older.get(bot, ())
+                day = stamped.get(pair)
+                if day is not None and day < since.get(bot, today):
+                    return True  # escalated by mail before this bot was there
+                return pair in escalated.get(bot, ()) or day in older.get(bot, ())
 
             tasks = [
                 t for t in mail.context["tasks"] if not carried((t["customer_id"], _day(t["due"])))

@@ -161,7 +161,8 @@ class SentRecord:
     def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
         """The tab to write: what it held plus what the journal knows, the last two weeks."""
         by_key = {e["key"]: e for e in self.entries}
-        by_key.update({e["key"]: e for e in journal if e["key"] not in by_key})
+        more = [row for e in journal for row in (e, *escalated_rows(e))]
+        by_key.update({e["key"]: e for e in more if e["key"] not in by_key})
         cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
         kept = sorted(
             (e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"])
@@ -169,6 +170,24 @@ class SentRecord:
         rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
         title = self.title or self.configured or MAIL_LOG.title(locale)
         return {title: [MAIL_LOG.headers(locale), *rows]}
+
+
+def escalated_key(task: str, due: str, bot: str) -> str:
+    """The 邮件记录 key of one task a bot's escalation carried: `escalated/Z1/2026-11-17@陈静私聊`."""
+    return f"escalated/{task}/{due}@{bot}"
+
+
+def escalated_rows(entry: dict) -> list[dict]:
+    """A chat escalation's tasks, one 邮件记录 row each: the journal keeps them in the entry
+    (`chat_escalates`), but a fresh runner (CI) has no journal, and the workbook alone must
+    say which tasks each bot already carried, or it escalates them again every day."""
+    bot = entry["key"].rpartition("@")[2]
+    pairs = entry.get("chat_escalates") or []
+    return [
+        {**entry, "key": escalated_key(p[0], p[1], bot)}
+        for p in pairs
+        if isinstance(p, list | tuple) and len(p) == 2
+    ]
 
 
 def _read_record(grid: list[list], title: str) -> list[dict]:
