@@ -22,6 +22,7 @@ a message is sent, and masked in every note, report and apprise log line.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -38,7 +39,7 @@ from jinja2 import Environment, StrictUndefined
 
 from sheetsync.config import PROJECT_ROOT, VENDOR_HOSTS, ChannelSettings, EmailSettings
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
-from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord
+from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
 from sheetsync.delivery.remind import Mail
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
@@ -309,6 +310,7 @@ class Bot:
 
 
 UNCERTAIN = "#uncertain"  # a journal key's suffix: sent once, no answer; retried once
+OWED = "#owed"  # a journal key's suffix: an escalation's tasks a bot failed to deliver
 
 
 @dataclass
@@ -436,38 +438,25 @@ class Chats:
             elif bot.uncertain:
                 self._record(message, bot, at, stamp=False, key=message.key + UNCERTAIN)
                 result.uncertain.append((message, why))
+                self._owe(message, bot, at, done)
             else:
                 result.failed.append((message, why))
-        self._present(bots, at, done)
+                self._owe(message, bot, at, done)
         return result
 
-    def _present(self, bots: dict[str, Bot], at: dt.datetime, done: set[str]) -> None:
-        """A `bot/<bot>/<day>` entry for each bot that had something to send today, sent or
-        not: the escalations it owes go back to its first day on record (`_since`), so one
-        that failed is retried on a later day, while a bot added later starts from the day
-        it is added, not with the two weeks of escalations the mail already delivered."""
-        for name, bot in bots.items():
-            key = f"bot/{name}/{at.date().isoformat()}"
-            if key not in done:
-                try:
-                    self.journal.record(Mail("bot", "", f"{bot.vendor} {name}", key, {}), at)
-                except OSError:
-                    return  # the run's other notes say the journal cannot be written
-
-    def _since(self) -> dict[str, str]:
-        """By bot: its first day in the journal or 邮件记录 (what it sent, what it was to
-        send: `_present`), the last two weeks of it."""
-        first: dict[str, str] = {}
-        for entry in [*self.journal.entries(), *self.record.entries]:
-            key = entry["key"].removesuffix(UNCERTAIN)
-            if key.startswith("bot/"):
-                bot = key.removeprefix("bot/").rpartition("/")[0]
-            else:
-                bot = key.rpartition("@")[2] if "@" in key else ""
-            day = str(entry.get("at", ""))[:10]
-            if bot and day and day < first.get(bot, "9999"):
-                first[bot] = day
-        return first
+    def _owe(self, message: Message, bot: Bot, at: dt.datetime, done: set[str]) -> None:
+        """An escalation a bot failed to deliver: its tasks are journalled (and listed in
+        邮件记录, `owed/...`) as owed by the bot, so a later day sends them, though the mail
+        escalated them today and the bot is owed no older ones (`_owed`)."""
+        key = message.key + OWED
+        if message.mail.kind != "escalation" or key in done:
+            return
+        pairs = [[t, _day(d)] for t, d in message.mail.escalates]
+        mail = dataclasses.replace(
+            message.mail, key=key, to=f"{bot.vendor} {message.bot}", reminds=[], escalates=[]
+        )
+        with contextlib.suppress(OSError):  # the message's failure is the note
+            self.journal.record(mail, at, chat_owes=pairs)
 
     def _deliver(self, message: Message, bot: Bot, writer, at: dt.datetime) -> str:
         """Why it was not delivered, or "". Any error in one message (a template, a plugin)
@@ -504,48 +493,42 @@ class Chats:
             return f"{self.journal.path.name}: {exc.strerror or type(exc).__name__}"
         return ""
 
-    def _escalated(self) -> tuple[dict[str, set[tuple]], dict[str, set[str]]]:
-        """By bot: the (task, due day) pairs an escalation on it delivered (the journal's
-        `chat_escalates`, 邮件记录's `escalated/...` rows: the workbook alone says it on a
-        runner that keeps no journal); and the days of its escalations recorded before they
-        named their tasks (an older version's journal line or 邮件记录 row)."""
-        found: dict[str, set[tuple]] = {}
+    def _escalated(self) -> tuple[dict[str, dict[str, set[tuple]]], dict[str, set[str]]]:
+        """By kind ("escalated": delivered, "owed": failed), by bot: the (task, due day)
+        pairs of its escalations, from the journal and from 邮件记录's rows of them (the
+        workbook alone says it on a runner that keeps no journal); and by bot the days of
+        its escalations recorded before they named their tasks (an older version's journal
+        line, or 邮件记录 row with no task rows sent at the same time)."""
+        found: dict[str, dict[str, set[tuple]]] = {"escalated": {}, "owed": {}}
         days: dict[str, set[str]] = {}
-        journalled, rows = set(), {}
-        for entry in self.journal.entries():
+        entries = [*self.journal.entries(), *self.record.entries]
+        tasked = set()  # (bot, sent at) of the escalations whose tasks are on record
+        for row in (r for e in entries for r in [e, *task_rows(e)]):
+            before, sep, bot = row["key"].rpartition("@")
+            kind, _, rest = before.partition("/")
+            task, _, due = rest.rpartition("/")
+            if sep and kind in found and task:
+                found[kind].setdefault(bot, set()).add((task, due))
+                tasked.add((bot, row["at"]))
+        for entry in entries:
             before, sep, bot = entry["key"].rpartition("@")
-            if not sep or not before.startswith("escalation/") or bot.endswith(UNCERTAIN):
+            if not sep or not before.startswith("escalation/") or "#" in bot:
                 continue
-            journalled.add(entry["key"])
-            if "chat_escalates" not in entry:
+            if (bot, entry["at"]) not in tasked:
                 days.setdefault(bot, set()).add(entry["at"][:10])
-            pairs = entry.get("chat_escalates") or []
-            found.setdefault(bot, set()).update(tuple(p) for p in pairs if len(p) == 2)
-        carried_at = set()
-        for entry in self.record.entries:
-            before, sep, bot = entry["key"].rpartition("@")
-            if not sep or bot.endswith(UNCERTAIN):
-                continue
-            if before.startswith("escalated/") and before.count("/") >= 2:
-                task, _, due = before.removeprefix("escalated/").rpartition("/")
-                found.setdefault(bot, set()).add((task, due))
-                carried_at.add((bot, entry["at"]))
-            elif before.startswith("escalation/") and entry["key"] not in journalled:
-                rows[entry["key"]] = (bot, entry["at"])
-        for bot, at in rows.values():  # a row of an older version's, without its tasks
-            if (bot, at) not in carried_at:
-                days.setdefault(bot, set()).add(at[:10])
         return found, days
 
     def _owed(self, messages: list[Message], stamped: dict[tuple, str], today: str):
-        """Escalations as each bot still owes them: the tasks it has not yet carried (the
-        mail may have, on an earlier day) that the mail escalated today or since the bot's
-        first day on record (`_since`: a bot added today starts with today's escalations, as
-        a new member of the team would; the two weeks the mail already told the manager
-        are not news); one with nothing left to tell is not sent.
-        `stamped`: each task's 升级时间 day, which tells what an older journal line (no
-        `chat_escalates`) carried: the tasks the mail escalated on the day of that line."""
-        (escalated, older), since, owed = self._escalated(), self._since(), []
+        """Escalations as each bot still owes them: the tasks it has not yet carried that the
+        mail escalates today (or escalated today, before a crash) or that the bot failed
+        to deliver on an earlier day (`_owe`). Not the other tasks the mail escalated in
+        the last two weeks: the manager read those in the mail, and a bot added today
+        starts with today's news, as a new member of the team would. One with nothing
+        left to tell is not sent. `stamped`: each task's 升级时间 day, which also tells
+        what an older journal line (no `chat_escalates`) carried: the tasks the mail
+        escalated on the day of that line."""
+        (found, older), owed = self._escalated(), []
+        escalated, owes = found["escalated"], found["owed"]
         for message in messages:
             mail, bot = message.mail, message.bot
             if mail.kind != "escalation":
@@ -554,9 +537,9 @@ class Chats:
 
             def carried(pair: tuple, bot: str = bot) -> bool:
                 day = stamped.get(pair)
-                if day is not None and day < since.get(bot, today):
-                    return True  # escalated by mail before this bot was there
-                return pair in escalated.get(bot, ()) or day in older.get(bot, ())
+                if pair in escalated.get(bot, ()) or day in older.get(bot, ()):
+                    return True
+                return day not in (None, today) and pair not in owes.get(bot, ())
 
             tasks = [
                 t for t in mail.context["tasks"] if not carried((t["customer_id"], _day(t["due"])))
