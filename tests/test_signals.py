@@ -188,6 +188,26 @@ def test_a_delivered_chat_escalation_is_not_sent_again_on_a_runner_without_the_j
     assert len(list((tmp_path / "outbox").glob("escalation-*.eml"))) == 1
 
 
+def test_a_failed_chat_escalation_is_sent_once_on_a_later_day_without_the_journal(
+    tmp_path, chat_fakes, monkeypatch
+):
+    """What the bot still owes is in 邮件记录 too: a fresh runner retries it, once."""
+    path = book(tmp_path)
+    chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    known_since_due(path)
+    journal = tmp_path / ".b.xlsx.sent.jsonl"
+    monkeypatch.setenv("BOT_DING_SECRET", "SECwrongwrongwrong0")  # DingTalk refuses today
+    run(path, chat)
+    journal.unlink()
+    monkeypatch.setenv("BOT_DING_SECRET", DING_SECRET)
+    for day in (TODAY + DAY, TODAY + 2 * DAY):
+        run(path, chat, day)
+        journal.unlink()
+    escalations = [t for t in chat_fakes["ding"].texts() if "逾期升级" in t]
+    assert len(escalations) == 1 and "张伟的老客户" in escalations[0]
+    assert len(list((tmp_path / "outbox").glob("escalation-*.eml"))) == 1
+
+
 def test_a_bot_added_later_gets_no_escalations_the_mail_already_delivered(tmp_path, chat_fakes):
     """The manager read yesterday's escalation in the mail: a new bot starts with today's."""
     later = customer("Z3", customer="张伟的新单", last_contact=TODAY, **A)  # due 11-19

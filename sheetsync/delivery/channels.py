@@ -514,7 +514,7 @@ class Chats:
             before, sep, bot = entry["key"].rpartition("@")
             if not sep or not before.startswith("escalation/") or "#" in bot:
                 continue
-            if (bot, entry["at"]) not in tasked:
+            if "chat_escalates" not in entry and (bot, entry["at"]) not in tasked:
                 days.setdefault(bot, set()).add(entry["at"][:10])
         return found, days
 
