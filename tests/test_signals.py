@@ -21,6 +21,7 @@ from test_channels import (
     DING_TOKEN,
     TEAM,
     WECOM_KEY,
+    A,
     book,
     channels,
     chat_note,
@@ -170,6 +171,57 @@ def test_a_failed_chat_escalation_is_sent_on_a_later_day_and_the_mail_not_again(
     escalations = [t for t in chat_fakes["ding"].texts() if "逾期升级" in t]
     assert len(escalations) == 1 and "张伟的老客户" in escalations[0]  # once, the next day
     assert len(list(outbox.glob("escalation-*.eml"))) == 1  # the mail was not sent again
+
+
+def test_a_delivered_chat_escalation_is_not_sent_again_on_a_runner_without_the_journal(
+    tmp_path, chat_fakes
+):
+    """A fresh runner (CI) has only the workbook: its 邮件记录 tab says what each bot carried."""
+    path = book(tmp_path)
+    chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    known_since_due(path)
+    journal = tmp_path / ".b.xlsx.sent.jsonl"
+    for day in (TODAY, TODAY + DAY, TODAY + 2 * DAY):
+        run(path, chat, day)
+        journal.unlink()
+    escalations = [t for t in chat_fakes["ding"].texts() if "逾期升级" in t]
+    assert len(escalations) == 1 and "张伟的老客户" in escalations[0]
+    assert len(list((tmp_path / "outbox").glob("escalation-*.eml"))) == 1
+
+
+def test_a_failed_chat_escalation_is_sent_once_on_a_later_day_without_the_journal(
+    tmp_path, chat_fakes, monkeypatch
+):
+    """What the bot still owes is in 邮件记录 too: a fresh runner retries it, once."""
+    path = book(tmp_path)
+    chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    known_since_due(path)
+    journal = tmp_path / ".b.xlsx.sent.jsonl"
+    monkeypatch.setenv("BOT_DING_SECRET", "SECwrongwrongwrong0")  # DingTalk refuses today
+    run(path, chat)
+    journal.unlink()
+    monkeypatch.setenv("BOT_DING_SECRET", DING_SECRET)
+    for day in (TODAY + DAY, TODAY + 2 * DAY):
+        run(path, chat, day)
+        journal.unlink()
+    escalations = [t for t in chat_fakes["ding"].texts() if "逾期升级" in t]
+    assert len(escalations) == 1 and "张伟的老客户" in escalations[0]
+    assert len(list((tmp_path / "outbox").glob("escalation-*.eml"))) == 1
+
+
+def test_a_bot_added_later_gets_no_escalations_the_mail_already_delivered(tmp_path, chat_fakes):
+    """The manager read yesterday's escalation in the mail: a new bot starts with today's."""
+    later = customer("Z3", customer="张伟的新单", last_contact=TODAY, **A)  # due 11-19
+    path = book(tmp_path, rows=[*CUSTOMERS, later])
+    known_since_due(path)
+    sync(path, TODAY, email=True, environ=MAIL_ON)  # mail only: Z1 escalated to 陈静
+    assert len(list((tmp_path / "outbox").glob("escalation-*.eml"))) == 1
+    chat = channels(team=(), 陈静私聊={**DING, "private": True})
+    for day in (TODAY + DAY, TODAY + 2 * DAY, TODAY + 3 * DAY):
+        run(path, chat, day)
+    escalations = [t for t in chat_fakes["ding"].texts() if "逾期升级" in t]
+    assert len(escalations) == 1 and "张伟的新单" in escalations[0]  # escalated on 11-20
+    assert "张伟的老客户" not in escalations[0]
 
 
 def test_escalations_a_bot_delivered_before_it_kept_their_tasks_are_not_sent_again(

@@ -22,6 +22,7 @@ a message is sent, and masked in every note, report and apprise log line.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -38,7 +39,7 @@ from jinja2 import Environment, StrictUndefined
 
 from sheetsync.config import PROJECT_ROOT, VENDOR_HOSTS, ChannelSettings, EmailSettings
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
-from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord
+from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
 from sheetsync.delivery.remind import Mail
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
@@ -310,6 +311,7 @@ class Bot:
 
 
 UNCERTAIN = "#uncertain"  # a journal key's suffix: sent once, no answer; retried once
+OWED = "#owed"  # a journal key's suffix: an escalation's tasks a bot failed to deliver
 
 
 @dataclass
@@ -394,7 +396,9 @@ class Chats:
         mailer.where(self.location, self.url)
         mails = mailer.plan(loaded, fresh, today, calendar)
         messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
-        return messages if self.stamps else self._owed(messages, _stamp_days(result.log))
+        if self.stamps:
+            return messages
+        return self._owed(messages, _stamp_days(result.log), today.isoformat())
 
     def _done(self) -> set[str]:
         return {e["key"] for e in [*self.journal.entries(), *self.record.entries]}
@@ -435,9 +439,25 @@ class Chats:
             elif bot.uncertain:
                 self._record(message, bot, at, stamp=False, key=message.key + UNCERTAIN)
                 result.uncertain.append((message, why))
+                self._owe(message, bot, at, done)
             else:
                 result.failed.append((message, why))
+                self._owe(message, bot, at, done)
         return result
+
+    def _owe(self, message: Message, bot: Bot, at: dt.datetime, done: set[str]) -> None:
+        """An escalation a bot failed to deliver: its tasks are journalled (and listed in
+        邮件记录, `owed/...`) as owed by the bot, so a later day sends them, though the mail
+        escalated them today and the bot is owed no older ones (`_owed`)."""
+        key = message.key + OWED
+        if message.mail.kind != "escalation" or key in done:
+            return
+        pairs = [[t, _day(d)] for t, d in message.mail.escalates]
+        mail = dataclasses.replace(
+            message.mail, key=key, to=f"{bot.vendor} {message.bot}", reminds=[], escalates=[]
+        )
+        with contextlib.suppress(OSError):  # the message's failure is the note
+            self.journal.record(mail, at, chat_owes=pairs)
 
     def _deliver(self, message: Message, bot: Bot, writer, at: dt.datetime) -> str:
         """Why it was not delivered, or "". Any error in one message (a template, a plugin)
@@ -474,35 +494,53 @@ class Chats:
             return f"{self.journal.path.name}: {exc.strerror or type(exc).__name__}"
         return ""
 
-    def _escalated(self) -> tuple[dict[str, set[tuple]], dict[str, set[str]]]:
-        """By bot: the (task, due day) pairs an escalation on it delivered; and the days of
-        its escalations journalled before they named their tasks (an older version's)."""
-        found: dict[str, set[tuple]] = {}
+    def _escalated(self) -> tuple[dict[str, dict[str, set[tuple]]], dict[str, set[str]]]:
+        """By kind ("escalated": delivered, "owed": failed), by bot: the (task, due day)
+        pairs of its escalations, from the journal and from 邮件记录's rows of them (the
+        workbook alone says it on a runner that keeps no journal); and by bot the days of
+        its escalations recorded before they named their tasks (an older version's journal
+        line, or 邮件记录 row with no task rows sent at the same time)."""
+        found: dict[str, dict[str, set[tuple]]] = {"escalated": {}, "owed": {}}
         days: dict[str, set[str]] = {}
-        for entry in self.journal.entries():
+        entries = [*self.journal.entries(), *self.record.entries]
+        tasked = set()  # (bot, sent at) of the escalations whose tasks are on record
+        for row in (r for e in entries for r in [e, *task_rows(e)]):
+            before, sep, bot = row["key"].rpartition("@")
+            kind, _, rest = before.partition("/")
+            task, _, due = rest.rpartition("/")
+            if sep and kind in found and task:
+                found[kind].setdefault(bot, set()).add((task, due))
+                tasked.add((bot, row["at"]))
+        for entry in entries:
             before, sep, bot = entry["key"].rpartition("@")
-            if not sep or not before.startswith("escalation/") or bot.endswith(UNCERTAIN):
+            if not sep or not before.startswith("escalation/") or "#" in bot:
                 continue
-            if "chat_escalates" not in entry:
+            if "chat_escalates" not in entry and (bot, entry["at"]) not in tasked:
                 days.setdefault(bot, set()).add(entry["at"][:10])
-            pairs = entry.get("chat_escalates") or []
-            found.setdefault(bot, set()).update(tuple(p) for p in pairs if len(p) == 2)
         return found, days
 
-    def _owed(self, messages: list[Message], stamped: dict[tuple, str]) -> list[Message]:
-        """Escalations as each bot still owes them: the tasks it has not yet carried (the
-        mail may have, on an earlier day); one with nothing left to tell is not sent.
-        `stamped`: each task's 升级时间 day, which tells what an older journal line (no
-        `chat_escalates`) carried: the tasks the mail escalated on the day of that line."""
-        (escalated, older), owed = self._escalated(), []
+    def _owed(self, messages: list[Message], stamped: dict[tuple, str], today: str):
+        """Escalations as each bot still owes them: the tasks it has not yet carried that the
+        mail escalates today (or escalated today, before a crash) or that the bot failed
+        to deliver on an earlier day (`_owe`). Not the other tasks the mail escalated in
+        the last two weeks: the manager read those in the mail, and a bot added today
+        starts with today's news, as a new member of the team would. One with nothing
+        left to tell is not sent. `stamped`: each task's 升级时间 day, which also tells
+        what an older journal line (no `chat_escalates`) carried: the tasks the mail
+        escalated on the day of that line."""
+        (found, older), owed = self._escalated(), []
+        escalated, owes = found["escalated"], found["owed"]
         for message in messages:
             mail, bot = message.mail, message.bot
-            if mail.kind != "escalation" or not (escalated.get(bot) or older.get(bot)):
+            if mail.kind != "escalation":
                 owed.append(message)
                 continue
 
             def carried(pair: tuple, bot: str = bot) -> bool:
-                return pair in escalated.get(bot, ()) or stamped.get(pair) in older.get(bot, ())
+                day = stamped.get(pair)
+                if pair in escalated.get(bot, ()) or day in older.get(bot, ()):
+                    return True
+                return day not in (None, today) and pair not in owes.get(bot, ())
 
             tasks = [
                 t for t in mail.context["tasks"] if not carried((t["customer_id"], _day(t["due"])))

@@ -161,7 +161,8 @@ class SentRecord:
     def rows(self, journal: list[dict], locale: str, today: dt.date) -> dict[str, list[list]]:
         """The tab to write: what it held plus what the journal knows, the last two weeks."""
         by_key = {e["key"]: e for e in self.entries}
-        by_key.update({e["key"]: e for e in journal if e["key"] not in by_key})
+        more = [row for e in journal for row in (e, *task_rows(e))]
+        by_key.update({e["key"]: e for e in more if e["key"] not in by_key})
         cutoff = (today - dt.timedelta(days=JOURNAL_DAYS)).isoformat()
         kept = sorted(
             (e for e in by_key.values() if e["at"] >= cutoff), key=lambda e: (e["at"], e["key"])
@@ -169,6 +170,29 @@ class SentRecord:
         rows = [[e["at"], e["key"], e.get("recipient", ""), e.get("to", "")] for e in kept]
         title = self.title or self.configured or MAIL_LOG.title(locale)
         return {title: [MAIL_LOG.headers(locale), *rows]}
+
+
+TASK_ROWS = (("chat_escalates", "escalated"), ("chat_owes", "owed"))
+
+
+def task_key(kind: str, task: str, due: str, bot: str) -> str:
+    """The 邮件记录 key of one task of a bot's escalation: `escalated/Z1/2026-11-11@陈静私聊`
+    (the bot carried it), `owed/...` (it was to, and failed: a later day sends it)."""
+    return f"{kind}/{task}/{due}@{bot}"
+
+
+def task_rows(entry: dict) -> list[dict]:
+    """A chat escalation's tasks, one 邮件记录 row each: the journal keeps them in the entry
+    (`chat_escalates`, `chat_owes`), but a fresh runner (CI) has no journal, and the
+    workbook alone must say what each bot carried and still owes, or it escalates the same
+    task again every day."""
+    bot = entry["key"].removesuffix("#owed").rpartition("@")[2]
+    return [
+        {**entry, "key": task_key(kind, p[0], p[1], bot)}
+        for field, kind in TASK_ROWS
+        for p in entry.get(field) or []
+        if isinstance(p, list | tuple) and len(p) == 2
+    ]
 
 
 def _read_record(grid: list[list], title: str) -> list[dict]:
