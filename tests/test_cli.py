@@ -186,3 +186,16 @@ def test_new_workbook_gets_normal_permissions_and_a_sync_keeps_them(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o664
     finally:
         os.umask(old)
+
+
+def test_control_characters_people_typed_are_printed_visibly_never_raw(tmp_path):
+    """A cell holding ESC (Excel writes it _x001B_) would recolour or clear the terminal of
+    whoever runs validate, sync --dry-run or reads the report: it is shown as \\x1b."""
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [customer("K1", last_contact="_x001B_[2J_x001B_[31mred", customer="A_x001B_[5mB")],
+    )
+    for args in (("validate",), ("sync", "--dry-run", "--today", "2026-11-18")):
+        result = run(*args, "--workbook", path)
+        assert "\x1b" not in result.output, args
+        assert "\\x1b[2J" in result.output, args

@@ -17,7 +17,7 @@ from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
 from sheetsync.ops import app
 from sheetsync.ops.adopt import plan_lines
-from sheetsync.ops.logs import setup_logging
+from sheetsync.ops.logs import setup_logging, visible
 from sheetsync.workbook.messages import say
 
 DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
@@ -52,16 +52,22 @@ def domain_errors(command):
         try:
             return command(*args, **kwargs)
         except SheetSyncError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(visible(str(exc))) from None
 
     return wrapper
 
 
+def echo(text: object = "", err: bool = False) -> None:
+    """`click.echo`, with what people typed made safe to show (`logs.visible`): a cell is
+    printed by validate, --dry-run and the report."""
+    click.echo(visible(str(text)), err=err)
+
+
 def _print_report(report) -> None:
     for line in report.changes:
-        click.echo(line)
+        echo(line)
     for line in report.lines():
-        click.echo(line)
+        echo(line)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,12 +126,12 @@ def init(path, spreadsheet, config_file, locale, demo, force):
     today = app.now_in(Settings()).date() if demo else None
     if spreadsheet:
         count = app.init_spreadsheet(load_settings(config_file), spreadsheet, locale, today)
-        click.echo(f"set up {spreadsheet} ({count} changes in one update)")
+        echo(f"set up {spreadsheet} ({count} changes in one update)")
         return
     if not path:
         raise click.UsageError("give a PATH for the new workbook, or --spreadsheet KEY")
     created = app.init_workbook(path, locale, today, force)
-    click.echo(f"created {created}")
+    echo(f"created {created}")
 
 
 class IsoDate(click.ParamType):
@@ -196,9 +202,9 @@ def _run_all(workbooks, today=None, email=True) -> None:
         if outcome.ok:
             _print_report(outcome.report)
         else:
-            click.echo(f"FAILED {outcome.settings.label}: {outcome.error}", err=True)
+            echo(f"FAILED {outcome.settings.label}: {outcome.error}", err=True)
     good = sum(o.ok for o in outcomes)
-    click.echo(f"{good} of {len(outcomes)} workbook(s) synced")
+    echo(f"{good} of {len(outcomes)} workbook(s) synced")
     if good < len(outcomes):
         raise SystemExit(1)
 
@@ -216,9 +222,9 @@ def remind(settings, today, dry_run):
     sent again."""
     report = app.run_sync(settings, today, dry_run, sheet=False)
     for text in report.mail_previews:
-        click.echo(text)
+        echo(text)
     if not dry_run:
-        click.echo("; ".join(report.notes) or "no reminders due")
+        echo("; ".join(report.notes) or "no reminders due")
 
 
 @main.command()
@@ -228,7 +234,7 @@ def validate(settings):
     """Print every row problem and write nothing. Exits 1 if any row has an error."""
     validation = app.run_validate(settings)
     for line in validation.lines():
-        click.echo(line)
+        echo(line)
     if validation.invalid.any():
         raise SystemExit(1)
 
@@ -249,15 +255,13 @@ def adopt(settings, spreadsheet, apply, today):
         settings = dataclasses.replace(settings, backend="gsheets", workbook=spreadsheet)
     plan, report = app.run_adopt(settings, apply, today)
     for line in plan_lines(plan):
-        click.echo(line)
+        echo(line)
     if report is None:
-        click.echo(say("adopt_dry", plan.locale))
+        echo(say("adopt_dry", plan.locale))
         if not plan.ok:
             raise SystemExit(1)
         return
-    click.echo(
-        say("adopt_applied", plan.locale, renames=len(plan.renames), tabs=len(plan.new_tabs))
-    )
+    echo(say("adopt_applied", plan.locale, renames=len(plan.renames), tabs=len(plan.new_tabs)))
     _print_report(report)
 
 
@@ -277,7 +281,7 @@ def demo(path):
     settings.email.outbox = str(Path(path).parent / "outbox")  # not the settings file's folder
     created = app.init_workbook(path, "zh", app.now_in(settings).date(), force=True)
     _print_report(app.run_sync(settings))
-    click.echo(f"open {created} in Excel, WPS or LibreOffice to see the result")
+    echo(f"open {created} in Excel, WPS or LibreOffice to see the result")
 
 
 @main.command()
@@ -345,6 +349,6 @@ def doctor(config_file):
 
     checks = diagnose(config_file)
     for check in checks:
-        click.echo(check.line())
+        echo(check.line())
     if not all(c.ok for c in checks):
         raise SystemExit(1)
