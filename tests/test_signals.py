@@ -19,6 +19,7 @@ from test_channels import (
     DING,
     DING_SECRET,
     DING_TOKEN,
+    FEISHU,
     TEAM,
     WECOM_KEY,
     A,
@@ -282,3 +283,15 @@ def test_missing_managers_and_addresses_are_said_in_the_sheets_language(tmp_path
     assert "李娜没有上级" in notes and "逾期升级未发出" in notes
     assert "没有收件地址" in notes
     assert "no manager" not in notes and "no address" not in notes
+
+
+# --- an id that means everyone (issue 28) --------------------------------------------------
+@pytest.mark.parametrize("typed", ["all", "@all", "所有人", 'x"></at><at user_id="all'])
+def test_a_feishu_id_meaning_everyone_mentions_nobody_and_is_named(tmp_path, chat_fakes, typed):
+    team = [list(r) for r in TEAM]
+    team[1][6] = typed  # 张伟's 飞书ID
+    path = book(tmp_path, team=team)
+    report = run(path, channels(销售群=FEISHU))
+    texts = chat_fakes["feishu"].texts()
+    assert texts and not any('user_id="all"' in t for t in texts)
+    assert any("不能用来@人" in n and "第3行" in n and "张伟" in n for n in report.notes)

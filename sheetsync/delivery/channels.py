@@ -46,7 +46,7 @@ from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import CATALOGUE, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
-from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.tables import ROW, Sheet
 
 TEMPLATES = PROJECT_ROOT / "templates" / "chat"
 GROUP_KINDS = ("digest",)  # what a group reads; escalations and summaries only go private
@@ -118,8 +118,37 @@ def read_people(team: Sheet | None) -> dict[str, Person]:
             continue
         name = str(r.owner).strip()
         bots = tuple(b for b in re.split(r"[,,、;;\s]+", cell_text(r.channel)) if b)
-        people[name] = Person(name, bots, _mobile(r.mobile), cell_text(r.chat_id).strip())
+        people[name] = Person(name, bots, _mobile(r.mobile), _chat_id(r.chat_id))
     return people
+
+
+# An id that would @-mention a whole group (Feishu's user_id "all", WeCom's "@all"): typed
+# into one cell of 团队, it would ping everyone in the group with every digest.
+EVERYONE = frozenset({"all", "所有人", "全体成员", "全体", "everyone", "here"})
+ID_SHAPE = re.compile(r"[A-Za-z0-9_.\-]{2,64}|[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}")
+
+
+def _chat_id(value: object) -> str:
+    """A 飞书ID as a mention can use it: an open_id (ou_…), union_id (on_…), user_id or email;
+    "" for anything else, and for an id that means everyone."""
+    text = cell_text(value).strip()
+    if text.lstrip("@").casefold() in EVERYONE or not ID_SHAPE.fullmatch(text):
+        return ""
+    return text
+
+
+def refused_ids(team: Sheet | None, locale: str) -> list[str]:
+    """A note for each 飞书ID the mentions leave out (`_chat_id`), naming the row."""
+    if team is None:
+        return []
+    frame = team.frame
+    return [
+        say("mention_refused", locale, tab=team.title, row=row, owner=cell_text(who), value=typed)
+        for row, who, typed in zip(
+            frame[ROW], frame["owner"], map(cell_text, frame["chat_id"]), strict=True
+        )
+        if typed and not _chat_id(typed)
+    ]
 
 
 def _mobile(value: object) -> str:
@@ -396,6 +425,7 @@ class Chats:
         mailer.where(self.location, self.url)
         mails = mailer.plan(loaded, fresh, today, calendar)
         messages, self.notes = plan_messages(mails, self.people, self.settings, self.locale)
+        self.notes = [*refused_ids(loaded.team, self.locale), *self.notes]
         if self.stamps:
             return messages
         return self._owed(messages, _stamp_days(result.log), today.isoformat())
