@@ -295,3 +295,20 @@ def test_a_feishu_id_meaning_everyone_mentions_nobody_and_is_named(tmp_path, cha
     texts = chat_fakes["feishu"].texts()
     assert texts and not any('user_id="all"' in t for t in texts)
     assert any("不能用来@人" in n and "第3行" in n and "张伟" in n for n in report.notes)
+
+
+# --- bounded messages (issue 28) -------------------------------------------------------------
+def test_a_huge_cell_is_cut_in_the_mail_and_the_chat(tmp_path, chat_fakes):
+    """A name or a note of any length is shown cut, with "…": the mail and each chat message
+    stay the size of an ordinary one."""
+    name, note = "名" * 300_000, "记" * 100_000
+    rows = [customer("Z1", customer=name, summary=note, feedback=note, last_contact=D10)]
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    run(path, channels(销售群=DING, team=("销售群",)))
+    (digest,) = (tmp_path / "outbox").glob("digest-张伟-*.eml")
+    assert digest.stat().st_size < 40_000
+    mail = email.message_from_bytes(digest.read_bytes(), policy=email.policy.default)
+    text = mail.get_body(("plain",)).get_content()
+    assert len(text) < 5_000 and "名" * 79 + "…" in text
+    texts = chat_fakes["ding"].texts()
+    assert len(texts) == 1 and len(texts[0]) < 5_000

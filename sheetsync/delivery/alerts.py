@@ -20,7 +20,16 @@ import pandas as pd
 from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.channels import MASK, Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
-from sheetsync.delivery.remind import Addresses, Mail, Member, one_line, read_team, tel
+from sheetsync.delivery.remind import (
+    NAME_CHARS,
+    Addresses,
+    Mail,
+    Member,
+    clipped,
+    one_line,
+    read_team,
+    tel,
+)
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text
 
@@ -48,18 +57,18 @@ def plan_alerts(
             continue
         context = {
             "owner": owner,
-            "customer": cell_text(r.customer),
+            "customer": clipped(r.customer, NAME_CHARS),
             "customer_id": r.customer_id,
-            "contact": cell_text(r.contact),
-            "phone": cell_text(r.phone),
+            "contact": clipped(r.contact, NAME_CHARS),
+            "phone": clipped(r.phone, NAME_CHARS),
             "tel": tel(r.phone),
             "owner_phone": phones.get(owner, ""),
             "owner_tel": tel(phones.get(owner, "")),
-            "word": r.alert_word,
+            "word": clipped(r.alert_word, NAME_CHARS),
             "due": r.due.date(),
             "last_contact": r.last_contact.date() if pd.notna(r.last_contact) else None,
-            "summary": cell_text(r.summary),
-            "feedback": cell_text(r.feedback),
+            "summary": clipped(r.summary),
+            "feedback": clipped(r.feedback),
         }
         key = f"alert/{r.customer_id}/{r.due.date().isoformat()}"
         for manager in told:

@@ -242,31 +242,47 @@ def _shown_days(frame: pd.DataFrame, today: dt.date) -> pd.Series:
     return days.where(~late, days.clip(lower=1)).astype(int)
 
 
+# What a mail or a chat message shows of a cell, at most: a name, or a note. A sheet holds up
+# to 32,767 characters in a cell; a 100 MB summary once made a 443 MB mail, and a 300 k
+# character name 53 group messages.
+NAME_CHARS, NOTE_CHARS = 80, 500
+
+
+def clipped(value: object, limit: int = NOTE_CHARS) -> str:
+    """A cell as a mail or a message shows it: trimmed text, cut at `limit` with "…"."""
+    text = cell_text(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _name(value: object) -> str:
+    return clipped(value, NAME_CHARS)
+
+
 def _items(frame: pd.DataFrame, actions: dict[str, str], today: dt.date, links: RowLinks):
     """One dict per row, built column by column (a 25 k-row digest in a blink, where a
     dict per `itertuples` row took seconds); the fields every digest template reads."""
     due = _due(frame)
-    action = map_unique(frame["action"], cell_text)
+    action = map_unique(frame["action"], clipped)
     fallback = frame["grade"].map(actions).fillna("")
     rows = frame["sheet_row"] if "sheet_row" in frame else pd.Series(0, index=frame.index)
     items = pd.DataFrame(
         {
             "customer_id": frame["customer_id"],
-            "customer": map_unique(frame["customer"], cell_text),
+            "customer": map_unique(frame["customer"], _name),
             "grade": frame["grade"],
-            "contact": map_unique(frame["contact"], cell_text),
-            "phone": map_unique(frame["phone"], cell_text),
+            "contact": map_unique(frame["contact"], _name),
+            "phone": map_unique(frame["phone"], _name),
             "tel": map_unique(frame["phone"], tel),
             "last_contact": map_unique(frame["last_contact"], _date),
-            "summary": map_unique(frame["summary"], cell_text),
+            "summary": map_unique(frame["summary"], clipped),
             **_earlier(frame),
-            "feedback": map_unique(frame["feedback"], cell_text),
+            "feedback": map_unique(frame["feedback"], clipped),
             "action": action.where(action != "", fallback),
             "due": map_unique(due, _date),
-            "classification": map_unique(frame["classification"], cell_text),
+            "classification": map_unique(frame["classification"], _name),
             "health": frame["health"].astype(object).where(frame["health"].notna(), None),
             "stalled": frame["stalled"].fillna(False).astype(bool),
-            "stage": map_unique(frame["stage"], cell_text),
+            "stage": map_unique(frame["stage"], _name),
             "stage_days": map_unique(frame["stage_days"], _days),
             "amount": map_unique(frame["amount"], _amount),
             "days_overdue": _shown_days(frame, today),
@@ -296,7 +312,7 @@ def _earlier(frame: pd.DataFrame) -> dict[str, pd.Series]:
         return {"before_date": blank, "before_summary": blank.fillna("")}
     return {
         "before_date": map_unique(frame["before_date"], _date),
-        "before_summary": map_unique(frame["before_summary"], cell_text),
+        "before_summary": map_unique(frame["before_summary"], clipped),
     }
 
 
@@ -334,7 +350,7 @@ def missed_occasions(
         {
             "_owner": missed["_owner"],
             "customer_id": missed["customer_id"],
-            "customer": map_unique(by_id(names, missed["customer_id"]), cell_text),
+            "customer": map_unique(by_id(names, missed["customer_id"]), _name),
             "kind": missed["kind"].map(kinds),
             "due": map_unique(missed["due_date"], _date),
         }
@@ -474,7 +490,7 @@ LISTED = ["customer_id", "customer", "owner", "grade", "due", "days_overdue"]  #
 def _as_listed(tasks: pd.DataFrame) -> pd.DataFrame:
     """Tasks as a manager's mail lists them (escalation, backlog): text and dates as shown."""
     return tasks.assign(
-        customer=map_unique(tasks["customer"], cell_text),
+        customer=map_unique(tasks["customer"], _name),
         due=map_unique(tasks["due_date"], _date),
         days_overdue=tasks["days_overdue"].astype(int),
         _manager=tasks["_manager"].fillna(""),
@@ -726,10 +742,10 @@ def rows_to_fix(
     items = pd.DataFrame(
         {
             "customer_id": wanted["customer_id"],
-            "customer": map_unique(wanted["customer"], cell_text),
-            "owner": map_unique(wanted["owner"], cell_text),
+            "customer": map_unique(wanted["customer"], _name),
+            "owner": map_unique(wanted["owner"], _name),
             "row": wanted["sheet_row"].astype(int),
-            "reason": map_unique(wanted["check"], cell_text),
+            "reason": map_unique(wanted["check"], clipped),
             "link": (links or RowLinks()).links(wanted["sheet_row"]),
             "tell": wanted["tell"],
         }
