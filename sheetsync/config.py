@@ -11,7 +11,8 @@ Chat bots: SHEETSYNC_CHANNELS_ENABLED and SHEETSYNC_CHANNELS_TEAM; each bot's we
 and signing secret only from the variable (`url_env`, `secret_env`) or file it names.
 
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
-SHEETSYNC_WEEKEND_REMINDERS, SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
+SHEETSYNC_WEEKEND_REMINDERS, SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS,
+SHEETSYNC_MAX_PART_MB, SHEETSYNC_MAX_RATIO, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
 Any other SHEETSYNC_* variable is warned about, with the closest known name.
 
 Relative paths: one written in a settings file is taken from that file's folder, so a
@@ -91,6 +92,10 @@ class Settings:
     weekend_reminders: bool = False  # digests and escalations on days off too (alerts always)
     locale: str = "auto"
     task_log_keep_days: int = 90
+    # An .xlsx part inflating past this, or past this many times its packed size, is refused
+    # before anything is read (a zip bomb: 0.26 MB of whitespace took 116 s and 1.3 GB).
+    max_part_mb: float = 1024
+    max_ratio: float = 100
     tabs: dict[str, str | None] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)  # contract column -> the team's header
     email: EmailSettings = field(default_factory=EmailSettings)
@@ -285,6 +290,13 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
         raise ConfigError(
             f'task_log_keep_days: "{settings.task_log_keep_days}" is not a number of days'
         ) from None
+    for name in ("max_part_mb", "max_ratio"):
+        try:
+            setattr(settings, name, float(getattr(settings, name)))
+        except (TypeError, ValueError):
+            raise ConfigError(f'{name}: "{getattr(settings, name)}" is not a number') from None
+        if getattr(settings, name) <= 1:
+            raise ConfigError(f"{name}: more than 1, or no workbook could be read")
     if settings.task_log_keep_days < 30:
         raise ConfigError(
             "task_log_keep_days: at least 30, the summary's completion rate looks back 30 days"

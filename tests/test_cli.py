@@ -199,3 +199,21 @@ def test_control_characters_people_typed_are_printed_visibly_never_raw(tmp_path)
         result = run(*args, "--workbook", path)
         assert "\x1b" not in result.output, args
         assert "\\x1b[2J" in result.output, args
+
+
+def test_a_zip_bomb_is_refused_before_it_is_read_and_nothing_is_mailed(tmp_path):
+    """A part of whitespace that packs 1000 to 1 (20 MB from ~20 kB): refused from the
+    package's directory, with the setting to change; the file, the outbox stay as they were."""
+    import zipfile
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/worksheets/sheet1.xml.bak", " " * 20_000_000)
+    before = path.read_bytes()
+    env = {"SHEETSYNC_EMAIL_OUTBOX": str(tmp_path / "outbox"), "SHEETSYNC_EMAIL_ENABLED": "yes"}
+    result = run("sync", "--workbook", path, "--today", "2026-11-18", env=env)
+    assert result.exit_code == 1
+    assert "sheet1.xml.bak would inflate to 20 MB" in result.output and "max_ratio" in result.output
+    assert path.read_bytes() == before and not (tmp_path / "outbox").exists()
+    env["SHEETSYNC_MAX_RATIO"] = "5000"  # a team that trusts its file can say so
+    assert run("sync", "--workbook", path, "--today", "2026-11-18", env=env).exit_code == 0

@@ -68,5 +68,6 @@ def open_backend(settings: Settings, for_write: bool = False) -> Backend:
     if settings.backend == "xlsx":
         from sheetsync.backends.xlsx import XlsxBackend
 
-        return XlsxBackend(settings.workbook, for_write=for_write)
+        limits = (settings.max_part_mb, settings.max_ratio)
+        return XlsxBackend(settings.workbook, for_write=for_write, limits=limits)
     raise ConfigError(f'backend: "{settings.backend}" is not supported')

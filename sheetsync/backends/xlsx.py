@@ -63,8 +63,14 @@ def lock_path(path: str | os.PathLike) -> Path:
 
 
 class XlsxBackend:
-    def __init__(self, path: str | os.PathLike, for_write: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        for_write: bool = False,
+        limits: tuple[float, float] = (1024, 100),
+    ) -> None:
         self.link = Path(path)  # as given: what the user calls the workbook
+        self.limits = limits  # a part's inflated MB and ratio at most (settings max_part_*)
         self.path = real_path(path)
         self.location = str(self.link)
         self.origin = getattr(path, "origin", "")  # config.Written: where the path was set
@@ -129,6 +135,27 @@ class XlsxBackend:
         except OSError as exc:
             raise BackendError(f"cannot read {self.link}: {exc.strerror or exc}") from None
 
+    def _within_limits(self) -> None:
+        """Refuse a package whose parts say they would inflate past the limits, from its
+        directory alone: before calamine inflates anything, before anything is mailed."""
+        most_mb, most_ratio = self.limits
+        try:
+            with zipfile.ZipFile(self.path) as package:
+                parts = package.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return  # not a package: the read says what is wrong with the file
+        for part in parts:
+            size, packed = part.file_size, max(part.compress_size, 1)
+            big = size > most_mb * 1e6
+            dense = size > 1e6 and size / packed > most_ratio
+            if big or dense:
+                raise BackendError(
+                    f"{self.link}: part {part.filename} would inflate to {size / 1e6:,.0f} MB, "
+                    f"{size / packed:,.0f} times its packed size (at most {most_mb:,.0f} MB and "
+                    f"{most_ratio:,.0f} times: settings max_part_mb, max_ratio); not read, "
+                    "nothing mailed or written"
+                )
+
     def read(self) -> dict[str, list[list]]:
         """Every tab's grid, all from one version of the file. The file is fingerprinted,
         then calamine reads it from disk (its bytes are not held between the read and the
@@ -141,6 +168,7 @@ class XlsxBackend:
             with self._reading(), self.path.open("rb") as file:
                 digest = hashlib.file_digest(file, "sha256").hexdigest()
                 before = _version(os.fstat(file.fileno()))
+            self._within_limits()
             try:
                 with self._reading():
                     grids = read_grids(self.path)
