@@ -165,26 +165,12 @@ def test_a_tab_with_the_old_calendar_days_row_keeps_working_and_is_told(tmp_path
     assert "已不再使用" in note and NEW_ROW in note
 
 
-def test_an_english_tab_with_the_old_row_keeps_working(tmp_path):
-    rows = [customer("FRI", last_contact=D(2026, 11, 20), **A)]
-    path = make_workbook(tmp_path / "b.xlsx", rows, locale="en")
-    book = openpyxl.load_workbook(path)
-    tab = book["Value rules"]
-    row = next(
-        r
-        for r in range(1, tab.max_row + 1)
-        if str(tab.cell(r, 1).value).startswith("Warning: overdue by more than")
-    )
-    tab.cell(row, 1).value = "Warning: days without contact, times the interval"
-    tab.cell(row, 2).value = 2
-    book.save(path)
-    report = sync(path, D(2026, 11, 23))
-    assert results(path, "en")["FRI"]["health"] == "Healthy"
-    assert any("is no longer used" in n for n in report.notes)
+OLD_EN = "Warning: days without contact, times the interval"
 
 
-def test_an_english_tab_with_two_old_rows_names_them_in_english(tmp_path):
-    """Both old rows named, joined as English joins names (no Chinese 、)."""
+def english_tab_with_old_rows(tmp_path, count: int):
+    """An English workbook whose 价值分级 tab still has `count` rows of the retired setting,
+    in place of the new one, synced on a Monday."""
     rows = [customer("FRI", last_contact=D(2026, 11, 20), **A)]
     path = make_workbook(tmp_path / "b.xlsx", rows, locale="en")
     book = openpyxl.load_workbook(path)
@@ -194,14 +180,25 @@ def test_an_english_tab_with_two_old_rows_names_them_in_english(tmp_path):
         for r in range(1, tab.max_row + 1)
         if str(tab.cell(r, 1).value).startswith("Warning: overdue by more than")
     )
-    old = "Warning: days without contact, times the interval"
-    tab.insert_rows(first + 1)
-    for row in (first, first + 1):
-        tab.cell(row, 1).value, tab.cell(row, 2).value = old, 2
+    if count > 1:
+        tab.insert_rows(first + 1, count - 1)
+    for row in range(first, first + count):
+        tab.cell(row, 1).value, tab.cell(row, 2).value = OLD_EN, 2
     book.save(path)
-    report = sync(path, D(2026, 11, 23))
+    return path, sync(path, D(2026, 11, 23))
+
+
+def test_an_english_tab_with_the_old_row_keeps_working(tmp_path):
+    path, report = english_tab_with_old_rows(tmp_path, 1)
+    assert results(path, "en")["FRI"]["health"] == "Healthy"
+    assert any("is no longer used" in n for n in report.notes)
+
+
+def test_an_english_tab_with_two_old_rows_names_them_in_english(tmp_path):
+    """Both old rows named, joined as English joins names (no Chinese 、)."""
+    _, report = english_tab_with_old_rows(tmp_path, 2)
     note = next(n for n in report.notes if "is no longer used" in n)
-    assert f'"{old}, {old}"' in note and "、" not in note
+    assert f'"{OLD_EN}, {OLD_EN}"' in note and "、" not in note
 
 
 # --- new leads ---------------------------------------------------------------------------
