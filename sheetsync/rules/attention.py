@@ -17,7 +17,9 @@ customer, now, complains or is angry with us, or means to leave or to hurt the d
   right after the cue, or a hypothetical question; never for anger (质问 is not a question);
 - **a past episode** (去年投诉的事早就过去了, 之前有过不满现在合作顺利): a past-time word before
   the cue and no sign that it is back (又, 还没解决, 这次);
-- **our own worry** (担心客户投诉, 避免流失): the customer has said nothing yet.
+- **our own worry** (担心客户投诉, 避免流失): the customer has said nothing yet;
+- **conceded or imagined** (虽然交机晚了两周, 本以为要甩脸色, 差点解约): it did not happen as
+  a grievance.
 
 Why rules first, and a model only behind them: the method has to be deterministic, offline
 and explainable to the manager who teaches it a phrase in the rules tab, and the checks above
@@ -56,7 +58,7 @@ THRESHOLD = 20.0
 
 # --- cues: what a person reads as a complaint or an intent to leave --------------------------
 # Each kind is a list of regular expressions over simplified, case-folded text. "emotion" cues
-# are never a question about a policy; the others can be the topic of one (退款政策).
+# are never the topic of an enquiry (质问 is no question); the others can be (退款政策).
 _ASPECT = (
     "质量|品质|服务|售后|客服|态度|效果|体验|产品|系统|软件|平台|设备|机器|功能|速度|交期|交付|"
     "物流|发货|包装|做工|响应|技术支持|实施|培训|对接|沟通|配合|效率|稳定性|品管|管理|工程师|顾问"
