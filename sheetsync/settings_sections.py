@@ -118,6 +118,10 @@ class ChannelSettings:
     # Each vendor's base URL: its public host, or a private deployment's (钉钉专属版,
     # 私有化企业微信) or a test double's. Webhook addresses shown on that host work too.
     hosts: dict[str, str] = field(default_factory=lambda: dict(VENDOR_HOSTS))
+    # Seconds the whole chat step may take in a run: a vendor answering a byte at a time
+    # held a run for 420 s, and its sheet was never written. Past it, what is unsent goes
+    # out on the next run.
+    deadline: float = 120
 
 
 VENDOR_HOSTS = {
@@ -148,6 +152,12 @@ def _channel_settings(data: object) -> ChannelSettings:
         if not (bot.url_env or bot.url_file):
             raise ConfigError(f"channels.bots.{bot.name}: set url_env or url_file")
     settings.hosts = _hosts(settings.hosts)
+    try:
+        settings.deadline = float(settings.deadline)
+    except (TypeError, ValueError):
+        raise ConfigError(f'channels.deadline: "{settings.deadline}" is not seconds') from None
+    if settings.deadline <= 0:
+        raise ConfigError("channels.deadline: more than 0 seconds")
     unknown = [t for t in settings.team if t not in settings.bots]
     if unknown:
         raise ConfigError(f"channels.team: no bot named {', '.join(unknown)} in channels.bots")

@@ -13,7 +13,7 @@ import re
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import TODAY, customer, make_workbook, sync
+from conftest import TODAY, customer, make_workbook, sheet_rows, sync
 from test_channels import (
     CUSTOMERS,
     DING,
@@ -312,3 +312,25 @@ def test_a_huge_cell_is_cut_in_the_mail_and_the_chat(tmp_path, chat_fakes):
     assert len(text) < 5_000 and "名" * 79 + "…" in text
     texts = chat_fakes["ding"].texts()
     assert len(texts) == 1 and len(texts[0]) < 5_000
+
+
+def test_the_chat_step_ends_at_its_deadline_and_the_rest_go_out_next_run(
+    tmp_path, chat_fakes, monkeypatch
+):
+    """A vendor that holds each answer for seconds does not hold the run: past
+    channels.deadline nothing more is tried, the sheet is written, the next run sends it."""
+    wecom = chat_fakes["wecom"]
+    wecom.delay = 3.0  # takes the message, answers long after the step's deadline
+    monkeypatch.setenv(
+        "BOT_WECOM", f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}"
+    )
+    path = book(tmp_path)  # two owners: two group digests
+    chat = {**channels(企微群={"url_env": "BOT_WECOM"}, team=("企微群",)), "deadline": 0.5}
+    note = chat_note(run(path, chat, mail=False))
+    assert "1条超过发送时限(0.5秒" in note and "1条不确定是否送达" in note
+    assert len(wecom.received) == 1
+    assert len(sheet_rows(path, "同步日志")) == 2  # the sheet was written all the same
+    wecom.delay = 0.0
+    run(path, chat, mail=False)
+    owners = {t.split("\n")[0] for t in wecom.texts()}
+    assert len(wecom.received) == 3 and len(owners) == 2  # the late one, and the one retry

@@ -259,6 +259,7 @@ class Bot:
         self.name, self.locale, self.sleep = settings.name, locale, sleep
         self.failure, self.last, self.pace = "", None, 0.0
         self.uncertain = self.posted = False  # of the last send
+        self.deadline: float | None = None  # time.monotonic() the chat step must end by
         self.plugins = vendors()
         self.hosts = dict(VENDOR_HOSTS if hosts is None else hosts)
         self.base, self.vendor = self._open(settings), settings.name
@@ -307,6 +308,7 @@ class Bot:
         plugin = Apprise.instantiate(results)
         if plugin is None:
             return self._fail(say("chat_unusable", self.locale, bot=self.name, why="apprise"))
+        plugin.deadline = self.deadline
         self._wait()
         ok = plugin.notify(
             body=text, title=title, body_format=NotifyFormat.TEXT, overflow=OverflowMode.SPLIT
@@ -353,11 +355,15 @@ class ChatDelivery:
     # (`given_up`), so a slow vendor gets a message at most twice, never every run.
     uncertain: list[tuple[Message, str]] = field(default_factory=list)
     given_up: list[tuple[Message, str]] = field(default_factory=list)
+    late: list[Message] = field(default_factory=list)  # not tried: past channels.deadline
+    deadline: float = 0.0
 
     def summary(self, locale: str) -> str:
         text = say("chat_summary", locale, sent=len(self.sent), failed=len(self.failed))
         if self.already:
             text += say("chat_already", locale, count=len(self.already))
+        if self.late:
+            text += say("chat_late", locale, count=len(self.late), seconds=f"{self.deadline:g}")
         return text + self.details(locale)
 
     def details(self, locale: str) -> str:
@@ -449,15 +455,20 @@ class Chats:
         `write(message, at) -> (title, text)`: the digests' Writer, the alerts' own), sent,
         then journalled. A bot that fails stops for the rest of the run."""
         at = now.replace(tzinfo=self.zone)
-        done, bots, result = self._done(), {}, ChatDelivery()
+        done, bots, result = self._done(), {}, ChatDelivery(deadline=self.settings.deadline)
+        end = time.monotonic() + self.settings.deadline
         for message in messages:
             if message.key in done:
                 result.already.append(message)
+                continue
+            if time.monotonic() >= end:  # the rest go out on the next run: nothing journalled
+                result.late.append(message)
                 continue
             bot = bots.get(message.bot) or bots.setdefault(
                 message.bot,
                 Bot(self.settings.bots[message.bot], self.locale, self.sleep, self.settings.hosts),
             )
+            bot.deadline = end
             retry = message.key + UNCERTAIN in done  # its one retry after an uncertain send
             why = self._deliver(message, bot, writer, at)
             if not why:

@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import time
 from urllib.parse import quote
 
@@ -47,6 +48,34 @@ RATE_LIMITED = {130101, 45009, 11232}
 DIGITS = re.compile(r"\d")
 
 
+class _Posting:
+    """One POST on a thread of its own, waited for until a deadline at most. requests' read
+    timeout is per read: a vendor answering a byte every two seconds never trips it. Past the
+    deadline the request is left to finish on its own (a daemon thread: it never holds the
+    process) and counted as uncertain, as a timeout is."""
+
+    def __init__(self, url: str, **kwargs) -> None:
+        self.answer: requests.Response | None = None
+        self.error: Exception | None = None
+        self.thread = threading.Thread(target=self._post, args=(url,), kwargs=kwargs, daemon=True)
+        self.thread.start()
+
+    def _post(self, url: str, **kwargs) -> None:
+        try:
+            self.answer = requests.post(url, **kwargs)
+        except requests.RequestException as exc:
+            self.error = exc
+
+    def wait(self, deadline: float | None) -> requests.Response | None:
+        """The answer, or None: still waiting at the deadline, or no connection (`error`)."""
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        self.thread.join(left)
+        return None if self.running() else self.answer
+
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+
 class Answered:
     """POST a JSON body and read the vendor's answer: delivered only when it says code 0.
 
@@ -56,6 +85,7 @@ class Answered:
 
     code_field, message_field = "errcode", "errmsg"
     failure, code, uncertain, unreachable = "", None, False, ""
+    deadline: float | None = None  # time.monotonic() by which the chat step must be done
     public = ""  # the vendor's public host, as notify_url names it
     # apprise's throttle: seconds between two requests to one bot (pieces of a split message
     # here; between messages the caller waits as long). DingTalk and WeCom take 20 a minute,
@@ -71,21 +101,21 @@ class Answered:
         if self.public and url.startswith(self.public):
             url = self.base_url + url[len(self.public) :]
         self.throttle()
-        try:
-            answer = requests.post(
-                url,
-                data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                headers={"User-Agent": self.app_id, "Content-Type": "application/json"},
-                verify=self.verify_certificate,
-                timeout=self.request_timeout,
-                allow_redirects=self.redirects,
-            )
-        except requests.ReadTimeout:  # sent, but no answer in time: perhaps delivered
-            self.uncertain = True
+        posted = _Posting(
+            url,
+            data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            headers={"User-Agent": self.app_id, "Content-Type": "application/json"},
+            verify=self.verify_certificate,
+            timeout=self.request_timeout,
+            allow_redirects=self.redirects,
+        )
+        answer = posted.wait(self.deadline)
+        if posted.running() or isinstance(posted.error, requests.ReadTimeout):
+            self.uncertain = True  # sent, but no answer in time: perhaps delivered
             return self._failed(f"no answer within {self.socket_read_timeout} s")
-        except requests.RequestException as exc:  # its text names the URL, token and all
-            self.unreachable = type(exc).__name__
-            return self._failed(f"no connection ({type(exc).__name__})")
+        if answer is None:  # no connection; its text names the URL, token and all
+            self.unreachable = type(posted.error).__name__
+            return self._failed(f"no connection ({type(posted.error).__name__})")
         try:
             body = answer.json()
         except ValueError:

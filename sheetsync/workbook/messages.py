@@ -367,6 +367,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "chat_summary": ("群消息:发出{sent}条,失败{failed}条", "chat: {sent} sent, {failed} failed"),
     "chat_already": (",{count}条之前已发", ", {count} already sent"),
     "chat_failed": ("; 发给{recipient}({bot})失败:{why}", "; failed to {recipient} ({bot}): {why}"),
+    "chat_late": (
+        ";{count}条超过发送时限({seconds}秒,channels.deadline),下次运行再发",
+        "; {count} past the time allowed ({seconds} s, channels.deadline): sent on the next run",
+    ),
     "mention_refused": (
         '工作表"{tab}"第{row}行({owner})的飞书ID"{value}"不能用来@人(会@到群里所有人,或不是飞书ID/邮箱):群消息不@此人,请改成 ou_ 开头的 open_id 或邮箱',
         'tab "{tab}" row {row} ({owner}): Feishu ID "{value}" cannot be mentioned (it would mention everyone in the group, or is no Feishu ID or email): group messages do not mention them; use an open_id (ou_...) or an email',
