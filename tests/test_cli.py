@@ -217,3 +217,14 @@ def test_a_zip_bomb_is_refused_before_it_is_read_and_nothing_is_mailed(tmp_path)
     assert path.read_bytes() == before and not (tmp_path / "outbox").exists()
     env["SHEETSYNC_MAX_RATIO"] = "5000"  # a team that trusts its file can say so
     assert run("sync", "--workbook", path, "--today", "2026-11-18", env=env).exit_code == 0
+
+
+def test_a_lock_file_replaced_by_a_link_is_said_in_one_line(tmp_path):
+    from sheetsync.backends.xlsx import lock_path
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
+    lock = lock_path(path)
+    lock.symlink_to(lock)  # a link to itself: opening it loops
+    result = CliRunner().invoke(main, ["sync", "--workbook", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot take the lock file" in result.output and "remove it" in result.output

@@ -90,6 +90,11 @@ class XlsxBackend:
                 raise LockedError(
                     f"another sync is running on {self.link}; try again when it ends"
                 ) from None
+            except OSError as exc:  # a lock file made a link, a directory, unreadable ...
+                raise BackendError(
+                    f"cannot take the lock file {self._lock.lock_file} "
+                    f"({exc.strerror or type(exc).__name__}); remove it if no sync is running"
+                ) from None
             self._remove_stale_copies()
         return self
 
