@@ -12,7 +12,7 @@ and signing secret only from the variable (`url_env`, `secret_env`) or file it n
 
 Environment: SHEETSYNC_BACKEND, SHEETSYNC_WORKBOOK, SHEETSYNC_TIMEZONE, SHEETSYNC_HOLIDAYS,
 SHEETSYNC_WEEKEND_REMINDERS, SHEETSYNC_LOCALE, SHEETSYNC_TASK_LOG_KEEP_DAYS,
-SHEETSYNC_MAX_PART_MB, SHEETSYNC_MAX_RATIO, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
+SHEETSYNC_MAX_PART_MB, SHEETSYNC_MAX_RATIO, SHEETSYNC_MAX_ALERTS, SHEETSYNC_TAB_<TAB> (e.g. SHEETSYNC_TAB_FOLLOWUPS), SHEETSYNC_CONFIG (the file).
 Any other SHEETSYNC_* variable is warned about, with the closest known name.
 
 Relative paths: one written in a settings file is taken from that file's folder, so a
@@ -96,6 +96,10 @@ class Settings:
     # before anything is read (a zip bomb: 0.26 MB of whitespace took 116 s and 1.3 GB).
     max_part_mb: float = 1024
     max_ratio: float = 100
+    # Complaint alerts to one person in one run, at most: the rest wait for the next run (an
+    # hour later with `serve`), said in one line. A pasted column of 200 complaints must not
+    # bury a manager's inbox or group in one go.
+    max_alerts: int = 10
     tabs: dict[str, str | None] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)  # contract column -> the team's header
     email: EmailSettings = field(default_factory=EmailSettings)
@@ -297,6 +301,12 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             raise ConfigError(f'{name}: "{getattr(settings, name)}" is not a number') from None
         if getattr(settings, name) <= 1:
             raise ConfigError(f"{name}: more than 1, or no workbook could be read")
+    try:
+        settings.max_alerts = int(settings.max_alerts)
+    except (TypeError, ValueError):
+        raise ConfigError(f'max_alerts: "{settings.max_alerts}" is not a number') from None
+    if settings.max_alerts < 1:
+        raise ConfigError("max_alerts: at least 1")
     if settings.task_log_keep_days < 30:
         raise ConfigError(
             "task_log_keep_days: at least 30, the summary's completion rate looks back 30 days"

@@ -591,7 +591,7 @@ def _sync(
     if mailer or chats:  # complaints: to the manager now, once each (delivery/alerts.py)
         with phases.timing("mail"):
             notes, alerted = send_alerts(
-                loaded, result.board, mailer, chats, run_at, result.orphans
+                loaded, result.board, mailer, chats, run_at, result.orphans, settings.max_alerts
             )
         report.notes += notes
         changes.replace.update(alerted)

@@ -334,3 +334,18 @@ def test_the_chat_step_ends_at_its_deadline_and_the_rest_go_out_next_run(
     run(path, chat, mail=False)
     owners = {t.split("\n")[0] for t in wecom.texts()}
     assert len(wecom.received) == 3 and len(owners) == 2  # the late one, and the one retry
+
+
+def test_alerts_to_one_person_are_capped_per_run_and_the_rest_follow(tmp_path):
+    """12 complaints at once (a pasted column): 5 alerts to the manager this run, the rest
+    said in one line and sent on the next runs, each once."""
+    rows = [customer(f"A{i:02d}", feedback="客户要求解约并退款") for i in range(12)]
+    path = make_workbook(tmp_path / "b.xlsx", rows, team=TEAM)
+    outbox = tmp_path / "outbox"
+    counts, notes = [], []
+    for _ in range(3):
+        report = sync(path, TODAY, email=True, environ=MAIL_ON, max_alerts=5)
+        counts.append(len(list(outbox.glob("alert-*.eml"))))
+        notes.append(" ".join(report.notes))
+    assert counts == [5, 10, 12]
+    assert "另有7条下次运行再发" in notes[0] and "另有2条" in notes[1] and "另有" not in notes[2]

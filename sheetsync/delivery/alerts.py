@@ -14,6 +14,7 @@ existing bots (`Bot.send`).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pandas as pd
 
@@ -89,6 +90,21 @@ def _phones(team) -> dict[str, str]:
     }
 
 
+def at_most(
+    mails: list[Mail], sent_before: frozenset, most: int
+) -> tuple[list[Mail], dict[str, int]]:
+    """The alerts sent before (the delivery knows them), and at most `most` new ones to each
+    person; and, by person, how many wait for the next run."""
+    kept, new, waiting = [], Counter(), Counter()
+    for mail in mails:
+        if mail.key in sent_before or new[mail.recipient] < most:
+            kept.append(mail)
+            new[mail.recipient] += mail.key not in sent_before
+        else:
+            waiting[mail.recipient] += 1
+    return kept, dict(waiting)
+
+
 def _managers(owner: str, team: dict[str, Member], orphans: pd.DataFrame | None) -> list[str]:
     """The owner's 上级 in the team tab; for an owner no longer in it, the managers their
     overdue tasks go to (`report_to`)."""
@@ -106,6 +122,7 @@ def send_alerts(
     chats,
     now: dt.datetime,
     orphans: pd.DataFrame | None = None,
+    most: int = 10,
 ):
     """Deliver the alerts not yet in the journal or the 邮件记录 tab; returns notes for the
     sync log and the 邮件记录 tab to write ({} when nothing was sent). `orphans`: the run's
@@ -116,7 +133,14 @@ def send_alerts(
     mails = plan_alerts(board, team, addresses, orphans, _phones(loaded.team))
     if not mails:
         return addresses.notes, {}
-    notes, step = list(addresses.notes), mailer or chats
+    step = mailer or chats
+    entries = [*step.journal.entries(), *step.record.entries]
+    sent_before = frozenset(e["key"].partition("@")[0] for e in entries)  # by mail or a bot
+    mails, waiting = at_most(mails, sent_before, most)
+    notes = [
+        *addresses.notes,
+        *(say("alerts_wait", loaded.locale, recipient=r, count=n) for r, n in waiting.items()),
+    ]
     if mailer:
         done = frozenset(e["key"] for e in [*mailer.journal.entries(), *mailer.record.entries])
         renderer = Renderer(loaded.locale, mailer.settings.sender, TEMPLATES)

@@ -367,6 +367,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "chat_summary": ("群消息:发出{sent}条,失败{failed}条", "chat: {sent} sent, {failed} failed"),
     "chat_already": (",{count}条之前已发", ", {count} already sent"),
     "chat_failed": ("; 发给{recipient}({bot})失败:{why}", "; failed to {recipient} ({bot}): {why}"),
+    "alerts_wait": (
+        "发给{recipient}的投诉提醒本次已达上限,另有{count}条下次运行再发(设置 max_alerts)",
+        "{count} more complaint alerts to {recipient} wait for the next run (at most max_alerts a run)",
+    ),
     "chat_late": (
         ";{count}条超过发送时限({seconds}秒,channels.deadline),下次运行再发",
         "; {count} past the time allowed ({seconds} s, channels.deadline): sent on the next run",
