@@ -228,3 +228,27 @@ def test_a_lock_file_replaced_by_a_link_is_said_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["sync", "--workbook", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "cannot take the lock file" in result.output and "remove it" in result.output
+
+
+@pytest.mark.parametrize(
+    "part", ["docProps/app.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"]
+)
+def test_a_part_declaring_a_doctype_is_refused_before_anything_is_mailed(tmp_path, part):
+    """The write parses these parts again: a DOCTYPE in one used to fail there, after the
+    day's mail had gone out. Now the read refuses it, naming the part."""
+    import zipfile
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1", last_contact="2026-11-01")])
+    rebuilt = tmp_path / "c.xlsx"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == part:
+                data = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + data
+            new.writestr(info, data)
+    rebuilt.replace(path)
+    before = path.read_bytes()
+    env = {"SHEETSYNC_EMAIL_OUTBOX": str(tmp_path / "outbox"), "SHEETSYNC_EMAIL_ENABLED": "yes"}
+    result = run("sync", "--workbook", path, "--today", "2026-11-18", env=env)
+    assert result.exit_code == 1 and f"part {part} declares a DOCTYPE" in result.output
+    assert path.read_bytes() == before and not (tmp_path / "outbox").exists()

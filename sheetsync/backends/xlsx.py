@@ -57,6 +57,9 @@ def real_path(path: str | os.PathLike) -> Path:
     return Path(os.path.realpath(path))
 
 
+HEAD_BYTES = 4096  # where an XML part's declarations would be
+
+
 def lock_path(path: str | os.PathLike) -> Path:
     real = real_path(path)  # one lock per file, however it is reached
     return real.with_name(f".{real.name}.sheetsync.lock")
@@ -149,6 +152,7 @@ class XlsxBackend:
                 parts = package.infolist()
         except (zipfile.BadZipFile, OSError, ValueError):
             return  # not a package: the read says what is wrong with the file
+        self._no_declarations(parts)
         for part in parts:
             size, packed = part.file_size, max(part.compress_size, 1)
             big = size > most_mb * 1e6
@@ -160,6 +164,25 @@ class XlsxBackend:
                     f"{most_ratio:,.0f} times: settings max_part_mb, max_ratio); not read, "
                     "nothing mailed or written"
                 )
+
+    def _no_declarations(self, parts: list[zipfile.ZipInfo]) -> None:
+        """Refuse a part declaring a DOCTYPE or entities (XXE, billion laughs): the write
+        parses app.xml, [Content_Types].xml and the relationships again, and one of them
+        failing there came after the day's mail had gone out. A declaration can only stand
+        before the root element, so each part's first bytes tell."""
+        with zipfile.ZipFile(self.path) as package:
+            for part in parts:
+                if not part.filename.endswith((".xml", ".rels")):
+                    continue
+                with package.open(part) as stream:
+                    head = stream.read(HEAD_BYTES)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise BackendError(
+                        f"{self.link}: part {part.filename} declares a DOCTYPE or entities, "
+                        "which no spreadsheet program writes and the sync does not read; "
+                        "save the workbook again from Excel, WPS or LibreOffice. Not read, "
+                        "nothing mailed or written"
+                    )
 
     def read(self) -> dict[str, list[list]]:
         """Every tab's grid, all from one version of the file. The file is fingerprinted,
