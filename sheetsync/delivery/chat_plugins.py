@@ -41,6 +41,8 @@ from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.lark import NotifyLark
 from apprise.plugins.wecombot import NotifyWeComBot
 
+from sheetsync.config import VENDOR_HOSTS
+
 # Error codes meaning "too many messages, try later": DingTalk, WeCom, Feishu/Lark. (Feishu
 # also answers some floods with 9499, which is its plain "Bad Request" too: that one is
 # reported with Feishu's own words.) Any failure stops the run's sending to that bot.
@@ -151,7 +153,7 @@ class DingTalkBot(Answered, NotifyDingTalk):
 
     # Chinese text: DingTalk's 20,000 is bytes, apprise's count is characters.
     body_maxlen = 6000
-    public = "https://oapi.dingtalk.com"
+    public = VENDOR_HOSTS["dingtalk"]
 
     def get_signature(self) -> tuple[str, str]:
         timestamp = str(round(time.time() * 1000))
@@ -193,7 +195,7 @@ class WeComBot(Answered, NotifyWeComBot):
 
     # WeCom's 2,048 is bytes; a Chinese character is three of them.
     body_maxlen = 680
-    public = "https://qyapi.weixin.qq.com"
+    public = VENDOR_HOSTS["wecom"]
 
     def __init__(self, key, targets=None, **kwargs) -> None:
         super().__init__(key, **kwargs)
@@ -276,7 +278,7 @@ class FeishuBot(Signed, Answered, NotifyFeishu):
 
     notify_url = "https://open.feishu.cn/open-apis/bot/v2/hook/{token}"
     host = "open.feishu.cn"
-    public = "https://open.feishu.cn"
+    public = VENDOR_HOSTS["feishu"]
 
     @staticmethod
     def parse_url(url):
@@ -293,7 +295,7 @@ class LarkBot(Signed, Answered, NotifyLark):
 
     notify_url = "https://open.larksuite.com/open-apis/bot/v2/hook/{token}"
     host = "open.larksuite.com"
-    public = "https://open.larksuite.com"
+    public = VENDOR_HOSTS["lark"]
 
     @staticmethod
     def parse_url(url):
