@@ -5,6 +5,7 @@ formulas keep their last results whichever way it is saved. Real .xlsx files in 
 import concurrent.futures
 import datetime as dt
 import io
+import random
 import sys
 import tempfile
 import zipfile
@@ -22,6 +23,7 @@ from sheetsync.backends.xlsx_patch import MAIN, PatchUnsupported, patch_workbook
 from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import CellChange, Changeset
+from sheetsync.workbook.schema import FOLLOWUPS
 
 OVERDUE = customer("K1", last_contact=TODAY - dt.timedelta(days=60))  # mails its owner a digest
 
@@ -405,3 +407,75 @@ def test_a_save_landing_while_the_write_reads_the_workbook_stands_and_ours_is_dr
     assert cells(path, "客户跟进")[1][1] == "改过的名字"  # their save stands ...
     assert results(path)["K1"]["status"] is None  # ... and none of ours landed
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# --- parts a hand-made file holds that the write parses again --------------------------------
+
+
+def _rezipped(path, out, edit) -> None:
+    """`path`'s parts, each through `edit(name, bytes)`, as the package `out`."""
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            new.writestr(info, edit(info.filename, old.read(info)))
+
+
+def test_references_xml_forbids_in_a_persons_cell_survive_the_write_as_typed(tmp_path):
+    """`&#xFFFE;`, `&#65535;` and `&#x1;` in a person's note (a hand-made file; Excel writes
+    _xFFFE_): the write edits that row, and lxml refuses those references. They used to crash
+    the write on every run; now the row is written and the references stay as they were."""
+    made = make_workbook(
+        tmp_path / "a.xlsx", [customer("K1", summary="MARK", last_contact="2026-11-01")]
+    )
+    path = tmp_path / "b.xlsx"
+    typed = b"A&#xFFFE;B&#65535;C&#x1;D"
+    _rezipped(made, path, lambda name, data: data.replace(b"MARK", typed))
+    for day in (TODAY, TODAY + dt.timedelta(days=1)):
+        sync(path, day)
+    with zipfile.ZipFile(path) as package:
+        follow_up = package.read("xl/worksheets/sheet1.xml")
+    assert follow_up.count(typed) == 1
+    header, row = cells(path, FOLLOWUPS.title("zh"))[:2]
+    assert row[header.index("下次跟进日期")]  # the sync's cells on that row are written
+    assert row[header.index("跟进内容摘要")] == "A\ufffeB\uffffC\x01D"  # as calamine reads it
+
+
+def test_a_huge_app_xml_is_left_as_it_is_and_the_sync_completes(tmp_path):
+    """A 24 MB app.xml (one text node: lxml's own limit is 10 MB) used to end the write in an
+    XMLSyntaxError after the day's mail had gone out. app.xml only lists titles for file
+    browsers: the sync leaves it as it is and writes everything else."""
+    made = make_workbook(tmp_path / "a.xlsx", [customer("K1", last_contact="2026-11-01")])
+    path = tmp_path / "b.xlsx"
+    text = random.Random(0).randbytes(12_000_000).hex().encode()  # packs 2 to 1: no bomb
+    blob = b"<Company>" + text + b"</Company></Properties>"
+
+    def bloat(name, data):
+        return data.replace(b"</Properties>", blob) if name == "docProps/app.xml" else data
+
+    _rezipped(made, path, bloat)
+    with zipfile.ZipFile(path) as package:
+        before = package.read("docProps/app.xml")
+    sync(path, TODAY)
+    with zipfile.ZipFile(path) as package:
+        assert package.read("docProps/app.xml") == before
+    assert results(path)["K1"]["next_date"]
+
+
+def test_a_part_the_write_parses_that_is_not_xml_is_refused_before_anything_is_mailed(tmp_path):
+    """[Content_Types].xml with a reference XML forbids: lxml refuses it, and the write used to
+    find out after the mail had gone. The read names the part; nothing is mailed or written."""
+    made = make_workbook(tmp_path / "a.xlsx", [customer("K1", last_contact="2026-11-01")])
+    path = tmp_path / "b.xlsx"
+    bad = b"<Default Extension='x' ContentType='&#xFFFE;'/></Types>"
+
+    def spoil(name, data):
+        return data.replace(b"</Types>", bad) if name == "[Content_Types].xml" else data
+
+    _rezipped(made, path, spoil)
+    before = path.read_bytes()
+    env = {"SHEETSYNC_EMAIL_OUTBOX": str(tmp_path / "outbox"), "SHEETSYNC_EMAIL_ENABLED": "yes"}
+    result = CliRunner().invoke(
+        main, ["sync", "--workbook", str(path), "--today", "2026-11-18"], env=env
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "part [Content_Types].xml is not well-formed XML" in result.output
+    assert path.read_bytes() == before and not (tmp_path / "outbox").exists()

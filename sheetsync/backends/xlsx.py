@@ -21,9 +21,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+from xml.etree import ElementTree
 
 import openpyxl
 from filelock import FileLock, Timeout
+from lxml import etree
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -34,6 +36,7 @@ from python_calamine import CalamineError
 from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
 from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_layout import apply_to_sheet
+from sheetsync.backends.xlsx_package import APP_PROPERTIES_MOST, PARSER
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
     fit_text,
@@ -58,6 +61,14 @@ def real_path(path: str | os.PathLike) -> Path:
 
 
 HEAD_BYTES = 4096  # where an XML part's declarations would be
+
+
+def _parsed_a_row_at_a_time(part: zipfile.ZipInfo) -> bool:
+    """Parts the write never parses whole: worksheets, the shared strings, a huge app.xml."""
+    name = part.filename
+    if name == "docProps/app.xml":
+        return part.file_size > APP_PROPERTIES_MOST
+    return name.startswith("xl/worksheets/") or name.endswith("sharedStrings.xml")
 
 
 def lock_path(path: str | os.PathLike) -> Path:
@@ -166,23 +177,36 @@ class XlsxBackend:
                 )
 
     def _no_declarations(self, parts: list[zipfile.ZipInfo]) -> None:
-        """Refuse a part declaring a DOCTYPE or entities (XXE, billion laughs): the write
-        parses app.xml, [Content_Types].xml and the relationships again, and one of them
-        failing there came after the day's mail had gone out. A declaration can only stand
-        before the root element, so each part's first bytes tell."""
+        """Refuse a part declaring a DOCTYPE or entities (XXE, billion laughs), or a part the
+        write parses whole that is not well-formed XML: the write parses app.xml,
+        [Content_Types].xml, the relationships and the styles again, and one of them failing
+        there came after the day's mail had gone out. A declaration can only stand before the
+        root element, so each part's first bytes tell; the worksheets and shared strings are
+        parsed a row at a time by the write (see `SheetPart.fragment`), an app.xml too large
+        for any program's is not parsed at all (`_list_title`)."""
         with zipfile.ZipFile(self.path) as package:
             for part in parts:
                 if not part.filename.endswith((".xml", ".rels")):
                     continue
+                whole = not _parsed_a_row_at_a_time(part)
                 with package.open(part) as stream:
-                    head = stream.read(HEAD_BYTES)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    data = stream.read() if whole else stream.read(HEAD_BYTES)
+                if b"<!DOCTYPE" in data[:HEAD_BYTES] or b"<!ENTITY" in data[:HEAD_BYTES]:
                     raise BackendError(
                         f"{self.link}: part {part.filename} declares a DOCTYPE or entities, "
                         "which no spreadsheet program writes and the sync does not read; "
                         "save the workbook again from Excel, WPS or LibreOffice. Not read, "
                         "nothing mailed or written"
                     )
+                if whole:
+                    try:
+                        etree.fromstring(data, PARSER)
+                    except etree.XMLSyntaxError as exc:
+                        raise BackendError(
+                            f"{self.link}: part {part.filename} is not well-formed XML "
+                            f"({exc}); save the workbook again from Excel, WPS or LibreOffice. "
+                            "Not read, nothing mailed or written"
+                        ) from None
 
     def read(self) -> dict[str, list[list]]:
         """Every tab's grid, all from one version of the file. The file is fingerprinted,
@@ -289,11 +313,19 @@ class XlsxBackend:
                     raise
 
         try:
-            self._replace_file(patched)
-        except PatchUnsupported:  # raised before the rename: the file is as it was
-            with self._source() as source, self._reading():
-                data = source.read()
-            self._replace_file(restore_cached_values(data, _rewrite_with_openpyxl(data, changes)))
+            try:
+                self._replace_file(patched)
+            except PatchUnsupported:  # raised before the rename: the file is as it was
+                with self._source() as source, self._reading():
+                    data = source.read()
+                self._replace_file(
+                    restore_cached_values(data, _rewrite_with_openpyxl(data, changes))
+                )
+        except (etree.LxmlError, ElementTree.ParseError) as exc:  # one the read let through
+            raise BackendError(
+                f"{self.link}: a part of the workbook could not be parsed for the write "
+                f"({exc}); the file is as it was; save it again from Excel, WPS or LibreOffice"
+            ) from None
         self._grids, self._rows = None, {}  # no longer the file's rows: a next write rewrites
 
     def _replace_file(self, data: bytes | Callable[[BinaryIO], None], replacing: bool = True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -21,6 +22,7 @@ from openpyxl.utils.datetime import to_excel
 from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
 from sheetsync.workbook.changes import Amount, Heading, Share
 
+NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # lxml refuses these, and says so
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
@@ -57,9 +59,11 @@ ELLIPSIS = "…"
 
 
 def fit_text(value: object) -> str:
-    """Text a cell can hold: control characters XML forbids removed, and anything past Excel's
-    32,767 characters cut, ending in "…" so a reader sees it was cut."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    """Text a cell can hold: the characters XML forbids (control characters, U+FFFE, U+FFFF,
+    half a surrogate pair) removed, and anything past Excel's 32,767 characters cut, ending in
+    "…" so a reader sees it was cut. Only the sync's own cells are written through this: a
+    person's note it copies carries nothing those characters meant."""
+    text = NOT_XML.sub("", ILLEGAL_CHARACTERS_RE.sub("", str(value)))
     units = text.encode("utf-16-le")  # Excel counts UTF-16 units: an emoji is two
     if len(units) <= 2 * MAX_CELL_TEXT:
         return text

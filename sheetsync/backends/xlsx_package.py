@@ -27,6 +27,10 @@ REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
+PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+APP_PROPERTIES_MOST = 1 << 20  # app.xml a program writes: a few kB of titles and counts
+
+
 def _q(tag: str) -> str:
     return f"{{{MAIN}}}{tag}"
 
@@ -58,9 +62,17 @@ class _Package:
         return kept + [n for n in self.changed if n not in kept]
 
     def xml(self, name: str) -> etree._Element:
+        """A part parsed whatever the length of its text (the read refused declarations and
+        capped each part's size already: lxml's own 10 MB cap on a text node would fail the
+        write after the day's mail had gone out)."""
+        data = self.changed[name] if name in self.changed else self.zip.read(name)
+        return etree.fromstring(data, PARSER)
+
+    def size(self, name: str) -> int:
+        """A part's inflated size in bytes, without inflating it."""
         if name in self.changed:
-            return etree.fromstring(self.changed[name])
-        return etree.fromstring(self.zip.read(name))
+            return len(self.changed[name])
+        return self.zip.getinfo(name).file_size
 
     def tree(self, name: str) -> etree._Element:
         """One shared, editable tree per part; `put_trees()` stores the edited ones."""
@@ -438,8 +450,12 @@ def add_override(package: _Package, part: str, content_type: str) -> None:
 
 def _list_title(package: _Package, title: str, sheets_before: int) -> None:
     """app.xml names the worksheets (Excel's file properties): add the new one, but only
-    where its first heading counts exactly the worksheets we know; else leave it be."""
+    where its first heading counts exactly the worksheets we know; else leave it be. An
+    app.xml over a megabyte is no program's: it is left as it is, not parsed (Excel and WPS
+    write it again on their next save; nothing reads the titles from it)."""
     if "docProps/app.xml" not in package.names():
+        return
+    if package.size("docProps/app.xml") > APP_PROPERTIES_MOST:
         return
     root = package.tree("docProps/app.xml")
     pairs = root.find(f"{{{EXTENDED}}}HeadingPairs/{{{VTYPES}}}vector")

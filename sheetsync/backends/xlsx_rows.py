@@ -205,6 +205,7 @@ class SheetPart:
         )
         self.numbered = re.compile(b"<" + re.escape(self.prefix) + rb'row r="(\d+)"')
         self.last = 0  # the number of the last row seen
+        self.masks: dict[bytes, bytes] = {}  # stand-in -> a reference XML forbids (`fragment`)
         self._blind = self._no_end = 0  # up to where runs cannot be copied; no </sheetData>
         self._tried = (0, 0)  # a row to edit, and the window it was looked for in
         declared = rb"\sxmlns" + (b":" + re.escape(self.prefix[:-1]) if self.prefix else b"")
@@ -317,12 +318,48 @@ class SheetPart:
         yield from self.reader.rest()
 
     def fragment(self, body: bytes) -> etree._Element:
-        """`body` (elements of this part) parsed inside the part's own root tag."""
+        """`body` (elements of this part) parsed inside the part's own root tag. A character
+        reference XML forbids (`&#xFFFE;`, `&#x1;`) that a hand-made file holds in a person's
+        cell is parsed as a stand-in character the file does not hold, and `unmask` puts the
+        reference back as it was: lxml refuses the reference, and the person's cell must come
+        out of the write as it went in."""
+        if b"&#" in body:
+            body = _REFERENCE.sub(lambda m: self._mask(m, body), body)
         parser = etree.XMLParser(huge_tree=True, resolve_entities=False)
         return etree.fromstring(self.root_open + body + b"</" + self.root_name + b">", parser)
 
+    def _mask(self, m: re.Match, body: bytes) -> bytes:
+        ref = m.group()
+        code = int(m.group(1)[1:], 16) if m.group(1)[:1] in b"xX" else int(m.group(1))
+        if not _refused(code):
+            return ref
+        for stand_in, original in self.masks.items():
+            if original == ref:
+                return stand_in
+        n = _STAND_INS + len(self.masks)
+        while chr(n).encode() in body or chr(n).encode() in self.masks:
+            n += 1
+        self.masks[chr(n).encode()] = ref
+        return chr(n).encode()
 
-NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # lxml refuses these, and says so
+    def unmask(self, data: bytes) -> bytes:
+        """`data` serialised from `fragment`s, each stand-in back to its reference."""
+        for stand_in, original in self.masks.items():
+            data = data.replace(stand_in, original)
+        return data
+
+
+_REFERENCE = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|X[0-9a-fA-F]{1,8}|[0-9]{1,10});")
+_STAND_INS = 0x100000  # plane 16's private use: characters no spreadsheet text holds
+
+
+def _refused(code: int) -> bool:
+    """A character XML 1.0 forbids, even as a reference."""
+    if code in (0x9, 0xA, 0xD):
+        return False
+    return code < 0x20 or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF) or code > 0x10FFFF
+
+
 TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
@@ -389,8 +426,6 @@ def _cached_content(p: str, kind: type, value: object) -> tuple[str, str, bool] 
         return "", f"<{p}v>{to_excel(value)!r}</{p}v>", True
     if not value:
         return "", "", False
-    if NOT_XML.search(value):
-        return None
     text = fit_text(value)
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return "inlineStr", f"<{p}is><{p}t{space}>{text.translate(TEXT_ESCAPES)}</{p}t></{p}is>", False
@@ -590,7 +625,9 @@ def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) 
     """The part from `raw` with `edits` applied, written through `write` as it is made."""
     part = SheetPart(raw)
     if edits.layout is not None:
-        part.head = lay_out_head(part.head, part.root_open, part.fragment, edits.layout)
+        part.head = part.unmask(
+            lay_out_head(part.head, part.root_open, part.fragment, edits.layout)
+        )
     out = _Output(write)
     out.add(_edit_head(part, edits))
     writer = _RowWriter(part, edits, styles, out)
@@ -605,7 +642,7 @@ def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) 
     writer.finish()
     tail = part.tail()
     if edits.layout is not None:
-        tail = [lay_out_tail(b"".join(tail), part.fragment, edits.layout)]
+        tail = [part.unmask(lay_out_tail(b"".join(tail), part.fragment, edits.layout))]
     if edits.drawing is not None:
         out.add(_with_drawing(part, b"".join(tail), edits.drawing))
     else:
@@ -711,7 +748,7 @@ class _RowWriter:
         for row in list(root):
             if not self._apply(row):
                 root.remove(row)
-        self.out.add(serialise(root))
+        self.out.add(self.part.unmask(serialise(root)))
 
     def _apply(self, row: etree._Element) -> bool:
         """Edit one row; False when it is left with no cells (a row written afresh as blank)."""
@@ -792,7 +829,7 @@ def _with_widths(part: SheetPart, head: bytes, widths: dict[int, float]) -> byte
             later[0].addprevious(col)
         else:
             cols.append(col)
-    new = serialise(root)
+    new = part.unmask(serialise(root))
     return head[: m.start()] + new + head[m.end() :] if m else head + new
 
 
