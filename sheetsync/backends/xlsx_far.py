@@ -1,0 +1,228 @@
+"""Cells far from the rest of their tab: read for what they hold, not for where they are.
+
+calamine makes every tab a dense grid from A1 to its last cell, 32 bytes a cell before any
+Python object: one value typed at XFD1048576 asks for 512 GB and aborts the process, one at
+XFD2 of a 10 k-row tab costs 6 GB. The `<dimension>` a part declares is not looked at (it
+can say anything). Instead each sheet part's cell references are scanned as bytes (a
+pattern search, ~0.1 s for 10 k customers): the tab's rows and columns in use, and the
+*body* they make from A1, which stops at the first row (column) lying further than twice
+its rank among the rows (columns) in use plus a margin. A tab whose cells all lie in its
+body is read as before. Otherwise its far cells are cut out of the part as bytes, the rest
+is read as the tab, and the far cells are read one under the other in a tab of their own
+(both in a package beside, as `xlsx_read` does for slices), then put back as (row, column,
+value): a far cell costs what it holds. They stay in the workbook as they are: the write
+copies every cell it does not set (`xlsx_rows`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from sheetsync.errors import BackendError
+
+PIECE = 8 << 20  # bytes of a part scanned at a time
+ROW_SLACK = 1000  # rows a tab may skip past twice its rows in use and still be one table
+COLUMN_SLACK = 26  # the same for columns (a notes column a few columns right is no table)
+PREFIX = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData[\s/>]")
+
+
+class Grid(list):
+    """A tab's rows from A1 (a list of lists, as ever), and `far`: the cells outside them,
+    (row, column, value), 1-based, values only (a far cell formatted but empty is not one)."""
+
+    far: list[tuple[int, int, object]]
+
+    def __init__(self, rows=(), far=()) -> None:
+        super().__init__(rows)
+        self.far = list(far)
+
+
+def far_cells(grid: list) -> list[tuple[int, int, object]]:
+    return getattr(grid, "far", [])
+
+
+def body_end(numbers: list[int], slack: int) -> int:
+    """The last of the sorted `numbers` (rows or columns in use) before the first lying
+    further than twice its rank plus `slack`: a table's rows are dense enough, a value typed
+    at the sheet's far end is not. The body is then at most twice what is in use."""
+    last = 0
+    for rank, number in enumerate(numbers, start=1):
+        if number > 2 * rank + slack:
+            break
+        last = number
+    return last
+
+
+@dataclass
+class Reach:
+    """Where a tab's cells are: its rows and columns in use (as referenced)."""
+
+    rows: set[int] = field(default_factory=set)
+    columns: set[int] = field(default_factory=set)
+
+    def body(self) -> tuple[int, int] | None:
+        """(last row, last column) of the body when some cell lies outside it, else None."""
+        if not self.rows or not self.columns:
+            return None
+        rows, columns = sorted(self.rows), sorted(self.columns)
+        bottom, right = body_end(rows, ROW_SLACK), body_end(columns, COLUMN_SLACK)
+        if rows[-1] <= bottom and columns[-1] <= right:
+            return None
+        return bottom, right
+
+
+def _pieces(raw: IO[bytes]) -> Iterator[bytes]:
+    """The part in pieces of about PIECE bytes, each ending after a `>`: no tag is cut."""
+    rest = b""
+    while True:
+        more = raw.read(PIECE)
+        if not more:
+            if rest:
+                yield rest
+            return
+        data = rest + more
+        cut = data.rfind(b">") + 1
+        if cut <= 0:
+            rest = data
+            continue
+        yield data[:cut]
+        rest = data[cut:]
+
+
+def _cell_patterns(prefix: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    """Cell references as Excel, WPS, LibreOffice and openpyxl write them (`<c r="B7"`:
+    found by a literal search, fast), and as any writer may (`r` after other attributes)."""
+    p = re.escape(prefix)
+    return (
+        re.compile(rb"<" + p + rb'c r="([A-Z]{1,3})\d'),
+        re.compile(rb"<" + p + rb'c r="[A-Z]{1,3}(\d{1,7})"'),
+        re.compile(rb"<" + p + rb"c\s(?:[^>]*?\s)?r\s*=\s*[\"']([A-Z]{1,3})\d"),
+        re.compile(rb"<" + p + rb"c\s(?:[^>]*?\s)?r\s*=\s*[\"'][A-Z]{1,3}(\d{1,7})[\"']"),
+    )
+
+
+def scan(raw: IO[bytes]) -> tuple[bytes, tuple[int, int] | None]:
+    """The part's namespace prefix, and (last row, last column) of its body when a cell lies
+    outside it (None: read it as it is). A cell without a reference sits right of the one
+    before it: it can only be as far as there are cells before it, and is not looked for."""
+    reach, prefix, patterns = Reach(), None, None
+    for piece in _pieces(raw):
+        if prefix is None:
+            found = PREFIX.search(piece)
+            if found is None:
+                continue  # the head: no cells before <sheetData>
+            prefix = found.group(1)
+            patterns = _cell_patterns(prefix)
+        columns, rows, any_columns, any_rows = patterns
+        letters = set(columns.findall(piece))
+        numbers = rows.findall(piece)
+        starts = sum(piece.count(b"<" + prefix + b"c" + end) for end in (b" ", b"\t", b"\n", b"\r"))
+        if len(numbers) != starts:  # some reference not first in its tag: the slow pattern
+            letters |= set(any_columns.findall(piece))
+            numbers += any_rows.findall(piece)
+        reach.columns.update(column_index_from_string(c.decode()) for c in letters)
+        reach.rows.update(map(int, set(numbers)))
+    return prefix or b"", reach.body()
+
+
+def _greater(text: str, alphabet: str) -> bytes:
+    """A pattern matching the strings of `alphabet` (A-Z, or 0-9 with no leading zero) that
+    name a number greater than `text`: longer ones, or as long and larger where they first
+    differ. Column AAA is right of ZZ, as 100 is past 99."""
+    low, top = alphabet[0], alphabet[-1]
+    first = alphabet[1] if low == "0" else low
+    options = [f"[{first}-{top}][{low}-{top}]{{{len(text)},}}"]
+    for at, char in enumerate(text):
+        if char != top:
+            rest = len(text) - at - 1
+            options.append(f"{text[:at]}[{chr(ord(char) + 1)}-{top}][{low}-{top}]{{{rest}}}")
+    return "|".join(options).encode()
+
+
+def far_pattern(prefix: bytes, bottom: int, right: int) -> re.Pattern:
+    """A cell whose reference lies right of column `right` or below row `bottom`."""
+    p = re.escape(prefix)
+    letters = _greater(get_column_letter(right), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    numbers = _greater(str(bottom), "0123456789")
+    ref = rb"(?:(?:" + letters + rb")\d+|[A-Z]+(?:" + numbers + rb"))"
+    return re.compile(rb"<" + p + rb"c\s(?:[^>]*?\s)?r\s*=\s*([\"'])" + ref + rb"\1")
+
+
+REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]+)(\d+)["']""")
+ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>][^>]*>")
+
+
+@dataclass
+class Cut:
+    """What `cut_far` took out of a part: its root tag, and the far cells as (row, column,
+    the cell's XML), in the part's order."""
+
+    root: bytes = b""
+    root_name: bytes = b""
+    far: list[tuple[int, int, bytes]] = field(default_factory=list)
+
+
+def cut_far(raw: IO[bytes], prefix: bytes, box: tuple[int, int], title: str, write) -> Cut:
+    """The part from `raw` written through `write` without the cells outside `box` (last
+    row, last column); those cells returned. A comment, CDATA or processing instruction
+    among them could hide the end of a cell: such a part is not cut, and the run stops
+    saying which tab and cell."""
+    found = far_pattern(prefix, *box)
+    close = b"</" + prefix + b"c>"
+    cut = Cut()
+    for piece in _pieces(raw):
+        if not cut.root and (root := ROOT.search(piece)):
+            cut.root, cut.root_name = root.group(), root.group(1)
+        at = 0
+        for m in found.finditer(piece):
+            if at == 0 and _odd(piece):
+                ref = REF.search(piece, m.start())
+                raise BackendError(
+                    f"tab {title}: a value at {ref.group(1).decode()}{ref.group(2).decode()} "
+                    "lies far from the others, and the tab's XML holds comments or CDATA the "
+                    "sync does not cut; clear that cell, or save the workbook again from Excel"
+                )
+            end = piece.find(b">", m.end())
+            if piece[end - 1 : end] != b"/":
+                end = piece.find(close, end)
+                if end < 0:
+                    raise BackendError(f"tab {title}: a cell is cut off")
+                end += len(close) - 1
+            end += 1
+            ref = REF.search(piece, m.start(), end)
+            column, row = column_index_from_string(ref.group(1).decode()), int(ref.group(2))
+            write(piece[at : m.start()])
+            cut.far.append((row, column, piece[m.start() : end]))
+            at = end
+        write(piece[at:])
+    if not cut.root:
+        raise BackendError(f"tab {title}: a worksheet without its root element")
+    return cut
+
+
+def far_sheet(cut: Cut, prefix: bytes) -> bytes:
+    """A worksheet holding the far cells one under the other in column A, in order: calamine
+    reads their values as it would have read them in place (shared strings, dates, errors)."""
+    rows = [
+        b'<%srow r="%d">%s</%srow>' % (prefix, k, REF.sub(b' r="A%d"' % k, xml, count=1), prefix)
+        for k, (_, _, xml) in enumerate(cut.far, start=1)
+    ]
+    return (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        + cut.root
+        + b"<" + prefix + b"sheetData>"
+        + b"".join(rows)
+        + b"</" + prefix + b"sheetData></" + cut.root_name + b">"
+    )  # fmt: skip
+
+
+def _odd(data: bytes) -> bool:
+    """Whether `data` holds a comment, CDATA or processing instruction (its XML declaration
+    aside)."""
+    declared = data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
+    return b"<!" in data or data.count(b"<?") > declared
