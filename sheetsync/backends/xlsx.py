@@ -33,6 +33,7 @@ from python_calamine import CalamineError
 
 from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
 from sheetsync.backends.xlsx_charts import build_chart
+from sheetsync.backends.xlsx_far import free_rows
 from sheetsync.backends.xlsx_layout import apply_to_sheet
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
@@ -393,7 +394,8 @@ def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
             sheet.sheet_state = "hidden"
     for title, rows in changes.append.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
-        fill(sheet, rows, start=_last_used_row(sheet) + 1)
+        for number, row in zip(_free_rows(sheet, len(rows)), rows, strict=True):
+            fill(sheet, [row], start=number)
     for title, charts in changes.charts.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
         sheet._charts = [_chart(sheet, chart) for chart in charts]  # redrawn, never added twice
@@ -434,12 +436,12 @@ def fill(sheet: Worksheet, rows: list[list], start: int = 1) -> None:
                 put(sheet.cell(r, c), value)
 
 
-def _last_used_row(sheet: Worksheet) -> int:
-    """max_row counts formatted empty rows too; appending after them would leave a gap."""
-    for row in range(sheet.max_row, 0, -1):
-        if any(c.value is not None for c in sheet[row]):
-            return row
-    return 0
+def _free_rows(sheet: Worksheet, count: int) -> list[int]:
+    """Where `count` rows appended go (`xlsx_far.free_rows`): from the cells that hold a value,
+    not max_row (formatted empty rows count there: appending after them would leave a gap),
+    nor row by row from it (a cell at XFD1048576 would make a million rows of 16 k cells)."""
+    used = sorted({row for (row, _), cell in sheet._cells.items() if cell.value is not None})
+    return free_rows(used, count)
 
 
 def _fresh_sheet(book: openpyxl.Workbook, title: str) -> Worksheet:

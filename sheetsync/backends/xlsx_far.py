@@ -58,6 +58,18 @@ def body_end(numbers: list[int], slack: int) -> int:
     return last
 
 
+def free_rows(used: list[int], count: int) -> list[int]:
+    """Where `count` rows appended to a log go: after the last of the body's rows in `used`
+    (the rows holding values, ascending), skipping any far row that holds one: a row is
+    never appended over a cell someone typed at the sheet's far end."""
+    taken, number, free = set(used), body_end(used, ROW_SLACK), []
+    while len(free) < count:
+        number += 1
+        if number not in taken:
+            free.append(number)
+    return free
+
+
 @dataclass
 class Reach:
     """Where a tab's cells are: its rows and columns in use (as referenced)."""

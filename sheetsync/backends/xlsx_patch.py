@@ -21,6 +21,7 @@ from sheetsync.backends.xlsx_cells import (  # noqa: F401  (re-exported)
     is_non_finite,
 )
 from sheetsync.backends.xlsx_charts import draw_charts
+from sheetsync.backends.xlsx_far import free_rows
 from sheetsync.backends.xlsx_layout import name_ranges, styled_rows
 from sheetsync.backends.xlsx_package import (  # noqa: F401  (re-exported)
     MAIN,
@@ -31,7 +32,7 @@ from sheetsync.backends.xlsx_package import (  # noqa: F401  (re-exported)
     chart_keys,
     restore_cached_values,
 )
-from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, last_used_row, splice
+from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, splice, used_rows
 from sheetsync.workbook.changes import Changeset
 
 NARROWEST, WIDEST = 10, 40  # a new column's width, in characters
@@ -73,8 +74,8 @@ def patch_into(
             edits.setdefault(title, SheetEdits()).drawing = rel_id
     for title, rows in changes.append.items():
         with package.open(parts[title]) as raw:
-            start = last_used_row(raw) + 1
-        edits[title].rows.update({start + i: row for i, row in enumerate(rows)})
+            numbers = free_rows(used_rows(raw), len(rows))
+        edits[title].rows.update(zip(numbers, rows, strict=True))
     for title, layout in changes.layout.items():
         name_ranges(package, title, layout)
     package.drop_calc_chain()
@@ -98,7 +99,9 @@ def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str,
     for title, rows in changes.replace.items():
         layout = changes.layout.get(title)
         if layout is not None and layout.tables:  # every row restyled, not only the new
-            edits.setdefault(title, SheetEdits()).replace(styled_rows(rows, layout), None)
+            was = (old or {}).get(title)
+            height = None if was is None else len(was.rows)  # far cells below it are kept
+            edits.setdefault(title, SheetEdits()).replace(styled_rows(rows, layout), None, height)
         else:
             edits.setdefault(title, SheetEdits()).replace(rows, (old or {}).get(title))
     for title, layout in changes.layout.items():

@@ -46,7 +46,8 @@ class SheetEdits:
 
     cells: dict[int, dict[int, object]] = field(default_factory=dict)  # row -> column -> value
     rows: dict[int, list] = field(default_factory=dict)  # row -> values (the old row dropped)
-    clear: bool = False  # every old row dropped (a tab replaced whole)
+    clear: bool = False  # every old row dropped (a tab replaced whole) ...
+    kept_from: int | None = None  # ... but from this row on (cells read as far: xlsx_far)
     widths: dict[int, float] = field(default_factory=dict)  # new columns: column -> width
     drawing: str | None = None  # r:id of the drawing to show (charts); None: as it is
     append: list[list] = field(default_factory=list)  # rows after the last used one
@@ -55,11 +56,15 @@ class SheetEdits:
     def set(self, row: int, column: int, value: object) -> None:
         self.cells.setdefault(row, {})[column] = value
 
-    def replace(self, rows: list[list], old: RowsRead | None) -> None:
+    def replace(self, rows: list[list], old: RowsRead | None, height: int | None = None) -> None:
         """The tab's new content, rewriting only the rows that differ from what was read: a
-        daily run changes a few rows of a long task log or memory, not all of them."""
+        daily run changes a few rows of a long task log or memory, not all of them. Without
+        the rows read, every old row is dropped; with the `height` read, only those up to it
+        and to the new content's end (rows further down were read as far cells: kept)."""
         if old is None:
             self.clear, self.cells = True, {}
+            if height is not None:
+                self.kept_from = max(height, len(rows)) + 1
             self.rows = {n: values for n, values in enumerate(rows, start=1)}
             return
         for number in range(1, max(len(rows), len(old.rows)) + 1):
@@ -577,13 +582,10 @@ def serialise(root: etree._Element) -> bytes:
     return text[text.index(b">") + 1 : text.rindex(b"</")]
 
 
-def last_used_row(raw: IO[bytes]) -> int:
-    """The last row with a value or formula in it (rows formatted but empty don't count)."""
-    last = 0
-    for number, data in SheetPart(raw).rows():
-        if USED.search(data):
-            last = number
-    return last
+def used_rows(raw: IO[bytes]) -> list[int]:
+    """The rows with a value or formula in them, ascending (rows formatted but empty don't
+    count): where rows appended go (`xlsx_far.free_rows`)."""
+    return [number for number, data in SheetPart(raw).rows() if USED.search(data)]
 
 
 def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) -> None:
@@ -652,19 +654,30 @@ class _RowWriter:
                 self.out.add(edited)
             else:
                 self._edit(data)
-        elif not self.edits.clear:
+        elif not self.edits.clear or self._kept(number):
             self._flush()
             self.out.add(data)
         if self.next < len(self.todo) and self.todo[self.next] == number:
             self.next += 1
 
     def waiting(self) -> int:
-        """The next row to edit or write afresh (one past any row when there is none)."""
-        return self.todo[self.next] if self.next < len(self.todo) else 1 << 62
+        """The next row to edit or write afresh (one past any row when there is none); in a
+        tab replaced whole, the first row kept until it is passed, so that no run of rows
+        copied or dropped together reaches over it."""
+        number = self.todo[self.next] if self.next < len(self.todo) else 1 << 62
+        kept = self.edits.kept_from
+        if self.edits.clear and kept is not None and self.part.last < kept:
+            return min(number, kept)
+        return number
+
+    def _kept(self, number: int) -> bool:
+        """Whether an old row of a tab replaced whole stays (read as far cells)."""
+        return self.edits.kept_from is not None and number >= self.edits.kept_from
 
     def copy(self, rows: bytes) -> None:
-        """Rows before `waiting()`, untouched: kept as they are, or dropped with the tab."""
-        if not self.edits.clear:
+        """Rows before `waiting()`, untouched: kept as they are, or dropped with the tab
+        (`self.part.last`: the last of them)."""
+        if not self.edits.clear or self._kept(self.part.last):
             self._flush()
             self.out.add(rows)
 
