@@ -60,8 +60,7 @@ def patch_into(
     package's bytes, or a file open on it (read as the parts are copied, never held whole).
     `folder`: where the write may put temporary files (the workbook's)."""
     package = _Package(data)
-    package.check_date_system()
-    styles = _Styles(package)
+    styles = _Styles(package)  # and the date system dates are written in
     edits = plan_edits(changes, old)
     if set(changes.append) & (set(changes.replace) | {c.tab for c in changes.cells}):
         raise PatchUnsupported("rows appended to a tab also rewritten")

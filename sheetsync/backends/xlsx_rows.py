@@ -340,7 +340,7 @@ def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styl
     p, row = prefix.decode(), str(number)
     cells = []
     for column in sorted(values):
-        made = _content(p, values[column])
+        made = _content(p, values[column], styles.epoch)
         if made is None:
             return None
         cells.append(_new_cell(p, column, row, made, styles))
@@ -372,13 +372,14 @@ def _tail(p: str, made: tuple[str, str, bool], date_style: str) -> str:
     return f'"{style}{typed}>{body}</{p}c>' if body else f'"{style}{typed}/>'
 
 
-def _content(p: str, value: object) -> tuple[str, str, bool] | None:
+def _content(p: str, value: object, epoch: dt.datetime) -> tuple[str, str, bool] | None:
     """A plain value as `set_cell` writes it: (its t attribute, the cell's children, whether
     it needs a date format); None for a kind only `set_cell` writes (a Heading, a Share,
-    anything new) or text lxml refuses (a lone surrogate)."""
+    anything new) or text lxml refuses (a lone surrogate). Dates count from `epoch`, the
+    workbook's (1900, or 1904 for one made on a Mac)."""
     kind = type(value)
     if kind is str or kind is dt.date or kind is dt.datetime:
-        return _cached_content(p, kind, value)
+        return _cached_content(p, kind, value, epoch)
     if value is None:
         return "", "", False
     if kind is bool:
@@ -389,9 +390,11 @@ def _content(p: str, value: object) -> tuple[str, str, bool] | None:
 
 
 @functools.lru_cache(maxsize=1 << 14)  # statuses, grades, dates: the same few thousand values
-def _cached_content(p: str, kind: type, value: object) -> tuple[str, str, bool] | None:
+def _cached_content(
+    p: str, kind: type, value: object, epoch: dt.datetime
+) -> tuple[str, str, bool] | None:
     if kind is not str:
-        return "", f"<{p}v>{to_excel(value)!r}</{p}v>", True
+        return "", f"<{p}v>{to_excel(value, epoch)!r}</{p}v>", True
     if not value:
         return "", "", False
     if NOT_XML.search(value):
@@ -447,7 +450,9 @@ class RowBytes:
     def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
             return None
-        made = {column: _content(self.prefix, value) for column, value in values.items()}
+        made = {
+            column: _content(self.prefix, value, styles.epoch) for column, value in values.items()
+        }
         if None in made.values():
             return None
         m = self.row.fullmatch(data)
