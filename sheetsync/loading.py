@@ -164,7 +164,7 @@ def outside_notes(grids: dict[str, list[list]], loaded: Loaded) -> list[str]:
     for title, grid in grids.items():
         cells = sheets[title].beyond if title in sheets else outside(grid)
         if cells:
-            named = cells_named(cells)
+            named = cells_named(cells, loaded.locale)
             notes.append(
                 say("beyond_headers", loaded.locale, tab=title, count=len(cells), cells=named)
             )

@@ -28,6 +28,7 @@ from sheetsync.errors import BackendError
 PIECE = 8 << 20  # bytes of a part scanned at a time
 ROW_SLACK = 1000  # rows a tab may skip past twice its rows in use and still be one table
 COLUMN_SLACK = 26  # the same for columns (a notes column a few columns right is no table)
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PREFIX = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData[\s/>]")
 
 
@@ -159,8 +160,8 @@ def _greater(text: str, alphabet: str) -> bytes:
 def far_pattern(prefix: bytes, bottom: int, right: int) -> re.Pattern:
     """A cell whose reference lies right of column `right` or below row `bottom`."""
     p = re.escape(prefix)
-    letters = _greater(get_column_letter(right), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    numbers = _greater(str(bottom), "0123456789")
+    letters = _greater(get_column_letter(right), ALPHABET) if right else b"[A-Z]+"
+    numbers = _greater(str(bottom), "0123456789") if bottom else b"[1-9][0-9]*"
     ref = rb"(?:(?:" + letters + rb")\d+|[A-Z]+(?:" + numbers + rb"))"
     return re.compile(rb"<" + p + rb"c\s(?:[^>]*?\s)?r\s*=\s*([\"'])" + ref + rb"\1")
 

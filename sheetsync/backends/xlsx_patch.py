@@ -100,7 +100,10 @@ def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str,
         if layout is not None and layout.tables:  # every row restyled, not only the new
             was = (old or {}).get(title)
             height = None if was is None else len(was.rows)  # far cells below it are kept
-            edits.setdefault(title, SheetEdits()).replace(styled_rows(rows, layout), None, height)
+            tab = edits.setdefault(title, SheetEdits())
+            tab.replace(styled_rows(rows, layout), None, height)
+            if was is not None:
+                tab.keep_far(was.far, was.width)
         else:
             edits.setdefault(title, SheetEdits()).replace(rows, (old or {}).get(title))
     for title, layout in changes.layout.items():

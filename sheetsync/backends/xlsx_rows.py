@@ -71,6 +71,16 @@ class SheetEdits:
             new = rows[number - 1] if number <= len(rows) else []
             if not old.reads_as(number, new) or (new and isinstance(new[0], Heading)):
                 self.rows[number] = new
+        self.keep_far(old.far, old.width)
+
+    def keep_far(self, far: frozenset, width: int) -> None:
+        """Rows holding cells read as far (`xlsx_far`) are set cell by cell, the columns read
+        cleared, rather than written afresh: the far cells in them stay."""
+        for number in far & self.rows.keys():
+            new = self.rows.pop(number)
+            self.cells[number] = {
+                c: new[c - 1] if c <= len(new) else None for c in range(1, max(len(new), width) + 1)
+            }
 
     def changes(self) -> bool:
         """Whether the part changes at all (a tab replaced by the rows it has does not, and
@@ -96,12 +106,14 @@ class RowsRead:
 
     rows: list  # per row: hash(tuple(row)), or the row itself
     width: int = 0  # every row as read is this wide (blanks read as "")
+    far: frozenset = frozenset()  # the rows holding cells read as far (xlsx_far)
 
     @classmethod
     def of(cls, grid: list[list]) -> RowsRead:
         return cls(
             [row if not NUMBERS.isdisjoint(map(type, row)) else hash(tuple(row)) for row in grid],
             max(map(len, grid), default=0),
+            frozenset(row for row, _, _ in getattr(grid, "far", ())),
         )
 
     def reads_as(self, number: int, new: list) -> bool:

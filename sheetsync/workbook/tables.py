@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sheetsync.errors import WorkbookError
-from sheetsync.workbook.messages import EN, ZH, ZH_HANT, is_traditional, say
+from sheetsync.workbook.messages import EN, ZH, ZH_HANT, is_traditional, listed, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import Tab, normalise_header
 
@@ -206,10 +206,10 @@ def outside(grid: list[list]) -> list[tuple[int, int]]:
     return [(row, column) for row, column, value in getattr(grid, "far", ()) if not is_blank(value)]
 
 
-def cells_named(cells: list[tuple[int, int]], most: int = 5) -> str:
+def cells_named(cells: list[tuple[int, int]], locale: str, most: int = 5) -> str:
     """A few cells as people name them (XFD1048576), in sheet order, "…" for the rest."""
     names = [f"{column_letter(c)}{r}" for r, c in sorted(cells)[:most]]
-    return ", ".join(names) + (", …" if len(cells) > most else "")
+    return listed([*names, *(["…"] if len(cells) > most else [])], locale)
 
 
 def find_title(titles: list[str], tab: Tab, configured: str | None) -> str | None:
