@@ -6,7 +6,6 @@ import io
 import zipfile
 
 import openpyxl
-import pytest
 from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 from lxml import etree
 from openpyxl.formatting.rule import CellIsRule

@@ -34,13 +34,17 @@ PREFIX = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData[\s/>]")
 
 class Grid(list):
     """A tab's rows from A1 (a list of lists, as ever), and `far`: the cells outside them,
-    (row, column, value), 1-based, values only (a far cell formatted but empty is not one)."""
+    (row, column, value), 1-based, values only (a far cell formatted but empty is not one);
+    `far_rows`: the rows holding any far cell (a formula whose result was never saved reads
+    as blank, and is still someone's cell)."""
 
     far: list[tuple[int, int, object]]
+    far_rows: frozenset[int]
 
-    def __init__(self, rows=(), far=()) -> None:
+    def __init__(self, rows=(), far=(), far_rows=()) -> None:
         super().__init__(rows)
         self.far = list(far)
+        self.far_rows = frozenset(far_rows) | {row for row, _, _ in self.far}
 
 
 def far_cells(grid: list) -> list[tuple[int, int, object]]:

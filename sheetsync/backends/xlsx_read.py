@@ -108,7 +108,7 @@ class _Tabs:
             for (row, column), v in zip(self.cells[name], values, strict=False)
             if v != "" and v is not None
         ]
-        return Grid(grid, placed)
+        return Grid(grid, placed, {row for row, _ in self.cells[name]})
 
 
 def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple[bytes, tuple]]:

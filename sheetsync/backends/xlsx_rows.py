@@ -113,7 +113,7 @@ class RowsRead:
         return cls(
             [row if not NUMBERS.isdisjoint(map(type, row)) else hash(tuple(row)) for row in grid],
             max(map(len, grid), default=0),
-            frozenset(row for row, _, _ in getattr(grid, "far", ())),
+            getattr(grid, "far_rows", frozenset()),
         )
 
     def reads_as(self, number: int, new: list) -> bool:
