@@ -166,3 +166,18 @@ def test_a_1904_workbook_syncs_on_the_fast_path_with_its_dates_as_typed(tmp_path
     # And the calamine read of the next run sees them so too
     grid = read_grids(mac)[FOLLOWUPS.title("zh")]
     assert grid[row - 1][header["下次跟进日期"] - 1] == results(mac)["K1"]["next_date"]
+
+
+def test_far_cells_cut_across_the_pieces_a_part_is_read_in(tmp_path, monkeypatch):
+    """A long tab is scanned and cut a piece at a time: a far cell whose end falls in the
+    next piece is still read, and the rest of the tab is the same as read whole."""
+    from sheetsync.backends import xlsx_far
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer(f"K{i}") for i in range(40)])
+    _type_far_cells(path, ("XFD2", "AAA30", "B1048576"))
+    whole = read_grids(path)
+    monkeypatch.setattr(xlsx_far, "PIECE", 97)  # a few tags at a time
+    pieces = read_grids(path)
+    for title, grid in whole.items():
+        assert pieces[title] == grid and pieces[title].far == grid.far, title
+    assert len(whole[FOLLOWUPS.title("zh")].far) == 3

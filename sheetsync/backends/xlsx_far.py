@@ -191,8 +191,9 @@ def cut_far(raw: IO[bytes], prefix: bytes, box: tuple[int, int], title: str, wri
     saying which tab and cell."""
     found = far_pattern(prefix, *box)
     close = b"</" + prefix + b"c>"
-    cut = Cut()
+    cut, carried = Cut(), b""
     for piece in _pieces(raw):
+        piece, carried = carried + piece, b""
         if not cut.root and (root := ROOT.search(piece)):
             cut.root, cut.root_name = root.group(), root.group(1)
         at = 0
@@ -207,8 +208,10 @@ def cut_far(raw: IO[bytes], prefix: bytes, box: tuple[int, int], title: str, wri
             end = piece.find(b">", m.end())
             if piece[end - 1 : end] != b"/":
                 end = piece.find(close, end)
-                if end < 0:
-                    raise BackendError(f"tab {title}: a cell is cut off")
+                if end < 0:  # the cell goes on in the next piece
+                    carried = piece[m.start() :]
+                    piece = piece[: m.start()]
+                    break
                 end += len(close) - 1
             end += 1
             ref = REF.search(piece, m.start(), end)
@@ -217,6 +220,8 @@ def cut_far(raw: IO[bytes], prefix: bytes, box: tuple[int, int], title: str, wri
             cut.far.append((row, column, piece[m.start() : end]))
             at = end
         write(piece[at:])
+    if carried:
+        raise BackendError(f"tab {title}: a cell is cut off")
     if not cut.root:
         raise BackendError(f"tab {title}: a worksheet without its root element")
     return cut

@@ -83,7 +83,8 @@ class _Tabs:
     ) -> None:
         self.path, self.beside = path, beside
         self.moved, self.cells = moved or {}, cells or {}
-        self.names = _calamine(path).sheet_names
+        self.books = {path: _calamine(path)}  # the main thread's workbook objects, by source
+        self.names = self.books[path].sheet_names
 
     def parse(self, books: dict, name: str):
         """The tab `name` parsed by calamine, with `books`' workbook objects (one per thread)."""
@@ -160,7 +161,7 @@ def _cut_far_cells(path, parts, far: dict, target: Path) -> tuple[dict, dict]:
 
 
 def _read_grids(tabs: _Tabs, parts: dict[str, tuple[str, int]]) -> dict[str, list[list]]:
-    path, books = tabs.path, {}
+    path, books = tabs.path, tabs.books
     pool: dict = {}  # one object per distinct text or date, across every tab
     names = tabs.names
     big = max(parts, key=lambda t: parts[t][1], default=None)
@@ -173,7 +174,7 @@ def _read_grids(tabs: _Tabs, parts: dict[str, tuple[str, int]]) -> dict[str, lis
             folder = None
         if folder is not None:
             with folder:
-                book = _calamine(path)
+                book = books[path]
                 return _read_sliced(tabs, book, big, parts[big][0], pool, Path(folder.name))
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
         parsed = thread.submit(tabs.parse, {}, big)
