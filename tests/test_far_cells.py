@@ -181,3 +181,23 @@ def test_far_cells_cut_across_the_pieces_a_part_is_read_in(tmp_path, monkeypatch
     for title, grid in whole.items():
         assert pieces[title] == grid and pieces[title].far == grid.far, title
     assert len(whole[FOLLOWUPS.title("zh")].far) == 3
+
+
+def test_the_openpyxl_path_keeps_far_cells_too(tmp_path, monkeypatch):
+    """A package the patcher cannot handle is rewritten through openpyxl: it too keeps every
+    far cell, in the tabs it rewrites whole (汇总, 任务记录, 同步快照) as in the others, and
+    appends no log row past the sheet's last."""
+    from sheetsync.backends.xlsx_package import PatchUnsupported
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer(f"K{i}") for i in range(5)])
+    sync(path)
+    typed = _type_far_cells(path)
+
+    def unsupported(*args, **kwargs):
+        raise PatchUnsupported("as a package the patcher does not handle")
+
+    monkeypatch.setattr(xlsx, "patch_into", unsupported)
+    sync(path, TODAY + dt.timedelta(days=1))
+    book = openpyxl.load_workbook(path)
+    assert {(t, ref): book[t][ref].value for t, ref in typed} == typed
+    assert max(_row_numbers(path)) == 1048576

@@ -19,6 +19,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
+from copy import copy as copied
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,7 +34,7 @@ from python_calamine import CalamineError
 
 from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
 from sheetsync.backends.xlsx_charts import build_chart
-from sheetsync.backends.xlsx_far import free_rows
+from sheetsync.backends.xlsx_far import Reach, free_rows
 from sheetsync.backends.xlsx_layout import apply_to_sheet
 from sheetsync.backends.xlsx_patch import (
     PatchUnsupported,
@@ -461,7 +462,20 @@ def _fresh_sheet(book: openpyxl.Workbook, title: str) -> Worksheet:
         old.page_setup,
         old.sheet_properties.pageSetUpPr,
     )
+    for (row, column), cell in _far_cells(old):  # someone's, far from the sync's rows: kept
+        kept = new.cell(row, column)
+        kept.value, kept._style = cell.value, copied(cell._style)
     return new
+
+
+def _far_cells(sheet: Worksheet) -> list:
+    """The cells holding a value far from the tab's table (`xlsx_far`), as the reader leaves
+    them out: ((row, column), cell)."""
+    used = [(key, cell) for key, cell in sheet._cells.items() if cell.value is not None]
+    box = Reach({r for (r, _), _ in used}, {c for (_, c), _ in used}).body()
+    if box is None:
+        return []
+    return [((r, c), cell) for (r, c), cell in used if r > box[0] or c > box[1]]
 
 
 def _style(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:

@@ -118,14 +118,18 @@ def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple[bytes
     that cannot be scanned is left to calamine, which says what is wrong with it."""
     found = {}
     try:
-        with zipfile.ZipFile(path) as file:
-            for title, (part, _) in parts.items():
-                with file.open(part) as raw:
-                    prefix, box = scan(raw)
-                if box is not None:
-                    found[title] = (prefix, box)
+        file = zipfile.ZipFile(path)
     except Exception:  # noqa: BLE001
         return {}
+    with file:
+        for title, (part, _) in parts.items():
+            try:
+                with file.open(part) as raw:
+                    prefix, box = scan(raw)
+            except Exception:  # noqa: BLE001
+                continue
+            if box is not None:
+                found[title] = (prefix, box)
     return found
 
 
