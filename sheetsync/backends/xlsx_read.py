@@ -9,6 +9,10 @@ system, and those rows). calamine reads that package as it reads the workbook, a
 slice becomes Python rows while the next ones are parsed. Whatever cannot be cut safely (a
 comment or CDATA among the rows, a slice whose first row has no number, rows out of order,
 no room for the temporary file) is read whole, as before.
+
+A tab holding a cell far from the others (XFD1048576) is read without it, from a package
+beside made the same way, and the far cells are handed over beside the grid (`xlsx_far`):
+calamine would make the tab a dense grid from A1 to that cell.
 """
 
 from __future__ import annotations
