@@ -116,9 +116,9 @@ class _Tabs:
         return Grid(grid, placed, {row for row, _ in self.cells[name]})
 
 
-def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple[bytes, tuple]]:
+def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple]:
     """The tabs with cells far from the others: title -> (namespace prefix, the body's last
-    row and column). Each part's references are scanned as bytes (`xlsx_far.scan`); a part
+    row and column, whether written plainly: `xlsx_far.scan`). Each part's references are scanned as bytes (`xlsx_far.scan`); a part
     that cannot be scanned is left to calamine, which says what is wrong with it."""
     found = {}
     try:
@@ -129,11 +129,11 @@ def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple[bytes
         for title, (part, _) in parts.items():
             try:
                 with file.open(part) as raw:
-                    prefix, box = scan(raw)
+                    prefix, box, plain = scan(raw)
             except Exception:  # noqa: BLE001
                 continue
             if box is not None:
-                found[title] = (prefix, box)
+                found[title] = (prefix, box, plain)
     return found
 
 
@@ -150,12 +150,12 @@ def _cut_far_cells(path, parts, far: dict, target: Path) -> tuple[dict, dict]:
         kept = _kept_parts(package)
         try:
             with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
-                for n, (title, (prefix, box)) in enumerate(far.items()):
+                for n, (title, (prefix, box, plain)) in enumerate(far.items()):
                     with (
                         source.open(parts[title][0]) as raw,
                         out.open(f"xl/worksheets/b{n}.xml", "w", force_zip64=True) as body,
                     ):
-                        cut = cut_far(raw, prefix, box, title, body.write)
+                        cut = cut_far(raw, prefix, box, title, body.write, plain)
                     out.writestr(f"xl/worksheets/f{n}.xml", far_sheet(cut, prefix))
                     moved[title] = n
                     places[title] = [(row, column) for row, column, _ in cut.far]
