@@ -33,11 +33,13 @@ from sheetsync.workbook.schema import (
 )
 from sheetsync.workbook.tables import (
     Sheet,
+    cells_named,
     closest,
     find_title,
     guess_locale,
     load_sheet,
     missing_columns,
+    outside,
     unmapped,
 )
 from sheetsync.workbook.validate import Validation, validate
@@ -63,6 +65,7 @@ class Loaded:
     history: Sheet | None = None  # 跟进历史: the contacts and handovers seen so far
     forecast_log: Sheet | None = None  # 预测记录: last months' forecasts
     sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
+    outside: list[str] = field(default_factory=list)  # a line a tab with cells under no header
 
     def framed(self) -> list[Sheet]:
         """The tabs read into frames: past `load`, nothing reads their grids."""
@@ -148,7 +151,24 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     _one_tab_each(loaded, tabs)
     if loaded.titles["value_rules"] in grids:
         loaded.value_rules = grids[loaded.titles["value_rules"]]
+    loaded.outside = outside_notes(grids, loaded)
     return loaded
+
+
+def outside_notes(grids: dict[str, list[list]], loaded: Loaded) -> list[str]:
+    """One line for each tab holding values the sync does not read: right of its last header
+    (a tab read by header), or far from its table (any tab). People typed them; they are
+    left as they are, and said, so nobody waits for the sync to act on them."""
+    sheets = {s.title: s for s in loaded.framed()}
+    notes = []
+    for title, grid in grids.items():
+        cells = sheets[title].beyond if title in sheets else outside(grid)
+        if cells:
+            named = cells_named(cells, loaded.locale)
+            notes.append(
+                say("beyond_headers", loaded.locale, tab=title, count=len(cells), cells=named)
+            )
+    return notes
 
 
 def _one_tab_each(loaded: Loaded, tabs: tuple[Tab, ...]) -> None:
@@ -218,7 +238,7 @@ def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
     """Rules, team and row checks: the part `validate` and `sync` share."""
     rules = read_rules(loaded.grading)
     needed = read_columns(rules)
-    loaded.notes = check_columns(loaded.followups, needed)
+    loaded.notes = [*check_columns(loaded.followups, needed), *loaded.outside]
     owners = team_owners(loaded.team)
     grades = [r.grade for r in rules]
     team = set(owners) if owners else None

@@ -22,6 +22,13 @@ def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_ru
     assert re.search(
         r"adopt --apply\s+[\d.]+ s\s+[\d.]+ x floor .*peak \d+ MB, [\d.]+ x floor", out
     )
+    for name in ("far cells", "date1904"):  # issue 28: against the next day's run
+        assert re.search(
+            rf"{name}\s+[\d.]+ s\s+[\d.]+ x floor, [\d.]+ x the next day; "
+            r"peak \d+ MB, [\d.]+ x floor, [\d.]+ x the next day's$",
+            out,
+            re.M,
+        )
     for name in ("notes.tsv", "notes-b.tsv", "holdout.tsv"):
         assert re.search(
             rf"{name}\s+sheetsync\s+\d+ notes: precision \d\.\d\d, recall \d\.\d\d", out

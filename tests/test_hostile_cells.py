@@ -1,6 +1,7 @@
-"""Every cell is someone's input: random hostile values in people's columns go through
-read → compute → write on a real .xlsx without a crash, and every cell people typed reads
-back as it was (hypothesis; a bounded number of examples, each a whole sync)."""
+"""Every cell is someone's input: random hostile values in people's columns, and values far
+from any table in any tab (团队 included), go through read → compute → write on a real .xlsx
+without a crash, and every cell people typed reads back as it was (hypothesis; a bounded
+number of examples, each a whole sync)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import openpyxl
 from conftest import TODAY, customer, make_workbook, sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_sync_xlsx import people_cells
+
+from sheetsync.workbook.schema import PEOPLE_COLUMNS
 
 # What a person (or a hostile file) can put in a cell that openpyxl writes: Excel's escapes
 # of control characters (_x001B_), non-characters, formulas as text, bidi overrides, very
@@ -34,6 +37,11 @@ VALUE = st.one_of(
 FIELDS = ("customer", "contact", "stage", "intent", "budget", "decision_cycle", "last_contact")
 FIELDS += ("summary", "feedback", "owner", "notes", "birthday", "contract_end", "phone")
 ROW = st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, VALUE))
+# Far cells: the sheet's last cell, far right of a header row or a customer's row, far below
+# a table, past column ZZ; in any tab (a tab the sync rewrites whole included).
+TABS = ("客户跟进", "分级标准", "价值分级", "团队", "汇总", "任务记录", "同步日志", "同步快照")
+FAR_REF = st.sampled_from(["XFD1048576", "XFD1", "XFD2", "AAA3", "A1048576", "C500000", "ZZ9"])
+FAR = st.dictionaries(st.tuples(st.sampled_from(TABS), FAR_REF), VALUE, max_size=6)
 NON_XML = dict.fromkeys(map(ord, "\ufffe\uffff"), None)
 
 
@@ -52,16 +60,45 @@ def _writable(value):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(rows=st.lists(ROW, min_size=1, max_size=4))
-def test_hostile_cells_never_crash_a_sync_nor_change_what_people_typed(rows):
+@given(rows=st.lists(ROW, min_size=1, max_size=4), far=FAR)
+def test_hostile_cells_never_crash_a_sync_nor_change_what_people_typed(rows, far):
     folder = Path(tempfile.mkdtemp(prefix="sheetsync-hostile-"))
     try:
         cleaned = [{k: _writable(v) for k, v in row.items()} for row in rows]
         made = [customer(f"H{i}", **row) for i, row in enumerate(cleaned)]
         path = make_workbook(folder / "b.xlsx", made)
-        before = people_cells(path)
+        typed = _type_far(path, {where: _writable(v) for where, v in far.items()})
+        before = people_cells(path, len(made))
         sync(path, TODAY)
         sync(path, TODAY + dt.timedelta(days=1))
-        assert people_cells(path) == before
+        assert people_cells(path, len(made)) == before
+        assert _far_cells(path, typed) == typed
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _type_far(path: Path, far: dict) -> dict:
+    """The far cells typed into the workbook, as openpyxl reads them back."""
+    book = openpyxl.load_workbook(path)
+    for (title, ref), value in far.items():
+        book[title][ref] = value
+    book.save(path)
+    return _far_cells(path, far)
+
+
+def _far_cells(path: Path, far: dict) -> dict:
+    book = openpyxl.load_workbook(path)
+    return {(t, ref): (book[t][ref].value, book[t][ref].number_format) for t, ref in far}
+
+
+def people_cells(path: Path, customers: int) -> list[list]:
+    """Every cell of the people's columns, value and number format, by row, over the
+    customers' rows (openpyxl's iter_rows would walk to the far cells)."""
+    ws = openpyxl.load_workbook(path)["客户跟进"]
+    top = list(ws.iter_rows(max_row=customers + 1, max_col=60))
+    headers = [c.value for c in top[0]]
+    people = {c.zh for c in PEOPLE_COLUMNS}
+    return [
+        [(c.value, c.number_format) for c, h in zip(row, headers, strict=True) if h in people]
+        for row in top
+    ]

@@ -6,7 +6,6 @@ import io
 import zipfile
 
 import openpyxl
-import pytest
 from conftest import TODAY, customer, make_workbook, results, sheet_rows, sync
 from lxml import etree
 from openpyxl.formatting.rule import CellIsRule
@@ -122,7 +121,7 @@ def test_new_workbook_has_dropdowns_and_status_colours_that_survive_syncs(tmp_pa
     assert ws.freeze_panes == "C2"  # the header, and the id and name columns
 
 
-def test_a_1904_workbook_takes_the_openpyxl_path_and_keeps_its_formula_results(tmp_path):
+def test_the_openpyxl_path_keeps_a_1904_workbooks_formula_results(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
     wb = openpyxl.load_workbook(path)
     wb.epoch = CALENDAR_MAC_1904  # a workbook from Excel for Mac
@@ -138,8 +137,6 @@ def test_a_1904_workbook_takes_the_openpyxl_path_and_keeps_its_formula_results(t
             new.writestr(info, part)
     data, changes = path.read_bytes(), _changeset(path)
     changes.charts = {}
-    with pytest.raises(PatchUnsupported, match="1904"):
-        patch_workbook(data, changes)
     written = restore_cached_values(data, _rewrite_with_openpyxl(data, changes))
     assert (
         CalamineWorkbook.from_filelike(io.BytesIO(written))
@@ -189,11 +186,18 @@ def test_planning_tells_apart_values_that_compare_equal_across_kinds():
     assert sorted(calls, key=str) == [None, "a", "b"]
 
 
-def test_the_openpyxl_path_keeps_text_people_formatted_in_runs(tmp_path):
-    """A 1904 workbook takes the general path; a name typed with a bold part stays bold."""
+def test_the_openpyxl_path_keeps_text_people_formatted_in_runs(tmp_path, monkeypatch):
+    """A workbook the patcher cannot handle takes the general path; a name typed with a bold
+    part stays bold."""
     from openpyxl.cell.rich_text import CellRichText, TextBlock
     from openpyxl.cell.text import InlineFont
 
+    from sheetsync.backends import xlsx
+
+    def unsupported(*args, **kwargs):
+        raise PatchUnsupported("as a package the patcher does not handle")
+
+    monkeypatch.setattr(xlsx, "patch_into", unsupported)
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
     wb = openpyxl.load_workbook(path, rich_text=True)
     wb.epoch = CALENDAR_MAC_1904

@@ -19,6 +19,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
+from copy import copy as copied
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
@@ -35,6 +36,7 @@ from python_calamine import CalamineError
 
 from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
 from sheetsync.backends.xlsx_charts import build_chart
+from sheetsync.backends.xlsx_far import Reach, free_rows
 from sheetsync.backends.xlsx_layout import apply_to_sheet
 from sheetsync.backends.xlsx_package import APP_PROPERTIES_MOST, PARSER
 from sheetsync.backends.xlsx_patch import (
@@ -425,7 +427,8 @@ def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
             sheet.sheet_state = "hidden"
     for title, rows in changes.append.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
-        fill(sheet, rows, start=_last_used_row(sheet) + 1)
+        for number, row in zip(_free_rows(sheet, len(rows)), rows, strict=True):
+            fill(sheet, [row], start=number)
     for title, charts in changes.charts.items():
         sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
         sheet._charts = [_chart(sheet, chart) for chart in charts]  # redrawn, never added twice
@@ -466,12 +469,12 @@ def fill(sheet: Worksheet, rows: list[list], start: int = 1) -> None:
                 put(sheet.cell(r, c), value)
 
 
-def _last_used_row(sheet: Worksheet) -> int:
-    """max_row counts formatted empty rows too; appending after them would leave a gap."""
-    for row in range(sheet.max_row, 0, -1):
-        if any(c.value is not None for c in sheet[row]):
-            return row
-    return 0
+def _free_rows(sheet: Worksheet, count: int) -> list[int]:
+    """Where `count` rows appended go (`xlsx_far.free_rows`): from the cells that hold a value,
+    not max_row (formatted empty rows count there: appending after them would leave a gap),
+    nor row by row from it (a cell at XFD1048576 would make a million rows of 16 k cells)."""
+    used = sorted({row for (row, _), cell in sheet._cells.items() if cell.value is not None})
+    return free_rows(used, count)
 
 
 def _fresh_sheet(book: openpyxl.Workbook, title: str) -> Worksheet:
@@ -491,7 +494,20 @@ def _fresh_sheet(book: openpyxl.Workbook, title: str) -> Worksheet:
         old.page_setup,
         old.sheet_properties.pageSetUpPr,
     )
+    for (row, column), cell in _far_cells(old):  # someone's, far from the sync's rows: kept
+        kept = new.cell(row, column)
+        kept.value, kept._style = cell.value, copied(cell._style)
     return new
+
+
+def _far_cells(sheet: Worksheet) -> list:
+    """The cells holding a value far from the tab's table (`xlsx_far`), as the reader leaves
+    them out: ((row, column), cell)."""
+    used = [(key, cell) for key, cell in sheet._cells.items() if cell.value is not None]
+    box = Reach({r for (r, _), _ in used}, {c for (_, c), _ in used}).body()
+    if box is None:
+        return []
+    return [((r, c), cell) for (r, c), cell in used if r > box[0] or c > box[1]]
 
 
 def _style(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> None:

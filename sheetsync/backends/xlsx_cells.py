@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.datetime import to_excel
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
 
 from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
 from sheetsync.workbook.changes import Amount, Heading, Share
@@ -104,6 +104,7 @@ class _Styles:
         self._looks: dict[tuple, str] = {}
         self._parts: dict[str, str] = {}  # font / fill / border -> its id
         self._formats, self._custom = formats, custom
+        self.epoch = CALENDAR_MAC_1904 if package.date1904() else CALENDAR_WINDOWS_1900
 
     def is_date_style(self, s: str | None) -> bool:
         if s is None or self.xfs is None or int(s) >= len(self.xfs):
@@ -264,7 +265,7 @@ def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
     elif isinstance(value, (dt.date, dt.datetime)):
         if not styles.is_date_style(c.get("s")):
             c.set("s", styles.date_style())
-        etree.SubElement(c, _q("v")).text = repr(to_excel(value))
+        etree.SubElement(c, _q("v")).text = repr(to_excel(value, styles.epoch))
     elif isinstance(value, (Share, Amount)):
         c.set(
             "s", styles.number_style(PERCENT_FORMAT if isinstance(value, Share) else AMOUNT_FORMAT)

@@ -117,11 +117,12 @@ class _Package:
             for sheet in book.iter(_q("sheet"))
         }
 
-    def check_date_system(self) -> None:
-        """Dates are written as 1900-system serials: a 1904 workbook takes the openpyxl path."""
+    def date1904(self) -> bool:
+        """Whether the workbook counts its dates from 1904 (Excel for Mac's, still set in
+        workbooks made there): a date is then written as the days since 1904-01-01, 1462
+        fewer than the same date in the 1900 system."""
         pr = self.xml(self.workbook_part()).find(_q("workbookPr"))
-        if pr is not None and pr.get("date1904") in ("1", "true"):
-            raise PatchUnsupported("1904 date system")
+        return pr is not None and pr.get("date1904", "").strip().lower() in ("1", "true")
 
     def drop_calc_chain(self) -> None:
         """openpyxl never keeps calcChain either: Excel rebuilds it when it is missing."""

@@ -21,6 +21,7 @@ from sheetsync.backends.xlsx_cells import (  # noqa: F401  (re-exported)
     is_non_finite,
 )
 from sheetsync.backends.xlsx_charts import draw_charts
+from sheetsync.backends.xlsx_far import free_rows
 from sheetsync.backends.xlsx_layout import name_ranges, styled_rows
 from sheetsync.backends.xlsx_package import (  # noqa: F401  (re-exported)
     MAIN,
@@ -31,7 +32,7 @@ from sheetsync.backends.xlsx_package import (  # noqa: F401  (re-exported)
     chart_keys,
     restore_cached_values,
 )
-from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, last_used_row, splice
+from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, splice, used_rows
 from sheetsync.workbook.changes import Changeset
 
 NARROWEST, WIDEST = 10, 40  # a new column's width, in characters
@@ -59,8 +60,7 @@ def patch_into(
     package's bytes, or a file open on it (read as the parts are copied, never held whole).
     `folder`: where the write may put temporary files (the workbook's)."""
     package = _Package(data)
-    package.check_date_system()
-    styles = _Styles(package)
+    styles = _Styles(package)  # and the date system dates are written in
     edits = plan_edits(changes, old)
     if set(changes.append) & (set(changes.replace) | {c.tab for c in changes.cells}):
         raise PatchUnsupported("rows appended to a tab also rewritten")
@@ -73,8 +73,8 @@ def patch_into(
             edits.setdefault(title, SheetEdits()).drawing = rel_id
     for title, rows in changes.append.items():
         with package.open(parts[title]) as raw:
-            start = last_used_row(raw) + 1
-        edits[title].rows.update({start + i: row for i, row in enumerate(rows)})
+            numbers = free_rows(used_rows(raw), len(rows))
+        edits[title].rows.update(zip(numbers, rows, strict=True))
     for title, layout in changes.layout.items():
         name_ranges(package, title, layout)
     package.drop_calc_chain()
@@ -98,7 +98,12 @@ def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str,
     for title, rows in changes.replace.items():
         layout = changes.layout.get(title)
         if layout is not None and layout.tables:  # every row restyled, not only the new
-            edits.setdefault(title, SheetEdits()).replace(styled_rows(rows, layout), None)
+            was = (old or {}).get(title)
+            height = None if was is None else len(was.rows)  # far cells below it are kept
+            tab = edits.setdefault(title, SheetEdits())
+            tab.replace(styled_rows(rows, layout), None, height)
+            if was is not None:
+                tab.keep_far(was.far, was.width)
         else:
             edits.setdefault(title, SheetEdits()).replace(rows, (old or {}).get(title))
     for title, layout in changes.layout.items():

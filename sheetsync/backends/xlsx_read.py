@@ -9,6 +9,10 @@ system, and those rows). calamine reads that package as it reads the workbook, a
 slice becomes Python rows while the next ones are parsed. Whatever cannot be cut safely (a
 comment or CDATA among the rows, a slice whose first row has no number, rows out of order,
 no room for the temporary file) is read whole, as before.
+
+A tab holding a cell far from the others (XFD1048576) is read without it, from a package
+beside made the same way, and the far cells are handed over beside the grid (`xlsx_far`):
+calamine would make the tab a dense grid from A1 to that cell.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from pathlib import Path
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
+from sheetsync.backends.xlsx_far import Grid, cut_far, far_sheet, scan
 from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
 from sheetsync.backends.xlsx_rows import ROW_NUMBER, SheetPart
+from sheetsync.errors import BackendError
 
 BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
 SLICED_PART = 48 << 20  # a sheet part this large (~25 k rows) is read a slice at a time
@@ -55,31 +61,138 @@ def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
     when large, is parsed by calamine in a thread of its own (calamine parses without the
     interpreter lock, one workbook object per thread) while the others are read; when very
     large, a slice at a time (`_read_sliced`). calamine reads the parts from the file as it
-    needs them: handed the file's bytes, each workbook object would hold a copy of them."""
-    book = _calamine(path)
-    pool: dict = {}  # one object per distinct text or date, across every tab
+    needs them: handed the file's bytes, each workbook object would hold a copy of them.
+    A tab with cells far from the others is read from a package beside (`xlsx_far`)."""
     parts = _sheet_parts(path)
+    far = _far_boxes(path, parts)
+    if not far:
+        return _read_grids(_Tabs(path), parts)
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
+    except OSError as exc:
+        raise BackendError(f"no room for a temporary file to read far cells: {exc}") from None
+    with folder:
+        beside = Path(folder.name) / "far.xlsx"
+        tabs = _Tabs(path, beside, *_cut_far_cells(path, parts, far, beside))
+        return _read_grids(tabs, parts)
+
+
+class _Tabs:
+    """Where each tab is parsed: the workbook, or for a tab with far cells the package
+    beside (`moved`: title -> its number there), where `b{n}` is the tab without them and
+    `f{n}` the far cells one under the other (with `cells`: title -> their places)."""
+
+    def __init__(
+        self, path, beside: Path | None = None, moved: dict | None = None, cells: dict | None = None
+    ) -> None:
+        self.path, self.beside = path, beside
+        self.moved, self.cells = moved or {}, cells or {}
+        self.books = {path: _calamine(path)}  # the main thread's workbook objects, by source
+        self.names = self.books[path].sheet_names
+
+    def parse(self, books: dict, name: str):
+        """The tab `name` parsed by calamine, with `books`' workbook objects (one per thread)."""
+        source, sheet = self.path, name
+        if name in self.moved:
+            source, sheet = self.beside, f"b{self.moved[name]}"
+        if source not in books:
+            books[source] = _calamine(source)
+        return books[source].get_sheet_by_name(sheet)
+
+    def grid(self, books: dict, name: str, sheet, pool: dict) -> list[list]:
+        grid = read_grid(sheet, pool)
+        if name not in self.moved:
+            return grid
+        if self.beside not in books:
+            books[self.beside] = _calamine(self.beside)
+        far = books[self.beside].get_sheet_by_name(f"f{self.moved[name]}")
+        values = [row[0] if row else "" for row in far.to_python(skip_empty_area=False)]
+        keep = pool.setdefault
+        placed = [
+            (row, column, keep(v, v) if type(v) in POOLED else v)
+            for (row, column), v in zip(self.cells[name], values, strict=False)
+            if v != "" and v is not None
+        ]
+        return Grid(grid, placed, {row for row, _ in self.cells[name]})
+
+
+def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple]:
+    """The tabs with cells far from the others: title -> (namespace prefix, the body's last
+    row and column, whether written plainly: `xlsx_far.scan`). Each part's references are scanned as bytes (`xlsx_far.scan`); a part
+    that cannot be scanned is left to calamine, which says what is wrong with it."""
+    found = {}
+    try:
+        file = zipfile.ZipFile(path)
+    except Exception:  # noqa: BLE001
+        return {}
+    with file:
+        for title, (part, _) in parts.items():
+            try:
+                with file.open(part) as raw:
+                    prefix, box, plain = scan(raw)
+            except Exception:  # noqa: BLE001
+                continue
+            if box is not None:
+                found[title] = (prefix, box, plain)
+    return found
+
+
+def _cut_far_cells(path, parts, far: dict, target: Path) -> tuple[dict, dict]:
+    """The package beside: each far tab `n` as `b{n}` without its far cells and `f{n}` with
+    them, the workbook's styles, shared strings and date system. Title -> n, and title ->
+    where its far cells were (row, column), in the order `f{n}` holds them."""
+    moved: dict[str, int] = {}
+    places: dict[str, list[tuple[int, int]]] = {}
+    with zipfile.ZipFile(path) as source:
+        package = _Package(source)
+        flag = package.xml(package.workbook_part()).find(_q("workbookPr"))
+        date1904 = flag.get("date1904") if flag is not None else None
+        kept = _kept_parts(package)
+        try:
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+                for n, (title, (prefix, box, plain)) in enumerate(far.items()):
+                    with (
+                        source.open(parts[title][0]) as raw,
+                        out.open(f"xl/worksheets/b{n}.xml", "w", force_zip64=True) as body,
+                    ):
+                        cut = cut_far(raw, prefix, box, title, body.write, plain)
+                    out.writestr(f"xl/worksheets/f{n}.xml", far_sheet(cut, prefix))
+                    moved[title] = n
+                    places[title] = [(row, column) for row, column, _ in cut.far]
+                for kind, name in kept.items():
+                    out.writestr(KEPT[kind], source.read(name))
+                names = [f"{k}{n}" for n in range(len(moved)) for k in "bf"]
+                _write_book(out, names, date1904, set(kept))
+        except OSError as exc:
+            raise BackendError(f"no room for a temporary file to read far cells: {exc}") from None
+    return moved, places
+
+
+def _read_grids(tabs: _Tabs, parts: dict[str, tuple[str, int]]) -> dict[str, list[list]]:
+    path, books = tabs.path, tabs.books
+    pool: dict = {}  # one object per distinct text or date, across every tab
+    names = tabs.names
     big = max(parts, key=lambda t: parts[t][1], default=None)
-    if big is None or big not in book.sheet_names or parts[big][1] <= BIG_PART:
-        return {name: read_grid(book.get_sheet_by_name(name), pool) for name in book.sheet_names}
-    if parts[big][1] > SLICED_PART:
+    if big is None or big not in names or parts[big][1] <= BIG_PART:
+        return {name: tabs.grid(books, name, tabs.parse(books, name), pool) for name in names}
+    if parts[big][1] > SLICED_PART and big not in tabs.moved:
         try:
             folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
         except OSError:  # no room for the slices: read whole, as below
             folder = None
         if folder is not None:
             with folder:
-                return _read_sliced(path, book, big, parts[big][0], pool, Path(folder.name))
-    other = _calamine(path)
+                book = books[path]
+                return _read_sliced(tabs, book, big, parts[big][0], pool, Path(folder.name))
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read") as thread:
-        parsed = thread.submit(other.get_sheet_by_name, big)
+        parsed = thread.submit(tabs.parse, {}, big)
         made = {
-            name: read_grid(book.get_sheet_by_name(name), pool)
-            for name in book.sheet_names
+            name: tabs.grid(books, name, tabs.parse(books, name), pool)
+            for name in names
             if name != big
         }
-        made[big] = read_grid(parsed.result(), pool)
-    return {name: made[name] for name in book.sheet_names}
+        made[big] = tabs.grid(books, big, parsed.result(), pool)
+    return {name: made[name] for name in names}
 
 
 def _sheet_parts(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
@@ -125,13 +238,14 @@ class _Uncut(Exception):
 
 
 def _read_sliced(
-    path, book, big: str, part: str, pool: dict, folder: Path
+    tabs: _Tabs, book, big: str, part: str, pool: dict, folder: Path
 ) -> dict[str, list[list]]:
     """`read_grids` with the tab `big` read a slice at a time, through a package in `folder`.
     Two threads parse (the other tabs from the workbook, the slices from the package), at
     most AHEAD ahead of the main thread, which makes each parsed tab or slice into rows in
     tab and row order."""
-    books = threading.local()  # calamine: one workbook object per thread
+    path, books = tabs.path, threading.local()  # calamine: one workbook object per thread
+    own: dict = {}  # this thread's workbook objects (`_Tabs`)
 
     def parsed(source: str | os.PathLike, name: str):
         if getattr(books, "source", None) != source:
@@ -147,7 +261,7 @@ def _read_sliced(
         def tasks():
             for name in book.sheet_names:
                 if name != big:
-                    yield name, lambda n=name: parsed(path, n)
+                    yield name, lambda n=name: tabs.parse(_books(books), n)
             try:
                 count = cut.result()
             except Exception:  # noqa: BLE001  (read whole below: calamine says what is wrong)
@@ -157,7 +271,7 @@ def _read_sliced(
 
         for key, parsing in _ahead(threads, tasks()):
             if isinstance(key, str):
-                made[key] = read_grid(parsing.result(), pool)
+                made[key] = tabs.grid(own, key, parsing.result(), pool)
             elif grid is not None:
                 try:
                     grid.place(parsing.result())
@@ -169,6 +283,13 @@ def _read_sliced(
     else:
         made[big] = grid.finish()
     return {name: made[name] for name in book.sheet_names}
+
+
+def _books(local: threading.local) -> dict:
+    """The calling thread's workbook objects, by source."""
+    if not hasattr(local, "tabs"):
+        local.tabs = {}
+    return local.tabs
 
 
 def _ahead(threads: concurrent.futures.Executor, tasks):
@@ -232,7 +353,7 @@ def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
                 count = _write_slices(raw, out)
                 for kind, name in kept.items():
                     out.writestr(KEPT[kind], source.read(name))
-                _write_book(out, count, date1904, set(kept))
+                _write_book(out, [f"s{k}" for k in range(count)], date1904, set(kept))
         except PatchUnsupported as exc:
             raise _Uncut(str(exc)) from None
         except OSError as exc:  # no room for it: read whole, as before
@@ -310,18 +431,19 @@ def _odd(rows: bytes) -> bool:
     return False
 
 
-def _write_book(out: zipfile.ZipFile, count: int, date1904: str | None, kept: set) -> None:
-    """The package's workbook: one tab per slice, and the workbook's date system."""
+def _write_book(out: zipfile.ZipFile, names: list[str], date1904: str | None, kept: set) -> None:
+    """The package's workbook: its tabs `names` (each the part worksheets/{name}.xml), and
+    the workbook's date system."""
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     book = etree.Element(_q("workbook"), nsmap={None: main, "r": REL})
     if date1904 is not None:
         etree.SubElement(book, _q("workbookPr"), date1904=date1904)
     sheets = etree.SubElement(book, _q("sheets"))
     rels = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
-    for k in range(count):
-        tab = {"name": f"s{k}", "sheetId": str(k + 1), f"{{{REL}}}id": f"rId{k + 1}"}
+    for k, name in enumerate(names):
+        tab = {"name": name, "sheetId": str(k + 1), f"{{{REL}}}id": f"rId{k + 1}"}
         etree.SubElement(sheets, _q("sheet"), tab)
-        _relate(rels, f"rId{k + 1}", "worksheet", f"worksheets/s{k}.xml")
+        _relate(rels, f"rId{k + 1}", "worksheet", f"worksheets/{name}.xml")
     for kind in sorted(kept):
         _relate(rels, f"rId{kind}", kind, KEPT[kind].removeprefix("xl/"))
     types = "http://schemas.openxmlformats.org/package/2006/content-types"

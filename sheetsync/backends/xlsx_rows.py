@@ -46,7 +46,8 @@ class SheetEdits:
 
     cells: dict[int, dict[int, object]] = field(default_factory=dict)  # row -> column -> value
     rows: dict[int, list] = field(default_factory=dict)  # row -> values (the old row dropped)
-    clear: bool = False  # every old row dropped (a tab replaced whole)
+    clear: bool = False  # every old row dropped (a tab replaced whole) ...
+    kept_from: int | None = None  # ... but from this row on (cells read as far: xlsx_far)
     widths: dict[int, float] = field(default_factory=dict)  # new columns: column -> width
     drawing: str | None = None  # r:id of the drawing to show (charts); None: as it is
     append: list[list] = field(default_factory=list)  # rows after the last used one
@@ -55,17 +56,31 @@ class SheetEdits:
     def set(self, row: int, column: int, value: object) -> None:
         self.cells.setdefault(row, {})[column] = value
 
-    def replace(self, rows: list[list], old: RowsRead | None) -> None:
+    def replace(self, rows: list[list], old: RowsRead | None, height: int | None = None) -> None:
         """The tab's new content, rewriting only the rows that differ from what was read: a
-        daily run changes a few rows of a long task log or memory, not all of them."""
+        daily run changes a few rows of a long task log or memory, not all of them. Without
+        the rows read, every old row is dropped; with the `height` read, only those up to it
+        and to the new content's end (rows further down were read as far cells: kept)."""
         if old is None:
             self.clear, self.cells = True, {}
+            if height is not None:
+                self.kept_from = max(height, len(rows)) + 1
             self.rows = {n: values for n, values in enumerate(rows, start=1)}
             return
         for number in range(1, max(len(rows), len(old.rows)) + 1):
             new = rows[number - 1] if number <= len(rows) else []
             if not old.reads_as(number, new) or (new and isinstance(new[0], Heading)):
                 self.rows[number] = new
+        self.keep_far(old.far, old.width)
+
+    def keep_far(self, far: frozenset, width: int) -> None:
+        """Rows holding cells read as far (`xlsx_far`) are set cell by cell, the columns read
+        cleared, rather than written afresh: the far cells in them stay."""
+        for number in far & self.rows.keys():
+            new = self.rows.pop(number)
+            self.cells[number] = {
+                c: new[c - 1] if c <= len(new) else None for c in range(1, max(len(new), width) + 1)
+            }
 
     def changes(self) -> bool:
         """Whether the part changes at all (a tab replaced by the rows it has does not, and
@@ -91,12 +106,14 @@ class RowsRead:
 
     rows: list  # per row: hash(tuple(row)), or the row itself
     width: int = 0  # every row as read is this wide (blanks read as "")
+    far: frozenset = frozenset()  # the rows holding cells read as far (xlsx_far)
 
     @classmethod
     def of(cls, grid: list[list]) -> RowsRead:
         return cls(
             [row if not NUMBERS.isdisjoint(map(type, row)) else hash(tuple(row)) for row in grid],
             max(map(len, grid), default=0),
+            getattr(grid, "far_rows", frozenset()),
         )
 
     def reads_as(self, number: int, new: list) -> bool:
@@ -372,7 +389,7 @@ def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styl
     p, row = prefix.decode(), str(number)
     cells = []
     for column in sorted(values):
-        made = _content(p, values[column])
+        made = _content(p, values[column], styles.epoch)
         if made is None:
             return None
         cells.append(_new_cell(p, column, row, made, styles))
@@ -404,13 +421,14 @@ def _tail(p: str, made: tuple[str, str, bool], date_style: str) -> str:
     return f'"{style}{typed}>{body}</{p}c>' if body else f'"{style}{typed}/>'
 
 
-def _content(p: str, value: object) -> tuple[str, str, bool] | None:
+def _content(p: str, value: object, epoch: dt.datetime) -> tuple[str, str, bool] | None:
     """A plain value as `set_cell` writes it: (its t attribute, the cell's children, whether
     it needs a date format); None for a kind only `set_cell` writes (a Heading, a Share,
-    anything new) or text lxml refuses (a lone surrogate)."""
+    anything new) or text lxml refuses (a lone surrogate). Dates count from `epoch`, the
+    workbook's (1900, or 1904 for one made on a Mac)."""
     kind = type(value)
     if kind is str or kind is dt.date or kind is dt.datetime:
-        return _cached_content(p, kind, value)
+        return _cached_content(p, kind, value, epoch)
     if value is None:
         return "", "", False
     if kind is bool:
@@ -421,9 +439,11 @@ def _content(p: str, value: object) -> tuple[str, str, bool] | None:
 
 
 @functools.lru_cache(maxsize=1 << 14)  # statuses, grades, dates: the same few thousand values
-def _cached_content(p: str, kind: type, value: object) -> tuple[str, str, bool] | None:
+def _cached_content(
+    p: str, kind: type, value: object, epoch: dt.datetime
+) -> tuple[str, str, bool] | None:
     if kind is not str:
-        return "", f"<{p}v>{to_excel(value)!r}</{p}v>", True
+        return "", f"<{p}v>{to_excel(value, epoch)!r}</{p}v>", True
     if not value:
         return "", "", False
     text = fit_text(value)
@@ -477,7 +497,9 @@ class RowBytes:
     def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
             return None
-        made = {column: _content(self.prefix, value) for column, value in values.items()}
+        made = {
+            column: _content(self.prefix, value, styles.epoch) for column, value in values.items()
+        }
         if None in made.values():
             return None
         m = self.row.fullmatch(data)
@@ -612,13 +634,10 @@ def serialise(root: etree._Element) -> bytes:
     return text[text.index(b">") + 1 : text.rindex(b"</")]
 
 
-def last_used_row(raw: IO[bytes]) -> int:
-    """The last row with a value or formula in it (rows formatted but empty don't count)."""
-    last = 0
-    for number, data in SheetPart(raw).rows():
-        if USED.search(data):
-            last = number
-    return last
+def used_rows(raw: IO[bytes]) -> list[int]:
+    """The rows with a value or formula in them, ascending (rows formatted but empty don't
+    count): where rows appended go (`xlsx_far.free_rows`)."""
+    return [number for number, data in SheetPart(raw).rows() if USED.search(data)]
 
 
 def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) -> None:
@@ -689,19 +708,30 @@ class _RowWriter:
                 self.out.add(edited)
             else:
                 self._edit(data)
-        elif not self.edits.clear:
+        elif not self.edits.clear or self._kept(number):
             self._flush()
             self.out.add(data)
         if self.next < len(self.todo) and self.todo[self.next] == number:
             self.next += 1
 
     def waiting(self) -> int:
-        """The next row to edit or write afresh (one past any row when there is none)."""
-        return self.todo[self.next] if self.next < len(self.todo) else 1 << 62
+        """The next row to edit or write afresh (one past any row when there is none); in a
+        tab replaced whole, the first row kept until it is passed, so that no run of rows
+        copied or dropped together reaches over it."""
+        number = self.todo[self.next] if self.next < len(self.todo) else 1 << 62
+        kept = self.edits.kept_from
+        if self.edits.clear and kept is not None and self.part.last < kept:
+            return min(number, kept)
+        return number
+
+    def _kept(self, number: int) -> bool:
+        """Whether an old row of a tab replaced whole stays (read as far cells)."""
+        return self.edits.kept_from is not None and number >= self.edits.kept_from
 
     def copy(self, rows: bytes) -> None:
-        """Rows before `waiting()`, untouched: kept as they are, or dropped with the tab."""
-        if not self.edits.clear:
+        """Rows before `waiting()`, untouched: kept as they are, or dropped with the tab
+        (`self.part.last`: the last of them)."""
+        if not self.edits.clear or self._kept(self.part.last):
             self._flush()
             self.out.add(rows)
 

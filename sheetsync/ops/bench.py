@@ -10,6 +10,10 @@ For each size it generates a workbook of that many customers, then reports
   day's run (the one a team does every morning), each in a fresh process with its peak RSS,
   and the next day's phases (read / compute / plan / mail / write), each with the peak
   memory reached within it (where a run's memory goes);
+- far cells (issue 28): the next day's run on the synced workbook with a value at XFD1048576
+  in every tab, against the same run without them (target: within 1.5x its time and peak);
+  and date1904: the next day's run on the same workbook made by Excel for Mac (dates counted
+  from 1904), against the 1900 one;
 - adopt --apply on a team's sheet of that many customers, shaped as the playbooks print it
   (客户跟进记录表 with a typed 下次跟进日期 and 状态, the playbook's grading table), against
   the floor of the sheet it leaves, measured in the same run;
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import random
 import statistics
@@ -34,9 +39,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from sheetsync.config import load_settings
 from sheetsync.ops import corpus
@@ -62,13 +69,16 @@ def bench_customers(size: int, seed: int = 1) -> list[list]:
     return rows
 
 
-def generate(path: Path, size: int, seed: int = 1) -> None:
-    """A workbook of `size` customers, written in openpyxl's fast write-only mode."""
+def generate(path: Path, size: int, seed: int = 1, mac: bool = False) -> None:
+    """A workbook of `size` customers, written in openpyxl's fast write-only mode; `mac`:
+    with its dates counted from 1904, as Excel for Mac made them."""
     content = new_workbook("zh", TEAM, [])
     # bench_customers' rows are in FOLLOWUPS order; the tab's columns are in new_workbook's
     # (状态, 下次跟进日期, 跟进任务 after the name): put each value under its own header.
     order = [FOLLOWUPS.columns.index(c) for c in followup_columns()]
     book = openpyxl.Workbook(write_only=True)
+    if mac:
+        book.epoch = CALENDAR_MAC_1904
     for tab in content.tabs:
         sheet = book.create_sheet(tab.title)
         for row in tab.rows:
@@ -124,6 +134,22 @@ def generate_team_sheet(path: Path, size: int, seed: int = 1) -> None:
     for row in PLAYBOOK_GRADING:
         grading.append(row)
     book.save(path)
+
+
+FAR_CELL = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far</t></is></c></row>'
+
+
+def with_far_cells(data: bytes) -> bytes:
+    """The workbook `data` with a value at XFD1048576 in every tab (issue 28's far cell)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                part = part.replace(b"<sheetData/>", b"<sheetData></sheetData>")
+                part = part.replace(b"</sheetData>", FAR_CELL + b"</sheetData>")
+            copy.writestr(info, part)
+    return out.getvalue()
 
 
 def _compute_once(path: Path) -> float:
@@ -359,7 +385,41 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         f"  Google bytes     first {first_google / 1e6:.2f} MB, next day {next_google / 1e3:.0f} kB",
         flush=True,
     )
+    far = []  # the same daily run, a value at XFD1048576 in every tab
+    for _ in range(repeat):
+        path.write_bytes(with_far_cells(synced))
+        journal.write_bytes(sent)
+        far.append(_sync_in_child(path, TODAY + dt.timedelta(days=1)))
+    _beside("far cells", far, next_day, peak_next, floor, floor_mb)
+    _bench_mac(path.with_name(f"mac-{size}.xlsx"), size, repeat, next_day, peak_next, floor)
     _bench_adopt(path.with_name(f"team-{size}.xlsx"), size, repeat)
+
+
+def _beside(name: str, runs: list[dict], seconds: float, mb: float, floor, floor_mb) -> None:
+    """A variant of the next day's run (`runs`), against that run (`seconds`, `mb`)."""
+    took, peak = statistics.median(r["seconds"] for r in runs), max(r["peak_mb"] for r in runs)
+    print(
+        f"  {name:<16} {took:>8.2f} s  {took / floor:>6.1f} x floor, {took / seconds:.2f} x "
+        f"the next day; peak {peak:.0f} MB, {peak / floor_mb:.1f} x floor, "
+        f"{peak / mb:.2f} x the next day's",
+        flush=True,
+    )
+
+
+def _bench_mac(path: Path, size: int, repeat: int, seconds: float, mb: float, floor) -> None:
+    """The next day's run on the workbook made by Excel for Mac (dates from 1904)."""
+    generate(path, size, mac=True)
+    _sync_in_child(path)  # its first sync
+    synced = path.read_bytes()
+    journal = journal_path(load_settings(environ={}, workbook=str(path)))
+    sent = journal.read_bytes() if journal.exists() else b""
+    runs = []
+    for _ in range(repeat):
+        path.write_bytes(synced)
+        journal.write_bytes(sent)
+        runs.append(_sync_in_child(path, TODAY + dt.timedelta(days=1)))
+    floor_mb = statistics.median(_sync_in_child(path, role="floor")["peak_mb"] for _ in range(1))
+    _beside("date1904", runs, seconds, mb, floor, floor_mb)
 
 
 def _bench_adopt(path: Path, size: int, repeat: int) -> None:

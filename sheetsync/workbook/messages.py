@@ -530,6 +530,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "以下客户关怀/续约跟进没有在当天完成,已记为“已错过”(只提醒这一次):",
         "These care and renewal tasks were not done in time and are recorded as missed (listed this once):",
     ),
+    # Issue 28, item 1 (far cells): values in no header's column, or far from the table
+    "beyond_headers": (
+        '工作表"{tab}"有{count}个单元格不在任何表头下或远离表格,没有被读取(原样保留):{cells}',
+        'tab "{tab}": {count} cell(s) under no header or far from the table, not read (left as they are): {cells}',
+    ),
 }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sheetsync.errors import WorkbookError
-from sheetsync.workbook.messages import EN, ZH, ZH_HANT, is_traditional, say
+from sheetsync.workbook.messages import EN, ZH, ZH_HANT, is_traditional, listed, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import Tab, normalise_header
 
@@ -37,6 +37,7 @@ class Sheet:
     locale: str = "zh"
     used_width: int = 0  # last column holding anything, header or not (people's data too)
     header: list = field(default_factory=list)  # the header row as it is
+    beyond: list[tuple[int, int]] = field(default_factory=list)  # (row, column) under no header
 
     def label(self, key: str) -> str:
         """The header people see for `key`, for messages."""
@@ -180,7 +181,35 @@ def load_sheet(
             frame[col.key] = None
     width = max((i for i, v in enumerate(header, start=1) if not is_blank(v)), default=0)
     used = max(width, _used_width(grid[index:]))
-    return Sheet(tab, title, frame, index + 1, columns, headers, width, locale, used, header)
+    beyond = _beyond(grid, index, width) if used > width else []
+    beyond += outside(grid)
+    return Sheet(
+        tab, title, frame, index + 1, columns, headers, width, locale, used, header, beyond
+    )
+
+
+def _beyond(grid: list[list], index: int, width: int) -> list[tuple[int, int]]:
+    """(row, column) of each value right of the last header, from the header row down: in
+    no column the sync reads."""
+    return [
+        (number, column)
+        for number, row in enumerate(grid[index:], start=index + 1)
+        if len(row) > width
+        for column in range(width + 1, len(row) + 1)
+        if not is_blank(row[column - 1])
+    ]
+
+
+def outside(grid: list[list]) -> list[tuple[int, int]]:
+    """(row, column) of each value the backend read as far from the tab's table (an .xlsx
+    cell at XFD1048576: `backends.xlsx_far`), which the grid does not hold."""
+    return [(row, column) for row, column, value in getattr(grid, "far", ()) if not is_blank(value)]
+
+
+def cells_named(cells: list[tuple[int, int]], locale: str, most: int = 5) -> str:
+    """A few cells as people name them (XFD1048576), in sheet order, "…" for the rest."""
+    names = [f"{column_letter(c)}{r}" for r, c in sorted(cells)[:most]]
+    return listed([*names, *(["…"] if len(cells) > most else [])], locale)
 
 
 def find_title(titles: list[str], tab: Tab, configured: str | None) -> str | None:
