@@ -64,7 +64,8 @@ def plan_notices(recipients: Recipients, addresses: Addresses, locale: str) -> l
     mails = []
     for change in recipients.to_tell():
         context = _context(change, recipients, locale)
-        own = addresses.own(change.name)
+        before = change.before["email"]  # an accepted change is in effect: not the team's
+        own = before if valid_email(before) else ""
         manager = change.before["manager"]
         targets = [(change.name, own, change.key, True)] if own else []
         if manager and manager != change.name:
