@@ -41,6 +41,13 @@ FIELDS = ("email", "channel", "chat_id", "mobile", "manager")  # the team column
 HELD = {f: f"held_{f}" for f in FIELDS}  # the memory column of each
 
 
+def _text(value: object) -> str:
+    """A cell as text; a mobile typed as a number (13800001111.0 as read) without its ".0"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return cell_text(value)
+
+
 def _normal(key: str, text: str) -> str:
     """What counts as the same recipient: an address in any case, bots in any separator, a
     mobile in any spacing (with or without +86)."""
@@ -142,7 +149,7 @@ def _current(team: Sheet | None) -> dict[str, dict[str, str]]:
     for values in zip(frame["owner"], *(frame[f] for f in FIELDS), strict=True):
         if not is_blank(values[0]):
             found[cell_text(values[0])] = {
-                f: cell_text(v) for f, v in zip(FIELDS, values[1:], strict=True)
+                f: _text(v) for f, v in zip(FIELDS, values[1:], strict=True)
             }
     return found
 
@@ -165,7 +172,7 @@ def hold(
     before = remembered(memory)
     now = _current(team)
     if not announce:  # hold everyone remembered; nothing moves on
-        held = {n: {f: cell_text(r[HELD[f]]) for f in FIELDS} for n, r in before.items()}
+        held = {n: {f: _text(r[HELD[f]]) for f in FIELDS} for n, r in before.items()}
         kept = [[r[k] for k in RECIPIENT_MEMORY_KEYS] for r in before.values()]
         return Recipients(_held_team(team, held), rows=kept, announce=False)
     result = Recipients(team)
@@ -198,12 +205,12 @@ def _compare(
 ) -> Change | None:
     """The member's change, if their cells differ from the confirmed ones: first seen
     today, held, confirmed (seen on an earlier day, still there) or accepted."""
-    confirmed = {f: cell_text(row[HELD[f]]) for f in FIELDS}
+    confirmed = {f: _text(row[HELD[f]]) for f in FIELDS}
     changed = tuple(f for f in FIELDS if _normal(f, cells[f]) != _normal(f, confirmed[f]))
     if not changed:
         return None
     code = _code(name, confirmed, cells)
-    seen = date_or_none(row["change_seen"]) if cell_text(row["change_code"]) == code else None
+    seen = date_or_none(row["change_seen"]) if _text(row["change_code"]) == code else None
     seen = seen.date() if isinstance(seen, dt.datetime) else seen
     if seen is None:
         state, seen = "first", today
