@@ -10,10 +10,12 @@ import re
 from pathlib import Path
 
 import openpyxl
-from conftest import TODAY, customer, make_workbook, sheet_rows, sync
+from click.testing import CliRunner
+from conftest import KEY, TODAY, customer, make_spreadsheet, make_workbook, sheet_rows, sync
 from smtp_server import parts
 from test_channels import DING, FEISHU, channels, running_vendors  # noqa: F401
 
+from sheetsync.ops.cli import main
 from sheetsync.workbook.schema import TEAM as TEAM_TAB
 
 TEAM = [
@@ -224,3 +226,79 @@ def test_an_english_workbook_gets_english_notices(tmp_path, smtp):
     ]
     assert "Your Email in the team tab changed" in parts(notice)["text/plain"]
     assert "changed in the team tab (change" in str(sheet_rows(path, "Sync log")[-1][8])
+
+
+# --- Google Sheets: the team tab protected for its managers (real gspread, the API fake) ---
+
+
+def google_config(tmp_path: Path, sheets_api, service_account) -> str:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"backend: gsheets\nworkbook: {KEY}\nemail: {{enabled: false}}\n"
+        f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n"
+    )
+    return str(config)
+
+
+ACCOUNT = "sync@sheetsync-test.iam.gserviceaccount.com"
+
+
+def test_init_offers_then_protects_the_team_tab_for_its_managers_and_doctor_says_so(
+    tmp_path, sheets_api, service_account
+):
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS, team=TEAM)
+    config = google_config(tmp_path, sheets_api, service_account)
+    runner = CliRunner()
+    before = runner.invoke(main, ["doctor", "--config", config])
+    assert before.exit_code == 0, before.output
+    assert "[WARN]" in before.output and "团队 is not protected" in before.output
+    offered = runner.invoke(main, ["init", "--spreadsheet", KEY, "--config", config])
+    assert "--protect-team" in offered.output and "团队表未受保护" in offered.output
+    assert not sheets_api.books[KEY].by_title("团队").protected  # offered, not done
+
+    done = runner.invoke(main, ["init", "--spreadsheet", KEY, "--config", config, "--protect-team"])
+    assert done.exit_code == 0, done.output
+    assert "已保护团队、同步快照" in done.output and "chen.jing@example.com" in done.output
+    book = sheets_api.books[KEY]  # as the update left it
+    for title in ("团队", "同步快照"):  # who receives what, and where the sync remembers it
+        sheet = book.by_title(title)
+        (protected,) = sheet.protected
+        assert protected["warningOnly"] is False and protected["range"] == {
+            "sheetId": sheet.sheet_id
+        }
+        assert sorted(protected["editors"]["users"]) == sorted([ACCOUNT, "chen.jing@example.com"])
+    after = runner.invoke(main, ["doctor", "--config", config])
+    assert "团队 is protected: only " in after.output and "WARN" not in after.output
+
+    team = book.by_title("团队")  # a manager joins the team
+    for column, value in enumerate(["王芳", "wang.fang@example.com", "", "经理"]):
+        team.set(4, column, {"v": value} if value else None)
+    runner.invoke(main, ["init", "--spreadsheet", KEY, "--config", config, "--protect-team"])
+    (protected,) = sheets_api.books[KEY].by_title("团队").protected  # the same, editors updated
+    assert "wang.fang@example.com" in protected["editors"]["users"]
+
+
+def test_adopt_apply_protects_the_team_tab_when_asked(tmp_path, sheets_api, service_account):
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS, team=TEAM)
+    config = google_config(tmp_path, sheets_api, service_account)
+    args = ["adopt", "--config", config, "--spreadsheet", KEY, "--today", "2026-11-18"]
+    plan = CliRunner().invoke(main, args)
+    assert "--protect-team" in plan.output and not sheets_api.books[KEY].by_title("团队").protected
+    applied = CliRunner().invoke(main, [*args, "--apply", "--protect-team"])
+    assert applied.exit_code == 0, applied.output
+    (protected,) = sheets_api.books[KEY].by_title("团队").protected
+    assert protected["editors"]["users"] == sorted([ACCOUNT, "chen.jing@example.com"])
+    assert "已保护团队" in applied.output
+
+
+def test_protecting_a_team_without_managers_with_email_is_refused(
+    tmp_path, sheets_api, service_account
+):
+    team = [["张伟", "zhang.wei@example.com", "", "销售"]]
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS[:1], team=team)
+    config = google_config(tmp_path, sheets_api, service_account)
+    result = CliRunner().invoke(
+        main, ["init", "--spreadsheet", KEY, "--config", config, "--protect-team"]
+    )
+    assert "没有填了有效邮箱的经理" in result.output
+    assert not sheets_api.books[KEY].by_title("团队").protected  # not locked to the sync alone

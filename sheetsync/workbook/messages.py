@@ -584,6 +584,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "此修改已按设置 accept_recipient_changes 立即生效。",
         "This change took effect at once: accept_recipient_changes lists it.",
     ),
+    "team_protect_offer": (
+        "团队表未受保护:能编辑表格的人都能改同事的邮箱、通知渠道或上级,把同事的提醒改发给自己(修改会被通知,并暂缓一天生效)。加 --protect-team 再运行一次,只让经理编辑团队表和同步快照。",
+        "The team tab is not protected: anyone who can edit the sheet can change a colleague's email, channel or manager and receive their reminders (the change is announced and held a day). Run again with --protect-team to let only the managers edit the team and sync memory tabs.",
+    ),
+    "team_protected": (
+        "已保护{tabs}:只有{editors}(以及表格所有者和同步用的服务账号)可以编辑",
+        "Protected {tabs}: only {editors} (and the sheet's owner and the sync's service account) can edit them",
+    ),
+    "team_protect_nobody": (
+        "未保护团队表:还没有填了有效邮箱的经理(被列为上级或角色为经理的人);填好后再用 --protect-team 运行",
+        "The team tab is not protected: no manager (named as a manager, or whose role is a manager's) has a valid email yet; fill them in, then run with --protect-team again",
+    ),
+    "team_protect_missing": (
+        "这些经理没有有效邮箱,不能编辑受保护的团队表:{names}",
+        "These managers have no valid email and cannot edit the protected team tab: {names}",
+    ),
     "notice_accept_how": (
         "确认无误并希望立即生效:在设置文件的 accept_recipient_changes 中加入变更码 {code}。",
         "To let it take effect now, add the change code {code} to accept_recipient_changes in the settings file.",
