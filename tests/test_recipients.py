@@ -11,10 +11,21 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-from conftest import KEY, TODAY, customer, make_spreadsheet, make_workbook, sheet_rows, sync
+from conftest import (
+    KEY,
+    TODAY,
+    customer,
+    gsheets_settings,
+    make_spreadsheet,
+    make_workbook,
+    sheet_rows,
+    sync,
+)
 from smtp_server import parts
 from test_channels import DING, FEISHU, channels, running_vendors  # noqa: F401
 
+from sheetsync.config import load_settings
+from sheetsync.ops import app
 from sheetsync.ops.cli import main
 from sheetsync.workbook.schema import TEAM as TEAM_TAB
 
@@ -302,3 +313,52 @@ def test_protecting_a_team_without_managers_with_email_is_refused(
     )
     assert "没有填了有效邮箱的经理" in result.output
     assert not sheets_api.books[KEY].by_title("团队").protected  # not locked to the sync alone
+
+
+def test_a_google_sheet_holds_the_change_a_day_too(
+    tmp_path, smtp, monkeypatch, sheets_api, service_account
+):
+    monkeypatch.chdir(tmp_path)  # a Google sheet's journal is kept in the working directory
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS, team=TEAM)
+    google = {"workbook": KEY, **gsheets_settings(sheets_api, service_account)}
+
+    def run(day: dt.date):
+        return sync(tmp_path / "unused.xlsx", day, email=True, environ=smtp.env(), **google)
+
+    run(TODAY)
+    team = sheets_api.books[KEY].by_title("团队")
+    row = next(r for r in range(1, 5) if team.cells.get((r, 0), {}).get("v") == "张伟")
+    team.set(row, 1, {"v": THIEF})
+    run(THURSDAY)
+    assert mailed(smtp, "zhang.wei@example.com", "收件设置变更") and not smtp.inbox.to(THIEF)
+    assert len(digest_to(smtp, "zhang.wei@example.com")) == 2
+    run(FRIDAY)  # the memory (a serial date on Google) says it was first seen on Thursday
+    assert digest_to(smtp, THIEF)
+
+
+def test_serves_hourly_check_neither_tells_nor_confirms(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    settings = {"workbook": str(path)}
+    sync(path, email=True, environ=smtp.env())
+    edit_team(path, "张伟", email=THIEF)
+    config = load_settings(environ=smtp.env(), **settings)
+    app.run_sync(config, THURSDAY, events_only=True)  # before the day's run
+    assert not [m for m in smtp.inbox.messages if "收件设置变更" in m[1]["Subject"]]
+    sync(path, THURSDAY, email=True, environ=smtp.env())  # the day's run tells
+    assert mailed(smtp, "zhang.wei@example.com", "收件设置变更")
+    app.run_sync(load_settings(environ=smtp.env(), **settings), FRIDAY, events_only=True)
+    sync(path, FRIDAY, email=True, environ=smtp.env())
+    assert digest_to(smtp, THIEF)  # Friday's run confirms it, not the hourly check
+
+
+def test_a_traditional_workbook_gets_the_notice_in_traditional_characters(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, locale="zh-Hant", team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    book = openpyxl.load_workbook(path)
+    book["團隊"].cell(3, 2).value = THIEF
+    book.save(path)
+    sync(path, THURSDAY, email=True, environ=smtp.env())
+    (notice,) = [
+        m for m in smtp.inbox.to("zhang.wei@example.com") if "收件設定變更" in m["Subject"]
+    ]
+    assert "團隊表中你的郵箱已被修改" in parts(notice)["text/plain"]

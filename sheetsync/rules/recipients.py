@@ -131,6 +131,7 @@ def remembered(memory: Sheet | None) -> dict[str, dict[str, object]]:
     if memory is None or memory.frame is None or "member" not in memory.columns:
         return {}
     frame = memory.frame
+    frame = frame[frame["member"].notna().to_numpy()]  # not the customers' rows (100 k of them)
     found = {}
     for values in zip(*(frame[k] for k in RECIPIENT_MEMORY_KEYS), strict=True):
         row = dict(zip(RECIPIENT_MEMORY_KEYS, values, strict=True))
