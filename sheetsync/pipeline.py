@@ -16,7 +16,7 @@ import pandas as pd
 
 from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
-from sheetsync.delivery.notices import preview_notices, send_notices
+from sheetsync.delivery.notices import on_record, preview_notices, send_notices
 from sheetsync.errors import ConflictError, LockedError
 from sheetsync.loading import (  # noqa: F401
     PEOPLE_KEYS,
@@ -563,8 +563,9 @@ def _sync(
     # Who receives each member's mail: a change in 团队 is held a day and announced by a sync
     # (rules/recipients.py); every step below reads the team tab as held.
     accepted = frozenset(settings.accept_recipient_changes)
+    told = on_record(grids, settings.tabs.get("mail_log"), mailer, chats)
     announce = sheet and not events_only
-    recipients = hold(loaded.team, loaded.memory, today, accepted, announce)
+    recipients = hold(loaded.team, loaded.memory, today, accepted, told, announce)
     loaded.team = recipients.team
     with phases.timing("compute"):
         # The logs go to compute as typed frames, their rows as read let go. Not named

@@ -362,3 +362,16 @@ def test_a_traditional_workbook_gets_the_notice_in_traditional_characters(tmp_pa
         m for m in smtp.inbox.to("zhang.wei@example.com") if "收件設定變更" in m["Subject"]
     ]
     assert "團隊表中你的郵箱已被修改" in parts(notice)["text/plain"]
+
+
+def test_a_change_first_seen_by_a_run_without_mail_waits_until_its_notice_went_out(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    edit_team(path, "张伟", email=THIEF)
+    sync(path, THURSDAY)  # sync --no-email: sees it, tells nobody
+    assert "尚未生效" in last_log_note(path)
+    sync(path, FRIDAY, email=True, environ=smtp.env())  # a later day, but nobody was told
+    assert mailed(smtp, "zhang.wei@example.com", "收件设置变更") and not smtp.inbox.to(THIEF)
+    assert len(digest_to(smtp, "zhang.wei@example.com")) == 2  # Wednesday's and Friday's
+    sync(path, dt.date(2026, 11, 23), email=True, environ=smtp.env())  # told: now in effect
+    assert digest_to(smtp, THIEF)

@@ -18,6 +18,7 @@ import re
 from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.channels import MASK, Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
+from sheetsync.delivery.records import SentRecord
 from sheetsync.delivery.remind import NAME_CHARS, Addresses, Mail, clipped, read_team, valid_email
 from sheetsync.rules.recipients import FIELDS, Change, Recipients, field_label
 from sheetsync.workbook.messages import listed, say
@@ -55,6 +56,16 @@ def _context(change: Change, recipients: Recipients, locale: str) -> dict:
         "accepted": change.accepted,
         "day": day,
     }
+
+
+def on_record(grids: dict[str, list[list]], title: str | None, mailer, chats) -> frozenset[str]:
+    """The keys of the notices on record as sent: the mail journal (when the run mails or
+    chats) and the workbook's 邮件记录 (a run with neither, a fresh runner)."""
+    entries = SentRecord(grids, title).entries
+    for step in (mailer, chats):
+        if step is not None:
+            entries = [*entries, *step.journal.entries()]
+    return frozenset(e["key"] for e in entries if e["key"].startswith("recipients/"))
 
 
 def plan_notices(recipients: Recipients, addresses: Addresses, locale: str) -> list[Mail]:

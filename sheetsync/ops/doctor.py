@@ -111,7 +111,7 @@ def _workbook_checks(settings: Settings) -> list[Check]:
     )
     checks.append(_team_check(name, loaded))
     if uses_google(settings) and loaded.team is not None:
-        checks.append(_protection_check(name, settings, backend, loaded.team.title))
+        checks.append(_protection_check(name, backend, loaded.team.title))
     if settings.email.enabled:
         checks.append(_mail_check(name, settings))
     if settings.channels.enabled and (settings.channels.bots or settings.channels.team):
@@ -207,7 +207,7 @@ def _team_check(name: str, loaded) -> Check:
     return Check(f"{name}: team emails", True, f"{len(team)} members, all with a valid email")
 
 
-def _protection_check(name: str, settings: Settings, backend, title: str) -> Check:
+def _protection_check(name: str, backend, title: str) -> Check:
     """Whether the team tab of a Google sheet is protected: who can edit it can send a
     colleague's reminders to themselves (rules/recipients.py announces and holds such a
     change a day; a protection stops it)."""

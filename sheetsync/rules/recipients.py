@@ -10,8 +10,9 @@ and a change to any of those five cells:
   to the manager on record (delivery/notices.py), and a line in 同步日志;
 - is held: the member's mail, chat, escalations and alerts keep going where they went (the
   team tab as this run's steps read it is `Recipients.team`, the remembered values put back);
-- takes effect on a run on a later day that still finds it (`confirmed`: the hourly checks
-  of `serve` and a re-run the same day do not confirm it), or at once when the settings'
+- takes effect on a run on a later day that still finds it, once its notice is on record as
+  sent (`confirmed`: the hourly checks of `serve`, a re-run the same day and a run that
+  could tell nobody do not confirm it), or at once when the settings'
   `accept_recipient_changes` lists the member's name or the change's code (`accepted`).
 
 A member the memory does not know (new in 团队, or the first run of this version) has no
@@ -19,7 +20,8 @@ previous recipient: their cells count as typed, and the sync log names them once
 removed from 团队 stays remembered, so removing a row and typing it back is a change too.
 
 Only a sync announces and moves the memory on: `announce=False` (serve's hourly checks,
-`remind`) holds every remembered member to their confirmed values and keeps the rows as read.
+`remind`) holds every remembered member to their confirmed values, tells what is pending
+(a notice a sync could not send), and keeps the rows as read.
 
 Pure: the team tab, the memory rows, `today` and the accepted names in; decisions out.
 """
@@ -71,7 +73,7 @@ class Change:
     fields: tuple[str, ...]  # which of FIELDS changed
     before: dict[str, str]  # as confirmed: where the mail goes while it is held
     after: dict[str, str]  # as the team tab has them now
-    state: str  # "first" (seen by this run), "held" (seen earlier today) or "confirmed"
+    state: str  # "first" (seen by this run), "held" (seen before, not confirmed), "confirmed"
     accepted: bool = False  # the settings accept it: in effect at once
 
     @property
@@ -82,7 +84,11 @@ class Change:
     def key(self) -> str:
         """Once-only key of its notices (the mail journal): a change made again after
         being undone is seen on another day, and told again."""
-        return f"recipients/{self.name}/{self.code}/{self.seen.isoformat()}"
+        return _key(self.name, self.code, self.seen)
+
+
+def _key(name: str, code: str, seen: dt.date) -> str:
+    return f"recipients/{name}/{code}/{seen.isoformat()}"
 
 
 @dataclass
@@ -98,8 +104,6 @@ class Recipients:
     def to_tell(self) -> list[Change]:
         """The changes whose notices are owed: first seen by this run, or still held (a
         notice that failed goes on the next run; the journal keeps it once)."""
-        if not self.announce:
-            return []
         return [c for c in self.changes if c.state != "confirmed"]
 
     def notes(self, locale: str) -> list[str]:
@@ -166,16 +170,23 @@ def hold(
     memory: Sheet | None,
     today: dt.date,
     accepted: frozenset[str] = frozenset(),
+    told: frozenset[str] = frozenset(),
     announce: bool = True,
 ) -> Recipients:
     """Compare 团队 with the memory; the team tab as the run's mail and chat must read it
-    (changes held), the changes, and the memory's member rows to write."""
+    (changes held), the changes, and the memory's member rows to write. `told`: the keys
+    of the notices on record (the mail journal, 邮件记录): a change takes effect only once
+    its notice went out, whatever runs saw it meanwhile (`sync --no-email`). `announce`
+    False (`serve`'s hourly checks, `remind`): hold everyone remembered, tell what the
+    memory holds pending, move nothing on (no sync-log row says it)."""
     before = remembered(memory)
     now = _current(team)
-    if not announce:  # hold everyone remembered; nothing moves on
+    if not announce:  # hold everyone remembered, tell what is pending; nothing moves on
         held = {n: {f: _text(r[HELD[f]]) for f in FIELDS} for n, r in before.items()}
         kept = [[r[k] for k in RECIPIENT_MEMORY_KEYS] for r in before.values()]
-        return Recipients(_held_team(team, held), rows=kept, announce=False)
+        pending = [_compare(n, before[n], now[n], today) for n in before.keys() & now.keys()]
+        changes = [c for c in pending if c is not None and c.state == "held"]
+        return Recipients(_held_team(team, held), changes, kept, announce=False)
     result = Recipients(team)
     held: dict[str, dict[str, str]] = {}
     rows: dict[str, list] = {}
@@ -185,7 +196,7 @@ def hold(
                 result.added.append(name)
             rows[name] = _row(name, cells)
             continue
-        change = _compare(name, before[name], cells, today, accepted)
+        change = _compare(name, before[name], cells, today, accepted, told)
         if change is None:
             rows[name] = _row(name, cells)
             continue
@@ -202,10 +213,15 @@ def hold(
 
 
 def _compare(
-    name: str, row: dict, cells: dict[str, str], today: dt.date, accepted: frozenset[str]
+    name: str,
+    row: dict,
+    cells: dict[str, str],
+    today: dt.date,
+    accepted: frozenset[str] = frozenset(),
+    told: frozenset[str] = frozenset(),
 ) -> Change | None:
     """The member's change, if their cells differ from the confirmed ones: first seen
-    today, held, confirmed (seen on an earlier day, still there) or accepted."""
+    today, held, confirmed (seen on an earlier day and told, still there) or accepted."""
     confirmed = {f: _text(row[HELD[f]]) for f in FIELDS}
     changed = tuple(f for f in FIELDS if _normal(f, cells[f]) != _normal(f, confirmed[f]))
     if not changed:
@@ -216,7 +232,9 @@ def _compare(
     if seen is None:
         state, seen = "first", today
     else:
-        state = "confirmed" if seen < today else "held"
+        key = _key(name, code, seen)
+        was_told = any(k == key or k.startswith((key + "/", key + "@")) for k in told)
+        state = "confirmed" if seen < today and was_told else "held"
     ok = state != "confirmed" and (name in accepted or code in accepted)
     return Change(name, code, seen, changed, confirmed, cells, state, accepted=ok)
 

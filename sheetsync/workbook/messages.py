@@ -537,8 +537,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{name}'s {fields} changed in the team tab (change {code}): the previous recipient and the manager are told",
     ),
     "recipients_held": (
-        "{name}的邮件和消息仍发往修改前的设置,直到之后某天的运行仍见此修改(或设置 accept_recipient_changes 列出 {code})",
-        "{name}'s mail and chat still go where they went before, until a run on a later day still finds the change (or accept_recipient_changes lists {code})",
+        "{name}的{fields}修改(变更码 {code})尚未生效:邮件和消息仍发往修改前的设置,直到通知已发出、且之后某天的运行仍见此修改(或设置 accept_recipient_changes 列出 {code})",
+        "{name}'s {fields} change (code {code}) is not in effect yet: mail and chat still go where they went before, until the notice went out and a run on a later day still finds the change (or accept_recipient_changes lists {code})",
     ),
     "recipients_accepted": (
         "{name}的{fields}修改(变更码 {code})按设置 accept_recipient_changes 立即生效",
