@@ -604,9 +604,9 @@ def _sync(
     log = result.log
     with phases.timing("mail"):
         if (mailer or chats) and recipients.to_tell():  # first: before the digests go
-            notes, told = send_notices(recipients, loaded.locale, mailer, chats, run_at)
+            notes, noticed = send_notices(recipients, loaded.locale, mailer, chats, run_at)
             report.notes += notes
-            changes.replace.update(told)
+            changes.replace.update(noticed)
         if mails:  # mail failures are caught inside; the sheet is written whatever happens
             log, notes = mailer.send(mails, log, run_at)
             report.notes += notes
@@ -623,7 +623,8 @@ def _sync(
             )
         report.notes += notes
         changes.replace.update(alerted)
-    sent, writing = bool(mails or messages), bool(sheet or mails or messages or alerted)
+    sent = bool(mails or messages)
+    writing = bool(sheet or sent or alerted or changes.replace)  # a notice's 邮件记录 too
     # The write needs only the changeset: what was computed is let go first, so the task
     # log's rows and the write reuse its memory rather than add to it (~250 MB at 100 k).
     del result, mails, messages
