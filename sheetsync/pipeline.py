@@ -500,6 +500,8 @@ def sync(
     `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
     `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
     only complaint alerts and the sheet's write (so the complaint's task holds its key).
+    A change in 团队 to who receives a member's mail is held, and announced before anything
+    else goes (rules/recipients.py, delivery/notices.py).
     `adoption` (`ops.adopt.Adoption`, `adopt --apply`): the run computes on the grids as
     adopted (`adoption.adopt(grids, settings)`, which may stop it) and writes the adoption's
     changes with its own (`adoption.changes(changes)`), in its one write."""
