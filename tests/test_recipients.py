@@ -375,3 +375,17 @@ def test_a_change_first_seen_by_a_run_without_mail_waits_until_its_notice_went_o
     assert len(digest_to(smtp, "zhang.wei@example.com")) == 2  # Wednesday's and Friday's
     sync(path, dt.date(2026, 11, 23), email=True, environ=smtp.env())  # told: now in effect
     assert digest_to(smtp, THIEF)
+
+
+def test_remind_tells_a_pending_change_and_keeps_the_digest_where_it_went(tmp_path, smtp):
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=TEAM)
+    sync(path, email=True, environ=smtp.env())
+    edit_team(path, "张伟", email=THIEF)
+    sync(path, THURSDAY)  # the sheet's sync, without mail, as a cron may run it
+    config = load_settings(environ=smtp.env(), workbook=str(path))
+    app.run_sync(config, THURSDAY, sheet=False)  # then `remind`
+    assert mailed(smtp, "zhang.wei@example.com", "收件设置变更") and not smtp.inbox.to(THIEF)
+    assert len(digest_to(smtp, "zhang.wei@example.com")) == 2
+    assert any(str(r[1]).startswith("recipients/张伟/") for r in sheet_rows(path, "邮件记录"))
+    sync(path, FRIDAY, email=True, environ=smtp.env())  # told by remind: now in effect
+    assert digest_to(smtp, THIEF)
