@@ -26,6 +26,7 @@ import datetime as dt
 import difflib
 import logging
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -100,6 +101,10 @@ class Settings:
     # hour later with `serve`), said in one line. A pasted column of 200 complaints must not
     # bury a manager's inbox or group in one go.
     max_alerts: int = 10
+    # A change to a member's 邮箱, 通知渠道, 飞书ID, 手机 or 上级 in 团队 is held until a run on
+    # a later day confirms it (rules/recipients.py); a member's name or a change's code
+    # listed here lets it take effect at once.
+    accept_recipient_changes: list[str] = field(default_factory=list)
     tabs: dict[str, str | None] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)  # contract column -> the team's header
     email: EmailSettings = field(default_factory=EmailSettings)
@@ -307,6 +312,9 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
         raise ConfigError(f'max_alerts: "{settings.max_alerts}" is not a number') from None
     if settings.max_alerts < 1:
         raise ConfigError("max_alerts: at least 1")
+    settings.accept_recipient_changes = _names(
+        "accept_recipient_changes", settings.accept_recipient_changes
+    )
     if settings.task_log_keep_days < 30:
         raise ConfigError(
             "task_log_keep_days: at least 30, the summary's completion rate looks back 30 days"
@@ -340,6 +348,17 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             "workbooks: expected a list of settings, one per workbook (workbook: ..., name: ...)"
         )
     return settings
+
+
+def _names(name: str, value: object) -> list[str]:
+    """A list of names or codes, or one text of them separated by commas (a variable)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = re.split(r"[,,、]", value)
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise ConfigError(f"{name}: expected a list of names or change codes")
+    return [str(v).strip() for v in value if str(v).strip()]
 
 
 def _locate_paths(settings: Settings) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
+from sheetsync.delivery.notices import on_record, preview_notices, send_notices
 from sheetsync.errors import ConflictError, LockedError
 from sheetsync.loading import (  # noqa: F401
     PEOPLE_KEYS,
@@ -59,6 +60,7 @@ from sheetsync.rules.history import (
     history_rows,
     update_history,
 )
+from sheetsync.rules.recipients import Recipients, hold
 from sheetsync.rules.schedule import (
     follow_up_plan,
     next_followup,
@@ -101,6 +103,8 @@ from sheetsync.workbook.schema import (
     HEALTH,
     HEALTH_SETTINGS,
     HISTORY,
+    MEMORY,
+    RECIPIENT_MEMORY_KEYS,
     STAGE_LOG,
     STAGES,
     TASK_LOG,
@@ -135,6 +139,7 @@ class Result:
     forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
     added_blocks: list = field(default_factory=list)  # 价值分级 blocks the tab lacked
     note_read: pd.Series | None = None  # what was read of each note (rules/attention.py)
+    recipients: Recipients | None = None  # who receives each member's mail (rules/recipients)
 
 
 MARKERS = {
@@ -442,7 +447,7 @@ def plan(
     ids = result.validation.rows["customer_id"]
     changes.replace[titles["memory"]] = memory_rows(
         ids, result.computed, result.edits, loaded.locale, result.note_read
-    )
+    ) + _member_rows(result.recipients)
     changes.hidden.add(titles["memory"])
     for tab in (HISTORY, FORECAST_LOG, STAGE_LOG, TASK_LOG):  # created now: laid out like init's
         if titles[tab.key] not in loaded.existing:
@@ -454,6 +459,14 @@ def plan(
         changes.append[titles["value_rules"]] = [[], *rows]
     report.cells = len(changes.cells)
     return changes
+
+
+def _member_rows(recipients: Recipients | None) -> list[list]:
+    """The team members' rows of 同步快照, under its last columns (customer id blank)."""
+    if recipients is None:
+        return []
+    before = [None] * (len(MEMORY.columns) - len(RECIPIENT_MEMORY_KEYS))
+    return [[*before, *row] for row in recipients.rows]
 
 
 def _plan_forecast_log(loaded: Loaded, result: Result, changes: Changeset) -> None:
@@ -487,6 +500,8 @@ def sync(
     `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
     `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
     only complaint alerts and the sheet's write (so the complaint's task holds its key).
+    A change in 团队 to who receives a member's mail is held, and announced before anything
+    else goes (rules/recipients.py, delivery/notices.py).
     `adoption` (`ops.adopt.Adoption`, `adopt --apply`): the run computes on the grids as
     adopted (`adoption.adopt(grids, settings)`, which may stop it) and writes the adoption's
     changes with its own (`adoption.changes(changes)`), in its one write."""
@@ -547,11 +562,20 @@ def _sync(
             step.zone = zone
             step.where(backend.location, backend.tab_url(loaded.followups.title))
     calendar = ahead.result()
+    # Who receives each member's mail: a change in 团队 is held a day and announced by a sync
+    # (rules/recipients.py); every step below reads the team tab as held.
+    accepted = frozenset(settings.accept_recipient_changes)
+    told = on_record(grids, settings.tabs.get("mail_log"), mailer, chats)
+    announce = sheet and not events_only
+    recipients = hold(loaded.team, loaded.memory, today, accepted, told, announce)
+    loaded.team = recipients.team
     with phases.timing("compute"):
         # The logs go to compute as typed frames, their rows as read let go. Not named
         # here: compute lets go of each once it is used.
         result = compute(loaded, today, calendar, settings.task_log_keep_days, loaded.take_logs())
+    result.recipients = recipients
     report = report_for(backend.location, today, result, loaded.locale)
+    report.notes += recipients.notes(loaded.locale)
     report.phases = phases
     reminding = not events_only and _reminder_day(calendar, today, settings)
     if not events_only and not reminding and (mailer or chats):
@@ -572,6 +596,8 @@ def _sync(
         report.mail_previews = mailer.preview(mails, run_at)
     if dry_run and chats:
         report.mail_previews += chats.preview(messages, run_at)
+    if dry_run and (mailer or chats) and recipients.to_tell():
+        report.mail_previews += preview_notices(recipients, loaded.locale, mailer, run_at)
     if dry_run:
         if sheet:
             log_run(changes, loaded, report, run_at)
@@ -579,6 +605,10 @@ def _sync(
         return report
     log = result.log
     with phases.timing("mail"):
+        if (mailer or chats) and recipients.to_tell():  # first: before the digests go
+            notes, noticed = send_notices(recipients, loaded.locale, mailer, chats, run_at)
+            report.notes += notes
+            changes.replace.update(noticed)
         if mails:  # mail failures are caught inside; the sheet is written whatever happens
             log, notes = mailer.send(mails, log, run_at)
             report.notes += notes
@@ -595,7 +625,8 @@ def _sync(
             )
         report.notes += notes
         changes.replace.update(alerted)
-    sent, writing = bool(mails or messages), bool(sheet or mails or messages or alerted)
+    sent = bool(mails or messages)
+    writing = bool(sheet or sent or alerted or changes.replace)  # a notice's 邮件记录 too
     # The write needs only the changeset: what was computed is let go first, so the task
     # log's rows and the write reuse its memory rather than add to it (~250 MB at 100 k).
     del result, mails, messages

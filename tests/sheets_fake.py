@@ -446,10 +446,49 @@ class FakeSheets:
                 f"Invalid requests[0].deleteEmbeddedObject: No object with id {args['objectId']}",
             )
         if kind == "addProtectedRange":
-            book.by_id(args["protectedRange"]["range"]["sheetId"]).protected.append(
-                args["protectedRange"]
-            )
-            return {"addProtectedRange": {"protectedRange": args["protectedRange"]}}
+            # AddProtectedRangeRequest: the id is optional (generated when unset) and must be
+            # new; editors are not supported with warningOnly protection. The reply is the
+            # range as added, its protectedRangeId set.
+            protected = dict(args["protectedRange"])
+            if protected.get("warningOnly") and protected.get("editors"):
+                raise ApiError(
+                    400,
+                    "Invalid requests[0].addProtectedRange: editors are not supported with warningOnly protection",
+                )
+            used = [p["protectedRangeId"] for sheet in book.sheets for p in sheet.protected]
+            if protected.get("protectedRangeId") in used:
+                raise ApiError(
+                    400,
+                    "Invalid requests[0].addProtectedRange: a protected range with that id exists",
+                )
+            protected.setdefault("protectedRangeId", max([1000, *used]) + 1)
+            protected["requestingUserCanEdit"] = True
+            book.by_id(protected["range"]["sheetId"]).protected.append(protected)
+            return {"addProtectedRange": {"protectedRange": protected}}
+        if kind == "updateProtectedRange":
+            # UpdateProtectedRangeRequest: the range named by its protectedRangeId, the
+            # `fields` listed (comma-separated, "*" for all) set from the request; empty reply.
+            change = args["protectedRange"]
+            found = [
+                p
+                for sheet in book.sheets
+                for p in sheet.protected
+                if p["protectedRangeId"] == change.get("protectedRangeId")
+            ]
+            if not found:
+                raise ApiError(
+                    400,
+                    f"Invalid requests[0].updateProtectedRange: No protected range with id: {change.get('protectedRangeId')}",
+                )
+            names = [f.strip() for f in args.get("fields", "").split(",") if f.strip()]
+            if not names:
+                raise ApiError(400, "Invalid requests[0].updateProtectedRange: fields is required")
+            for name in names if names != ["*"] else [k for k in change if k != "protectedRangeId"]:
+                if name in change:
+                    found[0][name] = change[name]
+                else:
+                    found[0].pop(name, None)
+            return {}
         raise ApiError(
             400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[0]'"
         )

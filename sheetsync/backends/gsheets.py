@@ -39,7 +39,11 @@ from sheetsync.backends.gsheets_requests import (
     _with_renames,
     quote,
 )
-from sheetsync.backends.gsheets_setup import setup_requests  # noqa: F401  (re-exported)
+from sheetsync.backends.gsheets_setup import (  # noqa: F401  (setup_requests re-exported)
+    protection_requests,
+    setup_requests,
+    whole_tab_protection,
+)
 from sheetsync.errors import BackendError, ConfigError
 from sheetsync.workbook.changes import Changeset
 
@@ -224,6 +228,7 @@ class GSheetsBackend:
         self.timezone: str | None = None
         self._sheets: dict[str, dict] = {}
         self._charts: dict[str, list[dict]] = {}
+        self._protected: dict[str, dict] = {}  # each tab's metadata, for its protections
         self._grids: dict[str, list[list]] = {}
 
     def __enter__(self) -> GSheetsBackend:
@@ -274,6 +279,7 @@ class GSheetsBackend:
         self._charts = {
             s["properties"]["title"]: s.get("charts", []) for s in meta.get("sheets", [])
         }
+        self._protected = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
         self._grids = self._values(list(self._sheets))
         return self._grids
 
@@ -301,6 +307,19 @@ class GSheetsBackend:
         for chunk in _chunks(requests_):
             self._call("batch_update", {"requests": chunk})
         return len(requests_)
+
+    def editors(self, title: str) -> list[str] | None:
+        """After `read()`: who may edit tab `title` when a protection stops everyone else
+        (its editors; the sheet's owner always may), None when anyone with edit rights may."""
+        protected = whole_tab_protection(self._protected.get(title, {}))
+        return None if protected is None else protected.get("editors", {}).get("users", [])
+
+    def protect(self, titles: list[str], editors: list[str]) -> None:
+        """Tabs `titles` editable by `editors` and this service account only (the sync
+        writes them)."""
+        meta = self._call("fetch_sheet_metadata")
+        everyone = [*editors, self.credentials.service_account_email]
+        self._call("batch_update", {"requests": protection_requests(meta, titles, everyone)})
 
     # --- writing -------------------------------------------------------------------------
     def write(self, changes: Changeset) -> None:

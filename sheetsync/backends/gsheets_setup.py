@@ -197,3 +197,48 @@ def _letter(column: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(column)
+
+
+# `init --protect-team` / `adopt --protect-team`: 团队 (who receives each member's reminders)
+# and 同步快照 (where the sync remembers it) editable by the managers only.
+TEAM_PROTECTION_NOTE = "sheetsync: only the managers edit who receives each member's reminders"
+
+
+def whole_tab_protection(sheet: dict) -> dict | None:
+    """The tab's protection that stops edits (not a warning) over the whole tab, if any."""
+    for protected in sheet.get("protectedRanges", []):
+        span = protected.get("range", {})
+        bounded = any(k in span for k in ("endRowIndex", "endColumnIndex"))
+        offset = span.get("startRowIndex", 0) or span.get("startColumnIndex", 0)
+        if not protected.get("warningOnly") and not bounded and not offset:
+            return protected
+    return None
+
+
+def protection_requests(meta: dict, titles: list[str], editors: list[str]) -> list[dict]:
+    """A protected range over each tab of `titles`, editable by `editors` only; a tab that
+    has ours already gets these editors (a manager added to the team since)."""
+    sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
+    users = {"users": sorted(set(editors))}
+    requests_ = []
+    for title in titles:
+        sheet = sheets[title]
+        ours = [
+            p
+            for p in sheet.get("protectedRanges", [])
+            if p.get("description") == TEAM_PROTECTION_NOTE
+        ]
+        if ours:
+            protected = {"protectedRangeId": ours[0]["protectedRangeId"], "editors": users}
+            requests_.append(
+                {"updateProtectedRange": {"protectedRange": protected, "fields": "editors"}}
+            )
+            continue
+        protected = {
+            "range": {"sheetId": sheet["properties"]["sheetId"]},
+            "description": TEAM_PROTECTION_NOTE,
+            "warningOnly": False,
+            "editors": users,
+        }
+        requests_.append({"addProtectedRange": {"protectedRange": protected}})
+    return requests_

@@ -17,7 +17,7 @@ from sheetsync.errors import BackendError, SheetSyncError
 from sheetsync.ops.demo import demo_content
 from sheetsync.pipeline import SyncReport, check, sync
 from sheetsync.workbook.parsing import date_or_none
-from sheetsync.workbook.schema import SYNC_LOG
+from sheetsync.workbook.schema import MEMORY, SYNC_LOG, TEAM
 from sheetsync.workbook.tables import find_title, load_sheet
 from sheetsync.workbook.template import new_workbook
 from sheetsync.workbook.validate import Validation
@@ -101,6 +101,46 @@ def run_sync(
         return sync(
             backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
         )
+
+
+@dataclass
+class TeamProtection:
+    """`--protect-team` on a Google sheet: the tabs (团队, and 同步快照 where the sync keeps who
+    receives what), the managers' addresses that may edit them, the managers left out (no
+    valid email), and who could edit them before (None: anyone with edit rights)."""
+
+    tabs: list[str]
+    editors: list[str]
+    missing: list[str]
+    before: list[str] | None
+    done: bool = False
+
+
+def protect_team(settings: Settings, key: str | None = None, apply: bool = True) -> TeamProtection:
+    """Protect the team tab so only its managers (everyone named as 上级 or whose 角色 is a
+    manager's) can edit it: anyone else could send a colleague's reminders to themselves.
+    Without `apply`, only what it would do. Nothing is done when no manager has an email:
+    the tab would be locked to the sync alone."""
+    from sheetsync.delivery.remind import read_team, valid_email
+    from sheetsync.rules.handover import all_managers
+
+    backend = google_backend(settings, key or settings.workbook)
+    grids = backend.read()
+    title = find_title(list(grids), TEAM, settings.tabs.get(TEAM.key))
+    if title is None:  # adopt's plan adds it: nobody to let edit it yet
+        return TeamProtection([], [], [], None)
+    team = load_sheet(grids[title], TEAM, title)
+    members, managers = read_team(team), all_managers(team)
+    address = {m: members[m].email if m in members else "" for m in managers}
+    editors = [a for a in address.values() if valid_email(a)]
+    missing = [m for m, a in address.items() if not valid_email(a)]
+    memory = find_title(list(grids), MEMORY, settings.tabs.get(MEMORY.key))
+    tabs = [title, *([memory] if memory else [])]
+    found = TeamProtection(tabs, editors, missing, backend.editors(title))
+    if apply and editors:
+        backend.protect(tabs, editors)
+        found.done = True
+    return found
 
 
 def run_adopt(settings: Settings, apply: bool = False, today: dt.date | None = None):

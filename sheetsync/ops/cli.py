@@ -13,12 +13,13 @@ from pathlib import Path
 
 import click
 
+from sheetsync.backends import uses_google
 from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
 from sheetsync.ops import app
 from sheetsync.ops.adopt import plan_lines
 from sheetsync.ops.logs import setup_logging, visible
-from sheetsync.workbook.messages import say
+from sheetsync.workbook.messages import listed, say
 
 DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
 
@@ -114,20 +115,30 @@ def main(verbose, log_format):
 )
 @click.option("--demo", is_flag=True, help="Fill in a demo team and about 40 customers.")
 @click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+@click.option(
+    "--protect-team",
+    is_flag=True,
+    help="With --spreadsheet: let only the managers in the team tab edit it (and the sync memory).",
+)
 @domain_errors
-def init(path, spreadsheet, config_file, locale, demo, force):
+def init(path, spreadsheet, config_file, locale, demo, force, protect_team):
     """Create a new workbook at PATH with every tab, its headers and the default grade rules,
     dropdowns, a frozen header and overdue / due-today rows coloured.
 
     With --spreadsheet, set up an existing Google spreadsheet (empty or partly filled):
     missing tabs and headers are added, existing data is never touched, and the sync-owned
-    columns get a warning-only protection.
+    columns get a warning-only protection. Anyone who can edit the team tab can send a
+    colleague's reminders to themselves: --protect-team lets only its managers edit it.
     """
     today = app.now_in(Settings()).date() if demo else None
     if spreadsheet:
-        count = app.init_spreadsheet(load_settings(config_file), spreadsheet, locale, today)
+        settings = load_settings(config_file)
+        count = app.init_spreadsheet(settings, spreadsheet, locale, today)
         echo(f"set up {spreadsheet} ({count} changes in one update)")
+        _protection(settings, spreadsheet, protect_team, locale)
         return
+    if protect_team:
+        raise click.UsageError("--protect-team is for a Google spreadsheet (--spreadsheet)")
     if not path:
         raise click.UsageError("give a PATH for the new workbook, or --spreadsheet KEY")
     created = app.init_workbook(path, locale, today, force)
@@ -244,8 +255,13 @@ def validate(settings):
 @settings_options
 @click.option("--spreadsheet", metavar="KEY_OR_URL", help="Adopt this Google spreadsheet.")
 @click.option("--apply", is_flag=True, help="Do it: rename, add tabs, run the first sync.")
+@click.option(
+    "--protect-team",
+    is_flag=True,
+    help="With --apply, on Google Sheets: let only the managers in the team tab edit it.",
+)
 @today_option
-def adopt(settings, spreadsheet, apply, today):
+def adopt(settings, spreadsheet, apply, protect_team, today):
     """Take over a sheet your team already uses (the playbooks' tables, traditional
     characters, your own header names). Prints how its tabs and headers map, what happens to
     each column named like one the sync writes (a typed 下次跟进日期 becomes 约定跟进日期; other
@@ -258,11 +274,32 @@ def adopt(settings, spreadsheet, apply, today):
         echo(line)
     if report is None:
         echo(say("adopt_dry", plan.locale))
+        if uses_google(settings) and plan.ok:
+            _protection(settings, None, False, plan.locale)
         if not plan.ok:
             raise SystemExit(1)
         return
     echo(say("adopt_applied", plan.locale, renames=len(plan.renames), tabs=len(plan.new_tabs)))
     _print_report(report)
+    if uses_google(settings):
+        _protection(settings, None, protect_team, plan.locale)
+
+
+def _protection(settings: Settings, key: str | None, apply: bool, locale: str) -> None:
+    """--protect-team: protect the team tab and say so; without it, offer it (a Google sheet
+    whose team tab anyone may edit)."""
+    found = app.protect_team(settings, key, apply)
+    if not apply:
+        if found.before is None:
+            echo(say("team_protect_offer", locale))
+        return
+    if not found.done:
+        echo(say("team_protect_nobody", locale))
+        return
+    tabs, editors = listed(found.tabs, locale), listed(found.editors, locale)
+    echo(say("team_protected", locale, tabs=tabs, editors=editors))
+    if found.missing:
+        echo(say("team_protect_missing", locale, names=listed(found.missing, locale)))
 
 
 @main.command()

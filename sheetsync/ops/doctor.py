@@ -22,11 +22,12 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # ok, but worth acting on: said with its fix, not a failure
 
     def line(self) -> str:
-        mark = "ok  " if self.ok else "FAIL"
+        mark = "WARN" if self.warn else "ok  " if self.ok else "FAIL"
         return f"[{mark}] {self.name}: {self.detail}" + (
-            "" if self.ok or not self.fix else f"\n       fix: {self.fix}"
+            "" if (self.ok and not self.warn) or not self.fix else f"\n       fix: {self.fix}"
         )
 
 
@@ -109,6 +110,8 @@ def _workbook_checks(settings: Settings) -> list[Check]:
         )
     )
     checks.append(_team_check(name, loaded))
+    if uses_google(settings) and loaded.team is not None:
+        checks.append(_protection_check(name, backend, loaded.team.title))
     if settings.email.enabled:
         checks.append(_mail_check(name, settings))
     if settings.channels.enabled and (settings.channels.bots or settings.channels.team):
@@ -202,6 +205,26 @@ def _team_check(name: str, loaded) -> Check:
             "fill in 邮箱 in the 团队 tab, or set email.fallback",
         )
     return Check(f"{name}: team emails", True, f"{len(team)} members, all with a valid email")
+
+
+def _protection_check(name: str, backend, title: str) -> Check:
+    """Whether the team tab of a Google sheet is protected: who can edit it can send a
+    colleague's reminders to themselves (rules/recipients.py announces and holds such a
+    change a day; a protection stops it)."""
+    editors = backend.editors(title)
+    if editors is None:
+        return Check(
+            f"{name}: team tab protection",
+            True,
+            f"{title} is not protected: anyone who can edit the sheet can change where a "
+            "colleague's reminders go (the change is announced and held a day)",
+            f"python3 run.py init --spreadsheet {backend.key} --protect-team",
+            warn=True,
+        )
+    who = ", ".join(editors) or "the sheet's owner"
+    return Check(
+        f"{name}: team tab protection", True, f"{title} is protected: only {who} can edit it"
+    )
 
 
 def _mail_check(name: str, settings: Settings) -> Check:

@@ -19,7 +19,12 @@ import pandas as pd
 from sheetsync.workbook.changes import DATE_KEYS, comparable
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
-from sheetsync.workbook.schema import MEMORY, SYNC_COLUMNS, normalise_header
+from sheetsync.workbook.schema import (
+    MEMORY,
+    RECIPIENT_MEMORY_KEYS,
+    SYNC_COLUMNS,
+    normalise_header,
+)
 from sheetsync.workbook.tables import Sheet
 
 SYNC_KEYS = tuple(t.key for t in SYNC_COLUMNS)
@@ -47,12 +52,14 @@ class Edits:
 
 
 def read_memory(sheet: Sheet | None) -> pd.DataFrame:
-    """Last written values by customer id (the first row of an id wins)."""
+    """Last written values by customer id (the first row of an id wins). The team members'
+    rows (rules/recipients.py) have no customer id and are not read here."""
+    keys = [c.key for c in MEMORY.columns if c.key not in RECIPIENT_MEMORY_KEYS]
     if sheet is None or not sheet.header_row:
-        return pd.DataFrame(columns=[c.key for c in MEMORY.columns]).set_index("customer_id")
+        return pd.DataFrame(columns=keys).set_index("customer_id")
     # Only the columns the tab has: a memory from an older version lacks a newer column, and
     # its cells cannot be compared with anything.
-    frame = sheet.frame[[c.key for c in MEMORY.columns if c.key in sheet.columns]].copy()
+    frame = sheet.frame[[k for k in keys if k in sheet.columns]].copy()
     frame["customer_id"] = map_unique(
         frame["customer_id"], lambda v: "" if is_blank(v) else str(v).strip()
     )

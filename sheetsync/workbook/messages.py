@@ -535,6 +535,80 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         '工作表"{tab}"有{count}个单元格不在任何表头下或远离表格,没有被读取(原样保留):{cells}',
         'tab "{tab}": {count} cell(s) under no header or far from the table, not read (left as they are): {cells}',
     ),
+    # recipients (issue 28, item 4): a change to who receives a member's mail is announced and
+    # held a day (rules/recipients.py, delivery/notices.py)
+    "recipients_first": (
+        "团队表中{name}的{fields}已修改(变更码 {code}):通知原收件人和上级",
+        "{name}'s {fields} changed in the team tab (change {code}): the previous recipient and the manager are told",
+    ),
+    "recipients_held": (
+        "{name}的{fields}修改(变更码 {code})尚未生效:邮件和消息仍发往修改前的设置,直到通知已发出、且之后某天的运行仍见此修改(或设置 accept_recipient_changes 列出 {code})",
+        "{name}'s {fields} change (code {code}) is not in effect yet: mail and chat still go where they went before, until the notice went out and a run on a later day still finds the change (or accept_recipient_changes lists {code})",
+    ),
+    "recipients_accepted": (
+        "{name}的{fields}修改(变更码 {code})按设置 accept_recipient_changes 立即生效",
+        "{name}'s {fields} change (code {code}) takes effect now: accept_recipient_changes lists it",
+    ),
+    "recipients_confirmed": (
+        "{name}的{fields}修改(变更码 {code})已确认生效:邮件和消息改发新设置",
+        "{name}'s {fields} change (code {code}) is confirmed: mail and chat go to the new settings",
+    ),
+    "recipients_added": (
+        "团队表新成员:{names}(没有原收件人,按所填生效)",
+        "new in the team tab: {names} (no previous recipient: their cells count as typed)",
+    ),
+    "recipients_mail": ("收件设置变更通知:{summary}", "recipient change notices: {summary}"),
+    "recipients_chat": (
+        "收件设置变更通知(聊天):发出{sent}条,失败{failed}条",
+        "recipient change notices on chat: {sent} sent, {failed} failed",
+    ),
+    "recipients_nobody": (
+        "{name}的收件设置变更无人可通知(没有原邮箱、上级或 email.fallback)",
+        "nobody to tell of {name}'s recipient change (no previous email, manager or email.fallback)",
+    ),
+    "notice_subject": (
+        "【收件设置变更】团队表中{name}的{fields}已被修改",
+        "[Recipient change] {name}'s {fields} changed in the team tab",
+    ),
+    "notice_intro_self": (
+        "团队表中你的{fields}已被修改。如果不是你本人或你的上级改的,请马上告诉上级,并把团队表改回原样。",
+        "Your {fields} in the team tab changed. If neither you nor your manager made this change, tell your manager now and put the team tab back as it was.",
+    ),
+    "notice_intro_manager": (
+        "团队表中{name}的{fields}已被修改。如果不是你或{name}本人改的,请把团队表改回原样。",
+        "{name}'s {fields} changed in the team tab. If neither you nor {name} made this change, put the team tab back as it was.",
+    ),
+    "notice_was": ("原来", "Was"),
+    "notice_now": ("现在", "Now"),
+    "notice_blank": ("(空)", "(blank)"),
+    "notice_held": (
+        "确认之前,{name}的跟进提醒、逾期升级、投诉提醒和私聊消息仍发往原来的设置;{day}及以后的运行如果仍见此修改,即改发新设置。",
+        "Until it is confirmed, {name}'s digest, escalations, complaint alerts and private chat messages still go where they went before; a run on {day} or later that still finds the change sends them to the new settings.",
+    ),
+    "notice_accepted": (
+        "此修改已按设置 accept_recipient_changes 立即生效。",
+        "This change took effect at once: accept_recipient_changes lists it.",
+    ),
+    "team_protect_offer": (
+        "团队表未受保护:能编辑表格的人都能改同事的邮箱、通知渠道或上级,把同事的提醒改发给自己(修改会被通知,并暂缓一天生效)。加 --protect-team 再运行一次,只让经理编辑团队表和同步快照。",
+        "The team tab is not protected: anyone who can edit the sheet can change a colleague's email, channel or manager and receive their reminders (the change is announced and held a day). Run again with --protect-team to let only the managers edit the team and sync memory tabs.",
+    ),
+    "team_protected": (
+        "已保护{tabs}:只有{editors}(以及表格所有者和同步用的服务账号)可以编辑",
+        "Protected {tabs}: only {editors} (and the sheet's owner and the sync's service account) can edit them",
+    ),
+    "team_protect_nobody": (
+        "未保护团队表:还没有填了有效邮箱的经理(被列为上级或角色为经理的人);填好后再用 --protect-team 运行",
+        "The team tab is not protected: no manager (named as a manager, or whose role is a manager's) has a valid email yet; fill them in, then run with --protect-team again",
+    ),
+    "team_protect_missing": (
+        "这些经理没有有效邮箱,不能编辑受保护的团队表:{names}",
+        "These managers have no valid email and cannot edit the protected team tab: {names}",
+    ),
+    "notice_accept_how": (
+        "确认无误并希望立即生效:在设置文件的 accept_recipient_changes 中加入变更码 {code}。",
+        "To let it take effect now, add the change code {code} to accept_recipient_changes in the settings file.",
+    ),
 }
 
 

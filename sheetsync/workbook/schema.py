@@ -345,6 +345,18 @@ SYNC_LOG = Tab(
         ("message", "说明", "Message"),
     ),
 )
+# Who receives a team member's mail and chat, as the sync last confirmed it (rules/recipients.py).
+RECIPIENT_MEMORY = (
+    ("member", "团队成员", "Team member"),
+    ("held_email", "确认邮箱", "Confirmed email"),
+    ("held_channel", "确认通知渠道", "Confirmed channel"),
+    ("held_chat_id", "确认飞书ID", "Confirmed Feishu ID"),
+    ("held_mobile", "确认手机", "Confirmed mobile"),
+    ("held_manager", "确认上级", "Confirmed manager"),
+    ("change_code", "待确认变更", "Change pending"),
+    ("change_seen", "变更首见日期", "Change first seen"),
+)
+RECIPIENT_MEMORY_KEYS = tuple(key for key, *_ in RECIPIENT_MEMORY)
 # Hidden: what the sync last wrote in each customer's sync-owned cells, so a hand edit of one
 # is noticed (and honoured) instead of silently reverted; plus the dates and grades people
 # set by typing into 下次跟进日期 / 客户等级, which stay in force like 约定跟进日期 / 指定等级.
@@ -358,6 +370,10 @@ MEMORY = Tab(
         ("pinned_next", "手填下次跟进日期", "Next follow-up typed in"),
         ("pinned_grade", "手填客户等级", "Grade typed in"),
         ("note_read", "关注判读", "Attention read"),  # rules/attention.py's memo of the note
+        # Recipients (rules/recipients.py): one row per team member, customer id blank, with
+        # where their mail and chat go as the sync last confirmed it, and a change seen but
+        # not yet confirmed (its code and the day it was first seen).
+        *RECIPIENT_MEMORY,
     ),
     required=("customer_id",),
 )
