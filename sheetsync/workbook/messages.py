@@ -530,6 +530,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "以下客户关怀/续约跟进没有在当天完成,已记为“已错过”(只提醒这一次):",
         "These care and renewal tasks were not done in time and are recorded as missed (listed this once):",
     ),
+    # issue 25, items 1-2 (history25): a 跟进历史 not read with confidence, cycles apart
+    "history_missing_columns": (
+        "“{tab}”找不到列:{columns}(表头被改名或删除了?)",
+        '"{tab}" has no column {columns} (its header renamed or deleted?)',
+    ),
+    "history_skipped": (
+        "本次同步没有读取、也没有追加“{tab}”,其余照常完成;恢复表头后,下次同步会补记每个客户最新的跟进和交接",
+        'this run neither read nor added to "{tab}"; the rest of the sync went on. Once the '
+        "header is back, the next run records each customer's latest contact and handover",
+    ),
+    "cycle_before_sync": (
+        "开始于同步之前,{count} 个:未计入周期(填写首次接触日期即可计入)",
+        "Started before the sync: {count}, not in the cycle (fill in the first contact date to count them)",
+    ),
 }
 
 

@@ -358,6 +358,9 @@ MEMORY = Tab(
         ("pinned_next", "手填下次跟进日期", "Next follow-up typed in"),
         ("pinned_grade", "手填客户等级", "Grade typed in"),
         ("note_read", "关注判读", "Attention read"),  # rules/attention.py's memo of the note
+        # rules/history.py: the last contact (date and digest) and owner 跟进历史 recorded
+        ("history_contact", "已记跟进", "Contact recorded"),
+        ("history_owner", "已记负责人", "Owner recorded"),
     ),
     required=("customer_id",),
 )
