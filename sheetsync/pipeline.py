@@ -182,7 +182,8 @@ def compute(
     del before, kept_before
     ids = rows[["customer_id", "has_error"]]
     log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
-    stage_log = update_stage_log(known_stages, rows, today)
+    typed_start = None if retired(loaded.followups, "stage_since") else people["stage_since"]
+    stage_log = update_stage_log(known_stages, rows, today, typed_start)  # 阶段记录
     stages_known = len(known_stages)  # the rest are this run's, appended
     del known_stages
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
@@ -388,6 +389,7 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
             },
             **{k: people[k] for k in ("lead_source", "industry")},  # conversion's breakdowns
             **{k: rows[k] for k in ("expected_amount", "expected_close")},  # the forecast
+            "first_contact": rows["first_contact"],  # the sales cycle's start, where typed
             **{
                 k: rows[k]
                 for k in (

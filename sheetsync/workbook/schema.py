@@ -75,6 +75,9 @@ OUTCOME_COLUMNS = _terms(
     ("lost_reason", "输单原因", "Lost reason", "丢单原因"),
     ("expected_amount", "预计金额", "Expected amount", "预计成交金额", "商机金额"),
     ("expected_close", "预计成交日期", "Expected close date", "预计成交时间"),
+    # The deal's start, where the sync did not see it (open before its first run): the
+    # sales cycle counts from it (rules/conversion.py).
+    ("first_contact", "首次接触日期", "First contact date", "首次接触时间", "首次联系日期"),
 )
 BASE_PEOPLE_COLUMNS = PEOPLE_COLUMNS
 PEOPLE_COLUMNS = BASE_PEOPLE_COLUMNS + OUTCOME_COLUMNS
