@@ -120,3 +120,19 @@ def test_conversion_and_cycle_of_a_scenario_computed_by_hand(tmp_path):
     # 6 customers, 4 won, 1 lost; cycle (90 + 20 + 20) / 3, P apart
     assert total[1:6] == (6, 4, 1, pytest.approx(0.8), pytest.approx(43.3))
     assert owners[-1][0] == "开始于同步之前,1 个:未计入周期(填写首次接触日期即可计入)"
+
+
+def test_a_deal_open_before_the_first_sync_gets_no_cycle_from_that_day(tmp_path):
+    """Open at the first run, won 20 days later: its true cycle is unknown, so it is counted
+    apart, not shown as a 20-day cycle; a typed 首次接触日期 gives it its true one."""
+    path = make_workbook(
+        tmp_path / "b.xlsx",
+        [customer("P", last_contact=D0 - DAY), customer("Q", last_contact=D0 - DAY)],
+    )
+    sync(path, D0)
+    type_in(path, "P", stage="成交维护")
+    type_in(path, "Q", stage="成交维护", first_contact=D0 - 59 * DAY)
+    sync(path, D0 + 20 * DAY)
+    owners = summary_section(path, BY_OWNER)
+    assert owners[-2][:6] == ("合计", 2, 2, 0, 1, 79)  # Q: 59 + 20 days; P not a 20-day one
+    assert owners[-1][0].startswith("开始于同步之前,1 个")
