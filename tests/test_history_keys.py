@@ -115,7 +115,11 @@ def test_the_same_contact_typed_back_after_an_edit_is_not_recorded_twice(tmp_pat
     sync(path)
     type_in(path, "H1", summary="发了报价单")
     sync(path)
-    assert [r["跟进内容摘要"] for r in _rows(path)] == ["首次电话", "发了报价单", "发了报价单和样品"]
+    assert [r["跟进内容摘要"] for r in _rows(path)] == [
+        "首次电话",
+        "发了报价单",
+        "发了报价单和样品",
+    ]
 
 
 def test_a_sorted_history_with_its_recorded_date_renamed_is_left_alone_and_said_so(tmp_path):
@@ -147,7 +151,9 @@ def test_a_sorted_history_with_its_recorded_date_renamed_is_left_alone_and_said_
     type_in(path, "H1", last_contact=TODAY + DAY, summary="电话确认合同条款")
     sync(path, TODAY + DAY)  # still renamed: still nothing appended, the contact kept waiting
     assert sheet_rows(path, HISTORY) == before
-    _edit_history(path, lambda tab: setattr(tab.cell(1, _column(tab, "录入日期")), "value", "记录日期"))
+    _edit_history(
+        path, lambda tab: setattr(tab.cell(1, _column(tab, "录入日期")), "value", "记录日期")
+    )
     sync(path, TODAY + 2 * DAY)
     sync(path, TODAY + 2 * DAY)
     rows = _rows(path)
@@ -192,16 +198,18 @@ def test_a_history_note_speaks_english_in_an_english_workbook(tmp_path):
 
 
 def test_reassigning_a_lead_never_contacted_leaves_a_handover_row(tmp_path):
-    path = make_workbook(
-        tmp_path / "b.xlsx", [customer("N1", last_contact=None, stage="线索获取")]
-    )
+    path = make_workbook(tmp_path / "b.xlsx", [customer("N1", last_contact=None, stage="线索获取")])
     sync(path, TODAY - DAY)
     assert _rows(path) == []  # no contact: nothing to seed
     type_in(path, "N1", owner="李娜")
     sync(path)
     sync(path)
     (row,) = _rows(path)
-    assert (row["客户编号"], row["记录类型"], row["跟进内容摘要"]) == ("N1", "交接", "交接:张伟→李娜")
+    assert (row["客户编号"], row["记录类型"], row["跟进内容摘要"]) == (
+        "N1",
+        "交接",
+        "交接:张伟→李娜",
+    )
     assert row["负责人"] == "李娜" and row["记录日期"].date() == TODAY
     type_in(path, "N1", last_contact=TODAY, summary="第一次电话")
     sync(path, TODAY + DAY)

@@ -98,7 +98,9 @@ def test_conversion_and_cycle_of_a_scenario_computed_by_hand(tmp_path):
             if stage is None:
                 _add_customer(path, **customer(cid, stage="线索获取", last_contact=D0 + 4 * DAY))
             else:
-                type_in(path, cid, stage=stage, **({"lost_reason": "预算"} if stage == "输单" else {}))
+                type_in(
+                    path, cid, stage=stage, **({"lost_reason": "预算"} if stage == "输单" else {})
+                )
         sync(path, D0 + day * DAY)
     sync(path, TODAY)
 

@@ -173,7 +173,9 @@ def memory_rows(
         _cells(edits.pinned_grade),
         _cells(note_read if note_read is not None else pd.Series(None, index=ids.index)),
         *(
-            _cells(history_kept[k] if history_kept is not None else pd.Series(None, index=ids.index))
+            _cells(
+                history_kept[k] if history_kept is not None else pd.Series(None, index=ids.index)
+            )
             for k in ("history_contact", "history_owner")
         ),
     ]
