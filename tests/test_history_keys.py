@@ -214,3 +214,12 @@ def test_reassigning_a_lead_never_contacted_leaves_a_handover_row(tmp_path):
     type_in(path, "N1", last_contact=TODAY, summary="第一次电话")
     sync(path, TODAY + DAY)
     assert [r["记录类型"] for r in _rows(path)] == ["交接", "首次记录"]
+
+
+def test_a_contact_without_a_date_is_recorded_once(tmp_path):
+    path = make_workbook(
+        tmp_path / "b.xlsx", [customer("U1", last_contact=None, summary="留言待回电")]
+    )
+    for day in range(3):
+        sync(path, TODAY + day * DAY)
+    assert [r["跟进内容摘要"] for r in _rows(path)] == ["留言待回电"]

@@ -52,12 +52,12 @@ def missing_keys(sheet: Sheet | None) -> list[str]:
 
 
 def contact_keys(date: pd.Series, summary: pd.Series, feedback: pd.Series) -> pd.Series:
-    """Each contact's key: its date and a short digest of 摘要 and 反馈 ("2026-11-10
-    3f9a0c2e71d4"); "" where there is no contact. Short, so the snapshot stays small whatever
+    """Each contact's key: its date ("-" if none) and a short digest of 摘要 and 反馈
+    ("2026-11-10 3f9a0c2e71d4"); "" where there is no contact. Short, so the snapshot stays small whatever
     people wrote; the same text always gives the same key."""
     days = pd.to_datetime(date)
     text = map_unique(summary.astype(str) + "\x1f" + feedback.astype(str), _digest)
-    day = days.dt.strftime("%Y-%m-%d").fillna("")
+    day = days.dt.strftime("%Y-%m-%d").fillna("-")  # a cell's text is trimmed: no blank
     blank = days.isna() & (summary == "") & (feedback == "")
     return (day + " " + text).where(~blank, "").astype(object)
 
