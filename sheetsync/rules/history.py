@@ -135,9 +135,9 @@ def update_history(
     before = remembered.loc[now.index]
     handovers = _handovers(history, now, before["history_owner"], today, locale)
     contacts = _contacts(history, now, before["history_contact"], today)
-    kept = remembered.copy()
-    kept.loc[now.index, "history_contact"] = now["key"].where(now["key"] != "", before.iloc[:, 0])
-    kept.loc[now.index, "history_owner"] = now["owner"].where(now["owner"] != "", before.iloc[:, 1])
+    kept = remembered.copy()  # rows left out (errors, ids used twice) keep what they had
+    for key, value in (("history_contact", now["key"]), ("history_owner", now["owner"])):
+        kept.loc[now.index, key] = value.where(value != "", before[key])
     new = pd.concat([handovers, contacts]).sort_index(kind="stable")  # sheet order
     if new.empty:
         return history, kept
@@ -206,16 +206,12 @@ def _contacts(history: pd.DataFrame, now: pd.DataFrame, kept: pd.Series, today: 
     annotated, edited or deleted row is not taken for a new contact) nor one the tab holds
     (so a sorted tab, or a contact someone typed in, is not recorded twice)."""
     told = history[history["kind"].isin(CONTACTS)]
-    on_file = set(
-        zip(
-            told["customer_id"],
-            contact_keys(told["date"], told["summary"], told["feedback"]),
-            strict=True,
-        )
-    )
-    filed = [(c, k) in on_file for c, k in zip(now["customer_id"], now["key"], strict=True)]
-    recorded = (now["key"] == kept) | pd.Series(filed, index=now.index, dtype=bool)
-    rows = now[(now["key"] != "") & ~recorded].drop(columns="key")
+    fresh = now[(now["key"] != "") & (now["key"] != kept)]  # most runs: a few customers
+    mine = told[told["customer_id"].isin(set(fresh["customer_id"]))]  # only theirs hashed
+    keys = contact_keys(mine["date"], mine["summary"], mine["feedback"])
+    on_file = set(zip(mine["customer_id"], keys, strict=True))
+    filed = [(c, k) in on_file for c, k in zip(fresh["customer_id"], fresh["key"], strict=True)]
+    rows = fresh[~pd.Series(filed, index=fresh.index, dtype=bool)].drop(columns="key")
     seen = rows["customer_id"].isin(set(told["customer_id"]))
     kind = seen.map({True: "contact", False: "first"}).astype(object)
     return rows.assign(kind=kind, recorded=pd.Timestamp(today))
