@@ -10,11 +10,11 @@ import pandas as pd
 from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
 from sheetsync.rules.grading import GradeRule, read_rules
-from sheetsync.rules.history import read_history
+from sheetsync.rules.history import missing_keys, read_history
 from sheetsync.rules.stages import read_stage_log
 from sheetsync.rules.tasks import read_log
 from sheetsync.workbook.edits import read_memory
-from sheetsync.workbook.messages import in_script, lang, say
+from sheetsync.workbook.messages import in_script, lang, listed, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import (
     FOLLOWUPS,
@@ -63,6 +63,7 @@ class Loaded:
     notes: list[str] = field(default_factory=list)  # what people should know about the tabs
     memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
     history: Sheet | None = None  # 跟进历史: the contacts and handovers seen so far
+    history_unread: str = ""  # why 跟进历史 is not read with confidence this run ("" if it is)
     forecast_log: Sheet | None = None  # 预测记录: last months' forecasts
     sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
     outside: list[str] = field(default_factory=list)  # a line a tab with cells under no header
@@ -110,7 +111,7 @@ def read_logs(loaded: Loaded) -> Logs:
     return Logs(
         read_log(loaded.task_log),
         read_stage_log(loaded.stage_log),
-        read_history(loaded.history),
+        read_history(None if loaded.history_unread else loaded.history),
         read_memory(loaded.memory),
     )
 
@@ -142,7 +143,10 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     loaded.stage_log = sheet(STAGE_LOG, False)
     loaded.memory = sheet(MEMORY, False)
     loaded.sync_log = sheet(SYNC_LOG, False)
-    loaded.history = sheet(HISTORY, False)
+    history_title = find_title(titles, HISTORY, settings.tabs.get(HISTORY.key))
+    loaded.history, loaded.history_unread = _history_tab(
+        lambda: sheet(HISTORY, False), history_title, locale
+    )
     loaded.forecast_log = sheet(FORECAST_LOG, False)
     tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)
     for tab in tabs:
@@ -169,6 +173,22 @@ def outside_notes(grids: dict[str, list[list]], loaded: Loaded) -> list[str]:
                 say("beyond_headers", loaded.locale, tab=title, count=len(cells), cells=named)
             )
     return notes
+
+
+def _history_tab(read, title: str | None, locale: str) -> tuple[Sheet | None, str]:
+    """跟进历史 and, when it cannot be read with confidence (no header row, a key column
+    renamed or deleted), why: that part of the run stops, the rest goes on (see
+    `pipeline._history`), rather than take every row for a new contact or stop the sync."""
+    try:
+        tab = read()
+    except WorkbookError as exc:  # no 客户编号 header, or one header twice
+        return None, f"{exc}; {say('history_skipped', locale, tab=title)}"
+    missing = missing_keys(tab)
+    if not missing:
+        return tab, ""
+    names = listed((tab.tab.column(k).text(tab.locale) for k in missing), locale)
+    said = say("history_missing_columns", locale, tab=tab.title, columns=names)
+    return tab, f"{said}; {say('history_skipped', locale, tab=tab.title)}"
 
 
 def _one_tab_each(loaded: Loaded, tabs: tuple[Tab, ...]) -> None:

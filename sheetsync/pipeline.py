@@ -55,9 +55,12 @@ from sheetsync.rules.grading import GradeRule, grade
 from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
 from sheetsync.rules.health import allowed_lateness, health, response, wake_up
 from sheetsync.rules.history import (
+    REMEMBERED,
     earlier_contact,
+    empty_history,
     former_managers,
     history_rows,
+    kept_as_before,
     update_history,
 )
 from sheetsync.rules.recipients import Recipients, hold
@@ -134,6 +137,7 @@ class Result:
     edits: Edits | None = None
     history: pd.DataFrame | None = None  # 跟进历史, this run's rows appended
     history_known: int = 0  # how many of its rows the tab held: the rest are appended
+    history_kept: pd.DataFrame | None = None  # 同步快照's history keys, per follow-up row
     stages_known: int = 0  # the same for 阶段记录
     orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
     forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
@@ -171,16 +175,20 @@ def compute(
     rows["lost"] = rows["stage_key"] == "lost"  # 输单: closed, off every list (one mask)
     edits = _honour_hand_edits(loaded, memory, rows, rules)  # typed next dates and grades count
     read_before = memory["note_read"] if "note_read" in memory else pd.Series(dtype=object)
+    kept_before = memory[[k for k in REMEMBERED if k in memory.columns]]  # the history's keys
     del memory
     rows["grade"] = grade(rows, rules)  # 客户分级
     value = classify(rows, value_rules, today, loaded.locale)  # 价值分级 of existing customers
     upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules)
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # how often, how, what to do
-    history, history_known = _history(loaded, before, rows, people, today)  # 跟进历史
-    del before
+    history, history_known, history_kept = _history(
+        loaded, before, kept_before, rows, people, today
+    )  # 跟进历史
+    del before, kept_before
     ids = rows[["customer_id", "has_error"]]
     log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
-    stage_log = update_stage_log(known_stages, rows, today)
+    typed_start = None if retired(loaded.followups, "stage_since") else people["stage_since"]
+    stage_log = update_stage_log(known_stages, rows, today, typed_start)  # 阶段记录
     stages_known = len(known_stages)  # the rest are this run's, appended
     del known_stages
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
@@ -244,6 +252,7 @@ def compute(
         edits,
         history=history,
         history_known=history_known,
+        history_kept=history_kept,
         stages_known=stages_known,
         orphans=orphaned,
         forecast_log=forecasts,
@@ -256,6 +265,7 @@ def _notes(loaded: Loaded, owners: list[str], orphaned: pd.DataFrame, added: lis
     """What people should know about the workbook itself, for the sync log: tabs, owners who
     are not in the team, rule blocks added to 价值分级."""
     notes = [*loaded.notes, *([] if owners else [say("no_owners", loaded.locale)])]
+    notes += [loaded.history_unread] if loaded.history_unread else []  # 跟进历史 left alone
     notes += orphan_notes(orphaned, loaded.locale)
     if added:
         names = listed((b.title(loaded.locale) for b in added), loaded.locale)
@@ -276,14 +286,22 @@ def _retired_notes(loaded: Loaded) -> list[str]:
     return [say("health_setting_retired", loaded.locale, tab=tab, rows=rows, new=new)]
 
 
-def _history(loaded: Loaded, before, rows, people, today: dt.date) -> tuple[pd.DataFrame, int]:
-    """跟进历史 (`before`) with this run's contacts and handovers appended, and how many rows
-    it held."""
+def _history(loaded: Loaded, before, kept, rows, people, today: dt.date):
+    """跟进历史 (`before`) with this run's contacts and handovers appended, how many rows it
+    held, and the keys 同步快照 keeps (`kept`: as the snapshot had them). A tab the sync
+    cannot read with confidence (`Loaded.history_unread`) is neither read nor added to: the
+    rules see no history and the snapshot keeps its keys, so nothing is lost meanwhile."""
+    if loaded.history_unread:
+        return empty_history(), 0, kept_as_before(kept, rows["customer_id"])
     customers = rows[["customer_id", "has_error", "last_contact", "grade"]].assign(
         **{k: people[k] for k in ("customer", "owner", "method", "summary", "feedback", "stage")}
     )
     managers = team_managers(loaded.team)
-    return update_history(before, customers, managers, today, loaded.locale), len(before)
+    new_tab = loaded.history is None or not loaded.history.header_row  # seeded from the sheet
+    history, kept = update_history(
+        before, customers, managers, today, loaded.locale, None if new_tab else kept
+    )
+    return history, len(before), kept
 
 
 def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_before):
@@ -376,6 +394,7 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
             },
             **{k: people[k] for k in ("lead_source", "industry")},  # conversion's breakdowns
             **{k: rows[k] for k in ("expected_amount", "expected_close")},  # the forecast
+            "first_contact": rows["first_contact"],  # the sales cycle's start, where typed
             **{
                 k: rows[k]
                 for k in (
@@ -438,7 +457,9 @@ def plan(
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
     else:
         changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
-    if loaded.history is not None and loaded.history.header_row:  # append-only: new rows
+    if loaded.history_unread:  # not read with confidence: left as people have it
+        pass
+    elif loaded.history is not None and loaded.history.header_row:  # append-only: new rows
         new = result.history.iloc[result.history_known :]
         changes.add_rows(loaded.history, history_rows(new, loaded.locale, header=False))
     else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
@@ -446,7 +467,7 @@ def plan(
     _plan_forecast_log(loaded, result, changes)
     ids = result.validation.rows["customer_id"]
     changes.replace[titles["memory"]] = memory_rows(
-        ids, result.computed, result.edits, loaded.locale, result.note_read
+        ids, result.computed, result.edits, loaded.locale, result.note_read, result.history_kept
     ) + _member_rows(result.recipients)
     changes.hidden.add(titles["memory"])
     for tab in (HISTORY, FORECAST_LOG, STAGE_LOG, TASK_LOG):  # created now: laid out like init's

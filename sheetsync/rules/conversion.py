@@ -5,7 +5,16 @@ cycle, by owner, lead source and industry.
 The funnel in the summary counts where deals are today; this counts what happened to them,
 so a deal that was lost at 方案展示 still counts as having entered 方案展示 (and as not won).
 Only what the sync saw is known: a customer first seen at 商务谈判 entered 商务谈判, not the
-stages before it, and a deal that skipped a stage did not enter that one.
+stages before it, and a deal that skipped a stage did not enter that one. A deal that went
+back a stage and on again moved on from the stage it went back to (商务谈判 → 方案展示 →
+商务谈判: 方案展示 moved on). A win that a later record undoes (赢单 typed by mistake, then
+商务谈判 again) is a correction, not an outcome: it counts neither as moving on nor as won
+(`standing`), so the cohorts agree with the won/lost tables, which go by the latest record.
+
+The cycle runs from the deal's start to its win: a typed 首次接触日期, else the day the sync
+first saw it, unless that was the sync's first day (the deal was open before, its start
+unknown): such wins are counted apart ("开始于同步之前"), not given a cycle that starts at
+the first sync.
 
 Pure: the stage-log frame (customer_id, stage key, since) and the board in, table rows out.
 """
@@ -18,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from sheetsync.workbook.changes import share_of
-from sheetsync.workbook.parsing import cell_text, map_unique
+from sheetsync.workbook.messages import say
+from sheetsync.workbook.parsing import cell_text, date_or_none, map_unique
 from sheetsync.workbook.schema import FUNNEL_STAGES, summary_words
 
 CLOSED = ("won", "lost")
@@ -36,45 +46,72 @@ def _days(values: pd.Series, how: str) -> float | str:
     return round(value, 1) if math.isfinite(value) else "—"
 
 
+def standing(log: pd.DataFrame) -> pd.DataFrame:
+    """The log in the order recorded, without the wins a later record undid: a 赢单 followed
+    by any other stage was a mistake corrected, not a deal won and reopened. The wins left
+    are the customer's latest records, so "reached won" and the won/lost tables agree."""
+    ordered = log.sort_values("since", kind="stable").reset_index(drop=True)
+    if ordered.empty:
+        return ordered
+    codes = pd.factorize(ordered["customer_id"])[0]
+    won = (ordered["stage"] == "won").to_numpy()
+    position = np.arange(len(ordered))
+    other = pd.Series(np.where(won, -1, position)).groupby(codes).transform("max").to_numpy()
+    return ordered[~won | (position > other)].reset_index(drop=True)
+
+
 def entries(log: pd.DataFrame) -> pd.DataFrame:
-    """Customer id x funnel stage: the first day the customer was seen in that stage."""
+    """Customer id x funnel stage: the first day the customer was seen in that stage (a
+    corrected win is no entry into won)."""
     keys = [t.key for t in FUNNEL_STAGES]
     if log.empty:
         return pd.DataFrame({k: pd.Series(dtype="datetime64[ns]") for k in keys})
-    frame, ids = _coded(log)
+    frame, ids = _coded(standing(log))
     on_ladder = frame[frame["stage"].isin(keys)]
     first = on_ladder.groupby(["c", "stage"])["since"].min().unstack()
     first.index = ids[first.index]
     return first.reindex(columns=keys).astype("datetime64[ns]")
 
 
+NEVER, LAST = np.iinfo(np.int64).min, np.iinfo(np.int64).max  # NaT as int64; "no day yet"
+
+
 def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
-    """Per funnel stage: entered, advanced (reached any later stage, won included, on or
-    after entering this one), won, the days each advancing customer took, and `waiting`:
-    those still in the stage (their latest record), for whom nothing is decided yet.
-    Counted on the days as integers (NaT: never entered), all customers at once per stage."""
-    first = entries(log)
-    keys = list(first.columns)
-    latest = log.sort_values("since", kind="stable").drop_duplicates("customer_id", keep="last")
-    latest = latest.set_index("customer_id")["stage"].reindex(first.index).to_numpy()
-    days = first.to_numpy(dtype="datetime64[ns]").view("i8")  # NaT: the smallest int64
-    never, won = np.iinfo(np.int64).min, keys.index("won")
+    """Per funnel stage: entered, advanced (any record of a later stage, won included, on or
+    after the day the customer first entered this one: a return to it and on again counts),
+    won (a win that stands, on or after entering), the days each advancing customer took
+    (to the first such record), and `waiting`: those still in the stage (their latest
+    record), for whom nothing is decided yet. Counted on the days as integers, all customers
+    at once per stage."""
+    keys = [t.key for t in FUNNEL_STAGES]
+    kept = standing(log)
+    frame, ids = _coded(kept)
+    step = frame["stage"].map({k: i for i, k in enumerate(keys)})
+    on = step.notna().to_numpy()
+    c, s = frame["c"].to_numpy()[on], step.to_numpy()[on].astype(int)
+    t = frame["since"].to_numpy(dtype="datetime64[ns]").view("i8")[on]
+    first = np.full((len(ids), len(keys)), NEVER, dtype=np.int64)
+    firsts = pd.DataFrame({"c": c, "s": s, "t": t}).groupby(["c", "s"])["t"].min()
+    first[firsts.index.get_level_values(0), firsts.index.get_level_values(1)] = firsts.to_numpy()
+    latest = kept.drop_duplicates("customer_id", keep="last").set_index("customer_id")["stage"]
+    latest = latest.reindex(ids).to_numpy()
+    won = keys.index("won")
     out = []
     for i, key in enumerate(keys):
-        entered = days[:, i] != never
-        on = days[entered, i][:, None]
-        later = days[entered, i + 1 :]
-        after = np.where((later != never) & (later >= on), later, np.iinfo(np.int64).max)
-        moved = after.min(axis=1, initial=np.iinfo(np.int64).max)
-        advanced = moved != np.iinfo(np.int64).max
-        reached = days[entered, won]
+        entered = first[:, i] != NEVER
+        start = first[c, i]
+        later = (s > i) & (start != NEVER) & (t >= start)
+        moved = np.full(len(ids), LAST, dtype=np.int64)
+        np.minimum.at(moved, c[later], t[later])
+        advanced = moved != LAST
+        reached = entered & (first[:, won] != NEVER) & (first[:, won] >= first[:, i])
         out.append(
             {
                 "stage": key,
                 "entered": int(entered.sum()),
                 "advanced": int(advanced.sum()),
-                "won": int(((reached != never) & (reached >= on[:, 0])).sum()),
-                "days": pd.Series((moved[advanced] - on[advanced, 0]) // DAY, dtype=float),
+                "won": int(reached.sum()),
+                "days": pd.Series((moved[advanced] - first[advanced, i]) // DAY, dtype=float),
                 "waiting": int((latest[entered] == key).sum()),
             }
         )
@@ -124,14 +161,27 @@ def _coded(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
     return frame.reset_index(drop=True), pd.Index(ids, name="customer_id")
 
 
-def outcomes(log: pd.DataFrame) -> pd.DataFrame:
+def first_sync_day(runs: pd.DataFrame | None, log: pd.DataFrame) -> pd.Timestamp | None:
+    """The day the sync first ran on the workbook: the 同步日志's earliest run, else (no
+    log, or this is the first run) the stage history's earliest day."""
+    if runs is not None and len(runs) and "run_date" in runs.columns:
+        days = pd.to_datetime(runs["run_date"].map(date_or_none)).dropna()
+        if len(days):
+            return days.min()
+    return None if log.empty else pd.Timestamp(log["since"].min())
+
+
+def outcomes(
+    log: pd.DataFrame, first_day: pd.Timestamp | None = None, board: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per customer in the history: where they are now (their latest record), the day the
-    sync first saw them and the day they were first won; `cycle`: days from first seen to
-    won, for the customers won now that the sync saw in an earlier stage first."""
-    frame, ids = _coded(log)
+    sync first saw them and the day they were won (a win that stands); `cycle`: days from
+    the deal's start to that win, for the customers the sync saw won; `before_sync`: won,
+    but first seen on the sync's first day (`first_day`, default the log's first) without a
+    typed 首次接触日期 (`board`'s `first_contact`): open before the sync, start unknown."""
+    frame, ids = _coded(standing(log))
     every = range(len(ids))
-    latest = frame.sort_values("since", kind="stable").drop_duplicates("c", keep="last")
-    latest = latest.set_index("c")
+    latest = frame.drop_duplicates("c", keep="last").set_index("c")
     per = pd.DataFrame(
         {
             "latest": latest["stage"].reindex(every).to_numpy(),
@@ -145,15 +195,31 @@ def outcomes(log: pd.DataFrame) -> pd.DataFrame:
         },
         index=ids,
     )
-    per["cycle"] = (per["won_on"] - per["first_seen"]).dt.days.astype(float)
     # A customer first seen already won has no cycle the sync saw: not a 0-day one.
-    per.loc[(per["latest"] != "won") | (per["won_on"] <= per["first_seen"]), "cycle"] = math.nan
+    seen_won = (per["latest"] == "won") & (per["won_on"] > per["first_seen"])
+    first_day = per["first_seen"].min() if first_day is None else first_day
+    start = per["first_seen"].where(per["first_seen"] != first_day)
+    typed = _typed_starts(board, per.index)
+    start = typed.where(typed.notna() & (typed <= per["won_on"]), start)
+    per["cycle"] = (per["won_on"] - start).dt.days.astype(float).where(seen_won)
+    per["before_sync"] = seen_won & start.isna()
     return per
 
 
+def _typed_starts(board: pd.DataFrame | None, ids: pd.Index) -> pd.Series:
+    """首次接触日期 as typed on the board, by customer id (NaT where none, or the id is used
+    twice: which row is the customer is not known)."""
+    if board is None or "first_contact" not in board.columns:
+        return pd.Series(pd.NaT, index=ids, dtype="datetime64[ns]")
+    rows = board[["customer_id", "first_contact"]].drop_duplicates("customer_id", keep=False)
+    typed = pd.to_datetime(rows["first_contact"]).set_axis(rows["customer_id"].to_numpy())
+    return typed.reindex(ids).astype("datetime64[ns]")
+
+
 def outcome_counts(per: pd.DataFrame) -> dict[str, object]:
-    """Customers, won, lost, win rate (won / (won + lost): only deals that have closed) and
-    the average cycle of the won."""
+    """Customers, won, lost, win rate (won / (won + lost): only deals that have closed),
+    the average cycle of the won whose start is known, and how many wins began before the
+    sync (`before_sync`, counted apart)."""
     won = int((per["latest"] == "won").sum())
     lost = int((per["latest"] == "lost").sum())
     cycles = per["cycle"].dropna()
@@ -163,6 +229,7 @@ def outcome_counts(per: pd.DataFrame) -> dict[str, object]:
         "lost": lost,
         "win_rate": share_of(won, won + lost),
         "cycle": _days(cycles, "mean"),
+        "before_sync": int(per["before_sync"].sum()) if "before_sync" in per else 0,
     }
 
 
@@ -232,6 +299,8 @@ def outcomes_by(
     parts += [(words["blank"], per.iloc[where[""]])] if "" in where else []
     rows = [[name, *_counts(part)] for name, part in [*parts, (words["total"], per)]]
     header = [words[key], *(words[k] for k in ("customers", "won", "lost", "win_rate"))]
+    apart = outcome_counts(per)["before_sync"]  # wins with no known start: said, not averaged
+    rows += [[say("cycle_before_sync", locale, count=apart)]] if apart else []
     return [[words[GROUPS[key]]], [*header, words["cycle_days"]], *rows]
 
 

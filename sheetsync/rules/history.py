@@ -1,12 +1,21 @@
 """跟进历史: the team's memory of every contact, which a sheet row overwrites.
 
-A follow-up row holds only the latest contact. Each run the sync compares it with the last
-contact it wrote into the 跟进历史 tab for that customer (the tab is its memory, so a copy of
-the workbook remembers as much as the original): a moved 上次跟进日期 or a changed 跟进内容摘要
-/ 客户反馈 is a new contact and gets one row. A re-run with nothing new adds nothing. A
-customer the history does not know yet gets one 首次记录 row (on the first sync of a sheet
-that already has contacts this is the seed: one row per customer, the latest contact only,
-since nothing older is known). A changed 负责人 gets a 交接 row ("交接:张伟→李娜").
+A follow-up row holds only the latest contact. A contact is keyed by the customer, its
+上次跟进日期 and what was recorded (跟进内容摘要 and 客户反馈): `contact_keys`. Each run the
+sync appends a row for a contact whose key is new: not the key it last appended for that
+customer (kept in its own 同步快照, `history_contact`) and not a contact row already in the
+tab. People annotate, sort, delete and type rows into the tab; keyed this way, none of that
+makes a contact new again. A re-run with nothing new adds nothing. A customer with no contact
+row yet gets 首次记录 (on the first sync of a sheet that already has contacts this is the
+seed: one row per customer, the latest contact only, since nothing older is known).
+
+A 负责人 that differs from the one the sync last recorded (同步快照's `history_owner`, for
+every customer, contacted or not) gets a 交接 row ("交接:张伟→李娜"). Only a customer the
+snapshot does not know yet (a workbook from an older version) is compared with the tab's
+last row naming an owner.
+
+A tab whose key columns are gone (renamed or deleted) is not read with confidence: the run
+leaves it alone, says so, and goes on (`missing_keys`).
 
 Append-only, like 阶段记录: people may read, filter and annotate it; the sync never rewrites
 a row it wrote.
@@ -15,6 +24,7 @@ a row it wrote.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pandas as pd
 
@@ -27,6 +37,33 @@ from sheetsync.workbook.validate import normalise_id
 COLUMNS = [c.key for c in HISTORY.columns]
 TEXT = ("customer", "owner", "method", "summary", "feedback", "stage", "grade", "manager")
 CONTACTS = ("contact", "first")  # kinds that are a contact (a handover is not)
+# The columns without which the tab cannot be read with confidence: the contact's key
+# (customer, date, what was recorded), who held it, and which rows are handovers and when.
+KEY_COLUMNS = ("customer_id", "date", "summary", "feedback", "owner", "kind", "recorded")
+REMEMBERED = ("history_contact", "history_owner")  # the 同步快照 columns this step keeps
+
+
+def missing_keys(sheet: Sheet | None) -> list[str]:
+    """The key columns an existing tab lacks (its header renamed or deleted): reading it
+    anyway would take annotated or handover rows for contacts and append them again."""
+    if sheet is None or not sheet.header_row:
+        return []
+    return [k for k in KEY_COLUMNS if k not in sheet.columns]
+
+
+def contact_keys(date: pd.Series, summary: pd.Series, feedback: pd.Series) -> pd.Series:
+    """Each contact's key: its date ("-" if none) and a short digest of 摘要 and 反馈
+    ("2026-11-10 3f9a0c2e71d4"); "" where there is no contact. Short, so the snapshot stays small whatever
+    people wrote; the same text always gives the same key."""
+    days = pd.to_datetime(date)
+    text = map_unique(summary.astype(str) + "\x1f" + feedback.astype(str), _digest)
+    day = days.dt.strftime("%Y-%m-%d").fillna("-")  # a cell's text is trimmed: no blank
+    blank = days.isna() & (summary == "") & (feedback == "")
+    return (day + " " + text).where(~blank, "").astype(object)
+
+
+def _digest(text: object) -> str:
+    return hashlib.blake2b(str(text).encode("utf-8"), digest_size=6).hexdigest()
 
 
 def empty_history() -> pd.DataFrame:
@@ -77,23 +114,54 @@ def update_history(
     managers: dict[str, str],
     today: dt.date,
     locale: str,
-) -> pd.DataFrame:
-    """The history with this run's rows appended: a 交接 row where the 负责人 differs from the
-    last one recorded, then a row where the contact differs from the last one recorded.
+    remembered: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The history with this run's rows appended (a 交接 row where the 负责人 differs from
+    the one last recorded, then a row for each contact not recorded yet), and what the
+    snapshot keeps for next time (`kept`).
 
     `customers`: one row per follow-up row with customer_id, has_error, last_contact (dates)
     and customer, owner, method, summary, feedback, stage, grade. Rows with errors and ids
     used twice are left out: which row is "the" customer is not known. `managers`: each
-    team member's 上级, recorded with the row."""
+    team member's 上级, recorded with the row. `remembered`: 同步快照 by customer id, its
+    REMEMBERED columns (None: a new tab, seeded from the sheet whatever was kept).
+    `kept`: REMEMBERED for each follow-up row: this run's contact key and owner where the
+    row was read, else what was kept before."""
+    remembered = _remembered(remembered, customers["customer_id"])
     known = customers[~customers["has_error"].astype(bool) & (customers["customer_id"] != "")]
     known = known.drop_duplicates("customer_id", keep=False)
     now = _current(known, managers)
-    handovers = _handovers(history, now, today, locale)
-    contacts = _contacts(history, now, today)
+    now["key"] = contact_keys(now["date"], now["summary"], now["feedback"])
+    before = remembered.loc[now.index]
+    handovers = _handovers(history, now, before["history_owner"], today, locale)
+    contacts = _contacts(history, now, before["history_contact"], today)
+    kept = remembered.copy()  # rows left out (errors, ids used twice) keep what they had
+    for key, value in (("history_contact", now["key"]), ("history_owner", now["owner"])):
+        kept.loc[now.index, key] = value.where(value != "", before[key])
     new = pd.concat([handovers, contacts]).sort_index(kind="stable")  # sheet order
     if new.empty:
-        return history
-    return pd.concat([history, new[COLUMNS]], ignore_index=True)
+        return history, kept
+    return pd.concat([history, new[COLUMNS]], ignore_index=True), kept
+
+
+def kept_as_before(remembered: pd.DataFrame | None, ids: pd.Series) -> pd.DataFrame:
+    """REMEMBERED for each follow-up row as the snapshot had it: a run that did not read
+    the history keeps what it knew, so the next run that does records what is new."""
+    return _remembered(remembered, ids)
+
+
+def _remembered(remembered: pd.DataFrame | None, ids: pd.Series) -> pd.DataFrame:
+    """REMEMBERED by follow-up row ("" where the snapshot has nothing: a new customer, or a
+    snapshot from before these columns)."""
+    out = pd.DataFrame("", index=ids.index, columns=list(REMEMBERED), dtype=object)
+    if remembered is None or remembered.empty:
+        return out
+    known = ids.isin(remembered.index) & (ids != "")
+    for key in REMEMBERED:
+        if key in remembered.columns:
+            found = remembered[key].reindex(ids[known].to_numpy())
+            out.loc[known, key] = map_unique(found, cell_text).to_numpy()
+    return out
 
 
 def _current(known: pd.DataFrame, managers: dict[str, str]) -> pd.DataFrame:
@@ -111,11 +179,14 @@ def _current(known: pd.DataFrame, managers: dict[str, str]) -> pd.DataFrame:
 
 
 def _handovers(
-    history: pd.DataFrame, now: pd.DataFrame, today: dt.date, locale: str
+    history: pd.DataFrame, now: pd.DataFrame, kept: pd.Series, today: dt.date, locale: str
 ) -> pd.DataFrame:
-    """负责人 changed since the last row that named one: "交接:旧→新", dated today."""
+    """负责人 changed since the one last recorded: "交接:旧→新", dated today, whether or not
+    the customer was ever contacted. `kept`: the snapshot's owner ("" for a customer it does
+    not know: then the tab's last row naming one)."""
     owners = _latest(history[history["owner"] != ""])["owner"]
-    before = owners.reindex(now["customer_id"].to_numpy()).fillna("").to_numpy()
+    tab = owners.reindex(now["customer_id"].to_numpy()).fillna("").to_numpy()
+    before = kept.where(kept != "", pd.Series(tab, index=now.index)).to_numpy()
     moved = (before != "") & (now["owner"] != "") & (before != now["owner"])
     if moved.any():  # 張偉 and 张伟 are one person: only real changes are handovers
         pairs = zip(before[moved.to_numpy()], now.loc[moved, "owner"], strict=True)
@@ -130,18 +201,18 @@ def _handovers(
     return rows.assign(kind="handover", recorded=pd.Timestamp(today))
 
 
-def _contacts(history: pd.DataFrame, now: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """A contact that differs from the last one recorded (date, 摘要 or 反馈)."""
-    has_contact = now["date"].notna() | (now["summary"] != "") | (now["feedback"] != "")
-    last = _latest(history, CONTACTS).reindex(now["customer_id"].to_numpy())
-    last.index = now.index
-    same = (
-        ((last["date"] == now["date"]) | (last["date"].isna() & now["date"].isna()))
-        & (last["summary"] == now["summary"])
-        & (last["feedback"] == now["feedback"])
-    )
-    rows = now[has_contact & ~same]
-    seen = rows["customer_id"].isin(set(history["customer_id"]))
+def _contacts(history: pd.DataFrame, now: pd.DataFrame, kept: pd.Series, today: dt.date):
+    """The contacts not recorded yet: neither the one the snapshot last kept (`kept`, so an
+    annotated, edited or deleted row is not taken for a new contact) nor one the tab holds
+    (so a sorted tab, or a contact someone typed in, is not recorded twice)."""
+    told = history[history["kind"].isin(CONTACTS)]
+    fresh = now[(now["key"] != "") & (now["key"] != kept)]  # most runs: a few customers
+    mine = told[told["customer_id"].isin(set(fresh["customer_id"]))]  # only theirs hashed
+    keys = contact_keys(mine["date"], mine["summary"], mine["feedback"])
+    on_file = set(zip(mine["customer_id"], keys, strict=True))
+    filed = [(c, k) in on_file for c, k in zip(fresh["customer_id"], fresh["key"], strict=True)]
+    rows = fresh[~pd.Series(filed, index=fresh.index, dtype=bool)].drop(columns="key")
+    seen = rows["customer_id"].isin(set(told["customer_id"]))
     kind = seen.map({True: "contact", False: "first"}).astype(object)
     return rows.assign(kind=kind, recorded=pd.Timestamp(today))
 

@@ -2,7 +2,10 @@
 
 The sheet only says where a deal is now, so the sync remembers when it first saw each customer
 in each stage, in the 阶段记录 tab: a re-run keeps the date, a stage change starts a new one.
-A customer first seen by the sync counts from that day (nothing older is known).
+A customer first seen by the sync counts from that day (nothing older is known), unless
+people give the day: a date typed in its 阶段开始日期 (an existing sheet's own column, or a new
+row) starts its first record, so the stage timer and the sales cycle count from it rather
+than from the sync's first run.
 """
 
 from __future__ import annotations
@@ -36,8 +39,13 @@ def read_stage_log(sheet: Sheet | None) -> pd.DataFrame:
     return log[keep].reset_index(drop=True)
 
 
-def update_stage_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """A new record for every customer whose stage differs from its latest record.
+def update_stage_log(
+    log: pd.DataFrame, customers: pd.DataFrame, today: dt.date, typed: pd.Series | None = None
+) -> pd.DataFrame:
+    """A new record for every customer whose stage differs from its latest record, dated
+    today, or, for a customer the log has no record of, the date typed in its 阶段开始日期
+    (`typed`: the cells as people left them, by follow-up row), when it is one not after
+    today.
 
     `customers`: customer_id and stage_key, one row per customer (ids used twice or blank,
     and unknown stages, are left out: which row is "the" customer is not known)."""
@@ -46,16 +54,30 @@ def update_stage_log(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date)
     latest = _latest(log)
     current = latest.reindex(known["customer_id"].to_numpy())["stage"].to_numpy()
     moved = known[current != known["stage_key"].to_numpy()]
+    since = pd.Series(pd.Timestamp(today), index=moved.index)
+    if typed is not None and len(moved):
+        given = pd.to_datetime(map_unique(typed.reindex(moved.index), _typed_day))
+        first = ~moved["customer_id"].isin(set(log["customer_id"]))
+        since = since.where(~(first & (given <= pd.Timestamp(today))), given)
     new = pd.DataFrame(
         {
             "customer_id": moved["customer_id"],
             "stage": moved["stage_key"],
-            "since": pd.Timestamp(today),
+            "since": since,
         }
     )
     if new.empty:
         return log
     return pd.concat([log, new], ignore_index=True)
+
+
+def _typed_day(value: object) -> dt.date | None:
+    """A date people typed (a date cell or date text); a number is no date here: Excel's day
+    serials and an older version's day counts look alike."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None
+    found = date_or_none(value)
+    return found if isinstance(found, dt.date) else None
 
 
 def _latest(log: pd.DataFrame) -> pd.DataFrame:

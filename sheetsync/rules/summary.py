@@ -108,7 +108,11 @@ def summarise(
     names = _owner_names(board, owners)
     rates = value_rules.success_rates if value_rules else None  # the forecast's weights
     daily = _daily_counts(runs, board, today)
-    per = conversion.outcomes(stage_log) if stage_log is not None else None  # shared
+    per = (  # shared by the three tables; cycles from a known start (rules/conversion.py)
+        conversion.outcomes(stage_log, conversion.first_sync_day(runs, stage_log), board)
+        if stage_log is not None
+        else None
+    )
     sections = {
         "title": [[*label("title"), *label("as_of"), today]],
         "grades": _by_grade(board, grades, label),

@@ -164,9 +164,11 @@ def memory_rows(
     edits: Edits,
     locale: str,
     note_read: pd.Series | None = None,
+    history_kept: pd.DataFrame | None = None,
 ) -> list[list]:
-    """The hidden tab's new content: what this run leaves in each cell, the pins, and what
-    was read of each note (`note_read`, rules/attention.py's memo).
+    """The hidden tab's new content: what this run leaves in each cell, the pins, what
+    was read of each note (`note_read`, rules/attention.py's memo) and the last contact and
+    owner the history recorded (`history_kept`, rules/history.py's keys).
 
     Built a column at a time (blanks found by one `isna` a column, not one call a cell): a
     row at a time took ~0.7 s for 100 k customers."""
@@ -177,6 +179,12 @@ def memory_rows(
         _cells(edits.pinned_next),
         _cells(edits.pinned_grade),
         _cells(note_read if note_read is not None else pd.Series(None, index=ids.index)),
+        *(
+            _cells(
+                history_kept[k] if history_kept is not None else pd.Series(None, index=ids.index)
+            )
+            for k in ("history_contact", "history_owner")
+        ),
     ]
     keep = [bool(cid) for cid in ids.tolist()]
     rows = [list(row) for row, kept in zip(zip(*columns, strict=True), keep, strict=True) if kept]

@@ -609,6 +609,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "确认无误并希望立即生效:在设置文件的 accept_recipient_changes 中加入变更码 {code}。",
         "To let it take effect now, add the change code {code} to accept_recipient_changes in the settings file.",
     ),
+    # issue 25, items 1-2 (history25): a 跟进历史 not read with confidence, cycles apart
+    "history_missing_columns": (
+        "“{tab}”找不到列:{columns}(表头被改名或删除了?)",
+        '"{tab}" has no column {columns} (its header renamed or deleted?)',
+    ),
+    "history_skipped": (
+        "本次同步没有读取、也没有追加“{tab}”,其余照常完成;恢复表头后,下次同步会补记每个客户最新的跟进和交接",
+        'this run neither read nor added to "{tab}"; the rest of the sync went on. Once the '
+        "header is back, the next run records each customer's latest contact and handover",
+    ),
+    "cycle_before_sync": (
+        "开始于同步之前,{count} 个:未计入周期(填写首次接触日期即可计入)",
+        "Started before the sync: {count}, not in the cycle (fill in the first contact date to count them)",
+    ),
 }
 
 

@@ -75,6 +75,9 @@ OUTCOME_COLUMNS = _terms(
     ("lost_reason", "输单原因", "Lost reason", "丢单原因"),
     ("expected_amount", "预计金额", "Expected amount", "预计成交金额", "商机金额"),
     ("expected_close", "预计成交日期", "Expected close date", "预计成交时间"),
+    # The deal's start, where the sync did not see it (open before its first run): the
+    # sales cycle counts from it (rules/conversion.py).
+    ("first_contact", "首次接触日期", "First contact date", "首次接触时间", "首次联系日期"),
 )
 BASE_PEOPLE_COLUMNS = PEOPLE_COLUMNS
 PEOPLE_COLUMNS = BASE_PEOPLE_COLUMNS + OUTCOME_COLUMNS
@@ -370,9 +373,12 @@ MEMORY = Tab(
         ("pinned_next", "手填下次跟进日期", "Next follow-up typed in"),
         ("pinned_grade", "手填客户等级", "Grade typed in"),
         ("note_read", "关注判读", "Attention read"),  # rules/attention.py's memo of the note
-        # Recipients (rules/recipients.py): one row per team member, customer id blank, with
-        # where their mail and chat go as the sync last confirmed it, and a change seen but
-        # not yet confirmed (its code and the day it was first seen).
+        # rules/history.py: the last contact (date and digest) and owner 跟进历史 recorded
+        ("history_contact", "已记跟进", "Contact recorded"),
+        ("history_owner", "已记负责人", "Owner recorded"),
+        # Recipients (rules/recipients.py), the last columns: one row per team member, customer
+        # id blank, with where their mail and chat go as the sync last confirmed it, and a
+        # change seen but not yet confirmed (its code and the day it was first seen).
         *RECIPIENT_MEMORY,
     ),
     required=("customer_id",),

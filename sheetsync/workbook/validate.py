@@ -168,8 +168,9 @@ _VALUE_PARSERS = {
     "purchase_previous": _cached(parse_amount),
     "expected_amount": _cached(parse_deal_amount),
     "expected_close": _cached(parse_date),
+    "first_contact": _cached(parse_date),
 }
-DATE_VALUES = ("since", "expected_close")
+DATE_VALUES = ("since", "expected_close", "first_contact")
 NO_WORDS = ("否", "no", "n", "false")
 
 
