@@ -17,6 +17,7 @@ from sheetsync.workbook.edits import read_memory
 from sheetsync.workbook.messages import in_script, lang, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import (
+    CLASS_LOG,
     FOLLOWUPS,
     FORECAST_LOG,
     GRADING,
@@ -63,17 +64,19 @@ class Loaded:
     history: Sheet | None = None  # 跟进历史: the contacts and handovers seen so far
     forecast_log: Sheet | None = None  # 预测记录: last months' forecasts
     sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
+    class_log: Sheet | None = None  # 分类记录: each customer's class over time (classes.py)
 
     def framed(self) -> list[Sheet]:
         """The tabs read into frames: past `load`, nothing reads their grids."""
         sheets = [self.followups, self.grading, self.team, self.task_log, self.stage_log]
-        sheets += [self.memory, self.history, self.forecast_log, self.sync_log]
+        sheets += [self.memory, self.history, self.forecast_log, self.sync_log, self.class_log]
         return [s for s in sheets if s is not None]
 
     def never_replaced(self) -> set[str]:
         """The tabs the sync never writes whole (it sets cells in them, or appends rows under
         their headers): the write needs none of their rows as read (see `pipeline.plan`)."""
-        appended = [s for s in (self.stage_log, self.history, self.forecast_log) if s is not None]
+        appended = (self.stage_log, self.history, self.forecast_log, self.class_log)
+        appended = [s for s in appended if s is not None]
         edited = [
             s for s in (self.followups, self.grading, self.team, self.sync_log) if s is not None
         ]
@@ -141,7 +144,9 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     loaded.sync_log = sheet(SYNC_LOG, False)
     loaded.history = sheet(HISTORY, False)
     loaded.forecast_log = sheet(FORECAST_LOG, False)
+    loaded.class_log = sheet(CLASS_LOG, False)
     tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)
+    tabs += (CLASS_LOG,)
     for tab in tabs:
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
