@@ -30,7 +30,8 @@ from sheetsync.workbook.schema import (
 )
 from sheetsync.workbook.tables import Sheet, load_blocks
 
-SPLIT = re.compile(r"[/／、,，;；|]|或者|或|\bor\b")
+SPLIT = re.compile(r"[/／、,，;；|]|或者|或|\bor\b", re.I)
+OR_ABOVE = re.compile(r"(及|或)?以上|\b(or|and)\s+(above|higher)\b", re.I)
 AT_LEAST = ("及以上", "或以上", "以上", "orabove", "andabove", "orhigher", "andhigher")
 
 
@@ -45,7 +46,7 @@ def level_of(text: object) -> int | None:
 
 def requirement(text: object) -> tuple[int | None, list[str]]:
     """The lowest rung a requirement cell accepts, and the titles in it not on the ladder."""
-    parts = [p.strip() for p in SPLIT.split(cell_text(text)) if p.strip()]
+    parts = [p.strip() for p in SPLIT.split(OR_ABOVE.sub("", cell_text(text))) if p.strip()]
     found = [(p, level_of(p)) for p in parts]
     known = [lvl for _, lvl in found if lvl is not None]
     return (min(known) if known else None), [p for p, lvl in found if lvl is None]
