@@ -45,7 +45,7 @@ from sheetsync.workbook.validate import normalise_id
 COLUMNS = [c.key for c in CLASS_LOG.columns]
 STATE = ("value_class", "relationship", "churned")  # a change in any of them is a new row
 QUARTERS_SHOWN = 4  # the latest quarters the log covers, newest first
-NAMES_SHOWN = 5  # customers named per move; the rest counted
+NAMES_SHOWN = 3  # customers named per move (a cell stays readable); the rest counted
 
 
 def empty_class_log() -> pd.DataFrame:
@@ -313,7 +313,7 @@ def mix(
                 share_of(part, total_amount),
             ]
         )
-    keys = ["value_class", "at_start", "now_count", "share", "amount", "amount_share"]
+    keys = ["value_class", "at_start", "now_count", "customer_share", "amount", "amount_share"]
     return [[words["class_mix"]], [words[k] for k in keys], *rows]
 
 

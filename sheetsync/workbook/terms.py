@@ -308,6 +308,7 @@ SUMMARY_LABELS = _terms(
     ("churn_rate", "流失率", "Churn rate"),
     ("class_mix", "分类占比", "Class mix"),
     ("now_count", "当前客户数", "Now"),
+    ("customer_share", "客户占比", "Customer share"),
     (
         "late_records",
         "补录跟进(晚于1个工作日录入, 近30天)",
