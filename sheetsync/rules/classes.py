@@ -24,7 +24,9 @@ lost again); a customer who left the sheet keeps its last record.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.rules.value import ValueRules
@@ -220,22 +222,26 @@ def class_order(rules: ValueRules) -> list[str]:
     return list(dict.fromkeys([*(name for name, _ in rules.bands), entry_class(rules)]))
 
 
-def moves(log: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str) -> list[list]:
+Periods = list[tuple[str, pd.DataFrame]]  # (quarter, `states` of it), newest first
+
+
+def moves(periods: Periods, rules: ValueRules, locale: str) -> list[list]:
     """The 分类变动 section: per quarter, each class transition with its direction, count and
-    customers. Empty until a customer has moved."""
+    customers, up before down, the largest first. Empty until a customer has moved."""
     words = summary_words(locale)
     order = class_order(rules)
     rows = []
-    for label, first, last in quarters(log, today):
-        found = states(log, first, last)
+    for label, found in periods:
         moved = found[found["start_value_class"] != found["end_value_class"]]
         moved = moved[moved["end_value_class"].notna()]
-        pairs = moved.groupby(["start_value_class", "end_value_class"], sort=False)
-        listed_pairs = []
-        for (before, after), group in pairs:
+        pairs = []
+        for (before, after), group in moved.groupby(
+            ["start_value_class", "end_value_class"], sort=False
+        ):
             way = _direction(before, after, order)
-            listed_pairs.append((way, -len(group), before, after, group))
-        for way, _, before, after, group in sorted(listed_pairs, key=lambda p: p[:2]):
+            pairs.append((way, -len(group), _rank(before, order), _rank(after, order), group))
+        for way, _, _, _, group in sorted(pairs, key=lambda p: p[:4]):
+            before, after = group["start_value_class"].iloc[0], group["end_value_class"].iloc[0]
             key = ("moved_up", "moved_down", "moved_across")[way]
             names = list(group["customer"].where(group["customer"] != "", group.index))
             rows.append([label, before, after, words[key], len(group), _names(names, locale)])
@@ -252,30 +258,31 @@ def _direction(before: str, after: str, order: list[str]) -> int:
     return 0 if order.index(after) < order.index(before) else 1
 
 
+def _rank(name: str, order: list[str]) -> int:
+    return order.index(name) if name in order else len(order)
+
+
 def _names(names: list[str], locale: str) -> str:
     shown = listed(names[:NAMES_SHOWN], locale)
     if len(names) <= NAMES_SHOWN:
         return shown
-    return say(
-        "class_moves_more", locale, names=shown, count=len(names), more=len(names) - NAMES_SHOWN
-    )
+    more = len(names) - NAMES_SHOWN
+    return say("class_moves_more", locale, names=shown, count=len(names), more=more)
 
 
-def churn(log: pd.DataFrame, key: str, known: list[str], today: dt.date, locale: str) -> list[list]:
+def churn(periods: Periods, key: str, known: list[str], locale: str) -> list[list]:
     """流失率 per class (`key` value_class) or tier (relationship), per quarter: customers
     not 流失 at the start who are at the end, over those customers."""
     words = summary_words(locale)
     rows = []
-    for label, first, last in quarters(log, today):
-        found = states(log, first, last)
+    for label, found in periods:
         held = found[~found["start_churned"].astype(bool)]
         lost = held["end_churned"].fillna(False).astype(bool)
         groups = held[f"start_{key}"]
         for name in _order(groups, known):
             mine = groups == name
             count, gone = int(mine.sum()), int((mine & lost).sum())
-            if count or name in known:
-                rows.append([label, name or words["blank"], count, gone, share_of(gone, count)])
+            rows.append([label, name or words["blank"], count, gone, share_of(gone, count)])
     if not rows:
         return []
     title = "churn_class" if key == "value_class" else "churn_tier"
@@ -285,36 +292,39 @@ def churn(log: pd.DataFrame, key: str, known: list[str], today: dt.date, locale:
 
 
 def mix(
-    log: pd.DataFrame,
-    now: pd.DataFrame,
-    amounts: pd.Series,
-    rules: ValueRules,
-    today: dt.date,
-    locale: str,
+    periods: Periods, now: pd.DataFrame, amounts: pd.Series, rules: ValueRules, locale: str
 ) -> list[list]:
     """Each class's customers at this quarter's start and now, its share of customers and
     of 年合作金额 now (customers 流失 included: they still hold their class)."""
     words = summary_words(locale)
     known = now[now["customer_id"] != ""].drop_duplicates("customer_id", keep=False)
     amount = amounts.reindex(known.index).astype(float).fillna(0.0)
-    at_start = states(log, quarter_of(today)[0], today)["start_value_class"].value_counts()
-    total, total_amount = len(known), float(amount.sum())
+    this = periods[0][1] if periods else pd.DataFrame({"start_value_class": []})
+    at_start = this["start_value_class"].value_counts()
+    total, total_amount = len(known), _sum(amount)
     rows = []
     for name in _order(known["value_class"], class_order(rules)):
         mine = known["value_class"] == name
-        part = float(amount[mine].sum())
+        part = _sum(amount[mine])
         rows.append(
             [
                 name,
                 int(at_start.get(name, 0)),
                 int(mine.sum()),
                 share_of(int(mine.sum()), total),
-                in_wan(part),
+                in_wan(part) if math.isfinite(part) else "—",
                 share_of(part, total_amount),
             ]
         )
     keys = ["value_class", "at_start", "now_count", "customer_share", "amount", "amount_share"]
     return [[words["class_mix"]], [words[k] for k in keys], *rows]
+
+
+def _sum(values: pd.Series) -> float:
+    """A sum, nan when it is no number (two amounts of 1e308 overflow): shown as "—"."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(values.sum())
+    return total if math.isfinite(total) else math.nan
 
 
 def class_sections(
@@ -325,11 +335,13 @@ def class_sections(
     today: dt.date,
     locale: str,
 ) -> dict[str, list[list]]:
-    """The summary's sections from the class log (this run's rows included)."""
+    """The summary's sections from the class log (this run's rows included): each quarter's
+    states worked out once, for all of them."""
+    periods = [(label, states(log, first, last)) for label, first, last in quarters(log, today)]
     tiers = [r.name for r in rules.relationships]
     return {
-        "class_mix": mix(log, now, amounts, rules, today, locale),
-        "class_moves": moves(log, rules, today, locale),
-        "churn_class": churn(log, "value_class", class_order(rules), today, locale),
-        "churn_tier": churn(log, "relationship", tiers, today, locale),
+        "class_mix": mix(periods, now, amounts, rules, locale),
+        "class_moves": moves(periods, rules, locale),
+        "churn_class": churn(periods, "value_class", class_order(rules), locale),
+        "churn_tier": churn(periods, "relationship", tiers, locale),
     }
