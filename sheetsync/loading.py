@@ -9,6 +9,7 @@ import pandas as pd
 
 from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
+from sheetsync.rules.classes import read_class_log
 from sheetsync.rules.grading import GradeRule, read_rules
 from sheetsync.rules.history import read_history
 from sheetsync.rules.stages import read_stage_log
@@ -89,7 +90,7 @@ class Loaded:
         for nothing. Their frames become None, not empty: reading the rows again fails
         loudly rather than finding the logs empty."""
         logs = read_logs(self)
-        for sheet in (self.task_log, self.stage_log, self.history, self.memory):
+        for sheet in (self.task_log, self.stage_log, self.history, self.memory, self.class_log):
             if sheet is not None:
                 sheet.frame = None
         return logs
@@ -104,6 +105,7 @@ class Logs:
     stages: pd.DataFrame  # 阶段记录
     history: pd.DataFrame  # 跟进历史
     memory: pd.DataFrame  # 同步快照: what the sync last wrote, by customer id
+    classes: pd.DataFrame | None = None  # 分类记录 (rules/classes.py)
 
 
 def read_logs(loaded: Loaded) -> Logs:
@@ -112,6 +114,7 @@ def read_logs(loaded: Loaded) -> Logs:
         read_stage_log(loaded.stage_log),
         read_history(loaded.history),
         read_memory(loaded.memory),
+        read_class_log(loaded.class_log),
     )
 
 

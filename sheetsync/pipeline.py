@@ -172,6 +172,7 @@ def compute(
     the caller took them (`Loaded.take_logs`): each is then let go of once used."""
     logs = logs if logs is not None else read_logs(loaded)
     memory, log, before, known_stages = logs.memory, logs.tasks, logs.history, logs.stages
+    known_classes = logs.classes  # 分类记录
     del logs
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
     value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
@@ -224,8 +225,9 @@ def compute(
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
     runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
     class_log, classes_known, lifecycle, fit_notes = _lifecycle(
-        loaded, rows, board, history, owners, value_rules, today, calendar
+        loaded, known_classes, rows, board, history, owners, value_rules, today, calendar
     )
+    del known_classes
     summary = summarise(  # 汇总
         board,
         log,
@@ -266,10 +268,11 @@ def compute(
     )
 
 
-def _lifecycle(loaded, rows, board, history, owners, value_rules, today, calendar) -> tuple:
-    """Issue 24's manager checks: the class log (分类记录) with today's rows, the summary's
-    owner fit, class movement, churn and late-record sections, and notes naming unknown 职级."""
-    before = read_class_log(loaded.class_log)
+def _lifecycle(loaded, before, rows, board, history, owners, value_rules, today, calendar):
+    """Issue 24's manager checks: the class log (分类记录, `before` as read) with today's
+    rows and how many it held, the summary's owner fit, class movement, churn and
+    late-record sections, and notes naming unknown 职级."""
+    before = before if before is not None else read_class_log(None)
     tiers = relationship(rows, value_rules, today)
     now = now_classes(board, tiers, value_rules)
     class_log = update_class_log(before, now, rows["customer_id"], today)

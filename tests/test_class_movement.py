@@ -185,3 +185,20 @@ def test_quarters_shown_newest_first_from_the_first_record():
     labels = [q[0] for q in quarters(log, D(2026, 11, 18))]
     assert labels == ["2026Q4", "2026Q3", "2026Q2", "2026Q1"]  # at most four
     assert quarters(log, D(2025, 12, 1))[0][1:] == (D(2025, 10, 1), D(2025, 12, 1))
+
+
+def test_an_english_workbook_says_it_in_english(tmp_path):
+    book = XlsxBook(tmp_path, None)
+    base = {"last_contact": SEEN, "stage": "Won"}
+    book.make([customer("E1", **B, **base), customer("E2", **base)], locale="en")
+    book.sync(D(2026, 9, 28))
+    book.set("Follow-ups", 2, COLUMN["renewal_rate"], "90%")
+    book.set("Follow-ups", 2, COLUMN["annual_amount"], 1_000_000)
+    book.sync(D(2026, 10, 12))
+    grid = book.grid("Summary")
+    start = next(i for i, r in enumerate(grid) if r and r[0] == "Class movement (by quarter)")
+    header = ["Quarter", "From", "To", "Direction", "Customers", "Who"]
+    assert list(grid[start + 1][:6]) == header
+    assert grid[start + 2][:6] == ["2026Q4", "B", "A", "Up", 1, "E1科技有限公司"]
+    churn = next(i for i, r in enumerate(grid) if r and r[0] == "Churn by class (by quarter)")
+    assert grid[churn + 5][:5] == ["2026Q4", "New contact", 1, 0, 0.0]

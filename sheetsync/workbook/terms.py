@@ -299,7 +299,7 @@ SUMMARY_LABELS = _terms(
     ("moved_up", "升级", "Up"),
     ("moved_down", "降级", "Down"),
     ("moved_across", "变动", "Changed"),
-    ("customers_moved", "客户", "Customers"),
+    ("customers_moved", "客户", "Who"),
     ("churn_class", "流失率(按分类, 季度)", "Churn by class (by quarter)"),
     ("churn_tier", "流失率(按客户关系, 季度)", "Churn by relationship (by quarter)"),
     ("relationship", "客户关系", "Relationship"),
