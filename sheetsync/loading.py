@@ -9,6 +9,7 @@ import pandas as pd
 
 from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
+from sheetsync.rules.classes import read_class_log
 from sheetsync.rules.grading import GradeRule, read_rules
 from sheetsync.rules.history import missing_keys, read_history
 from sheetsync.rules.stages import read_stage_log
@@ -17,6 +18,7 @@ from sheetsync.workbook.edits import read_memory
 from sheetsync.workbook.messages import in_script, lang, listed, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import (
+    CLASS_LOG,
     FOLLOWUPS,
     FORECAST_LOG,
     GRADING,
@@ -67,17 +69,19 @@ class Loaded:
     forecast_log: Sheet | None = None  # 预测记录: last months' forecasts
     sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
     outside: list[str] = field(default_factory=list)  # a line a tab with cells under no header
+    class_log: Sheet | None = None  # 分类记录: each customer's class over time (classes.py)
 
     def framed(self) -> list[Sheet]:
         """The tabs read into frames: past `load`, nothing reads their grids."""
         sheets = [self.followups, self.grading, self.team, self.task_log, self.stage_log]
-        sheets += [self.memory, self.history, self.forecast_log, self.sync_log]
+        sheets += [self.memory, self.history, self.forecast_log, self.sync_log, self.class_log]
         return [s for s in sheets if s is not None]
 
     def never_replaced(self) -> set[str]:
         """The tabs the sync never writes whole (it sets cells in them, or appends rows under
         their headers): the write needs none of their rows as read (see `pipeline.plan`)."""
-        appended = [s for s in (self.stage_log, self.history, self.forecast_log) if s is not None]
+        appended = (self.stage_log, self.history, self.forecast_log, self.class_log)
+        appended = [s for s in appended if s is not None]
         edited = [
             s for s in (self.followups, self.grading, self.team, self.sync_log) if s is not None
         ]
@@ -90,7 +94,7 @@ class Loaded:
         for nothing. Their frames become None, not empty: reading the rows again fails
         loudly rather than finding the logs empty."""
         logs = read_logs(self)
-        for sheet in (self.task_log, self.stage_log, self.history, self.memory):
+        for sheet in (self.task_log, self.stage_log, self.history, self.memory, self.class_log):
             if sheet is not None:
                 sheet.frame = None
         return logs
@@ -105,6 +109,7 @@ class Logs:
     stages: pd.DataFrame  # 阶段记录
     history: pd.DataFrame  # 跟进历史
     memory: pd.DataFrame  # 同步快照: what the sync last wrote, by customer id
+    classes: pd.DataFrame | None = None  # 分类记录 (rules/classes.py)
 
 
 def read_logs(loaded: Loaded) -> Logs:
@@ -113,6 +118,7 @@ def read_logs(loaded: Loaded) -> Logs:
         read_stage_log(loaded.stage_log),
         read_history(None if loaded.history_unread else loaded.history),
         read_memory(loaded.memory),
+        read_class_log(loaded.class_log),
     )
 
 
@@ -148,7 +154,9 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
         lambda: sheet(HISTORY, False), history_title, locale
     )
     loaded.forecast_log = sheet(FORECAST_LOG, False)
+    loaded.class_log = sheet(CLASS_LOG, False)
     tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)
+    tabs += (CLASS_LOG,)
     for tab in tabs:
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)

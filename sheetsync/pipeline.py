@@ -36,6 +36,13 @@ from sheetsync.report import (  # noqa: F401
     report_for,
 )
 from sheetsync.rules.attention import remembered
+from sheetsync.rules.classes import (
+    class_log_rows,
+    class_sections,
+    now_classes,
+    read_class_log,
+    update_class_log,
+)
 from sheetsync.rules.events import (
     checks,
     complaints,
@@ -64,6 +71,8 @@ from sheetsync.rules.history import (
     update_history,
 )
 from sheetsync.rules.recipients import Recipients, hold
+from sheetsync.rules.late_records import late_by_owner, late_section
+from sheetsync.rules.owner_fit import owner_fit
 from sheetsync.rules.schedule import (
     follow_up_plan,
     next_followup,
@@ -93,6 +102,7 @@ from sheetsync.rules.value import (
     classify,
     missing_blocks,
     read_value_rules,
+    relationship,
     retired_health_rows,
     upkeep_for,
 )
@@ -101,6 +111,7 @@ from sheetsync.workbook.changes import Changeset, plan_cells, retired
 from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows
 from sheetsync.workbook.messages import lang, listed, prose_in_script, say
 from sheetsync.workbook.schema import (
+    CLASS_LOG,
     FOLLOWUPS,
     FORECAST_LOG,
     HEALTH,
@@ -144,6 +155,8 @@ class Result:
     added_blocks: list = field(default_factory=list)  # 价值分级 blocks the tab lacked
     note_read: pd.Series | None = None  # what was read of each note (rules/attention.py)
     recipients: Recipients | None = None  # who receives each member's mail (rules/recipients)
+    class_log: pd.DataFrame | None = None  # 分类记录, this run's rows appended (classes.py)
+    classes_known: int = 0  # how many of its rows the tab held
 
 
 MARKERS = {
@@ -168,6 +181,7 @@ def compute(
     the caller took them (`Loaded.take_logs`): each is then let go of once used."""
     logs = logs if logs is not None else read_logs(loaded)
     memory, log, before, known_stages = logs.memory, logs.tasks, logs.history, logs.stages
+    known_classes = logs.classes  # 分类记录
     del logs
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
     value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
@@ -223,6 +237,10 @@ def compute(
     forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
     runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
+    class_log, classes_known, lifecycle, fit_notes = _lifecycle(
+        loaded, known_classes, rows, board, history, owners, value_rules, today, calendar
+    )
+    del known_classes
     summary = summarise(  # 汇总
         board,
         log,
@@ -236,9 +254,10 @@ def compute(
         runs=runs,
         orphaned=orphaned,
         history=history,
+        extra=lifecycle,
     )
     added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
-    notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded)
+    notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded) + fit_notes
     return Result(
         validation,
         rules,
@@ -258,7 +277,34 @@ def compute(
         forecast_log=forecasts,
         added_blocks=added,
         note_read=note_read,
+        class_log=class_log,
+        classes_known=classes_known,
     )
+
+
+def _lifecycle(loaded, before, rows, board, history, owners, value_rules, today, calendar):
+    """Issue 24's manager checks: the class log (分类记录, `before` as read) with today's
+    rows and how many it held, the summary's owner fit, class movement, churn and
+    late-record sections, and notes naming unknown 职级."""
+    before = before if before is not None else read_class_log(None)
+    tiers = relationship(rows, value_rules, today)
+    now = now_classes(board, tiers, value_rules)
+    class_log = update_class_log(before, now, rows["customer_id"], today)
+    fit, notes = owner_fit(
+        board,
+        loaded.team,
+        loaded.grading,
+        loaded.value_rules,
+        loaded.titles["value_rules"],
+        loaded.locale,
+    )
+    late = late_by_owner(history, owners, calendar, today)
+    sections = {
+        "owner_fit": fit,
+        **class_sections(class_log, now, board["amount"], value_rules, today, loaded.locale),
+        "late_records": late_section(late, loaded.locale),
+    }
+    return class_log, len(before), sections, notes
 
 
 def _notes(loaded: Loaded, owners: list[str], orphaned: pd.DataFrame, added: list) -> list[str]:
@@ -465,12 +511,18 @@ def plan(
     else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
         changes.replace[titles["history"]] = history_rows(result.history, loaded.locale)
     _plan_forecast_log(loaded, result, changes)
+    if loaded.class_log is not None and loaded.class_log.header_row:  # append-only: new rows
+        new = result.class_log.iloc[result.classes_known :]
+        changes.add_rows(loaded.class_log, class_log_rows(new, loaded.locale, header=False))
+    elif result.class_log is not None:  # the first sync: every customer's class today
+        changes.replace[titles["class_log"]] = class_log_rows(result.class_log, loaded.locale)
     ids = result.validation.rows["customer_id"]
     changes.replace[titles["memory"]] = memory_rows(
         ids, result.computed, result.edits, loaded.locale, result.note_read, result.history_kept
     ) + _member_rows(result.recipients)
     changes.hidden.add(titles["memory"])
-    for tab in (HISTORY, FORECAST_LOG, STAGE_LOG, TASK_LOG):  # created now: laid out like init's
+    # created now: laid out like init's
+    for tab in (HISTORY, FORECAST_LOG, STAGE_LOG, TASK_LOG, CLASS_LOG):
         if titles[tab.key] not in loaded.existing:
             changes.layout[titles[tab.key]] = log_layout(tab)
     if loaded.value_rules is None:  # a workbook from before the value rules: show the defaults

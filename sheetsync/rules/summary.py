@@ -100,10 +100,13 @@ def summarise(
     runs: pd.DataFrame | None = None,
     orphaned: pd.DataFrame | None = None,
     history: pd.DataFrame | None = None,
+    extra: dict[str, list[list]] | None = None,
 ) -> Summary:
     """`board`: one row per customer (see pipeline.compute); `runs`: the sync log's rows
-    (run_date, due_today, overdue), for the trends. The tab's rows, sections separated by a
-    blank row (more where a printed page ends), its charts and its layout."""
+    (run_date, due_today, overdue), for the trends; `extra`: sections computed elsewhere
+    (issue 24's owner fit, class movement, churn, late records), shown after the rest. The
+    tab's rows, sections separated by a blank row (more where a printed page ends), its
+    charts and its layout."""
     label = _Labels(locale)
     names = _owner_names(board, owners)
     rates = value_rules.success_rates if value_rules else None  # the forecast's weights
@@ -135,6 +138,7 @@ def summarise(
         },
         "forecast_month": forecast.by_month(board, rates, today, locale),
         "forecast_owner": forecast.by_owner(board, rates, forecasts, today, locale, names[1]),
+        **(extra or {}),
     }
     return _laid_out(_paged({k: v for k, v in sections.items() if v}, label), label)
 

@@ -11,6 +11,7 @@ import re
 from sheetsync.config import PROJECT_ROOT
 from sheetsync.workbook.messages import traditional
 from sheetsync.workbook.schema import (
+    CLASS_LOG,
     FOLLOWUPS,
     FORECAST_LOG,
     GRADING,
@@ -76,6 +77,7 @@ def render() -> str:
         TASK_LOG,
         STAGE_LOG,
         HISTORY,
+        CLASS_LOG,
         FORECAST_LOG,
         SYNC_LOG,
         MAIL_LOG,

@@ -525,6 +525,21 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "backlog_by_owner": ("按负责人", "By owner"),
     "backlog_oldest": ("最早的 {count} 项", "The oldest {count}"),
     "backlog_count": ("逾期任务数", "Overdue tasks"),
+    # issue 24 items 4-6: owner fit, class movement, late records (rules/owner_fit.py,
+    # rules/classes.py, rules/late_records.py)
+    "class_moves_more": ("{names}等{count}家", "{names} and {more} more"),
+    "owner_level_unknown": (
+        "{tab}的职级「{titles}」不在职级顺序中(由低到高:{ladder}),这些负责人不做职级匹配检查;"
+        "请改用其中的职级,或把它加入职级顺序(sheetsync/workbook/terms.py 的 OWNER_LEVELS)",
+        '{tab}: the level(s) "{titles}" are not in the level order (lowest first: {ladder}); '
+        "their customers are not checked against 负责人要求. Use one of those levels, or add "
+        "it to the order (OWNER_LEVELS in sheetsync/workbook/terms.py)",
+    ),
+    "owner_requirement_unknown": (
+        "{tab}的负责人要求「{titles}」不在职级顺序中(由低到高:{ladder}),不做职级匹配检查",
+        '{tab}: the owner requirement(s) "{titles}" are not in the level order (lowest first: '
+        "{ladder}) and are not checked",
+    ),
     "missed_title": ("错过的客户关怀/续约", "Missed care and renewals"),
     "missed_intro": (
         "以下客户关怀/续约跟进没有在当天完成,已记为“已错过”(只提醒这一次):",

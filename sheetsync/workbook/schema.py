@@ -17,6 +17,7 @@ from sheetsync.workbook.terms import (  # noqa: F401  (the words are re-exported
     MANAGER_ROLES,
     NO_RESPONSE_WORDS,
     OFF_FUNNEL,
+    OWNER_LEVELS,
     PAUSE_FOREVER,
     RELATIONSHIPS,
     RESPONSES,
@@ -151,6 +152,8 @@ TEAM = Tab(
         ("channel", "通知渠道", "Channel", "消息渠道", "通知方式"),
         ("mobile", "手机", "Mobile", "手机号", "手机号码"),
         ("chat_id", "飞书ID", "Feishu ID", "飞书用户ID", "Lark ID", "open_id"),
+        # Optional: the person's title, checked against 负责人要求 (terms.OWNER_LEVELS).
+        ("level", "职级", "Level", "职位", "Title", "Job title"),
     ),
     required=("owner",),
 )
@@ -268,8 +271,11 @@ VALUE_BLOCKS = (
             ("interval", "跟进间隔(天)", "Interval (days)"),
             ("method", "跟进方式", "Method"),
             ("action", "核心动作", "Core action"),
+            # Optional, like 分级标准's: the 职级 a class's owner should have (owner fit).
+            ("owner_requirement", "负责人要求", "Owner requirement", "维护责任人要求"),
         ),
         required=("value_class", "interval"),
+        read_only=("owner_requirement",),
     ),
     Tab(
         "health",
@@ -411,6 +417,23 @@ FORECAST_LOG = Tab(
     ),
     required=("month", "owner"),
 )
+# Append-only, like 阶段记录: each customer's value class, relationship and 流失 as the sync
+# saw them, a row whenever one changes (a blank 分类: the customer left the sheet). What the
+# summary's class movement and churn per quarter are counted from (rules/classes.py).
+CLASS_LOG = Tab(
+    "class_log",
+    "分类记录",
+    "Class history",
+    _terms(
+        ("customer_id", "客户编号", "Customer ID"),
+        ("customer", "客户名称", "Customer"),
+        ("value_class", "分类", "Class"),
+        ("relationship", "客户关系", "Relationship"),
+        ("churned", "流失", "Churned"),
+        ("since", "记录日期", "Recorded on"),
+    ),
+    required=("customer_id",),
+)
 TABS = (
     FOLLOWUPS,
     GRADING,
@@ -424,5 +447,6 @@ TABS = (
     MEMORY,
     MAIL_LOG,
     FORECAST_LOG,
+    CLASS_LOG,
 )
 TABS_BY_KEY = {t.key: t for t in TABS}

@@ -100,6 +100,27 @@ RELATIONSHIPS = _terms(
     ("growing", "成长合作", "Growing"),
     ("new", "新接触", "New contact"),
 )
+# 团队's 职级 (owner fit, issue 24 item 4; rules/owner_fit.py), lowest first: the index is the
+# level compared with what a grade (分级标准's 负责人要求) or a value class (价值分级's
+# 成交维护策略, its optional 负责人要求 column) asks for. Titles that are one step share a term,
+# as its aliases (资深销售 and 客户经理 both meet "资深销售/客户经理"). The one place the order
+# is defined: add a title as an alias of its step, or a step where it belongs.
+OWNER_LEVELS = _terms(
+    ("assistant", "销售助理", "Sales assistant", "助理", "实习销售", "Sales intern"),
+    ("junior", "初级销售", "Junior sales", "销售", "销售专员", "销售代表", "Sales", "Sales rep"),
+    ("intermediate", "中级销售", "Intermediate sales", "Mid-level sales"),
+    (
+        "senior",
+        "资深销售",
+        "Senior sales",
+        "高级销售",
+        "客户经理",
+        "大客户经理",
+        "Account manager",
+        "Key account manager",
+    ),
+    ("manager", "销售经理", "Sales manager", "销售主管", "销售总监", "Sales director"),
+)
 RESPONSES = _terms(("responded", "有回应", "Responded"), ("none", "无回应", "No response"))
 # Words in 跟进内容摘要 / 客户反馈 that record a contact attempt nobody answered.
 NO_RESPONSE_WORDS = (
@@ -265,6 +286,38 @@ SUMMARY_LABELS = _terms(
     ("on_time_week", "按时完成率", "Done on time"),
     ("daily", "每日跟进与逾期", "Due and overdue by day"),
     ("date", "日期", "Date"),
+    # issue 24 items 4-6 (rules/owner_fit.py, rules/classes.py, rules/late_records.py)
+    ("owner_fit", "负责人职级不匹配", "Owners below what their customers ask for"),
+    ("level", "职级", "Level"),
+    ("grade_or_class", "等级/分类", "Grade/class"),
+    ("asks_for", "负责人要求", "Asks for"),
+    ("class_moves", "分类变动(按季度)", "Class movement (by quarter)"),
+    ("quarter", "季度", "Quarter"),
+    ("from_class", "原分类", "From"),
+    ("to_class", "新分类", "To"),
+    ("direction", "方向", "Direction"),
+    ("moved_up", "升级", "Up"),
+    ("moved_down", "降级", "Down"),
+    ("moved_across", "变动", "Changed"),
+    ("customers_moved", "客户", "Who"),
+    ("churn_class", "流失率(按分类, 季度)", "Churn by class (by quarter)"),
+    ("churn_tier", "流失率(按客户关系, 季度)", "Churn by relationship (by quarter)"),
+    ("relationship", "客户关系", "Relationship"),
+    ("at_start", "季初客户数", "At quarter start"),
+    ("churned_count", "流失数", "Churned"),
+    ("churn_rate", "流失率", "Churn rate"),
+    ("class_mix", "分类占比", "Class mix"),
+    ("now_count", "当前客户数", "Now"),
+    ("customer_share", "客户占比", "Customer share"),
+    (
+        "late_records",
+        "补录跟进(晚于1个工作日录入, 近30天)",
+        "Contacts recorded late (over 1 workday, 30 days)",
+    ),
+    ("recorded_30d", "录入跟进数", "Contacts recorded"),
+    ("late_count", "补录数", "Recorded late"),
+    ("late_share", "补录占比", "Late share"),
+    ("late_most", "最多晚(工作日)", "Latest (workdays)"),
 )
 # 团队's 角色 values that make someone a manager even when nobody names them as 上级: who
 # hears of an owner who left the team when their own 上级 is not known.
