@@ -272,7 +272,8 @@ def _names(names: list[str], locale: str) -> str:
 
 def churn(periods: Periods, key: str, known: list[str], locale: str) -> list[list]:
     """流失率 per class (`key` value_class) or tier (relationship), per quarter: customers
-    not 流失 at the start who are at the end, over those customers."""
+    not 流失 at the start who are at the end, over those customers; in the rules' order, only
+    the classes and tiers someone was in."""
     words = summary_words(locale)
     rows = []
     for label, found in periods:
@@ -282,7 +283,8 @@ def churn(periods: Periods, key: str, known: list[str], locale: str) -> list[lis
         for name in _order(groups, known):
             mine = groups == name
             count, gone = int(mine.sum()), int((mine & lost).sum())
-            rows.append([label, name or words["blank"], count, gone, share_of(gone, count)])
+            if count:  # a class or tier nobody was in has no rate: no row
+                rows.append([label, name or words["blank"], count, gone, share_of(gone, count)])
     if not rows:
         return []
     title = "churn_class" if key == "value_class" else "churn_tier"
