@@ -575,3 +575,84 @@ def test_new_sync_columns_go_after_data_people_keep_without_a_header(sheets_api,
     grid = sheet_values(sheets_api, "客户跟进")
     assert grid[1][5] == "no header, still mine" and grid[0][5] in ("", None)  # no header put
     assert grid[0][6] == "客户等级" and grid[1][6] == "A"  # over it: theirs stays theirs
+
+
+def _cli_sync(tmp_path, sheets_api, service_account, extra: str = ""):
+    from click.testing import CliRunner
+
+    from sheetsync.ops.cli import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"backend: gsheets\nworkbook: {KEY}\nemail: {{enabled: false}}\n{extra}"
+        f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n"
+    )
+    return CliRunner().invoke(main, ["sync", "--config", str(config)])
+
+
+ACCOUNT = "sync@sheetsync-test.iam.gserviceaccount.com"
+
+
+@pytest.mark.parametrize(
+    "refusal, said",
+    [
+        (
+            "not shared",
+            [
+                f"表格 {KEY} 没有共享给服务账号 {ACCOUNT}",
+                f"the spreadsheet {KEY} is not shared with the service account {ACCOUNT}: "
+                "in Google Sheets, Share it with that address as Editor",
+            ],
+        ),
+        (
+            "API disabled",
+            [
+                "Google Cloud 项目 1071851248496 没有启用 Google Sheets API:请打开 "
+                "https://console.developers.google.com/apis/api/sheets.googleapis.com/overview"
+                "?project=1071851248496 点“启用”",
+                "the Google Sheets API is not enabled in the service account's Google Cloud "
+                "project 1071851248496: open https://console.developers.google.com/apis/api/"
+                "sheets.googleapis.com/overview?project=1071851248496, click Enable",
+            ],
+        ),
+    ],
+)
+def test_a_refused_read_says_which_refusal_and_what_to_do(
+    tmp_path, sheets_api, service_account, refusal, said
+):
+    """Before the sheet is read its language is unknown: said in Chinese and in English."""
+    from sheets_fake import NOT_SHARED, service_disabled
+
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.answer_next(NOT_SHARED if refusal == "not shared" else service_disabled())
+    result = _cli_sync(tmp_path, sheets_api, service_account)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    for sentence in said:
+        assert sentence in " ".join(result.output.split("\n"))
+    other = "not shared" if refusal != "not shared" else "not enabled"
+    assert other not in result.output
+
+
+@pytest.mark.parametrize("status", [400, 403])
+@pytest.mark.parametrize(
+    "locale, said",
+    [
+        ("zh", f"表格 {KEY} 里有受保护的范围拒绝了同步的写入(服务账号 {ACCOUNT} 不能编辑它)"),
+        ("en", f"a protected range in the spreadsheet {KEY} refused the sync's write"),
+    ],
+)
+def test_a_protected_range_refusing_the_write_is_not_taken_for_an_unshared_sheet(
+    tmp_path, sheets_api, service_account, locale, said, status
+):
+    """Google answers 400 with its "protected cell or object" message; whatever the
+    status, the body says what it is, in the sheet's language, with what to do."""
+    from sheets_fake import PROTECTED
+
+    make_spreadsheet(sheets_api, service_account, MIXED, locale=locale)
+    refused = dict(PROTECTED, code=status)
+    sheets_api.before("values:batchGet", lambda book: sheets_api.answer_next(refused), skip=1)
+    result = _cli_sync(tmp_path, sheets_api, service_account)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    output = " ".join(result.output.split("\n"))
+    assert said in output and ("Show a warning" in output or "显示警告" in output)
+    assert "not shared" not in output and "没有共享" not in output

@@ -101,6 +101,29 @@ def _failure(exc: APIError) -> str:
     return f"HTTP 429, over the quota: {limit[1] if limit else 'requests per minute'}"
 
 
+PROTECTED = "protected cell or object"
+DISABLED = re.compile(r"has not been used in project (\S+) before or it is disabled")
+
+
+def _refusal(error: dict) -> str | tuple[str, str] | None:
+    """What a refusal's body says beyond its status: "protected" when a protected range
+    refused the write, (project, activation URL) when the Sheets API is off in the service
+    account's Cloud project, None otherwise (a 403 is then a spreadsheet not shared)."""
+    message = str(error.get("message", ""))
+    if PROTECTED in message:
+        return "protected"
+    for detail in error.get("details", []):
+        if detail.get("reason") == "SERVICE_DISABLED":
+            meta = detail.get("metadata", {})
+            project = str(meta.get("consumer", "")).removeprefix("projects/")
+            return project, meta.get("activationUrl", "https://console.cloud.google.com/apis")
+    disabled = DISABLED.search(message)
+    if disabled:
+        url = re.search(r"visiting (\S+)", message)
+        return disabled[1], url[1] if url else "https://console.cloud.google.com/apis"
+    return None
+
+
 class RetryingHTTPClient(HTTPClient):
     """Retries 429, 5xx and dropped connections under `policy`, logging each wait. Retrying
     a batchUpdate refused with 429 is safe: Google rejects the whole request unapplied."""
@@ -251,12 +274,15 @@ class GSheetsBackend:
 
     def _explain(self, exc: APIError) -> BackendError:
         status = exc.response.status_code
+        refusal = _refusal(exc.error)
+        account = self.credentials.service_account_email
+        if refusal == "protected":  # 400 as recorded; a 403 would say the same
+            return BackendError.said("gsheets_protected", sheet=self.key, account=account)
+        if refusal:  # the Sheets API is off in the account's project
+            project, url = refusal
+            return BackendError.said("gsheets_api_disabled", project=project, url=url)
         if status == 403:
-            return BackendError(
-                f"the spreadsheet {self.key} is not shared with the service account "
-                f"{self.credentials.service_account_email}: in Google Sheets, Share it with that "
-                "address as Editor, then run again"
-            )
+            return BackendError.said("gsheets_not_shared", sheet=self.key, account=account)
         if status == 404:
             return BackendError(
                 f"no spreadsheet with key {self.key}: check `workbook` (the key or the sheet's URL)"

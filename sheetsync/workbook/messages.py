@@ -530,6 +530,28 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "以下客户关怀/续约跟进没有在当天完成,已记为“已错过”(只提醒这一次):",
         "These care and renewal tasks were not done in time and are recorded as missed (listed this once):",
     ),
+    # Google Sheets access, told apart by Google's answer (issue 26, item 5: google26)
+    "gsheets_not_shared": (
+        "表格 {sheet} 没有共享给服务账号 {account}:请在 Google 表格里点“共享”,把这个地址加为"
+        "“编辑者”,然后再运行",
+        "the spreadsheet {sheet} is not shared with the service account {account}: in Google "
+        "Sheets, Share it with that address as Editor, then run again",
+    ),
+    "gsheets_protected": (
+        "表格 {sheet} 里有受保护的范围拒绝了同步的写入(服务账号 {account} 不能编辑它)。请在"
+        "“数据 > 受保护的工作表和范围”里把这个地址加为该范围的编辑者,或把保护改为“显示警告”,"
+        "然后再运行",
+        "a protected range in the spreadsheet {sheet} refused the sync's write (the service "
+        "account {account} may not edit it). In Google Sheets, Data > Protected sheets and "
+        'ranges: add that address as an editor of the range, or set it to "Show a warning", '
+        "then run again",
+    ),
+    "gsheets_api_disabled": (
+        "服务账号所属的 Google Cloud 项目 {project} 没有启用 Google Sheets API:请打开 {url} "
+        "点“启用”,等几分钟再运行",
+        "the Google Sheets API is not enabled in the service account's Google Cloud project "
+        "{project}: open {url}, click Enable, wait a few minutes, then run again",
+    ),
 }
 
 
