@@ -656,3 +656,65 @@ def test_a_protected_range_refusing_the_write_is_not_taken_for_an_unshared_sheet
     output = " ".join(result.output.split("\n"))
     assert said in output and ("Show a warning" in output or "显示警告" in output)
     assert "not shared" not in output and "没有共享" not in output
+
+
+def _impatient(sheets_api, service_account, **more) -> dict:
+    """Settings whose requests give up after 0.5 s without an answer (10 s connect)."""
+    settings = gsheets_settings(sheets_api, service_account)
+    settings["gsheets"].update(read_timeout=0.5, **more)
+    return settings
+
+
+def test_a_request_google_never_answers_is_given_up_and_retried(
+    sheets_api, service_account, monkeypatch, waits_logged
+):
+    """One read left unanswered: the sync does not wait for ever, it retries and completes."""
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.hang_next("before")  # the first metadata read
+    sync(Path("unused.xlsx"), TODAY, workbook=KEY, **_impatient(sheets_api, service_account))
+    assert sheet_results(sheets_api) == _xlsx_results_for(MIXED)
+    (waited,) = [r.getMessage() for r in waits_logged]
+    assert "try 1 failed (no answer within 0.5 s)" in waited
+
+
+def test_a_google_that_never_answers_stops_the_run_cleanly(
+    sheets_api, service_account, monkeypatch
+):
+    from sheetsync.errors import BackendError
+
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.hang_next("before", times=100)
+    with pytest.raises(
+        BackendError, match=r"kept failing \(no answer within 0.5 s\) after 3 tries"
+    ):
+        sync(
+            Path("unused.xlsx"),
+            TODAY,
+            workbook=KEY,
+            **_impatient(sheets_api, service_account, retries=3),
+        )
+
+
+@pytest.mark.parametrize("tab_added", [False, True], ids=["daily", "tab added"])
+def test_a_write_google_applied_but_never_answered_is_not_applied_twice(
+    sheets_api, service_account, monkeypatch, tab_added
+):
+    """The write's answer is lost, the write retried: the sync-log row is there once, and a
+    tab the write adds is taken as made (not "同步日志 already exists")."""
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    settings = {"workbook": KEY, **_impatient(sheets_api, service_account)}
+    book = sheets_api.books[KEY]
+    if tab_added:
+        book.sheets = [s for s in book.sheets if s.title != "同步日志"]
+    else:
+        sync(Path("unused.xlsx"), TODAY, **settings)  # the daily run is the next one
+    sheets_api.before("values:batchGet", lambda book: sheets_api.hang_next("after"), skip=1)
+    sync(Path("unused.xlsx"), TODAY + dt.timedelta(days=1), **settings)
+    log = sheet_values(sheets_api, "同步日志")
+    assert len(log) == 1 + (1 if tab_added else 2)  # header, one row a run
+    assert len({row[0] for row in log[1:]}) == len(log) - 1
+    assert sheet_results(sheets_api)["K1"]["status"] == "已逾期"
+    assert sheets_api.count(":batchUpdate") == (1 if tab_added else 2) + 2  # the write, twice

@@ -125,8 +125,11 @@ def _refusal(error: dict) -> str | tuple[str, str] | None:
 
 
 class RetryingHTTPClient(HTTPClient):
-    """Retries 429, 5xx and dropped connections under `policy`, logging each wait. Retrying
-    a batchUpdate refused with 429 is safe: Google rejects the whole request unapplied."""
+    """Retries 429, 5xx, dropped connections and requests left unanswered past the read
+    timeout under `policy`, logging each wait. Retrying a batchUpdate refused with 429 is
+    safe: Google rejects the whole request unapplied. One unanswered may have been applied:
+    the write's requests are idempotent for that (every cell at a place fixed at write time,
+    appended rows included; a tab the retry finds made is taken as made: `_send`)."""
 
     policy = RetryPolicy()
 
@@ -142,6 +145,9 @@ class RetryingHTTPClient(HTTPClient):
                 failure, retry_after = _failure(exc), exc.response.headers.get("Retry-After")
             except requests.ConnectionError:
                 failure, retry_after = "no connection", None
+            except requests.Timeout:  # sent, unanswered: a batchUpdate may have been applied
+                read = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
+                failure, retry_after = f"no answer within {read:g} s", None
             pause = self.policy.wait(tries, waited, retry_after)
             if pause is None:
                 raise BackendError(
@@ -231,6 +237,7 @@ class GSheetsBackend:
         credentials: str,
         endpoint: str = GOOGLE_API,
         policy: RetryPolicy | None = None,
+        timeouts: tuple[float, float] = (10.0, 120.0),
     ) -> None:
         self.key = spreadsheet_key(workbook)
         self.location = f"Google Sheets {self.key}"
@@ -244,6 +251,7 @@ class GSheetsBackend:
             )
         self.http = RetryingHTTPClient(self.credentials, session)
         self.http.policy = policy or RetryPolicy()
+        self.http.set_timeout(timeouts)  # (connect, read): no request waits for ever
         self.timezone: str | None = None
         self._sheets: dict[str, dict] = {}
         self._charts: dict[str, list[dict]] = {}
@@ -334,7 +342,9 @@ class GSheetsBackend:
         requests_.hidden = changes.hidden
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
         renamed = sorted({r.tab for r in changes.renames})
-        now = self._values(sorted({*tabs, *renamed})) if tabs or renamed else {}
+        appended = sorted(t for t in changes.append if t in self._sheets)
+        read = sorted({*tabs, *renamed, *appended})
+        now = self._values(read) if read else {}
         for title in renamed:  # first: the cells below go under the headers as renamed
             renames = [r for r in changes.renames if r.tab == title]
             placed = list(_renamed(title, now[title], renames))
@@ -346,11 +356,37 @@ class GSheetsBackend:
             requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
-        for title, rows in changes.append.items():
-            requests_.append(title, rows)
+        for title, rows in changes.append.items():  # under the last row there now
+            requests_.append(title, rows, len(now.get(title, [])))
         for title, charts in changes.charts.items():
             requests_.charts(title, charts, self._charts.get(title, []))
         for title, layout in changes.layout.items():
             requests_.layout(title, layout)
         for chunk in requests_.chunks():
-            self._call("batch_update", {"requests": chunk})
+            self._send(chunk)
+
+    def _send(self, chunk: list[dict]) -> None:
+        """One batchUpdate. A retry of one Google had applied but not answered finds the
+        tabs it adds already there: all of it was applied (a batchUpdate is all or nothing),
+        so it is taken as made, not failed as "already exists"."""
+        try:
+            self.http.batch_update(self.key, {"requests": chunk})
+        except APIError as exc:
+            made = re.search(
+                r'A sheet with the name "(.+)" already exists', exc.error.get("message", "")
+            )
+            if not made or not self._made_by(chunk, made[1]):
+                raise self._explain(exc) from None
+            log.warning("Google Sheets had applied a write it did not answer; not applied again")
+        except (TransportError, GoogleAuthError) as exc:
+            raise BackendError(f"could not get a Google access token: {exc}") from None
+
+    def _made_by(self, chunk: list[dict], title: str) -> bool:
+        """Is the tab `title` there the one `chunk` adds (same sheetId), not a person's?"""
+        ours = [r["addSheet"]["properties"] for r in chunk if "addSheet" in r]
+        wanted = {p["title"]: p.get("sheetId") for p in ours}
+        if title not in wanted:
+            return False
+        meta = self._call("fetch_sheet_metadata")
+        there = {s["properties"]["title"]: s["properties"]["sheetId"] for s in meta["sheets"]}
+        return there.get(title) == wanted[title]

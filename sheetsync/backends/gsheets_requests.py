@@ -296,17 +296,17 @@ class _Requests:
             }
         )
 
-    def append(self, title: str, rows: list[list]) -> None:
-        sheet_id = self._sheet(title)["sheetId"]
-        self.content.append(
-            {
-                "appendCells": {
-                    "sheetId": sheet_id,
-                    "rows": [{"values": [_cell(v) for v in row]} for row in rows],
-                    "fields": FIELDS,
-                }
-            }
-        )
+    def append(self, title: str, rows: list[list], after: int = 0) -> None:
+        """Rows added under the `after` rows the tab has at write time, at that fixed place
+        (not appendCells): sent twice, as a retry of a write Google applied unanswered is,
+        they land on the same rows, so a sync-log row is never doubled."""
+        if not rows:
+            return
+        width = max((len(r) for r in rows), default=1)
+        sheet_id = self._fit(title, after + len(rows), max(width, 1))
+        start = {"sheetId": sheet_id, "rowIndex": after, "columnIndex": 0}
+        rows_ = [{"values": [_cell(v) for v in row]} for row in rows]
+        self.content.append({"updateCells": {"start": start, "rows": rows_, "fields": FIELDS}})
 
     def charts(self, title: str, charts: list[Chart], existing: list[dict]) -> None:
         """Charts are redrawn only when what they show differs from what is there (a person
