@@ -261,12 +261,14 @@ def test_a_person_sorting_and_inserting_during_the_sync_loses_nothing(sheets_api
     assert names["K2"] == "K2科技有限公司" and names["K0"] == "刚插入的客户"
 
 
-def _xlsx_results_for(customers):
+def _xlsx_results_for(customers, *later_days):
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         path = make_workbook(Path(folder) / "b.xlsx", customers)
         sync(path)
+        for day in later_days:
+            sync(path, day)
         return results(path)
 
 
@@ -718,3 +720,25 @@ def test_a_write_google_applied_but_never_answered_is_not_applied_twice(
     assert len({row[0] for row in log[1:]}) == len(log) - 1
     assert sheet_results(sheets_api)["K1"]["status"] == "已逾期"
     assert sheets_api.count(":batchUpdate") == (1 if tab_added else 2) + 2  # the write, twice
+
+
+def test_every_request_stays_under_the_limit_as_sent(sheets_api, service_account, monkeypatch):
+    """Measured as sent (Chinese escaped to \\uXXXX, six bytes each), a first sync's large
+    updates cut into pieces and appended rows too: no body passes the limit, scaled down
+    here with Google's hard limit (10 MiB against 2 MB) so that 300 customers show it."""
+    monkeypatch.setattr("sheetsync.backends.gsheets_requests.MAX_PAYLOAD", 30_000)
+    sheets_api.max_body = 52_000
+    name = "上海某某国际贸易有限公司华东区分公司"
+    customers = [
+        customer(f"K{i:04d}", customer=f"{name}{i}", last_contact=dt.date(2026, 11, 1 + i % 9))
+        for i in range(300)
+    ]
+    make_spreadsheet(sheets_api, service_account, customers)
+    gsync(sheets_api, service_account)
+    gsync(sheets_api, service_account, today=TODAY + dt.timedelta(days=1))
+    bodies = [
+        size - len(path) for _, path, size in sheets_api.requests if path.endswith(":batchUpdate")
+    ]
+    assert len(bodies) > 10 and max(bodies) <= 30_000
+    assert sheet_results(sheets_api) == _xlsx_results_for(customers, TODAY + dt.timedelta(days=1))
+    assert len(sheet_values(sheets_api, "同步日志")) == 3

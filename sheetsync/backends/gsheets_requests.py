@@ -500,14 +500,88 @@ def _chart_key(chart: dict, sheet_id: int) -> tuple:
     )
 
 
+def _sent_size(obj: object) -> int:
+    """Bytes `obj` takes in a request body as sent: gspread hands it to requests' `json=`,
+    which escapes every non-ASCII character (\\uXXXX, 6 bytes for a Chinese one)."""
+    return len(json.dumps(obj))
+
+
+BATCH = _sent_size({"requests": []})
+MARGIN = 64  # a piece's row or column numbers may take a few more digits than measured
+
+
 def _chunks(requests_: list[dict]) -> list[list[dict]]:
-    """All requests in one batch, split only when the payload passes ~2 MB."""
-    out, current, size = [], [], 0
-    for request in requests_:
-        length = len(json.dumps(request, ensure_ascii=False).encode())
-        if current and size + length > MAX_PAYLOAD:
+    """All requests in one batch, split only when the body as sent passes MAX_PAYLOAD
+    (Google recommends 2 MB at most and refuses 10 MiB): an updateCells too large alone is
+    cut into pieces of rows (of cells, for one huge row), each written where it belongs."""
+    limit = MAX_PAYLOAD
+    out, current, size = [], [], BATCH
+    for request in _pieces(requests_, limit - BATCH - MARGIN):
+        length = _sent_size(request) + (2 if current else 0)  # ", " between requests
+        if current and size + length > limit:
             out.append(current)
-            current, size = [], 0
+            current, size, length = [], BATCH, length - 2
         current.append(request)
         size += length
     return [*out, current] if current else out
+
+
+def _pieces(requests_: list[dict], room: int):
+    for request in requests_:
+        if "updateCells" in request and _sent_size(request) > room:
+            yield from _split(request["updateCells"], room)
+        else:
+            yield request  # whatever else is small (formats, charts, tabs)
+
+
+def _split(args: dict, room: int):
+    """An updateCells as several, each under `room` bytes: by rows, or by cells of a row."""
+    rows = args.get("rows", [])
+    if len(rows) > 1:
+        base = _sent_size({"updateCells": dict(args, rows=[])}) + 16  # a longer rowIndex
+        groups = _groups([_sent_size(r) for r in rows], base, room)
+        if len(groups) == 1:  # measured to fit, yet too large: halves, so it always ends
+            groups = [(0, len(rows) // 2), (len(rows) // 2, len(rows))]
+        for first, end in groups:
+            piece = _part(args, "row", first, end, end == len(rows))
+            piece["rows"] = rows[first:end]
+            yield from _pieces([{"updateCells": piece}], room)
+        return
+    cells = rows[0].get("values", []) if rows else []
+    if len(cells) < 2:  # one cell: sent as it is (a cell holds 50,000 characters at most)
+        yield {"updateCells": args}
+        return
+    base = _sent_size({"updateCells": dict(args, rows=[{"values": []}])}) + 16
+    for first, end in _groups([_sent_size(c) for c in cells], base, room):
+        piece = _part(args, "column", first, end, end == len(cells))
+        piece["rows"] = [{"values": cells[first:end]}]
+        yield {"updateCells": piece}
+
+
+def _groups(sizes: list[int], base: int, room: int) -> list[tuple[int, int]]:
+    """[first, end) runs of `sizes` that fit `room` with `base` and the ", " between."""
+    groups, first, size = [], 0, base
+    for i, length in enumerate(sizes):
+        if i > first and size + length + 2 > room:
+            groups.append((first, i))
+            first, size = i, base
+        size += length + 2
+    return [*groups, (first, len(sizes))]
+
+
+def _part(args: dict, axis: str, first: int, end: int, last: bool) -> dict:
+    """The updateCells `args` for its rows (or cells) [first, end): moved down (or right) by
+    `first`; a `range` one clears only its own part of the range, the last part the rest."""
+    piece = dict(args)
+    if "start" in args:
+        key = "rowIndex" if axis == "row" else "columnIndex"
+        piece["start"] = dict(args["start"], **{key: args["start"].get(key, 0) + first})
+        return piece
+    what = "Row" if axis == "row" else "Column"
+    area = dict(args["range"])
+    origin = area.get(f"start{what}Index", 0)
+    area[f"start{what}Index"] = origin + first
+    if not last:  # the last part keeps the range's own end (or none: the grid's)
+        area[f"end{what}Index"] = origin + end
+    piece["range"] = area
+    return piece
