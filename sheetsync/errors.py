@@ -22,8 +22,14 @@ class BackendError(SheetSyncError):
 
     @classmethod
     def said(cls, key: str, locale: str = "en", **fields: object):
+        """The error in `locale`; a `cause` (another keyed BackendError) is said in it too,
+        as `{reason}`."""
         from sheetsync.workbook.messages import say  # the catalogue imports nothing of ours
 
+        cause = fields.get("cause")
+        if isinstance(cause, BackendError) and cause.key:
+            reason = type(cause).said(cause.key, locale, **cause.fields)
+            fields = {**fields, "reason": str(reason)}
         return cls(say(key, locale, **fields), key, **fields)
 
 

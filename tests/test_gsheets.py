@@ -110,12 +110,11 @@ def test_giving_up_after_the_bound_writes_nothing(sheets_api, service_account, m
     sheets_api.before("values:batchGet", lambda book: sheets_api.fail_next(503, times=50), skip=1)
     with pytest.raises(
         BackendError,
-        match=r"kept failing \(HTTP 503\) after \d+ tries over 90 s; "
-        "nothing was written",
+        match=r"Google 表格一直失败\(HTTP 503\),试了 \d+ 次、共等了 90 秒:这次什么也没写",
     ) as error:
         gsync(sheets_api, service_account)
     assert sheet_values(sheets_api, "客户跟进") == before  # the batchUpdate is all or nothing
-    tries = int(re.search(r"after (\d+) tries", str(error.value))[1])
+    tries = int(re.search(r"试了 (\d+) 次", str(error.value))[1])
     assert sheets_api.count(":batchUpdate") == 1 + tries  # the setup's, then each refused try
 
 
@@ -205,9 +204,9 @@ def test_a_quota_streak_longer_than_the_budget_stops_cleanly_writing_nothing(
     result = CliRunner().invoke(main, ["sync", "--config", str(config)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     tries = len(refused(sheets_api))
-    assert (
-        f"Google Sheets kept failing (HTTP 429, over the quota: Write requests per minute per "
-        f"user) after {tries} tries over 90 s; nothing was written this run." in result.output
+    assert (  # in the sheet's language
+        f"Google 表格一直失败(HTTP 429, over the quota: Write requests per minute per user),"
+        f"试了 {tries} 次、共等了 90 秒:这次什么也没写。请稍后再运行" in result.output
     )
     assert {s.title: s.grid() for s in sheets_api.books[KEY].sheets} == before
 
@@ -742,3 +741,34 @@ def test_every_request_stays_under_the_limit_as_sent(sheets_api, service_account
     assert len(bodies) > 10 and max(bodies) <= 30_000
     assert sheet_results(sheets_api) == _xlsx_results_for(customers, TODAY + dt.timedelta(days=1))
     assert len(sheet_values(sheets_api, "同步日志")) == 3
+
+
+def test_a_first_sync_failing_halfway_says_what_it_wrote_and_the_next_run_finishes(
+    sheets_api, service_account, monkeypatch
+):
+    """A large first sync is many writes: one failing after two says so (not "nothing was
+    written"), in the sheet's language, and the next run writes the rest."""
+    from sheetsync.errors import BackendError
+
+    monkeypatch.setattr("sheetsync.backends.gsheets_requests.MAX_PAYLOAD", 30_000)
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    customers = [
+        customer(f"K{i:04d}", customer=f"客户{i}", last_contact=dt.date(2026, 11, 1 + i % 9))
+        for i in range(300)
+    ]
+    make_spreadsheet(sheets_api, service_account, customers)
+    sheets_api.before(":batchUpdate", lambda book: sheets_api.fail_next(503, times=50), skip=1)
+    with pytest.raises(BackendError) as error:
+        gsync(sheets_api, service_account)
+    total = int(re.search(r"已写入 (\d+) 批中的 2 批,下次运行会接着写完", str(error.value))[1])
+    assert total > 2 and "Google 表格一直失败(HTTP 503)" in str(error.value)
+    assert "什么也没写" not in str(error.value)
+    sheets_api.failures.clear()
+    gsync(sheets_api, service_account)
+    assert sheet_results(sheets_api) == _xlsx_results_for(customers)
+    make_spreadsheet(sheets_api, service_account, customers, key="uninterrupted")
+    settings = gsheets_settings(sheets_api, service_account)
+    sync(Path("unused.xlsx"), TODAY, workbook="uninterrupted", **settings)
+    for tab in sheets_api.books[KEY].sheets:  # every tab as one run would leave it
+        if tab.title != "同步日志":  # (its rows carry each run's time)
+            assert tab.grid() == sheet_values(sheets_api, tab.title, "uninterrupted"), tab.title

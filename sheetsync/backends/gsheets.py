@@ -150,9 +150,8 @@ class RetryingHTTPClient(HTTPClient):
                 failure, retry_after = f"no answer within {read:g} s", None
             pause = self.policy.wait(tries, waited, retry_after)
             if pause is None:
-                raise BackendError(
-                    f"Google Sheets kept failing ({failure}) after {tries} tries over "
-                    f"{waited:.0f} s; nothing was written this run. Try again later."
+                raise BackendError.said(
+                    "gsheets_kept_failing", failure=failure, tries=tries, seconds=f"{waited:.0f}"
                 )
             _log_wait(failure, tries, pause, waited)
             pause_for(pause)
@@ -228,6 +227,17 @@ def _credentials(key_file_text: str) -> service_account.Credentials:
 def _signer(private_key: str, key_id: str | None) -> crypt.RSASigner:
     """Parsing the private key costs ~50 ms: once per key per process (`serve` runs daily)."""
     return crypt.RSASigner.from_string(private_key, key_id)
+
+
+def _partly(exc: BackendError, done: int, total: int) -> BackendError:
+    """A write that failed after `done` of its `total` batchUpdates were applied, saying so
+    (a large first sync is many; the next run computes again and writes what differs)."""
+    cause = exc
+    if exc.key == "gsheets_kept_failing":  # its "nothing was written" is not so here
+        cause = BackendError.said("gsheets_failing", **exc.fields)
+    elif not exc.key:
+        cause = BackendError.said("gsheets_error", message=str(exc))
+    return BackendError.said("gsheets_partly_written", done=done, total=total, cause=cause)
 
 
 class GSheetsBackend:
@@ -362,8 +372,14 @@ class GSheetsBackend:
             requests_.charts(title, charts, self._charts.get(title, []))
         for title, layout in changes.layout.items():
             requests_.layout(title, layout)
-        for chunk in requests_.chunks():
-            self._send(chunk)
+        chunks = requests_.chunks()
+        for done, chunk in enumerate(chunks):
+            try:
+                self._send(chunk)
+            except BackendError as exc:
+                if not done:  # nothing was written: said so, as it is
+                    raise
+                raise _partly(exc, done, len(chunks)) from None
 
     def _send(self, chunk: list[dict]) -> None:
         """One batchUpdate. A retry of one Google had applied but not answered finds the

@@ -546,6 +546,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         'ranges: add that address as an editor of the range, or set it to "Show a warning", '
         "then run again",
     ),
+    "gsheets_kept_failing": (
+        "Google 表格一直失败({failure}),试了 {tries} 次、共等了 {seconds} 秒:这次什么也没写。"
+        "请稍后再运行",
+        "Google Sheets kept failing ({failure}) after {tries} tries over {seconds} s; nothing "
+        "was written this run. Try again later.",
+    ),
+    "gsheets_failing": (
+        "Google 表格一直失败({failure}),试了 {tries} 次、共等了 {seconds} 秒",
+        "Google Sheets kept failing ({failure}) after {tries} tries over {seconds} s",
+    ),
+    "gsheets_error": ("{message}", "{message}"),  # Google's own words, as it gave them
+    "gsheets_partly_written": (
+        "已写入 {total} 批中的 {done} 批,下次运行会接着写完。其余没写成:{reason}",
+        "{done} of {total} writes were made; the next run writes the rest. The rest was not "
+        "written: {reason}",
+    ),
     "gsheets_api_disabled": (
         "服务账号所属的 Google Cloud 项目 {project} 没有启用 Google Sheets API:请打开 {url} "
         "点“启用”,等几分钟再运行",
