@@ -772,3 +772,17 @@ def test_a_first_sync_failing_halfway_says_what_it_wrote_and_the_next_run_finish
     for tab in sheets_api.books[KEY].sheets:  # every tab as one run would leave it
         if tab.title != "同步日志":  # (its rows carry each run's time)
             assert tab.grid() == sheet_values(sheets_api, tab.title, "uninterrupted"), tab.title
+
+
+def test_a_sheet_past_googles_cell_limit_is_told_so_and_what_to_do(
+    tmp_path, sheets_api, service_account
+):
+    """Google counts every tab's rows x columns; past 10 million it refuses the write whole
+    (scaled down here to 150,000, so that 1,200 customers pass it)."""
+    customers = [customer(f"K{i:04d}") for i in range(1_200)]
+    make_spreadsheet(sheets_api, service_account, customers)
+    sheets_api.max_cells = 150_000
+    result = _cli_sync(tmp_path, sheets_api, service_account)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"表格 {KEY} 会超过 Google 每个表格 150,000 个单元格的上限" in result.output
+    assert "跟进历史" in result.output

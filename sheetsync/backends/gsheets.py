@@ -102,6 +102,7 @@ def _failure(exc: APIError) -> str:
 
 
 PROTECTED = "protected cell or object"
+CELL_LIMIT = re.compile(r"number of cells in the workbook above the limit of (\d+) cells")
 DISABLED = re.compile(r"has not been used in project (\S+) before or it is disabled")
 
 
@@ -301,6 +302,11 @@ class GSheetsBackend:
             return BackendError.said("gsheets_api_disabled", project=project, url=url)
         if status == 403:
             return BackendError.said("gsheets_not_shared", sheet=self.key, account=account)
+        cells = CELL_LIMIT.search(str(exc.error.get("message", "")))
+        if cells:  # the grids would pass what one spreadsheet holds: nothing of it applied
+            return BackendError.said(
+                "gsheets_cell_limit", sheet=self.key, cells=f"{int(cells[1]):,}"
+            )
         if status == 404:
             return BackendError(
                 f"no spreadsheet with key {self.key}: check `workbook` (the key or the sheet's URL)"

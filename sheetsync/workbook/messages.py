@@ -556,6 +556,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Google 表格一直失败({failure}),试了 {tries} 次、共等了 {seconds} 秒",
         "Google Sheets kept failing ({failure}) after {tries} tries over {seconds} s",
     ),
+    "gsheets_cell_limit": (
+        "表格 {sheet} 会超过 Google 每个表格 {cells} 个单元格的上限(按各工作表的行数×列数计,"
+        "空的也算),这批没有写入。请把跟进历史、任务记录等工作表里旧的行移到另一个表格,或删掉"
+        "用不到的空行空列,然后再运行",
+        "the spreadsheet {sheet} would pass Google's limit of {cells} cells (each tab's rows "
+        "times columns, empty ones included); this write was not applied. Move old rows of "
+        "跟进历史 / 任务记录 (and other long tabs) to another spreadsheet, or delete unused empty "
+        "rows and columns, then run again",
+    ),
     "gsheets_error": ("{message}", "{message}"),  # Google's own words, as it gave them
     "gsheets_partly_written": (
         "已写入 {total} 批中的 {done} 批,下次运行会接着写完。其余没写成:{reason}",
