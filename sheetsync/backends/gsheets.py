@@ -2,11 +2,13 @@
 google-auth service-account credentials.
 
 Requests per sync do not grow with the rows: one metadata GET and one values:batchGet to
-read; at write time one values:batchGet of the follow-up tab (rows are matched by customer id
-*then*, so a sort or an insert while we computed lands nothing on the wrong row) and one
-spreadsheets:batchUpdate carrying every change. The API applies a batchUpdate all or nothing;
-it is split only past ~2 MB. Text is sent as stringValue, so it never becomes a formula;
-dates as numbers with a date format, so they sort and filter as dates.
+read; at write time one values:batchGet of the follow-up tab and of the tabs rows are added to
+(rows are matched by customer id *then*, so a sort or an insert while we computed lands
+nothing on the wrong row) and one spreadsheets:batchUpdate carrying every change. The API
+applies a batchUpdate all or nothing; it is split only past 2 MB as sent (a large first sync:
+a failure part way says how many were made, and the next run writes the rest). Every request
+has connect and read timeouts and is safe to send twice. Text is sent as stringValue, so it
+never becomes a formula; dates as numbers with a date format, so they sort and filter as dates.
 """
 
 from __future__ import annotations
