@@ -10,6 +10,15 @@ Google's quota error with its `details`, as recorded in gspread's test cassettes
 counts requests and bytes, can fail the next requests (429/5xx, Retry-After), refuse every
 request for a stretch of time as a per-minute quota does, or delay them, and can run a hook
 between the sync's read and its write, as a person editing the sheet would.
+
+Like Google where the sync relies on it (tests/sheets_semantics.py; checked against facts from
+gspread's recorded sessions by tests/test_sheets_fake_facts.py): what is typed is stored as
+Google stores it and read in every render option; formulas read with a computed value;
+sortRange, insert/deleteDimension, merge/unmergeCells and values:append; a body over 10 MiB
+and a spreadsheet past 10 M cells refused as Google refuses them (`max_body`, `max_cells`);
+Google's refusal bodies on demand (`answer_next`: NOT_SHARED, PROTECTED, service_disabled());
+requests left unanswered, before or after being applied (`hang_next`); `person` and `type`
+for what people do in the browser.
 """
 
 from __future__ import annotations
