@@ -786,3 +786,16 @@ def test_a_sheet_past_googles_cell_limit_is_told_so_and_what_to_do(
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"表格 {KEY} 会超过 Google 每个表格 150,000 个单元格的上限" in result.output
     assert "跟进历史" in result.output
+
+
+def test_the_grids_grow_only_as_far_as_the_rows_need(sheets_api, service_account):
+    """Google counts every cell of every grid against its 10 million: a tab the sync fills is
+    grown to its rows, not twice that, and a long or hidden tab it makes gets the columns it
+    needs, not Google's 26."""
+    customers = [customer(f"K{i:04d}") for i in range(1_500)]
+    make_spreadsheet(sheets_api, service_account, customers)
+    gsync(sheets_api, service_account)
+    for tab in sheets_api.books[KEY].sheets:
+        assert tab.rows == max(1000, len(tab.grid())), tab.title
+    widths = {tab.title: tab.cols for tab in sheets_api.books[KEY].sheets}
+    assert widths["同步快照"] == widths["跟进历史"] == 12 and widths["客户跟进"] == 41

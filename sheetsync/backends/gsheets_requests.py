@@ -157,22 +157,28 @@ class _Requests:
         self.content: list[dict] = []
         self.next_id = max([p["sheetId"] for p in self.sheets.values()] + [0]) + 1
 
-    def _sheet(self, title: str) -> dict:
+    def _sheet(self, title: str, columns: int = 26) -> dict:
         if title not in self.sheets:
             props = {
                 "sheetId": self.next_id,
                 "title": title,
-                "gridProperties": {"rowCount": 1000, "columnCount": 26},
+                "gridProperties": {"rowCount": 1000, "columnCount": columns},
             }
             self.next_id += 1
             if title in self.hidden:  # the sync's memory: not a tab people work in
                 props["hidden"] = True
-            self.structure.append({"addSheet": {"properties": props}})
+            # a copy: the grid grown later (_fit) is grown by appendDimension, not also here
+            added = dict(props, gridProperties=dict(props["gridProperties"]))
+            self.structure.append({"addSheet": {"properties": added}})
             self.sheets[title] = props
         return self.sheets[title]
 
     def _fit(self, title: str, rows: int, columns: int) -> int:
-        props = self._sheet(title)
+        # A long or hidden tab made now gets only the columns it needs: Google counts every cell of
+        # the grid, empty ones too, against a spreadsheet's 10 million (a 50,000-row log at
+        # 12 columns instead of 26 leaves room for 700,000 cells more).
+        snug = rows > 1000 or title in self.hidden  # not a tab people work in
+        props = self._sheet(title, columns if snug else 26)
         grid = props["gridProperties"]
         for dimension, need, key in (
             ("ROWS", rows, "rowCount"),
