@@ -17,7 +17,7 @@ import pandas as pd
 from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.delivery.notices import on_record, preview_notices, send_notices
-from sheetsync.errors import ConflictError, LockedError
+from sheetsync.errors import BackendError, LockedError
 from sheetsync.loading import (  # noqa: F401
     PEOPLE_KEYS,
     Loaded,
@@ -70,9 +70,9 @@ from sheetsync.rules.history import (
     kept_as_before,
     update_history,
 )
-from sheetsync.rules.recipients import Recipients, hold
 from sheetsync.rules.late_records import late_by_owner, late_section
 from sheetsync.rules.owner_fit import owner_fit
+from sheetsync.rules.recipients import Recipients, hold
 from sheetsync.rules.schedule import (
     follow_up_plan,
     next_followup,
@@ -617,7 +617,10 @@ def _sync(
     ahead = _in_background(WorkCalendar, settings.holidays)
     with phases.timing("read"):
         with long_lived():  # the grids: a million and more rows and values at 100 k
-            grids = backend.read()
+            try:
+                grids = backend.read()
+            except BackendError as exc:  # the sheet's language is not known yet
+                raise resaid(exc, settings.locale) from None
         if adoption is not None:  # the grids as they read once adopted, and its settings
             grids, settings = adoption.adopt(grids, settings)
         loaded = load(grids, settings)
@@ -717,11 +720,20 @@ def _sync(
         with phases.timing("write"):
             try:
                 backend.write(changes)
-            except ConflictError as exc:  # a save meanwhile: said in the sheet's language
-                if not exc.key:
-                    raise
-                raise ConflictError.said(exc.key, locale, **exc.fields) from None
+            except BackendError as exc:  # a save meanwhile, a protected range: in its language
+                raise resaid(exc, locale) from None
     return report
+
+
+def resaid(exc: BackendError, locale: str) -> BackendError:
+    """A backend's error (said in English) in the sheet's language; before the sheet is read,
+    with `locale: auto`, in both Chinese and English."""
+    if not exc.key:
+        return exc
+    if locale == "auto":
+        both = [say(exc.key, lc, **exc.fields) for lc in ("zh", "en")]
+        return type(exc)("\n".join(both), exc.key, **exc.fields)
+    return type(exc).said(exc.key, locale, **exc.fields)
 
 
 def _reminder_day(calendar: WorkCalendar, today: dt.date, settings: Settings) -> bool:

@@ -22,6 +22,11 @@ class GSheetsSettings:
     # seconds have been waited (90: outlasts a per-minute quota) or `retries` tries were made.
     retries: int = 10  # tries per request at most
     max_wait: float = 90  # seconds of waiting per request, then the run stops cleanly
+    # Every request gives up (and is retried as above) when Google does not connect within
+    # `connect_timeout` seconds or does not answer within `read_timeout` (a first sync's
+    # 2 MB write takes seconds; a minute and more is a hung connection).
+    connect_timeout: float = 10
+    read_timeout: float = 120
 
 
 @dataclass
@@ -185,8 +190,13 @@ def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
     try:
         settings = GSheetsSettings(**dict(data or {}))
         settings.retries, settings.max_wait = int(settings.retries), float(settings.max_wait)
+        settings.connect_timeout = float(settings.connect_timeout)
+        settings.read_timeout = float(settings.read_timeout)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"gsheets: {exc}") from None
+    for name in ("connect_timeout", "read_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"gsheets.{name}: more than 0 seconds")
     settings.credentials = settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
     return settings
 

@@ -10,6 +10,15 @@ Google's quota error with its `details`, as recorded in gspread's test cassettes
 counts requests and bytes, can fail the next requests (429/5xx, Retry-After), refuse every
 request for a stretch of time as a per-minute quota does, or delay them, and can run a hook
 between the sync's read and its write, as a person editing the sheet would.
+
+Like Google where the sync relies on it (tests/sheets_semantics.py; checked against facts from
+gspread's recorded sessions by tests/test_sheets_fake_facts.py): what is typed is stored as
+Google stores it and read in every render option; formulas read with a computed value;
+sortRange, insert/deleteDimension, merge/unmergeCells and values:append; a body over 10 MiB
+and a spreadsheet past 10 M cells refused as Google refuses them (`max_body`, `max_cells`);
+Google's refusal bodies on demand (`answer_next`: NOT_SHARED, PROTECTED, service_disabled());
+requests left unanswered, before or after being applied (`hang_next`); `person` and `type`
+for what people do in the browser.
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
+import sheets_semantics as google
+
 STATUS = {
     400: "INVALID_ARGUMENT",
     403: "PERMISSION_DENIED",
@@ -33,6 +44,45 @@ STATUS = {
 }
 TOKEN = "fake-access-token"
 PROJECT = "1071851248496"
+MAX_BODY = 10_485_760
+MAX_CELLS = 10_000_000
+# Google's answers, in its words (bodies as reported in public issues and forums)
+NOT_SHARED = {
+    "code": 403,
+    "message": "The caller does not have permission",
+    "status": "PERMISSION_DENIED",
+}
+PROTECTED = {
+    "code": 400,
+    "message": "You are trying to edit a protected cell or object. Please contact the "
+    "spreadsheet owner to remove protection if you need to edit.",
+    "status": "INVALID_ARGUMENT",
+}
+
+
+def service_disabled(project: str = PROJECT) -> dict:
+    """403 when the Sheets API is not enabled in the service account's Cloud project."""
+    url = "https://console.developers.google.com/apis/api/sheets.googleapis.com/overview"
+    url += f"?project={project}"
+    return {
+        "code": 403,
+        "message": f"Google Sheets API has not been used in project {project} before or it is "
+        f"disabled. Enable it by visiting {url} then retry. If you enabled this API recently, "
+        "wait a few minutes for the action to propagate to our systems and retry.",
+        "status": "PERMISSION_DENIED",
+        "details": [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "SERVICE_DISABLED",
+                "domain": "googleapis.com",
+                "metadata": {
+                    "service": "sheets.googleapis.com",
+                    "consumer": f"projects/{project}",
+                    "activationUrl": url,
+                },
+            }
+        ],
+    }
 
 
 class FakeClock:
@@ -99,11 +149,10 @@ def col_number(letters: str) -> int:
 
 
 def quote(title: str) -> str:
-    return (
-        title
-        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title)
-        else "'" + title.replace("'", "''") + "'"
-    )
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title)
+    if plain and not re.fullmatch(r"[A-Za-z]{1,3}\d+", title):  # 'D3' reads as a cell: quoted
+        return title
+    return "'" + title.replace("'", "''") + "'"
 
 
 @dataclass
@@ -124,14 +173,19 @@ class Sheet:
     conditional: list = field(default_factory=list)
     formats: list = field(default_factory=list)
     charts: list = field(default_factory=list)  # EmbeddedChart resources, chartId assigned
+    merges: list = field(default_factory=list)  # GridRanges merged (mergeCells)
 
     def grid(self) -> list[list]:
         if not self.cells:
             return []
         by_row: dict[int, dict[int, object]] = {}  # one pass over the cells, not rows x cols
         for (r, c), cell in self.cells.items():
-            if c < self.cols:
-                by_row.setdefault(r, {})[c] = cell.get("v", "")
+            if c < self.cols:  # a formula reads as its value
+                by_row.setdefault(r, {})[c] = (
+                    google.render(self, r, c, cell, "UNFORMATTED_VALUE", "SERIAL_NUMBER")
+                    if "formula" in cell
+                    else cell.get("v", "")
+                )
         height = max(r for r, _ in self.cells) + 1
         out = []
         for r in range(height):
@@ -151,10 +205,19 @@ class Sheet:
                 f"Range ('{self.title}'!{col_letter(c + 1)}{r + 1}) exceeds grid limits. "
                 f"Max rows: {self.rows}, max columns: {self.cols}",
             )
-        if cell is None or cell.get("v", "") == "":
+        if cell is None or (cell.get("v", "") == "" and "formula" not in cell):
             self.cells.pop((r, c), None)
         else:
             self.cells[(r, c)] = cell
+
+
+BROWSER_ACTIONS = {
+    "sortRange": google.sort_range,
+    "insertDimension": lambda sheet, args: google.insert_dimension(sheet, args["range"]),
+    "deleteDimension": lambda sheet, args: google.delete_dimension(sheet, args["range"]),
+    "mergeCells": google.merge_cells,
+    "unmergeCells": google.unmerge_cells,
+}
 
 
 @dataclass
@@ -179,12 +242,20 @@ class Book:
         raise ApiError(400, f"No grid with id: {sheet_id}")
 
 
+def _split_range(text: str) -> tuple[str, str]:
+    """ "'客户 跟进'!A1:D2" -> ("客户 跟进", "A1:D2"); a bare title -> (title, "")."""
+    title, bang, a1 = text.rpartition("!")
+    if not bang:
+        title, a1 = text, ""
+    return (title[1:-1].replace("''", "'") if title.startswith("'") else title), a1
+
+
 def _cell_value(data: dict) -> dict | None:
     value = data.get("userEnteredValue")
     if not value:
         return None
     if "formulaValue" in value:
-        return {"v": "", "formula": value["formulaValue"]}  # evaluated by nobody: shows empty
+        return {"v": "", "formula": value["formulaValue"]}  # computed when read
     ((kind, v),) = value.items()
     number_format = (data.get("userEnteredFormat") or {}).get("numberFormat") or {}
     found = {"v": v, "date": number_format.get("type") in ("DATE", "DATE_TIME"), "kind": kind}
@@ -200,7 +271,15 @@ def _copy_book(book: Book) -> Book:
     for sheet in book.sheets:
         clone = copy.copy(sheet)
         clone.cells = dict(sheet.cells)
-        for name in ("protected", "validations", "conditional", "formats", "charts", "borders"):
+        for name in (
+            "protected",
+            "validations",
+            "conditional",
+            "formats",
+            "charts",
+            "borders",
+            "merges",
+        ):
             setattr(clone, name, list(getattr(sheet, name)))
         clone.widths = dict(sheet.widths)
         work.sheets.append(clone)
@@ -217,6 +296,13 @@ class FakeSheets:
         self.delay = 0.0
         self.hooks: list[list] = []  # [path suffix, requests to let pass first, callable(book)]
         self.require_token = False
+        # Google's limits: a request body over 10 MiB is refused whole; a spreadsheet holds
+        # 10 million cells at most (lowered by tests to stay fast)
+        self.max_body = MAX_BODY
+        self.max_cells = MAX_CELLS
+        self.answers: list[tuple[int, dict]] = []  # Google's error bodies for next requests
+        self.hangs: list[str] = []  # "before" / "after" (applied): next requests unanswered
+        self.released = threading.Event()  # set on stop(): hung requests end then
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -231,6 +317,7 @@ class FakeSheets:
         self.server.serve_forever(poll_interval=0.02)
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -240,6 +327,15 @@ class FakeSheets:
             book.sheets.append(Sheet(i if i else 0, title))
         self.books[key] = book
         return book
+
+    def answer_next(self, error: dict, times: int = 1) -> None:
+        """Answer the next API requests with Google's error body `error` (NOT_SHARED...)."""
+        self.answers += [(error["code"], error)] * times
+
+    def hang_next(self, when: str = "before", times: int = 1) -> None:
+        """Leave the next API requests unanswered until the client gives up: "before"
+        applying anything, or "after" applying a batchUpdate (its answer lost on the way)."""
+        self.hangs += [when] * times
 
     def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
         self.failures += [(status, retry_after)] * times
@@ -286,6 +382,7 @@ class FakeSheets:
                     **({"protectedRanges": s.protected} if s.protected else {}),
                     **({"conditionalFormats": s.conditional} if s.conditional else {}),
                     **({"charts": s.charts} if s.charts else {}),
+                    **({"merges": s.merges} if s.merges else {}),
                 }
                 for i, s in enumerate(book.sheets)
             ],
@@ -293,55 +390,96 @@ class FakeSheets:
         }
 
     def batch_get(self, book: Book, query: dict) -> dict:
-        ranges = []
-        for text in query.get("ranges", []):
-            title, _, a1 = text.rpartition("!") if "!" in text else (text, "", "")
-            title = title[1:-1].replace("''", "'") if title.startswith("'") else title
-            sheet = book.by_title(title)
-            grid = sheet.grid()
-            if a1:
-                raise ApiError(400, "only whole-sheet ranges are served by this fake")
-            entry = {
-                "range": f"{quote(sheet.title)}!A1:{col_letter(sheet.cols)}{sheet.rows}",
-                "majorDimension": "ROWS",
-            }
-            if grid:
-                unformatted = (
-                    query.get("valueRenderOption", ["FORMATTED_VALUE"])[0] == "UNFORMATTED_VALUE"
-                )
-                entry["values"] = [
-                    [self._render(sheet, r, c, v, unformatted) for c, v in enumerate(row)]
-                    for r, row in enumerate(grid)
-                ]
-            ranges.append(entry)
+        ranges = [self.read(book, text, query) for text in query.get("ranges", [])]
         return {"spreadsheetId": book.key, "valueRanges": ranges}
 
-    @staticmethod
-    def _render(sheet: Sheet, r: int, c: int, value, unformatted: bool):
-        if unformatted or value == "":
-            return value
-        return str(value)
+    def read(self, book: Book, text: str, query: dict) -> dict:
+        """One range read as values (GET values/{range}, one of values:batchGet): a whole
+        tab, or an A1 range of it, in the render options asked for."""
+        title, a1 = _split_range(text)
+        sheet = book.by_title(title)
+        how = query.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
+        dates = query.get("dateTimeRenderOption", ["SERIAL_NUMBER"])[0]
+        try:
+            r0, r1, c0, c1 = google.a1_area(a1 or "A:ZZZ", sheet.rows, sheet.cols)
+        except ValueError:
+            raise ApiError(400, f"Unable to parse range: {text}") from None
+        named = f"{google.letters(c0 + 1)}{r0 + 1}:{google.letters(c1)}{r1}"
+        entry = {"range": f"{quote(sheet.title)}!{named}", "majorDimension": "ROWS"}
+        by_row: dict[int, dict[int, object]] = {}
+        for (r, c), cell in sheet.cells.items():
+            if r0 <= r < r1 and c0 <= c < c1:
+                value = google.render(sheet, r, c, cell, how, dates)
+                if value != "":
+                    by_row.setdefault(r - r0, {})[c - c0] = value
+        if by_row:
+            entry["values"] = [
+                [found.get(c, "") for c in range(max(found) + 1)]
+                if (found := by_row.get(r))
+                else []
+                for r in range(max(by_row) + 1)
+            ]
+        return entry
 
     def values_update(self, book: Book, a1: str, body: dict, query: dict) -> dict:
         """PUT values/{range}: what gspread's update_cell and update_cells send."""
-        title, _, ref = a1.rpartition("!")
-        title = title[1:-1].replace("''", "'") if title.startswith("'") else title
+        title, ref = _split_range(a1)
         sheet = book.by_title(title)
-        start = re.match(r"([A-Z]+)(\d+)", ref)
+        start = re.match(r"([A-Z]+)(\d+)", ref or "A1")
         r0, c0 = int(start.group(2)) - 1, col_number(start.group(1)) - 1
         user_entered = query.get("valueInputOption", ["RAW"])[0] == "USER_ENTERED"
         for i, row in enumerate(body.get("values", [])):
             for j, v in enumerate(row):
-                if user_entered and isinstance(v, str) and v.startswith("="):
-                    cell = {
-                        "v": "",
-                        "formula": v,
-                    }  # USER_ENTERED: text that looks like a formula is one
-                else:
-                    cell = {"v": v}
+                if v is None:  # gspread's "leave this cell as it is"
+                    continue
+                # USER_ENTERED: what a person typing it would get (a date, a number, a formula)
+                cell = google.typed(v) if user_entered else {"v": v}
                 sheet.set(r0 + i, c0 + j, cell if v != "" else None)
         cells = sum(len(r) for r in body.get("values", []))
         return {"spreadsheetId": book.key, "updatedRange": a1, "updatedCells": cells}
+
+    def values_append(self, book: Book, a1: str, body: dict, query: dict) -> dict:
+        """POST values/{range}:append: rows after the last row holding anything, the grid
+        grown to fit (INSERT_ROWS inserts them there instead)."""
+        title, _ = _split_range(a1)
+        sheet = book.by_title(title)
+        rows = body.get("values", [])
+        start = len(sheet.grid())
+        if query.get("insertDataOption", ["OVERWRITE"])[0] == "INSERT_ROWS":
+            span = {"dimension": "ROWS", "startIndex": start, "endIndex": start + len(rows)}
+            google.insert_dimension(sheet, span)
+        sheet.rows = max(sheet.rows, start + len(rows))
+        self._check_cells(book, "appendCells", 0)
+        user_entered = query.get("valueInputOption", ["RAW"])[0] == "USER_ENTERED"
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                sheet.set(start + i, j, google.typed(v) if user_entered else {"v": v})
+        width = max((len(r) for r in rows), default=0)
+        where = f"A{start + 1}:{google.letters(max(width, 1))}{start + len(rows)}"
+        return {
+            "spreadsheetId": book.key,
+            "tableRange": f"{quote(sheet.title)}!A1:{google.letters(max(width, 1))}{start}",
+            "updates": {
+                "spreadsheetId": book.key,
+                "updatedRange": f"{quote(sheet.title)}!{where}",
+                "updatedRows": len(rows),
+                "updatedColumns": width,
+                "updatedCells": sum(len(r) for r in rows),
+            },
+        }
+
+    def person(self, key: str, *requests: dict) -> None:
+        """What a person does in the browser (sort, insert or delete rows, merge, edit), as
+        batchUpdate requests applied at once, as Google applies them."""
+        with self.lock:
+            self.batch_update(self.books[key], {"requests": list(requests)})
+
+    def type(self, key: str, title: str, a1: str, text: object) -> None:
+        """A person typing `text` into one cell: stored as Google stores what is typed."""
+        with self.lock:
+            sheet = self.books[key].by_title(title)
+            r, c = google.a1_cell(a1)
+            sheet.set(r, c, google.typed(text))
 
     def before(self, suffix: str, hook, skip: int = 0) -> None:
         """Run `hook(book)` once, before the (skip+1)-th request whose path ends in `suffix`."""
@@ -360,7 +498,10 @@ class FakeSheets:
 
     def batch_update(self, book: Book, body: dict) -> dict:
         work = _copy_book(book)  # all or nothing, as the real API
-        replies = [self._apply(work, request) for request in body.get("requests", [])]
+        replies = []
+        for index, request in enumerate(body.get("requests", [])):
+            replies.append(self._apply(work, request))
+            self._check_cells(work, next(iter(request)), index)
         self.books[book.key] = work
         return {"spreadsheetId": book.key, "replies": replies}
 
@@ -489,9 +630,22 @@ class FakeSheets:
                 else:
                     found[0].pop(name, None)
             return {}
+        if kind in BROWSER_ACTIONS:  # sort, insert, delete, merge: what people do
+            target = args.get("range", {})
+            BROWSER_ACTIONS[kind](book.by_id(target.get("sheetId", 0)), args)
+            return {}
         raise ApiError(
             400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[0]'"
         )
+
+    def _check_cells(self, book: Book, kind: str, index: int) -> None:
+        """Google's limit on the cells of a spreadsheet (10 million), counted on the grids."""
+        if sum(s.rows * s.cols for s in book.sheets) > self.max_cells:
+            raise ApiError(
+                400,
+                f"Invalid requests[{index}].{kind}: This action would increase the number of "
+                f"cells in the workbook above the limit of {self.max_cells} cells.",
+            )
 
     @staticmethod
     def _next_chart_id(book: Book) -> int:
@@ -572,6 +726,18 @@ class FakeSheets:
                 with fake.lock:
                     fake.requests.append((method, url.path, len(raw) + len(self.path)))
                     failure = fake._refusal(url.path.startswith("/v4/"))
+                    api = url.path.startswith("/v4/")
+                    answer = fake.answers.pop(0) if api and fake.answers else None
+                    hang = fake.hangs.pop(0) if api and fake.hangs else None
+                if api and len(raw) > fake.max_body:  # before anything else, as Google
+                    limit = fake.max_body
+                    message = f"Request payload size exceeds the limit: {limit} bytes."
+                    return self._error(400, message)
+                if answer:
+                    return self._reply(answer[0], {"error": answer[1]})
+                if hang == "before":
+                    fake.released.wait(60)
+                    return None
                 if fake.delay:
                     time.sleep(fake.delay)
                 if url.path == "/token":
@@ -610,9 +776,21 @@ class FakeSheets:
                         if match.group(2) == "/values:batchGet" and method == "GET":
                             return self._reply(200, fake.batch_get(book, parse_qs(url.query)))
                         if match.group(2) == ":batchUpdate" and method == "POST":
-                            return self._reply(  # the body was parsed once, into self.sent
-                                200, fake.batch_update(book, self.sent or {})
+                            done = fake.batch_update(book, self.sent or {})
+                            if hang == "after":  # applied, and the answer never comes
+                                fake.lock.release()
+                                fake.released.wait(60)
+                                fake.lock.acquire()
+                                return None
+                            return self._reply(200, done)  # the body was parsed once
+                        if (match.group(2) or "").endswith(":append") and method == "POST":
+                            where, query = match.group(2)[8:-7], parse_qs(url.query)
+                            return self._reply(
+                                200, fake.values_append(book, where, self.sent or {}, query)
                             )
+                        if (match.group(2) or "").startswith("/values/") and method == "GET":
+                            where = match.group(2)[8:]
+                            return self._reply(200, fake.read(book, where, parse_qs(url.query)))
                         if (match.group(2) or "").startswith("/values/") and method == "PUT":
                             body, query = self.sent, parse_qs(url.query)
                             return self._reply(

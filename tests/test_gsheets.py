@@ -110,12 +110,11 @@ def test_giving_up_after_the_bound_writes_nothing(sheets_api, service_account, m
     sheets_api.before("values:batchGet", lambda book: sheets_api.fail_next(503, times=50), skip=1)
     with pytest.raises(
         BackendError,
-        match=r"kept failing \(HTTP 503\) after \d+ tries over 90 s; "
-        "nothing was written",
+        match=r"Google 表格一直失败\(HTTP 503\),试了 \d+ 次、共等了 90 秒:这次什么也没写",
     ) as error:
         gsync(sheets_api, service_account)
     assert sheet_values(sheets_api, "客户跟进") == before  # the batchUpdate is all or nothing
-    tries = int(re.search(r"after (\d+) tries", str(error.value))[1])
+    tries = int(re.search(r"试了 (\d+) 次", str(error.value))[1])
     assert sheets_api.count(":batchUpdate") == 1 + tries  # the setup's, then each refused try
 
 
@@ -205,9 +204,9 @@ def test_a_quota_streak_longer_than_the_budget_stops_cleanly_writing_nothing(
     result = CliRunner().invoke(main, ["sync", "--config", str(config)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     tries = len(refused(sheets_api))
-    assert (
-        f"Google Sheets kept failing (HTTP 429, over the quota: Write requests per minute per "
-        f"user) after {tries} tries over 90 s; nothing was written this run." in result.output
+    assert (  # in the sheet's language
+        f"Google 表格一直失败(HTTP 429, over the quota: Write requests per minute per user),"
+        f"试了 {tries} 次、共等了 90 秒:这次什么也没写。请稍后再运行" in result.output
     )
     assert {s.title: s.grid() for s in sheets_api.books[KEY].sheets} == before
 
@@ -261,12 +260,14 @@ def test_a_person_sorting_and_inserting_during_the_sync_loses_nothing(sheets_api
     assert names["K2"] == "K2科技有限公司" and names["K0"] == "刚插入的客户"
 
 
-def _xlsx_results_for(customers):
+def _xlsx_results_for(customers, *later_days):
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         path = make_workbook(Path(folder) / "b.xlsx", customers)
         sync(path)
+        for day in later_days:
+            sync(path, day)
         return results(path)
 
 
@@ -575,3 +576,226 @@ def test_new_sync_columns_go_after_data_people_keep_without_a_header(sheets_api,
     grid = sheet_values(sheets_api, "客户跟进")
     assert grid[1][5] == "no header, still mine" and grid[0][5] in ("", None)  # no header put
     assert grid[0][6] == "客户等级" and grid[1][6] == "A"  # over it: theirs stays theirs
+
+
+def _cli_sync(tmp_path, sheets_api, service_account, extra: str = ""):
+    from click.testing import CliRunner
+
+    from sheetsync.ops.cli import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"backend: gsheets\nworkbook: {KEY}\nemail: {{enabled: false}}\n{extra}"
+        f"gsheets: {{credentials: '{service_account}', endpoint: '{sheets_api.url}'}}\n"
+    )
+    return CliRunner().invoke(main, ["sync", "--config", str(config)])
+
+
+ACCOUNT = "sync@sheetsync-test.iam.gserviceaccount.com"
+
+
+@pytest.mark.parametrize(
+    "refusal, said",
+    [
+        (
+            "not shared",
+            [
+                f"表格 {KEY} 没有共享给服务账号 {ACCOUNT}",
+                f"the spreadsheet {KEY} is not shared with the service account {ACCOUNT}: "
+                "in Google Sheets, Share it with that address as Editor",
+            ],
+        ),
+        (
+            "API disabled",
+            [
+                "Google Cloud 项目 1071851248496 没有启用 Google Sheets API:请打开 "
+                "https://console.developers.google.com/apis/api/sheets.googleapis.com/overview"
+                "?project=1071851248496 点“启用”",
+                "the Google Sheets API is not enabled in the service account's Google Cloud "
+                "project 1071851248496: open https://console.developers.google.com/apis/api/"
+                "sheets.googleapis.com/overview?project=1071851248496, click Enable",
+            ],
+        ),
+    ],
+)
+def test_a_refused_read_says_which_refusal_and_what_to_do(
+    tmp_path, sheets_api, service_account, refusal, said
+):
+    """Before the sheet is read its language is unknown: said in Chinese and in English."""
+    from sheets_fake import NOT_SHARED, service_disabled
+
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.answer_next(NOT_SHARED if refusal == "not shared" else service_disabled())
+    result = _cli_sync(tmp_path, sheets_api, service_account)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    for sentence in said:
+        assert sentence in " ".join(result.output.split("\n"))
+    other = "not shared" if refusal != "not shared" else "not enabled"
+    assert other not in result.output
+
+
+@pytest.mark.parametrize("status", [400, 403])
+@pytest.mark.parametrize(
+    "locale, said",
+    [
+        ("zh", f"表格 {KEY} 里有受保护的范围拒绝了同步的写入(服务账号 {ACCOUNT} 不能编辑它)"),
+        ("en", f"a protected range in the spreadsheet {KEY} refused the sync's write"),
+    ],
+)
+def test_a_protected_range_refusing_the_write_is_not_taken_for_an_unshared_sheet(
+    tmp_path, sheets_api, service_account, locale, said, status
+):
+    """Google answers 400 with its "protected cell or object" message; whatever the
+    status, the body says what it is, in the sheet's language, with what to do."""
+    from sheets_fake import PROTECTED
+
+    make_spreadsheet(sheets_api, service_account, MIXED, locale=locale)
+    refused = dict(PROTECTED, code=status)
+    sheets_api.before("values:batchGet", lambda book: sheets_api.answer_next(refused), skip=1)
+    result = _cli_sync(tmp_path, sheets_api, service_account)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    output = " ".join(result.output.split("\n"))
+    assert said in output and ("Show a warning" in output or "显示警告" in output)
+    assert "not shared" not in output and "没有共享" not in output
+
+
+def _impatient(sheets_api, service_account, **more) -> dict:
+    """Settings whose requests give up after 0.5 s without an answer (10 s connect)."""
+    settings = gsheets_settings(sheets_api, service_account)
+    settings["gsheets"].update(read_timeout=0.5, **more)
+    return settings
+
+
+def test_a_request_google_never_answers_is_given_up_and_retried(
+    sheets_api, service_account, monkeypatch, waits_logged
+):
+    """One read left unanswered: the sync does not wait for ever, it retries and completes."""
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.hang_next("before")  # the first metadata read
+    sync(Path("unused.xlsx"), TODAY, workbook=KEY, **_impatient(sheets_api, service_account))
+    assert sheet_results(sheets_api) == _xlsx_results_for(MIXED)
+    (waited,) = [r.getMessage() for r in waits_logged]
+    assert "try 1 failed (no answer within 0.5 s)" in waited
+
+
+def test_a_google_that_never_answers_stops_the_run_cleanly(
+    sheets_api, service_account, monkeypatch
+):
+    from sheetsync.errors import BackendError
+
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    sheets_api.hang_next("before", times=100)
+    with pytest.raises(
+        BackendError, match=r"kept failing \(no answer within 0.5 s\) after 3 tries"
+    ):
+        sync(
+            Path("unused.xlsx"),
+            TODAY,
+            workbook=KEY,
+            **_impatient(sheets_api, service_account, retries=3),
+        )
+
+
+@pytest.mark.parametrize("tab_added", [False, True], ids=["daily", "tab added"])
+def test_a_write_google_applied_but_never_answered_is_not_applied_twice(
+    sheets_api, service_account, monkeypatch, tab_added
+):
+    """The write's answer is lost, the write retried: the sync-log row is there once, and a
+    tab the write adds is taken as made (not "同步日志 already exists")."""
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, MIXED)
+    settings = {"workbook": KEY, **_impatient(sheets_api, service_account)}
+    book = sheets_api.books[KEY]
+    if tab_added:
+        book.sheets = [s for s in book.sheets if s.title != "同步日志"]
+    else:
+        sync(Path("unused.xlsx"), TODAY, **settings)  # the daily run is the next one
+    sheets_api.before("values:batchGet", lambda book: sheets_api.hang_next("after"), skip=1)
+    sync(Path("unused.xlsx"), TODAY + dt.timedelta(days=1), **settings)
+    log = sheet_values(sheets_api, "同步日志")
+    assert len(log) == 1 + (1 if tab_added else 2)  # header, one row a run
+    assert len({row[0] for row in log[1:]}) == len(log) - 1
+    assert sheet_results(sheets_api)["K1"]["status"] == "已逾期"
+    assert sheets_api.count(":batchUpdate") == (1 if tab_added else 2) + 2  # the write, twice
+
+
+def test_every_request_stays_under_the_limit_as_sent(sheets_api, service_account, monkeypatch):
+    """Measured as sent (Chinese escaped to \\uXXXX, six bytes each), a first sync's large
+    updates cut into pieces and appended rows too: no body passes the limit, scaled down
+    here with Google's hard limit (10 MiB against 2 MB) so that 300 customers show it."""
+    monkeypatch.setattr("sheetsync.backends.gsheets_requests.MAX_PAYLOAD", 30_000)
+    sheets_api.max_body = 52_000
+    name = "上海某某国际贸易有限公司华东区分公司"
+    customers = [
+        customer(f"K{i:04d}", customer=f"{name}{i}", last_contact=dt.date(2026, 11, 1 + i % 9))
+        for i in range(300)
+    ]
+    make_spreadsheet(sheets_api, service_account, customers)
+    gsync(sheets_api, service_account)
+    gsync(sheets_api, service_account, today=TODAY + dt.timedelta(days=1))
+    bodies = [
+        size - len(path) for _, path, size in sheets_api.requests if path.endswith(":batchUpdate")
+    ]
+    assert len(bodies) > 10 and max(bodies) <= 30_000
+    assert sheet_results(sheets_api) == _xlsx_results_for(customers, TODAY + dt.timedelta(days=1))
+    assert len(sheet_values(sheets_api, "同步日志")) == 3
+
+
+def test_a_first_sync_failing_halfway_says_what_it_wrote_and_the_next_run_finishes(
+    sheets_api, service_account, monkeypatch
+):
+    """A large first sync is many writes: one failing after two says so (not "nothing was
+    written"), in the sheet's language, and the next run writes the rest."""
+    from sheetsync.errors import BackendError
+
+    monkeypatch.setattr("sheetsync.backends.gsheets_requests.MAX_PAYLOAD", 30_000)
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    customers = [
+        customer(f"K{i:04d}", customer=f"客户{i}", last_contact=dt.date(2026, 11, 1 + i % 9))
+        for i in range(300)
+    ]
+    make_spreadsheet(sheets_api, service_account, customers)
+    sheets_api.before(":batchUpdate", lambda book: sheets_api.fail_next(503, times=50), skip=1)
+    with pytest.raises(BackendError) as error:
+        gsync(sheets_api, service_account)
+    total = int(re.search(r"已写入 (\d+) 批中的 2 批,下次运行会接着写完", str(error.value))[1])
+    assert total > 2 and "Google 表格一直失败(HTTP 503)" in str(error.value)
+    assert "什么也没写" not in str(error.value)
+    sheets_api.failures.clear()
+    gsync(sheets_api, service_account)
+    assert sheet_results(sheets_api) == _xlsx_results_for(customers)
+    make_spreadsheet(sheets_api, service_account, customers, key="uninterrupted")
+    settings = gsheets_settings(sheets_api, service_account)
+    sync(Path("unused.xlsx"), TODAY, workbook="uninterrupted", **settings)
+    for tab in sheets_api.books[KEY].sheets:  # every tab as one run would leave it
+        if tab.title != "同步日志":  # (its rows carry each run's time)
+            assert tab.grid() == sheet_values(sheets_api, tab.title, "uninterrupted"), tab.title
+
+
+def test_a_sheet_past_googles_cell_limit_is_told_so_and_what_to_do(
+    tmp_path, sheets_api, service_account
+):
+    """Google counts every tab's rows x columns; past 10 million it refuses the write whole
+    (scaled down here to 150,000, so that 1,200 customers pass it)."""
+    customers = [customer(f"K{i:04d}") for i in range(1_200)]
+    make_spreadsheet(sheets_api, service_account, customers)
+    sheets_api.max_cells = 150_000
+    result = _cli_sync(tmp_path, sheets_api, service_account)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"表格 {KEY} 会超过 Google 每个表格 150,000 个单元格的上限" in result.output
+    assert "跟进历史" in result.output
+
+
+def test_the_grids_grow_only_as_far_as_the_rows_need(sheets_api, service_account):
+    """Google counts every cell of every grid against its 10 million: a tab the sync fills is
+    grown to its rows, not twice that, and a long or hidden tab it makes gets the columns it
+    needs, not Google's 26."""
+    customers = [customer(f"K{i:04d}") for i in range(1_500)]
+    make_spreadsheet(sheets_api, service_account, customers)
+    gsync(sheets_api, service_account)
+    for tab in sheets_api.books[KEY].sheets:
+        assert tab.rows == max(1000, len(tab.grid())), tab.title
+    widths = {tab.title: tab.cols for tab in sheets_api.books[KEY].sheets}
+    assert widths["同步快照"] == widths["跟进历史"] == 12 and widths["客户跟进"] == 41

@@ -90,8 +90,7 @@ def test_every_request_and_answer_matches_the_discovery_document(
     kinds = {next(iter(r)) for body in batches for r in body["requests"]}
     assert {
         "addSheet",
-        "updateCells",
-        "appendCells",
+        "updateCells",  # appended rows too: placed at rows fixed at write time (idempotent)
         "setDataValidation",
         "addConditionalFormatRule",
         "addProtectedRange",

@@ -58,7 +58,8 @@ def google_backend(settings: Settings, key: str):
 
     g = settings.gsheets
     policy = RetryPolicy(attempts=g.retries, total=g.max_wait)
-    return GSheetsBackend(key, g.credentials, g.endpoint, policy)
+    timeouts = (g.connect_timeout, g.read_timeout)
+    return GSheetsBackend(key, g.credentials, g.endpoint, policy, timeouts)
 
 
 def open_backend(settings: Settings, for_write: bool = False) -> Backend:

@@ -2,11 +2,13 @@
 google-auth service-account credentials.
 
 Requests per sync do not grow with the rows: one metadata GET and one values:batchGet to
-read; at write time one values:batchGet of the follow-up tab (rows are matched by customer id
-*then*, so a sort or an insert while we computed lands nothing on the wrong row) and one
-spreadsheets:batchUpdate carrying every change. The API applies a batchUpdate all or nothing;
-it is split only past ~2 MB. Text is sent as stringValue, so it never becomes a formula;
-dates as numbers with a date format, so they sort and filter as dates.
+read; at write time one values:batchGet of the follow-up tab and of the tabs rows are added to
+(rows are matched by customer id *then*, so a sort or an insert while we computed lands
+nothing on the wrong row) and one spreadsheets:batchUpdate carrying every change. The API
+applies a batchUpdate all or nothing; it is split only past 2 MB as sent (a large first sync:
+a failure part way says how many were made, and the next run writes the rest). Every request
+has connect and read timeouts and is safe to send twice. Text is sent as stringValue, so it
+never becomes a formula; dates as numbers with a date format, so they sort and filter as dates.
 """
 
 from __future__ import annotations
@@ -105,9 +107,36 @@ def _failure(exc: APIError) -> str:
     return f"HTTP 429, over the quota: {limit[1] if limit else 'requests per minute'}"
 
 
+PROTECTED = "protected cell or object"
+CELL_LIMIT = re.compile(r"number of cells in the workbook above the limit of (\d+) cells")
+DISABLED = re.compile(r"has not been used in project (\S+) before or it is disabled")
+
+
+def _refusal(error: dict) -> str | tuple[str, str] | None:
+    """What a refusal's body says beyond its status: "protected" when a protected range
+    refused the write, (project, activation URL) when the Sheets API is off in the service
+    account's Cloud project, None otherwise (a 403 is then a spreadsheet not shared)."""
+    message = str(error.get("message", ""))
+    if PROTECTED in message:
+        return "protected"
+    for detail in error.get("details", []):
+        if detail.get("reason") == "SERVICE_DISABLED":
+            meta = detail.get("metadata", {})
+            project = str(meta.get("consumer", "")).removeprefix("projects/")
+            return project, meta.get("activationUrl", "https://console.cloud.google.com/apis")
+    disabled = DISABLED.search(message)
+    if disabled:
+        url = re.search(r"visiting (\S+)", message)
+        return disabled[1], url[1] if url else "https://console.cloud.google.com/apis"
+    return None
+
+
 class RetryingHTTPClient(HTTPClient):
-    """Retries 429, 5xx and dropped connections under `policy`, logging each wait. Retrying
-    a batchUpdate refused with 429 is safe: Google rejects the whole request unapplied."""
+    """Retries 429, 5xx, dropped connections and requests left unanswered past the read
+    timeout under `policy`, logging each wait. Retrying a batchUpdate refused with 429 is
+    safe: Google rejects the whole request unapplied. One unanswered may have been applied:
+    the write's requests are idempotent for that (every cell at a place fixed at write time,
+    appended rows included; a tab the retry finds made is taken as made: `_send`)."""
 
     policy = RetryPolicy()
 
@@ -123,11 +152,13 @@ class RetryingHTTPClient(HTTPClient):
                 failure, retry_after = _failure(exc), exc.response.headers.get("Retry-After")
             except requests.ConnectionError:
                 failure, retry_after = "no connection", None
+            except requests.Timeout:  # sent, unanswered: a batchUpdate may have been applied
+                read = self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout
+                failure, retry_after = f"no answer within {read:g} s", None
             pause = self.policy.wait(tries, waited, retry_after)
             if pause is None:
-                raise BackendError(
-                    f"Google Sheets kept failing ({failure}) after {tries} tries over "
-                    f"{waited:.0f} s; nothing was written this run. Try again later."
+                raise BackendError.said(
+                    "gsheets_kept_failing", failure=failure, tries=tries, seconds=f"{waited:.0f}"
                 )
             _log_wait(failure, tries, pause, waited)
             pause_for(pause)
@@ -205,6 +236,17 @@ def _signer(private_key: str, key_id: str | None) -> crypt.RSASigner:
     return crypt.RSASigner.from_string(private_key, key_id)
 
 
+def _partly(exc: BackendError, done: int, total: int) -> BackendError:
+    """A write that failed after `done` of its `total` batchUpdates were applied, saying so
+    (a large first sync is many; the next run computes again and writes what differs)."""
+    cause = exc
+    if exc.key == "gsheets_kept_failing":  # its "nothing was written" is not so here
+        cause = BackendError.said("gsheets_failing", **exc.fields)
+    elif not exc.key:
+        cause = BackendError.said("gsheets_error", message=str(exc))
+    return BackendError.said("gsheets_partly_written", done=done, total=total, cause=cause)
+
+
 class GSheetsBackend:
     def __init__(
         self,
@@ -212,6 +254,7 @@ class GSheetsBackend:
         credentials: str,
         endpoint: str = GOOGLE_API,
         policy: RetryPolicy | None = None,
+        timeouts: tuple[float, float] = (10.0, 120.0),
     ) -> None:
         self.key = spreadsheet_key(workbook)
         self.location = f"Google Sheets {self.key}"
@@ -225,6 +268,7 @@ class GSheetsBackend:
             )
         self.http = RetryingHTTPClient(self.credentials, session)
         self.http.policy = policy or RetryPolicy()
+        self.http.set_timeout(timeouts)  # (connect, read): no request waits for ever
         self.timezone: str | None = None
         self._sheets: dict[str, dict] = {}
         self._charts: dict[str, list[dict]] = {}
@@ -256,11 +300,19 @@ class GSheetsBackend:
 
     def _explain(self, exc: APIError) -> BackendError:
         status = exc.response.status_code
+        refusal = _refusal(exc.error)
+        account = self.credentials.service_account_email
+        if refusal == "protected":  # 400 as recorded; a 403 would say the same
+            return BackendError.said("gsheets_protected", sheet=self.key, account=account)
+        if refusal:  # the Sheets API is off in the account's project
+            project, url = refusal
+            return BackendError.said("gsheets_api_disabled", project=project, url=url)
         if status == 403:
-            return BackendError(
-                f"the spreadsheet {self.key} is not shared with the service account "
-                f"{self.credentials.service_account_email}: in Google Sheets, Share it with that "
-                "address as Editor, then run again"
+            return BackendError.said("gsheets_not_shared", sheet=self.key, account=account)
+        cells = CELL_LIMIT.search(str(exc.error.get("message", "")))
+        if cells:  # the grids would pass what one spreadsheet holds: nothing of it applied
+            return BackendError.said(
+                "gsheets_cell_limit", sheet=self.key, cells=f"{int(cells[1]):,}"
             )
         if status == 404:
             return BackendError(
@@ -327,7 +379,9 @@ class GSheetsBackend:
         requests_.hidden = changes.hidden
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
         renamed = sorted({r.tab for r in changes.renames})
-        now = self._values(sorted({*tabs, *renamed})) if tabs or renamed else {}
+        appended = sorted(t for t in changes.append if t in self._sheets)
+        read = sorted({*tabs, *renamed, *appended})
+        now = self._values(read) if read else {}
         for title in renamed:  # first: the cells below go under the headers as renamed
             renames = [r for r in changes.renames if r.tab == title]
             placed = list(_renamed(title, now[title], renames))
@@ -339,11 +393,43 @@ class GSheetsBackend:
             requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
-        for title, rows in changes.append.items():
-            requests_.append(title, rows)
+        for title, rows in changes.append.items():  # under the last row there now
+            requests_.append(title, rows, len(now.get(title, [])))
         for title, charts in changes.charts.items():
             requests_.charts(title, charts, self._charts.get(title, []))
         for title, layout in changes.layout.items():
             requests_.layout(title, layout)
-        for chunk in requests_.chunks():
-            self._call("batch_update", {"requests": chunk})
+        chunks = requests_.chunks()
+        for done, chunk in enumerate(chunks):
+            try:
+                self._send(chunk)
+            except BackendError as exc:
+                if not done:  # nothing was written: said so, as it is
+                    raise
+                raise _partly(exc, done, len(chunks)) from None
+
+    def _send(self, chunk: list[dict]) -> None:
+        """One batchUpdate. A retry of one Google had applied but not answered finds the
+        tabs it adds already there: all of it was applied (a batchUpdate is all or nothing),
+        so it is taken as made, not failed as "already exists"."""
+        try:
+            self.http.batch_update(self.key, {"requests": chunk})
+        except APIError as exc:
+            made = re.search(
+                r'A sheet with the name "(.+)" already exists', exc.error.get("message", "")
+            )
+            if not made or not self._made_by(chunk, made[1]):
+                raise self._explain(exc) from None
+            log.warning("Google Sheets had applied a write it did not answer; not applied again")
+        except (TransportError, GoogleAuthError) as exc:
+            raise BackendError(f"could not get a Google access token: {exc}") from None
+
+    def _made_by(self, chunk: list[dict], title: str) -> bool:
+        """Is the tab `title` there the one `chunk` adds (same sheetId), not a person's?"""
+        ours = [r["addSheet"]["properties"] for r in chunk if "addSheet" in r]
+        wanted = {p["title"]: p.get("sheetId") for p in ours}
+        if title not in wanted:
+            return False
+        meta = self._call("fetch_sheet_metadata")
+        there = {s["properties"]["title"]: s["properties"]["sheetId"] for s in meta["sheets"]}
+        return there.get(title) == wanted[title]

@@ -157,22 +157,28 @@ class _Requests:
         self.content: list[dict] = []
         self.next_id = max([p["sheetId"] for p in self.sheets.values()] + [0]) + 1
 
-    def _sheet(self, title: str) -> dict:
+    def _sheet(self, title: str, columns: int = 26) -> dict:
         if title not in self.sheets:
             props = {
                 "sheetId": self.next_id,
                 "title": title,
-                "gridProperties": {"rowCount": 1000, "columnCount": 26},
+                "gridProperties": {"rowCount": 1000, "columnCount": columns},
             }
             self.next_id += 1
             if title in self.hidden:  # the sync's memory: not a tab people work in
                 props["hidden"] = True
-            self.structure.append({"addSheet": {"properties": props}})
+            # a copy: the grid grown later (_fit) is grown by appendDimension, not also here
+            added = dict(props, gridProperties=dict(props["gridProperties"]))
+            self.structure.append({"addSheet": {"properties": added}})
             self.sheets[title] = props
         return self.sheets[title]
 
     def _fit(self, title: str, rows: int, columns: int) -> int:
-        props = self._sheet(title)
+        # A long or hidden tab made now gets only the columns it needs: Google counts every cell of
+        # the grid, empty ones too, against a spreadsheet's 10 million (a 50,000-row log at
+        # 12 columns instead of 26 leaves room for 700,000 cells more).
+        snug = rows > 1000 or title in self.hidden  # not a tab people work in
+        props = self._sheet(title, columns if snug else 26)
         grid = props["gridProperties"]
         for dimension, need, key in (
             ("ROWS", rows, "rowCount"),
@@ -296,17 +302,17 @@ class _Requests:
             }
         )
 
-    def append(self, title: str, rows: list[list]) -> None:
-        sheet_id = self._sheet(title)["sheetId"]
-        self.content.append(
-            {
-                "appendCells": {
-                    "sheetId": sheet_id,
-                    "rows": [{"values": [_cell(v) for v in row]} for row in rows],
-                    "fields": FIELDS,
-                }
-            }
-        )
+    def append(self, title: str, rows: list[list], after: int = 0) -> None:
+        """Rows added under the `after` rows the tab has at write time, at that fixed place
+        (not appendCells): sent twice, as a retry of a write Google applied unanswered is,
+        they land on the same rows, so a sync-log row is never doubled."""
+        if not rows:
+            return
+        width = max((len(r) for r in rows), default=1)
+        sheet_id = self._fit(title, after + len(rows), max(width, 1))
+        start = {"sheetId": sheet_id, "rowIndex": after, "columnIndex": 0}
+        rows_ = [{"values": [_cell(v) for v in row]} for row in rows]
+        self.content.append({"updateCells": {"start": start, "rows": rows_, "fields": FIELDS}})
 
     def charts(self, title: str, charts: list[Chart], existing: list[dict]) -> None:
         """Charts are redrawn only when what they show differs from what is there (a person
@@ -500,14 +506,88 @@ def _chart_key(chart: dict, sheet_id: int) -> tuple:
     )
 
 
+def _sent_size(obj: object) -> int:
+    """Bytes `obj` takes in a request body as sent: gspread hands it to requests' `json=`,
+    which escapes every non-ASCII character (\\uXXXX, 6 bytes for a Chinese one)."""
+    return len(json.dumps(obj))
+
+
+BATCH = _sent_size({"requests": []})
+MARGIN = 64  # a piece's row or column numbers may take a few more digits than measured
+
+
 def _chunks(requests_: list[dict]) -> list[list[dict]]:
-    """All requests in one batch, split only when the payload passes ~2 MB."""
-    out, current, size = [], [], 0
-    for request in requests_:
-        length = len(json.dumps(request, ensure_ascii=False).encode())
-        if current and size + length > MAX_PAYLOAD:
+    """All requests in one batch, split only when the body as sent passes MAX_PAYLOAD
+    (Google recommends 2 MB at most and refuses 10 MiB): an updateCells too large alone is
+    cut into pieces of rows (of cells, for one huge row), each written where it belongs."""
+    limit = MAX_PAYLOAD
+    out, current, size = [], [], BATCH
+    for request in _pieces(requests_, limit - BATCH - MARGIN):
+        length = _sent_size(request) + (2 if current else 0)  # ", " between requests
+        if current and size + length > limit:
             out.append(current)
-            current, size = [], 0
+            current, size, length = [], BATCH, length - 2
         current.append(request)
         size += length
     return [*out, current] if current else out
+
+
+def _pieces(requests_: list[dict], room: int):
+    for request in requests_:
+        if "updateCells" in request and _sent_size(request) > room:
+            yield from _split(request["updateCells"], room)
+        else:
+            yield request  # whatever else is small (formats, charts, tabs)
+
+
+def _split(args: dict, room: int):
+    """An updateCells as several, each under `room` bytes: by rows, or by cells of a row."""
+    rows = args.get("rows", [])
+    if len(rows) > 1:
+        base = _sent_size({"updateCells": dict(args, rows=[])}) + 16  # a longer rowIndex
+        groups = _groups([_sent_size(r) for r in rows], base, room)
+        if len(groups) == 1:  # measured to fit, yet too large: halves, so it always ends
+            groups = [(0, len(rows) // 2), (len(rows) // 2, len(rows))]
+        for first, end in groups:
+            piece = _part(args, "row", first, end, end == len(rows))
+            piece["rows"] = rows[first:end]
+            yield from _pieces([{"updateCells": piece}], room)
+        return
+    cells = rows[0].get("values", []) if rows else []
+    if len(cells) < 2:  # one cell: sent as it is (a cell holds 50,000 characters at most)
+        yield {"updateCells": args}
+        return
+    base = _sent_size({"updateCells": dict(args, rows=[{"values": []}])}) + 16
+    for first, end in _groups([_sent_size(c) for c in cells], base, room):
+        piece = _part(args, "column", first, end, end == len(cells))
+        piece["rows"] = [{"values": cells[first:end]}]
+        yield {"updateCells": piece}
+
+
+def _groups(sizes: list[int], base: int, room: int) -> list[tuple[int, int]]:
+    """[first, end) runs of `sizes` that fit `room` with `base` and the ", " between."""
+    groups, first, size = [], 0, base
+    for i, length in enumerate(sizes):
+        if i > first and size + length + 2 > room:
+            groups.append((first, i))
+            first, size = i, base
+        size += length + 2
+    return [*groups, (first, len(sizes))]
+
+
+def _part(args: dict, axis: str, first: int, end: int, last: bool) -> dict:
+    """The updateCells `args` for its rows (or cells) [first, end): moved down (or right) by
+    `first`; a `range` one clears only its own part of the range, the last part the rest."""
+    piece = dict(args)
+    if "start" in args:
+        key = "rowIndex" if axis == "row" else "columnIndex"
+        piece["start"] = dict(args["start"], **{key: args["start"].get(key, 0) + first})
+        return piece
+    what = "Row" if axis == "row" else "Column"
+    area = dict(args["range"])
+    origin = area.get(f"start{what}Index", 0)
+    area[f"start{what}Index"] = origin + first
+    if not last:  # the last part keeps the range's own end (or none: the grid's)
+        area[f"end{what}Index"] = origin + end
+    piece["range"] = area
+    return piece

@@ -226,6 +226,13 @@ def _floors(path: Path, repeat: int) -> tuple[float, float]:
 def google_bytes(grids: dict[str, list[list]], changes) -> int:
     """The size of the batchUpdate bodies the Google backend builds for `changes` on a sheet
     holding `grids` (charts left out: the daily run redraws none)."""
+    return google_requests(grids, changes)["bytes"]
+
+
+def google_requests(grids: dict[str, list[list]], changes) -> dict[str, int]:
+    """The write the Google backend builds for `changes` on a sheet holding `grids`: its
+    batchUpdates (`requests`, the 3 reads of a sync not counted), the largest body and the
+    bytes of them all, as sent (JSON-escaped)."""
     from openpyxl.utils.datetime import to_excel
 
     from sheetsync.backends.gsheets_requests import _Requests
@@ -255,8 +262,9 @@ def google_bytes(grids: dict[str, list[list]], changes) -> int:
     for title, rows in changes.replace.items():
         built.replace(title, rows, grids.get(title))
     for title, rows in changes.append.items():
-        built.append(title, rows)
-    return sum(len(json.dumps({"requests": chunk})) for chunk in built.chunks())
+        built.append(title, rows, len(grids.get(title, [])))
+    sizes = [len(json.dumps({"requests": chunk})) for chunk in built.chunks()]
+    return {"requests": len(sizes), "largest": max(sizes, default=0), "bytes": sum(sizes)}
 
 
 def _child(path: Path, day: dt.date) -> None:
@@ -296,7 +304,7 @@ def _google_child(path: Path, day: dt.date) -> None:
     loaded = load(grids, settings)
     result = compute(loaded, day, WorkCalendar(settings.holidays))
     changes = plan(loaded, result, SyncReport(str(path), day), dt.datetime.combine(day, dt.time()))
-    print(json.dumps({"google_bytes": google_bytes(grids, changes)}))
+    print(json.dumps({"google": google_requests(grids, changes)}))
 
 
 PHASES = ("read", "compute", "plan", "mail", "write")
@@ -334,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
 def _bench(path: Path, size: int, repeat: int) -> None:
     generate(path, size)
     compute = statistics.median(_compute_once(path) for _ in range(repeat))
-    first_google = _sync_in_child(path, role="google")["google_bytes"]
+    first_google = _sync_in_child(path, role="google")["google"]
     fresh, journal = path.read_bytes(), journal_path(load_settings(environ={}, workbook=str(path)))
     firsts = []  # writes every computed cell, draws the charts, sends the first mail
     for _ in range(repeat):  # each from the fresh workbook, nothing mailed yet
@@ -345,7 +353,7 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     synced = path.read_bytes()
     sent = journal.read_bytes() if journal.exists() else b""  # the mail sent so far
     floor, floor_mb = _floors(path, repeat)
-    next_google = _sync_in_child(path, TODAY + dt.timedelta(days=1), role="google")["google_bytes"]
+    next_google = _sync_in_child(path, TODAY + dt.timedelta(days=1), role="google")["google"]
     tomorrow = []  # the daily case: a day on, statuses and tasks move
     for _ in range(repeat):  # each the first run of that day: its mail not yet sent
         path.write_bytes(synced)
@@ -381,10 +389,12 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         "  peak MB within   "
         + "  ".join(f"{p} {mb:.0f} ({mb / floor_mb:.2f}x)" for p, mb in peaks.items())
     )
-    print(
-        f"  Google bytes     first {first_google / 1e6:.2f} MB, next day {next_google / 1e3:.0f} kB",
-        flush=True,
-    )
+    for name, sent in (("Google, first", first_google), ("Google, next day", next_google)):
+        print(  # batchUpdates as built and sent (escaped), after the sync's 3 reads
+            f"  {name:<16} {sent['requests']} batchUpdates, largest {sent['largest'] / 1e6:.2f} "
+            f"MB, {sent['bytes'] / 1e6:.2f} MB in all",
+            flush=True,
+        )
     far = []  # the same daily run, a value at XFD1048576 in every tab
     for _ in range(repeat):
         path.write_bytes(with_far_cells(synced))

@@ -638,6 +638,53 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "开始于同步之前,{count} 个:未计入周期(填写首次接触日期即可计入)",
         "Started before the sync: {count}, not in the cycle (fill in the first contact date to count them)",
     ),
+    # Google Sheets access, told apart by Google's answer (issue 26, item 5: google26)
+    "gsheets_not_shared": (
+        "表格 {sheet} 没有共享给服务账号 {account}:请在 Google 表格里点“共享”,把这个地址加为"
+        "“编辑者”,然后再运行",
+        "the spreadsheet {sheet} is not shared with the service account {account}: in Google "
+        "Sheets, Share it with that address as Editor, then run again",
+    ),
+    "gsheets_protected": (
+        "表格 {sheet} 里有受保护的范围拒绝了同步的写入(服务账号 {account} 不能编辑它)。请在"
+        "“数据 > 受保护的工作表和范围”里把这个地址加为该范围的编辑者,或把保护改为“显示警告”,"
+        "然后再运行",
+        "a protected range in the spreadsheet {sheet} refused the sync's write (the service "
+        "account {account} may not edit it). In Google Sheets, Data > Protected sheets and "
+        'ranges: add that address as an editor of the range, or set it to "Show a warning", '
+        "then run again",
+    ),
+    "gsheets_kept_failing": (
+        "Google 表格一直失败({failure}),试了 {tries} 次、共等了 {seconds} 秒:这次什么也没写。"
+        "请稍后再运行",
+        "Google Sheets kept failing ({failure}) after {tries} tries over {seconds} s; nothing "
+        "was written this run. Try again later.",
+    ),
+    "gsheets_failing": (
+        "Google 表格一直失败({failure}),试了 {tries} 次、共等了 {seconds} 秒",
+        "Google Sheets kept failing ({failure}) after {tries} tries over {seconds} s",
+    ),
+    "gsheets_cell_limit": (
+        "表格 {sheet} 会超过 Google 每个表格 {cells} 个单元格的上限(按各工作表的行数×列数计,"
+        "空的也算),这批没有写入。请把跟进历史、任务记录等工作表里旧的行移到另一个表格,或删掉"
+        "用不到的空行空列,然后再运行",
+        "the spreadsheet {sheet} would pass Google's limit of {cells} cells (each tab's rows "
+        "times columns, empty ones included); this write was not applied. Move old rows of "
+        "跟进历史 / 任务记录 (and other long tabs) to another spreadsheet, or delete unused empty "
+        "rows and columns, then run again",
+    ),
+    "gsheets_error": ("{message}", "{message}"),  # Google's own words, as it gave them
+    "gsheets_partly_written": (
+        "已写入 {total} 批中的 {done} 批,下次运行会接着写完。其余没写成:{reason}",
+        "{done} of {total} writes were made; the next run writes the rest. The rest was not "
+        "written: {reason}",
+    ),
+    "gsheets_api_disabled": (
+        "服务账号所属的 Google Cloud 项目 {project} 没有启用 Google Sheets API:请打开 {url} "
+        "点“启用”,等几分钟再运行",
+        "the Google Sheets API is not enabled in the service account's Google Cloud project "
+        "{project}: open {url}, click Enable, wait a few minutes, then run again",
+    ),
 }
 
 
