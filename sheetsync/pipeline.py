@@ -75,6 +75,7 @@ from sheetsync.rules.stages import (
     stalled,
     update_stage_log,
 )
+from sheetsync.rules.performance import team_goals
 from sheetsync.rules.summary import Summary, summarise
 from sheetsync.rules.tasks import (
     close_contacted,
@@ -223,6 +224,8 @@ def compute(
         runs=runs,
         orphaned=orphaned,
         history=history,
+        managers=all_managers(loaded.team),  # listed only when they own customers
+        goals=team_goals(loaded.team),  # 团队's optional 目标
     )
     added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
     notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded)
@@ -371,6 +374,7 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
             },
             **{k: people[k] for k in ("lead_source", "industry")},  # conversion's breakdowns
             **{k: rows[k] for k in ("expected_amount", "expected_close")},  # the forecast
+            "lost_reason": people["lost_reason"],  # 汇总's lost reasons
             **{
                 k: rows[k]
                 for k in (

@@ -148,6 +148,8 @@ TEAM = Tab(
         ("channel", "通知渠道", "Channel", "消息渠道", "通知方式"),
         ("mobile", "手机", "Mobile", "手机号", "手机号码"),
         ("chat_id", "飞书ID", "Feishu ID", "飞书用户ID", "Lark ID", "open_id"),
+        # Optional: the rep's won revenue goal for a quarter, in yuan (汇总's 销售业绩).
+        ("goal", "目标", "Goal", "季度目标", "业绩目标", "销售目标", "Quarterly goal", "Quota"),
     ),
     required=("owner",),
 )
