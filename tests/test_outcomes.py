@@ -158,7 +158,8 @@ def test_nurture_gets_a_light_monthly_touch_and_leaves_the_funnel(tmp_path):
     assert got["N1"]["task"].startswith("2026-12-02 推送 张经理(N1科技有限公司): 月度轻量触达")
     assert got["N2"]["status"] == "已逾期"
     funnel = {r[0]: r[1:3] for r in summary_section(path, "销售漏斗")}
-    assert funnel["线索获取"] == (0, 1)  # only P1 climbs the ladder
+    assert funnel["需求确认"] == (1, 1)  # only P1 climbs the ladder
+    assert funnel["线索获取"] == (0, 0)
     assert funnel["培育池"][0] == 2 and funnel["未填写/其他"][0] == 0
 
 

@@ -59,7 +59,7 @@ CHARTS = {
     "grades": ("pie", "chart_grades", 2, 0),
     # "entered", as the stage table counts it; the last rows are 输单, 培育池 and "blank/other"
     "funnel": ("bar", "chart_funnel", 3, 1 + len(OFF_FUNNEL)),
-    "owners": ("column", "chart_overdue", 4, 0),
+    "owners": ("column", "chart_overdue", 4, 1),  # not the team's total row
     "daily": ("line", "chart_trend", 3, 0),
     "forecast_month": ("column", "chart_pipeline", None, 1),  # not the total row
     "pipeline_stage": ("column", "chart_pipeline_stage", 3, 1),  # 预计金额, not the total
