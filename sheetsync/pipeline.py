@@ -59,6 +59,7 @@ from sheetsync.rules.history import (
     history_rows,
     update_history,
 )
+from sheetsync.rules.performance import team_goals
 from sheetsync.rules.schedule import (
     follow_up_plan,
     next_followup,
@@ -75,7 +76,6 @@ from sheetsync.rules.stages import (
     stalled,
     update_stage_log,
 )
-from sheetsync.rules.performance import team_goals
 from sheetsync.rules.summary import Summary, summarise
 from sheetsync.rules.tasks import (
     close_contacted,

@@ -237,6 +237,7 @@ def by_rep(
     goals = people.goals
     rows = []
     for name, shown in [*((n, people.shown[n]) for n in people.names), (None, words["total"])]:
+
         def mine(frame: pd.DataFrame, owner: str | None = name) -> pd.DataFrame:
             return frame if owner is None else frame[frame["owner"] == owner]
 

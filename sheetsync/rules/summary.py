@@ -314,7 +314,10 @@ def _by_owner(
     rows = []
     for name in [*names, None]:
         mine = board["status"] if name is None else board["status"][owner == name]
-        count = (lambda s: len(s)) if name is None else (lambda s: int((s == name).sum()))
+
+        def count(owners: pd.Series, name: str | None = name) -> int:
+            return len(owners) if name is None else int((owners == name).sum())
+
         rows.append(
             [
                 shown.get(name, name) if name is not None else label("total")[0],
@@ -458,8 +461,7 @@ def _columns(section: list[list], headers: list[str]) -> dict[str, tuple]:
         return {}
     where = [section[1].index(h) if h in section[1] else None for h in headers]
     return {
-        r[0]: tuple("—" if w is None or w >= len(r) else r[w] for w in where)
-        for r in section[2:]
+        r[0]: tuple("—" if w is None or w >= len(r) else r[w] for w in where) for r in section[2:]
     }
 
 
