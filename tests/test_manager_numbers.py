@@ -223,12 +223,12 @@ def test_week_over_week_on_a_monday_compares_monday_with_last_monday(tmp_path):
         path, [("K1", D(2026, 11, 16), D(2026, 11, 16)), ("K1", D(2026, 11, 18), D(2026, 11, 18))]
     )
     sync(path, monday)
-    rows = sheet_rows(path, "汇总")
-    title = next(i for i, r in enumerate(rows) if r[0] == "本周与上周")
-    assert rows[title + 1][1:3] == ("本周", "上周同期(至11-16)")
     trend = {r[0]: r[1:4] for r in summary_section(path, "本周与上周")}
     assert trend["逾期客户数(日均)"] == (0, 4, -4)  # last Monday's 4, not the week's 6
     assert trend["完成任务数"] == (0, 1, -1)  # last Monday's one task, not the week's two
+    rows = sheet_rows(path, "汇总")
+    title = next(i for i, r in enumerate(rows) if r[0] == "本周与上周")
+    assert rows[title + 1][1:3] == ("本周", "上周同期(至11-16)")
 
 
 @pytest.mark.parametrize(
