@@ -72,6 +72,7 @@ from sheetsync.rules.history import (
 )
 from sheetsync.rules.late_records import late_by_owner, late_section
 from sheetsync.rules.owner_fit import owner_fit
+from sheetsync.rules.performance import team_goals
 from sheetsync.rules.recipients import Recipients, hold
 from sheetsync.rules.schedule import (
     follow_up_plan,
@@ -255,6 +256,8 @@ def compute(
         orphaned=orphaned,
         history=history,
         extra=lifecycle,
+        managers=all_managers(loaded.team),  # listed only when they own customers
+        goals=team_goals(loaded.team),  # 团队's optional 目标
     )
     added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
     notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded) + fit_notes
@@ -441,6 +444,7 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
             **{k: people[k] for k in ("lead_source", "industry")},  # conversion's breakdowns
             **{k: rows[k] for k in ("expected_amount", "expected_close")},  # the forecast
             "first_contact": rows["first_contact"],  # the sales cycle's start, where typed
+            "lost_reason": people["lost_reason"],  # 汇总's lost reasons
             **{
                 k: rows[k]
                 for k in (

@@ -163,7 +163,7 @@ def test_each_owner_against_last_month_from_the_forecast_log(tmp_path):
     assert {r[3].date() for r in log if r[0] == "2026-11"} == {TODAY}
 
 
-def test_the_log_is_written_once_a_month_and_read_next_month(tmp_path):
+def test_last_month_is_the_last_sync_of_last_month_not_its_first(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", DEALS[:2])  # 张伟: 600,000 + 40,000
     sync(path, TODAY)  # the tab is created by the first sync
     assert sheet_rows(path, "预测记录")[1:] == [
@@ -179,14 +179,17 @@ def test_the_log_is_written_once_a_month_and_read_next_month(tmp_path):
     sheet.cell(2, column).value = 500_000
     book.save(path)
     sync(path, TODAY + dt.timedelta(days=5))
-    assert len(sheet_rows(path, "预测记录")) == 3  # November is recorded already
+    sync(path, TODAY + dt.timedelta(days=6))  # nothing moved: nothing recorded
+    log = sheet_rows(path, "预测记录")
+    assert [r[:3] for r in log[3:]] == [("2026-11", "合计", 340_000), ("2026-11", "张伟", 340_000)]
 
     sync(path, D(2026, 12, 1))  # F1 closes 30 November: past; F2 today
     log = sheet_rows(path, "预测记录")
-    assert [r[:3] for r in log[3:]] == [("2026-12", "合计", 340_000), ("2026-12", "张伟", 340_000)]
+    assert [r[:3] for r in log[5:]] == [("2026-12", "合计", 340_000), ("2026-12", "张伟", 340_000)]
     rows = {r[0]: r[1:7] for r in summary_section(path, BY_OWNER)}
-    assert rows["张伟"][2:4] == (34, 64)  # 万元  # against what November's first sync saw
-    assert rows["张伟"][4] == pytest.approx(340_000 / 640_000 - 1)
+    # against what November's last sync saw (340,000), not its first (640,000)
+    assert rows["张伟"][2:4] == (34, 34)  # 万元
+    assert rows["张伟"][4] == 0
 
 
 def test_forecast_in_english(tmp_path):

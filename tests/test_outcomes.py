@@ -158,7 +158,8 @@ def test_nurture_gets_a_light_monthly_touch_and_leaves_the_funnel(tmp_path):
     assert got["N1"]["task"].startswith("2026-12-02 推送 张经理(N1科技有限公司): 月度轻量触达")
     assert got["N2"]["status"] == "已逾期"
     funnel = {r[0]: r[1:3] for r in summary_section(path, "销售漏斗")}
-    assert funnel["线索获取"] == (0, 1)  # only P1 climbs the ladder
+    assert funnel["需求确认"] == (1, 1)  # only P1 climbs the ladder
+    assert funnel["线索获取"] == (0, 0)
     assert funnel["培育池"][0] == 2 and funnel["未填写/其他"][0] == 0
 
 
@@ -177,8 +178,9 @@ def test_the_nurture_interval_is_edited_in_the_rules_tab(tmp_path):
 
 
 def test_the_funnel_counts_lost_apart_and_does_not_inflate_conversion(tmp_path):
-    """Two deals at 需求确认, one at 方案展示, three lost: 需求确认 -> 方案展示 is 1 of 3
-    reached, not 4 of 6 as if the lost had gone on."""
+    """Two deals at 需求确认, one at 方案展示, three lost on the first sync: the lost are on
+    their own row, and entered no stage of the ladder the sync saw (the funnel counts what
+    the stage table counts: tests/test_manager_numbers.py)."""
     rows = [
         customer("A1", stage="需求确认"),
         customer("A2", stage="需求确认"),
@@ -189,10 +191,10 @@ def test_the_funnel_counts_lost_apart_and_does_not_inflate_conversion(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", rows)
     sync(path)
     funnel = {r[0]: r[1:4] for r in summary_section(path, "销售漏斗")}
-    assert funnel["需求确认"][:2] == (2, 3)
-    assert funnel["需求确认"][2] == pytest.approx(1 / 3)
+    assert funnel["需求确认"] == (2, 2, "—")  # nobody has left it yet: no rate
+    assert funnel["方案展示"][:2] == (1, 1)
     assert funnel["输单"][0] == 3 and funnel["未填写/其他"][0] == 1
-    assert funnel["线索获取"][1] == 3
+    assert funnel["线索获取"][1] == 0
 
 
 # --- conversion from the stage history -----------------------------------------------------

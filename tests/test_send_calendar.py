@@ -113,7 +113,8 @@ def task_rows(path: Path, customer_id: str) -> list[dict]:
 def owner_rate(path: Path, owner: str = "张伟") -> object:
     """The 汇总 tab's 30-day on-time rate of `owner` (按负责人 table, last column)."""
     rows = sheet_rows(path, "汇总")
-    header = next(r for r in rows if r and r[0] == "负责人")
+    title = next(i for i, r in enumerate(rows) if r and r[0] == "按负责人")
+    header = rows[title + 1]
     row = next(r for r in rows[rows.index(header) + 1 :] if r and r[0] == owner)
     return row[len([h for h in header if h is not None]) - 1]
 

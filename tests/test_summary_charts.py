@@ -22,7 +22,7 @@ CUSTOMERS = [
     customer("K2", owner="李娜", last_contact=TODAY - dt.timedelta(days=9)),
     customer("K3", stage="成交维护"),
 ]
-TITLES = ["客户等级分布", "销售漏斗(累计到达)", "各负责人逾期数"]
+TITLES = ["客户等级分布", "销售漏斗(进入客户数)", "各负责人逾期数"]
 
 
 def _keys(path: Path) -> list[tuple]:
@@ -53,12 +53,14 @@ def test_xlsx_charts_are_drawn_once_and_read_the_summary_cells(tmp_path):
     assert keys["客户等级分布"][0] == "pie"
     assert keys["客户等级分布"][2:] == ((1, grades, grades + 2), (2, grades, grades + 2))
     funnel = _row_of(rows, "线索获取")
-    assert keys["销售漏斗(累计到达)"][0] == "bar"
-    assert keys["销售漏斗(累计到达)"][3] == (3, funnel, funnel + 6)  # 累计到达, seven stages
-    owners = _row_of(rows, "陈静")  # the team's first member heads the by-owner table
+    assert keys["销售漏斗(进入客户数)"][0] == "bar"
+    assert keys["销售漏斗(进入客户数)"][3] == (3, funnel, funnel + 6)  # 进入客户数, seven stages
+    # the team's first rep heads the by-owner table (the manager 陈静 owns no customers);
+    # the chart leaves out the team's total row
+    owners = _row_of(rows, "按负责人") + 2
     overdue = keys["各负责人逾期数"]
-    assert overdue[0] == "column" and overdue[3] == (4, owners, owners + 3)
-    assert [rows[r - 1][3] for r in range(owners, owners + 4)] == [0, 1, 1, 0]
+    assert overdue[0] == "column" and overdue[3] == (4, owners, owners + 2)
+    assert [rows[r - 1][3] for r in range(owners, owners + 4)] == [1, 1, 0, 2]
 
 
 def test_xlsx_charts_follow_the_tables_and_come_back_when_deleted(tmp_path):
@@ -71,7 +73,7 @@ def test_xlsx_charts_follow_the_tables_and_come_back_when_deleted(tmp_path):
     sync(path)
     assert len(openpyxl.load_workbook(path)["汇总"]._charts) == 3
     overdue = next(k for k in _keys(path) if k[1] == "各负责人逾期数")
-    assert overdue[3][2] - overdue[3][1] == 4  # five owners now
+    assert overdue[3][2] - overdue[3][1] == 3  # four owners now (赵六 left the team)
 
 
 def test_google_charts_are_added_once_and_redrawn_only_when_the_tables_move(
@@ -104,4 +106,4 @@ def test_google_charts_are_added_once_and_redrawn_only_when_the_tables_move(
     assert len(summary.charts) == 3  # redrawn, not added beside the old ones
     column = next(c for c in summary.charts if c["spec"]["title"] == "各负责人逾期数")
     source = column["spec"]["basicChart"]["series"][0]["series"]["sourceRange"]["sources"][0]
-    assert source["endRowIndex"] - source["startRowIndex"] == 5
+    assert source["endRowIndex"] - source["startRowIndex"] == 4  # 赵六 (left) too, no total

@@ -54,7 +54,7 @@ def test_tables_are_bordered_with_filled_headers_and_numbers_aligned_right(tmp_p
     assert {c.alignment.horizontal for c in header[1:]} == {"right"}  # over numbers
     first = [sheet.cell(title + 2, c) for c in range(1, 7)]
     assert all(c.border.left.style == "thin" and c.border.top.style == "thin" for c in first)
-    assert first[1].alignment.horizontal == "right" and first[0].value == "陈静"
+    assert first[1].alignment.horizontal == "right" and first[0].value == "张伟"
     assert sheet.cell(title, 1).font.b and sheet.cell(title, 1).border.left.style is None
 
 
@@ -147,8 +147,9 @@ def test_trend_compares_this_week_with_last_week_from_the_sync_log(tmp_path):
     )
     sync(path)  # Wednesday 11-18: K1 overdue
     trend = {r[0]: r for r in summary_section(path, "本周与上周")}
-    # this week: (4 + 6 + 1) / 3 days = 3.7; last week: (8 + 2) / 2 = 5.0
-    assert trend["逾期客户数(日均)"][1:4] == (3.7, 5, -1.3)
+    # this week, Monday to Wednesday: (4 + 6 + 1) / 3 days = 3.7; last week's Monday to
+    # Wednesday: 8 (11-10; 11-12 is a Thursday, not counted)
+    assert trend["逾期客户数(日均)"][1:4] == (3.7, 8, -4.3)
     daily = summary_section(path, "每日跟进与逾期")
     assert [r[0] for r in daily] == ["11-06", "11-10", "11-12", "11-16", "11-17", "11-18"]
     assert [r[2] for r in daily] == [9, 8, 2, 4, 6, 1]
@@ -207,7 +208,7 @@ def test_the_manager_mail_carries_the_same_figures(tmp_path):
     html = message.get_body(("html",)).get_content()
     assert "年合作金额(万元)" in html and "6,000.00" in html  # 60,000,000 yuan
     assert "本周与上周" in html and "逾期客户数(日均)" in html  # the trend section
-    owners = html[html.index("按负责人") : html.index("本周与上周")]
+    owners = html[html.index(">按负责人<") : html.index(">本周与上周<")]
     assert "—" in owners and "0.0%" not in owners  # nothing to rate on day one
 
 

@@ -276,7 +276,7 @@ def test_stage_start_survives_a_rerun_and_restarts_on_a_stage_change(tmp_path):
     assert results(path)["K1"]["stage_since"] == TODAY + 6 * DAY
     history = [(r[1], r[2].date()) for r in sheet_rows(path, "阶段记录")[1:]]
     assert history == [("方案展示", TODAY), ("商务谈判", TODAY + 6 * DAY)]
-    funnel = {row[0]: row[4] for row in summary_section(path, "销售漏斗")}
+    funnel = {row[0]: row[5] for row in summary_section(path, "销售漏斗")}
     assert funnel["商务谈判"] == 3 and funnel["方案展示"] == "—"  # the day count lives here
 
 

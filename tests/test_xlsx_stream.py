@@ -26,7 +26,7 @@ from sheetsync.ops.bench import generate
 from sheetsync.workbook.changes import CellChange, Changeset, Chart, Heading, Share
 from sheetsync.workbook.schema import SYNC_COLUMNS
 
-CHARTS = ["客户等级分布", "销售漏斗(累计到达)", "各负责人逾期数"]
+CHARTS = ["客户等级分布", "销售漏斗(进入客户数)", "各负责人逾期数"]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import random
 from sheetsync.workbook.schema import FOLLOWUPS, FUNNEL_STAGES
 
 MANAGER = "陈静"
+FIRST_SEEN = 60  # days before today the demo's stage history begins
 OWNERS = ("张伟", "李娜", "王强")
 TEAM = [
     [MANAGER, "chen.jing@example.com", "", "经理"],
@@ -152,6 +153,10 @@ def _forecast_data(rng: random.Random, rows: list[dict], today: dt.date) -> None
         )
     rows[18].update(stage="输单", lost_reason="预算被砍,选了竞品")
     rows[19].update(stage="培育池", notes="明年预算周期再谈")
+    for i, reason in ((26, "价格偏高"), (33, "价格偏高"), (36, None)):  # 汇总's lost reasons
+        rows[i].update(stage="输单", lost_reason=reason, expected_amount=60 * 10_000)
+    for i, amount in ((20, 120), (21, 80)):  # deals won lately: 汇总's won revenue
+        rows[i].update(stage="成交维护", expected_amount=amount * 10_000)
 
 
 def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
@@ -170,14 +175,21 @@ def demo_customers(today: dt.date, seed: int = 7) -> list[list]:
 
 def demo_history(customers: list[list], today: dt.date, seed: int = 7) -> list[list]:
     """When each demo deal entered its stage, as if the sync had been running for weeks:
-    some deals are past their stage's expected days."""
+    some deals are past their stage's expected days; a lost or won deal was at an earlier
+    stage of the ladder before (where it was lost, what it was won from)."""
     rng = random.Random(seed)
     keys = [c.key for c in FOLLOWUPS.columns]
+    ladder = [t.zh for t in FUNNEL_STAGES[1:-1]]
     rows = []
     for values in customers:
         row = dict(zip(keys, values, strict=True))
         if row["stage"]:
             days = rng.choice((1, 2, 4, 6, 9, 12, 16, 25, 35, 50))
+            if row["stage"] == "成交维护" and not row.get("expected_amount"):
+                days = FIRST_SEEN  # a customer already when the sync began: won before it
+            if row["stage"] in ("输单", "成交维护") and row.get("expected_amount"):
+                before = today - dt.timedelta(days=days + rng.choice((10, 20, 30)))
+                rows.append([row["customer_id"], rng.choice(ladder), before])
             rows.append([row["customer_id"], row["stage"], today - dt.timedelta(days=days)])
     return rows
 
@@ -185,4 +197,6 @@ def demo_history(customers: list[list], today: dt.date, seed: int = 7) -> list[l
 def demo_content(today: dt.date) -> tuple[list[list], list[list], list[list]]:
     """Team, customers and stage history for `new_workbook`."""
     customers = demo_customers(today)
-    return TEAM, customers, demo_history(customers, today)
+    goals = {"张伟": 2_000_000, "李娜": 1_500_000, "王强": 1_000_000}  # 团队's 目标
+    team = [[*row, None, None, None, goals.get(row[0])] for row in TEAM]
+    return team, customers, demo_history(customers, today)

@@ -6,10 +6,13 @@ Open deals only: won (成交维护) and lost (输单) have closed, and a stage w
 by default, or an unknown stage) is not forecast; nor is a deal without 预计金额 (nothing to
 weigh) or a row with errors (its figures cannot be trusted).
 
-Last month's figure comes from the 预测记录 tab, append-only: the first sync of each month
-records every owner's weighted pipeline (and the team's total) as it stands that day. Append,
-not rewrite, because a forecast that is edited afterwards is no record: what the team
-expected at the start of a month stays as it was, on either backend, and people can chart it.
+Last month's figure comes from the 预测记录 tab, append-only: a sync records every owner's
+weighted pipeline (and the team's total) as it stands that day when the month has no record
+yet or the figures changed since its latest one, so the last record of a month is what its
+last sync saw: "last month" is where the month ended, not where it began (a first-of-month
+figure is weeks old by the month's end). Append, not rewrite, because a forecast that is
+edited afterwards is no record: what the team expected stays as it was, on either backend,
+and people can chart it. At most one set of rows a day, only on days the pipeline moved.
 """
 
 from __future__ import annotations
@@ -122,7 +125,7 @@ def by_owner(
         return []
     words = summary_words(locale)
     deals = open_deals(board, rates)
-    before = log[log["month"] == last_month(today)].groupby("owner")["weighted"].sum()
+    before = latest_record(log, last_month(today)).groupby("owner")["weighted"].sum()
     known = not before.empty
     if deals.empty and not known:
         return []
@@ -179,11 +182,25 @@ def _month(value: object) -> str | None:
     return day.strftime("%Y-%m") if day else None
 
 
+def latest_record(log: pd.DataFrame, month: str) -> pd.DataFrame:
+    """The month's last recorded set of rows: from its last 合计 row on (a set starts with
+    the team's total), or, when people deleted those, the rows of its latest 记录日期."""
+    rows = log[log["month"] == month]
+    totals = rows.index[rows["owner"] == TOTAL]
+    if len(totals):
+        return rows.loc[totals[-1] :]
+    recorded = pd.to_datetime(rows["recorded"])
+    return rows if recorded.isna().all() else rows[recorded == recorded.max()]
+
+
 def record_month(log: pd.DataFrame, figures: dict[str, float], today: dt.date) -> pd.DataFrame:
-    """The log with this month's rows added, if the month has none yet (the first sync of
-    the month records, the later ones leave it)."""
+    """The log with this month's rows added when the month has none yet or its latest
+    record differs from `figures` (rounded as written): one more set of rows on each day the
+    forecast moved, none while it stays as recorded."""
     month = today.strftime("%Y-%m")
-    if (log["month"] == month).any():
+    rounded = {k: round(v, 2) for k, v in figures.items()}
+    last = latest_record(log, month)
+    if len(last) and dict(zip(last["owner"], last["weighted"], strict=True)) == rounded:
         return log
     new = pd.DataFrame(
         {

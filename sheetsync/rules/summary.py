@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sheetsync.rules import conversion, forecast
+from sheetsync.rules import conversion, forecast, performance
 from sheetsync.rules.handover import orphan_section
 from sheetsync.rules.value import ValueRules
 from sheetsync.workbook.changes import (
@@ -34,6 +34,7 @@ from sheetsync.workbook.changes import (
     share_of,
     text_units,
 )
+from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import (
     FUNNEL_STAGES,
@@ -56,11 +57,13 @@ GAP_WIDTH = 2  # the column between the widest table and the charts
 # title, and how many last rows it leaves out. A section added later gets its chart by key.
 CHARTS = {
     "grades": ("pie", "chart_grades", 2, 0),
-    # "reached"; the last rows are 输单, 培育池 and "blank/other", off the ladder
+    # "entered", as the stage table counts it; the last rows are 输单, 培育池 and "blank/other"
     "funnel": ("bar", "chart_funnel", 3, 1 + len(OFF_FUNNEL)),
-    "owners": ("column", "chart_overdue", 4, 0),
+    "owners": ("column", "chart_overdue", 4, 1),  # not the team's total row
     "daily": ("line", "chart_trend", 3, 0),
     "forecast_month": ("column", "chart_pipeline", None, 1),  # not the total row
+    "pipeline_stage": ("column", "chart_pipeline_stage", 3, 1),  # 预计金额, not the total
+    "new_by_week": ("column", "chart_new_deals", 2, 0),
 }
 
 
@@ -101,14 +104,21 @@ def summarise(
     orphaned: pd.DataFrame | None = None,
     history: pd.DataFrame | None = None,
     extra: dict[str, list[list]] | None = None,
+    managers: list[str] = (),
+    goals: dict[str, float] | None = None,
 ) -> Summary:
-    """`board`: one row per customer (see pipeline.compute); `runs`: the sync log's rows
-    (run_date, due_today, overdue), for the trends; `extra`: sections computed elsewhere
-    (issue 24's owner fit, class movement, churn, late records), shown after the rest. The
-    tab's rows, sections separated by a blank row (more where a printed page ends), its
-    charts and its layout."""
+    """`board`: one row per customer (see pipeline.compute); `owners`: the team tab's
+    people, `managers` those of them who manage (listed only when they own customers),
+    `goals` their 目标; `runs`: the sync log's rows (run_date, due_today, overdue), for the
+    trends; `extra`: sections computed elsewhere (issue 24's owner fit, class movement,
+    churn, late records), shown after the rest. The tab's rows, sections separated by a
+    blank row (more where a printed page ends), its charts and its layout. What someone has
+    to act on comes first: the customers to reassign, then the period and per-rep results."""
     label = _Labels(locale)
-    names = _owner_names(board, owners)
+    owner = _owner_texts(board)
+    recorded = [log["owner"]] + ([history["owner"]] if history is not None else [])
+    people = performance.roster(owner, owners, list(managers), recorded, goals or {}, locale)
+    names = (owner, people.names)
     rates = value_rules.success_rates if value_rules else None  # the forecast's weights
     daily = _daily_counts(runs, board, today)
     per = (  # shared by the three tables; cycles from a known start (rules/conversion.py)
@@ -116,20 +126,29 @@ def summarise(
         if stage_log is not None
         else None
     )
+    stages = conversion.stage_conversion(stage_log, locale)
+    deals = performance.closed_deals(board, stage_log, history)
+    new = performance.new_deals(stage_log)
+    contacts = performance.activities(history)
     sections = {
         "title": [[*label("title"), *label("as_of"), today]],
+        "orphans": orphan_section(orphaned, label),  # rules/handover.py: act on these first
+        "period": performance.by_period(deals, new, contacts, today, locale),
+        "reps": performance.by_rep(deals, contacts, people, today, locale),
         "grades": _by_grade(board, grades, label),
         "status": _by_status(board, locale, label),
-        "owners": _by_owner(board, log, names, today, label),
-        "trend": _trend(daily, log, today, label),
+        "owners": _by_owner(board, log, names, people.shown, today, label),
+        "trend": _trend(daily, log, today, locale, label),
         "daily": _daily(daily, label),
-        "funnel": _funnel(board, locale, label),
+        "funnel": _funnel(board, stages, performance.lost_at(stage_log), locale, label),
+        "pipeline_stage": performance.pipeline_by_stage(board, rates, locale),
+        "lost_reasons": performance.lost_reasons(board, locale),
+        "new_by_week": performance.new_by_week(new, today, locale),
         "value": _by_value(board, value_rules, label) if value_rules else [],
         "health": _by_health(board, locale, label),
         "stalled": _stalled(board, names, value_rules, locale, label) if value_rules else [],
         "overdue": _longest_overdue(board, label),
-        "orphans": orphan_section(orphaned, label),  # rules/handover.py
-        "conversion": conversion.stage_conversion(stage_log, locale),
+        "conversion": stages,
         **{
             f"outcomes_{k}": conversion.outcomes_by(
                 stage_log, board, k, locale, names[1], history, per
@@ -231,7 +250,7 @@ def _numeric(section: list[list]) -> frozenset[int]:
     for column in range(1, _width(section) + 1):
         cells = [r[column - 1] for r in section[2:] if len(r) >= column]
         cells = [v for v in cells if not is_blank(v)]
-        if cells and all(_is_number(v) or v == "—" for v in cells):
+        if cells and all(_is_number(v) or v == "—" or isinstance(v, Points) for v in cells):
             found.add(column)
     return frozenset(found)
 
@@ -256,10 +275,9 @@ def _widths(sections: dict[str, list[list]]) -> dict[int, float]:
     return widths
 
 
-def _owner_names(board: pd.DataFrame, owners: list[str]) -> tuple[pd.Series, list[str]]:
-    """Each customer's owner as trimmed text, and every owner: the team's first."""
-    owner = map_unique(board["owner"], lambda v: "" if is_blank(v) else str(v).strip())
-    return owner, list(dict.fromkeys([*owners, *sorted(set(owner) - {""})]))
+def _owner_texts(board: pd.DataFrame) -> pd.Series:
+    """Each customer's owner as trimmed text."""
+    return map_unique(board["owner"], lambda v: "" if is_blank(v) else str(v).strip())
 
 
 def _number(value: float) -> float | int | str:
@@ -282,29 +300,47 @@ def _by_status(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
 
 
 def _by_owner(
-    board: pd.DataFrame, log: pd.DataFrame, owner_names: tuple, today: dt.date, label: _Labels
+    board: pd.DataFrame,
+    log: pd.DataFrame,
+    owner_names: tuple,
+    shown: dict[str, str],
+    today: dt.date,
+    label: _Labels,
 ) -> list[list]:
+    """Per owner (`shown`: a rep who left the team marked so, with their figures kept) and
+    the team's own total: customers, due today, overdue, done in 7 days and the on-time
+    rate of the tasks due in the last 30 days."""
     now = pd.Timestamp(today)
     owner, names = owner_names
     done = log[log["state"] == "done"]
     recent = done[done["done_on"] > now - pd.Timedelta(days=7)]
     judged = _judged(log, now - pd.Timedelta(days=30), now - pd.Timedelta(days=1))
     on_time = judged[(judged["state"] == "done") & (judged["done_on"] <= judged["due_date"])]
+    texts = {k: map_unique(f["owner"], _text) for k, f in (("r", recent), ("j", judged))}
+    texts["o"] = map_unique(on_time["owner"], _text)
     rows = []
-    for name in names:
-        mine = board["status"][owner == name]
+    for name in [*names, None]:
+        mine = board["status"] if name is None else board["status"][owner == name]
+
+        def count(owners: pd.Series, name: str | None = name) -> int:
+            return len(owners) if name is None else int((owners == name).sum())
+
         rows.append(
             [
-                name,
+                shown.get(name, name) if name is not None else label("total")[0],
                 len(mine),
                 int((mine == "due_today").sum()),
                 int((mine == "overdue").sum()),
-                int((recent["owner"] == name).sum()),
-                share_of((on_time["owner"] == name).sum(), (judged["owner"] == name).sum()),
+                count(texts["r"]),
+                share_of(count(texts["o"]), count(texts["j"])),
             ]
         )
     header = label("owner", "customers", "due_today", "overdue", "done_7d", "on_time_30d")
     return [label("by_owner"), header, *rows]
+
+
+def _text(value: object) -> str:
+    return "" if is_blank(value) else str(value).strip()
 
 
 def _judged(log: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
@@ -340,11 +376,16 @@ def _week_starts(today: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday - dt.timedelta(days=7)
 
 
-def _trend(daily: pd.DataFrame, log: pd.DataFrame, today: dt.date, label: _Labels) -> list[list]:
-    """This week (Monday to today) against last week (Monday to Sunday): overdue customers on
-    an average day, tasks done, and the on-time rate of the tasks due (so far)."""
+def _trend(
+    daily: pd.DataFrame, log: pd.DataFrame, today: dt.date, locale: str, label: _Labels
+) -> list[list]:
+    """This week (Monday to today) against the same weekdays of last week (Monday to a week
+    ago today): on a Monday, Monday against last Monday, never a day against a whole week.
+    Overdue customers on an average day, tasks done, and the on-time rate of the tasks due
+    (up to yesterday: today's are not late yet); a rate's change in percentage points."""
     this, last = _week_starts(today)
-    weeks = [(this, today), (last, this - dt.timedelta(days=1))]
+    week = dt.timedelta(days=7)
+    weeks = [(this, today), (last, today - week)]
     done = log[log["state"] == "done"]
     overdue, finished, rates = [], [], []
     for first, end in weeks:  # a week the sync did not run in has no figures ("—")
@@ -353,25 +394,31 @@ def _trend(daily: pd.DataFrame, log: pd.DataFrame, today: dt.date, label: _Label
         on = done["done_on"]
         count = int(((on >= pd.Timestamp(first)) & (on <= pd.Timestamp(end))).sum())
         finished.append(count if len(days) else "—")
-        upto = min(end, today - dt.timedelta(days=1))
+        upto = end - dt.timedelta(days=1)
         judged = _judged(log, pd.Timestamp(first), pd.Timestamp(upto))
         in_time = (judged["state"] == "done") & (judged["done_on"] <= judged["due_date"])
         rates.append(share_of(int(in_time.sum()), len(judged)))
     rows = [
-        [*label("overdue_avg"), *overdue, _change(*overdue)],
-        [*label("done_week"), *finished, _change(*finished)],
-        [*label("on_time_week"), *rates, _change(*rates)],
+        [*label("overdue_avg"), *overdue, _change(*overdue, locale)],
+        [*label("done_week"), *finished, _change(*finished, locale)],
+        [*label("on_time_week"), *rates, _change(*rates, locale)],
     ]
-    header = label("measure", "this_week", "last_week", "change")
+    before = say("same_days_last_week", locale, day=(today - week).strftime("%m-%d"))
+    header = [*label("measure", "this_week"), before, *label("change")]
     return [label("trend"), header, *rows]
 
 
-def _change(now: object, before: object) -> object:
+class Points(str):
+    """A change of a rate, in percentage points ("+5.0 个百分点"), never with a % sign: 50 %
+    to 55 % is 5 points, not 5 %. Text, aligned right like the numbers beside it."""
+
+
+def _change(now: object, before: object, locale: str) -> object:
     """now - before, "—" when either is not a number; a rate's change is in points."""
     if not (_is_number(now) and _is_number(before)):
         return "—"
     if isinstance(now, Share):
-        return Share(round(now - before, 6))
+        return Points(say("points_change", locale, value=round((now - before) * 100, 1)))
     return round(now - before, 1) if isinstance(now, float) else int(now - before)
 
 
@@ -382,29 +429,47 @@ def _daily(daily: pd.DataFrame, label: _Labels) -> list[list]:
     return [label("daily"), label("date", "due_today", "overdue"), *rows]
 
 
-def _funnel(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
-    """The stages a deal climbs, counted where deals are today; 输单 and 培育池 are off the
-    ladder (their own rows, in neither "reached" nor the conversion), not 其他."""
+def _funnel(
+    board: pd.DataFrame, stages: list[list], lost_at: pd.Series, locale: str, label: _Labels
+) -> list[list]:
+    """Where deals are today, and what happened to them: the deals that entered each stage
+    and the rate that moved on are the stage table's own (`stages`, 阶段转化, lost deals
+    included, since a deal lost at 方案展示 entered it), so the funnel chart and that table
+    never disagree; `lost_at`: deals lost from each stage. 输单 and 培育池 are off the ladder
+    (their own rows), not 其他."""
     lookup = {k: FUNNEL_STAGES.index(t) for k, t in term_lookup(FUNNEL_STAGES).items()}
     position = map_unique(board["stage"], lambda v: lookup.get(normalise_header(v), -1))
     position = position.where(~board["stage_key"].isin(OFF_FUNNEL), -2)
     counts = position.value_counts()
     at_stage = [int(counts.get(i, 0)) for i in range(len(FUNNEL_STAGES))]
-    reached = [sum(at_stage[i:]) for i in range(len(FUNNEL_STAGES))]
+    table = _columns(stages, label("entered", "advance_rate"))
     # How long deals have sat in each stage: the day count the follow-up tab no longer
     # carries (it shows 阶段开始日期, which does not change from day to day).
     days = board["stage_days"].groupby(board["stage_key"]).median()
     rows = []
     for i, term in enumerate(FUNNEL_STAGES):
-        conversion = share_of(reached[i + 1], reached[i]) if i + 1 < len(FUNNEL_STAGES) else ""
+        entered, rate = table.get(term.text(locale), ("—", "—"))
+        last = i + 1 == len(FUNNEL_STAGES)
         median = days.get(term.key, math.nan)
         shown = int(round(median)) if math.isfinite(median) else "—"
-        rows.append([term.text(locale), at_stage[i], reached[i], conversion, shown])
+        lost = "" if last else int(lost_at.get(term.key, 0))
+        rows.append([term.text(locale), at_stage[i], entered, "" if last else rate, lost, shown])
     for key, word in zip(OFF_FUNNEL, ("lost_stage", "nurture_stage"), strict=True):
-        rows.append([*label(word), int((board["stage_key"] == key).sum()), "", "", ""])
-    rows.append([*label("other_stage"), int(counts.get(-1, 0)), "", "", ""])
-    header = label("stage", "at_stage", "reached", "conversion", "median_days")
+        rows.append([*label(word), int((board["stage_key"] == key).sum()), "", "", "", ""])
+    rows.append([*label("other_stage"), int(counts.get(-1, 0)), "", "", "", ""])
+    header = label("stage", "at_stage", "entered", "advance_rate", "lost_here", "median_days")
     return [label("funnel"), header, *rows]
+
+
+def _columns(section: list[list], headers: list[str]) -> dict[str, tuple]:
+    """A table's rows by their first cell: the values under `headers` ("—" for a header
+    the table does not have)."""
+    if len(section) < 2:
+        return {}
+    where = [section[1].index(h) if h in section[1] else None for h in headers]
+    return {
+        r[0]: tuple("—" if w is None or w >= len(r) else r[w] for w in where) for r in section[2:]
+    }
 
 
 def _longest_overdue(board: pd.DataFrame, label: _Labels) -> list[list]:

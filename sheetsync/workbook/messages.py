@@ -541,6 +541,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{ladder}) and are not checked",
     ),
     "missed_title": ("错过的客户关怀/续约", "Missed care and renewals"),
+    # the manager's numbers in 汇总 (rules/summary.py, rules/performance.py; issue 25, item 3)
+    "departed_owner": ("{name}(已离开)", "{name} (departed)"),
+    "points_change": ("{value:+.1f} 个百分点", "{value:+.1f} percentage points"),
+    "period_head": ("{name}({first}~{last})", "{name} ({first} to {last})"),
+    "same_days_last_week": ("上周同期(至{day})", "Last week to {day}"),
     "missed_intro": (
         "以下客户关怀/续约跟进没有在当天完成,已记为“已错过”(只提醒这一次):",
         "These care and renewal tasks were not done in time and are recorded as missed (listed this once):",

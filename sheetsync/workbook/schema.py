@@ -154,6 +154,8 @@ TEAM = Tab(
         ("chat_id", "飞书ID", "Feishu ID", "飞书用户ID", "Lark ID", "open_id"),
         # Optional: the person's title, checked against 负责人要求 (terms.OWNER_LEVELS).
         ("level", "职级", "Level", "职位", "Title", "Job title"),
+        # Optional: the rep's won revenue goal for a quarter, in yuan (汇总's 销售业绩).
+        ("goal", "目标", "Goal", "季度目标", "业绩目标", "销售目标", "Quarterly goal", "Quota"),
     ),
     required=("owner",),
 )
