@@ -134,7 +134,10 @@ class _Scan:
         p = re.escape(prefix)
         self.prefix, self.reach, self.known = prefix, Reach(), set()
         self.plain = True  # every row and cell written `<row r="7">`, `<c r="B7"`
-        self.rows = re.compile(rb"<" + p + rb'row r="(\d{1,7})"[^>]*>\s*<' + p + rb"c[\s/>]")
+        # a row holding a cell; or a row ending the piece, whose cells may start the next
+        self.rows = re.compile(
+            rb"<" + p + rb'row r="(\d{1,7})"[^>]*(?<!/)>\s*(?:<' + p + rb"c[\s/>]|\Z)"
+        )
         self.odd = rb"c(?! r=\"[A-Z])[\s/>]|row(?! r=\"\d)[\s/>]"
         self.slow = _slow_patterns(prefix)
         self._next_column()
