@@ -338,7 +338,7 @@ def schedule(steps: tuple[Step, ...], contacts, start, today: pd.Timestamp) -> S
     elif contacts:
         base = contacts[0][0]
     else:
-        return Scheduled(None, steps[0] if steps else None, {})
+        return Scheduled(None, steps[0] if steps else None, {s.key: pd.NaT for s in steps})
     done: dict[str, pd.Timestamp] = {}
     for day, kinds in contacts:
         owed = _next(steps, done, base, day)
@@ -348,6 +348,7 @@ def schedule(steps: tuple[Step, ...], contacts, start, today: pd.Timestamp) -> S
         _, _, step = min(matching or owed, key=lambda o: (o[0], o[1]))
         done[step.key] = day
     owed = _next(steps, done, base, today)
+    done = {s.key: done.get(s.key, pd.NaT) for s in steps}  # every step: NaT if never done
     if not owed:
         return Scheduled(None, None, done)
     due, _, step = min(owed, key=lambda o: (o[0], o[1]))
