@@ -577,6 +577,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         '  row {row} customer status "{value}" is not known: not used for the schedule, said in the check column',
     ),
     "adopt_plans": ("跟进计划(同步将这样排期):", "Plans, as the sync schedules them:"),
+    "revisits_name": ("成交回访", "After-sale revisits"),
 }
 
 
