@@ -435,7 +435,8 @@ def _lifecycle(result: AdoptPlan, grids: dict, sheet: Sheet, settings: Settings)
         result.problems.append(str(exc))
         return
     result.plans += [
-        plan_line(u.value_class, u.steps, locale) for u in value_rules.upkeep.values()
+        plan_line(say("class_plan_name", locale, name=u.value_class), u.steps, locale)
+        for u in value_rules.upkeep.values()
     ]
     if value_rules.revisits:
         result.plans.append(plan_line(say("revisits_name", locale), value_rules.revisits, locale))

@@ -40,7 +40,7 @@ INTENT_WORDS = {
     "意向低": 0,
     "意向不明": 0,
 }
-_GRADE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+]?)\s*[类級级]")
+_GRADE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+]?)\s*[类類級级]")
 
 
 def short_grade(text: str) -> str:

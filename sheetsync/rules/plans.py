@@ -283,20 +283,24 @@ def method_kinds(text: object) -> frozenset[str]:
 
 
 def finish(steps: tuple[Step, ...], method: str, action: str, locale: str) -> tuple[Step, ...]:
-    """The steps as a rules row schedules them. A step whose words name a method (发送资料,
-    电话沟通) shows the row's 跟进方式 when that names the same, else the method's own word;
-    one naming none is completed by any contact, and shows the row's 跟进方式 only when it is
-    the plan's one step ("每日1次" in 跟进频率). A step with no words of its own takes the
-    row's 核心动作."""
+    """The steps as a rules row schedules them. A step with no words of its own ("每日1次" in
+    跟进频率) takes the row's 核心动作. Its method: what its words name (发送资料: mail), or for
+    the plan's one step, the row's 跟进方式 or its 核心动作's; shown as the row's 跟进方式 when
+    that names the same, else the method's own word. A step naming none (满意度调研) is
+    completed by any contact that matches no other step."""
     done = []
     for step in steps:
-        kinds, shown = step.kinds, ""
-        if kinds:
-            same = method and method_kinds(method) & kinds
-            shown = method if same else next(t for t in METHOD_KINDS if t.key in kinds).text(locale)
-        elif len(steps) == 1:
-            kinds, shown = method_kinds(method), method
-        done.append(Step(step.every, shown, step.action or action, step.phrase, kinds, step.once))
+        own = step.action or action
+        kinds = step.kinds
+        if not kinds and len(steps) == 1:
+            kinds = method_kinds(method) or method_kinds(own)
+        if method and (method_kinds(method) & kinds or (len(steps) == 1 and not step.kinds)):
+            shown = method
+        elif kinds:
+            shown = next(t for t in METHOD_KINDS if t.key in kinds).text(locale)
+        else:
+            shown = ""
+        done.append(Step(step.every, shown, own, step.phrase, kinds, step.once))
     return tuple(done)
 
 

@@ -578,6 +578,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "adopt_plans": ("跟进计划(同步将这样排期):", "Plans, as the sync schedules them:"),
     "revisits_name": ("成交回访", "After-sale revisits"),
+    "class_plan_name": ("{name}类维护", "Class {name} upkeep"),
 }
 
 
