@@ -41,7 +41,9 @@ class XlsxBook:
         return results(self.path)
 
     def grid(self, title):
-        return [list(r) for r in openpyxl.load_workbook(self.path)[title].iter_rows(values_only=True)]
+        return [
+            list(r) for r in openpyxl.load_workbook(self.path)[title].iter_rows(values_only=True)
+        ]
 
     def type_in(self, cid, **values):
         book = openpyxl.load_workbook(self.path)
@@ -130,12 +132,23 @@ CUSTOMERS = [
     customer("CL", budget="未定", intent="低", decision_cycle="半年"),  # lead, grade C
     # existing customers, typed class: their first contacts long enough ago that the quarterly
     # and half-yearly steps fall due within the month
-    customer("EA", class_label="A类+高潜力+战略伙伴", method="上门", **EXISTING,
-             last_contact=TODAY - dt.timedelta(days=85)),
-    customer("EB", class_label="B类", method="电话", **EXISTING,
-             last_contact=TODAY - dt.timedelta(days=175)),
-    customer("EC", class_label="C", method="推送", **EXISTING,
-             last_contact=TODAY - dt.timedelta(days=20)),
+    customer(
+        "EA",
+        class_label="A类+高潜力+战略伙伴",
+        method="上门",
+        **EXISTING,
+        last_contact=TODAY - dt.timedelta(days=85),
+    ),
+    customer(
+        "EB",
+        class_label="B类",
+        method="电话",
+        **EXISTING,
+        last_contact=TODAY - dt.timedelta(days=175),
+    ),
+    customer(
+        "EC", class_label="C", method="推送", **EXISTING, last_contact=TODAY - dt.timedelta(days=20)
+    ),
 ]
 PLANS = {  # the default plans' steps (config/grading.yaml, config/value_rules.yaml)
     "AL": {"每日1次电话沟通需求、同步方案进展、邀请演示"},
@@ -162,8 +175,9 @@ def test_every_default_plan_step_is_scheduled_and_done_by_a_matching_contact(boo
         for cid, values in got.items():
             if values["status"] in ("今日跟进", "已逾期"):
                 named[cid].add(values["task"].split(": ", 1)[-1].split(" 【")[0])
-                book.type_in(cid, last_contact=day, method=method_for(values["task"]),
-                             summary=f"{day} 跟进")
+                book.type_in(
+                    cid, last_contact=day, method=method_for(values["task"]), summary=f"{day} 跟进"
+                )
                 contacted |= cid != "AL"
         # on to the next day something falls due (the daily A lead is due on every one); the
         # day after a contact, for the date it leads to
@@ -219,11 +233,13 @@ def test_a_typed_class_counts_and_a_computed_one_that_differs_is_said(book):
     """Figures that make the customer an A; the person typed B: B's plan, and one line in
     校验提示. Cleared, the computed A counts."""
     figures = {"annual_amount": 2000000, "margin": "35%", "renewal_rate": "95%", **EXISTING}
-    book.make([
-        customer("T1", class_label="B類", method="电话", **figures),
-        customer("T2", class_label="战略客户", **EXISTING),
-        customer("T3", customer_state="观望中"),
-    ])
+    book.make(
+        [
+            customer("T1", class_label="B類", method="电话", **figures),
+            customer("T2", class_label="战略客户", **EXISTING),
+            customer("T3", customer_state="观望中"),
+        ]
+    )
     book.sync(TODAY)
     got = book.results()
     assert "B类" in got["T1"]["check"] and "A类" in got["T1"]["check"]

@@ -19,7 +19,10 @@ def steps(text):
             "每2-3天发送1次资料,每周1次电话沟通需求变化",
             [(3, "发送资料", ("mail",)), (7, "电话沟通需求变化", ("phone",))],
         ),
-        ("每月1次上门拜访+每季度高层互访", [(30, "上门拜访", ("visit",)), (90, "高层互访", ("visit",))]),
+        (
+            "每月1次上门拜访+每季度高层互访",
+            [(30, "上门拜访", ("visit",)), (90, "高层互访", ("visit",))],
+        ),
         ("每周推送1次+每月1次轻量触达", [(7, "推送", ("push",)), (30, "轻量触达", ("push",))]),
         ("半年1次满意度调研", [(180, "满意度调研", ())]),
         (
@@ -31,7 +34,10 @@ def steps(text):
             "每2-3天發送1次資料，每週1次電話溝通需求變化",
             [(3, "發送資料", ("mail",)), (7, "電話溝通需求變化", ("phone",))],
         ),
-        ("每月１次上門拜訪＋每季度高層互訪", [(30, "上門拜訪", ("visit",)), (90, "高層互訪", ("visit",))]),
+        (
+            "每月１次上門拜訪＋每季度高層互訪",
+            [(30, "上門拜訪", ("visit",)), (90, "高層互訪", ("visit",))],
+        ),
         # numbers in Chinese, ranges, several times a period
         ("每两三天打一次电话", [(3, "打电话", ("phone",))]),
         ("每十天一次邮件", [(10, "邮件", ("mail",))]),
@@ -60,7 +66,10 @@ def steps(text):
         ),
         ("twice a week call", [(3, "call", ("phone",))]),
         ("every 2 weeks visit", [(14, "visit", ("visit",))]),
-        ("monthly visit + quarterly executive visit", [(30, "visit", ("visit",)), (90, "executive visit", ("visit",))]),
+        (
+            "monthly visit + quarterly executive visit",
+            [(30, "visit", ("visit",)), (90, "executive visit", ("visit",))],
+        ),
         ("half-yearly satisfaction survey", [(180, "satisfaction survey", ())]),
     ],
 )
@@ -86,8 +95,18 @@ def test_a_part_without_one_cadence_is_named_not_guessed(text, part, why):
 
 @pytest.mark.parametrize(
     "text, days",
-    [("一周后", 7), ("1个月后", 30), ("一个季度后", 90), ("一個月後", 30), ("7", 7), (30, 30),
-     ("10天", 10), ("半年后", 180), ("1 week", 7), ("one quarter", 90)],
+    [
+        ("一周后", 7),
+        ("1个月后", 30),
+        ("一个季度后", 90),
+        ("一個月後", 30),
+        ("7", 7),
+        (30, 30),
+        ("10天", 10),
+        ("半年后", 180),
+        ("1 week", 7),
+        ("one quarter", 90),
+    ],
 )
 def test_revisit_offsets(text, days):
     assert read_offset(text) == days

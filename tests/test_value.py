@@ -151,9 +151,9 @@ def test_won_customers_follow_the_maintenance_strategy_of_their_class(tmp_path):
     sync(path)
     got = results(path)
     assert got["WON_A"]["next_date"] == D(2026, 12, 2)  # monthly visit
-    assert "上门拜访" in got["WON_A"]["task"] and "月度拜访" in got["WON_A"]["task"]
-    assert got["WON_C"]["next_date"] == D(2027, 1, 31) + DAY  # quarterly; 31 Jan is a Sunday
-    assert got["WON_NONE"]["next_date"] == D(2027, 1, 31) + DAY  # C's quarterly touch
+    assert "上门拜访" in got["WON_A"]["task"]  # the plan's step: 每月1次上门拜访
+    assert got["WON_C"]["next_date"] == D(2026, 12, 2)  # monthly (issue 24: it was quarterly)
+    assert got["WON_NONE"]["next_date"] == D(2026, 12, 2)  # C's monthly touch
     assert got["LEAD_A"]["next_date"] == D(2026, 11, 5)  # not won: its lead grade
 
 
@@ -163,12 +163,12 @@ def test_a_won_deal_without_value_data_leaves_the_sales_cadence_for_the_lightest
 ):
     """No 年合作金额, 利润率 or 续约率 yet, so no value class: the lowest class's (C) 成交维护策略,
     not the B lead's 3-day calls and demos."""
-    last = D(2026, 11, 2)  # a Monday; + 90 days is Sunday 31 Jan, so Monday 1 Feb
+    last = D(2026, 11, 2)  # a Monday; + 30 days is Wednesday 2 December
     path = make_workbook(tmp_path / "b.xlsx", [customer("W1", stage=stage, last_contact=last)])
     sync(path)
     got = results(path)["W1"]
-    assert got["next_date"] == D(2027, 2, 1)
-    assert got["task"].startswith("2027-02-01 轻量触达") and "季度推送行业资讯/新品" in got["task"]
+    assert got["next_date"] == D(2026, 12, 2)  # C's monthly touch (issue 24: was quarterly)
+    assert got["task"].startswith("2026-12-02 轻量触达") and "推送行业资讯/新品" in got["task"]
     assert "邀请演示" not in got["task"]
 
 

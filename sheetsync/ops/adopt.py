@@ -28,9 +28,9 @@ from sheetsync.config import Settings
 from sheetsync.errors import SheetSyncError, WorkbookError
 from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
 from sheetsync.rules.grading import read_rules
+from sheetsync.rules.value import read_value_rules, typed_class
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import CellChange, Changeset, SheetLayout, describe
-from sheetsync.rules.value import read_value_rules, typed_class
 from sheetsync.workbook.messages import lang, listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.schema import (
@@ -482,7 +482,9 @@ def plan_line(name: str, steps, locale: str) -> str:
         )
         for s in steps
     ]
-    return say("plan_line", locale, name=name, steps=("; " if lang(locale) == "en" else ";").join(said))
+    return say(
+        "plan_line", locale, name=name, steps=("; " if lang(locale) == "en" else ";").join(said)
+    )
 
 
 def _rule_line(rule, locale: str) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sheetsync.errors import ConfigError
-from sheetsync.workbook.messages import say
 from sheetsync.rules.plans import Step, finish, read_plan
+from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import Unreadable, cell_text, is_blank, parse_cycle, parse_frequency
 from sheetsync.workbook.schema import (
     BUDGET_LEVELS,

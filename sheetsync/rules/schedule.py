@@ -88,7 +88,9 @@ def schedule_plan(
     contact of 跟进历史 up to the sheet's 上次跟进日期 replayed over the steps (a contact dated
     after it was a date since corrected)."""
     seen = contacts(history)[["customer_id", "date", "method"]]
-    last = by_id(rows.set_index("customer_id")["last_contact"].groupby(level=0).max(), seen["customer_id"])
+    last = by_id(
+        rows.set_index("customer_id")["last_contact"].groupby(level=0).max(), seen["customer_id"]
+    )
     seen = seen[~(seen["date"] > last)]
     steps = plan["steps"].where(plan["steps"].notna(), None)
     fallback = (Step(1, "", ""),)

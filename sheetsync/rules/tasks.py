@@ -225,7 +225,7 @@ def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.Data
             "escalated_at": None,
             "response": None,
             "kind": fresh.get("task_kind", "followup"),
-            "step": fresh["step"] if "step" in fresh else None,
+            "step": fresh.get("step", None),
         }
     )
     if new.empty:

@@ -108,7 +108,7 @@ class _Reader:
         """跟进计划 read into steps (one step of `interval` when empty), each completed with
         the row's 跟进方式 and 核心动作; an unreadable part is named."""
         method, action = cell_text(record["method"]), cell_text(record["action"])
-        written = record["plan"] if "plan" in record else None
+        written = record.get("plan", None)
         steps = (Step(interval, "", ""),)
         if not is_blank(written):
             try:
@@ -224,7 +224,9 @@ def _revisits(reader: _Reader) -> tuple[Step, ...]:
         try:
             days = read_offset(record["when"])
         except ValueError:
-            raise reader.fail(record, "when", "a time after the deal (1 week, 1 month, 90)") from None
+            raise reader.fail(
+                record, "when", "a time after the deal (1 week, 1 month, 90)"
+            ) from None
         method, action = cell_text(record["method"]), cell_text(record["action"])
         (step,) = finish((Step(days, "", "", cell_text(record["when"])),), method, action, "")
         steps.append(Step(step.every, step.method, step.action, step.phrase, step.kinds, True))

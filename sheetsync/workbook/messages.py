@@ -545,7 +545,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "plan_expected": ('能读懂的跟进计划:"{part}"{reason}', 'a plan it can read: "{part}" {reason}'),
     "plan_step": ("每{every}天{method}:{action}", "every {every} days {method}: {action}"),
-    "plan_revisit": ("成交后{every}天{method}:{action}", "{every} days after the deal {method}: {action}"),
+    "plan_revisit": (
+        "成交后{every}天{method}:{action}",
+        "{every} days after the deal {method}: {action}",
+    ),
     "plan_line": ("{name}:{steps}", "{name}: {steps}"),
     "plan_then": ("然后按{name}类的维护计划", "then {name}'s maintenance plan"),
     "customer_state_unknown": (

@@ -175,7 +175,18 @@ METHOD_KINDS = _terms(
 # What a 合作状态 / 当前状态 / 客户状态 cell says of the customer: an existing customer is
 # maintained by its class's plan, a prospect graded as a lead, a lost one churned.
 CUSTOMER_STATES = _terms(
-    ("active", "合作中", "Active", "已合作", "成交", "已成交", "维护中", "在合作", "合作", "active"),
+    (
+        "active",
+        "合作中",
+        "Active",
+        "已合作",
+        "成交",
+        "已成交",
+        "维护中",
+        "在合作",
+        "合作",
+        "active",
+    ),
     ("prospect", "待转化", "Prospect", "潜在", "潜在客户", "prospect", "potential"),
     ("lost", "流失", "Lost", "已流失", "lost", "churned"),
 )
