@@ -29,11 +29,13 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.workbook.messages import simplified
-from sheetsync.workbook.parsing import Unreadable, cell_text, is_blank
+from sheetsync.workbook.parsing import Unreadable, cell_text
 from sheetsync.workbook.schema import METHOD_KINDS, normalise_header
 
 
@@ -52,7 +54,13 @@ class Step:
 
     @property
     def key(self) -> str:
-        return normalise_header(self.phrase or f"{self.every}{self.method}{self.action}")
+        return _key(self.phrase or f"{self.every}{self.method}{self.action}")
+
+
+@lru_cache(maxsize=4096)
+def _key(text: str) -> str:
+    """A step's name folded as a header is (任务记录's 计划步骤 matched back to it)."""
+    return normalise_header(text)
 
 
 # --- reading a sentence -----------------------------------------------------------------
@@ -305,88 +313,109 @@ def finish(steps: tuple[Step, ...], method: str, action: str, locale: str) -> tu
 
 
 # --- scheduling -------------------------------------------------------------------------
+# Days are whole numbers (days since 1970-01-01) inside the replay: a Timestamp's arithmetic
+# costs ~100 times an int's, and the replay runs once per customer, 100 k of them.
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
 @dataclass
 class Scheduled:
-    """One customer's plan as of today: when it is next due (not yet on a working day), the
-    step due then, and when each step was last done (by Step.key)."""
+    """One customer's plan as of today: when it is next due (a day number; not yet on a
+    working day), the step due then, and when each step was last done (Step.key -> a day
+    number, None if never)."""
 
-    due: pd.Timestamp | None
+    due: int | None
     step: Step | None
-    done: dict[str, pd.Timestamp]
+    done: dict[str, int | None]
 
 
-def _next(steps, done, base, today) -> list[tuple[pd.Timestamp, int, Step]]:
-    """The steps owed, each with its due date: the once-steps not done (only the latest of
-    those already due: a revisit passed by the next is not owed), or, all of them done, the
-    recurring steps, counted from the last once-step."""
-    once = [(i, s) for i, s in enumerate(steps) if s.once]
-    owed = [(i, s) for i, s in once if s.key not in done]
+@lru_cache(maxsize=1024)
+def _compiled(steps: tuple[Step, ...]) -> tuple[tuple, tuple]:
+    """A plan as plain tuples (index, every, kinds, key), once-steps and recurring apart:
+    read 100 k times a run, attribute by attribute, a dataclass costs more than the work."""
+    rows = [(i, s.every, s.kinds, s.key) for i, s in enumerate(steps)]
+    once = tuple(r for r, s in zip(rows, steps, strict=True) if s.once)
+    return once, tuple(r for r, s in zip(rows, steps, strict=True) if not s.once)
+
+
+def _next(plan: tuple[tuple, tuple], done: dict, base: int, today: int) -> list[tuple]:
+    """The steps owed, each as (due day, index, kinds, key): the once-steps not done (only
+    the latest of those already due: a revisit passed by the next is not owed), or, all of
+    them done, the recurring steps, counted from the last once-step."""
+    once, recurring = plan
+    owed = [(base + every, i, kinds, key) for i, every, kinds, key in once if key not in done]
     if owed:
-        dues = [(base + pd.Timedelta(days=s.every), i, s) for i, s in owed]
-        passed = [d for d in dues if d[0] <= today]
-        return dues if len(passed) <= 1 else [passed[-1], *[d for d in dues if d[0] > today]]
-    start = max((done[s.key] for _, s in once), default=base)
-    return [
-        ((done.get(s.key) or start) + pd.Timedelta(days=s.every), i, s)
-        for i, s in enumerate(steps)
-        if not s.once
-    ]
+        passed = [d for d in owed if d[0] <= today]
+        return owed if len(passed) <= 1 else [passed[-1], *[d for d in owed if d[0] > today]]
+    start = max((done[key] for *_, key in once), default=base)
+    return [(done.get(key, start) + every, i, kinds, key) for i, every, kinds, key in recurring]
 
 
-def schedule(steps: tuple[Step, ...], contacts, start, today: pd.Timestamp) -> Scheduled:
-    """Replay `contacts` ((date, kinds), oldest first) after `start` (the plan's start, or
+def schedule(steps: tuple[Step, ...], contacts, start: int | None, today: int) -> Scheduled:
+    """Replay `contacts` ((day, kinds), oldest first) after `start` (the plan's start, or
     None: from the first contact) over `steps`."""
-    if start is not None and not pd.isna(start):
+    if start is not None:
         contacts = [c for c in contacts if c[0] > start]
         base = start
     elif contacts:
         base = contacts[0][0]
     else:
-        return Scheduled(None, steps[0] if steps else None, {s.key: pd.NaT for s in steps})
-    done: dict[str, pd.Timestamp] = {}
-    for day, kinds in contacts:
-        owed = _next(steps, done, base, day)
-        if not owed:
-            break
-        matching = [o for o in owed if o[2].kinds & kinds]
-        _, _, step = min(matching or owed, key=lambda o: (o[0], o[1]))
-        done[step.key] = day
-    owed = _next(steps, done, base, today)
-    done = {s.key: done.get(s.key, pd.NaT) for s in steps}  # every step: NaT if never done
-    if not owed:
-        return Scheduled(None, None, done)
-    due, _, step = min(owed, key=lambda o: (o[0], o[1]))
-    return Scheduled(due, step, done)
+        return Scheduled(None, steps[0] if steps else None, dict.fromkeys(s.key for s in steps))
+    plan = _compiled(steps)
+    done: dict[str, int] = {}
+    if len(steps) == 1 and not plan[0]:  # one step: every contact completes it
+        if contacts:
+            done[plan[1][0][3]] = contacts[-1][0]
+    else:
+        for day, kinds in contacts:
+            owed = _next(plan, done, base, day)
+            matching = [o for o in owed if o[2] & kinds] if kinds else owed
+            done[min(matching or owed)[3]] = day  # the earliest due, then the first listed
+    due, index, _, _ = min(_next(plan, done, base, today))
+    return Scheduled(due, steps[index], {s.key: done.get(s.key) for s in steps})
+
+
+def _days(values) -> np.ndarray:
+    """Dates as day numbers (float, NaN for none)."""
+    days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
+    out = (days - EPOCH).astype("timedelta64[D]").astype(float)
+    out[np.isnat(days)] = np.nan
+    return out
+
+
+def as_dates(days) -> pd.Series:
+    """Day numbers (None or NaN for none) back to dates."""
+    numbers = pd.Series(days, dtype=float)
+    return pd.to_datetime(numbers, unit="D")
 
 
 def schedule_steps(
     plans: pd.Series, contacts: pd.DataFrame, starts: pd.Series, ids: pd.Series, today: dt.date
 ) -> pd.DataFrame:
     """Per row: `planned` (the due date, before workdays), `step` (the Step due) and `done`
-    (step key -> last done). `plans`: each row's steps; `contacts`: customer_id, date,
-    method (the contacts of 跟进历史, this run's included); `starts`: each row's plan start
-    (NaT: none)."""
-    now = pd.Timestamp(today)
+    (step key -> the day number it was last done, None if never: `as_dates`). `plans`: each
+    row's steps; `contacts`: customer_id, date, method (the contacts of 跟进历史, this run's
+    included); `starts`: each row's plan start (NaT: none)."""
+    now = int(_days([pd.Timestamp(today)])[0])
     seen: dict[str, list] = {}
     dated = contacts[contacts["date"].notna()].sort_values("date", kind="stable")
     kinds_of: dict[str, frozenset] = {}
-    for cid, day, method in zip(dated["customer_id"], dated["date"], dated["method"], strict=True):
+    days = _days(dated["date"]).astype(int).tolist()
+    methods = dated["method"].tolist()
+    for cid, day, method in zip(dated["customer_id"].tolist(), days, methods, strict=True):
         kinds = kinds_of.get(method)
         if kinds is None:
             kinds = kinds_of[method] = method_kinds(method)
         seen.setdefault(cid, []).append((day, kinds))
+    begin = [None if np.isnan(d) else int(d) for d in _days(starts)]
     out = [
         schedule(steps, seen.get(cid, []), start, now)
-        for steps, cid, start in zip(plans, ids, starts, strict=True)
+        for steps, cid, start in zip(plans.tolist(), ids.tolist(), begin, strict=True)
     ]
     return pd.DataFrame(
         {
-            "planned": pd.to_datetime(pd.Series([s.due for s in out], index=plans.index)),
+            "planned": as_dates([s.due for s in out]).set_axis(plans.index),
             "step": pd.Series([s.step for s in out], index=plans.index, dtype=object),
             "done": pd.Series([s.done for s in out], index=plans.index, dtype=object),
         }
     )
-
-
-def blank_or(value: object, default: str) -> str:
-    return default if is_blank(value) else cell_text(value)

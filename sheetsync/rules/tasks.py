@@ -14,6 +14,7 @@ import datetime as dt
 
 import pandas as pd
 
+from sheetsync.rules.plans import as_dates
 from sheetsync.workbook.parsing import cell_text, date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import (
     RESPONSES,
@@ -155,12 +156,12 @@ def _step_key(step: object) -> str:
 
 def _step_done(log: pd.DataFrame, plans: pd.Series) -> pd.Series:
     """The day each task's step was last done, by its customer's plan (NaT: not done, or no
-    such step)."""
+    such step); the plan keeps day numbers (rules/plans.py)."""
     days = [
-        plan.get(_step_key(step), pd.NaT) if isinstance(plan, dict) and _step_key(step) else pd.NaT
+        plan.get(_step_key(step)) if isinstance(plan, dict) and _step_key(step) else None
         for step, plan in zip(log["step"], plans, strict=True)
     ]
-    return pd.to_datetime(pd.Series(days, index=log.index, dtype=object))
+    return as_dates(days).set_axis(log.index)
 
 
 def _planned_step(log: pd.DataFrame, valid: pd.DataFrame) -> pd.Series:
