@@ -151,7 +151,6 @@ CUSTOMERS = [
     ),
 ]
 PLANS = {  # the default plans' steps (config/grading.yaml, config/value_rules.yaml)
-    "AL": {"每日1次电话沟通需求、同步方案进展、邀请演示"},
     "BL": {"每2-3天发送1次资料", "每周1次电话沟通需求变化"},
     "CL": {"每周推送1次行业动态/促销信息", "每月1次轻量触达"},
     "EA": {"每月1次上门拜访", "每季度高层互访"},
@@ -165,7 +164,7 @@ def test_every_default_plan_step_is_scheduled_and_done_by_a_matching_contact(boo
     the way the task's step says. Every step of every default plan is named by a task and
     completed; existing customers follow their class's plan, not the lead grade's."""
     book.make(CUSTOMERS)
-    named: dict[str, set] = {cid: set() for cid in PLANS}
+    named: dict[str, set] = {cid: set() for cid in [*PLANS, "AL"]}
     first, day, end = None, TODAY, TODAY + dt.timedelta(days=36)
     while day <= end:
         book.sync(day)
@@ -188,10 +187,14 @@ def test_every_default_plan_step_is_scheduled_and_done_by_a_matching_contact(boo
     # not the weekly lead plan its empty row would grade it by
     assert "上门拜访" in first["EA"]["task"] and first["EA"]["status"] == "已逾期"
     done: dict[str, set] = {cid: set() for cid in PLANS}
-    for task in task_log(book):
+    tasks = task_log(book)
+    for task in tasks:
         if task["state"] == "已完成" and task.get("step"):
             done[task["customer_id"]].add(task["step"])
     assert done == PLANS
+    # A's plan is one step (跟进间隔 1 day): every task done, none for a step
+    daily = [t for t in tasks if t["customer_id"] == "AL"]
+    assert len(daily) > 10 and all(t["state"] == "已完成" for t in daily[:-1])
     actions = {
         "BL": {"发送资料", "电话沟通需求变化"},
         "CL": {"推送行业动态/促销信息", "轻量触达"},
