@@ -181,12 +181,12 @@ def test_without_a_class_a_won_deal_takes_the_lowest_band_even_when_the_plans_ar
     book = openpyxl.load_workbook(path)
     tab = book["价值分级"]
     first, last = (r for r in range(1, tab.max_row + 1) if tab.cell(r, 3).value in plans)
-    for column in range(1, 5):  # swap the A and C plans' rows
+    for column in range(1, 6):  # swap the A and C plans' rows
         a, c = tab.cell(first, column), tab.cell(last, column)
         a.value, c.value = c.value, a.value
     book.save(path)
     sync(path)
-    assert results(path)["W1"]["next_date"] == D(2027, 2, 16)  # 18 Nov + 90 days, a Tuesday
+    assert results(path)["W1"]["next_date"] == D(2026, 12, 18)  # C monthly: 18 Nov + 30 days
 
 
 def test_health_from_silence_purchases_and_an_explicit_mark(tmp_path):

@@ -372,6 +372,8 @@ def schedule(steps: tuple[Step, ...], contacts, start: int | None, today: int) -
             matching = [o for o in owed if o[2] & kinds] if kinds else owed
             done[min(matching or owed)[3]] = day  # the earliest due, then the first listed
     due, index, _, _ = min(_next(plan, done, base, today))
+    if contacts:  # a step still owed after a contact is due from the next day, not overdue
+        due = max(due, contacts[-1][0] + 1)
     return Scheduled(due, steps[index], {s.key: done.get(s.key) for s in steps})
 
 
