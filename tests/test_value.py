@@ -242,9 +242,9 @@ def test_three_follow_ups_in_a_row_without_response_is_a_warning(tmp_path):
         health.append(results(path)["K1"]["health"])
     assert health == ["健康", "健康", "预警"]
     log = sheet_rows(path, "任务记录")
-    # B's plan has two steps (issue 24): the first contact completed the material step while
-    # the task open was... its own; the call step's task moved to the day after, so two of
-    # the three contacts closed a task. Health reads all three (预警 above).
+    # B's plan has two steps (issue 24): a contact completes one step, and the step still
+    # owed is moved to the day after it (its earlier task cancelled), so two of the three
+    # contacts closed a task. Health reads all three (预警 above).
     done = [r[10] for r in log[1:] if r[4] == "已完成"]
     assert len(done) >= 2 and done[-2:] == ["无回应"] * 2
     set_cell(path, "客户跟进", "K2", day + DAY)
