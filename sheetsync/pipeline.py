@@ -75,11 +75,14 @@ from sheetsync.rules.owner_fit import owner_fit
 from sheetsync.rules.performance import team_goals
 from sheetsync.rules.recipients import Recipients, hold
 from sheetsync.rules.schedule import (
+    after_sale,
     follow_up_plan,
     next_followup,
     off_the_list,
+    schedule_plan,
     status,
     status_text,
+    task_step,
     task_text,
 )
 from sheetsync.rules.stages import (
@@ -106,6 +109,7 @@ from sheetsync.rules.value import (
     relationship,
     retired_health_rows,
     upkeep_for,
+    with_typed_class,
 )
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
@@ -194,8 +198,11 @@ def compute(
     del memory
     rows["grade"] = grade(rows, rules)  # 客户分级
     value = classify(rows, value_rules, today, loaded.locale)  # 价值分级 of existing customers
-    upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules)
-    plan = follow_up_plan(rows["grade"], rules, upkeep)  # how often, how, what to do
+    value, class_lines = with_typed_class(value, rows["class_label"], value_rules, loaded.locale)
+    rows["check"] = _joined(rows["check"], class_lines)  # a typed class the figures disagree with
+    existing = rows["customer_state"] == "active"  # 合作中: kept by its class, not its grade
+    upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules, existing)
+    plan = follow_up_plan(rows["grade"], rules, upkeep)  # the steps: how often, how, what
     history, history_known, history_kept = _history(
         loaded, before, kept_before, rows, people, today
     )  # 跟进历史
@@ -209,9 +216,13 @@ def compute(
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
     new_leads = first_due_of_new_leads(log, rows["customer_id"])
-    due = next_followup(rows, plan["interval"], today, calendar, new_leads)  # 下次跟进日期
+    seen = first_seen(stage_log, rows["customer_id"])
+    steps, starts = after_sale(plan, rows, stage_since, seen, value_rules.revisits)  # 成交回访
+    plan = schedule_plan(plan.assign(steps=steps), rows, history, starts, today)  # step due
+    planned = plan["planned"].fillna(rows["last_contact"] + pd.to_timedelta(plan["interval"], "D"))
+    due = next_followup(rows, planned, today, calendar, new_leads)  # 下次跟进日期
     rows["response"] = response(people["summary"], people["feedback"])
-    log = close_contacted(log, rows)  # before health: the contact just recorded counts
+    log = close_contacted(log, rows.assign(done=plan["done"]))  # before health reads it
     late = calendar.days_overdue(due, today)  # workdays past the follow-up date (健康度)
     allowed = allowed_lateness(rows["grade"], rules, value_rules.health)
     health_keys = health(rows, late, allowed, log, value_rules.health, today, history)
@@ -223,6 +234,7 @@ def compute(
     )
     due, rows["task_kind"] = fold(due, occasion)
     due, rows["task_kind"] = off_the_list(rows["stage_key"], due, rows["task_kind"])  # 输单
+    rows["step"] = task_step(rows, plan, rows["task_kind"])  # 任务记录's 计划步骤
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
     tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
@@ -411,6 +423,12 @@ def _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, locale
     return task_text(people, due, plan, before, after)
 
 
+def _joined(checks: pd.Series, lines: pd.Series) -> pd.Series:
+    """校验提示 with more lines, "; " between."""
+    both = (checks != "") & (lines != "")
+    return (checks + pd.Series("; ", index=checks.index).where(both, "") + lines).astype(object)
+
+
 def _labels(loaded: Loaded) -> dict[str, str]:
     return {t.key: loaded.followups.label(t.key) for t in FOLLOWUPS.columns}
 
@@ -459,8 +477,10 @@ def _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
                     "task_kind",
                     "alert_word",
                     "lost",
+                    "step",
                 )
             },
+            "done": plan["done"],  # each step's last contact: closes a step's task
             "status": keys,
             "due": due,
             "action": plan["action"],

@@ -16,6 +16,7 @@ from sheetsync.errors import WorkbookError
 from sheetsync.ops import app
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import Changeset
+from sheetsync.workbook.messages import simplified
 from sheetsync.workbook.parsing import EXCEL_EPOCH
 
 D = dt.datetime
@@ -152,7 +153,8 @@ class Sheets:
         def cell(value, header):
             if value == "":
                 return None
-            if isinstance(value, float) and ("日期" in str(header) or "时间" in str(header)):
+            named = simplified(str(header))  # 上次跟進時間 too
+            if isinstance(value, float) and ("日期" in named or "时间" in named):
                 return D.combine(EXCEL_EPOCH + dt.timedelta(days=int(value)), dt.time())
             return value
 
@@ -377,3 +379,168 @@ def test_a_sheet_synced_under_its_own_tab_names_is_adopted_again_as_the_syncs(tm
     assert "快照X" in openpyxl.load_workbook(book.path).sheetnames
     plan, _ = app.run_adopt(settings, apply=False, today=DAY0 + dt.timedelta(days=1))
     assert plan.ok, plan.problems
+
+
+# --- issue 24, items 1-3: the checklist's 维护清单 and the follow-up tool as printed --------
+MAINTENANCE_LIST = [
+    [
+        "客户编号",
+        "客户名称",
+        "客户分类(价值+潜力+关系)",
+        "核心联系人",
+        "维护责任人",
+        "上次跟进时间",
+        "跟进方式",
+        "当前状态(如:合作中/流失/待转化)",
+        "备注",
+    ],
+    [
+        "M01",
+        "东方制药",
+        "A类+高潜力+战略伙伴",
+        "王总",
+        "王芳",
+        D(2026, 11, 2),
+        "上门",
+        "合作中",
+        "年框",
+    ],
+    [
+        "M02",
+        "北辰能源",
+        "B类+中潜力+长期合作",
+        "李总",
+        "刘强",
+        D(2026, 11, 10),
+        "电话",
+        "合作中",
+        None,
+    ],
+    ["M03", "南湖食品", "C类", "赵经理", "王芳", D(2026, 11, 2), "微信", "已合作", None],
+    ["M04", "西山建材", "A", "钱总", "刘强", D(2026, 11, 16), "电话", "待转化", None],
+    ["M05", "中原纺织", "战略客户", "孙总", "王芳", D(2026, 11, 6), "电话", "合作中", None],
+    ["M06", "江南船舶", "B类", "周总", "刘强", D(2026, 6, 1), "电话", "流失", None],
+    ["M07", "塞北乳业", None, "吴总", "王芳", D(2026, 11, 12), "电话", "观望", None],
+]
+
+
+def _in_script(rows, script):
+    from sheetsync.workbook.messages import traditional
+
+    if script == "zh":
+        return rows
+    return [[traditional(v) if isinstance(v, str) else v for v in row] for row in rows]
+
+
+@pytest.mark.parametrize("script", ["zh", "zh-Hant"])
+def test_the_maintenance_list_as_printed_is_kept_as_existing_customers_by_class(book, script):
+    """The checklist's 维护清单 (客户分类(价值+潜力+关系), 当前状态(如:合作中/流失/待转化),
+    维护责任人, 上次跟进时间): the plan says how status and class are read, nothing stops,
+    nothing typed changes, and a 合作中 customer is kept by its class's plan."""
+    rows = _in_script(MAINTENANCE_LIST, script)
+    title = "客户关系分类及维护清单" if script == "zh" else "客戶關係分類及維護清單"
+    book.build({title: rows})
+    before = book.fingerprint()
+    plan, report = app.run_adopt(book.settings, apply=False, today=DAY0)
+    assert plan.ok and report is None and book.fingerprint() == before
+    keys = {simplified(c.header): c.key for c in plan.columns}
+    assert keys["客户分类(价值+潜力+关系)"] == "class_label"
+    assert keys["当前状态(如:合作中/流失/待转化)"] == "customer_state"
+    assert not plan.renames or all(r.old is None for r in plan.renames)  # nothing renamed
+    said = simplified("\n".join(app_lines(plan)))
+    assert "4个已有客户" in said and "1个待转化/潜在客户" in said and "1个流失客户" in said
+    assert "A 2、B 2、C 1" in said  # classes as typed (M05's names none)
+    assert '第6行"战略客户"读不出分类' in said and '第8行合作状态"观望"不认识' in said
+    assert "A类维护:每30天上门拜访:上门拜访;每90天上门拜访:高层互访" in said  # the class's plan
+    assert "成交回访:成交后7天" in said
+
+    typed = _people_cells(rows)
+    app.run_adopt(book.settings, apply=True, today=DAY0)
+    for day in (DAY0 + dt.timedelta(days=1), DAY0 + dt.timedelta(days=2)):
+        app.run_sync(book.settings, day, email=False)
+    grid = book.grid(title)
+    assert _by_header(grid, {h: h for h in rows[0]}) == typed  # every typed value, as typed
+    header = [simplified(str(h)) for h in grid[0]]
+    at = {h: i for i, h in enumerate(header)}
+    got = {r[0]: r for r in grid[1:]}
+
+    def cell(cid, column):
+        row = got[cid]
+        value = row[at[column]] if at[column] < len(row) else None
+        return value.date() if isinstance(value, dt.datetime) else value
+
+    # A: the monthly visit a month after the last one (the old code: a lead's weekly push)
+    assert cell("M01", "下次跟进日期") == dt.date(2026, 12, 2)
+    assert "上门拜访" in simplified(cell("M01", "跟进任务"))
+    assert cell("M02", "下次跟进日期") == dt.date(2026, 12, 10)  # B: the monthly call
+    assert "电话回访" in simplified(cell("M02", "跟进任务"))
+    assert cell("M03", "下次跟进日期") == dt.date(2026, 12, 2)  # C: monthly, not quarterly
+    assert cell("M04", "下次跟进日期") == dt.date(2026, 11, 23)  # a prospect: the lead plan
+    assert "读不出客户分类" in simplified(cell("M05", "校验提示"))
+    assert simplified(cell("M06", "健康度")) == "流失"
+    assert "不是已知的合作状态" in simplified(cell("M07", "校验提示"))
+    assert not cell("M01", "校验提示")  # no 意向度/预算情况 nagging for an existing customer
+
+
+def app_lines(plan):
+    from sheetsync.ops.adopt import plan_lines
+
+    return plan_lines(plan)
+
+
+PLAN_GRADING = [
+    ["分级", "核心标准", "跟进频率", "核心动作", "负责人要求"],
+    [
+        "A类(高意向)",
+        "预算明确,决策周期≤1个月",
+        "每日1次",
+        "电话沟通需求、同步方案进展、邀请演示",
+        "资深销售",
+    ],
+    [
+        "B类(中意向)",
+        "预算初步确认,决策周期1-3个月",
+        "每2-3天发送1次资料,每周1次电话沟通需求变化",
+        "发送资料/案例,电话沟通需求变化",
+        "销售",
+    ],
+    [
+        "C类(低意向)",
+        "意向模糊,决策周期>3个月",
+        "每周推送1次+每月1次轻量触达",
+        "推送行业动态/促销信息",
+        "销售助理",
+    ],
+]
+
+
+@pytest.mark.parametrize("script", ["zh", "zh-Hant"])
+def test_the_follow_up_tools_two_tables_with_their_plans_are_adopted(book, script):
+    """客户跟进记录表 and 客户分级标准与跟进策略表 with the tool's plans in 跟进频率: read into
+    steps (the old code stopped on them), the task naming the step due."""
+    followups = _in_script(FOLLOWUP_PLAYBOOK["客户跟进记录表"], script)
+    for row in followups[1:]:
+        row[8] = None  # no 客户反馈 ("预算明确") on these rows: their grade comes from the sheet
+    grading = _in_script(PLAN_GRADING, script)
+    titles = ("客户跟进记录表", "客户分级标准与跟进策略表")
+    if script != "zh":
+        titles = ("客戶跟進記錄表", "客戶分級標準與跟進策略表")
+    book.build({titles[0]: followups, titles[1]: grading})
+    plan, _ = app.run_adopt(book.settings, apply=False, today=DAY0)
+    assert plan.ok, plan.problems
+    said = simplified("\n".join(app_lines(plan)))
+    assert "A:每1天电话:电话沟通需求、同步方案进展、邀请演示" in said
+    assert "B:每3天邮件:发送资料;每7天电话:电话沟通需求变化" in said
+    assert "C:每7天推送:推送;每30天推送:轻量触达" in said
+    typed = _people_cells(followups)
+    app.run_adopt(book.settings, apply=True, today=DAY0)
+    app.run_sync(book.settings, DAY0 + dt.timedelta(days=1), email=False)
+    grid = book.grid(titles[0])
+    renamed = {h: h for h in followups[0]}
+    renamed.update({followups[0][5]: _in_script([["约定跟进日期"]], script)[0][0]})
+    renamed.update({followups[0][10]: _in_script([["状态(手填)"]], script)[0][0]})
+    assert _by_header(grid, renamed) == typed
+    header = [simplified(str(h)) for h in grid[0]]
+    row = {r[0]: r for r in grid[1:]}
+    task = simplified(row["KH002"][header.index("跟进任务")])
+    assert "推送" in task  # grade C (nothing typed): the weekly push step named

@@ -36,9 +36,13 @@ def test_a_date_typed_into_next_followup_is_the_agreed_date_until_the_contact(bo
     book.sync(DAY3)  # still in force the day after: the sync remembers it
     assert book.results()["K1"]["next_date"] == D(2026, 12, 1)
     assert book.results()["K2"]["next_date"] == D(2026, 11, 20)  # the others untouched
-    type_into(book, "上次跟进日期", "K1", D(2026, 12, 1))  # the call happened
+    type_into(book, "上次跟进日期", "K1", D(2026, 12, 1))  # the contact happened
     book.sync(D(2026, 12, 1))
-    assert book.results()["K1"]["next_date"] == D(2026, 12, 4)
+    # the agreed date is over; B's plan goes on (issue 24): that contact completed the
+    # earliest due step (发送资料, due 11-20), and the weekly call, owed since 11-24, is next:
+    # from the day after the contact, not overdue at once
+    got = book.results()["K1"]
+    assert got["next_date"] == D(2026, 12, 2) and "电话沟通需求变化" in got["task"]
 
 
 def test_a_grade_typed_into_the_grade_column_overrides_until_cleared(book):

@@ -115,11 +115,12 @@ def test_a_lost_row_without_the_column_is_told_to_add_it_in_english(tmp_path):
 # --- won and nurture -----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "stage, value, interval",
-    [  # 成交维护策略: A every 30 days, C every 90; no value class: the lowest class's (C)
+    [  # 成交维护策略: A every 30 days, C every 30 (issue 24: the checklist's 月度, was 90);
+        # no value class: the lowest class's (C)
         ("赢单", CLASS_A, 30),
-        ("成交", CLASS_C, 90),
+        ("成交", CLASS_C, 30),
         ("成交维护", CLASS_A, 30),
-        ("赢单", {}, 90),
+        ("赢单", {}, 30),
     ],
 )
 def test_won_ends_the_sales_cycle_and_maintenance_takes_over(tmp_path, stage, value, interval):

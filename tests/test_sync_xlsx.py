@@ -269,7 +269,7 @@ def test_task_is_done_when_a_contact_is_recorded_and_counted_in_the_summary(tmp_
     log = sheet_rows(path, "任务记录")
     assert [(r[0], r[1].date(), r[4]) for r in log[1:]] == [
         ("K1", dt.date(2026, 11, 16), "已完成"),
-        ("K1", dt.date(2026, 11, 23), "待办"),
+        ("K1", dt.date(2026, 11, 20), "待办"),  # B's weekly call, a week from 11-13 (issue 24)
     ]
     owner_rows = {r[0]: r for r in summary_section(path, "按负责人")}
     assert owner_rows["张伟"][4] == 1  # done in the last 7 days

@@ -28,11 +28,24 @@ from sheetsync.config import Settings
 from sheetsync.errors import SheetSyncError, WorkbookError
 from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
 from sheetsync.rules.grading import read_rules
+from sheetsync.rules.value import read_value_rules, typed_class
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import CellChange, Changeset, SheetLayout, describe
-from sheetsync.workbook.messages import say
+from sheetsync.workbook.messages import lang, listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank
-from sheetsync.workbook.schema import FOLLOWUPS, GRADING, MEMORY, SYNC_COLUMNS, SYNC_LOG, TEAM, Tab
+from sheetsync.workbook.schema import (
+    CUSTOMER_STATES,
+    FOLLOWUPS,
+    GRADING,
+    MEMORY,
+    SYNC_COLUMNS,
+    SYNC_LOG,
+    TEAM,
+    VALUE_RULES,
+    Tab,
+    normalise_header,
+    term_lookup,
+)
 from sheetsync.workbook.tables import (
     ROW,
     Sheet,
@@ -70,6 +83,8 @@ class AdoptPlan:
     new_tabs: dict[str, list[list]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    plans: list[str] = field(default_factory=list)  # each grade's and class's steps
+    lifecycle: list[str] = field(default_factory=list)  # existing customers, typed classes
     settings_lines: list[str] = field(default_factory=list)
     cells: list[str] = field(default_factory=list)  # every cell the first sync writes
     layout: dict[str, SheetLayout] = field(default_factory=dict)  # the follow-up tab's
@@ -231,6 +246,7 @@ def plan_adoption(
     _map_columns(result, sheet, grids[result.tabs["followups"]], bool(synced_before))
     _add_tabs(result, grids, sheet, locale, settings.tabs)
     _add_read_columns(result, {**grids, **result.new_tabs}, sheet)
+    _lifecycle(result, grids, sheet, settings)
     for tab_key, title in result.tabs.items():
         default = find_title(
             [title], {"followups": FOLLOWUPS, "grading": GRADING, "team": TEAM}[tab_key], None
@@ -299,6 +315,7 @@ def _add_read_columns(result: AdoptPlan, grids: dict[str, list[list]], sheet: Sh
         result.problems.append(str(exc))
         return
     result.rules = [_rule_line(r, result.locale) for r in rules]  # as the first sync reads them
+    result.plans = [plan_line(r.grade, r.steps, result.locale) for r in rules]
     free = unmapped(sheet.header, sheet.columns)
     position = sheet.used_width
     for key in read_columns(rules):
@@ -406,6 +423,70 @@ def adopted_settings(settings: Settings, result: AdoptPlan) -> Settings:
     return dataclasses.replace(settings, tabs=tabs)
 
 
+def _lifecycle(result: AdoptPlan, grids: dict, sheet: Sheet, settings: Settings) -> None:
+    """What the sheet's 合作状态 and typed 客户分类 say, as the first sync will read them:
+    existing customers kept by their class's plan, prospects graded as leads; each label
+    naming no class and each status it does not know, by row (kept, never guessed)."""
+    locale = result.locale
+    title = find_title(list(grids), VALUE_RULES, settings.tabs.get("value_rules"))
+    try:
+        value_rules = read_value_rules(grids.get(title) if title else None, title or "", locale)
+    except SheetSyncError as exc:
+        result.problems.append(str(exc))
+        return
+    result.plans += [
+        plan_line(say("class_plan_name", locale, name=u.value_class), u.steps, locale)
+        for u in value_rules.upkeep.values()
+    ]
+    if value_rules.revisits:
+        result.plans.append(plan_line(say("revisits_name", locale), value_rules.revisits, locale))
+    frame = sheet.frame
+    lookup = {k: t.key for k, t in term_lookup(CUSTOMER_STATES).items()}
+    states = frame["customer_state"].map(lambda v: lookup.get(normalise_header(v)))
+    if "customer_state" in sheet.columns:
+        counts = states.value_counts()
+        result.lifecycle.append(
+            say(
+                "adopt_existing",
+                locale,
+                active=int(counts.get("active", 0)),
+                prospects=int(counts.get("prospect", 0)),
+                lost=int(counts.get("lost", 0)),
+            )
+        )
+        unknown = frame[states.isna() & ~frame["customer_state"].map(is_blank)]
+        result.lifecycle += [
+            say("adopt_state_unread", locale, row=r[ROW], value=cell_text(r["customer_state"]))
+            for _, r in unknown.iterrows()
+        ]
+    if "class_label" in sheet.columns:
+        classes, unread = typed_class(frame["class_label"], value_rules)
+        counts = classes.value_counts()
+        names = listed((f"{c} {n}" for c, n in counts.items()), locale)
+        result.lifecycle.append(say("adopt_classes", locale, counts=names or "0"))
+        result.lifecycle += [
+            say("adopt_class_unread", locale, row=r[ROW], value=cell_text(r["class_label"]))
+            for _, r in frame[unread].iterrows()
+        ]
+
+
+def plan_line(name: str, steps, locale: str) -> str:
+    """A plan in one line: "B:每3天资料/电话:发送资料;每7天资料/电话:电话沟通需求变化"."""
+    said = [
+        say(
+            "plan_revisit" if s.once else "plan_step",
+            locale,
+            every=s.every,
+            method=s.method,
+            action=s.action,
+        )
+        for s in steps
+    ]
+    return say(
+        "plan_line", locale, name=name, steps=("; " if lang(locale) == "en" else ";").join(said)
+    )
+
+
 def _rule_line(rule, locale: str) -> str:
     from sheetsync.workbook.schema import BUDGET_LEVELS, INTENT_LEVELS
 
@@ -458,6 +539,10 @@ def plan_lines(result: AdoptPlan) -> list[str]:
     if result.rules:
         lines.append(say("adopt_rules", lc))
         lines += ["  " + r for r in result.rules]
+    if result.plans:
+        lines.append(say("adopt_plans", lc))
+        lines += ["  " + p for p in result.plans]
+    lines += result.lifecycle
     if result.settings_lines:
         lines.append(say("adopt_settings", lc))
         lines += ["  " + s for s in result.settings_lines]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sheetsync.errors import ConfigError
+from sheetsync.rules.plans import Step, finish, read_plan
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import Unreadable, cell_text, is_blank, parse_cycle, parse_frequency
 from sheetsync.workbook.schema import (
@@ -39,7 +40,7 @@ INTENT_WORDS = {
     "意向低": 0,
     "意向不明": 0,
 }
-_GRADE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+]?)\s*[类級级]")
+_GRADE_RE = re.compile(r"([A-Za-z][A-Za-z0-9+]?)\s*[类類級级]")
 
 
 def short_grade(text: str) -> str:
@@ -58,6 +59,16 @@ class GradeRule:
     method: str
     action: str
     escalate_after: int
+    steps: tuple[Step, ...] = ()  # the plan (跟进计划); one step of `interval` without one
+
+
+def plan_cell(fail, value: object) -> tuple[Step, ...]:
+    """A 跟进计划 cell read into steps; an unreadable part stops the run, named (`fail`:
+    makes the error naming the cell, given the part and why)."""
+    try:
+        return read_plan(value)
+    except Unreadable as exc:
+        raise fail(exc.fields.get("part", cell_text(value)), exc.key) from None
 
 
 class _RuleReader:
@@ -145,8 +156,35 @@ class _RuleReader:
                 return "max_cycle", None  # the catch-all row: "more than" is everyone else
         raise self.fail("criteria", say("criteria_expected", self.sheet.locale), part)
 
+    def plan_fail(self, key: str):
+        def fail(part: str, why: str) -> ConfigError:
+            reason = say(why, self.sheet.locale)
+            return self.fail(key, say("plan_expected", self.sheet.locale, part=part, reason=reason))
+
+        return fail
+
+    def steps(self) -> tuple[int, tuple[Step, ...]]:
+        """The interval and the plan: 跟进计划 when filled; else 跟进间隔/跟进频率, a number of
+        days or a frequency (每2-3天1次), or the playbook's sentence pasted there."""
+        locale, method = self.sheet.locale, cell_text(self.record["method"])
+        action = cell_text(self.record["action"])
+        written, typed = self.record["plan"], self.record["interval"]
+        plan = plan_cell(self.plan_fail("plan"), written) if not is_blank(written) else None
+        try:
+            interval = self.days("interval", parser=parse_frequency, least=1)
+        except ConfigError:
+            if plan is not None:
+                raise
+            plan = plan_cell(self.plan_fail("interval"), typed)  # the sentence, pasted here
+            interval = min(s.every for s in plan)
+        if interval is None and plan is None:
+            raise self.fail("interval", say("days_expected", locale, least=1, most=MAX_DAYS))
+        interval = interval if interval is not None else min(s.every for s in plan)
+        plan = plan or (Step(int(interval), "", ""),)
+        return int(interval), finish(plan, method, action, locale)
+
     def rule(self) -> GradeRule:
-        interval = self.days("interval", parser=parse_frequency, least=1)
+        interval, steps = self.steps()
         criteria = self.criteria()
         return GradeRule(
             grade=short_grade(cell_text(self.record["grade"])),
@@ -157,6 +195,7 @@ class _RuleReader:
             method=cell_text(self.record["method"]),
             action=cell_text(self.record["action"]),
             escalate_after=int(self.days("escalate_after", int(interval))),
+            steps=steps,
         )
 
 

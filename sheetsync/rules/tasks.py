@@ -14,6 +14,7 @@ import datetime as dt
 
 import pandas as pd
 
+from sheetsync.rules.plans import as_dates
 from sheetsync.workbook.parsing import cell_text, date_or_none, is_blank, map_unique
 from sheetsync.workbook.schema import (
     RESPONSES,
@@ -41,7 +42,7 @@ def read_log(sheet: Sheet | None) -> pd.DataFrame:
         log[key] = map_unique(log[key], date_or_none)
     states = {k: t.key for k, t in term_lookup(TASK_STATES).items()}
     log["state"] = map_unique(log["state"], lambda v: states.get(normalise_header(v), "open"))
-    for key in ("owner", "grade", "reminded_at", "escalated_at"):
+    for key in ("owner", "grade", "reminded_at", "escalated_at", "step"):
         log[key] = map_unique(log[key], lambda v: None if is_blank(v) else v)  # as they are
     responses = {k: t.key for k, t in term_lookup(RESPONSES).items()}
     log["response"] = map_unique(log["response"], lambda v: responses.get(normalise_header(v)))
@@ -74,7 +75,7 @@ def update_log(
     `customers` has one row per customer: customer_id, last_contact, due, status, owner,
     grade, has_error. Rows with errors leave their tasks untouched: their data is unreliable.
     """
-    opened = ["due", "status", "last_contact", "owner", "grade", "task_kind"]
+    opened = ["due", "status", "last_contact", "owner", "grade", "task_kind", "step"]
     valid = _valid(customers, [c for c in opened if c in customers])
     log = close_contacted(log, customers)
     is_open = log["state"] == "open"
@@ -121,17 +122,59 @@ def _valid(customers: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def close_contacted(log: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """Mark done the open tasks a recorded contact has completed, with what that contact
-    recorded (`response`, when given): health reads it in the same run."""
-    valid = _valid(customers, [c for c in ("last_contact", "response") if c in customers])
+    recorded (`response`, when given): health reads it in the same run.
+
+    A task for a step of a plan (计划步骤) is done by a contact that completed that step
+    (`done`: each customer's step -> the day it was last done, rules/plans.py): a call does
+    not complete the material due the same week. A task without a step, or for a step the
+    plan no longer has, is done by any contact after it was created."""
+    wanted = [c for c in ("last_contact", "response", "done") if c in customers]
+    valid = _valid(customers, wanted)
     log = log.copy()
     last = by_id(valid["last_contact"], log["customer_id"])
-    done = (log["state"] == "open") & log["customer_id"].isin(valid.index) & last.notna()
-    done &= (last >= log["due_date"]) | log["basis"].isna() | (last > log["basis"])
+    known = (log["state"] == "open") & log["customer_id"].isin(valid.index)
+    after = log["basis"].isna() | (last > log["basis"])
+    done = known & last.notna() & ((last >= log["due_date"]) | after)
+    if "done" in valid and "step" in log:
+        step_done = _step_done(log, by_id(valid["done"], log["customer_id"]))
+        by_step = _planned_step(log, valid)
+        on_step = step_done.notna() & (
+            log["basis"].isna() | (step_done > log["basis"]) | (step_done >= log["due_date"])
+        )
+        done = known & ((done & ~by_step) | (on_step & by_step))
+        last = last.where(~by_step, step_done)
     log.loc[done, "state"] = "done"
     log.loc[done, "done_on"] = last[done]
     if "response" in valid:
         log.loc[done, "response"] = by_id(valid["response"], log["customer_id"])[done]
     return log
+
+
+def _step_key(step: object) -> str:
+    return "" if is_blank(step) else normalise_header(step)
+
+
+def _step_done(log: pd.DataFrame, plans: pd.Series) -> pd.Series:
+    """The day each task's step was last done, by its customer's plan (NaT: not done, or no
+    such step); the plan keeps day numbers (rules/plans.py)."""
+    days = [
+        plan.get(_step_key(step)) if isinstance(plan, dict) and _step_key(step) else None
+        for step, plan in zip(log["step"], plans, strict=True)
+    ]
+    return as_dates(days).set_axis(log.index)
+
+
+def _planned_step(log: pd.DataFrame, valid: pd.DataFrame) -> pd.Series:
+    """Tasks whose step is one of their customer's plan (done or not)."""
+    plans = by_id(valid["done"], log["customer_id"])
+    return pd.Series(
+        [
+            isinstance(plan, dict) and _step_key(step) in plan
+            for step, plan in zip(log["step"], plans, strict=True)
+        ],
+        index=log.index,
+        dtype=bool,
+    )
 
 
 def hand_over(log: pd.DataFrame, customers: pd.DataFrame, today: dt.date) -> pd.DataFrame:
@@ -183,11 +226,14 @@ def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.Data
             "escalated_at": None,
             "response": None,
             "kind": fresh.get("task_kind", "followup"),
+            "step": fresh.get("step", None),
         }
     )
     if new.empty:
         return log.reset_index(drop=True)
-    new = new.astype({"owner": object, "grade": object, "response": object, "kind": object})
+    new = new.astype(
+        {"owner": object, "grade": object, "response": object, "kind": object, "step": object}
+    )
     return pd.concat([log, new], ignore_index=True)
 
 

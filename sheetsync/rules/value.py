@@ -17,7 +17,8 @@ from functools import lru_cache
 import pandas as pd
 
 from sheetsync.errors import ConfigError
-from sheetsync.workbook.messages import in_script, lang
+from sheetsync.rules.plans import Step, finish, read_offset, read_plan
+from sheetsync.workbook.messages import in_script, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique, parse_amount, parse_percent
 from sheetsync.workbook.schema import (
     EVENT_WORD_KINDS,
@@ -62,6 +63,7 @@ class Upkeep:
     interval: int
     method: str
     action: str
+    steps: tuple[Step, ...] = ()  # the plan (跟进计划); one step of `interval` without one
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class ValueRules:
     event_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # alert/hold -> words
     success_rates: dict[str, float] = field(default_factory=dict)  # stage key -> 0..1
     nurture: Upkeep | None = None  # 培育池's light touch
+    revisits: tuple[Step, ...] = ()  # after 成交, each once, before the maintenance plan
 
 
 class _Reader:
@@ -100,6 +103,22 @@ class _Reader:
         if value is not None and value < 0:
             raise self.fail(record, key, "a percentage" if percent else "a number of at least 0")
         return value
+
+    def plan(self, record: pd.Series, interval: int) -> tuple[Step, ...]:
+        """跟进计划 read into steps (one step of `interval` when empty), each completed with
+        the row's 跟进方式 and 核心动作; an unreadable part is named."""
+        method, action = cell_text(record["method"]), cell_text(record["action"])
+        written = record.get("plan", None)
+        steps = (Step(interval, "", ""),)
+        if not is_blank(written):
+            try:
+                steps = read_plan(written)
+            except ValueError as exc:
+                reason = say(exc.key, self.sheet.locale)
+                part = exc.fields.get("part", cell_text(written))
+                where = f'tab "{self.sheet.title}" row {record[ROW]}, {self.sheet.label("plan")}'
+                raise ConfigError(f'{where}: "{part}" {reason}') from None
+        return finish(steps, method, action, self.sheet.locale)
 
     def term(self, record: pd.Series, key: str, terms, kind: str):
         term = term_lookup(terms).get(normalise_header(record[key]))
@@ -130,6 +149,7 @@ def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueR
         _event_words(blocks["event_words"]),
         _success_rates(blocks["success_rates"]),
         _nurture(blocks["nurture"]),
+        _revisits(blocks["revisits"]),
     )
 
 
@@ -188,9 +208,29 @@ def _upkeep(reader: _Reader) -> dict[str, Upkeep]:
             raise reader.fail(record, "interval", "a number of days of at least 1")
         name = cell_text(record["value_class"])
         plans[normalise_header(name)] = Upkeep(
-            name, int(interval), cell_text(record["method"]), cell_text(record["action"])
+            name,
+            int(interval),
+            cell_text(record["method"]),
+            cell_text(record["action"]),
+            reader.plan(record, int(interval)),
         )
     return plans
+
+
+def _revisits(reader: _Reader) -> tuple[Step, ...]:
+    """成交回访: a revisit so long after the deal (一周后, 一个月后, 一个季度后), each once."""
+    steps = []
+    for record in reader.records():
+        try:
+            days = read_offset(record["when"])
+        except ValueError:
+            raise reader.fail(
+                record, "when", "a time after the deal (1 week, 1 month, 90)"
+            ) from None
+        method, action = cell_text(record["method"]), cell_text(record["action"])
+        (step,) = finish((Step(days, "", "", cell_text(record["when"])),), method, action, "")
+        steps.append(Step(step.every, step.method, step.action, step.phrase, step.kinds, True))
+    return tuple(sorted(steps, key=lambda s: s.every))
 
 
 def _health(reader: _Reader) -> dict[str, float]:
@@ -261,7 +301,9 @@ def _nurture(reader: _Reader) -> Upkeep | None:
         interval = reader.number(record, "interval")
         if not interval or interval < 1:
             raise reader.fail(record, "interval", "a number of days of at least 1")
-        return Upkeep("", int(interval), cell_text(record["method"]), cell_text(record["action"]))
+        method, action = cell_text(record["method"]), cell_text(record["action"])
+        steps = finish((Step(int(interval), "", ""),), method, action, reader.sheet.locale)
+        return Upkeep("", int(interval), method, action, steps)
     return None
 
 
@@ -360,9 +402,57 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
     )
 
 
-def upkeep_for(classes: pd.Series, stage_keys: pd.Series, rules: ValueRules) -> pd.Series:
-    """The maintenance plan of each won customer (赢单 ends the sales cycle), the light touch
-    of each 培育池 customer, else None (the grade's plan).
+_CLASS_WORD = re.compile(r"(?:类|级|客户|class)$")
+
+
+def typed_class(labels: pd.Series, rules: ValueRules) -> tuple[pd.Series, pd.Series]:
+    """The class a typed label names ("A类+高潜力+战略伙伴", "B類", "A"): its first part, with
+    类 / 级 dropped, when that is a class of the score bands; and which labels named none
+    ("战略客户": not guessed)."""
+    names = {normalise_header(name): name for name, _ in rules.bands}
+
+    def read(label: object) -> str | None:
+        first = re.split(r"[+＋/、,，;；(（\s]", cell_text(label).strip(), maxsplit=1)[0]
+        word = normalise_header(first)
+        return names.get(word) or names.get(_CLASS_WORD.sub("", word))
+
+    classes = map_unique(labels, lambda v: None if is_blank(v) else read(v))
+    unread = ~map_unique(labels, is_blank).astype(bool) & classes.isna()
+    return classes.astype(object), unread
+
+
+def with_typed_class(
+    value: pd.DataFrame, labels: pd.Series, rules: ValueRules, locale: str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The class each customer is kept by: a typed one (指定分类, the checklist's 客户分类)
+    while it is there, else the computed one; and the 校验提示 lines: a typed class the
+    computed one disagrees with, a label naming no class."""
+    typed, unread = typed_class(labels, rules)
+    computed = value["value_class"]
+    differs = typed.notna() & computed.notna() & (typed != computed)
+    lines = pd.Series("", index=value.index, dtype=object)
+    lines[differs] = [
+        say("class_disagrees", locale, typed=t, computed=c)
+        for t, c in zip(typed[differs], computed[differs], strict=True)
+    ]
+    allowed = "/".join(name for name, _ in rules.bands)
+    lines[unread] = [
+        say("class_label_unreadable", locale, value=cell_text(v), allowed=allowed)
+        for v in labels[unread]
+    ]
+    value = value.assign(value_class=typed.where(typed.notna(), computed))
+    return value, lines
+
+
+def upkeep_for(
+    classes: pd.Series,
+    stage_keys: pd.Series,
+    rules: ValueRules,
+    existing: pd.Series | None = None,
+) -> pd.Series:
+    """The maintenance plan of each won customer (赢单 ends the sales cycle) and of each
+    existing one (`existing`: 合作状态 合作中 / 已合作 / 成交), the light touch of each 培育池
+    customer, else None (the grade's plan).
 
     A won customer without a value class (no 年合作金额, 利润率 or 续约率 yet: often the case
     the day the deal is signed) still leaves the sales cadence: it gets the lightest touch,
@@ -370,6 +460,8 @@ def upkeep_for(classes: pd.Series, stage_keys: pd.Series, rules: ValueRules) -> 
     interval and action (邀请演示) are wrong for a customer who has already bought; once its
     figures are typed in, its own class's plan takes over."""
     won = stage_keys == "won"
+    if existing is not None:
+        won |= existing.fillna(False).astype(bool) & (stage_keys != "lost")
     plans = map_unique(classes, lambda c: rules.upkeep.get(normalise_header(c)) if c else None)
     lightest = lightest_upkeep(rules)
     if lightest is not None:

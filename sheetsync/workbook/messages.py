@@ -690,6 +690,58 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the Google Sheets API is not enabled in the service account's Google Cloud project "
         "{project}: open {url}, click Enable, wait a few minutes, then run again",
     ),
+    # --- issue 24, items 1-3 (lifecycle24): existing customers, plans, after-sale revisits ---
+    "plan_no_cadence": (
+        '没有写明频率(每段应写如"每2-3天发送1次资料"、"每周1次电话"、"每月1次上门拜访"、"每季度推送报告"、"半年1次满意度调研",用逗号或+分开)',
+        'says no cadence (each part like "every 2-3 days send material", "weekly call", "monthly visit", separated by commas, semicolons or +)',
+    ),
+    "plan_two_cadences": (
+        "一段里写了两个频率,请用逗号或+分成两步",
+        "names two cadences in one part: split it with a comma, semicolon or +",
+    ),
+    "plan_no_offset": (
+        '读不出成交后多久(应写如"一周后"、"1个月后"、"一个季度后"或天数)',
+        'is not a time after the deal (e.g. "1 week", "1 month", "1 quarter" or days)',
+    ),
+    "plan_expected": ('能读懂的跟进计划:"{part}"{reason}', 'a plan it can read: "{part}" {reason}'),
+    "plan_step": ("每{every}天{method}:{action}", "every {every} days {method}: {action}"),
+    "plan_revisit": (
+        "成交后{every}天{method}:{action}",
+        "{every} days after the deal {method}: {action}",
+    ),
+    "plan_line": ("{name}:{steps}", "{name}: {steps}"),
+    "plan_then": ("然后按{name}类的维护计划", "then {name}'s maintenance plan"),
+    "customer_state_unknown": (
+        '"{value}"不是已知的合作状态({allowed}),排期时不读它',
+        '"{value}" is not a customer status it knows ({allowed}); not used for the schedule',
+    ),
+    "class_label_unreadable": (
+        '"{value}"读不出客户分类(应以{allowed}开头,如"A类+高潜力+战略伙伴"),排期时不读它',
+        '"{value}" names no class it knows (it should start with {allowed}, e.g. "A+high potential"); not used for the schedule',
+    ),
+    "class_disagrees": (
+        "填的是{typed}类,按年合作金额、利润率、续约率算是{computed}类;以填的为准,清空此格即按算出的",
+        "typed as {typed}, but amount, margin and renewal rate make it {computed}; the typed class counts until this cell is cleared",
+    ),
+    "adopt_existing": (
+        "合作状态:{active}个已有客户(合作中/已合作/成交)按客户分类的维护计划排期,不按线索等级;{prospects}个待转化/潜在客户按线索等级;{lost}个流失客户按流失唤醒",
+        "Customer status: {active} existing customers (active) follow their class's maintenance plan, not the lead grade; {prospects} prospects are graded as leads; {lost} lost ones get wake-up touches",
+    ),
+    "adopt_classes": (
+        "客户分类:按填写的读取({counts}),算得出分类的客户以算出的核对,不一致时写进校验提示、以填的为准",
+        "Class: read as typed ({counts}); where it can be computed, a different computed class is said in the check column and the typed one counts",
+    ),
+    "adopt_class_unread": (
+        '  第{row}行"{value}"读不出分类:按最低一类的维护计划,校验提示会说明',
+        '  row {row} "{value}" names no class: the lowest class\'s plan, said in the check column',
+    ),
+    "adopt_state_unread": (
+        '  第{row}行合作状态"{value}"不认识:不按它排期,校验提示会说明',
+        '  row {row} customer status "{value}" is not known: not used for the schedule, said in the check column',
+    ),
+    "adopt_plans": ("跟进计划(同步将这样排期):", "Plans, as the sync schedules them:"),
+    "revisits_name": ("成交回访", "After-sale revisits"),
+    "class_plan_name": ("{name}类维护", "Class {name} upkeep"),
 }
 
 

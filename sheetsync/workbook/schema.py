@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from sheetsync.workbook.terms import (  # noqa: F401  (the words are re-exported with the tabs)
     BUDGET_LEVELS,
+    CUSTOMER_STATES,
     FUNNEL_STAGES,
     HEALTH,
     HEALTH_SETTINGS,
     INTENT_LEVELS,
     LOCALES,
     MANAGER_ROLES,
+    METHOD_KINDS,
     NO_RESPONSE_WORDS,
     OFF_FUNNEL,
     OWNER_LEVELS,
@@ -80,8 +82,23 @@ OUTCOME_COLUMNS = _terms(
     # sales cycle counts from it (rules/conversion.py).
     ("first_contact", "首次接触日期", "First contact date", "首次接触时间", "首次联系日期"),
 )
+# Issue 24 (lifecycle): what the relationship checklist's 维护清单 types of a customer: its
+# status (合作中 / 待转化 / 流失) and its class ("A类+高潜力+战略伙伴"), read when the sync cannot
+# compute one. After the outcome columns, for the same reason. The checklist prints them with
+# a hint in brackets; a column set aside by an earlier `adopt` ("…(手填)") is read too.
+LIFECYCLE_COLUMNS = _terms(
+    (
+        "customer_state",
+        "合作状态",
+        "Customer status",
+        "客户状态",
+        "当前状态(如:合作中/流失/待转化)",
+        "当前状态(手填)",
+    ),
+    ("class_label", "指定分类", "Class override", "客户分类(价值+潜力+关系)", "客户分类(手填)"),
+)
 BASE_PEOPLE_COLUMNS = PEOPLE_COLUMNS
-PEOPLE_COLUMNS = BASE_PEOPLE_COLUMNS + OUTCOME_COLUMNS
+PEOPLE_COLUMNS = BASE_PEOPLE_COLUMNS + OUTCOME_COLUMNS + LIFECYCLE_COLUMNS
 RETIRED_STAGE_DAYS = ("阶段天数", "Days in stage")
 # Sync-owned headers of an older version: still found, renamed to today's on the next sync.
 RETIRED_HEADERS = {"stage_since": RETIRED_STAGE_DAYS}
@@ -103,7 +120,7 @@ FOLLOWUPS = Tab(
     "followups",
     "客户跟进",
     "Follow-ups",
-    BASE_PEOPLE_COLUMNS + SYNC_COLUMNS + OUTCOME_COLUMNS,
+    BASE_PEOPLE_COLUMNS + SYNC_COLUMNS + OUTCOME_COLUMNS + LIFECYCLE_COLUMNS,
     required=("customer_id", "customer", "owner"),
     aliases=(
         "客户跟进记录表",
@@ -128,6 +145,9 @@ GRADING = Tab(
         ("method", "跟进方式", "Method"),
         ("action", "核心动作", "Core action"),
         ("escalate_after", "逾期升级(天)", "Escalate after (days)"),
+        # Issue 24: the plan as the playbook prints it ("每2-3天发送1次资料,每周1次电话沟通需求变化"),
+        # read into steps (rules/plans.py); empty: one step, 跟进间隔 / 跟进方式 / 核心动作.
+        ("plan", "跟进计划", "Plan"),
         # The playbook prints its table with one 核心标准 phrase per grade instead of the
         # three criteria columns ("预算明确,决策周期≤1个月"); either form is read.
         ("criteria", "核心标准", "Criteria", "分级标准"),
@@ -184,6 +204,7 @@ TASK_LOG = Tab(
         ("escalated_at", "升级时间", "Escalated at"),
         ("response", "客户回应", "Response"),
         ("kind", "任务类型", "Kind"),
+        ("step", "计划步骤", "Plan step"),  # issue 24: the step of the plan the task is for
     ),
     required=("customer_id", "due_date"),
 )
@@ -275,9 +296,23 @@ VALUE_BLOCKS = (
             ("action", "核心动作", "Core action"),
             # Optional, like 分级标准's: the 职级 a class's owner should have (owner fit).
             ("owner_requirement", "负责人要求", "Owner requirement", "维护责任人要求"),
+            ("plan", "跟进计划", "Plan"),  # issue 24: steps, as in the grading tab
         ),
         required=("value_class", "interval"),
         read_only=("owner_requirement",),
+    ),
+    Tab(
+        # Issue 24: after 成交, revisits a week, a month and a quarter on (each once), then the
+        # class's maintenance plan.
+        "revisits",
+        "成交回访",
+        "After-sale revisits",
+        _terms(
+            ("when", "成交后", "After the deal"),
+            ("method", "跟进方式", "Method"),
+            ("action", "核心动作", "Core action"),
+        ),
+        required=("when",),
     ),
     Tab(
         "health",

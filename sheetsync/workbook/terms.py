@@ -184,6 +184,34 @@ FUNNEL_STAGES = tuple(t for t in STAGES if t.key not in OFF_FUNNEL)
 PAUSE_FOREVER = ("是", "yes", "y", "true")
 YES_WORDS = PAUSE_FOREVER
 
+# Issue 24, items 1-3 (lifecycle): how a contact was made, as a plan's step names it and as
+# 跟进方式 records it (rules/plans.py matches a contact to the step it completes by these).
+METHOD_KINDS = _terms(
+    ("phone", "电话", "Call", "致电", "通话", "电联", "call", "phone"),
+    ("visit", "面谈", "Visit", "上门", "拜访", "面访", "见面", "互访", "走访", "visit", "meeting"),
+    ("mail", "邮件", "Email", "资料", "案例", "email", "mail", "material"),
+    ("wechat", "微信", "WeChat", "wechat"),
+    ("push", "推送", "Push", "触达", "短信", "push", "touch"),
+)
+# What a 合作状态 / 当前状态 / 客户状态 cell says of the customer: an existing customer is
+# maintained by its class's plan, a prospect graded as a lead, a lost one churned.
+CUSTOMER_STATES = _terms(
+    (
+        "active",
+        "合作中",
+        "Active",
+        "已合作",
+        "成交",
+        "已成交",
+        "维护中",
+        "在合作",
+        "合作",
+        "active",
+    ),
+    ("prospect", "待转化", "Prospect", "潜在", "潜在客户", "prospect", "potential"),
+    ("lost", "流失", "Lost", "已流失", "lost", "churned"),
+)
+
 
 def term_lookup(terms: tuple[Term, ...]) -> dict[str, Term]:
     """Map every accepted spelling (normalised) to its term."""

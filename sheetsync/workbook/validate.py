@@ -19,6 +19,7 @@ import pandas as pd
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import (
     Unreadable,
+    cell_text,
     is_blank,
     map_unique,
     map_unique_pairs,
@@ -31,6 +32,7 @@ from sheetsync.workbook.parsing import (
 )
 from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
+    CUSTOMER_STATES,
     INTENT_LEVELS,
     PAUSE_FOREVER,
     STAGES,
@@ -247,18 +249,34 @@ def _value_data(sheet: Sheet, rows: pd.DataFrame, found: _Collector) -> None:
     found.add(
         ~_blank(raw) & ~words.isin(PAUSE_FOREVER + NO_WORDS), "churned", WARNING, "not_yes_no"
     )
+    rows["churned"] |= (rows["customer_state"] == "lost").astype(bool)  # 合作状态 流失
+    rows["class_label"] = map_unique(sheet.frame["class_label"], cell_text)  # value.typed_class
+
+
+def _customer_state(sheet: Sheet, found: _Collector) -> pd.Series:
+    """合作状态 / 当前状态 / 客户状态 as a key: active (合作中, 已合作, 成交), prospect (待转化,
+    潜在), lost (流失); an unknown word is a warning and is not read (never guessed)."""
+    lookup = {k: t.key for k, t in term_lookup(CUSTOMER_STATES).items()}
+    raw = sheet.frame["customer_state"]
+    states = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
+    allowed = "/".join(t.text(sheet.locale) for t in CUSTOMER_STATES)
+    unknown = ~_blank(raw) & states.isna()
+    found.add(unknown, "customer_state", WARNING, "customer_state_unknown", allowed=allowed)
+    return states.astype(object)
 
 
 def _levels(
-    sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector, graded: bool = True
+    sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector, graded=True
 ) -> pd.Series:
+    """The level of each row; `graded`: whether (or for which rows) an empty cell is worth a
+    warning (False, or a mask: an existing customer's is not)."""
     lookup = {k: terms.index(t) for k, t in term_lookup(terms).items()}
     raw = sheet.frame[key]
     blank = map_unique(raw, is_blank).astype(bool)
     level = map_unique(raw, lambda v: lookup.get(normalise_header(v)))
     lowest = terms[0].text(sheet.locale)
-    if graded:  # an empty cell the rules read makes a lower grade: worth saying
-        found.add(blank, key, WARNING, "empty_counted_as", lowest=lowest)
+    if graded is not False:  # an empty cell the rules read makes a lower grade: worth saying
+        found.add(blank & graded, key, WARNING, "empty_counted_as", lowest=lowest)
     allowed = "/".join(t.text(sheet.locale) for t in reversed(terms))
     found.add(
         ~blank & level.isna(), key, WARNING, "not_one_of_counted", allowed=allowed, lowest=lowest
@@ -292,11 +310,16 @@ def validate(
     rows["paused_until"] = _dates(rows["paused_until"])
     cycle_blank = _blank(frame["decision_cycle"])
     criteria = {"budget", "intent", "decision_cycle"} if criteria is None else criteria
+    rows["customer_state"] = _customer_state(sheet, found)
+    # An existing customer is kept by its class's plan, not graded as a lead: an empty
+    # 意向度 / 预算情况 / 决策周期 is no gap in its row (the checklist has no such columns).
+    existing = (rows["customer_state"] == "active").to_numpy()
     if "decision_cycle" in criteria:
-        found.add(cycle_blank, "decision_cycle", WARNING, "empty_cycle")
+        found.add(cycle_blank & ~existing, "decision_cycle", WARNING, "empty_cycle")
     rows["cycle_days"] = rows.pop("decision_cycle").astype(float).fillna(math.inf)
-    rows["budget_level"] = _levels(sheet, "budget", BUDGET_LEVELS, found, "budget" in criteria)
-    rows["intent_level"] = _levels(sheet, "intent", INTENT_LEVELS, found, "intent" in criteria)
+    graded = {k: k in criteria and ~existing for k in ("budget", "intent")}
+    rows["budget_level"] = _levels(sheet, "budget", BUDGET_LEVELS, found, graded["budget"])
+    rows["intent_level"] = _levels(sheet, "intent", INTENT_LEVELS, found, graded["intent"])
     rows["override"] = _override(sheet, grades, found)
     _check_allowed(sheet, "stage", STAGES, found)
     stage_keys = {k: t.key for k, t in term_lookup(STAGES).items()}
