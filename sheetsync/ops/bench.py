@@ -389,10 +389,10 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         "  peak MB within   "
         + "  ".join(f"{p} {mb:.0f} ({mb / floor_mb:.2f}x)" for p, mb in peaks.items())
     )
-    for name, sent in (("Google, first", first_google), ("Google, next day", next_google)):
+    for name, google in (("Google, first", first_google), ("Google, next day", next_google)):
         print(  # batchUpdates as built and sent (escaped), after the sync's 3 reads
-            f"  {name:<16} {sent['requests']} batchUpdates, largest {sent['largest'] / 1e6:.2f} "
-            f"MB, {sent['bytes'] / 1e6:.2f} MB in all",
+            f"  {name:<16} {google['requests']} batchUpdates, largest "
+            f"{google['largest'] / 1e6:.2f} MB, {google['bytes'] / 1e6:.2f} MB in all",
             flush=True,
         )
     far = []  # the same daily run, a value at XFD1048576 in every tab
