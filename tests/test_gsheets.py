@@ -24,6 +24,8 @@ from conftest import (
 from openpyxl.utils import get_column_letter
 from sheets_fake import FakeClock
 
+from sheetsync.workbook.schema import FOLLOWUPS, HISTORY, MEMORY
+
 MIXED = [
     customer("K1", last_contact=dt.date(2026, 11, 1)),
     customer("K2", last_contact="2026年11月17日"),
@@ -798,4 +800,5 @@ def test_the_grids_grow_only_as_far_as_the_rows_need(sheets_api, service_account
     for tab in sheets_api.books[KEY].sheets:
         assert tab.rows == max(1000, len(tab.grid())), tab.title
     widths = {tab.title: tab.cols for tab in sheets_api.books[KEY].sheets}
-    assert widths["同步快照"] == widths["跟进历史"] == 12 and widths["客户跟进"] == 41
+    assert widths["同步快照"] == len(MEMORY.columns) and widths["跟进历史"] == len(HISTORY.columns)
+    assert widths["客户跟进"] == len(FOLLOWUPS.columns)  # each column the sheet has, no more

@@ -14,11 +14,11 @@ from sheetsync.ops.demo import MANAGER
 from sheetsync.workbook.schema import FOLLOWUPS, TASK_LOG
 
 D = dt.date
-TEAM = [  # 负责人, 邮箱, 上级, 角色, 通知渠道, 手机, 飞书ID, 目标
-    [MANAGER, "chen.jing@example.com", "", "经理", None, None, None, None],
-    ["张伟", "zhang.wei@example.com", MANAGER, "销售", None, None, None, 1_000_000],
-    ["李娜", "li.na@example.com", MANAGER, "销售", None, None, None, "50万"],
-    ["王强", "wang.qiang@example.com", MANAGER, "销售", None, None, None, None],
+TEAM = [  # 负责人, 邮箱, 上级, 角色, 通知渠道, 手机, 飞书ID, 职级, 目标
+    [MANAGER, "chen.jing@example.com", "", "经理", None, None, None, None, None],
+    ["张伟", "zhang.wei@example.com", MANAGER, "销售", None, None, None, None, 1_000_000],
+    ["李娜", "li.na@example.com", MANAGER, "销售", None, None, None, None, "50万"],
+    ["王强", "wang.qiang@example.com", MANAGER, "销售", None, None, None, None, None],
 ]
 
 
