@@ -23,18 +23,13 @@ from conftest import (
 )
 from smtp_server import parts
 from test_channels import DING, FEISHU, channels, running_vendors  # noqa: F401
+from test_email import TEAM, A  # the team and an A customer's fields, as the mail tests use them
 
 from sheetsync.config import load_settings
 from sheetsync.ops import app
 from sheetsync.ops.cli import main
 from sheetsync.workbook.schema import TEAM as TEAM_TAB
 
-TEAM = [
-    ["陈静", "chen.jing@example.com", "", "经理"],
-    ["张伟", "zhang.wei@example.com", "陈静", "销售"],
-    ["李娜", "li.na@example.com", "陈静", "销售"],
-]
-A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}  # A: daily, escalated after 1 day
 CUSTOMERS = [
     customer(
         "Z1", customer="张伟的老客户", phone="13911112222", last_contact=dt.date(2026, 11, 10), **A
