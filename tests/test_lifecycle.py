@@ -3,21 +3,12 @@ customers kept by their class's plan, every default plan step scheduled and comp
 matching contact over a month of syncs, and the after-sale revisits."""
 
 import datetime as dt
-from pathlib import Path
 
-import openpyxl
 import pytest
+import test_both_backends as both
 from conftest import (
-    KEY,
-    TEAM,
     TODAY,
     customer,
-    gsheets_settings,
-    make_spreadsheet,
-    make_workbook,
-    results,
-    sheet_results,
-    sync,
 )
 
 from sheetsync.workbook.messages import simplified
@@ -27,63 +18,24 @@ D = dt.date
 EPOCH = dt.date(1899, 12, 30)
 
 
-class XlsxBook:
-    def __init__(self, tmp_path, request):
-        self.path = tmp_path / "b.xlsx"
-
-    def make(self, customers):
-        make_workbook(self.path, customers, team=TEAM)
-
-    def sync(self, today):
-        return sync(self.path, today)
-
-    def results(self):
-        return results(self.path)
-
-    def grid(self, title):
-        return [
-            list(r) for r in openpyxl.load_workbook(self.path)[title].iter_rows(values_only=True)
-        ]
-
+class _TypeIn:
     def type_in(self, cid, **values):
-        book = openpyxl.load_workbook(self.path)
-        sheet = book[FOLLOWUPS.title("zh")]
-        header = {c.value: c.column for c in sheet[1]}
-        row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == cid)
-        for key, value in values.items():
-            sheet.cell(row, header[FOLLOWUPS.column(key).zh]).value = value
-        book.save(self.path)
-
-
-class SheetsBook:
-    def __init__(self, tmp_path, request):
-        self.api = request.getfixturevalue("sheets_api")
-        self.account = request.getfixturevalue("service_account")
-
-    def make(self, customers):
-        make_spreadsheet(self.api, self.account, customers, team=TEAM)
-
-    def sync(self, today):
-        settings = gsheets_settings(self.api, self.account)
-        return sync(Path("unused.xlsx"), today, workbook=KEY, **settings)
-
-    def results(self):
-        return sheet_results(self.api, "zh")
-
-    def grid(self, title):
-        return self.api.books[KEY].by_title(title).grid()
-
-    def type_in(self, cid, **values):
-        """As a person typing: a date becomes a serial number shown as a date."""
-        sheet = self.api.books[KEY].by_title(FOLLOWUPS.title("zh"))
-        grid = sheet.grid()
+        """As a person typing into the follow-up tab (`set` keeps a date as each backend
+        does: a date cell, or a serial number shown as a date)."""
+        title = FOLLOWUPS.title("zh")
+        grid = self.grid(title)
         header = {h: i for i, h in enumerate(grid[0])}
         row = next(i for i, r in enumerate(grid) if r and r[0] == cid)
         for key, value in values.items():
-            cell = {"v": "" if value is None else value}
-            if isinstance(value, dt.date):
-                cell = {"v": float((value - EPOCH).days), "date": True}
-            sheet.cells[(row, header[FOLLOWUPS.column(key).zh])] = cell
+            self.set(title, row + 1, header[FOLLOWUPS.column(key).zh] + 1, value)
+
+
+class XlsxBook(_TypeIn, both.XlsxBook):
+    pass
+
+
+class SheetsBook(_TypeIn, both.SheetsBook):
+    pass
 
 
 @pytest.fixture(params=["xlsx", "gsheets"])
