@@ -155,6 +155,8 @@ def test_demo_creates_and_syncs_the_demo_workbook(tmp_path, monkeypatch):
     assert statuses == {"资料不全", "暂缓", "已输单", "已逾期", "今日跟进", "待跟进"}
     assert {v["grade"] for v in got.values()} == {"A", "B", "C"}
     assert list((tmp_path / "demo" / "outbox").glob("*.eml"))  # its mail beside it
+    # the demo's team tab holds what its headers say: goals under 目标, titles under 职级
+    assert "不在职级顺序中" not in result.output, result.output
 
 
 @pytest.mark.parametrize("command", ["init", "sync", "validate", "demo"])

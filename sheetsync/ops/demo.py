@@ -8,6 +8,7 @@ import datetime as dt
 import random
 
 from sheetsync.workbook.schema import FOLLOWUPS, FUNNEL_STAGES
+from sheetsync.workbook.schema import TEAM as TEAM_TAB
 
 MANAGER = "陈静"
 FIRST_SEEN = 60  # days before today the demo's stage history begins
@@ -198,5 +199,11 @@ def demo_content(today: dt.date) -> tuple[list[list], list[list], list[list]]:
     """Team, customers and stage history for `new_workbook`."""
     customers = demo_customers(today)
     goals = {"张伟": 2_000_000, "李娜": 1_500_000, "王强": 1_000_000}  # 团队's 目标
-    team = [[*row, None, None, None, goals.get(row[0])] for row in TEAM]
+    levels = {MANAGER: "销售经理", "张伟": "资深销售", "李娜": "中级销售", "王强": "初级销售"}
+    keys = [c.key for c in TEAM_TAB.columns]  # by header, wherever the optional columns stand
+    team = []
+    for owner, email, manager, role in TEAM:
+        member = {"owner": owner, "email": email, "manager": manager, "role": role}
+        member |= {"level": levels.get(owner), "goal": goals.get(owner)}
+        team.append([member.get(k) for k in keys])
     return team, customers, demo_history(customers, today)
