@@ -135,6 +135,13 @@ def test_won_revenue_against_each_reps_goal(eight_weeks):
     assert reps["合计"][:6] == (2, 42, 150, pytest.approx(0.28), 4, 112)
 
 
+def test_a_departed_rep_is_marked_in_the_won_and_lost_table_too(eight_weeks):
+    """王强 left the team: his losses stay in 赢单/输单(按负责人), marked as in the rep tables."""
+    owners = {r[0]: r[1:4] for r in summary_section(eight_weeks, "赢单/输单(按负责人)")}
+    assert "王强" not in owners
+    assert owners["王强(已离开)"][1:] == (0, 2)  # D5 and D6 lost, none won
+
+
 def test_lost_reasons_ranked_and_where_deals_were_lost(eight_weeks):
     reasons = summary_section(eight_weeks, "输单原因排行")
     assert [r[:2] for r in reasons] == [("价格", 2), ("竞品", 1), ("未填写", 1), ("合计", 4)]

@@ -269,6 +269,7 @@ def outcomes_by(
     first: list[str] = (),
     history: pd.DataFrame | None = None,
     per: pd.DataFrame | None = None,
+    labels: dict[str, str] | None = None,
 ) -> list[list]:
     """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
     says it now): `first` (the team) in its order, then the largest groups; every owner
@@ -277,7 +278,8 @@ def outcomes_by(
     blanks last; a total row with the overall win rate and cycle. By owner, a closed deal
     counts for the owner who held it when it closed (`owner_at_close`, from `history`). No
     table without a stage history. `per`: the log's `outcomes`, when the caller has them
-    (the summary's three tables share them)."""
+    (the summary's three tables share them); `labels`: a group as printed, when not its
+    name (a rep who left the team, marked as the other per-owner tables mark them)."""
     if log is None:
         return []
     words = summary_words(locale)
@@ -294,7 +296,7 @@ def outcomes_by(
     limit = None if key == "owner" else MOST_GROUPS  # every salesperson; free text capped
     shown = [*named, *sorted(rest, key=lambda g: (-len(where[g]), g))][:limit]
     others = [i for g in where if g not in set(shown) and g != "" for i in where[g]]
-    parts = [(name, per.iloc[where[name]]) for name in shown]
+    parts = [((labels or {}).get(name, name), per.iloc[where[name]]) for name in shown]
     parts += [(words["other_group"], per.iloc[sorted(others)])] if others else []
     parts += [(words["blank"], per.iloc[where[""]])] if "" in where else []
     rows = [[name, *_counts(part)] for name, part in [*parts, (words["total"], per)]]

@@ -151,7 +151,14 @@ def summarise(
         "conversion": stages,
         **{
             f"outcomes_{k}": conversion.outcomes_by(
-                stage_log, board, k, locale, names[1], history, per
+                stage_log,
+                board,
+                k,
+                locale,
+                names[1],
+                history,
+                per,
+                people.shown if k == "owner" else None,
             )
             for k in conversion.GROUPS
         },
