@@ -40,14 +40,14 @@ THURSDAY, FRIDAY = TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=2)
 THIEF = "thief@example.com"
 
 
-def edit_team(path: Path, name: str, **values: object) -> None:
-    """What someone types into a member's row of 团队 (columns by key)."""
+def edit_team(path: Path, name: str, locale: str = "zh", **values: object) -> None:
+    """What someone types into a member's row of 团队 (columns by key, in `locale`)."""
     book = openpyxl.load_workbook(path)
-    sheet = book[TEAM_TAB.title("zh")]
+    sheet = book[TEAM_TAB.title(locale)]
     header = {c.value: c.column for c in sheet[1]}
     row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == name)
     for key, value in values.items():
-        sheet.cell(row, header[TEAM_TAB.column(key).zh]).value = value
+        sheet.cell(row, header[TEAM_TAB.column(key).text(locale)]).value = value
     book.save(path)
 
 
@@ -223,9 +223,7 @@ def test_an_english_workbook_gets_english_notices(tmp_path, smtp):
     rows = [customer("Z1", owner="Zhang Wei", last_contact=dt.date(2026, 11, 10))]
     path = make_workbook(tmp_path / "b.xlsx", rows, locale="en", team=team)
     sync(path, email=True, environ=smtp.env())
-    book = openpyxl.load_workbook(path)
-    book["Team"].cell(3, 2).value = THIEF
-    book.save(path)
+    edit_team(path, "Zhang Wei", "en", email=THIEF)
     sync(path, THURSDAY, email=True, environ=smtp.env())
     (notice,) = [
         m for m in smtp.inbox.to("zhang.wei@example.com") if "[Recipient change]" in m["Subject"]
@@ -349,9 +347,7 @@ def test_serves_hourly_check_neither_tells_nor_confirms(tmp_path, smtp):
 def test_a_traditional_workbook_gets_the_notice_in_traditional_characters(tmp_path, smtp):
     path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, locale="zh-Hant", team=TEAM)
     sync(path, email=True, environ=smtp.env())
-    book = openpyxl.load_workbook(path)
-    book["團隊"].cell(3, 2).value = THIEF
-    book.save(path)
+    edit_team(path, "张伟", "zh-Hant", email=THIEF)
     sync(path, THURSDAY, email=True, environ=smtp.env())
     (notice,) = [
         m for m in smtp.inbox.to("zhang.wei@example.com") if "收件設定變更" in m["Subject"]
