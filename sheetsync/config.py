@@ -39,11 +39,13 @@ from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
     BotSettings,
     ChannelSettings,
     EmailSettings,
+    FeishuSettings,
     GSheetsSettings,
     SmtpSettings,
     _as_bool,
     _channel_settings,
     _email_settings,
+    _feishu_settings,
     _gsheets_settings,
 )
 from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
@@ -61,6 +63,7 @@ PATH_SETTINGS = (
     ("email", "outbox"),
     ("email", "smtp", "password_file"),
     ("gsheets", "credentials"),
+    ("feishu", "credentials"),
 )
 
 
@@ -110,6 +113,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     channels: ChannelSettings = field(default_factory=ChannelSettings)
     gsheets: GSheetsSettings = field(default_factory=GSheetsSettings)
+    feishu: FeishuSettings = field(default_factory=FeishuSettings)
     name: str = ""  # how logs and reports call this workbook
     run_at: str = "08:30"  # `serve`: the daily time, in `timezone`
     retry_locked_minutes: int = 30  # `serve`: retry an open workbook this often (0: don't)
@@ -234,6 +238,7 @@ def known_variables(password_envs: tuple[str, ...] = ()) -> set[str]:
     """Every variable a setting is read from, with the password variable(s) the settings
     name (`email.smtp.password_env`, shared or per workbook)."""
     names = {ENV_PREFIX + "CONFIG", SmtpSettings.password_env, *password_envs}
+    names |= {ENV_PREFIX + "FEISHU_APP_ID", ENV_PREFIX + "FEISHU_APP_SECRET"}  # feishu_api
     names |= {ENV_PREFIX + name.upper() for name in ENV_SETTINGS}
     names |= {f"{ENV_PREFIX}TAB_{k.upper()}" for k in TABS_BY_KEY}
     names |= {f"{ENV_PREFIX}EMAIL_{k.upper()}" for k in EMAIL_ENV}
@@ -288,6 +293,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             "email": _email_settings(data.get("email")),
             "channels": _channel_settings(data.get("channels")),
             "gsheets": _gsheets_settings(data.get("gsheets"), environ),
+            "feishu": _feishu_settings(data.get("feishu")),
         }
     )
     settings.holidays = _as_bool("holidays", settings.holidays)
@@ -372,6 +378,7 @@ def _locate_paths(settings: Settings) -> None:
     settings.email.outbox = _located(settings.email.outbox)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
+    settings.feishu.credentials = _located(settings.feishu.credentials)
     for bot in settings.channels.bots.values():
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
 

@@ -30,6 +30,20 @@ class GSheetsSettings:
 
 
 @dataclass
+class FeishuSettings:
+    """One Feishu / Lark app, shared by the sheet backend and the private messages
+    (sheetsync/feishu_api.py). The app id and secret come from $SHEETSYNC_FEISHU_APP_ID /
+    $SHEETSYNC_FEISHU_APP_SECRET or the JSON file `credentials`, never from this file."""
+
+    credentials: str = ""  # a JSON file {"app_id": ..., "app_secret": ...}
+    base_url: str = "https://open.feishu.cn"  # Lark: https://open.larksuite.com; or private
+    connect_timeout: float = 10
+    read_timeout: float = 120
+    max_wait: float = 90  # seconds of waiting out rate limits per request
+    monthly_quota: int = 10000  # API calls a month the plan allows (free plan: 10,000)
+
+
+@dataclass
 class SmtpSettings:
     host: str = "localhost"
     port: int = 587
@@ -198,6 +212,24 @@ def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"gsheets.{name}: more than 0 seconds")
     settings.credentials = settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    return settings
+
+
+def _feishu_settings(data: object) -> FeishuSettings:
+    try:
+        settings = FeishuSettings(**dict(data or {}))
+        for name in ("connect_timeout", "read_timeout", "max_wait"):
+            setattr(settings, name, float(getattr(settings, name)))
+        settings.monthly_quota = int(settings.monthly_quota)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"feishu: {exc}") from None
+    for name in ("connect_timeout", "read_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"feishu.{name}: more than 0 seconds")
+    url = str(settings.base_url or "").strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/?#]+", url):
+        raise ConfigError(f'feishu.base_url: "{settings.base_url}" is not an http(s) address')
+    settings.base_url = url
     return settings
 
 
