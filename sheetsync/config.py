@@ -39,11 +39,13 @@ from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
     BotSettings,
     ChannelSettings,
     EmailSettings,
+    ArchiveSettings,
     GSheetsSettings,
     SmtpSettings,
     _as_bool,
     _channel_settings,
     _email_settings,
+    _archive_settings,
     _gsheets_settings,
 )
 from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
@@ -61,6 +63,7 @@ PATH_SETTINGS = (
     ("email", "outbox"),
     ("email", "smtp", "password_file"),
     ("gsheets", "credentials"),
+    ("archive", "workbook"),
 )
 
 
@@ -110,6 +113,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     channels: ChannelSettings = field(default_factory=ChannelSettings)
     gsheets: GSheetsSettings = field(default_factory=GSheetsSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)  # issue 25: bounded logs
     name: str = ""  # how logs and reports call this workbook
     run_at: str = "08:30"  # `serve`: the daily time, in `timezone`
     retry_locked_minutes: int = 30  # `serve`: retry an open workbook this often (0: don't)
@@ -135,7 +139,7 @@ class Settings:
 
 # Settings read from SHEETSYNC_<NAME>; tabs and email have variables of their own.
 ENV_SETTINGS = tuple(
-    f.name for f in fields(Settings) if f.name not in ("tabs", "email", "channels")
+    f.name for f in fields(Settings) if f.name not in ("tabs", "email", "channels", "archive")
 )
 CHANNELS_ENV = ("enabled", "team")
 
@@ -288,6 +292,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             "email": _email_settings(data.get("email")),
             "channels": _channel_settings(data.get("channels")),
             "gsheets": _gsheets_settings(data.get("gsheets"), environ),
+            "archive": _archive_settings(data.get("archive")),
         }
     )
     settings.holidays = _as_bool("holidays", settings.holidays)
@@ -364,7 +369,7 @@ def _names(name: str, value: object) -> list[str]:
 def _locate_paths(settings: Settings) -> None:
     """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
     URL is not a path and stays as written)."""
-    from sheetsync.backends import uses_google  # backends imports this module
+    from sheetsync.backends import looks_like_sheet, uses_google  # backends imports this module
 
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
@@ -372,6 +377,8 @@ def _locate_paths(settings: Settings) -> None:
     settings.email.outbox = _located(settings.email.outbox)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
+    archive = settings.archive.workbook
+    settings.archive.workbook = _located(archive, not looks_like_sheet(str(archive)))
     for bot in settings.channels.bots.values():
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
 

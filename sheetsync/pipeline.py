@@ -35,6 +35,7 @@ from sheetsync.report import (  # noqa: F401
     log_run,
     report_for,
 )
+from sheetsync.rules.archive import with_runs
 from sheetsync.rules.attention import remembered
 from sheetsync.rules.classes import (
     class_log_rows,
@@ -187,6 +188,7 @@ def compute(
     logs = logs if logs is not None else read_logs(loaded)
     memory, log, before, known_stages = logs.memory, logs.tasks, logs.history, logs.stages
     known_classes = logs.classes  # 分类记录
+    digest = logs.digest  # 历史汇总: what the archived rows leave (rules/archive.py)
     del logs
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
     value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
@@ -204,7 +206,7 @@ def compute(
     upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules, existing)
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # the steps: how often, how, what
     history, history_known, history_kept = _history(
-        loaded, before, kept_before, rows, people, today
+        loaded, before, kept_before, rows, people, today, digest
     )  # 跟进历史
     del before, kept_before
     ids = rows[["customer_id", "has_error"]]
@@ -250,6 +252,7 @@ def compute(
     forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
     runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
+    runs = with_runs(runs, digest)  # the archived first run: the day the sync started
     class_log, classes_known, lifecycle, fit_notes = _lifecycle(
         loaded, known_classes, rows, board, history, owners, value_rules, today, calendar
     )
@@ -270,6 +273,7 @@ def compute(
         extra=lifecycle,
         managers=all_managers(loaded.team),  # listed only when they own customers
         goals=team_goals(loaded.team),  # 团队's optional 目标
+        archived_contacts=digest.contacts() if digest is not None else None,
     )
     added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
     notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded) + fit_notes
@@ -347,7 +351,7 @@ def _retired_notes(loaded: Loaded) -> list[str]:
     return [say("health_setting_retired", loaded.locale, tab=tab, rows=rows, new=new)]
 
 
-def _history(loaded: Loaded, before, kept, rows, people, today: dt.date):
+def _history(loaded: Loaded, before, kept, rows, people, today: dt.date, digest=None):
     """跟进历史 (`before`) with this run's contacts and handovers appended, how many rows it
     held, and the keys 同步快照 keeps (`kept`: as the snapshot had them). A tab the sync
     cannot read with confidence (`Loaded.history_unread`) is neither read nor added to: the
@@ -359,8 +363,9 @@ def _history(loaded: Loaded, before, kept, rows, people, today: dt.date):
     )
     managers = team_managers(loaded.team)
     new_tab = loaded.history is None or not loaded.history.header_row  # seeded from the sheet
+    filed = digest.filed() if digest is not None else None  # archived contacts' keys
     history, kept = update_history(
-        before, customers, managers, today, loaded.locale, None if new_tab else kept
+        before, customers, managers, today, loaded.locale, None if new_tab else kept, filed
     )
     return history, len(before), kept
 
@@ -525,15 +530,17 @@ def plan(
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[result.stages_known :]
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
-    else:
-        changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
+    else:  # 历史汇总's rows stay there (rules/archive.py): the tab gets the workbook's own
+        stages = result.stage_log.iloc[_digest_rows(loaded, "stages") :]
+        changes.replace[titles["stage_log"]] = stage_log_rows(stages, loaded.locale)
     if loaded.history_unread:  # not read with confidence: left as people have it
         pass
     elif loaded.history is not None and loaded.history.header_row:  # append-only: new rows
         new = result.history.iloc[result.history_known :]
         changes.add_rows(loaded.history, history_rows(new, loaded.locale, header=False))
     else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
-        changes.replace[titles["history"]] = history_rows(result.history, loaded.locale)
+        history = result.history.iloc[_digest_rows(loaded, "history") :]
+        changes.replace[titles["history"]] = history_rows(history, loaded.locale)
     _plan_forecast_log(loaded, result, changes)
     if loaded.class_log is not None and loaded.class_log.header_row:  # append-only: new rows
         new = result.class_log.iloc[result.classes_known :]
@@ -556,6 +563,13 @@ def plan(
         changes.append[titles["value_rules"]] = [[], *rows]
     report.cells = len(changes.cells)
     return changes
+
+
+def _digest_rows(loaded: Loaded, log: str) -> int:
+    """How many rows of a log's frame come from 历史汇总 (first): not the tab's to hold."""
+    if loaded.digest is None or (log == "history" and loaded.history_unread):
+        return 0
+    return len(getattr(loaded.digest, log))
 
 
 def _member_rows(recipients: Recipients | None) -> list[list]:
