@@ -36,16 +36,16 @@ import yaml
 from sheetsync.errors import ConfigError
 from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
     VENDOR_HOSTS,
+    ArchiveSettings,
     BotSettings,
     ChannelSettings,
     EmailSettings,
-    ArchiveSettings,
     GSheetsSettings,
     SmtpSettings,
+    _archive_settings,
     _as_bool,
     _channel_settings,
     _email_settings,
-    _archive_settings,
     _gsheets_settings,
 )
 from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sheetsync.archiving import archive, moving
 from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.delivery.notices import on_record, preview_notices, send_notices
@@ -662,15 +663,31 @@ def _sync(
         if adoption is not None:  # the grids as they read once adopted, and its settings
             grids, settings = adoption.adopt(grids, settings)
         loaded = load(grids, settings)
-        backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
-        for tab in loaded.framed():  # the rest of the run reads them as frames
-            grids.pop(tab.title, None)
     holder = None if dry_run or force else backend.held_by()
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
+    archived: list[str] = []
+    keep = settings.archive.keep_months
+    if (
+        sheet
+        and not dry_run
+        and not events_only
+        and adoption is None
+        and moving(loaded, today, keep)
+    ):
+        with phases.timing("archive"):  # old log rows out, once a month (archiving.py)
+            moved, archived = archive(backend, grids, loaded, settings, today)
+            if moved:  # the workbook as it is now: the rows left and 历史汇总
+                with long_lived():
+                    grids = backend.read()
+                loaded = load(grids, settings)
+    with phases.timing("read"):
+        backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
+        for tab in loaded.framed():  # the rest of the run reads them as frames
+            grids.pop(tab.title, None)
     for step in (mailer, chats):
         if step:  # the zone, and where a message can point at a customer's row
             step.zone = zone
@@ -689,6 +706,7 @@ def _sync(
         result = compute(loaded, today, calendar, settings.task_log_keep_days, loaded.take_logs())
     result.recipients = recipients
     report = report_for(backend.location, today, result, loaded.locale)
+    report.notes += archived
     report.notes += recipients.notes(loaded.locale)
     report.phases = phases
     reminding = not events_only and _reminder_day(calendar, today, settings)

@@ -45,7 +45,12 @@ from sheetsync.workbook.schema import (
 )
 from sheetsync.workbook.tables import ROW, Sheet, load_sheet
 
-LOGS = {"history": HISTORY, "stage_log": STAGE_LOG, "sync_log": SYNC_LOG, "forecast_log": FORECAST_LOG}
+LOGS = {
+    "history": HISTORY,
+    "stage_log": STAGE_LOG,
+    "sync_log": SYNC_LOG,
+    "forecast_log": FORECAST_LOG,
+}
 # The columns that date a row, first found first: when the sync recorded it, else its own date.
 AGE = {
     "history": ("recorded", "date"),
@@ -110,7 +115,9 @@ class Digest:
         counts them as it did before they moved."""
         counts = self.activities
         if counts.empty:
-            return pd.DataFrame({"owner": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[ns]")})
+            return pd.DataFrame(
+                {"owner": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[ns]")}
+            )
         times = counts["count"].astype(int).to_numpy()
         owners = counts["owner"].astype(object).to_numpy().repeat(times)
         days = pd.to_datetime(counts["month"] + "-01").to_numpy().repeat(times)
@@ -245,7 +252,9 @@ def retained(history: pd.DataFrame) -> pd.DataFrame:
     if history.empty:
         return history
     keep = pd.Series(False, index=history.index)
-    keep[history["recorded"].idxmin() if history["recorded"].notna().any() else history.index[0]] = True
+    keep[
+        history["recorded"].idxmin() if history["recorded"].notna().any() else history.index[0]
+    ] = True
     told = contacts(history)
     keep[told.groupby("customer_id", sort=False).tail(RETAINED_CONTACTS).index] = True
     keep[told.drop_duplicates(["customer_id", "method"], keep="last").index] = True
@@ -277,7 +286,9 @@ def _counted(before: pd.DataFrame, moved: pd.DataFrame) -> pd.DataFrame:
 
 def _first_run(before: pd.DataFrame, runs: Sheet | None) -> pd.DataFrame:
     """The earliest run of the sync log's archived rows: the day the sync started."""
-    frames = [before] + ([runs.frame[_keys(SYNC_LOG)]] if runs is not None and not runs.frame.empty else [])
+    frames = [before] + (
+        [runs.frame[_keys(SYNC_LOG)]] if runs is not None and not runs.frame.empty else []
+    )
     every = pd.concat(frames, ignore_index=True)
     if every.empty:
         return before
@@ -310,4 +321,6 @@ def with_runs(runs: pd.DataFrame | None, digest: Digest | None) -> pd.DataFrame 
         return runs
     if runs is None or runs.empty:
         return digest.runs
-    return pd.concat([digest.runs, runs[[c for c in runs.columns if c in _keys(SYNC_LOG)]]], ignore_index=True)
+    return pd.concat(
+        [digest.runs, runs[[c for c in runs.columns if c in _keys(SYNC_LOG)]]], ignore_index=True
+    )
