@@ -1,0 +1,186 @@
+"""Bounded logs (issue 25, item 4): a workbook synced every other week for fifteen months, its
+logs' rows older than thirteen months moved to an archive workbook beside it. The summary
+must read the same cell for cell, no row may be lost, a second run archives nothing twice,
+and a run stopped between the archive's write and the workbook's loses and doubles nothing."""
+
+import datetime as dt
+import random
+import shutil
+from collections import Counter
+
+import openpyxl
+import pytest
+from conftest import customer, make_workbook, sheet_rows, sync
+
+from sheetsync.workbook.schema import FOLLOWUPS, FORECAST_LOG, HISTORY, STAGE_LOG, SYNC_LOG
+
+D = dt.date
+FIRST = D(2025, 8, 4)  # the first sync, a Monday
+LAST = D(2026, 11, 2)  # fifteen months on: rows before 2025-10-01 are past 13 months
+OWNERS = ["张伟", "李娜", "王强"]
+LADDER = ["线索获取", "初步接触", "需求确认", "方案展示", "商务谈判"]
+LOGS = [t.title("zh") for t in (HISTORY, STAGE_LOG, SYNC_LOG, FORECAST_LOG)]
+OFF = {"archive": {"enabled": False}}
+
+
+def _step(path, day: dt.date, rng: random.Random) -> None:
+    """What the team types in a fortnight: contacts, stage moves, wins and losses, a
+    handover, a note a manager adds to the history."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[FOLLOWUPS.title("zh")]
+    header = {c.value: c.column for c in sheet[1]}
+
+    def put(row, key, value):
+        sheet.cell(row, header[FOLLOWUPS.column(key).zh]).value = value
+
+    for row in range(2, sheet.max_row + 1):
+        stage = sheet.cell(row, header["销售阶段"]).value
+        if stage in ("输单",) or rng.random() < 0.3:
+            continue
+        put(row, "last_contact", day - dt.timedelta(days=rng.randint(0, 3)))
+        put(row, "summary", f"{day.isoformat()} 电话沟通 {rng.randint(1, 99)}")
+        put(row, "method", rng.choice(["电话", "拜访", "微信"]))
+        if stage in LADDER and rng.random() < 0.35:
+            at = LADDER.index(stage)
+            if at + 1 < len(LADDER):
+                put(row, "stage", LADDER[at + 1])
+            else:
+                won = rng.random() < 0.6
+                put(row, "stage", "成交维护" if won else "输单")
+                if not won:
+                    put(row, "lost_reason", rng.choice(["价格", "竞品"]))
+        elif stage in LADDER[2:] and rng.random() < 0.08:
+            put(row, "stage", LADDER[LADDER.index(stage) - 1])  # a step back
+        if rng.random() < 0.05:
+            put(row, "owner", rng.choice(OWNERS))  # a handover
+        put(row, "expected_amount", rng.choice([100_000, 250_000, 400_000]))
+    if rng.random() < 0.4:  # a new lead
+        n = sheet.max_row
+        for key, value in customer(
+            f"N{n}", stage="线索获取", owner=rng.choice(OWNERS), last_contact=day
+        ).items():
+            put(n + 1, key, value)
+    history = book["跟进历史"] if "跟进历史" in book.sheetnames else None
+    if history is not None and history.max_row > 3 and rng.random() < 0.3:
+        cell = history.cell(rng.randint(2, history.max_row), 6)
+        cell.value = f"{cell.value or ''}(经理已阅)"  # an annotation, moved as it is
+    book.save(path)
+
+
+@pytest.fixture(scope="module")
+def fifteen_months(tmp_path_factory):
+    """The workbook after fifteen months of fortnightly syncs, nothing archived yet."""
+    path = tmp_path_factory.mktemp("fifteen") / "客户跟进.xlsx"
+    rng = random.Random(25)
+    rows = [
+        customer(
+            f"C{i:02d}",
+            stage=rng.choice(LADDER[:3]),
+            owner=OWNERS[i % 3],
+            industry=rng.choice(["制造", "零售"]),
+            lead_source=rng.choice(["展会", "官网"]),
+            expected_amount=200_000,
+            last_contact=FIRST - dt.timedelta(days=2),
+        )
+        for i in range(12)
+    ]
+    make_workbook(path, rows)
+    day = FIRST
+    while day < LAST:
+        sync(path, day, **OFF)
+        day += dt.timedelta(days=14)
+        _step(path, day, rng)
+    return path
+
+
+def _copy(source, folder, name="客户跟进.xlsx"):
+    folder.mkdir(parents=True, exist_ok=True)
+    return shutil.copy(source, folder / name)
+
+
+def _archive(path):
+    return path.parent / "客户跟进-归档.xlsx"
+
+
+def _data(path, title) -> list[tuple]:
+    """A tab's rows under its header, trailing blanks trimmed."""
+    rows = []
+    for row in sheet_rows(path, title)[1:]:
+        row = list(row)
+        while row and row[-1] is None:
+            row.pop()
+        if row:
+            rows.append(tuple(row))
+    return rows
+
+
+def test_archiving_keeps_the_summary_and_every_row(fifteen_months, tmp_path):
+    kept = _copy(fifteen_months, tmp_path / "kept")
+    moved = _copy(fifteen_months, tmp_path / "moved")
+    before = {t: Counter(_data(moved, t)) for t in LOGS}
+    sync(kept, LAST, **OFF)
+    report = sync(moved, LAST)
+    assert _archive(moved).exists()
+    assert any("归档" in n for n in report.notes)
+    assert sheet_rows(moved, "汇总") == sheet_rows(kept, "汇总")
+    assert sheet_rows(moved, "客户跟进") == sheet_rows(kept, "客户跟进")
+    archived = openpyxl.load_workbook(_archive(moved))
+    moved_rows = 0
+    for title in LOGS:
+        header = sheet_rows(moved, title)[0]
+        if title in archived.sheetnames:
+            assert sheet_rows(_archive(moved), title)[0] == header  # the same headers
+            old = Counter(_data(_archive(moved), title))
+        else:
+            old = Counter()
+        moved_rows += sum(old.values())
+        now = Counter(_data(moved, title))
+        assert before[title] <= now + old, title  # nothing lost
+        assert not (old & now), title  # and nothing in both
+        if title != "同步日志":  # (its rows say when each run ran, and what it did)
+            assert now + old == Counter(_data(kept, title)), title
+    assert moved_rows > 50  # the first two months of the history and the other logs
+    dates = [r[11] for r in _data(moved, "跟进历史") if r[11] is not None]
+    assert min(dates).date() >= D(2025, 10, 1)  # 13 months kept, whole months
+
+    # The next days: the same summary from the rows left and 历史汇总, nothing archived twice.
+    rng = random.Random(7)
+    day = LAST
+    for _ in range(2):
+        day += dt.timedelta(days=1)
+        seed = rng.random()
+        for path in (kept, moved):
+            _step(path, day, random.Random(seed))
+        sync(kept, day, **OFF)
+        sync(moved, day)
+        assert sheet_rows(moved, "汇总") == sheet_rows(kept, "汇总"), day
+        assert sheet_rows(moved, "客户跟进") == sheet_rows(kept, "客户跟进"), day
+    after = {
+        t: Counter(_data(_archive(moved), t))
+        for t in openpyxl.load_workbook(_archive(moved)).sheetnames
+    }
+    assert sum(sum(c.values()) for c in after.values()) == moved_rows
+
+
+def test_a_run_stopped_between_the_archive_and_the_workbook_doubles_nothing(
+    fifteen_months, tmp_path, monkeypatch
+):
+    whole = _copy(fifteen_months, tmp_path / "whole")
+    cut = _copy(fifteen_months, tmp_path / "cut")
+    sync(whole, LAST)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process stopped right after the archive's write
+
+    with monkeypatch.context() as patch:
+        patch.setattr("sheetsync.archiving.updated", killed)
+        with pytest.raises(KeyboardInterrupt):
+            sync(cut, LAST)
+    assert _archive(cut).exists()
+    assert _data(cut, "跟进历史") == _data(fifteen_months, "跟进历史")  # still all there
+    sync(cut, LAST)
+    for title in openpyxl.load_workbook(_archive(whole)).sheetnames:
+        assert Counter(_data(_archive(cut), title)) == Counter(_data(_archive(whole), title))
+    for title in ["跟进历史", "阶段记录", "预测记录", "汇总"]:
+        assert sheet_rows(cut, title) == sheet_rows(whole, title)
+    assert len(sheet_rows(cut, "同步日志")) == len(sheet_rows(whole, "同步日志"))  # one row a run
