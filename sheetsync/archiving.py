@@ -81,6 +81,7 @@ def archive(
         return False, [say("archive_failed", locale, reason=_reason(exc))]
     digest = updated(
         loaded.digest,
+        before=cutoff(today, settings.archive.keep_months),
         **{
             name: moved_sheet(tabs[key], grids[tabs[key].title], moves[key])
             for key, name in (("history", "history"), ("stage_log", "stages"), ("sync_log", "runs"))

@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -184,3 +185,59 @@ def test_a_run_stopped_between_the_archive_and_the_workbook_doubles_nothing(
     for title in ["跟进历史", "阶段记录", "预测记录", "汇总"]:
         assert sheet_rows(cut, title) == sheet_rows(whole, title)
     assert len(sheet_rows(cut, "同步日志")) == len(sheet_rows(whole, "同步日志"))  # one row a run
+
+
+# --- Google (the real gspread client against tests/sheets_fake.py) ---------------------------
+ARCHIVE_KEY = "1ArchiveArchiveArchiveArchiveArchive_-0123"
+
+
+def _gsync(sheets_api, service_account, key, day, **settings):
+    from conftest import gsheets_settings
+
+    google = gsheets_settings(sheets_api, service_account)
+    return sync(Path("unused.xlsx"), day, workbook=key, **google, **settings)
+
+
+def _rows(sheets_api, key, title):
+    grid = sheets_api.books[key].by_title(title).grid()
+    return [tuple(r) for r in grid[1:] if any(v != "" for v in r)]
+
+
+def test_google_archives_to_the_spreadsheet_the_settings_name(sheets_api, service_account):
+    from conftest import make_spreadsheet
+
+    team = [customer(f"G{i}", owner=OWNERS[i % 3], expected_amount=100_000) for i in range(6)]
+    kept, moved = (
+        "1KeptKeptKeptKeptKeptKeptKeptKept_-0123456",
+        "1MovedMovedMovedMovedMoved_-0123456",
+    )
+    for key in (kept, moved):
+        make_spreadsheet(sheets_api, service_account, team, key=key)
+    day = D(2025, 8, 4)
+    while day < D(2026, 11, 2):
+        for key in (kept, moved):
+            _gsync(sheets_api, service_account, key, day, **OFF)
+        day += dt.timedelta(days=61)
+    before = {t: Counter(_rows(sheets_api, moved, t)) for t in LOGS}
+
+    # No archive spreadsheet named: the rows stay, and the sync log says what to do.
+    report = _gsync(sheets_api, service_account, moved, LAST)
+    assert any("archive.workbook" in n for n in report.notes)
+    assert Counter(_rows(sheets_api, moved, "跟进历史")) == before["跟进历史"]
+    assert sheets_api.books.keys() >= {kept, moved} and ARCHIVE_KEY not in sheets_api.books
+
+    sheets_api.create(ARCHIVE_KEY)  # made and shared by a person, named in the settings
+    link = f"https://docs.google.com/spreadsheets/d/{ARCHIVE_KEY}/edit"
+    _gsync(sheets_api, service_account, kept, LAST, **OFF)
+    report = _gsync(sheets_api, service_account, moved, LAST, archive={"workbook": link})
+    assert any("归档" in n and ARCHIVE_KEY in n for n in report.notes)
+    assert _rows(sheets_api, moved, "汇总") == _rows(sheets_api, kept, "汇总")
+    for title in LOGS:
+        now = Counter(_rows(sheets_api, moved, title))
+        titles = [s.title for s in sheets_api.books[ARCHIVE_KEY].sheets]
+        old = Counter(_rows(sheets_api, ARCHIVE_KEY, title)) if title in titles else Counter()
+        assert before[title] <= now + old, title
+        assert not (now & old), title
+    assert sum(len(_rows(sheets_api, ARCHIVE_KEY, t)) for t in ("跟进历史", "阶段记录")) > 0
+    again = _gsync(sheets_api, service_account, moved, LAST, archive={"workbook": link})
+    assert not any("归档" in n for n in again.notes)  # nothing left to move, none twice

@@ -101,7 +101,9 @@ class Digest:
     stages: pd.DataFrame = field(default_factory=lambda: read_stage_log(None))
     runs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_keys(SYNC_LOG)))
     activities: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"owner": [], "month": [], "count": []})
+        default_factory=lambda: pd.DataFrame(
+            {"owner": [], "day": pd.Series(dtype="datetime64[ns]"), "count": []}
+        )
     )
     keys: dict[str, set[str]] = field(default_factory=dict)  # customer id -> contact keys
 
@@ -110,9 +112,9 @@ class Digest:
         return {(c, k) for c, keys in self.keys.items() for k in keys}
 
     def contacts(self) -> pd.DataFrame:
-        """The archived contacts as (owner, date) rows, one per contact, each dated the first
-        of its month: what `performance.activities` counts, so every whole-month period
-        counts them as it did before they moved."""
+        """The archived contacts as (owner, date) rows, one per contact, dated as counted
+        (the first of its month when before the rows kept): what `performance.activities`
+        counts, so every period of whole months counts them as before they moved."""
         counts = self.activities
         if counts.empty:
             return pd.DataFrame(
@@ -120,7 +122,7 @@ class Digest:
             )
         times = counts["count"].astype(int).to_numpy()
         owners = counts["owner"].astype(object).to_numpy().repeat(times)
-        days = pd.to_datetime(counts["month"] + "-01").to_numpy().repeat(times)
+        days = pd.to_datetime(counts["day"]).to_numpy().repeat(times)
         return pd.DataFrame({"owner": owners, "date": days})
 
 
@@ -175,10 +177,10 @@ def read_digest(grid: list[list] | None) -> Digest | None:
         digest.activities = pd.DataFrame(
             {
                 "owner": map_unique(frame["owner"], cell_text),
-                "month": map_unique(frame["month"], _month),
+                "day": pd.to_datetime(map_unique(frame["day"], _day)),
                 "count": pd.to_numeric(frame["count"], errors="coerce"),
             }
-        ).dropna(subset=["month", "count"])
+        ).dropna(subset=["day", "count"])
     filed = _sheet(blocks.get("archived_keys"), ARCHIVED_KEYS)
     if filed is not None and not filed.frame.empty:
         for cid, text in zip(filed.frame["customer_id"], filed.frame["keys"], strict=True):
@@ -191,14 +193,14 @@ def read_digest(grid: list[list] | None) -> Digest | None:
 def digest_rows(digest: Digest, locale: str) -> list[list]:
     """The 历史汇总 tab's rows: each block under its title, a blank row between."""
     runs = [[_plain(r.get(k)) for k in _keys(SYNC_LOG)] for r in digest.runs.to_dict("records")]
-    counts = digest.activities.sort_values(["month", "owner"], kind="stable")
+    counts = digest.activities.sort_values(["day", "owner"], kind="stable")
     blocks = [
         (HISTORY, history_rows(digest.history, locale, header=False)),
         (STAGE_LOG, stage_log_rows(digest.stages, locale)[1:]),
         (SYNC_LOG, runs),
         (
             ARCHIVED_ACTIVITIES,
-            [[o or None, m, int(c)] for o, m, c in counts.itertuples(index=False)],
+            [[o or None, d.date(), int(c)] for o, d, c in counts.itertuples(index=False)],
         ),
         (
             ARCHIVED_KEYS,
@@ -227,8 +229,10 @@ def updated(
     history: Sheet | None = None,
     stages: Sheet | None = None,
     runs: Sheet | None = None,
+    before: dt.date | None = None,
 ) -> Digest:
-    """The digest with the rows moving now (each log's moved rows as a Sheet) summed in."""
+    """The digest with the rows moving now (each log's moved rows as a Sheet) summed in;
+    `before`: the first day kept (`cutoff`)."""
     digest = digest or Digest()
     out = Digest(keys={c: set(k) for c, k in digest.keys.items()})
     moved = read_history(history)
@@ -240,7 +244,7 @@ def updated(
     for cid, key in zip(told["customer_id"], keys, strict=True):
         if key:
             out.keys.setdefault(cid, set()).add(key)
-    out.activities = _counted(digest.activities, moved)
+    out.activities = _counted(digest.activities, moved, before)
     out.stages = pd.concat([digest.stages, read_stage_log(stages)], ignore_index=True)
     out.runs = _first_run(digest.runs, runs)
     return out
@@ -266,22 +270,21 @@ def retained(history: pd.DataFrame) -> pd.DataFrame:
     return history[keep].reset_index(drop=True)
 
 
-def _counted(before: pd.DataFrame, moved: pd.DataFrame) -> pd.DataFrame:
-    """Contacts per owner and month, the moved rows' added (as `performance.activities`
-    counts them: each contact once)."""
+def _counted(counts: pd.DataFrame, moved: pd.DataFrame, before: dt.date | None) -> pd.DataFrame:
+    """Contacts per owner and month (per day from `before` on: a contact dated after the
+    first day kept, typed long before), the moved rows' added, as `performance.activities`
+    counts them (each contact once)."""
     rows = moved[moved["kind"].isin(CONTACTS) & moved["date"].notna()]
     rows = rows.drop_duplicates(["customer_id", "date", "summary"])
-    new = pd.DataFrame(
-        {
-            "owner": map_unique(rows["owner"], cell_text),
-            "month": pd.to_datetime(rows["date"]).dt.strftime("%Y-%m"),
-            "count": 1,
-        }
-    )
-    both = pd.concat([before, new], ignore_index=True)
+    days = pd.to_datetime(rows["date"])
+    first = days.dt.to_period("M").dt.to_timestamp()
+    if before is not None:
+        first = first.where(days < pd.Timestamp(before), days)
+    new = pd.DataFrame({"owner": map_unique(rows["owner"], cell_text), "day": first, "count": 1})
+    both = pd.concat([counts, new], ignore_index=True) if len(counts) else new
     if both.empty:
-        return before
-    return both.groupby(["owner", "month"], as_index=False, sort=True)["count"].sum()
+        return counts
+    return both.groupby(["owner", "day"], as_index=False, sort=True)["count"].sum()
 
 
 def _first_run(before: pd.DataFrame, runs: Sheet | None) -> pd.DataFrame:

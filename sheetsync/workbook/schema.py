@@ -478,13 +478,15 @@ ARCHIVE_DIGEST = Tab("archive_digest", "历史汇总", "Archive summary", ())
 ARCHIVED_ACTIVITIES = Tab(
     "archived_activities",
     "已归档跟进次数",
-    "Archived contacts per month",
+    "Archived contacts",
     _terms(
         ("owner", "负责人", "Owner"),
-        ("month", "月份", "Month"),
+        # The first of the month for a month before the rows kept (every period of the
+        # summary is whole months up to today), else the day itself.
+        ("day", "日期", "Date"),
         ("count", "跟进次数", "Contacts"),
     ),
-    required=("month",),
+    required=("day",),
 )
 ARCHIVED_KEYS = Tab(
     "archived_keys",
