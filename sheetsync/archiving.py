@@ -124,7 +124,11 @@ def _write_archive(settings: Settings, where: str, moved: dict[str, tuple[list, 
         _create(path, moved)
         return
     with XlsxBackend(path, for_write=True) as book:
-        _add(book, book.read(), moved)
+        grids = book.read()
+        holder = book.held_by()
+        if holder:  # their next save would drop the rows added now
+            raise BackendError(f"{path} is open in {holder}")
+        _add(book, grids, moved)
 
 
 def _create(path: Path, moved: dict[str, tuple[list, list[list]]]) -> None:
