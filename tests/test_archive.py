@@ -4,6 +4,8 @@ must read the same cell for cell, no row may be lost, a second run archives noth
 and a run stopped between the archive's write and the workbook's loses and doubles nothing."""
 
 import datetime as dt
+import email
+import email.policy
 import random
 import shutil
 from collections import Counter
@@ -115,6 +117,17 @@ def _data(path, title) -> list[tuple]:
     return rows
 
 
+def _mails(path) -> list[str]:
+    """The text of each mail in the outbox beside the workbook, its folder's name taken out."""
+    texts = []
+    for eml in sorted((path.parent / "outbox").glob("*.eml")):
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        for part in message.walk():
+            if part.get_content_type() in ("text/plain", "text/html"):
+                texts.append(part.get_content().replace(str(path.parent), "<folder>"))
+    return texts
+
+
 def test_archiving_keeps_the_summary_and_every_row(fifteen_months, tmp_path):
     kept = _copy(fifteen_months, tmp_path / "kept")
     moved = _copy(fifteen_months, tmp_path / "moved")
@@ -152,10 +165,13 @@ def test_archiving_keeps_the_summary_and_every_row(fifteen_months, tmp_path):
         seed = rng.random()
         for path in (kept, moved):
             _step(path, day, random.Random(seed))
-        sync(kept, day, **OFF)
-        sync(moved, day)
+        mail = {"SHEETSYNC_EMAIL_MANAGER_SUMMARY": "true"}
+        sync(kept, day, email=True, environ=mail, **OFF)
+        sync(moved, day, email=True, environ=mail)
         assert sheet_rows(moved, "汇总") == sheet_rows(kept, "汇总"), day
         assert sheet_rows(moved, "客户跟进") == sheet_rows(kept, "客户跟进"), day
+        # and the mail: each owner's digest (上次 / 再上次 from the history) and the summary
+        assert _mails(moved) == _mails(kept) != [], day
     after = {
         t: Counter(_data(_archive(moved), t))
         for t in openpyxl.load_workbook(_archive(moved)).sheetnames
