@@ -257,3 +257,42 @@ def test_google_archives_to_the_spreadsheet_the_settings_name(sheets_api, servic
     assert sum(len(_rows(sheets_api, ARCHIVE_KEY, t)) for t in ("跟进历史", "阶段记录")) > 0
     again = _gsync(sheets_api, service_account, moved, LAST, archive={"workbook": link})
     assert not any("归档" in n for n in again.notes)  # nothing left to move, none twice
+
+
+# --- small cases: a sync of last year's August and one today ----------------------------------
+def _a_year_on(tmp_path):
+    path = make_workbook(tmp_path / "b.xlsx", [customer(f"C{i}") for i in range(4)])
+    sync(path, D(2025, 8, 4), **OFF)
+    sync(path, D(2025, 9, 8), **OFF)
+    return path
+
+
+def test_an_archive_someone_has_open_is_not_written_and_nothing_moves(tmp_path):
+    from test_xlsx_safety import excel_owner_file
+
+    path = _a_year_on(tmp_path)
+    assert any("移到归档" in n for n in sync(path, D(2026, 11, 18)).notes)
+    archive = tmp_path / "b-归档.xlsx"
+    book = openpyxl.load_workbook(path)
+    typed = "补记的一次拜访"  # a contact typed into the history by hand, before the months kept
+    day = D(2025, 9, 1)
+    book["跟进历史"].append(
+        [day, "C1", None, "张伟", "电话", typed, None, None, None, "跟进", None, day]
+    )
+    book.save(path)
+    excel_owner_file(archive, "张伟")  # and someone has the archive open in Excel
+    before = archive.read_bytes()
+    report = sync(path, D(2026, 11, 19))
+    assert any("归档没有完成" in n and "张伟" in n for n in report.notes)
+    assert archive.read_bytes() == before  # their next save would drop what we added
+    assert any(typed in r for r in _data(path, "跟进历史"))  # so it stays in the workbook
+
+
+def test_keep_months_is_a_setting_of_at_least_three():
+    from sheetsync.config import load_settings
+    from sheetsync.errors import ConfigError
+
+    assert load_settings(environ={}).archive.keep_months == 13
+    assert load_settings(environ={}, archive={"keep_months": 6}).archive.keep_months == 6
+    with pytest.raises(ConfigError, match="keep_months"):
+        load_settings(environ={}, archive={"keep_months": 2})
