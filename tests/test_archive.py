@@ -296,3 +296,51 @@ def test_keep_months_is_a_setting_of_at_least_three():
     assert load_settings(environ={}, archive={"keep_months": 6}).archive.keep_months == 6
     with pytest.raises(ConfigError, match="keep_months"):
         load_settings(environ={}, archive={"keep_months": 2})
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_stage_rows_kept_give_every_figure_whatever_comes_after(seed):
+    """历史汇总 keeps a few 阶段记录 rows per customer, not each move: conversion, cycles,
+    where deals were lost, new deals and stage starts come out the same with any later rows."""
+    import pandas as pd
+
+    from sheetsync.rules import conversion, performance
+    from sheetsync.rules.archive import reduced_stages
+    from sheetsync.rules.stages import first_seen, stage_start
+
+    rng = random.Random(seed)
+    keys = ["lead", "contacted", "needs", "proposal", "negotiation", "contract", "won", "lost"]
+    keys += ["nurture"]
+    cut = pd.Timestamp(2025, 10, 1)
+    old, new = [], []
+    for c in range(150):
+        day = pd.Timestamp(2024, 1, 1) + pd.Timedelta(days=rng.randrange(500))
+        at = rng.randrange(6)
+        for _ in range(rng.randrange(1, 14)):  # up and down the ladder, wins undone, lost
+            at = max(0, min(len(keys) - 1, at + rng.choice([-1, 1, 1, 2, 0, 6, 7])))
+            (old if day < cut else new).append((f"K{c}", keys[at], day))
+            day += pd.Timedelta(days=rng.choice([0, 0, 3, 20, 90]))
+    frame = lambda rows: pd.DataFrame(rows, columns=["customer_id", "stage", "since"])  # noqa: E731
+    whole = frame(old + new)
+    kept = pd.concat([reduced_stages(frame(old)), frame(new)], ignore_index=True)
+    assert len(reduced_stages(frame(old))) < len(old)
+    ids = pd.Series(sorted({r[0] for r in old + new}))
+    now = pd.DataFrame({"customer_id": ids, "stage_key": "won"})
+    for log in (whole, kept):
+        log["since"] = pd.to_datetime(log["since"])
+    got = [
+        (
+            conversion.stage_conversion(log, "zh"),
+            conversion.outcomes(log).sort_index(),
+            performance.lost_at(log),
+            performance.new_deals(log).sort_index(),
+            first_seen(log, ids),
+            stage_start(log, now),
+        )
+        for log in (whole, kept)
+    ]
+    assert got[0][0] == got[1][0]
+    for a, b in zip(got[0][1:], got[1][1:], strict=True):
+        pd.testing.assert_series_equal(a, b) if isinstance(a, pd.Series) else (
+            pd.testing.assert_frame_equal(a, b)
+        )

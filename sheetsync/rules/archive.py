@@ -13,8 +13,9 @@ kept in the hidden, sync-owned tab 历史汇总, and the rules read (that block 
   the history was seeded); plus contacts per owner and month (活动数, each period of the
   summary is whole months up to today) and every archived contact's key, so a contact typed
   in again is not recorded twice (rules/history.py).
-- 阶段记录: every archived record (a few per customer; conversion, cycles and win/loss need
-  each customer's whole path, which counts cannot give: a median is no sum).
+- 阶段记录: per customer the records that decide its path's figures whatever comes after
+  (`reduced_stages`): conversion, cycles and win/loss follow each customer's path, which
+  counts cannot stand for (a median is no sum; a return to a stage depends on its days).
 - 同步日志: the first run (the day the sync started: cycles before it are counted apart).
 - 预测记录: nothing: "last month" is always within the months kept (at least 3).
 
@@ -37,6 +38,7 @@ from sheetsync.workbook.schema import (
     ARCHIVED_ACTIVITIES,
     ARCHIVED_KEYS,
     FORECAST_LOG,
+    FUNNEL_STAGES,
     HISTORY,
     STAGE_LOG,
     SYNC_LOG,
@@ -245,7 +247,7 @@ def updated(
         if key:
             out.keys.setdefault(cid, set()).add(key)
     out.activities = _counted(digest.activities, moved, before)
-    out.stages = pd.concat([digest.stages, read_stage_log(stages)], ignore_index=True)
+    out.stages = reduced_stages(pd.concat([digest.stages, read_stage_log(stages)]))
     out.runs = _first_run(digest.runs, runs)
     return out
 
@@ -268,6 +270,58 @@ def retained(history: pd.DataFrame) -> pd.DataFrame:
     named = history[(history["owner"] != "") & (history["manager"] != "")]
     keep[named.drop_duplicates("owner", keep="last").index] = True
     return history[keep].reset_index(drop=True)
+
+
+def reduced_stages(log: pd.DataFrame) -> pd.DataFrame:
+    """The archived 阶段记录 rows that decide every figure the rules draw from a customer's
+    path, whatever records come after them: its first and last records, the first of each
+    stage other than won, its last record before any win that stands and the first such win,
+    its last record on the ladder (where a lost deal was lost), and for each ladder stage the
+    first later-stage record on or after entering it (moving on), with and without the wins
+    (a later record may undo them: `conversion.standing`). A deal that went back and forth for
+    years keeps a few rows, not every move. In the order recorded."""
+    if log.empty:
+        return log.reset_index(drop=True)
+    ordered = log.sort_values("since", kind="stable").reset_index(drop=True)
+    stages, days = ordered["stage"].tolist(), ordered["since"].tolist()
+    keep: set[int] = set()
+    for places in ordered.groupby("customer_id", sort=False).indices.values():
+        keep |= _deciding(sorted(places.tolist()), stages, days)
+    return ordered.iloc[sorted(keep)].reset_index(drop=True)
+
+
+LADDER = [t.key for t in FUNNEL_STAGES]
+
+
+def _deciding(places: list[int], stages: list, days: list) -> set[int]:
+    """`reduced_stages` for one customer's rows (positions, in the order recorded)."""
+    keep = {places[0], places[-1]}
+    others = [p for p in places if stages[p] != "won"]
+    last_other = others[-1] if others else -1
+    wins = [p for p in places if stages[p] == "won" and p > last_other]
+    keep |= {last_other} if others else set()
+    keep |= {wins[0]} if wins else set()
+    firsts: dict[str, int] = {}
+    for p in others:  # the first row of each stage but won
+        firsts.setdefault(stages[p], p)
+    keep |= set(firsts.values())
+    ladder = [p for p in places if stages[p] in LADDER]
+    keep |= {ladder[-1]} if ladder else set()
+    for standing in (sorted(others + wins), others):
+        first: dict[str, object] = {}
+        for p in standing:
+            first.setdefault(stages[p], days[p])
+        for i, key in enumerate(LADDER):
+            if key not in first:
+                continue
+            later = [
+                p
+                for p in standing
+                if stages[p] in LADDER and LADDER.index(stages[p]) > i and days[p] >= first[key]
+            ]
+            if later:
+                keep.add(min(later, key=lambda p: days[p]))
+    return keep
 
 
 def _counted(counts: pd.DataFrame, moved: pd.DataFrame, before: dt.date | None) -> pd.DataFrame:
