@@ -10,9 +10,10 @@ kept in the hidden, sync-owned tab 历史汇总, and the rules read (that block 
   (the digest's 再上次, the no-response streak), its last contact of each 跟进方式 (the plan's
   steps), the rows where its 负责人 changes (who held a deal when it closed, the handover
   check, reps who left), each owner's last row naming a 上级, and the earliest row (the day
-  the history was seeded); plus contacts per owner and month (活动数, each period of the
-  summary is whole months up to today) and every archived contact's key, so a contact typed
-  in again is not recorded twice (rules/history.py).
+  the history was seeded); plus contacts per owner and month (each period of the summary is
+  whole months up to today; by day for a contact dated on or after the first day kept) and
+  every archived contact's key, so a contact typed in again is not recorded twice
+  (rules/history.py).
 - 阶段记录: per customer the records that decide its path's figures whatever comes after
   (`reduced_stages`): conversion, cycles and win/loss follow each customer's path, which
   counts cannot stand for (a median is no sum; a return to a stage depends on its days).
