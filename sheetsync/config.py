@@ -36,12 +36,14 @@ import yaml
 from sheetsync.errors import ConfigError
 from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
     VENDOR_HOSTS,
+    ArchiveSettings,
     BotSettings,
     ChannelSettings,
     EmailSettings,
     FeishuSettings,
     GSheetsSettings,
     SmtpSettings,
+    _archive_settings,
     _as_bool,
     _channel_settings,
     _email_settings,
@@ -64,6 +66,7 @@ PATH_SETTINGS = (
     ("email", "smtp", "password_file"),
     ("gsheets", "credentials"),
     ("feishu", "credentials"),
+    ("archive", "workbook"),
 )
 
 
@@ -114,6 +117,7 @@ class Settings:
     channels: ChannelSettings = field(default_factory=ChannelSettings)
     gsheets: GSheetsSettings = field(default_factory=GSheetsSettings)
     feishu: FeishuSettings = field(default_factory=FeishuSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)  # issue 25: bounded logs
     name: str = ""  # how logs and reports call this workbook
     run_at: str = "08:30"  # `serve`: the daily time, in `timezone`
     retry_locked_minutes: int = 30  # `serve`: retry an open workbook this often (0: don't)
@@ -139,7 +143,7 @@ class Settings:
 
 # Settings read from SHEETSYNC_<NAME>; tabs and email have variables of their own.
 ENV_SETTINGS = tuple(
-    f.name for f in fields(Settings) if f.name not in ("tabs", "email", "channels")
+    f.name for f in fields(Settings) if f.name not in ("tabs", "email", "channels", "archive")
 )
 CHANNELS_ENV = ("enabled", "team")
 
@@ -294,6 +298,7 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             "channels": _channel_settings(data.get("channels")),
             "gsheets": _gsheets_settings(data.get("gsheets"), environ),
             "feishu": _feishu_settings(data.get("feishu")),
+            "archive": _archive_settings(data.get("archive")),
         }
     )
     settings.holidays = _as_bool("holidays", settings.holidays)
@@ -370,7 +375,7 @@ def _names(name: str, value: object) -> list[str]:
 def _locate_paths(settings: Settings) -> None:
     """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
     URL is not a path and stays as written)."""
-    from sheetsync.backends import uses_google  # backends imports this module
+    from sheetsync.backends import looks_like_sheet, uses_google  # backends imports this module
 
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
@@ -379,6 +384,8 @@ def _locate_paths(settings: Settings) -> None:
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
     settings.feishu.credentials = _located(settings.feishu.credentials)
+    archive = settings.archive.workbook
+    settings.archive.workbook = _located(archive, not looks_like_sheet(str(archive)))
     for bot in settings.channels.bots.values():
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
 

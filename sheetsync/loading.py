@@ -9,6 +9,7 @@ import pandas as pd
 
 from sheetsync.config import Settings
 from sheetsync.errors import WorkbookError
+from sheetsync.rules.archive import Digest, read_digest, with_digest
 from sheetsync.rules.classes import read_class_log
 from sheetsync.rules.grading import GradeRule, read_rules
 from sheetsync.rules.history import missing_keys, read_history
@@ -18,6 +19,7 @@ from sheetsync.workbook.edits import read_memory
 from sheetsync.workbook.messages import in_script, lang, listed, say
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import (
+    ARCHIVE_DIGEST,
     CLASS_LOG,
     FOLLOWUPS,
     FORECAST_LOG,
@@ -70,6 +72,7 @@ class Loaded:
     sync_log: Sheet | None = None  # 同步日志: each run's counts, for the summary's trends
     outside: list[str] = field(default_factory=list)  # a line a tab with cells under no header
     class_log: Sheet | None = None  # 分类记录: each customer's class over time (classes.py)
+    digest: Digest | None = None  # 历史汇总: what the rules need of archived rows (archive.py)
 
     def framed(self) -> list[Sheet]:
         """The tabs read into frames: past `load`, nothing reads their grids."""
@@ -110,15 +113,22 @@ class Logs:
     history: pd.DataFrame  # 跟进历史
     memory: pd.DataFrame  # 同步快照: what the sync last wrote, by customer id
     classes: pd.DataFrame | None = None  # 分类记录 (rules/classes.py)
+    digest: Digest | None = None  # 历史汇总: its rows are already in `history` and `stages`
 
 
 def read_logs(loaded: Loaded) -> Logs:
+    """The logs as the rules read them; 跟进历史 and 阶段记录 with the archived rows 历史汇总
+    keeps (rules/archive.py) before the workbook's own."""
+    history = read_history(None if loaded.history_unread else loaded.history)
+    digest = None if loaded.history_unread else loaded.digest
+    history, stages = with_digest(history, read_stage_log(loaded.stage_log), digest)
     return Logs(
         read_log(loaded.task_log),
-        read_stage_log(loaded.stage_log),
-        read_history(None if loaded.history_unread else loaded.history),
+        stages,
+        history,
         read_memory(loaded.memory),
         read_class_log(loaded.class_log),
+        loaded.digest,
     )
 
 
@@ -156,13 +166,14 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     loaded.forecast_log = sheet(FORECAST_LOG, False)
     loaded.class_log = sheet(CLASS_LOG, False)
     tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)
-    tabs += (CLASS_LOG,)
+    tabs += (CLASS_LOG, ARCHIVE_DIGEST)
     for tab in tabs:
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
     _one_tab_each(loaded, tabs)
     if loaded.titles["value_rules"] in grids:
         loaded.value_rules = grids[loaded.titles["value_rules"]]
+    loaded.digest = read_digest(grids.get(loaded.titles["archive_digest"]))
     loaded.outside = outside_notes(grids, loaded)
     return loaded
 
@@ -174,6 +185,8 @@ def outside_notes(grids: dict[str, list[list]], loaded: Loaded) -> list[str]:
     sheets = {s.title: s for s in loaded.framed()}
     notes = []
     for title, grid in grids.items():
+        if title == loaded.titles.get("archive_digest"):  # the sync's own blocks
+            continue
         cells = sheets[title].beyond if title in sheets else outside(grid)
         if cells:
             named = cells_named(cells, loaded.locale)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sheetsync.archiving import archive, moving
 from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.delivery.notices import on_record, preview_notices, send_notices
@@ -35,6 +36,7 @@ from sheetsync.report import (  # noqa: F401
     log_run,
     report_for,
 )
+from sheetsync.rules.archive import with_runs
 from sheetsync.rules.attention import remembered
 from sheetsync.rules.classes import (
     class_log_rows,
@@ -187,6 +189,7 @@ def compute(
     logs = logs if logs is not None else read_logs(loaded)
     memory, log, before, known_stages = logs.memory, logs.tasks, logs.history, logs.stages
     known_classes = logs.classes  # 分类记录
+    digest = logs.digest  # 历史汇总: what the archived rows leave (rules/archive.py)
     del logs
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
     value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
@@ -204,7 +207,7 @@ def compute(
     upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules, existing)
     plan = follow_up_plan(rows["grade"], rules, upkeep)  # the steps: how often, how, what
     history, history_known, history_kept = _history(
-        loaded, before, kept_before, rows, people, today
+        loaded, before, kept_before, rows, people, today, digest
     )  # 跟进历史
     del before, kept_before
     ids = rows[["customer_id", "has_error"]]
@@ -250,6 +253,7 @@ def compute(
     forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
     runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
+    runs = with_runs(runs, digest)  # the archived first run: the day the sync started
     class_log, classes_known, lifecycle, fit_notes = _lifecycle(
         loaded, known_classes, rows, board, history, owners, value_rules, today, calendar
     )
@@ -270,6 +274,7 @@ def compute(
         extra=lifecycle,
         managers=all_managers(loaded.team),  # listed only when they own customers
         goals=team_goals(loaded.team),  # 团队's optional 目标
+        archived_contacts=digest.contacts() if digest is not None else None,
     )
     added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
     notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded) + fit_notes
@@ -347,7 +352,7 @@ def _retired_notes(loaded: Loaded) -> list[str]:
     return [say("health_setting_retired", loaded.locale, tab=tab, rows=rows, new=new)]
 
 
-def _history(loaded: Loaded, before, kept, rows, people, today: dt.date):
+def _history(loaded: Loaded, before, kept, rows, people, today: dt.date, digest=None):
     """跟进历史 (`before`) with this run's contacts and handovers appended, how many rows it
     held, and the keys 同步快照 keeps (`kept`: as the snapshot had them). A tab the sync
     cannot read with confidence (`Loaded.history_unread`) is neither read nor added to: the
@@ -359,8 +364,9 @@ def _history(loaded: Loaded, before, kept, rows, people, today: dt.date):
     )
     managers = team_managers(loaded.team)
     new_tab = loaded.history is None or not loaded.history.header_row  # seeded from the sheet
+    filed = digest.filed() if digest is not None else None  # archived contacts' keys
     history, kept = update_history(
-        before, customers, managers, today, loaded.locale, None if new_tab else kept
+        before, customers, managers, today, loaded.locale, None if new_tab else kept, filed
     )
     return history, len(before), kept
 
@@ -525,15 +531,17 @@ def plan(
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[result.stages_known :]
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
-    else:
-        changes.replace[titles["stage_log"]] = stage_log_rows(result.stage_log, loaded.locale)
+    else:  # 历史汇总's rows stay there (rules/archive.py): the tab gets the workbook's own
+        stages = result.stage_log.iloc[_digest_rows(loaded, "stages") :]
+        changes.replace[titles["stage_log"]] = stage_log_rows(stages, loaded.locale)
     if loaded.history_unread:  # not read with confidence: left as people have it
         pass
     elif loaded.history is not None and loaded.history.header_row:  # append-only: new rows
         new = result.history.iloc[result.history_known :]
         changes.add_rows(loaded.history, history_rows(new, loaded.locale, header=False))
     else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
-        changes.replace[titles["history"]] = history_rows(result.history, loaded.locale)
+        history = result.history.iloc[_digest_rows(loaded, "history") :]
+        changes.replace[titles["history"]] = history_rows(history, loaded.locale)
     _plan_forecast_log(loaded, result, changes)
     if loaded.class_log is not None and loaded.class_log.header_row:  # append-only: new rows
         new = result.class_log.iloc[result.classes_known :]
@@ -556,6 +564,13 @@ def plan(
         changes.append[titles["value_rules"]] = [[], *rows]
     report.cells = len(changes.cells)
     return changes
+
+
+def _digest_rows(loaded: Loaded, log: str) -> int:
+    """How many rows of a log's frame come from 历史汇总 (first): not the tab's to hold."""
+    if loaded.digest is None or (log == "history" and loaded.history_unread):
+        return 0
+    return len(getattr(loaded.digest, log))
 
 
 def _member_rows(recipients: Recipients | None) -> list[list]:
@@ -648,15 +663,31 @@ def _sync(
         if adoption is not None:  # the grids as they read once adopted, and its settings
             grids, settings = adoption.adopt(grids, settings)
         loaded = load(grids, settings)
-        backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
-        for tab in loaded.framed():  # the rest of the run reads them as frames
-            grids.pop(tab.title, None)
     holder = None if dry_run or force else backend.held_by()
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
+    archived: list[str] = []
+    keep = settings.archive.keep_months
+    if (
+        sheet
+        and not dry_run
+        and not events_only
+        and adoption is None
+        and moving(loaded, today, keep)
+    ):
+        with phases.timing("archive"):  # old log rows out, once a month (archiving.py)
+            moved, archived = archive(backend, grids, loaded, settings, today)
+            if moved:  # the workbook as it is now: the rows left and 历史汇总
+                with long_lived():
+                    grids = backend.read()
+                loaded = load(grids, settings)
+    with phases.timing("read"):
+        backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
+        for tab in loaded.framed():  # the rest of the run reads them as frames
+            grids.pop(tab.title, None)
     for step in (mailer, chats):
         if step:  # the zone, and where a message can point at a customer's row
             step.zone = zone
@@ -675,6 +706,7 @@ def _sync(
         result = compute(loaded, today, calendar, settings.task_log_keep_days, loaded.take_logs())
     result.recipients = recipients
     report = report_for(backend.location, today, result, loaded.locale)
+    report.notes += archived
     report.notes += recipients.notes(loaded.locale)
     report.phases = phases
     reminding = not events_only and _reminder_day(calendar, today, settings)

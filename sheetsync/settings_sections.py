@@ -29,6 +29,36 @@ class GSheetsSettings:
     read_timeout: float = 120
 
 
+# Issue 25 item 4 (bounded logs): the logs' rows older than `keep_months` move to an archive.
+@dataclass
+class ArchiveSettings:
+    enabled: bool = True
+    # Months of 跟进历史, 阶段记录, 同步日志 and 预测记录 kept in the workbook (whole months,
+    # counted back from the first of this month); older rows move to the archive. At least 3:
+    # the summary's "last month" forecast and last quarter read the rows of those months.
+    keep_months: int = 13
+    # The archive: an .xlsx path (default: beside the workbook, "<name>-归档.xlsx"), or on
+    # Google the key or URL of a spreadsheet the service account may edit (none: no archiving,
+    # said in the sync log; the sync never creates a spreadsheet people cannot see).
+    workbook: str = ""
+
+
+def _archive_settings(data: object) -> ArchiveSettings:
+    try:
+        settings = ArchiveSettings(**dict(data or {}))
+        settings.keep_months = int(settings.keep_months)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"archive: {exc}") from None
+    settings.enabled = _as_bool("archive.enabled", settings.enabled)
+    if settings.keep_months < 3:
+        raise ConfigError(
+            "archive.keep_months: at least 3, the summary reads last month's and last quarter's rows"
+        )
+    if not isinstance(settings.workbook, str):  # a path from a settings file stays `Written`
+        settings.workbook = str(settings.workbook or "")
+    return settings
+
+
 @dataclass
 class FeishuSettings:
     """One Feishu / Lark app, shared by the sheet backend and the private messages

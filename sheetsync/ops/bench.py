@@ -14,6 +14,9 @@ For each size it generates a workbook of that many customers, then reports
   in every tab, against the same run without them (target: within 1.5x its time and peak);
   and date1904: the next day's run on the same workbook made by Excel for Mac (dates counted
   from 1904), against the 1900 one;
+- a year of logs (issue 25): the next day's run on a workbook whose 跟进历史, 阶段记录, 同步日志
+  and 预测记录 hold a year of rows (~60 k history rows at 10 k customers), against the floor
+  of that file and against the next day's run with empty logs;
 - adopt --apply on a team's sheet of that many customers, shaped as the playbooks print it
   (客户跟进记录表 with a typed 下次跟进日期 and 状态, the playbook's grading table), against
   the floor of the sheet it leaves, measured in the same run;
@@ -49,7 +52,7 @@ from sheetsync.config import load_settings
 from sheetsync.ops import corpus
 from sheetsync.ops.app import journal_path
 from sheetsync.ops.demo import OWNERS, TEAM, demo_customers
-from sheetsync.workbook.schema import FOLLOWUPS
+from sheetsync.workbook.schema import FOLLOWUPS, TABS_BY_KEY
 from sheetsync.workbook.template import followup_columns, new_workbook
 
 TODAY = dt.date(2026, 11, 18)
@@ -69,9 +72,10 @@ def bench_customers(size: int, seed: int = 1) -> list[list]:
     return rows
 
 
-def generate(path: Path, size: int, seed: int = 1, mac: bool = False) -> None:
+def generate(path: Path, size: int, seed: int = 1, mac: bool = False, log_days: int = 0) -> None:
     """A workbook of `size` customers, written in openpyxl's fast write-only mode; `mac`:
-    with its dates counted from 1904, as Excel for Mac made them."""
+    with its dates counted from 1904, as Excel for Mac made them; `log_days`: with that many
+    days of logs before TODAY (`year_of_logs`)."""
     content = new_workbook("zh", TEAM, [])
     # bench_customers' rows are in FOLLOWUPS order; the tab's columns are in new_workbook's
     # (状态, 下次跟进日期, 跟进任务 after the name): put each value under its own header.
@@ -87,7 +91,70 @@ def generate(path: Path, size: int, seed: int = 1, mac: bool = False) -> None:
             for row in bench_customers(size, seed):
                 row += [None] * (len(FOLLOWUPS.columns) - len(row))
                 sheet.append([row[i] for i in order])
+    if log_days:
+        for title, rows in year_of_logs(bench_customers(size, seed), log_days, seed).items():
+            sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
+            if title not in [t.title for t in content.tabs]:
+                sheet.append(TABS_BY_KEY[LOG_KEYS[title]].headers("zh"))
+            for row in rows:
+                sheet.append(row)
     book.save(path)
+
+
+LOG_KEYS = {"跟进历史": "history", "阶段记录": "stage_log", "同步日志": "sync_log"}
+LOG_KEYS["预测记录"] = "forecast_log"
+CONTACTS_A_YEAR = 6  # a contact every two months: ~60 k history rows a year at 10 k
+
+
+def year_of_logs(customers: list[list], days: int, seed: int = 1) -> dict[str, list[list]]:
+    """The logs a team's workbook gathers over `days` days before TODAY, as the sync writes
+    them (issue 25: the benchmark started with empty logs, which the daily run never sees):
+    跟进历史 with CONTACTS_A_YEAR contacts a customer a year (the first 首次记录), 阶段记录 with
+    two stages each (the last the stage it is in), a sync-log row a day and each owner's
+    forecast set a week."""
+    rng = random.Random(seed)
+    start = TODAY - dt.timedelta(days=days)
+    count = max(1, CONTACTS_A_YEAR * days // 365)
+    managers = {r[0]: r[2] for r in TEAM}
+    history, stages = [], []
+    for row in customers:
+        cid, name, owner, stage = row[0], row[1], row[14], row[6]
+        step = days // (count + 1)
+        for k in range(count):
+            day = start + dt.timedelta(days=step * k + rng.randrange(0, max(step, 1)))
+            kind = "首次记录" if k == 0 else "跟进"
+            summary = f"第{k + 1}次沟通:{rng.choice(['确认需求', '发送方案', '电话回访'])}"
+            history.append(
+                [
+                    day,
+                    cid,
+                    name,
+                    owner,
+                    "电话",
+                    summary,
+                    "",
+                    stage,
+                    "B",
+                    kind,
+                    managers.get(owner),
+                    day,
+                ]
+            )
+        stages.append([cid, "线索获取", start])
+        if stage and stage != "线索获取":
+            stages.append([cid, stage, start + dt.timedelta(days=rng.randrange(1, days))])
+    history.sort(key=lambda r: r[11])
+    stages.sort(key=lambda r: r[2])
+    runs, forecasts = [], []
+    for n in range(days):
+        day = start + dt.timedelta(days=n)
+        at = dt.datetime.combine(day, dt.time(8, 30)).strftime("%Y-%m-%d %H:%M:%S")
+        runs.append([at, day, len(customers), 0, 40, 12, 300, "成功", None])
+        if day.weekday() == 0:
+            month = day.strftime("%Y-%m")
+            forecasts.append([month, "合计", 3_000_000.0, day])
+            forecasts += [[month, o, 1_000_000.0, day] for o in OWNERS]
+    return {"跟进历史": history, "阶段记录": stages, "同步日志": runs, "预测记录": forecasts}
 
 
 # A team's own sheet, as the playbooks print it: the columns it has, by their key in the
@@ -402,6 +469,7 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         far.append(_sync_in_child(path, TODAY + dt.timedelta(days=1)))
     _beside("far cells", far, next_day, peak_next, floor, floor_mb)
     _bench_mac(path.with_name(f"mac-{size}.xlsx"), size, repeat, next_day, peak_next, floor)
+    _bench_logs(path.with_name(f"logs-{size}.xlsx"), size, repeat, next_day, peak_next)
     _bench_adopt(path.with_name(f"team-{size}.xlsx"), size, repeat)
 
 
@@ -430,6 +498,28 @@ def _bench_mac(path: Path, size: int, repeat: int, seconds: float, mb: float, fl
         runs.append(_sync_in_child(path, TODAY + dt.timedelta(days=1)))
     floor_mb = statistics.median(_sync_in_child(path, role="floor")["peak_mb"] for _ in range(1))
     _beside("date1904", runs, seconds, mb, floor, floor_mb)
+
+
+def _bench_logs(path: Path, size: int, repeat: int, seconds: float, mb: float) -> None:
+    """The next day's run on a workbook holding a year of logs (issue 25: ~60 k history rows
+    at 10 k customers), against the floor of that file, measured here (it is larger)."""
+    generate(path, size, log_days=365)
+    _sync_in_child(path)  # its first sync: the snapshot the daily run compares with
+    synced = path.read_bytes()
+    journal = journal_path(load_settings(environ={}, workbook=str(path)))
+    sent = journal.read_bytes() if journal.exists() else b""
+    floor, floor_mb = _floors(path, repeat)
+    runs = []
+    for _ in range(repeat):
+        path.write_bytes(synced)
+        journal.write_bytes(sent)
+        runs.append(_sync_in_child(path, TODAY + dt.timedelta(days=1)))
+    rows = len(year_of_logs(bench_customers(size), 365)["跟进历史"])
+    print(
+        f"  a year of logs: {rows:,} history rows, file {len(synced) / 1e6:.1f} MB, floor "
+        f"{floor:.2f} s, {floor_mb:.0f} MB"
+    )
+    _beside("year of logs", runs, seconds, mb, floor, floor_mb)
 
 
 def _bench_adopt(path: Path, size: int, repeat: int) -> None:

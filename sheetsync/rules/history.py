@@ -115,6 +115,7 @@ def update_history(
     today: dt.date,
     locale: str,
     remembered: pd.DataFrame | None = None,
+    filed: set[tuple[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The history with this run's rows appended (a 交接 row where the 负责人 differs from
     the one last recorded, then a row for each contact not recorded yet), and what the
@@ -125,6 +126,7 @@ def update_history(
     used twice are left out: which row is "the" customer is not known. `managers`: each
     team member's 上级, recorded with the row. `remembered`: 同步快照 by customer id, its
     REMEMBERED columns (None: a new tab, seeded from the sheet whatever was kept).
+    `filed`: (customer id, contact key) of contacts moved to the archive (rules/archive.py).
     `kept`: REMEMBERED for each follow-up row: this run's contact key and owner where the
     row was read, else what was kept before."""
     remembered = _remembered(remembered, customers["customer_id"])
@@ -134,7 +136,7 @@ def update_history(
     now["key"] = contact_keys(now["date"], now["summary"], now["feedback"])
     before = remembered.loc[now.index]
     handovers = _handovers(history, now, before["history_owner"], today, locale)
-    contacts = _contacts(history, now, before["history_contact"], today)
+    contacts = _contacts(history, now, before["history_contact"], today, filed)
     kept = remembered.copy()  # rows left out (errors, ids used twice) keep what they had
     for key, value in (("history_contact", now["key"]), ("history_owner", now["owner"])):
         kept.loc[now.index, key] = value.where(value != "", before[key])
@@ -201,7 +203,13 @@ def _handovers(
     return rows.assign(kind="handover", recorded=pd.Timestamp(today))
 
 
-def _contacts(history: pd.DataFrame, now: pd.DataFrame, kept: pd.Series, today: dt.date):
+def _contacts(
+    history: pd.DataFrame,
+    now: pd.DataFrame,
+    kept: pd.Series,
+    today: dt.date,
+    filed: set[tuple[str, str]] | None = None,
+):
     """The contacts not recorded yet: neither the one the snapshot last kept (`kept`, so an
     annotated, edited or deleted row is not taken for a new contact) nor one the tab holds
     (so a sorted tab, or a contact someone typed in, is not recorded twice)."""
@@ -209,7 +217,7 @@ def _contacts(history: pd.DataFrame, now: pd.DataFrame, kept: pd.Series, today: 
     fresh = now[(now["key"] != "") & (now["key"] != kept)]  # most runs: a few customers
     mine = told[told["customer_id"].isin(set(fresh["customer_id"]))]  # only theirs hashed
     keys = contact_keys(mine["date"], mine["summary"], mine["feedback"])
-    on_file = set(zip(mine["customer_id"], keys, strict=True))
+    on_file = set(zip(mine["customer_id"], keys, strict=True)) | (filed or set())
     filed = [(c, k) in on_file for c, k in zip(fresh["customer_id"], fresh["key"], strict=True)]
     rows = fresh[~pd.Series(filed, index=fresh.index, dtype=bool)].drop(columns="key")
     seen = rows["customer_id"].isin(set(told["customer_id"]))

@@ -168,15 +168,22 @@ def new_deals(stage_log: pd.DataFrame | None) -> pd.Series:
     return first[first > first.min()]
 
 
-def activities(history: pd.DataFrame | None) -> pd.DataFrame:
-    """Contacts recorded in 跟进历史 (owner, date), each contact once."""
-    if history is None or history.empty:
-        return pd.DataFrame({"owner": pd.Series(dtype=object), "date": pd.Series(dtype=object)})
-    rows = history[history["kind"].isin(CONTACTS) & history["date"].notna()]
-    rows = rows.drop_duplicates(["customer_id", "date", "summary"])
-    return pd.DataFrame(
-        {"owner": map_unique(rows["owner"], cell_text), "date": pd.to_datetime(rows["date"])}
-    )
+def activities(history: pd.DataFrame | None, archived: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Contacts recorded in 跟进历史 (owner, date), each contact once; `archived`: those of
+    rows moved to the archive, as 历史汇总 counts them (rules/archive.py), in place of the
+    archived rows it keeps in the history (marked `archived`)."""
+    found = pd.DataFrame({"owner": pd.Series(dtype=object), "date": pd.Series(dtype=object)})
+    if history is not None and "archived" in history:
+        history = history[history["archived"].ne(True)]
+    if history is not None and not history.empty:
+        rows = history[history["kind"].isin(CONTACTS) & history["date"].notna()]
+        rows = rows.drop_duplicates(["customer_id", "date", "summary"])
+        found = pd.DataFrame(
+            {"owner": map_unique(rows["owner"], cell_text), "date": pd.to_datetime(rows["date"])}
+        )
+    if archived is None or archived.empty:
+        return found
+    return pd.concat([archived, found], ignore_index=True)
 
 
 # --- the summary's sections ----------------------------------------------------------------

@@ -106,10 +106,12 @@ def summarise(
     extra: dict[str, list[list]] | None = None,
     managers: list[str] = (),
     goals: dict[str, float] | None = None,
+    archived_contacts: pd.DataFrame | None = None,
 ) -> Summary:
     """`board`: one row per customer (see pipeline.compute); `owners`: the team tab's
     people, `managers` those of them who manage (listed only when they own customers),
-    `goals` their 目标; `runs`: the sync log's rows (run_date, due_today, overdue), for the
+    `goals` their 目标; `archived_contacts`: contacts of archived history rows (owner, date:
+    rules/archive.py); `runs`: the sync log's rows (run_date, due_today, overdue), for the
     trends; `extra`: sections computed elsewhere (issue 24's owner fit, class movement,
     churn, late records), shown after the rest. The tab's rows, sections separated by a
     blank row (more where a printed page ends), its charts and its layout. What someone has
@@ -129,7 +131,7 @@ def summarise(
     stages = conversion.stage_conversion(stage_log, locale)
     deals = performance.closed_deals(board, stage_log, history)
     new = performance.new_deals(stage_log)
-    contacts = performance.activities(history)
+    contacts = performance.activities(history, archived_contacts)
     sections = {
         "title": [[*label("title"), *label("as_of"), today]],
         "orphans": orphan_section(orphaned, label),  # rules/handover.py: act on these first

@@ -11,6 +11,8 @@ import re
 from sheetsync.config import PROJECT_ROOT
 from sheetsync.workbook.messages import traditional
 from sheetsync.workbook.schema import (
+    ARCHIVED_ACTIVITIES,
+    ARCHIVED_KEYS,
     CLASS_LOG,
     FOLLOWUPS,
     FORECAST_LOG,
@@ -84,6 +86,15 @@ def render() -> str:
         MEMORY,
     ):
         lines += _tab(tab)
+    lines += [
+        "### 历史汇总 / Archive summary (hidden)",
+        "",
+        "Blocks one under another, each a title row, a header row and rows: 跟进历史, 阶段记录 and "
+        "同步日志 (their own headers, above), then these two.",
+        "",
+    ]
+    for tab in (ARCHIVED_ACTIVITIES, ARCHIVED_KEYS):
+        lines += [f"#{line}" if line.startswith("### ") else line for line in _tab(tab)]
     lines += _defaults()
     return "\n".join(lines).rstrip() + "\n"
 

@@ -742,6 +742,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "adopt_plans": ("跟进计划(同步将这样排期):", "Plans, as the sync schedules them:"),
     "revisits_name": ("成交回访", "After-sale revisits"),
     "class_plan_name": ("{name}类维护", "Class {name} upkeep"),
+    # issue 25 item 4: bounded logs (archiving.py)
+    "archived": (
+        "已把{before}之前的 {count} 行记录({tabs})移到归档“{where}”;汇总的数字不变(历史汇总保留了它们需要的部分)",
+        "moved {count} rows dated before {before} ({tabs}) to the archive {where}; the summary's "
+        "figures are unchanged (历史汇总 keeps what they need of them)",
+    ),
+    "archive_needs_sheet": (
+        "有 {count} 行记录超过保留月数,但 Google 表格的归档需要一个归档表格:新建一个表格、共享给服务账号可编辑,"
+        "把它的链接填进设置 archive.workbook;在此之前这些记录留在表格里",
+        "{count} rows are older than the months kept, but archiving on Google needs an archive "
+        "spreadsheet: create one, share it with the service account as editor and put its link "
+        "in the setting archive.workbook; until then the rows stay in the sheet",
+    ),
+    "archive_failed": (
+        "归档没有完成({reason}):记录都还在表格里,下次同步再试,不会重复归档",
+        "archiving did not finish ({reason}): every row is still in the workbook; the next run "
+        "tries again and archives nothing twice",
+    ),
 }
 
 

@@ -471,6 +471,33 @@ CLASS_LOG = Tab(
     ),
     required=("customer_id",),
 )
+# Issue 25 item 4 (bounded logs): hidden and sync-owned, what the summary and the mail still
+# need of the log rows moved to the archive (rules/archive.py): small tables one under
+# another, each under its title, like 价值分级. The archived rows themselves are in the archive.
+ARCHIVE_DIGEST = Tab("archive_digest", "历史汇总", "Archive summary", ())
+ARCHIVED_ACTIVITIES = Tab(
+    "archived_activities",
+    "已归档跟进次数",
+    "Archived contacts",
+    _terms(
+        ("owner", "负责人", "Owner"),
+        # The first of the month for a month before the rows kept (every period of the
+        # summary is whole months up to today), else the day itself.
+        ("day", "日期", "Date"),
+        ("count", "跟进次数", "Contacts"),
+    ),
+    required=("day",),
+)
+ARCHIVED_KEYS = Tab(
+    "archived_keys",
+    "已归档跟进标识",
+    "Archived contact keys",
+    _terms(
+        ("customer_id", "客户编号", "Customer ID"),
+        ("keys", "已记跟进", "Contacts recorded"),
+    ),
+    required=("customer_id",),
+)
 TABS = (
     FOLLOWUPS,
     GRADING,
@@ -485,5 +512,6 @@ TABS = (
     MAIL_LOG,
     FORECAST_LOG,
     CLASS_LOG,
+    ARCHIVE_DIGEST,
 )
 TABS_BY_KEY = {t.key: t for t in TABS}
