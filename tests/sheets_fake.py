@@ -220,6 +220,57 @@ BROWSER_ACTIONS = {
 }
 
 
+def _metadata_matches(book: "Book", data_filter: dict) -> list[dict]:
+    """The spreadsheet-level developer metadata a DataFilter's developerMetadataLookup selects
+    (by metadataId and/or metadataKey; other lookups are not emulated)."""
+    lookup = data_filter.get("developerMetadataLookup", {})
+    return [
+        m
+        for m in book.developer_metadata
+        if all(m.get(k) == lookup[k] for k in ("metadataId", "metadataKey") if k in lookup)
+    ]
+
+
+def _create_metadata(book: "Book", args: dict) -> dict:
+    """CreateDeveloperMetadataRequest: the id given (or one assigned) must be new; only the
+    spreadsheet location is emulated."""
+    meta = dict(args["developerMetadata"])
+    used = [m["metadataId"] for m in book.developer_metadata]
+    if meta.get("metadataId") in used:
+        raise ApiError(
+            400,
+            f"Invalid requests[0].createDeveloperMetadata: Developer metadata with ID "
+            f"{meta['metadataId']} already exists.",
+        )
+    meta.setdefault("metadataId", max([100, *used]) + 1)
+    meta.setdefault("visibility", "DOCUMENT")
+    book.developer_metadata.append(meta)
+    return {"createDeveloperMetadata": {"developerMetadata": meta}}
+
+
+def _update_metadata(book: "Book", args: dict) -> dict:
+    """UpdateDeveloperMetadataRequest: every metadata the filters select gets the `fields`."""
+    found = [m for f in args.get("dataFilters", []) for m in _metadata_matches(book, f)]
+    for meta in found:
+        for name in args["fields"].split(","):
+            meta[name.strip()] = args["developerMetadata"].get(name.strip())
+    return {"updateDeveloperMetadata": {"developerMetadata": found}}
+
+
+def _delete_metadata(book: "Book", args: dict) -> dict:
+    """DeleteDeveloperMetadataRequest: what the filter selects is deleted (none: nothing)."""
+    gone = _metadata_matches(book, args["dataFilter"])
+    book.developer_metadata = [m for m in book.developer_metadata if m not in gone]
+    return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": gone}}
+
+
+DEVELOPER_METADATA = {
+    "createDeveloperMetadata": _create_metadata,
+    "updateDeveloperMetadata": _update_metadata,
+    "deleteDeveloperMetadata": _delete_metadata,
+}
+
+
 @dataclass
 class Book:
     key: str
@@ -228,6 +279,8 @@ class Book:
     sheets: list[Sheet] = field(default_factory=list)
     shared: bool = True
     next_id: int = 1000
+    # spreadsheet-level DeveloperMetadata resources (create/update/deleteDeveloperMetadata)
+    developer_metadata: list = field(default_factory=list)
 
     def by_title(self, title: str) -> Sheet:
         for sheet in self.sheets:
@@ -268,6 +321,7 @@ def _copy_book(book: Book) -> Book:
     """Copy enough to roll back: cells are replaced, never changed in place."""
     work = copy.copy(book)
     work.sheets = []
+    work.developer_metadata = [dict(m) for m in book.developer_metadata]
     for sheet in book.sheets:
         clone = copy.copy(sheet)
         clone.cells = dict(sheet.cells)
@@ -387,6 +441,7 @@ class FakeSheets:
                 for i, s in enumerate(book.sheets)
             ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
+            **({"developerMetadata": book.developer_metadata} if book.developer_metadata else {}),
         }
 
     def batch_get(self, book: Book, query: dict) -> dict:
@@ -630,6 +685,8 @@ class FakeSheets:
                 else:
                     found[0].pop(name, None)
             return {}
+        if kind in DEVELOPER_METADATA:
+            return DEVELOPER_METADATA[kind](book, args)
         if kind in BROWSER_ACTIONS:  # sort, insert, delete, merge: what people do
             target = args.get("range", {})
             BROWSER_ACTIONS[kind](book.by_id(target.get("sheetId", 0)), args)
