@@ -80,31 +80,39 @@ def the_same(resumed: dict, uninterrupted: dict) -> None:
             assert seen == uninterrupted[title], title
 
 
-@pytest.fixture
-def uninterrupted(tmp_path, service_account):
-    """One uninterrupted first sync of the same sheet, on another fake: its tabs, and which
-    of its batchUpdates wrote 同步快照 rows (the memory hand edits are found with)."""
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, private_key_pem):
+    """One uninterrupted first sync of the same sheet, on another fake: its tabs, how many
+    batchUpdates it took and which of them wrote 同步快照 rows (the memory hand edits are
+    found with). Once for the module: every test compares with it."""
     fake = FakeSheets().start()
     try:
-        account = tmp_path / "other.json"
-        info = json.loads(service_account.read_text())
+        account = tmp_path_factory.mktemp("uninterrupted") / "account.json"
+        info = {"type": "service_account", "private_key": private_key_pem}
+        info.update(client_email="sync@x.iam.gserviceaccount.com", private_key_id="k")
         account.write_text(json.dumps({**info, "token_uri": f"{fake.url}/token"}))
-        spreadsheet(fake, account)
-        before = len(fake.exchanges)
-        first_sync(fake, account)
-        sent = [s for p, s, _ in fake.exchanges[before:] if p.endswith(":batchUpdate")]
-        memory = fake.books[KEY].by_title(MEMORY.zh).sheet_id
-        writes_memory = [
-            i + 1
-            for i, body in enumerate(sent)
-            if any(
-                r.get("updateCells", {}).get("start", {}).get("sheetId") == memory
-                for r in body["requests"]
-            )
-        ]
-        yield tabs(fake), len(sent), writes_memory
+        with pytest.MonkeyPatch.context() as patch:  # the module's scaled-down limit
+            patch.setattr("sheetsync.backends.gsheets_requests.MAX_PAYLOAD", LIMIT)
+            yield _uninterrupted(fake, account)
     finally:
         fake.stop()
+
+
+def _uninterrupted(fake: FakeSheets, account: Path) -> tuple[dict, int, list[int]]:
+    spreadsheet(fake, account)
+    before = len(fake.exchanges)
+    first_sync(fake, account)
+    sent = [s for p, s, _ in fake.exchanges[before:] if p.endswith(":batchUpdate")]
+    memory = fake.books[KEY].by_title(MEMORY.zh).sheet_id
+    writes_memory = [
+        i + 1
+        for i, body in enumerate(sent)
+        if any(
+            r.get("updateCells", {}).get("start", {}).get("sheetId") == memory
+            for r in body["requests"]
+        )
+    ]
+    return tabs(fake), len(sent), writes_memory
 
 
 def stop_after(fake: FakeSheets, written: int) -> None:
@@ -219,3 +227,21 @@ def test_a_killed_first_sync_is_finished_by_the_next_run(
     assert result.exit_code == 0, result.output
     assert f"写入 {total} 批中的 {written} 批后停了,这次已接着写完" in result.output
     the_same(tabs(sheets_api), want)
+
+
+@pytest.mark.parametrize("lost", ["first", "last"])
+def test_a_first_sync_write_applied_but_never_answered_is_taken_as_made(
+    sheets_api, service_account, uninterrupted, lost
+):
+    """The answer to one of the first sync's writes is lost and the write retried: the retry
+    of the first (its progress record and tabs already made) is taken as made, not failed as
+    "already exists"; a later one lands on the same cells; the end is one first sync's."""
+    want, total, _ = uninterrupted
+    spreadsheet(sheets_api, service_account)
+    index = 0 if lost == "first" else total - 1  # the one making the record, the one deleting it
+    sheets_api.before(":batchUpdate", lambda book: sheets_api.hang_next("after"), skip=index)
+    settings = gsheets_settings(sheets_api, service_account)
+    settings["gsheets"]["read_timeout"] = 0.5  # the lost answer is given up soon
+    sync(Path("unused.xlsx"), TODAY, workbook=KEY, **settings)
+    the_same(tabs(sheets_api), want)
+    assert "developerMetadata" not in sheets_api.metadata(sheets_api.books[KEY])
