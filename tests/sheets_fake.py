@@ -347,6 +347,7 @@ class FakeSheets:
         self.exchanges: list[tuple[str, dict | None, dict]] = []  # (path, JSON sent, JSON answered)
         self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) for next requests
         self.streak: tuple[float, object] | None = None  # (429 until, clock)
+        self.quota: tuple | None = None  # per_minute(): (limit, clock, times by kind)
         self.delay = 0.0
         self.hooks: list[list] = []  # [path suffix, requests to let pass first, callable(book)]
         self.require_token = False
@@ -399,13 +400,32 @@ class FakeSheets:
         when a per-minute quota is used up. A refused request changes nothing."""
         self.streak = (clock() + seconds, clock)
 
-    def _refusal(self, api: bool) -> tuple[int, str | None] | None:
+    def per_minute(self, limit: int = 60, clock=time.monotonic) -> None:
+        """Google's per-minute quotas: `limit` read requests and `limit` write requests per
+        minute per user (60 each), counted apart on `clock`; one more is answered 429 and
+        changes nothing (refusals are not counted)."""
+        self.quota = (limit, clock, {"Read": [], "Write": []})
+
+    def _over_quota(self, method: str) -> bool:
+        if self.quota is None:
+            return False
+        limit, clock, seen = self.quota
+        now, kind = clock(), "Read" if method == "GET" else "Write"
+        seen[kind] = [t for t in seen[kind] if now - t < 60]
+        if len(seen[kind]) >= limit:
+            return True
+        seen[kind].append(now)
+        return False
+
+    def _refusal(self, api: bool, method: str = "GET") -> tuple[int, str | None] | None:
         """The failure the next API request gets, if any (under the lock)."""
         if not api:
             return None
         if self.failures:
             return self.failures.pop(0)
         if self.streak and self.streak[1]() < self.streak[0]:
+            return 429, None
+        if self._over_quota(method):
             return 429, None
         return None
 
@@ -782,7 +802,7 @@ class FakeSheets:
                 url = urlparse(self.path)
                 with fake.lock:
                     fake.requests.append((method, url.path, len(raw) + len(self.path)))
-                    failure = fake._refusal(url.path.startswith("/v4/"))
+                    failure = fake._refusal(url.path.startswith("/v4/"), method)
                     api = url.path.startswith("/v4/")
                     answer = fake.answers.pop(0) if api and fake.answers else None
                     hang = fake.hangs.pop(0) if api and fake.hangs else None

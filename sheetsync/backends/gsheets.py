@@ -36,6 +36,7 @@ from requests.adapters import HTTPAdapter
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
 from sheetsync.backends.gsheets_progress import (
+    Pace,
     Progress,
     applied,
     read_progress,
@@ -76,6 +77,14 @@ log = logging.getLogger("sheetsync")
 def pause_for(seconds: float) -> None:
     """The backoff wait (tests replace it with a fake clock, so a minute of 429s takes no time)."""
     time.sleep(seconds)
+
+
+def clock() -> float:
+    """Now, for pacing writes (tests give the fake clock `pause_for` advances)."""
+    return time.monotonic()
+
+
+WRITES_PER_MINUTE = 55  # Google allows 60 write requests a minute per user: a margin
 
 
 @dataclass
@@ -288,6 +297,7 @@ class GSheetsBackend:
         self._grids: dict[str, list[list]] = {}
         self.progress: Progress | None = None  # a stopped write's record, read with the metadata
         self.finished: Progress | None = None  # that record, once this run's write finished it
+        self.pace = Pace(WRITES_PER_MINUTE, lambda: clock(), lambda s: pause_for(s))
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -437,6 +447,14 @@ class GSheetsBackend:
         record = Progress(0, 0, tabs, self._now())
         chunks = list(stamped(requests_.chunks(reserve(record)), record, self.progress))
         for done, chunk in enumerate(chunks):
+            waited = self.pace.wait()
+            if waited:
+                log.info(
+                    "Google Sheets write %d of %d waits %.0f s (60 writes a minute)",
+                    done + 1,
+                    len(chunks),
+                    waited,
+                )
             try:
                 self._send(chunk)
             except BackendError as exc:
