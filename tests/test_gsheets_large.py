@@ -36,7 +36,7 @@ def test_a_large_sheets_first_and_next_day_syncs_complete_under_googles_limits(
     monkeypatch.setattr(gsheets_requests, "MAX_PAYLOAD", LIMIT)
     clock = FakeClock()
     monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", clock.sleep)
-    monkeypatch.setattr("sheetsync.backends.gsheets.clock", clock)
+    monkeypatch.setattr("sheetsync.backends.gsheets.clock", clock, raising=False)
     sheets_api.per_minute(60, clock)  # Google's: 60 writes (and 60 reads) a minute per user
     sheets_api.max_body = MAX_BODY * LIMIT // 2_000_000
     grids = sum(s.rows * s.cols for s in sheets_api.books[KEY].sheets)
