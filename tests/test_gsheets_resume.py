@@ -245,3 +245,19 @@ def test_a_first_sync_write_applied_but_never_answered_is_taken_as_made(
     sync(Path("unused.xlsx"), TODAY, workbook=KEY, **settings)
     the_same(tabs(sheets_api), want)
     assert "developerMetadata" not in sheets_api.metadata(sheets_api.books[KEY])
+
+
+def test_a_write_applied_though_no_try_of_it_was_answered_goes_on(
+    sheets_api, service_account, uninterrupted
+):
+    """Every try of a middle write is applied and left unanswered until the tries run out:
+    the record in the spreadsheet says it was applied, so the sync goes on and completes,
+    instead of stopping with one write fewer counted than was made."""
+    want, total, _ = uninterrupted
+    spreadsheet(sheets_api, service_account)
+    hang = lambda book: sheets_api.hang_next("after", times=2)  # noqa: E731
+    sheets_api.before(":batchUpdate", hang, skip=total // 2)
+    settings = gsheets_settings(sheets_api, service_account)
+    settings["gsheets"].update(read_timeout=0.5, retries=2)
+    sync(Path("unused.xlsx"), TODAY, workbook=KEY, **settings)
+    the_same(tabs(sheets_api), want)

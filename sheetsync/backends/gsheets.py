@@ -449,19 +449,28 @@ class GSheetsBackend:
         for done, chunk in enumerate(chunks):
             waited = self.pace.wait()
             if waited:
-                log.info(
-                    "Google Sheets write %d of %d waits %.0f s (60 writes a minute)",
-                    done + 1,
-                    len(chunks),
-                    waited,
-                )
+                log.info("Google Sheets write %d of %d waits %.0f s (60 writes a minute)",
+                         done + 1, len(chunks), waited)  # fmt: skip
             try:
                 self._send(chunk)
             except BackendError as exc:
+                if self._applied_after_all(chunk):  # every try unanswered, one applied
+                    continue
                 if not done:  # nothing was written: said so, as it is
                     raise
                 raise _partly(exc, done, len(chunks)) from None
         self.finished, self.progress = self.progress, None
+
+    def _applied_after_all(self, chunk: list[dict]) -> bool:
+        """Was `chunk` applied though no try of it was answered (its record says so)? Then
+        the write goes on, and a failure later counts it. False when Google cannot say."""
+        try:
+            found = self._stamped(chunk)
+        except BackendError:
+            return False
+        if found:
+            log.warning("Google Sheets had applied a write it did not answer; going on")
+        return found
 
     def _now(self) -> str:
         """When this write began, in the sheet's time zone (what its record says)."""
