@@ -220,7 +220,7 @@ BROWSER_ACTIONS = {
 }
 
 
-def _metadata_matches(book: "Book", data_filter: dict) -> list[dict]:
+def _metadata_matches(book: Book, data_filter: dict) -> list[dict]:
     """The spreadsheet-level developer metadata a DataFilter's developerMetadataLookup selects
     (by metadataId and/or metadataKey; other lookups are not emulated)."""
     lookup = data_filter.get("developerMetadataLookup", {})
@@ -231,7 +231,7 @@ def _metadata_matches(book: "Book", data_filter: dict) -> list[dict]:
     ]
 
 
-def _create_metadata(book: "Book", args: dict) -> dict:
+def _create_metadata(book: Book, args: dict) -> dict:
     """CreateDeveloperMetadataRequest: the id given (or one assigned) must be new; only the
     spreadsheet location is emulated."""
     meta = dict(args["developerMetadata"])
@@ -248,7 +248,7 @@ def _create_metadata(book: "Book", args: dict) -> dict:
     return {"createDeveloperMetadata": {"developerMetadata": meta}}
 
 
-def _update_metadata(book: "Book", args: dict) -> dict:
+def _update_metadata(book: Book, args: dict) -> dict:
     """UpdateDeveloperMetadataRequest: every metadata the filters select gets the `fields`."""
     found = [m for f in args.get("dataFilters", []) for m in _metadata_matches(book, f)]
     for meta in found:
@@ -257,7 +257,7 @@ def _update_metadata(book: "Book", args: dict) -> dict:
     return {"updateDeveloperMetadata": {"developerMetadata": found}}
 
 
-def _delete_metadata(book: "Book", args: dict) -> dict:
+def _delete_metadata(book: Book, args: dict) -> dict:
     """DeleteDeveloperMetadataRequest: what the filter selects is deleted (none: nothing)."""
     gone = _metadata_matches(book, args["dataFilter"])
     book.developer_metadata = [m for m in book.developer_metadata if m not in gone]

@@ -5,10 +5,12 @@ Requests per sync do not grow with the rows: one metadata GET and one values:bat
 read; at write time one values:batchGet of the follow-up tab and of the tabs rows are added to
 (rows are matched by customer id *then*, so a sort or an insert while we computed lands
 nothing on the wrong row) and one spreadsheets:batchUpdate carrying every change. The API
-applies a batchUpdate all or nothing; it is split only past 2 MB as sent (a large first sync:
-a failure part way says how many were made, and the next run writes the rest). Every request
-has connect and read timeouts and is safe to send twice. Text is sent as stringValue, so it
-never becomes a formula; dates as numbers with a date format, so they sort and filter as dates.
+applies a batchUpdate all or nothing; it is split only past 2 MB as sent (a large first sync),
+then paced under Google's 60 writes a minute, each batchUpdate stamped with the write's
+progress in the spreadsheet, so that the next run finishes a write stopped part way
+(gsheets_progress). Every request has connect and read timeouts and is safe to send twice.
+Text is sent as stringValue, so it never becomes a formula; dates as numbers with a date
+format, so they sort and filter as dates.
 """
 
 from __future__ import annotations
@@ -454,16 +456,19 @@ class GSheetsBackend:
             try:
                 self._send(chunk)
             except BackendError as exc:
-                if self._applied_after_all(chunk):  # every try unanswered, one applied
+                if self._applied_after_all(chunk, exc):  # tries unanswered, one applied
                     continue
                 if not done:  # nothing was written: said so, as it is
                     raise
                 raise _partly(exc, done, len(chunks)) from None
         self.finished, self.progress = self.progress, None
 
-    def _applied_after_all(self, chunk: list[dict]) -> bool:
-        """Was `chunk` applied though no try of it was answered (its record says so)? Then
-        the write goes on, and a failure later counts it. False when Google cannot say."""
+    def _applied_after_all(self, chunk: list[dict], exc: BackendError) -> bool:
+        """Was `chunk` applied though its tries went unanswered (its record says so)? Then
+        the write goes on, and a failure later counts it. Asked only when the last try was
+        unanswered (a refusal applies nothing); False when Google cannot say."""
+        if "no answer" not in str(getattr(exc, "fields", {}).get("failure", "")):
+            return False
         try:
             found = self._stamped(chunk)
         except BackendError:

@@ -114,6 +114,8 @@ def stamped(chunks: list[list[dict]], record: Progress, before: Progress | None)
     stopped write left), each next one counts itself, the last deletes it. One batch needs
     none, unless a stopped write's record is to be deleted."""
     total = len(chunks)
+    if not chunks and before:  # nothing left to write: only the stopped write's record
+        yield [deletion()]
     for i, chunk in enumerate(chunks):
         if i == total - 1:
             yield [*chunk, deletion()] if total > 1 or before else chunk
