@@ -59,7 +59,9 @@ def populate(fake: FakeSheets, key: str, size: int) -> None:
     """The template's tabs and `size` demo-like customers, put straight into the fake."""
     rows = bench_customers(size)
     book = fake.create(key, titles=())
-    for i, tab in enumerate(new_workbook("zh", TEAM, rows).tabs):
+    # rows in FOLLOWUPS order: the tab in that order too (work_first would put 状态, 下次跟进日期
+    # and 跟进任务 after the name, over values the rows hold there)
+    for i, tab in enumerate(new_workbook("zh", TEAM, rows, work_first=False).tabs):
         from sheets_fake import Sheet
 
         sheet = Sheet(i, tab.title, rows=max(1000, len(tab.rows) + 10))

@@ -220,6 +220,57 @@ BROWSER_ACTIONS = {
 }
 
 
+def _metadata_matches(book: Book, data_filter: dict) -> list[dict]:
+    """The spreadsheet-level developer metadata a DataFilter's developerMetadataLookup selects
+    (by metadataId and/or metadataKey; other lookups are not emulated)."""
+    lookup = data_filter.get("developerMetadataLookup", {})
+    return [
+        m
+        for m in book.developer_metadata
+        if all(m.get(k) == lookup[k] for k in ("metadataId", "metadataKey") if k in lookup)
+    ]
+
+
+def _create_metadata(book: Book, args: dict) -> dict:
+    """CreateDeveloperMetadataRequest: the id given (or one assigned) must be new; only the
+    spreadsheet location is emulated."""
+    meta = dict(args["developerMetadata"])
+    used = [m["metadataId"] for m in book.developer_metadata]
+    if meta.get("metadataId") in used:
+        raise ApiError(
+            400,
+            f"Invalid requests[0].createDeveloperMetadata: Developer metadata with ID "
+            f"{meta['metadataId']} already exists.",
+        )
+    meta.setdefault("metadataId", max([100, *used]) + 1)
+    meta.setdefault("visibility", "DOCUMENT")
+    book.developer_metadata.append(meta)
+    return {"createDeveloperMetadata": {"developerMetadata": meta}}
+
+
+def _update_metadata(book: Book, args: dict) -> dict:
+    """UpdateDeveloperMetadataRequest: every metadata the filters select gets the `fields`."""
+    found = [m for f in args.get("dataFilters", []) for m in _metadata_matches(book, f)]
+    for meta in found:
+        for name in args["fields"].split(","):
+            meta[name.strip()] = args["developerMetadata"].get(name.strip())
+    return {"updateDeveloperMetadata": {"developerMetadata": found}}
+
+
+def _delete_metadata(book: Book, args: dict) -> dict:
+    """DeleteDeveloperMetadataRequest: what the filter selects is deleted (none: nothing)."""
+    gone = _metadata_matches(book, args["dataFilter"])
+    book.developer_metadata = [m for m in book.developer_metadata if m not in gone]
+    return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": gone}}
+
+
+DEVELOPER_METADATA = {
+    "createDeveloperMetadata": _create_metadata,
+    "updateDeveloperMetadata": _update_metadata,
+    "deleteDeveloperMetadata": _delete_metadata,
+}
+
+
 @dataclass
 class Book:
     key: str
@@ -228,6 +279,8 @@ class Book:
     sheets: list[Sheet] = field(default_factory=list)
     shared: bool = True
     next_id: int = 1000
+    # spreadsheet-level DeveloperMetadata resources (create/update/deleteDeveloperMetadata)
+    developer_metadata: list = field(default_factory=list)
 
     def by_title(self, title: str) -> Sheet:
         for sheet in self.sheets:
@@ -268,6 +321,7 @@ def _copy_book(book: Book) -> Book:
     """Copy enough to roll back: cells are replaced, never changed in place."""
     work = copy.copy(book)
     work.sheets = []
+    work.developer_metadata = [dict(m) for m in book.developer_metadata]
     for sheet in book.sheets:
         clone = copy.copy(sheet)
         clone.cells = dict(sheet.cells)
@@ -293,6 +347,7 @@ class FakeSheets:
         self.exchanges: list[tuple[str, dict | None, dict]] = []  # (path, JSON sent, JSON answered)
         self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) for next requests
         self.streak: tuple[float, object] | None = None  # (429 until, clock)
+        self.quota: tuple | None = None  # per_minute(): (limit, clock, times by kind)
         self.delay = 0.0
         self.hooks: list[list] = []  # [path suffix, requests to let pass first, callable(book)]
         self.require_token = False
@@ -345,13 +400,32 @@ class FakeSheets:
         when a per-minute quota is used up. A refused request changes nothing."""
         self.streak = (clock() + seconds, clock)
 
-    def _refusal(self, api: bool) -> tuple[int, str | None] | None:
+    def per_minute(self, limit: int = 60, clock=time.monotonic) -> None:
+        """Google's per-minute quotas: `limit` read requests and `limit` write requests per
+        minute per user (60 each), counted apart on `clock`; one more is answered 429 and
+        changes nothing (refusals are not counted)."""
+        self.quota = (limit, clock, {"Read": [], "Write": []})
+
+    def _over_quota(self, method: str) -> bool:
+        if self.quota is None:
+            return False
+        limit, clock, seen = self.quota
+        now, kind = clock(), "Read" if method == "GET" else "Write"
+        seen[kind] = [t for t in seen[kind] if now - t < 60]
+        if len(seen[kind]) >= limit:
+            return True
+        seen[kind].append(now)
+        return False
+
+    def _refusal(self, api: bool, method: str = "GET") -> tuple[int, str | None] | None:
         """The failure the next API request gets, if any (under the lock)."""
         if not api:
             return None
         if self.failures:
             return self.failures.pop(0)
         if self.streak and self.streak[1]() < self.streak[0]:
+            return 429, None
+        if self._over_quota(method):
             return 429, None
         return None
 
@@ -387,6 +461,7 @@ class FakeSheets:
                 for i, s in enumerate(book.sheets)
             ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
+            **({"developerMetadata": book.developer_metadata} if book.developer_metadata else {}),
         }
 
     def batch_get(self, book: Book, query: dict) -> dict:
@@ -630,6 +705,8 @@ class FakeSheets:
                 else:
                     found[0].pop(name, None)
             return {}
+        if kind in DEVELOPER_METADATA:
+            return DEVELOPER_METADATA[kind](book, args)
         if kind in BROWSER_ACTIONS:  # sort, insert, delete, merge: what people do
             target = args.get("range", {})
             BROWSER_ACTIONS[kind](book.by_id(target.get("sheetId", 0)), args)
@@ -725,7 +802,7 @@ class FakeSheets:
                 url = urlparse(self.path)
                 with fake.lock:
                     fake.requests.append((method, url.path, len(raw) + len(self.path)))
-                    failure = fake._refusal(url.path.startswith("/v4/"))
+                    failure = fake._refusal(url.path.startswith("/v4/"), method)
                     api = url.path.startswith("/v4/")
                     answer = fake.answers.pop(0) if api and fake.answers else None
                     hang = fake.hangs.pop(0) if api and fake.hangs else None

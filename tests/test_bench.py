@@ -8,7 +8,7 @@ from sheetsync.ops import bench
 
 
 def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_run(capsys):
-    bench.main(["--sizes", "150", "--repeat", "1"])
+    bench.main(["--sizes", "150", "--repeat", "1", "--google-sizes", "150"])
     out = capsys.readouterr().out
     assert re.match(r"150 customers \(file [\d.]+ MB\); floor [\d.]+ s, \d+ MB", out)
     lines = {line.strip().split("  ")[0]: line for line in out.splitlines()[1:]}
@@ -18,11 +18,14 @@ def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_ru
     for phase in ("read", "compute", "plan", "mail", "write"):
         assert re.search(rf"{phase} [\d.]+ \([\d.]+x\)", lines["next day phases"])
         assert re.search(rf"{phase} \d+ \([\d.]+x\)", lines["peak MB within"])
-    for run in ("first", "next day"):  # as sent: every body under Google's 2 MB
+    assert re.search(r"Google Sheets, 150 customers, .*floor .* [\d.]+ s$", out, re.M)
+    for run in ("first", "next day"):  # sent through gspread: every body under Google's 2 MB
         found = re.search(
-            rf"Google, {run}\s+(\d+) batchUpdates, largest ([\d.]+) MB, [\d.]+ MB in all", out
+            rf"Google, {run}\s+(\d+) batchUpdates, largest ([\d.]+) MB, [\d.]+ MB in all; "
+            r"\d+ requests, [\d.]+ s \([\d.]+ x floor\), \d+ s waiting for the write quota",
+            out,
         )
-        assert found and int(found[1]) >= 1 and float(found[2]) <= 2.0
+        assert found and int(found[1]) >= 1 and float(found[2]) <= 2.0, out
     assert re.search(
         r"adopt --apply\s+[\d.]+ s\s+[\d.]+ x floor .*peak \d+ MB, [\d.]+ x floor", out
     )

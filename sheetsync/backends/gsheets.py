@@ -5,14 +5,17 @@ Requests per sync do not grow with the rows: one metadata GET and one values:bat
 read; at write time one values:batchGet of the follow-up tab and of the tabs rows are added to
 (rows are matched by customer id *then*, so a sort or an insert while we computed lands
 nothing on the wrong row) and one spreadsheets:batchUpdate carrying every change. The API
-applies a batchUpdate all or nothing; it is split only past 2 MB as sent (a large first sync:
-a failure part way says how many were made, and the next run writes the rest). Every request
-has connect and read timeouts and is safe to send twice. Text is sent as stringValue, so it
-never becomes a formula; dates as numbers with a date format, so they sort and filter as dates.
+applies a batchUpdate all or nothing; it is split only past 2 MB as sent (a large first sync),
+then paced under Google's 60 writes a minute, each batchUpdate stamped with the write's
+progress in the spreadsheet, so that the next run finishes a write stopped part way
+(gsheets_progress). Every request has connect and read timeouts and is safe to send twice.
+Text is sent as stringValue, so it never becomes a formula; dates as numbers with a date
+format, so they sort and filter as dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import random
@@ -21,6 +24,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from google.auth import crypt
@@ -33,6 +37,17 @@ from gspread.http_client import HTTPClient
 from requests.adapters import HTTPAdapter
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
+from sheetsync.backends.gsheets_progress import (
+    Pace,
+    Progress,
+    applied,
+    read_progress,
+    reserve,
+    resumed_note,
+    stamp_of,
+    stamped,
+    unmade,
+)
 from sheetsync.backends.gsheets_requests import (
     _chunks,
     _rematch,
@@ -64,6 +79,14 @@ log = logging.getLogger("sheetsync")
 def pause_for(seconds: float) -> None:
     """The backoff wait (tests replace it with a fake clock, so a minute of 429s takes no time)."""
     time.sleep(seconds)
+
+
+def clock() -> float:
+    """Now, for pacing writes (tests give the fake clock `pause_for` advances)."""
+    return time.monotonic()
+
+
+WRITES_PER_MINUTE = 55  # Google allows 60 write requests a minute per user: a margin
 
 
 @dataclass
@@ -274,6 +297,9 @@ class GSheetsBackend:
         self._charts: dict[str, list[dict]] = {}
         self._protected: dict[str, dict] = {}  # each tab's metadata, for its protections
         self._grids: dict[str, list[list]] = {}
+        self.progress: Progress | None = None  # a stopped write's record, read with the metadata
+        self.finished: Progress | None = None  # that record, once this run's write finished it
+        self.pace = Pace(WRITES_PER_MINUTE, lambda: clock(), lambda s: pause_for(s))
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -332,8 +358,16 @@ class GSheetsBackend:
             s["properties"]["title"]: s.get("charts", []) for s in meta.get("sheets", [])
         }
         self._protected = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
-        self._grids = self._values(list(self._sheets))
+        self.progress = read_progress(meta)
+        # the tabs a stopped write was adding read as not there yet: planned and written whole
+        making = unmade(self.progress, self._sheets)
+        self._grids = self._values([t for t in self._sheets if t not in making])
         return self._grids
+
+    def resumed(self, locale: str) -> str | None:
+        """After a write: what a stopped write had made, which this run finished (None: there
+        was none)."""
+        return resumed_note(self.finished, locale) if self.finished else None
 
     def keep_rows(self, titles: set[str]) -> None:
         """Only the tabs `titles` may be replaced whole: the others' rows are let go."""
@@ -393,20 +427,63 @@ class GSheetsBackend:
             requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
+        making = unmade(self.progress, self._sheets)
         for title, rows in changes.append.items():  # under the last row there now
-            requests_.append(title, rows, len(now.get(title, [])))
+            if title in making:  # a tab a stopped write was adding: made whole now
+                requests_.replace(title, rows, None)
+            else:
+                requests_.append(title, rows, len(now.get(title, [])))
         for title, charts in changes.charts.items():
             requests_.charts(title, charts, self._charts.get(title, []))
         for title, layout in changes.layout.items():
             requests_.layout(title, layout)
-        chunks = requests_.chunks()
+        self._send_all(requests_, making)
+
+    def _send_all(self, requests_: _Requests, making: set[str]) -> None:
+        """The batchUpdates in turn, each stamped with the write's progress (a record in
+        the spreadsheet: gsheets_progress), so that a run stopped part way is finished by
+        the next one; a failure says how many were applied."""
+        added = [r["addSheet"]["properties"] for r in requests_.structure if "addSheet" in r]
+        tabs = {t: self._sheets[t]["sheetId"] for t in sorted(making)}
+        tabs.update({p["title"]: p["sheetId"] for p in added})
+        record = Progress(0, 0, tabs, self._now())
+        chunks = list(stamped(requests_.chunks(reserve(record)), record, self.progress))
         for done, chunk in enumerate(chunks):
+            waited = self.pace.wait()
+            if waited:
+                log.info("Google Sheets write %d of %d waits %.0f s (60 writes a minute)",
+                         done + 1, len(chunks), waited)  # fmt: skip
             try:
                 self._send(chunk)
             except BackendError as exc:
+                if self._applied_after_all(chunk, exc):  # tries unanswered, one applied
+                    continue
                 if not done:  # nothing was written: said so, as it is
                     raise
                 raise _partly(exc, done, len(chunks)) from None
+        self.finished, self.progress = self.progress, None
+
+    def _applied_after_all(self, chunk: list[dict], exc: BackendError) -> bool:
+        """Was `chunk` applied though its tries went unanswered (its record says so)? Then
+        the write goes on, and a failure later counts it. Asked only when the last try was
+        unanswered (a refusal applies nothing); False when Google cannot say."""
+        if "no answer" not in str(getattr(exc, "fields", {}).get("failure", "")):
+            return False
+        try:
+            found = self._stamped(chunk)
+        except BackendError:
+            return False
+        if found:
+            log.warning("Google Sheets had applied a write it did not answer; going on")
+        return found
+
+    def _now(self) -> str:
+        """When this write began, in the sheet's time zone (what its record says)."""
+        try:
+            zone = ZoneInfo(self.timezone) if self.timezone else None
+        except (ValueError, ZoneInfoNotFoundError):
+            zone = None
+        return dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M")
 
     def _send(self, chunk: list[dict]) -> None:
         """One batchUpdate. A retry of one Google had applied but not answered finds the
@@ -418,11 +495,18 @@ class GSheetsBackend:
             made = re.search(
                 r'A sheet with the name "(.+)" already exists', exc.error.get("message", "")
             )
-            if not made or not self._made_by(chunk, made[1]):
+            if not (made and self._made_by(chunk, made[1])) and not self._stamped(chunk):
                 raise self._explain(exc) from None
             log.warning("Google Sheets had applied a write it did not answer; not applied again")
         except (TransportError, GoogleAuthError) as exc:
             raise BackendError(f"could not get a Google access token: {exc}") from None
+
+    def _stamped(self, chunk: list[dict]) -> bool:
+        """Does the spreadsheet's progress record say `chunk` was applied (a retry refused
+        because its first try, unanswered, had been: its record made, its tab added)?"""
+        if not stamp_of(chunk):
+            return False
+        return applied(chunk, self._call("fetch_sheet_metadata"))
 
     def _made_by(self, chunk: list[dict], title: str) -> bool:
         """Is the tab `title` there the one `chunk` adds (same sheetId), not a person's?"""

@@ -155,6 +155,7 @@ class _Requests:
         self.structure: list[dict] = []
         self.hidden: set[str] = set()
         self.content: list[dict] = []
+        self.appended: list[dict] = []  # last: the sync log's row is there only if all is
         self.next_id = max([p["sheetId"] for p in self.sheets.values()] + [0]) + 1
 
     def _sheet(self, title: str, columns: int = 26) -> dict:
@@ -258,7 +259,10 @@ class _Requests:
                 for c in range(width)
                 if not _same(padded[c], old_row[c] if c < len(old_row) else None)
             ]
-            for start, end in _runs(changed):
+            if changed:  # one request a row, first to last change: a row is written whole
+                # or not at all, even when a write of many batchUpdates stops part way (a
+                # 同步快照 row half there would make the sync's own cells read as hand edits)
+                start, end = changed[0], changed[-1]
                 self.content.append(
                     {
                         "updateCells": {
@@ -312,7 +316,7 @@ class _Requests:
         sheet_id = self._fit(title, after + len(rows), max(width, 1))
         start = {"sheetId": sheet_id, "rowIndex": after, "columnIndex": 0}
         rows_ = [{"values": [_cell(v) for v in row]} for row in rows]
-        self.content.append({"updateCells": {"start": start, "rows": rows_, "fields": FIELDS}})
+        self.appended.append({"updateCells": {"start": start, "rows": rows_, "fields": FIELDS}})
 
     def charts(self, title: str, charts: list[Chart], existing: list[dict]) -> None:
         """Charts are redrawn only when what they show differs from what is there (a person
@@ -330,8 +334,10 @@ class _Requests:
         cells: a table's header is bold and filled whatever its cells were given)."""
         self.content += layout_requests(self._sheet(title)["sheetId"], layout)
 
-    def chunks(self) -> list[list[dict]]:
-        return _chunks([*self.structure, *self.content])
+    def chunks(self, reserve: int = 0) -> list[list[dict]]:
+        """The batchUpdates, each leaving `reserve` bytes for what the write adds to it
+        (its progress record). Appended rows go last (after charts and layouts)."""
+        return _chunks([*self.structure, *self.content, *self.appended], reserve)
 
 
 def layout_requests(sheet_id: int, layout: SheetLayout) -> list[dict]:
@@ -516,11 +522,12 @@ BATCH = _sent_size({"requests": []})
 MARGIN = 64  # a piece's row or column numbers may take a few more digits than measured
 
 
-def _chunks(requests_: list[dict]) -> list[list[dict]]:
-    """All requests in one batch, split only when the body as sent passes MAX_PAYLOAD
-    (Google recommends 2 MB at most and refuses 10 MiB): an updateCells too large alone is
-    cut into pieces of rows (of cells, for one huge row), each written where it belongs."""
-    limit = MAX_PAYLOAD
+def _chunks(requests_: list[dict], reserve: int = 0) -> list[list[dict]]:
+    """All requests in one batch, split only when the body as sent passes MAX_PAYLOAD less
+    `reserve` (Google recommends 2 MB at most and refuses 10 MiB): an updateCells too large
+    alone is cut into pieces of rows (of cells, for one huge row), each written where it
+    belongs."""
+    limit = MAX_PAYLOAD - reserve
     out, current, size = [], [], BATCH
     for request in _pieces(requests_, limit - BATCH - MARGIN):
         length = _sent_size(request) + (2 if current else 0)  # ", " between requests

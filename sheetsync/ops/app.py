@@ -98,9 +98,13 @@ def run_sync(
             stamps=mailer is None,  # next to mail, the task log's stamps are the mail's
         )
     with open_backend(settings, for_write=not dry_run) as backend:
-        return sync(
+        report = sync(
             backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
         )
+        resumed = getattr(backend, "resumed", None)  # a Google write a stopped run left
+        note = resumed(report.locale) if resumed else None
+        report.notes += [note] if note else []
+        return report
 
 
 @dataclass

@@ -20,8 +20,13 @@ For each size it generates a workbook of that many customers, then reports
 - adopt --apply on a team's sheet of that many customers, shaped as the playbooks print it
   (客户跟进记录表 with a typed 下次跟进日期 and 状态, the playbook's grading table), against
   the floor of the sheet it leaves, measured in the same run;
-- Google: the bytes of the batchUpdate bodies the Google backend would send for the same
-  first and next-day changesets (built by its request builder, not sent anywhere);
+- Google (`--google-sizes`, 10,000 and 50,000 customers): a real first sync and next day
+  through gspread against the Sheets API fake of the repository (tests/sheets_fake.py) with
+  Google's limits enforced (10 MiB bodies, 10 million cells, 60 writes and 60 reads a minute
+  per user, on a fake clock so that waiting out the quota takes no real time): requests,
+  the largest body and the bytes sent, as sent (escaped), the time against a floor measured
+  in the same run (gspread reading every tab once), and the seconds the run waited for the
+  quota;
 - last, the judgement: precision and recall of the complaint reading on the labelled notes
   of tests/data/attention/ (ops/corpus.py), beside the old keyword match's (`--judgement`
   prints only that).
@@ -271,7 +276,7 @@ def _floor_child(path: Path) -> None:
 
 def _sync_in_child(path: Path, day: dt.date = TODAY, role: str = "sync") -> dict:
     """One end-to-end sync in a fresh interpreter: its own peak RSS, no warm caches. `role`:
-    sync, google (the bytes it would send), floor (the floor's peak) or adopt (--apply)."""
+    sync, floor (the floor's peak) or adopt (--apply)."""
     flag = "--child" if role == "sync" else f"--{role}-child"
     out = subprocess.run(
         [sys.executable, "-m", "sheetsync.ops.bench", flag, str(path), "--day", day.isoformat()],
@@ -288,50 +293,6 @@ def _floors(path: Path, repeat: int) -> tuple[float, float]:
     seconds = statistics.median(_floor(path) for _ in range(repeat))
     peak = statistics.median(_sync_in_child(path, role="floor")["peak_mb"] for _ in range(repeat))
     return seconds, peak
-
-
-def google_bytes(grids: dict[str, list[list]], changes) -> int:
-    """The size of the batchUpdate bodies the Google backend builds for `changes` on a sheet
-    holding `grids` (charts left out: the daily run redraws none)."""
-    return google_requests(grids, changes)["bytes"]
-
-
-def google_requests(grids: dict[str, list[list]], changes) -> dict[str, int]:
-    """The write the Google backend builds for `changes` on a sheet holding `grids`: its
-    batchUpdates (`requests`, the 3 reads of a sync not counted), the largest body and the
-    bytes of them all, as sent (JSON-escaped)."""
-    from openpyxl.utils.datetime import to_excel
-
-    from sheetsync.backends.gsheets_requests import _Requests
-
-    def as_read(value: object) -> object:  # Google reads dates back as serial numbers
-        return to_excel(value) if isinstance(value, (dt.date, dt.datetime)) else value
-
-    grids = {title: [[as_read(v) for v in row] for row in grid] for title, grid in grids.items()}
-    sheets = {
-        title: {
-            "sheetId": i,
-            "title": title,
-            "gridProperties": {
-                "rowCount": max(len(grid), 1000),
-                "columnCount": max([26, *(len(r) for r in grid)]),
-            },
-        }
-        for i, (title, grid) in enumerate(grids.items())
-    }
-    built = _Requests(sheets)
-    built.hidden = changes.hidden
-    cells: dict[str, list] = {}
-    for c in [*changes.new_headers, *changes.renames, *changes.cells]:
-        cells.setdefault(c.tab, []).append((c.row, c.column, c.new))
-    for title, placed in cells.items():
-        built.cells(title, placed)
-    for title, rows in changes.replace.items():
-        built.replace(title, rows, grids.get(title))
-    for title, rows in changes.append.items():
-        built.append(title, rows, len(grids.get(title, [])))
-    sizes = [len(json.dumps({"requests": chunk})) for chunk in built.chunks()]
-    return {"requests": len(sizes), "largest": max(sizes, default=0), "bytes": sum(sizes)}
 
 
 def _child(path: Path, day: dt.date) -> None:
@@ -360,20 +321,6 @@ def _adopt_child(path: Path) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "cells": report.cells}))
 
 
-def _google_child(path: Path, day: dt.date) -> None:
-    """The Google request bytes of the run `_child` would do on this file (nothing written)."""
-    from sheetsync.backends.xlsx import XlsxBackend
-    from sheetsync.pipeline import SyncReport, compute, load, plan
-    from sheetsync.rules.workdays import WorkCalendar
-
-    settings = load_settings(environ={}, workbook=str(path))
-    grids = XlsxBackend(path).read()
-    loaded = load(grids, settings)
-    result = compute(loaded, day, WorkCalendar(settings.holidays))
-    changes = plan(loaded, result, SyncReport(str(path), day), dt.datetime.combine(day, dt.time()))
-    print(json.dumps({"google": google_requests(grids, changes)}))
-
-
 PHASES = ("read", "compute", "plan", "mail", "write")
 
 
@@ -382,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--google-sizes", default="10000,50000")
     parser.add_argument("--google-child", help=argparse.SUPPRESS)
     parser.add_argument("--floor-child", help=argparse.SUPPRESS)
     parser.add_argument("--adopt-child", help=argparse.SUPPRESS)
@@ -393,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         return _child(Path(args.child), dt.date.fromisoformat(args.day))
     if args.google_child:
-        return _google_child(Path(args.google_child), dt.date.fromisoformat(args.day))
+        return _google_child(int(args.google_child))
     if args.floor_child:
         return _floor_child(Path(args.floor_child))
     if args.adopt_child:
@@ -402,6 +350,8 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as folder:
             for size in (int(s) for s in args.sizes.split(",")):
                 _bench(Path(folder) / f"bench-{size}.xlsx", size, args.repeat)
+        for size in (int(s) for s in args.google_sizes.split(",") if s):
+            _bench_google(size)
     print("complaint and leave intent (需重点关注), labelled notes:", *corpus.report(), sep="\n")
     return None
 
@@ -409,7 +359,6 @@ def main(argv: list[str] | None = None) -> None:
 def _bench(path: Path, size: int, repeat: int) -> None:
     generate(path, size)
     compute = statistics.median(_compute_once(path) for _ in range(repeat))
-    first_google = _sync_in_child(path, role="google")["google"]
     fresh, journal = path.read_bytes(), journal_path(load_settings(environ={}, workbook=str(path)))
     firsts = []  # writes every computed cell, draws the charts, sends the first mail
     for _ in range(repeat):  # each from the fresh workbook, nothing mailed yet
@@ -420,7 +369,6 @@ def _bench(path: Path, size: int, repeat: int) -> None:
     synced = path.read_bytes()
     sent = journal.read_bytes() if journal.exists() else b""  # the mail sent so far
     floor, floor_mb = _floors(path, repeat)
-    next_google = _sync_in_child(path, TODAY + dt.timedelta(days=1), role="google")["google"]
     tomorrow = []  # the daily case: a day on, statuses and tasks move
     for _ in range(repeat):  # each the first run of that day: its mail not yet sent
         path.write_bytes(synced)
@@ -456,12 +404,6 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         "  peak MB within   "
         + "  ".join(f"{p} {mb:.0f} ({mb / floor_mb:.2f}x)" for p, mb in peaks.items())
     )
-    for name, google in (("Google, first", first_google), ("Google, next day", next_google)):
-        print(  # batchUpdates as built and sent (escaped), after the sync's 3 reads
-            f"  {name:<16} {google['requests']} batchUpdates, largest "
-            f"{google['largest'] / 1e6:.2f} MB, {google['bytes'] / 1e6:.2f} MB in all",
-            flush=True,
-        )
     far = []  # the same daily run, a value at XFD1048576 in every tab
     for _ in range(repeat):
         path.write_bytes(with_far_cells(synced))
@@ -538,6 +480,84 @@ def _bench_adopt(path: Path, size: int, repeat: int) -> None:
         f"peak {peak:.0f} MB, {peak / floor_mb:.1f} x floor",
         flush=True,
     )
+
+
+def _bench_google(size: int) -> None:
+    """A first sync and the next day's of `size` customers on the Sheets API fake, each
+    against the floor of the same run (in a fresh process: its own interpreter)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "sheetsync.ops.bench", "--google-child", str(size)],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:  # no repository checkout (tests/sheets_fake.py), or the run failed
+        print(f"Google Sheets, {size:,} customers: not run ({out.stderr.strip()[-300:]})")
+        return
+    runs = json.loads(out.stdout)
+    floor = runs["floor"]
+    print(
+        f"Google Sheets, {size:,} customers, through gspread on the API fake (2 MB requests, "
+        f"10 MiB bodies, 10 M cells, 60 writes a minute); floor (gspread reads every tab "
+        f"once) {floor['seconds']:.2f} s"
+    )
+    for name, run in (("Google, first", runs["first"]), ("Google, next day", runs["next"])):
+        if "failed" in run:
+            print(f"  {name:<16} failed: {run['failed']}", flush=True)
+            continue
+        print(  # batchUpdates as sent (escaped), besides the sync's 3 reads
+            f"  {name:<16} {run['writes']} batchUpdates, largest {run['largest'] / 1e6:.2f} MB, "
+            f"{run['bytes'] / 1e6:.1f} MB in all; {run['requests']} requests, "
+            f"{run['seconds']:.1f} s ({run['seconds'] / floor['seconds']:.1f} x floor), "
+            f"{run['paced']:.0f} s waiting for the write quota, {run['cells'] / 1e6:.2f} M cells",
+            flush=True,
+        )
+
+
+def _google_child(size: int) -> None:
+    """The runs `_bench_google` reports, in this process (the fake in a thread of it)."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path[:0] = [str(root / "tests"), str(root / "benchmarks")]
+    import gsheets_bench  # noqa: I001  (the repository's: populate, key file, settings)
+    from sheets_fake import FakeClock, FakeSheets
+
+    from sheetsync.backends import gsheets
+    from sheetsync.errors import SheetSyncError
+    from sheetsync.ops import app
+
+    clock, fake = FakeClock(), FakeSheets().start()
+    gsheets.pause_for, gsheets.clock = clock.sleep, clock  # a minute's quota waited at once
+    fake.per_minute(60, clock)
+    with tempfile.TemporaryDirectory() as folder:
+        account = gsheets_bench.key_file(Path(folder), f"{fake.url}/token")
+        key = f"bench-{size}"
+        gsheets_bench.populate(fake, key, size)
+        settings = gsheets_bench.settings_for(fake, key, account)
+        start = time.perf_counter()
+        gsheets.GSheetsBackend(key, str(account), fake.url).read()
+        runs = {"floor": {"seconds": time.perf_counter() - start}}
+        for name, day in (("first", TODAY), ("next", TODAY + dt.timedelta(days=1))):
+            since, waited, start = len(fake.requests), clock.now, time.perf_counter()
+            try:
+                app.run_sync(settings, day, email=False)
+            except SheetSyncError as exc:
+                runs[name] = {"failed": str(exc)}
+                continue
+            seconds = time.perf_counter() - start
+            sent = [(p, n - len(p)) for _, p, n in fake.requests[since:] if p.startswith("/v4/")]
+            writes = [n for p, n in sent if p.endswith(":batchUpdate")]
+            book = fake.books[key]
+            runs[name] = {
+                "requests": len(sent),
+                "writes": len(writes),
+                "largest": max(writes, default=0),
+                "bytes": sum(n for _, n in sent),
+                "seconds": seconds,
+                "paced": clock.now - waited,
+                "cells": sum(s.rows * s.cols for s in book.sheets),
+            }
+            clock.sleep(24 * 3600)  # the next day
+    fake.stop()
+    print(json.dumps(runs))
 
 
 if __name__ == "__main__":

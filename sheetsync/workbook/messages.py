@@ -684,6 +684,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{done} of {total} writes were made; the next run writes the rest. The rest was not "
         "written: {reason}",
     ),
+    # --- issue 26 item 3 (resume): a write stopped part way, finished by the next run ---
+    "gsheets_resumed": (
+        "上次同步({started} 开始)写入 {total} 批中的 {done} 批后停了,这次已接着写完",
+        "the last sync (begun {started}) stopped after {done} of its {total} writes; this run "
+        "finished it",
+    ),
     "gsheets_api_disabled": (
         "服务账号所属的 Google Cloud 项目 {project} 没有启用 Google Sheets API:请打开 {url} "
         "点“启用”,等几分钟再运行",
