@@ -14,6 +14,7 @@ from sheetsync.config import Settings
 from sheetsync.delivery.channels import Chats
 from sheetsync.delivery.mailer import Mailer
 from sheetsync.errors import BackendError, SheetSyncError
+from sheetsync.feishu_api import FeishuClient
 from sheetsync.ops.demo import demo_content
 from sheetsync.pipeline import SyncReport, check, sync
 from sheetsync.workbook.parsing import date_or_none
@@ -88,16 +89,20 @@ def run_sync(
             settings.tabs.get("mail_log"),
         )
     chats = None
-    if email and settings.channels.enabled and settings.channels.bots:
+    channels = settings.channels
+    if email and channels.enabled and (channels.bots or channels.feishu_app):
         chats = Chats(
-            settings.channels,
+            channels,
             settings.email,
             journal_path(settings),
             settings.zone,
             settings.tabs.get("mail_log"),
             stamps=mailer is None,  # next to mail, the task log's stamps are the mail's
+            feishu=settings.feishu,
         )
     with open_backend(settings, for_write=not dry_run) as backend:
+        if chats and isinstance(getattr(backend, "client", None), FeishuClient):
+            chats.feishu_client = backend.client  # a Feishu sheet's: one app, one count
         return sync(
             backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
         )
