@@ -105,12 +105,16 @@ class FeishuIM:
     def _answer(self, query: dict, body: dict) -> tuple[int, dict]:
         if not SEND_SCOPES & self.scopes:
             wanted = ", ".join(sorted(SEND_SCOPES))
-            return _error(99991672, f"Access denied. One of the following scopes is required: [{wanted}]")
+            return _error(
+                99991672, f"Access denied. One of the following scopes is required: [{wanted}]"
+            )
         if not self.bot:
             return _error(230006, "Bot ability is not activated.")
         kind = query.get("receive_id_type", "")
         if kind not in ID_TYPES:
-            return _error(230001, "Your request contains an invalid request parameter, ext=receive_id_type")
+            return _error(
+                230001, "Your request contains an invalid request parameter, ext=receive_id_type"
+            )
         ident, msg_type, content = (body.get(k) for k in ("receive_id", "msg_type", "content"))
         if not isinstance(ident, str) or not ident or not isinstance(content, str):
             return _error(230001, "Your request contains an invalid request parameter.")
@@ -119,7 +123,9 @@ class FeishuIM:
             return _error(230001, "Your request contains an invalid request parameter, ext=uuid")
         title, text = self._content(msg_type, content)
         if text is None:
-            return _error(230001, f"Your request contains an invalid request parameter, ext=content ({title})")
+            return _error(
+                230001, f"Your request contains an invalid request parameter, ext=content ({title})"
+            )
         limit = TEXT_LIMIT if msg_type == "text" else POST_LIMIT
         if len(content.encode()) > limit:
             return _error(230025, "The length of the message content reaches its limit.")

@@ -142,7 +142,7 @@ def test_an_id_feishu_does_not_know_is_said_with_what_to_type(tmp_path, feishu):
     team = [TEAM[0], TEAM[1], [*TEAM[2][:6], "ou_typo"]]
     report = run(book(tmp_path, team=team), feishu)
     note = chat_note(report)
-    assert '飞书不认识李娜的open_id“ou_typo”(错误码99992351)' in note
+    assert "飞书不认识李娜的open_id“ou_typo”(错误码99992351)" in note
     assert len(feishu.received["ou_zhang"]) == 1
 
 
@@ -228,3 +228,24 @@ def test_an_english_sheet_gets_english_messages(tmp_path, feishu):
     (digest,) = feishu.received["ou_zhang"]
     subject, _ = plain(path, "digest-*.eml")
     assert digest["title"] == subject and "Old client" in digest["text"]
+
+
+def test_doctor_checks_the_apps_credentials_and_who_it_cannot_reach(tmp_path, feishu, monkeypatch):
+    import yaml
+    from click.testing import CliRunner
+
+    from sheetsync.ops.cli import main
+
+    team = [TEAM[0], TEAM[1], ["李娜", "", "陈静", "销售", "", "", ""]]
+    path = make_workbook(tmp_path / "b.xlsx", CUSTOMERS, team=team)
+    config = tmp_path / "sheetsync.yaml"
+    settings = {"channels": {"feishu_app": True}, "feishu": {"base_url": feishu.fake.url}}
+    config.write_text(yaml.safe_dump({"workbook": str(path), **settings}, allow_unicode=True))
+    result = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert "Feishu app: app cli_test: credentials accepted" in result.output
+    assert "no 飞书ID or 邮箱, so no private message: 李娜" in result.output
+    assert not feishu.received  # nothing sent
+    monkeypatch.setenv("SHEETSYNC_FEISHU_APP_SECRET", "wrong-" + SECRET)
+    result = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert result.exit_code == 1 and "[FAIL]" in result.output and "10014" in result.output
+    assert SECRET not in result.output
