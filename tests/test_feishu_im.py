@@ -249,3 +249,17 @@ def test_doctor_checks_the_apps_credentials_and_who_it_cannot_reach(tmp_path, fe
     result = CliRunner().invoke(main, ["doctor", "--config", str(config)])
     assert result.exit_code == 1 and "[FAIL]" in result.output and "10014" in result.output
     assert SECRET not in result.output
+
+
+def test_a_message_too_long_for_a_post_goes_as_text_and_is_cut_past_150_kb(feishu):
+    from sheetsync.delivery.feishu_im import body
+
+    line = "客户" * 40 + "\n"
+    for lines, kind in ((100, "post"), (600, "text"), (3000, "text")):
+        request = body("ou_zhang", "【跟进提醒】", line * lines, f"digest/{lines}@x", "zh")
+        assert request["msg_type"] == kind
+        status, answer = feishu._answer({"receive_id_type": "open_id"}, request)
+        assert (status, answer["code"]) == (200, 0)
+    post, text, longest = feishu.received["ou_zhang"]
+    assert text["text"].startswith("【跟进提醒】\n\n客户") and text["text"].endswith("客户\n")
+    assert longest["text"].endswith("客户\n……(太长,其余见邮件或表格)")

@@ -37,7 +37,13 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
-from sheetsync.config import PROJECT_ROOT, VENDOR_HOSTS, ChannelSettings, EmailSettings
+from sheetsync.config import (
+    PROJECT_ROOT,
+    VENDOR_HOSTS,
+    ChannelSettings,
+    EmailSettings,
+    FeishuSettings,
+)
 from sheetsync.delivery.feishu_im import APP, KINDS, AppBot, receiver
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
@@ -448,7 +454,7 @@ class Chats:
         self.settings, self.email, self.journal = settings, email, Journal(journal)
         # The Feishu app (`channels.feishu_app`): its settings, and a client to share with a
         # Feishu sheet's (set by the caller; else opened when the first message goes).
-        self.feishu, self.feishu_client = feishu, None
+        self.feishu, self.feishu_client = feishu or FeishuSettings(), None
         self.zone, self.tab_title, self.stamps, self.sleep = zone, tab, stamps, sleep
         self.record, self.tab, self.locale = SentRecord({}), {}, "zh"
         self.people: dict[str, Person] = {}
