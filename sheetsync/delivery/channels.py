@@ -7,7 +7,9 @@ keys, so the once-only rule is the mail's too. Each reminder goes to
 - every bot in `channels.team` (the team's group): each owner's digest, @-mentioning them,
   without contact details, phone numbers, amounts or notes (everyone in the group reads it);
 - the bots named in the person's 通知渠道 cell of the team tab: a `private` bot gets what
-  their mail carries (the mail's own text), any other bot gets the group form of the digest.
+  their mail carries (the mail's own text), any other bot gets the group form of the digest;
+- with `channels.feishu_app`, the Feishu app itself (bot `feishu_app`, delivery/feishu_im.py):
+  the person's digest, escalation and alert, privately, by their 飞书ID or 邮箱.
 
 A message's key is the mail's plus `@bot` (`digest/张伟/2026-11-18@销售群`): one per person,
 day and bot. It goes into the mail journal the moment the vendor accepted it and into the
