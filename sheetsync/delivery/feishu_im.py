@@ -29,15 +29,13 @@ import json
 import os
 import re
 import time
+from typing import TYPE_CHECKING
 
 from sheetsync.errors import ConfigError
-from sheetsync.feishu_api import (
-    RATE_LIMITED,
-    FeishuClient,
-    FeishuError,
-    feishu_credentials,
-)
 from sheetsync.workbook.messages import lang, say
+
+if TYPE_CHECKING:  # loaded with requests when the first message goes, not on every run
+    from sheetsync.feishu_api import FeishuClient, FeishuError
 
 APP = "feishu_app"  # the chat step's name for the app (keys end in `@feishu_app`)
 KINDS = ("digest", "escalation", "backlog", "alert")  # what goes to a person privately
@@ -47,6 +45,7 @@ TEXT_LIMIT = 150 * 1024 - 1024  # and 150 KB for text
 PER_PERSON = 0.25  # seconds between two messages to one person (Feishu: 5 a second)
 PER_APP = 1 / 16  # seconds between two messages of the app (Feishu: 50 a second, 1000 a minute)
 TOO_FAST = 230020  # "This operation triggers the frequency limit."
+RATE_LIMITED = 99991400  # the gateway's (feishu_api.RATE_LIMITED)
 # What a refusal means, by Feishu's code: the person cannot be reached, this message was
 # refused, or the app cannot send at all (the rest of the run is not tried).
 UNAVAILABLE = {230013}
@@ -127,6 +126,7 @@ class AppBot:
 
     def _open(self) -> FeishuClient | None:
         from sheetsync.delivery.channels import MASK
+        from sheetsync.feishu_api import FeishuClient, feishu_credentials
 
         try:
             credentials = feishu_credentials(self.settings.credentials, dict(os.environ))
@@ -150,6 +150,8 @@ class AppBot:
         found = receiver(person.chat_id, person.email)
         if found is None:  # planning leaves them out; said there
             return say("im_no_id", self.locale, name=person.name)
+        from sheetsync import feishu_api
+
         kind, ident = found
         request = body(ident, title, text, key, self.locale)
         waited, tries = 0.0, 0
@@ -158,12 +160,10 @@ class AppBot:
             try:
                 self.client.call("POST", MESSAGES_PATH, request, {"receive_id_type": kind})
                 return ""
-            except FeishuError as exc:
+            except feishu_api.FeishuError as exc:
                 tries += 1
                 pause = min(2.0**tries, 10.0)
                 if exc.code == TOO_FAST and waited + pause <= self.settings.max_wait:
-                    from sheetsync import feishu_api
-
                     feishu_api.pause_for(pause)
                     waited += pause
                     continue

@@ -14,7 +14,6 @@ from sheetsync.config import Settings
 from sheetsync.delivery.channels import Chats
 from sheetsync.delivery.mailer import Mailer
 from sheetsync.errors import BackendError, SheetSyncError
-from sheetsync.feishu_api import FeishuClient
 from sheetsync.ops.demo import demo_content
 from sheetsync.pipeline import SyncReport, check, sync
 from sheetsync.workbook.parsing import date_or_none
@@ -101,8 +100,11 @@ def run_sync(
             feishu=settings.feishu,
         )
     with open_backend(settings, for_write=not dry_run) as backend:
-        if chats and isinstance(getattr(backend, "client", None), FeishuClient):
-            chats.feishu_client = backend.client  # a Feishu sheet's: one app, one count
+        if chats and channels.feishu_app:  # a Feishu sheet's client: one app, one count
+            from sheetsync.feishu_api import FeishuClient
+
+            if isinstance(getattr(backend, "client", None), FeishuClient):
+                chats.feishu_client = backend.client
         return sync(
             backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
         )
