@@ -49,7 +49,7 @@ RATE_LIMITED = 99991400  # the gateway's (feishu_api.RATE_LIMITED)
 # What a refusal means, by Feishu's code: the person cannot be reached, this message was
 # refused, or the app cannot send at all (the rest of the run is not tried).
 UNAVAILABLE = {230013}
-UNKNOWN_ID = {99992351, 99992352, 99992361, 230001}
+UNKNOWN_ID = {99992351, 99992352, 99992361}  # 230001 (a bad request) is said as it is
 DENIED = {230035, 230038}
 NO_BOT = {230006}
 NO_SCOPE = {99991672, 230027}
