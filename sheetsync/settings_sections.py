@@ -171,6 +171,9 @@ class ChannelSettings:
     # held a run for 420 s, and its sheet was never written. Past it, what is unsent goes
     # out on the next run.
     deadline: float = 120
+    # Private messages from the Feishu app (the `feishu:` section's): each person's digest,
+    # escalation and complaint alert, to their 飞书ID or 邮箱 in 团队 (delivery/feishu_im.py).
+    feishu_app: bool = False
 
 
 VENDOR_HOSTS = {
@@ -193,6 +196,9 @@ def _channel_settings(data: object) -> ChannelSettings:
     except TypeError as exc:
         raise ConfigError(f"channels: {exc}") from None
     settings.enabled = _as_bool("channels.enabled", settings.enabled)
+    settings.feishu_app = _as_bool("channels.feishu_app", settings.feishu_app)
+    if "feishu_app" in settings.bots:  # the app's messages are journalled as `@feishu_app`
+        raise ConfigError("channels.bots: feishu_app is the Feishu app's name; rename the bot")
     team = settings.team
     settings.team = [team] if isinstance(team, str) else [str(t) for t in team or []]
     settings.team = [t.strip() for name in settings.team for t in name.split(",") if t.strip()]

@@ -1,5 +1,6 @@
 """Alerts that cannot wait for tomorrow's digest: a complaint (投诉处理 task) goes to the owner's
-manager in the same run, by mail and on every chat bot the manager names in the team tab.
+manager in the same run, by mail and on every chat bot the manager names in the team tab,
+and privately from the Feishu app with `channels.feishu_app` (delivery/feishu_im.py).
 An owner who left the team has no 上级 there any more: their complaint goes to whoever their
 overdue tasks go to (`report_to` of rules/handover.py's `orphans`: the former 上级, else every
 manager), so a complaint on a departed owner's customer reaches someone.
@@ -19,7 +20,7 @@ from collections import Counter
 import pandas as pd
 
 from sheetsync.config import PROJECT_ROOT
-from sheetsync.delivery.channels import MASK, Message, Person, read_people
+from sheetsync.delivery.channels import MASK, Message, Person, app_messages, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
 from sheetsync.delivery.remind import (
     NAME_CHARS,
@@ -163,15 +164,20 @@ def _chat(mails: list[Mail], loaded, chats, now: dt.datetime) -> list[str]:
         for name in chats.people.get(mail.recipient.strip(), Person("")).bots
         if name in chats.settings.bots
     ]
+    missing = []
+    if chats.settings.feishu_app:  # and privately from the Feishu app, in full
+        app, missing = app_messages(mails, chats.people)
+        messages += app
+    missing = [say("im_no_id", loaded.locale, name=name) for name in missing]
     if not messages:
-        return []
+        return missing
     writer = _AlertWriter(Renderer(loaded.locale, chats.email.sender, TEMPLATES))
     result = chats.deliver(messages, writer, now)
     details = result.details(loaded.locale)  # what failed, what may not have landed
     if not result.sent and not details:
-        return []
+        return missing
     summary = say("alert_chat", loaded.locale, sent=len(result.sent), failed=len(result.failed))
-    return [MASK(summary + details)]
+    return [*missing, MASK(summary + details)]
 
 
 class _AlertWriter:

@@ -7,7 +7,9 @@ keys, so the once-only rule is the mail's too. Each reminder goes to
 - every bot in `channels.team` (the team's group): each owner's digest, @-mentioning them,
   without contact details, phone numbers, amounts or notes (everyone in the group reads it);
 - the bots named in the person's 通知渠道 cell of the team tab: a `private` bot gets what
-  their mail carries (the mail's own text), any other bot gets the group form of the digest.
+  their mail carries (the mail's own text), any other bot gets the group form of the digest;
+- with `channels.feishu_app`, the Feishu app itself (bot `feishu_app`, delivery/feishu_im.py):
+  the person's digest, escalation and alert, privately, by their 飞书ID or 邮箱.
 
 A message's key is the mail's plus `@bot` (`digest/张伟/2026-11-18@销售群`): one per person,
 day and bot. It goes into the mail journal the moment the vendor accepted it and into the
@@ -37,10 +39,17 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
-from sheetsync.config import PROJECT_ROOT, VENDOR_HOSTS, ChannelSettings, EmailSettings
+from sheetsync.config import (
+    PROJECT_ROOT,
+    VENDOR_HOSTS,
+    ChannelSettings,
+    EmailSettings,
+    FeishuSettings,
+)
+from sheetsync.delivery.feishu_im import APP, KINDS, AppBot, receiver
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
-from sheetsync.delivery.remind import Mail
+from sheetsync.delivery.remind import Mail, valid_email
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
@@ -106,10 +115,11 @@ class Person:
     bots: tuple[str, ...] = ()
     mobile: str = ""
     chat_id: str = ""
+    email: str = ""  # 邮箱, where the Feishu app's messages go without a 飞书ID
 
 
 def read_people(team: Sheet | None) -> dict[str, Person]:
-    """The team tab's 通知渠道 (bot names, split on commas, 、 or spaces), 手机 and 飞书ID."""
+    """The team tab's 通知渠道 (bot names, split on commas, 、 or spaces), 手机, 飞书ID and 邮箱."""
     if team is None:
         return {}
     people = {}
@@ -118,7 +128,9 @@ def read_people(team: Sheet | None) -> dict[str, Person]:
             continue
         name = str(r.owner).strip()
         bots = tuple(b for b in re.split(r"[,,、;;\s]+", cell_text(r.channel)) if b)
-        people[name] = Person(name, bots, _mobile(r.mobile), _chat_id(r.chat_id))
+        email = cell_text(r.email).strip()
+        email = email if valid_email(email) else ""
+        people[name] = Person(name, bots, _mobile(r.mobile), _chat_id(r.chat_id), email)
     return people
 
 
@@ -196,7 +208,24 @@ def plan_messages(
             private = settings.bots[bot].private and bot not in shared
             if private or mail.kind in GROUP_KINDS:
                 messages.setdefault(f"{mail.key}@{bot}", Message(mail, bot, not private))
+    if settings.feishu_app:
+        app, missing = app_messages(mails, people)
+        messages |= {m.key: m for m in app}
+        notes += [say("im_no_id", locale, name=name) for name in missing]
     return list(messages.values()), notes
+
+
+def app_messages(mails: list[Mail], people: dict[str, Person]) -> tuple[list[Message], list[str]]:
+    """The Feishu app's private messages (`channels.feishu_app`): each mail of the kinds it
+    carries, to its recipient by their 飞书ID or 邮箱; and who has neither (named once)."""
+    messages, missing = [], []
+    for mail in (m for m in mails if m.kind in KINDS):
+        person = people.get(mail.recipient.strip(), Person(mail.recipient.strip()))
+        if receiver(person.chat_id, person.email):
+            messages.append(Message(mail, APP, False))
+        elif person.name not in missing:
+            missing.append(person.name)
+    return messages, missing
 
 
 def group_context(mail: Mail) -> dict:
@@ -289,6 +318,10 @@ class Bot:
             base["base_url"] = self.plugins.base_urls(self.hosts).get(base["schema"])
         return base
 
+    def label(self, person: Person | None) -> str:
+        """Where it went, as the journal and 邮件记录 say it (never its URL)."""
+        return f"{self.vendor} {self.name}"
+
     def mention_ids(self, person: Person | None) -> list[str]:
         by = MENTION_BY.get(self.base["schema"]) if self.base else None
         value = getattr(person, by, "") if person and by else ""
@@ -369,7 +402,13 @@ class ChatDelivery:
     def details(self, locale: str) -> str:
         """What failed, and what may not have landed, message by message."""
         text = "".join(
-            say("chat_failed", locale, recipient=m.mail.recipient, bot=m.bot, why=why)
+            say(
+                "chat_failed",
+                locale,
+                recipient=m.mail.recipient,
+                bot=_shown(m.bot, locale),
+                why=why,
+            )
             for m, why in self.failed
         )
         for key, items in (
@@ -379,11 +418,20 @@ class ChatDelivery:
             if items:
                 text += say(key, locale, count=len(items)) + "".join(
                     say(
-                        "chat_uncertain_one", locale, recipient=m.mail.recipient, bot=m.bot, why=why
+                        "chat_uncertain_one",
+                        locale,
+                        recipient=m.mail.recipient,
+                        bot=_shown(m.bot, locale),
+                        why=why,
                     )
                     for m, why in items
                 )
         return text
+
+
+def _shown(bot: str, locale: str) -> str:
+    """A bot as a note names it: the Feishu app's messages as 飞书私信."""
+    return say("im_vendor", locale) if bot == APP else bot
 
 
 class Chats:
@@ -403,8 +451,12 @@ class Chats:
         tab: str | None = None,
         stamps: bool = True,
         sleep=time.sleep,
+        feishu=None,
     ) -> None:
         self.settings, self.email, self.journal = settings, email, Journal(journal)
+        # The Feishu app (`channels.feishu_app`): its settings, and a client to share with a
+        # Feishu sheet's (set by the caller; else opened when the first message goes).
+        self.feishu, self.feishu_client = feishu or FeishuSettings(), None
         self.zone, self.tab_title, self.stamps, self.sleep = zone, tab, stamps, sleep
         self.record, self.tab, self.locale = SentRecord({}), {}, "zh"
         self.people: dict[str, Person] = {}
@@ -464,10 +516,7 @@ class Chats:
             if time.monotonic() >= end:  # the rest go out on the next run: nothing journalled
                 result.late.append(message)
                 continue
-            bot = bots.get(message.bot) or bots.setdefault(
-                message.bot,
-                Bot(self.settings.bots[message.bot], self.locale, self.sleep, self.settings.hosts),
-            )
+            bot = bots.get(message.bot) or bots.setdefault(message.bot, self._open(message.bot))
             bot.deadline = end
             retry = message.key + UNCERTAIN in done  # its one retry after an uncertain send
             why = self._deliver(message, bot, writer, at)
@@ -486,6 +535,18 @@ class Chats:
                 self._owe(message, bot, at, done)
         return result
 
+    def _open(self, name: str):
+        """The bot a message goes by: a webhook bot of the settings, or the Feishu app."""
+        if name == APP:
+            bot = AppBot(self.feishu, self.locale, self.feishu_client, self.sleep)
+            self.feishu_client = bot.client  # its calls count into the run's (the quota)
+            return bot
+        return Bot(self.settings.bots[name], self.locale, self.sleep, self.settings.hosts)
+
+    def api_calls(self) -> int:
+        """The Feishu app's API calls in this run (with a Feishu sheet's when they share it)."""
+        return self.feishu_client.calls if self.feishu_client else 0
+
     def _owe(self, message: Message, bot: Bot, at: dt.datetime, done: set[str]) -> None:
         """An escalation a bot failed to deliver: its tasks are journalled (and listed in
         邮件记录, `owed/...`) as owed by the bot, so a later day sends them, though the mail
@@ -494,9 +555,8 @@ class Chats:
         if message.mail.kind != "escalation" or key in done:
             return
         pairs = [[t, _day(d)] for t, d in message.mail.escalates]
-        mail = dataclasses.replace(
-            message.mail, key=key, to=f"{bot.vendor} {message.bot}", reminds=[], escalates=[]
-        )
+        to = bot.label(self.people.get(message.mail.recipient.strip()))
+        mail = dataclasses.replace(message.mail, key=key, to=to, reminds=[], escalates=[])
         with contextlib.suppress(OSError):  # the message's failure is the note
             self.journal.record(mail, at, chat_owes=pairs)
 
@@ -506,6 +566,9 @@ class Chats:
         try:
             title, text = writer.write(message, at)
             person = self.people.get(message.mail.recipient.strip())
+            if isinstance(bot, AppBot):
+                person = person or Person(message.mail.recipient.strip())
+                return bot.send_to(person, title, text, message.key)
             return bot.send(title, text, bot.mention_ids(person) if message.group else [])
         except Exception as exc:  # noqa: BLE001  (never the sheet write's problem)
             why = MASK(f"{type(exc).__name__}: {exc}")
@@ -523,7 +586,7 @@ class Chats:
         entry = dataclasses.replace(
             message.mail,
             key=key or message.key,
-            to=f"{bot.vendor} {message.bot}",  # never its URL
+            to=bot.label(self.people.get(message.mail.recipient.strip())),  # never its URL
             reminds=message.mail.reminds if stamps else [],
             escalates=message.mail.escalates if stamps else [],
         )
@@ -602,7 +665,9 @@ class Chats:
         for message in messages:
             title, text = writer.write(message, now.replace(tzinfo=self.zone))
             state = say("preview_sent", self.locale) if message.key in done else ""
-            head = say("preview_chat", self.locale, bot=message.bot, state=state)
+            head = say(
+                "preview_chat", self.locale, bot=_shown(message.bot, self.locale), state=state
+            )
             shown.append(f"{head}\n{title}\n\n{text}".replace("\n\n\n", "\n\n"))
         return [*shown, *(say("note", self.locale, text=n) for n in self.notes)]
 

@@ -88,16 +88,23 @@ def run_sync(
             settings.tabs.get("mail_log"),
         )
     chats = None
-    if email and settings.channels.enabled and settings.channels.bots:
+    channels = settings.channels
+    if email and channels.enabled and (channels.bots or channels.feishu_app):
         chats = Chats(
-            settings.channels,
+            channels,
             settings.email,
             journal_path(settings),
             settings.zone,
             settings.tabs.get("mail_log"),
             stamps=mailer is None,  # next to mail, the task log's stamps are the mail's
+            feishu=settings.feishu,
         )
     with open_backend(settings, for_write=not dry_run) as backend:
+        if chats and channels.feishu_app:  # a Feishu sheet's client: one app, one count
+            from sheetsync.feishu_api import FeishuClient
+
+            if isinstance(getattr(backend, "client", None), FeishuClient):
+                chats.feishu_client = backend.client
         report = sync(
             backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
         )

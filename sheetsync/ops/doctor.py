@@ -116,6 +116,8 @@ def _workbook_checks(settings: Settings) -> list[Check]:
         checks.append(_mail_check(name, settings))
     if settings.channels.enabled and (settings.channels.bots or settings.channels.team):
         checks += _chat_checks(name, settings, loaded)
+    if settings.channels.enabled and settings.channels.feishu_app:
+        checks += _feishu_app_checks(name, settings, loaded)
     return checks
 
 
@@ -254,3 +256,31 @@ def _mail_check(name: str, settings: Settings) -> Check:
             "check email.smtp host, port, security and username, and the password variable",
         )
     return Check(f"{name}: mail", True, f"SMTP {smtp.host}:{smtp.port} reachable")
+
+
+def _feishu_app_checks(name: str, settings: Settings, loaded) -> list[Check]:
+    """The Feishu app's private messages (`channels.feishu_app`): its credentials fetch a
+    token (one call; no message is sent), and who on the team it cannot reach. The bot
+    capability, the scope and the availability range show only when a message goes: the
+    sync log then names each with Feishu's code."""
+    from sheetsync.delivery.channels import read_people
+    from sheetsync.delivery.feishu_im import receiver
+    from sheetsync.feishu_api import FeishuClient, FeishuError, feishu_credentials
+
+    where, feishu = f"{name}: Feishu app", settings.feishu
+    console = "check them in the Feishu developer console, Credentials & Basic Info"
+    try:
+        credentials = feishu_credentials(feishu.credentials, dict(os.environ))
+        timeouts = (feishu.connect_timeout, feishu.read_timeout)
+        FeishuClient(credentials, feishu.base_url, timeouts, feishu.max_wait).token()
+    except SheetSyncError as exc:  # ConfigError, FeishuError (its code: 10014 a wrong secret)
+        fix = console if isinstance(exc, FeishuError) else "set the app's id and secret"
+        return [Check(where, False, str(exc), fix)]
+    checks = [Check(where, True, f"app {credentials.app_id}: credentials accepted")]
+    people = read_people(loaded.team).values()
+    unreachable = sorted(p.name for p in people if not receiver(p.chat_id, p.email))
+    if unreachable:
+        detail = f"no 飞书ID or 邮箱, so no private message: {', '.join(unreachable)}"
+        fix = "fill in their 飞书ID (open_id ou_..., user_id) or 邮箱 in the team tab"
+        checks.append(Check(f"{where} recipients", True, detail, fix, warn=True))
+    return checks

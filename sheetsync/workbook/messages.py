@@ -766,6 +766,61 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "archiving did not finish ({reason}): every row is still in the workbook; the next run "
         "tries again and archives nothing twice",
     ),
+    # private messages from the Feishu app (channels.feishu_app; delivery/feishu_im.py, issue 27)
+    "im_vendor": ("飞书私信", "Feishu message"),
+    "im_no_id": (
+        "团队表里{name}既没有飞书ID也没有邮箱,收不到飞书私信:请填写飞书ID(open_id ou_…、user_id)或邮箱",
+        "{name} has neither a Feishu ID nor an email in the team tab, so gets no Feishu message:"
+        " fill in a Feishu ID (open_id ou_…, user_id) or an email",
+    ),
+    "im_unavailable": (
+        "{name}({kind} {id})不在飞书应用的可用范围内,或已离职(错误码{code}):请在飞书开发者后台 > 应用发布 > 版本管理与发布 > 创建版本,把此人加入可用范围并发布;仍不行请管理员在管理后台 > 工作台 > 应用管理查看此人是否被设为禁用成员",
+        "{name} ({kind} {id}) is outside the Feishu app's availability range, or has left"
+        " (code {code}): in the Feishu developer console, App Release > Version Management &"
+        " Release > Create a version, add them to the availability range and publish; if it"
+        " still fails, an admin checks under Admin > Workplace > Apps that they are not a"
+        " disabled member",
+    ),
+    "im_unknown_id": (
+        "飞书不认识{name}的{kind}“{id}”(错误码{code}):请在团队表的飞书ID填此应用的open_id(ou_…)、user_id,或填邮箱",
+        "Feishu does not know {name}'s {kind} \"{id}\" (code {code}): put this app's open_id"
+        " (ou_…), a user_id or an email in the team tab's Feishu ID",
+    ),
+    "im_denied": (
+        "飞书不允许应用给{name}发消息(错误码{code}:{msg}):请在管理后台检查企业的沟通权限设置",
+        "Feishu does not let the app message {name} (code {code}: {msg}): check the"
+        " organisation's communication permissions in the Feishu admin console",
+    ),
+    "im_refused": (
+        "飞书拒收发给{name}的消息(错误码{code}):{msg}",
+        "Feishu refused the message to {name} (code {code}): {msg}",
+    ),
+    "im_no_bot": (
+        "飞书应用没有启用机器人能力(错误码{code}):请在飞书开发者后台 > 应用能力 > 添加应用能力 添加“机器人”,再创建版本并发布;本次私信都未发,下次运行再发",
+        "the Feishu app has no bot capability (code {code}): in the Feishu developer console,"
+        " Features > Add Features, add Bot, then create a version and publish; no message"
+        " went out this run, they go on the next",
+    ),
+    "im_no_scope": (
+        "飞书应用没有发消息的权限(错误码{code}):请在飞书开发者后台 > 权限管理 开通 im:message:send_as_bot(以应用的身份发消息),再创建版本并发布;本次私信都未发,下次运行再发",
+        "the Feishu app may not send messages (code {code}): in the Feishu developer console,"
+        " Permissions & Scopes, add im:message:send_as_bot, then create a version and publish;"
+        " no message went out this run, they go on the next",
+    ),
+    "im_credentials": (
+        "飞书应用的凭证不对(错误码{code}):请核对 SHEETSYNC_FEISHU_APP_ID / SHEETSYNC_FEISHU_APP_SECRET 与开发者后台 > 凭证与基础信息 一致",
+        "the Feishu app's credentials are wrong (code {code}): check SHEETSYNC_FEISHU_APP_ID /"
+        " SHEETSYNC_FEISHU_APP_SECRET against Credentials & Basic Info in the developer console",
+    ),
+    "im_unusable": ("飞书应用不可用:{why}", "the Feishu app cannot be used: {why}"),
+    "im_failed": (
+        "飞书一直没有应答({why}),下次运行再发",
+        "Feishu kept failing ({why}): sent on the next run",
+    ),
+    "im_clipped": (
+        "……(太长,其余见邮件或表格)",
+        "… (too long: the rest is in the mail and the sheet)",
+    ),
 }
 
 
