@@ -53,7 +53,7 @@ from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOGGER = "sheetsync"  # the logger the command line sets up (ops.logs)
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "sheetsync.yaml"
-BACKENDS = ("xlsx", "gsheets")
+BACKENDS = ("xlsx", "gsheets", "feishu")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
 log = logging.getLogger(LOGGER)
@@ -370,11 +370,11 @@ def _names(name: str, value: object) -> list[str]:
 def _locate_paths(settings: Settings) -> None:
     """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
     URL is not a path and stays as written)."""
-    from sheetsync.backends import uses_google  # backends imports this module
+    from sheetsync.backends import shared_sheet  # backends imports this module
 
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
-    settings.workbook = _located(settings.workbook, not uses_google(settings))
+    settings.workbook = _located(settings.workbook, not shared_sheet(settings))
     settings.email.outbox = _located(settings.email.outbox)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from sheetsync.backends import uses_google
+from sheetsync.backends import looks_like_feishu, uses_google
 from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
 from sheetsync.ops import app
@@ -134,6 +134,9 @@ def init(path, spreadsheet, config_file, locale, demo, force, protect_team):
     if spreadsheet:
         settings = load_settings(config_file)
         count = app.init_spreadsheet(settings, spreadsheet, locale, today)
+        if settings.backend == "feishu" or looks_like_feishu(spreadsheet):
+            echo(f"set up {spreadsheet} ({count} tabs written)")
+            return  # no protection through Feishu's API: protect 团队 in the sheet itself
         echo(f"set up {spreadsheet} ({count} changes in one update)")
         _protection(settings, spreadsheet, protect_team, locale)
         return
@@ -268,7 +271,9 @@ def adopt(settings, spreadsheet, apply, protect_team, today):
     typed columns are renamed "…(手填)" and kept), the tabs it adds and every cell the first
     sync writes. Writes nothing without --apply."""
     if spreadsheet:
-        settings = dataclasses.replace(settings, backend="gsheets", workbook=spreadsheet)
+        feishu = settings.backend == "feishu" or looks_like_feishu(spreadsheet)
+        backend = "feishu" if feishu else "gsheets"
+        settings = dataclasses.replace(settings, backend=backend, workbook=spreadsheet)
     plan, report = app.run_adopt(settings, apply, today)
     for line in plan_lines(plan):
         echo(line)

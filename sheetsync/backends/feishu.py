@@ -1,0 +1,596 @@
+"""The Feishu (Lark) backend: a 飞书电子表格 through the app client (sheetsync/feishu_api.py).
+
+Reading is one 获取工作表 (v3 sheets/query) and one or a few 读取多个范围 (v2
+values_batch_get, under its 10 MB answer): values UnformattedValue, no dateTimeRenderOption,
+so a date reads as its serial number, as the rules already read Excel and Google serials.
+(open.larkoffice.com/document/ukTMukTMukTM/ukTMzUjL5EzM14SOxMTN; a cell with a link or an
+@mention reads as segments and is taken as their text.)
+
+Writing applies the same Changeset as the Google backend, by the same pure pieces
+(gsheets_requests: `_rematch` finds each customer's row by 客户编号 at write time, `_renamed`
+writes a header only where it still reads as planned, `_same` diffs a rewritten tab against
+what was read). Feishu documents no all-or-nothing batch, so a write is made safe otherwise:
+
+- A **journal** (.sheetsync-<token>.writes.json in the working directory) records how many
+  of the write's batches were made. A run that stops part way says "已写入 N 批中的 M 批,下次
+  运行会接着写完"; the next run computes again and writes only what differs from the sheet,
+  so a first sync of 10 k rows cut off at any batch is finished by the next, and says so.
+- A **read-back** after the batches: the follow-up tab is read again and every sync-owned
+  cell of the columns written is compared, by 客户编号, with what it must hold (the new
+  value, or what it held when the write began). A person who sorted, inserted or deleted
+  rows between two batches moved rows under the write: whatever landed on the wrong customer
+  is written again at each customer's row as it is now (up to three rounds). People's own
+  columns are never written, so none of their edits is lost.
+- Batches stay under the documented limits: 5,000 rows and 100 columns per range
+  (open.larkoffice.com/document/ukTMukTMukTM/uAjMzUjLwIzM14CMyMTN), 5,000 rows per request,
+  2 MB per body as sent; a grid too small is grown first (增加行列, 5,000 at a time).
+
+Dates are written as serial numbers with a yyyy/MM/dd formatter (批量设置单元格样式), so
+they sort and filter as dates; shares and amounts as numbers with a percent or #,##0.00
+formatter; titles of the summary bold. Frozen rows and columns are set; charts are not: the
+open API has no chart endpoints (the summary's tables are there, without charts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import re
+import time
+from pathlib import Path
+
+from openpyxl.utils.datetime import to_excel
+
+from sheetsync.backends.gsheets_requests import (
+    PEOPLE_KEYS,
+    _rematch,
+    _renamed,
+    _runs,
+    _same,
+    _with_renames,
+)
+from sheetsync.errors import BackendError
+from sheetsync.feishu_api import FeishuClient, FeishuError
+from sheetsync.workbook.changes import Amount, Changeset, Heading, Share
+from sheetsync.workbook.parsing import is_blank
+from sheetsync.workbook.schema import FOLLOWUPS, normalise_header
+from sheetsync.workbook.tables import column_letter, load_sheet
+from sheetsync.workbook.validate import normalise_id
+
+log = logging.getLogger("sheetsync")
+
+MAX_ROWS, MAX_COLUMNS = 5000, 100  # per range written (and rows per request, here)
+MAX_BODY = 2_000_000  # bytes per request body as sent
+READ_CELLS = 200_000  # cells per read request: well under the 10 MB answer
+MAX_RANGES = 500  # ranges per styles request
+DATE, PERCENT, AMOUNT = "yyyy/MM/dd", "0.00%", "#,##0.00"
+BOLD = {"font": {"bold": True}}
+NOT_SHARED = {91403, 90213, 1310213}
+NO_SCOPE = {99991672, 99991679}
+WRONG_SECRET = {10014, 10003}
+SHEET_GONE = {91402, 90214, 1310214}
+TAB_GONE = {90215, 1310215}
+TOO_LARGE = 90221
+REPAIR_ROUNDS = 3
+
+
+def feishu_token(text: str) -> str:
+    """The spreadsheet token from a sheet's URL (…/sheets/TOKEN?sheet=…) or the token."""
+    match = re.search(r"/sheets/([A-Za-z0-9]+)", text)
+    return match[1] if match else text.strip()
+
+
+class FeishuBackend:
+    def __init__(self, workbook: str, client: FeishuClient, journal_dir: str | Path = ".") -> None:
+        self.token = feishu_token(workbook)
+        origin = re.match(r"(https?://[^/\s]+)/", workbook.strip())
+        self.origin = origin[1] if origin else _web_origin(client.base)
+        self.location = f"Feishu Sheets {self.token}"
+        self.client = client
+        self.timezone: str | None = None  # the API gives a sheet no time zone
+        self.journal = Path(journal_dir) / f".sheetsync-{self.token}.writes.json"
+        self.notices: list[tuple[str, dict]] = []  # (catalogue key, fields) for the report
+        self._sheets: dict[str, dict] = {}
+        self._grids: dict[str, list[list]] = {}
+
+    @property
+    def calls(self) -> int:
+        """API calls this run made so far (the token's included): the quota counts each."""
+        return self.client.calls
+
+    def __enter__(self) -> FeishuBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def tab_url(self, title: str) -> str:
+        sheet = self._sheets.get(title, {}).get("id", "")
+        return f"{self.origin}/sheets/{self.token}" + (f"?sheet={sheet}" if sheet else "")
+
+    def held_by(self) -> str | None:
+        """Never: people edit a Feishu sheet together, each edit merged as it is made."""
+        return None
+
+    # --- calls and refusals in Feishu's terms ---------------------------------------------
+    def _call(self, method: str, rest: str, json_=None, params=None, version: int = 2) -> dict:
+        path = f"/open-apis/sheets/v{version}/spreadsheets/{self.token}{rest}"
+        try:
+            return self.client.call(method, path, json_, params)
+        except FeishuError as exc:
+            raise self._explain(exc) from None
+
+    def _explain(self, exc: FeishuError) -> BackendError:
+        app, code = self.client.credentials.app_id, exc.code
+        console = f"{self.client.base}/app/{app}"
+        if code in NOT_SHARED:
+            return BackendError.said("feishu_not_shared", sheet=self.token, app=app, code=code)
+        if code in NO_SCOPE:
+            return BackendError.said("feishu_no_scope", app=app, url=f"{console}/auth", code=code)
+        if code in WRONG_SECRET:
+            return BackendError.said("feishu_wrong_secret", app=app, url=console, code=code)
+        if code in SHEET_GONE:
+            return BackendError.said("feishu_sheet_gone", sheet=self.token, code=code)
+        if code in TAB_GONE:
+            return BackendError.said("feishu_tab_gone", sheet=self.token, code=code)
+        return BackendError.said("feishu_error", code=code, message=exc.msg or str(exc))
+
+    # --- reading ----------------------------------------------------------------------------
+    def read(self) -> dict[str, list[list]]:
+        self._sheets = self._tabs()
+        self._grids = self._values(list(self._sheets))
+        return self._grids
+
+    def keep_rows(self, titles: set[str]) -> None:
+        """Only the tabs `titles` may be replaced whole: the others' rows are let go."""
+        self._grids = {t: g for t, g in self._grids.items() if t in titles}
+
+    def _tabs(self) -> dict[str, dict]:
+        sheets = self._call("GET", "/sheets/query", version=3).get("sheets", [])
+        sheets = sorted(sheets, key=lambda s: s.get("index", 0))
+        return {
+            s["title"]: {
+                "id": s["sheet_id"],
+                "rows": s.get("grid_properties", {}).get("row_count", 0),
+                "cols": s.get("grid_properties", {}).get("column_count", 0),
+                "hidden": s.get("hidden", False),
+            }
+            for s in sheets
+            if s.get("resource_type", "sheet") == "sheet"  # a 多维表格 block is no grid
+        }
+
+    def _values(self, titles: list[str], cells: int = READ_CELLS) -> dict[str, list[list]]:
+        """Each tab's grid, read in ranges of at most `cells` cells (a tab of 10 k rows in a
+        few), as few requests as fit; an answer Feishu finds too large is asked in halves."""
+        pieces = []  # (title, first row, last row, last column)
+        for title in titles:
+            tab = self._sheets[title]
+            rows, cols = max(tab["rows"], 1), max(tab["cols"], 1)
+            step = max(1, cells // cols)
+            pieces += [(title, r, min(r + step - 1, rows), cols) for r in range(1, rows + 1, step)]
+        blocks: dict[tuple, list[list]] = {}
+        batch, size = [], 0
+        for piece in pieces:
+            area = (piece[2] - piece[1] + 1) * piece[3]
+            if batch and size + area > cells:
+                blocks.update(self._get(batch))
+                batch, size = [], 0
+            batch.append(piece)
+            size += area
+        if batch:
+            blocks.update(self._get(batch))
+        grids: dict[str, list[list]] = {t: [] for t in titles}
+        for piece in pieces:
+            rows = blocks[piece]
+            grid = grids[piece[0]]
+            grid.extend([] for _ in range(piece[1] - 1 - len(grid)))  # rows above it empty
+            grid.extend(rows)
+        return {t: _trimmed(g) for t, g in grids.items()}
+
+    def _get(self, pieces: list[tuple]) -> dict[tuple, list[list]]:
+        ranges = [
+            f"{self._sheets[t]['id']}!A{first}:{column_letter(cols)}{last}"
+            for t, first, last, cols in pieces
+        ]
+        params = {"ranges": ",".join(ranges), "valueRenderOption": "UnformattedValue"}
+        try:
+            answer = self.client.call(
+                "GET",
+                f"/open-apis/sheets/v2/spreadsheets/{self.token}/values_batch_get",
+                None,
+                params,
+            )
+        except FeishuError as exc:
+            if exc.code != TOO_LARGE:
+                raise self._explain(exc) from None
+            return self._halves(pieces)
+        found = answer.get("valueRanges", [])
+        out = {}
+        for piece, value_range in zip(pieces, found, strict=True):
+            out[piece] = [[_plain(v) for v in row] for row in value_range.get("values") or []]
+        return out
+
+    def _halves(self, pieces: list[tuple]) -> dict[tuple, list[list]]:
+        if len(pieces) > 1:
+            middle = len(pieces) // 2
+            return {**self._get(pieces[:middle]), **self._get(pieces[middle:])}
+        title, first, last, cols = pieces[0]
+        if first == last:
+            raise BackendError.said("feishu_error", code=TOO_LARGE, message="TooLargeResponse")
+        middle = (first + last) // 2
+        upper = self._get([(title, first, middle, cols)])[(title, first, middle, cols)]
+        lower = self._get([(title, middle + 1, last, cols)])[(title, middle + 1, last, cols)]
+        upper = upper + [[] for _ in range(middle - first + 1 - len(upper))]
+        return {pieces[0]: upper + lower}
+
+    # --- writing ------------------------------------------------------------------------------
+    def write(self, changes: Changeset) -> None:
+        left = self._journal_left()
+        if left:  # a write cut off before: this run's differences are the rest of it
+            self.notices.append(("feishu_resumed", left))
+        cells_tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
+        renamed = sorted({r.tab for r in changes.renames})
+        appended = sorted(t for t in changes.append if t in self._sheets)
+        read = sorted({*cells_tabs, *renamed, *appended})
+        now = self._values(read) if read else {}
+        plan = _Plan()
+        for title in renamed:  # first: the cells below go under the headers as renamed
+            placed = list(
+                _renamed(title, now[title], [r for r in changes.renames if r.tab == title])
+            )
+            plan.put_all(title, placed)
+            now[title] = _with_renames(now[title], placed)
+        wanted: dict[str, dict[tuple[str, str], object]] = {}  # tab -> (id, header) -> value
+        for title in cells_tabs:
+            headers = [c for c in changes.new_headers if c.tab == title]
+            cells = [c for c in changes.cells if c.tab == title]
+            plan.put_all(title, list(_rematch(title, now[title], headers, cells)))
+            wanted[title] = {(c.customer_id, normalise_header(c.header)): c.new for c in cells}
+        for title, rows in changes.replace.items():
+            plan.replace(title, rows, self._grids.get(title) if title in self._sheets else None)
+        for title, rows in changes.append.items():  # under the last row there now
+            plan.put_all(
+                title,
+                [
+                    (len(now.get(title, [])) + i + 1, c + 1, v)
+                    for i, row in enumerate(rows)
+                    for c, v in enumerate(row)
+                    if not is_blank(v)
+                ],
+            )
+        self._apply(plan, changes)
+        for title in cells_tabs:  # what each customer's cells must hold, checked by id
+            self._read_back(title, now[title], wanted[title])
+
+    def _apply(self, plan: _Plan, changes: Changeset) -> None:
+        new = [t for t in plan.tabs() if t not in self._sheets]
+        if new:
+            self._add_tabs(new, changes.hidden)
+        batches = self._batches(plan)
+        layout = self._layout_requests(changes)
+        total = len(batches) + (1 if layout else 0)
+        self._journal_write(0, total)
+        for done, (method, rest, body) in enumerate(batches):
+            try:
+                self._call(method, rest, body)
+            except BackendError as exc:
+                if not done:  # nothing was written: said so, as it is
+                    self.journal.unlink(missing_ok=True)
+                    raise
+                raise BackendError.said(
+                    "feishu_partly_written", done=done, total=total, cause=exc
+                ) from None
+            self._journal_write(done + 1, total)
+        if layout:
+            self._call("POST", "/sheets_batch_update", {"requests": layout})
+        self.journal.unlink(missing_ok=True)
+
+    def _add_tabs(self, titles: list[str], hidden: set[str]) -> None:
+        requests_ = [
+            {"addSheet": {"properties": {"title": t, "index": len(self._sheets) + i}}}
+            for i, t in enumerate(titles)
+        ]
+        replies = self._call("POST", "/sheets_batch_update", {"requests": requests_})
+        for reply in replies.get("replies", []):
+            props = reply.get("addSheet", {}).get("properties", {})
+            self._sheets[props["title"]] = {"id": props["sheetId"], "rows": 200, "cols": 20}
+        hide = [
+            {"updateSheet": {"properties": {"sheetId": self._sheets[t]["id"], "hidden": True}}}
+            for t in titles
+            if t in hidden
+        ]
+        if hide:  # the sync's memory: not a tab people work in
+            self._call("POST", "/sheets_batch_update", {"requests": hide})
+        for title in titles:
+            self._grids.setdefault(title, [])
+
+    def _batches(self, plan: _Plan) -> list[tuple[str, str, dict]]:
+        """Grid growth, then formats, then values: each (method, path, body)."""
+        out = []
+        for title in plan.tabs():
+            tab = self._sheets[title]
+            rows, cols = plan.extent(title)
+            for dimension, need, key in (("ROWS", rows, "rows"), ("COLUMNS", cols, "cols")):
+                while need > tab[key]:
+                    length = min(need - tab[key], MAX_ROWS)
+                    body = {
+                        "dimension": {
+                            "sheetId": tab["id"],
+                            "majorDimension": dimension,
+                            "length": length,
+                        }
+                    }
+                    out.append(("POST", "/dimension_range", body))
+                    tab[key] += length
+        styles: dict[str, list[str]] = {}
+        for title in plan.tabs():
+            for style, blocks in plan.style_blocks(title).items():
+                styles.setdefault(style, []).extend(self._a1(title, *b) for b in blocks)
+        data = []
+        for style, ranges in styles.items():
+            for i in range(0, len(ranges), MAX_RANGES):
+                data.append({"ranges": ranges[i : i + MAX_RANGES], "style": _style(style)})
+        for i in range(0, len(data), 10):
+            out.append(("PUT", "/styles_batch_update", {"data": data[i : i + 10]}))
+        value_ranges = [
+            {"range": self._a1(title, r, c, len(rows), len(rows[0])), "values": rows}
+            for title in plan.tabs()
+            for r, c, rows in plan.value_blocks(title)
+        ]
+        batch, rows_in, size = [], 0, 0
+        for vr in value_ranges:
+            length = len(json.dumps(vr)) + 2
+            if batch and (rows_in + len(vr["values"]) > MAX_ROWS or size + length > MAX_BODY):
+                out.append(("POST", "/values_batch_update", {"valueRanges": batch}))
+                batch, rows_in, size = [], 0, 0
+            batch.append(vr)
+            rows_in += len(vr["values"])
+            size += length
+        if batch:
+            out.append(("POST", "/values_batch_update", {"valueRanges": batch}))
+        return out
+
+    def _a1(self, title: str, row: int, column: int, height: int, width: int) -> str:
+        sheet = self._sheets[title]["id"]
+        first = f"{column_letter(column)}{row}"
+        return f"{sheet}!{first}:{column_letter(column + width - 1)}{row + height - 1}"
+
+    def _layout_requests(self, changes: Changeset) -> list[dict]:
+        out = []
+        for title, layout in changes.layout.items():
+            if layout.freeze and title in self._sheets:
+                rows, cols = layout.freeze
+                props = {
+                    "sheetId": self._sheets[title]["id"],
+                    "frozenRowCount": rows,
+                    "frozenColCount": cols,
+                }
+                out.append({"updateSheet": {"properties": props}})
+        return out
+
+    def _read_back(self, title: str, before: list[list], wanted: dict) -> None:
+        """Every written column of `title` checked by customer id against what it must hold;
+        cells a person's sort, insert or delete between two batches put on the wrong
+        customer are written again where each customer's row is now."""
+        if not wanted:
+            return
+        columns = {h for _, h in wanted}
+        must = _by_id(title, before, columns)  # what each customer held when it began
+        must.update({key: value for key, value in wanted.items() if key[0]})
+        for _ in range(REPAIR_ROUNDS):
+            self._sheets.update(self._tabs())
+            now = self._values([title])[title]
+            found = _by_id(title, now, columns)
+            wrong = [
+                key for key, value in must.items() if key in found and not _same(value, found[key])
+            ]
+            if not wrong:
+                return
+            log.warning(
+                "Feishu: %d cells of %s read back on the wrong row; written again",
+                len(wrong),
+                title,
+            )
+            self.notices.append(("feishu_repaired", {"tab": title, "cells": len(wrong)}))
+            place = _positions(title, now)
+            plan = _Plan()
+            for cid, header in wrong:
+                where = place.get((cid, header))
+                if where:
+                    plan.put(title, *where, must[(cid, header)])
+            self._apply(plan, Changeset())
+        raise BackendError.said("feishu_moving", tab=title)
+
+    # --- the journal ------------------------------------------------------------------------
+    def _journal_write(self, done: int, total: int) -> None:
+        entry = {"sheet": self.token, "done": done, "total": total, "at": time.time()}
+        self.journal.write_text(json.dumps(entry), encoding="utf-8")
+
+    def _journal_left(self) -> dict | None:
+        """What a write cut off before had made: {done, total}, or None."""
+        try:
+            entry = json.loads(self.journal.read_text(encoding="utf-8"))
+            return {"done": int(entry["done"]), "total": int(entry["total"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    # --- init --spreadsheet -----------------------------------------------------------------
+    def set_up(self, content) -> int:
+        """`init --spreadsheet`: the template's tabs with their rows where a tab is missing
+        or empty; tabs people already filled stay as they are."""
+        grids = self.read()
+        replace = {t.title: t.rows for t in content.tabs if not grids.get(t.title)}
+        hidden = {t.title for t in content.tabs if t.hidden}
+        self.write(Changeset(replace=replace, hidden=hidden))
+        return len(replace)
+
+
+class _Plan:
+    """Cells to write, by tab: (row, column) -> value, 1-based."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, dict[tuple[int, int], object]] = {}
+
+    def tabs(self) -> list[str]:
+        return [t for t, cells in self.cells.items() if cells]
+
+    def put(self, title: str, row: int, column: int, value: object) -> None:
+        self.cells.setdefault(title, {})[(row, column)] = value
+
+    def put_all(self, title: str, placed) -> None:
+        for row, column, value in placed:
+            self.put(title, row, column, value)
+
+    def replace(self, title: str, rows: list[list], old: list[list] | None) -> None:
+        """A whole tab's content: the cells that differ from what was read (all of a new
+        tab's), and the rows it no longer has cleared."""
+        self.cells.setdefault(title, {})
+        old = old or []
+        for r in range(max(len(rows), len(old))):
+            new_row = rows[r] if r < len(rows) else []
+            old_row = old[r] if r < len(old) else []
+            for c in range(max(len(new_row), len(old_row))):
+                new = new_row[c] if c < len(new_row) else None
+                was = old_row[c] if c < len(old_row) else None
+                if not _same(new, was):
+                    self.put(title, r + 1, c + 1, new)
+
+    def extent(self, title: str) -> tuple[int, int]:
+        cells = self.cells.get(title, {})
+        return max(r for r, _ in cells), max(c for _, c in cells)
+
+    def value_blocks(self, title: str):
+        """(first row, first column, rows of values): runs of adjacent columns in a row,
+        stacked with the same run in the rows below, each under 5,000 rows x 100 columns."""
+        by_row: dict[int, dict[int, object]] = {}
+        for (r, c), v in self.cells.get(title, {}).items():
+            by_row.setdefault(r, {})[c] = v
+        open_: dict[tuple[int, int], list] = {}  # run -> [first row, last row, rows]
+        done = []
+        for row in sorted(by_row):
+            values = by_row[row]
+            for start, end in _runs(sorted(values)):
+                for first in range(start, end + 1, MAX_COLUMNS):
+                    last = min(end, first + MAX_COLUMNS - 1)
+                    cells = [_sent(values[c]) for c in range(first, last + 1)]
+                    run = (first, last)
+                    block = open_.get(run)
+                    if block and block[1] == row - 1 and len(block[2]) < MAX_ROWS:
+                        block[1] = row
+                        block[2].append(cells)
+                    else:
+                        if block:
+                            done.append((block[0], first, block[2]))
+                        open_[run] = [row, row, [cells]]
+        done += [(b[0], run[0], b[2]) for run, b in open_.items()]
+        return sorted(done)
+
+    def style_blocks(self, title: str) -> dict[str, list[tuple[int, int, int, int]]]:
+        """(row, column, height 1, width) runs of cells needing a formatter or bold."""
+        by_style: dict[str, dict[int, list[int]]] = {}
+        for (r, c), v in self.cells.get(title, {}).items():
+            style = _kind(v)
+            if style:
+                by_style.setdefault(style, {}).setdefault(r, []).append(c)
+        out: dict[str, list[tuple[int, int, int, int]]] = {}
+        for style, rows in by_style.items():
+            out[style] = [
+                (r, start, 1, end - start + 1)
+                for r in sorted(rows)
+                for start, end in _runs(sorted(rows[r]))
+            ]
+        return out
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return "date"
+    if isinstance(value, Share):
+        return "percent"
+    if isinstance(value, Amount):
+        return "amount"
+    if isinstance(value, Heading):
+        return "bold"
+    return ""
+
+
+def _style(kind: str) -> dict:
+    return {
+        "date": {"formatter": DATE},
+        "percent": {"formatter": PERCENT},
+        "amount": {"formatter": AMOUNT},
+        "bold": BOLD,
+    }[kind]
+
+
+def _sent(value: object) -> object:
+    """A value as Feishu takes it: dates as serial numbers, blanks as "" (clearing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        serial = to_excel(value)
+        return int(serial) if float(serial).is_integer() else serial
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value) if isinstance(value, (Share, Amount)) else value
+    return str(value)
+
+
+def _plain(value: object) -> object:
+    """A cell as read: empty as "", segments (links, @mentions, styled runs) as their text,
+    a formula object as its value."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "".join(str(s.get("text", "")) if isinstance(s, dict) else str(s) for s in value)
+    if isinstance(value, dict):
+        return value.get("text", value.get("value", ""))
+    return value
+
+
+def _trimmed(grid: list[list]) -> list[list]:
+    out = []
+    for row in grid:
+        row = list(row)
+        while row and (row[-1] == "" or row[-1] is None):
+            row.pop()
+        out.append(row)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _by_id(title: str, grid: list[list], headers: set[str]) -> dict[tuple[str, str], object]:
+    """(customer id, header) -> value for the customers whose id is on one row only."""
+    return {
+        key: grid[r - 1][c - 1] if c <= len(grid[r - 1]) else ""
+        for key, (r, c) in _positions(title, grid, headers).items()
+    }
+
+
+def _positions(title: str, grid: list[list], headers: set[str] | None = None) -> dict:
+    """(customer id, header) -> (row, column) where that cell is now."""
+    sheet = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
+    if not sheet.header_row:
+        return {}
+    header = grid[sheet.header_row - 1]
+    columns = {normalise_header(h): i for i, h in enumerate(header, start=1) if not is_blank(h)}
+    if headers is not None:
+        columns = {h: c for h, c in columns.items() if h in headers}
+    rows: dict[str, list[int]] = {}
+    for cid, number in zip(sheet.frame["customer_id"], sheet.frame["_row"], strict=True):
+        rows.setdefault(normalise_id(cid), []).append(int(number))
+    return {
+        (cid, h): (found[0], c)
+        for cid, found in rows.items()
+        if cid and len(found) == 1
+        for h, c in columns.items()
+    }
+
+
+def _web_origin(base: str) -> str:
+    """Where people open sheets for an API host: open.feishu.cn -> https://feishu.cn."""
+    return re.sub(r"//open\.", "//", base.rstrip("/"))
