@@ -135,7 +135,7 @@ class FeishuBackend:
             return BackendError.said("feishu_sheet_gone", sheet=self.token, code=code)
         if code in TAB_GONE:
             return BackendError.said("feishu_tab_gone", sheet=self.token, code=code)
-        return BackendError.said("feishu_error", code=code, message=exc.msg or str(exc))
+        return BackendError.said("feishu_error", code=code, detail=exc.msg or str(exc))
 
     # --- reading ----------------------------------------------------------------------------
     def read(self) -> dict[str, list[list]]:
@@ -156,6 +156,10 @@ class FeishuBackend:
                 "rows": s.get("grid_properties", {}).get("row_count", 0),
                 "cols": s.get("grid_properties", {}).get("column_count", 0),
                 "hidden": s.get("hidden", False),
+                "frozen": (
+                    s.get("grid_properties", {}).get("frozen_row_count", 0),
+                    s.get("grid_properties", {}).get("frozen_column_count", 0),
+                ),
             }
             for s in sheets
             if s.get("resource_type", "sheet") == "sheet"  # a 多维表格 block is no grid
@@ -218,7 +222,7 @@ class FeishuBackend:
             return {**self._get(pieces[:middle]), **self._get(pieces[middle:])}
         title, first, last, cols = pieces[0]
         if first == last:
-            raise BackendError.said("feishu_error", code=TOO_LARGE, message="TooLargeResponse")
+            raise BackendError.said("feishu_error", code=TOO_LARGE, detail="TooLargeResponse")
         middle = (first + last) // 2
         upper = self._get([(title, first, middle, cols)])[(title, first, middle, cols)]
         lower = self._get([(title, middle + 1, last, cols)])[(title, middle + 1, last, cols)]
@@ -360,7 +364,8 @@ class FeishuBackend:
     def _layout_requests(self, changes: Changeset) -> list[dict]:
         out = []
         for title, layout in changes.layout.items():
-            if layout.freeze and title in self._sheets:
+            tab = self._sheets.get(title, {})
+            if layout.freeze and tab and tuple(layout.freeze) != tab.get("frozen"):
                 rows, cols = layout.freeze
                 props = {
                     "sheetId": self._sheets[title]["id"],
@@ -371,37 +376,58 @@ class FeishuBackend:
         return out
 
     def _read_back(self, title: str, before: list[list], wanted: dict) -> None:
-        """Every written column of `title` checked by customer id against what it must hold;
+        """Every written column of `title` checked by customer id against what it must hold:
         cells a person's sort, insert or delete between two batches put on the wrong
-        customer are written again where each customer's row is now."""
+        customer are written again where each customer's row is now, and the sync's cells
+        that landed on a customer added meanwhile are cleared (the next run computes it)."""
         if not wanted:
             return
         columns = {h for _, h in wanted}
         must = _by_id(title, before, columns)  # what each customer held when it began
         must.update({key: value for key, value in wanted.items() if key[0]})
+        known = {cid for cid, _ in _positions(title, before, set())} | {c for c, _ in wanted}
+        known |= set(_all_ids(title, before))
+        repaired = 0
         for _ in range(REPAIR_ROUNDS):
             self._sheets.update(self._tabs())
             now = self._values([title])[title]
             found = _by_id(title, now, columns)
-            wrong = [
-                key for key, value in must.items() if key in found and not _same(value, found[key])
-            ]
-            if not wrong:
-                return
+            fixes = {
+                key: value
+                for key, value in must.items()
+                if key in found and not _same(value, found[key])
+            }
+            fixes.update(
+                {
+                    key: ""
+                    for key, value in found.items()
+                    if key[0] not in known and not is_blank(value) and value != ""
+                }
+            )
+            if not fixes:
+                break
             log.warning(
                 "Feishu: %d cells of %s read back on the wrong row; written again",
-                len(wrong),
+                len(fixes),
                 title,
             )
-            self.notices.append(("feishu_repaired", {"tab": title, "cells": len(wrong)}))
+            repaired += len(fixes)
             place = _positions(title, now)
             plan = _Plan()
-            for cid, header in wrong:
-                where = place.get((cid, header))
-                if where:
-                    plan.put(title, *where, must[(cid, header)])
+            for key, value in fixes.items():
+                plan.put(title, *place[key], value)
             self._apply(plan, Changeset())
-        raise BackendError.said("feishu_moving", tab=title)
+        else:
+            raise BackendError.said("feishu_moving", tab=title)
+        if repaired:
+            self.notices.append(("feishu_repaired", {"tab": title, "cells": repaired}))
+
+    # --- the quota ----------------------------------------------------------------------------
+    def expected_calls(self, changes: Changeset) -> int:
+        """The calls this run will have made once `changes` are written: those made so far and
+        the write's (re-read, new tabs, formats, values by 5,000 rows, layout, read-back), for
+        the sync log, before the write, when it is planned."""
+        return self.calls + write_calls(self._sheets, changes)
 
     # --- the journal ------------------------------------------------------------------------
     def _journal_write(self, done: int, total: int) -> None:
@@ -425,6 +451,46 @@ class FeishuBackend:
         hidden = {t.title for t in content.tabs if t.hidden}
         self.write(Changeset(replace=replace, hidden=hidden))
         return len(replace)
+
+
+def write_calls(sheets: dict[str, dict], changes: Changeset) -> int:
+    """About how many requests writing `changes` takes (no network: the quota estimate)."""
+    cells_tabs = {c.tab for c in [*changes.new_headers, *changes.cells]}
+    read = (
+        cells_tabs | {r.tab for r in changes.renames} | {t for t in changes.append if t in sheets}
+    )
+    area = sum(
+        max(sheets[t].get("rows", 0), 1) * max(sheets[t].get("cols", 0), 1)
+        for t in read
+        if t in sheets
+    )
+    calls = math.ceil(area / READ_CELLS) if read else 0
+    new = {*changes.replace, *changes.append} - set(sheets)
+    calls += (1 + bool(new & changes.hidden)) if new else 0
+    rows = len({(c.tab, c.row) for c in changes.cells}) + sum(
+        len(r) for r in changes.replace.values()
+    )
+    rows += sum(len(r) for r in changes.append.values())
+    calls += math.ceil(rows / MAX_ROWS)
+    written = [*changes.replace.values(), *changes.append.values()]
+    styled = any(_kind(c.new) for c in changes.cells) or any(
+        _kind(v) for rows_ in written for row in rows_ for v in row
+    )
+    calls += 1 if styled else 0
+    frozen = [
+        t
+        for t, layout in changes.layout.items()
+        if layout.freeze and t in sheets and tuple(layout.freeze) != sheets[t].get("frozen")
+    ]
+    calls += 1 if frozen else 0
+    if cells_tabs:  # the read-back: the tabs, then the follow-up tab
+        followups = sum(
+            max(sheets[t].get("rows", 0), 1) * max(sheets[t].get("cols", 0), 1)
+            for t in cells_tabs
+            if t in sheets
+        )
+        calls += 1 + math.ceil(followups / READ_CELLS)
+    return calls
 
 
 class _Plan:
@@ -569,6 +635,12 @@ def _by_id(title: str, grid: list[list], headers: set[str]) -> dict[tuple[str, s
         key: grid[r - 1][c - 1] if c <= len(grid[r - 1]) else ""
         for key, (r, c) in _positions(title, grid, headers).items()
     }
+
+
+def _all_ids(title: str, grid: list[list]) -> list[str]:
+    """Every customer id on the tab, duplicates included."""
+    sheet = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
+    return [normalise_id(c) for c in sheet.frame["customer_id"]] if sheet.header_row else []
 
 
 def _positions(title: str, grid: list[list], headers: set[str] | None = None) -> dict:

@@ -726,8 +726,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "write stopped; restore the tab (or leave it deleted) and run again",
     ),
     "feishu_error": (
-        "飞书返回错误(错误码 {code}):{message}",
-        "Feishu answered with an error (code {code}): {message}",
+        "飞书返回错误(错误码 {code}):{detail}",
+        "Feishu answered with an error (code {code}): {detail}",
     ),
     "feishu_partly_written": (
         "已写入 {total} 批中的 {done} 批,下次运行会接着写完。其余没写成:{reason}",
@@ -745,12 +745,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "feishu_moving": (
         "“{tab}”的行在同步时一直被移动,没能核对完:请稍后再运行",
-        "the rows of {tab} kept moving during the sync and could not be checked: run again "
-        "later",
+        "the rows of {tab} kept moving during the sync and could not be checked: run again later",
     ),
     "feishu_calls": (
-        "飞书 API 调用 {calls} 次",
-        "{calls} Feishu API calls",
+        "本次飞书 API 调用约 {calls} 次",
+        "about {calls} Feishu API calls this run",
     ),
     # --- issue 24, items 1-3 (lifecycle24): existing customers, plans, after-sale revisits ---
     "plan_no_cadence": (
