@@ -272,3 +272,44 @@ def test_each_run_records_its_api_calls_in_the_sync_log(feishu_api):
     last = feishu_values(feishu_api, "同步日志")[-1]
     assert f"本次飞书 API 调用约 {made} 次" in last[8]
     assert made <= 7
+
+
+# --- the commands ---------------------------------------------------------------------------
+def config_file(api, tmp_path, extra: str = "") -> str:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"backend: feishu\nworkbook: '{URL}'\nemail: {{enabled: false}}\n"
+        f"feishu: {{base_url: '{api.url}', max_wait: 1{extra}}}\n"
+    )
+    return str(config)
+
+
+def test_init_validate_sync_adopt_remind_serve_and_doctor_work_on_a_feishu_sheet(
+    feishu_api, tmp_path
+):
+    feishu_api.create(FEISHU_TOKEN)  # a new, empty Feishu sheet shared with the app
+    config = config_file(feishu_api, tmp_path)
+    runner = CliRunner()
+    made = runner.invoke(main, ["init", "--spreadsheet", URL, "--config", config])
+    assert made.exit_code == 0, made.output
+    titles = [s.title for s in feishu_api.books[FEISHU_TOKEN].sheets]
+    assert {"客户跟进", "分级标准", "团队", "同步日志"} <= set(titles)
+    for command in (["validate"], ["sync"], ["adopt"], ["remind"], ["serve", "--once"]):
+        result = runner.invoke(main, [*command, "--config", config])
+        assert result.exit_code == 0, (command, result.output)
+    checks = runner.invoke(main, ["doctor", "--config", config, "--events-every", "60"])
+    assert "[ok  ] " in checks.output and "the Feishu app's token was fetched" in checks.output
+    assert "Feishu API quota: about" in checks.output and "of the plan's 10,000" in checks.output
+
+
+def test_doctor_warns_before_the_schedule_would_exhaust_the_quota(feishu_api, tmp_path):
+    make_feishu_sheet(feishu_api, CUSTOMERS)
+    config = config_file(feishu_api, tmp_path, ", monthly_quota: 5000")
+    hourly = CliRunner().invoke(main, ["doctor", "--config", config, "--events-every", "60"])
+    line = next(x for x in hourly.output.splitlines() if "Feishu API quota" in x)
+    assert line.startswith("[ok  ]") and "a run" in line
+    often = CliRunner().invoke(main, ["doctor", "--config", config, "--events-every", "15"])
+    line = next(x for x in often.output.splitlines() if "Feishu API quota" in x)
+    assert line.startswith("[FAIL]") and "the schedule would exhaust it" in line
+    assert "fix: serve --events-every 60" in often.output
+    assert often.exit_code == 1

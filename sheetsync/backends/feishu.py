@@ -493,6 +493,36 @@ def write_calls(sheets: dict[str, dict], changes: Changeset) -> int:
     return calls
 
 
+def run_calls(sheets: dict[str, dict], followups: str, rows: int) -> int:
+    """About the calls of one sync of a sheet with these tabs: the token, the tabs and the
+    read; at write time the follow-up tab and the log read again, formats, the values (a
+    daily run changes a cell in most rows: 阶段天数, 健康度), and the read-back."""
+
+    def reads(titles) -> int:
+        area = sum(
+            max(sheets[t].get("rows", 0), 1) * max(sheets[t].get("cols", 0), 1)
+            for t in titles
+            if t in sheets
+        )
+        return max(1, math.ceil(area / READ_CELLS))
+
+    follow = reads([followups])
+    return (
+        2 + reads(list(sheets)) + follow + 1 + 1 + math.ceil(max(rows, 1) / MAX_ROWS) + 1 + follow
+    )
+
+
+def month_calls(
+    sheets: dict[str, dict], followups: str, rows: int, every: int, hours: tuple[str, str]
+) -> tuple[int, int]:
+    """(calls in a 31-day month, calls a run): a daily run, and an events-only check every
+    `every` minutes between `hours` (serve's --events-every, --events-hours), every day."""
+    per_run = run_calls(sheets, followups, rows)
+    start, end = (int(h[:2]) * 60 + int(h[3:]) for h in hours)
+    checks = (end - start) // every + 1 if every else 0
+    return 31 * (1 + checks) * per_run, per_run
+
+
 class _Plan:
     """Cells to write, by tab: (row, column) -> value, 1-based."""
 

@@ -384,12 +384,28 @@ def _hours(value: str) -> tuple[str, str]:
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
 )
-def doctor(config_file):
+@click.option(
+    "--events-every",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="As serve will run: minutes between events-only checks (for the Feishu quota).",
+)
+@click.option(
+    "--events-hours",
+    default="09:00-18:00",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _hours(value),
+    help="As serve will run: the working hours of those checks.",
+)
+def doctor(config_file, events_every, events_hours):
     """Check the setup: settings, credentials, each workbook, its tabs and headers, the team's
-    emails and the mail server; print each check with how to fix it. Exits 1 if any fails."""
+    emails and the mail server; print each check with how to fix it. Exits 1 if any fails.
+    On Feishu, the month of API calls the schedule (--events-every) takes, against the
+    plan's quota."""
     from sheetsync.ops.doctor import diagnose
 
-    checks = diagnose(config_file)
+    checks = diagnose(config_file, events_every=events_every, events_hours=events_hours)
     for check in checks:
         echo(check.line())
     if not all(c.ok for c in checks):
