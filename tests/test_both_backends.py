@@ -94,9 +94,7 @@ class FeishuBook:
 
     def sync(self, today=TODAY, **kwargs):
         url = f"https://example.feishu.cn/sheets/{FEISHU_TOKEN}?sheet=abc"
-        return sync(
-            Path("unused.xlsx"), today, workbook=url, **feishu_settings(self.api), **kwargs
-        )
+        return sync(Path("unused.xlsx"), today, workbook=url, **feishu_settings(self.api), **kwargs)
 
     def results(self, locale="zh"):
         return feishu_results(self.api, locale)

@@ -387,9 +387,10 @@ def _hours(value: str) -> tuple[str, str]:
 @click.option(
     "--events-every",
     type=click.IntRange(min=0),
-    default=0,
+    default=60,
     show_default=True,
-    help="As serve will run: minutes between events-only checks (for the Feishu quota).",
+    help="As serve will run: minutes between events-only checks (for the Feishu quota; "
+    "0 for a daily cron run only).",
 )
 @click.option(
     "--events-hours",

@@ -34,7 +34,7 @@ class Check:
 def diagnose(
     config: str | None = None,
     environ: dict | None = None,
-    events_every: int = 0,
+    events_every: int = 60,
     events_hours: tuple[str, str] = ("09:00", "18:00"),
 ) -> list[Check]:
     environ = os.environ if environ is None else environ
