@@ -125,6 +125,9 @@ class FeishuClient:
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        # UTF-8 as it is (requests' json= escapes each Chinese character as 6 bytes): a
+        # write's batches are sized by these bytes
+        body = None if json_ is None else json.dumps(json_, ensure_ascii=False).encode()
         waited, tries = 0.0, 0
         while True:
             tries += 1
@@ -133,7 +136,7 @@ class FeishuClient:
                 response = self.session.request(
                     method,
                     self.base + path,
-                    json=json_,
+                    data=body,
                     params=params,
                     headers=headers,
                     timeout=self.timeouts,

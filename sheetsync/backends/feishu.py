@@ -39,6 +39,7 @@ import logging
 import math
 import re
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from openpyxl.utils.datetime import to_excel
@@ -54,6 +55,7 @@ from sheetsync.backends.gsheets_requests import (
 from sheetsync.errors import BackendError
 from sheetsync.feishu_api import FeishuClient, FeishuError
 from sheetsync.workbook.changes import Amount, Changeset, Heading, Share
+from sheetsync.workbook.parsing import EXCEL_EPOCH as EPOCH
 from sheetsync.workbook.parsing import is_blank
 from sheetsync.workbook.schema import FOLLOWUPS, normalise_header
 from sheetsync.workbook.tables import column_letter, load_sheet
@@ -94,6 +96,8 @@ class FeishuBackend:
         self.notices: list[tuple[str, dict]] = []  # (catalogue key, fields) for the report
         self._sheets: dict[str, dict] = {}
         self._grids: dict[str, list[list]] = {}
+        self._lengths: dict[str, int] = {}  # each tab's rows as read
+        self._diffs: dict[str, tuple] = {}  # a rewritten tab's differing cells
 
     @property
     def calls(self) -> int:
@@ -141,6 +145,7 @@ class FeishuBackend:
     def read(self) -> dict[str, list[list]]:
         self._sheets = self._tabs()
         self._grids = self._values(list(self._sheets))
+        self._lengths = {t: len(g) for t, g in self._grids.items()}
         return self._grids
 
     def keep_rows(self, titles: set[str]) -> None:
@@ -252,21 +257,36 @@ class FeishuBackend:
             cells = [c for c in changes.cells if c.tab == title]
             plan.put_all(title, list(_rematch(title, now[title], headers, cells)))
             wanted[title] = {(c.customer_id, normalise_header(c.header)): c.new for c in cells}
+        self._place(plan, changes, {t: len(g) for t, g in now.items()})
+        self._apply(plan, changes)
+        for title in cells_tabs:  # what each customer's cells must hold, checked by id
+            self._read_back(title, now[title], wanted[title])
+
+    def _place(self, plan: _Plan, changes: Changeset, lengths: dict[str, int]) -> None:
+        """The rewritten tabs' differing cells, and the appended rows under the `lengths`
+        rows each tab has."""
         for title, rows in changes.replace.items():
-            plan.replace(title, rows, self._grids.get(title) if title in self._sheets else None)
+            plan.cells.setdefault(title, {}).update(self._replaced(title, rows))
         for title, rows in changes.append.items():  # under the last row there now
             plan.put_all(
                 title,
                 [
-                    (len(now.get(title, [])) + i + 1, c + 1, v)
+                    (lengths.get(title, 0) + i + 1, c + 1, v)
                     for i, row in enumerate(rows)
                     for c, v in enumerate(row)
                     if not is_blank(v)
                 ],
             )
-        self._apply(plan, changes)
-        for title in cells_tabs:  # what each customer's cells must hold, checked by id
-            self._read_back(title, now[title], wanted[title])
+
+    def _replaced(self, title: str, rows: list[list]) -> dict:
+        """The cells of a rewritten tab that differ from what was read (made once: the quota
+        estimate and the write share it)."""
+        cached = self._diffs.get(title)
+        if cached is None or cached[0] is not rows:
+            plan = _Plan()
+            plan.replace(title, rows, self._grids.get(title) if title in self._sheets else None)
+            cached = self._diffs[title] = (rows, plan.cells.get(title, {}))
+        return cached[1]
 
     def _apply(self, plan: _Plan, changes: Changeset) -> None:
         new = [t for t in plan.tabs() if t not in self._sheets]
@@ -310,11 +330,13 @@ class FeishuBackend:
         for title in titles:
             self._grids.setdefault(title, [])
 
-    def _batches(self, plan: _Plan) -> list[tuple[str, str, dict]]:
-        """Grid growth, then formats, then values: each (method, path, body)."""
+    def _batches(self, plan: _Plan, sheets: dict | None = None) -> list[tuple[str, str, dict]]:
+        """Grid growth, then formats, then values: each (method, path, body). `sheets`: the
+        tabs as they are (a copy, to count the requests without making them)."""
+        sheets = self._sheets if sheets is None else sheets
         out = []
         for title in plan.tabs():
-            tab = self._sheets[title]
+            tab = sheets[title]
             rows, cols = plan.extent(title)
             for dimension, need, key in (("ROWS", rows, "rows"), ("COLUMNS", cols, "cols")):
                 while need > tab[key]:
@@ -331,7 +353,7 @@ class FeishuBackend:
         styles: dict[str, list[str]] = {}
         for title in plan.tabs():
             for style, blocks in plan.style_blocks(title).items():
-                styles.setdefault(style, []).extend(self._a1(title, *b) for b in blocks)
+                styles.setdefault(style, []).extend(_a1(sheets[title]["id"], *b) for b in blocks)
         data = []
         for style, ranges in styles.items():
             for i in range(0, len(ranges), MAX_RANGES):
@@ -339,13 +361,13 @@ class FeishuBackend:
         for i in range(0, len(data), 10):
             out.append(("PUT", "/styles_batch_update", {"data": data[i : i + 10]}))
         value_ranges = [
-            {"range": self._a1(title, r, c, len(rows), len(rows[0])), "values": rows}
+            {"range": _a1(sheets[title]["id"], r, c, len(rows), len(rows[0])), "values": rows}
             for title in plan.tabs()
             for r, c, rows in plan.value_blocks(title)
         ]
         batch, rows_in, size = [], 0, 0
         for vr in value_ranges:
-            length = len(json.dumps(vr)) + 2
+            length = len(json.dumps(vr, ensure_ascii=False).encode()) + 2
             if batch and (rows_in + len(vr["values"]) > MAX_ROWS or size + length > MAX_BODY):
                 out.append(("POST", "/values_batch_update", {"valueRanges": batch}))
                 batch, rows_in, size = [], 0, 0
@@ -355,11 +377,6 @@ class FeishuBackend:
         if batch:
             out.append(("POST", "/values_batch_update", {"valueRanges": batch}))
         return out
-
-    def _a1(self, title: str, row: int, column: int, height: int, width: int) -> str:
-        sheet = self._sheets[title]["id"]
-        first = f"{column_letter(column)}{row}"
-        return f"{sheet}!{first}:{column_letter(column + width - 1)}{row + height - 1}"
 
     def _layout_requests(self, changes: Changeset) -> list[dict]:
         out = []
@@ -427,7 +444,23 @@ class FeishuBackend:
         """The calls this run will have made once `changes` are written: those made so far and
         the write's (re-read, new tabs, formats, values by 5,000 rows, layout, read-back), for
         the sync log, before the write, when it is planned."""
-        return self.calls + write_calls(self._sheets, changes)
+        sheets = {t: dict(p) for t, p in self._sheets.items()}
+        cells_tabs = {c.tab for c in [*changes.new_headers, *changes.cells]}
+        read = cells_tabs | {r.tab for r in changes.renames}
+        read |= {t for t in changes.append if t in sheets}
+        calls = self.calls + (_reads(sheets, read) if read else 0)
+        plan = _Plan()
+        for change in [*changes.renames, *changes.new_headers, *changes.cells]:
+            plan.put(change.tab, change.row, change.column, change.new)
+        self._place(plan, changes, self._lengths)
+        new = [t for t in plan.tabs() if t not in sheets]
+        for title in new:
+            sheets[title] = {"id": "new", "rows": 200, "cols": 20}
+        calls += (1 + bool(set(new) & changes.hidden)) if new else 0
+        calls += len(self._batches(plan, sheets)) + bool(self._layout_requests(changes))
+        if cells_tabs:  # the read-back: the tabs, then the follow-up tab
+            calls += 1 + _reads(sheets, cells_tabs)
+        return calls
 
     # --- the journal ------------------------------------------------------------------------
     def _journal_write(self, done: int, total: int) -> None:
@@ -453,44 +486,19 @@ class FeishuBackend:
         return len(replace)
 
 
-def write_calls(sheets: dict[str, dict], changes: Changeset) -> int:
-    """About how many requests writing `changes` takes (no network: the quota estimate)."""
-    cells_tabs = {c.tab for c in [*changes.new_headers, *changes.cells]}
-    read = (
-        cells_tabs | {r.tab for r in changes.renames} | {t for t in changes.append if t in sheets}
-    )
+def _a1(sheet: str, row: int, column: int, height: int, width: int) -> str:
+    first = f"{column_letter(column)}{row}"
+    return f"{sheet}!{first}:{column_letter(column + width - 1)}{row + height - 1}"
+
+
+def _reads(sheets: dict[str, dict], titles) -> int:
+    """Requests to read the tabs `titles` (as _values cuts them)."""
     area = sum(
         max(sheets[t].get("rows", 0), 1) * max(sheets[t].get("cols", 0), 1)
-        for t in read
+        for t in titles
         if t in sheets
     )
-    calls = math.ceil(area / READ_CELLS) if read else 0
-    new = {*changes.replace, *changes.append} - set(sheets)
-    calls += (1 + bool(new & changes.hidden)) if new else 0
-    rows = len({(c.tab, c.row) for c in changes.cells}) + sum(
-        len(r) for r in changes.replace.values()
-    )
-    rows += sum(len(r) for r in changes.append.values())
-    calls += math.ceil(rows / MAX_ROWS)
-    written = [*changes.replace.values(), *changes.append.values()]
-    styled = any(_kind(c.new) for c in changes.cells) or any(
-        _kind(v) for rows_ in written for row in rows_ for v in row
-    )
-    calls += 1 if styled else 0
-    frozen = [
-        t
-        for t, layout in changes.layout.items()
-        if layout.freeze and t in sheets and tuple(layout.freeze) != sheets[t].get("frozen")
-    ]
-    calls += 1 if frozen else 0
-    if cells_tabs:  # the read-back: the tabs, then the follow-up tab
-        followups = sum(
-            max(sheets[t].get("rows", 0), 1) * max(sheets[t].get("cols", 0), 1)
-            for t in cells_tabs
-            if t in sheets
-        )
-        calls += 1 + math.ceil(followups / READ_CELLS)
-    return calls
+    return max(1, math.ceil(area / READ_CELLS))
 
 
 def run_calls(sheets: dict[str, dict], followups: str, rows: int) -> int:
@@ -498,18 +506,9 @@ def run_calls(sheets: dict[str, dict], followups: str, rows: int) -> int:
     read; at write time the follow-up tab and the log read again, formats, the values (a
     daily run changes a cell in most rows: 阶段天数, 健康度), and the read-back."""
 
-    def reads(titles) -> int:
-        area = sum(
-            max(sheets[t].get("rows", 0), 1) * max(sheets[t].get("cols", 0), 1)
-            for t in titles
-            if t in sheets
-        )
-        return max(1, math.ceil(area / READ_CELLS))
-
-    follow = reads([followups])
-    return (
-        2 + reads(list(sheets)) + follow + 1 + 1 + math.ceil(max(rows, 1) / MAX_ROWS) + 1 + follow
-    )
+    follow = _reads(sheets, [followups])
+    values = math.ceil(max(rows, 1) / MAX_ROWS)
+    return 2 + _reads(sheets, list(sheets)) + follow + 1 + 1 + values + 1 + follow
 
 
 def month_calls(
@@ -560,44 +559,45 @@ class _Plan:
     def value_blocks(self, title: str):
         """(first row, first column, rows of values): runs of adjacent columns in a row,
         stacked with the same run in the rows below, each under 5,000 rows x 100 columns."""
-        by_row: dict[int, dict[int, object]] = {}
-        for (r, c), v in self.cells.get(title, {}).items():
-            by_row.setdefault(r, {})[c] = v
-        open_: dict[tuple[int, int], list] = {}  # run -> [first row, last row, rows]
-        done = []
-        for row in sorted(by_row):
-            values = by_row[row]
-            for start, end in _runs(sorted(values)):
-                for first in range(start, end + 1, MAX_COLUMNS):
-                    last = min(end, first + MAX_COLUMNS - 1)
-                    cells = [_sent(values[c]) for c in range(first, last + 1)]
-                    run = (first, last)
-                    block = open_.get(run)
-                    if block and block[1] == row - 1 and len(block[2]) < MAX_ROWS:
-                        block[1] = row
-                        block[2].append(cells)
-                    else:
-                        if block:
-                            done.append((block[0], first, block[2]))
-                        open_[run] = [row, row, [cells]]
-        done += [(b[0], run[0], b[2]) for run, b in open_.items()]
-        return sorted(done)
+        cells = self.cells.get(title, {})
+        return [
+            (r, c, [[_sent(cells[(r + i, c + j)]) for j in range(w)] for i in range(h)])
+            for r, c, h, w in _stacked(cells)
+        ]
 
     def style_blocks(self, title: str) -> dict[str, list[tuple[int, int, int, int]]]:
-        """(row, column, height 1, width) runs of cells needing a formatter or bold."""
-        by_style: dict[str, dict[int, list[int]]] = {}
-        for (r, c), v in self.cells.get(title, {}).items():
-            style = _kind(v)
+        """(row, column, height, width) blocks of the cells needing a formatter or bold:
+        a date column of 10,000 rows is one range, not 10,000."""
+        by_style: dict[str, dict[tuple[int, int], object]] = {}
+        for key, value in self.cells.get(title, {}).items():
+            style = _kind(value)
             if style:
-                by_style.setdefault(style, {}).setdefault(r, []).append(c)
-        out: dict[str, list[tuple[int, int, int, int]]] = {}
-        for style, rows in by_style.items():
-            out[style] = [
-                (r, start, 1, end - start + 1)
-                for r in sorted(rows)
-                for start, end in _runs(sorted(rows[r]))
-            ]
-        return out
+                by_style.setdefault(style, {})[key] = value
+        return {style: _stacked(cells) for style, cells in by_style.items()}
+
+
+def _stacked(cells: dict[tuple[int, int], object]) -> list[tuple[int, int, int, int]]:
+    """The (row, column) positions as rectangles (first row, first column, height, width):
+    runs of adjacent columns in a row, stacked with the same run in the rows below, each at
+    most 5,000 rows x 100 columns."""
+    by_row: dict[int, list[int]] = {}
+    for r, c in cells:
+        by_row.setdefault(r, []).append(c)
+    open_: dict[tuple[int, int], list[int]] = {}  # (first, last column) -> [first, last row]
+    done = []
+    for row in sorted(by_row):
+        for start, end in _runs(sorted(by_row[row])):
+            for first in range(start, end + 1, MAX_COLUMNS):
+                run = (first, min(end, first + MAX_COLUMNS - 1))
+                block = open_.get(run)
+                if block and block[1] == row - 1 and block[1] - block[0] + 1 < MAX_ROWS:
+                    block[1] = row
+                    continue
+                if block:
+                    done.append((block[0], run[0], block[1] - block[0] + 1, run[1] - run[0] + 1))
+                open_[run] = [row, row]
+    done += [(b[0], run[0], b[1] - b[0] + 1, run[1] - run[0] + 1) for run, b in open_.items()]
+    return sorted(done)
 
 
 def _kind(value: object) -> str:
@@ -625,14 +625,20 @@ def _sent(value: object) -> object:
     """A value as Feishu takes it: dates as serial numbers, blanks as "" (clearing)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, (dt.date, dt.datetime)):
-        serial = to_excel(value)
-        return int(serial) if float(serial).is_integer() else serial
+    if isinstance(value, dt.datetime):
+        return to_excel(value)
+    if isinstance(value, dt.date):
+        return _serial(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
         return float(value) if isinstance(value, (Share, Amount)) else value
     return str(value)
+
+
+@lru_cache(maxsize=4096)
+def _serial(day: dt.date) -> int:
+    return (day - EPOCH).days
 
 
 def _plain(value: object) -> object:
