@@ -65,7 +65,7 @@ log = logging.getLogger("sheetsync")
 
 MAX_ROWS, MAX_COLUMNS = 5000, 100  # per range written (and rows per request, here)
 MAX_BODY = 2_000_000  # bytes per request body as sent
-READ_CELLS = 200_000  # cells per read request: well under the 10 MB answer
+READ_CELLS = 400_000  # cells per read request: under the 10 MB answer (halved if not)
 MAX_RANGES = 500  # ranges per styles request
 DATE, PERCENT, AMOUNT = "yyyy/MM/dd", "0.00%", "#,##0.00"
 BOLD = {"font": {"bold": True}}
