@@ -294,7 +294,8 @@ def test_init_validate_sync_adopt_remind_serve_and_doctor_work_on_a_feishu_sheet
     assert made.exit_code == 0, made.output
     titles = [s.title for s in feishu_api.books[FEISHU_TOKEN].sheets]
     assert {"客户跟进", "分级标准", "团队", "同步日志"} <= set(titles)
-    for command in (["validate"], ["sync"], ["adopt"], ["remind"], ["serve", "--once"]):
+    commands = (["validate"], ["sync"], ["adopt"], ["adopt", "--apply"], ["remind"])
+    for command in (*commands, ["serve", "--once"]):
         result = runner.invoke(main, [*command, "--config", config])
         assert result.exit_code == 0, (command, result.output)
     checks = runner.invoke(main, ["doctor", "--config", config, "--events-every", "60"])

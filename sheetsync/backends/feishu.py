@@ -98,6 +98,7 @@ class FeishuBackend:
         self._grids: dict[str, list[list]] = {}
         self._lengths: dict[str, int] = {}  # each tab's rows as read
         self._diffs: dict[str, tuple] = {}  # a rewritten tab's differing cells
+        self._left: dict | None = None  # what a write cut off before had made
 
     @property
     def calls(self) -> int:
@@ -236,7 +237,7 @@ class FeishuBackend:
 
     # --- writing ------------------------------------------------------------------------------
     def write(self, changes: Changeset) -> None:
-        left = self._journal_left()
+        left = self._left = self._journal_left()
         if left:  # a write cut off before: this run's differences are the rest of it
             self.notices.append(("feishu_resumed", left))
         cells_tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
@@ -300,8 +301,11 @@ class FeishuBackend:
             try:
                 self._call(method, rest, body)
             except BackendError as exc:
-                if not done:  # nothing was written: said so, as it is
-                    self.journal.unlink(missing_ok=True)
+                if not done:  # nothing was written: said so, as it is (an earlier cut-off's
+                    if self._left:  # journal is kept for the run that finishes it)
+                        self._journal_write(self._left["done"], self._left["total"])
+                    else:
+                        self.journal.unlink(missing_ok=True)
                     raise
                 raise BackendError.said(
                     "feishu_partly_written", done=done, total=total, cause=exc
