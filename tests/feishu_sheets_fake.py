@@ -41,8 +41,9 @@ Built from the published reference (open.feishu.cn / open.larkoffice.com, 服务
 For tests: `create`, `share`, `delete`, `scopes`, person actions done in the browser by
 another user (`person_sort`, `person_insert_rows`, `person_delete_rows`, `person_type`),
 `before(suffix, hook, skip)` running a hook before the (skip+1)-th request whose path ends
-with `suffix`, and `refuse(suffix, status, answer, skip)` answering one request with an error
-without applying it. Every request path is counted by the base fake (`calls`, `log`).
+with `suffix`, `refuse(suffix, status, answer, skip)` answering one request with an error
+without applying it, and `lose_answer(suffix, skip)` applying one and answering it with a
+server error (500, code 1315201, as the v3 error table lists it), as a lost answer. Every request path is counted by the base fake (`calls`, `log`).
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ class FeishuSheets:
         self.scopes: dict[str, set[str]] = {}  # app id -> scopes granted (default: SCOPE)
         self.hooks: list[list] = []
         self.refusals: list[list] = []
+        self.lost: list[list] = []  # [suffix, skip]: applied, then answered 500
         self.bytes_in = self.bytes_out = 0
         base = f"{SHEETS}/"
         for method in ("GET", "POST", "PUT", "DELETE"):
@@ -181,6 +183,12 @@ class FeishuSheets:
         """Answer the (skip+1)-th request ending in `suffix` (and `times`-1 more) with
         `answer`, not applied."""
         self.refusals.append([suffix, skip, times, status, answer])
+
+    def lose_answer(self, suffix: str, skip: int = 0) -> None:
+        """Apply the (skip+1)-th request ending in `suffix`, then answer it with a server
+        error (1315201), as when Feishu made a write and the answer was lost: the client's
+        retry finds it made."""
+        self.lost.append([suffix, skip])
 
     def person_type(self, token: str, title: str, a1: str, value: object) -> None:
         """Another user typing into one cell: a date typed is stored as its serial with a
@@ -262,6 +270,13 @@ class FeishuSheets:
                     self.refusals.remove(entry)
                 return entry[3], entry[4]
         status, answer = self._answer(method, path, query, body or {}, app)
+        for entry in list(self.lost):
+            if path.endswith(entry[0]):
+                if entry[1]:
+                    entry[1] -= 1
+                    continue
+                self.lost.remove(entry)
+                return 500, {"code": 1315201, "msg": "Server Error", "data": {}}
         self.bytes_out += len(json.dumps(answer, ensure_ascii=False).encode())
         return status, answer
 
@@ -360,12 +375,16 @@ class FeishuSheets:
         ranges = [r for text in ranges for r in text.split(",") if r]
         render = query.get("valueRenderOption", "")
         dates = query.get("dateTimeRenderOption", "")
-        out, cells = [], 0
+        out, cells, extents = [], 0, {}
         for text in ranges:
             sheet, r1, c1, r2, c2 = self._range(book, text)
-            used = [(r, c) for r, c in sheet.cells if r1 <= r <= r2 and c1 <= c <= c2]
-            r2 = min(r2, max((r for r, _ in used), default=r1))  # to the data, not the grid
-            c2 = min(c2, max((c for _, c in used), default=c1))
+            if sheet.sheet_id not in extents:  # the sheet's last row and column with data
+                rows = [r for r, _ in sheet.cells] or [0]
+                columns = [c for _, c in sheet.cells] or [0]
+                extents[sheet.sheet_id] = (max(rows), max(columns))
+            last_row, last_column = extents[sheet.sheet_id]
+            r2 = max(r1, min(r2, last_row))  # to the data, not the grid
+            c2 = max(c1, min(c2, last_column))
             values = [
                 [self._render(sheet, r, c, render, dates) for c in range(c1, c2 + 1)]
                 for r in range(r1, r2 + 1)

@@ -213,6 +213,19 @@ def test_rate_limits_are_waited_out(feishu_api, tmp_path, monkeypatch):
     assert feishu_results(feishu_api) == reference(tmp_path)
 
 
+def test_a_write_feishu_made_but_did_not_answer_is_not_made_twice(feishu_api, tmp_path):
+    make_feishu_sheet(feishu_api, CUSTOMERS)
+    book = feishu_api.books[FEISHU_TOKEN]
+    book.sheets.remove(book.by_title("同步日志"))  # the first sync adds it (and 汇总, ...)
+    feishu_api.lose_answer("sheets_batch_update")  # the tabs made, the answer lost: retried
+    feishu_api.lose_answer("values_batch_update")  # the values written, the answer lost
+    fsync(feishu_api)
+    titles = [s.title for s in book.sheets]
+    assert titles.count("同步日志") == 1 and titles.count("汇总") == 1
+    assert feishu_results(feishu_api) == reference(tmp_path)
+    assert len(feishu_values(feishu_api, "同步日志")) == 2  # the header and one run's row
+
+
 # --- errors in Feishu's terms -------------------------------------------------------------
 def cli_sync(api, tmp_path, *args):
     config = tmp_path / "c.yaml"

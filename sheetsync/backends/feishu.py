@@ -75,6 +75,7 @@ WRONG_SECRET = {10014, 10003}
 SHEET_GONE = {91402, 90214, 1310214}
 TAB_GONE = {90215, 1310215}
 TOO_LARGE = 90221
+TITLE_TAKEN = 90210
 REPAIR_ROUNDS = 3
 
 
@@ -315,12 +316,26 @@ class FeishuBackend:
             self._call("POST", "/sheets_batch_update", {"requests": layout})
         self.journal.unlink(missing_ok=True)
 
-    def _add_tabs(self, titles: list[str], hidden: set[str]) -> None:
+    def _add_tabs(self, titles: list[str], hidden: set[str], again: bool = True) -> None:
+        """The tabs `titles`, added. A retry of an add Feishu made but did not answer is
+        refused as "sheet title already exists" (90210): the tabs are then taken as they are
+        and only those still missing are added."""
         requests_ = [
             {"addSheet": {"properties": {"title": t, "index": len(self._sheets) + i}}}
             for i, t in enumerate(titles)
         ]
-        replies = self._call("POST", "/sheets_batch_update", {"requests": requests_})
+        path = f"/open-apis/sheets/v2/spreadsheets/{self.token}/sheets_batch_update"
+        try:
+            replies = self.client.call("POST", path, {"requests": requests_})
+        except FeishuError as exc:
+            if exc.code != TITLE_TAKEN or not again:
+                raise self._explain(exc) from None
+            there = self._tabs()
+            self._sheets.update({t: there[t] for t in titles if t in there})
+            missing = [t for t in titles if t not in self._sheets]
+            if missing:
+                self._add_tabs(missing, set(), again=False)
+            replies = {}
         for reply in replies.get("replies", []):
             props = reply.get("addSheet", {}).get("properties", {})
             self._sheets[props["title"]] = {"id": props["sheetId"], "rows": 200, "cols": 20}
