@@ -13,7 +13,8 @@ seconds to wait (open.feishu.cn/document/server-docs/api-call-guide/frequency-co
 the server calls invalid or expired (99991663, 99991668, 99991677) is fetched again once.
 
 `calls` counts the requests this client made, token fetches included: the quota check
-(`doctor`) estimates a month of runs from it.
+(`doctor`) estimates a month of runs from it. Bodies go as UTF-8 JSON, not escaped ASCII: a
+Chinese character is 3 bytes, not 6, so a large write needs half the batches.
 """
 
 from __future__ import annotations
