@@ -24,6 +24,7 @@ from conftest import (
     sheet_results,
     sync,
 )
+from openpyxl.utils import get_column_letter
 
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}
 D = dt.date
@@ -86,6 +87,8 @@ class SheetsBook:
 
 
 class FeishuBook:
+    key = FEISHU_TOKEN
+
     def __init__(self, tmp_path, request):
         self.api = request.getfixturevalue("feishu_api")
 
@@ -104,7 +107,7 @@ class FeishuBook:
 
     def set(self, title, row, column, value):
         """As a person typing: a date becomes a serial number shown as a date."""
-        a1 = f"{chr(64 + column)}{row}"
+        a1 = f"{get_column_letter(column)}{row}"
         self.api.person_type(FEISHU_TOKEN, title, a1, value)
 
 
