@@ -27,8 +27,9 @@ what was read). Feishu documents no all-or-nothing batch, so a write is made saf
 
 Dates are written as serial numbers with a yyyy/MM/dd formatter (批量设置单元格样式), so
 they sort and filter as dates; shares and amounts as numbers with a percent or #,##0.00
-formatter; titles of the summary bold. Frozen rows and columns are set; charts are not: the
-open API has no chart endpoints (the summary's tables are there, without charts).
+formatter; titles of the summary bold. Frozen rows and columns are set; column widths,
+borders and charts are not (the v2 / v3 Sheets reference followed here has no chart
+endpoints): the summary's tables are there, without charts.
 """
 
 from __future__ import annotations
