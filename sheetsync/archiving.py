@@ -21,7 +21,15 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from sheetsync.backends import google_backend, looks_like_sheet, uses_google
+from sheetsync.backends import (
+    feishu_backend,
+    google_backend,
+    looks_like_feishu,
+    looks_like_sheet,
+    shared_sheet,
+    uses_feishu,
+    uses_google,
+)
 from sheetsync.config import Settings
 from sheetsync.errors import BackendError
 from sheetsync.loading import Loaded
@@ -38,7 +46,7 @@ def archive_location(settings: Settings, workbook: str, locale: str) -> str:
     """The archive's path or key: the setting, else "<name>-归档.xlsx" beside an .xlsx."""
     if settings.archive.workbook:
         return settings.archive.workbook
-    if uses_google(settings):
+    if shared_sheet(settings):  # an online sheet: never one the sync account would own
         return ""
     path = Path(workbook)
     suffix = SUFFIX.get(locale, SUFFIX.get(lang(locale), SUFFIX["zh"]))
@@ -113,6 +121,10 @@ def _reason(exc: BaseException) -> str:
 def _write_archive(settings: Settings, where: str, moved: dict[str, tuple[list, list[list]]]):
     """Add the moved rows to the archive: each tab's rows it does not hold yet, under its
     header (a header the archive's tab lacks is added after its last one)."""
+    if looks_like_feishu(where) or uses_feishu(settings):
+        with feishu_backend(settings, where) as book:
+            _add(book, book.read(), moved)
+        return
     if looks_like_sheet(where) or uses_google(settings):
         with google_backend(settings, where) as book:
             _add(book, book.read(), moved)

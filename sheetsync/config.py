@@ -55,7 +55,7 @@ from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOGGER = "sheetsync"  # the logger the command line sets up (ops.logs)
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "sheetsync.yaml"
-BACKENDS = ("xlsx", "gsheets")
+BACKENDS = ("xlsx", "gsheets", "feishu")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
 log = logging.getLogger(LOGGER)
@@ -375,17 +375,18 @@ def _names(name: str, value: object) -> list[str]:
 def _locate_paths(settings: Settings) -> None:
     """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
     URL is not a path and stays as written)."""
-    from sheetsync.backends import looks_like_sheet, uses_google  # backends imports this module
+    from sheetsync.backends import looks_like_feishu, looks_like_sheet, shared_sheet  # backends imports this
 
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
-    settings.workbook = _located(settings.workbook, not uses_google(settings))
+    settings.workbook = _located(settings.workbook, not shared_sheet(settings))
     settings.email.outbox = _located(settings.email.outbox)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
     settings.feishu.credentials = _located(settings.feishu.credentials)
     archive = settings.archive.workbook
-    settings.archive.workbook = _located(archive, not looks_like_sheet(str(archive)))
+    online = looks_like_sheet(str(archive)) or looks_like_feishu(str(archive))
+    settings.archive.workbook = _located(archive, not online)
     for bot in settings.channels.bots.values():
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
 

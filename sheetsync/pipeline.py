@@ -7,6 +7,7 @@ same `today` always give the same changes, whichever backend holds the workbook.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -766,6 +767,13 @@ def _sync(
     if sent:
         changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
     if sheet and not events_only:
+        if hasattr(backend, "expected_calls"):  # Feishu: a plan's quota counts every call
+            trial = dataclasses.replace(
+                changes, append={t: list(r) for t, r in changes.append.items()}
+            )
+            log_run(trial, loaded, report, run_at)  # the calls with the log's row written too
+            calls = backend.expected_calls(trial)
+            report.notes.append(say("feishu_calls", loaded.locale, calls=calls))
         log_run(changes, loaded, report, run_at)
     locale = loaded.locale
     del loaded, log
@@ -778,6 +786,8 @@ def _sync(
                 backend.write(changes)
             except BackendError as exc:  # a save meanwhile, a protected range: in its language
                 raise resaid(exc, locale) from None
+        # what a Feishu write had to do: a write resumed, rows moved under it and repaired
+        report.notes += [say(key, locale, **f) for key, f in getattr(backend, "notices", [])]
     return report
 
 

@@ -253,3 +253,74 @@ def smtp():
     server.controller.start()
     yield server
     server.controller.stop()
+
+
+# --- Feishu Sheets: the app client against the local open-platform fake (issue 27) --------
+from feishu_sheets_fake import FeishuSheets  # noqa: E402
+
+FEISHU_TOKEN = "shtcnFeishuTestToken0123456789"
+
+
+@pytest.fixture
+def feishu_api(tmp_path, monkeypatch):
+    """Feishu's open platform with its Sheets API on 127.0.0.1; the app's credentials in
+    the environment, a write's journal kept in the test's own directory."""
+    from sheetsync import feishu_api as client
+
+    fake = FeishuSheets().start()
+    monkeypatch.setenv("SHEETSYNC_FEISHU_APP_ID", "cli_test")
+    monkeypatch.setenv("SHEETSYNC_FEISHU_APP_SECRET", "s3cret")
+    monkeypatch.setattr(client, "pause_for", lambda seconds: None)
+    monkeypatch.chdir(tmp_path)
+    yield fake
+    fake.stop()
+
+
+def feishu_settings(feishu_api) -> dict:
+    return {"backend": "feishu", "feishu": {"base_url": feishu_api.url, "max_wait": 5}}
+
+
+def feishu_backend_for(feishu_api, token: str = FEISHU_TOKEN):
+    from sheetsync.backends.feishu import FeishuBackend
+    from sheetsync.feishu_api import FeishuClient, FeishuCredentials
+
+    client = FeishuClient(FeishuCredentials("cli_test", "s3cret"), feishu_api.url, max_wait=5)
+    return FeishuBackend(token, client)
+
+
+def make_feishu_sheet(
+    feishu_api, customers: list[dict], locale: str = "zh", team=TEAM, token: str = FEISHU_TOKEN
+) -> str:
+    """A Feishu sheet holding what `init` would put in an .xlsx, written through the backend."""
+    feishu_api.create(token)
+    rows = [[c.get(k) for k in ROW_KEYS] for c in customers]
+    backend = feishu_backend_for(feishu_api, token)
+    backend.read()
+    content = new_workbook(locale, team, rows, work_first=False)
+    hidden = {t.title for t in content.tabs if t.hidden}
+    backend.write(Changeset(replace={t.title: t.rows for t in content.tabs}, hidden=hidden))
+    return token
+
+
+def feishu_values(feishu_api, title: str, token: str = FEISHU_TOKEN) -> list[list]:
+    return feishu_api.books[token].by_title(title).grid()
+
+
+def feishu_results(feishu_api, locale: str = "zh", token: str = FEISHU_TOKEN) -> dict[str, dict]:
+    """Like `results`, read from the fake Feishu sheet (serial dates back to dates)."""
+    from sheetsync.workbook.changes import DATE_KEYS
+    from sheetsync.workbook.parsing import EXCEL_EPOCH
+
+    rows = feishu_values(feishu_api, FOLLOWUPS.title(locale), token)
+    header = {str(h): i for i, h in enumerate(rows[0]) if h != ""}
+    out = {}
+    for row in rows[1:]:
+        row = row + [""] * (len(rows[0]) - len(row))
+        values = {}
+        for term in SYNC_COLUMNS:
+            value = row[header[term.text(locale)]]
+            if term.key in DATE_KEYS and isinstance(value, (int, float)) and value != "":
+                value = EXCEL_EPOCH + dt.timedelta(days=int(value))
+            values[term.key] = None if value == "" else value
+        out[row[header[FOLLOWUPS.column("customer_id").text(locale)]]] = values
+    return out

@@ -1,5 +1,6 @@
-"""The core behaviours, run on both backends: a local .xlsx file and a Google spreadsheet
-(the real gspread client against the local API fake). Same rules, same results."""
+"""The core behaviours, run on every backend: a local .xlsx file, a Google spreadsheet (the
+real gspread client against the local API fake) and a Feishu sheet (the app client against
+the local open-platform fake). Same rules, same results."""
 
 import datetime as dt
 from pathlib import Path
@@ -7,17 +8,23 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import (
+    FEISHU_TOKEN,
     KEY,
     TEAM,
     TODAY,
     customer,
+    feishu_results,
+    feishu_settings,
+    feishu_values,
     gsheets_settings,
+    make_feishu_sheet,
     make_spreadsheet,
     make_workbook,
     results,
     sheet_results,
     sync,
 )
+from openpyxl.utils import get_column_letter
 
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}
 D = dt.date
@@ -79,9 +86,35 @@ class SheetsBook:
         self.api.books[KEY].by_title(title).cells[(row - 1, column - 1)] = cell
 
 
-@pytest.fixture(params=["xlsx", "gsheets"])
+class FeishuBook:
+    key = FEISHU_TOKEN
+
+    def __init__(self, tmp_path, request):
+        self.api = request.getfixturevalue("feishu_api")
+
+    def make(self, customers, locale="zh", team=TEAM):
+        make_feishu_sheet(self.api, customers, locale=locale, team=team)
+
+    def sync(self, today=TODAY, **kwargs):
+        url = f"https://example.feishu.cn/sheets/{FEISHU_TOKEN}?sheet=abc"
+        return sync(Path("unused.xlsx"), today, workbook=url, **feishu_settings(self.api), **kwargs)
+
+    def results(self, locale="zh"):
+        return feishu_results(self.api, locale)
+
+    def grid(self, title):
+        return feishu_values(self.api, title)
+
+    def set(self, title, row, column, value):
+        """As a person typing: a date becomes a serial number shown as a date."""
+        a1 = f"{get_column_letter(column)}{row}"
+        self.api.person_type(FEISHU_TOKEN, title, a1, value)
+
+
+@pytest.fixture(params=["xlsx", "gsheets", "feishu"])
 def book(request, tmp_path):
-    return {"xlsx": XlsxBook, "gsheets": SheetsBook}[request.param](tmp_path, request)
+    kinds = {"xlsx": XlsxBook, "gsheets": SheetsBook, "feishu": FeishuBook}
+    return kinds[request.param](tmp_path, request)
 
 
 GRADES = [

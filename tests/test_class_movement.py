@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from conftest import PEOPLE_KEYS, customer
-from test_both_backends import SheetsBook, XlsxBook
+from test_both_backends import FeishuBook, SheetsBook, XlsxBook
 
 from sheetsync.rules.classes import quarter_of, quarters, read_class_log, update_class_log
 
@@ -21,9 +21,10 @@ GROWING = {"since": D(2026, 2, 1)}  # 6-11 months through November: 成长合作
 SEEN = D(2026, 9, 25)  # everyone's last contact: never 180 days ago
 
 
-@pytest.fixture(params=["xlsx", "gsheets"])
+@pytest.fixture(params=["xlsx", "gsheets", "feishu"])
 def book(request, tmp_path):
-    return {"xlsx": XlsxBook, "gsheets": SheetsBook}[request.param](tmp_path, request)
+    kinds = {"xlsx": XlsxBook, "gsheets": SheetsBook, "feishu": FeishuBook}
+    return kinds[request.param](tmp_path, request)
 
 
 def _number(value):

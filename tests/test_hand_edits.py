@@ -6,15 +6,16 @@ import datetime as dt
 import openpyxl
 import pytest
 from conftest import KEY, TODAY, customer
-from test_both_backends import SheetsBook, XlsxBook
+from test_both_backends import FeishuBook, SheetsBook, XlsxBook
 
 D = dt.date
 DAY1, DAY2, DAY3 = TODAY, TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=2)
 
 
-@pytest.fixture(params=["xlsx", "gsheets"])
+@pytest.fixture(params=["xlsx", "gsheets", "feishu"])
 def book(request, tmp_path):
-    return {"xlsx": XlsxBook, "gsheets": SheetsBook}[request.param](tmp_path, request)
+    kinds = {"xlsx": XlsxBook, "gsheets": SheetsBook, "feishu": FeishuBook}
+    return kinds[request.param](tmp_path, request)
 
 
 def type_into(book, header: str, customer_id: str, value) -> None:
@@ -96,4 +97,4 @@ def test_the_memory_tab_is_hidden(book, tmp_path):
     if isinstance(book, XlsxBook):
         assert openpyxl.load_workbook(book.path)["同步快照"].sheet_state == "hidden"
     else:
-        assert book.api.books[KEY].by_title("同步快照").hidden
+        assert book.api.books[getattr(book, "key", KEY)].by_title("同步快照").hidden

@@ -51,6 +51,51 @@ def uses_google(settings: Settings) -> bool:
     return settings.backend == "gsheets" or looks_like_sheet(settings.workbook)
 
 
+def looks_like_feishu(text: str) -> bool:
+    """A Feishu / Lark sheet's address (a private deployment's needs `backend: feishu`)."""
+    return bool(
+        re.search(r"https?://[^/\s]*(feishu\.cn|larksuite\.com|larkoffice\.com)/sheets/", text)
+    )
+
+
+def uses_feishu(settings: Settings) -> bool:
+    return settings.backend == "feishu" or looks_like_feishu(settings.workbook)
+
+
+def shared_sheet(settings: Settings) -> bool:
+    """An online sheet (Google or Feishu), not a file: no path, no lock, a key or a URL."""
+    return uses_google(settings) or uses_feishu(settings)
+
+
+def sheet_key(settings: Settings) -> str:
+    """The online sheet's key (Google) or token (Feishu), from its URL or as written."""
+    if uses_feishu(settings):
+        from sheetsync.backends.feishu import feishu_token
+
+        return feishu_token(settings.workbook)
+    return spreadsheet_key(settings.workbook)
+
+
+def feishu_client(settings: Settings, environ: dict | None = None):
+    """The Feishu app client the settings describe (credentials from the environment or the
+    file `feishu.credentials`, never printed)."""
+    import os
+
+    from sheetsync.feishu_api import FeishuClient, feishu_credentials
+
+    f = settings.feishu
+    credentials = feishu_credentials(
+        f.credentials, dict(os.environ if environ is None else environ)
+    )
+    return FeishuClient(credentials, f.base_url, (f.connect_timeout, f.read_timeout), f.max_wait)
+
+
+def feishu_backend(settings: Settings, workbook: str):
+    from sheetsync.backends.feishu import FeishuBackend
+
+    return FeishuBackend(workbook, feishu_client(settings))
+
+
 def google_backend(settings: Settings, key: str):
     """The spreadsheet `key` with the settings' credentials and retry budget. Imported only
     when used: google-auth and gspread load slowly."""
@@ -64,6 +109,8 @@ def google_backend(settings: Settings, key: str):
 
 def open_backend(settings: Settings, for_write: bool = False) -> Backend:
     """The backend the settings name; `for_write` takes the lock that keeps syncs apart."""
+    if uses_feishu(settings):
+        return feishu_backend(settings, settings.workbook)
     if uses_google(settings):
         return google_backend(settings, settings.workbook)
     if settings.backend == "xlsx":

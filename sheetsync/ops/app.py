@@ -8,7 +8,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.backends import google_backend, open_backend, spreadsheet_key, uses_google
+from sheetsync.backends import (
+    feishu_backend,
+    google_backend,
+    looks_like_feishu,
+    open_backend,
+    shared_sheet,
+    sheet_key,
+)
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.delivery.channels import Chats
@@ -49,8 +56,8 @@ def init_workbook(
 def journal_path(settings: Settings) -> Path:
     """The mail journal lives beside the workbook it belongs to (for a Google sheet: in the
     directory the command runs in, named after its key)."""
-    if uses_google(settings):
-        return Path(f".sheetsync-{spreadsheet_key(settings.workbook)}.sent.jsonl")
+    if shared_sheet(settings):
+        return Path(f".sheetsync-{sheet_key(settings)}.sent.jsonl")
     book = Path(settings.workbook)
     return book.with_name(f".{book.name}.sent.jsonl")
 
@@ -58,8 +65,10 @@ def journal_path(settings: Settings) -> Path:
 def init_spreadsheet(
     settings: Settings, key: str, locale: str = "zh", demo_for: dt.date | None = None
 ) -> int:
-    """Set up an existing (empty or partly filled) Google spreadsheet; existing data stays."""
-    backend = google_backend(settings, key)
+    """Set up an existing (empty or partly filled) Google or Feishu spreadsheet; existing
+    data stays."""
+    feishu = settings.backend == "feishu" or looks_like_feishu(key)
+    backend = feishu_backend(settings, key) if feishu else google_backend(settings, key)
     content = new_workbook(locale, *demo_content(demo_for)) if demo_for else new_workbook(locale)
     return backend.set_up(content)
 

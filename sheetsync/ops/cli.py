@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from sheetsync.backends import uses_google
+from sheetsync.backends import looks_like_feishu, uses_google
 from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
 from sheetsync.ops import app
@@ -134,6 +134,9 @@ def init(path, spreadsheet, config_file, locale, demo, force, protect_team):
     if spreadsheet:
         settings = load_settings(config_file)
         count = app.init_spreadsheet(settings, spreadsheet, locale, today)
+        if settings.backend == "feishu" or looks_like_feishu(spreadsheet):
+            echo(f"set up {spreadsheet} ({count} tabs written)")
+            return  # no protection through Feishu's API: protect 团队 in the sheet itself
         echo(f"set up {spreadsheet} ({count} changes in one update)")
         _protection(settings, spreadsheet, protect_team, locale)
         return
@@ -268,7 +271,9 @@ def adopt(settings, spreadsheet, apply, protect_team, today):
     typed columns are renamed "…(手填)" and kept), the tabs it adds and every cell the first
     sync writes. Writes nothing without --apply."""
     if spreadsheet:
-        settings = dataclasses.replace(settings, backend="gsheets", workbook=spreadsheet)
+        feishu = settings.backend == "feishu" or looks_like_feishu(spreadsheet)
+        backend = "feishu" if feishu else "gsheets"
+        settings = dataclasses.replace(settings, backend=backend, workbook=spreadsheet)
     plan, report = app.run_adopt(settings, apply, today)
     for line in plan_lines(plan):
         echo(line)
@@ -379,12 +384,29 @@ def _hours(value: str) -> tuple[str, str]:
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
 )
-def doctor(config_file):
+@click.option(
+    "--events-every",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="As serve will run: minutes between events-only checks (for the Feishu quota; "
+    "0 for a daily cron run only).",
+)
+@click.option(
+    "--events-hours",
+    default="09:00-18:00",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _hours(value),
+    help="As serve will run: the working hours of those checks.",
+)
+def doctor(config_file, events_every, events_hours):
     """Check the setup: settings, credentials, each workbook, its tabs and headers, the team's
-    emails and the mail server; print each check with how to fix it. Exits 1 if any fails."""
+    emails and the mail server; print each check with how to fix it. Exits 1 if any fails.
+    On Feishu, the month of API calls the schedule (--events-every) takes, against the
+    plan's quota."""
     from sheetsync.ops.doctor import diagnose
 
-    checks = diagnose(config_file)
+    checks = diagnose(config_file, events_every=events_every, events_hours=events_hours)
     for check in checks:
         echo(check.line())
     if not all(c.ok for c in checks):

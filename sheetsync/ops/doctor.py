@@ -8,7 +8,7 @@ import smtplib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.backends import open_backend, uses_google
+from sheetsync.backends import feishu_client, open_backend, uses_feishu, uses_google
 from sheetsync.config import Settings, load_all, unknown_message, unknown_variables
 from sheetsync.delivery.mailer import SmtpTransport
 from sheetsync.delivery.remind import read_team, valid_email
@@ -31,7 +31,12 @@ class Check:
         )
 
 
-def diagnose(config: str | None = None, environ: dict | None = None) -> list[Check]:
+def diagnose(
+    config: str | None = None,
+    environ: dict | None = None,
+    events_every: int = 60,
+    events_hours: tuple[str, str] = ("09:00", "18:00"),
+) -> list[Check]:
     environ = os.environ if environ is None else environ
     try:
         workbooks = load_all(config, environ, warn=False)  # reported below, as checks
@@ -51,7 +56,7 @@ def diagnose(config: str | None = None, environ: dict | None = None) -> list[Che
         named += [v for v in (bot.url_env, bot.secret_env) if v]
     checks += _variable_checks(environ, tuple(named))
     for settings in workbooks:
-        checks += _workbook_checks(settings)
+        checks += _workbook_checks(settings, (events_every, events_hours))
     return checks
 
 
@@ -70,7 +75,7 @@ def _variable_checks(environ: dict, password_envs: tuple[str, ...]) -> list[Chec
     ]
 
 
-def _workbook_checks(settings: Settings) -> list[Check]:
+def _workbook_checks(settings: Settings, schedule=(0, ("09:00", "18:00"))) -> list[Check]:
     name = settings.label
     checks = [_credentials_check(name, settings)]
     if not checks[0].ok:
@@ -112,6 +117,8 @@ def _workbook_checks(settings: Settings) -> list[Check]:
     checks.append(_team_check(name, loaded))
     if uses_google(settings) and loaded.team is not None:
         checks.append(_protection_check(name, backend, loaded.team.title))
+    if uses_feishu(settings):
+        checks.append(_quota_check(name, settings, backend, loaded, *schedule))
     if settings.email.enabled:
         checks.append(_mail_check(name, settings))
     if settings.channels.enabled and (settings.channels.bots or settings.channels.team):
@@ -166,7 +173,57 @@ def _chat_checks(name: str, settings: Settings, loaded) -> list[Check]:
     return checks
 
 
+FEISHU_FIX = "docs/operations.md, Feishu Sheets: create the app, set its id and secret"
+
+
+def _quota_check(name, settings, backend, loaded, events_every: int, hours) -> Check:
+    """A month of API calls for this sheet and schedule (the daily run, plus an events check
+    every `events_every` minutes in `hours`, every day) against the plan's monthly quota:
+    a warning at 80 %, a failure past it, with the events interval that would fit."""
+    from sheetsync.backends.feishu import month_calls
+
+    quota = settings.feishu.monthly_quota
+    title, rows = loaded.followups.title, len(loaded.followups.frame)
+    month, per_run = month_calls(backend._sheets, title, rows, events_every, hours)
+    schedule = f"daily runs + an events check every {events_every} min {hours[0]}-{hours[1]}"
+    schedule = schedule if events_every else "daily runs"
+    detail = (
+        f"about {month:,} API calls a month ({per_run} a run, {schedule}) of the plan's "
+        f"{quota:,} (feishu.monthly_quota)"
+    )
+    if month <= 0.8 * quota:
+        return Check(f"{name}: Feishu API quota", True, detail)
+    fits = [
+        n
+        for n in (30, 60, 90, 120, 180, 240, 360)
+        if month_calls(backend._sheets, title, rows, n, hours)[0] <= 0.8 * quota
+    ]
+    fix = (
+        f"serve --events-every {fits[0]} (or more minutes), or a plan with a larger quota"
+        if fits
+        else "a Feishu plan with a larger API quota (then raise feishu.monthly_quota)"
+    )
+    if month <= quota:
+        return Check(f"{name}: Feishu API quota", True, detail + ": close to it", fix, warn=True)
+    return Check(
+        f"{name}: Feishu API quota", False, detail + ": the schedule would exhaust it", fix
+    )
+
+
 def _credentials_check(name: str, settings: Settings) -> Check:
+    if uses_feishu(settings):
+        from sheetsync.backends.feishu import FeishuBackend
+        from sheetsync.feishu_api import FeishuError
+
+        try:
+            client = feishu_client(settings)
+            client.token()
+        except FeishuError as exc:  # a wrong secret: said as the sync says it
+            said = FeishuBackend(settings.workbook, client)._explain(exc)
+            return Check(f"{name}: credentials", False, str(said), FEISHU_FIX)
+        except SheetSyncError as exc:
+            return Check(f"{name}: credentials", False, str(exc), FEISHU_FIX)
+        return Check(f"{name}: credentials", True, "the Feishu app's token was fetched")
     if not uses_google(settings):
         return Check(
             f"{name}: credentials", True, f"none needed for the {settings.backend} backend"

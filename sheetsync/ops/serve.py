@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import schedule
 
-from sheetsync.backends import open_backend, uses_google
+from sheetsync.backends import open_backend, shared_sheet
 from sheetsync.config import Settings
 from sheetsync.ops import app
 
@@ -35,7 +35,7 @@ def utc_now() -> dt.datetime:
 
 def workbook_holder(settings: Settings) -> str | None:
     """Who has the .xlsx open, if anyone; a Google sheet is never held."""
-    return None if uses_google(settings) else open_backend(settings).held_by()
+    return None if shared_sheet(settings) else open_backend(settings).held_by()
 
 
 def run_events(settings: Settings) -> object:

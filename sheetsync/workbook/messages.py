@@ -696,6 +696,67 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the Google Sheets API is not enabled in the service account's Google Cloud project "
         "{project}: open {url}, click Enable, wait a few minutes, then run again",
     ),
+    # --- issue 27 (feishu): the Feishu Sheets backend, its errors, writes and quota ---
+    "feishu_not_shared": (
+        "飞书表格 {sheet} 没有共享给应用 {app}(错误码 {code}):请在表格右上角“分享”里搜索并添加"
+        "这个应用(或把应用加入有编辑权限的群),给“可编辑”权限,然后再运行",
+        "the Feishu sheet {sheet} is not shared with the app {app} (code {code}): in the sheet, "
+        "click Share, search for the app (or add it to a group that can edit the sheet), give "
+        "it edit access, then run again",
+    ),
+    "feishu_no_scope": (
+        "飞书应用 {app} 没有开通“查看、评论、编辑和管理电子表格”权限 sheets:spreadsheet(错误码 "
+        "{code}):请在开发者后台 {url} 的“权限管理”里开通,发布新版本并由管理员审核通过后再运行",
+        "the Feishu app {app} lacks the scope sheets:spreadsheet (code {code}): in the "
+        "developer console {url}, Permissions & Scopes, add it, release a new version and have "
+        "the admin approve it, then run again",
+    ),
+    "feishu_wrong_secret": (
+        "飞书拒绝了应用 {app} 的 App ID 或 App Secret(错误码 {code}):请在开发者后台 {url} 的"
+        "“凭证与基础信息”里核对,重新设置 SHEETSYNC_FEISHU_APP_ID / SHEETSYNC_FEISHU_APP_SECRET"
+        "或凭证文件",
+        "Feishu refused the app id or secret of {app} (code {code}): check them in the "
+        "developer console {url}, Credentials & Basic Info, and set SHEETSYNC_FEISHU_APP_ID / "
+        "SHEETSYNC_FEISHU_APP_SECRET or the credentials file again",
+    ),
+    "feishu_sheet_gone": (
+        "找不到飞书表格 {sheet}(错误码 {code}):它可能已被删除(可在云空间“回收站”里恢复),或 "
+        "workbook 里的链接写错了",
+        "no Feishu sheet {sheet} (code {code}): it may have been deleted (restore it from the "
+        "Drive's Trash), or the link in `workbook` is wrong",
+    ),
+    "feishu_tab_gone": (
+        "飞书表格 {sheet} 的一个工作表在同步时被删除了(错误码 {code}):本次没有写完,请恢复该工作表"
+        "(或让它保持删除)后再运行",
+        "a tab of the Feishu sheet {sheet} was deleted while the sync ran (code {code}): the "
+        "write stopped; restore the tab (or leave it deleted) and run again",
+    ),
+    "feishu_error": (
+        "飞书返回错误(错误码 {code}):{detail}",
+        "Feishu answered with an error (code {code}): {detail}",
+    ),
+    "feishu_partly_written": (
+        "已写入 {total} 批中的 {done} 批,下次运行会接着写完。其余没写成:{reason}",
+        "{done} of {total} batches were written; the next run writes the rest. The rest was "
+        "not written: {reason}",
+    ),
+    "feishu_resumed": (
+        "上次同步只写入了 {total} 批中的 {done} 批,本次已接着写完",
+        "the last sync wrote {done} of {total} batches; this run wrote the rest",
+    ),
+    "feishu_repaired": (
+        "同步时有人移动了“{tab}”的行:{cells} 个单元格已按客户编号重新写到正确的行",
+        "someone moved rows of {tab} during the sync: {cells} cells were written again on "
+        "their customer's row",
+    ),
+    "feishu_moving": (
+        "“{tab}”的行在同步时一直被移动,没能核对完:请稍后再运行",
+        "the rows of {tab} kept moving during the sync and could not be checked: run again later",
+    ),
+    "feishu_calls": (
+        "本次飞书 API 调用约 {calls} 次",
+        "about {calls} Feishu API calls this run",
+    ),
     # --- issue 24, items 1-3 (lifecycle24): existing customers, plans, after-sale revisits ---
     "plan_no_cadence": (
         '没有写明频率(每段应写如"每2-3天发送1次资料"、"每周1次电话"、"每月1次上门拜访"、"每季度推送报告"、"半年1次满意度调研",用逗号或+分开)',
@@ -755,11 +816,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "figures are unchanged (历史汇总 keeps what they need of them)",
     ),
     "archive_needs_sheet": (
-        "有 {count} 行记录超过保留月数,但 Google 表格的归档需要一个归档表格:新建一个表格、共享给服务账号可编辑,"
+        "有 {count} 行记录超过保留月数,但在线表格的归档需要一个归档表格:新建一个表格、"
+        "共享给同步所用的账号(Google 的服务账号或飞书应用)可编辑,"
         "把它的链接填进设置 archive.workbook;在此之前这些记录留在表格里",
-        "{count} rows are older than the months kept, but archiving on Google needs an archive "
-        "spreadsheet: create one, share it with the service account as editor and put its link "
-        "in the setting archive.workbook; until then the rows stay in the sheet",
+        "{count} rows are older than the months kept, but archiving an online sheet needs an "
+        "archive spreadsheet: create one, share it as editor with the account the sync uses (the "
+        "Google service account or the Feishu app) and put its link in the setting "
+        "archive.workbook; until then the rows stay in the sheet",
     ),
     "archive_failed": (
         "归档没有完成({reason}):记录都还在表格里,下次同步再试,不会重复归档",
