@@ -375,7 +375,11 @@ def _names(name: str, value: object) -> list[str]:
 def _locate_paths(settings: Settings) -> None:
     """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
     URL is not a path and stays as written)."""
-    from sheetsync.backends import looks_like_feishu, looks_like_sheet, shared_sheet  # backends imports this
+    from sheetsync.backends import (  # backends imports this
+        looks_like_feishu,
+        looks_like_sheet,
+        shared_sheet,
+    )
 
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
