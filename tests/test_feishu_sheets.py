@@ -6,6 +6,7 @@ do in Feishu's admin console, with Feishu's code; each run counts its API calls.
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -314,6 +315,31 @@ def test_init_validate_sync_adopt_remind_serve_and_doctor_work_on_a_feishu_sheet
     checks = runner.invoke(main, ["doctor", "--config", config, "--events-every", "60"])
     assert "[ok  ] " in checks.output and "the Feishu app's token was fetched" in checks.output
     assert "Feishu API quota: about" in checks.output and "of the plan's 10,000" in checks.output
+
+
+def test_doctor_counts_the_apps_private_messages_against_the_quota(feishu_api, tmp_path):
+    """Each private message from the app is a call of the same monthly quota: a team that
+    turns on channels.feishu_app sees the month's estimate grow by a month of digests and
+    escalations, not the sheet's calls alone."""
+    make_feishu_sheet(feishu_api, CUSTOMERS)
+    plain = config_file(feishu_api, tmp_path)
+    app = tmp_path / "app.yaml"
+    app.write_text(
+        Path(plain).read_text(encoding="utf-8") + "channels: {enabled: true, feishu_app: true}\n",
+        encoding="utf-8",
+    )
+
+    def month(config: str) -> tuple[int, str]:
+        out = CliRunner().invoke(main, ["doctor", "--config", config, "--events-every", "60"])
+        line = next(x for x in out.output.splitlines() if "Feishu API quota" in x)
+        return int(re.search(r"about ([\d,]+) API calls", line)[1].replace(",", "")), line
+
+    without, _ = month(plain)
+    with_app, line = month(str(app))
+    team = feishu_values(feishu_api, "团队")
+    members = sum(1 for row in team[1:] if row and str(row[0] or "").strip())
+    assert members and with_app - without >= 31 * members
+    assert "private messages a day" in line
 
 
 def test_doctor_warns_before_the_schedule_would_exhaust_the_quota(feishu_api, tmp_path):

@@ -179,25 +179,35 @@ FEISHU_FIX = "docs/operations.md, Feishu Sheets: create the app, set its id and 
 def _quota_check(name, settings, backend, loaded, events_every: int, hours) -> Check:
     """A month of API calls for this sheet and schedule (the daily run, plus an events check
     every `events_every` minutes in `hours`, every day) against the plan's monthly quota:
-    a warning at 80 %, a failure past it, with the events interval that would fit."""
+    a warning at 80 %, a failure past it, with the events interval that would fit. With
+    `channels.feishu_app` the app's private messages count too: each is one call of the same
+    quota, at most a digest for every member and an escalation for every manager a day."""
     from sheetsync.backends.feishu import month_calls
+    from sheetsync.rules.handover import all_managers
 
     quota = settings.feishu.monthly_quota
     title, rows = loaded.followups.title, len(loaded.followups.frame)
-    month, per_run = month_calls(backend._sheets, title, rows, events_every, hours)
+    messages = 0
+    if settings.channels.enabled and settings.channels.feishu_app and loaded.team is not None:
+        members = sum(1 for o in loaded.team.frame["owner"] if str(o or "").strip())
+        messages = members + len(all_managers(loaded.team))
+
+    def month_of(every: int) -> tuple[int, int]:
+        month, per_run = month_calls(backend._sheets, title, rows, every, hours)
+        return month + 31 * messages, per_run
+
+    month, per_run = month_of(events_every)
     schedule = f"daily runs + an events check every {events_every} min {hours[0]}-{hours[1]}"
     schedule = schedule if events_every else "daily runs"
+    if messages:
+        schedule += f", up to {messages} private messages a day"
     detail = (
         f"about {month:,} API calls a month ({per_run} a run, {schedule}) of the plan's "
         f"{quota:,} (feishu.monthly_quota)"
     )
     if month <= 0.8 * quota:
         return Check(f"{name}: Feishu API quota", True, detail)
-    fits = [
-        n
-        for n in (30, 60, 90, 120, 180, 240, 360)
-        if month_calls(backend._sheets, title, rows, n, hours)[0] <= 0.8 * quota
-    ]
+    fits = [n for n in (30, 60, 90, 120, 180, 240, 360) if month_of(n)[0] <= 0.8 * quota]
     fix = (
         f"serve --events-every {fits[0]} (or more minutes), or a plan with a larger quota"
         if fits
