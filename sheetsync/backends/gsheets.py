@@ -41,6 +41,7 @@ from sheetsync.backends.gsheets_requests import (
     _with_renames,
     quote,
 )
+from sheetsync.backends.gsheets_verify import PENDING, ROUNDS, Watch, patched, remembered
 from sheetsync.backends.gsheets_setup import (  # noqa: F401  (setup_requests re-exported)
     protection_requests,
     setup_requests,
@@ -247,6 +248,31 @@ def _partly(exc: BackendError, done: int, total: int) -> BackendError:
     return BackendError.said("gsheets_partly_written", done=done, total=total, cause=cause)
 
 
+class _Guard:
+    """Between the batches of a long write: once a watched tab changed (rows sorted,
+    inserted or deleted, a sync cell typed in), the cells still to send to it are left to the
+    check after the write, which places them by customer as the tab is then."""
+
+    def __init__(self, backend, watches: list[Watch], requests_: _Requests) -> None:
+        self.backend, self.watches = backend, [w for w in watches if w.sent]
+        self.ids = {requests_.sheets[w.title]["sheetId"]: w for w in self.watches}
+        self.stale = False
+
+    def __call__(self, done: int, chunk: list[dict]) -> list[dict]:
+        if not done or not any(self._places(r) for r in chunk):
+            return chunk
+        if not self.stale:
+            now = self.backend._values([w.title for w in self.watches])
+            self.stale = not all(w.undisturbed(now[w.title]) for w in self.watches)
+        return [r for r in chunk if not self._places(r)] if self.stale else chunk
+
+    def _places(self, request: dict) -> bool:
+        """Does `request` write cells under a watched tab's header (placed by customer)?"""
+        start = request.get("updateCells", {}).get("start", {})
+        watch = self.ids.get(start.get("sheetId"))
+        return watch is not None and start.get("rowIndex", 0) >= watch.header_row
+
+
 class GSheetsBackend:
     def __init__(
         self,
@@ -274,6 +300,7 @@ class GSheetsBackend:
         self._charts: dict[str, list[dict]] = {}
         self._protected: dict[str, dict] = {}  # each tab's metadata, for its protections
         self._grids: dict[str, list[list]] = {}
+        self._found: list[tuple[str, dict]] = []  # what the last read or write found
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -333,7 +360,41 @@ class GSheetsBackend:
         }
         self._protected = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
         self._grids = self._values(list(self._sheets))
+        self._found = []
+        if PENDING in self._sheets:  # the last write stopped before it was checked
+            self._finish_pending()
         return self._grids
+
+    def found(self) -> list[tuple[str, dict]]:
+        """What the last read or write found and did about it, as catalogue keys and their
+        fields: people's edits made while the sync wrote, values put back on their rows."""
+        return list(self._found)
+
+    def _finish_pending(self) -> None:
+        """Check and repair what a stopped write left (gsheets_verify), before anything is
+        computed from it: a value of it on another customer's row is never taken for an edit."""
+        lines = [r[0] for r in self._grids.pop(PENDING) if r and isinstance(r[0], str)]
+        try:
+            watches = Watch.from_record(lines)
+        except (ValueError, KeyError, TypeError):  # not ours to read: let go
+            watches = []
+        placed = {}
+        for watch in watches:
+            grid = self._grids.get(watch.title)
+            if grid is not None:
+                watch.rest_on(remembered(self._grids, watch, grid))
+                placed[watch.title] = watch.repairs(grid)
+        requests_ = _Requests(self._sheets)
+        for title, cells in placed.items():
+            requests_.cells(title, cells)
+        pending = {"deleteSheet": {"sheetId": self._sheets.pop(PENDING)["sheetId"]}}
+        for chunk in [*requests_.chunks(), [pending]]:
+            self._send(chunk)
+        for title, cells in placed.items():
+            self._grids[title] = patched(self._grids[title], cells)
+        repaired = sum(len(c) for c in placed.values())
+        if repaired:
+            self._found.append(("gsheets_pending_repaired", {"count": repaired}))
 
     def keep_rows(self, titles: set[str]) -> None:
         """Only the tabs `titles` may be replaced whole: the others' rows are let go."""
@@ -376,7 +437,7 @@ class GSheetsBackend:
     # --- writing -------------------------------------------------------------------------
     def write(self, changes: Changeset) -> None:
         requests_ = _Requests(self._sheets)
-        requests_.hidden = changes.hidden
+        requests_.hidden = changes.hidden | {PENDING}
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
         renamed = sorted({r.tab for r in changes.renames})
         appended = sorted(t for t in changes.append if t in self._sheets)
@@ -387,12 +448,20 @@ class GSheetsBackend:
             placed = list(_renamed(title, now[title], renames))
             requests_.cells(title, placed)
             now[title] = _with_renames(now[title], placed)
+        placed, watches = {}, []
         for title in tabs:
             headers = [c for c in changes.new_headers if c.tab == title]
             cells = [c for c in changes.cells if c.tab == title]
-            requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
+            watches.append(Watch(title))
+            placed[title] = list(_rematch(title, now[title], headers, cells, watches[-1]))
+        watches = [w for w in watches if w.sent or w.kept]
+        if any(w.sent for w in watches):  # recorded first, then 同步快照, then the cells
+            record = [[line] for w in watches if w.sent for line in w.record()]
+            requests_.replace(PENDING, record, None)
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
+        for title in tabs:
+            requests_.cells(title, placed[title])
         for title, rows in changes.append.items():  # under the last row there now
             requests_.append(title, rows, len(now.get(title, [])))
         for title, charts in changes.charts.items():
@@ -400,13 +469,51 @@ class GSheetsBackend:
         for title, layout in changes.layout.items():
             requests_.layout(title, layout)
         chunks = requests_.chunks()
+        self._found = []
+        guard = _Guard(self, watches, requests_)
         for done, chunk in enumerate(chunks):
+            chunk = guard(done, chunk)  # stale positions left to the check below
             try:
-                self._send(chunk)
+                if chunk:
+                    self._send(chunk)
             except BackendError as exc:
                 if not done:  # nothing was written: said so, as it is
                     raise
                 raise _partly(exc, done, len(chunks)) from None
+        self._check(watches, requests_)
+
+    def _check(self, watches: list[Watch], requests_: _Requests) -> None:
+        """Read back what was written and put every value on its customer's row (a few rounds
+        at most: people may go on sorting); then the pending record goes. Said in `found`."""
+        kept = [k for w in watches for k in w.kept]
+        if kept:
+            shown = [f"{where} {header}" for where, header, _ in kept[:3]]
+            self._found.append(("gsheets_kept_meanwhile", {"count": len(kept), "cells": shown}))
+        watches = [w for w in watches if w.sent]
+        if not watches:
+            return
+        pending = {"deleteSheet": {"sheetId": requests_.sheets[PENDING]["sheetId"]}}
+        for round_ in range(ROUNDS + 1):
+            now = self._values([w.title for w in watches])
+            placed = {w.title: w.repairs(now[w.title]) for w in watches}
+            if not any(placed.values()):
+                self._send([pending])
+                break
+            if round_ == ROUNDS:  # still moving: the next run checks first
+                left = sum(len(c) for c in placed.values())
+                self._found.append(("gsheets_unchecked", {"count": left}))
+                break
+            repairs = _Requests(self._sheets)
+            for title, cells in placed.items():
+                repairs.cells(title, cells)
+            for chunk in repairs.chunks():
+                self._send(chunk)
+        late = sum(len(w.late) for w in watches)
+        if late:
+            self._found.append(("gsheets_kept_meanwhile", {"count": late, "cells": []}))
+        repaired = sum(w.repaired for w in watches)
+        if repaired:
+            self._found.append(("gsheets_repaired", {"count": repaired}))
 
     def _send(self, chunk: list[dict]) -> None:
         """One batchUpdate. A retry of one Google had applied but not answered finds the
