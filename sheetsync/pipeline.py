@@ -676,6 +676,7 @@ def _sync(
     result.recipients = recipients
     report = report_for(backend.location, today, result, loaded.locale)
     report.notes += recipients.notes(loaded.locale)
+    report.notes += [say(k, loaded.locale, **f) for k, f in backend.found()]  # its repairs
     report.phases = phases
     reminding = not events_only and _reminder_day(calendar, today, settings)
     if not events_only and not reminding and (mailer or chats):
@@ -746,6 +747,8 @@ def _sync(
                 backend.write(changes)
             except BackendError as exc:  # a save meanwhile, a protected range: in its language
                 raise resaid(exc, locale) from None
+        # what the write found people doing meanwhile (Google: their edits, rows moved)
+        report.notes += [say(k, locale, **f) for k, f in backend.found()]
     return report
 
 

@@ -487,7 +487,7 @@ class GSheetsBackend:
         at most: people may go on sorting); then the pending record goes. Said in `found`."""
         kept = [k for w in watches for k in w.kept]
         if kept:
-            shown = [f"{where} {header}" for where, header, _ in kept[:3]]
+            shown = " (" + ", ".join(f"{where} {header}" for where, header, _ in kept[:3]) + ")"
             self._found.append(("gsheets_kept_meanwhile", {"count": len(kept), "cells": shown}))
         watches = [w for w in watches if w.sent]
         if not watches:
@@ -510,7 +510,7 @@ class GSheetsBackend:
                 self._send(chunk)
         late = sum(len(w.late) for w in watches)
         if late:
-            self._found.append(("gsheets_kept_meanwhile", {"count": late, "cells": []}))
+            self._found.append(("gsheets_kept_meanwhile", {"count": late, "cells": ""}))
         repaired = sum(w.repaired for w in watches)
         if repaired:
             self._found.append(("gsheets_repaired", {"count": repaired}))
