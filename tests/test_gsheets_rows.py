@@ -195,7 +195,9 @@ def test_a_daily_sync_sorted_under_its_write_puts_every_value_back_on_its_row(
     run(sheets_api, service_account, TWIN, later)
     right = sheet_results(sheets_api, key=TWIN)
     assert misplaced(sheet_results(sheets_api), right, set()) == []
-    assert any("放回" in note for note in report.notes), report.notes
+    said = "本次写入时有人排序、插入或删除了行"
+    assert any(said in note for note in report.notes), report.notes
+    assert said in sheet_values(sheets_api, "同步日志")[-1][-1]  # the run's sync-log row
 
 
 def test_a_run_stopped_before_its_check_is_repaired_by_the_next_before_anything_is_computed(
@@ -207,9 +209,7 @@ def test_a_run_stopped_before_its_check_is_repaired_by_the_next_before_anything_
     monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
     make_spreadsheet(sheets_api, service_account, CUSTOMERS)
     sheets_api.before(":batchUpdate", lambda book: sort_by_name(sheets_api, KEY))
-    sheets_api.before(
-        "values:batchGet", lambda book: sheets_api.fail_next(503, times=100), skip=2
-    )
+    sheets_api.before("values:batchGet", lambda book: sheets_api.fail_next(503, times=100), skip=2)
     with pytest.raises(SheetSyncError):
         run(sheets_api, service_account, KEY)
     assert "同步待核对" in [s.title for s in sheets_api.books[KEY].sheets]

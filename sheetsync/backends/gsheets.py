@@ -41,14 +41,15 @@ from sheetsync.backends.gsheets_requests import (
     _with_renames,
     quote,
 )
-from sheetsync.backends.gsheets_verify import PENDING, ROUNDS, Watch, patched, remembered
 from sheetsync.backends.gsheets_setup import (  # noqa: F401  (setup_requests re-exported)
     protection_requests,
     setup_requests,
     whole_tab_protection,
 )
+from sheetsync.backends.gsheets_verify import PENDING, ROUNDS, Watch, patched, remembered
 from sheetsync.errors import BackendError, ConfigError
-from sheetsync.workbook.changes import Changeset
+from sheetsync.workbook.changes import Changeset, LogNote
+from sheetsync.workbook.messages import say
 
 GOOGLE_API = "https://sheets.googleapis.com"
 # every Google host google-auth and gspread may call; all routed when `endpoint` is not Google
@@ -480,24 +481,39 @@ class GSheetsBackend:
                 if not done:  # nothing was written: said so, as it is
                     raise
                 raise _partly(exc, done, len(chunks)) from None
-        self._check(watches, requests_)
+        closing = self._check(watches, requests_)
+        if self._found and changes.log_note:  # the sync-log row says what was found
+            closing += self._noted(changes.log_note, now, requests_)
+        if closing:
+            self._send(closing)
 
-    def _check(self, watches: list[Watch], requests_: _Requests) -> None:
+    def _noted(self, note: LogNote, now: dict, requests_: _Requests) -> list[dict]:
+        """The sync-log row's notes cell with what the write found added."""
+        said = [say(k, note.locale, **f) for k, f in self._found]
+        text = "; ".join([note.text, *said] if note.text else said)
+        row = len(now.get(note.tab, [])) + note.index  # 0-based: appended under those rows
+        start = {"sheetId": requests_.sheets[note.tab]["sheetId"], "rowIndex": row}
+        cells = {"values": [{"userEnteredValue": {"stringValue": text}}]}
+        start["columnIndex"] = note.column - 1
+        return [{"updateCells": {"start": start, "rows": [cells], "fields": "userEnteredValue"}}]
+
+    def _check(self, watches: list[Watch], requests_: _Requests) -> list[dict]:
         """Read back what was written and put every value on its customer's row (a few rounds
-        at most: people may go on sorting); then the pending record goes. Said in `found`."""
+        at most: people may go on sorting). Said in `found`; returns the request that deletes
+        the pending record, for the write's last batchUpdate."""
         kept = [k for w in watches for k in w.kept]
         if kept:
             shown = " (" + ", ".join(f"{where} {header}" for where, header, _ in kept[:3]) + ")"
             self._found.append(("gsheets_kept_meanwhile", {"count": len(kept), "cells": shown}))
         watches = [w for w in watches if w.sent]
         if not watches:
-            return
-        pending = {"deleteSheet": {"sheetId": requests_.sheets[PENDING]["sheetId"]}}
+            return []
+        closing = []
         for round_ in range(ROUNDS + 1):
             now = self._values([w.title for w in watches])
             placed = {w.title: w.repairs(now[w.title]) for w in watches}
             if not any(placed.values()):
-                self._send([pending])
+                closing = [{"deleteSheet": {"sheetId": requests_.sheets[PENDING]["sheetId"]}}]
                 break
             if round_ == ROUNDS:  # still moving: the next run checks first
                 left = sum(len(c) for c in placed.values())
@@ -514,6 +530,7 @@ class GSheetsBackend:
         repaired = sum(w.repaired for w in watches)
         if repaired:
             self._found.append(("gsheets_repaired", {"count": repaired}))
+        return closing
 
     def _send(self, chunk: list[dict]) -> None:
         """One batchUpdate. A retry of one Google had applied but not answered finds the

@@ -84,9 +84,12 @@ def row_keys(grid: list[list], header_row: int, id_column: int, own: set[int]) -
     for number, key in list(found.items()):  # a duplicated id: told apart by its row's text
         if isinstance(key, str) and key not in ids:
             row = grid[number - 1]
-            found[number] = ("row", tuple(
-                (i, v) for i, v in enumerate(row, start=1) if i not in own and not is_blank(v)
-            ))
+            found[number] = (
+                "row",
+                tuple(
+                    (i, v) for i, v in enumerate(row, start=1) if i not in own and not is_blank(v)
+                ),
+            )
     counts = {}
     for key in found.values():
         counts[key] = counts.get(key, 0) + 1
@@ -155,8 +158,13 @@ class Watch:
             entry = by_row.setdefault(row, {"tab": self.title, "row": row, "key": key, "cells": {}})
             first, want = self.planned.get((key, column), (None, values[-1]))
             entry["cells"][str(column)] = [_plain(first), _plain(want)]
-        head = {"tab": self.title, "header_row": self.header_row, "id_column": self.id_column,
-                "own": sorted(self.own), "dated": sorted(self.dated)}
+        head = {
+            "tab": self.title,
+            "header_row": self.header_row,
+            "id_column": self.id_column,
+            "own": sorted(self.own),
+            "dated": sorted(self.dated),
+        }
         return [json.dumps(head, ensure_ascii=False)] + [
             json.dumps(e, ensure_ascii=False) for _, e in sorted(by_row.items())
         ]
@@ -302,7 +310,5 @@ def remembered(grids: dict[str, list[list]], watch: Watch, grid: list[list]) -> 
     for _, row in memory.frame.iterrows():
         cid = normalise_id(row["customer_id"])
         if cid:
-            found.setdefault(
-                cid, {c: _stored(row[k], c in watch.dated) for c, k in where.items()}
-            )
+            found.setdefault(cid, {c: _stored(row[k], c in watch.dated) for c, k in where.items()})
     return found
