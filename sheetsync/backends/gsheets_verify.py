@@ -48,13 +48,21 @@ from sheetsync.workbook.validate import normalise_id
 
 PENDING = "同步待核对"  # hidden; there only while a write is not verified yet
 ROUNDS = 3  # read back and repair at most this many times in one run
-DATE_HEADERS = {
-    normalise_header(t.text(locale))
-    for t in SYNC_COLUMNS
-    if t.key in ("next_date", "stage_since")
-    for locale in LOCALES
-}
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
+
+
+def _spelled(terms) -> set[str]:
+    """Every header `terms` are read under, in every language."""
+    return {
+        normalise_header(h)
+        for t in terms
+        for h in (*(t.text(lc) for lc in LOCALES), *t.spellings())
+    }
+
+
+SYNC_HEADERS = _spelled(SYNC_COLUMNS)
+DATE_HEADERS = _spelled(t for t in SYNC_COLUMNS if t.key in ("next_date", "stage_since"))
+ID_HEADERS = _spelled(t for t in FOLLOWUPS.columns if t.key == "customer_id")
 
 Key = str | tuple
 
@@ -68,32 +76,31 @@ def row_keys(grid: list[list], header_row: int, id_column: int, own: set[int]) -
     """Row number -> what tells the row apart wherever it moves: its customer id, or for a
     row without a unique one everything people typed in it. Rows told apart by neither are
     left out (nothing can say where they went)."""
-    found: dict[int, Key] = {}
+    ids: dict[int, str] = {}
     for number in range(header_row + 1, len(grid) + 1):
         row = grid[number - 1]
-        cid = normalise_id(row[id_column - 1]) if id_column and id_column <= len(row) else ""
-        typed = tuple(
-            (i, v) for i, v in enumerate(row, start=1) if i not in own and not is_blank(v)
+        if id_column and id_column <= len(row):
+            cid = normalise_id(row[id_column - 1])
+            if cid:
+                ids[number] = cid
+    counts: dict[Key, int] = {}
+    for cid in ids.values():
+        counts[cid] = counts.get(cid, 0) + 1
+    found: dict[int, Key] = {}
+    for number in range(header_row + 1, len(grid) + 1):
+        cid = ids.get(number)
+        if cid and counts[cid] == 1:
+            found[number] = cid
+            continue
+        typed = tuple(  # no id, or one shared: the row's own text
+            (i, v)
+            for i, v in enumerate(grid[number - 1], start=1)
+            if i not in own and not is_blank(v)
         )
         if typed:
-            found[number] = cid or ("row", typed)
-    counts: dict[Key, int] = {}
-    for key in found.values():
-        counts[key] = counts.get(key, 0) + 1
-    ids = {k for k, n in counts.items() if n == 1 and isinstance(k, str)}
-    for number, key in list(found.items()):  # a duplicated id: told apart by its row's text
-        if isinstance(key, str) and key not in ids:
-            row = grid[number - 1]
-            found[number] = (
-                "row",
-                tuple(
-                    (i, v) for i, v in enumerate(row, start=1) if i not in own and not is_blank(v)
-                ),
-            )
-    counts = {}
-    for key in found.values():
-        counts[key] = counts.get(key, 0) + 1
-    return {n: k for n, k in found.items() if counts[k] == 1}
+            found[number] = ("row", typed)
+            counts[found[number]] = counts.get(found[number], 0) + 1
+    return {n: k for n, k in found.items() if isinstance(k, str) or counts[k] == 1}
 
 
 @dataclass
@@ -119,15 +126,8 @@ class Watch:
     def begin(self, grid: list[list], header_row: int, columns: dict[str, int]) -> None:
         """The write-time read: rows by key, the sync's columns by header."""
         self.grid, self.header_row = grid, header_row
-        ids = {
-            normalise_header(t.text(lc))
-            for t in FOLLOWUPS.columns
-            if t.key == "customer_id"
-            for lc in LOCALES
-        }
-        self.id_column = next((c for h, c in columns.items() if h in ids), 0)
-        sync = {normalise_header(t.text(lc)) for t in SYNC_COLUMNS for lc in LOCALES}
-        self.own = {c for h, c in columns.items() if h in sync}
+        self.id_column = next((c for h, c in columns.items() if h in ID_HEADERS), 0)
+        self.own = {c for h, c in columns.items() if h in SYNC_HEADERS}
         self.dated = {c for h, c in columns.items() if h in DATE_HEADERS}
         self.keys = row_keys(grid, header_row, self.id_column, self.own)
         self.then = {k: n for n, k in self.keys.items()}
@@ -137,27 +137,27 @@ class Watch:
         the first read: their value stays, as their edit (said in the run's report)."""
         as_date = column in self.dated or isinstance(change.new, dt.date)
         now = _cell(self.grid, row, column)
-        if comparable(now, as_date) != comparable(change.old, as_date):
+        if not _same(now, change.old, as_date):
             where = change.customer_id or f"{column_letter(column)}{row}"
             self.kept.append((where, change.header, now))
             return False
         self.own.add(column)
         if as_date:
             self.dated.add(column)
-        key = self.keys.get(row)
+        key, new = self.keys.get(row), _raw(change.new)
         if key is not None:
-            self.planned[(key, column)] = (_stored(now), change.new)
-        self.sent.setdefault((row, column), []).append(change.new)
+            self.planned[(key, column)] = (_raw(now), new)
+        self.sent.setdefault((row, column), []).append(new)
         return True
 
     def record(self) -> list[str]:
-        """The pending record's lines: where each value went, for a run that finds it."""
-        by_row: dict[int, dict] = {}
+        """The pending record's lines: where each value went, for a run that finds it. The
+        first says the tab; then one a row written: [row, key, [[column, first, sent]...]]."""
+        by_row: dict[int, list] = {}
         for (row, column), values in self.sent.items():
             key = self.keys.get(row)
-            entry = by_row.setdefault(row, {"tab": self.title, "row": row, "key": key, "cells": {}})
-            first, want = self.planned.get((key, column), (None, values[-1]))
-            entry["cells"][str(column)] = [_plain(first), _plain(want)]
+            first, _ = self.planned.get((key, column), ("", None))
+            by_row.setdefault(row, [row, key, []])[2].append([column, first, values[-1]])
         head = {
             "tab": self.title,
             "header_row": self.header_row,
@@ -165,49 +165,57 @@ class Watch:
             "own": sorted(self.own),
             "dated": sorted(self.dated),
         }
-        return [json.dumps(head, ensure_ascii=False)] + [
-            json.dumps(e, ensure_ascii=False) for _, e in sorted(by_row.items())
-        ]
+        lines = [json.dumps(head, ensure_ascii=False)]
+        return lines + [json.dumps(by_row[r], ensure_ascii=False) for r in sorted(by_row)]
 
     # --- between batches and after ------------------------------------------------------
     def undisturbed(self, grid: list[list]) -> bool:
-        """Is every row where it was at the write-time read, every sync cell as read or as
-        we sent it? Then what is left to send still goes where it belongs."""
+        """Is every row where it was at the write-time read, and every cell we write as read
+        or as we sent it? Then what is left to send still goes where it belongs."""
         if row_keys(grid, self.header_row, self.id_column, self.own) != self.keys:
             return False
-        for number in range(self.header_row + 1, max(len(grid), len(self.grid)) + 1):
-            for column in self.own:
-                have = _cell(grid, number, column)
-                was = [_cell(self.grid, number, column), *self.sent.get((number, column), ())]
-                if not any(_same(have, v, column in self.dated) for v in was):
-                    return False
+        for (row, column), values in self.sent.items():
+            have, dated = _cell(grid, row, column), column in self.dated
+            was = _cell(self.grid, row, column)
+            if not any(_same(have, v, dated) for v in (was, *values)):
+                return False
         return True
 
     def repairs(self, grid: list[list]) -> list[tuple[int, int, object]]:
         """Cells to write so that each customer's sync cells hold ours or their own value:
-        ours found on another's row put back (`sent` there), ours not landed written again.
-        Anything else differing is a person's, and stays."""
-        header_row = load_sheet(grid, FOLLOWUPS, self.title, PEOPLE_KEYS).header_row
-        keys = row_keys(grid, header_row or self.header_row, self.id_column, self.own)
+        ours found on another's row (where we sent it) put back, ours not landed written
+        again. Anything else differing is a person's, and stays. Only the cells written and
+        the cells that should have been are looked at: a daily run reads back few."""
+        keys = row_keys(grid, self._header(grid), self.id_column, self.own)
+        rows = {k: n for n, k in keys.items()}
+        looked = set(self.sent) | {(rows[k], c) for k, c in self.planned if k in rows}
         out = []
-        for number, key in keys.items():
-            for column in sorted(self.own):
-                as_date = column in self.dated
-                have = _cell(grid, number, column)
-                first, want = self._target(key, column)
-                if want is _UNKNOWN or _same(have, want, as_date):
-                    continue
-                ours = self.sent.get((number, column), ())
-                stray = any(_same(have, v, as_date) for v in ours)
-                missing = (key, column) in self.planned and _same(have, first, as_date)
-                if stray or missing:
-                    out.append((number, column, unplain(want)))
-                elif (key, column) in self.planned:  # a person's, typed in meanwhile: stays
-                    self.late.add((key, column))
+        for number, column in looked:
+            key = keys.get(number)
+            if key is None:
+                continue
+            as_date = column in self.dated
+            have = _cell(grid, number, column)
+            first, want = self._target(key, column)
+            if want is _UNKNOWN or _same(have, want, as_date):
+                continue
+            stray = any(_same(have, v, as_date) for v in self.sent.get((number, column), ()))
+            missing = (key, column) in self.planned and _same(have, first, as_date)
+            if stray or missing:
+                out.append((number, column, want))
+            elif (key, column) in self.planned:  # a person's, typed in meanwhile: stays
+                self.late.add((key, column))
         for row, column, value in out:
             self.sent.setdefault((row, column), []).append(value)
         self.repaired += len(out)
-        return out
+        return [(r, c, _stored(v, c in self.dated)) for r, c, v in out]
+
+    def _header(self, grid: list[list]) -> int:
+        """The header row now (rows inserted above it move it down)."""
+        for number in range(1, min(len(grid), 50) + 1):
+            if normalise_header(_cell(grid, number, self.id_column)) in ID_HEADERS:
+                return number
+        return self.header_row
 
     def _target(self, key: Key, column: int) -> tuple[object, object]:
         """(value at the first read, what belongs there) for a customer's cell."""
@@ -218,7 +226,7 @@ class Watch:
             return value, value
         if key not in self.then:  # a row inserted meanwhile: empty when inserted
             return None, None
-        value = _stored(_cell(self.grid, self.then[key], column), column in self.dated)
+        value = _raw(_cell(self.grid, self.then[key], column))
         return value, value
 
     # --- a later run ----------------------------------------------------------------------
@@ -228,17 +236,18 @@ class Watch:
         watches: dict[str, Watch] = {}
         for line in lines:
             entry = json.loads(line)
-            if "header_row" in entry:
+            if isinstance(entry, dict):
                 watch = watches[entry["tab"]] = cls(entry["tab"], entry["header_row"])
                 watch.id_column, watch.resting = entry["id_column"], {}
                 watch.own, watch.dated = set(entry["own"]), set(entry["dated"])
                 continue
-            watch = watches[entry["tab"]]
-            key = entry["key"] if not isinstance(entry["key"], list) else _tuple(entry["key"])
-            for column, (first, want) in entry["cells"].items():
-                watch.sent.setdefault((entry["row"], int(column)), []).append(want)
+            row, key, cells = entry
+            watch = next(reversed(watches.values()))  # the tab named by the line above
+            key = _tuple(key)
+            for column, first, sent in cells:
+                watch.sent.setdefault((row, column), []).append(sent)
                 if key is not None:
-                    watch.planned[(key, int(column))] = (first, want)
+                    watch.planned[(key, column)] = (first, sent)
         return list(watches.values())
 
     def rest_on(self, memory: dict[str, dict[int, object]]) -> None:
@@ -251,37 +260,43 @@ class Watch:
 
 
 _UNKNOWN = object()
+EPOCH = dt.date(1899, 12, 30)  # Sheets' day 0
 
 
 def _tuple(value):
     return tuple(_tuple(v) for v in value) if isinstance(value, list) else value
 
 
+def _raw(value: object) -> object:
+    """A value as the API reads it back unformatted (a date as its serial number, a blank
+    as ""): compared as it is with what is read, and kept as JSON in the pending record."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, dt.datetime):
+        return float(to_excel(value))
+    if isinstance(value, dt.date):
+        return (value - EPOCH).days
+    if isinstance(value, (bool, int, str)) and type(value) in (bool, int, str):
+        return value
+    if isinstance(value, float):
+        return float(value)  # a Share or an Amount: the number
+    return str(value)
+
+
 def _stored(value: object, as_date: bool = False) -> object:
-    """A value read (unformatted) as it is written back: a serial in a date column a date."""
+    """A raw value as it is written back: a serial in a date column as a date."""
     if as_date and isinstance(value, (int, float)) and not isinstance(value, bool):
         found = comparable(value, True)
         return found if isinstance(found, dt.date) else value
     return None if is_blank(value) else value
 
 
-def _plain(value: object) -> object:
-    """JSON for the record: dates as {"d": serial}."""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return {"d": to_excel(value)}
-    if isinstance(value, float) and value != value:
-        return None
-    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
-
-
-def unplain(value: object) -> object:
-    if isinstance(value, dict) and "d" in value:
-        return comparable(value["d"], True)
-    return value
-
-
 def _same(a: object, b: object, as_date: bool) -> bool:
-    return comparable(unplain(a), as_date) == comparable(unplain(b), as_date)
+    if a == b and type(a) is type(b):
+        return True
+    if is_blank(a) or is_blank(b):
+        return is_blank(a) and is_blank(b)
+    return comparable(a, as_date) == comparable(b, as_date)
 
 
 def patched(grid: list[list], placed: list[tuple[int, int, object]]) -> list[list]:
@@ -291,7 +306,6 @@ def patched(grid: list[list], placed: list[tuple[int, int, object]]) -> list[lis
         grid.extend([] for _ in range(row - len(grid)))
         cells = grid[row - 1]
         cells.extend([""] * (column - len(cells)))
-        value = unplain(value)
         if isinstance(value, (dt.date, dt.datetime)):
             value = to_excel(value)
         cells[column - 1] = "" if value is None else value
