@@ -248,6 +248,10 @@ def test_a_run_stopped_before_its_check_is_repaired_by_the_next_before_anything_
     assert "同步待核对" in [s.title for s in sheets_api.books[KEY].sheets]
     sheets_api.failures.clear()
     days = (TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=2))
+    left = {s.title: s.grid() for s in sheets_api.books[KEY].sheets}
+    settings = {"workbook": KEY, **gsheets_settings(sheets_api, service_account)}
+    sync(Path("unused.xlsx"), days[0], dry_run=True, **settings)  # a dry run writes nothing
+    assert {s.title: s.grid() for s in sheets_api.books[KEY].sheets} == left
     report = run(sheets_api, service_account, KEY, days[0])
     assert any("上次" in note for note in report.notes), report.notes
     run(sheets_api, service_account, KEY, days[1])

@@ -302,6 +302,7 @@ class GSheetsBackend:
         self._protected: dict[str, dict] = {}  # each tab's metadata, for its protections
         self._grids: dict[str, list[list]] = {}
         self._found: list[tuple[str, dict]] = []  # what the last read or write found
+        self._pending: tuple | None = None  # a stopped write's record, repaired by the next
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -361,7 +362,7 @@ class GSheetsBackend:
         }
         self._protected = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
         self._grids = self._values(list(self._sheets))
-        self._found = []
+        self._found, self._pending = [], None
         if PENDING in self._sheets:  # the last write stopped before it was checked
             self._finish_pending()
         return self._grids
@@ -372,30 +373,44 @@ class GSheetsBackend:
         return list(self._found)
 
     def _finish_pending(self) -> None:
-        """Check and repair what a stopped write left (gsheets_verify), before anything is
-        computed from it: a value of it on another customer's row is never taken for an edit."""
+        """What a stopped write left (gsheets_verify), checked before anything is computed
+        from it: the grids read as repaired, so a value of it on another customer's row is
+        never taken for an edit. Written by the next write (`_repair_pending`), first: a read
+        writes nothing (a dry run, `validate`)."""
         lines = [r[0] for r in self._grids.pop(PENDING) if r and isinstance(r[0], str)]
         try:
-            watches = Watch.from_record(lines)
+            titles = {w.title for w in Watch.from_record(lines)} & set(self._grids)
         except (ValueError, KeyError, TypeError):  # not ours to read: let go
-            watches = []
-        placed = {}
-        for watch in watches:
-            grid = self._grids.get(watch.title)
-            if grid is not None:
-                watch.rest_on(remembered(self._grids, watch, grid))
-                placed[watch.title] = watch.repairs(grid)
-        requests_ = _Requests(self._sheets)
-        for title, cells in placed.items():
-            requests_.cells(title, cells)
-        pending = {"deleteSheet": {"sheetId": self._sheets.pop(PENDING)["sheetId"]}}
-        for chunk in [*requests_.chunks(), [pending]]:
-            self._send(chunk)
-        for title, cells in placed.items():
-            self._grids[title] = patched(self._grids[title], cells)
-        repaired = sum(len(c) for c in placed.values())
+            lines, titles = [], set()
+        memory = {t: remembered(self._grids, self._grids[t], lines, t) for t in titles}
+        self._pending = (lines, self._sheets.pop(PENDING)["sheetId"], memory)
+        repaired = 0
+        for watch in self._watches_pending():
+            placed = watch.repairs(self._grids[watch.title])
+            self._grids[watch.title] = patched(self._grids[watch.title], placed)
+            repaired += len(placed)
         if repaired:
             self._found.append(("gsheets_pending_repaired", {"count": repaired}))
+
+    def _watches_pending(self) -> list[Watch]:
+        """The stopped write's watches, each resting on 同步快照 as the first read had it."""
+        lines, _, memory = self._pending
+        watches = [w for w in Watch.from_record(lines) if w.title in memory]
+        for watch in watches:
+            watch.rest_on(memory[watch.title])
+        return watches
+
+    def _repair_pending(self) -> None:
+        """The repairs `_finish_pending` found, placed as the rows are now, and the stopped
+        write's record deleted: before this write reads anything."""
+        watches = self._watches_pending()
+        now = self._values([w.title for w in watches]) if watches else {}
+        requests_ = _Requests(self._sheets)
+        for watch in watches:
+            requests_.cells(watch.title, watch.repairs(now[watch.title]))
+        for chunk in [*requests_.chunks(), [{"deleteSheet": {"sheetId": self._pending[1]}}]]:
+            self._send(chunk)
+        self._pending = None
 
     def keep_rows(self, titles: set[str]) -> None:
         """Only the tabs `titles` may be replaced whole: the others' rows are let go."""
@@ -437,6 +452,8 @@ class GSheetsBackend:
 
     # --- writing -------------------------------------------------------------------------
     def write(self, changes: Changeset) -> None:
+        if self._pending:  # a stopped write's: repaired first
+            self._repair_pending()
         requests_ = _Requests(self._sheets)
         requests_.hidden = changes.hidden | {PENDING}
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})

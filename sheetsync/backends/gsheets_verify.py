@@ -312,17 +312,21 @@ def patched(grid: list[list], placed: list[tuple[int, int, object]]) -> list[lis
     return grid
 
 
-def remembered(grids: dict[str, list[list]], watch: Watch, grid: list[list]) -> dict:
-    """同步快照's values by customer id, under the tab's column numbers (a later run)."""
-    title = next((t for t in MEMORY.titles() if t in grids), None)
-    if title is None:
+def remembered(grids: dict[str, list[list]], grid: list[list], lines: list[str], title: str):
+    """同步快照's values by customer id, under the follow-up tab `title`'s column numbers
+    (those the stopped write's record `lines` watched)."""
+    watch = next(w for w in Watch.from_record(lines) if w.title == title)
+    memory_title = next((t for t in MEMORY.titles() if t in grids), None)
+    if memory_title is None:
         return {}
-    memory = load_sheet(grids[title], MEMORY, title)
-    tab = load_sheet(grid, FOLLOWUPS, watch.title, PEOPLE_KEYS)
+    memory = load_sheet(grids[memory_title], MEMORY, memory_title)
+    tab = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
     where = {c: k for k, c in tab.columns.items() if c in watch.own and k in memory.frame}
     found = {}
-    for _, row in memory.frame.iterrows():
-        cid = normalise_id(row["customer_id"])
+    for cid, *values in zip(
+        memory.frame["customer_id"], *(memory.frame[k] for k in where.values()), strict=True
+    ):
+        cid = normalise_id(cid)
         if cid:
-            found.setdefault(cid, {c: _stored(row[k], c in watch.dated) for c, k in where.items()})
+            found.setdefault(cid, {c: _raw(v) for c, v in zip(where, values, strict=True)})
     return found
