@@ -262,3 +262,34 @@ def test_a_run_stopped_before_its_check_is_repaired_by_the_next_before_anything_
     right = sheet_results(sheets_api, key=TWIN)
     assert misplaced(sheet_results(sheets_api), right, set()) == []
     assert "同步待核对" not in [s.title for s in sheets_api.books[KEY].sheets]
+
+
+def test_people_sorting_through_every_check_leave_it_to_the_next_run(sheets_api, service_account):
+    """Rows sorted again before every write of the run (its repairs too): after three rounds
+    the run says what it could not check, keeps its record, and the next run puts every value
+    on its row before computing anything."""
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS)
+    run(sheets_api, service_account, KEY)
+    later = TODAY + dt.timedelta(days=3)
+    flips = iter(range(100))
+
+    def sort_again(book):
+        order = "DESCENDING" if next(flips) % 2 else "ASCENDING"
+        area = {"sheetId": tab_id(sheets_api, KEY), "startRowIndex": 1}
+        spec = {"dimensionIndex": 1 + next(flips) % 2, "sortOrder": order}
+        act(sheets_api, KEY, {"sortRange": {"range": area, "sortSpecs": [spec]}})
+        sheets_api.before(":batchUpdate", sort_again)
+
+    sheets_api.before(":batchUpdate", sort_again)
+    report = run(sheets_api, service_account, KEY, later)
+    sheets_api.hooks.clear()
+    assert any("没能核对" in note for note in report.notes), report.notes
+    assert "同步待核对" in [s.title for s in sheets_api.books[KEY].sheets]
+    report = run(sheets_api, service_account, KEY, later + dt.timedelta(days=1))
+    assert any("上次同步写入后没能核对完" in note for note in report.notes), report.notes
+    assert "同步待核对" not in [s.title for s in sheets_api.books[KEY].sheets]
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS, key=TWIN)
+    for day in (TODAY, later, later + dt.timedelta(days=1)):
+        run(sheets_api, service_account, TWIN, day)
+    right = sheet_results(sheets_api, key=TWIN)
+    assert misplaced(sheet_results(sheets_api), right, set()) == []

@@ -265,7 +265,20 @@ class _Guard:
         if not self.stale:
             now = self.backend._values([w.title for w in self.watches])
             self.stale = not all(w.undisturbed(now[w.title]) for w in self.watches)
-        return [r for r in chunk if not self._places(r)] if self.stale else chunk
+        if not self.stale:
+            return chunk
+        for request in chunk:  # never sent: a value there now is not ours
+            if self._places(request):
+                self._unsent(request["updateCells"])
+        return [r for r in chunk if not self._places(r)]
+
+    def _unsent(self, args: dict) -> None:
+        start = args["start"]
+        watch = self.ids[start["sheetId"]]
+        row0, column0 = start.get("rowIndex", 0) + 1, start.get("columnIndex", 0) + 1
+        for i, row in enumerate(args.get("rows", [])):
+            for j in range(len(row.get("values", []))):
+                watch.sent.pop((row0 + i, column0 + j), None)
 
     def _places(self, request: dict) -> bool:
         """Does `request` write cells under a watched tab's header (placed by customer)?"""
@@ -536,7 +549,7 @@ class GSheetsBackend:
                 left = sum(len(c) for c in placed.values())
                 self._found.append(("gsheets_unchecked", {"count": left}))
                 break
-            repairs = _Requests(self._sheets)
+            repairs = _Requests(requests_.sheets)  # the grids as the write grew them
             for title, cells in placed.items():
                 repairs.cells(title, cells)
             for chunk in repairs.chunks():
