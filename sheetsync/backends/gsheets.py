@@ -535,7 +535,7 @@ class GSheetsBackend:
         if kept:
             shown = " (" + ", ".join(f"{where} {header}" for where, header, _ in kept[:3]) + ")"
             self._found.append(("gsheets_kept_meanwhile", {"count": len(kept), "cells": shown}))
-        watches = [w for w in watches if w.sent]
+        watches = [w for w in watches if w.sent or w.planned]  # all left to here, maybe
         if not watches:
             return []
         closing = []
@@ -545,9 +545,13 @@ class GSheetsBackend:
             if not any(placed.values()):
                 closing = [{"deleteSheet": {"sheetId": requests_.sheets[PENDING]["sheetId"]}}]
                 break
-            if round_ == ROUNDS:  # still moving: the next run checks first
+            if round_ == ROUNDS:  # still moving: the next run checks first, all we sent
                 left = sum(len(c) for c in placed.values())
                 self._found.append(("gsheets_unchecked", {"count": left}))
+                record = _Requests(requests_.sheets)
+                record.replace(PENDING, [[x] for w in watches for x in w.record()], None)
+                for chunk in record.chunks():
+                    self._send(chunk)
                 break
             repairs = _Requests(requests_.sheets)  # the grids as the write grew them
             for title, cells in placed.items():

@@ -120,6 +120,7 @@ class Watch:
     kept: list[tuple[str, str, object]] = field(default_factory=list)  # people's edits kept
     repaired: int = 0
     late: set = field(default_factory=set)  # (key, column) a person typed in after the write
+    strays: dict = field(default_factory=dict)  # (key, column) -> values of ours found there
     keys: dict[int, Key] = field(default_factory=dict)  # row -> key at the write-time read
 
     # --- at write time ----------------------------------------------------------------
@@ -151,13 +152,16 @@ class Watch:
         return True
 
     def record(self) -> list[str]:
-        """The pending record's lines: where each value went, for a run that finds it. The
-        first says the tab; then one a row written: [row, key, [[column, first, sent]...]]."""
-        by_row: dict[int, list] = {}
+        """The pending record's lines, for a run that finds it: the tab first, then for each
+        customer what goes in their cells ["p", key, [[column, first, ours]...]], for each
+        row written what was sent there ["s", row, [[column, [values]]...]], and values of
+        ours found on a customer's row, not put back yet ["x", key, [[column, [values]]...]]."""
+        ours: dict = {}
+        for (key, column), (first, want) in self.planned.items():
+            ours.setdefault(key, []).append([column, first, want])
+        sent: dict[int, list] = {}
         for (row, column), values in self.sent.items():
-            key = self.keys.get(row)
-            first, _ = self.planned.get((key, column), ("", None))
-            by_row.setdefault(row, [row, key, []])[2].append([column, first, values[-1]])
+            sent.setdefault(row, []).append([column, values])
         head = {
             "tab": self.title,
             "header_row": self.header_row,
@@ -165,8 +169,13 @@ class Watch:
             "own": sorted(self.own),
             "dated": sorted(self.dated),
         }
-        lines = [json.dumps(head, ensure_ascii=False)]
-        return lines + [json.dumps(by_row[r], ensure_ascii=False) for r in sorted(by_row)]
+        strays: dict = {}
+        for (key, column), values in self.strays.items():
+            strays.setdefault(key, []).append([column, values])
+        lines = [head, *(["p", k, c] for k, c in ours.items())]
+        lines += [["s", r, sent[r]] for r in sorted(sent)]
+        lines += [["x", k, c] for k, c in strays.items()]
+        return [json.dumps(line, ensure_ascii=False) for line in lines]
 
     # --- between batches and after ------------------------------------------------------
     def undisturbed(self, grid: list[list]) -> bool:
@@ -188,7 +197,9 @@ class Watch:
         the cells that should have been are looked at: a daily run reads back few."""
         keys = row_keys(grid, self._header(grid), self.id_column, self.own)
         rows = {k: n for n, k in keys.items()}
-        looked = set(self.sent) | {(rows[k], c) for k, c in self.planned if k in rows}
+        looked = set(self.sent) | {
+            (rows[k], c) for k, c in [*self.planned, *self.strays] if k in rows
+        }
         out = []
         for number, column in looked:
             key = keys.get(number)
@@ -199,8 +210,11 @@ class Watch:
             first, want = self._target(key, column)
             if want is _UNKNOWN or _same(have, want, as_date):
                 continue
-            stray = any(_same(have, v, as_date) for v in self.sent.get((number, column), ()))
+            ours = [*self.sent.get((number, column), ()), *self.strays.get((key, column), ())]
+            stray = any(_same(have, v, as_date) for v in ours)  # sent there, or found before
             missing = (key, column) in self.planned and _same(have, first, as_date)
+            if stray:  # known by its customer from now on: rows may move again
+                self.strays.setdefault((key, column), []).append(_raw(have))
             if stray or missing:
                 out.append((number, column, want))
             elif (key, column) in self.planned:  # a person's, typed in meanwhile: stays
@@ -241,13 +255,17 @@ class Watch:
                 watch.id_column, watch.resting = entry["id_column"], {}
                 watch.own, watch.dated = set(entry["own"]), set(entry["dated"])
                 continue
-            row, key, cells = entry
+            kind, where, cells = entry
             watch = next(reversed(watches.values()))  # the tab named by the line above
-            key = _tuple(key)
-            for column, first, sent in cells:
-                watch.sent.setdefault((row, column), []).append(sent)
-                if key is not None:
-                    watch.planned[(key, column)] = (first, sent)
+            if kind == "p":
+                for column, first, want in cells:
+                    watch.planned[(_tuple(where), column)] = (first, want)
+            elif kind == "s":
+                for column, values in cells:
+                    watch.sent.setdefault((where, column), []).extend(values)
+            else:  # "x": values of ours found on that customer's row
+                for column, values in cells:
+                    watch.strays[(_tuple(where), column)] = values
         return list(watches.values())
 
     def rest_on(self, memory: dict[str, dict[int, object]]) -> None:
