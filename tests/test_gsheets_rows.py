@@ -294,3 +294,21 @@ def test_people_sorting_through_every_check_leave_it_to_the_next_run(sheets_api,
         run(sheets_api, service_account, TWIN, day)
     right = sheet_results(sheets_api, key=TWIN)
     assert misplaced(sheet_results(sheets_api), right, set()) == []
+
+
+def test_the_end_of_a_write_applied_but_never_answered_is_not_a_failure(
+    sheets_api, service_account, monkeypatch
+):
+    """The batchUpdate that deletes the pending record is applied and its answer lost: the
+    retry finds the record gone, which is what it asked for."""
+    from test_gsheets import _impatient
+
+    monkeypatch.setattr("sheetsync.backends.gsheets.pause_for", lambda s: None)
+    make_spreadsheet(sheets_api, service_account, CUSTOMERS[:20])
+    settings = {"workbook": KEY, **_impatient(sheets_api, service_account)}
+    sync(Path("unused.xlsx"), TODAY, **settings)
+    # the run's reads: the first, the write-time one, the read-back; then the record's end
+    sheets_api.before("values:batchGet", lambda book: sheets_api.hang_next("after"), skip=2)
+    sync(Path("unused.xlsx"), TODAY + dt.timedelta(days=1), **settings)
+    assert not sheets_api.hangs
+    assert "同步待核对" not in [s.title for s in sheets_api.books[KEY].sheets]

@@ -576,6 +576,13 @@ class GSheetsBackend:
             made = re.search(
                 r'A sheet with the name "(.+)" already exists', exc.error.get("message", "")
             )
+            gone = re.search(r"No grid with id: (\d+)", exc.error.get("message", ""))
+            deleted = {r["deleteSheet"]["sheetId"] for r in chunk if "deleteSheet" in r}
+            if gone and int(gone[1]) in deleted:  # the record's deletion, applied unanswered
+                log.warning(
+                    "Google Sheets had applied a write it did not answer; not applied again"
+                )
+                return
             if not made or not self._made_by(chunk, made[1]):
                 raise self._explain(exc) from None
             log.warning("Google Sheets had applied a write it did not answer; not applied again")
