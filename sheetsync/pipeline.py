@@ -709,6 +709,7 @@ def _sync(
     report = report_for(backend.location, today, result, loaded.locale)
     report.notes += archived
     report.notes += recipients.notes(loaded.locale)
+    report.notes += [say(k, loaded.locale, **f) for k, f in backend.found()]  # its repairs
     report.phases = phases
     reminding = not events_only and _reminder_day(calendar, today, settings)
     if not events_only and not reminding and (mailer or chats):
@@ -786,8 +787,9 @@ def _sync(
                 backend.write(changes)
             except BackendError as exc:  # a save meanwhile, a protected range: in its language
                 raise resaid(exc, locale) from None
-        # what a Feishu write had to do: a write resumed, rows moved under it and repaired
-        report.notes += [say(key, locale, **f) for key, f in getattr(backend, "notices", [])]
+        # what the write found or had to do: people's edits kept and rows moved under it
+        # (Google, Feishu), a stopped write finished (Feishu)
+        report.notes += [say(k, locale, **f) for k, f in backend.found()]
     return report
 
 

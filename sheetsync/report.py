@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sheetsync.loading import Loaded
 from sheetsync.memory import give_back_freed_memory
-from sheetsync.workbook.changes import Changeset, describe
+from sheetsync.workbook.changes import Changeset, LogNote, describe
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.schema import (
     SYNC_LOG,
@@ -148,11 +148,16 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
         "; ".join(report.notes),
     ]
     title = loaded.titles["sync_log"]
+    column = len(row)  # the notes: last, in the schema's order
     if loaded.sync_log is not None and loaded.sync_log.header_row:
         changes.add_rows(loaded.sync_log, [row])  # under its headers, wherever they are
+        column = loaded.sync_log.columns.get("message")
     else:
         header = [] if title in loaded.existing else [SYNC_LOG.headers(loaded.locale)]
         changes.append[title] = [*header, row]
+    if column:  # where what the write finds is added (a column people deleted: not)
+        where = len(changes.append[title]) - 1
+        changes.log_note = LogNote(title, where, column, row[-1], loaded.locale)
 
 
 def dry_run_lines(changes: Changeset, mails: list, locale: str) -> list[str]:

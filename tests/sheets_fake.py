@@ -599,6 +599,9 @@ class FakeSheets:
                 )
             )
             return {"addSheet": {"properties": {"sheetId": sheet_id, "title": props["title"]}}}
+        if kind == "deleteSheet":  # DeleteSheetRequest: the tab and everything on it
+            book.sheets.remove(book.by_id(args["sheetId"]))
+            return {}
         if kind == "appendDimension":
             sheet = book.by_id(args["sheetId"])
             if args["dimension"] == "ROWS":

@@ -23,8 +23,11 @@ from conftest import (
     results,
     sheet_results,
     sync,
+    type_in,
 )
 from openpyxl.utils import get_column_letter
+
+from sheetsync.errors import ConflictError  # noqa: E402
 
 A = {"budget": "明确", "intent": "高", "decision_cycle": "20天"}
 D = dt.date
@@ -52,6 +55,36 @@ class XlsxBook:
     def set(self, title, row, column, value):
         book = openpyxl.load_workbook(self.path)
         book[title].cell(row, column).value = value
+        book.save(self.path)
+
+    def meanwhile(self, monkeypatch, customer_id, header, value):
+        """A person sorts the rows by 客户名称 and types `value` under `header` for a
+        customer, and saves the file, once the next sync has read it, before it writes."""
+        from sheetsync.backends.xlsx import XlsxBackend
+
+        write = XlsxBackend.write
+
+        def late(backend, changes):
+            monkeypatch.setattr(XlsxBackend, "write", write)
+            self.sort_and_type(customer_id, header, value)
+            return write(backend, changes)
+
+        monkeypatch.setattr(XlsxBackend, "write", late)
+
+    def sort_and_type(self, customer_id, header, value):
+        book = openpyxl.load_workbook(self.path)
+        sheet = book["客户跟进"]
+        rows = sorted(
+            ([c.value for c in row] for row in sheet.iter_rows(min_row=2)),
+            key=lambda r: str(r[1]),
+            reverse=True,
+        )
+        titles = [c.value for c in sheet[1]]
+        for r, row in enumerate(rows, start=2):
+            if row[0] == customer_id:
+                row[titles.index(header)] = value
+            for c, v in enumerate(row, start=1):
+                sheet.cell(r, c).value = v
         book.save(self.path)
 
 
@@ -84,6 +117,24 @@ class SheetsBook:
         if isinstance(value, dt.date):
             cell = {"v": float((value - dt.date(1899, 12, 30)).days), "date": True}
         self.api.books[KEY].by_title(title).cells[(row - 1, column - 1)] = cell
+
+    def meanwhile(self, monkeypatch, customer_id, header, value):
+        """A person types `value` under `header` for a customer after the next sync's first
+        read, and sorts the rows by 客户名称 as its write is on its way."""
+        self.api.before("values:batchGet", lambda book: self.type(customer_id, header, value), 1)
+        self.api.before(":batchUpdate", lambda book: self.sort())
+
+    def sort(self):
+        sheet = self.api.books[KEY].by_title("客户跟进")
+        area = {"sheetId": sheet.sheet_id, "startRowIndex": 1}
+        sort = {"range": area, "sortSpecs": [{"dimensionIndex": 1, "sortOrder": "DESCENDING"}]}
+        self.api.batch_update(self.api.books[KEY], {"requests": [{"sortRange": sort}]})
+
+    def type(self, customer_id, header, value):
+        sheet = self.api.books[KEY].by_title("客户跟进")
+        grid = sheet.grid()
+        row = next(r for r, cells in enumerate(grid) if cells and cells[0] == customer_id)
+        sheet.set(row, grid[0].index(header), {"v": value})
 
 
 class FeishuBook:
@@ -213,3 +264,37 @@ def test_a_contact_recorded_closes_the_task(book):
     book.sync()
     states = sorted(str(r[4]) for r in book.grid("任务记录")[1:])
     assert states == ["已完成", "待办"]
+
+
+MOVING = [
+    customer(
+        f"R{i:02d}",
+        customer=f"客户{(i * 7) % 20:02d}",
+        intent=("低", "中", "高")[i % 3],
+        budget=("未定", "初步确认", "明确")[(i // 3) % 3],
+        last_contact=TODAY - dt.timedelta(days=1 + 2 * i),
+    )
+    for i in range(20)
+]
+
+
+def test_a_sort_and_a_typed_grade_during_a_sync_misplace_nothing_and_lose_nothing(
+    book, tmp_path, monkeypatch
+):
+    """Google writes around them (every value on its customer's row, the typed grade kept);
+    a file saved meanwhile is not written at all, and said so. Either way the next run has
+    every customer's values right and takes the typed grade as typed (issue 26, item 1)."""
+    book.make(MOVING)
+    book.sync()
+    days = (TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=2))
+    book.meanwhile(monkeypatch, "R03", "客户等级", "A")
+    try:
+        book.sync(days[0])
+    except ConflictError as exc:  # the file: nothing written, the person's save stands
+        assert isinstance(book, XlsxBook) and "什么也没写" in str(exc)
+    book.sync(days[1])
+    reference = make_workbook(tmp_path / "reference.xlsx", MOVING)
+    sync(reference)
+    type_in(reference, "R03", grade="A")  # as typed between two runs: a grade override
+    sync(reference, days[1])
+    assert book.results() == results(reference)

@@ -89,7 +89,9 @@ def test_requests_per_daily_sync_do_not_grow_with_rows(sheets_api, service_accou
         sync(Path("unused.xlsx"), TODAY + dt.timedelta(days=1), **settings)  # the daily case
         counts.append(sheets_api.count("/v4/") - before)
     assert first[1] > first[0]  # writing every row of 1,000 is split: the limit bites
-    assert counts[0] == counts[1] == 4  # metadata, batchGet; write-time batchGet, one batchUpdate
+    # metadata, batchGet; write-time batchGet, one batchUpdate; the read-back, and one
+    # batchUpdate that deletes the pending record (docs/operations.md: every value on its row)
+    assert counts[0] == counts[1] == 6
 
 
 def test_a_429_storm_is_ridden_out_honouring_retry_after(sheets_api, service_account, monkeypatch):
@@ -721,7 +723,9 @@ def test_a_write_google_applied_but_never_answered_is_not_applied_twice(
     assert len({tuple(row) for row in log[1:]}) == len(log) - 1  # no row twice (two runs can
     # share a second of 运行时间: each row is told by all its cells)
     assert sheet_results(sheets_api)["K1"]["status"] == "已逾期"
-    assert sheets_api.count(":batchUpdate") == (1 if tab_added else 2) + 2  # the write, twice
+    # the setup's (and the first sync's write and its record's deletion), then the write twice
+    # and the deletion of its record
+    assert sheets_api.count(":batchUpdate") == (1 if tab_added else 3) + 3
 
 
 def test_every_request_stays_under_the_limit_as_sent(sheets_api, service_account, monkeypatch):

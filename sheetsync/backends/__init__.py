@@ -32,6 +32,10 @@ class Backend(Protocol):
     def held_by(self) -> str | None:
         """Who has the workbook open in a program whose next save would overwrite ours."""
 
+    def found(self) -> list[tuple[str, dict]]:
+        """What the last read or write found people doing meanwhile and did about it, as
+        catalogue keys and their fields (for the run's report)."""
+
     def __enter__(self) -> Backend: ...
 
     def __exit__(self, *exc: object) -> None: ...

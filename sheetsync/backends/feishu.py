@@ -113,6 +113,11 @@ class FeishuBackend:
     def __exit__(self, *exc: object) -> None:
         pass
 
+    def found(self) -> list[tuple[str, dict]]:
+        """What the write had to do: a stopped write finished, values moved back to their
+        customers' rows (catalogue keys and fields, for the run's report)."""
+        return list(self.notices)
+
     def tab_url(self, title: str) -> str:
         sheet = self._sheets.get(title, {}).get("id", "")
         return f"{self.origin}/sheets/{self.token}" + (f"?sheet={sheet}" if sheet else "")

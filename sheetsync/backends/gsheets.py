@@ -61,8 +61,10 @@ from sheetsync.backends.gsheets_setup import (  # noqa: F401  (setup_requests re
     setup_requests,
     whole_tab_protection,
 )
+from sheetsync.backends.gsheets_verify import PENDING, ROUNDS, Watch, patched, remembered
 from sheetsync.errors import BackendError, ConfigError
-from sheetsync.workbook.changes import Changeset
+from sheetsync.workbook.changes import Changeset, LogNote
+from sheetsync.workbook.messages import say
 
 GOOGLE_API = "https://sheets.googleapis.com"
 # every Google host google-auth and gspread may call; all routed when `endpoint` is not Google
@@ -270,6 +272,44 @@ def _partly(exc: BackendError, done: int, total: int) -> BackendError:
     return BackendError.said("gsheets_partly_written", done=done, total=total, cause=cause)
 
 
+class _Guard:
+    """Between the batches of a long write: once a watched tab changed (rows sorted,
+    inserted or deleted, a sync cell typed in), the cells still to send to it are left to the
+    check after the write, which places them by customer as the tab is then."""
+
+    def __init__(self, backend, watches: list[Watch], requests_: _Requests) -> None:
+        self.backend, self.watches = backend, [w for w in watches if w.sent]
+        self.ids = {requests_.sheets[w.title]["sheetId"]: w for w in self.watches}
+        self.stale = False
+
+    def __call__(self, done: int, chunk: list[dict]) -> list[dict]:
+        if not done or not any(self._places(r) for r in chunk):
+            return chunk
+        if not self.stale:
+            now = self.backend._values([w.title for w in self.watches])
+            self.stale = not all(w.undisturbed(now[w.title]) for w in self.watches)
+        if not self.stale:
+            return chunk
+        for request in chunk:  # never sent: a value there now is not ours
+            if self._places(request):
+                self._unsent(request["updateCells"])
+        return [r for r in chunk if not self._places(r)]
+
+    def _unsent(self, args: dict) -> None:
+        start = args["start"]
+        watch = self.ids[start["sheetId"]]
+        row0, column0 = start.get("rowIndex", 0) + 1, start.get("columnIndex", 0) + 1
+        for i, row in enumerate(args.get("rows", [])):
+            for j in range(len(row.get("values", []))):
+                watch.sent.pop((row0 + i, column0 + j), None)
+
+    def _places(self, request: dict) -> bool:
+        """Does `request` write cells under a watched tab's header (placed by customer)?"""
+        start = request.get("updateCells", {}).get("start", {})
+        watch = self.ids.get(start.get("sheetId"))
+        return watch is not None and start.get("rowIndex", 0) >= watch.header_row
+
+
 class GSheetsBackend:
     def __init__(
         self,
@@ -300,6 +340,8 @@ class GSheetsBackend:
         self.progress: Progress | None = None  # a stopped write's record, read with the metadata
         self.finished: Progress | None = None  # that record, once this run's write finished it
         self.pace = Pace(WRITES_PER_MINUTE, lambda: clock(), lambda s: pause_for(s))
+        self._found: list[tuple[str, dict]] = []  # what the last read or write found
+        self._pending: tuple | None = None  # a stopped write's record, repaired by the next
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -360,14 +402,63 @@ class GSheetsBackend:
         self._protected = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
         self.progress = read_progress(meta)
         # the tabs a stopped write was adding read as not there yet: planned and written whole
-        making = unmade(self.progress, self._sheets)
+        # (its record of where values went, 同步待核对, is read all the same: checked first)
+        making = unmade(self.progress, self._sheets) - {PENDING}
         self._grids = self._values([t for t in self._sheets if t not in making])
+        self._found, self._pending = [], None
+        if PENDING in self._sheets:  # the last write stopped before it was checked
+            self._finish_pending()
         return self._grids
 
     def resumed(self, locale: str) -> str | None:
         """After a write: what a stopped write had made, which this run finished (None: there
         was none)."""
         return resumed_note(self.finished, locale) if self.finished else None
+
+    def found(self) -> list[tuple[str, dict]]:
+        """What the last read or write found and did about it, as catalogue keys and their
+        fields: people's edits made while the sync wrote, values put back on their rows."""
+        return list(self._found)
+
+    def _finish_pending(self) -> None:
+        """What a stopped write left (gsheets_verify), checked before anything is computed
+        from it: the grids read as repaired, so a value of it on another customer's row is
+        never taken for an edit. Written by the next write (`_repair_pending`), first: a read
+        writes nothing (a dry run, `validate`)."""
+        lines = [r[0] for r in self._grids.pop(PENDING) if r and isinstance(r[0], str)]
+        try:
+            titles = {w.title for w in Watch.from_record(lines)} & set(self._grids)
+        except (ValueError, KeyError, TypeError):  # not ours to read: let go
+            lines, titles = [], set()
+        memory = {t: remembered(self._grids, self._grids[t], lines, t) for t in titles}
+        self._pending = (lines, self._sheets.pop(PENDING)["sheetId"], memory)
+        repaired = 0
+        for watch in self._watches_pending():
+            placed = watch.repairs(self._grids[watch.title])
+            self._grids[watch.title] = patched(self._grids[watch.title], placed)
+            repaired += len(placed)
+        if repaired:
+            self._found.append(("gsheets_pending_repaired", {"count": repaired}))
+
+    def _watches_pending(self) -> list[Watch]:
+        """The stopped write's watches, each resting on 同步快照 as the first read had it."""
+        lines, _, memory = self._pending
+        watches = [w for w in Watch.from_record(lines) if w.title in memory]
+        for watch in watches:
+            watch.rest_on(memory[watch.title])
+        return watches
+
+    def _repair_pending(self) -> None:
+        """The repairs `_finish_pending` found, placed as the rows are now, and the stopped
+        write's record deleted: before this write reads anything."""
+        watches = self._watches_pending()
+        now = self._values([w.title for w in watches]) if watches else {}
+        requests_ = _Requests(self._sheets)
+        for watch in watches:
+            requests_.cells(watch.title, watch.repairs(now[watch.title]))
+        for chunk in [*requests_.chunks(), [{"deleteSheet": {"sheetId": self._pending[1]}}]]:
+            self._send(chunk)
+        self._pending = None
 
     def keep_rows(self, titles: set[str]) -> None:
         """Only the tabs `titles` may be replaced whole: the others' rows are let go."""
@@ -409,8 +500,10 @@ class GSheetsBackend:
 
     # --- writing -------------------------------------------------------------------------
     def write(self, changes: Changeset) -> None:
+        if self._pending:  # a stopped write's: repaired first
+            self._repair_pending()
         requests_ = _Requests(self._sheets)
-        requests_.hidden = changes.hidden
+        requests_.hidden = changes.hidden | {PENDING}
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
         renamed = sorted({r.tab for r in changes.renames})
         appended = sorted(t for t in changes.append if t in self._sheets)
@@ -421,13 +514,21 @@ class GSheetsBackend:
             placed = list(_renamed(title, now[title], renames))
             requests_.cells(title, placed)
             now[title] = _with_renames(now[title], placed)
+        placed, watches = {}, []
         for title in tabs:
             headers = [c for c in changes.new_headers if c.tab == title]
             cells = [c for c in changes.cells if c.tab == title]
-            requests_.cells(title, list(_rematch(title, now[title], headers, cells)))
+            watches.append(Watch(title))
+            placed[title] = list(_rematch(title, now[title], headers, cells, watches[-1]))
+        watches = [w for w in watches if w.sent or w.kept]
+        if any(w.sent for w in watches):  # recorded first, then 同步快照, then the cells
+            record = [[line] for w in watches if w.sent for line in w.record()]
+            requests_.replace(PENDING, record, None)
         for title, rows in changes.replace.items():
             requests_.replace(title, rows, self._grids.get(title))
         making = unmade(self.progress, self._sheets)
+        for title in tabs:
+            requests_.cells(title, placed[title])
         for title, rows in changes.append.items():  # under the last row there now
             if title in making:  # a tab a stopped write was adding: made whole now
                 requests_.replace(title, rows, None)
@@ -437,9 +538,14 @@ class GSheetsBackend:
             requests_.charts(title, charts, self._charts.get(title, []))
         for title, layout in changes.layout.items():
             requests_.layout(title, layout)
-        self._send_all(requests_, making)
+        self._send_all(requests_, making, watches)
+        closing = self._check(watches, requests_)
+        if self._found and changes.log_note:  # the sync-log row says what was found
+            closing += self._noted(changes.log_note, now, requests_)
+        if closing:
+            self._send(closing)
 
-    def _send_all(self, requests_: _Requests, making: set[str]) -> None:
+    def _send_all(self, requests_: _Requests, making: set[str], watches: list[Watch]) -> None:
         """The batchUpdates in turn, each stamped with the write's progress (a record in
         the spreadsheet: gsheets_progress), so that a run stopped part way is finished by
         the next one; a failure says how many were applied."""
@@ -448,13 +554,17 @@ class GSheetsBackend:
         tabs.update({p["title"]: p["sheetId"] for p in added})
         record = Progress(0, 0, tabs, self._now())
         chunks = list(stamped(requests_.chunks(reserve(record)), record, self.progress))
+        self._found = []
+        guard = _Guard(self, watches, requests_)
         for done, chunk in enumerate(chunks):
+            chunk = guard(done, chunk)  # stale positions left to the check after the write
             waited = self.pace.wait()
             if waited:
                 log.info("Google Sheets write %d of %d waits %.0f s (60 writes a minute)",
                          done + 1, len(chunks), waited)  # fmt: skip
             try:
-                self._send(chunk)
+                if chunk:
+                    self._send(chunk)
             except BackendError as exc:
                 if self._applied_after_all(chunk, exc):  # tries unanswered, one applied
                     continue
@@ -485,6 +595,55 @@ class GSheetsBackend:
             zone = None
         return dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M")
 
+    def _noted(self, note: LogNote, now: dict, requests_: _Requests) -> list[dict]:
+        """The sync-log row's notes cell with what the write found added."""
+        said = [say(k, note.locale, **f) for k, f in self._found]
+        text = "; ".join([note.text, *said] if note.text else said)
+        row = len(now.get(note.tab, [])) + note.index  # 0-based: appended under those rows
+        start = {"sheetId": requests_.sheets[note.tab]["sheetId"], "rowIndex": row}
+        cells = {"values": [{"userEnteredValue": {"stringValue": text}}]}
+        start["columnIndex"] = note.column - 1
+        return [{"updateCells": {"start": start, "rows": [cells], "fields": "userEnteredValue"}}]
+
+    def _check(self, watches: list[Watch], requests_: _Requests) -> list[dict]:
+        """Read back what was written and put every value on its customer's row (a few rounds
+        at most: people may go on sorting). Said in `found`; returns the request that deletes
+        the pending record, for the write's last batchUpdate."""
+        kept = [k for w in watches for k in w.kept]
+        if kept:
+            shown = " (" + ", ".join(f"{where} {header}" for where, header, _ in kept[:3]) + ")"
+            self._found.append(("gsheets_kept_meanwhile", {"count": len(kept), "cells": shown}))
+        watches = [w for w in watches if w.sent or w.planned]  # all left to here, maybe
+        if not watches:
+            return []
+        closing = []
+        for round_ in range(ROUNDS + 1):
+            now = self._values([w.title for w in watches])
+            placed = {w.title: w.repairs(now[w.title]) for w in watches}
+            if not any(placed.values()):
+                closing = [{"deleteSheet": {"sheetId": requests_.sheets[PENDING]["sheetId"]}}]
+                break
+            if round_ == ROUNDS:  # still moving: the next run checks first, all we sent
+                left = sum(len(c) for c in placed.values())
+                self._found.append(("gsheets_unchecked", {"count": left}))
+                record = _Requests(requests_.sheets)
+                record.replace(PENDING, [[x] for w in watches for x in w.record()], None)
+                for chunk in record.chunks():
+                    self._send(chunk)
+                break
+            repairs = _Requests(requests_.sheets)  # the grids as the write grew them
+            for title, cells in placed.items():
+                repairs.cells(title, cells)
+            for chunk in repairs.chunks():
+                self._send(chunk)
+        late = sum(len(w.late) for w in watches)
+        if late:
+            self._found.append(("gsheets_kept_meanwhile", {"count": late, "cells": ""}))
+        repaired = sum(w.repaired for w in watches)
+        if repaired:
+            self._found.append(("gsheets_repaired", {"count": repaired}))
+        return closing
+
     def _send(self, chunk: list[dict]) -> None:
         """One batchUpdate. A retry of one Google had applied but not answered finds the
         tabs it adds already there: all of it was applied (a batchUpdate is all or nothing),
@@ -495,6 +654,13 @@ class GSheetsBackend:
             made = re.search(
                 r'A sheet with the name "(.+)" already exists', exc.error.get("message", "")
             )
+            gone = re.search(r"No grid with id: (\d+)", exc.error.get("message", ""))
+            deleted = {r["deleteSheet"]["sheetId"] for r in chunk if "deleteSheet" in r}
+            if gone and int(gone[1]) in deleted:  # the record's deletion, applied unanswered
+                log.warning(
+                    "Google Sheets had applied a write it did not answer; not applied again"
+                )
+                return
             if not (made and self._made_by(chunk, made[1])) and not self._stamped(chunk):
                 raise self._explain(exc) from None
             log.warning("Google Sheets had applied a write it did not answer; not applied again")

@@ -35,9 +35,17 @@ def quote(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: list[CellChange]):
+def _rematch(
+    title: str,
+    grid: list[list],
+    headers: list[CellChange],
+    cells: list[CellChange],
+    watch=None,
+):
     """Where each change goes now: its customer's current row, found by id (a customer
-    deleted meanwhile is skipped); a sync column whose header is gone stops the write."""
+    deleted meanwhile is skipped); a sync column whose header is gone stops the write.
+    `watch` (gsheets_verify.Watch): leaves out the cells a person changed since the first
+    read, and records where the others go, to check them once written."""
     sheet = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
     header = grid[sheet.header_row - 1] if sheet.header_row else []
     columns = {normalise_header(h): i for i, h in enumerate(header, start=1) if not is_blank(h)}
@@ -49,6 +57,8 @@ def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: lis
             width += 1
             columns[normalise_header(change.header)] = width
             yield sheet.header_row or 1, width, change.new
+    if watch is not None:
+        watch.begin(grid, sheet.header_row, columns)
     rows_by_id: dict[str, list[int]] = {}
     for cid, number in zip(sheet.frame["customer_id"], sheet.frame["_row"], strict=True):
         rows_by_id.setdefault(normalise_id(cid), []).append(int(number))
@@ -58,9 +68,13 @@ def _rematch(title: str, grid: list[list], headers: list[CellChange], cells: lis
             raise ConflictError.said("column_gone_meanwhile", tab=title, header=change.header)
         rows = rows_by_id.get(change.customer_id, [])
         if change.customer_id and len(rows) == 1:
-            yield rows[0], column, change.new
+            row = rows[0]
         elif change.row in rows:  # a blank or duplicated id: only where that row still is
-            yield change.row, column, change.new
+            row = change.row
+        else:
+            continue
+        if watch is None or watch.place(row, column, change):
+            yield row, column, change.new
 
 
 def _renamed(title: str, grid: list[list], renames: list[CellChange]):

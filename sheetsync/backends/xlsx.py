@@ -128,6 +128,10 @@ class XlsxBackend:
         """Nothing: a file has no address to link a row to (a mail names the file and row)."""
         return ""
 
+    def found(self) -> list[tuple[str, dict]]:
+        """Nothing: a file is written only when no one has it open (held_by), all or nothing."""
+        return []
+
     def held_by(self) -> str | None:
         """Who has the workbook open in Excel, WPS or LibreOffice, from the owner file each
         leaves beside it; None when no one has. Writing under an open workbook loses work:

@@ -122,6 +122,18 @@ class Chart:
         return (self.kind, self.title, self.categories, self.values)
 
 
+@dataclass(frozen=True)
+class LogNote:
+    """Where the run's sync-log row holds its notes: a backend adds what it finds while
+    writing (Google: people's edits kept, values put back on their customers' rows)."""
+
+    tab: str
+    index: int  # the row's place in Changeset.append[tab]
+    column: int  # 1-based, in the tab
+    text: str  # the notes as planned
+    locale: str
+
+
 @dataclass
 class Changeset:
     cells: list[CellChange] = field(default_factory=list)
@@ -133,6 +145,7 @@ class Changeset:
     # Header cells renamed (`adopt`): written only where the header still reads `old`.
     renames: list[CellChange] = field(default_factory=list)
     layout: dict[str, SheetLayout] = field(default_factory=dict)  # tab title -> its layout
+    log_note: LogNote | None = None  # the sync-log row's notes cell, for the write's findings
 
     def add_rows(self, sheet: Sheet, rows: list[list]) -> None:
         """Rows (in the schema's column order) appended to an append-only tab under the

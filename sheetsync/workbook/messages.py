@@ -690,6 +690,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the last sync (begun {started}) stopped after {done} of its {total} writes; this run "
         "finished it",
     ),
+    # issue 26 item 1: every value on its customer's row, whatever people do meanwhile
+    "gsheets_kept_meanwhile": (
+        "{count} 个同步列单元格在本次同步期间被人改过{cells}:保留了填的值,下次运行按手填处理",
+        "{count} of the sync's cells were changed by someone while this sync ran{cells}: "
+        "their values were kept, and the next run takes them as typed in",
+    ),
+    "gsheets_repaired": (
+        "本次写入时有人排序、插入或删除了行:{count} 个单元格已放回各自客户的行",
+        "rows were sorted, inserted or deleted while this sync wrote: {count} cells were put "
+        "back on their customers' rows",
+    ),
+    "gsheets_pending_repaired": (
+        "上次同步写入后没能核对完(中途停止):这次先核对,{count} 个单元格已放回各自客户的行",
+        "the last sync stopped before checking what it wrote: this run checked first and put "
+        "{count} cells back on their customers' rows",
+    ),
+    "gsheets_unchecked": (
+        "写入后表格一直在变(排序、插入或删除行):还有 {count} 个单元格没能核对,下次运行先核对它们",
+        "the sheet kept changing after the write (rows sorted, inserted or deleted): {count} "
+        "cells are not checked yet; the next run checks them first",
+    ),
     "gsheets_api_disabled": (
         "服务账号所属的 Google Cloud 项目 {project} 没有启用 Google Sheets API:请打开 {url} "
         "点“启用”,等几分钟再运行",
