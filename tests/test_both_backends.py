@@ -161,6 +161,20 @@ class FeishuBook:
         a1 = f"{get_column_letter(column)}{row}"
         self.api.person_type(FEISHU_TOKEN, title, a1, value)
 
+    def meanwhile(self, monkeypatch, customer_id, header, value):
+        """A person types `value` under `header` for a customer after the next sync's first
+        read, and sorts the rows by 客户名称 as its write is on its way."""
+        self.api.before("values_batch_get", lambda book: self.type(customer_id, header, value), 1)
+        self.api.before("values_batch_update", lambda book: self.sort())
+
+    def sort(self):
+        self.api.person_sort(FEISHU_TOKEN, "客户跟进", 2, desc=True)
+
+    def type(self, customer_id, header, value):
+        grid = feishu_values(self.api, "客户跟进")
+        row = next(r for r, cells in enumerate(grid, 1) if cells and cells[0] == customer_id)
+        self.set("客户跟进", row, grid[0].index(header) + 1, value)
+
 
 @pytest.fixture(params=["xlsx", "gsheets", "feishu"])
 def book(request, tmp_path):

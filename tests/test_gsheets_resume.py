@@ -102,7 +102,12 @@ def _uninterrupted(fake: FakeSheets, account: Path) -> tuple[dict, int, list[int
     spreadsheet(fake, account)
     before = len(fake.exchanges)
     first_sync(fake, account)
-    sent = [s for p, s, _ in fake.exchanges[before:] if p.endswith(":batchUpdate")]
+    sent = [  # the write's own batchUpdates, each stamped with its progress (not the check's)
+        s
+        for p, s, _ in fake.exchanges[before:]
+        if p.endswith(":batchUpdate")
+        and any("DeveloperMetadata" in k for r in s["requests"] for k in r)
+    ]
     memory = fake.books[KEY].by_title(MEMORY.zh).sheet_id
     writes_memory = [
         i + 1

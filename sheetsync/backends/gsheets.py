@@ -557,12 +557,12 @@ class GSheetsBackend:
         self._found = []
         guard = _Guard(self, watches, requests_)
         for done, chunk in enumerate(chunks):
-            chunk = guard(done, chunk)  # stale positions left to the check after the write
             waited = self.pace.wait()
             if waited:
                 log.info("Google Sheets write %d of %d waits %.0f s (60 writes a minute)",
                          done + 1, len(chunks), waited)  # fmt: skip
-            try:
+            try:  # the guard reads: its failure too is said with how far the write got
+                chunk = guard(done, chunk)  # stale positions left to the check after the write
                 if chunk:
                     self._send(chunk)
             except BackendError as exc:
