@@ -228,10 +228,15 @@ def sheet_values(sheets_api, title: str, key: str = KEY) -> list[list]:
 
 def sheet_results(sheets_api, locale: str = "zh", key: str = KEY) -> dict[str, dict]:
     """Like `results`, read from the fake spreadsheet (serial dates back to dates)."""
+    return grid_results(sheet_values(sheets_api, FOLLOWUPS.title(locale), key), locale)
+
+
+def grid_results(rows: list[list], locale: str = "zh") -> dict[str, dict]:
+    """Customer id -> the sync's columns, from an online sheet's 客户跟进 grid (Google's or
+    Feishu's fake: serial dates back to dates, "" as None), as `results` reads a file."""
     from sheetsync.workbook.changes import DATE_KEYS
     from sheetsync.workbook.parsing import EXCEL_EPOCH
 
-    rows = sheet_values(sheets_api, FOLLOWUPS.title(locale), key)
     header = {str(h): i for i, h in enumerate(rows[0]) if h != ""}
     out = {}
     for row in rows[1:]:
@@ -308,19 +313,4 @@ def feishu_values(feishu_api, title: str, token: str = FEISHU_TOKEN) -> list[lis
 
 def feishu_results(feishu_api, locale: str = "zh", token: str = FEISHU_TOKEN) -> dict[str, dict]:
     """Like `results`, read from the fake Feishu sheet (serial dates back to dates)."""
-    from sheetsync.workbook.changes import DATE_KEYS
-    from sheetsync.workbook.parsing import EXCEL_EPOCH
-
-    rows = feishu_values(feishu_api, FOLLOWUPS.title(locale), token)
-    header = {str(h): i for i, h in enumerate(rows[0]) if h != ""}
-    out = {}
-    for row in rows[1:]:
-        row = row + [""] * (len(rows[0]) - len(row))
-        values = {}
-        for term in SYNC_COLUMNS:
-            value = row[header[term.text(locale)]]
-            if term.key in DATE_KEYS and isinstance(value, (int, float)) and value != "":
-                value = EXCEL_EPOCH + dt.timedelta(days=int(value))
-            values[term.key] = None if value == "" else value
-        out[row[header[FOLLOWUPS.column("customer_id").text(locale)]]] = values
-    return out
+    return grid_results(feishu_values(feishu_api, FOLLOWUPS.title(locale), token), locale)
