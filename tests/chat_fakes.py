@@ -26,13 +26,15 @@ import hmac
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import LocalServer
 
 HOUR = 3600
 
 
-class VendorFake:
+class VendorFake(LocalServer):
     code_field, message_field = "errcode", "errmsg"
     ok_message = "ok"
     rate_limited: tuple[int, str] = (0, "")
@@ -45,20 +47,7 @@ class VendorFake:
         self.streak = 0
         self.delay = 0.0
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> VendorFake:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve_locally()
 
     def add_bot(self, token: str, secret: str | None = None, keyword: str = "") -> None:
         self.bots[token] = secret

@@ -22,13 +22,15 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import LocalServer
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 
 
-class FeishuFake:
+class FeishuFake(LocalServer):
     def __init__(self, apps: dict[str, str] | None = None, expire: int = 7200) -> None:
         self.apps = dict(apps or {"cli_test": "s3cret"})  # app_id -> app_secret
         self.expire = expire
@@ -39,20 +41,7 @@ class FeishuFake:
         self.streak, self.reset = 0, 1
         self.log: list[tuple[str, str]] = []  # (method, path) of every request
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> FeishuFake:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve_locally()
 
     def route(self, method: str, prefix: str, handler) -> None:
         """`handler(fake, path, query, body, app_id) -> (status, answer[, headers])` for
