@@ -344,3 +344,52 @@ def test_the_stage_rows_kept_give_every_figure_whatever_comes_after(seed):
         pd.testing.assert_series_equal(a, b) if isinstance(a, pd.Series) else (
             pd.testing.assert_frame_equal(a, b)
         )
+
+
+def test_feishu_archives_to_the_sheet_the_settings_name(feishu_api):
+    """As on Google: no archive sheet named, the rows stay and the sync log says what to do;
+    one named (made and shared with the app by a person), the old rows move there, the
+    summary is the same as an unarchived twin's, and nothing moves twice."""
+    from conftest import feishu_settings, make_feishu_sheet
+
+    team = [customer(f"F{i}", owner=OWNERS[i % 3], expected_amount=100_000) for i in range(6)]
+    kept, moved, archive = "shtKeptKeptKept01", "shtMovedMoved0001", "shtArchiveArch001"
+
+    def fsync(token, day, **settings):
+        link = f"https://example.feishu.cn/sheets/{token}"
+        return sync(
+            Path("unused.xlsx"), day, workbook=link, **feishu_settings(feishu_api), **settings
+        )
+
+    def rows(token, title):
+        grid = feishu_api.books[token].by_title(title).grid()
+        return [tuple(r) for r in grid[1:] if any(v not in ("", None) for v in r)]
+
+    for token in (kept, moved):
+        make_feishu_sheet(feishu_api, team, token=token)
+    day = D(2025, 8, 4)
+    while day < LAST:
+        for token in (kept, moved):
+            fsync(token, day, **OFF)
+        day += dt.timedelta(days=61)
+    before = {t: Counter(rows(moved, t)) for t in LOGS}
+
+    report = fsync(moved, LAST)
+    assert any("archive.workbook" in n for n in report.notes)
+    assert Counter(rows(moved, "跟进历史")) == before["跟进历史"]
+
+    feishu_api.create(archive)  # made by a person and shared with the app
+    link = f"https://example.feishu.cn/sheets/{archive}"
+    fsync(kept, LAST, **OFF)
+    report = fsync(moved, LAST, archive={"workbook": link})
+    assert any("归档" in n and archive in n for n in report.notes), report.notes
+    assert rows(moved, "汇总") == rows(kept, "汇总")
+    titles = [s.title for s in feishu_api.books[archive].sheets]
+    for title in LOGS:
+        now = Counter(rows(moved, title))
+        old = Counter(rows(archive, title)) if title in titles else Counter()
+        assert before[title] <= now + old, title
+        assert not (now & old), title
+    assert sum(len(rows(archive, t)) for t in ("跟进历史", "阶段记录") if t in titles) > 0
+    again = fsync(moved, LAST, archive={"workbook": link})
+    assert not any("归档" in n for n in again.notes)
