@@ -30,7 +30,7 @@ from sheets_fake import FakeSheets  # noqa: E402
 from sheetsync.backends.gsheets import GSheetsBackend  # noqa: E402
 from sheetsync.config import load_settings  # noqa: E402
 from sheetsync.ops import app  # noqa: E402
-from sheetsync.ops.bench import TODAY, customers_as_laid_out  # noqa: E402
+from sheetsync.ops.bench import TODAY, bench_customers  # noqa: E402
 from sheetsync.ops.demo import TEAM  # noqa: E402
 from sheetsync.workbook.template import new_workbook  # noqa: E402
 
@@ -56,16 +56,18 @@ def key_file(folder: Path, token_uri: str) -> Path:
 
 
 def populate(fake: FakeSheets, key: str, size: int) -> None:
-    """The template's tabs and `size` demo-like customers under its headers (as the .xlsx
-    benchmark lays them out), put straight into the fake: every cell inside its tab's grid."""
-    from sheets_fake import Sheet
-
+    """The template's tabs and `size` demo-like customers, put straight into the fake."""
+    rows = bench_customers(size)
     book = fake.create(key, titles=())
-    for i, tab in enumerate(new_workbook("zh", TEAM, []).tabs):
-        rows = tab.rows + (customers_as_laid_out(size) if tab.title == "客户跟进" else [])
-        width = max([26, *(len(r) for r in rows)])
-        sheet = Sheet(i, tab.title, rows=max(1000, len(rows) + 10), cols=width)
-        for r, row in enumerate(rows):
+    # new_workbook puts each value under its own header; every cell inside its tab's grid (a
+    # value past the grid's columns, which Google cannot hold, would appear under the sync's
+    # new headers when the write grows the grid)
+    for i, tab in enumerate(new_workbook("zh", TEAM, rows, work_first=False).tabs):
+        from sheets_fake import Sheet
+
+        width = max([26, *(len(r) for r in tab.rows)])
+        sheet = Sheet(i, tab.title, rows=max(1000, len(tab.rows) + 10), cols=width)
+        for r, row in enumerate(tab.rows):
             for c, v in enumerate(row):
                 if isinstance(v, dt.date):
                     sheet.cells[(r, c)] = {

@@ -236,6 +236,13 @@ def _hosts(data: object) -> dict[str, str]:
     return hosts
 
 
+def _positive_timeouts(section: str, settings) -> None:
+    """A timeout of 0 or less would give up on every request before it is sent."""
+    for name in ("connect_timeout", "read_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{section}.{name}: more than 0 seconds")
+
+
 def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
     try:
         settings = GSheetsSettings(**dict(data or {}))
@@ -244,9 +251,7 @@ def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
         settings.read_timeout = float(settings.read_timeout)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"gsheets: {exc}") from None
-    for name in ("connect_timeout", "read_timeout"):
-        if getattr(settings, name) <= 0:
-            raise ConfigError(f"gsheets.{name}: more than 0 seconds")
+    _positive_timeouts("gsheets", settings)
     settings.credentials = settings.credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
     return settings
 
@@ -259,9 +264,7 @@ def _feishu_settings(data: object) -> FeishuSettings:
         settings.monthly_quota = int(settings.monthly_quota)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"feishu: {exc}") from None
-    for name in ("connect_timeout", "read_timeout"):
-        if getattr(settings, name) <= 0:
-            raise ConfigError(f"feishu.{name}: more than 0 seconds")
+    _positive_timeouts("feishu", settings)
     url = str(settings.base_url or "").strip().rstrip("/")
     if not re.fullmatch(r"https?://[^\s/?#]+", url):
         raise ConfigError(f'feishu.base_url: "{settings.base_url}" is not an http(s) address')

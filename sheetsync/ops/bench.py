@@ -77,23 +77,14 @@ def bench_customers(size: int, seed: int = 1) -> list[list]:
     return rows
 
 
-def customers_as_laid_out(size: int, seed: int = 1) -> list[list]:
-    """`bench_customers` under the template's headers: their rows are in FOLLOWUPS order, the
-    tab's columns in new_workbook's (状态, 下次跟进日期, 跟进任务 after the name, no optional
-    column), so each value is put under its own header, on every backend alike."""
-    order = [FOLLOWUPS.columns.index(c) for c in followup_columns()]
-    out = []
-    for row in bench_customers(size, seed):
-        row += [None] * (len(FOLLOWUPS.columns) - len(row))
-        out.append([row[i] for i in order])
-    return out
-
-
 def generate(path: Path, size: int, seed: int = 1, mac: bool = False, log_days: int = 0) -> None:
     """A workbook of `size` customers, written in openpyxl's fast write-only mode; `mac`:
     with its dates counted from 1904, as Excel for Mac made them; `log_days`: with that many
     days of logs before TODAY (`year_of_logs`)."""
     content = new_workbook("zh", TEAM, [])
+    # bench_customers' rows are in FOLLOWUPS order; the tab's columns are in new_workbook's
+    # (状态, 下次跟进日期, 跟进任务 after the name): put each value under its own header.
+    order = [FOLLOWUPS.columns.index(c) for c in followup_columns()]
     book = openpyxl.Workbook(write_only=True)
     if mac:
         book.epoch = CALENDAR_MAC_1904
@@ -102,8 +93,9 @@ def generate(path: Path, size: int, seed: int = 1, mac: bool = False, log_days: 
         for row in tab.rows:
             sheet.append(row)
         if tab.title == "客户跟进":
-            for row in customers_as_laid_out(size, seed):
-                sheet.append(row)
+            for row in bench_customers(size, seed):
+                row += [None] * (len(FOLLOWUPS.columns) - len(row))
+                sheet.append([row[i] for i in order])
     if log_days:
         for title, rows in year_of_logs(bench_customers(size, seed), log_days, seed).items():
             sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
