@@ -7,36 +7,36 @@ is spelled in exactly one place.
 
 from __future__ import annotations
 
-from sheetsync.workbook.terms import (  # noqa: F401  (the words are re-exported with the tabs)
-    BUDGET_LEVELS,
-    CUSTOMER_STATES,
-    FUNNEL_STAGES,
-    HEALTH,
-    HEALTH_SETTINGS,
-    INTENT_LEVELS,
-    LOCALES,
-    MANAGER_ROLES,
-    METHOD_KINDS,
-    NO_RESPONSE_WORDS,
-    OFF_FUNNEL,
-    OWNER_LEVELS,
-    PAUSE_FOREVER,
-    RELATIONSHIPS,
-    RESPONSES,
-    RETIRED_HEALTH_SETTINGS,
-    STAGES,
-    STATUSES,
-    SUMMARY_LABELS,
-    TASK_STATES,
-    YES_WORDS,
-    Tab,
-    Term,
-    _terms,
-    normalise_header,
-    summary_words,
-    term_lookup,
-    term_text,
-)
+# The words are re-exported with the tabs: `import X as X` is the explicit re-export type
+# checkers and linters recognise, one per line as the import sorter keeps them.
+from sheetsync.workbook.terms import BUDGET_LEVELS as BUDGET_LEVELS
+from sheetsync.workbook.terms import CUSTOMER_STATES as CUSTOMER_STATES
+from sheetsync.workbook.terms import FUNNEL_STAGES as FUNNEL_STAGES
+from sheetsync.workbook.terms import HEALTH as HEALTH
+from sheetsync.workbook.terms import HEALTH_SETTINGS as HEALTH_SETTINGS
+from sheetsync.workbook.terms import INTENT_LEVELS as INTENT_LEVELS
+from sheetsync.workbook.terms import LOCALES as LOCALES
+from sheetsync.workbook.terms import MANAGER_ROLES as MANAGER_ROLES
+from sheetsync.workbook.terms import METHOD_KINDS as METHOD_KINDS
+from sheetsync.workbook.terms import NO_RESPONSE_WORDS as NO_RESPONSE_WORDS
+from sheetsync.workbook.terms import OFF_FUNNEL as OFF_FUNNEL
+from sheetsync.workbook.terms import OWNER_LEVELS as OWNER_LEVELS
+from sheetsync.workbook.terms import PAUSE_FOREVER as PAUSE_FOREVER
+from sheetsync.workbook.terms import RELATIONSHIPS as RELATIONSHIPS
+from sheetsync.workbook.terms import RESPONSES as RESPONSES
+from sheetsync.workbook.terms import RETIRED_HEALTH_SETTINGS as RETIRED_HEALTH_SETTINGS
+from sheetsync.workbook.terms import STAGES as STAGES
+from sheetsync.workbook.terms import STATUSES as STATUSES
+from sheetsync.workbook.terms import SUMMARY_LABELS as SUMMARY_LABELS
+from sheetsync.workbook.terms import TASK_STATES as TASK_STATES
+from sheetsync.workbook.terms import YES_WORDS as YES_WORDS
+from sheetsync.workbook.terms import Tab as Tab
+from sheetsync.workbook.terms import Term as Term
+from sheetsync.workbook.terms import _terms
+from sheetsync.workbook.terms import normalise_header as normalise_header
+from sheetsync.workbook.terms import summary_words as summary_words
+from sheetsync.workbook.terms import term_lookup as term_lookup
+from sheetsync.workbook.terms import term_text as term_text
 
 PEOPLE_COLUMNS = _terms(
     ("customer_id", "客户编号", "Customer ID", "客户ID", "ID"),
