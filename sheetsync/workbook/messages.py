@@ -11,6 +11,7 @@ when it only needs to know Chinese or English.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 import opencc
@@ -39,17 +40,20 @@ def _to_taiwan() -> opencc.OpenCC:
 @lru_cache(maxsize=65536)
 def simplified(text: str) -> str:
     """Traditional characters folded to simplified (客戶編號 -> 客户编号); other text as is."""
-    return _TO_SIMPLIFIED.convert(text)
+    folded: str = _TO_SIMPLIFIED.convert(text)  # opencc has no type hints
+    return folded
 
 
 @lru_cache(maxsize=4096)
 def traditional(text: str) -> str:
-    return _to_traditional().convert(text)
+    converted: str = _to_traditional().convert(text)
+    return converted
 
 
 @lru_cache(maxsize=4096)
 def taiwanese(text: str) -> str:
-    return _to_taiwan().convert(text)
+    converted: str = _to_taiwan().convert(text)
+    return converted
 
 
 def is_traditional(text: str) -> bool:
@@ -71,7 +75,7 @@ def prose_in_script(text: str, locale: str) -> str:
     return taiwanese(text) if locale == ZH_HANT else text
 
 
-def rows_in_script(rows: list[list], locale: str) -> list[list]:
+def rows_in_script(rows: list[list[object]], locale: str) -> list[list[object]]:
     """Default rows (grade rules, value rules) written in the workbook's script."""
     if locale != ZH_HANT:
         return rows
@@ -908,7 +912,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 
-def listed(items, locale: str) -> str:
+def listed(items: Iterable[str], locale: str) -> str:
     """Names in a sentence: 张伟、李娜 in Chinese, "Zhang Wei, Li Na" in English."""
     return ("、" if lang(locale) == ZH else ", ").join(items)
 

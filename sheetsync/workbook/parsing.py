@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,9 +66,10 @@ def cell_text(value: object) -> str:
     return "" if is_blank(value) else str(value).strip()
 
 
-def map_unique(values: pd.Series, fn: Callable[[object], object]) -> pd.Series:
+def map_unique(values: pd.Series, fn: Callable[[Any], object]) -> pd.Series:
     """`fn` once per distinct value: a column of 100 k rows holds a few hundred distinct
-    words or dates, so this is the difference between seconds and milliseconds."""
+    words or dates, so this is the difference between seconds and milliseconds. (`fn` takes
+    `Any`: a column holds whatever its cells do, and each caller knows its column.)"""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     results = np.empty(len(uniques), dtype=object)
     results[:] = [fn(u) for u in uniques]
@@ -75,7 +77,7 @@ def map_unique(values: pd.Series, fn: Callable[[object], object]) -> pd.Series:
 
 
 def map_unique_pairs(
-    values: pd.Series, fn: Callable[[object], tuple[object, object]]
+    values: pd.Series, fn: Callable[[Any], tuple[object, object]]
 ) -> tuple[pd.Series, pd.Series]:
     """`map_unique` for a `fn` giving a pair (a value and its error): each half as a column,
     split once per distinct value rather than once per row."""

@@ -8,6 +8,7 @@ above the table does no harm. Everything here is pure: the grid comes from a bac
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -21,6 +22,9 @@ from sheetsync.workbook.schema import Tab, normalise_header
 
 HEADER_SEARCH_ROWS = 10
 ROW = "_row"  # the sheet row number (1-based) each record was read from
+
+Row = Sequence[object]  # one row of a tab's cells, as a backend read them
+Grid = Sequence[Row]  # a tab's cells, row by row (rows may be of different lengths)
 
 
 @dataclass
@@ -36,7 +40,7 @@ class Sheet:
     width: int = 0  # last used header column
     locale: str = "zh"
     used_width: int = 0  # last column holding anything, header or not (people's data too)
-    header: list = field(default_factory=list)  # the header row as it is
+    header: Row = field(default_factory=list)  # the header row as it is
     beyond: list[tuple[int, int]] = field(default_factory=list)  # (row, column) under no header
 
     def label(self, key: str) -> str:
@@ -67,7 +71,9 @@ def spellings(tab: Tab, renames: dict[str, str] | None = None) -> dict[str, tupl
     return found
 
 
-def _find_header_row(grid: list[list], tab: Tab, spelled: dict, title: str) -> int:
+def _find_header_row(
+    grid: Grid, tab: Tab, spelled: dict[str, tuple[str, str]], title: str
+) -> int:
     anchor = tab.required[0] if tab.required else tab.columns[0].key
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         if any(spelled.get(normalise_header(v), ("",))[0] == anchor for v in row):
@@ -87,7 +93,7 @@ def _find_header_row(grid: list[list], tab: Tab, spelled: dict, title: str) -> i
     )
 
 
-def guess_locale(texts) -> str:
+def guess_locale(texts: Iterable[object]) -> str:
     """The language and script of a tab's words: Chinese if any is, 繁體 if any is."""
     words = [str(t) for t in texts if isinstance(t, str) and t.strip()]
     chinese = [w for w in words if any("\u4e00" <= ch <= "\u9fff" for ch in w)]
@@ -97,15 +103,16 @@ def guess_locale(texts) -> str:
 
 
 def _map_columns(
-    header: list, tab: Tab, spelled: dict, title: str, row: int
-) -> tuple[dict, dict, str]:
+    header: Row, tab: Tab, spelled: dict[str, tuple[str, str]], title: str, row: int
+) -> tuple[dict[str, int], dict[str, str], str]:
     columns: dict[str, int] = {}
     headers: dict[str, str] = {}
     votes = {ZH: 0, EN: 0, "": 0}
     for position, value in enumerate(header, start=1):
-        key, language = spelled.get(normalise_header(value), (None, None))
-        if key is None:
+        spelling = spelled.get(normalise_header(value))
+        if spelling is None:
             continue
+        key, language = spelling
         if key in columns:
             raise WorkbookError(
                 say(
@@ -125,7 +132,7 @@ def _map_columns(
     return columns, headers, guess_locale(headers.values()) if headers else ZH
 
 
-def _used_width(rows: list[list]) -> int:
+def _used_width(rows: Grid) -> int:
     """The last column holding anything: each row is walked back only past the widest so far."""
     width, widest = 0, max(map(len, rows), default=0)
     for row in rows:
@@ -140,7 +147,7 @@ def _used_width(rows: list[list]) -> int:
 
 
 def load_sheet(
-    grid: list[list],
+    grid: Grid,
     tab: Tab,
     title: str,
     content: tuple[str, ...] = (),
@@ -188,7 +195,7 @@ def load_sheet(
     )
 
 
-def _beyond(grid: list[list], index: int, width: int) -> list[tuple[int, int]]:
+def _beyond(grid: Grid, index: int, width: int) -> list[tuple[int, int]]:
     """(row, column) of each value right of the last header, from the header row down: in
     no column the sync reads."""
     return [
@@ -200,7 +207,7 @@ def _beyond(grid: list[list], index: int, width: int) -> list[tuple[int, int]]:
     ]
 
 
-def outside(grid: list[list]) -> list[tuple[int, int]]:
+def outside(grid: Grid) -> list[tuple[int, int]]:
     """(row, column) of each value the backend read as far from the tab's table (an .xlsx
     cell at XFD1048576: `backends.xlsx_far`), which the grid does not hold."""
     return [(row, column) for row, column, value in getattr(grid, "far", ()) if not is_blank(value)]
@@ -234,7 +241,7 @@ def closest(name: str, candidates: list[str], cutoff: float = 0.5) -> str | None
     return best[1] if best[0] >= cutoff else None
 
 
-def unmapped(header: list, columns: dict[str, int]) -> list[str]:
+def unmapped(header: Row, columns: dict[str, int]) -> list[str]:
     used = set(columns.values())
     return [str(v).strip() for i, v in enumerate(header, 1) if i not in used and not is_blank(v)]
 
@@ -243,7 +250,7 @@ def missing_columns(
     tab: Tab,
     title: str,
     keys: list[str],
-    header: list,
+    header: Row,
     row: int,
     locale: str,
     columns: dict[str, int] | None = None,
@@ -271,7 +278,7 @@ def missing_columns(
     return "; ".join(lines)
 
 
-def load_blocks(grid: list[list], blocks: tuple[Tab, ...], title: str) -> dict[str, Sheet]:
+def load_blocks(grid: Grid, blocks: tuple[Tab, ...], title: str) -> dict[str, Sheet]:
     """A tab of small tables, each under a title row naming it (中文 or English): every block
     found, read like a tab of its own, with row numbers as they are in the whole tab."""
     names = {normalise_header(s): b for b in blocks for s in (b.zh, b.en)}
