@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from sheetsync.workbook.parsing import is_blank, parse_date
+from sheetsync.workbook.parsing import is_blank, is_missing, parse_date
 from sheetsync.workbook.schema import RETIRED_HEADERS, SYNC_COLUMNS, normalise_header
 from sheetsync.workbook.tables import ROW, Sheet, column_letter
 
@@ -54,13 +54,18 @@ def in_wan(yuan: float) -> Amount:
     return Amount(round(yuan / 10_000, 4))
 
 
+# Where the wide characters start (CJK Radicals Supplement, U+2E80): from here up, 汉字, kana,
+# hangul and full-width forms take two character widths in a spreadsheet cell.
+WIDE_FROM = 0x2E80
+
+
 def text_units(value: object) -> int:
     """How many character widths a value takes in a cell: a 汉字 (or any wide character)
     two, dates as yyyy-mm-dd, numbers as shown."""
     if value is None or value == "":
         return 0
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return sum(2 if ord(ch) > WIDE_FROM else 1 for ch in text)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class SheetLayout:
 
     def filter_ref(self) -> str:
         """The filter's range as A1 text ("A1:AL41")."""
+        assert self.autofilter is not None, "filter_ref() of a layout with no filter"
         header, last_row, last_column = self.autofilter
         return f"A{header}:{column_letter(last_column)}{max(last_row, header)}"
 
@@ -117,7 +123,7 @@ class Chart:
     values: tuple[int, int, int]
     anchor: tuple[int, int]  # row, column of the top-left corner
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[object, ...]:
         """What identifies it, whoever moved or resized it."""
         return (self.kind, self.title, self.categories, self.values)
 
@@ -138,8 +144,8 @@ class LogNote:
 class Changeset:
     cells: list[CellChange] = field(default_factory=list)
     new_headers: list[CellChange] = field(default_factory=list)
-    replace: dict[str, list[list]] = field(default_factory=dict)  # tab title -> all rows
-    append: dict[str, list[list]] = field(default_factory=dict)  # tab title -> rows to add
+    replace: dict[str, list[list[object]]] = field(default_factory=dict)  # tab title -> all rows
+    append: dict[str, list[list[object]]] = field(default_factory=dict)  # tab title -> rows to add
     charts: dict[str, list[Chart]] = field(default_factory=dict)  # tab title -> its charts
     hidden: set[str] = field(default_factory=set)  # tabs created hidden (the sync's memory)
     # Header cells renamed (`adopt`): written only where the header still reads `old`.
@@ -147,7 +153,7 @@ class Changeset:
     layout: dict[str, SheetLayout] = field(default_factory=dict)  # tab title -> its layout
     log_note: LogNote | None = None  # the sync-log row's notes cell, for the write's findings
 
-    def add_rows(self, sheet: Sheet, rows: list[list]) -> None:
+    def add_rows(self, sheet: Sheet, rows: Sequence[Sequence[object]]) -> None:
         """Rows (in the schema's column order) appended to an append-only tab under the
         headers the tab has, wherever people moved them or put a column of their own between:
         placed by position, a row would land under the wrong headers, read back as nothing
@@ -157,13 +163,13 @@ class Changeset:
             self.append.setdefault(sheet.title, []).extend(under_headers(sheet, rows))
 
 
-def under_headers(sheet: Sheet, rows: list[list]) -> list[list]:
+def under_headers(sheet: Sheet, rows: Sequence[Sequence[object]]) -> list[list[object]]:
     """Each schema-ordered row spread to the tab's own columns (`sheet.columns`)."""
     where = [sheet.columns.get(c.key) for c in sheet.tab.columns]
     width = max([w for w in where if w], default=0)
     placed = []
     for row in rows:
-        out = [None] * width
+        out: list[object] = [None] * width
         for column, value in zip(where, row, strict=False):
             if column:
                 out[column - 1] = value
@@ -188,7 +194,7 @@ def comparable(value: object, as_date: bool) -> object:
 def _new_value(value: object) -> object:
     if isinstance(value, pd.Timestamp):
         return value.date()
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return None
     return value if value != "" else None
 
@@ -208,7 +214,7 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
     a retired header is renamed (only if it still reads as it was read)."""
     changes = Changeset()
     next_free = max(sheet.width, sheet.used_width) + 1  # never over people's headerless data
-    rows, ids = sheet.frame[ROW].tolist(), ids.to_numpy(dtype=object)
+    rows, id_values = sheet.frame[ROW].tolist(), ids.to_numpy(dtype=object)
     for term in SYNC_COLUMNS:
         column = sheet.columns.get(term.key)
         header = sheet.headers.get(term.key) or term.text(sheet.locale)
@@ -232,7 +238,9 @@ def plan_cells(sheet: Sheet, computed: pd.DataFrame, ids: pd.Series) -> Changese
         differs = by_value(current, compared) != by_value(new, compared)
         for i in np.flatnonzero(differs).tolist():
             changes.cells.append(
-                CellChange(sheet.title, int(rows[i]), column, ids[i], header, current[i], new[i])
+                CellChange(
+                    sheet.title, int(rows[i]), column, id_values[i], header, current[i], new[i]
+                )
             )
     return changes
 
@@ -247,8 +255,8 @@ def by_value(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -> 
     across kinds (1 == 1.0 == True, "x" == Heading("x"), a date and a Timestamp) are never
     merged, so a column mixing such kinds is mapped one value at a time."""
     if isinstance(values, pd.Series) and values.dtype.kind == "M":
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        return _take([fn(u) for u in uniques.astype(object)], codes)
+        day_codes, days = pd.factorize(values, use_na_sentinel=False)
+        return _take([fn(u) for u in days.astype(object)], day_codes)
     array = np.asarray(values, dtype=object)
     kinds = set(map(type, array)) - NA_KINDS
     if not (len(kinds - {str}) <= 1 and kinds - {str} <= ONE_KIND):
@@ -265,10 +273,11 @@ def by_value(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -> 
     return mapped
 
 
-def _take(results: list, codes: np.ndarray) -> np.ndarray:
+def _take(results: list[object], codes: np.ndarray) -> np.ndarray:
     mapped = np.empty(max(len(results), 1), dtype=object)
     mapped[: len(results)] = results
-    return mapped[codes]
+    taken: np.ndarray = mapped[codes]  # numpy's stubs type fancy indexing as Any
+    return taken
 
 
 def describe(change: CellChange) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sheetsync.workbook.changes import DATE_KEYS, comparable
 from sheetsync.workbook.messages import say
-from sheetsync.workbook.parsing import date_or_none, is_blank, map_unique
+from sheetsync.workbook.parsing import date_or_none, is_blank, is_missing, map_unique
 from sheetsync.workbook.schema import (
     MEMORY,
     RECIPIENT_MEMORY_KEYS,
@@ -84,9 +84,12 @@ def find_edits(
     for key in SYNC_KEYS:
         if key in fresh or key not in memory.columns:  # not remembered: nothing to compare
             continue
-        as_date = key in DATE_KEYS
-        now = map_unique(current[key], lambda v, d=as_date: comparable(v, d))
-        then = map_unique(remembered[key], lambda v, d=as_date: comparable(v, d))
+
+        def compared(value: object, as_date: bool = key in DATE_KEYS) -> object:
+            return comparable(value, as_date)
+
+        now = map_unique(current[key], compared)
+        then = map_unique(remembered[key], compared)
         edited[key] = known & (now != then) & ~(now.isna() & then.isna())
     typed_date = map_unique(current["next_date"], date_or_none)
     lookup = {normalise_header(g): g for g in grades}
@@ -165,7 +168,7 @@ def memory_rows(
     locale: str,
     note_read: pd.Series | None = None,
     history_kept: pd.DataFrame | None = None,
-) -> list[list]:
+) -> list[list[object]]:
     """The hidden tab's new content: what this run leaves in each cell, the pins, what
     was read of each note (`note_read`, rules/attention.py's memo) and the last contact and
     owner the history recorded (`history_kept`, rules/history.py's keys).
@@ -191,11 +194,12 @@ def memory_rows(
     return [MEMORY.headers(locale), *rows]
 
 
-def _cells(column: pd.Series) -> list:
+def _cells(column: pd.Series) -> list[object]:
     """One column as the memory tab holds it: timestamps as dates, blanks (None, NaN, NaT,
     "") as None."""
     if pd.api.types.is_datetime64_dtype(column):  # dates made in one pass, not a Timestamp each
-        return column.dt.date.astype(object).where(column.notna(), None).tolist()
+        dates: list[object] = column.dt.date.astype(object).where(column.notna(), None).tolist()
+        return dates
     values = column.tolist()
     blank = column.isna().to_numpy() | (column.to_numpy(dtype=object) == "")
     return [
@@ -205,4 +209,4 @@ def _cells(column: pd.Series) -> list:
 
 
 def _blank(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value)) or value == ""
+    return is_missing(value) or value == ""

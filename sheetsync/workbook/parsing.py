@@ -53,6 +53,12 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def is_missing(value: object) -> bool:
+    """None, NaN, NaT or pd.NA: a value pandas holds as missing (a text never is)."""
+    # pandas-stubs types `isna` for scalars it names, not `object`; a cell is one scalar.
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))  # type: ignore[call-overload]
+
+
 def date_or_none(value: object) -> dt.date | None:
     """For sync-owned tabs: an unreadable cell there is a blank, not a reason to stop."""
     try:

@@ -71,9 +71,7 @@ def spellings(tab: Tab, renames: dict[str, str] | None = None) -> dict[str, tupl
     return found
 
 
-def _find_header_row(
-    grid: Grid, tab: Tab, spelled: dict[str, tuple[str, str]], title: str
-) -> int:
+def _find_header_row(grid: Grid, tab: Tab, spelled: dict[str, tuple[str, str]], title: str) -> int:
     anchor = tab.required[0] if tab.required else tab.columns[0].key
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         if any(spelled.get(normalise_header(v), ("",))[0] == anchor for v in row):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Container, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.workbook.messages import say
@@ -67,7 +69,7 @@ class Validation:
                 self.locale,
                 row=p.row,
                 customer_id=p.customer_id or "-",
-                severity=say(p.severity, self.locale),
+                severity=say(str(p.severity), self.locale),
                 message=p.message,
             )
             for p in self.problems.itertuples()
@@ -128,13 +130,18 @@ def parse_birthday(value: object) -> dt.date | None:
 KEEP_REASON = ("excel_error", "date_out_of_range", "no_such_date")
 
 
-def _bare(exc: Exception) -> Exception:
+_E = TypeVar("_E", bound=Exception)
+# A cell's value and why it cannot be read (None when it can), as `_cached` gives them.
+Parser = Callable[[object], tuple[object, Unreadable | None]]
+
+
+def _bare(exc: _E) -> _E:
     """The exception without the frames it was raised through (and the ones it replaced)."""
     exc.__traceback__ = exc.__context__ = exc.__cause__ = None
     return exc
 
 
-def _cached(parser: Callable) -> Callable[[object], tuple[object, Unreadable | None]]:
+def _cached(parser: Callable[[Any], object]) -> Parser:
     @lru_cache(maxsize=65536)
     def run(value: object) -> tuple[object, Unreadable | None]:
         try:
@@ -181,13 +188,16 @@ class _Collector:
     in the workbook's language."""
 
     def __init__(self, sheet: Sheet, ids: pd.Series) -> None:
-        self.sheet, self.ids, self.records = sheet, ids, []
+        self.sheet, self.ids = sheet, ids
+        self.records: list[tuple[Hashable, str, str, str]] = []  # index, key, severity, message
         self.locale = sheet.locale
 
     def say(self, key: str, **fields: object) -> str:
         return say(key, self.locale, **fields)
 
-    def add(self, mask: pd.Series, key: str, severity: str, message: str, **fields: object):
+    def add(
+        self, mask: pd.Series | np.ndarray, key: str, severity: str, message: str, **fields: object
+    ) -> None:
         """Flag the rows in `mask` with the catalogue's `message`; {value} is the cell."""
         values = self.sheet.frame[key][mask]
         self.add_reasons(
@@ -213,7 +223,7 @@ def _parse_column(
     key: str,
     found: _Collector,
     severity: str,
-    parser: Callable | None = None,
+    parser: Parser | None = None,
     then: str = "bad_value",
 ) -> pd.Series:
     raw = sheet.frame[key]
@@ -266,7 +276,11 @@ def _customer_state(sheet: Sheet, found: _Collector) -> pd.Series:
 
 
 def _levels(
-    sheet: Sheet, key: str, terms: tuple[Term, ...], found: _Collector, graded=True
+    sheet: Sheet,
+    key: str,
+    terms: tuple[Term, ...],
+    found: _Collector,
+    graded: bool | np.ndarray = True,
 ) -> pd.Series:
     """The level of each row; `graded`: whether (or for which rows) an empty cell is worth a
     warning (False, or a mask: an existing customer's is not)."""
@@ -341,7 +355,7 @@ def _blank(values: pd.Series) -> pd.Series:
     return map_unique(values, is_blank).astype(bool)
 
 
-def _known(values: pd.Series, words: set | dict) -> pd.Series:
+def _known(values: pd.Series, words: Container[str]) -> pd.Series:
     return map_unique(values, lambda v: normalise_header(v) in words).astype(bool)
 
 
