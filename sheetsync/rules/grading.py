@@ -7,6 +7,7 @@ with half-read rules would quietly reschedule the whole team.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,13 +63,13 @@ class GradeRule:
     steps: tuple[Step, ...] = ()  # the plan (跟进计划); one step of `interval` without one
 
 
-def plan_cell(fail, value: object) -> tuple[Step, ...]:
+def plan_cell(fail: Callable[[str, str], ConfigError], value: object) -> tuple[Step, ...]:
     """A 跟进计划 cell read into steps; an unreadable part stops the run, named (`fail`:
     makes the error naming the cell, given the part and why)."""
     try:
         return read_plan(value)
     except Unreadable as exc:
-        raise fail(exc.fields.get("part", cell_text(value)), exc.key) from None
+        raise fail(str(exc.fields.get("part", cell_text(value))), exc.key) from None
 
 
 class _RuleReader:
@@ -102,7 +103,11 @@ class _RuleReader:
         return terms.index(term)
 
     def days(
-        self, key: str, default: int | None = None, parser=parse_cycle, least: int = 0
+        self,
+        key: str,
+        default: int | None = None,
+        parser: Callable[[object], float | None] = parse_cycle,
+        least: int = 0,
     ) -> float | None:
         value = self.record[key]
         if is_blank(value):
@@ -117,10 +122,10 @@ class _RuleReader:
             )
         return days
 
-    def criteria(self) -> dict[str, object]:
+    def criteria(self) -> dict[str, float | None]:
         """The three criteria from their columns, or from the playbook's one 核心标准 phrase
         ("预算明确,决策周期≤1个月"); a phrase it cannot read is named, never guessed."""
-        found: dict[str, object] = {
+        found: dict[str, float | None] = {  # the levels are ints
             "min_budget": self.level("min_budget", BUDGET_LEVELS),
             "min_intent": self.level("min_intent", INTENT_LEVELS),
             "max_cycle": self.days("max_cycle"),
@@ -131,7 +136,7 @@ class _RuleReader:
             found[key] = found[key] if found[key] is not None else value
         return found
 
-    def _criterion(self, part: str) -> tuple[str, object]:
+    def _criterion(self, part: str) -> tuple[str, float | None]:
         words = normalise_header(part)
         for key, terms, prefix in (
             ("min_budget", BUDGET_LEVELS, "预算"),
@@ -156,7 +161,7 @@ class _RuleReader:
                 return "max_cycle", None  # the catch-all row: "more than" is everyone else
         raise self.fail("criteria", say("criteria_expected", self.sheet.locale), part)
 
-    def plan_fail(self, key: str):
+    def plan_fail(self, key: str) -> Callable[[str, str], ConfigError]:
         def fail(part: str, why: str) -> ConfigError:
             reason = say(why, self.sheet.locale)
             return self.fail(key, say("plan_expected", self.sheet.locale, part=part, reason=reason))
@@ -177,26 +182,34 @@ class _RuleReader:
                 raise
             plan = plan_cell(self.plan_fail("interval"), typed)  # the sentence, pasted here
             interval = min(s.every for s in plan)
-        if interval is None and plan is None:
-            raise self.fail("interval", say("days_expected", locale, least=1, most=MAX_DAYS))
-        interval = interval if interval is not None else min(s.every for s in plan)
+        if interval is None:
+            if plan is None:
+                raise self.fail("interval", say("days_expected", locale, least=1, most=MAX_DAYS))
+            interval = min(s.every for s in plan)
         plan = plan or (Step(int(interval), "", ""),)
         return int(interval), finish(plan, method, action, locale)
 
     def rule(self) -> GradeRule:
         interval, steps = self.steps()
         criteria = self.criteria()
+        escalate_after = self.days("escalate_after", int(interval))
+        assert escalate_after is not None  # an empty cell is the interval
         return GradeRule(
             grade=short_grade(cell_text(self.record["grade"])),
-            min_budget=criteria["min_budget"],
-            min_intent=criteria["min_intent"],
+            min_budget=_level(criteria["min_budget"]),
+            min_intent=_level(criteria["min_intent"]),
             max_cycle=criteria["max_cycle"],
             interval=int(interval),
             method=cell_text(self.record["method"]),
             action=cell_text(self.record["action"]),
-            escalate_after=int(self.days("escalate_after", int(interval))),
+            escalate_after=int(escalate_after),
             steps=steps,
         )
+
+
+def _level(value: float | None) -> int | None:
+    """A criterion's level (an index into its terms) as GradeRule holds it."""
+    return None if value is None else int(value)
 
 
 def read_rules(sheet: Sheet) -> list[GradeRule]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 
 import pandas as pd
 
@@ -193,7 +194,7 @@ def _handovers(
     if moved.any():  # 張偉 and 张伟 are one person: only real changes are handovers
         pairs = zip(before[moved.to_numpy()], now.loc[moved, "owner"], strict=True)
         moved[moved] = [normalise_header(a) != normalise_header(b) for a, b in pairs]
-    rows = now[moved].copy()
+    rows: pd.DataFrame = now[moved].copy()
     old = pd.Series(before, index=now.index)[moved]
     rows["summary"] = [
         say("history_handover", locale, old=o, new=n)
@@ -209,7 +210,7 @@ def _contacts(
     kept: pd.Series,
     today: dt.date,
     filed: set[tuple[str, str]] | None = None,
-):
+) -> pd.DataFrame:
     """The contacts not recorded yet: neither the one the snapshot last kept (`kept`, so an
     annotated, edited or deleted row is not taken for a new contact) nor one the tab holds
     (so a sorted tab, or a contact someone typed in, is not recorded twice)."""
@@ -218,19 +219,19 @@ def _contacts(
     mine = told[told["customer_id"].isin(set(fresh["customer_id"]))]  # only theirs hashed
     keys = contact_keys(mine["date"], mine["summary"], mine["feedback"])
     on_file = set(zip(mine["customer_id"], keys, strict=True)) | (filed or set())
-    filed = [(c, k) in on_file for c, k in zip(fresh["customer_id"], fresh["key"], strict=True)]
-    rows = fresh[~pd.Series(filed, index=fresh.index, dtype=bool)].drop(columns="key")
+    known = [(c, k) in on_file for c, k in zip(fresh["customer_id"], fresh["key"], strict=True)]
+    rows = fresh[~pd.Series(known, index=fresh.index, dtype=bool)].drop(columns="key")
     seen = rows["customer_id"].isin(set(told["customer_id"]))
     kind = seen.map({True: "contact", False: "first"}).astype(object)
     return rows.assign(kind=kind, recorded=pd.Timestamp(today))
 
 
-def history_rows(history: pd.DataFrame, locale: str, header: bool = True) -> list[list]:
+def history_rows(history: pd.DataFrame, locale: str, header: bool = True) -> list[list[object]]:
     """Sheet rows (header first unless `header` is False), dates as dates."""
     kinds = {t.key: t.text(locale) for t in HISTORY_KINDS}
-    rows = [HISTORY.headers(locale)] if header else []
+    rows: list[list[object]] = [[*HISTORY.headers(locale)]] if header else []
     for record in history[COLUMNS].itertuples(index=False):
-        values = record._asdict()
+        values: dict[str, Any] = dict(zip(COLUMNS, record, strict=True))  # kinds vary by column
         values["kind"] = kinds.get(values["kind"], kinds["contact"])
         for key in ("date", "recorded"):
             values[key] = values[key].date() if pd.notna(values[key]) else None

@@ -28,6 +28,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -124,6 +125,10 @@ _DAYS = {
 }
 SPLIT = re.compile(r"\s*[,，;；+＋\n]\s*")
 MAX_DAYS = 3650
+HALF = 0.5  # 半, as `number` reads it
+HALF_YEAR_DAYS = 180.0  # 半年: six months, as 决策周期 counts them
+_RANGE_DIGITS = 2  # 两三, 三五: a rough range is said as two digits in a row
+_EN_COUNTS = {"once": 1.0, "twice": 2.0}
 
 
 def number(text: str | None) -> tuple[float, float] | None:
@@ -134,8 +139,8 @@ def number(text: str | None) -> tuple[float, float] | None:
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text), float(text)
     if text == "半":
-        return 0.5, 0.5
-    if len(text) == 2 and all(c in _DIGITS and _DIGITS[c] for c in text):
+        return HALF, HALF
+    if len(text) == _RANGE_DIGITS and all(c in _DIGITS and _DIGITS[c] for c in text):
         low, high = _DIGITS[text[0]], _DIGITS[text[1]]
         if high == low + 1 or (low, high) in ((3, 5),):  # 两三, 三四, 三五: a rough range
             return float(low), float(high)
@@ -151,8 +156,8 @@ def number(text: str | None) -> tuple[float, float] | None:
 def _span_days(n: tuple[float, float] | None, m: tuple[float, float] | None, unit: str) -> float:
     """The longest span the words allow: 2-3天 -> 3, 半年 -> 180 (six months, as 决策周期)."""
     upper = (m or n or (1.0, 1.0))[1]
-    if unit in ("年", "year") and upper == 0.5:
-        return 180.0
+    if unit in ("年", "year") and upper == HALF:
+        return HALF_YEAR_DAYS
     return upper * _DAYS[unit]
 
 
@@ -169,6 +174,7 @@ def _zh_cadence(text: str) -> tuple[float, list[tuple[int, int]]] | None:
         if groups.get("alt"):
             return 2.0 * _DAYS[groups["alt"]], [match.span()]
         unit = groups.get("unit") or groups.get("unit2")
+        assert unit is not None  # each pattern names its unit, but for an "alt" (隔周)
         if unit in ("季", "季度", "月", "年") and groups.get("n") is None and "度" in match[0]:
             return float(_DAYS[unit]), [match.span()]
         n, m = number(groups.get("n")), number(groups.get("m"))
@@ -189,7 +195,7 @@ def _en_cadence(text: str) -> tuple[float, list[tuple[int, int]]] | None:
         count, unit = _ADVERBS[match.group("adverb")]
         return count * _DAYS[unit], [match.span()]
     raw = match.group("n")
-    n = _EN_WORDS.get(raw) if raw in _EN_WORDS else float(raw) if raw else 1.0
+    n = _EN_WORDS[raw] if raw in _EN_WORDS else float(raw) if raw else 1.0
     upper = float(match.group("m")) if match.group("m") else n
     return upper * _DAYS[match.group("unit")], [match.span()]
 
@@ -202,7 +208,12 @@ def _times(text: str, english: bool) -> tuple[float, tuple[int, int] | None, flo
         if not match:
             return 1.0, None, None
         said = match.group("t")
-        count = {"once": 1.0, "twice": 2.0}.get(said) or float(re.match(r"\d+", said)[0])
+        if said in _EN_COUNTS:
+            count = _EN_COUNTS[said]
+        else:  # "3 times", "2-3 times": the fewer
+            digits = re.match(r"\d+", said)
+            assert digits is not None  # the pattern's "N times" starts with its digits
+            count = float(digits[0])
         unit = match.group("unit")
         return count, match.span(), float(_DAYS[unit]) if unit else None
     match = _TIMES.search(text)
@@ -329,8 +340,16 @@ class Scheduled:
     done: dict[str, int | None]
 
 
+# A step as the replay reads it: (index, every, kinds, key); a plan: its once-steps and its
+# recurring ones; a step owed: (due day, index, kinds, key); a contact: (day, its kinds).
+_StepRow = tuple[int, int, frozenset[str], str]
+_Plan = tuple[tuple[_StepRow, ...], tuple[_StepRow, ...]]
+_Owed = tuple[int, int, frozenset[str], str]
+_Contact = tuple[int, frozenset[str]]
+
+
 @lru_cache(maxsize=1024)
-def _compiled(steps: tuple[Step, ...]) -> tuple[tuple, tuple]:
+def _compiled(steps: tuple[Step, ...]) -> _Plan:
     """A plan as plain tuples (index, every, kinds, key), once-steps and recurring apart:
     read 100 k times a run, attribute by attribute, a dataclass costs more than the work."""
     rows = [(i, s.every, s.kinds, s.key) for i, s in enumerate(steps)]
@@ -338,7 +357,7 @@ def _compiled(steps: tuple[Step, ...]) -> tuple[tuple, tuple]:
     return once, tuple(r for r, s in zip(rows, steps, strict=True) if not s.once)
 
 
-def _next(plan: tuple[tuple, tuple], done: dict, base: int, today: int) -> list[tuple]:
+def _next(plan: _Plan, done: dict[str, int], base: int, today: int) -> list[_Owed]:
     """The steps owed, each as (due day, index, kinds, key): the once-steps not done (only
     the latest of those already due: a revisit passed by the next is not owed), or, all of
     them done, the recurring steps, counted from the last once-step."""
@@ -351,7 +370,9 @@ def _next(plan: tuple[tuple, tuple], done: dict, base: int, today: int) -> list[
     return [(done.get(key, start) + every, i, kinds, key) for i, every, kinds, key in recurring]
 
 
-def schedule(steps: tuple[Step, ...], contacts, start: int | None, today: int) -> Scheduled:
+def schedule(
+    steps: tuple[Step, ...], contacts: Sequence[_Contact], start: int | None, today: int
+) -> Scheduled:
     """Replay `contacts` ((day, kinds), oldest first) after `start` (the plan's start, or
     None: from the first contact) over `steps`."""
     if start is not None:
@@ -377,7 +398,7 @@ def schedule(steps: tuple[Step, ...], contacts, start: int | None, today: int) -
     return Scheduled(due, steps[index], {s.key: done.get(s.key) for s in steps})
 
 
-def _days(values) -> np.ndarray:
+def _days(values: Iterable[object]) -> np.ndarray:
     """Dates as day numbers (float, NaN for none)."""
     days = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
     out = (days - EPOCH).astype("timedelta64[D]").astype(float)
@@ -385,7 +406,7 @@ def _days(values) -> np.ndarray:
     return out
 
 
-def as_dates(days) -> pd.Series:
+def as_dates(days: Iterable[float | None]) -> pd.Series:
     """Day numbers (None or NaN for none) back to dates."""
     numbers = pd.Series(days, dtype=float)
     return pd.to_datetime(numbers, unit="D")
@@ -399,9 +420,9 @@ def schedule_steps(
     row's steps; `contacts`: customer_id, date, method (the contacts of 跟进历史, this run's
     included); `starts`: each row's plan start (NaT: none)."""
     now = int(_days([pd.Timestamp(today)])[0])
-    seen: dict[str, list] = {}
+    seen: dict[str, list[_Contact]] = {}
     dated = contacts[contacts["date"].notna()].sort_values("date", kind="stable")
-    kinds_of: dict[str, frozenset] = {}
+    kinds_of: dict[str, frozenset[str]] = {}
     days = _days(dated["date"]).astype(int).tolist()
     methods = dated["method"].tolist()
     for cid, day, method in zip(dated["customer_id"].tolist(), days, methods, strict=True):

@@ -121,9 +121,11 @@ def stalled(
     return (days > limit) & ~planned & ~customers["churned"] & ~customers["has_error"] & ~lost
 
 
-def stage_log_rows(log: pd.DataFrame, locale: str) -> list[list]:
+def stage_log_rows(log: pd.DataFrame, locale: str) -> list[list[object]]:
     words = {t.key: t.text(locale) for t in STAGES}
-    rows = [STAGE_LOG.headers(locale)]
-    for record in log.itertuples(index=False):
-        rows.append([record.customer_id, words[record.stage], record.since.date()])
+    rows: list[list[object]] = [[*STAGE_LOG.headers(locale)]]
+    for customer_id, stage, since in zip(
+        log["customer_id"], log["stage"], log["since"], strict=True
+    ):
+        rows.append([customer_id, words[stage], since.date()])
     return rows

@@ -11,11 +11,13 @@ undone is not cancelled but missed (已错过): it happened, and a completion ra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from sheetsync.rules.plans import as_dates
-from sheetsync.workbook.parsing import cell_text, date_or_none, is_blank, map_unique
+from sheetsync.workbook.parsing import cell_text, date_or_none, is_blank, is_missing, map_unique
 from sheetsync.workbook.schema import (
     RESPONSES,
     TASK_KINDS,
@@ -237,13 +239,13 @@ def _open_new(log: pd.DataFrame, valid: pd.DataFrame, today: dt.date) -> pd.Data
     return pd.concat([log, new], ignore_index=True)
 
 
-def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
+def log_rows(log: pd.DataFrame, locale: str) -> list[list[object]]:
     """The ledger as sheet rows (header first), dates as real dates. Built a column at a
     time (words looked up once a column, blanks by one `isna`), not a row at a time."""
     words = {t.key: t.text(locale) for t in TASK_STATES}
     said = {t.key: t.text(locale) for t in RESPONSES}
     kinds = {t.key: t.text(locale) for t in TASK_KINDS}
-    columns = []
+    columns: list[list[object]] = []
     for key in LOG_COLUMNS:
         column = log[key]
         if key in DATE_KEYS and pd.api.types.is_datetime64_dtype(column):
@@ -265,11 +267,7 @@ def log_rows(log: pd.DataFrame, locale: str) -> list[list]:
     return [TASK_LOG.headers(locale), *(list(row) for row in zip(*columns, strict=True))]
 
 
-def _missing(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value))
-
-
-def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
+def record_mail(log: pd.DataFrame, entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Stamp reminded_at / escalated_at from the mail journal: the first send of a task
     stays. A stamp that moved with every day's digest would rewrite every overdue task's row
     of the log each morning; which day's digest went out is in the journal and 邮件记录."""
@@ -285,6 +283,6 @@ def record_mail(log: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
         }
         if stamps:
             new = pd.Series([stamps.get(k) for k in keys], index=log.index, dtype=object)
-            unset = log[column].map(_missing) | log[column].eq("")
+            unset = log[column].map(is_missing) | log[column].eq("")
             log[column] = new.where(new.notna() & unset, log[column]).astype(object)
     return log
