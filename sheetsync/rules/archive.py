@@ -46,7 +46,7 @@ from sheetsync.workbook.schema import (
     Tab,
     normalise_header,
 )
-from sheetsync.workbook.tables import ROW, Sheet, load_sheet
+from sheetsync.workbook.tables import ROW, Grid, Sheet, load_sheet
 
 LOGS = {
     "history": HISTORY,
@@ -137,11 +137,11 @@ def _keys(tab: Tab) -> list[str]:
 BLOCKS = (HISTORY, STAGE_LOG, SYNC_LOG, ARCHIVED_ACTIVITIES, ARCHIVED_KEYS)
 
 
-def _blocks(grid: list[list]) -> dict[str, list[list]]:
+def _blocks(grid: Grid) -> dict[str, Grid]:
     """Block key -> its header row and data rows: each block is a title row (the tab's title
     in either language), a header row, data rows, and a blank row."""
     titles = {normalise_header(t): b.key for b in BLOCKS for t in b.titles()}
-    found: dict[str, list[list]] = {}
+    found: dict[str, Grid] = {}
     rows = list(grid or [])
     i = 0
     while i < len(rows):
@@ -158,11 +158,11 @@ def _blocks(grid: list[list]) -> dict[str, list[list]]:
     return found
 
 
-def _sheet(block: list[list] | None, tab: Tab) -> Sheet | None:
+def _sheet(block: Grid | None, tab: Tab) -> Sheet | None:
     return None if not block else load_sheet(block, tab, tab.zh)
 
 
-def read_digest(grid: list[list] | None) -> Digest | None:
+def read_digest(grid: Grid | None) -> Digest | None:
     """历史汇总 as written by `digest_rows`; None when the workbook has none."""
     if not grid:
         return None
@@ -193,7 +193,7 @@ def read_digest(grid: list[list] | None) -> Digest | None:
     return digest
 
 
-def digest_rows(digest: Digest, locale: str) -> list[list]:
+def digest_rows(digest: Digest, locale: str) -> list[list[object]]:
     """The 历史汇总 tab's rows: each block under its title, a blank row between."""
     runs = [[_plain(r.get(k)) for k in _keys(SYNC_LOG)] for r in digest.runs.to_dict("records")]
     counts = digest.activities.sort_values(["day", "owner"], kind="stable")
@@ -210,7 +210,7 @@ def digest_rows(digest: Digest, locale: str) -> list[list]:
             [[c, KEY_SEPARATOR.join(sorted(k))] for c, k in sorted(digest.keys.items())],
         ),
     ]
-    rows: list[list] = []
+    rows: list[list[object]] = []
     for tab, data in blocks:
         rows += [[tab.title(locale)], tab.headers(locale), *data, []]
     return rows[:-1]
@@ -221,7 +221,7 @@ def _plain(value: object) -> object:
 
 
 # --- adding the rows that move ------------------------------------------------------------------
-def moved_sheet(sheet: Sheet, grid: list[list], rows: list[int]) -> Sheet:
+def moved_sheet(sheet: Sheet, grid: Grid, rows: list[int]) -> Sheet:
     """The rows that move (sheet rows, 1-based) read as their tab: the header and them."""
     header = grid[sheet.header_row - 1]
     return load_sheet([header, *(grid[r - 1] for r in rows)], sheet.tab, sheet.title)

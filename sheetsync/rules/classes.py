@@ -41,7 +41,7 @@ from sheetsync.workbook.schema import (
     summary_words,
     term_lookup,
 )
-from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.tables import Section, Sheet
 from sheetsync.workbook.validate import normalise_id
 
 COLUMNS = [c.key for c in CLASS_LOG.columns]
@@ -148,7 +148,7 @@ def update_class_log(
     return pd.concat([log, new], ignore_index=True)
 
 
-def class_log_rows(log: pd.DataFrame, locale: str, header: bool = True) -> list[list]:
+def class_log_rows(log: pd.DataFrame, locale: str, header: bool = True) -> list[list[object]]:
     """Sheet rows (header first unless `header` is False): 流失 as the health word."""
     churned = next(t for t in HEALTH if t.key == "churned").text(locale)
     rows = [CLASS_LOG.headers(locale)] if header else []
@@ -225,7 +225,7 @@ def class_order(rules: ValueRules) -> list[str]:
 Periods = list[tuple[str, pd.DataFrame]]  # (quarter, `states` of it), newest first
 
 
-def moves(periods: Periods, rules: ValueRules, locale: str) -> list[list]:
+def moves(periods: Periods, rules: ValueRules, locale: str) -> Section:
     """The 分类变动 section: per quarter, each class transition with its direction, count and
     customers, up before down, the largest first. Empty until a customer has moved."""
     words = summary_words(locale)
@@ -270,7 +270,7 @@ def _names(names: list[str], locale: str) -> str:
     return say("class_moves_more", locale, names=shown, count=len(names), more=more)
 
 
-def churn(periods: Periods, key: str, known: list[str], locale: str) -> list[list]:
+def churn(periods: Periods, key: str, known: list[str], locale: str) -> Section:
     """流失率 per class (`key` value_class) or tier (relationship), per quarter: customers
     not 流失 at the start who are at the end, over those customers; in the rules' order, only
     the classes and tiers someone was in."""
@@ -295,7 +295,7 @@ def churn(periods: Periods, key: str, known: list[str], locale: str) -> list[lis
 
 def mix(
     periods: Periods, now: pd.DataFrame, amounts: pd.Series, rules: ValueRules, locale: str
-) -> list[list]:
+) -> Section:
     """Each class's customers at this quarter's start and now, its share of customers and
     of 年合作金额 now (customers 流失 included: they still hold their class)."""
     words = summary_words(locale)
@@ -336,7 +336,7 @@ def class_sections(
     rules: ValueRules,
     today: dt.date,
     locale: str,
-) -> dict[str, list[list]]:
+) -> dict[str, Section]:
     """The summary's sections from the class log (this run's rows included): each quarter's
     states worked out once, for all of them."""
     periods = [(label, states(log, first, last)) for label, first, last in quarters(log, today)]

@@ -30,6 +30,7 @@ from sheetsync.workbook.changes import share_of
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text, date_or_none, map_unique
 from sheetsync.workbook.schema import FUNNEL_STAGES, summary_words
+from sheetsync.workbook.tables import Section
 
 CLOSED = ("won", "lost")
 GROUPS = {
@@ -121,7 +122,7 @@ def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
 DAY = 86_400 * 10**9  # nanoseconds
 
 
-def stage_conversion(log: pd.DataFrame | None, locale: str) -> list[list]:
+def stage_conversion(log: pd.DataFrame | None, locale: str) -> Section:
     """The summary's 阶段转化 table: one row per stage a deal climbs; won has no next.
     No table without a stage history."""
     if log is None:
@@ -270,7 +271,7 @@ def outcomes_by(
     history: pd.DataFrame | None = None,
     per: pd.DataFrame | None = None,
     labels: dict[str, str] | None = None,
-) -> list[list]:
+) -> Section:
     """Won and lost per owner, 线索来源 or 行业 (the column `key` of the board, as the sheet
     says it now): `first` (the team) in its order, then the largest groups; every owner
     (nobody's results hidden in 其他), but at most MOST_GROUPS 线索来源 / 行业 (the rest on one

@@ -25,7 +25,7 @@ import pandas as pd
 from sheetsync.workbook.changes import Amount, Share, in_wan
 from sheetsync.workbook.parsing import cell_text, date_or_none, map_unique
 from sheetsync.workbook.schema import FORECAST_LOG, SUMMARY_LABELS, normalise_header, summary_words
-from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.tables import Section, Sheet
 
 CLOSED = ("won", "lost")
 TOTAL = ""  # the team's total in the log: the owner cell reads 合计 / Total
@@ -73,7 +73,7 @@ def _money(value: float) -> Amount | str:
 
 def by_month(
     board: pd.DataFrame, rates: dict[str, float] | None, today: dt.date, locale: str
-) -> list[list]:
+) -> Section:
     """Past expected dates first (they need a new date), the months ahead in order, deals
     without a date last; a total row. No table without rates."""
     if rates is None:
@@ -117,7 +117,7 @@ def by_owner(
     today: dt.date,
     locale: str,
     owners: list[str] = (),
-) -> list[list]:
+) -> Section:
     """Per owner: deals, expected and weighted amounts now, last month's weighted figure
     (from the log: "—" when no sync recorded last month; 0 for an owner it did not list)
     and the change. No table without rates and a log."""
@@ -213,7 +213,7 @@ def record_month(log: pd.DataFrame, figures: dict[str, float], today: dt.date) -
     return pd.concat([log, new], ignore_index=True) if len(log) else new
 
 
-def forecast_log_rows(log: pd.DataFrame, locale: str) -> list[list]:
+def forecast_log_rows(log: pd.DataFrame, locale: str) -> list[list[object]]:
     """Header and rows; the team's total named 合计 / Total."""
     total = summary_words(locale)["total"]
     rows = [FORECAST_LOG.headers(locale)]

@@ -13,12 +13,14 @@ handover row is the history's (`history.update_history`).
 
 from __future__ import annotations
 
+from typing import Protocol, TypedDict
+
 import pandas as pd
 
 from sheetsync.workbook.messages import lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
 from sheetsync.workbook.schema import MANAGER_ROLES, normalise_header
-from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.tables import Section, Sheet
 
 _ROLES = {normalise_header(r) for r in MANAGER_ROLES}
 
@@ -82,13 +84,33 @@ def orphans(
     return frame.sort_values("owner", kind="stable")[columns].reset_index(drop=True)
 
 
-def by_owner(found: pd.DataFrame) -> list[dict]:
+class OrphanCustomer(TypedDict):
+    customer_id: str
+    customer: str
+
+
+class Orphans(TypedDict):
+    """An owner no longer in the team: their customers, and who hears of them."""
+
+    owner: str
+    count: int
+    report_to: list[str]
+    customers: list[OrphanCustomer]
+
+
+class Labels(Protocol):
+    """The summary tab's words for `keys`, in the workbook's language (summary._Labels)."""
+
+    def __call__(self, *keys: str) -> list[str]: ...
+
+
+def by_owner(found: pd.DataFrame) -> list[Orphans]:
     """Each orphaned owner with their customers and who hears of them, for mail and notes."""
-    groups = []
+    groups: list[Orphans] = []
     for name, mine in found.groupby("owner", sort=True):
         groups.append(
             {
-                "owner": name,
+                "owner": str(name),
                 "count": len(mine),
                 "report_to": list(mine["report_to"].iloc[0]),
                 "customers": [
@@ -100,13 +122,13 @@ def by_owner(found: pd.DataFrame) -> list[dict]:
     return groups
 
 
-def orphan_section(found: pd.DataFrame | None, label) -> list[list]:
+def orphan_section(found: pd.DataFrame | None, label: Labels) -> Section:
     """The 汇总 tab's section: each owner not in the team, how many customers they still
     hold, and those customers by id and name (one row each), from `orphans()`. Empty when
     there are none, so the section only appears while someone has to act."""
     if found is None or found.empty:
         return []
-    rows = []
+    rows: Section = []
     for group in by_owner(found):
         for i, item in enumerate(group["customers"]):
             first = i == 0

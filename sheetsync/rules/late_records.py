@@ -23,6 +23,7 @@ from sheetsync.rules.history import CONTACTS
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import share_of
 from sheetsync.workbook.schema import summary_words
+from sheetsync.workbook.tables import Section
 
 WINDOW_DAYS = 30  # records of the last 30 days, as the summary's on-time rate
 ALLOWED_WORKDAYS = 1  # the checklist's "within 24 hours", on the working calendar
@@ -64,7 +65,7 @@ def late_by_owner(
     return found.rename_axis("owner").reset_index()
 
 
-def late_section(found: pd.DataFrame, locale: str) -> list[list]:
+def late_section(found: pd.DataFrame, locale: str) -> Section:
     """The summary's section; none until some contact was recorded late."""
     if found.empty or not found["late"].any():
         return []

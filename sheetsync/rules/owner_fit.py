@@ -28,7 +28,7 @@ from sheetsync.workbook.schema import (
     summary_words,
     term_lookup,
 )
-from sheetsync.workbook.tables import Sheet, load_blocks
+from sheetsync.workbook.tables import Grid, Section, Sheet, load_blocks
 
 SPLIT = re.compile(r"[/／、,，;；|]|或者|或|\bor\b", re.I)
 OR_ABOVE = re.compile(r"(及|或)?以上|\b(or|and)\s+(above|higher)\b", re.I)
@@ -69,7 +69,7 @@ def _requirements(
     return asks, unknown
 
 
-def _class_frame(grid: list[list] | None, title: str) -> pd.DataFrame | None:
+def _class_frame(grid: Grid | None, title: str) -> pd.DataFrame | None:
     if not grid:
         return None
     block = load_blocks(grid, VALUE_BLOCKS, title).get("maintenance")
@@ -96,10 +96,10 @@ def owner_fit(
     board: pd.DataFrame,
     team: Sheet | None,
     grading: Sheet,
-    value_grid: list[list] | None,
+    value_grid: Grid | None,
     value_title: str,
     locale: str,
-) -> tuple[list[list], list[str]]:
+) -> tuple[Section, list[str]]:
     """The summary's section (empty when every customer fits) and the sync-log notes naming
     titles the ladder does not know. `board`: customer_id, customer, owner, grade,
     value_class and lost (a lost deal needs nobody)."""

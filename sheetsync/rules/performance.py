@@ -34,7 +34,7 @@ from sheetsync.workbook.changes import Amount, in_wan, share_of
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique, parse_amount
 from sheetsync.workbook.schema import FUNNEL_STAGES, summary_words
-from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.tables import Section, Sheet
 
 WEEKS = 8  # weeks of new deals shown
 MOST_REASONS = 12  # 输单原因 rows before the rest go on one 其他 row
@@ -198,7 +198,7 @@ def _sum(values: pd.Series) -> float:
 
 def by_period(
     deals: pd.DataFrame, new: pd.Series, contacts: pd.DataFrame, today: dt.date, locale: str
-) -> list[list]:
+) -> Section:
     """The period blocks: won, lost, win rate, new deals and activities for this month, this
     quarter and last quarter, and won to date (累计, deals won before the first sync too)."""
     words = summary_words(locale)
@@ -233,7 +233,7 @@ def _period_head(period: Period, locale: str) -> str:
 
 def by_rep(
     deals: pd.DataFrame, contacts: pd.DataFrame, people: Roster, today: dt.date, locale: str
-) -> list[list]:
+) -> Section:
     """Per rep: this quarter's won deals and revenue against their 目标 (when the team tab
     gives goals), deals won to date, and activities this month and this quarter; the team's
     total last."""
@@ -262,7 +262,7 @@ def by_rep(
     return [[words["by_rep"]], [words[k] for k in header], *rows]
 
 
-def lost_reasons(board: pd.DataFrame, locale: str) -> list[list]:
+def lost_reasons(board: pd.DataFrame, locale: str) -> Section:
     """输单原因 ranked: how many deals each reason lost and what they were worth; blanks
     (未填写) last. No table without lost deals."""
     lost = board[board["stage_key"] == "lost"]
@@ -305,9 +305,7 @@ def lost_at(stage_log: pd.DataFrame | None) -> pd.Series:
     return where.value_counts().reindex(keys, fill_value=0)
 
 
-def pipeline_by_stage(
-    board: pd.DataFrame, rates: dict[str, float] | None, locale: str
-) -> list[list]:
+def pipeline_by_stage(board: pd.DataFrame, rates: dict[str, float] | None, locale: str) -> Section:
     """Open deals per stage of the ladder: how many, their 预计金额 and, with the stage
     success rates, its weighted value; a total row. No table when no deal has an amount."""
     words = summary_words(locale)
@@ -334,7 +332,7 @@ def _nan0(value: float) -> float:
     return 0.0 if math.isnan(value) else value
 
 
-def new_by_week(new: pd.Series, today: dt.date, locale: str) -> list[list]:
+def new_by_week(new: pd.Series, today: dt.date, locale: str) -> Section:
     """New deals per week (Monday to Sunday), the last WEEKS weeks up to this one (so far),
     from the week the sync started. No table before a new deal was ever seen."""
     if new.empty:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -46,8 +48,10 @@ from sheetsync.workbook.schema import (
     summary_words,
     term_lookup,
 )
+from sheetsync.workbook.tables import Section
 
 LONGEST_OVERDUE = 10
+HEAD_ROWS = 2  # a section's title row and header row, above its data
 CHART_ROWS = 17  # rows between the charts' top edges (a chart is 8.5 cm: 16 rows of 15 pt)
 PAGE_ROWS = 48  # rows a landscape page shows, printed one page wide beside its charts
 TREND_DAYS = 14  # days of the sync log the trend chart shows
@@ -67,9 +71,14 @@ CHARTS = {
 }
 
 
+# A section's chart: (kind, title's key, the column of its values, how many data rows).
+ChartSpec = tuple[str, str, int, int]
+OwnerNames = tuple[pd.Series, list[str]]  # each customer's owner; the owners, as listed
+
+
 @dataclass
 class Summary:
-    rows: list[list]
+    rows: list[list[object]]
     charts: list[Chart] = field(default_factory=list)
     layout: SheetLayout = field(default_factory=SheetLayout)
 
@@ -103,8 +112,8 @@ def summarise(
     runs: pd.DataFrame | None = None,
     orphaned: pd.DataFrame | None = None,
     history: pd.DataFrame | None = None,
-    extra: dict[str, list[list]] | None = None,
-    managers: list[str] = (),
+    extra: dict[str, Section] | None = None,
+    managers: Sequence[str] = (),
     goals: dict[str, float] | None = None,
     archived_contacts: pd.DataFrame | None = None,
 ) -> Summary:
@@ -132,7 +141,7 @@ def summarise(
     deals = performance.closed_deals(board, stage_log, history)
     new = performance.new_deals(stage_log)
     contacts = performance.activities(history, archived_contacts)
-    sections = {
+    sections: dict[str, Section] = {
         "title": [[*label("title"), *label("as_of"), today]],
         "orphans": orphan_section(orphaned, label),  # rules/handover.py: act on these first
         "period": performance.by_period(deals, new, contacts, today, locale),
@@ -171,12 +180,12 @@ def summarise(
     return _laid_out(_paged({k: v for k, v in sections.items() if v}, label), label)
 
 
-def _paged(sections: dict[str, list[list]], label: _Labels) -> dict[str, list[list]]:
+def _paged(sections: dict[str, Section], label: _Labels) -> dict[str, Section]:
     """A section longer than a printed page (a team of 60) in page-sized parts, each with
     its title (续) and header again, so no page starts with figures under no header. A split
     section draws no chart: one over a page of its rows would leave the others out."""
     room = PAGE_ROWS - 3  # its title, its header and the blank row above it
-    paged: dict[str, list[list]] = {}
+    paged: dict[str, Section] = {}
     for key, section in sections.items():
         title, header, data = section[0], section[1:2], section[2:]
         if len(data) <= room:
@@ -188,17 +197,19 @@ def _paged(sections: dict[str, list[list]], label: _Labels) -> dict[str, list[li
     return paged
 
 
-def _laid_out(sections: dict[str, list[list]], label: _Labels) -> Summary:
+def _laid_out(sections: dict[str, Section], label: _Labels) -> Summary:
     """Sections packed into printed pages of at most PAGE_ROWS rows (a longer section gets a
     page of its own), charts stacked beside their page's tables, a page break after each."""
     specs = {k: _chart_spec(k, v) for k, v in sections.items()}
-    rows: list[list] = []
-    tables, breaks, anchors = [], [], {}
+    rows: list[list[object]] = []
+    tables: list[Table] = []
+    breaks: list[int] = []
+    anchors: dict[str, tuple[int, int]] = {}
     page, used, charted = 1, 0, 0
     for key, section in sections.items():
-        charts = specs[key] is not None
+        has_chart = specs[key] is not None
         if rows and (
-            used + 1 + len(section) > PAGE_ROWS or (charted + charts) * CHART_ROWS > PAGE_ROWS
+            used + 1 + len(section) > PAGE_ROWS or (charted + has_chart) * CHART_ROWS > PAGE_ROWS
         ):  # the page ends on a blank row, below its tables and its charts
             end = max(len(rows) + 1, page - 1 + charted * CHART_ROWS + 1)
             rows += [[] for _ in range(end - len(rows))]
@@ -209,23 +220,23 @@ def _laid_out(sections: dict[str, list[list]], label: _Labels) -> Summary:
             used += 1
         start = len(rows) + 1
         titles = [[Heading(v) if isinstance(v, str) else v for v in r] for r in section[:2]]
-        rows += [*titles, *section[2:]]
+        rows += [*titles, *(list(r) for r in section[2:])]
         used += len(section)
         if key != "title":
             tables.append(
                 Table(start, start + len(section) - 1, _width(section), _numeric(section))
             )
-        if charts:
+        if has_chart:
             anchors[key] = (page + 1 + charted * CHART_ROWS, start)  # clear of the break
             charted += 1
     column = max([t.width for t in tables], default=1) + 2  # a narrow gap, then charts
-    charts = [_chart(specs[k], anchors[k], column, label) for k in sections if specs[k] is not None]
+    charts = [_chart(s, anchors[k], column, label) for k, s in specs.items() if s is not None]
     widths = {**_widths(sections), column - 1: GAP_WIDTH}
     layout = SheetLayout(tables, widths, landscape=True, breaks=breaks)
     return Summary(rows, charts, layout)
 
 
-def _chart_spec(key: str, section: list[list]) -> tuple | None:
+def _chart_spec(key: str, section: Section) -> ChartSpec | None:
     """(kind, title, value column, data rows) of the section's chart; None when it has none
     (or too little to draw: a line needs two points)."""
     if key not in CHARTS:
@@ -239,7 +250,7 @@ def _chart_spec(key: str, section: list[list]) -> tuple | None:
     return kind, title, column, count
 
 
-def _chart(spec: tuple, anchor: tuple[int, int], column: int, label: _Labels) -> Chart:
+def _chart(spec: ChartSpec, anchor: tuple[int, int], column: int, label: _Labels) -> Chart:
     kind, title, value_column, count = spec
     row, start = anchor
     first, last = start + 2, start + 1 + count
@@ -248,11 +259,11 @@ def _chart(spec: tuple, anchor: tuple[int, int], column: int, label: _Labels) ->
     )
 
 
-def _width(section: list[list]) -> int:
+def _width(section: Section) -> int:
     return max(len(r) for r in section[1:]) if len(section) > 1 else len(section[0])
 
 
-def _numeric(section: list[list]) -> frozenset[int]:
+def _numeric(section: Section) -> frozenset[int]:
     """The columns whose data are numbers, or "—" standing for one: aligned right, header
     too (a rate column that is all "—" on day one is still a column of numbers)."""
     found = set()
@@ -264,11 +275,11 @@ def _numeric(section: list[list]) -> frozenset[int]:
     return frozenset(found)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float | np.number]:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
-def _widths(sections: dict[str, list[list]]) -> dict[int, float]:
+def _widths(sections: dict[str, Section]) -> dict[int, float]:
     """Each column as wide as its longest value (a 汉字 counts two) and 70 % of its longest
     header (headers wrap onto two lines), so a whole page of tables and charts prints large
     enough to read; titles run on into the empty cells beside them."""
@@ -295,14 +306,14 @@ def _number(value: float) -> float | int | str:
     return int(value) if float(value).is_integer() else round(float(value), 2)
 
 
-def _by_grade(board: pd.DataFrame, grades: list[str], label: _Labels) -> list[list]:
+def _by_grade(board: pd.DataFrame, grades: list[str], label: _Labels) -> Section:
     counts = board["grade"].value_counts()
     total = len(board)
     rows = [[g, int(counts.get(g, 0)), share_of(counts.get(g, 0), total)] for g in grades]
     return [label("by_grade"), label("grade", "customers", "share"), *rows]
 
 
-def _by_status(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
+def _by_status(board: pd.DataFrame, locale: str, label: _Labels) -> Section:
     counts = board["status"].value_counts()
     rows = [[t.text(locale), int(counts.get(t.key, 0))] for t in STATUSES]
     return [label("by_status"), label("status", "customers"), *rows]
@@ -311,11 +322,11 @@ def _by_status(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
 def _by_owner(
     board: pd.DataFrame,
     log: pd.DataFrame,
-    owner_names: tuple,
+    owner_names: OwnerNames,
     shown: dict[str, str],
     today: dt.date,
     label: _Labels,
-) -> list[list]:
+) -> Section:
     """Per owner (`shown`: a rep who left the team marked so, with their figures kept) and
     the team's own total: customers, due today, overdue, done in 7 days and the on-time
     rate of the tasks due in the last 30 days."""
@@ -387,7 +398,7 @@ def _week_starts(today: dt.date) -> tuple[dt.date, dt.date]:
 
 def _trend(
     daily: pd.DataFrame, log: pd.DataFrame, today: dt.date, locale: str, label: _Labels
-) -> list[list]:
+) -> Section:
     """This week (Monday to today) against the same weekdays of last week (Monday to a week
     ago today): on a Monday, Monday against last Monday, never a day against a whole week.
     Overdue customers on an average day, tasks done, and the on-time rate of the tasks due
@@ -396,7 +407,9 @@ def _trend(
     week = dt.timedelta(days=7)
     weeks = [(this, today), (last, today - week)]
     done = log[log["state"] == "done"]
-    overdue, finished, rates = [], [], []
+    overdue: list[float | str] = []  # this week, last week
+    finished: list[int | str] = []
+    rates: list[Share | str] = []
     for first, end in weeks:  # a week the sync did not run in has no figures ("—")
         days = daily.loc[[d for d in daily.index if first <= d <= end], "overdue"]
         overdue.append(round(float(days.mean()), 1) if len(days) else "—")
@@ -408,9 +421,9 @@ def _trend(
         in_time = (judged["state"] == "done") & (judged["done_on"] <= judged["due_date"])
         rates.append(share_of(int(in_time.sum()), len(judged)))
     rows = [
-        [*label("overdue_avg"), *overdue, _change(*overdue, locale)],
-        [*label("done_week"), *finished, _change(*finished, locale)],
-        [*label("on_time_week"), *rates, _change(*rates, locale)],
+        [*label("overdue_avg"), *overdue, _change(overdue[0], overdue[1], locale)],
+        [*label("done_week"), *finished, _change(finished[0], finished[1], locale)],
+        [*label("on_time_week"), *rates, _change(rates[0], rates[1], locale)],
     ]
     before = say("same_days_last_week", locale, day=(today - week).strftime("%m-%d"))
     header = [*label("measure", "this_week"), before, *label("change")]
@@ -424,23 +437,26 @@ class Points(str):
 
 def _change(now: object, before: object, locale: str) -> object:
     """now - before, "—" when either is not a number; a rate's change is in points."""
-    if not (_is_number(now) and _is_number(before)):
+    if not _is_number(now) or not _is_number(before):
         return "—"
     if isinstance(now, Share):
         return Points(say("points_change", locale, value=round((now - before) * 100, 1)))
     return round(now - before, 1) if isinstance(now, float) else int(now - before)
 
 
-def _daily(daily: pd.DataFrame, label: _Labels) -> list[list]:
+def _daily(daily: pd.DataFrame, label: _Labels) -> Section:
     """The last TREND_DAYS days' counts: what the trend chart draws."""
     shown = daily.tail(TREND_DAYS)
-    rows = [[d.strftime("%m-%d"), int(r.due_today), int(r.overdue)] for d, r in shown.iterrows()]
+    rows = [
+        [d.strftime("%m-%d"), int(due), int(overdue)]
+        for d, due, overdue in zip(shown.index, shown["due_today"], shown["overdue"], strict=True)
+    ]
     return [label("daily"), label("date", "due_today", "overdue"), *rows]
 
 
 def _funnel(
-    board: pd.DataFrame, stages: list[list], lost_at: pd.Series, locale: str, label: _Labels
-) -> list[list]:
+    board: pd.DataFrame, stages: Section, lost_at: pd.Series, locale: str, label: _Labels
+) -> Section:
     """Where deals are today, and what happened to them: the deals that entered each stage
     and the rate that moved on are the stage table's own (`stages`, 阶段转化, lost deals
     included, since a deal lost at 方案展示 entered it), so the funnel chart and that table
@@ -470,10 +486,10 @@ def _funnel(
     return [label("funnel"), header, *rows]
 
 
-def _columns(section: list[list], headers: list[str]) -> dict[str, tuple]:
+def _columns(section: Section, headers: list[str]) -> dict[object, tuple[object, ...]]:
     """A table's rows by their first cell: the values under `headers` ("—" for a header
     the table does not have)."""
-    if len(section) < 2:
+    if len(section) < HEAD_ROWS:
         return {}
     where = [section[1].index(h) if h in section[1] else None for h in headers]
     return {
@@ -481,20 +497,23 @@ def _columns(section: list[list], headers: list[str]) -> dict[str, tuple]:
     }
 
 
-def _longest_overdue(board: pd.DataFrame, label: _Labels) -> list[list]:
+def _longest_overdue(board: pd.DataFrame, label: _Labels) -> Section:
     """The customers longest overdue, in workdays (`WorkCalendar.days_overdue`, the board's
     `days_overdue`: a weekend or a holiday is no day late)."""
     late = board[board["status"] == "overdue"]
     top = late.assign(days=late["days_overdue"]).sort_values("days", ascending=False, kind="stable")
+    top = top.head(LONGEST_OVERDUE)
     rows = [
-        [r.customer_id, r.customer, r.owner, int(r.days)]
-        for r in top.head(LONGEST_OVERDUE).itertuples()
+        [customer_id, customer, owner, int(days)]
+        for customer_id, customer, owner, days in zip(
+            top["customer_id"], top["customer"], top["owner"], top["days"], strict=True
+        )
     ]
     header = label("customer_id", "customer", "owner", "days_overdue")
     return [label("longest_overdue"), header, *rows]
 
 
-def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[list]:
+def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> Section:
     """Customers and annual amount per value class: where the revenue sits."""
     total_count = len(board)
     amount = board["amount"].fillna(0.0)
@@ -518,7 +537,7 @@ def _by_value(board: pd.DataFrame, rules: ValueRules, label: _Labels) -> list[li
     return [label("by_value"), header, *rows]
 
 
-def _by_health(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
+def _by_health(board: pd.DataFrame, locale: str, label: _Labels) -> Section:
     """Customers by 健康度; lost deals (输单) are not rated and not counted."""
     if "lost" in board:
         board = board[~board["lost"].astype(bool)]
@@ -534,8 +553,8 @@ def _by_health(board: pd.DataFrame, locale: str, label: _Labels) -> list[list]:
 
 
 def _stalled(
-    board: pd.DataFrame, owner_names: tuple, rules: ValueRules, locale: str, label: _Labels
-) -> list[list]:
+    board: pd.DataFrame, owner_names: OwnerNames, rules: ValueRules, locale: str, label: _Labels
+) -> Section:
     """Stalled deals per owner (rows) and stage (columns), for stages that have a limit."""
     owner, names = owner_names
     stages = [t for t in STAGES if t.key in rules.stage_limits]

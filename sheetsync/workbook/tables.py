@@ -25,6 +25,7 @@ ROW = "_row"  # the sheet row number (1-based) each record was read from
 
 Row = Sequence[object]  # one row of a tab's cells, as a backend read them
 Grid = Sequence[Row]  # a tab's cells, row by row (rows may be of different lengths)
+Section = list[Row]  # rows a rule lays out (a title, a header, the data), cells of any kind
 
 
 @dataclass
