@@ -22,6 +22,7 @@ Pure: the stage-log frame (customer_id, stage key, since) and the board in, tabl
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -94,8 +95,8 @@ def stage_cohorts(log: pd.DataFrame) -> pd.DataFrame:
     first = np.full((len(ids), len(keys)), NEVER, dtype=np.int64)
     firsts = pd.DataFrame({"c": c, "s": s, "t": t}).groupby(["c", "s"])["t"].min()
     first[firsts.index.get_level_values(0), firsts.index.get_level_values(1)] = firsts.to_numpy()
-    latest = kept.drop_duplicates("customer_id", keep="last").set_index("customer_id")["stage"]
-    latest = latest.reindex(ids).to_numpy()
+    stages_now = kept.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    latest = stages_now["stage"].reindex(ids).to_numpy()
     won = keys.index("won")
     out = []
     for i, key in enumerate(keys):
@@ -129,24 +130,26 @@ def stage_conversion(log: pd.DataFrame | None, locale: str) -> Section:
         return []
     words = summary_words(locale)
     names = {t.key: t.text(locale) for t in FUNNEL_STAGES}
-    rows = []
-    for c in stage_cohorts(log).itertuples():
-        if c.stage == "won":
-            rows.append([names[c.stage], c.entered, "", "", "", "", "", ""])
+    rows: Section = []
+    cohorts = stage_cohorts(log)
+    columns = (cohorts[k] for k in ("stage", "entered", "advanced", "won", "waiting", "days"))
+    for stage, entered, advanced, won, waiting, days in zip(*columns, strict=True):
+        if stage == "won":
+            rows.append([names[stage], entered, "", "", "", "", "", ""])
             continue
-        if c.entered and c.waiting == c.entered:  # day one: nobody has left it, no rate yet
-            rows.append([names[c.stage], c.entered, 0, "—", 0, "—", "—", "—"])
+        if entered and waiting == entered:  # day one: nobody has left it, no rate yet
+            rows.append([names[stage], entered, 0, "—", 0, "—", "—", "—"])
             continue
         rows.append(
             [
-                names[c.stage],
-                c.entered,
-                c.advanced,
-                share_of(c.advanced, c.entered),
-                c.won,
-                share_of(c.won, c.entered),
-                _days(c.days, "median"),
-                _days(c.days, "mean"),
+                names[stage],
+                entered,
+                advanced,
+                share_of(advanced, entered),
+                won,
+                share_of(won, entered),
+                _days(days, "median"),
+                _days(days, "mean"),
             ]
         )
     header = ["stage", "entered", "advanced", "advance_rate", "reached_won", "won_rate"]
@@ -267,7 +270,7 @@ def outcomes_by(
     board: pd.DataFrame,
     key: str,
     locale: str,
-    first: list[str] = (),
+    first: Sequence[str] = (),
     history: pd.DataFrame | None = None,
     per: pd.DataFrame | None = None,
     labels: dict[str, str] | None = None,
@@ -291,7 +294,8 @@ def outcomes_by(
     if key == "owner":
         held = owner_at_close(per, history)
         per.loc[held.index.intersection(per.index), "group"] = held
-    where = per.groupby("group").indices  # group -> row positions, without copying frames
+    indices = per.groupby("group").indices  # group -> row positions, without copying frames
+    where = {str(g): positions for g, positions in indices.items()}  # the groups are texts
     named = [g for g in dict.fromkeys(first) if g in where]
     rest = [g for g in where if g not in set(named) and g != ""]
     limit = None if key == "owner" else MOST_GROUPS  # every salesperson; free text capped
@@ -307,7 +311,7 @@ def outcomes_by(
     return [[words[GROUPS[key]]], [*header, words["cycle_days"]], *rows]
 
 
-def _counts(per: pd.DataFrame) -> list:
+def _counts(per: pd.DataFrame) -> list[object]:
     found = outcome_counts(per)
     return [found[k] for k in COUNTS]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -60,7 +61,7 @@ def month_of(close: pd.Series, today: dt.date) -> pd.Series:
     """ "2026-11" for a date today or later (the last day of a month is in that month), PAST
     for a date already gone by (a deal that did not close when expected), NO_DATE for none."""
     now = pd.Timestamp(today)
-    months = close.dt.strftime("%Y-%m").astype(object)
+    months: pd.Series = close.dt.strftime("%Y-%m").astype(object)
     months[close < now] = PAST
     months[close.isna()] = NO_DATE
     return months
@@ -95,14 +96,15 @@ def by_month(
     return [[words["forecast_month"]], header, *rows]
 
 
-def _figures(deals: pd.DataFrame) -> list:
+def _figures(deals: pd.DataFrame) -> list[object]:
     return [len(deals), _money(deals["amount"].sum()), _money(deals["weighted"].sum())]
 
 
 def weighted_by_owner(board: pd.DataFrame, rates: dict[str, float]) -> dict[str, float]:
     """Each owner's weighted pipeline, and the team's under TOTAL."""
     deals = open_deals(board, rates)
-    found = deals.groupby("owner")["weighted"].sum().to_dict()
+    sums = deals.groupby("owner")["weighted"].sum()
+    found = {str(owner): weighted for owner, weighted in sums.items()}  # owners are texts
     return {TOTAL: float(deals["weighted"].sum()), **found}
 
 
@@ -116,7 +118,7 @@ def by_owner(
     log: pd.DataFrame | None,
     today: dt.date,
     locale: str,
-    owners: list[str] = (),
+    owners: Sequence[str] = (),
 ) -> Section:
     """Per owner: deals, expected and weighted amounts now, last month's weighted figure
     (from the log: "—" when no sync recorded last month; 0 for an owner it did not list)
@@ -173,10 +175,13 @@ def read_forecast_log(sheet: Sheet | None) -> pd.DataFrame:
     return log[log["month"].notna() & log["weighted"].notna()].reset_index(drop=True)
 
 
+_MONTH_LEN = len("2026-11")  # a month as the log writes it
+
+
 def _month(value: object) -> str | None:
     """A month as the log writes it ("2026-11"), or a date a spreadsheet made of it."""
     text = cell_text(value)
-    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+    if len(text) == _MONTH_LEN and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
         return text
     day = date_or_none(value)
     return day.strftime("%Y-%m") if day else None
@@ -216,7 +221,8 @@ def record_month(log: pd.DataFrame, figures: dict[str, float], today: dt.date) -
 def forecast_log_rows(log: pd.DataFrame, locale: str) -> list[list[object]]:
     """Header and rows; the team's total named 合计 / Total."""
     total = summary_words(locale)["total"]
-    rows = [FORECAST_LOG.headers(locale)]
-    for r in log.itertuples(index=False):
-        rows.append([r.month, r.owner or total, r.weighted, r.recorded])
+    rows: list[list[object]] = [[*FORECAST_LOG.headers(locale)]]
+    columns = (log["month"], log["owner"], log["weighted"], log["recorded"])
+    for month, owner, weighted, recorded in zip(*columns, strict=True):
+        rows.append([month, owner or total, weighted, recorded])
     return rows

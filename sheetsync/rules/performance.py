@@ -165,7 +165,8 @@ def new_deals(stage_log: pd.DataFrame | None) -> pd.Series:
     if stage_log is None or stage_log.empty:
         return pd.Series(dtype="datetime64[ns]")
     first = stage_log.groupby(stage_log["customer_id"].astype(str))["since"].min()
-    return first[first > first.min()]
+    later: pd.Series = first[first > first.min()]
+    return later
 
 
 def activities(history: pd.DataFrame | None, archived: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -214,9 +215,15 @@ def by_period(
     return [[words["by_period"]], header, *rows]
 
 
-def _period_figures(deals, new, contacts, period) -> list:
+def _period_figures(
+    deals: pd.DataFrame, new: int | str, contacts: pd.DataFrame | None, period: Period | None
+) -> list[object]:
+    """One period's column (`period` None: to date, where the activities are not counted)."""
     won, lost = deals[deals["outcome"] == "won"], deals[deals["outcome"] == "lost"]
-    done = "" if contacts is None else int(_within(contacts["date"], period).sum())
+    if contacts is None or period is None:
+        done: int | str = ""
+    else:
+        done = int(_within(contacts["date"], period).sum())
     rate = share_of(len(won), len(won) + len(lost))
     return [len(won), _money(_sum(won["amount"])), len(lost), rate, new, done]
 
@@ -273,7 +280,8 @@ def lost_reasons(board: pd.DataFrame, locale: str) -> Section:
     reason = reason if reason is not None else pd.Series("", index=lost.index)
     frame = pd.DataFrame({"reason": reason, "amount": deal_amount(lost)})
     named = frame[frame["reason"] != ""]
-    counts = named.groupby("reason")["amount"].agg(deals="size", value=_sum)
+    # pandas-stubs types a named aggregation of one column as a Series; it is a DataFrame.
+    counts: pd.DataFrame = named.groupby("reason")["amount"].agg(deals="size", value=_sum)  # type: ignore[assignment]
     ranked = counts.sort_values(["deals", "value"], ascending=False, kind="stable")
     top = ranked.head(MOST_REASONS)
     rows = [[r, int(n), a] for r, n, a in zip(top.index, top["deals"], top["value"], strict=True)]
