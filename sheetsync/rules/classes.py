@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -151,26 +152,32 @@ def update_class_log(
 def class_log_rows(log: pd.DataFrame, locale: str, header: bool = True) -> list[list[object]]:
     """Sheet rows (header first unless `header` is False): 流失 as the health word."""
     churned = next(t for t in HEALTH if t.key == "churned").text(locale)
-    rows = [CLASS_LOG.headers(locale)] if header else []
-    for r in log[COLUMNS].itertuples(index=False):
+    rows: list[list[object]] = [[*CLASS_LOG.headers(locale)]] if header else []
+    keys = ("customer_id", "customer", "value_class", "relationship", "churned", "since")
+    for customer_id, customer, value_class, relationship, gone, since in zip(
+        *(log[k] for k in keys), strict=True
+    ):
         rows.append(
             [
-                r.customer_id,
-                r.customer or None,
-                r.value_class or None,
-                r.relationship or None,
-                churned if r.churned else None,
-                r.since.date(),
+                customer_id,
+                customer or None,
+                value_class or None,
+                relationship or None,
+                churned if gone else None,
+                since.date(),
             ]
         )
     return rows
 
 
 # --- quarters --------------------------------------------------------------------------
+LAST_QUARTER = 10  # the month the year's last quarter starts in: the next starts a new year
+
+
 def quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the quarter `day` is in."""
     first = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    after = dt.date(first.year + (first.month == 10), (first.month + 3 - 1) % 12 + 1, 1)
+    after = dt.date(first.year + (first.month == LAST_QUARTER), (first.month + 3 - 1) % 12 + 1, 1)
     return first, after - dt.timedelta(days=1)
 
 
@@ -180,7 +187,7 @@ def quarters(log: pd.DataFrame, today: dt.date) -> list[tuple[str, dt.date, dt.d
     if log.empty:
         return []
     first = log["since"].min().date()
-    found = []
+    found: list[tuple[str, dt.date, dt.date]] = []
     start, end = quarter_of(today)
     while end >= first and len(found) < QUARTERS_SHOWN:
         found.append((f"{start.year}Q{(start.month - 1) // 3 + 1}", start, min(end, today)))
@@ -211,7 +218,7 @@ def states(log: pd.DataFrame, first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-def _order(seen, known: list[str]) -> list[str]:
+def _order(seen: Iterable[str], known: list[str]) -> list[str]:
     """`known` first, in its order, then anything else seen, as found."""
     extra = [v for v in dict.fromkeys(seen) if v and v not in known]
     return [*known, *extra]
@@ -238,8 +245,9 @@ def moves(periods: Periods, rules: ValueRules, locale: str) -> Section:
         for (before, after), group in moved.groupby(
             ["start_value_class", "end_value_class"], sort=False
         ):
-            way = _direction(before, after, order)
-            pairs.append((way, -len(group), _rank(before, order), _rank(after, order), group))
+            start, end = str(before), str(after)  # class names
+            way = _direction(start, end, order)
+            pairs.append((way, -len(group), _rank(start, order), _rank(end, order), group))
         for way, _, _, _, group in sorted(pairs, key=lambda p: p[:4]):
             before, after = group["start_value_class"].iloc[0], group["end_value_class"].iloc[0]
             key = ("moved_up", "moved_down", "moved_across")[way]

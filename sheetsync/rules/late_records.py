@@ -35,7 +35,8 @@ def recorded_contacts(history: pd.DataFrame) -> pd.DataFrame:
     told = told[told["date"].notna() & told["recorded"].notna()]
     seeded = history["recorded"].min()
     told = told[~((told["kind"] == "first") & (told["recorded"] == seeded))]
-    return told.drop_duplicates(["customer_id", "date"], keep="first")
+    first: pd.DataFrame = told.drop_duplicates(["customer_id", "date"], keep="first")
+    return first
 
 
 def late_by_owner(
@@ -70,15 +71,16 @@ def late_section(found: pd.DataFrame, locale: str) -> Section:
     if found.empty or not found["late"].any():
         return []
     words = summary_words(locale)
+    columns = (found["owner"], found["recorded"], found["late"], found["most"])
     rows = [
         [
-            r.owner or words["blank"],
-            int(r.recorded),
-            int(r.late),
-            share_of(r.late, r.recorded),
-            int(r.most) if r.late else "—",
+            owner or words["blank"],
+            int(recorded),
+            int(late),
+            share_of(late, recorded),
+            int(most) if late else "—",
         ]
-        for r in found.itertuples(index=False)
+        for owner, recorded, late, most in zip(*columns, strict=True)
     ]
     keys = ["owner", "recorded_30d", "late_count", "late_share", "late_most"]
     return [[words["late_records"]], [words[k] for k in keys], *rows]

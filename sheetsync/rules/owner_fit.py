@@ -15,6 +15,7 @@ the sync log and not checked, never guessed; nor is an owner with no 职级, or 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -53,10 +54,11 @@ def requirement(text: object) -> tuple[int | None, list[str]]:
 
 
 def _requirements(
-    frame: pd.DataFrame | None, key: str, name=cell_text
+    frame: pd.DataFrame | None, key: str, name: Callable[[object], str] = cell_text
 ) -> tuple[dict[str, tuple[int, str]], list[str]]:
     """name (normalised) -> (rung, the cell as written), and the unknown titles."""
-    asks, unknown = {}, []
+    asks: dict[str, tuple[int, str]] = {}
+    unknown: list[str] = []
     if frame is None or "owner_requirement" not in frame:
         return asks, unknown
     for who, text in zip(frame[key], frame["owner_requirement"], strict=True):
@@ -78,7 +80,8 @@ def _class_frame(grid: Grid | None, title: str) -> pd.DataFrame | None:
 
 def _levels(team: Sheet | None) -> tuple[dict[str, tuple[int, str]], list[str]]:
     """Each owner (normalised) with a known 职级 -> (rung, the title as typed); unknown ones."""
-    levels, unknown = {}, []
+    levels: dict[str, tuple[int, str]] = {}
+    unknown: list[str] = []
     if team is None or "level" not in team.frame:
         return levels, unknown
     for owner, title in zip(team.frame["owner"], team.frame["level"], strict=True):
@@ -152,10 +155,20 @@ def _grade_name(value: object) -> str:
     return short_grade(cell_text(value))
 
 
-def _notes(levels, team, grades, grading, classes, value_title, locale) -> list[str]:
+def _notes(
+    levels: list[str],
+    team: Sheet | None,
+    grades: list[str],
+    grading: Sheet,
+    classes: list[str],
+    value_title: str,
+    locale: str,
+) -> list[str]:
+    """The sync-log notes: the 职级 (`levels`, of `team`) and the required titles (`grades`,
+    `classes`) the ladder does not know."""
     ladder = listed((t.text(locale) for t in OWNER_LEVELS), locale)
     notes = []
-    if levels:
+    if levels and team is not None:  # unknown levels are read from the team tab
         titles = listed(dict.fromkeys(levels), locale)
         notes.append(
             say("owner_level_unknown", locale, tab=team.title, titles=titles, ladder=ladder)
