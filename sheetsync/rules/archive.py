@@ -212,7 +212,7 @@ def digest_rows(digest: Digest, locale: str) -> list[list[object]]:
     ]
     rows: list[list[object]] = []
     for tab, data in blocks:
-        rows += [[tab.title(locale)], tab.headers(locale), *data, []]
+        rows += [[tab.title(locale)], [*tab.headers(locale)], *data, []]
     return rows[:-1]
 
 
@@ -259,9 +259,9 @@ def retained(history: pd.DataFrame) -> pd.DataFrame:
     if history.empty:
         return history
     keep = pd.Series(False, index=history.index)
-    keep[
-        history["recorded"].idxmin() if history["recorded"].notna().any() else history.index[0]
-    ] = True
+    recorded = history["recorded"]
+    seed = recorded.idxmin() if recorded.notna().any() else history.index[0]
+    keep[seed] = True  # type: ignore[index]  # pandas-stubs: any label sets its row
     told = contacts(history)
     keep[told.groupby("customer_id", sort=False).tail(RETAINED_CONTACTS).index] = True
     keep[told.drop_duplicates(["customer_id", "method"], keep="last").index] = True
@@ -287,14 +287,14 @@ def reduced_stages(log: pd.DataFrame) -> pd.DataFrame:
     stages, days = ordered["stage"].tolist(), ordered["since"].tolist()
     keep: set[int] = set()
     for places in ordered.groupby("customer_id", sort=False).indices.values():
-        keep |= _deciding(sorted(places.tolist()), stages, days)
+        keep |= _deciding(sorted(map(int, places)), stages, days)
     return ordered.iloc[sorted(keep)].reset_index(drop=True)
 
 
 LADDER = [t.key for t in FUNNEL_STAGES]
 
 
-def _deciding(places: list[int], stages: list, days: list) -> set[int]:
+def _deciding(places: list[int], stages: list[str], days: list[pd.Timestamp]) -> set[int]:
     """`reduced_stages` for one customer's rows (positions, in the order recorded)."""
     keep = {places[0], places[-1]}
     others = [p for p in places if stages[p] != "won"]
@@ -309,7 +309,7 @@ def _deciding(places: list[int], stages: list, days: list) -> set[int]:
     ladder = [p for p in places if stages[p] in LADDER]
     keep |= {ladder[-1]} if ladder else set()
     for standing in (sorted(others + wins), others):
-        first: dict[str, object] = {}
+        first: dict[str, pd.Timestamp] = {}
         for p in standing:
             first.setdefault(stages[p], days[p])
         for i, key in enumerate(LADDER):
@@ -332,14 +332,17 @@ def _counted(counts: pd.DataFrame, moved: pd.DataFrame, before: dt.date | None) 
     rows = moved[moved["kind"].isin(CONTACTS) & moved["date"].notna()]
     rows = rows.drop_duplicates(["customer_id", "date", "summary"])
     days = pd.to_datetime(rows["date"])
-    first = days.dt.to_period("M").dt.to_timestamp()
+    # pandas-stubs types `to_timestamp` of a column as an array; it is a Series.
+    first: pd.Series = days.dt.to_period("M").dt.to_timestamp()  # type: ignore[assignment]
     if before is not None:
         first = first.where(days < pd.Timestamp(before), days)
     new = pd.DataFrame({"owner": map_unique(rows["owner"], cell_text), "day": first, "count": 1})
     both = pd.concat([counts, new], ignore_index=True) if len(counts) else new
     if both.empty:
         return counts
-    return both.groupby(["owner", "day"], as_index=False, sort=True)["count"].sum()
+    # pandas-stubs types the sum as a Series; with as_index=False it is a DataFrame.
+    summed: pd.DataFrame = both.groupby(["owner", "day"], as_index=False, sort=True)["count"].sum()  # type: ignore[assignment]
+    return summed
 
 
 def _first_run(before: pd.DataFrame, runs: Sheet | None) -> pd.DataFrame:

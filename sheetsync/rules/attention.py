@@ -321,7 +321,7 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _compiled(words: tuple[str, ...]) -> re.Pattern | None:
+def _compiled(words: tuple[str, ...]) -> re.Pattern[str] | None:
     words = tuple(w for w in (_fold(w).strip() for w in words) if w)
     return (
         re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
@@ -346,7 +346,7 @@ def _score(text: str) -> float:
     return attention_model.PRIOR + sum(attention_model.WEIGHTS.get(g, 0.0) for g in grams(text))
 
 
-def _by_model(text: str, folded: str, exclude: re.Pattern | None) -> str:
+def _by_model(text: str, folded: str, exclude: re.Pattern[str] | None) -> str:
     """The clause the model weighs most, when the note as a whole scores past THRESHOLD."""
     if folded.isascii() or (exclude is not None and exclude.search(folded)):
         return ""
@@ -375,7 +375,7 @@ def needs_attention(text: str, extra: tuple[str, ...] = (), exclude: tuple[str, 
     return "" if read else _by_model(text, folded, _compiled(exclude))
 
 
-def _cues(sentence: str, extra: re.Pattern | None) -> list[Cue]:
+def _cues(sentence: str, extra: re.Pattern[str] | None) -> list[Cue]:
     """Every cue in the sentence, the longest where two overlap, in reading order."""
     ascii_only = sentence.isascii()
     table = _EN_CUES if ascii_only else _CUES
@@ -393,7 +393,7 @@ def _cues(sentence: str, extra: re.Pattern | None) -> list[Cue]:
     return kept
 
 
-def _excluded(sentence: str, cue: Cue, exclude: re.Pattern | None) -> bool:
+def _excluded(sentence: str, cue: Cue, exclude: re.Pattern[str] | None) -> bool:
     if exclude is None:
         return False
     return any(m.start() < cue.end and cue.start < m.end() for m in exclude.finditer(sentence))
@@ -434,6 +434,9 @@ def _clause_end(sentence: str, at: int) -> int:
     return m.start() if m else len(sentence.rstrip("。!?;\n"))
 
 
+NEGATION_REACH = 8  # characters a negator may stand before its cue (没有再跟我们抱怨过)
+
+
 def _negated(before: str, cue_text: str = "") -> bool:
     """A negator in the clause before the cue, near it, that governs it: no word between
     them (or in the cue) that starts a new predicate (问题不解决, 款*就*挂着)."""
@@ -442,7 +445,7 @@ def _negated(before: str, cue_text: str = "") -> bool:
             continue
         between = before[m.end() :]
         broken = _SCOPE_BREAK.search(between[1:]) or _SCOPE_BREAK.search(cue_text[1:])
-        return len(between) <= 8 and not broken
+        return len(between) <= NEGATION_REACH and not broken
     return False
 
 
@@ -486,7 +489,7 @@ def _third_party(before: str) -> bool:
 def _about_third_party(after: str) -> bool:
     """The cue's object is someone else (吐槽之前那家SaaS, 抱怨他们的IT外包)."""
     m = _THIRD_PARTY.search(after[:8])
-    return bool(m) and not _SUBJECT.search(after[: m.start()])
+    return m is not None and not _SUBJECT.search(after[: m.start()])
 
 
 def _policy_question(sentence: str, before: str, after: str, kind: str) -> bool:
@@ -539,7 +542,7 @@ def remembered(
     exclude: tuple[str, ...],
     ids: pd.Series,
     memo: pd.Series,
-) -> tuple[pd.Series, pd.Series]:
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """`attention`, reading only the notes that changed since the last run.
 
     Reading a note costs ~0.1 ms (every cue of every sentence, then the model): 10 s a day
@@ -558,8 +561,8 @@ def remembered(
     rules = "\x00".join([_VERSION, str(THRESHOLD), *extra, "", *exclude, ""]).encode()
     ruled = format(zlib.crc32(rules), "08x")
     note = map_unique(text, lambda t: format(zlib.crc32(t.encode()), "08x"))
-    held = memo.reindex(ids.to_numpy()).fillna("").astype(str).to_numpy()
-    held = pd.Series(held, index=ids.index, dtype=object)
+    kept = memo.reindex(ids.to_numpy()).fillna("").astype(str).to_numpy()
+    held = pd.Series(kept, index=ids.index, dtype=object)
     same_note, same_rules = held.str[:8] == note, held.str[8:16] == ruled
     state = pd.Series("changed", index=ids.index, dtype=object)
     state[held == ""] = "unseen"

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pandas._libs.tslibs.nattype import NaTType
 
 from sheetsync.rules.tasks import by_id
 from sheetsync.rules.workdays import WorkCalendar
@@ -23,6 +27,7 @@ from sheetsync.workbook.schema import normalise_header
 
 RENEWAL_DAYS = 30  # a renewal is prepared a month before the contract ends
 CARE_DAYS = 7  # a greeting is planned a week ahead
+FEBRUARY, LEAP_DAY = 2, 29  # 2月29日: greeted on 2月28日 in other years
 FRESH_DAYS = 7  # a note read for the first time raises a complaint if its contact is this recent
 HANDLED_DAYS = 30  # ... and no complaint of the customer was handled this recently
 
@@ -45,12 +50,16 @@ def next_birthday(birthday: pd.Series, today: dt.date) -> pd.Series:
     """The next occurrence (today or later) of each birthday; 2月29日 falls on 2月28日 in
     other years so it is never skipped. Worked out once per distinct date."""
 
-    def upcoming(ts: pd.Timestamp) -> pd.Timestamp:
+    def upcoming(ts: pd.Timestamp) -> pd.Timestamp | NaTType:
         if pd.isna(ts):
             return pd.NaT
         for year in (today.year, today.year + 1):
-            leap_day = ts.month == 2 and ts.day == 29 and not calendar.isleap(year)
-            day = dt.date(year, 2, 28) if leap_day else dt.date(year, ts.month, ts.day)
+            leap_day = ts.month == FEBRUARY and ts.day == LEAP_DAY and not calendar.isleap(year)
+            day = (
+                dt.date(year, FEBRUARY, LEAP_DAY - 1)
+                if leap_day
+                else dt.date(year, ts.month, ts.day)
+            )
             if day >= today:
                 return pd.Timestamp(day)
         return pd.NaT
@@ -71,7 +80,9 @@ def occasions(
     now = pd.Timestamp(today)
     ends = rows["contract_end"]
     renew = ends.notna() & (ends >= now) & (ends <= now + pd.Timedelta(days=RENEWAL_DAYS))
-    renew_due = calendar.roll_forward((ends - pd.Timedelta(days=RENEWAL_DAYS)).clip(lower=now))
+    # pandas-stubs' `clip` takes no Timestamp; a column of dates clips to one all the same.
+    earliest = (ends - pd.Timedelta(days=RENEWAL_DAYS)).clip(lower=now)  # type: ignore[call-overload]
+    renew_due = calendar.roll_forward(earliest)
     born = next_birthday(rows["birthday"], today)
     care = born.notna() & (born <= now + pd.Timedelta(days=CARE_DAYS))
     care_due = map_unique(born, lambda d: _workday_before(d, today, calendar))
@@ -92,13 +103,15 @@ def occasions(
     return out
 
 
-def _workday_before(day: pd.Timestamp, today: dt.date, calendar: WorkCalendar) -> pd.Timestamp:
+def _workday_before(
+    day: pd.Timestamp, today: dt.date, calendar: WorkCalendar
+) -> pd.Timestamp | NaTType:
     if pd.isna(day):
         return pd.NaT
-    day = day.date()
-    while day > today and not calendar.is_workday(day):
-        day -= dt.timedelta(days=1)
-    return pd.Timestamp(calendar.next_workday(day))
+    date = day.date()
+    while date > today and not calendar.is_workday(date):
+        date -= dt.timedelta(days=1)
+    return pd.Timestamp(calendar.next_workday(date))
 
 
 def _done_since(log: pd.DataFrame, kind: str, ids: pd.Series, since: pd.Series) -> pd.Series:

@@ -16,6 +16,7 @@ due on the first day after a holiday, until the column was noise.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -80,7 +81,9 @@ def _unanswered(last: pd.DataFrame, column: str, count: int) -> pd.Series:
     return groups.all()[groups.size() >= count]
 
 
-def allowed_lateness(grades: pd.Series, rules: list[GradeRule], settings: dict) -> pd.Series:
+def allowed_lateness(
+    grades: pd.Series, rules: list[GradeRule], settings: Mapping[str, float]
+) -> pd.Series:
     """How many workdays past its next follow-up date each customer may be before 预警: the
     价值分级 tab's `overdue_workdays`, else the grade's 逾期升级 days (when the manager hears
     of it, the customer is at risk); a grade without a rule takes the catch-all's."""
@@ -127,4 +130,5 @@ def wake_up(
     anchor = last_contact.fillna(first_seen).fillna(pd.Timestamp(today))
     now = pd.Timestamp(today)
     periods = ((now - anchor).dt.days / every).apply(lambda p: max(1, -(-p // 1)))
-    return anchor + pd.to_timedelta(periods * every, unit="D")
+    woken: pd.Series = anchor + pd.to_timedelta(periods * every, unit="D")
+    return woken

@@ -41,6 +41,7 @@ from sheetsync.workbook.tables import Sheet
 
 FIELDS = ("email", "channel", "chat_id", "mobile", "manager")  # the team columns held
 HELD = {f: f"held_{f}" for f in FIELDS}  # the memory column of each
+CN_CODE, CN_MOBILE_DIGITS = "86", 11  # +86 13800001111: a mainland mobile, with its code
 
 
 def _text(value: object) -> str:
@@ -59,7 +60,8 @@ def _normal(key: str, text: str) -> str:
         return ",".join(b for b in re.split(r"[,,、;;\s]+", text) if b)
     if key == "mobile":
         digits = "".join(re.findall(r"\d", text))
-        return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+        mainland = len(digits) == len(CN_CODE) + CN_MOBILE_DIGITS and digits.startswith(CN_CODE)
+        return digits[len(CN_CODE) :] if mainland else digits
     return text
 
 
@@ -97,7 +99,7 @@ class Recipients:
 
     team: Sheet | None
     changes: list[Change] = field(default_factory=list)
-    rows: list[list] = field(default_factory=list)  # the memory's member rows to write
+    rows: list[list[object]] = field(default_factory=list)  # the memory's member rows to write
     added: list[str] = field(default_factory=list)  # members new to a memory that knew some
     announce: bool = True
 
@@ -182,14 +184,14 @@ def hold(
     before = remembered(memory)
     now = _current(team)
     if not announce:  # hold everyone remembered, tell what is pending; nothing moves on
-        held = {n: {f: _text(r[HELD[f]]) for f in FIELDS} for n, r in before.items()}
+        confirmed = {n: {f: _text(r[HELD[f]]) for f in FIELDS} for n, r in before.items()}
         kept = [[r[k] for k in RECIPIENT_MEMORY_KEYS] for r in before.values()]
         pending = [_compare(n, before[n], now[n], today) for n in before.keys() & now.keys()]
         changes = [c for c in pending if c is not None and c.state == "held"]
-        return Recipients(_held_team(team, held), changes, kept, announce=False)
+        return Recipients(_held_team(team, confirmed), changes, kept, announce=False)
     result = Recipients(team)
     held: dict[str, dict[str, str]] = {}
-    rows: dict[str, list] = {}
+    rows: dict[str, list[object]] = {}
     for name, cells in now.items():
         if name not in before:
             if before:  # a memory that knows the team: say who is new
@@ -214,7 +216,7 @@ def hold(
 
 def _compare(
     name: str,
-    row: dict,
+    row: dict[str, object],
     cells: dict[str, str],
     today: dt.date,
     accepted: frozenset[str] = frozenset(),
@@ -239,7 +241,9 @@ def _compare(
     return Change(name, code, seen, changed, confirmed, cells, state, accepted=ok)
 
 
-def _row(name: str, cells: dict[str, str], code: str = "", seen: dt.date | None = None) -> list:
+def _row(
+    name: str, cells: dict[str, str], code: str = "", seen: dt.date | None = None
+) -> list[object]:
     return [name, *(cells[f] or None for f in FIELDS), code or None, seen]
 
 

@@ -96,7 +96,7 @@ def schedule_plan(
     fallback = (Step(1, "", ""),)
     steps = steps.map(lambda s: s if isinstance(s, tuple) and s else fallback)
     found = schedule_steps(steps, seen, starts, rows["customer_id"], today)
-    plan = plan.assign(**{k: found[k] for k in found})
+    plan = plan.assign(planned=found["planned"], step=found["step"], done=found["done"])
     due_step = found["step"].notna()
     plan.loc[due_step, "method"] = [s.method for s in found["step"][due_step]]
     plan.loc[due_step, "action"] = [s.action for s in found["step"][due_step]]
@@ -122,7 +122,8 @@ def next_followup(
     new_lead_due = pd.Series(first_day, index=rows.index)
     if first_due is not None:
         seen = pd.to_datetime(first_due).fillna(pd.Timestamp(today))
-        new_lead_due = calendar.roll_forward(seen).clip(upper=first_day)
+        # pandas-stubs' `clip` takes no Timestamp; a column of dates clips to one all the same.
+        new_lead_due = calendar.roll_forward(seen).clip(upper=first_day)  # type: ignore[call-overload]
     due = due.where(planned.notna() | last.notna(), new_lead_due)
     agreed = rows["agreed_date"]
     use_agreed = agreed.notna() & (last.isna() | (agreed > last))
@@ -180,7 +181,8 @@ def task_text(
         lines = before + lines
     if after is not None:
         lines = lines + after
-    return lines.where(due.notna(), "").astype(object)
+    shown: pd.Series = lines.where(due.notna(), "").astype(object)
+    return shown
 
 
 def status_text(keys: pd.Series, locale: str) -> pd.Series:

@@ -7,6 +7,7 @@ package, which computes any year (a date next January never raises, unlike a fix
 from __future__ import annotations
 
 import datetime as dt
+from calendar import SATURDAY
 from functools import lru_cache
 
 import holidays
@@ -26,7 +27,7 @@ class WorkCalendar:
 
     def is_workday(self, day: dt.date) -> bool:
         if self._cn is None:
-            return day.weekday() < 5
+            return day.weekday() < SATURDAY  # Monday is 0: Saturday and Sunday are off
         return self._cn.is_working_day(day)
 
     def _next_workday(self, day: dt.date) -> dt.date:
@@ -86,7 +87,7 @@ class WorkCalendar:
     def _year_exceptions(self, year: int) -> tuple[np.ndarray, np.ndarray]:
         if year not in self._years:
             days = pd.date_range(f"{year}-01-01", f"{year}-12-31").date
-            weekend = [d.weekday() >= 5 for d in days]
+            weekend = [d.weekday() >= SATURDAY for d in days]
             worked = [self.is_workday(d) for d in days]
             off = [d for d, w, on in zip(days, weekend, worked, strict=True) if not w and not on]
             extra = [d for d, w, on in zip(days, weekend, worked, strict=True) if w and on]
