@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,8 +145,9 @@ class LogNote:
 class Changeset:
     cells: list[CellChange] = field(default_factory=list)
     new_headers: list[CellChange] = field(default_factory=list)
-    replace: dict[str, list[list[object]]] = field(default_factory=dict)  # tab title -> all rows
-    append: dict[str, list[list[object]]] = field(default_factory=dict)  # tab title -> rows to add
+    # Rows of cells of any kind (Any, not object: a header, list[str], is a row like the rest).
+    replace: dict[str, list[list[Any]]] = field(default_factory=dict)  # tab title -> all rows
+    append: dict[str, list[list[Any]]] = field(default_factory=dict)  # tab title -> rows to add
     charts: dict[str, list[Chart]] = field(default_factory=dict)  # tab title -> its charts
     hidden: set[str] = field(default_factory=set)  # tabs created hidden (the sync's memory)
     # Header cells renamed (`adopt`): written only where the header still reads `old`.
