@@ -43,6 +43,9 @@ class ArchiveSettings:
     workbook: str = ""
 
 
+MIN_KEEP_MONTHS = 3  # the summary reads last month's and last quarter's archived rows
+
+
 def _archive_settings(data: object) -> ArchiveSettings:
     try:
         settings = ArchiveSettings(**dict(data or {}))
@@ -50,7 +53,7 @@ def _archive_settings(data: object) -> ArchiveSettings:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"archive: {exc}") from None
     settings.enabled = _as_bool("archive.enabled", settings.enabled)
-    if settings.keep_months < 3:
+    if settings.keep_months < MIN_KEEP_MONTHS:
         raise ConfigError(
             "archive.keep_months: at least 3, the summary reads last month's and last quarter's rows"
         )

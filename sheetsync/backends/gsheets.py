@@ -23,6 +23,7 @@ import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from http import HTTPStatus
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,6 +77,7 @@ GOOGLE_HOSTS = (
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 log = logging.getLogger("sheetsync")
+_NO_TIME = 1e-6  # seconds: what is left of the retry budget counts as none below this
 
 
 def pause_for(seconds: float) -> None:
@@ -116,7 +118,7 @@ class RetryPolicy:
         """Seconds to wait after try number `tries` failed, or None: the budget is spent (or
         Google asks for a longer wait than what is left of it)."""
         left = self.total - waited
-        if tries >= self.attempts or left < 1e-6:
+        if tries >= self.attempts or left < _NO_TIME:
             return None
         if retry_after and retry_after.strip().isdigit():
             return float(retry_after) if float(retry_after) <= left else None
@@ -126,7 +128,7 @@ class RetryPolicy:
 def _failure(exc: APIError) -> str:
     """What went wrong, in words: a 429 names the quota Google says was used up."""
     status = exc.response.status_code
-    if status != 429:
+    if status != HTTPStatus.TOO_MANY_REQUESTS:
         return f"HTTP {status}"
     limit = re.search(r"limit '([^']+)'", str(exc.error.get("message", "")))
     return f"HTTP 429, over the quota: {limit[1] if limit else 'requests per minute'}"
@@ -310,6 +312,18 @@ class _Guard:
         return watch is not None and start.get("rowIndex", 0) >= watch.header_row
 
 
+def _rename(
+    requests_: _Requests, changes: Changeset, renamed: list[str], now: dict[str, list[list]]
+) -> None:
+    """The headers renamed in tabs `renamed` (requests_), and `now` as it reads after them, so
+    that the cells written next go under the headers as renamed."""
+    for title in renamed:
+        renames = [r for r in changes.renames if r.tab == title]
+        placed = list(_renamed(title, now[title], renames))
+        requests_.cells(title, placed)
+        now[title] = _with_renames(now[title], placed)
+
+
 class GSheetsBackend:
     def __init__(
         self,
@@ -375,18 +389,18 @@ class GSheetsBackend:
         if refusal:  # the Sheets API is off in the account's project
             project, url = refusal
             return BackendError.said("gsheets_api_disabled", project=project, url=url)
-        if status == 403:
+        if status == HTTPStatus.FORBIDDEN:
             return BackendError.said("gsheets_not_shared", sheet=self.key, account=account)
         cells = CELL_LIMIT.search(str(exc.error.get("message", "")))
         if cells:  # the grids would pass what one spreadsheet holds: nothing of it applied
             return BackendError.said(
                 "gsheets_cell_limit", sheet=self.key, cells=f"{int(cells[1]):,}"
             )
-        if status == 404:
+        if status == HTTPStatus.NOT_FOUND:
             return BackendError(
                 f"no spreadsheet with key {self.key}: check `workbook` (the key or the sheet's URL)"
             )
-        if status == 401:
+        if status == HTTPStatus.UNAUTHORIZED:
             return BackendError(
                 "Google rejected the service-account credentials; create a new key file"
             )
@@ -509,11 +523,7 @@ class GSheetsBackend:
         appended = sorted(t for t in changes.append if t in self._sheets)
         read = sorted({*tabs, *renamed, *appended})
         now = self._values(read) if read else {}
-        for title in renamed:  # first: the cells below go under the headers as renamed
-            renames = [r for r in changes.renames if r.tab == title]
-            placed = list(_renamed(title, now[title], renames))
-            requests_.cells(title, placed)
-            now[title] = _with_renames(now[title], placed)
+        _rename(requests_, changes, renamed, now)  # first: the cells below go under them
         placed, watches = {}, []
         for title in tabs:
             headers = [c for c in changes.new_headers if c.tab == title]

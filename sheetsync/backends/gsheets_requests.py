@@ -18,6 +18,8 @@ from sheetsync.workbook.tables import load_sheet
 from sheetsync.workbook.validate import normalise_id
 
 MAX_PAYLOAD = 2_000_000
+_SAME_SERIAL = 1e-9  # days: a date/time read back as a serial number is the same below this
+_LONG_TAB = 1000  # rows: a tab this long is a log, not one people work in
 DATE_FORMAT = {"type": "DATE", "pattern": "yyyy-mm-dd"}
 PERCENT_FORMAT = {"type": "PERCENT", "pattern": "0.0%"}
 AMOUNT_FORMAT = {"type": "NUMBER", "pattern": "#,##0.00"}
@@ -109,7 +111,7 @@ def _same(new: object, old: object) -> bool:
         return (
             isinstance(old, (int, float))
             and not isinstance(old, bool)
-            and abs(to_excel(new) - old) < 1e-9
+            and abs(to_excel(new) - old) < _SAME_SERIAL
         )
     if isinstance(new, bool) or isinstance(old, bool):
         return new is old
@@ -192,7 +194,7 @@ class _Requests:
         # A long or hidden tab made now gets only the columns it needs: Google counts every cell of
         # the grid, empty ones too, against a spreadsheet's 10 million (a 50,000-row log at
         # 12 columns instead of 26 leaves room for 700,000 cells more).
-        snug = rows > 1000 or title in self.hidden  # not a tab people work in
+        snug = rows > _LONG_TAB or title in self.hidden  # not a tab people work in
         props = self._sheet(title, columns if snug else 26)
         grid = props["gridProperties"]
         for dimension, need, key in (
@@ -575,7 +577,7 @@ def _split(args: dict, room: int):
             yield from _pieces([{"updateCells": piece}], room)
         return
     cells = rows[0].get("values", []) if rows else []
-    if len(cells) < 2:  # one cell: sent as it is (a cell holds 50,000 characters at most)
+    if len(cells) <= 1:  # one cell: sent as it is (a cell holds 50,000 characters at most)
         yield {"updateCells": args}
         return
     base = _sent_size({"updateCells": dict(args, rows=[{"values": []}])}) + 16

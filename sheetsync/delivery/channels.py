@@ -59,6 +59,8 @@ from sheetsync.workbook.tables import ROW, Sheet
 
 TEMPLATES = PROJECT_ROOT / "templates" / "chat"
 GROUP_KINDS = ("digest",)  # what a group reads; escalations and summaries only go private
+CHINA_MOBILE_WITH_CODE = 13  # digits: "86" and the 11 of a mobile number
+SHORTEST_SECRET = 6  # characters: a shorter value is no secret (and would mask common words)
 MENTION_BY = {"dingtalk": "mobile", "wecombot": "mobile", "feishu": "chat_id", "lark": "chat_id"}
 log = logging.getLogger("sheetsync")
 
@@ -78,7 +80,7 @@ class Masker(logging.Filter):
         self.secrets: set[str] = set()
 
     def add(self, *values: str) -> None:
-        for value in (v for v in values if v and len(v) >= 6):  # a short one is no secret
+        for value in (v for v in values if v and len(v) >= SHORTEST_SECRET):
             self.secrets |= {value, quote(value, safe="")}
 
     def __call__(self, text: str) -> str:
@@ -167,7 +169,9 @@ def _mobile(value: object) -> str:
     """A mobile number as typed ("138 0013 8000", "+86 138-0013-8000"), as the vendors want
     it: the digits, without China's country code."""
     digits = "".join(re.findall(r"\d", cell_text(value)))
-    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+    return (
+        digits[2:] if len(digits) == CHINA_MOBILE_WITH_CODE and digits.startswith("86") else digits
+    )
 
 
 @dataclass

@@ -32,6 +32,7 @@ import json
 import re
 import threading
 import time
+from http import HTTPStatus
 from urllib.parse import quote
 
 import requests
@@ -48,6 +49,7 @@ from sheetsync.config import VENDOR_HOSTS
 # reported with Feishu's own words.) Any failure stops the run's sending to that bot.
 RATE_LIMITED = {130101, 45009, 11232}
 DIGITS = re.compile(r"\d")
+MOBILE_DIGITS = (11, 14)  # a mobile number's digits, with or without a country code
 
 
 class _Posting:
@@ -124,7 +126,7 @@ class Answered:
             body = {}
         body = body if isinstance(body, dict) else {}
         self.code = body.get(self.code_field, body.get("StatusCode"))
-        if answer.status_code == 200 and self.code == 0:
+        if answer.status_code == HTTPStatus.OK and self.code == 0:
             self.logger.info("Sent %s notification.", self.service_name)
             return True
         message = body.get(self.message_field) or body.get("StatusMessage") or ""
@@ -139,7 +141,7 @@ class Answered:
 def _mobiles(targets) -> list[str]:
     """Mobile numbers as the vendors want them: digits only (a typed "138 0013 8000" too)."""
     found = ["".join(DIGITS.findall(t)) for t in NotifyDingTalk.parse_list(targets)]
-    return [m for m in found if 11 <= len(m) <= 14]
+    return [m for m in found if MOBILE_DIGITS[0] <= len(m) <= MOBILE_DIGITS[1]]
 
 
 def _mentioned(body: str, names: list[str]) -> str:

@@ -96,7 +96,7 @@ class DailyRunner:
         try:
             return self.held(settings)
         except Exception as exc:  # cannot tell: no retry, the failed run said why
-            log.debug("could not tell who has %s open: %s", settings.label, exc)
+            log.debug("could not tell who has %s open", settings.label, exc_info=exc)
             return None
 
     def _local(self, settings: Settings) -> dt.datetime:
@@ -135,7 +135,7 @@ class DailyRunner:
         try:
             last = self.last_run(settings)
         except Exception as exc:  # an unreadable workbook: let the run itself report it
-            log.debug("could not read the sync log of %s: %s", settings.label, exc)
+            log.debug("could not read the sync log of %s", settings.label, exc_info=exc)
             return True
         return last is None or last < local.date()
 
