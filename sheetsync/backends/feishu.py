@@ -58,8 +58,9 @@ from sheetsync.feishu_api import FeishuClient, FeishuError
 from sheetsync.workbook.changes import Amount, Changeset, Heading, Share
 from sheetsync.workbook.parsing import EXCEL_EPOCH as EPOCH
 from sheetsync.workbook.parsing import is_blank
-from sheetsync.workbook.schema import FOLLOWUPS, normalise_header
+from sheetsync.workbook.schema import FOLLOWUPS
 from sheetsync.workbook.tables import column_letter, load_sheet
+from sheetsync.workbook.terms import normalise_header
 from sheetsync.workbook.validate import normalise_id
 
 log = logging.getLogger("sheetsync")

@@ -13,8 +13,9 @@ from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  
 from sheetsync.errors import ConflictError
 from sheetsync.workbook.changes import Amount, CellChange, Chart, Heading, Share, SheetLayout
 from sheetsync.workbook.parsing import is_blank
-from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS, normalise_header
+from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS
 from sheetsync.workbook.tables import load_sheet
+from sheetsync.workbook.terms import normalise_header
 from sheetsync.workbook.validate import normalise_id
 
 MAX_PAYLOAD = 2_000_000

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
 from sheetsync.backends.gsheets_requests import _Requests, layout_requests
-from sheetsync.workbook.schema import FOLLOWUPS, SYNC_COLUMNS, normalise_header
+from sheetsync.workbook.schema import FOLLOWUPS, SYNC_COLUMNS
 from sheetsync.workbook.tables import load_sheet
 from sheetsync.workbook.template import followup_layout
+from sheetsync.workbook.terms import normalise_header
 
 
 def _rgb(hex_colour: str) -> dict:

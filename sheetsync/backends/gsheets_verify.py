@@ -35,15 +35,9 @@ from openpyxl.utils.datetime import to_excel
 
 from sheetsync.workbook.changes import CellChange, comparable
 from sheetsync.workbook.parsing import is_blank
-from sheetsync.workbook.schema import (
-    FOLLOWUPS,
-    LOCALES,
-    MEMORY,
-    PEOPLE_COLUMNS,
-    SYNC_COLUMNS,
-    normalise_header,
-)
+from sheetsync.workbook.schema import FOLLOWUPS, MEMORY, PEOPLE_COLUMNS, SYNC_COLUMNS
 from sheetsync.workbook.tables import column_letter, load_sheet
+from sheetsync.workbook.terms import LOCALES, normalise_header
 from sheetsync.workbook.validate import normalise_id
 
 PENDING = "同步待核对"  # hidden; there only while a write is not verified yet

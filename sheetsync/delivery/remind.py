@@ -23,8 +23,9 @@ from sheetsync.rules.tasks import by_id
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
-from sheetsync.workbook.schema import TASK_KINDS, normalise_header
+from sheetsync.workbook.schema import TASK_KINDS
 from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.terms import normalise_header
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 CONTRACT_DAYS, BIRTHDAY_DAYS = RENEWAL_DAYS, CARE_DAYS  # the digest lists what has a task

@@ -34,7 +34,6 @@ from sheetsync.workbook.changes import CellChange, Changeset, SheetLayout, descr
 from sheetsync.workbook.messages import lang, listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.schema import (
-    CUSTOMER_STATES,
     FOLLOWUPS,
     GRADING,
     MEMORY,
@@ -42,9 +41,6 @@ from sheetsync.workbook.schema import (
     SYNC_LOG,
     TEAM,
     VALUE_RULES,
-    Tab,
-    normalise_header,
-    term_lookup,
 )
 from sheetsync.workbook.tables import (
     ROW,
@@ -58,6 +54,7 @@ from sheetsync.workbook.tables import (
     unmapped,
 )
 from sheetsync.workbook.template import followup_layout, header_width, new_workbook
+from sheetsync.workbook.terms import CUSTOMER_STATES, Tab, normalise_header, term_lookup
 
 SYNC_KEYS = {t.key for t in SYNC_COLUMNS}
 
@@ -488,7 +485,7 @@ def plan_line(name: str, steps, locale: str) -> str:
 
 
 def _rule_line(rule, locale: str) -> str:
-    from sheetsync.workbook.schema import BUDGET_LEVELS, INTENT_LEVELS
+    from sheetsync.workbook.terms import BUDGET_LEVELS, INTENT_LEVELS
 
     parts = []
     if rule.min_budget is not None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sheetsync.workbook.schema import FOLLOWUPS, FUNNEL_STAGES
+from sheetsync.workbook.schema import FOLLOWUPS
 from sheetsync.workbook.schema import TEAM as TEAM_TAB
+from sheetsync.workbook.terms import FUNNEL_STAGES
 
 MANAGER = "陈静"
 FIRST_SEEN = 60  # days before today the demo's stage history begins
