@@ -31,7 +31,9 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._read: tuple[tuple, list[dict], int] | None = None  # (file's stat, entries, torn)
+        self._read: tuple[tuple | None, list[dict], int] | None = (
+            None  # (file's stat, entries, torn)
+        )
         self._pool: dict = {}  # one (task, due day) pair object for all the days that name it
 
     def read(self) -> tuple[list[dict], int]:
