@@ -21,10 +21,12 @@ import logging
 import random
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
@@ -139,7 +141,7 @@ CELL_LIMIT = re.compile(r"number of cells in the workbook above the limit of (\d
 DISABLED = re.compile(r"has not been used in project (\S+) before or it is disabled")
 
 
-def _refusal(error: dict) -> str | tuple[str, str] | None:
+def _refusal(error: Mapping[str, Any]) -> str | tuple[str, str] | None:
     """What a refusal's body says beyond its status: "protected" when a protected range
     refused the write, (project, activation URL) when the Sheets API is off in the service
     account's Cloud project, None otherwise (a 403 is then a spreadsheet not shared)."""
@@ -215,7 +217,7 @@ class _Redirect(HTTPAdapter):
         super().__init__()
         self.endpoint, self.host = endpoint.rstrip("/"), host
 
-    def send(self, request, **kwargs):
+    def send(self, request, **kwargs):  # type: ignore[override]  # requests' keywords, as they come
         request.url = self.endpoint + request.url[len(self.host) :]
         return super().send(request, **kwargs)
 
@@ -268,7 +270,7 @@ def _partly(exc: BackendError, done: int, total: int) -> BackendError:
     (a large first sync is many; the next run computes again and writes what differs)."""
     cause = exc
     if exc.key == "gsheets_kept_failing":  # its "nothing was written" is not so here
-        cause = BackendError.said("gsheets_failing", **exc.fields)
+        cause = BackendError.said("gsheets_failing", "en", **exc.fields)
     elif not exc.key:
         cause = BackendError.said("gsheets_error", message=str(exc))
     return BackendError.said("gsheets_partly_written", done=done, total=total, cause=cause)
@@ -336,6 +338,7 @@ class GSheetsBackend:
         self.key = spreadsheet_key(workbook)
         self.location = f"Google Sheets {self.key}"
         self.credentials = load_credentials(credentials)
+        session: requests.Session
         if endpoint.rstrip("/") == GOOGLE_API:
             session = AuthorizedSession(self.credentials)
         else:  # another endpoint: nothing may reach Google, token and IAM lookups included
@@ -355,7 +358,8 @@ class GSheetsBackend:
         self.finished: Progress | None = None  # that record, once this run's write finished it
         self.pace = Pace(WRITES_PER_MINUTE, lambda: clock(), lambda s: pause_for(s))
         self._found: list[tuple[str, dict]] = []  # what the last read or write found
-        self._pending: tuple | None = None  # a stopped write's record, repaired by the next
+        # a stopped write's record (its lines, its tab's sheetId, 同步快照 by tab), repaired by the next
+        self._pending: tuple[list[str], int, dict[str, Any]] | None = None
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -386,7 +390,7 @@ class GSheetsBackend:
         account = self.credentials.service_account_email
         if refusal == "protected":  # 400 as recorded; a 403 would say the same
             return BackendError.said("gsheets_protected", sheet=self.key, account=account)
-        if refusal:  # the Sheets API is off in the account's project
+        if isinstance(refusal, tuple):  # the Sheets API is off in the account's project
             project, url = refusal
             return BackendError.said("gsheets_api_disabled", project=project, url=url)
         if status == HTTPStatus.FORBIDDEN:
@@ -456,6 +460,7 @@ class GSheetsBackend:
 
     def _watches_pending(self) -> list[Watch]:
         """The stopped write's watches, each resting on 同步快照 as the first read had it."""
+        assert self._pending is not None  # found by the read (_finish_pending)
         lines, _, memory = self._pending
         watches = [w for w in Watch.from_record(lines) if w.title in memory]
         for watch in watches:
@@ -466,6 +471,7 @@ class GSheetsBackend:
         """The repairs `_finish_pending` found, placed as the rows are now, and the stopped
         write's record deleted: before this write reads anything."""
         watches = self._watches_pending()
+        assert self._pending is not None  # as _watches_pending says
         now = self._values([w.title for w in watches]) if watches else {}
         requests_ = _Requests(self._sheets)
         for watch in watches:
