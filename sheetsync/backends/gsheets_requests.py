@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 
 from openpyxl.utils.datetime import to_excel
 
@@ -121,9 +122,10 @@ def _same(new: object, old: object) -> bool:
     return isinstance(old, str) and old == str(new)
 
 
-def _runs(columns: list[int]):
+def _runs(columns: list[int]) -> Iterator[tuple[int, int]]:
     """[1, 2, 3, 7] -> (1, 3), (7, 7)."""
-    start = prev = None
+    start: int | None = None
+    prev = 0  # set with `start`
     for c in columns:
         if start is None:
             start = prev = c
@@ -341,8 +343,8 @@ class _Requests:
         sheet_id = self._sheet(title)["sheetId"]
         if sorted(_chart_key(c, sheet_id) for c in existing) == sorted(c.key() for c in charts):
             return
-        for chart in existing:
-            self.content.append({"deleteEmbeddedObject": {"objectId": chart["chartId"]}})
+        for old in existing:
+            self.content.append({"deleteEmbeddedObject": {"objectId": old["chartId"]}})
         for chart in charts:
             self.content.append({"addChart": {"chart": _chart_spec(sheet_id, chart)}})
 
@@ -545,7 +547,9 @@ def _chunks(requests_: list[dict], reserve: int = 0) -> list[list[dict]]:
     alone is cut into pieces of rows (of cells, for one huge row), each written where it
     belongs."""
     limit = MAX_PAYLOAD - reserve
-    out, current, size = [], [], BATCH
+    out: list[list[dict]] = []
+    current: list[dict] = []
+    size = BATCH
     for request in _pieces(requests_, limit - BATCH - MARGIN):
         length = _sent_size(request) + (2 if current else 0)  # ", " between requests
         if current and size + length > limit:
