@@ -210,7 +210,12 @@ def demo_content(today: dt.date) -> tuple[list[list], list[list], list[list]]:
     keys = [c.key for c in TEAM_TAB.columns]  # by header, wherever the optional columns stand
     team = []
     for owner, email, manager, role in TEAM:
-        member = {"owner": owner, "email": email, "manager": manager, "role": role}
+        member: dict[str, object] = {
+            "owner": owner,
+            "email": email,
+            "manager": manager,
+            "role": role,
+        }
         member |= {"level": levels.get(owner), "goal": goals.get(owner)}
         team.append([member.get(k) for k in keys])
     return team, customers, demo_history(customers, today)
