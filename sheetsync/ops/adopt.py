@@ -116,6 +116,7 @@ class AdoptPlan:
         if taken:
             raise WorkbookError("; ".join(taken))
         shape = self.shape
+        assert shape is not None  # read by plan_adoption, as every plan's
         self.layout[shape.title] = _work_layout(shape, self, len(changes.new_headers))
         self.cells = [  # what is written whole, for the plan printed (the report counts cells)
             say("rewritten", self.locale, tab=t, rows=len(r))
@@ -183,6 +184,7 @@ class Adoption:
         return plan.adopted(grids), adopted_settings(settings, plan)
 
     def changes(self, changes: Changeset) -> Changeset:
+        assert self.plan is not None, "adopt() first"
         changes = self.plan.with_first_sync(changes)
         self.plan.applied = True
         return changes
@@ -346,7 +348,7 @@ def _add_tabs(
     grids: dict[str, list[list]],
     sheet: Sheet,
     locale: str,
-    configured: dict[str, str],
+    configured: dict[str, str | None],
 ) -> None:
     """The grading defaults when the sheet has no grading table, and a 团队 tab listing the
     owners (their email and manager left for a person to fill in). Never over a tab people
@@ -389,11 +391,13 @@ def _simulate(
         result.problems.append(str(exc))
         return
     result.rules = [_rule_line(r, result.locale) for r in computed.rules]
-    report = report_for(result.shape.title, today, computed, result.locale)
+    shape = result.shape
+    assert shape is not None  # read before the simulation (plan_adoption)
+    report = report_for(shape.title, today, computed, result.locale)
     changes = plan(loaded, computed, report, dt.datetime.combine(today, dt.time()))
     result.problems += result.taken_tabs(changes)
     result.cells = [describe(c) for c in [*result.renames, *changes.new_headers, *changes.cells]]
-    result.layout[result.shape.title] = _work_layout(result.shape, result, len(changes.new_headers))
+    result.layout[shape.title] = _work_layout(shape, result, len(changes.new_headers))
     result.cells += [
         say("rewritten", result.locale, tab=t, rows=len(r))
         for t, r in {**result.new_tabs, **changes.replace}.items()

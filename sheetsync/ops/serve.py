@@ -109,7 +109,7 @@ class DailyRunner:
         log.warning("%s is open: trying again every %d minutes today", settings.label, minutes)
         self.scheduler.every(minutes).minutes.do(self._retry, settings, day)
 
-    def _retry(self, settings: Settings, day: dt.date) -> schedule.CancelJob | None:
+    def _retry(self, settings: Settings, day: dt.date) -> type[schedule.CancelJob] | None:
         """A retry job: ends when the run happens or when the next try would be tomorrow."""
         if self._attempt(settings) or not self._before_day_ends(settings, day):
             return schedule.CancelJob
