@@ -39,7 +39,7 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from requests.adapters import HTTPAdapter
 
-from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
+from sheetsync.backends import spreadsheet_key
 from sheetsync.backends.gsheets_progress import (
     Pace,
     Progress,
@@ -52,14 +52,14 @@ from sheetsync.backends.gsheets_progress import (
     unmade,
 )
 from sheetsync.backends.gsheets_requests import (
+    Requests,
     _chunks,
     _rematch,
     _renamed,
-    _Requests,
     _with_renames,
     quote,
 )
-from sheetsync.backends.gsheets_setup import (  # noqa: F401  (setup_requests re-exported)
+from sheetsync.backends.gsheets_setup import (
     protection_requests,
     setup_requests,
     whole_tab_protection,
@@ -281,7 +281,7 @@ class _Guard:
     inserted or deleted, a sync cell typed in), the cells still to send to it are left to the
     check after the write, which places them by customer as the tab is then."""
 
-    def __init__(self, backend, watches: list[Watch], requests_: _Requests) -> None:
+    def __init__(self, backend, watches: list[Watch], requests_: Requests) -> None:
         self.backend, self.watches = backend, [w for w in watches if w.sent]
         self.ids = {requests_.sheets[w.title]["sheetId"]: w for w in self.watches}
         self.stale = False
@@ -315,7 +315,7 @@ class _Guard:
 
 
 def _rename(
-    requests_: _Requests, changes: Changeset, renamed: list[str], now: dict[str, list[list]]
+    requests_: Requests, changes: Changeset, renamed: list[str], now: dict[str, list[list]]
 ) -> None:
     """The headers renamed in tabs `renamed` (requests_), and `now` as it reads after them, so
     that the cells written next go under the headers as renamed."""
@@ -473,7 +473,7 @@ class GSheetsBackend:
         watches = self._watches_pending()
         assert self._pending is not None  # as _watches_pending says
         now = self._values([w.title for w in watches]) if watches else {}
-        requests_ = _Requests(self._sheets)
+        requests_ = Requests(self._sheets)
         for watch in watches:
             requests_.cells(watch.title, watch.repairs(now[watch.title]))
         for chunk in [*requests_.chunks(), [{"deleteSheet": {"sheetId": self._pending[1]}}]]:
@@ -522,7 +522,7 @@ class GSheetsBackend:
     def write(self, changes: Changeset) -> None:
         if self._pending:  # a stopped write's: repaired first
             self._repair_pending()
-        requests_ = _Requests(self._sheets)
+        requests_ = Requests(self._sheets)
         requests_.hidden = changes.hidden | {PENDING}
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
         renamed = sorted({r.tab for r in changes.renames})
@@ -561,7 +561,7 @@ class GSheetsBackend:
         if closing:
             self._send(closing)
 
-    def _send_all(self, requests_: _Requests, making: set[str], watches: list[Watch]) -> None:
+    def _send_all(self, requests_: Requests, making: set[str], watches: list[Watch]) -> None:
         """The batchUpdates in turn, each stamped with the write's progress (a record in
         the spreadsheet: gsheets_progress), so that a run stopped part way is finished by
         the next one; a failure says how many were applied."""
@@ -611,7 +611,7 @@ class GSheetsBackend:
             zone = None
         return dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M")
 
-    def _noted(self, note: LogNote, now: dict, requests_: _Requests) -> list[dict]:
+    def _noted(self, note: LogNote, now: dict, requests_: Requests) -> list[dict]:
         """The sync-log row's notes cell with what the write found added."""
         said = [say(k, note.locale, **f) for k, f in self._found]
         text = "; ".join([note.text, *said] if note.text else said)
@@ -621,7 +621,7 @@ class GSheetsBackend:
         start["columnIndex"] = note.column - 1
         return [{"updateCells": {"start": start, "rows": [cells], "fields": "userEnteredValue"}}]
 
-    def _check(self, watches: list[Watch], requests_: _Requests) -> list[dict]:
+    def _check(self, watches: list[Watch], requests_: Requests) -> list[dict]:
         """Read back what was written and put every value on its customer's row (a few rounds
         at most: people may go on sorting). Said in `found`; returns the request that deletes
         the pending record, for the write's last batchUpdate."""
@@ -642,12 +642,12 @@ class GSheetsBackend:
             if round_ == ROUNDS:  # still moving: the next run checks first, all we sent
                 left = sum(len(c) for c in placed.values())
                 self._found.append(("gsheets_unchecked", {"count": left}))
-                record = _Requests(requests_.sheets)
+                record = Requests(requests_.sheets)
                 record.replace(PENDING, [[x] for w in watches for x in w.record()], None)
                 for chunk in record.chunks():
                     self._send(chunk)
                 break
-            repairs = _Requests(requests_.sheets)  # the grids as the write grew them
+            repairs = Requests(requests_.sheets)  # the grids as the write grew them
             for title, cells in placed.items():
                 repairs.cells(title, cells)
             for chunk in repairs.chunks():

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 from openpyxl.utils.datetime import to_excel
 
-from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
 from sheetsync.errors import ConflictError
 from sheetsync.workbook.changes import Amount, CellChange, Chart, Heading, Share, SheetLayout
 from sheetsync.workbook.parsing import is_blank
@@ -164,7 +163,7 @@ def _cell(value: object) -> dict:
     return {"userEnteredValue": {"stringValue": str(value)}}
 
 
-class _Requests:
+class Requests:
     """Builds the batchUpdate requests, growing grids and adding tabs as needed."""
 
     def __init__(self, sheets: dict[str, dict]) -> None:
