@@ -37,7 +37,7 @@ from sheetsync.rules.archive import LOGS, cutoff, digest_rows, moved_sheet, old_
 from sheetsync.workbook.changes import Changeset
 from sheetsync.workbook.messages import lang, listed, say
 from sheetsync.workbook.parsing import is_blank
-from sheetsync.workbook.schema import normalise_header
+from sheetsync.workbook.terms import normalise_header
 
 SUFFIX = {"zh": "-归档", "zh-Hant": "-歸檔", "en": "-archive"}
 

@@ -24,6 +24,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 
 import requests
@@ -39,6 +40,8 @@ RATE_LIMITED = 99991400
 TOKEN_REFUSED = {99991663, 99991668, 99991677, 99991661}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 TOKEN_MARGIN = 300  # seconds before its expiry a token is replaced
+MAX_TRIES = 10  # of one call, however short the waits
+NO_TIME = 1e-6  # seconds: what is left of the budget counts as none below this
 APP_ID_ENV, APP_SECRET_ENV = "SHEETSYNC_FEISHU_APP_ID", "SHEETSYNC_FEISHU_APP_SECRET"
 
 
@@ -144,7 +147,7 @@ class FeishuClient:
                 )
                 answer = _answer(response)
                 code = int(answer.get("code", 0) or 0)
-                if code == 0 and response.status_code < 400:
+                if code == 0 and response.status_code < HTTPStatus.BAD_REQUEST:
                     return answer
                 if response.status_code not in RETRY_STATUSES and code != RATE_LIMITED:
                     raise _refused(answer, response.status_code)
@@ -182,7 +185,7 @@ def _wait(tries: int, waited: float, reset: str, budget: float) -> float | None:
     """Seconds to wait before the next try: what the server asked for, else 1-2 s doubling
     to 15-30 s; None when the budget is spent or the server asks for more than is left."""
     left = budget - waited
-    if tries >= 10 or left < 1e-6:
+    if tries >= MAX_TRIES or left < NO_TIME:
         return None
     if reset.strip().isdigit():
         return float(reset) if float(reset) <= left else None

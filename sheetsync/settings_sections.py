@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sheetsync.errors import ConfigError
+
+# `data`: a section as the settings file's YAML gives it (checked here, so of any type).
 
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
@@ -43,14 +47,17 @@ class ArchiveSettings:
     workbook: str = ""
 
 
-def _archive_settings(data: object) -> ArchiveSettings:
+MIN_KEEP_MONTHS = 3  # the summary reads last month's and last quarter's archived rows
+
+
+def _archive_settings(data: Any) -> ArchiveSettings:
     try:
         settings = ArchiveSettings(**dict(data or {}))
         settings.keep_months = int(settings.keep_months)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"archive: {exc}") from None
     settings.enabled = _as_bool("archive.enabled", settings.enabled)
-    if settings.keep_months < 3:
+    if settings.keep_months < MIN_KEEP_MONTHS:
         raise ConfigError(
             "archive.keep_months: at least 3, the summary reads last month's and last quarter's rows"
         )
@@ -176,7 +183,7 @@ class ChannelSettings:
     feishu_app: bool = False
 
 
-VENDOR_HOSTS = {
+VENDOR_HOSTS: dict[str, str] = {
     "dingtalk": "https://oapi.dingtalk.com",
     "wecom": "https://qyapi.weixin.qq.com",
     "feishu": "https://open.feishu.cn",
@@ -184,7 +191,7 @@ VENDOR_HOSTS = {
 }
 
 
-def _channel_settings(data: object) -> ChannelSettings:
+def _channel_settings(data: Any) -> ChannelSettings:
     data = dict(data or {})
     bots = data.pop("bots", None) or {}
     if not isinstance(bots, dict) or not all(isinstance(b, dict) for b in bots.values()):
@@ -236,14 +243,14 @@ def _hosts(data: object) -> dict[str, str]:
     return hosts
 
 
-def _positive_timeouts(section: str, settings) -> None:
+def _positive_timeouts(section: str, settings: GSheetsSettings | FeishuSettings) -> None:
     """A timeout of 0 or less would give up on every request before it is sent."""
     for name in ("connect_timeout", "read_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{section}.{name}: more than 0 seconds")
 
 
-def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
+def _gsheets_settings(data: Any, environ: Mapping[str, str]) -> GSheetsSettings:
     try:
         settings = GSheetsSettings(**dict(data or {}))
         settings.retries, settings.max_wait = int(settings.retries), float(settings.max_wait)
@@ -256,7 +263,7 @@ def _gsheets_settings(data: object, environ: dict) -> GSheetsSettings:
     return settings
 
 
-def _feishu_settings(data: object) -> FeishuSettings:
+def _feishu_settings(data: Any) -> FeishuSettings:
     try:
         settings = FeishuSettings(**dict(data or {}))
         for name in ("connect_timeout", "read_timeout", "max_wait"):
@@ -272,7 +279,7 @@ def _feishu_settings(data: object) -> FeishuSettings:
     return settings
 
 
-def _email_settings(data: object) -> EmailSettings:
+def _email_settings(data: Any) -> EmailSettings:
     data = dict(data or {})
     smtp = dict(data.pop("smtp", None) or {})
     try:

@@ -58,8 +58,9 @@ from sheetsync.feishu_api import FeishuClient, FeishuError
 from sheetsync.workbook.changes import Amount, Changeset, Heading, Share
 from sheetsync.workbook.parsing import EXCEL_EPOCH as EPOCH
 from sheetsync.workbook.parsing import is_blank
-from sheetsync.workbook.schema import FOLLOWUPS, normalise_header
+from sheetsync.workbook.schema import FOLLOWUPS
 from sheetsync.workbook.tables import column_letter, load_sheet
+from sheetsync.workbook.terms import normalise_header
 from sheetsync.workbook.validate import normalise_id
 
 log = logging.getLogger("sheetsync")
@@ -188,7 +189,8 @@ class FeishuBackend:
             step = max(1, cells // cols)
             pieces += [(title, r, min(r + step - 1, rows), cols) for r in range(1, rows + 1, step)]
         blocks: dict[tuple, list[list]] = {}
-        batch, size = [], 0
+        batch: list[tuple] = []
+        size = 0
         for piece in pieces:
             area = (piece[2] - piece[1] + 1) * piece[3]
             if batch and size + area > cells:
@@ -359,7 +361,7 @@ class FeishuBackend:
         """Grid growth, then formats, then values: each (method, path, body). `sheets`: the
         tabs as they are (a copy, to count the requests without making them)."""
         sheets = self._sheets if sheets is None else sheets
-        out = []
+        out: list[tuple[str, str, dict]] = []
         for title in plan.tabs():
             tab = sheets[title]
             rows, cols = plan.extent(title)
@@ -390,7 +392,8 @@ class FeishuBackend:
             for title in plan.tabs()
             for r, c, rows in plan.value_blocks(title)
         ]
-        batch, rows_in, size = [], 0, 0
+        batch: list[dict] = []
+        rows_in = size = 0
         for vr in value_ranges:
             length = len(json.dumps(vr, ensure_ascii=False).encode()) + 2
             if batch and (rows_in + len(vr["values"]) > MAX_ROWS or size + length > MAX_BODY):
@@ -638,12 +641,13 @@ def _kind(value: object) -> str:
 
 
 def _style(kind: str) -> dict:
-    return {
+    styles: dict[str, dict] = {
         "date": {"formatter": DATE},
         "percent": {"formatter": PERCENT},
         "amount": {"formatter": AMOUNT},
         "bold": BOLD,
-    }[kind]
+    }
+    return styles[kind]
 
 
 def _sent(value: object) -> object:
@@ -704,7 +708,9 @@ def _all_ids(title: str, grid: list[list]) -> list[str]:
     return [normalise_id(c) for c in sheet.frame["customer_id"]] if sheet.header_row else []
 
 
-def _positions(title: str, grid: list[list], headers: set[str] | None = None) -> dict:
+def _positions(
+    title: str, grid: list[list], headers: set[str] | None = None
+) -> dict[tuple[str, str], tuple[int, int]]:
     """(customer id, header) -> (row, column) where that cell is now."""
     sheet = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
     if not sheet.header_row:

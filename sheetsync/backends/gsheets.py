@@ -21,9 +21,12 @@ import logging
 import random
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
@@ -36,7 +39,7 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from requests.adapters import HTTPAdapter
 
-from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
+from sheetsync.backends import spreadsheet_key
 from sheetsync.backends.gsheets_progress import (
     Pace,
     Progress,
@@ -49,14 +52,14 @@ from sheetsync.backends.gsheets_progress import (
     unmade,
 )
 from sheetsync.backends.gsheets_requests import (
+    Requests,
     _chunks,
     _rematch,
     _renamed,
-    _Requests,
     _with_renames,
     quote,
 )
-from sheetsync.backends.gsheets_setup import (  # noqa: F401  (setup_requests re-exported)
+from sheetsync.backends.gsheets_setup import (
     protection_requests,
     setup_requests,
     whole_tab_protection,
@@ -76,6 +79,7 @@ GOOGLE_HOSTS = (
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 log = logging.getLogger("sheetsync")
+_NO_TIME = 1e-6  # seconds: what is left of the retry budget counts as none below this
 
 
 def pause_for(seconds: float) -> None:
@@ -116,7 +120,7 @@ class RetryPolicy:
         """Seconds to wait after try number `tries` failed, or None: the budget is spent (or
         Google asks for a longer wait than what is left of it)."""
         left = self.total - waited
-        if tries >= self.attempts or left < 1e-6:
+        if tries >= self.attempts or left < _NO_TIME:
             return None
         if retry_after and retry_after.strip().isdigit():
             return float(retry_after) if float(retry_after) <= left else None
@@ -126,7 +130,7 @@ class RetryPolicy:
 def _failure(exc: APIError) -> str:
     """What went wrong, in words: a 429 names the quota Google says was used up."""
     status = exc.response.status_code
-    if status != 429:
+    if status != HTTPStatus.TOO_MANY_REQUESTS:
         return f"HTTP {status}"
     limit = re.search(r"limit '([^']+)'", str(exc.error.get("message", "")))
     return f"HTTP 429, over the quota: {limit[1] if limit else 'requests per minute'}"
@@ -137,7 +141,7 @@ CELL_LIMIT = re.compile(r"number of cells in the workbook above the limit of (\d
 DISABLED = re.compile(r"has not been used in project (\S+) before or it is disabled")
 
 
-def _refusal(error: dict) -> str | tuple[str, str] | None:
+def _refusal(error: Mapping[str, Any]) -> str | tuple[str, str] | None:
     """What a refusal's body says beyond its status: "protected" when a protected range
     refused the write, (project, activation URL) when the Sheets API is off in the service
     account's Cloud project, None otherwise (a 403 is then a spreadsheet not shared)."""
@@ -213,7 +217,7 @@ class _Redirect(HTTPAdapter):
         super().__init__()
         self.endpoint, self.host = endpoint.rstrip("/"), host
 
-    def send(self, request, **kwargs):
+    def send(self, request, **kwargs):  # type: ignore[override]  # requests' keywords, as they come
         request.url = self.endpoint + request.url[len(self.host) :]
         return super().send(request, **kwargs)
 
@@ -266,7 +270,7 @@ def _partly(exc: BackendError, done: int, total: int) -> BackendError:
     (a large first sync is many; the next run computes again and writes what differs)."""
     cause = exc
     if exc.key == "gsheets_kept_failing":  # its "nothing was written" is not so here
-        cause = BackendError.said("gsheets_failing", **exc.fields)
+        cause = BackendError.said("gsheets_failing", "en", **exc.fields)
     elif not exc.key:
         cause = BackendError.said("gsheets_error", message=str(exc))
     return BackendError.said("gsheets_partly_written", done=done, total=total, cause=cause)
@@ -277,7 +281,7 @@ class _Guard:
     inserted or deleted, a sync cell typed in), the cells still to send to it are left to the
     check after the write, which places them by customer as the tab is then."""
 
-    def __init__(self, backend, watches: list[Watch], requests_: _Requests) -> None:
+    def __init__(self, backend, watches: list[Watch], requests_: Requests) -> None:
         self.backend, self.watches = backend, [w for w in watches if w.sent]
         self.ids = {requests_.sheets[w.title]["sheetId"]: w for w in self.watches}
         self.stale = False
@@ -310,6 +314,18 @@ class _Guard:
         return watch is not None and start.get("rowIndex", 0) >= watch.header_row
 
 
+def _rename(
+    requests_: Requests, changes: Changeset, renamed: list[str], now: dict[str, list[list]]
+) -> None:
+    """The headers renamed in tabs `renamed` (requests_), and `now` as it reads after them, so
+    that the cells written next go under the headers as renamed."""
+    for title in renamed:
+        renames = [r for r in changes.renames if r.tab == title]
+        placed = list(_renamed(title, now[title], renames))
+        requests_.cells(title, placed)
+        now[title] = _with_renames(now[title], placed)
+
+
 class GSheetsBackend:
     def __init__(
         self,
@@ -322,6 +338,7 @@ class GSheetsBackend:
         self.key = spreadsheet_key(workbook)
         self.location = f"Google Sheets {self.key}"
         self.credentials = load_credentials(credentials)
+        session: requests.Session
         if endpoint.rstrip("/") == GOOGLE_API:
             session = AuthorizedSession(self.credentials)
         else:  # another endpoint: nothing may reach Google, token and IAM lookups included
@@ -341,7 +358,8 @@ class GSheetsBackend:
         self.finished: Progress | None = None  # that record, once this run's write finished it
         self.pace = Pace(WRITES_PER_MINUTE, lambda: clock(), lambda s: pause_for(s))
         self._found: list[tuple[str, dict]] = []  # what the last read or write found
-        self._pending: tuple | None = None  # a stopped write's record, repaired by the next
+        # a stopped write's record (its lines, its tab's sheetId, 同步快照 by tab), repaired by the next
+        self._pending: tuple[list[str], int, dict[str, Any]] | None = None
 
     def __enter__(self) -> GSheetsBackend:
         return self
@@ -372,21 +390,21 @@ class GSheetsBackend:
         account = self.credentials.service_account_email
         if refusal == "protected":  # 400 as recorded; a 403 would say the same
             return BackendError.said("gsheets_protected", sheet=self.key, account=account)
-        if refusal:  # the Sheets API is off in the account's project
+        if isinstance(refusal, tuple):  # the Sheets API is off in the account's project
             project, url = refusal
             return BackendError.said("gsheets_api_disabled", project=project, url=url)
-        if status == 403:
+        if status == HTTPStatus.FORBIDDEN:
             return BackendError.said("gsheets_not_shared", sheet=self.key, account=account)
         cells = CELL_LIMIT.search(str(exc.error.get("message", "")))
         if cells:  # the grids would pass what one spreadsheet holds: nothing of it applied
             return BackendError.said(
                 "gsheets_cell_limit", sheet=self.key, cells=f"{int(cells[1]):,}"
             )
-        if status == 404:
+        if status == HTTPStatus.NOT_FOUND:
             return BackendError(
                 f"no spreadsheet with key {self.key}: check `workbook` (the key or the sheet's URL)"
             )
-        if status == 401:
+        if status == HTTPStatus.UNAUTHORIZED:
             return BackendError(
                 "Google rejected the service-account credentials; create a new key file"
             )
@@ -442,6 +460,7 @@ class GSheetsBackend:
 
     def _watches_pending(self) -> list[Watch]:
         """The stopped write's watches, each resting on 同步快照 as the first read had it."""
+        assert self._pending is not None  # found by the read (_finish_pending)
         lines, _, memory = self._pending
         watches = [w for w in Watch.from_record(lines) if w.title in memory]
         for watch in watches:
@@ -452,8 +471,9 @@ class GSheetsBackend:
         """The repairs `_finish_pending` found, placed as the rows are now, and the stopped
         write's record deleted: before this write reads anything."""
         watches = self._watches_pending()
+        assert self._pending is not None  # as _watches_pending says
         now = self._values([w.title for w in watches]) if watches else {}
-        requests_ = _Requests(self._sheets)
+        requests_ = Requests(self._sheets)
         for watch in watches:
             requests_.cells(watch.title, watch.repairs(now[watch.title]))
         for chunk in [*requests_.chunks(), [{"deleteSheet": {"sheetId": self._pending[1]}}]]:
@@ -502,18 +522,14 @@ class GSheetsBackend:
     def write(self, changes: Changeset) -> None:
         if self._pending:  # a stopped write's: repaired first
             self._repair_pending()
-        requests_ = _Requests(self._sheets)
+        requests_ = Requests(self._sheets)
         requests_.hidden = changes.hidden | {PENDING}
         tabs = sorted({c.tab for c in [*changes.new_headers, *changes.cells]})
         renamed = sorted({r.tab for r in changes.renames})
         appended = sorted(t for t in changes.append if t in self._sheets)
         read = sorted({*tabs, *renamed, *appended})
         now = self._values(read) if read else {}
-        for title in renamed:  # first: the cells below go under the headers as renamed
-            renames = [r for r in changes.renames if r.tab == title]
-            placed = list(_renamed(title, now[title], renames))
-            requests_.cells(title, placed)
-            now[title] = _with_renames(now[title], placed)
+        _rename(requests_, changes, renamed, now)  # first: the cells below go under them
         placed, watches = {}, []
         for title in tabs:
             headers = [c for c in changes.new_headers if c.tab == title]
@@ -545,7 +561,7 @@ class GSheetsBackend:
         if closing:
             self._send(closing)
 
-    def _send_all(self, requests_: _Requests, making: set[str], watches: list[Watch]) -> None:
+    def _send_all(self, requests_: Requests, making: set[str], watches: list[Watch]) -> None:
         """The batchUpdates in turn, each stamped with the write's progress (a record in
         the spreadsheet: gsheets_progress), so that a run stopped part way is finished by
         the next one; a failure says how many were applied."""
@@ -595,7 +611,7 @@ class GSheetsBackend:
             zone = None
         return dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M")
 
-    def _noted(self, note: LogNote, now: dict, requests_: _Requests) -> list[dict]:
+    def _noted(self, note: LogNote, now: dict, requests_: Requests) -> list[dict]:
         """The sync-log row's notes cell with what the write found added."""
         said = [say(k, note.locale, **f) for k, f in self._found]
         text = "; ".join([note.text, *said] if note.text else said)
@@ -605,7 +621,7 @@ class GSheetsBackend:
         start["columnIndex"] = note.column - 1
         return [{"updateCells": {"start": start, "rows": [cells], "fields": "userEnteredValue"}}]
 
-    def _check(self, watches: list[Watch], requests_: _Requests) -> list[dict]:
+    def _check(self, watches: list[Watch], requests_: Requests) -> list[dict]:
         """Read back what was written and put every value on its customer's row (a few rounds
         at most: people may go on sorting). Said in `found`; returns the request that deletes
         the pending record, for the write's last batchUpdate."""
@@ -626,12 +642,12 @@ class GSheetsBackend:
             if round_ == ROUNDS:  # still moving: the next run checks first, all we sent
                 left = sum(len(c) for c in placed.values())
                 self._found.append(("gsheets_unchecked", {"count": left}))
-                record = _Requests(requests_.sheets)
+                record = Requests(requests_.sheets)
                 record.replace(PENDING, [[x] for w in watches for x in w.record()], None)
                 for chunk in record.chunks():
                     self._send(chunk)
                 break
-            repairs = _Requests(requests_.sheets)  # the grids as the write grew them
+            repairs = Requests(requests_.sheets)  # the grids as the write grew them
             for title, cells in placed.items():
                 repairs.cells(title, cells)
             for chunk in repairs.chunks():

@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 from sheetsync.workbook.messages import say
 
+MINUTE = 60.0  # seconds: Google's write quota is counted per minute
+
 KEY = "sheetsync.write"  # the developer metadata's key
 RECORD_ID = 26_030_001  # its id, fixed: there is at most one, and it is found without a search
 
@@ -178,10 +180,10 @@ class Pace:
     def wait(self) -> float:
         """Before a write: the seconds waited for the oldest of the last minute's to age."""
         now = self.clock()
-        self.sent = [t for t in self.sent if now - t < 60]
+        self.sent = [t for t in self.sent if now - t < MINUTE]
         waited = 0.0
         if len(self.sent) >= self.per_minute:
-            waited = 60 - (now - self.sent[-self.per_minute])
+            waited = MINUTE - (now - self.sent[-self.per_minute])
             self.pause(waited)
         self.sent.append(self.clock())
         return waited

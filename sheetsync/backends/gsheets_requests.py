@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 
 from openpyxl.utils.datetime import to_excel
 
-from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
 from sheetsync.errors import ConflictError
 from sheetsync.workbook.changes import Amount, CellChange, Chart, Heading, Share, SheetLayout
 from sheetsync.workbook.parsing import is_blank
-from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS, normalise_header
+from sheetsync.workbook.schema import FOLLOWUPS, PEOPLE_COLUMNS
 from sheetsync.workbook.tables import load_sheet
+from sheetsync.workbook.terms import normalise_header
 from sheetsync.workbook.validate import normalise_id
 
 MAX_PAYLOAD = 2_000_000
+_SAME_SERIAL = 1e-9  # days: a date/time read back as a serial number is the same below this
+_LONG_TAB = 1000  # rows: a tab this long is a log, not one people work in
 DATE_FORMAT = {"type": "DATE", "pattern": "yyyy-mm-dd"}
 PERCENT_FORMAT = {"type": "PERCENT", "pattern": "0.0%"}
 AMOUNT_FORMAT = {"type": "NUMBER", "pattern": "#,##0.00"}
@@ -109,7 +112,7 @@ def _same(new: object, old: object) -> bool:
         return (
             isinstance(old, (int, float))
             and not isinstance(old, bool)
-            and abs(to_excel(new) - old) < 1e-9
+            and abs(to_excel(new) - old) < _SAME_SERIAL
         )
     if isinstance(new, bool) or isinstance(old, bool):
         return new is old
@@ -118,9 +121,10 @@ def _same(new: object, old: object) -> bool:
     return isinstance(old, str) and old == str(new)
 
 
-def _runs(columns: list[int]):
+def _runs(columns: list[int]) -> Iterator[tuple[int, int]]:
     """[1, 2, 3, 7] -> (1, 3), (7, 7)."""
-    start = prev = None
+    start: int | None = None
+    prev = 0  # set with `start`
     for c in columns:
         if start is None:
             start = prev = c
@@ -159,7 +163,7 @@ def _cell(value: object) -> dict:
     return {"userEnteredValue": {"stringValue": str(value)}}
 
 
-class _Requests:
+class Requests:
     """Builds the batchUpdate requests, growing grids and adding tabs as needed."""
 
     def __init__(self, sheets: dict[str, dict]) -> None:
@@ -192,7 +196,7 @@ class _Requests:
         # A long or hidden tab made now gets only the columns it needs: Google counts every cell of
         # the grid, empty ones too, against a spreadsheet's 10 million (a 50,000-row log at
         # 12 columns instead of 26 leaves room for 700,000 cells more).
-        snug = rows > 1000 or title in self.hidden  # not a tab people work in
+        snug = rows > _LONG_TAB or title in self.hidden  # not a tab people work in
         props = self._sheet(title, columns if snug else 26)
         grid = props["gridProperties"]
         for dimension, need, key in (
@@ -338,8 +342,8 @@ class _Requests:
         sheet_id = self._sheet(title)["sheetId"]
         if sorted(_chart_key(c, sheet_id) for c in existing) == sorted(c.key() for c in charts):
             return
-        for chart in existing:
-            self.content.append({"deleteEmbeddedObject": {"objectId": chart["chartId"]}})
+        for old in existing:
+            self.content.append({"deleteEmbeddedObject": {"objectId": old["chartId"]}})
         for chart in charts:
             self.content.append({"addChart": {"chart": _chart_spec(sheet_id, chart)}})
 
@@ -542,7 +546,9 @@ def _chunks(requests_: list[dict], reserve: int = 0) -> list[list[dict]]:
     alone is cut into pieces of rows (of cells, for one huge row), each written where it
     belongs."""
     limit = MAX_PAYLOAD - reserve
-    out, current, size = [], [], BATCH
+    out: list[list[dict]] = []
+    current: list[dict] = []
+    size = BATCH
     for request in _pieces(requests_, limit - BATCH - MARGIN):
         length = _sent_size(request) + (2 if current else 0)  # ", " between requests
         if current and size + length > limit:
@@ -575,7 +581,7 @@ def _split(args: dict, room: int):
             yield from _pieces([{"updateCells": piece}], room)
         return
     cells = rows[0].get("values", []) if rows else []
-    if len(cells) < 2:  # one cell: sent as it is (a cell holds 50,000 characters at most)
+    if len(cells) <= 1:  # one cell: sent as it is (a cell holds 50,000 characters at most)
         yield {"updateCells": args}
         return
     base = _sent_size({"updateCells": dict(args, rows=[{"values": []}])}) + 16

@@ -4,11 +4,11 @@ warning-only protection of the sync-owned columns)."""
 
 from __future__ import annotations
 
-from sheetsync.backends import looks_like_sheet, spreadsheet_key  # noqa: F401  (re-exported)
-from sheetsync.backends.gsheets_requests import _Requests, layout_requests
-from sheetsync.workbook.schema import FOLLOWUPS, SYNC_COLUMNS, normalise_header
+from sheetsync.backends.gsheets_requests import Requests, layout_requests
+from sheetsync.workbook.schema import FOLLOWUPS, SYNC_COLUMNS
 from sheetsync.workbook.tables import load_sheet
 from sheetsync.workbook.template import followup_layout
+from sheetsync.workbook.terms import normalise_header
 
 
 def _rgb(hex_colour: str) -> dict:
@@ -30,7 +30,7 @@ def setup_requests(meta: dict, grids: dict[str, list[list]], content) -> list[di
     from sheetsync.workbook.schema import TABS
 
     props = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
-    build = _Requests({t: s["properties"] for t, s in props.items()})
+    build = Requests({t: s["properties"] for t, s in props.items()})
     build.hidden = {t.title for t in content.tabs if t.hidden}
     extra: list[dict] = []
     by_title = {tab.title(lc): tab for tab in TABS for lc in ("zh", "en")}

@@ -35,15 +35,9 @@ from openpyxl.utils.datetime import to_excel
 
 from sheetsync.workbook.changes import CellChange, comparable
 from sheetsync.workbook.parsing import is_blank
-from sheetsync.workbook.schema import (
-    FOLLOWUPS,
-    LOCALES,
-    MEMORY,
-    PEOPLE_COLUMNS,
-    SYNC_COLUMNS,
-    normalise_header,
-)
+from sheetsync.workbook.schema import FOLLOWUPS, MEMORY, PEOPLE_COLUMNS, SYNC_COLUMNS
 from sheetsync.workbook.tables import column_letter, load_sheet
+from sheetsync.workbook.terms import LOCALES, normalise_header
 from sheetsync.workbook.validate import normalise_id
 
 PENDING = "同步待核对"  # hidden; there only while a write is not verified yet
@@ -88,9 +82,9 @@ def row_keys(grid: list[list], header_row: int, id_column: int, own: set[int]) -
         counts[cid] = counts.get(cid, 0) + 1
     found: dict[int, Key] = {}
     for number in range(header_row + 1, len(grid) + 1):
-        cid = ids.get(number)
-        if cid and counts[cid] == 1:
-            found[number] = cid
+        known = ids.get(number)
+        if known and counts[known] == 1:
+            found[number] = known
             continue
         typed = tuple(  # no id, or one shared: the row's own text
             (i, v)
@@ -340,7 +334,7 @@ def remembered(grids: dict[str, list[list]], grid: list[list], lines: list[str],
     memory = load_sheet(grids[memory_title], MEMORY, memory_title)
     tab = load_sheet(grid, FOLLOWUPS, title, PEOPLE_KEYS)
     where = {c: k for k, c in tab.columns.items() if c in watch.own and k in memory.frame}
-    found = {}
+    found: dict[str, dict[int, object]] = {}
     for cid, *values in zip(
         memory.frame["customer_id"], *(memory.frame[k] for k in where.values()), strict=True
     ):

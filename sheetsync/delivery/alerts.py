@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 import pandas as pd
 
@@ -51,6 +52,7 @@ def plan_alerts(
     phones = phones or {}
     complaint = board[(board["task_kind"] == "complaint") & ~board["has_error"].astype(bool)]
     mails = []
+    r: Any  # a row of the board (itertuples): its fields are the board's columns
     for r in complaint.itertuples():
         owner = cell_text(r.owner)
         told = _managers(owner, team, orphans)
@@ -96,7 +98,9 @@ def at_most(
 ) -> tuple[list[Mail], dict[str, int]]:
     """The alerts sent before (the delivery knows them), and at most `most` new ones to each
     person; and, by person, how many wait for the next run."""
-    kept, new, waiting = [], Counter(), Counter()
+    kept: list[Mail] = []
+    new: Counter[str] = Counter()
+    waiting: Counter[str] = Counter()
     for mail in mails:
         if mail.key in sent_before or new[mail.recipient] < most:
             kept.append(mail)
@@ -164,7 +168,7 @@ def _chat(mails: list[Mail], loaded, chats, now: dt.datetime) -> list[str]:
         for name in chats.people.get(mail.recipient.strip(), Person("")).bots
         if name in chats.settings.bots
     ]
-    missing = []
+    missing: list[str] = []
     if chats.settings.feishu_app:  # and privately from the Feishu app, in full
         app, missing = app_messages(mails, chats.people)
         messages += app
@@ -192,4 +196,6 @@ class _AlertWriter:
         if message.group:
             return "", one_line(self.renderer.subjects["group"].render(**mail.context))
         rendered = self.renderer.render(mail, at)
-        return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()
+        body = rendered.get_body(("plain",))
+        assert body is not None  # the templates render a plain-text part for every mail
+        return str(rendered["Subject"]), body.get_content().strip()

@@ -34,6 +34,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pandas as pd
@@ -57,8 +58,13 @@ from sheetsync.workbook.messages import CATALOGUE, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.tables import ROW, Sheet
 
+if TYPE_CHECKING:
+    from sheetsync.feishu_api import FeishuClient
+
 TEMPLATES = PROJECT_ROOT / "templates" / "chat"
 GROUP_KINDS = ("digest",)  # what a group reads; escalations and summaries only go private
+CHINA_MOBILE_WITH_CODE = 13  # digits: "86" and the 11 of a mobile number
+SHORTEST_SECRET = 6  # characters: a shorter value is no secret (and would mask common words)
 MENTION_BY = {"dingtalk": "mobile", "wecombot": "mobile", "feishu": "chat_id", "lark": "chat_id"}
 log = logging.getLogger("sheetsync")
 
@@ -78,7 +84,7 @@ class Masker(logging.Filter):
         self.secrets: set[str] = set()
 
     def add(self, *values: str) -> None:
-        for value in (v for v in values if v and len(v) >= 6):  # a short one is no secret
+        for value in (v for v in values if v and len(v) >= SHORTEST_SECRET):
             self.secrets |= {value, quote(value, safe="")}
 
     def __call__(self, text: str) -> str:
@@ -167,7 +173,9 @@ def _mobile(value: object) -> str:
     """A mobile number as typed ("138 0013 8000", "+86 138-0013-8000"), as the vendors want
     it: the digits, without China's country code."""
     digits = "".join(re.findall(r"\d", cell_text(value)))
-    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+    return (
+        digits[2:] if len(digits) == CHINA_MOBILE_WITH_CODE and digits.startswith("86") else digits
+    )
 
 
 @dataclass
@@ -267,7 +275,9 @@ class Writer:
             )
             return "", text.strip()
         rendered = self.mail.render(message.mail, now)
-        return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()
+        plain = rendered.get_body(("plain",))
+        assert plain is not None  # every mail template renders a plain-text part
+        return str(rendered["Subject"]), plain.get_content().strip()
 
 
 def vendor_name(schema: str, plugin, locale: str) -> str:
@@ -286,7 +296,8 @@ class Bot:
 
     def __init__(self, settings, locale: str, sleep=time.sleep, hosts=None) -> None:
         self.name, self.locale, self.sleep = settings.name, locale, sleep
-        self.failure, self.last, self.pace = "", None, 0.0
+        self.failure, self.pace = "", 0.0
+        self.last: float | None = None  # time.monotonic() of the last send
         self.uncertain = self.posted = False  # of the last send
         self.deadline: float | None = None  # time.monotonic() the chat step must end by
         self.plugins = vendors()
@@ -335,13 +346,15 @@ class Bot:
             return say("chat_not_tried", self.locale) if self.last else self.failure
         from apprise import Apprise, NotifyFormat, OverflowMode
 
+        assert self.base is not None  # without it, `failure` says why (above)
         results = copy.deepcopy(self.base)
         if results["schema"] in MENTION_BY:
             results["targets"] = mentions
         plugin = Apprise.instantiate(results)
         if plugin is None:
             return self._fail(say("chat_unusable", self.locale, bot=self.name, why="apprise"))
-        plugin.deadline = self.deadline
+        # ours (chat_plugins.Answered) read it; any other apprise plugin leaves it alone
+        plugin.deadline = self.deadline  # type: ignore[attr-defined]
         self._wait()
         ok = plugin.notify(
             body=text, title=title, body_format=NotifyFormat.TEXT, overflow=OverflowMode.SPLIT
@@ -357,8 +370,8 @@ class Bot:
             self.uncertain = True
             seconds = f"{plugin.socket_read_timeout:g}"
             return self._fail(say("chat_timeout", self.locale, vendor=self.vendor, seconds=seconds))
-        if getattr(plugin, "unreachable", ""):
-            error = plugin.unreachable
+        error = getattr(plugin, "unreachable", "")
+        if error:
             return self._fail(
                 say("chat_no_connection", self.locale, vendor=self.vendor, error=error)
             )
@@ -456,9 +469,11 @@ class Chats:
         self.settings, self.email, self.journal = settings, email, Journal(journal)
         # The Feishu app (`channels.feishu_app`): its settings, and a client to share with a
         # Feishu sheet's (set by the caller; else opened when the first message goes).
-        self.feishu, self.feishu_client = feishu or FeishuSettings(), None
+        self.feishu = feishu or FeishuSettings()
+        self.feishu_client: FeishuClient | None = None
         self.zone, self.tab_title, self.stamps, self.sleep = zone, tab, stamps, sleep
-        self.record, self.tab, self.locale = SentRecord({}), {}, "zh"
+        self.record, self.locale = SentRecord({}), "zh"
+        self.tab: dict[str, list[list]] = {}
         self.people: dict[str, Person] = {}
         self.notes: list[str] = []
         self.location, self.url = "", ""
@@ -507,7 +522,8 @@ class Chats:
         `write(message, at) -> (title, text)`: the digests' Writer, the alerts' own), sent,
         then journalled. A bot that fails stops for the rest of the run."""
         at = now.replace(tzinfo=self.zone)
-        done, bots, result = self._done(), {}, ChatDelivery(deadline=self.settings.deadline)
+        done, result = self._done(), ChatDelivery(deadline=self.settings.deadline)
+        bots: dict[str, Bot | AppBot] = {}
         end = time.monotonic() + self.settings.deadline
         for message in messages:
             if message.key in done:
@@ -547,7 +563,7 @@ class Chats:
         """The Feishu app's API calls in this run (with a Feishu sheet's when they share it)."""
         return self.feishu_client.calls if self.feishu_client else 0
 
-    def _owe(self, message: Message, bot: Bot, at: dt.datetime, done: set[str]) -> None:
+    def _owe(self, message: Message, bot: Bot | AppBot, at: dt.datetime, done: set[str]) -> None:
         """An escalation a bot failed to deliver: its tasks are journalled (and listed in
         邮件记录, `owed/...`) as owed by the bot, so a later day sends them, though the mail
         escalated them today and the bot is owed no older ones (`_owed`)."""
@@ -560,7 +576,7 @@ class Chats:
         with contextlib.suppress(OSError):  # the message's failure is the note
             self.journal.record(mail, at, chat_owes=pairs)
 
-    def _deliver(self, message: Message, bot: Bot, writer, at: dt.datetime) -> str:
+    def _deliver(self, message: Message, bot: Bot | AppBot, writer, at: dt.datetime) -> str:
         """Why it was not delivered, or "". Any error in one message (a template, a plugin)
         is that message's failure: the other bots and the sheet write go on."""
         try:
@@ -576,7 +592,13 @@ class Chats:
             return why
 
     def _record(
-        self, message: Message, bot: Bot, at: dt.datetime, stamp: bool = True, key="", **extra
+        self,
+        message: Message,
+        bot: Bot | AppBot,
+        at: dt.datetime,
+        stamp: bool = True,
+        key="",
+        **extra,
     ) -> str:
         """Into the journal; a journal that cannot be written (disk full) makes the message
         count as failed, so the next run sends it again (as the mail does). The tasks it
@@ -703,6 +725,6 @@ def _stamp_days(log: pd.DataFrame) -> dict[tuple, str]:
     }
 
 
-def _day(value: object) -> str:
+def _day(value: Any) -> str:  # a cell as pandas holds it
     """A due day as the journal keeps it ("2026-11-18")."""
     return value if isinstance(value, str) else pd.Timestamp(value).date().isoformat()

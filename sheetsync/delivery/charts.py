@@ -17,6 +17,7 @@ import numpy as np
 PALETTE = ["#2563eb", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
 BACKGROUND = "#ffffff"
 TRACK = "#eef2f7"  # the empty part of a bar
+DOT_RADIUS = 4  # pixels: a line chart's point
 
 
 def colour(index: int) -> str:
@@ -105,7 +106,7 @@ def line(values: list[float], width: int = 480, height: int = 160, pad: int = 10
             )
             pixels[near] = _rgb(colour(0))
     for px, py in zip(xs, ys, strict=True):
-        pixels[(x - px) ** 2 + (y - py) ** 2 <= 16] = _rgb(colour(3))
+        pixels[(x - px) ** 2 + (y - py) ** 2 <= DOT_RADIUS**2] = _rgb(colour(3))
     return png(pixels)
 
 

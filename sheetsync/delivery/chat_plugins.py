@@ -32,14 +32,23 @@ import json
 import re
 import threading
 import time
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
+from apprise import NotifyFormat, NotifyType
 from apprise.plugins import N_MGR
 from apprise.plugins.dingtalk import NotifyDingTalk
 from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.lark import NotifyLark
 from apprise.plugins.wecombot import NotifyWeComBot
+
+if TYPE_CHECKING:  # the mixins below are only ever mixed into an apprise plugin
+    from apprise.plugins.base import NotifyBase as _Plugin
+else:
+    _Plugin = object
 
 from sheetsync.config import VENDOR_HOSTS
 
@@ -48,6 +57,7 @@ from sheetsync.config import VENDOR_HOSTS
 # reported with Feishu's own words.) Any failure stops the run's sending to that bot.
 RATE_LIMITED = {130101, 45009, 11232}
 DIGITS = re.compile(r"\d")
+MOBILE_DIGITS = (11, 14)  # a mobile number's digits, with or without a country code
 
 
 class _Posting:
@@ -78,7 +88,7 @@ class _Posting:
         return self.thread.is_alive()
 
 
-class Answered:
+class Answered(_Plugin):
     """POST a JSON body and read the vendor's answer: delivered only when it says code 0.
 
     `base_url` (channels.hosts): where the vendor is, in place of the public host its
@@ -89,6 +99,8 @@ class Answered:
     failure, code, uncertain, unreachable = "", None, False, ""
     deadline: float | None = None  # time.monotonic() by which the chat step must be done
     public = ""  # the vendor's public host, as notify_url names it
+    # each plugin's apprise schema (dingtalk, wecombot, feishu, lark); None in apprise's URLBase
+    secure_protocol: str  # type: ignore[assignment]
     # apprise's throttle: seconds between two requests to one bot (pieces of a split message
     # here; between messages the caller waits as long). DingTalk and WeCom take 20 a minute,
     # Feishu and Lark 100 a minute and 5 a second.
@@ -124,7 +136,7 @@ class Answered:
             body = {}
         body = body if isinstance(body, dict) else {}
         self.code = body.get(self.code_field, body.get("StatusCode"))
-        if answer.status_code == 200 and self.code == 0:
+        if answer.status_code == HTTPStatus.OK and self.code == 0:
             self.logger.info("Sent %s notification.", self.service_name)
             return True
         message = body.get(self.message_field) or body.get("StatusMessage") or ""
@@ -136,13 +148,19 @@ class Answered:
         return False
 
 
+if TYPE_CHECKING:  # Signed (below) is mixed in before Answered
+    _Signing = Answered
+else:
+    _Signing = object
+
+
 def _mobiles(targets) -> list[str]:
     """Mobile numbers as the vendors want them: digits only (a typed "138 0013 8000" too)."""
     found = ["".join(DIGITS.findall(t)) for t in NotifyDingTalk.parse_list(targets)]
-    return [m for m in found if 11 <= len(m) <= 14]
+    return [m for m in found if MOBILE_DIGITS[0] <= len(m) <= MOBILE_DIGITS[1]]
 
 
-def _mentioned(body: str, names: list[str]) -> str:
+def _mentioned(body: str, names: Sequence[object]) -> str:
     """The "@..." text a mention needs, unless the body already holds it."""
     missing = [f"@{n}" for n in names if f"@{n}" not in body]
     return f"{body}\n{' '.join(missing)}" if missing else body
@@ -157,6 +175,7 @@ class DingTalkBot(Answered, NotifyDingTalk):
 
     def get_signature(self) -> tuple[str, str]:
         timestamp = str(round(time.time() * 1000))
+        assert self.secret is not None  # send() signs only with a secret
         digest = hmac.new(
             self.secret.encode("utf-8"), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256
         ).digest()
@@ -202,13 +221,13 @@ class WeComBot(Answered, NotifyWeComBot):
         self.targets = _mobiles(targets)
 
     def send(self, body, title="", notify_type=None, **kwargs) -> bool:
-        payload = {"msgtype": "text", "text": {"content": body}}
+        payload: dict[str, Any] = {"msgtype": "text", "text": {"content": body}}
         if self.targets:
             payload["text"]["mentioned_mobile_list"] = self.targets
         return self._post(self.notify_url.format(key=self.key), payload)
 
     @staticmethod
-    def parse_url(url):
+    def parse_url(url):  # type: ignore[override]  # apprise calls it with the URL only
         results = NotifyWeComBot.parse_url(url)
         if results:
             results["targets"] = WeComBot.split_path(results["fullpath"])
@@ -223,7 +242,7 @@ class WeComBot(Answered, NotifyWeComBot):
         return results
 
 
-class Signed:
+class Signed(_Signing):
     """Feishu and Lark: `timestamp` (seconds) and `sign` in the body, @-mentions as <at> tags
     (by open_id or user_id: a custom bot cannot mention by mobile)."""
 
@@ -231,6 +250,8 @@ class Signed:
     body_maxlen = 6000  # the 20 KB request limit, in Chinese characters
     request_rate_per_sec = 0.7
     host = ""  # where the vendor's own webhook addresses point
+    notify_url: str  # the plugin's (NotifyFeishu's, NotifyLark's)
+    token: str
     title_maxlen = 0  # a text message has no title: apprise puts it on the body's first line
 
     def __init__(self, token, secret=None, targets=None, **kwargs) -> None:
@@ -238,7 +259,14 @@ class Signed:
         self.secret = secret or None
         self.targets = [t for t in self.parse_list(targets) if re.fullmatch(r"[\w-]+", t)]
 
-    def send(self, body, title="", notify_type=None, **kwargs) -> bool:
+    def send(
+        self,
+        body: str,
+        title: str = "",
+        notify_type: NotifyType = NotifyType.INFO,
+        body_format: NotifyFormat | None = None,
+        **kwargs: Any,
+    ) -> bool:
         """The body, its title already on the first line (title_maxlen 0)."""
         return self._post(self.notify_url.format(token=self.token), self._payload(body))
 
@@ -281,7 +309,7 @@ class FeishuBot(Signed, Answered, NotifyFeishu):
     public = VENDOR_HOSTS["feishu"]
 
     @staticmethod
-    def parse_url(url):
+    def parse_url(url):  # type: ignore[override]  # apprise calls it with the URL only
         return FeishuBot._with_extras(NotifyFeishu.parse_url(url))
 
     @staticmethod
@@ -298,7 +326,7 @@ class LarkBot(Signed, Answered, NotifyLark):
     public = VENDOR_HOSTS["lark"]
 
     @staticmethod
-    def parse_url(url):
+    def parse_url(url):  # type: ignore[override]  # apprise calls it with the URL only
         return LarkBot._with_extras(NotifyLark.parse_url(url))
 
     @staticmethod
@@ -306,9 +334,14 @@ class LarkBot(Signed, Answered, NotifyLark):
         return LarkBot._native(url)
 
 
-PLUGINS = (DingTalkBot, WeComBot, FeishuBot, LarkBot)
+PLUGINS: tuple[type[Answered], ...] = (DingTalkBot, WeComBot, FeishuBot, LarkBot)
 SCHEMAS = {p.secure_protocol: p for p in PLUGINS}
-VENDORS = {"dingtalk": DingTalkBot, "wecom": WeComBot, "feishu": FeishuBot, "lark": LarkBot}
+VENDORS: dict[str, type[Answered]] = {
+    "dingtalk": DingTalkBot,
+    "wecom": WeComBot,
+    "feishu": FeishuBot,
+    "lark": LarkBot,
+}
 
 
 def on_public_host(url: str, hosts: dict[str, str]) -> str:

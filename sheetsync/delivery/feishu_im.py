@@ -116,7 +116,8 @@ class AppBot:
         self.name, self.locale, self.settings = APP, locale, feishu
         self.vendor = say("im_vendor", locale)
         self.sleep = sleep or time.sleep
-        self.failure, self.last = "", None
+        self.failure = ""
+        self.last: float | None = None  # time.monotonic() of the last send
         self.uncertain = self.posted = False
         self.deadline: float | None = None
         self.client = client
@@ -152,6 +153,7 @@ class AppBot:
             return say("im_no_id", self.locale, name=person.name)
         from sheetsync import feishu_api
 
+        assert self.client is not None  # without one, `failure` says why (above)
         kind, ident = found
         request = body(ident, title, text, key, self.locale)
         waited, tries = 0.0, 0

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any, cast
 
 from jinja2 import (
     Environment,
@@ -87,7 +88,9 @@ def compiled() -> FileSystemBytecodeCache | None:
 
 
 SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counted and linked
-DEFAULTS = {  # fields newer than some callers' contexts (a mail planned by an older caller)
+DEFAULTS: dict[
+    str, dict[str, Any]
+] = {  # fields newer than some callers' contexts (a mail planned by an older caller)
     "digest": {"upcoming": [], "sheet": {"file": "", "url": ""}, "missed": []},
     "summary": {"tables": [], "charts": []},
     "escalation": {"orphans": []},
@@ -113,8 +116,9 @@ class Renderer:
 
     def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
         self.folder, self.locale = folder / lang(locale), locale
+        loader = ScriptLoader(self.folder, locale)
         self.env = Environment(
-            loader=ScriptLoader(self.folder, locale),
+            loader=loader,
             bytecode_cache=compiled(),
             autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined,
@@ -122,16 +126,16 @@ class Renderer:
             lstrip_blocks=True,
         )
         if folder != TEMPLATES:  # alerts: their own words, the mail's shared layout
-            self.env.loader.searchpath.append(str(TEMPLATES))
+            loader.searchpath.append(str(TEMPLATES))
         self.env.globals.update(say=lambda key, **f: say(key, locale, **f), shown=SHOWN)
         self.env.globals["colour"] = charts.colour
         self.env.filters["money"] = lambda v: money(v, locale)
         self.env.filters["number"] = lambda v: int(v) if float(v).is_integer() else round(v, 2)
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
         plain = self.env.overlay(autoescape=False)  # a subject is plain text, never HTML
-        self.subjects = {
-            k: plain.from_string(v) for k, v in load_yaml(prose_in_script(subjects, locale)).items()
-        }
+        # subjects.yaml ships with the templates: a mapping of mail kind to subject template
+        found = cast("dict[str, str]", load_yaml(prose_in_script(subjects, locale)))
+        self.subjects = {k: plain.from_string(v) for k, v in found.items()}
         self.sender = sender
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:
@@ -150,6 +154,7 @@ class Renderer:
         message.add_alternative(html, subtype="html")
         if pictures:  # multipart/related: the HTML and the pictures it shows by cid:
             body = message.get_body(("html",))
+            assert body is not None  # the HTML part just added
             for cid, data in pictures.items():
                 body.add_related(
                     data, "image", "png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png"
@@ -204,7 +209,7 @@ def deliver(
     the next run sends them)."""
     done = {e["key"] for e in journal.entries()} | recorded
     result = Delivery()
-    pending = []
+    pending: list[Mail] = []
     for mail in mails:
         (result.already if mail.key in done else pending).append(mail)
     result.failed += [(m, say("mail_no_address", renderer.locale)) for m in pending if not m.to]
@@ -257,7 +262,8 @@ class Mailer:
         self.transport = transport if transport is not None else transport_for(settings)
         self.addresses: Addresses | None = None
         self.locale = "zh"
-        self.record, self.tab, self.tab_title = SentRecord({}), {}, tab
+        self.record, self.tab_title = SentRecord({}), tab
+        self.tab: dict[str, list[list]] = {}
         self.links = RowLinks()
 
     def where(self, location: str, url: str = "") -> None:
@@ -312,6 +318,7 @@ class Mailer:
     def send(self, mails: list[Mail], log, now: dt.datetime):
         """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
         renderer = Renderer(self.locale, self.settings.sender)
+        assert self.addresses is not None, "plan() first"
         torn = self.journal.repair()
         delivery = deliver(
             mails,
@@ -331,12 +338,15 @@ class Mailer:
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
         renderer = Renderer(self.locale, self.settings.sender)
+        assert self.addresses is not None, "plan() first"
         done = self._done()
         shown = []
         for mail in mails:
             message = renderer.render(mail, now.replace(tzinfo=self.zone))
             state = say("preview_sent", self.locale) if mail.key in done else ""
-            body = message.get_body(("plain",)).get_content()
+            plain = message.get_body(("plain",))
+            assert plain is not None  # every template renders a plain-text part
+            body = plain.get_content()
             envelope = say(
                 "preview_mail",
                 self.locale,

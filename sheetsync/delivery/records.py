@@ -19,6 +19,8 @@ from sheetsync.workbook.parsing import cell_text
 from sheetsync.workbook.schema import MAIL_LOG
 from sheetsync.workbook.tables import find_title, load_sheet
 
+PAIR = 2  # a [task, day] entry of the journal
+
 JOURNAL_DAYS = RECORD_DAYS  # what once-only planning relies on (remind.py)
 
 
@@ -29,7 +31,9 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._read: tuple[tuple, list[dict], int] | None = None  # (file's stat, entries, torn)
+        self._read: tuple[tuple | None, list[dict], int] | None = (
+            None  # (file's stat, entries, torn)
+        )
         self._pool: dict = {}  # one (task, due day) pair object for all the days that name it
 
     def read(self) -> tuple[list[dict], int]:
@@ -143,7 +147,7 @@ def _entry(line: str, pool: dict) -> dict:
 
 def _pair(value: object) -> object:
     """A [task, day] pair as a tuple (which can be pooled); anything else as it is."""
-    if isinstance(value, list) and len(value) == 2 and all(type(v) is str for v in value):
+    if isinstance(value, list) and len(value) == PAIR and all(type(v) is str for v in value):
         return tuple(value)
     return value
 
@@ -191,7 +195,7 @@ def task_rows(entry: dict) -> list[dict]:
         {**entry, "key": task_key(kind, p[0], p[1], bot)}
         for field, kind in TASK_ROWS
         for p in entry.get(field) or []
-        if isinstance(p, list | tuple) and len(p) == 2
+        if isinstance(p, list | tuple) and len(p) == PAIR
     ]
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,9 @@ from sheetsync.rules.tasks import by_id
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
-from sheetsync.workbook.schema import TASK_KINDS, normalise_header
+from sheetsync.workbook.schema import TASK_KINDS
 from sheetsync.workbook.tables import Sheet
+from sheetsync.workbook.terms import normalise_header
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 CONTRACT_DAYS, BIRTHDAY_DAYS = RENEWAL_DAYS, CARE_DAYS  # the digest lists what has a task
@@ -144,11 +146,12 @@ def tel(value: object) -> str:
     return ("+" if text.startswith("+") else "") + re.sub(r"\D", "", text)
 
 
-def _date(value: object) -> dt.date | None:
+# A cell as pandas holds it (NaN, NaT or None when blank): typed Any, as pandas' own cells are.
+def _date(value: Any) -> dt.date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
-def _amount(value: object) -> float | None:
+def _amount(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
@@ -203,7 +206,7 @@ class Cards(Sequence):
     def __repr__(self) -> str:
         return f"Cards({len(self)})"
 
-    def split(self) -> dict[str, Cards]:
+    def split(self) -> dict[str, Sequence[dict]]:
         """`sections`, without making a card: overdue, then due today."""
         late = (self.days > 0).to_numpy()
         rows = np.arange(len(self.frame)) if self._rows is None else self._rows
@@ -356,7 +359,8 @@ def missed_occasions(
         }
     ).sort_values(["due", "customer_id"], kind="stable")
     return {
-        o: records(mine.drop(columns="_owner")) for o, mine in items.groupby("_owner", sort=False)
+        str(o): records(mine.drop(columns="_owner"))
+        for o, mine in items.groupby("_owner", sort=False)
     }
 
 
@@ -381,7 +385,7 @@ def plan_digests(
     board = board.assign(_owner=map_unique(board["owner"], cell_text))
     tasks = tasks.assign(_owner=map_unique(tasks["owner"], cell_text))
     shown = [c for c in tasks if c in CARD_COLUMNS]  # each owner's share copied: no more
-    tasks_by = dict(tuple(tasks[shown].groupby("_owner", sort=False)))
+    tasks_by = {str(o): mine for o, mine in tasks[shown].groupby("_owner", sort=False)}
     extras_by = _extras_by_owner(board, today)
     ahead_by = dict(tuple(_upcoming(board, today).groupby("_owner", sort=False)))
     mails = []
@@ -445,7 +449,7 @@ def _upcoming(board: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     return soon.sort_values("due", kind="stable")
 
 
-def _days(value: object) -> int | None:
+def _days(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
@@ -479,7 +483,7 @@ def _extras_by_owner(board: pd.DataFrame, today: dt.date) -> dict[str, dict[str,
         ("birthdays", birthdays, ["customer_id", "customer", "contact", "days"]),
     ):
         for owner, mine in frame.groupby("_owner", sort=False):
-            mine_extras = found.setdefault(owner, {"contracts": [], "birthdays": []})
+            mine_extras = found.setdefault(str(owner), {"contracts": [], "birthdays": []})
             mine_extras[key] = records(mine[fields])
     return found
 
@@ -520,7 +524,7 @@ def plan_escalations(
     ]
     rows = _as_listed(_by_manager(due, team, orphans))
     fields = LISTED
-    groups = dict(tuple(rows.groupby("_manager", sort=False)))
+    groups = {str(m): mine for m, mine in rows.groupby("_manager", sort=False)}
     told = _orphans_by_manager(orphans)
     mails = []
     for name in sorted(set(groups) | set(told)):
@@ -599,7 +603,8 @@ def plan_backlog(
     old = _by_manager(old, team, orphans).sort_values(["due_date", "customer_id"], kind="stable")
     old, fields = _as_listed(old), LISTED
     mails = []
-    for name, mine in old[old["_manager"] != ""].groupby("_manager", sort=True):
+    for manager, mine in old[old["_manager"] != ""].groupby("_manager", sort=True):
+        name = str(manager)
         counts = mine["owner"].value_counts(sort=False).sort_index()
         owners = [{"owner": o, "count": int(n)} for o, n in counts.items()]
         context = {"manager": name, "today": today, "first": first.date(), "count": len(mine)}
@@ -711,9 +716,9 @@ def chart_data(summary: list[list], charts: list | None) -> list[dict]:
     return found
 
 
-def _number(value: object) -> float:
+def _number(value: Any) -> float:
     try:
-        number = float(value)
+        number = float(value)  # whatever a cell holds: what is no number is 0
     except (TypeError, ValueError):
         return 0.0
     return number if number == number and abs(number) != float("inf") else 0.0
@@ -752,7 +757,7 @@ def rows_to_fix(
     )
     found: dict[str, list[dict]] = {}
     for name, mine in items.groupby("tell", sort=False):
-        found[name] = records(mine.drop(columns="tell"))
+        found[str(name)] = records(mine.drop(columns="tell"))
     return found
 
 

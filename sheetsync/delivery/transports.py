@@ -11,6 +11,7 @@ import ssl
 import threading
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from sheetsync.config import EmailSettings
 
@@ -78,16 +79,17 @@ class Watchdog:
 class _Watched(smtplib.SMTP):
     """smtplib telling the watchdog about the socket it opens."""
 
-    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+    def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any) -> None:
         self.watchdog = watchdog
         super().__init__(*args, **kwargs)
 
-    def _get_socket(self, host, port, timeout):
-        return self.watchdog.watch(super()._get_socket(host, port, timeout))
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # smtplib's own hook for the socket it connects (typeshed leaves the private one out)
+        return self.watchdog.watch(super()._get_socket(host, port, timeout))  # type: ignore[misc]
 
 
 class _WatchedSsl(smtplib.SMTP_SSL, _Watched):
-    def __init__(self, *args: object, watchdog: Watchdog, **kwargs: object) -> None:
+    def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any) -> None:
         self.watchdog = watchdog
         smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
 
@@ -106,22 +108,22 @@ class SmtpTransport:
         return self.watchdog is not None and self.watchdog.expired
 
     def __enter__(self) -> SmtpTransport:
-        self.watchdog = Watchdog(self.settings.smtp.deadline)
+        self.watchdog = watchdog = Watchdog(self.settings.smtp.deadline)
         try:
-            self._open()
+            self._open(watchdog)
         except BaseException:
             self.__exit__()
             raise
         return self
 
-    def _open(self) -> None:
+    def _open(self, watchdog: Watchdog) -> None:
         s, context = self.settings.smtp, ssl.create_default_context()
         if s.security == "ssl":
             self.conn = _WatchedSsl(
-                s.host, s.port, timeout=s.timeout, context=context, watchdog=self.watchdog
+                s.host, s.port, timeout=s.timeout, context=context, watchdog=watchdog
             )
         else:
-            self.conn = _Watched(s.host, s.port, timeout=s.timeout, watchdog=self.watchdog)
+            self.conn = _Watched(s.host, s.port, timeout=s.timeout, watchdog=watchdog)
             if s.security == "starttls":
                 self.conn.starttls(context=context)
         if s.username:
@@ -134,9 +136,11 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 self.conn.close()
         self.conn = None
-        self.watchdog.stop()
+        if self.watchdog is not None:  # always, after __enter__
+            self.watchdog.stop()
 
     def send(self, message: EmailMessage, name: str) -> None:
+        assert self.conn is not None, "send inside `with transport:` only"
         self.conn.send_message(message)
 
 

@@ -34,7 +34,6 @@ from sheetsync.workbook.changes import CellChange, Changeset, SheetLayout, descr
 from sheetsync.workbook.messages import lang, listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.schema import (
-    CUSTOMER_STATES,
     FOLLOWUPS,
     GRADING,
     MEMORY,
@@ -42,9 +41,6 @@ from sheetsync.workbook.schema import (
     SYNC_LOG,
     TEAM,
     VALUE_RULES,
-    Tab,
-    normalise_header,
-    term_lookup,
 )
 from sheetsync.workbook.tables import (
     ROW,
@@ -58,6 +54,7 @@ from sheetsync.workbook.tables import (
     unmapped,
 )
 from sheetsync.workbook.template import followup_layout, header_width, new_workbook
+from sheetsync.workbook.terms import CUSTOMER_STATES, Tab, normalise_header, term_lookup
 
 SYNC_KEYS = {t.key for t in SYNC_COLUMNS}
 
@@ -119,6 +116,7 @@ class AdoptPlan:
         if taken:
             raise WorkbookError("; ".join(taken))
         shape = self.shape
+        assert shape is not None  # read by plan_adoption, as every plan's
         self.layout[shape.title] = _work_layout(shape, self, len(changes.new_headers))
         self.cells = [  # what is written whole, for the plan printed (the report counts cells)
             say("rewritten", self.locale, tab=t, rows=len(r))
@@ -186,6 +184,7 @@ class Adoption:
         return plan.adopted(grids), adopted_settings(settings, plan)
 
     def changes(self, changes: Changeset) -> Changeset:
+        assert self.plan is not None, "adopt() first"
         changes = self.plan.with_first_sync(changes)
         self.plan.applied = True
         return changes
@@ -349,7 +348,7 @@ def _add_tabs(
     grids: dict[str, list[list]],
     sheet: Sheet,
     locale: str,
-    configured: dict[str, str],
+    configured: dict[str, str | None],
 ) -> None:
     """The grading defaults when the sheet has no grading table, and a 团队 tab listing the
     owners (their email and manager left for a person to fill in). Never over a tab people
@@ -392,11 +391,13 @@ def _simulate(
         result.problems.append(str(exc))
         return
     result.rules = [_rule_line(r, result.locale) for r in computed.rules]
-    report = report_for(result.shape.title, today, computed, result.locale)
+    shape = result.shape
+    assert shape is not None  # read before the simulation (plan_adoption)
+    report = report_for(shape.title, today, computed, result.locale)
     changes = plan(loaded, computed, report, dt.datetime.combine(today, dt.time()))
     result.problems += result.taken_tabs(changes)
     result.cells = [describe(c) for c in [*result.renames, *changes.new_headers, *changes.cells]]
-    result.layout[result.shape.title] = _work_layout(result.shape, result, len(changes.new_headers))
+    result.layout[shape.title] = _work_layout(shape, result, len(changes.new_headers))
     result.cells += [
         say("rewritten", result.locale, tab=t, rows=len(r))
         for t, r in {**result.new_tabs, **changes.replace}.items()
@@ -488,7 +489,7 @@ def plan_line(name: str, steps, locale: str) -> str:
 
 
 def _rule_line(rule, locale: str) -> str:
-    from sheetsync.workbook.schema import BUDGET_LEVELS, INTENT_LEVELS
+    from sheetsync.workbook.terms import BUDGET_LEVELS, INTENT_LEVELS
 
     parts = []
     if rule.min_budget is not None:

@@ -112,8 +112,9 @@ def run_sync(
         if chats and channels.feishu_app:  # a Feishu sheet's client: one app, one count
             from sheetsync.feishu_api import FeishuClient
 
-            if isinstance(getattr(backend, "client", None), FeishuClient):
-                chats.feishu_client = backend.client
+            client = getattr(backend, "client", None)
+            if isinstance(client, FeishuClient):
+                chats.feishu_client = client
         report = sync(
             backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
         )

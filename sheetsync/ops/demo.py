@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sheetsync.workbook.schema import FOLLOWUPS, FUNNEL_STAGES
+from sheetsync.workbook.schema import FOLLOWUPS
 from sheetsync.workbook.schema import TEAM as TEAM_TAB
+from sheetsync.workbook.terms import FUNNEL_STAGES
 
 MANAGER = "陈静"
 FIRST_SEEN = 60  # days before today the demo's stage history begins
+VALUED_EARLY = 0.25  # the share of early-stage customers that get value data too
+PASSED, NO_DATE = 1, 3  # the open deals (in order) whose close date has passed / is missing
 OWNERS = ("张伟", "李娜", "王强")
 TEAM = [
     [MANAGER, "chen.jing@example.com", "", "经理"],
@@ -124,7 +127,7 @@ def _value_data(rng: random.Random, rows: list[dict], today: dt.date) -> None:
     (won, contract stage) and some in late stages, so every value class shows up."""
     day = dt.timedelta(days=1)
     for row in rows:
-        if row["stage"] not in ("成交维护", "合同签署", "商务谈判") and rng.random() > 0.25:
+        if row["stage"] not in ("成交维护", "合同签署", "商务谈判") and rng.random() > VALUED_EARLY:
             continue
         amount = rng.choice((80, 150, 300, 450, 800, 1200, 2500)) * 10_000
         row.update(
@@ -150,7 +153,11 @@ def _forecast_data(rng: random.Random, rows: list[dict], today: dt.date) -> None
         close = today + dt.timedelta(days=rng.choice((7, 20, 35, 50, 70, 95)))
         row.update(
             expected_amount=rng.choice((30, 60, 120, 200, 350)) * 10_000,
-            expected_close=None if i == 3 else today - dt.timedelta(days=5) if i == 1 else close,
+            expected_close=None
+            if i == NO_DATE
+            else today - dt.timedelta(days=5)
+            if i == PASSED
+            else close,
         )
     rows[18].update(stage="输单", lost_reason="预算被砍,选了竞品")
     rows[19].update(stage="培育池", notes="明年预算周期再谈")
@@ -203,7 +210,12 @@ def demo_content(today: dt.date) -> tuple[list[list], list[list], list[list]]:
     keys = [c.key for c in TEAM_TAB.columns]  # by header, wherever the optional columns stand
     team = []
     for owner, email, manager, role in TEAM:
-        member = {"owner": owner, "email": email, "manager": manager, "role": role}
+        member: dict[str, object] = {
+            "owner": owner,
+            "email": email,
+            "manager": manager,
+            "role": role,
+        }
         member |= {"level": levels.get(owner), "goal": goals.get(owner)}
         team.append([member.get(k) for k in keys])
     return team, customers, demo_history(customers, today)

@@ -33,11 +33,11 @@ class Check:
 
 def diagnose(
     config: str | None = None,
-    environ: dict | None = None,
+    environ: dict[str, str] | None = None,
     events_every: int = 60,
     events_hours: tuple[str, str] = ("09:00", "18:00"),
 ) -> list[Check]:
-    environ = os.environ if environ is None else environ
+    environ = dict(os.environ) if environ is None else environ  # as it is now
     try:
         workbooks = load_all(config, environ, warn=False)  # reported below, as checks
     except SheetSyncError as exc:
@@ -60,7 +60,7 @@ def diagnose(
     return checks
 
 
-def _variable_checks(environ: dict, password_envs: tuple[str, ...]) -> list[Check]:
+def _variable_checks(environ: dict[str, str], password_envs: tuple[str, ...]) -> list[Check]:
     """A misspelt SHEETSYNC_* variable is ignored by the run, so it is a failed check here."""
     return [
         Check(
@@ -157,10 +157,9 @@ def _chat_checks(name: str, settings: Settings, loaded) -> list[Check]:
                 "add it under channels.bots, or correct the name",
             )
         )
-    by = {
-        MENTION_BY.get(bots[b].base["schema"]) for b in config.team if bots.get(b) and bots[b].base
-    }
-    by.discard(None)  # how the group bots @-mention: by mobile, by Feishu user id
+    schemas = {base["schema"] for b in config.team if bots.get(b) and (base := bots[b].base)}
+    # how the group bots @-mention: by mobile, by Feishu user id
+    by = {MENTION_BY[schema] for schema in schemas if schema in MENTION_BY}
     unmentioned = sorted(p.name for p in people.values() if any(not getattr(p, k) for k in by))
     if unmentioned:
         checks.append(
@@ -309,6 +308,7 @@ def _mail_check(name: str, settings: Settings) -> Check:
     smtp = email.smtp
     try:
         with SmtpTransport(email) as transport:
+            assert transport.conn is not None  # open inside `with`
             transport.conn.noop()
     except (smtplib.SMTPException, OSError, SheetSyncError) as exc:
         reason = (

@@ -96,7 +96,7 @@ class DailyRunner:
         try:
             return self.held(settings)
         except Exception as exc:  # cannot tell: no retry, the failed run said why
-            log.debug("could not tell who has %s open: %s", settings.label, exc)
+            log.debug("could not tell who has %s open", settings.label, exc_info=exc)
             return None
 
     def _local(self, settings: Settings) -> dt.datetime:
@@ -109,7 +109,7 @@ class DailyRunner:
         log.warning("%s is open: trying again every %d minutes today", settings.label, minutes)
         self.scheduler.every(minutes).minutes.do(self._retry, settings, day)
 
-    def _retry(self, settings: Settings, day: dt.date) -> schedule.CancelJob | None:
+    def _retry(self, settings: Settings, day: dt.date) -> type[schedule.CancelJob] | None:
         """A retry job: ends when the run happens or when the next try would be tomorrow."""
         if self._attempt(settings) or not self._before_day_ends(settings, day):
             return schedule.CancelJob
@@ -135,7 +135,7 @@ class DailyRunner:
         try:
             last = self.last_run(settings)
         except Exception as exc:  # an unreadable workbook: let the run itself report it
-            log.debug("could not read the sync log of %s: %s", settings.label, exc)
+            log.debug("could not read the sync log of %s", settings.label, exc_info=exc)
             return True
         return last is None or last < local.date()
 
