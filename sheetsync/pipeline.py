@@ -10,7 +10,6 @@ import concurrent.futures
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -20,23 +19,10 @@ from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.delivery.notices import on_record, preview_notices, send_notices
 from sheetsync.errors import BackendError, LockedError
-from sheetsync.loading import (  # noqa: F401
-    PEOPLE_KEYS,
-    Loaded,
-    Logs,
-    load,
-    read_columns,
-    read_logs,
-    validated,
-)
+from sheetsync.loading import Loaded, Logs, load, read_logs, validated
 from sheetsync.memory import give_back_freed_memory, long_lived, map_large_blocks, thaw
-from sheetsync.report import (  # noqa: F401
-    Phases,
-    SyncReport,
-    dry_run_lines,
-    log_run,
-    report_for,
-)
+from sheetsync.report import Phases, SyncReport, dry_run_lines, log_run, report_for
+from sheetsync.result import Result
 from sheetsync.rules.archive import with_runs
 from sheetsync.rules.attention import remembered
 from sheetsync.rules.classes import (
@@ -61,7 +47,7 @@ from sheetsync.rules.forecast import (
     record_month,
     weighted_by_owner,
 )
-from sheetsync.rules.grading import GradeRule, grade
+from sheetsync.rules.grading import grade
 from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
 from sheetsync.rules.health import allowed_lateness, health, response, wake_up
 from sheetsync.rules.history import (
@@ -96,7 +82,7 @@ from sheetsync.rules.stages import (
     stalled,
     update_stage_log,
 )
-from sheetsync.rules.summary import Summary, summarise
+from sheetsync.rules.summary import summarise
 from sheetsync.rules.tasks import (
     close_contacted,
     first_due_of_new_leads,
@@ -105,7 +91,6 @@ from sheetsync.rules.tasks import (
     update_log,
 )
 from sheetsync.rules.value import (
-    ValueRules,
     classify,
     missing_blocks,
     read_value_rules,
@@ -138,33 +123,6 @@ from sheetsync.workbook.validate import Validation
 if TYPE_CHECKING:
     from sheetsync.delivery.channels import Chats
     from sheetsync.delivery.mailer import Mailer
-
-
-@dataclass
-class Result:
-    """What one run computed; nothing written yet."""
-
-    validation: Validation
-    rules: list[GradeRule]
-    computed: pd.DataFrame  # the sync-owned columns, by key; one row per follow-up row
-    board: pd.DataFrame  # one row per customer, status as keys, for counting
-    log: pd.DataFrame
-    summary: Summary
-    notes: list[str] = field(default_factory=list)
-    stage_log: pd.DataFrame | None = None
-    value_rules: ValueRules | None = None
-    edits: Edits | None = None
-    history: pd.DataFrame | None = None  # 跟进历史, this run's rows appended
-    history_known: int = 0  # how many of its rows the tab held: the rest are appended
-    history_kept: pd.DataFrame | None = None  # 同步快照's history keys, per follow-up row
-    stages_known: int = 0  # the same for 阶段记录
-    orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
-    forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
-    added_blocks: list = field(default_factory=list)  # 价值分级 blocks the tab lacked
-    note_read: pd.Series | None = None  # what was read of each note (rules/attention.py)
-    recipients: Recipients | None = None  # who receives each member's mail (rules/recipients)
-    class_log: pd.DataFrame | None = None  # 分类记录, this run's rows appended (classes.py)
-    classes_known: int = 0  # how many of its rows the tab held
 
 
 MARKERS = {

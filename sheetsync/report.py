@@ -8,19 +8,15 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sheetsync.loading import Loaded
 from sheetsync.memory import give_back_freed_memory
+from sheetsync.result import Result
 from sheetsync.workbook.changes import Changeset, LogNote, describe
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.schema import (
     SYNC_LOG,
 )
-
-if TYPE_CHECKING:
-    from sheetsync.pipeline import Result
-
 
 OWN_PEAKS = False  # the benchmark's child sets it: each step's own peak (see Phases)
 

@@ -39,13 +39,7 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
-from sheetsync.config import (
-    PROJECT_ROOT,
-    VENDOR_HOSTS,
-    ChannelSettings,
-    EmailSettings,
-    FeishuSettings,
-)
+from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.feishu_im import APP, KINDS, AppBot, receiver
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
@@ -53,6 +47,12 @@ from sheetsync.delivery.remind import Mail, valid_email
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.settings_sections import (
+    VENDOR_HOSTS,
+    ChannelSettings,
+    EmailSettings,
+    FeishuSettings,
+)
 from sheetsync.workbook.messages import CATALOGUE, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.tables import ROW, Sheet

@@ -41,7 +41,7 @@ from apprise.plugins.feishu import NotifyFeishu
 from apprise.plugins.lark import NotifyLark
 from apprise.plugins.wecombot import NotifyWeComBot
 
-from sheetsync.config import VENDOR_HOSTS
+from sheetsync.settings_sections import VENDOR_HOSTS
 
 # Error codes meaning "too many messages, try later": DingTalk, WeCom, Feishu/Lark. (Feishu
 # also answers some floods with 9499, which is its plain "Bad Request" too: that one is

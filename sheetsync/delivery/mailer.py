@@ -28,7 +28,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from sheetsync.config import PROJECT_ROOT, EmailSettings, load_yaml
+from sheetsync.config import PROJECT_ROOT, load_yaml
 from sheetsync.delivery import charts
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord  # noqa: F401  (re-exported)
 from sheetsync.delivery.remind import (
@@ -54,6 +54,7 @@ from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transp
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.settings_sections import EmailSettings
 from sheetsync.workbook.messages import in_script, lang, prose_in_script, say
 from sheetsync.workbook.tables import ROW
 

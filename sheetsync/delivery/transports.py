@@ -12,7 +12,7 @@ import threading
 from email.message import EmailMessage
 from pathlib import Path
 
-from sheetsync.config import EmailSettings
+from sheetsync.settings_sections import EmailSettings
 
 
 class OutboxTransport:

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 
 from sheetsync.config import Settings
 from sheetsync.errors import SheetSyncError, WorkbookError
-from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
+from sheetsync.loading import PEOPLE_KEYS, load, read_columns
+from sheetsync.pipeline import compute, plan
+from sheetsync.report import report_for
 from sheetsync.rules.grading import read_rules
 from sheetsync.rules.value import read_value_rules, typed_class
 from sheetsync.rules.workdays import WorkCalendar

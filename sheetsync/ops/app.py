@@ -22,7 +22,8 @@ from sheetsync.delivery.channels import Chats
 from sheetsync.delivery.mailer import Mailer
 from sheetsync.errors import BackendError, SheetSyncError
 from sheetsync.ops.demo import demo_content
-from sheetsync.pipeline import SyncReport, check, sync
+from sheetsync.pipeline import check, sync
+from sheetsync.report import SyncReport
 from sheetsync.workbook.parsing import date_or_none
 from sheetsync.workbook.schema import MEMORY, SYNC_LOG, TEAM
 from sheetsync.workbook.tables import find_title, load_sheet

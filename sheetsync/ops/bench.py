@@ -226,7 +226,8 @@ def with_far_cells(data: bytes) -> bytes:
 
 def _compute_once(path: Path) -> float:
     from sheetsync.backends.xlsx import XlsxBackend
-    from sheetsync.pipeline import compute, load
+    from sheetsync.loading import load
+    from sheetsync.pipeline import compute
     from sheetsync.rules.workdays import WorkCalendar
 
     settings = load_settings(environ={}, workbook=str(path))
