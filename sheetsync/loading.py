@@ -4,6 +4,7 @@ columns the rules read are there: the first step of every run, and all of `valid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -32,6 +33,7 @@ from sheetsync.workbook.schema import (
     SYNC_LOG,
     TASK_LOG,
     TEAM,
+    VALUE_BLOCKS,
     VALUE_RULES,
     Tab,
 )
@@ -41,11 +43,13 @@ from sheetsync.workbook.tables import (
     closest,
     find_title,
     guess_locale,
+    load_blocks,
     load_sheet,
     missing_columns,
     outside,
     unmapped,
 )
+from sheetsync.workbook.template import default_rows
 from sheetsync.workbook.validate import Validation, validate
 
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
@@ -64,6 +68,8 @@ class Loaded:
     locale: str
     stage_log: Sheet | None = None
     value_rules: list[list] | None = None  # the 价值分级 tab's grid, if there is one
+    # 价值分级's shipped blocks: what a block missing from the tab falls back on
+    value_defaults: dict[str, Sheet] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what people should know about the tabs
     memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
     history: Sheet | None = None  # 跟进历史: the contacts and handovers seen so far
@@ -173,6 +179,7 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     _one_tab_each(loaded, tabs)
     if loaded.titles["value_rules"] in grids:
         loaded.value_rules = grids[loaded.titles["value_rules"]]
+    loaded.value_defaults = value_defaults(locale, loaded.titles["value_rules"])
     loaded.digest = read_digest(grids.get(loaded.titles["archive_digest"]))
     loaded.outside = outside_notes(grids, loaded)
     return loaded
@@ -284,3 +291,10 @@ def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
     grades = [r.grade for r in rules]
     team = set(owners) if owners else None
     return rules, owners, validate(loaded.followups, team, grades, set(needed))
+
+
+@lru_cache(maxsize=8)
+def value_defaults(locale: str, title: str) -> dict[str, Sheet]:
+    """价值分级's shipped blocks (config/value_rules.yaml), read and parsed once per process:
+    every run falls back on them block by block. Read here, not by the rules (no I/O)."""
+    return load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")

@@ -151,7 +151,9 @@ def compute(
     digest = logs.digest  # 历史汇总: what the archived rows leave (rules/archive.py)
     del logs
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
-    value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
+    value_rules = read_value_rules(
+        loaded.value_rules, loaded.titles["value_rules"], loaded.value_defaults
+    )
     rows, people = validation.rows, loaded.followups.frame
     rows["lost"] = rows["stage_key"] == "lost"  # 输单: closed, off every list (one mask)
     edits = _honour_hand_edits(loaded, memory, rows, rules)  # typed next dates and grades count

@@ -22,7 +22,7 @@ IO_LIBRARIES = {
     "filelock",
 }
 MAY_IMPORT = {
-    "workbook": {"workbook", "errors", "config"},
+    "workbook": {"workbook", "errors", "config", "yaml_files"},
     "rules": {"workbook", "rules", "errors", "config"},
     # feishu_api: the one Feishu app client, shared by the Feishu sheet and the app's messages
     "delivery": {
@@ -152,3 +152,60 @@ def test_settings_never_reach_for_a_backend():
     sheetsync/locations.py's, for both: config imports no backend, not even in a function."""
     imported = _imports(PACKAGE / "config.py")
     assert not any(n.startswith("sheetsync.backends") for n in imported)
+
+
+FILE_CALLS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "load_yaml"}
+FILE_CALLS |= {"safe_load", "load", "full_load", "unsafe_load"}  # yaml.*, json.load(file)
+# workbook/docs.py regenerates the generated part of docs/workbook.md (a maintainer's
+# command, run from ops): the one file of the layer that may touch the disk.
+MAY_ACCESS_FILES = {"docs.py"}
+
+
+def _file_access(path: Path) -> list[str]:
+    """Each call in `path` that reads or writes a file: `open(...)`, `Path.open/read_text/
+    read_bytes/write_*`, a YAML or JSON load, `load_yaml`, and any `read_*` method called on
+    a path (`.read_csv`, `.read_excel`...)."""
+    found = []
+    calls = [
+        n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)
+    ]
+    for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+        on = getattr(getattr(node.func, "value", None), "id", "")
+        reads = name.startswith("read_") and on in {"pd", "pandas", "Path", "yaml", "json"}
+        if name in FILE_CALLS or reads or name in {"read_text", "read_bytes"}:
+            found.append(f"{path.name}:{node.lineno} {ast.unparse(node.func)}(...)")
+    return found
+
+
+@pytest.mark.parametrize("layer", ["rules", "workbook"])
+def test_the_rules_and_the_contract_touch_no_file(layer):
+    """The rules and the workbook contract are pure: what they need from a file (the
+    shipped defaults, the layout) is read outside them (sheetsync/yaml_files.py, loading.py)
+    and passed in, so the same tabs and `today` always give the same answer."""
+    modules = [m for m in sorted((PACKAGE / layer).glob("*.py")) if m.name not in MAY_ACCESS_FILES]
+    assert [call for m in modules for call in _file_access(m)] == []
+    if layer == "rules":  # nor through the template, which builds workbooks from the files
+        assert [m.name for m in modules if "sheetsync.workbook.template" in _imports(m)] == []
+
+
+def test_the_file_access_finder_finds_reads(tmp_path):
+    import textwrap
+
+    source = """
+        import yaml
+        open("a"); Path("b").read_text(); p.read_bytes(); yaml.safe_load(x); load_yaml(t)
+        frame = pd.read_csv(f); path.open(); rows.load_value(); frame.read_only
+    """
+    sample = tmp_path / "sample.py"
+    sample.write_text(textwrap.dedent(source), encoding="utf-8")
+    calls = [c.split(" ")[1] for c in _file_access(sample)]
+    assert calls == [
+        "open(...)",
+        "Path('b').read_text(...)",
+        "p.read_bytes(...)",
+        "yaml.safe_load(...)",
+        "load_yaml(...)",
+        "pd.read_csv(...)",
+        "path.open(...)",
+    ]

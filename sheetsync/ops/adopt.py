@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from sheetsync.config import Settings
 from sheetsync.errors import SheetSyncError, WorkbookError
-from sheetsync.loading import PEOPLE_KEYS, load, read_columns
+from sheetsync.loading import PEOPLE_KEYS, load, read_columns, value_defaults
 from sheetsync.pipeline import compute, plan
 from sheetsync.report import report_for
 from sheetsync.rules.grading import read_rules
@@ -432,7 +432,8 @@ def _lifecycle(result: AdoptPlan, grids: dict, sheet: Sheet, settings: Settings)
     locale = result.locale
     title = find_title(list(grids), VALUE_RULES, settings.tabs.get("value_rules"))
     try:
-        value_rules = read_value_rules(grids.get(title) if title else None, title or "", locale)
+        defaults = value_defaults(locale, title or "")
+        value_rules = read_value_rules(grids.get(title) if title else None, title or "", defaults)
     except SheetSyncError as exc:
         result.problems.append(str(exc))
         return

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import pandas as pd
 
@@ -34,7 +33,6 @@ from sheetsync.workbook.schema import (
     term_lookup,
 )
 from sheetsync.workbook.tables import ROW, Sheet, load_blocks
-from sheetsync.workbook.template import default_rows
 
 PERCENT_METRICS = ("margin", "renewal_rate")
 OPTIONAL_HEALTH = "overdue_workdays"  # blank: each grade's 逾期升级 days
@@ -128,17 +126,11 @@ class _Reader:
         return term
 
 
-@lru_cache(maxsize=8)
-def _default_blocks(locale: str, title: str) -> dict[str, Sheet]:
-    """The defaults, parsed once per process: every run falls back on them block by block."""
-    return load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")
-
-
-def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueRules:
-    """The rules from the tab's grid; a block missing from the tab takes its defaults."""
+def read_value_rules(grid: list[list] | None, title: str, defaults: dict[str, Sheet]) -> ValueRules:
+    """The rules from the tab's grid; a block missing from the tab takes its defaults
+    (`defaults`: the shipped blocks, as `loading.value_defaults` reads them)."""
     found = load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
-    default = _default_blocks(locale, title)
-    blocks = {b.key: _Reader(found.get(b.key) or default[b.key]) for b in VALUE_BLOCKS}
+    blocks = {b.key: _Reader(found.get(b.key) or defaults[b.key]) for b in VALUE_BLOCKS}
     return ValueRules(
         _metrics(blocks["scoring"]),
         _bands(blocks["bands"]),
