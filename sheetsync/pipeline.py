@@ -10,6 +10,7 @@ import concurrent.futures
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -20,7 +21,6 @@ from sheetsync.delivery.alerts import send_alerts
 from sheetsync.delivery.notices import on_record, preview_notices, send_notices
 from sheetsync.errors import BackendError, LockedError
 from sheetsync.loading import Loaded, Logs, load, read_logs, validated
-from sheetsync.memory import give_back_freed_memory, long_lived, map_large_blocks, thaw
 from sheetsync.report import Phases, SyncReport, dry_run_lines, log_run, report_for
 from sheetsync.result import Result
 from sheetsync.rules.archive import with_runs
@@ -100,6 +100,7 @@ from sheetsync.rules.value import (
     with_typed_class,
 )
 from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.run_mode import SYNC, RunMode
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
 from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows
 from sheetsync.workbook.messages import lang, listed, prose_in_script, say
@@ -476,19 +477,15 @@ def _markers(
     return rows["churned"].map({True: markers["wake_up"], False: ""}), after
 
 
-def plan(
-    loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime, log: bool = True
-) -> Changeset:
-    """The changeset: changed sync-owned cells, the summary and the task log (unless `log` is
-    False: the run sends mail first and writes the log it stamps)."""
+def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime) -> Changeset:
+    """The changeset: changed sync-owned cells, the summary, the task log (`result.log`: a
+    run that mails plans after sending, with the log as the mail stamped it) and the logs."""
     changes = plan_cells(loaded.followups, result.computed, result.validation.rows["customer_id"])
     titles = loaded.titles
     changes.replace[titles["summary"]] = result.summary.rows
     changes.charts[titles["summary"]] = result.summary.charts
     changes.layout[titles["summary"]] = result.summary.layout
-    # Not made twice when the run mails: `sync` fills it after sending (its place kept, so a
-    # new tab is added where it always was).
-    changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale) if log else []
+    changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[result.stages_known :]
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
@@ -557,191 +554,243 @@ def sync(
     settings: Settings,
     today: dt.date | None = None,
     run_at: dt.datetime | None = None,
-    dry_run: bool = False,
+    mode: RunMode = SYNC,
     mailer: Mailer | None = None,
-    sheet: bool = True,
-    force: bool = False,
     chats: Chats | None = None,
-    events_only: bool = False,
-    adoption=None,
+    phases: Phases | None = None,
 ) -> SyncReport:
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
-    it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records.
-    A workbook someone has open stops the run before anything is sent, unless `force`.
-    `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
-    `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
-    only complaint alerts and the sheet's write (so the complaint's task holds its key).
-    A change in 团队 to who receives a member's mail is held, and announced before anything
-    else goes (rules/recipients.py, delivery/notices.py).
-    `adoption` (`ops.adopt.Adoption`, `adopt --apply`): the run computes on the grids as
-    adopted (`adoption.adopt(grids, settings)`, which may stop it) and writes the adoption's
-    changes with its own (`adoption.changes(changes)`), in its one write."""
-    try:
-        return _sync(
-            backend,
-            settings,
-            today,
-            run_at,
-            dry_run,
-            mailer,
-            sheet,
-            force,
-            chats,
-            events_only,
-            adoption,
-        )
-    finally:
-        thaw()  # what the read froze out of the garbage collector's passes (memory.py)
+    it). What the run is (a dry run, `remind`, `serve`'s events check, an adoption's first
+    sync) is `mode` (run_mode.py). A workbook someone has open stops the run before anything
+    is sent, unless `mode.force`. `chats` delivers the same reminders to chat bots, after
+    the mail (see delivery/channels). A change in 团队 to who receives a member's mail is
+    held, and announced before anything else goes (rules/recipients.py,
+    delivery/notices.py). `phases` times the steps (the report's `phases`); the command
+    line passes ops/memory_care.py's, which also looks after a large run's memory."""
+    phases = phases if phases is not None else Phases()
+    with phases.run():
+        return _sync(backend, settings, today, run_at, mode, _Steps(mailer, chats), phases)
 
 
-def _sync(
-    backend,
-    settings: Settings,
-    today: dt.date | None,
-    run_at: dt.datetime | None,
-    dry_run: bool,
-    mailer: Mailer | None,
-    sheet: bool,
-    force: bool,
-    chats: Chats | None,
-    events_only: bool,
-    adoption=None,
-) -> SyncReport:
-    phases = Phases()
-    map_large_blocks()
+@dataclass(frozen=True)
+class _Steps:
+    """Where reminders go: mail, chat bots, either or neither."""
+
+    mailer: Mailer | None = None
+    chats: Chats | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.mailer or self.chats)
+
+
+def _sync(backend, settings, today, run_at, mode: RunMode, steps: _Steps, phases: Phases):
     # The holiday calendar is made while the workbook is read (the `holidays` package loads
     # every country's rules: ~0.05 s), on a thread of its own: the read waits on calamine's
     # thread part of the time.
     ahead = _in_background(WorkCalendar, settings.holidays)
-    with phases.timing("read"):
-        with long_lived():  # the grids: a million and more rows and values at 100 k
-            try:
-                grids = backend.read()
-            except BackendError as exc:  # the sheet's language is not known yet
-                raise resaid(exc, settings.locale) from None
-        if adoption is not None:  # the grids as they read once adopted, and its settings
-            grids, settings = adoption.adopt(grids, settings)
-        loaded = load(grids, settings)
-    holder = None if dry_run or force else backend.held_by()
+    grids, loaded, settings = _read(backend, settings, mode, phases)
+    holder = backend.held_by() if mode.checks_holder else None
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
     archived: list[str] = []
-    keep = settings.archive.keep_months
-    if (
-        sheet
-        and not dry_run
-        and not events_only
-        and adoption is None
-        and moving(loaded, today, keep)
-    ):
-        with phases.timing("archive"):  # old log rows out, once a month (archiving.py)
-            moved, archived = archive(backend, grids, loaded, settings, today)
-            if moved:  # the workbook as it is now: the rows left and 历史汇总
-                with long_lived():
-                    grids = backend.read()
-                loaded = load(grids, settings)
+    if mode.archives and moving(loaded, today, settings.archive.keep_months):
+        grids, loaded, archived = _archive(backend, grids, loaded, settings, today, phases)
     with phases.timing("read"):
         backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
         for tab in loaded.framed():  # the rest of the run reads them as frames
             grids.pop(tab.title, None)
-    for step in (mailer, chats):
+    url = backend.tab_url(loaded.followups.title)
+    for step in (steps.mailer, steps.chats):
         if step:  # the zone, and where a message can point at a customer's row
-            step.zone = zone
-            step.where(backend.location, backend.tab_url(loaded.followups.title))
-    calendar = ahead.result()
+            step.where(backend.location, url, zone)
+    run = _Run(settings, mode, steps, phases, today, run_at, ahead.result())
+    decided = _decide(run, backend, grids, loaded, archived)
+    if decided.changes is None:  # a dry run: said, not done
+        return decided.report
+    # Past here only the changeset: what was computed went with `_decide`'s frame, so the
+    # write reuses its memory rather than adds to it (~250 MB at 100 k).
+    return _write(backend, decided, mode, phases)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one run reads: the settings, the mode and the moment."""
+
+    settings: Settings
+    mode: RunMode
+    steps: _Steps
+    phases: Phases
+    today: dt.date
+    run_at: dt.datetime
+    calendar: WorkCalendar
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What the run will write (None: a dry run), and its report."""
+
+    report: SyncReport
+    changes: Changeset | None
+    writing: bool
+    locale: str
+
+
+def _read(backend, settings: Settings, mode: RunMode, phases: Phases):
+    """The workbook as read (as adopted, with the adoption's settings) and its tabs found."""
+    with phases.timing("read"):
+        with phases.lasting():  # the grids: a million and more rows and values at 100 k
+            try:
+                grids = backend.read()
+            except BackendError as exc:  # the sheet's language is not known yet
+                raise resaid(exc, settings.locale) from None
+        if mode.adoption is not None:  # the grids as they read once adopted, and its settings
+            grids, settings = mode.adoption.adopt(grids, settings)
+        return grids, load(grids, settings), settings
+
+
+def _archive(backend, grids, loaded: Loaded, settings: Settings, today, phases: Phases):
+    """Old log rows out, once a month (archiving.py); the workbook as it is then."""
+    with phases.timing("archive"):
+        moved, archived = archive(backend, grids, loaded, settings, today)
+        if moved:  # the workbook as it is now: the rows left and 历史汇总
+            with phases.lasting():
+                grids = backend.read()
+            loaded = load(grids, settings)
+    return grids, loaded, archived
+
+
+def _decide(run: _Run, backend, grids, loaded: Loaded, archived: list[str]) -> _Decided:
+    """Compute, plan the reminders and, unless it is a dry run, send them; the changeset
+    with what was sent. Everything computed lives in this frame only."""
+    settings, mode, steps = run.settings, run.mode, run.steps
     # Who receives each member's mail: a change in 团队 is held a day and announced by a sync
     # (rules/recipients.py); every step below reads the team tab as held.
     accepted = frozenset(settings.accept_recipient_changes)
-    told = on_record(grids, settings.tabs.get("mail_log"), mailer, chats)
-    announce = sheet and not events_only
-    recipients = hold(loaded.team, loaded.memory, today, accepted, told, announce)
-    loaded.team = recipients.team
-    with phases.timing("compute"):
+    told = on_record(grids, settings.tabs.get("mail_log"), steps.mailer, steps.chats)
+    recipients = hold(loaded.team, loaded.memory, run.today, accepted, told, mode.full)
+    loaded = dataclasses.replace(loaded, team=recipients.team)
+    with run.phases.timing("compute"):
         # The logs go to compute as typed frames, their rows as read let go. Not named
         # here: compute lets go of each once it is used.
-        result = compute(loaded, today, calendar, settings.task_log_keep_days, loaded.take_logs())
-    result.recipients = recipients
-    report = report_for(backend.location, today, result, loaded.locale)
-    report.notes += archived
-    report.notes += recipients.notes(loaded.locale)
+        result = compute(
+            loaded, run.today, run.calendar, settings.task_log_keep_days, loaded.take_logs()
+        )
+    report = report_for(backend.location, run.today, result, loaded.locale)
+    report.notes += [*archived, *recipients.notes(loaded.locale)]
     report.notes += [say(k, loaded.locale, **f) for k, f in backend.found()]  # its repairs
-    report.phases = phases
-    reminding = not events_only and _reminder_day(calendar, today, settings)
-    if not events_only and not reminding and (mailer or chats):
-        wait = {"today": today.isoformat(), "next": calendar.next_workday(today).isoformat()}
+    report.phases, report.dry_run = run.phases, mode.dry_run
+    reminding = mode.reminds and _reminder_day(run.calendar, run.today, settings)
+    if mode.reminds and not reminding and steps:
+        after = run.calendar.next_workday(run.today)
+        wait = {"today": run.today.isoformat(), "next": after.isoformat()}
         report.notes.append(say("reminders_wait", loaded.locale, **wait))
-    with phases.timing("mail"):  # before planning the log's write: a crashed run's mail counts
-        if mailer:
-            result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
-        if chats:
-            result.log = chats.recorded(result.log, grids)
-        mails = mailer.plan(loaded, result, today, calendar) if mailer and reminding else []
-        messages = chats.plan(loaded, result, today, calendar) if chats and reminding else []
-    with phases.timing("plan"):
-        sending = not dry_run and bool(mails or messages)  # the log is made after sending
-        changes = plan(loaded, result, report, run_at, not sending) if sheet else Changeset()
-    report.dry_run = dry_run
-    if dry_run and mailer:
-        report.mail_previews = mailer.preview(mails, run_at)
-    if dry_run and chats:
-        report.mail_previews += chats.preview(messages, run_at)
-    if dry_run and (mailer or chats) and recipients.to_tell():
-        report.mail_previews += preview_notices(recipients, loaded.locale, mailer, run_at)
-    if dry_run:
-        if sheet:
-            log_run(changes, loaded, report, run_at)
-        report.changes = dry_run_lines(changes, mails, loaded.locale)
-        return report
-    log = result.log
-    with phases.timing("mail"):
-        if (mailer or chats) and recipients.to_tell():  # first: before the digests go
-            notes, noticed = send_notices(recipients, loaded.locale, mailer, chats, run_at)
-            report.notes += notes
-            changes.replace.update(noticed)
-        if mails:  # mail failures are caught inside; the sheet is written whatever happens
-            log, notes = mailer.send(mails, log, run_at)
-            report.notes += notes
-            changes.replace.update(mailer.sent_tab())
-        if messages:  # after the mail, so its record tab holds both; failures caught inside
-            log, notes = chats.send(messages, log, run_at)
-            report.notes += notes
-            changes.replace.update(chats.sent_tab())
-    alerted = {}
-    if mailer or chats:  # complaints: to the manager now, once each (delivery/alerts.py)
-        with phases.timing("mail"):
-            notes, alerted = send_alerts(
-                loaded, result.board, mailer, chats, run_at, result.orphans, settings.max_alerts
+    with run.phases.timing("mail"):  # the log as mailed: a crashed run's mail counts
+        log = result.log
+        for step in (steps.mailer, steps.chats):
+            log = step.recorded(log, grids) if step else log  # and the workbook's mail record
+        result = dataclasses.replace(result, log=log, recipients=recipients)
+        mailer, chats = (steps.mailer, steps.chats) if reminding else (None, None)
+        mails = mailer.plan(loaded, result, run.today, run.calendar) if mailer else []
+        chat = chats.plan(loaded, result, run.today, run.calendar) if chats else []
+    if mode.dry_run:
+        return _Decided(_dry_run(run, loaded, result, report, mails, chat), None, False, "")
+    sent = _send(run, loaded, result, mails, chat)
+    report.notes += sent.notes
+    with run.phases.timing("plan"):
+        changes = _planned(run, backend, loaded, result, report, sent)
+    writing = bool(mode.sheet or sent.messages or sent.tabs)  # a notice's 邮件记录 too
+    return _Decided(report, changes, writing, loaded.locale)
+
+
+def _dry_run(run: _Run, loaded: Loaded, result: Result, report, mails, chat) -> SyncReport:
+    """What the run would write and send, said in the report; nothing written or sent."""
+    mailer, chats = run.steps.mailer, run.steps.chats
+    with run.phases.timing("plan"):
+        changes = plan(loaded, result, report, run.run_at) if run.mode.sheet else Changeset()
+    report.mail_previews = mailer.preview(mails, run.run_at) if mailer else []
+    report.mail_previews += chats.preview(chat, run.run_at) if chats else []
+    if run.steps and result.recipients.to_tell():
+        told = preview_notices(result.recipients, loaded.locale, mailer, run.run_at)
+        report.mail_previews += told
+    if run.mode.sheet:
+        log_run(changes, loaded, report, run.run_at)
+    report.changes = dry_run_lines(changes, mails, loaded.locale)
+    return report
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What the reminders' delivery did: the task log stamped with it, notes for the sync
+    log, the 邮件记录 tab to write, and whether any digest or message went."""
+
+    log: pd.DataFrame
+    notes: list[str]
+    tabs: dict[str, list[list]]
+    messages: bool
+
+
+def _send(run: _Run, loaded: Loaded, result: Result, mails: list, chat: list) -> _Sent:
+    """Notices of held recipients first, then the mail, then the bots, then complaints to
+    the managers (delivery/alerts.py). Failures are caught inside each: the sheet is
+    written whatever happens."""
+    mailer, chats, locale, at = run.steps.mailer, run.steps.chats, loaded.locale, run.run_at
+    log, notes, tabs = result.log, [], {}
+    recipients = result.recipients
+    with run.phases.timing("mail"):
+        if run.steps and recipients.to_tell():  # first: before the digests go
+            told, noticed = send_notices(recipients, locale, mailer, chats, at)
+            notes += told
+            tabs.update(noticed)
+        if mails:
+            log, said_ = mailer.send(mails, log, at)
+            notes += said_
+            tabs.update(mailer.sent_tab())
+        if chat:  # after the mail, so its record tab holds both
+            log, said_ = chats.send(chat, log, at)
+            notes += said_
+            tabs.update(chats.sent_tab())
+        if run.steps:  # complaints: to the manager now, once each
+            said_, alerted = send_alerts(
+                loaded, result.board, mailer, chats, at, result.orphans, run.settings.max_alerts
             )
-        report.notes += notes
-        changes.replace.update(alerted)
-    sent = bool(mails or messages)
-    writing = bool(sheet or sent or alerted or changes.replace)  # a notice's 邮件记录 too
-    # The write needs only the changeset: what was computed is let go first, so the task
-    # log's rows and the write reuse its memory rather than add to it (~250 MB at 100 k).
-    del result, mails, messages
-    give_back_freed_memory()
-    if sent:
-        changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
-    if sheet and not events_only:
+            notes += said_
+            tabs.update(alerted)
+    return _Sent(log, notes, tabs, bool(mails or chat))
+
+
+def _planned(run: _Run, backend, loaded: Loaded, result: Result, report, sent: _Sent) -> Changeset:
+    """The changeset: the sheet's (with the task log as stamped by what was sent), the
+    邮件记录 tab and, for a full run, the sync log's row."""
+    if run.mode.sheet:
+        changes = plan(loaded, dataclasses.replace(result, log=sent.log), report, run.run_at)
+    else:  # `remind`: the mail record, and the task log when something went
+        changes = Changeset()
+    changes.replace.update(sent.tabs)
+    if sent.messages and not run.mode.sheet:
+        changes.replace[loaded.titles["task_log"]] = log_rows(sent.log, loaded.locale)
+    if run.mode.full:
         if hasattr(backend, "expected_calls"):  # Feishu: a plan's quota counts every call
             trial = dataclasses.replace(
                 changes, append={t: list(r) for t, r in changes.append.items()}
             )
-            log_run(trial, loaded, report, run_at)  # the calls with the log's row written too
+            log_run(trial, loaded, report, run.run_at)  # the calls with the log's row written
             calls = backend.expected_calls(trial)
             report.notes.append(say("feishu_calls", loaded.locale, calls=calls))
-        log_run(changes, loaded, report, run_at)
-    locale = loaded.locale
-    del loaded, log
-    give_back_freed_memory()
-    if adoption is not None:
-        changes = adoption.changes(changes)
-    if writing:
+        log_run(changes, loaded, report, run.run_at)
+    return changes
+
+
+def _write(backend, decided: _Decided, mode: RunMode, phases: Phases) -> SyncReport:
+    """The run's one write; what the write found or had to do, in the report."""
+    report, changes, locale = decided.report, decided.changes, decided.locale
+    if mode.adoption is not None:
+        changes = mode.adoption.changes(changes)
+    if decided.writing:
         with phases.timing("write"):
             try:
                 backend.write(changes)

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sheetsync.loading import Loaded
-from sheetsync.memory import give_back_freed_memory
 from sheetsync.result import Result
 from sheetsync.workbook.changes import Changeset, LogNote, describe
 from sheetsync.workbook.messages import say
@@ -18,33 +17,31 @@ from sheetsync.workbook.schema import (
     SYNC_LOG,
 )
 
-OWN_PEAKS = False  # the benchmark's child sets it: each step's own peak (see Phases)
-
 
 class Phases(dict):
-    """Seconds each step of a run took (read, compute, plan, mail, write), and its peak memory
-    (`peak_mb`): the benchmark reports both, so a slow or large run says where its time and
-    memory went. The peak is the process's so far when the step ended; with `OWN_PEAKS` (the
-    benchmark, on Linux) the highest the step itself reached, the process's peak being reset
-    as it starts (`highest_mb` keeps the run's)."""
+    """Seconds each step of a run took (read, compute, plan, mail, write), and the process's
+    peak memory when it ended (`peak_mb`): the benchmark reports both, so a slow or large run
+    says where its time and memory went.
+
+    A run calls the hooks below and nothing else about memory; here they do nothing, so a
+    library call changes nothing process-wide (the collector, the allocator). The command
+    line's processes pass ops/memory_care.py's `CaredPhases`, which gives back what each
+    step freed and keeps the read's grids out of the collector's passes."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.peak_mb: dict[str, float] = {}
-        self._highest = 0.0  # the run's peak, across the resets
+        self._highest = 0.0  # the run's peak, across steps that reset it (CaredPhases)
 
     @contextlib.contextmanager
     def timing(self, name: str) -> Iterator[None]:
-        """Times the step; at its end, what the step freed goes back to the system before the
-        next step allocates (see sheetsync/memory.py)."""
-        if OWN_PEAKS:
-            self._highest = max(self._highest, peak_mb())
-            _reset_peak()
+        """Times the step `name` (its times add up when it comes back), and notes its peak."""
+        self.starting()
         start = time.perf_counter()
         try:
             yield
         finally:
-            give_back_freed_memory()
+            self.ending()
             self[name] = self.get(name, 0.0) + time.perf_counter() - start
             self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), peak_mb())
 
@@ -52,11 +49,19 @@ class Phases(dict):
         """The run's peak memory so far, whatever the steps reset."""
         return max(self._highest, peak_mb())
 
+    def run(self) -> contextlib.AbstractContextManager[None]:
+        """Around the whole run."""
+        return contextlib.nullcontext()
 
-def _reset_peak() -> None:
-    """Linux: the process's peak resident memory (VmHWM) starts again from what it holds now."""
-    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
+    def lasting(self) -> contextlib.AbstractContextManager[None]:
+        """Around making what lives until the run ends (the read's grids)."""
+        return contextlib.nullcontext()
+
+    def starting(self) -> None:
+        """As a step starts."""
+
+    def ending(self) -> None:
+        """As a step ends, before its time and peak are taken."""
 
 
 def peak_mb() -> float:

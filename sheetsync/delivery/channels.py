@@ -463,9 +463,11 @@ class Chats:
         self.notes: list[str] = []
         self.location, self.url = "", ""
 
-    def where(self, location: str, url: str = "") -> None:
-        """Where the rows live, so a private message points at a row as the mail does."""
+    def where(self, location: str, url: str = "", zone=None) -> None:
+        """Where the rows live, so a private message points at a row as the mail does; and
+        the workbook's time zone, when the run knows it (as `Mailer.where`)."""
         self.location, self.url = location, url
+        self.zone = zone if zone is not None else self.zone
 
     def recorded(self, log: pd.DataFrame, grids: dict[str, list[list]] | None = None):
         """The task log stamped from the journal (as `Mailer.recorded`); `grids` hold the

@@ -261,10 +261,12 @@ class Mailer:
         self.record, self.tab, self.tab_title = SentRecord({}), {}, tab
         self.links = RowLinks()
 
-    def where(self, location: str, url: str = "") -> None:
+    def where(self, location: str, url: str = "", zone=None) -> None:
         """Where the follow-up rows live, so a mail can point at a customer's row: a Google
-        sheet's tab URL (`backend.tab_url`), else the file, named by its file name."""
+        sheet's tab URL (`backend.tab_url`), else the file, named by its file name; and the
+        workbook's time zone (a Google sheet's own), when the run knows it."""
         self.links = RowLinks(file="" if url else Path(location).name, url=url)
+        self.zone = zone if zone is not None else self.zone
 
     def recorded(self, log, grids: dict[str, list[list]] | None = None):
         """The task log with every journalled mail stamped: a mail a crashed run sent is

@@ -172,7 +172,7 @@ class _Shape:
 
 
 class Adoption:
-    """--apply, inside the first sync (`pipeline.sync(adoption=...)`): the plan made on the
+    """--apply, inside the first sync (`pipeline.sync(mode=RunMode(adoption=...))`): the plan made on the
     grids the sync reads (one read), the sync computing on them as adopted (`adopted`), and
     the plan's changes written with the sync's (`with_first_sync`). A plan that cannot be
     applied, or a first sync that stops, stops before anything is written."""
