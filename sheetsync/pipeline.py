@@ -102,7 +102,7 @@ from sheetsync.rules.value import (
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.run_mode import SYNC, RunMode
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
-from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows
+from sheetsync.workbook.edits import find_edits, keep_edits, memory_rows
 from sheetsync.workbook.messages import lang, listed, prose_in_script, say
 from sheetsync.workbook.schema import (
     CLASS_LOG,
@@ -141,96 +141,87 @@ def compute(
     today: dt.date,
     calendar: WorkCalendar,
     keep_days: int = 90,
-    logs: Logs | None = None,
+    logs: Callable[[], Logs] | None = None,
 ) -> Result:
     """All of the sync's decisions, as the playbook's steps and pure functions of the tabs,
-    `today` and the calendar. `logs`: the logs as `read_logs` reads them from `loaded`, when
-    the caller took them (`Loaded.take_logs`): each is then let go of once used."""
-    logs = logs if logs is not None else read_logs(loaded)
-    memory, log, before, known_stages = logs.memory, logs.tasks, logs.history, logs.stages
-    known_classes = logs.classes  # 分类记录
-    digest = logs.digest  # 历史汇总: what the archived rows leave (rules/archive.py)
-    del logs
+    `today` and the calendar: nothing read is changed, each step returns what the next
+    ones read. `logs`: how to take the logs (`loaded.take_logs`, which lets go of their rows
+    as read); by default `read_logs(loaded)`. Either way each log is handed to the one step
+    that uses it and let go of when that step returns (_Once)."""
+    taken = _Once(logs() if logs is not None else read_logs(loaded))
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
     value_rules = read_value_rules(
         loaded.value_rules, loaded.titles["value_rules"], loaded.value_defaults
     )
-    rows, people = validation.rows, loaded.followups.frame
-    rows["lost"] = rows["stage_key"] == "lost"  # 输单: closed, off every list (one mask)
-    edits = _honour_hand_edits(loaded, memory, rows, rules)  # typed next dates and grades count
-    read_before = memory["note_read"] if "note_read" in memory else pd.Series(dtype=object)
-    kept_before = memory[[k for k in REMEMBERED if k in memory.columns]]  # the history's keys
-    del memory
-    rows["grade"] = grade(rows, rules)  # 客户分级
+    people = loaded.followups.frame
+    rows = validation.rows.assign(lost=validation.rows["stage_key"] == "lost")  # 输单: one mask
+    # typed next dates and grades count; what 同步快照 remembers of notes and history keys
+    rows, edits, read_before, kept = _honour_hand_edits(loaded, taken.pop("memory"), rows, rules)
+    rows = rows.assign(grade=grade(rows, rules))  # 客户分级
     value = classify(rows, value_rules, today, loaded.locale)  # 价值分级 of existing customers
     value, class_lines = with_typed_class(value, rows["class_label"], value_rules, loaded.locale)
-    rows["check"] = _joined(rows["check"], class_lines)  # a typed class the figures disagree with
+    rows = rows.assign(check=_joined(rows["check"], class_lines))  # a typed class disagreeing
     existing = rows["customer_state"] == "active"  # 合作中: kept by its class, not its grade
     upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules, existing)
-    plan = follow_up_plan(rows["grade"], rules, upkeep)  # the steps: how often, how, what
-    history, history_known, history_kept = _history(
-        loaded, before, kept_before, rows, people, today, digest
+    follow = follow_up_plan(rows["grade"], rules, upkeep)  # the steps: how often, how, what
+    digest = taken.pop("digest")  # 历史汇总: what the archived rows leave (rules/archive.py)
+    history, history_known, kept = _history(
+        loaded, taken.pop("history"), kept, rows, people, today, digest
     )  # 跟进历史
-    del before, kept_before
-    ids = rows[["customer_id", "has_error"]]
-    log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
-    typed_start = None if retired(loaded.followups, "stage_since") else people["stage_since"]
-    stage_log = update_stage_log(known_stages, rows, today, typed_start)  # 阶段记录
-    stages_known = len(known_stages)  # the rest are this run's, appended
-    del known_stages
+    ids = rows[["customer_id", "has_error"]].assign(owner=people["owner"])
+    log = hand_over(taken.pop("tasks"), ids, today)  # open tasks follow 负责人
+    stage_log, stages_known = _stage_log(loaded, taken.pop("stages"), rows, people, today)
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
     new_leads = first_due_of_new_leads(log, rows["customer_id"])
     seen = first_seen(stage_log, rows["customer_id"])
-    steps, starts = after_sale(plan, rows, stage_since, seen, value_rules.revisits)  # 成交回访
-    plan = schedule_plan(plan.assign(steps=steps), rows, history, starts, today)  # step due
-    planned = plan["planned"].fillna(rows["last_contact"] + pd.to_timedelta(plan["interval"], "D"))
+    steps, starts = after_sale(follow, rows, stage_since, seen, value_rules.revisits)  # 成交回访
+    follow = schedule_plan(follow.assign(steps=steps), rows, history, starts, today)  # step due
+    interval = pd.to_timedelta(follow["interval"], "D")
+    planned = follow["planned"].fillna(rows["last_contact"] + interval)
     due = next_followup(rows, planned, today, calendar, new_leads)  # 下次跟进日期
-    rows["response"] = response(people["summary"], people["feedback"])
-    log = close_contacted(log, rows.assign(done=plan["done"]))  # before health reads it
+    rows = rows.assign(response=response(people["summary"], people["feedback"]))
+    log = close_contacted(log, rows.assign(done=follow["done"]))  # before health reads it
     late = calendar.days_overdue(due, today)  # workdays past the follow-up date (健康度)
     allowed = allowed_lateness(rows["grade"], rules, value_rules.health)
     health_keys = health(rows, late, allowed, log, value_rules.health, today, history)
     health_keys = health_keys.where(~rows["lost"])  # a lost prospect is no churned customer
-    rows["churned"] = (health_keys == "churned").astype(bool)
+    rows = rows.assign(churned=(health_keys == "churned").astype(bool))
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
-    occasion, note_read = _occasions(
+    occasion, note_read, rows = _occasions(
         rows, people, log, value_rules, today, calendar, loaded, read_before
     )
-    due, rows["task_kind"] = fold(due, occasion)
-    due, rows["task_kind"] = off_the_list(rows["stage_key"], due, rows["task_kind"])  # 输单
-    rows["step"] = task_step(rows, plan, rows["task_kind"])  # 任务记录's 计划步骤
+    due, kind = fold(due, occasion)
+    due, kind = off_the_list(rows["stage_key"], due, kind)  # 输单
+    rows = rows.assign(task_kind=kind)
+    rows = rows.assign(step=task_step(rows, follow, kind))  # 任务记录's 计划步骤
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
-    tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
-    tasks = tasks.where(tasks == "", markers(occasion, rows["task_kind"], loaded.locale) + tasks)
+    tasks = _task_lines(rows, people, due, follow, stuck, stage_since, value_rules, loaded.locale)
+    tasks = tasks.where(tasks == "", markers(occasion, kind, loaded.locale) + tasks)
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
-    board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
+    board = _board(rows, people, keys, due, follow, value, health_keys, stage_days, stuck)
     board["days_overdue"] = calendar.days_overdue(due, today)  # workdays: mail and summary
     board = board.join(earlier_contact(history, rows["customer_id"]))  # the digest's 上次/再上次
     orphaned = orphans(board, owners, former_managers(history), all_managers(loaded.team))
     log = update_log(log, board, today, keep_days)  # 任务记录
-    grades = [r.grade for r in rules]
     forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
-    runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
-    runs = with_runs(runs, digest)  # the archived first run: the day the sync started
     class_log, classes_known, lifecycle, fit_notes = _lifecycle(
-        loaded, known_classes, rows, board, history, owners, value_rules, today, calendar
+        loaded, taken.pop("classes"), rows, board, history, owners, value_rules, today, calendar
     )
-    del known_classes
     summary = summarise(  # 汇总
         board,
         log,
-        grades,
+        [r.grade for r in rules],
         owners,
         today,
         loaded.locale,
         value_rules,
         stage_log=stage_log,
         forecasts=forecasts,
-        runs=runs,
+        runs=with_runs(_runs(loaded), digest),  # trends: the archived first run included
         orphaned=orphaned,
         history=history,
         extra=lifecycle,
@@ -253,7 +244,7 @@ def compute(
         edits,
         history=history,
         history_known=history_known,
-        history_kept=history_kept,
+        history_kept=kept,
         stages_known=stages_known,
         orphans=orphaned,
         forecast_log=forecasts,
@@ -262,6 +253,30 @@ def compute(
         class_log=class_log,
         classes_known=classes_known,
     )
+
+
+class _Once:
+    """The logs, each handed to the one step that reads it and forgotten here, so it is let go
+    of when that step returns (at 100 k customers the typed memory and task log are ~100 MB
+    that the summary's step would otherwise hold); a second take fails loudly."""
+
+    def __init__(self, logs: Logs) -> None:
+        self._logs = {f.name: getattr(logs, f.name) for f in dataclasses.fields(logs)}
+
+    def pop(self, name: str):
+        return self._logs.pop(name)
+
+
+def _runs(loaded: Loaded) -> pd.DataFrame | None:
+    """同步日志's rows as read: each run's counts, for the summary's trends."""
+    return loaded.sync_log.frame if loaded.sync_log is not None else None
+
+
+def _stage_log(loaded: Loaded, before, rows, people, today: dt.date):
+    """阶段记录 (`before`: as read) with today's stage changes, and how many rows it held (the
+    rest are this run's, appended)."""
+    typed_start = None if retired(loaded.followups, "stage_since") else people["stage_since"]
+    return update_stage_log(before, rows, today, typed_start), len(before)
 
 
 def _lifecycle(loaded, before, rows, board, history, owners, value_rules, today, calendar):
@@ -335,7 +350,8 @@ def _history(loaded: Loaded, before, kept, rows, people, today: dt.date, digest=
 
 def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_before):
     """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
-    暂缓 suggestions in 校验提示); and what was read of each note, for 同步快照."""
+    暂缓 suggestions in 校验提示); what was read of each note, for 同步快照; and `rows` with
+    校验提示 and the alert word each row's task is for."""
     words = value_rules.event_words
     alert, note_read, read = remembered(
         people["summary"],
@@ -356,15 +372,16 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_bef
         rows["has_error"] | rows["paused_forever"] | (rows["paused_until"] >= pd.Timestamp(today))
     )
     alert = alert.where((complaint["kind"] == "complaint") | untasked, "")
-    rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
-    rows["alert_word"] = alert
+    checked = checks(rows, alert, hold, today, loaded.locale, column)
+    rows = rows.assign(check=checked, alert_word=alert)
     occasion = occasions(rows, log, today, calendar)
-    return complaint.combine_first(occasion), note_read
+    return complaint.combine_first(occasion), note_read, rows
 
 
-def _honour_hand_edits(loaded: Loaded, memory, rows: pd.DataFrame, rules: list) -> Edits:
+def _honour_hand_edits(loaded: Loaded, memory: pd.DataFrame, rows: pd.DataFrame, rules: list):
     """A date typed into 下次跟进日期 is the agreed date, a grade typed into 客户等级 an
-    override (see workbook/edits.py)."""
+    override (see workbook/edits.py): `rows` with both, the edits found, and what 同步快照
+    (`memory`) remembers of each note read and of each customer's history keys."""
     edits = find_edits(
         loaded.followups.frame,
         rows["customer_id"],
@@ -373,9 +390,13 @@ def _honour_hand_edits(loaded: Loaded, memory, rows: pd.DataFrame, rules: list) 
         rows["last_contact"],
         tuple(t.key for t in FOLLOWUPS.columns if retired(loaded.followups, t.key)),
     )
-    rows["agreed_date"] = edits.pinned_next.where(edits.pinned_next.notna(), rows["agreed_date"])
-    rows["override"] = rows["override"].where(rows["override"].notna(), edits.pinned_grade)
-    return edits
+    rows = rows.assign(
+        agreed_date=edits.pinned_next.where(edits.pinned_next.notna(), rows["agreed_date"]),
+        override=rows["override"].where(rows["override"].notna(), edits.pinned_grade),
+    )
+    read_before = memory["note_read"] if "note_read" in memory else pd.Series(dtype=object)
+    kept = memory[[k for k in REMEMBERED if k in memory.columns]]  # the history's keys
+    return rows, edits, read_before, kept
 
 
 def _wake_up_churned(rows, due, stage_log, value_rules, today, calendar) -> pd.Series:
@@ -675,10 +696,10 @@ def _decide(run: _Run, backend, grids, loaded: Loaded, archived: list[str]) -> _
     recipients = hold(loaded.team, loaded.memory, run.today, accepted, told, mode.full)
     loaded = dataclasses.replace(loaded, team=recipients.team)
     with run.phases.timing("compute"):
-        # The logs go to compute as typed frames, their rows as read let go. Not named
-        # here: compute lets go of each once it is used.
+        # compute takes the logs as typed frames, their rows as read let go, and lets go
+        # of each once it is used.
         result = compute(
-            loaded, run.today, run.calendar, settings.task_log_keep_days, loaded.take_logs()
+            loaded, run.today, run.calendar, settings.task_log_keep_days, loaded.take_logs
         )
     report = report_for(backend.location, run.today, result, loaded.locale)
     report.notes += [*archived, *recipients.notes(loaded.locale)]

@@ -200,7 +200,7 @@ def test_the_logs_rows_as_read_are_let_go_once_typed_and_the_results_are_the_sam
     )
     with pytest.raises((AttributeError, TypeError)):
         read_log(loaded.task_log)
-    taken = pipeline.compute(loaded, later, WorkCalendar(), logs=logs)
+    taken = pipeline.compute(loaded, later, WorkCalendar(), logs=lambda: logs)
     for name in ("computed", "board", "log", "history", "stage_log"):
         assert getattr(taken, name).equals(getattr(itself, name)), name
     assert taken.history_known == len(rows) and taken.stages_known == len(rows)  # were read
