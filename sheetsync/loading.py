@@ -89,8 +89,8 @@ class Loaded:
     def never_replaced(self) -> set[str]:
         """The tabs the sync never writes whole (it sets cells in them, or appends rows under
         their headers): the write needs none of their rows as read (see `pipeline.plan`)."""
-        appended = (self.stage_log, self.history, self.forecast_log, self.class_log)
-        appended = [s for s in appended if s is not None]
+        logs = (self.stage_log, self.history, self.forecast_log, self.class_log)
+        appended = [s for s in logs if s is not None]
         edited = [
             s for s in (self.followups, self.grading, self.team, self.sync_log) if s is not None
         ]
@@ -104,8 +104,8 @@ class Loaded:
         loudly rather than finding the logs empty."""
         logs = read_logs(self)
         for sheet in (self.task_log, self.stage_log, self.history, self.memory, self.class_log):
-            if sheet is not None:
-                sheet.frame = None
+            if sheet is not None:  # None, not empty: a second read fails loudly
+                sheet.frame = None  # type: ignore[assignment]
         return logs
 
 
@@ -143,19 +143,28 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     titles = list(grids)
     locale = settings.locale if settings.locale != "auto" else guess_locale(titles)
 
-    def sheet(tab: Tab, required: bool, **kwargs: object) -> Sheet | None:
+    def sheet(tab: Tab, required: bool = False) -> Sheet | None:
         title = find_title(titles, tab, settings.tabs.get(tab.key))
         if title is None and required:
             wanted = settings.tabs.get(tab.key) or f"{in_script(tab.zh, locale)} / {tab.en}"
             raise WorkbookError(say("no_tab", locale, wanted=wanted, titles=", ".join(titles)))
-        return None if title is None else load_sheet(grids[title], tab, title, **kwargs)
+        if title is None:
+            return None
+        if tab is FOLLOWUPS:
+            renames = {theirs: key for key, theirs in settings.columns.items()}
+            return load_sheet(grids[title], tab, title, content=PEOPLE_KEYS, renames=renames)
+        return load_sheet(grids[title], tab, title)
 
-    renames = {theirs: key for key, theirs in settings.columns.items()}
-    followups = sheet(FOLLOWUPS, True, content=PEOPLE_KEYS, renames=renames)
+    def needed(tab: Tab) -> Sheet:
+        found = sheet(tab, required=True)
+        assert found is not None  # a missing one raised
+        return found
+
+    followups = needed(FOLLOWUPS)
     locale = settings.locale if settings.locale != "auto" else followups.locale
     loaded = Loaded(
         followups,
-        sheet(GRADING, True),
+        needed(GRADING),
         sheet(TEAM, False),
         sheet(TASK_LOG, False),
         {},
@@ -171,8 +180,8 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     )
     loaded.forecast_log = sheet(FORECAST_LOG, False)
     loaded.class_log = sheet(CLASS_LOG, False)
-    tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)
-    tabs += (CLASS_LOG, ARCHIVE_DIGEST)
+    tabs: tuple[Tab, ...] = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES)
+    tabs += (MEMORY, FORECAST_LOG, CLASS_LOG, ARCHIVE_DIGEST)
     for tab in tabs:
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)

@@ -490,11 +490,12 @@ def _markers(
     """Text before a churned customer's task and after a stalled deal's."""
     markers = {k: prose_in_script(v, locale) for k, v in MARKERS[lang(locale)].items()}
     words = {t.key: t.text(locale) for t in STAGES}
-    after = pd.Series("", index=rows.index, dtype=object)
-    after[stuck] = [
+    texts = [
         markers["stalled"].format(stage=words[k], since=d.date().isoformat(), limit=limits[k])
         for k, d in zip(rows.loc[stuck, "stage_key"], since[stuck], strict=True)
     ]
+    after = pd.Series(texts, index=stuck.index[stuck.to_numpy()], dtype=object)
+    after = after.reindex(rows.index, fill_value="")
     return rows["churned"].map({True: markers["wake_up"], False: ""}), after
 
 
@@ -635,7 +636,7 @@ def _sync(backend, settings, today, run_at, mode: RunMode, steps: _Steps, phases
         return decided.report
     # Past here only the changeset: what was computed went with `_decide`'s frame, so the
     # write reuses its memory rather than adds to it (~250 MB at 100 k).
-    return _write(backend, decided, mode, phases)
+    return _write(backend, decided, decided.changes, mode, phases)
 
 
 @dataclass(frozen=True)
@@ -719,8 +720,9 @@ def _decide(run: _Run, backend, grids, loaded: Loaded, archived: list[str]) -> _
         mails = mailer.plan(loaded, result, run.today, run.calendar) if mailer else []
         chat = chats.plan(loaded, result, run.today, run.calendar) if chats else []
     if mode.dry_run:
-        return _Decided(_dry_run(run, loaded, result, report, mails, chat), None, False, "")
-    sent = _send(run, loaded, result, mails, chat)
+        said = _dry_run(run, loaded, result, report, recipients, mails, chat)
+        return _Decided(said, None, False, "")
+    sent = _send(run, loaded, result, recipients, mails, chat)
     report.notes += sent.notes
     with run.phases.timing("plan"):
         changes = _planned(run, backend, loaded, result, report, sent)
@@ -728,15 +730,17 @@ def _decide(run: _Run, backend, grids, loaded: Loaded, archived: list[str]) -> _
     return _Decided(report, changes, writing, loaded.locale)
 
 
-def _dry_run(run: _Run, loaded: Loaded, result: Result, report, mails, chat) -> SyncReport:
+def _dry_run(
+    run: _Run, loaded: Loaded, result: Result, report, recipients: Recipients, mails, chat
+) -> SyncReport:
     """What the run would write and send, said in the report; nothing written or sent."""
     mailer, chats = run.steps.mailer, run.steps.chats
     with run.phases.timing("plan"):
         changes = plan(loaded, result, report, run.run_at) if run.mode.sheet else Changeset()
     report.mail_previews = mailer.preview(mails, run.run_at) if mailer else []
     report.mail_previews += chats.preview(chat, run.run_at) if chats else []
-    if run.steps and result.recipients.to_tell():
-        told = preview_notices(result.recipients, loaded.locale, mailer, run.run_at)
+    if run.steps and recipients.to_tell():
+        told = preview_notices(recipients, loaded.locale, mailer, run.run_at)
         report.mail_previews += told
     if run.mode.sheet:
         log_run(changes, loaded, report, run.run_at)
@@ -755,23 +759,24 @@ class _Sent:
     messages: bool
 
 
-def _send(run: _Run, loaded: Loaded, result: Result, mails: list, chat: list) -> _Sent:
+def _send(
+    run: _Run, loaded: Loaded, result: Result, recipients: Recipients, mails: list, chat: list
+) -> _Sent:
     """Notices of held recipients first, then the mail, then the bots, then complaints to
     the managers (delivery/alerts.py). Failures are caught inside each: the sheet is
     written whatever happens."""
     mailer, chats, locale, at = run.steps.mailer, run.steps.chats, loaded.locale, run.run_at
     log, notes, tabs = result.log, [], {}
-    recipients = result.recipients
     with run.phases.timing("mail"):
         if run.steps and recipients.to_tell():  # first: before the digests go
             told, noticed = send_notices(recipients, locale, mailer, chats, at)
             notes += told
             tabs.update(noticed)
-        if mails:
+        if mails and mailer:
             log, said_ = mailer.send(mails, log, at)
             notes += said_
             tabs.update(mailer.sent_tab())
-        if chat:  # after the mail, so its record tab holds both
+        if chat and chats:  # after the mail, so its record tab holds both
             log, said_ = chats.send(chat, log, at)
             notes += said_
             tabs.update(chats.sent_tab())
@@ -806,9 +811,11 @@ def _planned(run: _Run, backend, loaded: Loaded, result: Result, report, sent: _
     return changes
 
 
-def _write(backend, decided: _Decided, mode: RunMode, phases: Phases) -> SyncReport:
+def _write(
+    backend, decided: _Decided, changes: Changeset, mode: RunMode, phases: Phases
+) -> SyncReport:
     """The run's one write; what the write found or had to do, in the report."""
-    report, changes, locale = decided.report, decided.changes, decided.locale
+    report, locale = decided.report, decided.locale
     if mode.adoption is not None:
         changes = mode.adoption.changes(changes)
     if decided.writing:

@@ -137,7 +137,8 @@ def report_for(location: str, today: dt.date, result: Result, locale: str = "zh"
 
 def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.datetime) -> None:
     """One sync-log row, with every note (mail redirects and failures included)."""
-    row = [
+    notes = "; ".join(report.notes)
+    row: list[object] = [
         run_at.strftime("%Y-%m-%d %H:%M:%S"),
         report.today,
         report.rows,
@@ -146,10 +147,10 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
         report.overdue,
         report.cells,
         say("sync_done", loaded.locale),
-        "; ".join(report.notes),
+        notes,
     ]
     title = loaded.titles["sync_log"]
-    column = len(row)  # the notes: last, in the schema's order
+    column: int | None = len(row)  # the notes: last, in the schema's order
     if loaded.sync_log is not None and loaded.sync_log.header_row:
         changes.add_rows(loaded.sync_log, [row])  # under its headers, wherever they are
         column = loaded.sync_log.columns.get("message")
@@ -158,7 +159,7 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
         changes.append[title] = [*header, row]
     if column:  # where what the write finds is added (a column people deleted: not)
         where = len(changes.append[title]) - 1
-        changes.log_note = LogNote(title, where, column, row[-1], loaded.locale)
+        changes.log_note = LogNote(title, where, column, notes, loaded.locale)
 
 
 def dry_run_lines(changes: Changeset, mails: list, locale: str) -> list[str]:

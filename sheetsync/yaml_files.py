@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sheetsync.config import load_yaml
+from sheetsync.errors import ConfigError
 
 
 def defaults_file(path: Path) -> dict:
@@ -19,4 +20,7 @@ def defaults_file(path: Path) -> dict:
 
 @lru_cache(maxsize=8)
 def _read_yaml(path: Path) -> dict:
-    return load_yaml(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):  # a shipped file, broken by an edit
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    return data
