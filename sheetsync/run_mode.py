@@ -40,11 +40,6 @@ class RunMode:
     adoption: Adopting | None = None
 
     @property
-    def writes(self) -> bool:
-        """Whether anything goes to the workbook or out by mail at all."""
-        return not self.dry_run
-
-    @property
     def checks_holder(self) -> bool:
         """Whether a workbook someone has open stops the run (before anything is sent)."""
         return not (self.dry_run or self.force)
