@@ -34,10 +34,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from sheetsync.errors import ConfigError
-from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
-    VENDOR_HOSTS,
+from sheetsync.locations import online
+from sheetsync.settings_sections import (
     ArchiveSettings,
-    BotSettings,
     ChannelSettings,
     EmailSettings,
     FeishuSettings,
@@ -375,22 +374,15 @@ def _names(name: str, value: object) -> list[str]:
 def _locate_paths(settings: Settings) -> None:
     """Rebase the relative paths a settings file wrote on its folder (a Google sheet's key or
     URL is not a path and stays as written)."""
-    from sheetsync.backends import (  # backends imports this
-        looks_like_feishu,
-        looks_like_sheet,
-        shared_sheet,
-    )
-
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
-    settings.workbook = _located(settings.workbook, not shared_sheet(settings))
+    settings.workbook = _located(settings.workbook, not online(settings.backend, settings.workbook))
     settings.email.outbox = _located(settings.email.outbox)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
     settings.feishu.credentials = _located(settings.feishu.credentials)
     archive = settings.archive.workbook
-    online = looks_like_sheet(str(archive)) or looks_like_feishu(str(archive))
-    settings.archive.workbook = _located(archive, not online)
+    settings.archive.workbook = _located(archive, not online("", str(archive)))
     for bot in settings.channels.bots.values():
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
 

@@ -4,6 +4,7 @@ columns the rules read are there: the first step of every run, and all of `valid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -32,6 +33,7 @@ from sheetsync.workbook.schema import (
     SYNC_LOG,
     TASK_LOG,
     TEAM,
+    VALUE_BLOCKS,
     VALUE_RULES,
     Tab,
 )
@@ -41,11 +43,13 @@ from sheetsync.workbook.tables import (
     closest,
     find_title,
     guess_locale,
+    load_blocks,
     load_sheet,
     missing_columns,
     outside,
     unmapped,
 )
+from sheetsync.workbook.template import default_rows
 from sheetsync.workbook.validate import Validation, validate
 
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
@@ -64,6 +68,8 @@ class Loaded:
     locale: str
     stage_log: Sheet | None = None
     value_rules: list[list] | None = None  # the 价值分级 tab's grid, if there is one
+    # 价值分级's shipped blocks: what a block missing from the tab falls back on
+    value_defaults: dict[str, Sheet] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what people should know about the tabs
     memory: Sheet | None = None  # the hidden 同步快照: what the sync last wrote
     history: Sheet | None = None  # 跟进历史: the contacts and handovers seen so far
@@ -83,8 +89,8 @@ class Loaded:
     def never_replaced(self) -> set[str]:
         """The tabs the sync never writes whole (it sets cells in them, or appends rows under
         their headers): the write needs none of their rows as read (see `pipeline.plan`)."""
-        appended = (self.stage_log, self.history, self.forecast_log, self.class_log)
-        appended = [s for s in appended if s is not None]
+        logs = (self.stage_log, self.history, self.forecast_log, self.class_log)
+        appended = [s for s in logs if s is not None]
         edited = [
             s for s in (self.followups, self.grading, self.team, self.sync_log) if s is not None
         ]
@@ -98,8 +104,8 @@ class Loaded:
         loudly rather than finding the logs empty."""
         logs = read_logs(self)
         for sheet in (self.task_log, self.stage_log, self.history, self.memory, self.class_log):
-            if sheet is not None:
-                sheet.frame = None
+            if sheet is not None:  # None, not empty: a second read fails loudly
+                sheet.frame = None  # type: ignore[assignment]
         return logs
 
 
@@ -137,19 +143,28 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     titles = list(grids)
     locale = settings.locale if settings.locale != "auto" else guess_locale(titles)
 
-    def sheet(tab: Tab, required: bool, **kwargs: object) -> Sheet | None:
+    def sheet(tab: Tab, required: bool = False) -> Sheet | None:
         title = find_title(titles, tab, settings.tabs.get(tab.key))
         if title is None and required:
             wanted = settings.tabs.get(tab.key) or f"{in_script(tab.zh, locale)} / {tab.en}"
             raise WorkbookError(say("no_tab", locale, wanted=wanted, titles=", ".join(titles)))
-        return None if title is None else load_sheet(grids[title], tab, title, **kwargs)
+        if title is None:
+            return None
+        if tab is FOLLOWUPS:
+            renames = {theirs: key for key, theirs in settings.columns.items()}
+            return load_sheet(grids[title], tab, title, content=PEOPLE_KEYS, renames=renames)
+        return load_sheet(grids[title], tab, title)
 
-    renames = {theirs: key for key, theirs in settings.columns.items()}
-    followups = sheet(FOLLOWUPS, True, content=PEOPLE_KEYS, renames=renames)
+    def needed(tab: Tab) -> Sheet:
+        found = sheet(tab, required=True)
+        assert found is not None  # a missing one raised
+        return found
+
+    followups = needed(FOLLOWUPS)
     locale = settings.locale if settings.locale != "auto" else followups.locale
     loaded = Loaded(
         followups,
-        sheet(GRADING, True),
+        needed(GRADING),
         sheet(TEAM, False),
         sheet(TASK_LOG, False),
         {},
@@ -165,14 +180,15 @@ def load(grids: dict[str, list[list]], settings: Settings) -> Loaded:
     )
     loaded.forecast_log = sheet(FORECAST_LOG, False)
     loaded.class_log = sheet(CLASS_LOG, False)
-    tabs = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES, MEMORY, FORECAST_LOG)
-    tabs += (CLASS_LOG, ARCHIVE_DIGEST)
+    tabs: tuple[Tab, ...] = (SUMMARY, TASK_LOG, STAGE_LOG, HISTORY, SYNC_LOG, VALUE_RULES)
+    tabs += (MEMORY, FORECAST_LOG, CLASS_LOG, ARCHIVE_DIGEST)
     for tab in tabs:
         found = find_title(titles, tab, settings.tabs.get(tab.key))
         loaded.titles[tab.key] = found or settings.tabs.get(tab.key) or tab.title(locale)
     _one_tab_each(loaded, tabs)
     if loaded.titles["value_rules"] in grids:
         loaded.value_rules = grids[loaded.titles["value_rules"]]
+    loaded.value_defaults = value_defaults(locale, loaded.titles["value_rules"])
     loaded.digest = read_digest(grids.get(loaded.titles["archive_digest"]))
     loaded.outside = outside_notes(grids, loaded)
     return loaded
@@ -284,3 +300,10 @@ def validated(loaded: Loaded) -> tuple[list[GradeRule], list[str], Validation]:
     grades = [r.grade for r in rules]
     team = set(owners) if owners else None
     return rules, owners, validate(loaded.followups, team, grades, set(needed))
+
+
+@lru_cache(maxsize=8)
+def value_defaults(locale: str, title: str) -> dict[str, Sheet]:
+    """价值分级's shipped blocks (config/value_rules.yaml), read and parsed once per process:
+    every run falls back on them block by block. Read here, not by the rules (no I/O)."""
+    return load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")

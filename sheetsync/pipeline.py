@@ -10,7 +10,7 @@ import concurrent.futures
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -20,23 +20,9 @@ from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.delivery.notices import on_record, preview_notices, send_notices
 from sheetsync.errors import BackendError, LockedError
-from sheetsync.loading import (  # noqa: F401
-    PEOPLE_KEYS,
-    Loaded,
-    Logs,
-    load,
-    read_columns,
-    read_logs,
-    validated,
-)
-from sheetsync.memory import give_back_freed_memory, long_lived, map_large_blocks, thaw
-from sheetsync.report import (  # noqa: F401
-    Phases,
-    SyncReport,
-    dry_run_lines,
-    log_run,
-    report_for,
-)
+from sheetsync.loading import Loaded, Logs, load, read_logs, validated
+from sheetsync.report import Phases, SyncReport, dry_run_lines, log_run, report_for
+from sheetsync.result import Result
 from sheetsync.rules.archive import with_runs
 from sheetsync.rules.attention import remembered
 from sheetsync.rules.classes import (
@@ -61,7 +47,7 @@ from sheetsync.rules.forecast import (
     record_month,
     weighted_by_owner,
 )
-from sheetsync.rules.grading import GradeRule, grade
+from sheetsync.rules.grading import grade
 from sheetsync.rules.handover import all_managers, orphan_notes, orphans, team_managers
 from sheetsync.rules.health import allowed_lateness, health, response, wake_up
 from sheetsync.rules.history import (
@@ -96,7 +82,7 @@ from sheetsync.rules.stages import (
     stalled,
     update_stage_log,
 )
-from sheetsync.rules.summary import Summary, summarise
+from sheetsync.rules.summary import summarise
 from sheetsync.rules.tasks import (
     close_contacted,
     first_due_of_new_leads,
@@ -105,7 +91,6 @@ from sheetsync.rules.tasks import (
     update_log,
 )
 from sheetsync.rules.value import (
-    ValueRules,
     classify,
     missing_blocks,
     read_value_rules,
@@ -115,8 +100,9 @@ from sheetsync.rules.value import (
     with_typed_class,
 )
 from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.run_mode import SYNC, RunMode
 from sheetsync.workbook.changes import Changeset, plan_cells, retired
-from sheetsync.workbook.edits import Edits, find_edits, keep_edits, memory_rows
+from sheetsync.workbook.edits import find_edits, keep_edits, memory_rows
 from sheetsync.workbook.messages import lang, listed, prose_in_script, say
 from sheetsync.workbook.schema import (
     CLASS_LOG,
@@ -140,33 +126,6 @@ if TYPE_CHECKING:
     from sheetsync.delivery.mailer import Mailer
 
 
-@dataclass
-class Result:
-    """What one run computed; nothing written yet."""
-
-    validation: Validation
-    rules: list[GradeRule]
-    computed: pd.DataFrame  # the sync-owned columns, by key; one row per follow-up row
-    board: pd.DataFrame  # one row per customer, status as keys, for counting
-    log: pd.DataFrame
-    summary: Summary
-    notes: list[str] = field(default_factory=list)
-    stage_log: pd.DataFrame | None = None
-    value_rules: ValueRules | None = None
-    edits: Edits | None = None
-    history: pd.DataFrame | None = None  # 跟进历史, this run's rows appended
-    history_known: int = 0  # how many of its rows the tab held: the rest are appended
-    history_kept: pd.DataFrame | None = None  # 同步快照's history keys, per follow-up row
-    stages_known: int = 0  # the same for 阶段记录
-    orphans: pd.DataFrame | None = None  # customers whose owner left the team (handover)
-    forecast_log: pd.DataFrame | None = None  # 预测记录, this month's rows included
-    added_blocks: list = field(default_factory=list)  # 价值分级 blocks the tab lacked
-    note_read: pd.Series | None = None  # what was read of each note (rules/attention.py)
-    recipients: Recipients | None = None  # who receives each member's mail (rules/recipients)
-    class_log: pd.DataFrame | None = None  # 分类记录, this run's rows appended (classes.py)
-    classes_known: int = 0  # how many of its rows the tab held
-
-
 MARKERS = {
     # A date, not a day count: the task text stays the same from day to day while stalled.
     "zh": {"wake_up": "【流失唤醒】", "stalled": " 【停滞:{since}起在{stage},超过{limit}天】"},
@@ -182,94 +141,87 @@ def compute(
     today: dt.date,
     calendar: WorkCalendar,
     keep_days: int = 90,
-    logs: Logs | None = None,
+    logs: Callable[[], Logs] | None = None,
 ) -> Result:
     """All of the sync's decisions, as the playbook's steps and pure functions of the tabs,
-    `today` and the calendar. `logs`: the logs as `read_logs` reads them from `loaded`, when
-    the caller took them (`Loaded.take_logs`): each is then let go of once used."""
-    logs = logs if logs is not None else read_logs(loaded)
-    memory, log, before, known_stages = logs.memory, logs.tasks, logs.history, logs.stages
-    known_classes = logs.classes  # 分类记录
-    digest = logs.digest  # 历史汇总: what the archived rows leave (rules/archive.py)
-    del logs
+    `today` and the calendar: nothing read is changed, each step returns what the next
+    ones read. `logs`: how to take the logs (`loaded.take_logs`, which lets go of their rows
+    as read); by default `read_logs(loaded)`. Either way each log is handed to the one step
+    that uses it and let go of when that step returns (_Once)."""
+    taken = _Once(logs() if logs is not None else read_logs(loaded))
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
-    value_rules = read_value_rules(loaded.value_rules, loaded.titles["value_rules"], loaded.locale)
-    rows, people = validation.rows, loaded.followups.frame
-    rows["lost"] = rows["stage_key"] == "lost"  # 输单: closed, off every list (one mask)
-    edits = _honour_hand_edits(loaded, memory, rows, rules)  # typed next dates and grades count
-    read_before = memory["note_read"] if "note_read" in memory else pd.Series(dtype=object)
-    kept_before = memory[[k for k in REMEMBERED if k in memory.columns]]  # the history's keys
-    del memory
-    rows["grade"] = grade(rows, rules)  # 客户分级
+    value_rules = read_value_rules(
+        loaded.value_rules, loaded.titles["value_rules"], loaded.value_defaults
+    )
+    people = loaded.followups.frame
+    rows = validation.rows.assign(lost=validation.rows["stage_key"] == "lost")  # 输单: one mask
+    # typed next dates and grades count; what 同步快照 remembers of notes and history keys
+    rows, edits, read_before, kept = _honour_hand_edits(loaded, taken.pop("memory"), rows, rules)
+    rows = rows.assign(grade=grade(rows, rules))  # 客户分级
     value = classify(rows, value_rules, today, loaded.locale)  # 价值分级 of existing customers
     value, class_lines = with_typed_class(value, rows["class_label"], value_rules, loaded.locale)
-    rows["check"] = _joined(rows["check"], class_lines)  # a typed class the figures disagree with
+    rows = rows.assign(check=_joined(rows["check"], class_lines))  # a typed class disagreeing
     existing = rows["customer_state"] == "active"  # 合作中: kept by its class, not its grade
     upkeep = upkeep_for(value["value_class"], rows["stage_key"], value_rules, existing)
-    plan = follow_up_plan(rows["grade"], rules, upkeep)  # the steps: how often, how, what
-    history, history_known, history_kept = _history(
-        loaded, before, kept_before, rows, people, today, digest
+    follow = follow_up_plan(rows["grade"], rules, upkeep)  # the steps: how often, how, what
+    digest = taken.pop("digest")  # 历史汇总: what the archived rows leave (rules/archive.py)
+    history, history_known, kept = _history(
+        loaded, taken.pop("history"), kept, rows, people, today, digest
     )  # 跟进历史
-    del before, kept_before
-    ids = rows[["customer_id", "has_error"]]
-    log = hand_over(log, ids.assign(owner=people["owner"]), today)  # open tasks follow 负责人
-    typed_start = None if retired(loaded.followups, "stage_since") else people["stage_since"]
-    stage_log = update_stage_log(known_stages, rows, today, typed_start)  # 阶段记录
-    stages_known = len(known_stages)  # the rest are this run's, appended
-    del known_stages
+    ids = rows[["customer_id", "has_error"]].assign(owner=people["owner"])
+    log = hand_over(taken.pop("tasks"), ids, today)  # open tasks follow 负责人
+    stage_log, stages_known = _stage_log(loaded, taken.pop("stages"), rows, people, today)
     stage_since = stage_start(stage_log, rows)  # 阶段开始日期
     stage_days = days_since(stage_since, today)  # counted each run, never written
     new_leads = first_due_of_new_leads(log, rows["customer_id"])
     seen = first_seen(stage_log, rows["customer_id"])
-    steps, starts = after_sale(plan, rows, stage_since, seen, value_rules.revisits)  # 成交回访
-    plan = schedule_plan(plan.assign(steps=steps), rows, history, starts, today)  # step due
-    planned = plan["planned"].fillna(rows["last_contact"] + pd.to_timedelta(plan["interval"], "D"))
+    steps, starts = after_sale(follow, rows, stage_since, seen, value_rules.revisits)  # 成交回访
+    follow = schedule_plan(follow.assign(steps=steps), rows, history, starts, today)  # step due
+    interval = pd.to_timedelta(follow["interval"], "D")
+    planned = follow["planned"].fillna(rows["last_contact"] + interval)
     due = next_followup(rows, planned, today, calendar, new_leads)  # 下次跟进日期
-    rows["response"] = response(people["summary"], people["feedback"])
-    log = close_contacted(log, rows.assign(done=plan["done"]))  # before health reads it
+    rows = rows.assign(response=response(people["summary"], people["feedback"]))
+    log = close_contacted(log, rows.assign(done=follow["done"]))  # before health reads it
     late = calendar.days_overdue(due, today)  # workdays past the follow-up date (健康度)
     allowed = allowed_lateness(rows["grade"], rules, value_rules.health)
     health_keys = health(rows, late, allowed, log, value_rules.health, today, history)
     health_keys = health_keys.where(~rows["lost"])  # a lost prospect is no churned customer
-    rows["churned"] = (health_keys == "churned").astype(bool)
+    rows = rows.assign(churned=(health_keys == "churned").astype(bool))
     due = _wake_up_churned(rows, due, stage_log, value_rules, today, calendar)
-    occasion, note_read = _occasions(
+    occasion, note_read, rows = _occasions(
         rows, people, log, value_rules, today, calendar, loaded, read_before
     )
-    due, rows["task_kind"] = fold(due, occasion)
-    due, rows["task_kind"] = off_the_list(rows["stage_key"], due, rows["task_kind"])  # 输单
-    rows["step"] = task_step(rows, plan, rows["task_kind"])  # 任务记录's 计划步骤
+    due, kind = fold(due, occasion)
+    due, kind = off_the_list(rows["stage_key"], due, kind)  # 输单
+    rows = rows.assign(task_kind=kind)
+    rows = rows.assign(step=task_step(rows, follow, kind))  # 任务记录's 计划步骤
     keys = status(rows, due, today)  # 状态
     stuck = stalled(rows, stage_days, value_rules.stage_limits, today)
-    tasks = _task_lines(rows, people, due, plan, stuck, stage_since, value_rules, loaded.locale)
-    tasks = tasks.where(tasks == "", markers(occasion, rows["task_kind"], loaded.locale) + tasks)
+    tasks = _task_lines(rows, people, due, follow, stuck, stage_since, value_rules, loaded.locale)
+    tasks = tasks.where(tasks == "", markers(occasion, kind, loaded.locale) + tasks)
     computed = _sync_columns(loaded, rows, value, health_keys, stage_since, due, tasks, keys)
     computed = keep_edits(computed, people, edits, _labels(loaded), loaded.locale)
-    board = _board(rows, people, keys, due, plan, value, health_keys, stage_days, stuck)
+    board = _board(rows, people, keys, due, follow, value, health_keys, stage_days, stuck)
     board["days_overdue"] = calendar.days_overdue(due, today)  # workdays: mail and summary
     board = board.join(earlier_contact(history, rows["customer_id"]))  # the digest's 上次/再上次
     orphaned = orphans(board, owners, former_managers(history), all_managers(loaded.team))
     log = update_log(log, board, today, keep_days)  # 任务记录
-    grades = [r.grade for r in rules]
     forecasts = read_forecast_log(loaded.forecast_log)  # last months' forecasts, then today's
     forecasts = record_month(forecasts, weighted_by_owner(board, value_rules.success_rates), today)
-    runs = loaded.sync_log.frame if loaded.sync_log is not None else None  # trends
-    runs = with_runs(runs, digest)  # the archived first run: the day the sync started
     class_log, classes_known, lifecycle, fit_notes = _lifecycle(
-        loaded, known_classes, rows, board, history, owners, value_rules, today, calendar
+        loaded, taken.pop("classes"), rows, board, history, owners, value_rules, today, calendar
     )
-    del known_classes
     summary = summarise(  # 汇总
         board,
         log,
-        grades,
+        [r.grade for r in rules],
         owners,
         today,
         loaded.locale,
         value_rules,
         stage_log=stage_log,
         forecasts=forecasts,
-        runs=runs,
+        runs=with_runs(_runs(loaded), digest),  # trends: the archived first run included
         orphaned=orphaned,
         history=history,
         extra=lifecycle,
@@ -292,7 +244,7 @@ def compute(
         edits,
         history=history,
         history_known=history_known,
-        history_kept=history_kept,
+        history_kept=kept,
         stages_known=stages_known,
         orphans=orphaned,
         forecast_log=forecasts,
@@ -301,6 +253,30 @@ def compute(
         class_log=class_log,
         classes_known=classes_known,
     )
+
+
+class _Once:
+    """The logs, each handed to the one step that reads it and forgotten here, so it is let go
+    of when that step returns (at 100 k customers the typed memory and task log are ~100 MB
+    that the summary's step would otherwise hold); a second take fails loudly."""
+
+    def __init__(self, logs: Logs) -> None:
+        self._logs = {f.name: getattr(logs, f.name) for f in dataclasses.fields(logs)}
+
+    def pop(self, name: str):
+        return self._logs.pop(name)
+
+
+def _runs(loaded: Loaded) -> pd.DataFrame | None:
+    """同步日志's rows as read: each run's counts, for the summary's trends."""
+    return loaded.sync_log.frame if loaded.sync_log is not None else None
+
+
+def _stage_log(loaded: Loaded, before, rows, people, today: dt.date):
+    """阶段记录 (`before`: as read) with today's stage changes, and how many rows it held (the
+    rest are this run's, appended)."""
+    typed_start = None if retired(loaded.followups, "stage_since") else people["stage_since"]
+    return update_stage_log(before, rows, today, typed_start), len(before)
 
 
 def _lifecycle(loaded, before, rows, board, history, owners, value_rules, today, calendar):
@@ -374,7 +350,8 @@ def _history(loaded: Loaded, before, kept, rows, people, today: dt.date, digest=
 
 def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_before):
     """续约跟进, 客户关怀 and, before them, a complaint (投诉处理, due today; 需重点关注 and
-    暂缓 suggestions in 校验提示); and what was read of each note, for 同步快照."""
+    暂缓 suggestions in 校验提示); what was read of each note, for 同步快照; and `rows` with
+    校验提示 and the alert word each row's task is for."""
     words = value_rules.event_words
     alert, note_read, read = remembered(
         people["summary"],
@@ -395,15 +372,16 @@ def _occasions(rows, people, log, value_rules, today, calendar, loaded, read_bef
         rows["has_error"] | rows["paused_forever"] | (rows["paused_until"] >= pd.Timestamp(today))
     )
     alert = alert.where((complaint["kind"] == "complaint") | untasked, "")
-    rows["check"] = checks(rows, alert, hold, today, loaded.locale, column)
-    rows["alert_word"] = alert
+    checked = checks(rows, alert, hold, today, loaded.locale, column)
+    rows = rows.assign(check=checked, alert_word=alert)
     occasion = occasions(rows, log, today, calendar)
-    return complaint.combine_first(occasion), note_read
+    return complaint.combine_first(occasion), note_read, rows
 
 
-def _honour_hand_edits(loaded: Loaded, memory, rows: pd.DataFrame, rules: list) -> Edits:
+def _honour_hand_edits(loaded: Loaded, memory: pd.DataFrame, rows: pd.DataFrame, rules: list):
     """A date typed into 下次跟进日期 is the agreed date, a grade typed into 客户等级 an
-    override (see workbook/edits.py)."""
+    override (see workbook/edits.py): `rows` with both, the edits found, and what 同步快照
+    (`memory`) remembers of each note read and of each customer's history keys."""
     edits = find_edits(
         loaded.followups.frame,
         rows["customer_id"],
@@ -412,9 +390,13 @@ def _honour_hand_edits(loaded: Loaded, memory, rows: pd.DataFrame, rules: list) 
         rows["last_contact"],
         tuple(t.key for t in FOLLOWUPS.columns if retired(loaded.followups, t.key)),
     )
-    rows["agreed_date"] = edits.pinned_next.where(edits.pinned_next.notna(), rows["agreed_date"])
-    rows["override"] = rows["override"].where(rows["override"].notna(), edits.pinned_grade)
-    return edits
+    rows = rows.assign(
+        agreed_date=edits.pinned_next.where(edits.pinned_next.notna(), rows["agreed_date"]),
+        override=rows["override"].where(rows["override"].notna(), edits.pinned_grade),
+    )
+    read_before = memory["note_read"] if "note_read" in memory else pd.Series(dtype=object)
+    kept = memory[[k for k in REMEMBERED if k in memory.columns]]  # the history's keys
+    return rows, edits, read_before, kept
 
 
 def _wake_up_churned(rows, due, stage_log, value_rules, today, calendar) -> pd.Series:
@@ -508,27 +490,24 @@ def _markers(
     """Text before a churned customer's task and after a stalled deal's."""
     markers = {k: prose_in_script(v, locale) for k, v in MARKERS[lang(locale)].items()}
     words = {t.key: t.text(locale) for t in STAGES}
-    after = pd.Series("", index=rows.index, dtype=object)
-    after[stuck] = [
+    texts = [
         markers["stalled"].format(stage=words[k], since=d.date().isoformat(), limit=limits[k])
         for k, d in zip(rows.loc[stuck, "stage_key"], since[stuck], strict=True)
     ]
+    after = pd.Series(texts, index=stuck.index[stuck.to_numpy()], dtype=object)
+    after = after.reindex(rows.index, fill_value="")
     return rows["churned"].map({True: markers["wake_up"], False: ""}), after
 
 
-def plan(
-    loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime, log: bool = True
-) -> Changeset:
-    """The changeset: changed sync-owned cells, the summary and the task log (unless `log` is
-    False: the run sends mail first and writes the log it stamps)."""
+def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime) -> Changeset:
+    """The changeset: changed sync-owned cells, the summary, the task log (`result.log`: a
+    run that mails plans after sending, with the log as the mail stamped it) and the logs."""
     changes = plan_cells(loaded.followups, result.computed, result.validation.rows["customer_id"])
     titles = loaded.titles
     changes.replace[titles["summary"]] = result.summary.rows
     changes.charts[titles["summary"]] = result.summary.charts
     changes.layout[titles["summary"]] = result.summary.layout
-    # Not made twice when the run mails: `sync` fills it after sending (its place kept, so a
-    # new tab is added where it always was).
-    changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale) if log else []
+    changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
     if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
         new = result.stage_log.iloc[result.stages_known :]
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
@@ -597,191 +576,249 @@ def sync(
     settings: Settings,
     today: dt.date | None = None,
     run_at: dt.datetime | None = None,
-    dry_run: bool = False,
+    mode: RunMode = SYNC,
     mailer: Mailer | None = None,
-    sheet: bool = True,
-    force: bool = False,
     chats: Chats | None = None,
-    events_only: bool = False,
-    adoption=None,
+    phases: Phases | None = None,
 ) -> SyncReport:
     """One run on an open backend: compute, send reminders, then one atomic write of the
     changed cells, summary, task log (with what was sent) and sync log. A mail failure never
     holds the sheet back; a crash before the write loses no mail record (the journal keeps
-    it). A dry run writes and sends nothing. `sheet=False` (`remind`) only mails and records.
-    A workbook someone has open stops the run before anything is sent, unless `force`.
-    `chats` delivers the same reminders to chat bots, after the mail (see delivery/channels).
-    `events_only` (`serve`'s hourly check): no digests or escalations and no sync-log row,
-    only complaint alerts and the sheet's write (so the complaint's task holds its key).
-    A change in 团队 to who receives a member's mail is held, and announced before anything
-    else goes (rules/recipients.py, delivery/notices.py).
-    `adoption` (`ops.adopt.Adoption`, `adopt --apply`): the run computes on the grids as
-    adopted (`adoption.adopt(grids, settings)`, which may stop it) and writes the adoption's
-    changes with its own (`adoption.changes(changes)`), in its one write."""
-    try:
-        return _sync(
-            backend,
-            settings,
-            today,
-            run_at,
-            dry_run,
-            mailer,
-            sheet,
-            force,
-            chats,
-            events_only,
-            adoption,
-        )
-    finally:
-        thaw()  # what the read froze out of the garbage collector's passes (memory.py)
+    it). What the run is (a dry run, `remind`, `serve`'s events check, an adoption's first
+    sync) is `mode` (run_mode.py). A workbook someone has open stops the run before anything
+    is sent, unless `mode.force`. `chats` delivers the same reminders to chat bots, after
+    the mail (see delivery/channels). A change in 团队 to who receives a member's mail is
+    held, and announced before anything else goes (rules/recipients.py,
+    delivery/notices.py). `phases` times the steps (the report's `phases`); the command
+    line passes ops/memory_care.py's, which also looks after a large run's memory."""
+    phases = phases if phases is not None else Phases()
+    with phases.run():
+        return _sync(backend, settings, today, run_at, mode, _Steps(mailer, chats), phases)
 
 
-def _sync(
-    backend,
-    settings: Settings,
-    today: dt.date | None,
-    run_at: dt.datetime | None,
-    dry_run: bool,
-    mailer: Mailer | None,
-    sheet: bool,
-    force: bool,
-    chats: Chats | None,
-    events_only: bool,
-    adoption=None,
-) -> SyncReport:
-    phases = Phases()
-    map_large_blocks()
+@dataclass(frozen=True)
+class _Steps:
+    """Where reminders go: mail, chat bots, either or neither."""
+
+    mailer: Mailer | None = None
+    chats: Chats | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.mailer or self.chats)
+
+
+def _sync(backend, settings, today, run_at, mode: RunMode, steps: _Steps, phases: Phases):
     # The holiday calendar is made while the workbook is read (the `holidays` package loads
     # every country's rules: ~0.05 s), on a thread of its own: the read waits on calamine's
     # thread part of the time.
     ahead = _in_background(WorkCalendar, settings.holidays)
-    with phases.timing("read"):
-        with long_lived():  # the grids: a million and more rows and values at 100 k
-            try:
-                grids = backend.read()
-            except BackendError as exc:  # the sheet's language is not known yet
-                raise resaid(exc, settings.locale) from None
-        if adoption is not None:  # the grids as they read once adopted, and its settings
-            grids, settings = adoption.adopt(grids, settings)
-        loaded = load(grids, settings)
-    holder = None if dry_run or force else backend.held_by()
+    grids, loaded, settings = _read(backend, settings, mode, phases)
+    holder = backend.held_by() if mode.checks_holder else None
     if holder:  # their next save would overwrite ours: nothing mailed, nothing written
         raise LockedError(say("workbook_open", loaded.locale, path=backend.location, holder=holder))
     zone = settings.zone_for(backend.timezone)  # a Google sheet's own zone
     run_at = run_at or dt.datetime.now(zone).replace(tzinfo=None)
     today = today or run_at.date()
     archived: list[str] = []
-    keep = settings.archive.keep_months
-    if (
-        sheet
-        and not dry_run
-        and not events_only
-        and adoption is None
-        and moving(loaded, today, keep)
-    ):
-        with phases.timing("archive"):  # old log rows out, once a month (archiving.py)
-            moved, archived = archive(backend, grids, loaded, settings, today)
-            if moved:  # the workbook as it is now: the rows left and 历史汇总
-                with long_lived():
-                    grids = backend.read()
-                loaded = load(grids, settings)
+    if mode.archives and moving(loaded, today, settings.archive.keep_months):
+        grids, loaded, archived = _archive(backend, grids, loaded, settings, today, phases)
     with phases.timing("read"):
         backend.keep_rows(set(grids) - loaded.never_replaced())  # for the write to compare
         for tab in loaded.framed():  # the rest of the run reads them as frames
             grids.pop(tab.title, None)
-    for step in (mailer, chats):
+    url = backend.tab_url(loaded.followups.title)
+    for step in (steps.mailer, steps.chats):
         if step:  # the zone, and where a message can point at a customer's row
-            step.zone = zone
-            step.where(backend.location, backend.tab_url(loaded.followups.title))
-    calendar = ahead.result()
+            step.where(backend.location, url, zone)
+    run = _Run(settings, mode, steps, phases, today, run_at, ahead.result())
+    decided = _decide(run, backend, grids, loaded, archived)
+    if decided.changes is None:  # a dry run: said, not done
+        return decided.report
+    # Past here only the changeset: what was computed went with `_decide`'s frame, so the
+    # write reuses its memory rather than adds to it (~250 MB at 100 k).
+    return _write(backend, decided, decided.changes, mode, phases)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one run reads: the settings, the mode and the moment."""
+
+    settings: Settings
+    mode: RunMode
+    steps: _Steps
+    phases: Phases
+    today: dt.date
+    run_at: dt.datetime
+    calendar: WorkCalendar
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What the run will write (None: a dry run), and its report."""
+
+    report: SyncReport
+    changes: Changeset | None
+    writing: bool
+    locale: str
+
+
+def _read(backend, settings: Settings, mode: RunMode, phases: Phases):
+    """The workbook as read (as adopted, with the adoption's settings) and its tabs found."""
+    with phases.timing("read"):
+        with phases.lasting():  # the grids: a million and more rows and values at 100 k
+            try:
+                grids = backend.read()
+            except BackendError as exc:  # the sheet's language is not known yet
+                raise resaid(exc, settings.locale) from None
+        if mode.adoption is not None:  # the grids as they read once adopted, and its settings
+            grids, settings = mode.adoption.adopt(grids, settings)
+        return grids, load(grids, settings), settings
+
+
+def _archive(backend, grids, loaded: Loaded, settings: Settings, today, phases: Phases):
+    """Old log rows out, once a month (archiving.py); the workbook as it is then."""
+    with phases.timing("archive"):
+        moved, archived = archive(backend, grids, loaded, settings, today)
+        if moved:  # the workbook as it is now: the rows left and 历史汇总
+            with phases.lasting():
+                grids = backend.read()
+            loaded = load(grids, settings)
+    return grids, loaded, archived
+
+
+def _decide(run: _Run, backend, grids, loaded: Loaded, archived: list[str]) -> _Decided:
+    """Compute, plan the reminders and, unless it is a dry run, send them; the changeset
+    with what was sent. Everything computed lives in this frame only."""
+    settings, mode, steps = run.settings, run.mode, run.steps
     # Who receives each member's mail: a change in 团队 is held a day and announced by a sync
     # (rules/recipients.py); every step below reads the team tab as held.
     accepted = frozenset(settings.accept_recipient_changes)
-    told = on_record(grids, settings.tabs.get("mail_log"), mailer, chats)
-    announce = sheet and not events_only
-    recipients = hold(loaded.team, loaded.memory, today, accepted, told, announce)
-    loaded.team = recipients.team
-    with phases.timing("compute"):
-        # The logs go to compute as typed frames, their rows as read let go. Not named
-        # here: compute lets go of each once it is used.
-        result = compute(loaded, today, calendar, settings.task_log_keep_days, loaded.take_logs())
-    result.recipients = recipients
-    report = report_for(backend.location, today, result, loaded.locale)
-    report.notes += archived
-    report.notes += recipients.notes(loaded.locale)
+    told = on_record(grids, settings.tabs.get("mail_log"), steps.mailer, steps.chats)
+    recipients = hold(loaded.team, loaded.memory, run.today, accepted, told, mode.full)
+    loaded = dataclasses.replace(loaded, team=recipients.team)
+    with run.phases.timing("compute"):
+        # compute takes the logs as typed frames, their rows as read let go, and lets go
+        # of each once it is used.
+        result = compute(
+            loaded, run.today, run.calendar, settings.task_log_keep_days, loaded.take_logs
+        )
+    report = report_for(backend.location, run.today, result, loaded.locale)
+    report.notes += [*archived, *recipients.notes(loaded.locale)]
     report.notes += [say(k, loaded.locale, **f) for k, f in backend.found()]  # its repairs
-    report.phases = phases
-    reminding = not events_only and _reminder_day(calendar, today, settings)
-    if not events_only and not reminding and (mailer or chats):
-        wait = {"today": today.isoformat(), "next": calendar.next_workday(today).isoformat()}
+    report.phases, report.dry_run = run.phases, mode.dry_run
+    reminding = mode.reminds and _reminder_day(run.calendar, run.today, settings)
+    if mode.reminds and not reminding and steps:
+        after = run.calendar.next_workday(run.today)
+        wait = {"today": run.today.isoformat(), "next": after.isoformat()}
         report.notes.append(say("reminders_wait", loaded.locale, **wait))
-    with phases.timing("mail"):  # before planning the log's write: a crashed run's mail counts
-        if mailer:
-            result.log = mailer.recorded(result.log, grids)  # and the workbook's mail record
-        if chats:
-            result.log = chats.recorded(result.log, grids)
-        mails = mailer.plan(loaded, result, today, calendar) if mailer and reminding else []
-        messages = chats.plan(loaded, result, today, calendar) if chats and reminding else []
-    with phases.timing("plan"):
-        sending = not dry_run and bool(mails or messages)  # the log is made after sending
-        changes = plan(loaded, result, report, run_at, not sending) if sheet else Changeset()
-    report.dry_run = dry_run
-    if dry_run and mailer:
-        report.mail_previews = mailer.preview(mails, run_at)
-    if dry_run and chats:
-        report.mail_previews += chats.preview(messages, run_at)
-    if dry_run and (mailer or chats) and recipients.to_tell():
-        report.mail_previews += preview_notices(recipients, loaded.locale, mailer, run_at)
-    if dry_run:
-        if sheet:
-            log_run(changes, loaded, report, run_at)
-        report.changes = dry_run_lines(changes, mails, loaded.locale)
-        return report
-    log = result.log
-    with phases.timing("mail"):
-        if (mailer or chats) and recipients.to_tell():  # first: before the digests go
-            notes, noticed = send_notices(recipients, loaded.locale, mailer, chats, run_at)
-            report.notes += notes
-            changes.replace.update(noticed)
-        if mails:  # mail failures are caught inside; the sheet is written whatever happens
-            log, notes = mailer.send(mails, log, run_at)
-            report.notes += notes
-            changes.replace.update(mailer.sent_tab())
-        if messages:  # after the mail, so its record tab holds both; failures caught inside
-            log, notes = chats.send(messages, log, run_at)
-            report.notes += notes
-            changes.replace.update(chats.sent_tab())
-    alerted = {}
-    if mailer or chats:  # complaints: to the manager now, once each (delivery/alerts.py)
-        with phases.timing("mail"):
-            notes, alerted = send_alerts(
-                loaded, result.board, mailer, chats, run_at, result.orphans, settings.max_alerts
+    with run.phases.timing("mail"):  # the log as mailed: a crashed run's mail counts
+        log = result.log
+        for step in (steps.mailer, steps.chats):
+            log = step.recorded(log, grids) if step else log  # and the workbook's mail record
+        result = dataclasses.replace(result, log=log, recipients=recipients)
+        mailer, chats = (steps.mailer, steps.chats) if reminding else (None, None)
+        mails = mailer.plan(loaded, result, run.today, run.calendar) if mailer else []
+        chat = chats.plan(loaded, result, run.today, run.calendar) if chats else []
+    if mode.dry_run:
+        said = _dry_run(run, loaded, result, report, recipients, mails, chat)
+        return _Decided(said, None, False, "")
+    sent = _send(run, loaded, result, recipients, mails, chat)
+    report.notes += sent.notes
+    with run.phases.timing("plan"):
+        changes = _planned(run, backend, loaded, result, report, sent)
+    writing = bool(mode.sheet or sent.messages or sent.tabs)  # a notice's 邮件记录 too
+    return _Decided(report, changes, writing, loaded.locale)
+
+
+def _dry_run(
+    run: _Run, loaded: Loaded, result: Result, report, recipients: Recipients, mails, chat
+) -> SyncReport:
+    """What the run would write and send, said in the report; nothing written or sent."""
+    mailer, chats = run.steps.mailer, run.steps.chats
+    with run.phases.timing("plan"):
+        changes = plan(loaded, result, report, run.run_at) if run.mode.sheet else Changeset()
+    report.mail_previews = mailer.preview(mails, run.run_at) if mailer else []
+    report.mail_previews += chats.preview(chat, run.run_at) if chats else []
+    if run.steps and recipients.to_tell():
+        told = preview_notices(recipients, loaded.locale, mailer, run.run_at)
+        report.mail_previews += told
+    if run.mode.sheet:
+        log_run(changes, loaded, report, run.run_at)
+    report.changes = dry_run_lines(changes, mails, loaded.locale)
+    return report
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What the reminders' delivery did: the task log stamped with it, notes for the sync
+    log, the 邮件记录 tab to write, and whether any digest or message went."""
+
+    log: pd.DataFrame
+    notes: list[str]
+    tabs: dict[str, list[list]]
+    messages: bool
+
+
+def _send(
+    run: _Run, loaded: Loaded, result: Result, recipients: Recipients, mails: list, chat: list
+) -> _Sent:
+    """Notices of held recipients first, then the mail, then the bots, then complaints to
+    the managers (delivery/alerts.py). Failures are caught inside each: the sheet is
+    written whatever happens."""
+    mailer, chats, locale, at = run.steps.mailer, run.steps.chats, loaded.locale, run.run_at
+    log, notes, tabs = result.log, [], {}
+    with run.phases.timing("mail"):
+        if run.steps and recipients.to_tell():  # first: before the digests go
+            told, noticed = send_notices(recipients, locale, mailer, chats, at)
+            notes += told
+            tabs.update(noticed)
+        if mails and mailer:
+            log, said_ = mailer.send(mails, log, at)
+            notes += said_
+            tabs.update(mailer.sent_tab())
+        if chat and chats:  # after the mail, so its record tab holds both
+            log, said_ = chats.send(chat, log, at)
+            notes += said_
+            tabs.update(chats.sent_tab())
+        if run.steps:  # complaints: to the manager now, once each
+            said_, alerted = send_alerts(
+                loaded, result.board, mailer, chats, at, result.orphans, run.settings.max_alerts
             )
-        report.notes += notes
-        changes.replace.update(alerted)
-    sent = bool(mails or messages)
-    writing = bool(sheet or sent or alerted or changes.replace)  # a notice's 邮件记录 too
-    # The write needs only the changeset: what was computed is let go first, so the task
-    # log's rows and the write reuse its memory rather than add to it (~250 MB at 100 k).
-    del result, mails, messages
-    give_back_freed_memory()
-    if sent:
-        changes.replace[loaded.titles["task_log"]] = log_rows(log, loaded.locale)
-    if sheet and not events_only:
+            notes += said_
+            tabs.update(alerted)
+    return _Sent(log, notes, tabs, bool(mails or chat))
+
+
+def _planned(run: _Run, backend, loaded: Loaded, result: Result, report, sent: _Sent) -> Changeset:
+    """The changeset: the sheet's (with the task log as stamped by what was sent), the
+    邮件记录 tab and, for a full run, the sync log's row."""
+    if run.mode.sheet:
+        changes = plan(loaded, dataclasses.replace(result, log=sent.log), report, run.run_at)
+    else:  # `remind`: the mail record, and the task log when something went
+        changes = Changeset()
+    changes.replace.update(sent.tabs)
+    if sent.messages and not run.mode.sheet:
+        changes.replace[loaded.titles["task_log"]] = log_rows(sent.log, loaded.locale)
+    if run.mode.full:
         if hasattr(backend, "expected_calls"):  # Feishu: a plan's quota counts every call
             trial = dataclasses.replace(
                 changes, append={t: list(r) for t, r in changes.append.items()}
             )
-            log_run(trial, loaded, report, run_at)  # the calls with the log's row written too
+            log_run(trial, loaded, report, run.run_at)  # the calls with the log's row written
             calls = backend.expected_calls(trial)
             report.notes.append(say("feishu_calls", loaded.locale, calls=calls))
-        log_run(changes, loaded, report, run_at)
-    locale = loaded.locale
-    del loaded, log
-    give_back_freed_memory()
-    if adoption is not None:
-        changes = adoption.changes(changes)
-    if writing:
+        log_run(changes, loaded, report, run.run_at)
+    return changes
+
+
+def _write(
+    backend, decided: _Decided, changes: Changeset, mode: RunMode, phases: Phases
+) -> SyncReport:
+    """The run's one write; what the write found or had to do, in the report."""
+    report, locale = decided.report, decided.locale
+    if mode.adoption is not None:
+        changes = mode.adoption.changes(changes)
+    if decided.writing:
         with phases.timing("write"):
             try:
                 backend.write(changes)

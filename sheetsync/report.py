@@ -8,47 +8,40 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sheetsync.loading import Loaded
-from sheetsync.memory import give_back_freed_memory
+from sheetsync.result import Result
 from sheetsync.workbook.changes import Changeset, LogNote, describe
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.schema import (
     SYNC_LOG,
 )
 
-if TYPE_CHECKING:
-    from sheetsync.pipeline import Result
-
-
-OWN_PEAKS = False  # the benchmark's child sets it: each step's own peak (see Phases)
-
 
 class Phases(dict):
-    """Seconds each step of a run took (read, compute, plan, mail, write), and its peak memory
-    (`peak_mb`): the benchmark reports both, so a slow or large run says where its time and
-    memory went. The peak is the process's so far when the step ended; with `OWN_PEAKS` (the
-    benchmark, on Linux) the highest the step itself reached, the process's peak being reset
-    as it starts (`highest_mb` keeps the run's)."""
+    """Seconds each step of a run took (read, compute, plan, mail, write), and the process's
+    peak memory when it ended (`peak_mb`): the benchmark reports both, so a slow or large run
+    says where its time and memory went.
+
+    A run calls the hooks below and nothing else about memory; here they do nothing, so a
+    library call changes nothing process-wide (the collector, the allocator). The command
+    line's processes pass ops/memory_care.py's `CaredPhases`, which gives back what each
+    step freed and keeps the read's grids out of the collector's passes."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.peak_mb: dict[str, float] = {}
-        self._highest = 0.0  # the run's peak, across the resets
+        self._highest = 0.0  # the run's peak, across steps that reset it (CaredPhases)
 
     @contextlib.contextmanager
     def timing(self, name: str) -> Iterator[None]:
-        """Times the step; at its end, what the step freed goes back to the system before the
-        next step allocates (see sheetsync/memory.py)."""
-        if OWN_PEAKS:
-            self._highest = max(self._highest, peak_mb())
-            _reset_peak()
+        """Times the step `name` (its times add up when it comes back), and notes its peak."""
+        self.starting()
         start = time.perf_counter()
         try:
             yield
         finally:
-            give_back_freed_memory()
+            self.ending()
             self[name] = self.get(name, 0.0) + time.perf_counter() - start
             self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), peak_mb())
 
@@ -56,11 +49,19 @@ class Phases(dict):
         """The run's peak memory so far, whatever the steps reset."""
         return max(self._highest, peak_mb())
 
+    def run(self) -> contextlib.AbstractContextManager[None]:
+        """Around the whole run."""
+        return contextlib.nullcontext()
 
-def _reset_peak() -> None:
-    """Linux: the process's peak resident memory (VmHWM) starts again from what it holds now."""
-    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
+    def lasting(self) -> contextlib.AbstractContextManager[None]:
+        """Around making what lives until the run ends (the read's grids)."""
+        return contextlib.nullcontext()
+
+    def starting(self) -> None:
+        """As a step starts."""
+
+    def ending(self) -> None:
+        """As a step ends, before its time and peak are taken."""
 
 
 def peak_mb() -> float:
@@ -136,7 +137,8 @@ def report_for(location: str, today: dt.date, result: Result, locale: str = "zh"
 
 def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.datetime) -> None:
     """One sync-log row, with every note (mail redirects and failures included)."""
-    row = [
+    notes = "; ".join(report.notes)
+    row: list[object] = [
         run_at.strftime("%Y-%m-%d %H:%M:%S"),
         report.today,
         report.rows,
@@ -145,10 +147,10 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
         report.overdue,
         report.cells,
         say("sync_done", loaded.locale),
-        "; ".join(report.notes),
+        notes,
     ]
     title = loaded.titles["sync_log"]
-    column = len(row)  # the notes: last, in the schema's order
+    column: int | None = len(row)  # the notes: last, in the schema's order
     if loaded.sync_log is not None and loaded.sync_log.header_row:
         changes.add_rows(loaded.sync_log, [row])  # under its headers, wherever they are
         column = loaded.sync_log.columns.get("message")
@@ -157,7 +159,7 @@ def log_run(changes: Changeset, loaded: Loaded, report: SyncReport, run_at: dt.d
         changes.append[title] = [*header, row]
     if column:  # where what the write finds is added (a column people deleted: not)
         where = len(changes.append[title]) - 1
-        changes.log_note = LogNote(title, where, column, row[-1], loaded.locale)
+        changes.log_note = LogNote(title, where, column, notes, loaded.locale)
 
 
 def dry_run_lines(changes: Changeset, mails: list, locale: str) -> list[str]:

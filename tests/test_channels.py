@@ -434,9 +434,9 @@ def test_dry_run_shows_the_messages_and_sends_nothing(tmp_path, vendors):
 
 
 def test_a_traditional_workbook_gets_traditional_group_words_with_names_as_written():
-    from sheetsync.config import EmailSettings
     from sheetsync.delivery.channels import Message, Writer
     from sheetsync.delivery.remind import Mail
+    from sheetsync.settings_sections import EmailSettings
 
     task = {"customer": "张伟的老客户", "grade": "A", "days_overdue": 2, "action": "电话"}
     context = {"owner": "张伟", "today": TODAY, "tasks": [task], "contracts": []}
@@ -466,8 +466,8 @@ def test_a_google_sheet_keeps_the_chat_record_too(
 
 
 def test_messages_to_one_bot_are_spaced_as_the_vendor_allows(vendors, monkeypatch):
-    from sheetsync.config import BotSettings
     from sheetsync.delivery.channels import Bot
+    from sheetsync.settings_sections import BotSettings
 
     monkeypatch.setattr(chat_plugins.WeComBot, "request_rate_per_sec", 3.1)  # 20 a minute
     waits = []

@@ -6,15 +6,17 @@ import io
 import os
 import types
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import TODAY, customer, make_workbook, results
 
 from sheetsync import pipeline
-from sheetsync import report as reporting
 from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.backends.xlsx_package import _Package
 from sheetsync.config import load_settings
+from sheetsync.ops import memory_care
+from sheetsync.ops.memory_care import CaredPhases
 from sheetsync.pipeline import check, sync
 
 
@@ -36,13 +38,14 @@ def test_a_run_with_unreadable_cells_keeps_none_of_its_frames_alive(tmp_path):
 
 
 def test_a_run_leaves_nothing_frozen_out_of_the_garbage_collector(tmp_path, monkeypatch):
-    """The read's grids are frozen out of the collector's passes while a run computes; the
-    next run of a long-lived `serve` must find the collector as before, after a run that
-    wrote and after one that failed after the read."""
+    """In the command line's processes (CaredPhases) the read's grids are frozen out of the
+    collector's passes while a run computes; the next run of a long-lived `serve` must find
+    the collector as before, after a run that wrote and after one that failed after the
+    read."""
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
     settings = load_settings(environ={}, workbook=str(path))
     with XlsxBackend(path, for_write=True) as backend:
-        sync(backend, settings, TODAY)
+        sync(backend, settings, TODAY, phases=CaredPhases())
     assert results(path)["K1"]["status"] and gc.get_freeze_count() == 0
 
     def fails(*args, **kwargs):
@@ -51,8 +54,67 @@ def test_a_run_leaves_nothing_frozen_out_of_the_garbage_collector(tmp_path, monk
 
     monkeypatch.setattr(pipeline, "compute", fails)
     with XlsxBackend(path, for_write=True) as backend, pytest.raises(RuntimeError):
-        sync(backend, settings, TODAY)
+        sync(backend, settings, TODAY, phases=CaredPhases())
     assert gc.get_freeze_count() == 0
+
+
+LIBRARY_CALL = """
+import ctypes, datetime as dt, gc, json, sys
+looked_up, opened = set(), set()
+
+def audit(event, args):
+    if event == "ctypes.dlsym":
+        looked_up.add(str(args[1]))
+    elif event == "open" and isinstance(args[0], str):
+        opened.add(args[0])
+
+sys.addaudithook(audit)
+from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.config import load_settings
+from sheetsync.pipeline import sync
+
+mine = [[i] for i in range(1000)]  # a program's own objects, frozen as a forking server does
+gc.collect()
+gc.freeze()
+gc.set_threshold(1234, 11, 12)
+
+def state():  # frozen objects are in no generation the collector walks
+    frozen = not any(o is mine for o in gc.get_objects())
+    return [frozen, gc.get_threshold(), gc.isenabled()]
+
+before = state()
+path = sys.argv[1]
+with XlsxBackend(path, for_write=True) as backend:
+    sync(backend, load_settings(environ={}, workbook=path), dt.date(2026, 11, 18))
+after = state()
+print(json.dumps({
+    "before": before, "after": after, "allocator": sorted(looked_up & {"mallopt"}),
+    "peaks_reset": "/proc/self/clear_refs" in opened,
+}))
+"""
+
+
+def test_a_library_call_changes_nothing_process_wide(tmp_path):
+    """`sheetsync.pipeline.sync()` called from someone's program leaves the process as it
+    found it: the collector's objects frozen, its thresholds, the allocator's settings and
+    the peak-memory counter are theirs. The memory care is the command line's
+    (ops/memory_care.py)."""
+    import json
+    import subprocess
+    import sys
+
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    out = subprocess.run(
+        [sys.executable, "-c", LIBRARY_CALL, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(pipeline.__file__).parent.parent,
+    ).stdout
+    seen = json.loads(out.splitlines()[-1])
+    assert seen["after"] == seen["before"] and seen["before"][0]  # theirs: still frozen
+    assert seen["allocator"] == [] and not seen["peaks_reset"]
+    assert results(path)["K1"]["status"]  # the run did run
 
 
 def test_the_benchmark_sees_each_step_s_own_peak(monkeypatch):
@@ -61,8 +123,8 @@ def test_the_benchmark_sees_each_step_s_own_peak(monkeypatch):
     stays known. Linux only: elsewhere each step reports the process's peak so far."""
     if not os.access("/proc/self/clear_refs", os.W_OK):
         pytest.skip("the peak cannot be reset here")
-    monkeypatch.setattr(reporting, "OWN_PEAKS", True)
-    phases = reporting.Phases()
+    monkeypatch.setattr(memory_care, "OWN_PEAKS", True)
+    phases = CaredPhases()
     with phases.timing("large"):
         held = b"x" * (100 << 20)
         del held
@@ -138,7 +200,7 @@ def test_the_logs_rows_as_read_are_let_go_once_typed_and_the_results_are_the_sam
     )
     with pytest.raises((AttributeError, TypeError)):
         read_log(loaded.task_log)
-    taken = pipeline.compute(loaded, later, WorkCalendar(), logs=logs)
+    taken = pipeline.compute(loaded, later, WorkCalendar(), logs=lambda: logs)
     for name in ("computed", "board", "log", "history", "stage_log"):
         assert getattr(taken, name).equals(getattr(itself, name)), name
     assert taken.history_known == len(rows) and taken.stages_known == len(rows)  # were read

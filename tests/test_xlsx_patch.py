@@ -22,8 +22,10 @@ from sheetsync.backends.xlsx_patch import (
     restore_cached_values,
 )
 from sheetsync.config import load_settings
+from sheetsync.loading import load
 from sheetsync.ops.demo import demo_customers
-from sheetsync.pipeline import compute, load, plan, report_for
+from sheetsync.pipeline import compute, plan
+from sheetsync.report import report_for
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.schema import FOLLOWUPS
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 from sheetsync.config import Settings
 from sheetsync.errors import ConfigError
+from sheetsync.locations import looks_like_feishu, looks_like_sheet, spreadsheet_key
 from sheetsync.workbook.changes import Changeset
 
 
@@ -41,25 +41,8 @@ class Backend(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def looks_like_sheet(text: str) -> bool:
-    return "docs.google.com/spreadsheets/" in text
-
-
-def spreadsheet_key(text: str) -> str:
-    """A key from a key or any Google Sheets URL."""
-    match = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", text)
-    return match.group(1) if match else text.strip()
-
-
 def uses_google(settings: Settings) -> bool:
     return settings.backend == "gsheets" or looks_like_sheet(settings.workbook)
-
-
-def looks_like_feishu(text: str) -> bool:
-    """A Feishu / Lark sheet's address (a private deployment's needs `backend: feishu`)."""
-    return bool(
-        re.search(r"https?://[^/\s]*(feishu\.cn|larksuite\.com|larkoffice\.com)/sheets/", text)
-    )
 
 
 def uses_feishu(settings: Settings) -> bool:

@@ -40,13 +40,7 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
-from sheetsync.config import (
-    PROJECT_ROOT,
-    VENDOR_HOSTS,
-    ChannelSettings,
-    EmailSettings,
-    FeishuSettings,
-)
+from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.feishu_im import APP, KINDS, AppBot, receiver
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
@@ -54,6 +48,12 @@ from sheetsync.delivery.remind import Mail, valid_email
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.settings_sections import (
+    VENDOR_HOSTS,
+    ChannelSettings,
+    EmailSettings,
+    FeishuSettings,
+)
 from sheetsync.workbook.messages import CATALOGUE, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.tables import ROW, Sheet
@@ -478,9 +478,11 @@ class Chats:
         self.notes: list[str] = []
         self.location, self.url = "", ""
 
-    def where(self, location: str, url: str = "") -> None:
-        """Where the rows live, so a private message points at a row as the mail does."""
+    def where(self, location: str, url: str = "", zone=None) -> None:
+        """Where the rows live, so a private message points at a row as the mail does; and
+        the workbook's time zone, when the run knows it (as `Mailer.where`)."""
         self.location, self.url = location, url
+        self.zone = zone if zone is not None else self.zone
 
     def recorded(self, log: pd.DataFrame, grids: dict[str, list[list]] | None = None):
         """The task log stamped from the journal (as `Mailer.recorded`); `grids` hold the

@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # the mixins below are only ever mixed into an apprise plugin
 else:
     _Plugin = object
 
-from sheetsync.config import VENDOR_HOSTS
+from sheetsync.settings_sections import VENDOR_HOSTS
 
 # Error codes meaning "too many messages, try later": DingTalk, WeCom, Feishu/Lark. (Feishu
 # also answers some floods with 9499, which is its plain "Bad Request" too: that one is

@@ -29,7 +29,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from sheetsync.config import PROJECT_ROOT, EmailSettings, load_yaml
+from sheetsync.config import PROJECT_ROOT, load_yaml
 from sheetsync.delivery import charts
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord  # noqa: F401  (re-exported)
 from sheetsync.delivery.remind import (
@@ -55,6 +55,7 @@ from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transp
 from sheetsync.errors import ConfigError
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
+from sheetsync.settings_sections import EmailSettings
 from sheetsync.workbook.messages import in_script, lang, prose_in_script, say
 from sheetsync.workbook.tables import ROW
 
@@ -266,10 +267,12 @@ class Mailer:
         self.tab: dict[str, list[list]] = {}
         self.links = RowLinks()
 
-    def where(self, location: str, url: str = "") -> None:
+    def where(self, location: str, url: str = "", zone=None) -> None:
         """Where the follow-up rows live, so a mail can point at a customer's row: a Google
-        sheet's tab URL (`backend.tab_url`), else the file, named by its file name."""
+        sheet's tab URL (`backend.tab_url`), else the file, named by its file name; and the
+        workbook's time zone (a Google sheet's own), when the run knows it."""
         self.links = RowLinks(file="" if url else Path(location).name, url=url)
+        self.zone = zone if zone is not None else self.zone
 
     def recorded(self, log, grids: dict[str, list[list]] | None = None):
         """The task log with every journalled mail stamped: a mail a crashed run sent is

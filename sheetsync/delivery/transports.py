@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from sheetsync.config import EmailSettings
+from sheetsync.settings_sections import EmailSettings
 
 
 class OutboxTransport:

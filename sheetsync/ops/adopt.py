@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 
 from sheetsync.config import Settings
 from sheetsync.errors import SheetSyncError, WorkbookError
-from sheetsync.pipeline import PEOPLE_KEYS, compute, load, plan, read_columns, report_for
+from sheetsync.loading import PEOPLE_KEYS, load, read_columns, value_defaults
+from sheetsync.pipeline import compute, plan
+from sheetsync.report import report_for
 from sheetsync.rules.grading import read_rules
 from sheetsync.rules.value import read_value_rules, typed_class
 from sheetsync.rules.workdays import WorkCalendar
@@ -168,7 +170,7 @@ class _Shape:
 
 
 class Adoption:
-    """--apply, inside the first sync (`pipeline.sync(adoption=...)`): the plan made on the
+    """--apply, inside the first sync (`pipeline.sync(mode=RunMode(adoption=...))`): the plan made on the
     grids the sync reads (one read), the sync computing on them as adopted (`adopted`), and
     the plan's changes written with the sync's (`with_first_sync`). A plan that cannot be
     applied, or a first sync that stops, stops before anything is written."""
@@ -431,7 +433,8 @@ def _lifecycle(result: AdoptPlan, grids: dict, sheet: Sheet, settings: Settings)
     locale = result.locale
     title = find_title(list(grids), VALUE_RULES, settings.tabs.get("value_rules"))
     try:
-        value_rules = read_value_rules(grids.get(title) if title else None, title or "", locale)
+        defaults = value_defaults(locale, title or "")
+        value_rules = read_value_rules(grids.get(title) if title else None, title or "", defaults)
     except SheetSyncError as exc:
         result.problems.append(str(exc))
         return

@@ -22,7 +22,10 @@ from sheetsync.delivery.channels import Chats
 from sheetsync.delivery.mailer import Mailer
 from sheetsync.errors import BackendError, SheetSyncError
 from sheetsync.ops.demo import demo_content
-from sheetsync.pipeline import SyncReport, check, sync
+from sheetsync.ops.memory_care import CaredPhases
+from sheetsync.pipeline import check, sync
+from sheetsync.report import SyncReport
+from sheetsync.run_mode import RunMode
 from sheetsync.workbook.parsing import date_or_none
 from sheetsync.workbook.schema import MEMORY, SYNC_LOG, TEAM
 from sheetsync.workbook.tables import find_title, load_sheet
@@ -115,9 +118,8 @@ def run_sync(
             client = getattr(backend, "client", None)
             if isinstance(client, FeishuClient):
                 chats.feishu_client = client
-        report = sync(
-            backend, settings, today, None, dry_run, mailer, sheet, force, chats, events_only
-        )
+        mode = RunMode(dry_run=dry_run, sheet=sheet, force=force, events_only=events_only)
+        report = sync(backend, settings, today, None, mode, mailer, chats, CaredPhases())
         resumed = getattr(backend, "resumed", None)  # a Google write a stopped run left
         note = resumed(report.locale) if resumed else None
         report.notes += [note] if note else []
@@ -176,7 +178,8 @@ def run_adopt(settings: Settings, apply: bool = False, today: dt.date | None = N
         if not apply:
             return plan_adoption(backend.read(), settings, today), None
         adoption = Adoption(today)
-        report = sync(backend, settings, today, adoption=adoption)
+        mode = RunMode(adoption=adoption)
+        report = sync(backend, settings, today, mode=mode, phases=CaredPhases())
         return adoption.plan, report
 
 

@@ -226,7 +226,8 @@ def with_far_cells(data: bytes) -> bytes:
 
 def _compute_once(path: Path) -> float:
     from sheetsync.backends.xlsx import XlsxBackend
-    from sheetsync.pipeline import compute, load
+    from sheetsync.loading import load
+    from sheetsync.pipeline import compute
     from sheetsync.rules.workdays import WorkCalendar
 
     settings = load_settings(environ={}, workbook=str(path))
@@ -296,10 +297,9 @@ def _floors(path: Path, repeat: int) -> tuple[float, float]:
 
 
 def _child(path: Path, day: dt.date) -> None:
-    from sheetsync import report as reporting
-    from sheetsync.ops import app
+    from sheetsync.ops import app, memory_care
 
-    reporting.OWN_PEAKS = True  # each phase's own peak, not the run's so far
+    memory_care.OWN_PEAKS = True  # each phase's own peak, not the run's so far
     outbox = path.parent / f"outbox-{path.stem}"
     settings = load_settings(environ={"SHEETSYNC_EMAIL_OUTBOX": str(outbox)}, workbook=str(path))
     start = time.perf_counter()

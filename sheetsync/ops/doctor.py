@@ -13,7 +13,7 @@ from sheetsync.config import Settings, load_all, unknown_message, unknown_variab
 from sheetsync.delivery.mailer import SmtpTransport
 from sheetsync.delivery.remind import read_team, valid_email
 from sheetsync.errors import SheetSyncError
-from sheetsync.pipeline import load, validated
+from sheetsync.loading import load, validated
 
 
 @dataclass

@@ -12,29 +12,33 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import cast
 
 import pandas as pd
 
 from sheetsync.errors import ConfigError
 from sheetsync.rules.plans import Step, finish, read_offset, read_plan
 from sheetsync.workbook.messages import in_script, lang, say
-from sheetsync.workbook.parsing import cell_text, is_blank, map_unique, parse_amount, parse_percent
-from sheetsync.workbook.schema import (
-    EVENT_WORD_KINDS,
-    FOLLOWUPS,
+from sheetsync.workbook.parsing import (
+    Unreadable,
+    cell_text,
+    is_blank,
+    map_unique,
+    parse_amount,
+    parse_percent,
+)
+from sheetsync.workbook.schema import EVENT_WORD_KINDS, FOLLOWUPS, VALUE_BLOCKS, VALUE_METRICS
+from sheetsync.workbook.tables import ROW, Sheet, load_blocks
+from sheetsync.workbook.terms import (
     HEALTH_SETTINGS,
     INTENT_LEVELS,
     RETIRED_HEALTH_SETTINGS,
     STAGES,
-    VALUE_BLOCKS,
-    VALUE_METRICS,
     Tab,
+    Term,
     normalise_header,
     term_lookup,
 )
-from sheetsync.workbook.tables import ROW, Sheet, load_blocks
-from sheetsync.workbook.template import default_rows
 
 PERCENT_METRICS = ("margin", "renewal_rate")
 OPTIONAL_HEALTH = "overdue_workdays"  # blank: each grade's 逾期升级 days
@@ -86,7 +90,7 @@ class _Reader:
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
 
-    def records(self):
+    def records(self) -> list[pd.Series]:
         frame = self.sheet.frame
         first = self.sheet.tab.required[0]
         return [r for _, r in frame.iterrows() if not is_blank(r[first])]
@@ -109,18 +113,18 @@ class _Reader:
         the row's 跟进方式 and 核心动作; an unreadable part is named."""
         method, action = cell_text(record["method"]), cell_text(record["action"])
         written = record.get("plan", None)
-        steps = (Step(interval, "", ""),)
+        steps: tuple[Step, ...] = (Step(interval, "", ""),)
         if not is_blank(written):
             try:
                 steps = read_plan(written)
-            except ValueError as exc:
+            except Unreadable as exc:
                 reason = say(exc.key, self.sheet.locale)
                 part = exc.fields.get("part", cell_text(written))
                 where = f'tab "{self.sheet.title}" row {record[ROW]}, {self.sheet.label("plan")}'
                 raise ConfigError(f'{where}: "{part}" {reason}') from None
         return finish(steps, method, action, self.sheet.locale)
 
-    def term(self, record: pd.Series, key: str, terms, kind: str):
+    def term(self, record: pd.Series, key: str, terms: tuple[Term, ...], kind: str) -> Term:
         term = term_lookup(terms).get(normalise_header(record[key]))
         if term is None:
             allowed = "/".join(t.text(self.sheet.locale) for t in terms)
@@ -128,17 +132,13 @@ class _Reader:
         return term
 
 
-@lru_cache(maxsize=8)
-def _default_blocks(locale: str, title: str) -> dict[str, Sheet]:
-    """The defaults, parsed once per process: every run falls back on them block by block."""
-    return load_blocks(default_rows(locale), VALUE_BLOCKS, f"{title} (defaults)")
-
-
-def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueRules:
-    """The rules from the tab's grid; a block missing from the tab takes its defaults."""
+def read_value_rules(
+    grid: list[list[object]] | None, title: str, defaults: dict[str, Sheet]
+) -> ValueRules:
+    """The rules from the tab's grid; a block missing from the tab takes its defaults
+    (`defaults`: the shipped blocks, as `loading.value_defaults` reads them)."""
     found = load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
-    default = _default_blocks(locale, title)
-    blocks = {b.key: _Reader(found.get(b.key) or default[b.key]) for b in VALUE_BLOCKS}
+    blocks = {b.key: _Reader(found.get(b.key) or defaults[b.key]) for b in VALUE_BLOCKS}
     return ValueRules(
         _metrics(blocks["scoring"]),
         _bands(blocks["bands"]),
@@ -153,7 +153,7 @@ def read_value_rules(grid: list[list] | None, title: str, locale: str) -> ValueR
     )
 
 
-def missing_blocks(grid: list[list] | None, title: str) -> list[Tab]:
+def missing_blocks(grid: list[list[object]] | None, title: str) -> list[Tab]:
     """The blocks a 价值分级 tab lacks (one from before 阶段成功率 and 培育池策略 existed):
     run on their defaults, which nobody could see or edit until they are in the tab."""
     if not grid:
@@ -259,7 +259,7 @@ def _health(reader: _Reader) -> dict[str, float]:
     return settings
 
 
-def retired_health_rows(grid: list[list] | None, title: str) -> list[str]:
+def retired_health_rows(grid: list[list[object]] | None, title: str) -> list[str]:
     """The health settings of earlier versions the 价值分级 tab still has (ignored), as
     written there: the sync log says they no longer count and what replaced them."""
     if not grid:
@@ -344,7 +344,8 @@ def value_class(scores: pd.Series, rules: ValueRules) -> pd.Series:
 def months_between(start: pd.Series, today: dt.date) -> pd.Series:
     """Whole calendar months from each date to `today` (NaN where there is no date)."""
     months = (today.year - start.dt.year) * 12 + (today.month - start.dt.month)
-    return months - (start.dt.day > today.day).astype(float)
+    counted: pd.Series = months - (start.dt.day > today.day).astype(float)
+    return counted
 
 
 def relationship(rows: pd.DataFrame, rules: ValueRules, today: dt.date) -> pd.Series:
@@ -392,7 +393,9 @@ def classify(rows: pd.DataFrame, rules: ValueRules, today: dt.date, locale: str)
     )
     joined = ["+".join(p for p in row if p) for row in parts.itertuples(index=False, name=None)]
     text = pd.Series(joined, index=parts.index, dtype=object) if len(parts) else classes
-    text = text + map_unique(points, lambda p: "" if pd.isna(p) else forms["score"].format(p))
+    text = text + map_unique(
+        points, lambda p: "" if pd.isna(cast("float | None", p)) else forms["score"].format(p)
+    )
     return pd.DataFrame(
         {
             "value_class": classes,
@@ -431,15 +434,23 @@ def with_typed_class(
     computed = value["value_class"]
     differs = typed.notna() & computed.notna() & (typed != computed)
     lines = pd.Series("", index=value.index, dtype=object)
-    lines[differs] = [
-        say("class_disagrees", locale, typed=t, computed=c)
-        for t, c in zip(typed[differs], computed[differs], strict=True)
-    ]
+    lines = _put(
+        lines,
+        differs,
+        [
+            say("class_disagrees", locale, typed=t, computed=c)
+            for t, c in zip(typed[differs], computed[differs], strict=True)
+        ],
+    )
     allowed = "/".join(name for name, _ in rules.bands)
-    lines[unread] = [
-        say("class_label_unreadable", locale, value=cell_text(v), allowed=allowed)
-        for v in labels[unread]
-    ]
+    lines = _put(
+        lines,
+        unread,
+        [
+            say("class_label_unreadable", locale, value=cell_text(v), allowed=allowed)
+            for v in labels[unread]
+        ],
+    )
     value = value.assign(value_class=typed.where(typed.notna(), computed))
     return value, lines
 
@@ -480,3 +491,9 @@ def lightest_upkeep(rules: ValueRules) -> Upkeep | None:
         if plan is not None:
             return plan
     return next(reversed(rules.upkeep.values()), None)
+
+
+def _put(lines: pd.Series, where: pd.Series, texts: list[str]) -> pd.Series:
+    """`lines` with `texts` in the rows `where` marks, in their order."""
+    placed = pd.Series(texts, index=where.index[where.to_numpy(dtype=bool)], dtype=object)
+    return lines.where(~where, placed.reindex(lines.index))

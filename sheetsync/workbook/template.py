@@ -6,12 +6,9 @@ Backend-neutral: a backend turns this into a file or a spreadsheet.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from pathlib import Path
 
-from sheetsync.config import PROJECT_ROOT, load_yaml
+from sheetsync.config import PROJECT_ROOT
 from sheetsync.workbook.changes import SheetLayout, text_units
 from sheetsync.workbook.messages import lang, rows_in_script
 from sheetsync.workbook.schema import (
@@ -31,6 +28,7 @@ from sheetsync.workbook.schema import (
     Tab,
     term_text,
 )
+from sheetsync.yaml_files import defaults_file
 
 LAYOUT_FILE = PROJECT_ROOT / "templates" / "workbook.yaml"
 RULES_FILE = PROJECT_ROOT / "config" / "grading.yaml"
@@ -56,17 +54,6 @@ class WorkbookContent:
     tabs: list[TabContent]
     header_fill: str
     sync_header_fill: str
-
-
-def _yaml(path: Path) -> dict:
-    """A defaults file, read once per process (every run builds the value rules' defaults):
-    a deep copy each time, so no caller can change what the next one gets."""
-    return copy.deepcopy(_read_yaml(path))
-
-
-@lru_cache(maxsize=8)
-def _read_yaml(path: Path) -> dict:
-    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 # The computed columns a salesperson reads first, put right after the customer's name in a
@@ -110,7 +97,7 @@ def log_layout(tab: Tab) -> SheetLayout:
     """A tab the sync creates and appends to (跟进历史, 预测记录, 阶段记录, 同步日志, 任务记录)
     laid out as init lays out its own: the header frozen, a filter over every row to come,
     and the template's column widths (at the default width a date shows as ###)."""
-    layout = _yaml(LAYOUT_FILE)
+    layout = defaults_file(LAYOUT_FILE)
     widths = layout.get("widths", {})
     default = layout["default_width"]
     columns = {i: widths.get(c.key, default) for i, c in enumerate(tab.columns, 1)}
@@ -132,14 +119,14 @@ def new_workbook(
     """Headers in `locale`; optional team and customer rows (in FOLLOWUPS column order) and
     stage history rows (the demo's: deals that have been in their stage a while).
     `work_first`: 状态 / 下次跟进日期 / 跟进任务 right after the customer's name."""
-    layout = _yaml(LAYOUT_FILE)
+    layout = defaults_file(LAYOUT_FILE)
     widths = layout.get("widths", {})
     columns = followup_columns(work_first)
     order = [FOLLOWUPS.columns.index(c) for c in columns]
     width = len(FOLLOWUPS.columns)
     people = [[*r, *[None] * (width - len(r))] for r in customers or []]
     body = {
-        GRADING.key: rows_in_script(_yaml(RULES_FILE)[lang(locale)], locale),
+        GRADING.key: rows_in_script(defaults_file(RULES_FILE)[lang(locale)], locale),
         TEAM.key: team or [],
         FOLLOWUPS.key: [[r[i] for i in order] for r in people],
         STAGE_LOG.key: history or [],
@@ -194,7 +181,7 @@ def _add_followup_aids(
 def default_rows(locale: str, blocks: tuple[Tab, ...] = VALUE_BLOCKS) -> list[list]:
     """The 价值分级 tab as `init` writes it: each block's title, header and rows (`blocks`:
     only those, for a tab from an older version that lacks them)."""
-    defaults = _yaml(VALUE_RULES_FILE)[lang(locale)]
+    defaults = defaults_file(VALUE_RULES_FILE)[lang(locale)]
     rows: list[list] = []
     for block in blocks:
         rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
