@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from sheetsync.errors import ConfigError
+from sheetsync.resources import config_dir
 from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
     VENDOR_HOSTS,
     ArchiveSettings,
@@ -52,9 +53,8 @@ from sheetsync.settings_sections import (  # noqa: F401  (re-exported)
 )
 from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOGGER = "sheetsync"  # the logger the command line sets up (ops.logs)
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "sheetsync.yaml"
+DEFAULT_CONFIG = config_dir() / "sheetsync.yaml"  # the packaged defaults (sheetsync.resources)
 BACKENDS = ("xlsx", "gsheets", "feishu")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"

@@ -40,7 +40,6 @@ import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
 from sheetsync.config import (
-    PROJECT_ROOT,
     VENDOR_HOSTS,
     ChannelSettings,
     EmailSettings,
@@ -51,13 +50,14 @@ from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
 from sheetsync.delivery.remind import Mail, valid_email
 from sheetsync.errors import ConfigError
+from sheetsync.resources import templates_dir
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import CATALOGUE, lang, say
 from sheetsync.workbook.parsing import cell_text, is_blank
 from sheetsync.workbook.tables import ROW, Sheet
 
-TEMPLATES = PROJECT_ROOT / "templates" / "chat"
+TEMPLATES = templates_dir() / "chat"
 GROUP_KINDS = ("digest",)  # what a group reads; escalations and summaries only go private
 MENTION_BY = {"dingtalk": "mobile", "wecombot": "mobile", "feishu": "chat_id", "lark": "chat_id"}
 log = logging.getLogger("sheetsync")

@@ -28,7 +28,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from sheetsync.config import PROJECT_ROOT, EmailSettings, load_yaml
+from sheetsync.config import EmailSettings, load_yaml
 from sheetsync.delivery import charts
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord  # noqa: F401  (re-exported)
 from sheetsync.delivery.remind import (
@@ -52,12 +52,13 @@ from sheetsync.delivery.remind import (
 )
 from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transport_for  # noqa: F401
 from sheetsync.errors import ConfigError
+from sheetsync.resources import templates_dir
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.messages import in_script, lang, prose_in_script, say
 from sheetsync.workbook.tables import ROW
 
-TEMPLATES = PROJECT_ROOT / "templates" / "email"
+TEMPLATES = templates_dir() / "email"
 
 
 class ScriptLoader(FileSystemLoader):

@@ -7,8 +7,8 @@ and the code cannot drift (tests/test_docs.py fails when they do).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from sheetsync.config import PROJECT_ROOT
 from sheetsync.workbook.messages import traditional
 from sheetsync.workbook.schema import (
     ARCHIVED_ACTIVITIES,
@@ -31,7 +31,7 @@ from sheetsync.workbook.schema import (
 )
 from sheetsync.workbook.template import default_rows, new_workbook
 
-DOC = PROJECT_ROOT / "docs" / "workbook.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "workbook.md"  # the checkout's docs/
 START, END = (
     "<!-- generated from sheetsync/workbook/schema.py: python3 -m sheetsync.workbook.docs -->",
     "<!-- end of generated -->",

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from sheetsync.config import PROJECT_ROOT, load_yaml
+from sheetsync.config import load_yaml
+from sheetsync.resources import config_dir, templates_dir
 from sheetsync.workbook.changes import SheetLayout, text_units
 from sheetsync.workbook.messages import lang, rows_in_script
 from sheetsync.workbook.schema import (
@@ -32,9 +33,9 @@ from sheetsync.workbook.schema import (
     term_text,
 )
 
-LAYOUT_FILE = PROJECT_ROOT / "templates" / "workbook.yaml"
-RULES_FILE = PROJECT_ROOT / "config" / "grading.yaml"
-VALUE_RULES_FILE = PROJECT_ROOT / "config" / "value_rules.yaml"
+LAYOUT_FILE = templates_dir() / "workbook.yaml"
+RULES_FILE = config_dir() / "grading.yaml"
+VALUE_RULES_FILE = config_dir() / "value_rules.yaml"
 
 
 @dataclass
