@@ -163,16 +163,19 @@ def _read_file(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected key: value settings at the top level")
     where = path.absolute()
-    _tag_paths(data, where.parent, f"in {where}")
+    # The packaged defaults are nobody's file (an installed copy's sit in site-packages): their
+    # relative paths are taken from the current directory, where `demo` makes its workbook.
+    base = None if where == DEFAULT_CONFIG.absolute() else where.parent
+    _tag_paths(data, base, f"in {where}")
     for i, entry in enumerate(data.get("workbooks") or []):
         if isinstance(entry, dict):
-            _tag_paths(entry, where.parent, f"in {where}, workbooks[{i}]")
+            _tag_paths(entry, base, f"in {where}, workbooks[{i}]")
     for part in [data, *(e for e in data.get("workbooks") or [] if isinstance(e, dict))]:
-        _tag_bot_files(part, where.parent)
+        _tag_bot_files(part, base)
     return data
 
 
-def _tag_paths(data: dict, base: Path, where: str) -> None:
+def _tag_paths(data: dict, base: Path | None, where: str) -> None:
     """Mark each path setting of a file's part with its folder and its line's origin."""
     for keys in PATH_SETTINGS:
         part = _dig(data, keys[:-1])
@@ -181,7 +184,7 @@ def _tag_paths(data: dict, base: Path, where: str) -> None:
             part[keys[-1]] = Written(value, f"{'.'.join(keys)}: {value} {where}", base)
 
 
-def _tag_bot_files(data: dict, base: Path) -> None:
+def _tag_bot_files(data: dict, base: Path | None) -> None:
     """A bot's url_file / secret_file written in a file is taken from that file's folder."""
     bots = _dig(data, ("channels", "bots"))
     for bot in bots.values() if isinstance(bots, dict) else []:
@@ -384,7 +387,7 @@ def _locate_paths(settings: Settings) -> None:
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
     settings.workbook = _located(settings.workbook, not shared_sheet(settings))
-    settings.email.outbox = _located(settings.email.outbox)
+    settings.email.outbox = _located(settings.email.outbox) or _beside(settings)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
     settings.feishu.credentials = _located(settings.feishu.credentials)
@@ -393,6 +396,18 @@ def _locate_paths(settings: Settings) -> None:
     settings.archive.workbook = _located(archive, not online)
     for bot in settings.channels.bots.values():
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
+
+
+def _beside(settings: Settings) -> str:
+    """No `email.outbox` named: the .eml files go to `outbox/` beside the workbook file (as
+    the demo's do), so each team's mail stays with its sheet and never lands in the folder
+    sheetsync is installed or checked out in. An online sheet has no folder: the current
+    directory's `outbox/`."""
+    from sheetsync.backends import shared_sheet  # backends imports this
+
+    if shared_sheet(settings):
+        return "outbox"
+    return os.path.join(os.path.dirname(settings.workbook), "outbox")
 
 
 def _located(value: object, is_path: bool = True) -> str:
