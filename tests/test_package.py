@@ -184,3 +184,20 @@ def test_the_installed_command_works_from_any_directory_with_nothing_of_the_chec
     assert (elsewhere / "demo" / "sheetsync-demo.xlsx").is_file()
     run(command, "sync")
     assert _demo_outbox() == before and not (venv / "demo").exists()
+
+
+def test_the_public_api_is_named_and_costs_nothing_until_used():
+    """`__all__` names what a script may rely on; each name resolves, and importing the
+    package alone loads none of it (the command's start-up pays only for what it uses)."""
+    code = (
+        "import sys, sheetsync; loaded = 'pandas' in sys.modules; "
+        "[getattr(sheetsync, n) for n in sheetsync.__all__]; "
+        "print(loaded, sorted(sheetsync.__all__))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=True
+    )
+    loaded, names = done.stdout.split(" ", 1)
+    assert loaded == "False"
+    for name in ("load_settings", "run_sync", "init_workbook", "SyncReport", "ConfigError"):
+        assert repr(name) in names

@@ -27,9 +27,9 @@ from sheetsync.workbook.schema import (
     TASK_LOG,
     TEAM,
     VALUE_RULES,
-    Tab,
 )
 from sheetsync.workbook.template import default_rows, new_workbook
+from sheetsync.workbook.terms import Tab, Term
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "workbook.md"  # the checkout's docs/
 START, END = (
@@ -38,7 +38,7 @@ START, END = (
 )
 
 
-def _spellings(term) -> str:
+def _spellings(term: Term) -> str:
     forms = [term.zh, term.en, *term.aliases]
     hant = traditional(term.zh)
     if hant != term.zh:
@@ -99,7 +99,7 @@ def render() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _table(rows: list[list]) -> list[str]:
+def _table(rows: list[list[object]]) -> list[str]:
     def cell(value: object) -> str:
         return "" if value is None else str(value).replace("|", "\\|")
 
