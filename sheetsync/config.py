@@ -17,7 +17,9 @@ Any other SHEETSYNC_* variable is warned about, with the closest known name.
 
 Relative paths: one written in a settings file is taken from that file's folder, so a
 scheduled `cd / && sheetsync sync` finds what the file names; one given on the command line
-or in an environment variable is taken from the current directory, as a shell user expects.
+or in an environment variable is taken from the current directory, as a shell user expects,
+and so is one in the packaged defaults (nobody's file). No `email.outbox`: `outbox/` beside
+the workbook.
 """
 
 from __future__ import annotations
@@ -386,8 +388,9 @@ def _locate_paths(settings: Settings) -> None:
 
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
-    settings.workbook = _located(settings.workbook, not shared_sheet(settings))
-    settings.email.outbox = _located(settings.email.outbox) or _beside(settings)
+    shared = shared_sheet(settings)
+    settings.workbook = _located(settings.workbook, not shared)
+    settings.email.outbox = _located(settings.email.outbox) or _beside(settings.workbook, shared)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
     settings.feishu.credentials = _located(settings.feishu.credentials)
@@ -398,16 +401,12 @@ def _locate_paths(settings: Settings) -> None:
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
 
 
-def _beside(settings: Settings) -> str:
+def _beside(workbook: str, online: bool) -> str:
     """No `email.outbox` named: the .eml files go to `outbox/` beside the workbook file (as
-    the demo's do), so each team's mail stays with its sheet and never lands in the folder
+    the demo's do), so a team's mail stays with its sheet and never lands in the folder
     sheetsync is installed or checked out in. An online sheet has no folder: the current
     directory's `outbox/`."""
-    from sheetsync.backends import shared_sheet  # backends imports this
-
-    if shared_sheet(settings):
-        return "outbox"
-    return os.path.join(os.path.dirname(settings.workbook), "outbox")
+    return "outbox" if online else os.path.join(os.path.dirname(workbook), "outbox")
 
 
 def _located(value: object, is_path: bool = True) -> str:
