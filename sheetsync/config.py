@@ -17,7 +17,9 @@ Any other SHEETSYNC_* variable is warned about, with the closest known name.
 
 Relative paths: one written in a settings file is taken from that file's folder, so a
 scheduled `cd / && sheetsync sync` finds what the file names; one given on the command line
-or in an environment variable is taken from the current directory, as a shell user expects.
+or in an environment variable is taken from the current directory, as a shell user expects,
+and so is one in the packaged defaults (nobody's file). No `email.outbox`: `outbox/` beside
+the workbook.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import yaml
 
 from sheetsync.errors import ConfigError
 from sheetsync.locations import online
+from sheetsync.resources import config_dir
 from sheetsync.settings_sections import (
     ArchiveSettings,
     ChannelSettings,
@@ -51,9 +54,8 @@ from sheetsync.settings_sections import (
 )
 from sheetsync.workbook.schema import FOLLOWUPS, LOCALES, TABS_BY_KEY, normalise_header
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOGGER = "sheetsync"  # the logger the command line sets up (ops.logs)
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "sheetsync.yaml"
+DEFAULT_CONFIG = config_dir() / "sheetsync.yaml"  # the packaged defaults (sheetsync.resources)
 BACKENDS = ("xlsx", "gsheets", "feishu")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
@@ -162,16 +164,19 @@ def _read_file(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected key: value settings at the top level")
     where = path.absolute()
-    _tag_paths(data, where.parent, f"in {where}")
+    # The packaged defaults are nobody's file (an installed copy's sit in site-packages): their
+    # relative paths are taken from the current directory, where `demo` makes its workbook.
+    base = None if where == DEFAULT_CONFIG.absolute() else where.parent
+    _tag_paths(data, base, f"in {where}")
     for i, entry in enumerate(data.get("workbooks") or []):
         if isinstance(entry, dict):
-            _tag_paths(entry, where.parent, f"in {where}, workbooks[{i}]")
+            _tag_paths(entry, base, f"in {where}, workbooks[{i}]")
     for part in [data, *(e for e in data.get("workbooks") or [] if isinstance(e, dict))]:
-        _tag_bot_files(part, where.parent)
+        _tag_bot_files(part, base)
     return data
 
 
-def _tag_paths(data: dict, base: Path, where: str) -> None:
+def _tag_paths(data: dict, base: Path | None, where: str) -> None:
     """Mark each path setting of a file's part with its folder and its line's origin."""
     for keys in PATH_SETTINGS:
         part = _dig(data, keys[:-1])
@@ -180,7 +185,7 @@ def _tag_paths(data: dict, base: Path, where: str) -> None:
             part[keys[-1]] = Written(value, f"{'.'.join(keys)}: {value} {where}", base)
 
 
-def _tag_bot_files(data: dict, base: Path) -> None:
+def _tag_bot_files(data: dict, base: Path | None) -> None:
     """A bot's url_file / secret_file written in a file is taken from that file's folder."""
     bots = _dig(data, ("channels", "bots"))
     for bot in bots.values() if isinstance(bots, dict) else []:
@@ -376,8 +381,9 @@ def _locate_paths(settings: Settings) -> None:
     URL is not a path and stays as written)."""
     if not isinstance(settings.workbook, str):
         settings.workbook = str(settings.workbook or "")
-    settings.workbook = _located(settings.workbook, not online(settings.backend, settings.workbook))
-    settings.email.outbox = _located(settings.email.outbox)
+    shared = online(settings.backend, settings.workbook)
+    settings.workbook = _located(settings.workbook, not shared)
+    settings.email.outbox = _located(settings.email.outbox) or _beside(settings.workbook, shared)
     settings.email.smtp.password_file = _located(settings.email.smtp.password_file)
     settings.gsheets.credentials = _located(settings.gsheets.credentials)
     settings.feishu.credentials = _located(settings.feishu.credentials)
@@ -385,6 +391,14 @@ def _locate_paths(settings: Settings) -> None:
     settings.archive.workbook = _located(archive, not online("", str(archive)))
     for bot in settings.channels.bots.values():
         bot.url_file, bot.secret_file = _located(bot.url_file), _located(bot.secret_file)
+
+
+def _beside(workbook: str, shared: bool) -> str:
+    """No `email.outbox` named: the .eml files go to `outbox/` beside the workbook file (as
+    the demo's do), so a team's mail stays with its sheet and never lands in the folder
+    sheetsync is installed or checked out in. An online sheet has no folder: the current
+    directory's `outbox/`."""
+    return "outbox" if shared else os.path.join(os.path.dirname(workbook), "outbox")
 
 
 def _located(value: object, is_path: bool = True) -> str:

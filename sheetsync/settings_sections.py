@@ -101,7 +101,7 @@ class SmtpSettings:
 class EmailSettings:
     enabled: bool = True
     transport: str = "outbox"  # outbox | smtp
-    outbox: str = "demo/outbox"
+    outbox: str = ""  # none: outbox/ beside the workbook (config._beside)
     sender: str = "sheetsync@localhost"
     fallback: str = ""
     manager_summary: bool = False

@@ -164,7 +164,7 @@ def test_complaint_alerts_the_manager_by_mail_and_chat_once(tmp_path, vendors): 
     environ = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
     report = sync(path, TODAY, email=True, environ=environ, channels=chat)
     notes = " ".join(report.notes)  # said in the sheet's language
-    assert "投诉提醒:邮件:发出1封" in notes and "投诉提醒(群消息):发出1条,失败0条" in notes
+    assert "投诉提醒:邮件:1封写入发件箱" in notes and "投诉提醒(群消息):发出1条,失败0条" in notes
     (eml,) = (tmp_path / "outbox").glob("alert-A1-*.eml")
     mail = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert mail["To"] == "chen.jing@example.com" and "需重点关注" in mail["Subject"]

@@ -182,7 +182,7 @@ def test_first_sync_sends_one_backlog_mail_per_manager_and_no_escalation(tmp_pat
     assert "按负责人" in html and "最早的 10 项" in html and "老客户17" in html
     wang = read_mail(path, f"backlog-王强-{day}.eml").get_body(("plain",)).get_content()
     assert "- 赵敏:5 项" in wang and "张伟" not in wang
-    assert "邮件:发出5封" in report.notes[-1]  # three digests, two backlog mails, no more
+    assert "邮件:5封写入发件箱" in report.notes[-1]  # three digests, two backlog mails, no more
     assert all(t["升级时间"] is None for t in task_rows_all(path))
 
     sync(path, WEDNESDAY + dt.timedelta(days=1), email=True, environ=MAIL_ON)  # Thursday

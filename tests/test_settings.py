@@ -2,6 +2,7 @@
 an error says about them; unknown SHEETSYNC_* variables."""
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -134,10 +135,27 @@ def test_a_google_sheet_in_a_file_is_not_taken_as_a_path(site, written):
     assert settings.workbook == written.split("workbook: ")[1]
 
 
-def test_the_shipped_settings_mean_the_projects_demo_folder_from_any_directory(site):
+def test_the_shipped_settings_mean_the_demo_in_the_current_directory_not_the_project(site):
+    """The packaged defaults are nobody's file (an installed copy's sit in site-packages):
+    `sheetsync demo` then `sheetsync sync` from any directory use that directory's demo/."""
     settings = load_settings(environ={})
-    assert settings.workbook == str(PROJECT / "demo" / "sheetsync-demo.xlsx")
-    assert settings.email.outbox == str(PROJECT / "demo" / "outbox")
+    assert (
+        Path(settings.workbook).resolve()
+        == site.parent / "elsewhere" / "demo" / "sheetsync-demo.xlsx"
+    )
+    assert Path(settings.email.outbox).resolve() == site.parent / "elsewhere" / "demo" / "outbox"
+    assert PROJECT.resolve() not in Path(settings.email.outbox).resolve().parents
+
+
+def test_with_no_outbox_named_the_mail_goes_beside_the_workbook(site):
+    """A settings file, a variable or --workbook that names no outbox: outbox/ beside the
+    workbook, never the folder sheetsync was installed or checked out in."""
+    config = settings_file(site, "workbook: ../books/team.xlsx\n")
+    assert load_settings(config, environ={}).email.outbox == str(site / "books" / "outbox")
+    other = load_settings(config, environ={}, workbook="there/b.xlsx").email.outbox
+    assert other == os.path.join("there", "outbox")
+    named = settings_file(site, "workbook: ../books/team.xlsx\nemail: {outbox: mail}\n")
+    assert load_settings(named, environ={}).email.outbox == str(site / "config" / "mail")
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.channels import MASK, Message, Person, app_messages, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
 from sheetsync.delivery.remind import (
@@ -33,10 +32,11 @@ from sheetsync.delivery.remind import (
     read_team,
     tel,
 )
+from sheetsync.resources import templates_dir
 from sheetsync.workbook.messages import say
 from sheetsync.workbook.parsing import cell_text
 
-TEMPLATES = PROJECT_ROOT / "templates" / "alerts"
+TEMPLATES = templates_dir() / "alerts"
 
 
 def plan_alerts(

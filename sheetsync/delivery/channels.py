@@ -40,12 +40,12 @@ from urllib.parse import quote
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
-from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.feishu_im import APP, KINDS, AppBot, receiver
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
 from sheetsync.delivery.remind import Mail, valid_email
 from sheetsync.errors import ConfigError
+from sheetsync.resources import templates_dir
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.settings_sections import (
@@ -61,7 +61,7 @@ from sheetsync.workbook.tables import ROW, Sheet
 if TYPE_CHECKING:
     from sheetsync.feishu_api import FeishuClient
 
-TEMPLATES = PROJECT_ROOT / "templates" / "chat"
+TEMPLATES = templates_dir() / "chat"
 GROUP_KINDS = ("digest",)  # what a group reads; escalations and summaries only go private
 CHINA_MOBILE_WITH_CODE = 13  # digits: "86" and the 11 of a mobile number
 SHORTEST_SECRET = 6  # characters: a shorter value is no secret (and would mask common words)

@@ -29,7 +29,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from sheetsync.config import PROJECT_ROOT, load_yaml
+from sheetsync.config import load_yaml
 from sheetsync.delivery import charts
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord  # noqa: F401  (re-exported)
 from sheetsync.delivery.remind import (
@@ -53,13 +53,14 @@ from sheetsync.delivery.remind import (
 )
 from sheetsync.delivery.transports import OutboxTransport, SmtpTransport, transport_for  # noqa: F401
 from sheetsync.errors import ConfigError
+from sheetsync.resources import templates_dir
 from sheetsync.rules.tasks import record_mail
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.settings_sections import EmailSettings
 from sheetsync.workbook.messages import in_script, lang, prose_in_script, say
 from sheetsync.workbook.tables import ROW
 
-TEMPLATES = PROJECT_ROOT / "templates" / "email"
+TEMPLATES = templates_dir() / "email"
 
 
 class ScriptLoader(FileSystemLoader):
@@ -174,11 +175,19 @@ class Delivery:
     sent: list[Mail] = field(default_factory=list)
     already: list[Mail] = field(default_factory=list)
     failed: list[tuple[Mail, str]] = field(default_factory=list)
+    outbox: Path | None = None  # the folder the outbox transport wrote to: nothing was sent
 
     def summary(self, locale: str = "zh") -> str:
-        text = say("mail_summary", locale, sent=len(self.sent), failed=len(self.failed))
+        if self.outbox is None:
+            text = say("mail_summary", locale, sent=len(self.sent), failed=len(self.failed))
+        else:
+            written, failed = len(self.sent), len(self.failed)
+            text = say(
+                "mail_outbox_summary", locale, written=written, folder=self.outbox, failed=failed
+            )
         if self.already:
-            text += say("mail_already", locale, count=len(self.already))
+            key = "mail_already" if self.outbox is None else "mail_outbox_already"
+            text += say(key, locale, count=len(self.already))
         return text + "".join(
             say("mail_failed", locale, recipient=m.recipient, to=m.to, why=why)
             for m, why in self.failed
@@ -209,7 +218,7 @@ def deliver(
     stops the others, and past the deadline the rest fail at once (nothing is recorded, so
     the next run sends them)."""
     done = {e["key"] for e in journal.entries()} | recorded
-    result = Delivery()
+    result = Delivery(outbox=transport.folder if isinstance(transport, OutboxTransport) else None)
     pending: list[Mail] = []
     for mail in mails:
         (result.already if mail.key in done else pending).append(mail)

@@ -15,15 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sheetsync.config import PROJECT_ROOT
 from sheetsync.delivery.channels import MASK, Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
 from sheetsync.delivery.records import SentRecord
 from sheetsync.delivery.remind import NAME_CHARS, Addresses, Mail, clipped, read_team, valid_email
+from sheetsync.resources import templates_dir
 from sheetsync.rules.recipients import FIELDS, Change, Recipients, field_label
 from sheetsync.workbook.messages import listed, say
 
-TEMPLATES = PROJECT_ROOT / "templates" / "notices"
+TEMPLATES = templates_dir() / "notices"
 URLISH = re.compile(r"^([a-z][a-z0-9+.-]*://[^/?#\s]*)[/?#]\S*", re.I)
 
 

@@ -7,8 +7,8 @@ and the code cannot drift (tests/test_docs.py fails when they do).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from sheetsync.config import PROJECT_ROOT
 from sheetsync.workbook.messages import traditional
 from sheetsync.workbook.schema import (
     ARCHIVED_ACTIVITIES,
@@ -27,18 +27,18 @@ from sheetsync.workbook.schema import (
     TASK_LOG,
     TEAM,
     VALUE_RULES,
-    Tab,
 )
 from sheetsync.workbook.template import default_rows, new_workbook
+from sheetsync.workbook.terms import Tab, Term
 
-DOC = PROJECT_ROOT / "docs" / "workbook.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "workbook.md"  # the checkout's docs/
 START, END = (
     "<!-- generated from sheetsync/workbook/schema.py: python3 -m sheetsync.workbook.docs -->",
     "<!-- end of generated -->",
 )
 
 
-def _spellings(term) -> str:
+def _spellings(term: Term) -> str:
     forms = [term.zh, term.en, *term.aliases]
     hant = traditional(term.zh)
     if hant != term.zh:
@@ -99,7 +99,7 @@ def render() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _table(rows: list[list]) -> list[str]:
+def _table(rows: list[list[object]]) -> list[str]:
     def cell(value: object) -> str:
         return "" if value is None else str(value).replace("|", "\\|")
 

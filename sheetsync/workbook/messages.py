@@ -909,6 +909,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "……(太长,其余见邮件或表格)",
         "… (too long: the rest is in the mail and the sheet)",
     ),
+    # issue 29 item 1 (package): the outbox transport writes .eml files, it sends nothing
+    "mail_outbox_summary": (
+        "邮件:{written}封写入发件箱 {folder},失败{failed}封",
+        "mail: {written} written to the outbox {folder}, {failed} failed",
+    ),
+    "mail_outbox_already": (",{count}封之前已写入", ", {count} written before"),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sheetsync.config import PROJECT_ROOT
+from sheetsync.resources import config_dir, templates_dir
 from sheetsync.workbook.changes import SheetLayout, text_units
 from sheetsync.workbook.messages import lang, rows_in_script
 from sheetsync.workbook.schema import (
@@ -30,9 +30,9 @@ from sheetsync.workbook.schema import (
 )
 from sheetsync.yaml_files import defaults_file
 
-LAYOUT_FILE = PROJECT_ROOT / "templates" / "workbook.yaml"
-RULES_FILE = PROJECT_ROOT / "config" / "grading.yaml"
-VALUE_RULES_FILE = PROJECT_ROOT / "config" / "value_rules.yaml"
+LAYOUT_FILE = templates_dir() / "workbook.yaml"
+RULES_FILE = config_dir() / "grading.yaml"
+VALUE_RULES_FILE = config_dir() / "value_rules.yaml"
 
 
 @dataclass
