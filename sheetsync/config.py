@@ -29,6 +29,7 @@ import difflib
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +60,7 @@ DEFAULT_CONFIG = config_dir() / "sheetsync.yaml"  # the packaged defaults (sheet
 BACKENDS = ("xlsx", "gsheets", "feishu")
 DEFAULT_ZONE = "Asia/Shanghai"  # for `timezone: auto` when the workbook has no zone of its own
 ENV_PREFIX = "SHEETSYNC_"
+COMPLETION_LOOKBACK_DAYS = 30  # the summary's completion rate reads the task log this far back
 log = logging.getLogger(LOGGER)
 # Settings that name a file or folder: relative ones in a settings file are rebased.
 PATH_SETTINGS = (
@@ -181,7 +183,7 @@ def _tag_paths(data: dict, base: Path | None, where: str) -> None:
     for keys in PATH_SETTINGS:
         part = _dig(data, keys[:-1])
         value = part.get(keys[-1]) if isinstance(part, dict) else None
-        if isinstance(value, str) and value:
+        if isinstance(part, dict) and isinstance(value, str) and value:
             part[keys[-1]] = Written(value, f"{'.'.join(keys)}: {value} {where}", base)
 
 
@@ -205,7 +207,7 @@ EMAIL_ENV = ("enabled", "transport", "outbox", "sender", "fallback", "manager_su
 SMTP_ENV = ("host", "port", "security", "username", "password_file", "timeout", "deadline")
 
 
-def _email_from_env(environ: dict) -> dict:
+def _email_from_env(environ: Mapping[str, str]) -> dict:
     email = {
         k: environ[f"{ENV_PREFIX}EMAIL_{k.upper()}"]
         for k in EMAIL_ENV
@@ -219,7 +221,7 @@ def _email_from_env(environ: dict) -> dict:
     return {**email, "smtp": smtp} if smtp else email
 
 
-def _channels_from_env(environ: dict) -> dict:
+def _channels_from_env(environ: Mapping[str, str]) -> dict:
     return {
         k: environ[f"{ENV_PREFIX}CHANNELS_{k.upper()}"]
         for k in CHANNELS_ENV
@@ -227,7 +229,7 @@ def _channels_from_env(environ: dict) -> dict:
     }
 
 
-def _from_env(environ: dict) -> dict:
+def _from_env(environ: Mapping[str, str]) -> dict:
     data: dict = {}
     for name in ENV_SETTINGS:
         if ENV_PREFIX + name.upper() in environ:
@@ -254,7 +256,9 @@ def known_variables(password_envs: tuple[str, ...] = ()) -> set[str]:
     return names | {f"{ENV_PREFIX}SMTP_{k.upper()}" for k in SMTP_ENV}
 
 
-def unknown_variables(environ: dict, password_envs: tuple[str, ...] = ()) -> dict[str, str | None]:
+def unknown_variables(
+    environ: Mapping[str, str], password_envs: tuple[str, ...] = ()
+) -> dict[str, str | None]:
     """SHEETSYNC_* variables no setting reads, each with the closest known name: a misspelt
     variable is otherwise ignored without a word and the run uses the file's value."""
     known = known_variables(password_envs)
@@ -278,7 +282,8 @@ def unknown_message(name: str, closest: str | None) -> str:
 
 
 def _password_envs(data: dict) -> tuple[str, ...]:
-    entries = data.get("workbooks") if isinstance(data.get("workbooks"), list) else []
+    listed = data.get("workbooks")
+    entries: list[object] = listed if isinstance(listed, list) else []
     names = [_dig(part, ("email", "smtp", "password_env")) for part in [data, *entries]]
     for part in [data, *entries]:  # the chat bots' variables
         bots = _dig(part, ("channels", "bots"))
@@ -287,7 +292,7 @@ def _password_envs(data: dict) -> tuple[str, ...]:
     return tuple(n for n in names if isinstance(n, str))
 
 
-def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
+def _check(data: dict, source: str, environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(data) - known)
@@ -308,32 +313,10 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
     settings.holidays = _as_bool("holidays", settings.holidays)
     settings.weekend_reminders = _as_bool("weekend_reminders", settings.weekend_reminders)
     _locate_paths(settings)
-    try:
-        settings.task_log_keep_days = int(settings.task_log_keep_days)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f'task_log_keep_days: "{settings.task_log_keep_days}" is not a number of days'
-        ) from None
-    for name in ("max_part_mb", "max_ratio"):
-        try:
-            setattr(settings, name, float(getattr(settings, name)))
-        except (TypeError, ValueError):
-            raise ConfigError(f'{name}: "{getattr(settings, name)}" is not a number') from None
-        if getattr(settings, name) <= 1:
-            raise ConfigError(f"{name}: more than 1, or no workbook could be read")
-    try:
-        settings.max_alerts = int(settings.max_alerts)
-    except (TypeError, ValueError):
-        raise ConfigError(f'max_alerts: "{settings.max_alerts}" is not a number') from None
-    if settings.max_alerts < 1:
-        raise ConfigError("max_alerts: at least 1")
+    _check_numbers(settings)
     settings.accept_recipient_changes = _names(
         "accept_recipient_changes", settings.accept_recipient_changes
     )
-    if settings.task_log_keep_days < 30:
-        raise ConfigError(
-            "task_log_keep_days: at least 30, the summary's completion rate looks back 30 days"
-        )
     if settings.backend not in BACKENDS:
         raise ConfigError(f'backend: "{settings.backend}" is not one of {", ".join(BACKENDS)}')
     if settings.locale not in (*LOCALES, "auto"):
@@ -363,6 +346,33 @@ def _check(data: dict, source: str, environ: dict | None = None) -> Settings:
             "workbooks: expected a list of settings, one per workbook (workbook: ..., name: ...)"
         )
     return settings
+
+
+def _check_numbers(settings: Settings) -> None:
+    """The numeric settings, as numbers, each within what the steps reading it need."""
+    try:
+        settings.task_log_keep_days = int(settings.task_log_keep_days)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f'task_log_keep_days: "{settings.task_log_keep_days}" is not a number of days'
+        ) from None
+    for name in ("max_part_mb", "max_ratio"):
+        try:
+            setattr(settings, name, float(getattr(settings, name)))
+        except (TypeError, ValueError):
+            raise ConfigError(f'{name}: "{getattr(settings, name)}" is not a number') from None
+        if getattr(settings, name) <= 1:
+            raise ConfigError(f"{name}: more than 1, or no workbook could be read")
+    try:
+        settings.max_alerts = int(settings.max_alerts)
+    except (TypeError, ValueError):
+        raise ConfigError(f'max_alerts: "{settings.max_alerts}" is not a number') from None
+    if settings.max_alerts < 1:
+        raise ConfigError("max_alerts: at least 1")
+    if settings.task_log_keep_days < COMPLETION_LOOKBACK_DAYS:
+        raise ConfigError(
+            "task_log_keep_days: at least 30, the summary's completion rate looks back 30 days"
+        )
 
 
 def _names(name: str, value: object) -> list[str]:
@@ -436,7 +446,10 @@ def _minutes(name: str, value: object) -> int:
 
 
 def _merged(
-    path: str | Path | None, environ: dict | None, overrides: dict, warn: bool = True
+    path: str | Path | None,
+    environ: Mapping[str, str] | None,
+    overrides: dict,
+    warn: bool = True,
 ) -> tuple[dict, str]:
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG)

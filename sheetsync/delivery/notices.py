@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from email.message import EmailMessage
 
 from sheetsync.delivery.channels import MASK, Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
@@ -150,7 +151,15 @@ class _Writer:
 
     def write(self, message: Message, at: dt.datetime) -> tuple[str, str]:
         rendered = self.renderer.render(message.mail, at)
-        return str(rendered["Subject"]), rendered.get_body(("plain",)).get_content().strip()
+        return str(rendered["Subject"]), _plain(rendered).strip()
+
+
+def _plain(message: EmailMessage) -> str:
+    """A rendered mail's text part: the renderer always writes one, so none is a bug."""
+    part = message.get_body(("plain",))
+    if part is None:
+        raise ValueError("a rendered notice has no text part")
+    return str(part.get_content())
 
 
 def preview_notices(recipients: Recipients, locale: str, mailer, now: dt.datetime) -> list[str]:
@@ -164,5 +173,5 @@ def preview_notices(recipients: Recipients, locale: str, mailer, now: dt.datetim
         envelope = say(
             "preview_mail", locale, to=message["To"], state="", subject=message["Subject"]
         )
-        shown_.append(f"{envelope}\n\n{message.get_body(('plain',)).get_content()}")
+        shown_.append(f"{envelope}\n\n{_plain(message)}")
     return [*shown_, *(say("note", locale, text=n) for n in addresses.notes)]

@@ -7,6 +7,7 @@ Backend-neutral: a backend turns this into a file or a spreadsheet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sheetsync.resources import config_dir, templates_dir
 from sheetsync.workbook.changes import SheetLayout, text_units
@@ -28,6 +29,7 @@ from sheetsync.workbook.schema import (
     Tab,
     term_text,
 )
+from sheetsync.workbook.terms import Term
 from sheetsync.yaml_files import defaults_file
 
 LAYOUT_FILE = templates_dir() / "workbook.yaml"
@@ -38,7 +40,7 @@ VALUE_RULES_FILE = config_dir() / "value_rules.yaml"
 @dataclass
 class TabContent:
     title: str
-    rows: list[list]
+    rows: list[list[Any]]
     widths: list[float] = field(default_factory=list)
     sync_columns: list[int] = field(default_factory=list)  # 1-based, header coloured apart
     choices: dict[int, list[str]] = field(default_factory=dict)  # column -> dropdown values
@@ -64,7 +66,7 @@ EVERY_ROW = 1_048_576  # a sheet's last row: a filter over rows added later
 MAX_FROZEN = 4  # further right, frozen columns would fill a laptop's screen: header only
 
 
-def followup_columns(work_first: bool = True) -> list:
+def followup_columns(work_first: bool = True) -> list[Term]:
     """The follow-up tab's columns in a new workbook's order."""
     columns = list(FOLLOWUPS.columns)
     if not work_first:
@@ -111,9 +113,9 @@ def header_width(header: str) -> float:
 
 def new_workbook(
     locale: str,
-    team: list[list] | None = None,
-    customers: list[list] | None = None,
-    history: list[list] | None = None,
+    team: list[list[Any]] | None = None,
+    customers: list[list[Any]] | None = None,
+    history: list[list[Any]] | None = None,
     work_first: bool = True,
 ) -> WorkbookContent:
     """Headers in `locale`; optional team and customer rows (in FOLLOWUPS column order) and
@@ -162,7 +164,7 @@ def new_workbook(
 
 
 def _add_followup_aids(
-    content: TabContent, tab: Tab, locale: str, layout: dict, grades: list
+    content: TabContent, tab: Tab, locale: str, layout: dict[str, Any], grades: list[str]
 ) -> None:
     """Dropdowns for the fields with allowed values, and overdue / due-today rows coloured."""
     position = {c.key: i for i, c in enumerate(tab.columns, 1)}
@@ -178,11 +180,11 @@ def _add_followup_aids(
     }
 
 
-def default_rows(locale: str, blocks: tuple[Tab, ...] = VALUE_BLOCKS) -> list[list]:
+def default_rows(locale: str, blocks: tuple[Tab, ...] = VALUE_BLOCKS) -> list[list[Any]]:
     """The 价值分级 tab as `init` writes it: each block's title, header and rows (`blocks`:
     only those, for a tab from an older version that lacks them)."""
     defaults = defaults_file(VALUE_RULES_FILE)[lang(locale)]
-    rows: list[list] = []
+    rows: list[list[Any]] = []
     for block in blocks:
         rows += [[block.title(locale)], block.headers(locale), *defaults[block.key], []]
     return rows_in_script(rows[:-1], locale)
