@@ -14,6 +14,7 @@ import dataclasses
 import glob
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile
@@ -34,18 +35,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError
 
-from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
+from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT, fit_text, is_non_finite
 from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_far import Reach, free_rows
 from sheetsync.backends.xlsx_layout import apply_to_sheet
-from sheetsync.backends.xlsx_package import APP_PROPERTIES_MOST, PARSER
-from sheetsync.backends.xlsx_patch import (
+from sheetsync.backends.xlsx_package import (
+    APP_PROPERTIES_MOST,
+    PARSER,
     PatchUnsupported,
-    fit_text,
-    is_non_finite,
-    patch_into,
     restore_cached_values,
 )
+from sheetsync.backends.xlsx_patch import OPENPYXL, WritePath, patch_into
 from sheetsync.backends.xlsx_read import read_grids
 from sheetsync.backends.xlsx_rows import RowsRead, rows_read
 from sheetsync.errors import BackendError, ConflictError, LockedError
@@ -53,6 +53,7 @@ from sheetsync.memory import give_back_freed_memory
 from sheetsync.workbook.changes import Amount, Changeset, Chart, Heading, Share
 from sheetsync.workbook.template import TabContent, WorkbookContent
 
+log = logging.getLogger("sheetsync.xlsx")  # under the run's "sheetsync" logger
 DATE_FORMAT = "yyyy-mm-dd"
 EXCEL, LIBREOFFICE = "Excel/WPS", "LibreOffice"
 
@@ -95,6 +96,7 @@ class XlsxBackend:
         self._digest = ""
         self._grids: dict[str, list[list]] | None = None  # as read, until `keep_rows`
         self._rows: dict[str, RowsRead] | None = None  # what the write compares rows with
+        self.last_write: WritePath | None = None  # the path the last write took, and why
 
     def __enter__(self) -> XlsxBackend:
         if self._lock is not None:
@@ -295,9 +297,9 @@ class XlsxBackend:
                 file.seek(0)
             yield file
 
-    def write(self, changes: Changeset) -> None:
-        """Stream only the sheets that change; the openpyxl round trip for a package the
-        patcher cannot handle (1904 dates, no styles part, ...), never for a first sync."""
+    def write(self, changes: Changeset) -> WritePath:
+        """Apply `changes` (all or nothing) by the path `_write_changes` chooses; that path,
+        with why, is logged at debug level, kept as `last_write` and returned."""
         if not self._digest:
             raise BackendError("write() before read()")
         self._unchanged_since_read()  # before a temporary file is made
@@ -305,13 +307,33 @@ class XlsxBackend:
             changes = dataclasses.replace(
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
             )
+        try:
+            path = self._write_changes(changes)
+        except (etree.LxmlError, ElementTree.ParseError) as exc:  # one the read let through
+            raise BackendError(
+                f"{self.link}: a part of the workbook could not be parsed for the write "
+                f"({exc}); the file is as it was; save it again from Excel, WPS or LibreOffice"
+            ) from None
+        self._grids, self._rows = None, {}  # no longer the file's rows: a next write rewrites
+        log.debug("%s written by %s", self.link, path, extra={"write_path": path})
+        self.last_write = path
+        return path
+
+    def _write_changes(self, changes: Changeset) -> WritePath:
+        """The one place that chooses how the file is written. The patcher streams only the
+        sheets that change: each changed row edited as bytes (ROW_EDITS), or, for a row the
+        byte editor does not take (odd XML, a heading, a prefixed namespace), parsed and edited
+        with lxml (CELL_PATH). A package the patcher cannot handle at all (1904 dates with
+        charts, no styles part, an encrypted part ...) raises PatchUnsupported before anything
+        is renamed, and goes through openpyxl whole (OPENPYXL), never for a first sync."""
         old = self._rows_read()
         folder = str(self.path.parent)  # room for the write is needed only there
+        taken: list[WritePath] = []
 
         def patched(out: BinaryIO) -> None:  # streamed into the temporary file as it is made
             with self._source() as source:
                 try:
-                    patch_into(source, changes, out, old, folder)
+                    taken.append(patch_into(source, changes, out, old, folder))
                 except Exception:
                     # A program writing into the file meanwhile: its parts no longer read as
                     # listed. Said as what it is, not as a broken zip.
@@ -319,20 +341,13 @@ class XlsxBackend:
                     raise
 
         try:
-            try:
-                self._replace_file(patched)
-            except PatchUnsupported:  # raised before the rename: the file is as it was
-                with self._source() as source, self._reading():
-                    data = source.read()
-                self._replace_file(
-                    restore_cached_values(data, _rewrite_with_openpyxl(data, changes))
-                )
-        except (etree.LxmlError, ElementTree.ParseError) as exc:  # one the read let through
-            raise BackendError(
-                f"{self.link}: a part of the workbook could not be parsed for the write "
-                f"({exc}); the file is as it was; save it again from Excel, WPS or LibreOffice"
-            ) from None
-        self._grids, self._rows = None, {}  # no longer the file's rows: a next write rewrites
+            self._replace_file(patched)
+        except PatchUnsupported as exc:  # raised before the rename: the file is as it was
+            with self._source() as source, self._reading():
+                data = source.read()
+            self._replace_file(restore_cached_values(data, rewrite_with_openpyxl(data, changes)))
+            return WritePath(OPENPYXL, str(exc))
+        return taken[0]
 
     def _replace_file(self, data: bytes | Callable[[BinaryIO], None], replacing: bool = True):
         """Write beside the file, then rename over it: all or nothing. A failure (disk full,
@@ -418,7 +433,7 @@ def _to_bytes(book: openpyxl.Workbook) -> bytes:
     return out.getvalue()
 
 
-def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
+def rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
     """The general path, for packages the patcher does not handle. Read with its rich text:
     without it openpyxl saves a cell people wrote in runs (a bold word) as plain text."""
     book = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)

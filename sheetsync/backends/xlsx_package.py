@@ -31,7 +31,7 @@ PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True
 APP_PROPERTIES_MOST = 1 << 20  # app.xml a program writes: a few kB of titles and counts
 
 
-def _q(tag: str) -> str:
+def main_tag(tag: str) -> str:
     return f"{{{MAIN}}}{tag}"
 
 
@@ -39,12 +39,12 @@ class PatchUnsupported(Exception):
     """This package or changeset needs the full openpyxl round trip."""
 
 
-def _split_ref(ref: str) -> tuple[int, int]:
+def split_ref(ref: str) -> tuple[int, int]:
     letters = ref.rstrip("0123456789")
     return int(ref[len(letters) :]), column_index_from_string(letters)
 
 
-class _Package:
+class Package:
     """The parts of a package: read on demand, replaced, added or dropped, then written out
     with every part nobody changed copied as its compressed bytes."""
 
@@ -111,17 +111,17 @@ class _Package:
     def sheet_parts(self) -> dict[str, str]:
         book_part = self.workbook_part()
         book = self.xml(book_part)
-        targets = {r.get("Id"): r.get("Target") for r in self.xml(_rels_of(book_part))}
+        targets = {r.get("Id"): r.get("Target") for r in self.xml(rels_of(book_part))}
         return {
-            sheet.get("name"): _resolve(book_part, targets[sheet.get(f"{{{REL}}}id")])
-            for sheet in book.iter(_q("sheet"))
+            sheet.get("name"): resolve_target(book_part, targets[sheet.get(f"{{{REL}}}id")])
+            for sheet in book.iter(main_tag("sheet"))
         }
 
     def date1904(self) -> bool:
         """Whether the workbook counts its dates from 1904 (Excel for Mac's, still set in
         workbooks made there): a date is then written as the days since 1904-01-01, 1462
         fewer than the same date in the 1900 system."""
-        pr = self.xml(self.workbook_part()).find(_q("workbookPr"))
+        pr = self.xml(self.workbook_part()).find(main_tag("workbookPr"))
         return pr is not None and pr.get("date1904", "").strip().lower() in ("1", "true")
 
     def drop_calc_chain(self) -> None:
@@ -135,7 +135,7 @@ class _Package:
         gone = set(names)
         for name in gone:
             self.drop(name)
-            self.drop(_rels_of(name))
+            self.drop(rels_of(name))
         types = self.xml("[Content_Types].xml")
         if any(o.get("PartName", "").lstrip("/") in gone for o in types):
             types = self.tree("[Content_Types].xml")
@@ -147,7 +147,7 @@ class _Package:
                 r.get("Id")
                 for r in self.xml(rels_name)
                 if r.get("TargetMode") != "External"
-                and _resolve(source, r.get("Target", "")) in gone
+                and resolve_target(source, r.get("Target", "")) in gone
             ]
             if hits:  # only parts that change are rewritten
                 rels = self.tree(rels_name)
@@ -163,7 +163,7 @@ class _Package:
         """A part's bytes as a stream (inflated as it is read)."""
         if name in self.changed:
             return io.BytesIO(self.changed[name])
-        return _zlib_ng(self.zip.open(name))
+        return use_zlib_ng(self.zip.open(name))
 
     def write_to(
         self, out: BinaryIO, streams: dict[str, Stream] | None = None, folder: str | None = None
@@ -215,7 +215,7 @@ class _Package:
 Stream = Callable[[BinaryIO, Callable[[bytes], object]], None]
 
 
-def _zlib_ng(part: BinaryIO) -> BinaryIO:
+def use_zlib_ng(part: BinaryIO) -> BinaryIO:
     """A part being read or written, inflated or deflated by zlib-ng rather than zlib: the
     same deflate format for every reader, and at the same (default) level a 173 MB sheet
     part deflates in 0.85 s to 17.1 MB against 1.26 s to 18.1 MB, and inflates in 0.13 s
@@ -290,7 +290,7 @@ class DeflatedPart:
 
 def _deflate_block(block: bytes, before: bytes, last: bool) -> bytes:
     """One block of a deflate stream, primed with the bytes `before` it: by zlib-ng where
-    it is installed (see `_zlib_ng`), else by zlib, the same format either way."""
+    it is installed (see `use_zlib_ng`), else by zlib, the same format either way."""
     z = zlib_ng or zlib
     if before:
         deflate = z.compressobj(-1, z.DEFLATED, -z.MAX_WBITS, z.DEF_MEM_LEVEL, 0, before)
@@ -370,7 +370,7 @@ ZIP64_EXTRA = 1
 CHUNK = 1 << 20
 
 
-def _rels_of(part: str) -> str:
+def rels_of(part: str) -> str:
     return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
 
 
@@ -380,7 +380,7 @@ def _source_of(rels_name: str) -> str:
     return posixpath.join(folder, posixpath.basename(rels_name)[: -len(".rels")])
 
 
-def _resolve(source: str, target: str) -> str:
+def resolve_target(source: str, target: str) -> str:
     """A relationship's target as a part name, from the part `source` that holds it."""
     if target.startswith("/"):
         return target.lstrip("/")
@@ -398,7 +398,7 @@ EMPTY_SHEET = (
 )
 
 
-def add_sheet(package: _Package, title: str, hidden: bool) -> str:
+def add_sheet(package: Package, title: str, hidden: bool) -> str:
     """A new, empty worksheet part at the end of the tab list; returns its part name. Listed
     in the workbook, its relationships, the content types and (when it lists them) app.xml."""
     book_part = package.workbook_part()
@@ -406,11 +406,11 @@ def add_sheet(package: _Package, title: str, hidden: bool) -> str:
     part = posixpath.join(posixpath.dirname(book_part), f"worksheets/sheet{number}.xml")
     package.add(part, EMPTY_SHEET)
     rel_id = add_relationship(package, book_part, "worksheet", part)
-    sheets = package.tree(book_part).find(_q("sheets"))
+    sheets = package.tree(book_part).find(main_tag("sheets"))
     if sheets is None:
         raise PatchUnsupported("a workbook without its list of sheets")
     ids = [int(s.get("sheetId", 0)) for s in sheets]
-    sheet = etree.SubElement(sheets, _q("sheet"), name=title, sheetId=str(max([0, *ids]) + 1))
+    sheet = etree.SubElement(sheets, main_tag("sheet"), name=title, sheetId=str(max([0, *ids]) + 1))
     if hidden:
         sheet.set("state", "hidden")
     sheet.set(f"{{{REL}}}id", rel_id)
@@ -419,15 +419,15 @@ def add_sheet(package: _Package, title: str, hidden: bool) -> str:
     return part
 
 
-def free_number(package: _Package, stem: str) -> int:
+def free_number(package: Package, stem: str) -> int:
     """The first N for which no part `{stem}N.xml` exists."""
     names = set(package.names())
     return next(n for n in range(1, len(names) + 2) if f"{stem}{n}.xml" not in names)
 
 
-def add_relationship(package: _Package, source: str, kind: str, target: str) -> str:
+def add_relationship(package: Package, source: str, kind: str, target: str) -> str:
     """A relationship from `source` to the part `target` (type .../`kind`); returns its id."""
-    name = _rels_of(source)
+    name = rels_of(source)
     if name not in package.names():
         package.add(name, b'<Relationships xmlns="%s"/>' % PKG_REL.encode())
     rels = package.tree(name)
@@ -444,12 +444,12 @@ def add_relationship(package: _Package, source: str, kind: str, target: str) -> 
     return rel_id
 
 
-def add_override(package: _Package, part: str, content_type: str) -> None:
+def add_override(package: Package, part: str, content_type: str) -> None:
     types = package.tree("[Content_Types].xml")
     etree.SubElement(types, f"{{{TYPES}}}Override", PartName=f"/{part}", ContentType=content_type)
 
 
-def _list_title(package: _Package, title: str, sheets_before: int) -> None:
+def _list_title(package: Package, title: str, sheets_before: int) -> None:
     """app.xml names the worksheets (Excel's file properties): add the new one, but only
     where its first heading counts exactly the worksheets we know; else leave it be. An
     app.xml over a megabyte is no program's: it is left as it is, not parsed (Excel and WPS
@@ -475,13 +475,13 @@ CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 DRAWING_MAIN = "http://schemas.openxmlformats.org/drawingml/2006/main"
 
 
-def _related(package: _Package, part: str, kind: str) -> list[str]:
+def _related(package: Package, part: str, kind: str) -> list[str]:
     """The parts `part` links to with a relationship of type .../`kind`."""
-    rels = _rels_of(part)
+    rels = rels_of(part)
     if rels not in package.names():
         return []
     return [
-        _resolve(part, r.get("Target"))
+        resolve_target(part, r.get("Target"))
         for r in package.xml(rels)
         if r.get("Type", "").endswith(f"/{kind}")
     ]
@@ -490,11 +490,11 @@ def _related(package: _Package, part: str, kind: str) -> list[str]:
 def _range(formula: str) -> tuple[int, int, int]:
     """ "'汇总'!$A$5:$A$7" -> (1, 5, 7)."""
     cells = formula.rsplit("!", 1)[-1].replace("$", "").split(":")
-    (first, column), (last, _) = _split_ref(cells[0]), _split_ref(cells[-1])
+    (first, column), (last, _) = split_ref(cells[0]), split_ref(cells[-1])
     return column, first, last
 
 
-def chart_keys(package: _Package, sheet_part: str) -> list[tuple]:
+def chart_keys(package: Package, sheet_part: str) -> list[tuple]:
     """What each chart on the sheet shows (Chart.key()), read from its chart part."""
     keys = []
     for drawing in _related(package, sheet_part, "drawing"):
@@ -534,7 +534,7 @@ def restore_cached_values(original: bytes, rewritten: bytes) -> bytes:
     computed, as the patch path keeps them; openpyxl marks the workbook to recalculate on open.
     """
     try:
-        before, after = _Package(original), _Package(rewritten)
+        before, after = Package(original), Package(rewritten)
         old_parts, new_parts = before.sheet_parts(), after.sheet_parts()
         for title, part in new_parts.items():
             results = (
@@ -553,8 +553,8 @@ def _formula_results(sheet_xml: bytes) -> dict[str, tuple[str | None, str]]:
     if b"<f" not in sheet_xml and b":f" not in sheet_xml:  # most sheets: no formula, no parse
         return {}
     results = {}
-    for c in etree.fromstring(sheet_xml).iter(_q("c")):
-        formula, value = c.find(_q("f")), c.find(_q("v"))
+    for c in etree.fromstring(sheet_xml).iter(main_tag("c")):
+        formula, value = c.find(main_tag("f")), c.find(main_tag("v"))
         if formula is not None and value is not None and value.text is not None and c.get("r"):
             results[c.get("r")] = (c.get("t"), value.text)
     return results
@@ -563,13 +563,13 @@ def _formula_results(sheet_xml: bytes) -> dict[str, tuple[str | None, str]]:
 def _put_results(root: etree._Element, results: dict[str, tuple[str | None, str]]) -> bool:
     """Fill in the empty result of each formula cell found in `results`; True if any was."""
     filled = False
-    for c in root.iter(_q("c")):
+    for c in root.iter(main_tag("c")):
         hit = results.get(c.get("r"))
-        if hit is None or c.find(_q("f")) is None:
+        if hit is None or c.find(main_tag("f")) is None:
             continue  # the sync wrote a value here, or the cell was never a formula
-        value = c.find(_q("v"))
+        value = c.find(main_tag("v"))
         if value is None:
-            value = etree.SubElement(c, _q("v"))
+            value = etree.SubElement(c, main_tag("v"))
         if value.text:
             continue
         kind, value.text = hit

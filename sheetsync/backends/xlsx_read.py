@@ -32,7 +32,7 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from sheetsync.backends.xlsx_far import Grid, cut_far, far_sheet, scan
-from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
+from sheetsync.backends.xlsx_package import Package, PatchUnsupported, main_tag
 from sheetsync.backends.xlsx_rows import ROW_NUMBER, SheetPart
 from sheetsync.errors import BackendError
 
@@ -144,8 +144,8 @@ def _cut_far_cells(path, parts, far: dict, target: Path) -> tuple[dict, dict]:
     moved: dict[str, int] = {}
     places: dict[str, list[tuple[int, int]]] = {}
     with zipfile.ZipFile(path) as source:
-        package = _Package(source)
-        flag = package.xml(package.workbook_part()).find(_q("workbookPr"))
+        package = Package(source)
+        flag = package.xml(package.workbook_part()).find(main_tag("workbookPr"))
         date1904 = flag.get("date1904") if flag is not None else None
         kept = _kept_parts(package)
         try:
@@ -202,7 +202,7 @@ def _sheet_parts(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
         with zipfile.ZipFile(path) as file:
             return {
                 title: (part, file.getinfo(part).file_size)
-                for title, part in _Package(file).sheet_parts().items()
+                for title, part in Package(file).sheet_parts().items()
             }
     except Exception:  # noqa: BLE001
         return {}
@@ -340,9 +340,9 @@ def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
     package at `target` holding the workbook's styles, shared strings and date system; the
     number of slices. _Uncut when the rows cannot be cut safely or the package not written."""
     with zipfile.ZipFile(path) as source:
-        package = _Package(source)
+        package = Package(source)
         book_part = package.workbook_part()
-        flag = package.xml(book_part).find(_q("workbookPr"))
+        flag = package.xml(book_part).find(main_tag("workbookPr"))
         date1904 = flag.get("date1904") if flag is not None else None
         kept = _kept_parts(package)
         try:
@@ -361,7 +361,7 @@ def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
     return count
 
 
-def _kept_parts(package: _Package) -> dict[str, str]:
+def _kept_parts(package: Package) -> dict[str, str]:
     """The styles and shared strings calamine reads: at their usual paths, whatever the
     workbook's relationships say (calamine 0.9 looks nowhere else)."""
     names = set(package.zip.namelist())
@@ -435,14 +435,14 @@ def _write_book(out: zipfile.ZipFile, names: list[str], date1904: str | None, ke
     """The package's workbook: its tabs `names` (each the part worksheets/{name}.xml), and
     the workbook's date system."""
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    book = etree.Element(_q("workbook"), nsmap={None: main, "r": REL})
+    book = etree.Element(main_tag("workbook"), nsmap={None: main, "r": REL})
     if date1904 is not None:
-        etree.SubElement(book, _q("workbookPr"), date1904=date1904)
-    sheets = etree.SubElement(book, _q("sheets"))
+        etree.SubElement(book, main_tag("workbookPr"), date1904=date1904)
+    sheets = etree.SubElement(book, main_tag("sheets"))
     rels = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
     for k, name in enumerate(names):
         tab = {"name": name, "sheetId": str(k + 1), f"{{{REL}}}id": f"rId{k + 1}"}
-        etree.SubElement(sheets, _q("sheet"), tab)
+        etree.SubElement(sheets, main_tag("sheet"), tab)
         _relate(rels, f"rId{k + 1}", "worksheet", f"worksheets/{name}.xml")
     for kind in sorted(kept):
         _relate(rels, f"rId{kind}", kind, KEPT[kind].removeprefix("xl/"))

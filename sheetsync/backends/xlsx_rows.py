@@ -24,9 +24,9 @@ from lxml import etree
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from sheetsync.backends.xlsx_cells import _cell_key, _Styles, fit_text, is_blank, row_key, set_cell
+from sheetsync.backends.xlsx_cells import Styles, cell_key, fit_text, is_blank, row_key, set_cell
 from sheetsync.backends.xlsx_layout import lay_out_head, lay_out_tail
-from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, _q, _split_ref
+from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, main_tag, split_ref
 from sheetsync.workbook.changes import Heading, SheetLayout
 
 CHUNK = 1 << 20  # bytes inflated at a time
@@ -36,7 +36,7 @@ NAME = rb"[A-Za-z_][\w.-]*"
 ROOT = re.compile(rb"<(" + NAME + rb"(?::" + NAME + rb")?)[\s>]")
 SHEET_DATA = re.compile(rb"<((?:" + NAME + rb":)?)sheetData(?:\s[^>]*)?(/?)>")
 ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
-CELL = _q("c")
+CELL = main_tag("c")
 USED = re.compile(rb"<(?:" + NAME + rb":)?(?:v|f|is)[\s/>]")  # a cell with a value or formula
 
 
@@ -141,7 +141,7 @@ def _reads_as(new: list, was: list) -> bool:
     read (blanks read back as "", the old row padded to the tab's width): values equal by
     `==` have equal keys, so only rows that differ that way need the keys compared."""
     if not was:  # a row past the old end (a first sync's every row): new unless blank
-        return all(_cell_key(v) is None for v in new)
+        return all(cell_key(v) is None for v in new)
     size, plain = len(new), [("" if v is None else v) for v in new]
     if size <= len(was) and was[size:].count("") == len(was) - size and plain == was[:size]:
         return True
@@ -380,7 +380,7 @@ def _refused(code: int) -> bool:
 TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
-def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styles) -> bytes | None:
+def new_row(prefix: bytes, number: int, values: dict[int, object], styles: Styles) -> bytes | None:
     """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
     row given the same cells through `set_cell`; b"" for a row with no cells, None when a
     value is of a kind only `set_cell` writes (a Heading, a Share, anything new). Each cell's
@@ -398,7 +398,7 @@ def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styl
     return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
 
 
-def _new_cell(p: str, column: int, number: int | str, made: tuple, styles: _Styles) -> str:
+def _new_cell(p: str, column: int, number: int | str, made: tuple, styles: Styles) -> str:
     """A cell that was not there, as `_cell` makes it from its reference alone: its column's
     opening, the row number, and what its value makes of the rest."""
     return (
@@ -494,7 +494,7 @@ class RowBytes:
         self.last_cell = b"<" + prefix + b"c "
         self.cell_open, self.cell_close = len(b"<" + prefix + b"c"), b"</" + prefix + b"c>"
 
-    def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
+    def edit(self, data: bytes, values: dict[int, object], styles: Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
             return None
         made = {
@@ -538,7 +538,7 @@ class RowBytes:
         ref = CELL_REF.search(inner, at, inner.find(b">", at))
         return None if ref is None else _column(ref.group(1))
 
-    def _rebuilt(self, inner: bytes, row_attrs: list, made: dict, styles: _Styles) -> bytes | None:
+    def _rebuilt(self, inner: bytes, row_attrs: list, made: dict, styles: Styles) -> bytes | None:
         """The row with the cells in `made` set. The row is checked whole first (nothing but
         cells, each with its reference inside its own start tag, in column order, none twice),
         then only the cells set are cut out and rebuilt: a row of 40 cells with one changed
@@ -640,8 +640,16 @@ def used_rows(raw: IO[bytes]) -> list[int]:
     return [number for number, data in SheetPart(raw).rows() if USED.search(data)]
 
 
-def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) -> None:
-    """The part from `raw` with `edits` applied, written through `write` as it is made."""
+def splice(
+    raw: IO[bytes],
+    edits: SheetEdits,
+    styles: Styles,
+    write: Callable[[bytes], object],
+    cell_path: Callable[[str], None] | None = None,
+) -> None:
+    """The part from `raw` with `edits` applied, written through `write` as it is made.
+    `cell_path(reason)` is told each time a row takes the lxml cell path instead of being
+    edited as bytes (the write's route is reported: `xlsx_patch.WritePath`)."""
     part = SheetPart(raw)
     if edits.layout is not None:
         part.head = part.unmask(
@@ -649,7 +657,7 @@ def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) 
         )
     out = _Output(write)
     out.add(_edit_head(part, edits))
-    writer = _RowWriter(part, edits, styles, out)
+    writer = _RowWriter(part, edits, styles, out, cell_path or _ignored)
     rows = part.rows()
     while True:
         for span in part.rows_before(writer.waiting()):
@@ -688,14 +696,31 @@ class _Output:
         self.pieces, self.size = [], 0
 
 
+def _ignored(reason: str) -> None:
+    """No one asked which path the rows took."""
+
+
+NOT_PLAIN = "its rows are not written in the plain transitional namespace"
+ODD_ROW = "row %d is not plain cells (a comment, a namespace, a cell without its reference...)"
+ODD_VALUE = "row %d holds a value only the cell path writes (a heading, a share, odd text...)"
+
+
 class _RowWriter:
     """Rows in order: untouched ones copied as bytes, changed and new ones edited in batches."""
 
-    def __init__(self, part: SheetPart, edits: SheetEdits, styles: _Styles, out: _Output):
+    def __init__(
+        self,
+        part: SheetPart,
+        edits: SheetEdits,
+        styles: Styles,
+        out: _Output,
+        cell_path: Callable[[str], None],
+    ) -> None:
         self.part, self.edits, self.styles, self.out = part, edits, styles, out
         self.todo, self.next = edits.touched(), 0
         self.plain = RowBytes(part.prefix) if part.plain else None  # rows edited as bytes
         self.batch: list[bytes] = []
+        self.cell_path = cell_path
 
     def row(self, number: int, data: bytes) -> None:
         self._new_rows_before(number)
@@ -707,6 +732,7 @@ class _RowWriter:
                 self._flush()  # rows stay in order
                 self.out.add(edited)
             else:
+                self.cell_path(NOT_PLAIN if self.plain is None else ODD_ROW % number)
                 self._edit(data)
         elif not self.edits.clear or self._kept(number):
             self._flush()
@@ -754,6 +780,7 @@ class _RowWriter:
             values = self.edits.cells.get(number, {})
         data = new_row(self.part.prefix, number, values, self.styles) if self.part.plain else None
         if data is None:
+            self.cell_path(NOT_PLAIN if not self.part.plain else ODD_VALUE % number)
             self._edit(self._empty_row(number))
             return
         self._flush()  # rows stay in order
@@ -773,7 +800,7 @@ class _RowWriter:
             return
         root = self.part.fragment(b"".join(self.batch))
         self.batch = []
-        if root[0].tag != _q("row"):
+        if root[0].tag != main_tag("row"):
             raise PatchUnsupported("a worksheet not in the transitional namespace")
         for row in list(root):
             if not self._apply(row):
@@ -792,7 +819,7 @@ class _RowWriter:
         return True
 
 
-def _set_cells(row: etree._Element, number: int, values: dict, styles: _Styles) -> None:
+def _set_cells(row: etree._Element, number: int, values: dict, styles: Styles) -> None:
     """Set each column's value, adding cells where the row has none, in column order."""
     if not values:
         return
@@ -805,7 +832,7 @@ def _set_cells(row: etree._Element, number: int, values: dict, styles: _Styles) 
     for c in row:
         if c.get("r") is None:
             raise PatchUnsupported("cells without references")
-        cells[_split_ref(c.get("r"))[1]] = c
+        cells[split_ref(c.get("r"))[1]] = c
     order = sorted(cells)
     for column, value in sorted(values.items()):
         c = cells.get(column)
@@ -851,7 +878,7 @@ def _with_widths(part: SheetPart, head: bytes, widths: dict[int, float]) -> byte
     for column, width in sorted(widths.items()):
         if any(low <= column <= high for low, high in covered):
             continue
-        col = etree.Element(_q("col"), min=str(column), max=str(column))
+        col = etree.Element(main_tag("col"), min=str(column), max=str(column))
         col.set("width", f"{width:g}")
         col.set("customWidth", "1")
         later = [c for c in cols if int(c.get("min", 0)) > column]

@@ -247,7 +247,7 @@ def _floor(path: Path) -> float:
 
     from python_calamine import CalamineWorkbook
 
-    from sheetsync.backends.xlsx_package import _zlib_ng
+    from sheetsync.backends.xlsx_package import use_zlib_ng
 
     start = time.perf_counter()
     book = CalamineWorkbook.from_path(str(path))
@@ -259,7 +259,7 @@ def _floor(path: Path) -> float:
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
     ):
         for item in source.infolist():
-            with _zlib_ng(source.open(item)) as part, _zlib_ng(copy.open(item, "w")) as into:
+            with use_zlib_ng(source.open(item)) as part, use_zlib_ng(copy.open(item, "w")) as into:
                 shutil.copyfileobj(part, into, 1 << 20)
     return time.perf_counter() - start
 
