@@ -732,13 +732,21 @@ class _RowWriter:
                 self._flush()  # rows stay in order
                 self.out.add(edited)
             else:
-                self.cell_path(NOT_PLAIN if self.plain is None else ODD_ROW % number)
+                self.cell_path(self._why_cells(number))
                 self._edit(data)
         elif not self.edits.clear or self._kept(number):
             self._flush()
             self.out.add(data)
         if self.next < len(self.todo) and self.todo[self.next] == number:
             self.next += 1
+
+    def _why_cells(self, number: int) -> str:
+        """Why an edited row takes the cell path (only asked when it does)."""
+        if self.plain is None:
+            return NOT_PLAIN
+        values = self.edits.cells[number].values()
+        odd = any(_content(self.plain.prefix, v, self.styles.epoch) is None for v in values)
+        return (ODD_VALUE if odd else ODD_ROW) % number
 
     def waiting(self) -> int:
         """The next row to edit or write afresh (one past any row when there is none); in a
