@@ -43,7 +43,8 @@ class WritePath:
     rows: int = 0  # rows that took the cell path
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.reason}" if self.reason else self.kind
+        counted = f" ({self.rows} rows)" if self.rows else ""
+        return f"{self.kind}{counted}: {self.reason}" if self.reason else self.kind
 
 
 class _Route:
