@@ -52,7 +52,7 @@ def test_a_heading_takes_the_cell_path_naming_the_tab_and_row(tmp_path):
     path = _workbook(tmp_path / "b.xlsx")
     taken = _write(path, (2, 2, "甲公司"), (3, 1, Heading("标题")))
     assert taken.kind == CELL_PATH and taken.rows == 1
-    assert str(taken).startswith("cell path (1 rows): tab 客户: row 3 holds a value only the cell")
+    assert str(taken).startswith("cell path (1 row): tab 客户: row 3 holds a value only the cell")
     book = openpyxl.load_workbook(path)
     assert book["客户"]["A3"].value == "标题" and book["客户"]["A3"].font.b
 

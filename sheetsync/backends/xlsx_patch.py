@@ -43,7 +43,7 @@ class WritePath:
     rows: int = 0  # rows that took the cell path
 
     def __str__(self) -> str:
-        counted = f" ({self.rows} rows)" if self.rows else ""
+        counted = f" ({self.rows} row{'s' if self.rows != 1 else ''})" if self.rows else ""
         return f"{self.kind}{counted}: {self.reason}" if self.reason else self.kind
 
 
