@@ -8,7 +8,8 @@ package beside (a temporary file holding the workbook's styles, shared strings a
 system, and those rows). calamine reads that package as it reads the workbook, and each
 slice becomes Python rows while the next ones are parsed. Whatever cannot be cut safely (a
 comment or CDATA among the rows, a slice whose first row has no number, rows out of order,
-no room for the temporary file) is read whole, as before.
+no room for the temporary file) is read whole, as before, and the reason logged at debug
+level. A slice calamine cannot read is an error (SliceUnreadable), never a quiet second read.
 
 A tab holding a cell far from the others (XFD1048576) is read without it, from a package
 beside made the same way, and the far cells are handed over beside the grid (`xlsx_far`):
@@ -21,15 +22,17 @@ import collections
 import concurrent.futures
 import datetime as dt
 import io
+import logging
 import os
 import re
 import tempfile
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 
 from lxml import etree
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from sheetsync.backends.xlsx_far import Grid, cut_far, far_sheet, scan
 from sheetsync.backends.xlsx_package import Package, PatchUnsupported, main_tag
@@ -45,6 +48,24 @@ OTHER_FORMATS = (".xls", ".xla", ".xlsb", ".ods")  # calamine's reader by name, 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 KEPT = {"styles": "xl/styles.xml", "sharedStrings": "xl/sharedStrings.xml"}  # what calamine reads
+# A package whose parts cannot be listed or scanned (an .xls or .ods file, a part cut off or
+# missing): calamine reads it as it is and says what is wrong with it.
+UNREADABLE_PACKAGE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    StopIteration,
+    EOFError,
+    etree.LxmlError,
+    OSError,
+    ValueError,
+)
+log = logging.getLogger("sheetsync.xlsx")
+
+
+class SliceUnreadable(BackendError):
+    """A slice of a large tab that calamine could not read: said as such, never passed over
+    by reading the tab whole (which would hide a fault of the slices' package)."""
 
 
 def _calamine(path: str | os.PathLike) -> CalamineWorkbook:
@@ -123,14 +144,16 @@ def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple]:
     found = {}
     try:
         file = zipfile.ZipFile(path)
-    except Exception:  # noqa: BLE001
+    except UNREADABLE_PACKAGE as exc:
+        log.debug("%s: not scanned for far cells (%s)", path, exc)
         return {}
     with file:
         for title, (part, _) in parts.items():
             try:
                 with file.open(part) as raw:
                     prefix, box, plain = scan(raw)
-            except Exception:  # noqa: BLE001
+            except UNREADABLE_PACKAGE as exc:
+                log.debug("%s: tab %s not scanned for far cells (%s)", path, title, exc)
                 continue
             if box is not None:
                 found[title] = (prefix, box, plain)
@@ -178,7 +201,8 @@ def _read_grids(tabs: _Tabs, parts: dict[str, tuple[str, int]]) -> dict[str, lis
     if parts[big][1] > SLICED_PART and big not in tabs.moved:
         try:
             folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
-        except OSError:  # no room for the slices: read whole, as below
+        except OSError as exc:  # no room for the slices: read whole, as below
+            log.debug("%s: tab %s read whole, no room for its slices (%s)", path, big, exc)
             folder = None
         if folder is not None:
             with folder:
@@ -204,7 +228,8 @@ def _sheet_parts(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
                 title: (part, file.getinfo(part).file_size)
                 for title, part in Package(file).sheet_parts().items()
             }
-    except Exception:  # noqa: BLE001
+    except UNREADABLE_PACKAGE as exc:
+        log.debug("%s: its parts could not be listed (%s); every tab read in turn", path, exc)
         return {}
 
 
@@ -264,7 +289,8 @@ def _read_sliced(
                     yield name, lambda n=name: tabs.parse(_books(books), n)
             try:
                 count = cut.result()
-            except Exception:  # noqa: BLE001  (read whole below: calamine says what is wrong)
+            except _Uncut as exc:  # read whole below
+                log.debug("%s: tab %s read whole, not in slices: %s", path, big, exc)
                 count = 0
             for k in range(count):
                 yield k, lambda k=k: parsed(sliced, f"s{k}")
@@ -274,15 +300,28 @@ def _read_sliced(
                 made[key] = tabs.grid(own, key, parsing.result(), pool)
             elif grid is not None:
                 try:
-                    grid.place(parsing.result())
-                except Exception:  # noqa: BLE001  (out of order, or calamine read a slice
-                    grid = None  # otherwise than the tab: read whole below, as it says)
+                    grid.place(_slice(parsing, path, big, key))
+                except _Uncut as exc:  # rows out of order: read whole below
+                    log.debug("%s: tab %s read whole, not in slices: %s", path, big, exc)
+                    grid = None
             del parsing  # its cells, freed before the next ones are parsed
     if grid is None or not grid.rows:
         made[big] = read_grid(book.get_sheet_by_name(big), pool)
     else:
+        log.debug("%s: tab %s read in %d slices", path, big, grid.slices)
         made[big] = grid.finish()
     return {name: made[name] for name in book.sheet_names}
+
+
+def _slice(parsing: concurrent.futures.Future, path: str | os.PathLike, title: str, k: int):
+    """The slice `k` of tab `title` as calamine parsed it; SliceUnreadable if it could not."""
+    try:
+        return parsing.result()
+    except CalamineError as exc:
+        raise SliceUnreadable(
+            f"{path} is not a readable .xlsx workbook: tab {title} could not be read a slice "
+            f"of rows at a time (slice {k + 1}: {exc})"
+        ) from exc
 
 
 def _books(local: threading.local) -> dict:
@@ -313,7 +352,8 @@ class _Grid:
     """A tab's rows from A1, made from parsed slices placed one under the other."""
 
     def __init__(self, pool: dict) -> None:
-        self.pool, self.rows, self.width = pool, [], 0
+        self.pool, self.width, self.slices = pool, 0, 0
+        self.rows: list[list] = []
 
     def place(self, sheet) -> None:
         """The slice's rows, at their own row numbers under the rows placed so far."""
@@ -327,6 +367,7 @@ class _Grid:
         self.rows.extend([] for _ in range(top - len(self.rows)))
         self.rows.extend(rows)
         self.width = max(self.width, right + 1)
+        self.slices += 1
 
     def finish(self) -> list[list]:
         for row in self.rows:
