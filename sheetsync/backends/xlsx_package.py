@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import functools
 import io
 import posixpath
 import struct
+import sys
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from lxml import etree
 from openpyxl.utils import column_index_from_string
+
+from sheetsync.errors import BackendError
 
 try:
     from zlib_ng import zlib_ng
@@ -318,9 +322,17 @@ def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFil
     flag is cleared and none is written; a zip64 extra only when the sizes need one), the
     bytes, and register the entry so `out.close()` lists it in the central directory.
     """
+    check_zipfile()
+    _copy_raw(source, info, out)
+
+
+def _copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+    """`copy_raw` without the check of zipfile (which it runs)."""
     if info.flag_bits & 0x1:
         raise PatchUnsupported(f"{info.filename} is encrypted")
     fp = source.fp
+    if fp is None:
+        raise PatchUnsupported(f"{info.filename}: the package is closed")
     fp.seek(info.header_offset)
     header = struct.unpack(zipfile.structFileHeader, fp.read(zipfile.sizeFileHeader))
     if header[zipfile._FH_SIGNATURE] != zipfile.stringFileHeader:
@@ -333,7 +345,7 @@ def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFil
         setattr(entry, name, getattr(info, name))
     entry.file_size, entry.compress_size = info.file_size, info.compress_size
     entry.flag_bits = info.flag_bits & ~DATA_DESCRIPTOR
-    entry.extra = zipfile._strip_extra(info.extra, (ZIP64_EXTRA,))
+    entry.extra = without_zip64(info.extra)
 
     def chunks():
         left = info.compress_size
@@ -344,14 +356,21 @@ def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFil
             yield chunk
             left -= len(chunk)
 
-    _write_member(out, entry, chunks())
+    _put_member(out, entry, chunks())
 
 
-def _write_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks) -> None:
+def _write_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks: Iterator[bytes]) -> None:
     """Write a member whose compressed bytes, CRC and sizes are known (`entry`): a local
     header with them (no data descriptor; a zip64 extra only when the sizes need one), the
     bytes, and the entry registered so `out.close()` lists it in the central directory."""
+    check_zipfile()
+    _put_member(out, entry, chunks)
+
+
+def _put_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks: Iterator[bytes]) -> None:
     zip64 = max(entry.file_size, entry.compress_size) > zipfile.ZIP64_LIMIT
+    if out.fp is None:
+        raise RuntimeError("a member written raw into a closed package")
     if out._writing:
         raise RuntimeError("a member written raw while another is being written")
     out.fp.seek(out.start_dir)
@@ -368,6 +387,81 @@ def _write_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks) -> None:
 DATA_DESCRIPTOR = 0x08
 ZIP64_EXTRA = 1
 CHUNK = 1 << 20
+# What `copy_raw` and `_write_member` use of zipfile beyond its documented API (checked by
+# `check_zipfile`, each tested in tests/test_zipfile_internals.py; present in CPython 3.11 to
+# 3.13): the local header's struct format, size and signature and its field indexes, the
+# zip64 size limit; and of its objects, ZipFile.fp,
+# .start_dir, .filelist, .NameToInfo, ._writing, ._didModify, ZipInfo.FileHeader(zip64),
+# .header_offset, and the reader's and writer's ._decompressor and ._compressor
+# (`use_zlib_ng`, which leaves zipfile's own zlib in place without them).
+ZIPFILE_NAMES = (
+    "structFileHeader",
+    "sizeFileHeader",
+    "stringFileHeader",
+    "_FH_SIGNATURE",
+    "_FH_FILENAME_LENGTH",
+    "_FH_EXTRA_FIELD_LENGTH",
+    "ZIP64_LIMIT",
+)
+EXTRA_FIELD = struct.Struct("<HH")  # an extra field's id and the length of its data
+
+
+def without_zip64(extra: bytes) -> bytes:
+    """A member's extra fields but its zip64 one (`_put_member` writes it again when the
+    sizes need it). zipfile's own helper for this is private and was renamed in Python 3.13
+    (`_strip_extra`, then `_Extra.strip`): done here. A field cut short is kept as it is."""
+    kept, at = [], 0
+    while at + EXTRA_FIELD.size <= len(extra):
+        kind, length = EXTRA_FIELD.unpack_from(extra, at)
+        end = at + EXTRA_FIELD.size + length
+        if kind != ZIP64_EXTRA:
+            kept.append(extra[at:end])
+        at = end
+    return b"".join(kept) + extra[at:]
+
+
+ZIPFILE_BROKE = (AttributeError, TypeError, IndexError, KeyError, ValueError, struct.error)
+
+
+class ZipfileChanged(BackendError):
+    """This Python's zipfile no longer works as the raw copy of a part relies on: said
+    before anything is written, never a wrong file."""
+
+
+@functools.cache
+def check_zipfile() -> None:
+    """That the zipfile internals the raw copy relies on (ZIPFILE_NAMES and the objects'
+    attributes listed above it) are there and work: one member copied raw from a small
+    package into another must read back as it was. Run once, at the first raw copy."""
+    missing = [name for name in ZIPFILE_NAMES if not hasattr(zipfile, name)]
+    problem = f"no zipfile.{', zipfile.'.join(missing)}" if missing else ""
+    if not problem:
+        try:
+            problem = _copied_raw_reads_back()
+        except (*ZIPFILE_BROKE, zipfile.BadZipFile, PatchUnsupported, RuntimeError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        version = ".".join(map(str, sys.version_info[:3]))
+        raise ZipfileChanged(
+            f"this Python's zipfile ({version}) is not the one the .xlsx write was made for "
+            f"({problem}); nothing was written. Run the sync with Python 3.11 to 3.13, or "
+            "report it"
+        )
+
+
+def _copied_raw_reads_back() -> str:
+    """A member with an extra field, copied raw: "" when it reads back as written."""
+    data, source, copy = b"<row/>" * 50, io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as made:
+        info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", (2026, 1, 1, 0, 0, 0))
+        info.compress_type, info.extra = zipfile.ZIP_DEFLATED, b"\x0a\x00\x04\x00abcd"
+        made.writestr(info, data)
+    with zipfile.ZipFile(source) as read, zipfile.ZipFile(copy, "w") as out:
+        _copy_raw(read, read.infolist()[0], out)
+    with zipfile.ZipFile(copy) as back:
+        if back.testzip() is not None or back.read("xl/worksheets/sheet1.xml") != data:
+            return "a member copied raw does not read back"
+    return ""
 
 
 def rels_of(part: str) -> str:

@@ -22,7 +22,13 @@ from sheetsync.backends.xlsx_cells import Styles
 from sheetsync.backends.xlsx_charts import draw_charts
 from sheetsync.backends.xlsx_far import free_rows
 from sheetsync.backends.xlsx_layout import name_ranges, styled_rows
-from sheetsync.backends.xlsx_package import Package, PatchUnsupported, Stream, add_sheet
+from sheetsync.backends.xlsx_package import (
+    Package,
+    PatchUnsupported,
+    Stream,
+    add_sheet,
+    check_zipfile,
+)
 from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, splice, used_rows
 from sheetsync.workbook.changes import Changeset
 
@@ -89,6 +95,7 @@ def patch_into(
     package's bytes, or a file open on it (read as the parts are copied, never held whole).
     `folder`: where the write may put temporary files (the workbook's). Returns which path
     the rows took: ROW_EDITS, or CELL_PATH and why."""
+    check_zipfile()  # the raw copy's zipfile internals, before the package is opened
     package = Package(data)
     styles = Styles(package)  # and the date system dates are written in
     edits = plan_edits(changes, old)
