@@ -64,6 +64,8 @@ def real_path(path: str | os.PathLike) -> Path:
 
 
 HEAD_BYTES = 4096  # where an XML part's declarations would be
+MB = 1e6
+DENSE_FROM = MB  # a part smaller than this is never refused for its ratio (a few kB pack well)
 
 
 def _parsed_a_row_at_a_time(part: zipfile.ZipInfo) -> bool:
@@ -174,8 +176,8 @@ class XlsxBackend:
         self._no_declarations(parts)
         for part in parts:
             size, packed = part.file_size, max(part.compress_size, 1)
-            big = size > most_mb * 1e6
-            dense = size > 1e6 and size / packed > most_ratio
+            big = size > most_mb * MB
+            dense = size > DENSE_FROM and size / packed > most_ratio
             if big or dense:
                 raise BackendError(
                     f"{self.link}: part {part.filename} would inflate to {size / 1e6:,.0f} MB, "
@@ -601,18 +603,21 @@ def excel_holder(path: Path) -> str | None:
     return f"{EXCEL} ({name})" if name else EXCEL
 
 
+WIDE_AT, WIDE_MOST, NARROW_MOST = 56, 54, 53  # an owner file's UTF-16 name, and the lengths
+
+
 def owner_name(data: bytes) -> str | None:
     """The user name in an owner file. Byte 0 is its length in the ANSI code page and the
     name follows; at offset 54 a 16-bit count and the name again in UTF-16LE, read first
     since it needs no guess of the code page. Anything that does not fit gives None."""
-    count = int.from_bytes(data[54:56], "little")
-    wide = data[56 : 56 + 2 * count]
-    if 0 < count <= 54 and len(wide) == 2 * count:
+    count = int.from_bytes(data[WIDE_AT - 2 : WIDE_AT], "little")
+    wide = data[WIDE_AT : WIDE_AT + 2 * count]
+    if 0 < count <= WIDE_MOST and len(wide) == 2 * count:
         name = _plausible(wide.decode("utf-16-le", errors="replace"))
         if name:
             return name
     narrow = data[1 : 1 + data[0]] if data else b""
-    if not 0 < len(narrow) <= 53 or len(narrow) != data[0]:
+    if not 0 < len(narrow) <= NARROW_MOST or len(narrow) != data[0]:
         return None
     return _plausible(narrow.decode("gb18030", errors="replace"))  # 简体 Windows: GBK
 

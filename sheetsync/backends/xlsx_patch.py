@@ -33,6 +33,7 @@ from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, splice, used_rows
 from sheetsync.workbook.changes import Changeset
 
 NARROWEST, WIDEST = 10, 40  # a new column's width, in characters
+WIDE_FROM = 0x2E80  # CJK radicals on: characters drawn twice as wide
 ROW_EDITS, CELL_PATH, OPENPYXL = "row edits", "cell path", "openpyxl"  # the three writers
 
 
@@ -164,5 +165,5 @@ def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str,
 
 def column_width(header: str) -> float:
     """A width that shows the header: wide characters (汉字) count twice."""
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in header)
+    units = sum(2 if ord(ch) > WIDE_FROM else 1 for ch in header)
     return max(NARROWEST, min(WIDEST, units + 4))

@@ -287,23 +287,14 @@ def _read_sliced(
             for name in book.sheet_names:
                 if name != big:
                     yield name, lambda n=name: tabs.parse(_books(books), n)
-            try:
-                count = cut.result()
-            except _Uncut as exc:  # read whole below
-                log.debug("%s: tab %s read whole, not in slices: %s", path, big, exc)
-                count = 0
-            for k in range(count):
+            for k in range(_slice_count(cut, path, big)):
                 yield k, lambda k=k: parsed(sliced, f"s{k}")
 
         for key, parsing in _ahead(threads, tasks()):
             if isinstance(key, str):
                 made[key] = tabs.grid(own, key, parsing.result(), pool)
             elif grid is not None:
-                try:
-                    grid.place(_slice(parsing, path, big, key))
-                except _Uncut as exc:  # rows out of order: read whole below
-                    log.debug("%s: tab %s read whole, not in slices: %s", path, big, exc)
-                    grid = None
+                grid = _placed(grid, _slice(parsing, path, big, key), path, big)
             del parsing  # its cells, freed before the next ones are parsed
     if grid is None or not grid.rows:
         made[big] = read_grid(book.get_sheet_by_name(big), pool)
@@ -311,6 +302,27 @@ def _read_sliced(
         log.debug("%s: tab %s read in %d slices", path, big, grid.slices)
         made[big] = grid.finish()
     return {name: made[name] for name in book.sheet_names}
+
+
+def _slice_count(cut: concurrent.futures.Future, path: str | os.PathLike, title: str) -> int:
+    """How many slices the tab `title` was cut into; 0 when it cannot be cut safely (read
+    whole, why logged)."""
+    try:
+        return int(cut.result())
+    except _Uncut as exc:
+        log.debug("%s: tab %s read whole, not in slices: %s", path, title, exc)
+        return 0
+
+
+def _placed(grid: _Grid, sheet, path: str | os.PathLike, title: str) -> _Grid | None:
+    """`grid` with the slice `sheet` placed; None when the slices cannot be placed (rows
+    out of order: the tab is read whole, why logged)."""
+    try:
+        grid.place(sheet)
+    except _Uncut as exc:
+        log.debug("%s: tab %s read whole, not in slices: %s", path, title, exc)
+        return None
+    return grid
 
 
 def _slice(parsing: concurrent.futures.Future, path: str | os.PathLike, title: str, k: int):
@@ -427,11 +439,7 @@ def _write_slices(raw, out: zipfile.ZipFile) -> int:
 
     def slice_of(rows: bytes) -> None:
         nonlocal count
-        if _odd(rows) or end_rows in rows:  # could hide or end the rows
-            raise _Uncut("comments, CDATA or the end of the rows among the rows")
-        first = first_row.search(rows)
-        if not first or not ROW_NUMBER.search(rows, first.start(), rows.find(b">", first.start())):
-            raise _Uncut("a slice whose first row has no number")  # calamine would count from 1
+        _check_slice(rows, end_rows, first_row)
         with out.open(f"xl/worksheets/s{count}.xml", "w") as member:
             for data in (head, rows, tail):
                 member.write(data)
@@ -457,6 +465,15 @@ def _write_slices(raw, out: zipfile.ZipFile) -> int:
             if rows.strip():
                 slice_of(rows)
             return count
+
+
+def _check_slice(rows: bytes, end_rows: bytes, first_row: re.Pattern[bytes]) -> None:
+    """_Uncut unless `rows` can be a slice of their own, read as they are in the tab."""
+    if _odd(rows) or end_rows in rows:  # could hide or end the rows
+        raise _Uncut("comments, CDATA or the end of the rows among the rows")
+    first = first_row.search(rows)
+    if not first or not ROW_NUMBER.search(rows, first.start(), rows.find(b">", first.start())):
+        raise _Uncut("a slice whose first row has no number")  # calamine would count from 1
 
 
 def _odd(rows: bytes) -> bool:

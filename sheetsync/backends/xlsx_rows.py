@@ -370,11 +370,21 @@ _REFERENCE = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|X[0-9a-fA-F]{1,8}|[0-9]{1,10});"
 _STAND_INS = 0x100000  # plane 16's private use: characters no spreadsheet text holds
 
 
+XML_WHITESPACE = (0x9, 0xA, 0xD)  # the only control characters XML 1.0 allows
+FIRST_CHARACTER, LAST_CHARACTER = 0x20, 0x10FFFF  # below: controls; past: no character
+SURROGATES, NON_CHARACTERS = range(0xD800, 0xE000), (0xFFFE, 0xFFFF)
+
+
 def _refused(code: int) -> bool:
     """A character XML 1.0 forbids, even as a reference."""
-    if code in (0x9, 0xA, 0xD):
+    if code in XML_WHITESPACE:
         return False
-    return code < 0x20 or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF) or code > 0x10FFFF
+    return (
+        code < FIRST_CHARACTER
+        or code in SURROGATES
+        or code in NON_CHARACTERS
+        or code > LAST_CHARACTER
+    )
 
 
 TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
@@ -470,6 +480,7 @@ def _cell(p: str, attrs: list[tuple[str, str]], made: tuple[str, str, bool], sty
     return f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>"
 
 
+SLASH = ord("/")  # a byte of "/>", an empty element's end
 ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')\s*""")
 
 
@@ -555,7 +566,9 @@ class RowBytes:
         close = self.cell_close
         for tag, after in zip(tags, starts[1:], strict=True):  # each ends where the next starts
             end = tag.end()
-            if not (end == after and inner[end - 2] == 47) and not inner.endswith(close, 0, after):
+            if not (end == after and inner[end - 2] == SLASH) and not inner.endswith(
+                close, 0, after
+            ):
                 return None  # neither "/>" nor "</c>" just before the next: something between
         parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
