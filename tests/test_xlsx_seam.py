@@ -39,11 +39,16 @@ def _values(path):
 
 def test_a_plain_edit_takes_the_row_edits_and_says_so(tmp_path, caplog):
     path = _workbook(tmp_path / "b.xlsx")
-    with caplog.at_level(logging.DEBUG, logger="sheetsync"):
-        taken = _write(path, (2, 2, "甲公司"), (3, 3, "新列"))
+    logger = logging.getLogger("sheetsync.xlsx")  # heard here whether or not the command
+    logger.addHandler(caplog.handler)  # line's log set-up stopped "sheetsync" propagating
+    try:
+        with caplog.at_level(logging.DEBUG, logger="sheetsync.xlsx"):
+            taken = _write(path, (2, 2, "甲公司"), (3, 3, "新列"))
+    finally:
+        logger.removeHandler(caplog.handler)
     assert taken == WritePath(ROW_EDITS) and str(taken) == "row edits"
     assert _values(path) == [["编号", "客户", None], ["K1", "甲公司", None], ["K2", "乙", "新列"]]
-    logged = [r for r in caplog.records if hasattr(r, "write_path")]
+    logged = list({id(r): r for r in caplog.records if hasattr(r, "write_path")}.values())
     assert [r.write_path for r in logged] == [taken]
     assert logged[0].levelno == logging.DEBUG and "row edits" in logged[0].getMessage()
 

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Callable
 from copy import copy as copied
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.etree import ElementTree
 
 import openpyxl
@@ -38,7 +38,7 @@ from python_calamine import CalamineError
 from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT, fit_text, is_non_finite
 from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_far import Reach, free_rows
-from sheetsync.backends.xlsx_layout import apply_to_sheet
+from sheetsync.backends.xlsx_layout import apply_to_sheet, fit_to_page
 from sheetsync.backends.xlsx_package import (
     APP_PROPERTIES_MOST,
     PARSER,
@@ -272,7 +272,7 @@ class XlsxBackend:
         except OSError:
             return True
 
-    def _check_unchanged(self, file: BinaryIO) -> None:
+    def _check_unchanged(self, file: io.BufferedReader) -> None:
         """Stop unless `file` (open at its start) holds what was read (or last written).
         Hashed as it is read: the bytes are not held (~30 MB at 100 k customers)."""
         if hashlib.file_digest(file, "sha256").hexdigest() != self._digest:
@@ -369,7 +369,12 @@ class XlsxBackend:
             else written.hexdigest()
         )
 
-    def _write_and_rename(self, data: bytes | Callable[[BinaryIO], None], replacing: bool):
+    def _write_and_rename(
+        self, data: bytes | Callable[[BinaryIO], None], replacing: bool
+    ) -> bytes | hashlib._Hash:
+        """The new file beside the workbook, renamed over it; its bytes, or their hash
+        when they were written by a function (`_replace_file`)."""
+        written: bytes | hashlib._Hash
         folder, prefix = self.path.parent, f".{self.path.name}."
         handle, temp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
         try:
@@ -380,9 +385,10 @@ class XlsxBackend:
                     digest = hashlib.sha256()
                     while chunk := out.read(1 << 20):
                         digest.update(chunk)
-                    data = digest  # the file is read again if written again
+                    written = digest  # the file is read again if written again
                 else:
                     out.write(data)
+                    written = data
                 out.flush()
                 os.fsync(out.fileno())
             if replacing:
@@ -394,7 +400,7 @@ class XlsxBackend:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-        return data
+        return written
 
     def create(self, content: WorkbookContent, force: bool = False) -> None:
         """A new workbook from the template; an existing file is kept unless `force`."""
@@ -402,7 +408,8 @@ class XlsxBackend:
             raise BackendError(f"{self.link} already exists; use --force to replace it")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         book = openpyxl.Workbook()
-        book.remove(book.active)
+        for first in book.worksheets:  # its one empty sheet
+            book.remove(first)
         for tab in content.tabs:
             sheet = book.create_sheet(tab.title)
             fill(sheet, tab.rows)
@@ -451,8 +458,8 @@ def rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
         for number, row in zip(_free_rows(sheet, len(rows)), rows, strict=True):
             fill(sheet, [row], start=number)
     for title, charts in changes.charts.items():
-        sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
-        sheet._charts = [_chart(sheet, chart) for chart in charts]  # redrawn, never added twice
+        drawn: Any = book[title] if title in book.sheetnames else book.create_sheet(title)
+        drawn._charts = [_chart(drawn, chart) for chart in charts]  # redrawn, never added twice
     for title, layout in changes.layout.items():
         apply_to_sheet(
             book[title] if title in book.sheetnames else book.create_sheet(title), layout
@@ -552,7 +559,7 @@ def _style_form(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> 
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_to_page(sheet)
     previous: list = []
     for number, row in enumerate(tab.rows, start=1):
         filled = [v for v in row if v not in (None, "")]

@@ -94,7 +94,7 @@ class Styles:
         custom = (
             {}
             if formats is None
-            else {int(f.get("numFmtId")): f.get("formatCode", "") for f in formats}
+            else {int(f.get("numFmtId", "-1")): f.get("formatCode", "") for f in formats}
         )
         self.date_formats = BUILTIN_DATE_FORMATS | {
             i for i, code in custom.items() if _looks_like_date(code)
@@ -155,7 +155,7 @@ class Styles:
                 attributes.update(applyFont="1", applyFill="1")
             xf = self._add_xf(**attributes, applyBorder="1")
             if look.right or look.header:
-                element = self.xfs[int(xf)]
+                element = self._cell_formats()[int(xf)]
                 element.set("applyAlignment", "1")
                 align = {"horizontal": "right" if look.right else "left", "vertical": "center"}
                 if look.header:  # a long header wraps instead of widening its column
@@ -168,7 +168,8 @@ class Styles:
         """The id of a bold font, a header fill or a thin border (each added once)."""
         if kind not in self._parts:
             if kind == "font":
-                self._parts[kind] = str(int(self.xfs[int(self.bold_style())].get("fontId")))
+                bold = self._cell_formats()[int(self.bold_style())]
+                self._parts[kind] = str(int(bold.get("fontId", "0")))
                 return self._parts[kind]
             if kind == "title":
                 self._parts[kind] = self._title_font()
@@ -185,6 +186,8 @@ class Styles:
     def _title_font(self) -> str:
         """The bold font at TITLE_SIZE points (added once); its id."""
         fonts = self.root.find(main_tag("fonts"))
+        if fonts is None:
+            raise PatchUnsupported("no fonts")
         font = copy.deepcopy(fonts[int(self._part("font"))])
         size = font.find(main_tag("sz"))
         if size is None:  # sz follows b, i, strike ... u, vertAlign: after the last of them
@@ -214,14 +217,18 @@ class Styles:
             self._custom[fmt_id] = code
         return self._add_xf(numFmtId=str(fmt_id), applyNumberFormat="1")
 
-    def _add_xf(self, **attributes: str) -> str:
+    def _cell_formats(self) -> etree._Element:
         if self.xfs is None:
             raise PatchUnsupported("no cell formats")
+        return self.xfs
+
+    def _add_xf(self, **attributes: str) -> str:
+        xfs = self._cell_formats()
         base = {"numFmtId": "0", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0"}
-        etree.SubElement(self.xfs, main_tag("xf"), {**base, **attributes})
-        self.xfs.set("count", str(len(self.xfs)))
+        etree.SubElement(xfs, main_tag("xf"), {**base, **attributes})
+        xfs.set("count", str(len(xfs)))
         self.package.put(self.name, self.root)
-        return str(len(self.xfs) - 1)
+        return str(len(xfs) - 1)
 
 
 def _fill() -> etree._Element:
@@ -260,7 +267,7 @@ def set_cell(c: etree._Element, value: object, styles: Styles) -> None:
         return
     for child in list(c):
         c.remove(child)
-    c.attrib.pop("t", None)
+    c.attrib.pop("t", "")
     if is_blank(value):
         return
     if isinstance(value, bool):

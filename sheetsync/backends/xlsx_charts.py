@@ -7,6 +7,8 @@ round trip would draw); nothing else of the workbook goes through openpyxl.
 
 from __future__ import annotations
 
+from typing import Any
+
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
@@ -39,7 +41,7 @@ def draw_charts(package: Package, sheet_part: str, title: str, charts: list[Char
     _remove_drawings(package, sheet_part)
     if not charts:
         return ""
-    drawing = SpreadsheetDrawing()
+    drawing: Any = SpreadsheetDrawing()  # its _id, _write and _write_rels: openpyxl's own
     for spec in charts:
         chart = build_chart(title, spec)
         chart._id = free_number(package, "xl/charts/chart")

@@ -21,6 +21,7 @@ from lxml import etree
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break, RowBreak
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetsync.backends.xlsx_cells import (
@@ -233,6 +234,8 @@ def name_ranges(package: Package, title: str, layout: SheetLayout) -> None:
         return
     book = package.tree(package.workbook_part())
     sheets = book.find(main_tag("sheets"))
+    if sheets is None:
+        raise PatchUnsupported("a workbook without its list of sheets")
     index = next((i for i, s in enumerate(sheets) if s.get("name") == title), None)
     if index is None:
         raise PatchUnsupported(f"no sheet {title} in the workbook")
@@ -285,7 +288,7 @@ def apply_to_sheet(sheet: Worksheet, layout: SheetLayout) -> None:
     if layout.landscape:
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        fit_to_page(sheet)
     if layout.title_rows:
         sheet.print_title_rows = f"1:{layout.title_rows}"
     if layout.breaks:
@@ -300,3 +303,11 @@ def style_cell(cell, look: Look) -> None:
     if look.header or look.right:
         horizontal = "right" if look.right else "left"
         cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrapText=look.header)
+
+
+def fit_to_page(sheet: Worksheet) -> None:
+    """The sheet prints scaled to its page setup's width and height (its page setup
+    properties made when it has none)."""
+    if sheet.sheet_properties.pageSetUpPr is None:
+        sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True

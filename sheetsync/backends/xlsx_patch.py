@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from sheetsync.backends.xlsx_cells import Styles
 from sheetsync.backends.xlsx_charts import draw_charts
@@ -130,7 +130,7 @@ def _splice(
     edits: SheetEdits,
     styles: Styles,
     cell_path: Callable[[str], None],
-    source: BinaryIO,
+    source: IO[bytes],
     write: Callable[[bytes], object],
 ) -> None:
     splice(source, edits, styles, write, cell_path)

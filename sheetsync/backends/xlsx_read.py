@@ -30,6 +30,7 @@ import threading
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from python_calamine import CalamineError, CalamineWorkbook
@@ -124,9 +125,12 @@ class _Tabs:
         grid = read_grid(sheet, pool)
         if name not in self.moved:
             return grid
-        if self.beside not in books:
-            books[self.beside] = _calamine(self.beside)
-        far = books[self.beside].get_sheet_by_name(f"f{self.moved[name]}")
+        beside = self.beside
+        if beside is None:  # every tab moved is read from the package beside
+            raise BackendError(f"tab {name}: its far cells' package is missing")
+        if beside not in books:
+            books[beside] = _calamine(beside)
+        far = books[beside].get_sheet_by_name(f"f{self.moved[name]}")
         values = [row[0] if row else "" for row in far.to_python(skip_empty_area=False)]
         keep = pool.setdefault
         placed = [
@@ -493,11 +497,11 @@ def _write_book(out: zipfile.ZipFile, names: list[str], date1904: str | None, ke
     """The package's workbook: its tabs `names` (each the part worksheets/{name}.xml), and
     the workbook's date system."""
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    book = etree.Element(main_tag("workbook"), nsmap={None: main, "r": REL})
+    book = etree.Element(main_tag("workbook"), nsmap=_namespaces(main, r=REL))
     if date1904 is not None:
         etree.SubElement(book, main_tag("workbookPr"), date1904=date1904)
     sheets = etree.SubElement(book, main_tag("sheets"))
-    rels = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
+    rels = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap=_namespaces(PACKAGE_REL))
     for k, name in enumerate(names):
         tab = {"name": name, "sheetId": str(k + 1), f"{{{REL}}}id": f"rId{k + 1}"}
         etree.SubElement(sheets, main_tag("sheet"), tab)
@@ -505,7 +509,7 @@ def _write_book(out: zipfile.ZipFile, names: list[str], date1904: str | None, ke
     for kind in sorted(kept):
         _relate(rels, f"rId{kind}", kind, KEPT[kind].removeprefix("xl/"))
     types = "http://schemas.openxmlformats.org/package/2006/content-types"
-    content = etree.Element(f"{{{types}}}Types", nsmap={None: types})
+    content = etree.Element(f"{{{types}}}Types", nsmap=_namespaces(types))
     etree.SubElement(content, f"{{{types}}}Default", Extension="xml", ContentType="application/xml")
     etree.SubElement(
         content,
@@ -513,12 +517,19 @@ def _write_book(out: zipfile.ZipFile, names: list[str], date1904: str | None, ke
         Extension="rels",
         ContentType="application/vnd.openxmlformats-package.relationships+xml",
     )
-    top = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
+    top = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap=_namespaces(PACKAGE_REL))
     _relate(top, "rId1", "officeDocument", "xl/workbook.xml")
     out.writestr("[Content_Types].xml", etree.tostring(content, xml_declaration=True))
     out.writestr("_rels/.rels", etree.tostring(top, xml_declaration=True))
     out.writestr("xl/workbook.xml", etree.tostring(book, xml_declaration=True))
     out.writestr("xl/_rels/workbook.xml.rels", etree.tostring(rels, xml_declaration=True))
+
+
+def _namespaces(default: str, **prefixed: str) -> dict[str, str]:
+    """An element's namespace map: `default` unprefixed, and `prefixed`. lxml takes None as
+    the default namespace's prefix; its stubs list only str (hence the Any)."""
+    found: dict[Any, str] = {None: default, **prefixed}
+    return found
 
 
 def _relate(rels: etree._Element, rel_id: str, kind: str, target: str) -> None:

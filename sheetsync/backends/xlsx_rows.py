@@ -16,7 +16,7 @@ import functools
 import operator
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -508,11 +508,12 @@ class RowBytes:
     def edit(self, data: bytes, values: dict[int, object], styles: Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
             return None
-        made = {
-            column: _content(self.prefix, value, styles.epoch) for column, value in values.items()
-        }
-        if None in made.values():
-            return None
+        made: dict[int, tuple[str, str, bool]] = {}
+        for column, value in values.items():
+            content = _content(self.prefix, value, styles.epoch)
+            if content is None:
+                return None
+            made[column] = content
         m = self.row.fullmatch(data)
         if m is None:
             return None
@@ -577,8 +578,8 @@ class RowBytes:
                 parsed[column] = _new_cell(self.prefix, column, number, content, styles).encode()
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
                 continue
-            tag = inner[starts[i] + self.cell_open : tags[i].end() - 1]
-            attrs = _attributes(tag[:-1] if tag.endswith(b"/") else tag)
+            opening = inner[starts[i] + self.cell_open : tags[i].end() - 1]
+            attrs = _attributes(opening[:-1] if opening.endswith(b"/") else opening)
             if attrs is None:
                 return None
             parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
@@ -680,7 +681,7 @@ def splice(
             break
         writer.row(*row)
     writer.finish()
-    tail = part.tail()
+    tail: Iterable[bytes] = part.tail()
     if edits.layout is not None:
         tail = [part.unmask(lay_out_tail(b"".join(tail), part.fragment, edits.layout))]
     if edits.drawing is not None:
@@ -694,8 +695,9 @@ def splice(
 class _Output:
     """Gathers small pieces so the deflater sees a few large writes, not one per row."""
 
-    def __init__(self, write: Callable) -> None:
-        self.write, self.pieces, self.size = write, [], 0
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self.write, self.size = write, 0
+        self.pieces: list[bytes] = []
 
     def add(self, data: bytes) -> None:
         self.pieces.append(data)
@@ -830,7 +832,7 @@ class _RowWriter:
 
     def _apply(self, row: etree._Element) -> bool:
         """Edit one row; False when it is left with no cells (a row written afresh as blank)."""
-        number = int(row.get("r"))
+        number = int(row.get("r", "0"))  # every row written or edited has its number
         fresh = self.edits.rows.get(number)
         if fresh is not None:
             values = {c: v for c, v in enumerate(fresh, start=1) if v is not None and v != ""}
@@ -851,23 +853,24 @@ def _set_cells(row: etree._Element, number: int, values: dict, styles: Styles) -
         return
     cells: dict[int, etree._Element] = {}
     for c in row:
-        if c.get("r") is None:
+        ref = c.get("r")
+        if ref is None:
             raise PatchUnsupported("cells without references")
-        cells[split_ref(c.get("r"))[1]] = c
+        cells[split_ref(ref)[1]] = c
     order = sorted(cells)
     for column, value in sorted(values.items()):
-        c = cells.get(column)
-        if c is None:
-            c = etree.Element(CELL, r=f"{get_column_letter(column)}{number}")
+        found = cells.get(column)
+        if found is None:
+            found = etree.Element(CELL, r=f"{get_column_letter(column)}{number}")
             position = bisect_left(order, column)
             if position == len(order):
-                row.append(c)
+                row.append(found)
             else:
-                cells[order[position]].addprevious(c)
+                cells[order[position]].addprevious(found)
             order.insert(position, column)
-            cells[column] = c
-            row.attrib.pop("spans", None)
-        set_cell(c, value, styles)
+            cells[column] = found
+            row.attrib.pop("spans", "")
+        set_cell(found, value, styles)
 
 
 def _edit_head(part: SheetPart, edits: SheetEdits) -> bytes:
