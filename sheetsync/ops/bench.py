@@ -441,9 +441,10 @@ def _beside(name: str, runs: list[dict], seconds: float, mb: float, floor, floor
     print(
         f"  {name:<16} {took:>8.2f} s  {took / floor:>6.1f} x floor, {took / seconds:.2f} x "
         f"the next day; peak {peak:.0f} MB, {peak / floor_mb:.1f} x floor, "
-        f"{peak / mb:.2f} x the next day's; write path {'; '.join(runs[0].get('write', []))}",
+        f"{peak / mb:.2f} x the next day's",
         flush=True,
     )
+    print(f"  write path, {name}: {'; '.join(runs[0].get('write', [])) or 'none'}")
 
 
 def _bench_mac(path: Path, size: int, repeat: int, seconds: float, mb: float, floor) -> None:
