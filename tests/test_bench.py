@@ -29,6 +29,8 @@ def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_ru
     assert re.search(
         r"adopt --apply\s+[\d.]+ s\s+[\d.]+ x floor .*peak \d+ MB, [\d.]+ x floor", out
     )
+    for name in ("first sync", "next day", "far cells", "date1904"):  # the .xlsx writer taken
+        assert re.search(rf"write path, {name}: (row edits|cell path|openpyxl)", out), out
     for name in ("far cells", "date1904"):  # issue 28: against the next day's run
         assert re.search(
             rf"{name}\s+[\d.]+ s\s+[\d.]+ x floor, [\d.]+ x the next day; "

@@ -147,8 +147,8 @@ def test_a_1904_workbook_syncs_on_the_fast_path_with_its_dates_as_typed(tmp_path
         [customer("K1", last_contact=typed, birthday=dt.date(1980, 2, 29)), customer("K2")],
     )
     rewrites = []
-    real = xlsx._rewrite_with_openpyxl
-    monkeypatch.setattr(xlsx, "_rewrite_with_openpyxl", lambda *a: rewrites.append(a) or real(*a))
+    real = xlsx.rewrite_with_openpyxl
+    monkeypatch.setattr(xlsx, "rewrite_with_openpyxl", lambda *a: rewrites.append(a) or real(*a))
     for day in (TODAY, TODAY + dt.timedelta(days=1)):
         sync(mac, day)
         sync(windows, day)

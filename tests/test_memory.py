@@ -13,7 +13,7 @@ from conftest import TODAY, customer, make_workbook, results
 
 from sheetsync import pipeline
 from sheetsync.backends.xlsx import XlsxBackend
-from sheetsync.backends.xlsx_package import _Package
+from sheetsync.backends.xlsx_package import Package
 from sheetsync.config import load_settings
 from sheetsync.ops import memory_care
 from sheetsync.ops.memory_care import CaredPhases
@@ -164,7 +164,7 @@ def test_past_the_read_a_run_holds_the_logs_rows_as_hashes_and_no_grid(tmp_path,
 def _parts(path) -> dict[str, bytes]:
     """Each tab's sheet part, as stored (compressed)."""
     data = path.read_bytes()
-    package = _Package(data)
+    package = Package(data)
     with zipfile.ZipFile(io.BytesIO(data)) as zipped:
         return {title: zipped.read(part) for title, part in package.sheet_parts().items()}
 

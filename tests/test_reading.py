@@ -144,8 +144,81 @@ def test_a_tab_read_a_slice_at_a_time_reads_as_calamine_reads_it_whole(
     cut = []
     real_cut = xlsx_read._cut
     monkeypatch.setattr(xlsx_read, "_cut", lambda *a: cut.append(real_cut(*a)) or cut[-1])
+    whole = _whole_reads(monkeypatch)
     _as_calamine_reads(path, XlsxBackend(path).read())
     assert cut and cut[0] >= (2 if piece < 5000 else 1)  # it was cut
+    assert "客户跟进" not in whole  # and assembled from its slices, not read again whole
+
+
+def _whole_reads(monkeypatch) -> list[str]:
+    """The tabs read whole from here on (`xlsx_read.read_grid`), by name."""
+    whole: list[str] = []
+    real = xlsx_read.read_grid
+    monkeypatch.setattr(
+        xlsx_read, "read_grid", lambda sheet, pool: whole.append(sheet.name) or real(sheet, pool)
+    )
+    return whole
+
+
+def test_a_slice_calamine_cannot_read_is_an_error_not_a_second_read(tmp_path, monkeypatch):
+    """A slice that does not read is said, naming the tab and the slice; the tab is not read
+    again whole, which would hide a fault of the slices behind a run twice as large."""
+    monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
+    monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
+    monkeypatch.setattr(xlsx_read, "PIECE", 300)
+    path = _mixed(tmp_path)
+    real = xlsx_read._calamine
+
+    class SecondSliceBroken:
+        def __init__(self, book):
+            self.book, self.sheet_names = book, book.sheet_names
+
+        def get_sheet_by_name(self, name):
+            if name == "s1":
+                raise CalamineError("a cell out of its row")
+            return self.book.get_sheet_by_name(name)
+
+    monkeypatch.setattr(xlsx_read, "_calamine", lambda source: SecondSliceBroken(real(source)))
+    whole = _whole_reads(monkeypatch)
+    with pytest.raises(BackendError, match=r"tab 客户跟进 .*slice 2: a cell out of its row"):
+        XlsxBackend(path).read()
+    assert "客户跟进" not in whole
+
+
+class _Slice:
+    """What `_Grid.place` reads of a parsed slice: its first and last cell, and its cells
+    from the first (as calamine's `to_python(skip_empty_area=True)` gives them)."""
+
+    def __init__(self, top: int, left: int, rows: list[list]) -> None:
+        self.start, self.rows = (top, left), rows
+        self.end = (top + len(rows) - 1, left + max(map(len, rows)) - 1) if rows else None
+
+    def to_python(self, skip_empty_area: bool = True) -> list[list]:
+        assert skip_empty_area
+        return [list(row) for row in self.rows]
+
+
+def test_slices_are_placed_at_their_own_rows_and_widened_to_the_widest():
+    """Each slice's rows land at their row numbers (rows between slices empty), every row
+    as wide as the widest slice, texts held once across slices; a slice above the rows
+    placed already is refused (the tab is then read whole)."""
+    pool: dict = {}
+    grid = xlsx_read._Grid(pool)
+    grid.place(_Slice(0, 0, [["编号", "客户"], ["K1", "甲"]]))
+    grid.place(_Slice(2, 0, []))  # a slice of empty rows: nothing placed
+    grid.place(_Slice(4, 1, [["乙", 3.0, "甲"]]))  # after a gap of two rows, from column B
+    grid.place(_Slice(5, 0, [["K9"]]))
+    assert grid.finish() == [
+        ["编号", "客户", "", ""],
+        ["K1", "甲", "", ""],
+        [""] * 4,
+        [""] * 4,
+        ["", "乙", 3.0, "甲"],
+        ["K9", "", "", ""],
+    ]
+    assert grid.rows[1][1] is grid.rows[4][3]  # one 甲
+    with pytest.raises(xlsx_read._Uncut, match="out of order"):
+        grid.place(_Slice(3, 0, [["late"]]))
 
 
 def test_a_1904_workbook_read_a_slice_at_a_time_keeps_its_dates(tmp_path, monkeypatch):
@@ -176,11 +249,7 @@ def test_rows_that_cannot_be_cut_safely_are_read_whole(tmp_path, monkeypatch, od
     _rewrite_part(
         path, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(end, odd.encode() + end)
     )
-    whole = []
-    real = xlsx_read.read_grid
-    monkeypatch.setattr(
-        xlsx_read, "read_grid", lambda sheet, pool: whole.append(sheet.name) or real(sheet, pool)
-    )
+    whole = _whole_reads(monkeypatch)
     grids = XlsxBackend(path).read()
     _as_calamine_reads(path, grids)
     assert "客户跟进" in whole
@@ -296,7 +365,8 @@ def test_slices_find_the_styles_and_shared_strings_where_calamine_does(tmp_path,
     try:
         CalamineWorkbook.from_path(str(path)).get_sheet_by_name("客户跟进").to_python()
     except CalamineError as unreadable:
-        with pytest.raises(CalamineError, match=re.escape(str(unreadable))):
+        unreadable_slice = xlsx_read.SliceUnreadable  # said as a slice, with calamine's reason
+        with pytest.raises((CalamineError, unreadable_slice), match=re.escape(str(unreadable))):
             xlsx_read.read_grids(path)
         return
     _as_calamine_reads(path, xlsx_read.read_grids(path))

@@ -15,7 +15,7 @@ from conftest import (
     sync,
 )
 
-from sheetsync.backends.xlsx_patch import _Package, chart_keys
+from sheetsync.backends.xlsx_package import Package, chart_keys
 
 CUSTOMERS = [
     customer("K1", grade_override="A", last_contact=TODAY - dt.timedelta(days=9)),
@@ -26,7 +26,7 @@ TITLES = ["客户等级分布", "销售漏斗(进入客户数)", "各负责人�
 
 
 def _keys(path: Path) -> list[tuple]:
-    package = _Package(path.read_bytes())
+    package = Package(path.read_bytes())
     return chart_keys(package, package.sheet_parts()["汇总"])
 
 

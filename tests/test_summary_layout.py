@@ -20,7 +20,7 @@ from conftest import (
     sync,
 )
 
-from sheetsync.backends.xlsx import _rewrite_with_openpyxl
+from sheetsync.backends.xlsx import rewrite_with_openpyxl
 from sheetsync.workbook.changes import Changeset, SheetLayout, Table
 
 DAY = dt.timedelta(days=1)
@@ -162,7 +162,7 @@ def test_the_openpyxl_fallback_lays_out_a_table_the_same_way(tmp_path):
     rows = [["标题"], ["名称", "金额"], ["甲", 1.5], ["乙", "—"]]
     layout = SheetLayout([Table(1, 4, 2, frozenset({2}))], {1: 24, 2: 12}, landscape=True)
     changes = Changeset(replace={"汇总": rows}, layout={"汇总": layout})
-    data = _rewrite_with_openpyxl(path.read_bytes(), changes)
+    data = rewrite_with_openpyxl(path.read_bytes(), changes)
     sheet = openpyxl.load_workbook(io.BytesIO(data))["汇总"]
     assert sheet["A2"].font.b and sheet["A2"].fill.fgColor.rgb.endswith("DDEBF7")
     assert sheet["B4"].alignment.horizontal == "right" and sheet["A4"].border.left.style == "thin"

@@ -14,13 +14,9 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook
 
-from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
-from sheetsync.backends.xlsx_patch import (
-    MAIN,
-    PatchUnsupported,
-    patch_workbook,
-    restore_cached_values,
-)
+from sheetsync.backends.xlsx import XlsxBackend, rewrite_with_openpyxl
+from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, restore_cached_values
+from sheetsync.backends.xlsx_patch import patch_workbook
 from sheetsync.config import load_settings
 from sheetsync.loading import load
 from sheetsync.ops.demo import demo_customers
@@ -54,7 +50,7 @@ def test_patched_workbook_equals_the_openpyxl_round_trip(tmp_path):
     changes.charts = {}  # drawing charts is the openpyxl path's job; here: the cells
     written = {type(c.new) for c in changes.cells}
     assert {str, dt.date} <= written and len(changes.cells) > 100
-    assert _values(patch_workbook(data, changes)) == _values(_rewrite_with_openpyxl(data, changes))
+    assert _values(patch_workbook(data, changes)) == _values(rewrite_with_openpyxl(data, changes))
 
 
 def test_what_people_added_to_the_file_survives(tmp_path):
@@ -139,7 +135,7 @@ def test_the_openpyxl_path_keeps_a_1904_workbooks_formula_results(tmp_path):
             new.writestr(info, part)
     data, changes = path.read_bytes(), _changeset(path)
     changes.charts = {}
-    written = restore_cached_values(data, _rewrite_with_openpyxl(data, changes))
+    written = restore_cached_values(data, rewrite_with_openpyxl(data, changes))
     assert (
         CalamineWorkbook.from_filelike(io.BytesIO(written))
         .get_sheet_by_name("客户跟进")

@@ -18,8 +18,9 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from sheetsync.backends import xlsx
-from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
-from sheetsync.backends.xlsx_patch import MAIN, PatchUnsupported, patch_workbook
+from sheetsync.backends.xlsx import XlsxBackend, rewrite_with_openpyxl
+from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported
+from sheetsync.backends.xlsx_patch import patch_workbook
 from sheetsync.errors import BackendError, ConflictError, LockedError
 from sheetsync.ops.cli import main
 from sheetsync.workbook.changes import CellChange, Changeset
@@ -146,7 +147,7 @@ def _both_ways(path, changes: Changeset) -> dict[str, bytes]:
     data = path.read_bytes()
     return {
         "patch": patch_workbook(data, changes),
-        "openpyxl": _rewrite_with_openpyxl(data, changes),
+        "openpyxl": rewrite_with_openpyxl(data, changes),
     }
 
 
@@ -231,8 +232,8 @@ def test_peoples_formulas_keep_their_results_through_the_openpyxl_path(tmp_path,
     )
     assert [r[14] for r in cells(path, "客户跟进")[1:3]] == ["张伟", "李娜"]
     rewrites = []
-    real = xlsx._rewrite_with_openpyxl
-    monkeypatch.setattr(xlsx, "_rewrite_with_openpyxl", lambda *a: rewrites.append(1) or real(*a))
+    real = xlsx.rewrite_with_openpyxl
+    monkeypatch.setattr(xlsx, "rewrite_with_openpyxl", lambda *a: rewrites.append(1) or real(*a))
     with monkeypatch.context() as unsupported:  # a package the patcher cannot handle
         unsupported.setattr(xlsx, "patch_into", _unsupported)
         sync(path)
@@ -396,12 +397,12 @@ def test_a_save_landing_while_the_write_reads_the_workbook_stands_and_ours_is_dr
                 file.write(saved.getvalue())
                 file.truncate()
 
-    class SavedOnceListed(xlsx_patch._Package):
+    class SavedOnceListed(xlsx_patch.Package):
         def __init__(self, data):
             super().__init__(data)  # the parts listed from the file as it was
             save()
 
-    monkeypatch.setattr(xlsx_patch, "_Package", SavedOnceListed)
+    monkeypatch.setattr(xlsx_patch, "Package", SavedOnceListed)
     with pytest.raises(ConflictError, match="在同步期间被别人改过.*什么也没写"):
         sync(path)
     assert cells(path, "客户跟进")[1][1] == "改过的名字"  # their save stands ...

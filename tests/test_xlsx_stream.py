@@ -19,9 +19,9 @@ from python_calamine import CalamineWorkbook
 from test_xlsx_patch import _changeset, _values
 
 from sheetsync.backends import xlsx, xlsx_package, xlsx_rows
-from sheetsync.backends.xlsx import XlsxBackend, _rewrite_with_openpyxl
-from sheetsync.backends.xlsx_package import _Package, chart_keys, copy_raw
-from sheetsync.backends.xlsx_patch import PatchUnsupported, patch_workbook
+from sheetsync.backends.xlsx import XlsxBackend, rewrite_with_openpyxl
+from sheetsync.backends.xlsx_package import Package, PatchUnsupported, chart_keys, copy_raw
+from sheetsync.backends.xlsx_patch import patch_workbook
 from sheetsync.ops.bench import generate
 from sheetsync.workbook.changes import CellChange, Changeset, Chart, Heading, Share
 from sheetsync.workbook.schema import SYNC_COLUMNS
@@ -34,7 +34,7 @@ def no_openpyxl(monkeypatch):
     def refuse(*args):
         raise AssertionError("the whole-workbook openpyxl round trip was taken")
 
-    monkeypatch.setattr(xlsx, "_rewrite_with_openpyxl", refuse)
+    monkeypatch.setattr(xlsx, "rewrite_with_openpyxl", refuse)
 
 
 def soffice(path, folder, to="xlsx"):
@@ -93,7 +93,7 @@ def test_a_new_hidden_tab_is_added_as_a_part_of_its_own(tmp_path):
     patched = patch_workbook(data, changes)
     book = openpyxl.load_workbook(io.BytesIO(patched))
     assert book.sheetnames[-1] == "备忘" and book["备忘"].sheet_state == "hidden"
-    assert _values(patched) == _values(_rewrite_with_openpyxl(data, changes))
+    assert _values(patched) == _values(rewrite_with_openpyxl(data, changes))
     grid = CalamineWorkbook.from_filelike(io.BytesIO(patched)).get_sheet_by_name("备忘")
     assert grid.to_python()[2][0] == "=1+1"  # text, never a formula
 
@@ -103,7 +103,7 @@ def test_first_sync_grafts_charts_that_libreoffice_and_openpyxl_open(tmp_path, n
     sync(path)
     assert len(openpyxl.load_workbook(path)["汇总"]._charts) == 3
     saved = soffice(path, tmp_path / "lo")
-    package = _Package(saved.read_bytes())
+    package = Package(saved.read_bytes())
     assert sorted(k[1] for k in chart_keys(package, package.sheet_parts()["汇总"])) == sorted(
         CHARTS
     )
@@ -114,7 +114,7 @@ def test_charts_replaced_leave_no_orphan_parts(tmp_path, no_openpyxl):
     sync(path)
     one = Chart("pie", "只有一个", (1, 5, 7), (2, 5, 7), (2, 6))
     patched = patch_workbook(path.read_bytes(), Changeset(charts={"汇总": [one]}))
-    package = _Package(patched)
+    package = Package(patched)
     assert chart_keys(package, package.sheet_parts()["汇总"]) == [one.key()]
     names = package.zip.namelist()
     drawn = [n for n in names if n.startswith(("xl/charts/", "xl/drawings/")) and "_rels" not in n]
@@ -201,7 +201,7 @@ def test_a_long_sheet_streamed_in_small_chunks_reads_as_the_openpyxl_path(tmp_pa
     data, changes = path.read_bytes(), _changeset(path)
     changes.charts = {}
     assert len(changes.cells) > 3000
-    assert _values(patch_workbook(data, changes)) == _values(_rewrite_with_openpyxl(data, changes))
+    assert _values(patch_workbook(data, changes)) == _values(rewrite_with_openpyxl(data, changes))
 
 
 @pytest.mark.parametrize("codec", ["zlib-ng", "zlib"])
@@ -217,7 +217,7 @@ def test_sheets_inflated_and_deflated_by_either_codec_read_the_same(tmp_path, mo
     data, changes = path.read_bytes(), _changeset(path)
     patched = patch_workbook(data, changes)
     assert zipfile.ZipFile(io.BytesIO(patched)).testzip() is None  # every CRC checks out
-    assert _values(patched) == _values(_rewrite_with_openpyxl(data, changes))
+    assert _values(patched) == _values(rewrite_with_openpyxl(data, changes))
 
 
 def _with_prefix(path) -> None:
@@ -268,13 +268,13 @@ def test_a_row_written_as_bytes_is_what_lxml_writes(tmp_path, prefix):
     """New rows are written as bytes (the first sync's millions of cells); each holds exactly
     what the element path (set_cell, serialised by lxml) gives the same values."""
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
-    package = _Package(path.read_bytes())
+    package = Package(path.read_bytes())
     ns = f'xmlns{":x" if prefix else ""}="{xlsx_rows.MAIN}"'.encode()
     part = xlsx_rows.SheetPart(
         io.BytesIO(b"<%sworksheet %s><%ssheetData/></%sworksheet>" % (prefix, ns, prefix, prefix))
     )
     assert part.plain
-    styles = xlsx_rows._Styles(package)  # the date format added once, as in a run
+    styles = xlsx_rows.Styles(package)  # the date format added once, as in a run
     for number, values in enumerate(
         [dict(enumerate(NEW_ROW_VALUES, start=1)), {3: None}, {}, {28: "AB"}], start=5
     ):
@@ -287,7 +287,7 @@ def test_a_row_written_as_bytes_is_what_lxml_writes(tmp_path, prefix):
 
 def test_a_value_only_lxml_writes_keeps_its_row_on_the_element_path(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
-    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    styles = xlsx_rows.Styles(Package(path.read_bytes()))
     for odd in (Heading("标题"), Share(0.25), pd.Timestamp("2026-11-18")):
         assert xlsx_rows.new_row(b"", 2, {1: "a", 2: odd}, styles) is None
     # what XML cannot hold is dropped on both paths alike (fit_text), not a reason to leave
@@ -310,8 +310,8 @@ def test_a_row_edited_as_bytes_reads_as_the_element_path_leaves_it(tmp_path, pre
     sync(path)
     if prefix:
         _with_prefix(path)
-    package = _Package(path.read_bytes())
-    styles = xlsx_rows._Styles(package)
+    package = Package(path.read_bytes())
+    styles = xlsx_rows.Styles(package)
     with package.open("xl/worksheets/sheet1.xml") as raw:
         part = xlsx_rows.SheetPart(raw)
         rows = list(part.rows())
@@ -332,7 +332,7 @@ def test_a_row_edited_as_bytes_reads_as_the_element_path_leaves_it(tmp_path, pre
 
 def test_an_unusual_row_is_left_to_the_element_path(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
-    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    styles = xlsx_rows.Styles(Package(path.read_bytes()))
     edit = xlsx_rows.RowBytes(b"")
     for row in (
         b'<row r="2"><c r="A2"><v>1</v></c> <c r="B2"><v>2</v></c></row>',  # text between cells
@@ -353,7 +353,7 @@ def test_a_tab_replaced_by_the_rows_it_has_is_copied_as_its_compressed_bytes(tmp
     sync(path)
     data = path.read_bytes()
     log = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("任务记录").to_python()
-    part = _Package(data).sheet_parts()["任务记录"]
+    part = Package(data).sheet_parts()["任务记录"]
     old = xlsx_rows.rows_read(XlsxBackend(path).read())
     same = patch_workbook(data, Changeset(replace={"任务记录": log}), old)
     assert _raw(io.BytesIO(same), part) == _raw(io.BytesIO(data), part)
@@ -371,7 +371,7 @@ def test_a_tab_replaced_by_the_rows_it_has_is_copied_as_its_compressed_bytes(tmp
 )
 def test_a_cell_with_other_attributes_keeps_them_when_edited_as_bytes(tmp_path, row):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1")])
-    styles = xlsx_rows._Styles(_Package(path.read_bytes()))
+    styles = xlsx_rows.Styles(Package(path.read_bytes()))
     part = xlsx_rows.SheetPart(
         io.BytesIO(b'<worksheet xmlns="%s"><sheetData/></worksheet>' % (xlsx_rows.MAIN.encode()))
     )
@@ -490,7 +490,7 @@ def test_a_few_rows_edited_in_a_long_tab_leave_every_other_row_as_it_was(
         + [CellChange(tab, 2005, 1, "KH-NEW", "客户编号", None, "KH-NEW")]  # past the end
     )
     patched = patch_workbook(data, changes)
-    assert _values(patched) == _values(_rewrite_with_openpyxl(data, changes))
+    assert _values(patched) == _values(rewrite_with_openpyxl(data, changes))
     before, after = _rows_xml(data), _rows_xml(patched)
     assert set(after) == set(before) | {2005}
     assert [n for n in before if before[n] != after[n]] == sorted(edited)

@@ -23,8 +23,9 @@ class Backend(Protocol):
         """After read(): only the tabs `titles` may be replaced whole by the write, so only
         their rows need be kept to write what changed (the others' can be let go)."""
 
-    def write(self, changes: Changeset) -> None:
-        """Apply all of `changes` or none of them."""
+    def write(self, changes: Changeset) -> object:
+        """Apply all of `changes` or none of them; what it says of how (the .xlsx backend:
+        the write path it took, `xlsx_patch.WritePath`), or None."""
 
     def tab_url(self, title: str) -> str:
         """The address that opens tab `title` in a browser ("" for a file): mail links rows."""

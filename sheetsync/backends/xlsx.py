@@ -14,6 +14,7 @@ import dataclasses
 import glob
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile
@@ -21,7 +22,7 @@ import zipfile
 from collections.abc import Callable
 from copy import copy as copied
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.etree import ElementTree
 
 import openpyxl
@@ -34,18 +35,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError
 
-from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT
+from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT, fit_text, is_non_finite
 from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_far import Reach, free_rows
-from sheetsync.backends.xlsx_layout import apply_to_sheet
-from sheetsync.backends.xlsx_package import APP_PROPERTIES_MOST, PARSER
-from sheetsync.backends.xlsx_patch import (
+from sheetsync.backends.xlsx_layout import apply_to_sheet, fit_to_page
+from sheetsync.backends.xlsx_package import (
+    APP_PROPERTIES_MOST,
+    PARSER,
     PatchUnsupported,
-    fit_text,
-    is_non_finite,
-    patch_into,
     restore_cached_values,
 )
+from sheetsync.backends.xlsx_patch import OPENPYXL, WritePath, patch_into
 from sheetsync.backends.xlsx_read import read_grids
 from sheetsync.backends.xlsx_rows import RowsRead, rows_read
 from sheetsync.errors import BackendError, ConflictError, LockedError
@@ -53,6 +53,7 @@ from sheetsync.memory import give_back_freed_memory
 from sheetsync.workbook.changes import Amount, Changeset, Chart, Heading, Share
 from sheetsync.workbook.template import TabContent, WorkbookContent
 
+log = logging.getLogger("sheetsync.xlsx")  # under the run's "sheetsync" logger
 DATE_FORMAT = "yyyy-mm-dd"
 EXCEL, LIBREOFFICE = "Excel/WPS", "LibreOffice"
 
@@ -63,6 +64,8 @@ def real_path(path: str | os.PathLike) -> Path:
 
 
 HEAD_BYTES = 4096  # where an XML part's declarations would be
+MB = 1e6
+DENSE_FROM = MB  # a part smaller than this is never refused for its ratio (a few kB pack well)
 
 
 def _parsed_a_row_at_a_time(part: zipfile.ZipInfo) -> bool:
@@ -95,6 +98,7 @@ class XlsxBackend:
         self._digest = ""
         self._grids: dict[str, list[list]] | None = None  # as read, until `keep_rows`
         self._rows: dict[str, RowsRead] | None = None  # what the write compares rows with
+        self.last_write: WritePath | None = None  # the path the last write took, and why
 
     def __enter__(self) -> XlsxBackend:
         if self._lock is not None:
@@ -172,8 +176,8 @@ class XlsxBackend:
         self._no_declarations(parts)
         for part in parts:
             size, packed = part.file_size, max(part.compress_size, 1)
-            big = size > most_mb * 1e6
-            dense = size > 1e6 and size / packed > most_ratio
+            big = size > most_mb * MB
+            dense = size > DENSE_FROM and size / packed > most_ratio
             if big or dense:
                 raise BackendError(
                     f"{self.link}: part {part.filename} would inflate to {size / 1e6:,.0f} MB, "
@@ -268,7 +272,7 @@ class XlsxBackend:
         except OSError:
             return True
 
-    def _check_unchanged(self, file: BinaryIO) -> None:
+    def _check_unchanged(self, file: io.BufferedReader) -> None:
         """Stop unless `file` (open at its start) holds what was read (or last written).
         Hashed as it is read: the bytes are not held (~30 MB at 100 k customers)."""
         if hashlib.file_digest(file, "sha256").hexdigest() != self._digest:
@@ -295,9 +299,9 @@ class XlsxBackend:
                 file.seek(0)
             yield file
 
-    def write(self, changes: Changeset) -> None:
-        """Stream only the sheets that change; the openpyxl round trip for a package the
-        patcher cannot handle (1904 dates, no styles part, ...), never for a first sync."""
+    def write(self, changes: Changeset) -> WritePath:
+        """Apply `changes` (all or nothing) by the path `_write_changes` chooses; that path,
+        with why, is logged at debug level, kept as `last_write` and returned."""
         if not self._digest:
             raise BackendError("write() before read()")
         self._unchanged_since_read()  # before a temporary file is made
@@ -305,13 +309,33 @@ class XlsxBackend:
             changes = dataclasses.replace(
                 changes, cells=[*changes.renames, *changes.cells], renames=[]
             )
+        try:
+            path = self._write_changes(changes)
+        except (etree.LxmlError, ElementTree.ParseError) as exc:  # one the read let through
+            raise BackendError(
+                f"{self.link}: a part of the workbook could not be parsed for the write "
+                f"({exc}); the file is as it was; save it again from Excel, WPS or LibreOffice"
+            ) from None
+        self._grids, self._rows = None, {}  # no longer the file's rows: a next write rewrites
+        log.debug("%s written by %s", self.link, path, extra={"write_path": path})
+        self.last_write = path
+        return path
+
+    def _write_changes(self, changes: Changeset) -> WritePath:
+        """The one place that chooses how the file is written. The patcher streams only the
+        sheets that change: each changed row edited as bytes (ROW_EDITS), or, for a row the
+        byte editor does not take (odd XML, a heading, a prefixed namespace), parsed and edited
+        with lxml (CELL_PATH). A package the patcher cannot handle at all (1904 dates with
+        charts, no styles part, an encrypted part ...) raises PatchUnsupported before anything
+        is renamed, and goes through openpyxl whole (OPENPYXL), never for a first sync."""
         old = self._rows_read()
         folder = str(self.path.parent)  # room for the write is needed only there
+        taken: list[WritePath] = []
 
         def patched(out: BinaryIO) -> None:  # streamed into the temporary file as it is made
             with self._source() as source:
                 try:
-                    patch_into(source, changes, out, old, folder)
+                    taken.append(patch_into(source, changes, out, old, folder))
                 except Exception:
                     # A program writing into the file meanwhile: its parts no longer read as
                     # listed. Said as what it is, not as a broken zip.
@@ -319,20 +343,13 @@ class XlsxBackend:
                     raise
 
         try:
-            try:
-                self._replace_file(patched)
-            except PatchUnsupported:  # raised before the rename: the file is as it was
-                with self._source() as source, self._reading():
-                    data = source.read()
-                self._replace_file(
-                    restore_cached_values(data, _rewrite_with_openpyxl(data, changes))
-                )
-        except (etree.LxmlError, ElementTree.ParseError) as exc:  # one the read let through
-            raise BackendError(
-                f"{self.link}: a part of the workbook could not be parsed for the write "
-                f"({exc}); the file is as it was; save it again from Excel, WPS or LibreOffice"
-            ) from None
-        self._grids, self._rows = None, {}  # no longer the file's rows: a next write rewrites
+            self._replace_file(patched)
+        except PatchUnsupported as exc:  # raised before the rename: the file is as it was
+            with self._source() as source, self._reading():
+                data = source.read()
+            self._replace_file(restore_cached_values(data, rewrite_with_openpyxl(data, changes)))
+            return WritePath(OPENPYXL, str(exc))
+        return taken[0]
 
     def _replace_file(self, data: bytes | Callable[[BinaryIO], None], replacing: bool = True):
         """Write beside the file, then rename over it: all or nothing. A failure (disk full,
@@ -352,7 +369,12 @@ class XlsxBackend:
             else written.hexdigest()
         )
 
-    def _write_and_rename(self, data: bytes | Callable[[BinaryIO], None], replacing: bool):
+    def _write_and_rename(
+        self, data: bytes | Callable[[BinaryIO], None], replacing: bool
+    ) -> bytes | hashlib._Hash:
+        """The new file beside the workbook, renamed over it; its bytes, or their hash
+        when they were written by a function (`_replace_file`)."""
+        written: bytes | hashlib._Hash
         folder, prefix = self.path.parent, f".{self.path.name}."
         handle, temp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
         try:
@@ -363,9 +385,10 @@ class XlsxBackend:
                     digest = hashlib.sha256()
                     while chunk := out.read(1 << 20):
                         digest.update(chunk)
-                    data = digest  # the file is read again if written again
+                    written = digest  # the file is read again if written again
                 else:
                     out.write(data)
+                    written = data
                 out.flush()
                 os.fsync(out.fileno())
             if replacing:
@@ -377,7 +400,7 @@ class XlsxBackend:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-        return data
+        return written
 
     def create(self, content: WorkbookContent, force: bool = False) -> None:
         """A new workbook from the template; an existing file is kept unless `force`."""
@@ -385,7 +408,8 @@ class XlsxBackend:
             raise BackendError(f"{self.link} already exists; use --force to replace it")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         book = openpyxl.Workbook()
-        book.remove(book.active)
+        for first in book.worksheets:  # its one empty sheet
+            book.remove(first)
         for tab in content.tabs:
             sheet = book.create_sheet(tab.title)
             fill(sheet, tab.rows)
@@ -418,7 +442,7 @@ def _to_bytes(book: openpyxl.Workbook) -> bytes:
     return out.getvalue()
 
 
-def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
+def rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
     """The general path, for packages the patcher does not handle. Read with its rich text:
     without it openpyxl saves a cell people wrote in runs (a bold word) as plain text."""
     book = openpyxl.load_workbook(io.BytesIO(data), rich_text=True)
@@ -434,8 +458,8 @@ def _rewrite_with_openpyxl(data: bytes, changes: Changeset) -> bytes:
         for number, row in zip(_free_rows(sheet, len(rows)), rows, strict=True):
             fill(sheet, [row], start=number)
     for title, charts in changes.charts.items():
-        sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
-        sheet._charts = [_chart(sheet, chart) for chart in charts]  # redrawn, never added twice
+        drawn: Any = book[title] if title in book.sheetnames else book.create_sheet(title)
+        drawn._charts = [_chart(drawn, chart) for chart in charts]  # redrawn, never added twice
     for title, layout in changes.layout.items():
         apply_to_sheet(
             book[title] if title in book.sheetnames else book.create_sheet(title), layout
@@ -535,7 +559,7 @@ def _style_form(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> 
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_to_page(sheet)
     previous: list = []
     for number, row in enumerate(tab.rows, start=1):
         filled = [v for v in row if v not in (None, "")]
@@ -586,18 +610,21 @@ def excel_holder(path: Path) -> str | None:
     return f"{EXCEL} ({name})" if name else EXCEL
 
 
+WIDE_AT, WIDE_MOST, NARROW_MOST = 56, 54, 53  # an owner file's UTF-16 name, and the lengths
+
+
 def owner_name(data: bytes) -> str | None:
     """The user name in an owner file. Byte 0 is its length in the ANSI code page and the
     name follows; at offset 54 a 16-bit count and the name again in UTF-16LE, read first
     since it needs no guess of the code page. Anything that does not fit gives None."""
-    count = int.from_bytes(data[54:56], "little")
-    wide = data[56 : 56 + 2 * count]
-    if 0 < count <= 54 and len(wide) == 2 * count:
+    count = int.from_bytes(data[WIDE_AT - 2 : WIDE_AT], "little")
+    wide = data[WIDE_AT : WIDE_AT + 2 * count]
+    if 0 < count <= WIDE_MOST and len(wide) == 2 * count:
         name = _plausible(wide.decode("utf-16-le", errors="replace"))
         if name:
             return name
     narrow = data[1 : 1 + data[0]] if data else b""
-    if not 0 < len(narrow) <= 53 or len(narrow) != data[0]:
+    if not 0 < len(narrow) <= NARROW_MOST or len(narrow) != data[0]:
         return None
     return _plausible(narrow.decode("gb18030", errors="replace"))  # 简体 Windows: GBK
 

@@ -19,7 +19,7 @@ from lxml import etree
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
 
-from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
+from sheetsync.backends.xlsx_package import Package, PatchUnsupported, main_tag
 from sheetsync.workbook.changes import Amount, Heading, Share
 
 NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # lxml refuses these, and says so
@@ -80,21 +80,21 @@ def is_blank(value: object) -> bool:
     return value is None or value == "" or is_non_finite(value)
 
 
-class _Styles:
+class Styles:
     """Finds (or adds) the cell formats values need: yyyy-mm-dd dates, percentages, bold.
     Each is added once, and only when a cell needs it; the part is put back on each change."""
 
-    def __init__(self, package: _Package) -> None:
+    def __init__(self, package: Package) -> None:
         self.package, self.name = package, "xl/styles.xml"
         if self.name not in package.names():
             raise PatchUnsupported("no styles part")
         self.root = package.xml(self.name)
-        self.xfs = self.root.find(_q("cellXfs"))
-        formats = self.root.find(_q("numFmts"))
+        self.xfs = self.root.find(main_tag("cellXfs"))
+        formats = self.root.find(main_tag("numFmts"))
         custom = (
             {}
             if formats is None
-            else {int(f.get("numFmtId")): f.get("formatCode", "") for f in formats}
+            else {int(f.get("numFmtId", "-1")): f.get("formatCode", "") for f in formats}
         )
         self.date_formats = BUILTIN_DATE_FORMATS | {
             i for i, code in custom.items() if _looks_like_date(code)
@@ -123,13 +123,13 @@ class _Styles:
     def bold_style(self) -> str:
         """A cell format with the default font made bold (added once)."""
         if self._bold is None:
-            fonts = self.root.find(_q("fonts"))
+            fonts = self.root.find(main_tag("fonts"))
             if fonts is None or self.xfs is None or not len(fonts):
                 raise PatchUnsupported("no fonts")
             font = copy.deepcopy(fonts[0])
-            for old in font.findall(_q("b")):
+            for old in font.findall(main_tag("b")):
                 font.remove(old)
-            font.insert(0, etree.Element(_q("b")))
+            font.insert(0, etree.Element(main_tag("b")))
             fonts.append(font)
             fonts.set("count", str(len(fonts)))
             self._bold = self._add_xf(fontId=str(len(fonts) - 1), applyFont="1")
@@ -155,12 +155,12 @@ class _Styles:
                 attributes.update(applyFont="1", applyFill="1")
             xf = self._add_xf(**attributes, applyBorder="1")
             if look.right or look.header:
-                element = self.xfs[int(xf)]
+                element = self._cell_formats()[int(xf)]
                 element.set("applyAlignment", "1")
                 align = {"horizontal": "right" if look.right else "left", "vertical": "center"}
                 if look.header:  # a long header wraps instead of widening its column
                     align["wrapText"] = "1"
-                etree.SubElement(element, _q("alignment"), align)
+                etree.SubElement(element, main_tag("alignment"), align)
             self._looks[key] = xf
         return self._looks[key]
 
@@ -168,12 +168,13 @@ class _Styles:
         """The id of a bold font, a header fill or a thin border (each added once)."""
         if kind not in self._parts:
             if kind == "font":
-                self._parts[kind] = str(int(self.xfs[int(self.bold_style())].get("fontId")))
+                bold = self._cell_formats()[int(self.bold_style())]
+                self._parts[kind] = str(int(bold.get("fontId", "0")))
                 return self._parts[kind]
             if kind == "title":
                 self._parts[kind] = self._title_font()
                 return self._parts[kind]
-            parent = self.root.find(_q(f"{kind}s"))
+            parent = self.root.find(main_tag(f"{kind}s"))
             if parent is None:
                 raise PatchUnsupported(f"no {kind}s")
             parent.append(_fill() if kind == "fill" else _border())
@@ -184,11 +185,13 @@ class _Styles:
 
     def _title_font(self) -> str:
         """The bold font at TITLE_SIZE points (added once); its id."""
-        fonts = self.root.find(_q("fonts"))
+        fonts = self.root.find(main_tag("fonts"))
+        if fonts is None:
+            raise PatchUnsupported("no fonts")
         font = copy.deepcopy(fonts[int(self._part("font"))])
-        size = font.find(_q("sz"))
+        size = font.find(main_tag("sz"))
         if size is None:  # sz follows b, i, strike ... u, vertAlign: after the last of them
-            size = etree.Element(_q("sz"))
+            size = etree.Element(main_tag("sz"))
             before = [c for c in font if etree.QName(c).localname in FONT_BEFORE_SIZE]
             if before:
                 before[-1].addnext(size)
@@ -205,38 +208,46 @@ class _Styles:
         if fmt_id is None:
             fmt_id = max([163, *self._custom]) + 1
             if self._formats is None:
-                self._formats = etree.Element(_q("numFmts"))
+                self._formats = etree.Element(main_tag("numFmts"))
                 self.root.insert(0, self._formats)
-            etree.SubElement(self._formats, _q("numFmt"), numFmtId=str(fmt_id), formatCode=code)
+            etree.SubElement(
+                self._formats, main_tag("numFmt"), numFmtId=str(fmt_id), formatCode=code
+            )
             self._formats.set("count", str(len(self._formats)))
             self._custom[fmt_id] = code
         return self._add_xf(numFmtId=str(fmt_id), applyNumberFormat="1")
 
-    def _add_xf(self, **attributes: str) -> str:
+    def _cell_formats(self) -> etree._Element:
         if self.xfs is None:
             raise PatchUnsupported("no cell formats")
+        return self.xfs
+
+    def _add_xf(self, **attributes: str) -> str:
+        xfs = self._cell_formats()
         base = {"numFmtId": "0", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0"}
-        etree.SubElement(self.xfs, _q("xf"), {**base, **attributes})
-        self.xfs.set("count", str(len(self.xfs)))
+        etree.SubElement(xfs, main_tag("xf"), {**base, **attributes})
+        xfs.set("count", str(len(xfs)))
         self.package.put(self.name, self.root)
-        return str(len(self.xfs) - 1)
+        return str(len(xfs) - 1)
 
 
 def _fill() -> etree._Element:
-    fill = etree.Element(_q("fill"))
-    pattern = etree.SubElement(fill, _q("patternFill"), patternType="solid")
-    etree.SubElement(pattern, _q("fgColor"), rgb=HEADER_FILL)
-    etree.SubElement(pattern, _q("bgColor"), indexed="64")
+    fill = etree.Element(main_tag("fill"))
+    pattern = etree.SubElement(fill, main_tag("patternFill"), patternType="solid")
+    etree.SubElement(pattern, main_tag("fgColor"), rgb=HEADER_FILL)
+    etree.SubElement(pattern, main_tag("bgColor"), indexed="64")
     return fill
 
 
 def _border() -> etree._Element:
-    border = etree.Element(_q("border"))
+    border = etree.Element(main_tag("border"))
     for side in ("left", "right", "top", "bottom"):
         etree.SubElement(
-            etree.SubElement(border, _q(side), style="thin"), _q("color"), rgb=BORDER_COLOUR
+            etree.SubElement(border, main_tag(side), style="thin"),
+            main_tag("color"),
+            rgb=BORDER_COLOUR,
         )
-    etree.SubElement(border, _q("diagonal"))
+    etree.SubElement(border, main_tag("diagonal"))
     return border
 
 
@@ -245,7 +256,7 @@ def _looks_like_date(code: str) -> bool:
     return "y" in plain and "d" in plain
 
 
-def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
+def set_cell(c: etree._Element, value: object, styles: Styles) -> None:
     """Put `value` into the cell element `c`; a blank leaves the cell (and its format) empty."""
     if isinstance(value, Styled):
         set_cell(c, value.value, styles)
@@ -256,35 +267,35 @@ def set_cell(c: etree._Element, value: object, styles: _Styles) -> None:
         return
     for child in list(c):
         c.remove(child)
-    c.attrib.pop("t", None)
+    c.attrib.pop("t", "")
     if is_blank(value):
         return
     if isinstance(value, bool):
         c.set("t", "b")
-        etree.SubElement(c, _q("v")).text = "1" if value else "0"
+        etree.SubElement(c, main_tag("v")).text = "1" if value else "0"
     elif isinstance(value, (dt.date, dt.datetime)):
         if not styles.is_date_style(c.get("s")):
             c.set("s", styles.date_style())
-        etree.SubElement(c, _q("v")).text = repr(to_excel(value, styles.epoch))
+        etree.SubElement(c, main_tag("v")).text = repr(to_excel(value, styles.epoch))
     elif isinstance(value, (Share, Amount)):
         c.set(
             "s", styles.number_style(PERCENT_FORMAT if isinstance(value, Share) else AMOUNT_FORMAT)
         )
-        etree.SubElement(c, _q("v")).text = repr(float(value))
+        etree.SubElement(c, main_tag("v")).text = repr(float(value))
     elif isinstance(value, (int, float)):
-        etree.SubElement(c, _q("v")).text = repr(value)
+        etree.SubElement(c, main_tag("v")).text = repr(value)
     else:  # text, always as text: never a formula, whatever it starts with
         if isinstance(value, Heading):
             c.set("s", styles.bold_style())
         c.set("t", "inlineStr")
         text = fit_text(value)
-        t = etree.SubElement(etree.SubElement(c, _q("is")), _q("t"))
+        t = etree.SubElement(etree.SubElement(c, main_tag("is")), main_tag("t"))
         t.text = text
         if text != text.strip():
             t.set(XML_SPACE, "preserve")
 
 
-def _cell_key(value: object) -> object:
+def cell_key(value: object) -> object:
     """A cell as it reads back: blanks alike, numbers as floats, midnight datetimes as dates,
     text as it is stored (cut to Excel's limit)."""
     if isinstance(value, Styled):
@@ -300,7 +311,7 @@ def _cell_key(value: object) -> object:
 
 def row_key(row: list) -> tuple:
     """A row as it reads back, trailing blanks dropped: equal keys need no rewrite."""
-    key = [_cell_key(v) for v in row]
+    key = [cell_key(v) for v in row]
     while key and key[-1] is None:
         key.pop()
     return tuple(key)

@@ -7,6 +7,8 @@ round trip would draw); nothing else of the workbook goes through openpyxl.
 
 from __future__ import annotations
 
+from typing import Any
+
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
@@ -15,14 +17,14 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.xml.functions import tostring
 
 from sheetsync.backends.xlsx_package import (
+    Package,
     PatchUnsupported,
-    _Package,
-    _rels_of,
-    _resolve,
     add_override,
     add_relationship,
     chart_keys,
     free_number,
+    rels_of,
+    resolve_target,
 )
 from sheetsync.workbook.changes import Chart
 
@@ -31,7 +33,7 @@ DRAWING_TYPE = "application/vnd.openxmlformats-officedocument.drawing+xml"
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-def draw_charts(package: _Package, sheet_part: str, title: str, charts: list[Chart]) -> str | None:
+def draw_charts(package: Package, sheet_part: str, title: str, charts: list[Chart]) -> str | None:
     """Give the sheet exactly `charts`. None when it has them already (left as they are);
     else the relationship id of the new drawing ("" when no chart is left to draw)."""
     if sorted(chart_keys(package, sheet_part)) == sorted(c.key() for c in charts):
@@ -39,7 +41,7 @@ def draw_charts(package: _Package, sheet_part: str, title: str, charts: list[Cha
     _remove_drawings(package, sheet_part)
     if not charts:
         return ""
-    drawing = SpreadsheetDrawing()
+    drawing: Any = SpreadsheetDrawing()  # its _id, _write and _write_rels: openpyxl's own
     for spec in charts:
         chart = build_chart(title, spec)
         chart._id = free_number(package, "xl/charts/chart")
@@ -49,12 +51,12 @@ def draw_charts(package: _Package, sheet_part: str, title: str, charts: list[Cha
     drawing._id = free_number(package, "xl/drawings/drawing")
     part = drawing.path[1:]
     package.add(part, DECLARATION + tostring(drawing._write()))
-    package.add(_rels_of(part), DECLARATION + tostring(drawing._write_rels()))
+    package.add(rels_of(part), DECLARATION + tostring(drawing._write_rels()))
     add_override(package, part, DRAWING_TYPE)
     return add_relationship(package, sheet_part, "drawing", part)
 
 
-def _remove_drawings(package: _Package, sheet_part: str) -> None:
+def _remove_drawings(package: Package, sheet_part: str) -> None:
     """The sheet's drawing, its charts and the parts only a chart uses (style, colours).
     A drawing that also holds pictures or shapes is people's: not ours to redraw here."""
     doomed = []
@@ -68,19 +70,19 @@ def _remove_drawings(package: _Package, sheet_part: str) -> None:
         package.drop_parts(doomed)
 
 
-def _links(package: _Package, part: str) -> list[tuple[str, str]]:
+def _links(package: Package, part: str) -> list[tuple[str, str]]:
     """(relationship type's last word, target part) of each internal relationship of `part`."""
-    name = _rels_of(part)
+    name = rels_of(part)
     if name not in package.names():
         return []
     return [
-        (r.get("Type", "").rsplit("/", 1)[-1], _resolve(part, r.get("Target", "")))
+        (r.get("Type", "").rsplit("/", 1)[-1], resolve_target(part, r.get("Target", "")))
         for r in package.xml(name)
         if r.get("TargetMode") != "External"
     ]
 
 
-def _targets(package: _Package, part: str, kind: str) -> list[str]:
+def _targets(package: Package, part: str, kind: str) -> list[str]:
     return [target for k, target in _links(package, part) if k == kind]
 
 

@@ -67,7 +67,8 @@ def free_rows(used: list[int], count: int) -> list[int]:
     """Where `count` rows appended to a log go: after the last of the body's rows in `used`
     (the rows holding values, ascending), skipping any far row that holds one: a row is
     never appended over a cell someone typed at the sheet's far end."""
-    taken, number, free = set(used), body_end(used, ROW_SLACK), []
+    taken, number = set(used), body_end(used, ROW_SLACK)
+    free: list[int] = []
     while len(free) < count:
         number += 1
         if number not in taken:
@@ -132,7 +133,8 @@ class _Scan:
 
     def __init__(self, prefix: bytes) -> None:
         p = re.escape(prefix)
-        self.prefix, self.reach, self.known = prefix, Reach(), set()
+        self.prefix, self.reach = prefix, Reach()
+        self.known: set[bytes] = set()
         self.plain = True  # every row and cell written `<row r="7">`, `<c r="B7"`
         # a row holding a cell; or a row ending the piece, whose cells may start the next
         self.rows = re.compile(
@@ -259,8 +261,9 @@ def cut_far(
         for m in found.finditer(piece):
             if at == 0 and _odd(piece):
                 ref = REF.search(piece, m.start())
+                at_ref = b"".join(ref.groups()).decode() if ref else "a far cell"
                 raise BackendError(
-                    f"tab {title}: a value at {ref.group(1).decode()}{ref.group(2).decode()} "
+                    f"tab {title}: a value at {at_ref} "
                     "lies far from the others, and the tab's XML holds comments or CDATA the "
                     "sync does not cut; clear that cell, or save the workbook again from Excel"
                 )
@@ -274,6 +277,8 @@ def cut_far(
                 end += len(close) - 1
             end += 1
             ref = REF.search(piece, m.start(), end)
+            if ref is None:  # `found` matched a reference there: cannot happen
+                raise BackendError(f"tab {title}: a far cell without its reference")
             column, row = column_index_from_string(ref.group(1).decode()), int(ref.group(2))
             write(piece[at : m.start()])
             cut.far.append((row, column, piece[m.start() : end]))

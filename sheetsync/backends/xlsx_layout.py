@@ -21,6 +21,7 @@ from lxml import etree
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.pagebreak import Break, RowBreak
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetsync.backends.xlsx_cells import (
@@ -31,7 +32,7 @@ from sheetsync.backends.xlsx_cells import (
     Look,
     Styled,
 )
-from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
+from sheetsync.backends.xlsx_package import Package, PatchUnsupported, main_tag
 from sheetsync.workbook.changes import SheetLayout, text_units
 
 # CT_Worksheet's children, in the order the schema wants them.
@@ -89,9 +90,9 @@ def lay_out_head(head: bytes, root_open: bytes, fragment, layout: SheetLayout) -
     root = fragment(head[start:])
     if layout.landscape:
         sheet_pr = _child(root, "sheetPr")
-        setup = sheet_pr.find(_q("pageSetUpPr"))
+        setup = sheet_pr.find(main_tag("pageSetUpPr"))
         if setup is None:  # after tabColor and outlinePr: the last of sheetPr's children
-            setup = etree.SubElement(sheet_pr, _q("pageSetUpPr"))
+            setup = etree.SubElement(sheet_pr, main_tag("pageSetUpPr"))
         setup.set("fitToPage", "1")
     if layout.freeze is not None:
         _freeze(root, *layout.freeze)
@@ -107,7 +108,7 @@ def lay_out_tail(tail: bytes, fragment, layout: SheetLayout) -> bytes:
     if m is None:
         raise PatchUnsupported("a worksheet tail without </sheetData>")
     root = fragment(tail[m.end() : end])
-    if layout.autofilter is not None and root.find(_q("autoFilter")) is None:
+    if layout.autofilter is not None and root.find(main_tag("autoFilter")) is None:
         _child(root, "autoFilter").set("ref", layout.filter_ref())
     if layout.landscape:
         setup = _child(root, "pageSetup")
@@ -126,10 +127,10 @@ def _serialise(root: etree._Element) -> bytes:
 
 def _child(root: etree._Element, name: str) -> etree._Element:
     """The root's `name` child, added in its place when missing."""
-    found = root.find(_q(name))
+    found = root.find(main_tag(name))
     if found is not None:
         return found
-    element = etree.Element(_q(name))
+    element = etree.Element(main_tag(name))
     rank = ORDER.index(name)
     later = next((c for c in root if _rank(c) > rank), None)
     if later is None:
@@ -153,15 +154,15 @@ def _rank(element: etree._Element) -> int:
 def _freeze(root: etree._Element, rows: int, columns: int) -> None:
     """The first sheet view frozen below `rows` and right of `columns`."""
     views = _child(root, "sheetViews")
-    view = views.find(_q("sheetView"))
+    view = views.find(main_tag("sheetView"))
     if view is None:
-        view = etree.SubElement(views, _q("sheetView"), workbookViewId="0")
-    for old in [*view.findall(_q("pane")), *view.findall(_q("selection"))]:
+        view = etree.SubElement(views, main_tag("sheetView"), workbookViewId="0")
+    for old in [*view.findall(main_tag("pane")), *view.findall(main_tag("selection"))]:
         view.remove(old)
     active = {(True, True): "bottomRight", (True, False): "bottomLeft"}.get(
         (rows > 0, columns > 0), "topRight"
     )
-    pane = etree.Element(_q("pane"))
+    pane = etree.Element(main_tag("pane"))
     if columns:
         pane.set("xSplit", str(columns))
     if rows:
@@ -169,7 +170,7 @@ def _freeze(root: etree._Element, rows: int, columns: int) -> None:
     pane.set("topLeftCell", f"{get_column_letter(columns + 1)}{rows + 1}")
     pane.attrib.update({"activePane": active, "state": "frozen"})
     view.insert(0, pane)
-    pane.addnext(etree.Element(_q("selection"), pane=active))
+    pane.addnext(etree.Element(main_tag("selection"), pane=active))
 
 
 def _widths(root: etree._Element, widths: dict[int, float], keep: bool) -> None:
@@ -203,24 +204,24 @@ def _plain(attributes: dict) -> dict:
 
 
 def _col(run: list[int], attributes: dict) -> etree._Element:
-    col = etree.Element(_q("col"), min=str(run[0]), max=str(run[-1]))
+    col = etree.Element(main_tag("col"), min=str(run[0]), max=str(run[-1]))
     for key, value in _plain(attributes).items():
         col.set(key, value)
     return col
 
 
 def _row_breaks(root: etree._Element, breaks: list[int]) -> None:
-    old = root.find(_q("rowBreaks"))
+    old = root.find(main_tag("rowBreaks"))
     if old is not None:
         root.remove(old)
     element = _child(root, "rowBreaks")
     element.attrib.update({"count": str(len(breaks)), "manualBreakCount": str(len(breaks))})
     for row in breaks:
-        etree.SubElement(element, _q("brk"), id=str(row), max=str(MAX_COLUMN - 1), man="1")
+        etree.SubElement(element, main_tag("brk"), id=str(row), max=str(MAX_COLUMN - 1), man="1")
 
 
 # --- the workbook part ------------------------------------------------------------------------
-def name_ranges(package: _Package, title: str, layout: SheetLayout) -> None:
+def name_ranges(package: Package, title: str, layout: SheetLayout) -> None:
     """The workbook's defined names for the tab: its print titles and its filter's range."""
     names = {}
     if layout.title_rows:
@@ -232,13 +233,15 @@ def name_ranges(package: _Package, title: str, layout: SheetLayout) -> None:
     if not names:
         return
     book = package.tree(package.workbook_part())
-    sheets = book.find(_q("sheets"))
+    sheets = book.find(main_tag("sheets"))
+    if sheets is None:
+        raise PatchUnsupported("a workbook without its list of sheets")
     index = next((i for i, s in enumerate(sheets) if s.get("name") == title), None)
     if index is None:
         raise PatchUnsupported(f"no sheet {title} in the workbook")
-    defined = book.find(_q("definedNames"))
+    defined = book.find(main_tag("definedNames"))
     if defined is None:
-        defined = etree.Element(_q("definedNames"))
+        defined = etree.Element(main_tag("definedNames"))
         later = next((c for c in book if _local(c) in AFTER_NAMES), None)
         if later is None:
             book.append(defined)
@@ -250,7 +253,7 @@ def name_ranges(package: _Package, title: str, layout: SheetLayout) -> None:
             continue  # the filter people already have keeps its range
         for old in mine:
             defined.remove(old)
-        element = etree.SubElement(defined, _q("definedName"), name=name)
+        element = etree.SubElement(defined, main_tag("definedName"), name=name)
         element.set("localSheetId", str(index))
         if name == FILTER_RANGE:
             element.set("hidden", "1")
@@ -285,7 +288,7 @@ def apply_to_sheet(sheet: Worksheet, layout: SheetLayout) -> None:
     if layout.landscape:
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        fit_to_page(sheet)
     if layout.title_rows:
         sheet.print_title_rows = f"1:{layout.title_rows}"
     if layout.breaks:
@@ -300,3 +303,11 @@ def style_cell(cell, look: Look) -> None:
     if look.header or look.right:
         horizontal = "right" if look.right else "left"
         cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrapText=look.header)
+
+
+def fit_to_page(sheet: Worksheet) -> None:
+    """The sheet prints scaled to its page setup's width and height (its page setup
+    properties made when it has none)."""
+    if sheet.sheet_properties.pageSetUpPr is None:
+        sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True

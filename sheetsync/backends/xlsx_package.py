@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import functools
 import io
 import posixpath
 import struct
+import sys
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import IO, Any, BinaryIO, TypeVar
 
 from lxml import etree
 from openpyxl.utils import column_index_from_string
 
+from sheetsync.errors import BackendError
+
 try:
     from zlib_ng import zlib_ng
 except ImportError:  # a platform without its wheel: zipfile's own zlib
-    zlib_ng = None
+    zlib_ng = None  # type: ignore[assignment]  # None says "not installed" to every user
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -31,7 +35,7 @@ PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True
 APP_PROPERTIES_MOST = 1 << 20  # app.xml a program writes: a few kB of titles and counts
 
 
-def _q(tag: str) -> str:
+def main_tag(tag: str) -> str:
     return f"{{{MAIN}}}{tag}"
 
 
@@ -39,12 +43,12 @@ class PatchUnsupported(Exception):
     """This package or changeset needs the full openpyxl round trip."""
 
 
-def _split_ref(ref: str) -> tuple[int, int]:
+def split_ref(ref: str) -> tuple[int, int]:
     letters = ref.rstrip("0123456789")
     return int(ref[len(letters) :]), column_index_from_string(letters)
 
 
-class _Package:
+class Package:
     """The parts of a package: read on demand, replaced, added or dropped, then written out
     with every part nobody changed copied as its compressed bytes."""
 
@@ -104,24 +108,30 @@ class _Package:
     def workbook_part(self) -> str:
         rels = self.xml("_rels/.rels")
         target = next(
-            r.get("Target") for r in rels if r.get("Type", "").endswith("/officeDocument")
+            (r.get("Target") for r in rels if r.get("Type", "").endswith("/officeDocument")),
+            None,
         )
+        if not target:
+            raise KeyError("the package names no workbook part")
         return target.lstrip("/")
 
     def sheet_parts(self) -> dict[str, str]:
         book_part = self.workbook_part()
         book = self.xml(book_part)
-        targets = {r.get("Id"): r.get("Target") for r in self.xml(_rels_of(book_part))}
-        return {
-            sheet.get("name"): _resolve(book_part, targets[sheet.get(f"{{{REL}}}id")])
-            for sheet in book.iter(_q("sheet"))
-        }
+        targets = {r.get("Id"): r.get("Target") for r in self.xml(rels_of(book_part))}
+        parts = {}
+        for sheet in book.iter(main_tag("sheet")):
+            name, target = sheet.get("name"), targets.get(sheet.get(f"{{{REL}}}id"))
+            if name is None or target is None:
+                raise KeyError(f"a sheet without its name or its part ({name})")
+            parts[name] = resolve_target(book_part, target)
+        return parts
 
     def date1904(self) -> bool:
         """Whether the workbook counts its dates from 1904 (Excel for Mac's, still set in
         workbooks made there): a date is then written as the days since 1904-01-01, 1462
         fewer than the same date in the 1900 system."""
-        pr = self.xml(self.workbook_part()).find(_q("workbookPr"))
+        pr = self.xml(self.workbook_part()).find(main_tag("workbookPr"))
         return pr is not None and pr.get("date1904", "").strip().lower() in ("1", "true")
 
     def drop_calc_chain(self) -> None:
@@ -135,7 +145,7 @@ class _Package:
         gone = set(names)
         for name in gone:
             self.drop(name)
-            self.drop(_rels_of(name))
+            self.drop(rels_of(name))
         types = self.xml("[Content_Types].xml")
         if any(o.get("PartName", "").lstrip("/") in gone for o in types):
             types = self.tree("[Content_Types].xml")
@@ -147,7 +157,7 @@ class _Package:
                 r.get("Id")
                 for r in self.xml(rels_name)
                 if r.get("TargetMode") != "External"
-                and _resolve(source, r.get("Target", "")) in gone
+                and resolve_target(source, r.get("Target", "")) in gone
             ]
             if hits:  # only parts that change are rewritten
                 rels = self.tree(rels_name)
@@ -159,11 +169,11 @@ class _Package:
         self.write_to(out)
         return out.getvalue()
 
-    def open(self, name: str) -> BinaryIO:
+    def open(self, name: str) -> IO[bytes]:
         """A part's bytes as a stream (inflated as it is read)."""
         if name in self.changed:
             return io.BytesIO(self.changed[name])
-        return _zlib_ng(self.zip.open(name))
+        return use_zlib_ng(self.zip.open(name))
 
     def write_to(
         self, out: BinaryIO, streams: dict[str, Stream] | None = None, folder: str | None = None
@@ -208,14 +218,19 @@ class _Package:
                 part.close()
         elif name in self.changed:
             new.writestr(_fresh_info(name, info), self.changed[name])
-        else:
+        elif info is not None:
             copy_raw(self.zip, info, new)
+        else:  # neither changed nor in the package: no caller asks for that
+            raise KeyError(name)
 
 
-Stream = Callable[[BinaryIO, Callable[[bytes], object]], None]
+Stream = Callable[[IO[bytes], Callable[[bytes], object]], None]
 
 
-def _zlib_ng(part: BinaryIO) -> BinaryIO:
+Part = TypeVar("Part", bound=IO[bytes])
+
+
+def use_zlib_ng(part: Part) -> Part:
     """A part being read or written, inflated or deflated by zlib-ng rather than zlib: the
     same deflate format for every reader, and at the same (default) level a 173 MB sheet
     part deflates in 0.85 s to 17.1 MB against 1.26 s to 18.1 MB, and inflates in 0.13 s
@@ -224,10 +239,11 @@ def _zlib_ng(part: BinaryIO) -> BinaryIO:
     changes."""
     if zlib_ng is None:
         return part
+    internals: Any = part  # zipfile's _ZipWriteFile or ZipExtFile, private attributes
     if isinstance(getattr(part, "_compressor", None), type(zlib.compressobj())):
-        part._compressor = zlib_ng.compressobj(-1, zlib_ng.DEFLATED, -zlib_ng.MAX_WBITS)
+        internals._compressor = zlib_ng.compressobj(-1, zlib_ng.DEFLATED, -zlib_ng.MAX_WBITS)
     elif isinstance(getattr(part, "_decompressor", None), type(zlib.decompressobj())):
-        part._decompressor = zlib_ng.decompressobj(-zlib_ng.MAX_WBITS)
+        internals._decompressor = zlib_ng.decompressobj(-zlib_ng.MAX_WBITS)
     return part
 
 
@@ -290,7 +306,7 @@ class DeflatedPart:
 
 def _deflate_block(block: bytes, before: bytes, last: bool) -> bytes:
     """One block of a deflate stream, primed with the bytes `before` it: by zlib-ng where
-    it is installed (see `_zlib_ng`), else by zlib, the same format either way."""
+    it is installed (see `use_zlib_ng`), else by zlib, the same format either way."""
     z = zlib_ng or zlib
     if before:
         deflate = z.compressobj(-1, z.DEFLATED, -z.MAX_WBITS, z.DEF_MEM_LEVEL, 0, before)
@@ -318,14 +334,22 @@ def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFil
     flag is cleared and none is written; a zip64 extra only when the sizes need one), the
     bytes, and register the entry so `out.close()` lists it in the central directory.
     """
+    check_zipfile()
+    _copy_raw(source, info, out)
+
+
+def _copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+    """`copy_raw` without the check of zipfile (which it runs)."""
     if info.flag_bits & 0x1:
         raise PatchUnsupported(f"{info.filename} is encrypted")
     fp = source.fp
+    if fp is None:
+        raise PatchUnsupported(f"{info.filename}: the package is closed")
     fp.seek(info.header_offset)
-    header = struct.unpack(zipfile.structFileHeader, fp.read(zipfile.sizeFileHeader))
-    if header[zipfile._FH_SIGNATURE] != zipfile.stringFileHeader:
+    header = struct.unpack(ZIPFILE.structFileHeader, fp.read(ZIPFILE.sizeFileHeader))
+    if header[ZIPFILE._FH_SIGNATURE] != ZIPFILE.stringFileHeader:
         raise PatchUnsupported(f"{info.filename}: no local header where the directory says")
-    fp.seek(header[zipfile._FH_FILENAME_LENGTH] + header[zipfile._FH_EXTRA_FIELD_LENGTH], 1)
+    fp.seek(header[ZIPFILE._FH_FILENAME_LENGTH] + header[ZIPFILE._FH_EXTRA_FIELD_LENGTH], 1)
     entry = zipfile.ZipInfo(info.filename, info.date_time)
     for name in ("compress_type", "comment", "create_system", "create_version", "CRC"):
         setattr(entry, name, getattr(info, name))
@@ -333,7 +357,7 @@ def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFil
         setattr(entry, name, getattr(info, name))
     entry.file_size, entry.compress_size = info.file_size, info.compress_size
     entry.flag_bits = info.flag_bits & ~DATA_DESCRIPTOR
-    entry.extra = zipfile._strip_extra(info.extra, (ZIP64_EXTRA,))
+    entry.extra = without_zip64(info.extra)
 
     def chunks():
         left = info.compress_size
@@ -344,15 +368,23 @@ def copy_raw(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFil
             yield chunk
             left -= len(chunk)
 
-    _write_member(out, entry, chunks())
+    _put_member(out, entry, chunks())
 
 
-def _write_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks) -> None:
+def _write_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks: Iterator[bytes]) -> None:
     """Write a member whose compressed bytes, CRC and sizes are known (`entry`): a local
     header with them (no data descriptor; a zip64 extra only when the sizes need one), the
     bytes, and the entry registered so `out.close()` lists it in the central directory."""
+    check_zipfile()
+    _put_member(out, entry, chunks)
+
+
+def _put_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks: Iterator[bytes]) -> None:
     zip64 = max(entry.file_size, entry.compress_size) > zipfile.ZIP64_LIMIT
-    if out._writing:
+    if out.fp is None:
+        raise RuntimeError("a member written raw into a closed package")
+    writer: Any = out  # its private attributes (ZIPFILE_NAMES' comment)
+    if writer._writing:
         raise RuntimeError("a member written raw while another is being written")
     out.fp.seek(out.start_dir)
     entry.header_offset = out.fp.tell()
@@ -362,15 +394,93 @@ def _write_member(out: zipfile.ZipFile, entry: zipfile.ZipInfo, chunks) -> None:
     out.filelist.append(entry)
     out.NameToInfo[entry.filename] = entry
     out.start_dir = out.fp.tell()
-    out._didModify = True
+    writer._didModify = True
 
 
 DATA_DESCRIPTOR = 0x08
 ZIP64_EXTRA = 1
 CHUNK = 1 << 20
+# What `copy_raw` and `_write_member` use of zipfile beyond its documented API (checked by
+# `check_zipfile`, each tested in tests/test_zipfile_internals.py; present in CPython 3.11 to
+# 3.13): the local header's struct format, size and signature and its field indexes, the
+# zip64 size limit; and of its objects, ZipFile.fp,
+# .start_dir, .filelist, .NameToInfo, ._writing, ._didModify, ZipInfo.FileHeader(zip64),
+# .header_offset, and the reader's and writer's ._decompressor and ._compressor
+# (`use_zlib_ng`, which leaves zipfile's own zlib in place without them).
+ZIPFILE_NAMES = (
+    "structFileHeader",
+    "sizeFileHeader",
+    "stringFileHeader",
+    "_FH_SIGNATURE",
+    "_FH_FILENAME_LENGTH",
+    "_FH_EXTRA_FIELD_LENGTH",
+    "ZIP64_LIMIT",
+)
+EXTRA_FIELD = struct.Struct("<HH")  # an extra field's id and the length of its data
 
 
-def _rels_of(part: str) -> str:
+def without_zip64(extra: bytes) -> bytes:
+    """A member's extra fields but its zip64 one (`_put_member` writes it again when the
+    sizes need it). zipfile's own helper for this is private and was renamed in Python 3.13
+    (`_strip_extra`, then `_Extra.strip`): done here. A field cut short is kept as it is."""
+    kept, at = [], 0
+    while at + EXTRA_FIELD.size <= len(extra):
+        kind, length = EXTRA_FIELD.unpack_from(extra, at)
+        end = at + EXTRA_FIELD.size + length
+        if kind != ZIP64_EXTRA:
+            kept.append(extra[at:end])
+        at = end
+    return b"".join(kept) + extra[at:]
+
+
+ZIPFILE: Any = zipfile  # its private names, which typeshed does not list
+
+
+ZIPFILE_BROKE = (AttributeError, TypeError, IndexError, KeyError, ValueError, struct.error)
+
+
+class ZipfileChanged(BackendError):
+    """This Python's zipfile no longer works as the raw copy of a part relies on: said
+    before anything is written, never a wrong file."""
+
+
+@functools.cache
+def check_zipfile() -> None:
+    """That the zipfile internals the raw copy relies on (ZIPFILE_NAMES and the objects'
+    attributes listed above it) are there and work: one member copied raw from a small
+    package into another must read back as it was. Run once, at the first raw copy."""
+    missing = [name for name in ZIPFILE_NAMES if not hasattr(zipfile, name)]
+    problem = f"no zipfile.{', zipfile.'.join(missing)}" if missing else ""
+    if not problem:
+        try:
+            problem = _copied_raw_reads_back()
+        except (*ZIPFILE_BROKE, zipfile.BadZipFile, PatchUnsupported, RuntimeError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        version = ".".join(map(str, sys.version_info[:3]))
+        raise ZipfileChanged(
+            f"this Python's zipfile ({version}) is not the one the .xlsx write was made for "
+            f"({problem}); nothing was written. Run the sync with Python 3.11 to 3.13, or "
+            "report it"
+        )
+
+
+def _copied_raw_reads_back() -> str:
+    """A member with an extra field, copied raw: "" when it reads back as written."""
+    data, source, copy = b"<row/>" * 50, io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as made:
+        info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", (2026, 1, 1, 0, 0, 0))
+        info.compress_type, info.extra = zipfile.ZIP_DEFLATED, b"\x0a\x00\x04\x00abcd"
+        made.writestr(info, data)
+    with zipfile.ZipFile(source) as read, zipfile.ZipFile(copy, "w") as out:
+        _copy_raw(read, read.infolist()[0], out)
+    with zipfile.ZipFile(copy) as back:
+        if back.testzip() is not None or back.read("xl/worksheets/sheet1.xml") != data:
+            return "a member copied raw does not read back"
+    return ""
+
+
+def rels_of(part: str) -> str:
     return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
 
 
@@ -380,7 +490,7 @@ def _source_of(rels_name: str) -> str:
     return posixpath.join(folder, posixpath.basename(rels_name)[: -len(".rels")])
 
 
-def _resolve(source: str, target: str) -> str:
+def resolve_target(source: str, target: str) -> str:
     """A relationship's target as a part name, from the part `source` that holds it."""
     if target.startswith("/"):
         return target.lstrip("/")
@@ -398,7 +508,7 @@ EMPTY_SHEET = (
 )
 
 
-def add_sheet(package: _Package, title: str, hidden: bool) -> str:
+def add_sheet(package: Package, title: str, hidden: bool) -> str:
     """A new, empty worksheet part at the end of the tab list; returns its part name. Listed
     in the workbook, its relationships, the content types and (when it lists them) app.xml."""
     book_part = package.workbook_part()
@@ -406,11 +516,11 @@ def add_sheet(package: _Package, title: str, hidden: bool) -> str:
     part = posixpath.join(posixpath.dirname(book_part), f"worksheets/sheet{number}.xml")
     package.add(part, EMPTY_SHEET)
     rel_id = add_relationship(package, book_part, "worksheet", part)
-    sheets = package.tree(book_part).find(_q("sheets"))
+    sheets = package.tree(book_part).find(main_tag("sheets"))
     if sheets is None:
         raise PatchUnsupported("a workbook without its list of sheets")
     ids = [int(s.get("sheetId", 0)) for s in sheets]
-    sheet = etree.SubElement(sheets, _q("sheet"), name=title, sheetId=str(max([0, *ids]) + 1))
+    sheet = etree.SubElement(sheets, main_tag("sheet"), name=title, sheetId=str(max([0, *ids]) + 1))
     if hidden:
         sheet.set("state", "hidden")
     sheet.set(f"{{{REL}}}id", rel_id)
@@ -419,15 +529,15 @@ def add_sheet(package: _Package, title: str, hidden: bool) -> str:
     return part
 
 
-def free_number(package: _Package, stem: str) -> int:
+def free_number(package: Package, stem: str) -> int:
     """The first N for which no part `{stem}N.xml` exists."""
     names = set(package.names())
     return next(n for n in range(1, len(names) + 2) if f"{stem}{n}.xml" not in names)
 
 
-def add_relationship(package: _Package, source: str, kind: str, target: str) -> str:
+def add_relationship(package: Package, source: str, kind: str, target: str) -> str:
     """A relationship from `source` to the part `target` (type .../`kind`); returns its id."""
-    name = _rels_of(source)
+    name = rels_of(source)
     if name not in package.names():
         package.add(name, b'<Relationships xmlns="%s"/>' % PKG_REL.encode())
     rels = package.tree(name)
@@ -444,12 +554,12 @@ def add_relationship(package: _Package, source: str, kind: str, target: str) -> 
     return rel_id
 
 
-def add_override(package: _Package, part: str, content_type: str) -> None:
+def add_override(package: Package, part: str, content_type: str) -> None:
     types = package.tree("[Content_Types].xml")
     etree.SubElement(types, f"{{{TYPES}}}Override", PartName=f"/{part}", ContentType=content_type)
 
 
-def _list_title(package: _Package, title: str, sheets_before: int) -> None:
+def _list_title(package: Package, title: str, sheets_before: int) -> None:
     """app.xml names the worksheets (Excel's file properties): add the new one, but only
     where its first heading counts exactly the worksheets we know; else leave it be. An
     app.xml over a megabyte is no program's: it is left as it is, not parsed (Excel and WPS
@@ -475,13 +585,13 @@ CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 DRAWING_MAIN = "http://schemas.openxmlformats.org/drawingml/2006/main"
 
 
-def _related(package: _Package, part: str, kind: str) -> list[str]:
+def _related(package: Package, part: str, kind: str) -> list[str]:
     """The parts `part` links to with a relationship of type .../`kind`."""
-    rels = _rels_of(part)
+    rels = rels_of(part)
     if rels not in package.names():
         return []
     return [
-        _resolve(part, r.get("Target"))
+        resolve_target(part, r.get("Target", ""))
         for r in package.xml(rels)
         if r.get("Type", "").endswith(f"/{kind}")
     ]
@@ -490,11 +600,11 @@ def _related(package: _Package, part: str, kind: str) -> list[str]:
 def _range(formula: str) -> tuple[int, int, int]:
     """ "'汇总'!$A$5:$A$7" -> (1, 5, 7)."""
     cells = formula.rsplit("!", 1)[-1].replace("$", "").split(":")
-    (first, column), (last, _) = _split_ref(cells[0]), _split_ref(cells[-1])
+    (first, column), (last, _) = split_ref(cells[0]), split_ref(cells[-1])
     return column, first, last
 
 
-def chart_keys(package: _Package, sheet_part: str) -> list[tuple]:
+def chart_keys(package: Package, sheet_part: str) -> list[tuple]:
     """What each chart on the sheet shows (Chart.key()), read from its chart part."""
     keys = []
     for drawing in _related(package, sheet_part, "drawing"):
@@ -520,7 +630,7 @@ def chart_keys(package: _Package, sheet_part: str) -> list[tuple]:
                 for series in plot.iterfind(f"{{{CHART}}}ser"):
                     cat = series.find(f"{{{CHART}}}cat//{{{CHART}}}f")
                     val = series.find(f"{{{CHART}}}val//{{{CHART}}}f")
-                    if cat is not None and val is not None:
+                    if cat is not None and val is not None and cat.text and val.text:
                         keys.append((kind, title, _range(cat.text), _range(val.text)))
     return keys
 
@@ -534,7 +644,7 @@ def restore_cached_values(original: bytes, rewritten: bytes) -> bytes:
     computed, as the patch path keeps them; openpyxl marks the workbook to recalculate on open.
     """
     try:
-        before, after = _Package(original), _Package(rewritten)
+        before, after = Package(original), Package(rewritten)
         old_parts, new_parts = before.sheet_parts(), after.sheet_parts()
         for title, part in new_parts.items():
             results = (
@@ -553,27 +663,27 @@ def _formula_results(sheet_xml: bytes) -> dict[str, tuple[str | None, str]]:
     if b"<f" not in sheet_xml and b":f" not in sheet_xml:  # most sheets: no formula, no parse
         return {}
     results = {}
-    for c in etree.fromstring(sheet_xml).iter(_q("c")):
-        formula, value = c.find(_q("f")), c.find(_q("v"))
-        if formula is not None and value is not None and value.text is not None and c.get("r"):
-            results[c.get("r")] = (c.get("t"), value.text)
+    for c in etree.fromstring(sheet_xml).iter(main_tag("c")):
+        formula, value, ref = c.find(main_tag("f")), c.find(main_tag("v")), c.get("r")
+        if formula is not None and value is not None and value.text is not None and ref:
+            results[ref] = (c.get("t"), value.text)
     return results
 
 
 def _put_results(root: etree._Element, results: dict[str, tuple[str | None, str]]) -> bool:
     """Fill in the empty result of each formula cell found in `results`; True if any was."""
     filled = False
-    for c in root.iter(_q("c")):
-        hit = results.get(c.get("r"))
-        if hit is None or c.find(_q("f")) is None:
+    for c in root.iter(main_tag("c")):
+        hit = results.get(c.get("r", ""))
+        if hit is None or c.find(main_tag("f")) is None:
             continue  # the sync wrote a value here, or the cell was never a formula
-        value = c.find(_q("v"))
+        value = c.find(main_tag("v"))
         if value is None:
-            value = etree.SubElement(c, _q("v"))
+            value = etree.SubElement(c, main_tag("v"))
         if value.text:
             continue
         kind, value.text = hit
-        c.attrib.pop("t", None)
+        c.attrib.pop("t", "")
         if kind:
             c.set("t", kind)
         filled = True

@@ -5,37 +5,73 @@ and re-encodes everything people made; parsing a changed sheet whole with lxml c
 100 k rows. Here each changed sheet is streamed row by row (`xlsx_rows`), new tabs and
 charts are added as parts of their own (`xlsx_package`, `xlsx_charts`), and every other part
 of the zip is copied as its compressed bytes, so a daily sync costs what it changes.
-Anything this does not handle raises PatchUnsupported and the caller falls back to openpyxl.
+Anything this does not handle raises PatchUnsupported and the caller falls back to openpyxl
+(`xlsx.write_changes`: the one place that chooses, and says which path ran).
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
-from sheetsync.backends.xlsx_cells import (  # noqa: F401  (re-exported)
-    _Styles,
-    fit_text,
-    is_non_finite,
-)
+from sheetsync.backends.xlsx_cells import Styles
 from sheetsync.backends.xlsx_charts import draw_charts
 from sheetsync.backends.xlsx_far import free_rows
 from sheetsync.backends.xlsx_layout import name_ranges, styled_rows
-from sheetsync.backends.xlsx_package import (  # noqa: F401  (re-exported)
-    MAIN,
+from sheetsync.backends.xlsx_package import (
+    Package,
     PatchUnsupported,
-    _Package,
-    _q,
+    Stream,
     add_sheet,
-    chart_keys,
-    restore_cached_values,
+    check_zipfile,
 )
 from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, splice, used_rows
 from sheetsync.workbook.changes import Changeset
 
 NARROWEST, WIDEST = 10, 40  # a new column's width, in characters
+WIDE_FROM = 0x2E80  # CJK radicals on: characters drawn twice as wide
+ROW_EDITS, CELL_PATH, OPENPYXL = "row edits", "cell path", "openpyxl"  # the three writers
+
+
+@dataclass(frozen=True)
+class WritePath:
+    """Which of the three writers made the file, and why (logged, returned by the backend's
+    write, printed by the benchmark). `kind`: ROW_EDITS (every changed row edited as bytes,
+    the fast path), CELL_PATH (some rows parsed and edited with lxml: `reason` says the first
+    tab and row, `rows` how many), OPENPYXL (the whole workbook through openpyxl: `reason` is
+    the PatchUnsupported that sent it there)."""
+
+    kind: str
+    reason: str = ""
+    rows: int = 0  # rows that took the cell path
+
+    def __str__(self) -> str:
+        counted = f" ({self.rows} row{'s' if self.rows != 1 else ''})" if self.rows else ""
+        return f"{self.kind}{counted}: {self.reason}" if self.reason else self.kind
+
+
+class _Route:
+    """The rows that took the cell path while the parts were streamed: how many, and the
+    first one's tab and reason."""
+
+    def __init__(self) -> None:
+        self.rows, self.first = 0, ""
+
+    def told(self, title: str) -> Callable[[str], None]:
+        def cell_path(reason: str) -> None:
+            self.rows += 1
+            self.first = self.first or f"tab {title}: {reason}"
+
+        return cell_path
+
+    def path(self) -> WritePath:
+        if not self.rows:
+            return WritePath(ROW_EDITS)
+        return WritePath(CELL_PATH, self.first, self.rows)
 
 
 def patch_workbook(
@@ -54,13 +90,15 @@ def patch_into(
     out: BinaryIO,
     old: dict[str, RowsRead] | None = None,
     folder: str | None = None,
-) -> None:
+) -> WritePath:
     """`patch_workbook`, written into `out` as it is made (nothing is written to `out`
     before every reason for PatchUnsupported known up front has been checked). `data`: the
     package's bytes, or a file open on it (read as the parts are copied, never held whole).
-    `folder`: where the write may put temporary files (the workbook's)."""
-    package = _Package(data)
-    styles = _Styles(package)  # and the date system dates are written in
+    `folder`: where the write may put temporary files (the workbook's). Returns which path
+    the rows took: ROW_EDITS, or CELL_PATH and why."""
+    check_zipfile()  # the raw copy's zipfile internals, before the package is opened
+    package = Package(data)
+    styles = Styles(package)  # and the date system dates are written in
     edits = plan_edits(changes, old)
     if set(changes.append) & (set(changes.replace) | {c.tab for c in changes.cells}):
         raise PatchUnsupported("rows appended to a tab also rewritten")
@@ -78,12 +116,24 @@ def patch_into(
     for title, layout in changes.layout.items():
         name_ranges(package, title, layout)
     package.drop_calc_chain()
-    streams = {parts[t]: partial(_splice, e, styles) for t, e in edits.items() if e.changes()}
+    route = _Route()
+    streams: dict[str, Stream] = {
+        parts[t]: partial(_splice, e, styles, route.told(t))
+        for t, e in edits.items()
+        if e.changes()
+    }
     package.write_to(out, streams, folder)
+    return route.path()
 
 
-def _splice(edits: SheetEdits, styles: _Styles, source: BinaryIO, write) -> None:
-    splice(source, edits, styles, write)
+def _splice(
+    edits: SheetEdits,
+    styles: Styles,
+    cell_path: Callable[[str], None],
+    source: IO[bytes],
+    write: Callable[[bytes], object],
+) -> None:
+    splice(source, edits, styles, write, cell_path)
 
 
 def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str, SheetEdits]:
@@ -115,5 +165,5 @@ def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str,
 
 def column_width(header: str) -> float:
     """A width that shows the header: wide characters (汉字) count twice."""
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in header)
+    units = sum(2 if ord(ch) > WIDE_FROM else 1 for ch in header)
     return max(NARROWEST, min(WIDEST, units + 4))

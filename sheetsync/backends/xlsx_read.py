@@ -8,7 +8,8 @@ package beside (a temporary file holding the workbook's styles, shared strings a
 system, and those rows). calamine reads that package as it reads the workbook, and each
 slice becomes Python rows while the next ones are parsed. Whatever cannot be cut safely (a
 comment or CDATA among the rows, a slice whose first row has no number, rows out of order,
-no room for the temporary file) is read whole, as before.
+no room for the temporary file) is read whole, as before, and the reason logged at debug
+level. A slice calamine cannot read is an error (SliceUnreadable), never a quiet second read.
 
 A tab holding a cell far from the others (XFD1048576) is read without it, from a package
 beside made the same way, and the far cells are handed over beside the grid (`xlsx_far`):
@@ -21,18 +22,21 @@ import collections
 import concurrent.futures
 import datetime as dt
 import io
+import logging
 import os
 import re
 import tempfile
 import threading
 import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from sheetsync.backends.xlsx_far import Grid, cut_far, far_sheet, scan
-from sheetsync.backends.xlsx_package import PatchUnsupported, _Package, _q
+from sheetsync.backends.xlsx_package import Package, PatchUnsupported, main_tag
 from sheetsync.backends.xlsx_rows import ROW_NUMBER, SheetPart
 from sheetsync.errors import BackendError
 
@@ -45,6 +49,24 @@ OTHER_FORMATS = (".xls", ".xla", ".xlsb", ".ods")  # calamine's reader by name, 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 KEPT = {"styles": "xl/styles.xml", "sharedStrings": "xl/sharedStrings.xml"}  # what calamine reads
+# A package whose parts cannot be listed or scanned (an .xls or .ods file, a part cut off or
+# missing): calamine reads it as it is and says what is wrong with it.
+UNREADABLE_PACKAGE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    StopIteration,
+    EOFError,
+    etree.LxmlError,
+    OSError,
+    ValueError,
+)
+log = logging.getLogger("sheetsync.xlsx")
+
+
+class SliceUnreadable(BackendError):
+    """A slice of a large tab that calamine could not read: said as such, never passed over
+    by reading the tab whole (which would hide a fault of the slices' package)."""
 
 
 def _calamine(path: str | os.PathLike) -> CalamineWorkbook:
@@ -103,9 +125,12 @@ class _Tabs:
         grid = read_grid(sheet, pool)
         if name not in self.moved:
             return grid
-        if self.beside not in books:
-            books[self.beside] = _calamine(self.beside)
-        far = books[self.beside].get_sheet_by_name(f"f{self.moved[name]}")
+        beside = self.beside
+        if beside is None:  # every tab moved is read from the package beside
+            raise BackendError(f"tab {name}: its far cells' package is missing")
+        if beside not in books:
+            books[beside] = _calamine(beside)
+        far = books[beside].get_sheet_by_name(f"f{self.moved[name]}")
         values = [row[0] if row else "" for row in far.to_python(skip_empty_area=False)]
         keep = pool.setdefault
         placed = [
@@ -123,14 +148,16 @@ def _far_boxes(path, parts: dict[str, tuple[str, int]]) -> dict[str, tuple]:
     found = {}
     try:
         file = zipfile.ZipFile(path)
-    except Exception:  # noqa: BLE001
+    except UNREADABLE_PACKAGE as exc:
+        log.debug("%s: not scanned for far cells (%s)", path, exc)
         return {}
     with file:
         for title, (part, _) in parts.items():
             try:
                 with file.open(part) as raw:
                     prefix, box, plain = scan(raw)
-            except Exception:  # noqa: BLE001
+            except UNREADABLE_PACKAGE as exc:
+                log.debug("%s: tab %s not scanned for far cells (%s)", path, title, exc)
                 continue
             if box is not None:
                 found[title] = (prefix, box, plain)
@@ -144,8 +171,8 @@ def _cut_far_cells(path, parts, far: dict, target: Path) -> tuple[dict, dict]:
     moved: dict[str, int] = {}
     places: dict[str, list[tuple[int, int]]] = {}
     with zipfile.ZipFile(path) as source:
-        package = _Package(source)
-        flag = package.xml(package.workbook_part()).find(_q("workbookPr"))
+        package = Package(source)
+        flag = package.xml(package.workbook_part()).find(main_tag("workbookPr"))
         date1904 = flag.get("date1904") if flag is not None else None
         kept = _kept_parts(package)
         try:
@@ -178,7 +205,8 @@ def _read_grids(tabs: _Tabs, parts: dict[str, tuple[str, int]]) -> dict[str, lis
     if parts[big][1] > SLICED_PART and big not in tabs.moved:
         try:
             folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
-        except OSError:  # no room for the slices: read whole, as below
+        except OSError as exc:  # no room for the slices: read whole, as below
+            log.debug("%s: tab %s read whole, no room for its slices (%s)", path, big, exc)
             folder = None
         if folder is not None:
             with folder:
@@ -202,9 +230,10 @@ def _sheet_parts(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
         with zipfile.ZipFile(path) as file:
             return {
                 title: (part, file.getinfo(part).file_size)
-                for title, part in _Package(file).sheet_parts().items()
+                for title, part in Package(file).sheet_parts().items()
             }
-    except Exception:  # noqa: BLE001
+    except UNREADABLE_PACKAGE as exc:
+        log.debug("%s: its parts could not be listed (%s); every tab read in turn", path, exc)
         return {}
 
 
@@ -262,27 +291,53 @@ def _read_sliced(
             for name in book.sheet_names:
                 if name != big:
                     yield name, lambda n=name: tabs.parse(_books(books), n)
-            try:
-                count = cut.result()
-            except Exception:  # noqa: BLE001  (read whole below: calamine says what is wrong)
-                count = 0
-            for k in range(count):
+            for k in range(_slice_count(cut, path, big)):
                 yield k, lambda k=k: parsed(sliced, f"s{k}")
 
         for key, parsing in _ahead(threads, tasks()):
             if isinstance(key, str):
                 made[key] = tabs.grid(own, key, parsing.result(), pool)
             elif grid is not None:
-                try:
-                    grid.place(parsing.result())
-                except Exception:  # noqa: BLE001  (out of order, or calamine read a slice
-                    grid = None  # otherwise than the tab: read whole below, as it says)
+                grid = _placed(grid, _slice(parsing, path, big, key), path, big)
             del parsing  # its cells, freed before the next ones are parsed
     if grid is None or not grid.rows:
         made[big] = read_grid(book.get_sheet_by_name(big), pool)
     else:
+        log.debug("%s: tab %s read in %d slices", path, big, grid.slices)
         made[big] = grid.finish()
     return {name: made[name] for name in book.sheet_names}
+
+
+def _slice_count(cut: concurrent.futures.Future, path: str | os.PathLike, title: str) -> int:
+    """How many slices the tab `title` was cut into; 0 when it cannot be cut safely (read
+    whole, why logged)."""
+    try:
+        return int(cut.result())
+    except _Uncut as exc:
+        log.debug("%s: tab %s read whole, not in slices: %s", path, title, exc)
+        return 0
+
+
+def _placed(grid: _Grid, sheet, path: str | os.PathLike, title: str) -> _Grid | None:
+    """`grid` with the slice `sheet` placed; None when the slices cannot be placed (rows
+    out of order: the tab is read whole, why logged)."""
+    try:
+        grid.place(sheet)
+    except _Uncut as exc:
+        log.debug("%s: tab %s read whole, not in slices: %s", path, title, exc)
+        return None
+    return grid
+
+
+def _slice(parsing: concurrent.futures.Future, path: str | os.PathLike, title: str, k: int):
+    """The slice `k` of tab `title` as calamine parsed it; SliceUnreadable if it could not."""
+    try:
+        return parsing.result()
+    except CalamineError as exc:
+        raise SliceUnreadable(
+            f"{path} is not a readable .xlsx workbook: tab {title} could not be read a slice "
+            f"of rows at a time (slice {k + 1}: {exc})"
+        ) from exc
 
 
 def _books(local: threading.local) -> dict:
@@ -313,7 +368,8 @@ class _Grid:
     """A tab's rows from A1, made from parsed slices placed one under the other."""
 
     def __init__(self, pool: dict) -> None:
-        self.pool, self.rows, self.width = pool, [], 0
+        self.pool, self.width, self.slices = pool, 0, 0
+        self.rows: list[list] = []
 
     def place(self, sheet) -> None:
         """The slice's rows, at their own row numbers under the rows placed so far."""
@@ -327,6 +383,7 @@ class _Grid:
         self.rows.extend([] for _ in range(top - len(self.rows)))
         self.rows.extend(rows)
         self.width = max(self.width, right + 1)
+        self.slices += 1
 
     def finish(self) -> list[list]:
         for row in self.rows:
@@ -340,9 +397,9 @@ def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
     package at `target` holding the workbook's styles, shared strings and date system; the
     number of slices. _Uncut when the rows cannot be cut safely or the package not written."""
     with zipfile.ZipFile(path) as source:
-        package = _Package(source)
+        package = Package(source)
         book_part = package.workbook_part()
-        flag = package.xml(book_part).find(_q("workbookPr"))
+        flag = package.xml(book_part).find(main_tag("workbookPr"))
         date1904 = flag.get("date1904") if flag is not None else None
         kept = _kept_parts(package)
         try:
@@ -361,7 +418,7 @@ def _cut(path: str | os.PathLike, part: str, target: Path) -> int:
     return count
 
 
-def _kept_parts(package: _Package) -> dict[str, str]:
+def _kept_parts(package: Package) -> dict[str, str]:
     """The styles and shared strings calamine reads: at their usual paths, whatever the
     workbook's relationships say (calamine 0.9 looks nowhere else)."""
     names = set(package.zip.namelist())
@@ -386,11 +443,7 @@ def _write_slices(raw, out: zipfile.ZipFile) -> int:
 
     def slice_of(rows: bytes) -> None:
         nonlocal count
-        if _odd(rows) or end_rows in rows:  # could hide or end the rows
-            raise _Uncut("comments, CDATA or the end of the rows among the rows")
-        first = first_row.search(rows)
-        if not first or not ROW_NUMBER.search(rows, first.start(), rows.find(b">", first.start())):
-            raise _Uncut("a slice whose first row has no number")  # calamine would count from 1
+        _check_slice(rows, end_rows, first_row)
         with out.open(f"xl/worksheets/s{count}.xml", "w") as member:
             for data in (head, rows, tail):
                 member.write(data)
@@ -418,6 +471,15 @@ def _write_slices(raw, out: zipfile.ZipFile) -> int:
             return count
 
 
+def _check_slice(rows: bytes, end_rows: bytes, first_row: re.Pattern[bytes]) -> None:
+    """_Uncut unless `rows` can be a slice of their own, read as they are in the tab."""
+    if _odd(rows) or end_rows in rows:  # could hide or end the rows
+        raise _Uncut("comments, CDATA or the end of the rows among the rows")
+    first = first_row.search(rows)
+    if not first or not ROW_NUMBER.search(rows, first.start(), rows.find(b">", first.start())):
+        raise _Uncut("a slice whose first row has no number")  # calamine would count from 1
+
+
 def _odd(rows: bytes) -> bool:
     """Whether the rows hold a comment, CDATA or a processing instruction (`<!`, `<?`).
     Looking for `<!` stops at every "<", a few per cell; "!" and "?" are rare in a sheet's
@@ -435,19 +497,19 @@ def _write_book(out: zipfile.ZipFile, names: list[str], date1904: str | None, ke
     """The package's workbook: its tabs `names` (each the part worksheets/{name}.xml), and
     the workbook's date system."""
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    book = etree.Element(_q("workbook"), nsmap={None: main, "r": REL})
+    book = etree.Element(main_tag("workbook"), nsmap=_namespaces(main, r=REL))
     if date1904 is not None:
-        etree.SubElement(book, _q("workbookPr"), date1904=date1904)
-    sheets = etree.SubElement(book, _q("sheets"))
-    rels = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
+        etree.SubElement(book, main_tag("workbookPr"), date1904=date1904)
+    sheets = etree.SubElement(book, main_tag("sheets"))
+    rels = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap=_namespaces(PACKAGE_REL))
     for k, name in enumerate(names):
         tab = {"name": name, "sheetId": str(k + 1), f"{{{REL}}}id": f"rId{k + 1}"}
-        etree.SubElement(sheets, _q("sheet"), tab)
+        etree.SubElement(sheets, main_tag("sheet"), tab)
         _relate(rels, f"rId{k + 1}", "worksheet", f"worksheets/{name}.xml")
     for kind in sorted(kept):
         _relate(rels, f"rId{kind}", kind, KEPT[kind].removeprefix("xl/"))
     types = "http://schemas.openxmlformats.org/package/2006/content-types"
-    content = etree.Element(f"{{{types}}}Types", nsmap={None: types})
+    content = etree.Element(f"{{{types}}}Types", nsmap=_namespaces(types))
     etree.SubElement(content, f"{{{types}}}Default", Extension="xml", ContentType="application/xml")
     etree.SubElement(
         content,
@@ -455,12 +517,19 @@ def _write_book(out: zipfile.ZipFile, names: list[str], date1904: str | None, ke
         Extension="rels",
         ContentType="application/vnd.openxmlformats-package.relationships+xml",
     )
-    top = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL})
+    top = etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap=_namespaces(PACKAGE_REL))
     _relate(top, "rId1", "officeDocument", "xl/workbook.xml")
     out.writestr("[Content_Types].xml", etree.tostring(content, xml_declaration=True))
     out.writestr("_rels/.rels", etree.tostring(top, xml_declaration=True))
     out.writestr("xl/workbook.xml", etree.tostring(book, xml_declaration=True))
     out.writestr("xl/_rels/workbook.xml.rels", etree.tostring(rels, xml_declaration=True))
+
+
+def _namespaces(default: str, **prefixed: str) -> dict[str, str]:
+    """An element's namespace map: `default` unprefixed, and `prefixed`. lxml takes None as
+    the default namespace's prefix; its stubs list only str (hence the Any)."""
+    found: dict[Any, str] = {None: default, **prefixed}
+    return found
 
 
 def _relate(rels: etree._Element, rel_id: str, kind: str, target: str) -> None:

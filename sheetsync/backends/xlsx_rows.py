@@ -16,7 +16,7 @@ import functools
 import operator
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -24,9 +24,9 @@ from lxml import etree
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from sheetsync.backends.xlsx_cells import _cell_key, _Styles, fit_text, is_blank, row_key, set_cell
+from sheetsync.backends.xlsx_cells import Styles, cell_key, fit_text, is_blank, row_key, set_cell
 from sheetsync.backends.xlsx_layout import lay_out_head, lay_out_tail
-from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, _q, _split_ref
+from sheetsync.backends.xlsx_package import MAIN, PatchUnsupported, main_tag, split_ref
 from sheetsync.workbook.changes import Heading, SheetLayout
 
 CHUNK = 1 << 20  # bytes inflated at a time
@@ -36,7 +36,7 @@ NAME = rb"[A-Za-z_][\w.-]*"
 ROOT = re.compile(rb"<(" + NAME + rb"(?::" + NAME + rb")?)[\s>]")
 SHEET_DATA = re.compile(rb"<((?:" + NAME + rb":)?)sheetData(?:\s[^>]*)?(/?)>")
 ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
-CELL = _q("c")
+CELL = main_tag("c")
 USED = re.compile(rb"<(?:" + NAME + rb":)?(?:v|f|is)[\s/>]")  # a cell with a value or formula
 
 
@@ -141,7 +141,7 @@ def _reads_as(new: list, was: list) -> bool:
     read (blanks read back as "", the old row padded to the tab's width): values equal by
     `==` have equal keys, so only rows that differ that way need the keys compared."""
     if not was:  # a row past the old end (a first sync's every row): new unless blank
-        return all(_cell_key(v) is None for v in new)
+        return all(cell_key(v) is None for v in new)
     size, plain = len(new), [("" if v is None else v) for v in new]
     if size <= len(was) and was[size:].count("") == len(was) - size and plain == was[:size]:
         return True
@@ -370,17 +370,27 @@ _REFERENCE = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|X[0-9a-fA-F]{1,8}|[0-9]{1,10});"
 _STAND_INS = 0x100000  # plane 16's private use: characters no spreadsheet text holds
 
 
+XML_WHITESPACE = (0x9, 0xA, 0xD)  # the only control characters XML 1.0 allows
+FIRST_CHARACTER, LAST_CHARACTER = 0x20, 0x10FFFF  # below: controls; past: no character
+SURROGATES, NON_CHARACTERS = range(0xD800, 0xE000), (0xFFFE, 0xFFFF)
+
+
 def _refused(code: int) -> bool:
     """A character XML 1.0 forbids, even as a reference."""
-    if code in (0x9, 0xA, 0xD):
+    if code in XML_WHITESPACE:
         return False
-    return code < 0x20 or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF) or code > 0x10FFFF
+    return (
+        code < FIRST_CHARACTER
+        or code in SURROGATES
+        or code in NON_CHARACTERS
+        or code > LAST_CHARACTER
+    )
 
 
 TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
-def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styles) -> bytes | None:
+def new_row(prefix: bytes, number: int, values: dict[int, object], styles: Styles) -> bytes | None:
     """The row `number` holding `values` (column -> value), as the bytes lxml makes of an empty
     row given the same cells through `set_cell`; b"" for a row with no cells, None when a
     value is of a kind only `set_cell` writes (a Heading, a Share, anything new). Each cell's
@@ -398,7 +408,7 @@ def new_row(prefix: bytes, number: int, values: dict[int, object], styles: _Styl
     return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
 
 
-def _new_cell(p: str, column: int, number: int | str, made: tuple, styles: _Styles) -> str:
+def _new_cell(p: str, column: int, number: int | str, made: tuple, styles: Styles) -> str:
     """A cell that was not there, as `_cell` makes it from its reference alone: its column's
     opening, the row number, and what its value makes of the rest."""
     return (
@@ -470,6 +480,7 @@ def _cell(p: str, attrs: list[tuple[str, str]], made: tuple[str, str, bool], sty
     return f"<{p}c{head}>{body}</{p}c>" if body else f"<{p}c{head}/>"
 
 
+SLASH = ord("/")  # a byte of "/>", an empty element's end
 ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')\s*""")
 
 
@@ -494,14 +505,15 @@ class RowBytes:
         self.last_cell = b"<" + prefix + b"c "
         self.cell_open, self.cell_close = len(b"<" + prefix + b"c"), b"</" + prefix + b"c>"
 
-    def edit(self, data: bytes, values: dict[int, object], styles: _Styles) -> bytes | None:
+    def edit(self, data: bytes, values: dict[int, object], styles: Styles) -> bytes | None:
         if not values or b"xmlns" in data or b"<!" in data:
             return None
-        made = {
-            column: _content(self.prefix, value, styles.epoch) for column, value in values.items()
-        }
-        if None in made.values():
-            return None
+        made: dict[int, tuple[str, str, bool]] = {}
+        for column, value in values.items():
+            content = _content(self.prefix, value, styles.epoch)
+            if content is None:
+                return None
+            made[column] = content
         m = self.row.fullmatch(data)
         if m is None:
             return None
@@ -538,7 +550,7 @@ class RowBytes:
         ref = CELL_REF.search(inner, at, inner.find(b">", at))
         return None if ref is None else _column(ref.group(1))
 
-    def _rebuilt(self, inner: bytes, row_attrs: list, made: dict, styles: _Styles) -> bytes | None:
+    def _rebuilt(self, inner: bytes, row_attrs: list, made: dict, styles: Styles) -> bytes | None:
         """The row with the cells in `made` set. The row is checked whole first (nothing but
         cells, each with its reference inside its own start tag, in column order, none twice),
         then only the cells set are cut out and rebuilt: a row of 40 cells with one changed
@@ -555,7 +567,9 @@ class RowBytes:
         close = self.cell_close
         for tag, after in zip(tags, starts[1:], strict=True):  # each ends where the next starts
             end = tag.end()
-            if not (end == after and inner[end - 2] == 47) and not inner.endswith(close, 0, after):
+            if not (end == after and inner[end - 2] == SLASH) and not inner.endswith(
+                close, 0, after
+            ):
                 return None  # neither "/>" nor "</c>" just before the next: something between
         parsed, number = {}, _row_number(row_attrs)
         for column, content in made.items():
@@ -564,8 +578,8 @@ class RowBytes:
                 parsed[column] = _new_cell(self.prefix, column, number, content, styles).encode()
                 row_attrs = [(k, v) for k, v in row_attrs if k != "spans"]
                 continue
-            tag = inner[starts[i] + self.cell_open : tags[i].end() - 1]
-            attrs = _attributes(tag[:-1] if tag.endswith(b"/") else tag)
+            opening = inner[starts[i] + self.cell_open : tags[i].end() - 1]
+            attrs = _attributes(opening[:-1] if opening.endswith(b"/") else opening)
             if attrs is None:
                 return None
             parsed[column] = _cell(self.prefix, attrs, content, styles).encode()
@@ -640,8 +654,16 @@ def used_rows(raw: IO[bytes]) -> list[int]:
     return [number for number, data in SheetPart(raw).rows() if USED.search(data)]
 
 
-def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) -> None:
-    """The part from `raw` with `edits` applied, written through `write` as it is made."""
+def splice(
+    raw: IO[bytes],
+    edits: SheetEdits,
+    styles: Styles,
+    write: Callable[[bytes], object],
+    cell_path: Callable[[str], None] | None = None,
+) -> None:
+    """The part from `raw` with `edits` applied, written through `write` as it is made.
+    `cell_path(reason)` is told each time a row takes the lxml cell path instead of being
+    edited as bytes (the write's route is reported: `xlsx_patch.WritePath`)."""
     part = SheetPart(raw)
     if edits.layout is not None:
         part.head = part.unmask(
@@ -649,7 +671,7 @@ def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) 
         )
     out = _Output(write)
     out.add(_edit_head(part, edits))
-    writer = _RowWriter(part, edits, styles, out)
+    writer = _RowWriter(part, edits, styles, out, cell_path or _ignored)
     rows = part.rows()
     while True:
         for span in part.rows_before(writer.waiting()):
@@ -659,7 +681,7 @@ def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) 
             break
         writer.row(*row)
     writer.finish()
-    tail = part.tail()
+    tail: Iterable[bytes] = part.tail()
     if edits.layout is not None:
         tail = [part.unmask(lay_out_tail(b"".join(tail), part.fragment, edits.layout))]
     if edits.drawing is not None:
@@ -673,8 +695,9 @@ def splice(raw: IO[bytes], edits: SheetEdits, styles: _Styles, write: Callable) 
 class _Output:
     """Gathers small pieces so the deflater sees a few large writes, not one per row."""
 
-    def __init__(self, write: Callable) -> None:
-        self.write, self.pieces, self.size = write, [], 0
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self.write, self.size = write, 0
+        self.pieces: list[bytes] = []
 
     def add(self, data: bytes) -> None:
         self.pieces.append(data)
@@ -688,14 +711,31 @@ class _Output:
         self.pieces, self.size = [], 0
 
 
+def _ignored(reason: str) -> None:
+    """No one asked which path the rows took."""
+
+
+NOT_PLAIN = "its rows are not written in the plain transitional namespace"
+ODD_ROW = "row %d is not plain cells (a comment, a namespace, a cell without its reference...)"
+ODD_VALUE = "row %d holds a value only the cell path writes (a heading, a share, odd text...)"
+
+
 class _RowWriter:
     """Rows in order: untouched ones copied as bytes, changed and new ones edited in batches."""
 
-    def __init__(self, part: SheetPart, edits: SheetEdits, styles: _Styles, out: _Output):
+    def __init__(
+        self,
+        part: SheetPart,
+        edits: SheetEdits,
+        styles: Styles,
+        out: _Output,
+        cell_path: Callable[[str], None],
+    ) -> None:
         self.part, self.edits, self.styles, self.out = part, edits, styles, out
         self.todo, self.next = edits.touched(), 0
         self.plain = RowBytes(part.prefix) if part.plain else None  # rows edited as bytes
         self.batch: list[bytes] = []
+        self.cell_path = cell_path
 
     def row(self, number: int, data: bytes) -> None:
         self._new_rows_before(number)
@@ -707,12 +747,21 @@ class _RowWriter:
                 self._flush()  # rows stay in order
                 self.out.add(edited)
             else:
+                self.cell_path(self._why_cells(number))
                 self._edit(data)
         elif not self.edits.clear or self._kept(number):
             self._flush()
             self.out.add(data)
         if self.next < len(self.todo) and self.todo[self.next] == number:
             self.next += 1
+
+    def _why_cells(self, number: int) -> str:
+        """Why an edited row takes the cell path (only asked when it does)."""
+        if self.plain is None:
+            return NOT_PLAIN
+        values = self.edits.cells[number].values()
+        odd = any(_content(self.plain.prefix, v, self.styles.epoch) is None for v in values)
+        return (ODD_VALUE if odd else ODD_ROW) % number
 
     def waiting(self) -> int:
         """The next row to edit or write afresh (one past any row when there is none); in a
@@ -754,6 +803,7 @@ class _RowWriter:
             values = self.edits.cells.get(number, {})
         data = new_row(self.part.prefix, number, values, self.styles) if self.part.plain else None
         if data is None:
+            self.cell_path(NOT_PLAIN if not self.part.plain else ODD_VALUE % number)
             self._edit(self._empty_row(number))
             return
         self._flush()  # rows stay in order
@@ -773,7 +823,7 @@ class _RowWriter:
             return
         root = self.part.fragment(b"".join(self.batch))
         self.batch = []
-        if root[0].tag != _q("row"):
+        if root[0].tag != main_tag("row"):
             raise PatchUnsupported("a worksheet not in the transitional namespace")
         for row in list(root):
             if not self._apply(row):
@@ -782,7 +832,7 @@ class _RowWriter:
 
     def _apply(self, row: etree._Element) -> bool:
         """Edit one row; False when it is left with no cells (a row written afresh as blank)."""
-        number = int(row.get("r"))
+        number = int(row.get("r", "0"))  # every row written or edited has its number
         fresh = self.edits.rows.get(number)
         if fresh is not None:
             values = {c: v for c, v in enumerate(fresh, start=1) if v is not None and v != ""}
@@ -792,7 +842,7 @@ class _RowWriter:
         return True
 
 
-def _set_cells(row: etree._Element, number: int, values: dict, styles: _Styles) -> None:
+def _set_cells(row: etree._Element, number: int, values: dict, styles: Styles) -> None:
     """Set each column's value, adding cells where the row has none, in column order."""
     if not values:
         return
@@ -803,23 +853,24 @@ def _set_cells(row: etree._Element, number: int, values: dict, styles: _Styles) 
         return
     cells: dict[int, etree._Element] = {}
     for c in row:
-        if c.get("r") is None:
+        ref = c.get("r")
+        if ref is None:
             raise PatchUnsupported("cells without references")
-        cells[_split_ref(c.get("r"))[1]] = c
+        cells[split_ref(ref)[1]] = c
     order = sorted(cells)
     for column, value in sorted(values.items()):
-        c = cells.get(column)
-        if c is None:
-            c = etree.Element(CELL, r=f"{get_column_letter(column)}{number}")
+        found = cells.get(column)
+        if found is None:
+            found = etree.Element(CELL, r=f"{get_column_letter(column)}{number}")
             position = bisect_left(order, column)
             if position == len(order):
-                row.append(c)
+                row.append(found)
             else:
-                cells[order[position]].addprevious(c)
+                cells[order[position]].addprevious(found)
             order.insert(position, column)
-            cells[column] = c
-            row.attrib.pop("spans", None)
-        set_cell(c, value, styles)
+            cells[column] = found
+            row.attrib.pop("spans", "")
+        set_cell(found, value, styles)
 
 
 def _edit_head(part: SheetPart, edits: SheetEdits) -> bytes:
@@ -851,7 +902,7 @@ def _with_widths(part: SheetPart, head: bytes, widths: dict[int, float]) -> byte
     for column, width in sorted(widths.items()):
         if any(low <= column <= high for low, high in covered):
             continue
-        col = etree.Element(_q("col"), min=str(column), max=str(column))
+        col = etree.Element(main_tag("col"), min=str(column), max=str(column))
         col.set("width", f"{width:g}")
         col.set("customWidth", "1")
         later = [c for c in cols if int(c.get("min", 0)) > column]

@@ -41,6 +41,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import logging
 import random
 import statistics
 import subprocess
@@ -248,7 +249,7 @@ def _floor(path: Path) -> float:
 
     from python_calamine import CalamineWorkbook
 
-    from sheetsync.backends.xlsx_package import _zlib_ng
+    from sheetsync.backends.xlsx_package import use_zlib_ng
 
     start = time.perf_counter()
     book = CalamineWorkbook.from_path(str(path))
@@ -260,7 +261,7 @@ def _floor(path: Path) -> float:
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
     ):
         for item in source.infolist():
-            with _zlib_ng(source.open(item)) as part, _zlib_ng(copy.open(item, "w")) as into:
+            with use_zlib_ng(source.open(item)) as part, use_zlib_ng(copy.open(item, "w")) as into:
                 shutil.copyfileobj(part, into, 1 << 20)
     return time.perf_counter() - start
 
@@ -296,18 +297,35 @@ def _floors(path: Path, repeat: int) -> tuple[float, float]:
     return seconds, peak
 
 
+class _WritePaths(logging.Handler):
+    """The path each .xlsx write of this process took, and why (`xlsx_patch.WritePath`, logged
+    by the backend at debug level), printed for each scenario."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.paths: list[str] = []
+        logging.getLogger("sheetsync.xlsx").setLevel(logging.DEBUG)
+        logging.getLogger("sheetsync.xlsx").addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "write_path"):
+            self.paths.append(str(record.write_path))
+
+
 def _child(path: Path, day: dt.date) -> None:
     from sheetsync.ops import app, memory_care
 
     memory_care.OWN_PEAKS = True  # each phase's own peak, not the run's so far
     outbox = path.parent / f"outbox-{path.stem}"
     settings = load_settings(environ={"SHEETSYNC_EMAIL_OUTBOX": str(outbox)}, workbook=str(path))
+    written = _WritePaths()
     start = time.perf_counter()
     report = app.run_sync(settings, day)  # the real daily job: sheet, then reminder mail
     seconds = time.perf_counter() - start
     peak = report.phases.highest_mb()  # this process's own: ru_maxrss counts the parent's
     phases, peaks = dict(report.phases), report.phases.peak_mb
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "phases": phases, "peaks": peaks}))
+    out = {"seconds": seconds, "peak_mb": peak, "phases": phases, "peaks": peaks}
+    print(json.dumps({**out, "write": written.paths}))
 
 
 def _adopt_child(path: Path) -> None:
@@ -404,6 +422,8 @@ def _bench(path: Path, size: int, repeat: int) -> None:
         "  peak MB within   "
         + "  ".join(f"{p} {mb:.0f} ({mb / floor_mb:.2f}x)" for p, mb in peaks.items())
     )
+    for name, runs in (("first sync", firsts), ("same-day re-run", again), ("next day", tomorrow)):
+        print(f"  write path, {name}: {'; '.join(runs[0].get('write', [])) or 'none'}")
     far = []  # the same daily run, a value at XFD1048576 in every tab
     for _ in range(repeat):
         path.write_bytes(with_far_cells(synced))
@@ -424,6 +444,7 @@ def _beside(name: str, runs: list[dict], seconds: float, mb: float, floor, floor
         f"{peak / mb:.2f} x the next day's",
         flush=True,
     )
+    print(f"  write path, {name}: {'; '.join(runs[0].get('write', [])) or 'none'}")
 
 
 def _bench_mac(path: Path, size: int, repeat: int, seconds: float, mb: float, floor) -> None:
