@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Settings
 from sheetsync.errors import ConfigError
-from sheetsync.workbook.changes import Changeset
+
+if TYPE_CHECKING:  # pandas: the settings' checks and `--help` import this module, not it
+    from sheetsync.workbook.changes import Changeset
 
 
 class Backend(Protocol):

@@ -16,8 +16,6 @@ import click
 from sheetsync.backends import looks_like_feishu, uses_google
 from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
-from sheetsync.ops import app
-from sheetsync.ops.adopt import plan_lines
 from sheetsync.ops.logs import setup_logging, visible
 from sheetsync.workbook.messages import listed, say
 
@@ -130,6 +128,8 @@ def init(path, spreadsheet, config_file, locale, demo, force, protect_team):
     columns get a warning-only protection. Anyone who can edit the team tab can send a
     colleague's reminders to themselves: --protect-team lets only its managers edit it.
     """
+    from sheetsync.ops import app  # pandas and the backends: only when run (`--help` is quick)
+
     today = app.now_in(Settings()).date() if demo else None
     if spreadsheet:
         settings = load_settings(config_file)
@@ -198,6 +198,8 @@ def sync_command(settings, today, dry_run, no_email, every, force):
     not be sent (the sync log says which); exits 1 with one line saying why when the workbook
     or the settings could not be read or written. With --all, exits 1 if any workbook failed.
     """
+    from sheetsync.ops import app
+
     if every:
         config_file, workbook = click.get_current_context().meta["sheetsync.config"]
         if workbook or dry_run or force:
@@ -211,6 +213,8 @@ def sync_command(settings, today, dry_run, no_email, every, force):
 
 
 def _run_all(workbooks, today=None, email=True) -> None:
+    from sheetsync.ops import app
+
     outcomes = app.run_each(workbooks, today, email)
     for outcome in outcomes:
         if outcome.ok:
@@ -234,6 +238,8 @@ def remind(settings, today, dry_run):
     """Send today's reminder mail without touching the follow-up tab: each owner's digest of
     due and overdue follow-ups, and escalations to managers. Mail already sent today is not
     sent again."""
+    from sheetsync.ops import app
+
     report = app.run_sync(settings, today, dry_run, sheet=False)
     for text in report.mail_previews:
         echo(text)
@@ -246,6 +252,8 @@ def remind(settings, today, dry_run):
 @settings_options
 def validate(settings):
     """Print every row problem and write nothing. Exits 1 if any row has an error."""
+    from sheetsync.ops import app
+
     validation = app.run_validate(settings)
     for line in validation.lines():
         echo(line)
@@ -270,6 +278,9 @@ def adopt(settings, spreadsheet, apply, protect_team, today):
     each column named like one the sync writes (a typed 下次跟进日期 becomes 约定跟进日期; other
     typed columns are renamed "…(手填)" and kept), the tabs it adds and every cell the first
     sync writes. Writes nothing without --apply."""
+    from sheetsync.ops import app
+    from sheetsync.ops.adopt import plan_lines
+
     if spreadsheet:
         feishu = settings.backend == "feishu" or looks_like_feishu(spreadsheet)
         backend = "feishu" if feishu else "gsheets"
@@ -293,6 +304,8 @@ def adopt(settings, spreadsheet, apply, protect_team, today):
 def _protection(settings: Settings, key: str | None, apply: bool, locale: str) -> None:
     """--protect-team: protect the team tab and say so; without it, offer it (a Google sheet
     whose team tab anyone may edit)."""
+    from sheetsync.ops import app
+
     found = app.protect_team(settings, key, apply)
     if not apply:
         if found.before is None:
@@ -319,6 +332,8 @@ def _protection(settings: Settings, key: str | None, apply: bool, locale: str) -
 def demo(path):
     """Create a demo workbook with a team and about 40 customers, and sync it; its mail goes
     to an outbox folder beside it."""
+    from sheetsync.ops import app
+
     settings = load_settings(workbook=path)
     settings.email.outbox = str(Path(path).parent / "outbox")  # not the settings file's folder
     created = app.init_workbook(path, "zh", app.now_in(settings).date(), force=True)
