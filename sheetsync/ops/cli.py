@@ -13,13 +13,22 @@ from pathlib import Path
 
 import click
 
-from sheetsync.backends import looks_like_feishu, uses_google
+from sheetsync.backends import looks_like_feishu, uses_feishu, uses_google
 from sheetsync.config import DEFAULT_CONFIG, Settings, load_all, load_settings
 from sheetsync.errors import SheetSyncError
+from sheetsync.ops.fanout import (
+    Shard,
+    parse_shard,
+    pick,
+    unknown_names,
+    workbook_name,
+    workbook_shard,
+)
 from sheetsync.ops.logs import setup_logging, visible
 from sheetsync.workbook.messages import listed, say
 
 DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
+NAMES_SHOWN = 10  # an unknown --only name: the settings' names it lists, at most
 
 
 def settings_options(command):
@@ -190,7 +199,22 @@ def today_option(command):
     is_flag=True,
     help="Write even if the workbook is open in Excel, WPS or LibreOffice (their next save may overwrite the sync's).",
 )
-def sync_command(settings, today, dry_run, no_email, every, force):
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="With --all: only the workbook of this name (its `name:`, or its `workbook:` as "
+    "written); repeat for several.",
+)
+@click.option(
+    "--shard",
+    metavar="I/N",
+    callback=lambda _ctx, _param, value: _shard(value),
+    help="With --all: only shard I of N (I counts from 0), a stable split by workbook name, "
+    "for N workers started by a scheduler (`list-workbooks --shards N` shows the split).",
+)
+def sync_command(settings, today, dry_run, no_email, every, force, only, shard):
     """Run the sync once: validate, grade, schedule, write back, summarise, then send each
     owner's digest and any escalations (unless --no-email or email is disabled).
 
@@ -200,16 +224,47 @@ def sync_command(settings, today, dry_run, no_email, every, force):
     """
     from sheetsync.ops import app
 
+    if (only or shard) and not every:
+        raise click.UsageError("--only and --shard choose among the workbooks of --all: add --all")
     if every:
         config_file, workbook = click.get_current_context().meta["sheetsync.config"]
         if workbook or dry_run or force:
             raise click.UsageError("--all cannot be combined with --workbook, --dry-run or --force")
-        _run_all(load_all(config_file, warn=False), today, not no_email)  # warned above
+        workbooks = load_all(config_file, warn=False)  # warned above
+        _run_all(_chosen(workbooks, only, shard), today, not no_email)
         return
     report = app.run_sync(settings, today, dry_run, email=not no_email, force=force)
     _print_report(report)
     if not dry_run:
         app.log_summary(settings, report)
+
+
+def _shard(value: str | None) -> Shard | None:
+    """--shard I/N, checked before anything is read: a bad value is a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _chosen(workbooks: list[Settings], only: tuple[str, ...], shard: Shard | None):
+    """The workbooks --only and --shard leave; a name --only does not know is a usage error
+    (a typo must not pass as "nothing to do")."""
+    unknown = unknown_names(workbooks, only)
+    if unknown:
+        names = [workbook_name(s) for s in workbooks]
+        more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+        known = ", ".join(names[:NAMES_SHOWN]) + more
+        raise click.BadParameter(
+            f"no workbook named {', '.join(unknown)} in the settings (there are: {known})",
+            param_hint="'--only'",
+        )
+    chosen = pick(workbooks, only, shard)
+    if shard is not None and not chosen:
+        echo(f"no workbook in shard {shard} ({len(workbooks)} in the settings)")
+    return chosen
 
 
 def _run_all(workbooks, today=None, email=True) -> None:
@@ -426,3 +481,44 @@ def doctor(config_file, events_every, events_hours):
         echo(check.line())
     if not all(c.ok for c in checks):
         raise SystemExit(1)
+
+
+@main.command(name="list-workbooks")
+@domain_errors
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
+)
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Show each workbook's shard out of this many (as `sync --all --shard I/N` splits them).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON list, for schedulers and scripts.")
+def list_workbooks(config_file, shards, as_json):
+    """List the workbooks `sync --all` runs: each one's name (what `--only` takes), its
+    workbook and its shard out of --shards. Reads the settings only, not the workbooks."""
+    import json
+
+    entries = [
+        {
+            "name": workbook_name(s),
+            "workbook": str(s.workbook),
+            "backend": _backend_name(s),
+            "shard": workbook_shard(s, shards),
+        }
+        for s in load_all(config_file)
+    ]
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    for entry in entries:
+        echo(f"{entry['shard']}/{shards}\t{entry['name']}\t{entry['workbook']}")
+
+
+def _backend_name(settings: Settings) -> str:
+    """The backend a workbook runs on: a Google or Feishu address picks its own."""
+    if uses_feishu(settings):
+        return "feishu"
+    return "gsheets" if uses_google(settings) else settings.backend
