@@ -63,3 +63,18 @@ def test_an_xlsx_sync_without_chat_loads_no_google_or_chat_library(tmp_path):
     assert "pandas" in names and "sheetsync.pipeline" in names  # it did sync
     assert list((tmp_path / "outbox").glob("*.eml")), "mail was written"  # and mailed
     assert [p for p in REMOTE if loaded(names, p)] == []
+    # The program ends without the interpreter's teardown: all it printed and logged is out.
+    assert "读取2行" in done.stdout and "sync ok for" in done.stderr
+
+
+def test_the_program_exits_with_its_status_and_its_whole_message(tmp_path):
+    missing = subprocess.run(
+        [sys.executable, str(RUN_PY), "validate", "--workbook", "missing.xlsx"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+    assert missing.returncode == 1 and "missing.xlsx not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
