@@ -5,15 +5,18 @@ split a scheduler hands out."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import TODAY, customer, make_workbook, sheet_rows
 
 from sheetsync.ops.cli import main
 
 TEAMS = [f"team-{i:02d}" for i in range(1, 13)]
+RECIPE = Path(__file__).parents[1] / "config" / "deploy" / "kubernetes-cronjob-shards.yaml"
 
 
 @pytest.fixture
@@ -38,6 +41,18 @@ def runs(settings: Path) -> dict[str, int]:
     }
 
 
+def pod_command(index: int, settings: Path) -> tuple[int, list[str]]:
+    """The Kubernetes recipe's Indexed Job: its number of pods, and the command line its pod
+    number `index` runs (JOB_COMPLETION_INDEX set as Kubernetes sets it; the settings here)."""
+    job = yaml.safe_load(RECIPE.read_text("utf-8"))["spec"]["jobTemplate"]["spec"]
+    assert job["completionMode"] == "Indexed" and job["parallelism"] == job["completions"]
+    (script,) = job["template"]["spec"]["containers"][0]["args"]
+    words = shlex.split(script.replace("$JOB_COMPLETION_INDEX", str(index)))
+    assert words[:2] == ["exec", "sheetsync"]
+    words[words.index("--config") + 1] = str(settings)
+    return job["completions"], words[2:]
+
+
 def cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -48,9 +63,10 @@ def test_four_shards_sync_each_of_twelve_workbooks_exactly_once(twelve):
     planned = {e["name"]: e["shard"] for e in json.loads(listed.output)}
     assert sorted(planned) == TEAMS and set(planned.values()) <= {0, 1, 2, 3}
     before = runs(twelve)
-    for shard in range(4):
-        done = cli("sync", "--all", "--config", str(twelve), "--today", str(TODAY),
-                   "--shard", f"{shard}/4")  # fmt: skip
+    for shard in range(4):  # as the Kubernetes recipe's four pods run
+        pods, command = pod_command(shard, twelve)
+        assert pods == 4 and f"{shard}/4" in command
+        done = cli(*command, "--today", str(TODAY))
         assert done.exit_code == 0, done.output
         after = runs(twelve)
         synced = {n for n in TEAMS if after[n] > before[n]}
