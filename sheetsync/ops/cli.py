@@ -87,7 +87,8 @@ class Program(click.Group):
     every object and module of a 10 k-customer run one by one took ~0.3 s of CPU (measured
     on a loaded machine; 6 % of the process) for nothing, as the system frees the process at
     once. Exit functions still run (coverage, logging); with a thread still running, the
-    exit is the usual one. With arguments (CliRunner, a caller's own list) it returns or raises as click does."""
+    exit is the usual one. With arguments (CliRunner, a caller's own list) it returns or
+    raises as click does."""
 
     def main(self, args=None, *rest, **kwargs):
         if args is not None:
