@@ -78,3 +78,25 @@ def test_the_program_exits_with_its_status_and_its_whole_message(tmp_path):
     )
     assert missing.returncode == 1 and "missing.xlsx not found" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_the_library_loads_a_backend_only_when_one_is_chosen(tmp_path):
+    """ops.app and the pipeline serve every backend: none of them is loaded before a run
+    opens one (a Google sheet's run needs no .xlsx reader, an .xlsx run no Google client)."""
+    probe = "import sys, sheetsync.ops.app, sheetsync.pipeline; print(*sorted(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=RUN_PY.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    names = set(done.stdout.split())
+    assert "sheetsync.pipeline" in names
+    backends = (
+        "sheetsync.backends.xlsx",
+        "sheetsync.backends.gsheets",
+        "sheetsync.backends.feishu",
+    )
+    assert [p for p in (*backends, *REMOTE) if loaded(names, p)] == []
