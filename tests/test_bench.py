@@ -15,6 +15,11 @@ def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_ru
     for name in ("first sync", "same-day re-run", "next day", "peak RSS next day"):
         assert re.search(r"\d \w+\s+\d+\.\d x floor$", lines[name]), lines[name]
     assert re.search(r"peak, first sync\s+\d+ MB\s+\d+\.\d x floor$", out, re.M)
+    assert re.search(  # issue 29: the next day as the scheduler runs it, spawn to exit
+        r"next day, whole\s+[\d.]+ s\s+[\d.]+ x floor \(python -m sheetsync sync: start-up "
+        r"[\d.]+ s, the run [\d.]+ s, the rest -?[\d.]+ s",
+        lines["next day, whole"],
+    )
     for phase in ("read", "compute", "plan", "mail", "write"):
         assert re.search(rf"{phase} [\d.]+ \([\d.]+x\)", lines["next day phases"])
         assert re.search(rf"{phase} \d+ \([\d.]+x\)", lines["peak MB within"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Settings
 from sheetsync.errors import ConfigError
 from sheetsync.locations import looks_like_feishu, looks_like_sheet, spreadsheet_key
-from sheetsync.workbook.changes import Changeset
+
+if TYPE_CHECKING:  # pandas: the settings' checks and `--help` import this module, not it
+    from sheetsync.workbook.changes import Changeset
 
 
 class Backend(Protocol):

@@ -16,7 +16,6 @@ from sheetsync.backends import (
     shared_sheet,
     sheet_key,
 )
-from sheetsync.backends.xlsx import XlsxBackend
 from sheetsync.config import Settings
 from sheetsync.delivery.channels import Chats
 from sheetsync.delivery.mailer import Mailer
@@ -48,6 +47,8 @@ def init_workbook(
         raise BackendError(
             f"cannot create {path}: a workbook must end in .xlsx (e.g. {suggestion})"
         )
+    from sheetsync.backends.xlsx import XlsxBackend  # the backends: imported when chosen
+
     content = new_workbook(locale, *demo_content(demo_for)) if demo_for else new_workbook(locale)
     XlsxBackend(path).create(content, force=force)
     Path(path).with_name(f".{Path(path).name}.sent.jsonl").unlink(
