@@ -55,7 +55,6 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import BinaryIO, cast
 
 import openpyxl
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
