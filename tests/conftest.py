@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
+import hypothesis
 import openpyxl
 import pytest
 from smtp_server import Smtp
@@ -31,6 +32,14 @@ ZH_TABS = [
     "同步快照",
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
+
+
+# Property tests (hypothesis): few examples in the everyday run, many on demand with
+# `--hypothesis-profile=thorough`. No deadline (no test times anything: a loaded machine
+# must not fail one) and no example database in the checkout.
+hypothesis.settings.register_profile("fast", max_examples=20, deadline=None, database=None)
+hypothesis.settings.register_profile("thorough", max_examples=500, deadline=None, database=None)
+hypothesis.settings.load_profile("fast")
 
 
 # --- No test writes outside its tmp_path ---------------------------------------------------

@@ -24,7 +24,9 @@ def test_ci_runs_the_readme_test_command():
 
 def test_run_py_help_works_as_a_script():
     root = Path(__file__).parent.parent
-    out = subprocess.run([sys.executable, "run.py", "--help"], cwd=root, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "run.py", "--help"], cwd=root, capture_output=True, text=True
+    )
     assert out.returncode == 0 and "sync" in out.stdout
 
 
