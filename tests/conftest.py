@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import hypothesis
 import openpyxl
@@ -163,7 +164,7 @@ def sync(
 ):
     """A sync as the CLI runs it; mail, when asked for, goes to an outbox beside the file."""
     environ = {"SHEETSYNC_EMAIL_OUTBOX": str(path.parent / "outbox"), **(environ or {})}
-    config = load_settings(environ=environ, **{"workbook": str(path), **settings})
+    config = load_settings(None, environ, **{"workbook": str(path), **settings})
     return app.run_sync(config, today, dry_run, email=email, transport=transport)
 
 
@@ -171,12 +172,12 @@ def sheet_rows(path: Path, title: str) -> list[tuple]:
     return list(openpyxl.load_workbook(path)[title].iter_rows(values_only=True))
 
 
-def type_in(path: Path, customer_id: str, **values: object) -> None:
+def type_in(path: Path, customer_id: str, **values: Any) -> None:
     """What a person types into a customer's row of the (Chinese) follow-up tab: people's
     columns by key, found by their header wherever the tab puts them."""
     book = openpyxl.load_workbook(path)
     sheet = book[FOLLOWUPS.title("zh")]
-    header = {c.value: c.column for c in sheet[1]}
+    header = {c.value: column for column, c in enumerate(sheet[1], start=1)}
     row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
     for key, value in values.items():
         sheet.cell(row, header[FOLLOWUPS.column(key).zh]).value = value
