@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
+from typing import Any
 
+import hypothesis
 import openpyxl
 import pytest
 from smtp_server import Smtp
@@ -30,6 +33,78 @@ ZH_TABS = [
     "同步快照",
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
+
+
+# Property tests (hypothesis): few examples in the everyday run, many on demand with
+# `--hypothesis-profile=thorough`. No deadline (no test times anything: a loaded machine
+# must not fail one) and no example database in the checkout.
+hypothesis.settings.register_profile("fast", max_examples=20, deadline=None, database=None)
+hypothesis.settings.register_profile("thorough", max_examples=500, deadline=None, database=None)
+hypothesis.settings.load_profile("fast")
+
+
+# --- No test writes outside its tmp_path ---------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+# What pytest, its plugins and Python themselves keep in the checkout: not a test's doing.
+TOOL_CACHES = ("__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache")
+
+
+def checkout_files() -> dict[str, tuple[str, int, int]] | None:
+    """Every file of the checkout git lists as changed, untracked or ignored, with its size and
+    modification time (None where this is no git checkout, e.g. an unpacked sdist)."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "-z", "--ignored=traditional", "-uall"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout.decode("utf-8", "surrogateescape")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    files = {}
+    for entry in filter(None, out.split("\0")):
+        state, name = entry[:2], entry[3:]
+        if any(part in TOOL_CACHES for part in Path(name).parts):
+            continue
+        try:
+            stat = (ROOT / name).stat()
+            files[name] = (state, stat.st_size, stat.st_mtime_ns)
+        except OSError:  # deleted
+            files[name] = (state, -1, -1)
+    return files
+
+
+def pytest_sessionstart(session):
+    """Note the checkout's state before the run (in the controller when the run is split
+    across xdist workers: it starts before them and finishes after them)."""
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[CHECKOUT] = checkout_files()
+
+
+def pytest_sessionfinish(session):
+    """Fail the run when a tracked file changed or an untracked or ignored one appeared or
+    changed in the checkout (demo/outbox, a journal in the cwd ...): a test wrote outside its
+    tmp_path. A file someone edits by hand during the run shows up here too."""
+    before = session.config.stash.get(CHECKOUT, None)
+    if before is None or hasattr(session.config, "workerinput"):
+        return
+    after = checkout_files() or {}
+    changed = sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+    if changed:
+        session.config.stash[WRITTEN] = changed
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    changed = config.stash.get(WRITTEN, [])
+    if changed:
+        terminalreporter.section("files written outside tmp_path", sep="=", red=True, bold=True)
+        for name in changed:
+            terminalreporter.line(f"changed in the checkout during the run: {name}", red=True)
+
+
+CHECKOUT = pytest.StashKey[dict[str, tuple[str, int, int]] | None]()
+WRITTEN = pytest.StashKey[list[str]]()
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +164,7 @@ def sync(
 ):
     """A sync as the CLI runs it; mail, when asked for, goes to an outbox beside the file."""
     environ = {"SHEETSYNC_EMAIL_OUTBOX": str(path.parent / "outbox"), **(environ or {})}
-    config = load_settings(environ=environ, **{"workbook": str(path), **settings})
+    config = load_settings(None, environ, **{"workbook": str(path), **settings})
     return app.run_sync(config, today, dry_run, email=email, transport=transport)
 
 
@@ -97,12 +172,12 @@ def sheet_rows(path: Path, title: str) -> list[tuple]:
     return list(openpyxl.load_workbook(path)[title].iter_rows(values_only=True))
 
 
-def type_in(path: Path, customer_id: str, **values: object) -> None:
+def type_in(path: Path, customer_id: str, **values: Any) -> None:
     """What a person types into a customer's row of the (Chinese) follow-up tab: people's
     columns by key, found by their header wherever the tab puts them."""
     book = openpyxl.load_workbook(path)
     sheet = book[FOLLOWUPS.title("zh")]
-    header = {c.value: c.column for c in sheet[1]}
+    header = {c.value: column for column, c in enumerate(sheet[1], start=1)}
     row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
     for key, value in values.items():
         sheet.cell(row, header[FOLLOWUPS.column(key).zh]).value = value

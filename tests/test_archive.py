@@ -128,6 +128,7 @@ def _mails(path) -> list[str]:
     return texts
 
 
+@pytest.mark.slow  # fifteen months of fortnightly syncs (the module's fixture), then two more
 def test_archiving_keeps_the_summary_and_every_row(fifteen_months, tmp_path):
     kept = _copy(fifteen_months, tmp_path / "kept")
     moved = _copy(fifteen_months, tmp_path / "moved")
@@ -179,6 +180,7 @@ def test_archiving_keeps_the_summary_and_every_row(fifteen_months, tmp_path):
     assert sum(sum(c.values()) for c in after.values()) == moved_rows
 
 
+@pytest.mark.slow  # fifteen months of fortnightly syncs (the module's fixture)
 def test_a_run_stopped_between_the_archive_and_the_workbook_doubles_nothing(
     fifteen_months, tmp_path, monkeypatch
 ):
@@ -219,6 +221,7 @@ def _rows(sheets_api, key, title):
     return [tuple(r) for r in grid[1:] if any(v != "" for v in r)]
 
 
+@pytest.mark.slow  # fifteen months of syncs on a Google sheet and its twin
 def test_google_archives_to_the_spreadsheet_the_settings_name(sheets_api, service_account):
     from conftest import make_spreadsheet
 
@@ -346,6 +349,7 @@ def test_the_stage_rows_kept_give_every_figure_whatever_comes_after(seed):
         )
 
 
+@pytest.mark.slow  # fifteen months of syncs on a Feishu sheet and its twin
 def test_feishu_archives_to_the_sheet_the_settings_name(feishu_api):
     """As on Google: no archive sheet named, the rows stay and the sync log says what to do;
     one named (made and shared with the app by a person), the old rows move there, the

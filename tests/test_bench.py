@@ -4,9 +4,12 @@ own peak. What it measures is not asserted: no test times anything."""
 
 import re
 
+import pytest
+
 from sheetsync.ops import bench
 
 
+@pytest.mark.slow  # the whole benchmark: every size, Google, adopt, far cells, the notes corpora
 def test_the_benchmark_gives_each_time_and_peak_against_the_floor_of_the_same_run(capsys):
     bench.main(["--sizes", "150", "--repeat", "1", "--google-sizes", "150"])
     out = capsys.readouterr().out

@@ -55,7 +55,8 @@ def test_init_demo_fills_team_and_customers(tmp_path):
 
 def test_sync_reports_and_exits_zero_even_with_invalid_rows(tmp_path):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2", owner=None)])
-    result = run("sync", "--workbook", path, "--today", "2026-11-18")
+    env = {"SHEETSYNC_EMAIL_OUTBOX": str(tmp_path / "outbox")}  # not the project's demo/outbox
+    result = run("sync", "--workbook", path, "--today", "2026-11-18", env=env)
     assert result.exit_code == 0
     assert (
         "读取2行,1行无效" in result.output and "写入10个单元格" in result.output

@@ -1,6 +1,7 @@
 """The README is the user's manual: it must name every command and hold the two set-up lines."""
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ def test_ci_runs_the_readme_test_command():
 
 def test_run_py_help_works_as_a_script():
     root = Path(__file__).parent.parent
-    out = subprocess.run(["python3", "run.py", "--help"], cwd=root, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "run.py", "--help"], cwd=root, capture_output=True, text=True
+    )
     assert out.returncode == 0 and "sync" in out.stdout
 
 

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from conftest import TODAY, customer, make_workbook, results, sync
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
@@ -62,6 +63,7 @@ def _row_numbers(path: Path) -> list[int]:
         ]
 
 
+@pytest.mark.slow  # four CLI syncs, each a process of its own
 def test_far_cells_in_every_tab_sync_as_without_them_and_stay_as_typed(tmp_path):
     plain = make_workbook(tmp_path / "plain.xlsx", [customer(f"K{i}") for i in range(1, 6)])
     sync(plain)  # every tab made: the summary, the logs, the sync's memory

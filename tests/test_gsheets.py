@@ -728,6 +728,7 @@ def test_a_write_google_applied_but_never_answered_is_not_applied_twice(
     assert sheets_api.count(":batchUpdate") == (1 if tab_added else 3) + 3
 
 
+@pytest.mark.slow  # 300 customers cut into 30 kB requests, two syncs and their .xlsx twin
 def test_every_request_stays_under_the_limit_as_sent(sheets_api, service_account, monkeypatch):
     """Measured as sent (Chinese escaped to \\uXXXX, six bytes each), a first sync's large
     updates cut into pieces and appended rows too: no body passes the limit, scaled down
@@ -750,6 +751,7 @@ def test_every_request_stays_under_the_limit_as_sent(sheets_api, service_account
     assert len(sheet_values(sheets_api, "同步日志")) == 3
 
 
+@pytest.mark.slow  # 300 customers in 30 kB requests, on two spreadsheets
 def test_a_first_sync_failing_halfway_says_what_it_wrote_and_the_next_run_finishes(
     sheets_api, service_account, monkeypatch
 ):

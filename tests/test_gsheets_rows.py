@@ -162,6 +162,7 @@ MOMENTS = {
 }
 
 
+@pytest.mark.slow  # 300 customers, three days of syncs on the sheet and on its twin, per moment
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_people_moving_rows_and_typing_during_a_first_sync_lose_nothing_and_misplace_nothing(
     sheets_api, service_account, monkeypatch, moment
@@ -233,6 +234,7 @@ def test_a_daily_sync_sorted_under_its_write_puts_every_value_back_on_its_row(
     assert said in sheet_values(sheets_api, "同步日志")[-1][-1]  # the run's sync-log row
 
 
+@pytest.mark.slow  # 300 customers, several syncs on the sheet and on its twin
 def test_a_run_stopped_before_its_check_is_repaired_by_the_next_before_anything_is_computed(
     sheets_api, service_account, monkeypatch
 ):
@@ -264,6 +266,7 @@ def test_a_run_stopped_before_its_check_is_repaired_by_the_next_before_anything_
     assert "同步待核对" not in [s.title for s in sheets_api.books[KEY].sheets]
 
 
+@pytest.mark.slow  # 300 customers sorted again at every check of several syncs
 def test_people_sorting_through_every_check_leave_it_to_the_next_run(sheets_api, service_account):
     """Rows sorted again before each write of the run (its three repairs too): the run says
     what it could not check, keeps its record, and the next run puts every value on its row

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from conftest import TODAY, customer, make_workbook, sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -60,9 +61,10 @@ def _writable(value):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow  # twelve random workbooks, two syncs each
 @given(rows=st.lists(ROW, min_size=1, max_size=4), far=FAR)
-def test_hostile_cells_never_crash_a_sync_nor_change_what_people_typed(rows, far):
-    folder = Path(tempfile.mkdtemp(prefix="sheetsync-hostile-"))
+def test_hostile_cells_never_crash_a_sync_nor_change_what_people_typed(tmp_path, rows, far):
+    folder = Path(tempfile.mkdtemp(prefix="hostile-", dir=tmp_path))  # one per example
     try:
         cleaned = [{k: _writable(v) for k, v in row.items()} for row in rows]
         made = [customer(f"H{i}", **row) for i, row in enumerate(cleaned)]

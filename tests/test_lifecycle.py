@@ -9,6 +9,7 @@ import test_both_backends as both
 from conftest import (
     TODAY,
     customer,
+    type_in,
 )
 
 from sheetsync.workbook.messages import simplified
@@ -30,8 +31,11 @@ class _TypeIn:
             self.set(title, row + 1, header[FOLLOWUPS.column(key).zh] + 1, value)
 
 
-class XlsxBook(_TypeIn, both.XlsxBook):
-    pass
+class XlsxBook(both.XlsxBook):
+    def type_in(self, cid, **values):
+        """As a person typing a contact's values into the follow-up tab and saving once
+        (one load and save of the file, not one per value)."""
+        type_in(self.path, cid, **values)
 
 
 class SheetsBook(_TypeIn, both.SheetsBook):
@@ -111,6 +115,7 @@ PLANS = {  # the default plans' steps (config/grading.yaml, config/value_rules.y
 }
 
 
+@pytest.mark.slow  # a month of daily syncs, contacts typed in between
 def test_every_default_plan_step_is_scheduled_and_done_by_a_matching_contact(book):
     """A month of daily syncs; on each day a customer is due, the rep records a contact made
     the way the task's step says. Every step of every default plan is named by a task and

@@ -98,6 +98,7 @@ def test_a_new_hidden_tab_is_added_as_a_part_of_its_own(tmp_path):
     assert grid.to_python()[2][0] == "=1+1"  # text, never a formula
 
 
+@pytest.mark.slow  # starts LibreOffice
 def test_first_sync_grafts_charts_that_libreoffice_and_openpyxl_open(tmp_path, no_openpyxl):
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2", owner="李娜")])
     sync(path)
@@ -124,6 +125,7 @@ def test_charts_replaced_leave_no_orphan_parts(tmp_path, no_openpyxl):
     assert len(openpyxl.load_workbook(io.BytesIO(patched))["汇总"]._charts) == 1
 
 
+@pytest.mark.slow  # starts LibreOffice
 def test_a_libreoffice_workbook_with_shared_strings_is_patched(tmp_path, no_openpyxl):
     made = make_workbook(tmp_path / "made.xlsx", [customer("K1"), customer("K2")])
     path = soffice(made, tmp_path / "lo")  # shared strings, data descriptors, its own styles
@@ -192,6 +194,7 @@ def test_raw_copy_keeps_every_member_byte_for_byte(tmp_path):
         )
 
 
+@pytest.mark.slow  # 3,000 rows through 997-byte chunks, and the openpyxl path to compare
 def test_a_long_sheet_streamed_in_small_chunks_reads_as_the_openpyxl_path(tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx_rows, "CHUNK", 997)  # rows cut across every chunk boundary
     monkeypatch.setattr(xlsx_rows, "BATCH", 7)
@@ -467,6 +470,7 @@ def _rows_xml(data: bytes, part: str = "xl/worksheets/sheet1.xml") -> dict[int, 
         return dict(found.rows())
 
 
+@pytest.mark.slow  # a 2,000-row tab patched and read back whole, per variant
 @pytest.mark.parametrize("quotes", ["double", "single"])
 @pytest.mark.parametrize("chunk", [997, 1 << 20])
 def test_a_few_rows_edited_in_a_long_tab_leave_every_other_row_as_it_was(
@@ -534,7 +538,10 @@ def test_rows_out_of_order_among_untouched_rows_are_still_refused(tmp_path, edit
         patch_workbook(path.read_bytes(), changes)
 
 
-@pytest.mark.parametrize("block", [7, 1000, 1 << 20])
+@pytest.mark.parametrize(
+    "block",
+    [pytest.param(7, marks=pytest.mark.slow), 1000, 1 << 20],  # slow: 7-byte deflates
+)
 def test_a_part_deflated_in_blocks_on_two_threads_reads_back_whole(tmp_path, monkeypatch, block):
     """A changed part is deflated a block at a time, each primed with the 32 kB before it:
     one deflate stream all the same, which zipfile inflates and checks (CRC, size)."""

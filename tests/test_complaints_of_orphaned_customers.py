@@ -1,6 +1,6 @@
-"""Fixes from the review of issue 12's features: a complaint on a departed owner's customer
-reaches a manager; refining one contact's note is still one contact; a won deal without value
-data leaves the sales cadence."""
+"""A complaint on the customer of an owner nobody manages any more (one who left the team,
+or one never in it) still reaches a manager: his former 上级, else every manager, one mail each
+and once only."""
 
 import datetime as dt
 
@@ -18,7 +18,6 @@ def _alerts(smtp, address: str) -> list:
     return [m for m in smtp.inbox.to(address) if m["Subject"].startswith("【需重点关注】")]
 
 
-# --- A: a complaint on a departed owner's customer -------------------------------------------
 def test_a_complaint_on_a_departed_owners_customer_alerts_his_former_manager_once(tmp_path, smtp):
     path = make_workbook(
         tmp_path / "b.xlsx", [customer("W1", customer="王强的客户", owner="王强")], team=TEAM
