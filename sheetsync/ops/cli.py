@@ -34,6 +34,13 @@ DEMO_WORKBOOK = Path("demo/sheetsync-demo.xlsx")
 NAMES_SHOWN = 10  # an unknown --only name: the settings' names it lists, at most
 
 
+# The settings file of the commands that read every workbook it lists (serve, doctor,
+# list-workbooks); the one-workbook commands take it with --workbook (settings_options).
+config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
+)
+
+
 def settings_options(command):
     """--config and --workbook, shared by every command that opens a workbook."""
 
@@ -433,9 +440,7 @@ def demo(path):
 
 @main.command()
 @domain_errors
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
-)
+@config_option
 @click.option(
     "--once",
     is_flag=True,
@@ -486,9 +491,7 @@ def _hours(value: str) -> tuple[str, str]:
 
 
 @main.command()
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
-)
+@config_option
 @click.option(
     "--events-every",
     type=click.IntRange(min=0),
@@ -520,9 +523,7 @@ def doctor(config_file, events_every, events_hours):
 
 @main.command(name="list-workbooks")
 @domain_errors
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="Settings file (YAML)."
-)
+@config_option
 @click.option(
     "--shards",
     type=click.IntRange(min=1),
