@@ -107,9 +107,11 @@ def _read(data: bytes) -> dict[str, list[list]]:
 
 
 def _trimmed(rows: list[list]) -> list[list]:
-    """Without the blank rows at the end: a cell holding "" (a value of control characters
-    only, cleaned) and no cell read the same to the sync, a blank."""
-    while rows and all(v == ("str", "") for v in rows[-1]):
+    """Without the blanks at the end of each row and the blank rows at the end: a cell holding
+    "" (a value of control characters only, cleaned) and no cell read the same to the sync."""
+    blank = ("str", "")
+    rows = [row[: max((i + 1 for i, v in enumerate(row) if v != blank), default=0)] for row in rows]
+    while rows and not rows[-1]:
         rows = rows[:-1]
     return rows
 
