@@ -438,6 +438,29 @@ def demo(path):
     echo(f"open {created} in Excel, WPS or LibreOffice to see the result")
 
 
+def events_options(every_help: str, hours_help: str):
+    """serve's hourly events checks, as serve runs them and as doctor counts their quota: one
+    pair of options, so the two commands cannot disagree on the defaults."""
+
+    def decorate(command):
+        command = click.option(
+            "--events-hours",
+            default="09:00-18:00",
+            show_default=True,
+            callback=lambda _ctx, _param, value: _hours(value),
+            help=hours_help,
+        )(command)
+        return click.option(
+            "--events-every",
+            type=click.IntRange(min=0),
+            default=60,  # serve.EVENTS_EVERY (imported lazily, as the runner is)
+            show_default=True,
+            help=every_help,
+        )(command)
+
+    return decorate
+
+
 @main.command()
 @domain_errors
 @config_option
@@ -446,19 +469,9 @@ def demo(path):
     is_flag=True,
     help="Run every workbook's sync once and exit (for cron and hosted schedulers).",
 )
-@click.option(
-    "--events-every",
-    type=click.IntRange(min=0),
-    default=60,  # serve.EVENTS_EVERY (imported lazily, as the runner is)
-    show_default=True,
-    help="Minutes between events-only checks (complaints) in --events-hours; 0: none.",
-)
-@click.option(
-    "--events-hours",
-    default="09:00-18:00",
-    show_default=True,
-    callback=lambda _ctx, _param, value: _hours(value),
-    help="Working hours (local time of each workbook) of the events-only checks.",
+@events_options(
+    "Minutes between events-only checks (complaints) in --events-hours; 0: none.",
+    "Working hours (local time of each workbook) of the events-only checks.",
 )
 def serve(config_file, once, events_every, events_hours):
     """Keep running and sync every workbook each day at its `run_at` time in its time zone.
@@ -492,20 +505,10 @@ def _hours(value: str) -> tuple[str, str]:
 
 @main.command()
 @config_option
-@click.option(
-    "--events-every",
-    type=click.IntRange(min=0),
-    default=60,
-    show_default=True,
-    help="As serve will run: minutes between events-only checks (for the Feishu quota; "
+@events_options(
+    "As serve will run: minutes between events-only checks (for the Feishu quota; "
     "0 for a daily cron run only).",
-)
-@click.option(
-    "--events-hours",
-    default="09:00-18:00",
-    show_default=True,
-    callback=lambda _ctx, _param, value: _hours(value),
-    help="As serve will run: the working hours of those checks.",
+    "As serve will run: the working hours of those checks.",
 )
 def doctor(config_file, events_every, events_hours):
     """Check the setup: settings, credentials, each workbook, its tabs and headers, the team's
