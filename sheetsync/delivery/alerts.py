@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from sheetsync.delivery.channels import MASK, Message, Person, app_messages, read_people
+from sheetsync.delivery.channels import Message, Person, app_messages, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
+from sheetsync.delivery.masking import MASK
 from sheetsync.delivery.remind import (
     NAME_CHARS,
     Addresses,

@@ -35,13 +35,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pandas as pd
 from jinja2 import Environment, StrictUndefined
 
 from sheetsync.delivery.feishu_im import APP, KINDS, AppBot, receiver
 from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
+from sheetsync.delivery.masking import MASK
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
 from sheetsync.delivery.remind import Mail, valid_email
 from sheetsync.errors import ConfigError
@@ -64,42 +64,8 @@ if TYPE_CHECKING:
 TEMPLATES = templates_dir() / "chat"
 GROUP_KINDS = ("digest",)  # what a group reads; escalations and summaries only go private
 CHINA_MOBILE_WITH_CODE = 13  # digits: "86" and the 11 of a mobile number
-SHORTEST_SECRET = 6  # characters: a shorter value is no secret (and would mask common words)
 MENTION_BY = {"dingtalk": "mobile", "wecombot": "mobile", "feishu": "chat_id", "lark": "chat_id"}
 log = logging.getLogger("sheetsync")
-
-
-class Masker(logging.Filter):
-    """Replaces every secret it was told of, and anything shaped like a webhook token, with
-    ***: apprise and requests put URLs (token and all) into their messages."""
-
-    SHAPES = re.compile(
-        r"((?:access_token|key|sign|secret|token)=|/hook/|(?:dingtalk|wecombot|feishu|lark)://)"
-        r"([^&\s/\"'?]+)",
-        re.I,
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def add(self, *values: str) -> None:
-        for value in (v for v in values if v and len(v) >= SHORTEST_SECRET):
-            self.secrets |= {value, quote(value, safe="")}
-
-    def __call__(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return self.SHAPES.sub(r"\1***", text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self(record.getMessage()), ()
-        return True
-
-
-MASK = Masker()
-for _name in ("apprise", "urllib3.connectionpool"):  # the latter logs request paths (debug)
-    logging.getLogger(_name).addFilter(MASK)
 
 
 @functools.cache

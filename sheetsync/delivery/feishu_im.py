@@ -31,6 +31,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
+from sheetsync.delivery.masking import MASK
 from sheetsync.errors import ConfigError
 from sheetsync.workbook.messages import lang, say
 
@@ -126,7 +127,6 @@ class AppBot:
             self.client = self._open()
 
     def _open(self) -> FeishuClient | None:
-        from sheetsync.delivery.channels import MASK
         from sheetsync.feishu_api import FeishuClient, feishu_credentials
 
         try:

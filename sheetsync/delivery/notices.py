@@ -16,8 +16,9 @@ import datetime as dt
 import re
 from email.message import EmailMessage
 
-from sheetsync.delivery.channels import MASK, Message, Person, read_people
+from sheetsync.delivery.channels import Message, Person, read_people
 from sheetsync.delivery.mailer import Renderer, deliver
+from sheetsync.delivery.masking import MASK
 from sheetsync.delivery.records import SentRecord
 from sheetsync.delivery.remind import NAME_CHARS, Addresses, Mail, clipped, read_team, valid_email
 from sheetsync.resources import templates_dir
