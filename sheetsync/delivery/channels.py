@@ -431,12 +431,13 @@ class Chats:
         stamps: bool = True,
         sleep=time.sleep,
         feishu=None,
+        feishu_client: FeishuClient | None = None,
     ) -> None:
         self.settings, self.email, self.journal = settings, email, Journal(journal)
         # The Feishu app (`channels.feishu_app`): its settings, and a client to share with a
-        # Feishu sheet's (set by the caller; else opened when the first message goes).
+        # Feishu sheet's, so both count into one quota (else opened when the first message goes).
         self.feishu = feishu or FeishuSettings()
-        self.feishu_client: FeishuClient | None = None
+        self.feishu_client = feishu_client
         self.zone, self.tab_title, self.stamps, self.sleep = zone, tab, stamps, sleep
         self.record, self.locale = SentRecord({}), "zh"
         self.tab: dict[str, list[list]] = {}

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sheetsync.backends import (
     feishu_backend,
@@ -30,6 +31,9 @@ from sheetsync.workbook.schema import MEMORY, SYNC_LOG, TEAM
 from sheetsync.workbook.tables import find_title, load_sheet
 from sheetsync.workbook.template import new_workbook
 from sheetsync.workbook.validate import Validation
+
+if TYPE_CHECKING:  # the Feishu client is imported only by a run that has the Feishu app
+    from sheetsync.feishu_api import FeishuClient
 
 
 def now_in(settings: Settings) -> dt.datetime:
@@ -100,31 +104,36 @@ def run_sync(
             settings.zone,
             settings.tabs.get("mail_log"),
         )
-    chats = None
     channels = settings.channels
-    if email and channels.enabled and (channels.bots or channels.feishu_app):
-        chats = Chats(
-            channels,
-            settings.email,
-            journal_path(settings),
-            settings.zone,
-            settings.tabs.get("mail_log"),
-            stamps=mailer is None,  # next to mail, the task log's stamps are the mail's
-            feishu=settings.feishu,
-        )
+    with_chats = email and channels.enabled and (channels.bots or channels.feishu_app)
     with open_backend(settings, for_write=not dry_run) as backend:
-        if chats and channels.feishu_app:  # a Feishu sheet's client: one app, one count
-            from sheetsync.feishu_api import FeishuClient
-
-            client = getattr(backend, "client", None)
-            if isinstance(client, FeishuClient):
-                chats.feishu_client = client
+        chats = None
+        if with_chats:
+            chats = Chats(
+                channels,
+                settings.email,
+                journal_path(settings),
+                settings.zone,
+                settings.tabs.get("mail_log"),
+                stamps=mailer is None,  # next to mail, the task log's stamps are the mail's
+                feishu=settings.feishu,
+                feishu_client=_feishu_client(backend) if channels.feishu_app else None,
+            )
         mode = RunMode(dry_run=dry_run, sheet=sheet, force=force, events_only=events_only)
         report = sync(backend, settings, today, None, mode, mailer, chats, CaredPhases())
         resumed = getattr(backend, "resumed", None)  # a Google write a stopped run left
         note = resumed(report.locale) if resumed else None
         report.notes += [note] if note else []
         return report
+
+
+def _feishu_client(backend: object) -> FeishuClient | None:
+    """A Feishu sheet's client, for the Feishu app's messages too: one app, one count of calls
+    against the plan's quota."""
+    from sheetsync.feishu_api import FeishuClient
+
+    client = getattr(backend, "client", None)
+    return client if isinstance(client, FeishuClient) else None
 
 
 @dataclass
