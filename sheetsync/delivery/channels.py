@@ -380,32 +380,23 @@ class ChatDelivery:
 
     def details(self, locale: str) -> str:
         """What failed, and what may not have landed, message by message."""
-        text = "".join(
-            say(
-                "chat_failed",
-                locale,
-                recipient=m.mail.recipient,
-                bot=_shown(m.bot, locale),
-                why=why,
-            )
-            for m, why in self.failed
-        )
+        text = "".join(_one("chat_failed", locale, m, why) for m, why in self.failed)
         for key, items in (
             ("chat_uncertain", self.uncertain),
             ("chat_sent_uncertain", self.given_up),
         ):
             if items:
                 text += say(key, locale, count=len(items)) + "".join(
-                    say(
-                        "chat_uncertain_one",
-                        locale,
-                        recipient=m.mail.recipient,
-                        bot=_shown(m.bot, locale),
-                        why=why,
-                    )
-                    for m, why in items
+                    _one("chat_uncertain_one", locale, m, why) for m, why in items
                 )
         return text
+
+
+def _one(key: str, locale: str, message: Message, why: str) -> str:
+    """One message's line of the chat step's report: to whom, through which bot, and why."""
+    return say(
+        key, locale, recipient=message.mail.recipient, bot=_shown(message.bot, locale), why=why
+    )
 
 
 def _shown(bot: str, locale: str) -> str:
