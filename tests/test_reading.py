@@ -11,7 +11,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from conftest import customer, make_workbook
+from conftest import customer, make_workbook, results, sync
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -370,3 +370,58 @@ def test_slices_find_the_styles_and_shared_strings_where_calamine_does(tmp_path,
             xlsx_read.read_grids(path)
         return
     _as_calamine_reads(path, xlsx_read.read_grids(path))
+
+
+def _typed_as_date(path, customer_id: str, number: float, date_format: bool = True) -> None:
+    """`number` typed into the customer's 上次跟进日期, in a cell formatted as a date (Excel
+    keeps what was typed, however far it is from any date)."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["客户跟进"]
+    header = {c.value: c.column for c in sheet[1]}
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == customer_id)
+    cell = sheet.cell(row, header["上次跟进日期"])
+    cell.value = number
+    cell.number_format = "yyyy-mm-dd" if date_format else "General"
+    book.save(path)
+
+
+@pytest.mark.parametrize("sliced", [False, True], ids=["whole", "in slices"])
+def test_a_number_no_date_can_be_in_a_date_cell_reads_as_that_number(tmp_path, monkeypatch, sliced):
+    """-1E+15 in a date-formatted cell makes calamine panic (a Rust panic, which no `except
+    Exception` catches): every tab reads as it would with that cell unformatted, each other
+    date still a date."""
+    if sliced:
+        monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
+        monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
+        monkeypatch.setattr(xlsx_read, "PIECE", 700)
+    (tmp_path / "typed").mkdir(), (tmp_path / "plain").mkdir()
+    typed, plain = _mixed(tmp_path / "typed"), _mixed(tmp_path / "plain")
+    _typed_as_date(typed, "K2", -1e15)
+    _typed_as_date(plain, "K2", -1e15, date_format=False)
+    with pytest.raises(BaseException, match="out of bounds"):  # what calamine itself does
+        CalamineWorkbook.from_path(str(typed)).get_sheet_by_name("客户跟进").to_python()
+    grids = xlsx_read.read_grids(typed)
+    expected = xlsx_read.read_grids(plain)
+    assert grids == expected
+    kinds = {t: [[type(v) for v in row] for row in rows] for t, rows in expected.items()}
+    assert {t: [[type(v) for v in row] for row in rows] for t, rows in grids.items()} == kinds
+    last_contacts = [row[10] for row in grids["客户跟进"][1:]]
+    assert (
+        last_contacts[1] == -1e15
+        and last_contacts[0] == NOV_3
+        and type(last_contacts[0]) is dt.date
+    )
+
+
+def test_a_sync_with_such_a_number_tells_its_row_and_goes_on(tmp_path, capfd):
+    """The run does not end on that cell: its row is told (上次跟进日期 is no date) and
+    every other row is scheduled; nothing about a panic reaches the run's output."""
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
+    _typed_as_date(path, "K2", -1e15)
+    report = sync(path)
+    out = capfd.readouterr()
+    rows = results(path)
+    assert rows["K1"]["next_date"] is not None and not rows["K1"]["check"]
+    said = rows["K2"]["check"]
+    assert said.startswith("上次跟进日期") and "-1000000000000000" in said and "不是日期" in said
+    assert "panicked" not in out.err + out.out and report.invalid == 1

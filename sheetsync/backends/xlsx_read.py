@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import datetime as dt
 import io
 import logging
 import os
 import re
+import sys
 import tempfile
 import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +82,109 @@ def _calamine(path: str | os.PathLike) -> CalamineWorkbook:
 
 
 def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
+    """Every tab's grid, in tab order (`_read_all`). A number in a date-formatted cell that
+    calamine cannot make a date (-1E+15 typed into 上次跟进日期) makes it panic, which would
+    end the run without a word about the cell: the workbook is then read again from a copy
+    beside in which such numbers lost their date format (`_dates_unformatted`), so each is
+    read as the number typed and the row is told, like any other cell that holds no date."""
+    try:
+        with _panic_unsaid():
+            return _read_all(path)
+    except BaseException as exc:  # noqa: BLE001  (a Rust panic is no Exception; others: raised)
+        if not _panicked(exc):
+            raise
+        log.debug("%s: calamine could not read a cell as a date (%s); read again", path, exc)
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
+    except OSError as exc:
+        raise BackendError(f"no room for a temporary file to read {path}: {exc}") from None
+    with folder:
+        copy = Path(folder.name) / f"dates{Path(path).suffix}"
+        _dates_unformatted(path, copy)
+        try:
+            return _read_all(copy)
+        except BaseException as exc:  # noqa: BLE001  (as above)
+            if not _panicked(exc):
+                raise
+            raise BackendError(f"tab cells calamine cannot read ({exc})") from None
+
+
+def _panicked(exc: BaseException) -> bool:
+    """Whether `exc` is a Rust panic raised through pyo3 (a BaseException, not importable)."""
+    return type(exc).__name__ == "PanicException"
+
+
+@contextlib.contextmanager
+def _panic_unsaid() -> Iterator[None]:
+    """What the process writes to its standard error meanwhile, held back and passed on after,
+    unless the block ends in a Rust panic: then the message calamine's library wrote there
+    ("thread '<unnamed>' panicked at ... out of bounds") is dropped, so a run that goes on
+    does not look like one that crashed. Without a file descriptor 2 or room for a temporary
+    file to hold it in, nothing is held back."""
+    with contextlib.ExitStack() as stack:
+        try:
+            sys.stderr.flush()
+            held = stack.enter_context(tempfile.TemporaryFile())
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if held is None:
+            yield
+            return
+        stack.callback(os.close, saved)
+        os.dup2(held.fileno(), 2)
+        keep = True
+        try:
+            yield
+        except BaseException as exc:
+            keep = not _panicked(exc)
+            raise
+        finally:
+            os.dup2(saved, 2)
+            if keep:
+                held.seek(0)
+                os.write(2, held.read())
+
+
+# A number cell of a sheet part: its attributes and its value (any namespace prefix).
+_NUMBER_CELL = re.compile(
+    rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c\b(?P<a>[^>]*?)>(?P<v>\s*<(?P=p)v>(?P<n>[^<]*)</(?P=p)v>)"
+)
+_STYLE = re.compile(rb"\ss\s*=\s*(\"[^\"]*\"|'[^']*')")
+_TYPE = re.compile(rb"\st\s*=\s*[\"']([^\"']*)[\"']")
+LAST_SERIAL = 2958465  # 9999-12-31, Excel's last date
+
+
+def _dates_unformatted(path: str | os.PathLike, target: Path) -> None:
+    """A copy of the workbook at `target` in which every number cell outside Excel's dates
+    (below 0, after 9999-12-31) has no style: calamine reads it as the number it holds
+    instead of a date it cannot make. Every other part is copied as it is. Only read after
+    a panic, so each sheet part is held whole while it is rewritten."""
+
+    def plain(cell: re.Match[bytes]) -> bytes:
+        kind = _TYPE.search(cell["a"])
+        if kind is not None and kind[1] != b"n":
+            return cell[0]
+        try:
+            number = float(cell["n"])
+        except ValueError:
+            return cell[0]
+        if 0 <= number <= LAST_SERIAL:
+            return cell[0]
+        return b"<" + cell["p"] + b"c" + _STYLE.sub(b"", cell["a"]) + b">" + cell["v"]
+
+    with zipfile.ZipFile(path) as source:
+        sheets = {part for part, _ in _sheet_parts(path).values()}
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+            for item in source.infolist():
+                data = source.read(item)
+                out.writestr(
+                    item.filename,
+                    _NUMBER_CELL.sub(plain, data) if item.filename in sheets else data,
+                )
+
+
+def _read_all(path: str | os.PathLike) -> dict[str, list[list]]:
     """Every tab's grid, in tab order, sharing one pool (see `read_grid`). The largest tab,
     when large, is parsed by calamine in a thread of its own (calamine parses without the
     interpreter lock, one workbook object per thread) while the others are read; when very
