@@ -162,3 +162,40 @@ def test_an_absurd_interval_is_a_message_naming_the_cell_not_a_crash(tmp_path, i
     wb.save(path)
     with pytest.raises(Exception, match=r"第3行,跟进间隔\(天\)"):
         sync(path)
+
+
+@pytest.mark.parametrize("locale", ["zh", "en", "zh-Hant"])
+def test_a_grade_listed_twice_stops_the_run_naming_both_rows_in_the_sheets_language(
+    tmp_path, locale
+):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")], locale=locale)
+    wb = openpyxl.load_workbook(path)
+    grading = wb.worksheets[1]
+    grading["A3"] = grading["A2"].value  # B's row now says A
+    wb.save(path)
+    before = path.read_bytes()
+    with pytest.raises(Exception) as stopped:
+        sync(path)
+    said = str(stopped.value)
+    expected = {
+        "zh": f'工作表"{grading.title}"第2、3行,等级:等级"A"写了两次',
+        "zh-Hant": f'工作表"{grading.title}"第2、3行,等級:等級"A"寫了兩次',
+        "en": f'tab "{grading.title}" rows 2, 3, Grade: grade "A" is listed twice',
+    }[locale]
+    assert expected in said
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_a_grading_tab_without_grades_says_what_to_fill_in(tmp_path, locale):
+    path = make_workbook(tmp_path / "b.xlsx", [customer("K1")], locale=locale)
+    wb = openpyxl.load_workbook(path)
+    grading = wb.worksheets[1]
+    for row in range(2, grading.max_row + 1):
+        grading.cell(row, 1).value = None
+    wb.save(path)
+    with pytest.raises(Exception) as stopped:
+        sync(path)
+    said = str(stopped.value)
+    assert grading.title in said
+    assert ("没有等级行" in said) if locale == "zh" else ("has no grade rows" in said)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sheetsync.errors import ConfigError
 from sheetsync.rules.plans import Step, finish, read_plan
-from sheetsync.workbook.messages import say
+from sheetsync.workbook.messages import listed, say
 from sheetsync.workbook.parsing import Unreadable, cell_text, is_blank, parse_cycle, parse_frequency
 from sheetsync.workbook.schema import (
     BUDGET_LEVELS,
@@ -221,12 +221,21 @@ def read_rules(sheet: Sheet) -> list[GradeRule]:
         for i, (_, record) in enumerate(rows.iterrows())
     ]
     if not rules:
-        raise ConfigError(f'tab "{sheet.title}" has no grade rows; run `init` for the defaults')
-    seen: set[str] = set()
-    for rule in rules:
-        if normalise_header(rule.grade) in seen:
-            raise ConfigError(f'tab "{sheet.title}": grade "{rule.grade}" is listed twice')
-        seen.add(normalise_header(rule.grade))
+        raise ConfigError(say("no_grade_rows", sheet.locale, tab=sheet.title))
+    seen: dict[str, int] = {}
+    for rule, row in zip(rules, rows[ROW], strict=True):
+        first = seen.setdefault(normalise_header(rule.grade), row)
+        if first != row:
+            raise ConfigError(
+                say(
+                    "grade_twice",
+                    sheet.locale,
+                    tab=sheet.title,
+                    rows=listed([str(first), str(row)], sheet.locale),
+                    header=sheet.label("grade"),
+                    grade=rule.grade,
+                )
+            )
     return rules
 
 

@@ -160,6 +160,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         '工作表"{tab}"第{row}行,{header}:"{value}"不是{expected}',
         'tab "{tab}" row {row}, {header}: "{value}" is not {expected}',
     ),
+    "no_grade_rows": (
+        '工作表"{tab}"没有等级行:每个等级填一行(等级、核心标准、跟进间隔),或运行 `init` 取默认规则',
+        'tab "{tab}" has no grade rows: fill in a row per grade (grade, criteria, interval), '
+        "or run `init` for the defaults",
+    ),
+    "grade_twice": (
+        '工作表"{tab}"第{rows}行,{header}:等级"{grade}"写了两次,每个等级只能有一行',
+        'tab "{tab}" rows {rows}, {header}: grade "{grade}" is listed twice; a grade has one row',
+    ),
     "days_expected": ("{least}到{most}之间的天数", "a number of days from {least} to {most}"),
     "one_of_or_empty": ("{allowed}之一(或留空)", "one of {allowed} (or empty)"),
     "criteria_expected": (
