@@ -112,3 +112,23 @@ def test_only_an_unknown_name_or_without_all_is_a_usage_error(twelve):
     alone = cli("sync", "--shard", "0/4", "--config", str(twelve))
     assert alone.exit_code == 2 and "add --all" in alone.output
     assert runs(twelve) == dict.fromkeys(TEAMS, 0)
+
+
+def test_serve_once_takes_only_its_own_share_as_sync_all_does(twelve):
+    """A worker started as `serve --once` (cron, a hosted scheduler) or as a long-running
+    `serve` gets its share by the same options and the same split as `sync --all`."""
+    listed = cli("list-workbooks", "--config", str(twelve), "--shards", "4", "--json")
+    shard_one = {e["name"] for e in json.loads(listed.output) if e["shard"] == 1}
+    done = cli("serve", "--once", "--config", str(twelve), "--shard", "1/4")
+    assert done.exit_code == 0, done.output
+    assert {n for n, count in runs(twelve).items() if count} == shard_one
+    done = cli("serve", "--once", "--config", str(twelve), "--only", "team-03", "--only", "team-08")
+    assert done.exit_code == 0, done.output
+    assert "2 of 2 workbook(s) synced" in done.output
+    assert runs(twelve) == {
+        n: int(n in shard_one) + int(n in {"team-03", "team-08"}) for n in TEAMS
+    }
+    typo = CliRunner().invoke(
+        main, ["serve", "--once", "--config", str(twelve), "--only", "team-99"]
+    )
+    assert typo.exit_code == 2 and "no workbook named team-99" in typo.output

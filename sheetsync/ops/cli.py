@@ -224,6 +224,31 @@ def today_option(command):
     )(command)
 
 
+def choice_options(only: str):
+    """--only NAME and --shard I/N, which choose among the settings' workbooks (`sync --all`,
+    `serve`): one pair, so the two commands cannot come to read them differently. `only`
+    starts each help text."""
+
+    def decorate(command):
+        command = click.option(
+            "--shard",
+            metavar="I/N",
+            callback=lambda _ctx, _param, value: _shard(value),
+            help=f"{only} shard I of N (I counts from 0), a stable split by workbook name, for "
+            "N workers started by a scheduler (`list-workbooks --shards N` shows the split).",
+        )(command)
+        return click.option(
+            "--only",
+            "only",
+            multiple=True,
+            metavar="NAME",
+            help=f"{only} the workbook of this name (its `name:`, or its workbook's path or "
+            "file name); repeat for several.",
+        )(command)
+
+    return decorate
+
+
 @main.command(name="sync")
 @domain_errors
 @settings_options
@@ -241,21 +266,7 @@ def today_option(command):
     is_flag=True,
     help="Write even if the workbook is open in Excel, WPS or LibreOffice (their next save may overwrite the sync's).",
 )
-@click.option(
-    "--only",
-    "only",
-    multiple=True,
-    metavar="NAME",
-    help="With --all: only the workbook of this name (its `name:`, or its workbook's path or "
-    "file name); repeat for several.",
-)
-@click.option(
-    "--shard",
-    metavar="I/N",
-    callback=lambda _ctx, _param, value: _shard(value),
-    help="With --all: only shard I of N (I counts from 0), a stable split by workbook name, "
-    "for N workers started by a scheduler (`list-workbooks --shards N` shows the split).",
-)
+@choice_options("With --all: only")
 def sync_command(settings, today, dry_run, no_email, every, force, only, shard):
     """Run the sync once: validate, grade, schedule, write back, summarise, then send each
     owner's digest and any escalations (unless --no-email or email is disabled).
@@ -473,16 +484,18 @@ def events_options(every_help: str, hours_help: str):
     "Minutes between events-only checks (complaints) in --events-hours; 0: none.",
     "Working hours (local time of each workbook) of the events-only checks.",
 )
-def serve(config_file, once, events_every, events_hours):
+@choice_options("Only")
+def serve(config_file, once, events_every, events_hours, only, shard):
     """Keep running and sync every workbook each day at its `run_at` time in its time zone.
 
     Started after today's time with no run today in the sync log, it runs at once. A failed
     run is logged and the next day's run happens as usual. Ctrl-C or SIGTERM stops it between
-    runs. Exit status with --once: 1 if any workbook failed.
+    runs. Exit status with --once: 1 if any workbook failed. --only and --shard give a
+    worker its own share of the workbooks, as they do to `sync --all`.
     """
     from sheetsync.ops.serve import DailyRunner
 
-    workbooks = load_all(config_file)
+    workbooks = _chosen(load_all(config_file), only, shard)
     if once:
         _run_all(workbooks)
         return
