@@ -4,7 +4,7 @@ columns the rules read are there: the first step of every run, and all of `valid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import pandas as pd
 
@@ -79,6 +79,14 @@ class Loaded:
     outside: list[str] = field(default_factory=list)  # a line a tab with cells under no header
     class_log: Sheet | None = None  # 分类记录: each customer's class over time (classes.py)
     digest: Digest | None = None  # 历史汇总: what the rules need of archived rows (archive.py)
+
+    @cached_property
+    def value_blocks(self) -> dict[str, Sheet]:
+        """价值分级's blocks as its tab has them ({} without a tab or in an empty one), found
+        once: the value rules, the blocks it lacks, its retired rows and the owner fit all
+        read them."""
+        grid, title = self.value_rules, self.titles["value_rules"]
+        return load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
 
     def framed(self) -> list[Sheet]:
         """The tabs read into frames: past `load`, nothing reads their grids."""

@@ -150,9 +150,7 @@ def compute(
     that uses it and let go of when that step returns (_Once)."""
     taken = _Once(logs() if logs is not None else read_logs(loaded))
     rules, owners, validation = validated(loaded)  # every row checked, every problem said
-    value_rules = read_value_rules(
-        loaded.value_rules, loaded.titles["value_rules"], loaded.value_defaults
-    )
+    value_rules = read_value_rules(loaded.value_blocks, loaded.value_defaults)
     people = loaded.followups.frame
     rows = validation.rows.assign(lost=validation.rows["stage_key"] == "lost")  # 输单: one mask
     # typed next dates and grades count; what 同步快照 remembers of notes and history keys
@@ -229,7 +227,7 @@ def compute(
         goals=team_goals(loaded.team),  # 团队's optional 目标
         archived_contacts=digest.contacts() if digest is not None else None,
     )
-    added = missing_blocks(loaded.value_rules, loaded.titles["value_rules"])
+    added = missing_blocks(loaded.value_blocks) if loaded.value_rules else []
     notes = _notes(loaded, owners, orphaned, added) + _retired_notes(loaded) + fit_notes
     return Result(
         validation,
@@ -291,7 +289,7 @@ def _lifecycle(loaded, before, rows, board, history, owners, value_rules, today,
         board,
         loaded.team,
         loaded.grading,
-        loaded.value_rules,
+        loaded.value_blocks,
         loaded.titles["value_rules"],
         loaded.locale,
     )
@@ -321,7 +319,7 @@ def _retired_notes(loaded: Loaded) -> list[str]:
     """A 价值分级 tab from before 健康度 counted workdays still has its calendar-days row:
     ignored, and said so, with what replaced it."""
     tab = loaded.titles["value_rules"]
-    found = retired_health_rows(loaded.value_rules, tab)
+    found = retired_health_rows(loaded.value_blocks)
     if not found:
         return []
     new = term_text(HEALTH_SETTINGS, "overdue_workdays", loaded.locale)

@@ -30,7 +30,7 @@ from sheetsync.loading import PEOPLE_KEYS, load, read_columns, value_defaults
 from sheetsync.pipeline import compute, plan
 from sheetsync.report import report_for
 from sheetsync.rules.grading import read_rules
-from sheetsync.rules.value import read_value_rules, typed_class
+from sheetsync.rules.value import read_value_rules, typed_class, value_blocks
 from sheetsync.rules.workdays import WorkCalendar
 from sheetsync.workbook.changes import CellChange, Changeset, SheetLayout, describe
 from sheetsync.workbook.messages import lang, listed, say
@@ -434,7 +434,8 @@ def _lifecycle(result: AdoptPlan, grids: dict, sheet: Sheet, settings: Settings)
     title = find_title(list(grids), VALUE_RULES, settings.tabs.get("value_rules"))
     try:
         defaults = value_defaults(locale, title or "")
-        value_rules = read_value_rules(grids.get(title) if title else None, title or "", defaults)
+        found = value_blocks(grids.get(title) if title else None, title or "")
+        value_rules = read_value_rules(found, defaults)
     except SheetSyncError as exc:
         result.problems.append(str(exc))
         return

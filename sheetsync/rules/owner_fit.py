@@ -24,12 +24,11 @@ from sheetsync.workbook.messages import listed, say
 from sheetsync.workbook.parsing import cell_text, is_blank, map_unique
 from sheetsync.workbook.schema import (
     OWNER_LEVELS,
-    VALUE_BLOCKS,
     normalise_header,
     summary_words,
     term_lookup,
 )
-from sheetsync.workbook.tables import Grid, Section, Sheet, load_blocks
+from sheetsync.workbook.tables import Section, Sheet
 
 SPLIT = re.compile(r"[/／、,，;；|]|或者|或|\bor\b", re.I)
 OR_ABOVE = re.compile(r"(及|或)?以上|\b(or|and)\s+(above|higher)\b", re.I)
@@ -71,10 +70,8 @@ def _requirements(
     return asks, unknown
 
 
-def _class_frame(grid: Grid | None, title: str) -> pd.DataFrame | None:
-    if not grid:
-        return None
-    block = load_blocks(grid, VALUE_BLOCKS, title).get("maintenance")
+def _class_frame(found: dict[str, Sheet]) -> pd.DataFrame | None:
+    block = found.get("maintenance")
     return block.frame if block is not None else None
 
 
@@ -99,7 +96,7 @@ def owner_fit(
     board: pd.DataFrame,
     team: Sheet | None,
     grading: Sheet,
-    value_grid: Grid | None,
+    value_blocks: dict[str, Sheet],
     value_title: str,
     locale: str,
 ) -> tuple[Section, list[str]]:
@@ -108,7 +105,7 @@ def owner_fit(
     value_class and lost (a lost deal needs nobody)."""
     levels, strange_levels = _levels(team)
     by_grade, strange_grades = _requirements(grading.frame, "grade", _grade_name)
-    by_class, strange_classes = _requirements(_class_frame(value_grid, value_title), "value_class")
+    by_class, strange_classes = _requirements(_class_frame(value_blocks), "value_class")
     # Whole columns, each distinct value looked up once: a loop per customer cost ~0.5 s at
     # 100 k customers.
     held = _rungs(board["owner"], levels)

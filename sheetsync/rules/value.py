@@ -132,12 +132,14 @@ class _Reader:
         return term
 
 
-def read_value_rules(
-    grid: list[list[object]] | None, title: str, defaults: dict[str, Sheet]
-) -> ValueRules:
-    """The rules from the tab's grid; a block missing from the tab takes its defaults
-    (`defaults`: the shipped blocks, as `loading.value_defaults` reads them)."""
-    found = load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
+def value_blocks(grid: list[list[object]] | None, title: str) -> dict[str, Sheet]:
+    """The blocks the tab's grid holds, by key ({} without a grid, or an empty one)."""
+    return load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
+
+
+def read_value_rules(found: dict[str, Sheet], defaults: dict[str, Sheet]) -> ValueRules:
+    """The rules from the tab's blocks (`value_blocks`); a block missing from the tab takes
+    its defaults (`defaults`: the shipped blocks, as `loading.value_defaults` reads them)."""
     blocks = {b.key: _Reader(found.get(b.key) or defaults[b.key]) for b in VALUE_BLOCKS}
     return ValueRules(
         _metrics(blocks["scoring"]),
@@ -153,12 +155,10 @@ def read_value_rules(
     )
 
 
-def missing_blocks(grid: list[list[object]] | None, title: str) -> list[Tab]:
-    """The blocks a 价值分级 tab lacks (one from before 阶段成功率 and 培育池策略 existed):
-    run on their defaults, which nobody could see or edit until they are in the tab."""
-    if not grid:
-        return []
-    found = load_blocks(grid, VALUE_BLOCKS, title)
+def missing_blocks(found: dict[str, Sheet]) -> list[Tab]:
+    """The blocks a 价值分级 tab lacks (one from before 阶段成功率 and 培育池策略 existed),
+    of those it has (`value_blocks`): run on their defaults, which nobody could see or edit
+    until they are in the tab."""
     return [b for b in VALUE_BLOCKS if b.key not in found]
 
 
@@ -259,12 +259,11 @@ def _health(reader: _Reader) -> dict[str, float]:
     return settings
 
 
-def retired_health_rows(grid: list[list[object]] | None, title: str) -> list[str]:
+def retired_health_rows(found: dict[str, Sheet]) -> list[str]:
     """The health settings of earlier versions the 价值分级 tab still has (ignored), as
-    written there: the sync log says they no longer count and what replaced them."""
-    if not grid:
-        return []
-    sheet = load_blocks(grid, VALUE_BLOCKS, title).get("health")
+    written there, of its blocks (`value_blocks`): the sync log says they no longer count
+    and what replaced them."""
+    sheet = found.get("health")
     if sheet is None:
         return []
     retired = term_lookup(RETIRED_HEALTH_SETTINGS)
