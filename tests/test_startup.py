@@ -1,6 +1,7 @@
 """Start-up pays only for what the command uses: `--help` (and a usage error) answers without
-loading pandas or any backend's, chat's or template's library, and an .xlsx sync with no
-chat configured never loads Google's or the chat bots' libraries. Each run is a fresh
+loading pandas or any backend's, chat's or template's library, an .xlsx sync with no
+chat configured never loads Google's or the chat bots' libraries, and one that sends nothing
+loads no template library. Each run is a fresh
 interpreter (`python -X importtime run.py ...`), which names every module it imported."""
 
 from __future__ import annotations
@@ -65,6 +66,24 @@ def test_an_xlsx_sync_without_chat_loads_no_google_or_chat_library(tmp_path):
     assert [p for p in REMOTE if loaded(names, p)] == []
     # The program ends without the interpreter's teardown: all it printed and logged is out.
     assert "读取2行" in done.stdout and "sync ok for" in done.stderr
+
+
+def test_a_sync_that_sends_nothing_loads_no_template_library(tmp_path):
+    """Mail off (or nothing to send): Jinja2, which only renders mail and chat messages, is
+    not loaded; the same run with mail on and a reminder due does load it."""
+    overdue = customer("A2", last_contact=TODAY - dt.timedelta(days=30))
+    make_workbook(tmp_path / "team.xlsx", [customer("A1"), overdue])
+    for enabled in ("false", "true"):
+        (tmp_path / "settings.yaml").write_text(
+            f"workbook: team.xlsx\nemail: {{enabled: {enabled}, transport: outbox, "
+            "outbox: outbox}\n",
+            encoding="utf-8",
+        )
+        args = ["sync", "--config", "settings.yaml", "--today", TODAY.isoformat()]
+        names, done = imported_by(args, tmp_path)
+        assert done.returncode == 0 and "sheetsync.pipeline" in names, done.stderr[-3000:]
+        assert loaded(names, "jinja2") == (enabled == "true"), enabled
+    assert list((tmp_path / "outbox").glob("*.eml")), "the second run mailed"
 
 
 def test_the_program_exits_with_its_status_and_its_whole_message(tmp_path):

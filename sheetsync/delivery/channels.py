@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from jinja2 import Environment, StrictUndefined
 
 from sheetsync.delivery.feishu_im import APP, KINDS, AppBot, receiver
-from sheetsync.delivery.mailer import Mailer, Renderer, ScriptLoader, compiled
+from sheetsync.delivery.mailer import Mailer, Renderer
 from sheetsync.delivery.masking import MASK
 from sheetsync.delivery.records import JOURNAL_DAYS, Journal, SentRecord, task_rows
 from sheetsync.delivery.remind import Mail, valid_email
@@ -225,13 +224,9 @@ class Writer:
     one the mail's own subject and plain-text part (what the mail carries, word for word)."""
 
     def __init__(self, locale: str, email: EmailSettings, folder: Path = TEMPLATES) -> None:
-        self.env = Environment(
-            loader=ScriptLoader(folder / lang(locale), locale),
-            bytecode_cache=compiled(),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        from sheetsync.delivery.templating import environment  # Jinja2: when a chat is sent
+
+        self.env = environment(folder / lang(locale), locale)
         self.mail = Renderer(locale, email.sender)
 
     def write(self, message: Message, now: dt.datetime) -> tuple[str, str]:

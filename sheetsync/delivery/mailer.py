@@ -12,7 +12,6 @@ Message-ID, so most mail clients show it once).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import smtplib
 from dataclasses import dataclass, field
@@ -20,14 +19,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, cast
-
-from jinja2 import (
-    Environment,
-    FileSystemBytecodeCache,
-    FileSystemLoader,
-    StrictUndefined,
-    select_autoescape,
-)
 
 from sheetsync.config import load_yaml
 from sheetsync.delivery import charts
@@ -63,32 +54,6 @@ from sheetsync.workbook.tables import ROW
 TEMPLATES = templates_dir() / "email"
 
 
-class ScriptLoader(FileSystemLoader):
-    """Templates written once in simplified Chinese, read in the workbook's script: only the
-    template's own words are converted, never the names and notes filled into it."""
-
-    def __init__(self, folder: Path, locale: str) -> None:
-        # The language's own templates first, then those both languages share (their words
-        # come from the message catalogue): one copy of a layout, not one per language.
-        super().__init__([folder, folder.parent])
-        self.locale = locale
-
-    def get_source(self, environment: Environment, template: str):
-        source, filename, uptodate = super().get_source(environment, template)
-        return prose_in_script(source, self.locale), filename, uptodate
-
-
-@functools.cache
-def compiled() -> FileSystemBytecodeCache | None:
-    """Templates compiled once, not on every daily run: Jinja's cache in the user's own
-    folder of the system's temporary directory, keyed by each template's text (an edited
-    template is compiled again). None where that folder cannot be made safely."""
-    try:
-        return FileSystemBytecodeCache()
-    except (OSError, RuntimeError):
-        return None
-
-
 SHOWN = 50  # cards per section: a phone list, not the sheet; the rest is counted and linked
 DEFAULTS: dict[
     str, dict[str, Any]
@@ -117,18 +82,12 @@ class Renderer:
     follows the number of mails, not the number of customers."""
 
     def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
+        from sheetsync.delivery.templating import environment  # Jinja2: when mail is made
+
         self.folder, self.locale = folder / lang(locale), locale
-        loader = ScriptLoader(self.folder, locale)
-        self.env = Environment(
-            loader=loader,
-            bytecode_cache=compiled(),
-            autoescape=select_autoescape(["html"]),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        if folder != TEMPLATES:  # alerts: their own words, the mail's shared layout
-            loader.searchpath.append(str(TEMPLATES))
+        # alerts: their own words, the mail's shared layout
+        also = TEMPLATES if folder != TEMPLATES else None
+        self.env = environment(self.folder, locale, html=True, also=also)
         self.env.globals.update(say=lambda key, **f: say(key, locale, **f), shown=SHOWN)
         self.env.globals["colour"] = charts.colour
         self.env.filters["money"] = lambda v: money(v, locale)
