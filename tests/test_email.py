@@ -1,6 +1,8 @@
 """Reminder mail received by a real SMTP server (aiosmtpd) on 127.0.0.1."""
 
 import datetime as dt
+import email
+import email.policy
 import socket
 import threading
 import time
@@ -26,6 +28,7 @@ from smtp_server import Smtp, parts
 
 from sheetsync.delivery.mailer import Journal, Renderer
 from sheetsync.delivery.remind import Mail
+from sheetsync.delivery.transports import OutboxTransport
 from sheetsync.ops.cli import main
 
 TEAM = [
@@ -308,6 +311,30 @@ def test_outbox_is_the_default_and_no_email_sends_nothing(tmp_path):
         "digest-李娜-2026-11-18.eml",
         "escalation-陈静-2026-11-18.eml",
     ]
+
+
+def test_two_workbooks_sharing_an_outbox_keep_each_others_mail(tmp_path):
+    """Two teams' workbooks in one folder, the same people in both: each writes its own
+    digest for 张伟 the same day, and neither overwrites the other's; the same mail written
+    again (its content unchanged) stays one file."""
+    east = make_workbook(tmp_path / "east.xlsx", CUSTOMERS, team=TEAM)
+    west = make_workbook(tmp_path / "west.xlsx", [{**c, "customer": "西区" + c["customer"]}
+                                                   for c in CUSTOMERS], team=TEAM)  # fmt: skip
+    env = {"SHEETSYNC_EMAIL_OUTBOX": str(tmp_path / "outbox")}
+    for path in (east, west):
+        done = CliRunner().invoke(
+            main, ["sync", "--workbook", str(path), "--today", "2026-11-18"], env=env
+        )
+        assert done.exit_code == 0, done.output
+    files = sorted((tmp_path / "outbox").glob("digest-张伟-*.eml"))
+    assert len(files) == 2
+    mails = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+    texts = [parts(m)["text/plain"] for m in mails]
+    assert sum("西区张伟的老客户" in t for t in texts) == 1  # one from each workbook
+    assert sum("张伟的老客户" in t and "西区" not in t for t in texts) == 1
+    with OutboxTransport(tmp_path / "outbox") as outbox:
+        outbox.send(mails[0], files[0].stem)
+    assert sorted((tmp_path / "outbox").glob("digest-张伟-*.eml")) == files
 
 
 def test_remind_dry_run_prints_the_mails_and_sends_nothing(tmp_path, smtp):

@@ -4,6 +4,7 @@ talks to a real server, with a watchdog bounding the whole mail step."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import smtplib
 import socket
@@ -30,11 +31,44 @@ class OutboxTransport:
         pass
 
     def send(self, message: EmailMessage, name: str) -> None:
+        """The message as `name`.eml, or `name`-2.eml, -3 ... where a different mail has that
+        name: several workbooks in one folder share its outbox, and the same people's
+        digests of the same day must not overwrite each other's. Each file appears whole
+        (written aside, then linked in, which never replaces a file); the same mail again
+        stays one file."""
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        path = self.folder / f"{safe}.eml"
-        temp = path.with_suffix(".eml.tmp")
-        temp.write_bytes(bytes(message))
-        os.replace(temp, path)
+        data = bytes(message)
+        temp = self.folder / f".{safe}.{os.getpid()}.eml.tmp"
+        temp.write_bytes(data)
+        try:
+            for n in itertools.count(1):
+                path = self.folder / (f"{safe}.eml" if n == 1 else f"{safe}-{n}.eml")
+                if _placed(temp, path, data):
+                    return
+        finally:
+            temp.unlink(missing_ok=True)
+
+
+def _placed(temp: Path, path: Path, data: bytes) -> bool:
+    """Whether the mail `data` (written at `temp`) is now at `path`: linked there, or found
+    there already. False when another mail holds the name. Where the file system has no
+    links, the name is taken by an exclusive create instead."""
+    try:
+        os.link(temp, path)
+        return True
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links here (some network and FAT file systems)
+        try:
+            with path.open("xb") as file:
+                file.write(data)
+            return True
+        except FileExistsError:
+            pass
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 class Watchdog:
