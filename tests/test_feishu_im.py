@@ -263,3 +263,26 @@ def test_a_message_too_long_for_a_post_goes_as_text_and_is_cut_past_150_kb(feish
     post, text, longest = feishu.received["ou_zhang"]
     assert text["text"].startswith("【跟进提醒】\n\n客户") and text["text"].endswith("客户\n")
     assert longest["text"].endswith("客户\n……(太长,其余见邮件或表格)")
+
+
+def test_a_feishu_sheet_and_its_apps_messages_share_one_token_and_one_count(feishu_api):
+    """A Feishu sheet with the same app sending the private messages: one token for the
+    run, and the sync log's count of API calls holds the messages' calls as well as the
+    sheet's (a free plan's quota counts both)."""
+    from conftest import FEISHU_TOKEN, feishu_settings, feishu_values, make_feishu_sheet
+
+    im = FeishuIM(feishu_api.fake, USERS)
+    make_feishu_sheet(feishu_api, CUSTOMERS, team=TEAM)
+    url = f"https://acme.feishu.cn/sheets/{FEISHU_TOKEN}"
+    settings = {**feishu_settings(feishu_api), "workbook": url}
+    sync(Path("unused.xlsx"), dt.date(2026, 11, 11), **settings)  # known since Z1 fell due
+    calls, tokens = feishu_api.fake.calls, feishu_api.fake.token_calls
+    environ = {"SHEETSYNC_EMAIL_ENABLED": "yes"}
+    report = sync(Path("unused.xlsx"), TODAY, email=True, environ=environ,
+                  channels={"feishu_app": True}, **settings)  # fmt: skip
+    assert im.received, chat_note(report)  # the messages went
+    assert feishu_api.fake.token_calls - tokens == 1  # one client: one token for both
+    made = feishu_api.fake.calls - calls
+    last = feishu_values(feishu_api, "同步日志")[-1]
+    said = next(c for c in last if isinstance(c, str) and "飞书 API 调用约" in c)
+    assert f"本次飞书 API 调用约 {made} 次" in said
