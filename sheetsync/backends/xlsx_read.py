@@ -20,18 +20,15 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import datetime as dt
 import io
 import logging
 import os
 import re
-import sys
 import tempfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +83,22 @@ def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
     calamine cannot make a date (-1E+15 typed into 上次跟进日期) makes it panic, which would
     end the run without a word about the cell: the workbook is then read again from a copy
     beside in which such numbers lost their date format (`_dates_unformatted`), so each is
-    read as the number typed and the row is told, like any other cell that holds no date."""
+    read as the number typed and the row is told, like any other cell that holds no date.
+    The panic's own lines on standard error are Rust's, printed before Python hears of it;
+    the log's next line says what they were and that the run went on (standard error is
+    left alone: it is the process's, not the reader's)."""
     try:
-        with _panic_unsaid():
-            return _read_all(path)
+        return _read_all(path)
     except BaseException as exc:  # noqa: BLE001  (a Rust panic is no Exception; others: raised)
         if not _panicked(exc):
             raise
-        log.debug("%s: calamine could not read a cell as a date (%s); read again", path, exc)
+        log.warning(
+            "%s: the .xlsx reader (calamine) stopped on a number no date can be, in a cell "
+            "formatted as a date (%s, the panic above): read again with such numbers as "
+            "numbers; 校验提示 names their rows",
+            path,
+            exc,
+        )
     try:
         folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
     except OSError as exc:
@@ -112,38 +117,6 @@ def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
 def _panicked(exc: BaseException) -> bool:
     """Whether `exc` is a Rust panic raised through pyo3 (a BaseException, not importable)."""
     return type(exc).__name__ == "PanicException"
-
-
-@contextlib.contextmanager
-def _panic_unsaid() -> Iterator[None]:
-    """What the process writes to its standard error meanwhile, held back and passed on after,
-    unless the block ends in a Rust panic: then the message calamine's library wrote there
-    ("thread '<unnamed>' panicked at ... out of bounds") is dropped, so a run that goes on
-    does not look like one that crashed. Without a file descriptor 2 or room for a temporary
-    file to hold it in, nothing is held back."""
-    with contextlib.ExitStack() as stack:
-        try:
-            sys.stderr.flush()
-            held = stack.enter_context(tempfile.TemporaryFile())
-            saved = os.dup(2)
-        except (OSError, ValueError, AttributeError):
-            held = None
-        if held is None:
-            yield
-            return
-        stack.callback(os.close, saved)
-        os.dup2(held.fileno(), 2)
-        keep = True
-        try:
-            yield
-        except BaseException as exc:
-            keep = not _panicked(exc)
-            raise
-        finally:
-            os.dup2(saved, 2)
-            if keep:
-                held.seek(0)
-                os.write(2, held.read())
 
 
 # A number cell of a sheet part: its attributes and its value (any namespace prefix).
