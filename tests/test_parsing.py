@@ -1,7 +1,11 @@
 import datetime as dt
 
+import hypothesis
+import pandas as pd
 import pytest
+from hypothesis import strategies as st
 
+from sheetsync.workbook import parsing
 from sheetsync.workbook.parsing import parse_cycle, parse_date
 
 MAY_10 = dt.date(2024, 5, 10)
@@ -66,3 +70,27 @@ def test_decision_cycle_strings(value, days):
 def test_unreadable_decision_cycle_is_rejected(value):
     with pytest.raises(ValueError, match="not a decision cycle"):
         parse_cycle(value)
+
+
+# A column as backends give it: missing values of every kind, numbers equal across types
+# (1, 1.0, True), text, dates and times.
+CELLS = st.one_of(
+    st.sampled_from([None, float("nan"), pd.NA, pd.NaT, "", " ", True, False, 0, 1, 1.0, -0.0]),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.dates(),
+    st.datetimes(),
+)
+
+
+@hypothesis.given(st.lists(CELLS, min_size=1, max_size=parsing.FEW))
+def test_a_short_column_maps_as_a_long_one_does(cells):
+    """A team's sheet (a dict per value) and a company's (pd.factorize per value) map each
+    cell alike: the same value for the same cell, missing values as one, whatever the size."""
+    short = pd.Series(cells, dtype=object)
+    long = pd.Series(cells * (parsing.FEW // max(len(cells), 1) + 2), dtype=object)
+    assert len(long) > parsing.FEW
+    mapped = parsing.map_unique(short, repr)
+    assert list(mapped) == list(parsing.map_unique(long, repr))[: len(cells)]
+    assert list(mapped.index) == list(short.index)
