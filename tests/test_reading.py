@@ -414,14 +414,28 @@ def test_a_number_no_date_can_be_in_a_date_cell_reads_as_that_number(tmp_path, m
     )
 
 
-def test_a_sync_with_such_a_number_tells_its_row_and_goes_on(tmp_path, caplog):
+class _Said(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_a_sync_with_such_a_number_tells_its_row_and_goes_on(tmp_path, monkeypatch):
     """The run does not end on that cell: its row is told (上次跟进日期 is no date), every
     other row is scheduled, and the log says what the panic Rust printed was."""
     path = make_workbook(tmp_path / "b.xlsx", [customer("K1"), customer("K2")])
     _typed_as_date(path, "K2", -1e15)
-    with caplog.at_level(logging.WARNING, logger="sheetsync.xlsx"):
+    said, logger = _Said(), logging.getLogger("sheetsync.xlsx")  # wherever the run's log goes
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    logger.addHandler(said)
+    try:
         report = sync(path)
-    (said_in_log,) = [r.getMessage() for r in caplog.records if "no date can be" in r.getMessage()]
+    finally:
+        logger.removeHandler(said)
+    (said_in_log,) = [line for line in said.lines if "no date can be" in line]
     assert "the panic above" in said_in_log and "校验提示" in said_in_log
     rows = results(path)
     assert rows["K1"]["next_date"] is not None and not rows["K1"]["check"]
