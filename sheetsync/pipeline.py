@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -722,10 +722,26 @@ def _decide(run: _Run, backend, grids, loaded: Loaded, archived: list[str]) -> _
         return _Decided(said, None, False, "")
     sent = _send(run, loaded, result, recipients, mails, chat)
     report.notes += sent.notes
+    result = _appended_only(loaded, result)  # the logs' old rows, let go before the plan
     with run.phases.timing("plan"):
         changes = _planned(run, backend, loaded, result, report, sent)
     writing = bool(mode.sheet or sent.messages or sent.tabs)  # a notice's 邮件记录 too
     return _Decided(report, changes, writing, loaded.locale)
+
+
+def _appended_only(loaded: Loaded, result: Result) -> Result:
+    """`result` with the logs the write only appends to (阶段记录, 跟进历史, 分类记录 as
+    read with their header) cut to the rows it appends: past the mail nothing reads their
+    old rows, and at 100 k customers they are some 300 k rows the plan would hold for
+    nothing. Copies, so the old rows' memory goes (a slice keeps its frame's)."""
+    cut: dict[str, Any] = {}
+    if loaded.stage_log is not None and loaded.stage_log.header_row:
+        cut.update(stage_log=result.stage_log.iloc[result.stages_known :].copy(), stages_known=0)
+    if not loaded.history_unread and loaded.history is not None and loaded.history.header_row:
+        cut.update(history=result.history.iloc[result.history_known :].copy(), history_known=0)
+    if loaded.class_log is not None and loaded.class_log.header_row:
+        cut.update(class_log=result.class_log.iloc[result.classes_known :].copy(), classes_known=0)
+    return dataclasses.replace(result, **cut)
 
 
 def _dry_run(
