@@ -386,11 +386,17 @@ def _typed_as_date(path, customer_id: str, number: float, date_format: bool = Tr
     book.save(path)
 
 
-@pytest.mark.parametrize("sliced", [False, True], ids=["whole", "in slices"])
-def test_a_number_no_date_can_be_in_a_date_cell_reads_as_that_number(tmp_path, monkeypatch, sliced):
-    """-1E+15 in a date-formatted cell makes calamine panic (a Rust panic, which no `except
-    Exception` catches): every tab reads as it would with that cell unformatted, each other
-    date still a date."""
+@pytest.mark.parametrize(
+    "sliced, formula",
+    [(False, ""), (True, ""), (False, "<f>-10^15</f>"), (False, '<f t="shared" si="0"/>')],
+    ids=["whole", "in slices", "a formula's result", "a shared formula's result"],
+)
+def test_a_number_no_date_can_be_in_a_date_cell_reads_as_that_number(
+    tmp_path, monkeypatch, sliced, formula
+):
+    """-1E+15 in a date-formatted cell (typed, or a formula's saved result) makes calamine
+    panic (a Rust panic, which no `except Exception` catches): every tab reads as it would
+    with that cell unformatted, each other date still a date."""
     if sliced:
         monkeypatch.setattr(xlsx_read, "BIG_PART", 0)
         monkeypatch.setattr(xlsx_read, "SLICED_PART", 0)
@@ -399,6 +405,14 @@ def test_a_number_no_date_can_be_in_a_date_cell_reads_as_that_number(tmp_path, m
     typed, plain = _mixed(tmp_path / "typed"), _mixed(tmp_path / "plain")
     _typed_as_date(typed, "K2", -1e15)
     _typed_as_date(plain, "K2", -1e15, date_format=False)
+    if formula:  # the cell as Excel saves a formula: the formula, then its last result
+        cell = re.compile(rb'(<c r="K3"[^>]*>)(<v>)')
+        _rewrite_part(
+            typed,
+            "xl/worksheets/sheet1.xml",
+            lambda x: cell.sub(rb"\1" + formula.encode() + rb"\2", x),
+        )
+        assert formula.encode() in zipfile.ZipFile(typed).read("xl/worksheets/sheet1.xml")
     with pytest.raises(BaseException, match="out of bounds"):  # what calamine itself does
         CalamineWorkbook.from_path(str(typed)).get_sheet_by_name("客户跟进").to_python()
     grids = xlsx_read.read_grids(typed)

@@ -92,26 +92,29 @@ def read_grids(path: str | os.PathLike) -> dict[str, list[list]]:
     except BaseException as exc:  # noqa: BLE001  (a Rust panic is no Exception; others: raised)
         if not _panicked(exc):
             raise
-        log.warning(
-            "%s: the .xlsx reader (calamine) stopped on a number no date can be, in a cell "
-            "formatted as a date (%s, the panic above): read again with such numbers as "
-            "numbers; 校验提示 names their rows",
-            path,
-            exc,
+        unreadable = BackendError(
+            f"{path} is not a readable .xlsx workbook: the .xlsx reader (calamine) stopped on "
+            f"one of its cells ({exc})"
         )
     try:
-        folder = tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True)
-    except OSError as exc:
+        with tempfile.TemporaryDirectory(prefix="sheetsync-", ignore_cleanup_errors=True) as held:
+            copy = Path(held) / f"dates{Path(path).suffix}"
+            if not _dates_unformatted(path, copy):
+                raise unreadable  # no such number: a panic of another kind, said as it is
+            log.warning(
+                "%s: the .xlsx reader (calamine) stopped on a number no date can be, in a cell "
+                "formatted as a date (the panic above): read again with such numbers as "
+                "numbers; 校验提示 names their rows",
+                path,
+            )
+            try:
+                return _read_all(copy)
+            except BaseException as again:  # noqa: BLE001  (as above)
+                if not _panicked(again):
+                    raise
+                raise unreadable from None
+    except OSError as exc:  # no room for the copy
         raise BackendError(f"no room for a temporary file to read {path}: {exc}") from None
-    with folder:
-        copy = Path(folder.name) / f"dates{Path(path).suffix}"
-        _dates_unformatted(path, copy)
-        try:
-            return _read_all(copy)
-        except BaseException as exc:  # noqa: BLE001  (as above)
-            if not _panicked(exc):
-                raise
-            raise BackendError(f"tab cells calamine cannot read ({exc})") from None
 
 
 def _panicked(exc: BaseException) -> bool:
@@ -121,18 +124,23 @@ def _panicked(exc: BaseException) -> bool:
 
 # A number cell of a sheet part: its attributes and its value (any namespace prefix).
 _NUMBER_CELL = re.compile(
-    rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c\b(?P<a>[^>]*?)>(?P<v>\s*<(?P=p)v>(?P<n>[^<]*)</(?P=p)v>)"
+    rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c\b(?P<a>[^>]*?)>(?P<v>\s*"
+    # a formula before the value: written out, or one cell of a shared formula (<f .../>)
+    rb"(?:<(?P=p)f\b[^>]*?/>|<(?P=p)f\b[^>]*>[^<]*</(?P=p)f>)?\s*"
+    rb"<(?P=p)v>(?P<n>[^<]*)</(?P=p)v>)"
 )
 _STYLE = re.compile(rb"\ss\s*=\s*(\"[^\"]*\"|'[^']*')")
 _TYPE = re.compile(rb"\st\s*=\s*[\"']([^\"']*)[\"']")
 LAST_SERIAL = 2958465  # 9999-12-31, Excel's last date
 
 
-def _dates_unformatted(path: str | os.PathLike, target: Path) -> None:
+def _dates_unformatted(path: str | os.PathLike, target: Path) -> bool:
     """A copy of the workbook at `target` in which every number cell outside Excel's dates
     (below 0, after 9999-12-31) has no style: calamine reads it as the number it holds
-    instead of a date it cannot make. Every other part is copied as it is. Only read after
-    a panic, so each sheet part is held whole while it is rewritten."""
+    instead of a date it cannot make. Every other part is copied as it is. Whether any
+    cell was changed. Only made after a panic, so each sheet part is held whole while it
+    is rewritten."""
+    changed = False
 
     def plain(cell: re.Match[bytes]) -> bytes:
         kind = _TYPE.search(cell["a"])
@@ -142,8 +150,10 @@ def _dates_unformatted(path: str | os.PathLike, target: Path) -> None:
             number = float(cell["n"])
         except ValueError:
             return cell[0]
-        if 0 <= number <= LAST_SERIAL:
+        if 0 <= number <= LAST_SERIAL or not _STYLE.search(cell["a"]):
             return cell[0]
+        nonlocal changed
+        changed = True
         return b"<" + cell["p"] + b"c" + _STYLE.sub(b"", cell["a"]) + b">" + cell["v"]
 
     with zipfile.ZipFile(path) as source:
@@ -155,6 +165,7 @@ def _dates_unformatted(path: str | os.PathLike, target: Path) -> None:
                     item.filename,
                     _NUMBER_CELL.sub(plain, data) if item.filename in sheets else data,
                 )
+    return changed
 
 
 def _read_all(path: str | os.PathLike) -> dict[str, list[list]]:

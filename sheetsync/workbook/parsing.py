@@ -76,16 +76,13 @@ def map_unique(values: pd.Series, fn: Callable[[Any], object]) -> pd.Series:
     """`fn` once per distinct value: a column of 100 k rows holds a few hundred distinct
     words or dates, so this is the difference between seconds and milliseconds. (`fn` takes
     `Any`: a column holds whatever its cells do, and each caller knows its column.)"""
-    if len(values) <= FEW:  # a team's sheet: a dict is cheaper than factorizing
+    if len(values) <= FEW and values.dtype == object:  # a team's sheet: a dict is cheaper
         done: dict[Any, object] = {}
         mapped = np.empty(len(values), dtype=object)
         cells = np.asarray(values, dtype=object)
         # as pd.factorize groups them: every missing value (None, NaN, NaT, NA) as NaN
         for i, value in enumerate(np.where(pd.isna(cells), np.nan, cells)):
-            try:
-                mapped[i] = done[value] if value in done else done.setdefault(value, fn(value))
-            except TypeError:  # unhashable (a list a backend gave): mapped as it is
-                mapped[i] = fn(value)
+            mapped[i] = done[value] if value in done else done.setdefault(value, fn(value))
         return pd.Series(mapped, index=values.index, dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     results = np.empty(len(uniques), dtype=object)
