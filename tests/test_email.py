@@ -315,8 +315,9 @@ def test_outbox_is_the_default_and_no_email_sends_nothing(tmp_path):
 
 def test_two_workbooks_sharing_an_outbox_keep_each_others_mail(tmp_path):
     """Two teams' workbooks in one folder, the same people in both: each writes its own
-    digest for 张伟 the same day, and neither overwrites the other's; the same mail written
-    again (its content unchanged) stays one file."""
+    digest for 张伟 the same day, neither overwrites the other's, and they are two mails to
+    a mail program (two Message-IDs); the same mail written again (its content unchanged)
+    stays one file, whichever of the two it is."""
     east = make_workbook(tmp_path / "east.xlsx", CUSTOMERS, team=TEAM)
     west = make_workbook(tmp_path / "west.xlsx", [{**c, "customer": "西区" + c["customer"]}
                                                    for c in CUSTOMERS], team=TEAM)  # fmt: skip
@@ -332,8 +333,10 @@ def test_two_workbooks_sharing_an_outbox_keep_each_others_mail(tmp_path):
     texts = [parts(m)["text/plain"] for m in mails]
     assert sum("西区张伟的老客户" in t for t in texts) == 1  # one from each workbook
     assert sum("张伟的老客户" in t and "西区" not in t for t in texts) == 1
-    with OutboxTransport(tmp_path / "outbox") as outbox:
-        outbox.send(mails[0], files[0].stem)
+    assert mails[0]["Message-ID"] != mails[1]["Message-ID"]
+    with OutboxTransport(tmp_path / "outbox") as outbox:  # both, under the name they share
+        for mail in mails:
+            outbox.send(mail, "digest-张伟-2026-11-18")
     assert sorted((tmp_path / "outbox").glob("digest-张伟-*.eml")) == files
 
 

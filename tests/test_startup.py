@@ -69,8 +69,8 @@ def test_an_xlsx_sync_without_chat_loads_no_google_or_chat_library(tmp_path):
 
 
 def test_a_sync_that_sends_nothing_loads_no_template_library(tmp_path):
-    """Mail off (or nothing to send): Jinja2, which only renders mail and chat messages, is
-    not loaded; the same run with mail on and a reminder due does load it."""
+    """Mail off, or every mail already sent: Jinja2, which only renders mail and chat
+    messages, is not loaded; a run with mail on and a reminder to send does load it."""
     overdue = customer("A2", last_contact=TODAY - dt.timedelta(days=30))
     make_workbook(tmp_path / "team.xlsx", [customer("A1"), overdue])
     for enabled in ("false", "true"):
@@ -84,6 +84,9 @@ def test_a_sync_that_sends_nothing_loads_no_template_library(tmp_path):
         assert done.returncode == 0 and "sheetsync.pipeline" in names, done.stderr[-3000:]
         assert loaded(names, "jinja2") == (enabled == "true"), enabled
     assert list((tmp_path / "outbox").glob("*.eml")), "the second run mailed"
+    names, done = imported_by(args, tmp_path)  # again the same day: all of it went before
+    assert done.returncode == 0 and "之前已写入" in done.stdout, done.stdout
+    assert not loaded(names, "jinja2")
 
 
 def test_the_program_exits_with_its_status_and_its_whole_message(tmp_path):

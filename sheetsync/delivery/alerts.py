@@ -149,7 +149,7 @@ def send_alerts(
     ]
     if mailer:
         done = frozenset(e["key"] for e in [*mailer.journal.entries(), *mailer.record.entries])
-        renderer = Renderer(loaded.locale, mailer.settings.sender, TEMPLATES)
+        renderer = Renderer(loaded.locale, mailer.settings.sender, TEMPLATES, mailer.origin)
         at = now.replace(tzinfo=mailer.zone)
         sent = deliver(mails, renderer, mailer.transport, mailer.journal, at, done)
         notes.append(say("alert_mail", loaded.locale, summary=sent.summary(loaded.locale)))

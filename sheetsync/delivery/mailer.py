@@ -12,13 +12,14 @@ Message-ID, so most mail clients show it once).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import smtplib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sheetsync.config import load_yaml
 from sheetsync.delivery import charts
@@ -51,6 +52,9 @@ from sheetsync.settings_sections import EmailSettings
 from sheetsync.workbook.messages import in_script, lang, prose_in_script, say
 from sheetsync.workbook.tables import ROW
 
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
+
 TEMPLATES = templates_dir() / "email"
 
 
@@ -76,28 +80,46 @@ def money(value: float | None, locale: str) -> str:
     return f"{value:,.0f}"
 
 
+def message_id(key: str, origin: str = "") -> str:
+    """The same mail from the same workbook, the same Message-ID (a mail sent again after a
+    crash is shown once); another workbook's mail of the same kind, day and person, another."""
+    named = f"{origin}\x00{key}" if origin else key
+    return f"<{hashlib.sha256(named.encode()).hexdigest()[:32]}@sheetsync>"
+
+
 class Renderer:
     """Mail from templates: each template compiled once per renderer and rendered once per
     recipient (a section shows its first `SHOWN` cards and counts the rest), so the cost
     follows the number of mails, not the number of customers."""
 
-    def __init__(self, locale: str, sender: str, folder: Path = TEMPLATES) -> None:
+    def __init__(
+        self, locale: str, sender: str, folder: Path = TEMPLATES, origin: str = ""
+    ) -> None:
+        self.folder, self.locale, self.sender = folder / lang(locale), locale, sender
+        self.origin = origin  # the workbook: two teams' digests for one person are two mails
+        self.shared = TEMPLATES if folder != TEMPLATES else None  # alerts: the mail's layout
+
+    @functools.cached_property
+    def env(self) -> Environment:
+        """The templates, made at the first mail rendered: a run whose mail all went before
+        (a second run the same day) loads no template library."""
         from sheetsync.delivery.templating import environment  # Jinja2: when mail is made
 
-        self.folder, self.locale = folder / lang(locale), locale
-        # alerts: their own words, the mail's shared layout
-        also = TEMPLATES if folder != TEMPLATES else None
-        self.env = environment(self.folder, locale, html=True, also=also)
-        self.env.globals.update(say=lambda key, **f: say(key, locale, **f), shown=SHOWN)
-        self.env.globals["colour"] = charts.colour
-        self.env.filters["money"] = lambda v: money(v, locale)
-        self.env.filters["number"] = lambda v: int(v) if float(v).is_integer() else round(v, 2)
+        locale = self.locale
+        env = environment(self.folder, locale, html=True, also=self.shared)
+        env.globals.update(say=lambda key, **f: say(key, locale, **f), shown=SHOWN)
+        env.globals["colour"] = charts.colour
+        env.filters["money"] = lambda v: money(v, locale)
+        env.filters["number"] = lambda v: int(v) if float(v).is_integer() else round(v, 2)
+        return env
+
+    @functools.cached_property
+    def subjects(self) -> dict[str, Template]:
         subjects = (self.folder / "subjects.yaml").read_text(encoding="utf-8")
         plain = self.env.overlay(autoescape=False)  # a subject is plain text, never HTML
         # subjects.yaml ships with the templates: a mapping of mail kind to subject template
-        found = cast("dict[str, str]", load_yaml(prose_in_script(subjects, locale)))
-        self.subjects = {k: plain.from_string(v) for k, v in found.items()}
-        self.sender = sender
+        found = cast("dict[str, str]", load_yaml(prose_in_script(subjects, self.locale)))
+        return {k: plain.from_string(v) for k, v in found.items()}
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:
         context = {**DEFAULTS.get(mail.kind, {}), **mail.context}
@@ -108,7 +130,7 @@ class Renderer:
         message["To"] = mail.to
         message["Subject"] = one_line(self.subjects[mail.kind].render(**context))
         message["Date"] = format_datetime(now)
-        message["Message-ID"] = f"<{hashlib.sha256(mail.key.encode()).hexdigest()[:32]}@sheetsync>"
+        message["Message-ID"] = message_id(mail.key, self.origin)
         message.set_content(self.env.get_template(f"{mail.kind}.txt").render(**context))
         pictures = _pictures(mail.key, context.get("charts", []) if mail.kind == "summary" else [])
         html = self.env.get_template(f"{mail.kind}.html").render(**context, cids=list(pictures))
@@ -234,12 +256,14 @@ class Mailer:
         self.record, self.tab_title = SentRecord({}), tab
         self.tab: dict[str, list[list]] = {}
         self.links = RowLinks()
+        self.origin = ""  # the workbook (`where`), in each mail's Message-ID
 
     def where(self, location: str, url: str = "", zone=None) -> None:
         """Where the follow-up rows live, so a mail can point at a customer's row: a Google
         sheet's tab URL (`backend.tab_url`), else the file, named by its file name; and the
         workbook's time zone (a Google sheet's own), when the run knows it."""
         self.links = RowLinks(file="" if url else Path(location).name, url=url)
+        self.origin = location
         self.zone = zone if zone is not None else self.zone
 
     def recorded(self, log, grids: dict[str, list[list]] | None = None):
@@ -288,7 +312,7 @@ class Mailer:
 
     def send(self, mails: list[Mail], log, now: dt.datetime):
         """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
-        renderer = Renderer(self.locale, self.settings.sender)
+        renderer = Renderer(self.locale, self.settings.sender, origin=self.origin)
         assert self.addresses is not None, "plan() first"
         torn = self.journal.repair()
         delivery = deliver(
@@ -308,7 +332,7 @@ class Mailer:
 
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
-        renderer = Renderer(self.locale, self.settings.sender)
+        renderer = Renderer(self.locale, self.settings.sender, origin=self.origin)
         assert self.addresses is not None, "plan() first"
         done = self._done()
         shown = []

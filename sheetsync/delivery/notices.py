@@ -114,7 +114,7 @@ def send_notices(recipients: Recipients, locale: str, mailer, chats, now: dt.dat
     step = mailer or chats
     if mailer:
         done = frozenset(e["key"] for e in [*mailer.journal.entries(), *mailer.record.entries])
-        renderer = Renderer(locale, mailer.settings.sender, TEMPLATES)
+        renderer = Renderer(locale, mailer.settings.sender, TEMPLATES, mailer.origin)
         sent = deliver(
             mails, renderer, mailer.transport, mailer.journal, now.replace(tzinfo=mailer.zone), done
         )
