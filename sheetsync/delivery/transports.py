@@ -38,7 +38,7 @@ class OutboxTransport:
         stays one file."""
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         data = bytes(message)
-        temp = self.folder / f".{safe}.{os.getpid()}.eml.tmp"
+        temp = self.folder / f".{safe}.{os.getpid()}.{threading.get_ident()}.eml.tmp"
         temp.write_bytes(data)
         try:
             for n in itertools.count(1):
