@@ -16,6 +16,7 @@ from sheetsync.rules.grading import GradeRule, read_rules
 from sheetsync.rules.history import missing_keys, read_history
 from sheetsync.rules.stages import read_stage_log
 from sheetsync.rules.tasks import read_log
+from sheetsync.rules.value import value_blocks
 from sheetsync.workbook.edits import read_memory
 from sheetsync.workbook.messages import in_script, lang, listed, say
 from sheetsync.workbook.parsing import is_blank
@@ -85,8 +86,7 @@ class Loaded:
         """价值分级's blocks as its tab has them ({} without a tab or in an empty one), found
         once: the value rules, the blocks it lacks, its retired rows and the owner fit all
         read them."""
-        grid, title = self.value_rules, self.titles["value_rules"]
-        return load_blocks(grid, VALUE_BLOCKS, title) if grid else {}
+        return value_blocks(self.value_rules, self.titles["value_rules"])
 
     def framed(self) -> list[Sheet]:
         """The tabs read into frames: past `load`, nothing reads their grids."""
