@@ -31,9 +31,8 @@ from sheetsync.backends.xlsx_package import (
 )
 from sheetsync.backends.xlsx_rows import RowsRead, SheetEdits, splice, used_rows
 from sheetsync.workbook.changes import Changeset
+from sheetsync.workbook.template import header_width
 
-NARROWEST, WIDEST = 10, 40  # a new column's width, in characters
-WIDE_FROM = 0x2E80  # CJK radicals on: characters drawn twice as wide
 ROW_EDITS, CELL_PATH, OPENPYXL = "row edits", "cell path", "openpyxl"  # the three writers
 
 
@@ -142,7 +141,7 @@ def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str,
     edits: dict[str, SheetEdits] = {}
     for change in changes.new_headers:
         tab = edits.setdefault(change.tab, SheetEdits())
-        tab.widths[change.column] = column_width(str(change.new))
+        tab.widths[change.column] = header_width(str(change.new))
     for change in itertools.chain(changes.new_headers, changes.cells):  # 1 M cells: no copy
         edits.setdefault(change.tab, SheetEdits()).set(change.row, change.column, change.new)
     for title, rows in changes.replace.items():
@@ -161,9 +160,3 @@ def plan_edits(changes: Changeset, old: dict[str, RowsRead] | None) -> dict[str,
     for title in changes.append:
         edits.setdefault(title, SheetEdits())
     return edits
-
-
-def column_width(header: str) -> float:
-    """A width that shows the header: wide characters (汉字) count twice."""
-    units = sum(2 if ord(ch) > WIDE_FROM else 1 for ch in header)
-    return max(NARROWEST, min(WIDEST, units + 4))
