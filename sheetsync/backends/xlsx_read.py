@@ -39,6 +39,7 @@ from sheetsync.backends.xlsx_far import Grid, cut_far, far_sheet, scan
 from sheetsync.backends.xlsx_package import Package, PatchUnsupported, main_tag
 from sheetsync.backends.xlsx_rows import ROW_NUMBER, SheetPart
 from sheetsync.errors import BackendError
+from sheetsync.workbook.parsing import SERIAL_RANGE
 
 BIG_PART = 16 << 20  # a sheet part this large (~8 k rows) is parsed beside the others
 SLICED_PART = 48 << 20  # a sheet part this large (~25 k rows) is read a slice at a time
@@ -131,7 +132,6 @@ _NUMBER_CELL = re.compile(
 )
 _STYLE = re.compile(rb"\ss\s*=\s*(\"[^\"]*\"|'[^']*')")
 _TYPE = re.compile(rb"\st\s*=\s*[\"']([^\"']*)[\"']")
-LAST_SERIAL = 2958465  # 9999-12-31, Excel's last date
 
 
 def _dates_unformatted(path: str | os.PathLike, target: Path) -> bool:
@@ -150,7 +150,7 @@ def _dates_unformatted(path: str | os.PathLike, target: Path) -> bool:
             number = float(cell["n"])
         except ValueError:
             return cell[0]
-        if 0 <= number <= LAST_SERIAL or not _STYLE.search(cell["a"]):
+        if 0 <= number <= SERIAL_RANGE[1] or not _STYLE.search(cell["a"]):  # up to 9999-12-31
             return cell[0]
         nonlocal changed
         changed = True
