@@ -148,10 +148,9 @@ def send_alerts(
         *(say("alerts_wait", loaded.locale, recipient=r, count=n) for r, n in waiting.items()),
     ]
     if mailer:
-        done = frozenset(e["key"] for e in [*mailer.journal.entries(), *mailer.record.entries])
-        renderer = Renderer(loaded.locale, mailer.settings.sender, TEMPLATES, mailer.origin)
+        renderer = mailer.renderer(loaded.locale, TEMPLATES)
         at = now.replace(tzinfo=mailer.zone)
-        sent = deliver(mails, renderer, mailer.transport, mailer.journal, at, done)
+        sent = deliver(mails, renderer, mailer.transport, mailer.journal, at, mailer.done())
         notes.append(say("alert_mail", loaded.locale, summary=sent.summary(loaded.locale)))
     if chats:
         notes += _chat(mails, loaded, chats, now)
@@ -196,7 +195,4 @@ class _AlertWriter:
         mail = message.mail
         if message.group:
             return "", one_line(self.renderer.subjects["group"].render(**mail.context))
-        rendered = self.renderer.render(mail, at)
-        body = rendered.get_body(("plain",))
-        assert body is not None  # the templates render a plain-text part for every mail
-        return str(rendered["Subject"]), body.get_content().strip()
+        return self.renderer.subject_and_text(mail, at)

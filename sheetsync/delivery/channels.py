@@ -235,10 +235,7 @@ class Writer:
                 **group_context(message.mail)
             )
             return "", text.strip()
-        rendered = self.mail.render(message.mail, now)
-        plain = rendered.get_body(("plain",))
-        assert plain is not None  # every mail template renders a plain-text part
-        return str(rendered["Subject"]), plain.get_content().strip()
+        return self.mail.subject_and_text(message.mail, now)
 
 
 def vendor_name(schema: str, plugin, locale: str) -> str:

@@ -87,6 +87,14 @@ def message_id(key: str, origin: str = "") -> str:
     return f"<{hashlib.sha256(named.encode()).hexdigest()[:32]}@sheetsync>"
 
 
+def plain_text(message: EmailMessage) -> str:
+    """A rendered mail's text part: every template renders one, so none is a bug."""
+    part = message.get_body(("plain",))
+    if part is None:
+        raise ValueError("a rendered mail has no text part")
+    return str(part.get_content())
+
+
 class Renderer:
     """Mail from templates: each template compiled once per renderer and rendered once per
     recipient (a section shows its first `SHOWN` cards and counts the rest), so the cost
@@ -120,6 +128,12 @@ class Renderer:
         # subjects.yaml ships with the templates: a mapping of mail kind to subject template
         found = cast("dict[str, str]", load_yaml(prose_in_script(subjects, self.locale)))
         return {k: plain.from_string(v) for k, v in found.items()}
+
+    def subject_and_text(self, mail: Mail, now: dt.datetime) -> tuple[str, str]:
+        """The mail's subject and its plain-text part: what a private chat message carries
+        of it, word for word."""
+        rendered = self.render(mail, now)
+        return str(rendered["Subject"]), plain_text(rendered).strip()
 
     def render(self, mail: Mail, now: dt.datetime) -> EmailMessage:
         context = {**DEFAULTS.get(mail.kind, {}), **mail.context}
@@ -273,7 +287,13 @@ class Mailer:
         self.record = SentRecord(grids or {}, self.tab_title)
         return record_mail(log, self.journal.entries())
 
-    def _done(self) -> frozenset[str]:
+    def renderer(self, locale: str | None = None, folder: Path = TEMPLATES) -> Renderer:
+        """The renderer of this step's mail (notices and alerts: their own `folder`), each
+        mail's Message-ID naming the workbook."""
+        return Renderer(locale or self.locale, self.settings.sender, folder, self.origin)
+
+    def done(self) -> frozenset[str]:
+        """The mail keys already sent: in the journal or the workbook's 邮件记录."""
         return frozenset(e["key"] for e in [*self.journal.entries(), *self.record.entries])
 
     def plan(self, loaded, result, today: dt.date, calendar: WorkCalendar) -> list[Mail]:
@@ -297,7 +317,7 @@ class Mailer:
         fixes = rows_to_fix(
             board, rows, result.computed["check"], team, self.links, departed(orphans)
         )
-        done = self._done()
+        done = self.done()
         missed = missed_occasions(result.log, board, last_digests(done, today), today, self.locale)
         backlog = plan_backlog(
             tasks, first_sync_day(result.log), today, team, self.addresses, orphans
@@ -312,7 +332,7 @@ class Mailer:
 
     def send(self, mails: list[Mail], log, now: dt.datetime):
         """Deliver; returns the log stamped with what was sent, and notes for the sync log."""
-        renderer = Renderer(self.locale, self.settings.sender, origin=self.origin)
+        renderer = self.renderer()
         assert self.addresses is not None, "plan() first"
         torn = self.journal.repair()
         delivery = deliver(
@@ -321,7 +341,7 @@ class Mailer:
             self.transport,
             self.journal,
             now.replace(tzinfo=self.zone),
-            self._done(),
+            self.done(),
         )
         self.journal.prune(now.date())
         entries = self.journal.entries()  # read once: a big team's journal is megabytes
@@ -332,16 +352,14 @@ class Mailer:
 
     def preview(self, mails: list[Mail], now: dt.datetime) -> list[str]:
         """What `remind --dry-run` shows: each mail's envelope and plain-text part."""
-        renderer = Renderer(self.locale, self.settings.sender, origin=self.origin)
+        renderer = self.renderer()
         assert self.addresses is not None, "plan() first"
-        done = self._done()
+        done = self.done()
         shown = []
         for mail in mails:
             message = renderer.render(mail, now.replace(tzinfo=self.zone))
             state = say("preview_sent", self.locale) if mail.key in done else ""
-            plain = message.get_body(("plain",))
-            assert plain is not None  # every template renders a plain-text part
-            body = plain.get_content()
+            body = plain_text(message)
             envelope = say(
                 "preview_mail",
                 self.locale,

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from email.message import EmailMessage
 
 from sheetsync.delivery.channels import Message, Person, read_people
-from sheetsync.delivery.mailer import Renderer, deliver
+from sheetsync.delivery.mailer import Renderer, deliver, plain_text
 from sheetsync.delivery.masking import MASK
 from sheetsync.delivery.records import SentRecord
 from sheetsync.delivery.remind import NAME_CHARS, Addresses, Mail, clipped, read_team, valid_email
@@ -113,11 +112,9 @@ def send_notices(recipients: Recipients, locale: str, mailer, chats, now: dt.dat
     notes = list(addresses.notes)
     step = mailer or chats
     if mailer:
-        done = frozenset(e["key"] for e in [*mailer.journal.entries(), *mailer.record.entries])
-        renderer = Renderer(locale, mailer.settings.sender, TEMPLATES, mailer.origin)
-        sent = deliver(
-            mails, renderer, mailer.transport, mailer.journal, now.replace(tzinfo=mailer.zone), done
-        )
+        renderer = mailer.renderer(locale, TEMPLATES)
+        at = now.replace(tzinfo=mailer.zone)
+        sent = deliver(mails, renderer, mailer.transport, mailer.journal, at, mailer.done())
         notes.append(say("recipients_mail", locale, summary=sent.summary(locale)))
     if chats:
         notes += _chat(mails, recipients, locale, chats, now)
@@ -151,28 +148,22 @@ class _Writer:
         self.renderer = renderer
 
     def write(self, message: Message, at: dt.datetime) -> tuple[str, str]:
-        rendered = self.renderer.render(message.mail, at)
-        return str(rendered["Subject"]), _plain(rendered).strip()
-
-
-def _plain(message: EmailMessage) -> str:
-    """A rendered mail's text part: the renderer always writes one, so none is a bug."""
-    part = message.get_body(("plain",))
-    if part is None:
-        raise ValueError("a rendered notice has no text part")
-    return str(part.get_content())
+        return self.renderer.subject_and_text(message.mail, at)
 
 
 def preview_notices(recipients: Recipients, locale: str, mailer, now: dt.datetime) -> list[str]:
     """What a dry run shows of the notices: each one's envelope and text."""
     mails, addresses = _plan(recipients, mailer, locale)
-    sender = mailer.settings.sender if mailer else "sheetsync@localhost"
-    renderer = Renderer(locale, sender, TEMPLATES)
+    renderer = (
+        mailer.renderer(locale, TEMPLATES)
+        if mailer
+        else Renderer(locale, "sheetsync@localhost", TEMPLATES)
+    )
     shown_ = []
     for mail in mails:
         message = renderer.render(mail, now)
         envelope = say(
             "preview_mail", locale, to=message["To"], state="", subject=message["Subject"]
         )
-        shown_.append(f"{envelope}\n\n{_plain(message)}")
+        shown_.append(f"{envelope}\n\n{plain_text(message)}")
     return [*shown_, *(say("note", locale, text=n) for n in addresses.notes)]
