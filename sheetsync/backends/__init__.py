@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Settings
 from sheetsync.errors import ConfigError
-from sheetsync.locations import looks_like_feishu, looks_like_sheet, spreadsheet_key
+from sheetsync.locations import looks_like_feishu, looks_like_sheet, online, spreadsheet_key
 
 if TYPE_CHECKING:  # pandas: the settings' checks and `--help` import this module, not it
     from sheetsync.workbook.changes import Changeset
@@ -53,8 +53,8 @@ def uses_feishu(settings: Settings) -> bool:
 
 
 def shared_sheet(settings: Settings) -> bool:
-    """An online sheet (Google or Feishu), not a file: no path, no lock, a key or a URL."""
-    return uses_google(settings) or uses_feishu(settings)
+    """An online sheet (Google or Feishu), not a file (`locations.online`)."""
+    return online(settings.backend, settings.workbook)
 
 
 def sheet_key(settings: Settings) -> str:
