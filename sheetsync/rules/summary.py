@@ -23,6 +23,7 @@ from typing import TypeGuard
 import numpy as np
 import pandas as pd
 
+from sheetsync.config import COMPLETION_LOOKBACK_DAYS
 from sheetsync.rules import conversion, forecast, performance
 from sheetsync.rules.handover import orphan_section
 from sheetsync.rules.value import ValueRules
@@ -334,7 +335,9 @@ def _by_owner(
     owner, names = owner_names
     done = log[log["state"] == "done"]
     recent = done[done["done_on"] > now - pd.Timedelta(days=7)]
-    judged = _judged(log, now - pd.Timedelta(days=30), now - pd.Timedelta(days=1))
+    judged = _judged(
+        log, now - pd.Timedelta(days=COMPLETION_LOOKBACK_DAYS), now - pd.Timedelta(days=1)
+    )
     on_time = judged[(judged["state"] == "done") & (judged["done_on"] <= judged["due_date"])]
     texts = {k: map_unique(f["owner"], _text) for k, f in (("r", recent), ("j", judged))}
     texts["o"] = map_unique(on_time["owner"], _text)
