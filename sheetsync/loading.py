@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import TypeGuard
 
 import pandas as pd
 
@@ -56,6 +57,12 @@ from sheetsync.workbook.validate import Validation, validate
 PEOPLE_KEYS = tuple(c.key for c in PEOPLE_COLUMNS)
 
 
+def appended_to(log: Sheet | None) -> TypeGuard[Sheet]:
+    """Whether the write appends this log's new rows under the header it found (else it
+    writes the tab whole: made now, or no header found)."""
+    return log is not None and bool(log.header_row)
+
+
 @dataclass
 class Loaded:
     """The tabs the sync reads, located by title and header."""
@@ -98,11 +105,10 @@ class Loaded:
         """The tabs the sync never writes whole (it sets cells in them, or appends rows under
         their headers): the write needs none of their rows as read (see `pipeline.plan`)."""
         logs = (self.stage_log, self.history, self.forecast_log, self.class_log)
-        appended = [s for s in logs if s is not None]
         edited = [
             s for s in (self.followups, self.grading, self.team, self.sync_log) if s is not None
         ]
-        return {s.title for s in edited} | {s.title for s in appended if s.header_row}
+        return {s.title for s in edited} | {s.title for s in logs if appended_to(s)}
 
     def take_logs(self) -> Logs:
         """The logs as the rules read them (`read_logs`), their rows as read let go: past

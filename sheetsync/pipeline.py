@@ -20,7 +20,7 @@ from sheetsync.config import Settings
 from sheetsync.delivery.alerts import send_alerts
 from sheetsync.delivery.notices import on_record, preview_notices, send_notices
 from sheetsync.errors import BackendError, LockedError
-from sheetsync.loading import Loaded, Logs, load, read_logs, validated
+from sheetsync.loading import Loaded, Logs, appended_to, load, read_logs, validated
 from sheetsync.report import Phases, SyncReport, dry_run_lines, log_run, report_for
 from sheetsync.result import Result
 from sheetsync.rules.archive import with_runs
@@ -338,7 +338,7 @@ def _history(loaded: Loaded, before, kept, rows, people, today: dt.date, digest=
         **{k: people[k] for k in ("customer", "owner", "method", "summary", "feedback", "stage")}
     )
     managers = team_managers(loaded.team)
-    new_tab = loaded.history is None or not loaded.history.header_row  # seeded from the sheet
+    new_tab = not appended_to(loaded.history)  # seeded from the sheet
     filed = digest.filed() if digest is not None else None  # archived contacts' keys
     history, kept = update_history(
         before, customers, managers, today, loaded.locale, None if new_tab else kept, filed
@@ -506,7 +506,7 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
     changes.charts[titles["summary"]] = result.summary.charts
     changes.layout[titles["summary"]] = result.summary.layout
     changes.replace[titles["task_log"]] = log_rows(result.log, loaded.locale)
-    if loaded.stage_log is not None and loaded.stage_log.header_row:  # append-only: new rows
+    if appended_to(loaded.stage_log):  # append-only: new rows
         new = result.stage_log.iloc[result.stages_known :]
         changes.add_rows(loaded.stage_log, stage_log_rows(new, loaded.locale)[1:])
     else:  # 历史汇总's rows stay there (rules/archive.py): the tab gets the workbook's own
@@ -514,14 +514,14 @@ def plan(loaded: Loaded, result: Result, report: SyncReport, run_at: dt.datetime
         changes.replace[titles["stage_log"]] = stage_log_rows(stages, loaded.locale)
     if loaded.history_unread:  # not read with confidence: left as people have it
         pass
-    elif loaded.history is not None and loaded.history.header_row:  # append-only: new rows
+    elif appended_to(loaded.history):  # append-only: new rows
         new = result.history.iloc[result.history_known :]
         changes.add_rows(loaded.history, history_rows(new, loaded.locale, header=False))
     else:  # the first sync: the tab, with one row per customer who has a contact (the seed)
         history = result.history.iloc[_digest_rows(loaded, "history") :]
         changes.replace[titles["history"]] = history_rows(history, loaded.locale)
     _plan_forecast_log(loaded, result, changes)
-    if loaded.class_log is not None and loaded.class_log.header_row:  # append-only: new rows
+    if appended_to(loaded.class_log):  # append-only: new rows
         new = result.class_log.iloc[result.classes_known :]
         changes.add_rows(loaded.class_log, class_log_rows(new, loaded.locale, header=False))
     elif result.class_log is not None:  # the first sync: every customer's class today
@@ -562,7 +562,7 @@ def _member_rows(recipients: Recipients | None) -> list[list]:
 def _plan_forecast_log(loaded: Loaded, result: Result, changes: Changeset) -> None:
     """预测记录 is append-only like 阶段记录: this month's rows when the month has none."""
     title = loaded.titles["forecast_log"]
-    if loaded.forecast_log is not None and loaded.forecast_log.header_row:
+    if appended_to(loaded.forecast_log):
         new = result.forecast_log.iloc[len(read_forecast_log(loaded.forecast_log)) :]
         changes.add_rows(loaded.forecast_log, forecast_log_rows(new, loaded.locale)[1:])
     else:
@@ -735,11 +735,11 @@ def _appended_only(loaded: Loaded, result: Result) -> Result:
     old rows, and at 100 k customers they are some 300 k rows the plan would hold for
     nothing. Copies, so the old rows' memory goes (a slice keeps its frame's)."""
     cut: dict[str, Any] = {}
-    if loaded.stage_log is not None and loaded.stage_log.header_row:
+    if appended_to(loaded.stage_log):
         cut.update(stage_log=result.stage_log.iloc[result.stages_known :].copy(), stages_known=0)
-    if not loaded.history_unread and loaded.history is not None and loaded.history.header_row:
+    if not loaded.history_unread and appended_to(loaded.history):
         cut.update(history=result.history.iloc[result.history_known :].copy(), history_known=0)
-    if loaded.class_log is not None and loaded.class_log.header_row:
+    if appended_to(loaded.class_log):
         cut.update(class_log=result.class_log.iloc[result.classes_known :].copy(), classes_known=0)
     return dataclasses.replace(result, **cut)
 
