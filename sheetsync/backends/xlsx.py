@@ -38,7 +38,7 @@ from python_calamine import CalamineError
 from sheetsync.backends.xlsx_cells import AMOUNT_FORMAT, PERCENT_FORMAT, fit_text, is_non_finite
 from sheetsync.backends.xlsx_charts import build_chart
 from sheetsync.backends.xlsx_far import Reach, free_rows
-from sheetsync.backends.xlsx_layout import apply_to_sheet, fit_to_page
+from sheetsync.backends.xlsx_layout import apply_to_sheet, print_landscape
 from sheetsync.backends.xlsx_package import (
     APP_PROPERTIES_MOST,
     PARSER,
@@ -557,9 +557,7 @@ def _style_form(sheet: Worksheet, tab: TabContent, content: WorkbookContent) -> 
     prints landscape, as wide as the page."""
     for column, width in enumerate(tab.widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    fit_to_page(sheet)
+    print_landscape(sheet)
     previous: list = []
     for number, row in enumerate(tab.rows, start=1):
         filled = [v for v in row if v not in (None, "")]

@@ -286,9 +286,7 @@ def apply_to_sheet(sheet: Worksheet, layout: SheetLayout) -> None:
     if layout.autofilter is not None and not sheet.auto_filter.ref:
         sheet.auto_filter.ref = layout.filter_ref()
     if layout.landscape:
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-        fit_to_page(sheet)
+        print_landscape(sheet)
     if layout.title_rows:
         sheet.print_title_rows = f"1:{layout.title_rows}"
     if layout.breaks:
@@ -305,9 +303,11 @@ def style_cell(cell, look: Look) -> None:
         cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrapText=look.header)
 
 
-def fit_to_page(sheet: Worksheet) -> None:
-    """The sheet prints scaled to its page setup's width and height (its page setup
-    properties made when it has none)."""
+def print_landscape(sheet: Worksheet) -> None:
+    """The sheet prints landscape, one page wide and as many pages down as it takes (its
+    page setup properties made when it has none)."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     if sheet.sheet_properties.pageSetUpPr is None:
         sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
