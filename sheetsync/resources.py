@@ -15,6 +15,7 @@ files by Jinja2 and the YAML loaders).
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -23,9 +24,11 @@ __all__ = ["config_dir", "data_root", "templates_dir"]
 PACKAGED = "_data"  # sheetsync/_data/{templates,config} inside a wheel
 
 
+@cache
 def data_root() -> Path:
     """The folder holding templates/ and config/: the package's copy when installed, else
-    the source checkout's top level (the folder above the package)."""
+    the source checkout's top level (the folder above the package). Found once a process:
+    the package does not move while it runs."""
     packaged = Path(str(files("sheetsync") / PACKAGED))
     if packaged.is_dir():
         return packaged
