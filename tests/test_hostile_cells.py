@@ -56,9 +56,7 @@ def _writable(value):
 
 
 @settings(
-    max_examples=12,
-    database=None,  # nothing written into the checkout
-    deadline=None,
+    max_examples=12,  # no example database, no deadline: the profiles' (conftest.py)
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @pytest.mark.slow  # twelve random workbooks, two syncs each

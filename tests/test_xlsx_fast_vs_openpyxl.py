@@ -116,7 +116,7 @@ def _trimmed(rows: list[list]) -> list[list]:
     return rows
 
 
-@settings(database=None, deadline=None, print_blob=False)
+@settings(print_blob=False)  # no database, no deadline: the profiles' (conftest.py)
 @given(
     cells=st.lists(VALUE, min_size=1, max_size=6),
     appended=st.lists(st.lists(VALUE, min_size=1, max_size=4), max_size=2),
